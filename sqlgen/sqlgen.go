@@ -1,0 +1,144 @@
+// Package sqlgen turns checked filter expressions into SQL text and bound
+// arguments for a database dialect, and owns identifier quoting and
+// placeholders. Values are always bound parameters, never spliced.
+package sqlgen
+
+import (
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Dialect is a SQL dialect: SQLite or PostgreSQL.
+type Dialect struct {
+	name string
+}
+
+// The dialects.
+var (
+	SQLite   = Dialect{name: "sqlite"}
+	Postgres = Dialect{name: "postgres"}
+)
+
+// Name returns "sqlite" or "postgres".
+func (d Dialect) Name() string { return d.name }
+
+// IsPostgres reports whether d is PostgreSQL.
+func (d Dialect) IsPostgres() bool { return d.name == "postgres" }
+
+// Quote quotes an identifier.
+func (d Dialect) Quote(ident string) string {
+	return `"` + strings.ReplaceAll(ident, `"`, `""`) + `"`
+}
+
+// Placeholder returns the n-th (1-based) bind placeholder.
+func (d Dialect) Placeholder(n int) string {
+	if d.IsPostgres() {
+		return "$" + strconv.Itoa(n)
+	}
+	return "?"
+}
+
+// TimeFormat is how SQLite stores datetime values: UTC, fixed width, so that
+// text order is time order.
+const TimeFormat = "2006-01-02T15:04:05.000Z"
+
+// TimeArg returns the bind value for a time in d: time.Time for PostgreSQL
+// (timestamptz), fixed-width UTC text for SQLite.
+func (d Dialect) TimeArg(t time.Time) any {
+	if d.IsPostgres() {
+		return t.UTC()
+	}
+	return t.UTC().Format(TimeFormat)
+}
+
+// BoolArg returns the bind value for a boolean in d.
+func (d Dialect) BoolArg(b bool) any {
+	if d.IsPostgres() {
+		return b
+	}
+	if b {
+		return int64(1)
+	}
+	return int64(0)
+}
+
+// Builder accumulates SQL text and its arguments.
+type Builder struct {
+	d    Dialect
+	sb   strings.Builder
+	args []any
+	// alias counter for subqueries
+	n int
+}
+
+// NewBuilder returns an empty Builder for d.
+func NewBuilder(d Dialect) *Builder { return &Builder{d: d} }
+
+// Dialect returns the builder's dialect.
+func (b *Builder) Dialect() Dialect { return b.d }
+
+// SQL appends raw SQL text. Never pass values through SQL: use Arg.
+func (b *Builder) SQL(s string) *Builder {
+	b.sb.WriteString(s)
+	return b
+}
+
+// Ident appends a quoted identifier.
+func (b *Builder) Ident(name string) *Builder {
+	b.sb.WriteString(b.d.Quote(name))
+	return b
+}
+
+// Col appends alias.column, quoted; with an empty alias just the column.
+func (b *Builder) Col(alias, column string) *Builder {
+	if alias != "" {
+		b.sb.WriteString(alias)
+		b.sb.WriteByte('.')
+	}
+	return b.Ident(column)
+}
+
+// Arg appends a placeholder bound to v.
+func (b *Builder) Arg(v any) *Builder {
+	b.args = append(b.args, v)
+	b.sb.WriteString(b.d.Placeholder(len(b.args)))
+	return b
+}
+
+// Args appends a comma-separated list of placeholders bound to vs.
+func (b *Builder) Args(vs ...any) *Builder {
+	for i, v := range vs {
+		if i > 0 {
+			b.sb.WriteString(", ")
+		}
+		b.Arg(v)
+	}
+	return b
+}
+
+// StringsArgs appends a comma-separated list of placeholders bound to ss.
+func (b *Builder) StringsArgs(ss []string) *Builder {
+	for i, v := range ss {
+		if i > 0 {
+			b.sb.WriteString(", ")
+		}
+		b.Arg(v)
+	}
+	return b
+}
+
+// NewAlias returns a fresh table alias ("t1", "t2", …) unique in this builder.
+func (b *Builder) NewAlias() string {
+	b.n++
+	return "t" + strconv.Itoa(b.n)
+}
+
+// Len returns the length of the SQL so far.
+func (b *Builder) Len() int { return b.sb.Len() }
+
+// Build returns the SQL text and its arguments.
+func (b *Builder) Build() (string, []any) { return b.sb.String(), b.args }
+
+// String returns the SQL text so far.
+func (b *Builder) String() string { return b.sb.String() }
