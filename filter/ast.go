@@ -68,6 +68,11 @@ type Link struct {
 	Pos          Pos
 	Relationship string
 	Expr         Expr
+	// Nav marks an OData navigation through a lookup column
+	// ("primarycontactid/fullname eq 'x'"): Relationship then holds the
+	// lookup column's name, and Check resolves it to that column's N:1
+	// relationship. Checked expressions never have Nav set.
+	Nav bool
 }
 
 // Position implements Expr.

@@ -265,7 +265,7 @@ func (s *Schema) MustTable(name string) *Table {
 // LookupTable returns the named table or a CodeNotFound error naming it.
 func (s *Schema) LookupTable(name string) (*Table, error) {
 	t, ok := s.tables[name]
-	if !ok || t.Intersect && !t.BuiltIn {
+	if !ok {
 		return nil, outpost.NotFoundf("table %q does not exist", name).WithTarget(name)
 	}
 	return t, nil

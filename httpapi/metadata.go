@@ -1,0 +1,91 @@
+package httpapi
+
+import (
+	"net/http"
+
+	"github.com/outposthq/outpost/platform"
+	"github.com/outposthq/outpost/schema"
+)
+
+func (s *Server) metadataRoutes() {
+	s.Handle("GET /api/metadata/tables", s.listTables)
+	s.Handle("POST /api/metadata/tables", s.createTable)
+	s.Handle("GET /api/metadata/tables/{table}", s.getTable)
+	s.Handle("PATCH /api/metadata/tables/{table}", s.patchTable)
+	s.Handle("POST /api/metadata/tables/{table}/columns", s.addColumn)
+	s.Handle("GET /api/metadata/tables/{table}/relationships", s.relationships)
+	s.Handle("POST /api/metadata/relationships", s.createRelationship)
+}
+
+func (s *Server) listTables(w http.ResponseWriter, r *http.Request) error {
+	return writeJSON(w, http.StatusOK, map[string]any{"value": s.p.Schema().Tables()})
+}
+
+func (s *Server) getTable(w http.ResponseWriter, r *http.Request) error {
+	t, err := s.p.Schema().LookupTable(r.PathValue("table"))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, t)
+}
+
+func (s *Server) createTable(w http.ResponseWriter, r *http.Request) error {
+	var in platform.TableInput
+	if err := DecodeJSON(r, &in, true); err != nil {
+		return err
+	}
+	t, err := s.p.CreateTable(r.Context(), Principal(r), in)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Location", "/api/metadata/tables/"+t.Name)
+	return writeJSON(w, http.StatusCreated, t)
+}
+
+func (s *Server) patchTable(w http.ResponseWriter, r *http.Request) error {
+	var in platform.TablePatch
+	if err := DecodeJSON(r, &in, true); err != nil {
+		return err
+	}
+	t, err := s.p.UpdateTable(r.Context(), Principal(r), r.PathValue("table"), in)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, t)
+}
+
+func (s *Server) addColumn(w http.ResponseWriter, r *http.Request) error {
+	var c schema.Column
+	if err := DecodeJSON(r, &c, true); err != nil {
+		return err
+	}
+	t, err := s.p.AddColumn(r.Context(), Principal(r), r.PathValue("table"), c)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusCreated, t)
+}
+
+func (s *Server) relationships(w http.ResponseWriter, r *http.Request) error {
+	sch := s.p.Schema()
+	t, err := sch.LookupTable(r.PathValue("table"))
+	if err != nil {
+		return err
+	}
+	rels := sch.Relationships(t.Name)
+	if rels == nil {
+		rels = []schema.Relationship{}
+	}
+	return writeJSON(w, http.StatusOK, map[string]any{"value": rels})
+}
+
+func (s *Server) createRelationship(w http.ResponseWriter, r *http.Request) error {
+	var d schema.ManyToManyDef
+	if err := DecodeJSON(r, &d, true); err != nil {
+		return err
+	}
+	if err := s.p.CreateManyToMany(r.Context(), Principal(r), d); err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusCreated, d)
+}

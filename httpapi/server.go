@@ -1,0 +1,316 @@
+// Package httpapi is Outpost's HTTP interface: the OData-style data API, the
+// metadata and security APIs, health and metrics. Handlers decode, make one
+// domain call and encode; errors become HTTP statuses in one place.
+package httpapi
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/outposthq/outpost"
+	"github.com/outposthq/outpost/platform"
+	"github.com/outposthq/outpost/security"
+)
+
+// Options tunes a Server. The zero value is ready to use.
+type Options struct {
+	Logger *slog.Logger
+	// MaxBodyBytes limits request bodies; default 4 MiB.
+	MaxBodyBytes int64
+	// Registry receives the metrics; default a new registry with the Go and
+	// process collectors.
+	Registry *prometheus.Registry
+}
+
+// Server is the Outpost HTTP API as an http.Handler.
+type Server struct {
+	p       *platform.Platform
+	logger  *slog.Logger
+	maxBody int64
+	mux     *http.ServeMux
+	reg     *prometheus.Registry
+
+	requests *prometheus.CounterVec
+	duration *prometheus.HistogramVec
+}
+
+// New returns the API server over p.
+func New(p *platform.Platform, opts Options) *Server {
+	s := &Server{p: p, logger: opts.Logger, maxBody: opts.MaxBodyBytes, mux: http.NewServeMux(), reg: opts.Registry}
+	if s.logger == nil {
+		s.logger = slog.New(slog.DiscardHandler)
+	}
+	if s.maxBody <= 0 {
+		s.maxBody = 4 << 20
+	}
+	if s.reg == nil {
+		s.reg = prometheus.NewRegistry()
+		s.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	}
+	s.requests = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "outpost_http_requests_total", Help: "HTTP requests by route and status code."}, []string{"route", "code"})
+	s.duration = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "outpost_http_request_duration_seconds", Help: "HTTP request latency by route.", Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16)}, []string{"route"})
+	s.reg.MustRegister(s.requests, s.duration)
+	s.routes()
+	return s
+}
+
+// Registry returns the metrics registry, for packages that add their own.
+func (s *Server) Registry() *prometheus.Registry { return s.reg }
+
+// Handle registers an authenticated API route served by h; other packages
+// (sync, offline profiles) add their routes this way.
+func (s *Server) Handle(pattern string, h func(w http.ResponseWriter, r *http.Request) error) {
+	s.mux.Handle(pattern, s.authed(h))
+}
+
+// HandlePublic registers a route that needs no token.
+func (s *Server) HandlePublic(pattern string, h http.Handler) { s.mux.Handle(pattern, h) }
+
+func (s *Server) routes() {
+	s.mux.HandleFunc("GET /healthz", s.healthz)
+	s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{Registry: s.reg}))
+	s.Handle("GET /api/whoami", s.whoami)
+	s.dataRoutes()
+	s.metadataRoutes()
+	s.securityRoutes()
+	s.mux.Handle("/", s.handle(func(w http.ResponseWriter, r *http.Request) error {
+		return outpost.NotFoundf("no route %s %s: see the API reference in docs/api.md", r.Method, r.URL.Path).WithTarget(r.URL.Path)
+	}))
+}
+
+// ServeHTTP implements http.Handler with request ids, recovery, metrics and
+// the access log around the routes.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	id := r.Header.Get("X-Request-Id")
+	if id == "" || len(id) > 64 {
+		var b [8]byte
+		_, _ = rand.Read(b[:])
+		id = hex.EncodeToString(b[:])
+	}
+	w.Header().Set("X-Request-Id", id)
+	rec := &recorder{ResponseWriter: w, code: http.StatusOK}
+	ctx := context.WithValue(r.Context(), requestIDKey{}, id)
+	r = r.WithContext(ctx)
+	defer func() {
+		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			s.logger.ErrorContext(ctx, "panic serving request", "request_id", id, "path", r.URL.Path, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+			if !rec.wrote {
+				writeError(rec, http.StatusInternalServerError, outpost.CodeInternal, "internal error", "")
+			}
+		}
+		_, route := s.mux.Handler(r)
+		if route == "" {
+			route = "unmatched"
+		}
+		s.requests.WithLabelValues(route, fmt.Sprint(rec.code)).Inc()
+		s.duration.WithLabelValues(route).Observe(time.Since(start).Seconds())
+		s.logger.DebugContext(ctx, "request", "request_id", id, "method", r.Method, "path", r.URL.Path, "status", rec.code, "duration", time.Since(start))
+	}()
+	r.Body = http.MaxBytesReader(rec, r.Body, s.maxBody)
+	s.mux.ServeHTTP(rec, r)
+}
+
+type requestIDKey struct{}
+type principalKey struct{}
+
+type recorder struct {
+	http.ResponseWriter
+	code  int
+	wrote bool
+}
+
+func (r *recorder) WriteHeader(code int) {
+	if !r.wrote {
+		r.code, r.wrote = code, true
+	}
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *recorder) Write(b []byte) (int, error) {
+	r.wrote = true
+	return r.ResponseWriter.Write(b)
+}
+
+// Flush lets streaming handlers flush through the recorder.
+func (r *recorder) Flush() {
+	if f, ok := r.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+// Unwrap exposes the underlying writer to http.ResponseController.
+func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+// Principal returns the authenticated caller of r.
+func Principal(r *http.Request) *security.Principal {
+	p, _ := r.Context().Value(principalKey{}).(*security.Principal)
+	return p
+}
+
+// authed authenticates the bearer token and runs h.
+func (s *Server) authed(h func(w http.ResponseWriter, r *http.Request) error) http.Handler {
+	return s.handle(func(w http.ResponseWriter, r *http.Request) error {
+		auth := r.Header.Get("Authorization")
+		token, ok := strings.CutPrefix(auth, "Bearer ")
+		if !ok || token == "" {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="outpost"`)
+			return outpost.Unauthorizedf("send a bearer token in the Authorization header (outpost admin token create issues one)")
+		}
+		p, err := s.p.Authenticate(r.Context(), strings.TrimSpace(token))
+		if err != nil {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="outpost", error="invalid_token"`)
+			if outpost.ErrorCode(err) == outpost.CodeUnauthorized {
+				return outpost.Unauthorizedf("the bearer token is not valid")
+			}
+			return err
+		}
+		return h(w, r.WithContext(context.WithValue(r.Context(), principalKey{}, p)))
+	})
+}
+
+// handle turns a handler's error into the JSON error reply.
+func (s *Server) handle(h func(w http.ResponseWriter, r *http.Request) error) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		err := h(w, r)
+		if err == nil {
+			return
+		}
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			err = outpost.Errorf(outpost.CodeTooLarge, "the request body is over the limit of %d bytes", mbe.Limit)
+		}
+		if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
+			return // the client went away
+		}
+		code := outpost.ErrorCode(err)
+		if code == outpost.CodeInternal {
+			id, _ := r.Context().Value(requestIDKey{}).(string)
+			s.logger.ErrorContext(r.Context(), "request failed", "request_id", id, "method", r.Method, "path", r.URL.Path, "err", err)
+		}
+		writeError(w, StatusOf(code), code, outpost.ErrorMessage(err), outpost.ErrorTarget(err))
+	})
+}
+
+// StatusOf maps an error code to its HTTP status.
+func StatusOf(c outpost.Code) int {
+	switch c {
+	case outpost.CodeInvalid:
+		return http.StatusBadRequest
+	case outpost.CodeNotFound:
+		return http.StatusNotFound
+	case outpost.CodeConflict:
+		return http.StatusConflict
+	case outpost.CodeUnauthorized:
+		return http.StatusUnauthorized
+	case outpost.CodeForbidden:
+		return http.StatusForbidden
+	case outpost.CodeTooLarge:
+		return http.StatusRequestEntityTooLarge
+	case outpost.CodeGone:
+		return http.StatusGone
+	}
+	return http.StatusInternalServerError
+}
+
+// ErrorBody is the JSON error reply.
+type ErrorBody struct {
+	Error ErrorDetail `json:"error"`
+}
+
+// ErrorDetail says what was wrong and where.
+type ErrorDetail struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	Target  string `json:"target,omitempty"`
+}
+
+func writeError(w http.ResponseWriter, status int, code outpost.Code, msg, target string) {
+	_ = writeJSON(w, status, ErrorBody{Error: ErrorDetail{Code: string(code), Message: msg, Target: target}})
+}
+
+// WriteJSON writes v as JSON with status.
+func WriteJSON(w http.ResponseWriter, status int, v any) error { return writeJSON(w, status, v) }
+
+func writeJSON(w http.ResponseWriter, status int, v any) error {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
+}
+
+// DecodeJSON decodes the request body into v: numbers kept exact, one
+// value only; unknown fields rejected when strict.
+func DecodeJSON(r *http.Request, v any, strict bool) error {
+	dec := json.NewDecoder(r.Body)
+	dec.UseNumber()
+	if strict {
+		dec.DisallowUnknownFields()
+	}
+	if err := dec.Decode(v); err != nil {
+		var mbe *http.MaxBytesError
+		var se *json.SyntaxError
+		var te *json.UnmarshalTypeError
+		switch {
+		case errors.As(err, &mbe):
+			return err
+		case errors.Is(err, io.EOF):
+			return outpost.Invalidf("the request body is empty: send a JSON object").WithTarget("body")
+		case errors.As(err, &se):
+			return outpost.Invalidf("the request body is not valid JSON at byte %d: %v", se.Offset, se).WithTarget("body")
+		case errors.As(err, &te):
+			return outpost.Invalidf("field %q takes %s, got a JSON %s", te.Field, te.Type, te.Value).WithTarget(te.Field)
+		case strings.HasPrefix(err.Error(), "json: unknown field"):
+			f := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+			return outpost.Invalidf("unknown field %q", f).WithTarget(f)
+		}
+		return outpost.Invalidf("the request body is not valid JSON: %v", err).WithTarget("body")
+	}
+	if dec.More() {
+		return outpost.Invalidf("the request body holds more than one JSON value").WithTarget("body")
+	}
+	return nil
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := s.p.DB().Read.PingContext(ctx); err != nil {
+		writeError(w, http.StatusServiceUnavailable, "unavailable", "the database does not answer", "")
+		return
+	}
+	_ = writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+func (s *Server) whoami(w http.ResponseWriter, r *http.Request) error {
+	p := Principal(r)
+	return writeJSON(w, http.StatusOK, map[string]any{
+		"userid": p.UserID, "businessunitid": p.BusinessUnitID, "teams": nonNil(p.TeamIDs), "roles": nonNil(p.RoleIDs),
+		"admin": p.Admin, "customizer": p.Customizer, "privileges": p.Privileges.Grants(),
+	})
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}

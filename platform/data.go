@@ -1,0 +1,411 @@
+package platform
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/outposthq/outpost"
+	"github.com/outposthq/outpost/schema"
+	"github.com/outposthq/outpost/security"
+)
+
+// convertInput checks a client's column values for t and returns them as Go
+// values. On create, the primary key, ownerid, statecode and statuscode may
+// be set; on update only statecode and statuscode of the system columns.
+// Lookups may be given by id or, as in OData, as "col@odata.bind":
+// "/table(id)".
+func convertInput(t *schema.Table, input map[string]any, create bool) (outpost.Row, error) {
+	out := make(outpost.Row, len(input))
+	keys := make([]string, 0, len(input))
+	for k := range input {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys) // errors name the first bad column deterministically
+	for _, k := range keys {
+		v := input[k]
+		name := k
+		if strings.HasPrefix(k, "@odata.") {
+			continue // annotations such as @odata.etag are ignored
+		}
+		if base, ok := strings.CutSuffix(k, "@odata.bind"); ok {
+			name = base
+			ref, ok := v.(string)
+			if !ok {
+				return nil, outpost.Invalidf("%s takes a reference such as \"/account(3f2504e0-4f89-41d3-9a0c-0305e82c3301)\"", k).WithTarget(k)
+			}
+			id, err := parseBind(ref)
+			if err != nil {
+				return nil, outpost.Invalidf("%s: %s", k, err.Error()).WithTarget(k)
+			}
+			v = id
+		}
+		c, ok := t.Column(name)
+		if !ok {
+			return nil, outpost.Invalidf("table %q has no column %q", t.Name, name).WithTarget(name)
+		}
+		if c.System {
+			allowed := name == schema.ColStateCode || name == schema.ColStatusCode
+			if create {
+				allowed = allowed || name == t.PrimaryKey() || name == schema.ColOwnerID ||
+					(name == schema.ColOwningBusinessUnit && t.Ownership == schema.OwnedByBusiness)
+			}
+			if !allowed {
+				return nil, outpost.Invalidf("column %q of table %q is maintained by Outpost and cannot be written", name, t.Name).WithTarget(name)
+			}
+		}
+		if c.Type == schema.File || c.Type == schema.Image {
+			return nil, outpost.Invalidf("column %q of table %q holds a file: upload it with PUT /api/files/%s/{id}/%s", name, t.Name, t.Name, name).WithTarget(name)
+		}
+		cv, err := ConvertValue(t, c, v)
+		if err != nil {
+			return nil, err
+		}
+		out[name] = cv
+	}
+	if create {
+		for _, c := range t.Columns {
+			if c.Required && !c.System {
+				if v, ok := out[c.Name]; !ok || v == nil {
+					return nil, outpost.Invalidf("column %q of table %q is required", c.Name, t.Name).WithTarget(c.Name)
+				}
+			}
+		}
+	}
+	return out, nil
+}
+
+func parseBind(ref string) (string, error) {
+	ref = strings.TrimPrefix(ref, "/")
+	open := strings.IndexByte(ref, '(')
+	if open < 0 || !strings.HasSuffix(ref, ")") {
+		return "", fmt.Errorf("%q is not a reference such as \"/account(3f2504e0-4f89-41d3-9a0c-0305e82c3301)\"", ref)
+	}
+	id := ref[open+1 : len(ref)-1]
+	if !outpost.ValidID(id) {
+		return "", fmt.Errorf("%q does not hold a row id", ref)
+	}
+	return strings.ToLower(id), nil
+}
+
+// ownerOf resolves an owner id to its type and business unit.
+func (w *Writer) ownerOf(ctx context.Context, id string) (typ, bu string, err error) {
+	d := w.p.db.Dialect
+	for _, tbl := range []string{"systemuser", "team"} {
+		var b *string
+		err := w.tx.QueryRowContext(ctx, `SELECT businessunitid FROM `+tbl+` WHERE `+tbl+`id = `+d.Placeholder(1), id).Scan(&b)
+		if err == nil {
+			if b != nil {
+				bu = *b
+			}
+			return tbl, bu, nil
+		}
+		if err.Error() != "sql: no rows in result set" {
+			return "", "", fmt.Errorf("resolve owner %s: %w", id, err)
+		}
+	}
+	return "", "", outpost.Invalidf("owner %s is neither a user nor a team", id).WithTarget(schema.ColOwnerID)
+}
+
+// checkLookups verifies every lookup value set in row: the referenced row
+// exists and by may append t's row to it (Append on t, Append To on the target).
+func (w *Writer) checkLookups(ctx context.Context, by *security.Principal, t *schema.Table, row outpost.Row) error {
+	sch := w.p.Schema()
+	for name, v := range row {
+		c, _ := t.Column(name)
+		id, ok := v.(string)
+		if c == nil || c.Type != schema.Lookup || !ok || c.System {
+			continue
+		}
+		target := sch.MustTable(c.Target)
+		exists, err := w.p.getRow(ctx, w.tx, target, id)
+		if err != nil {
+			return err
+		}
+		if exists == nil {
+			return outpost.Invalidf("column %q refers to %s, which is not a row of table %q", name, id, target.Name).WithTarget(name)
+		}
+		if by.Depth(t, security.Append) == security.None {
+			return outpost.Forbiddenf("you lack the append privilege on table %q needed to set %q", t.Name, name).WithTarget(name)
+		}
+		allowed, err := w.p.matches(ctx, w.tx, by, target, id, by.Filter(target, security.AppendTo))
+		if err != nil {
+			return err
+		}
+		if !allowed {
+			return outpost.Forbiddenf("you lack the appendto privilege on row %s of table %q needed to set %q", id, target.Name, name).WithTarget(name)
+		}
+	}
+	return nil
+}
+
+// Create inserts a row into table for by and returns it as stored.
+func (w *Writer) Create(ctx context.Context, by *security.Principal, table string, input map[string]any) (outpost.Row, error) {
+	t, err := w.p.Schema().LookupTable(table)
+	if err != nil {
+		return nil, err
+	}
+	if by.Depth(t, security.Create) == security.None {
+		return nil, outpost.Forbiddenf("you lack the create privilege on table %q", t.Name).WithTarget(t.Name)
+	}
+	row, err := convertInput(t, input, true)
+	if err != nil {
+		return nil, err
+	}
+	if err := w.checkLookups(ctx, by, t, row); err != nil {
+		return nil, err
+	}
+	if err := w.fillOwnership(ctx, by, t, row); err != nil {
+		return nil, err
+	}
+	if err := w.p.insertRow(ctx, w.tx, t, row, w.version, by.UserID, w.now); err != nil {
+		return nil, err
+	}
+	id := row[t.PrimaryKey()].(string)
+	if t.HasOwner() || t.HasBusinessUnit() {
+		// The new row must fall inside the caller's create depth.
+		if err := w.require(ctx, by, t, id, security.Create); err != nil {
+			return nil, outpost.Forbiddenf("your create privilege on table %q does not reach rows owned by %v", t.Name, row[schema.ColOwnerID]).WithTarget(schema.ColOwnerID)
+		}
+	}
+	w.touch(t)
+	return w.p.getRow(ctx, w.tx, t, id)
+}
+
+// fillOwnership sets ownerid, owneridtype and owningbusinessunit of a new row.
+func (w *Writer) fillOwnership(ctx context.Context, by *security.Principal, t *schema.Table, row outpost.Row) error {
+	switch t.Ownership {
+	case schema.OwnedByUser:
+		owner, _ := row[schema.ColOwnerID].(string)
+		if owner == "" {
+			if by.UserID == "" {
+				return outpost.Invalidf("table %q is user owned: set ownerid to a user or team", t.Name).WithTarget(schema.ColOwnerID)
+			}
+			owner = by.UserID
+		}
+		typ, bu, err := w.ownerOf(ctx, owner)
+		if err != nil {
+			return err
+		}
+		if owner != by.UserID && !contains(by.TeamIDs, owner) && by.Depth(t, security.Assign) == security.None {
+			return outpost.Forbiddenf("creating a row of table %q owned by someone else needs the assign privilege", t.Name).WithTarget(schema.ColOwnerID)
+		}
+		row[schema.ColOwnerID], row[schema.ColOwnerIDType], row[schema.ColOwningBusinessUnit] = owner, typ, bu
+	case schema.OwnedByBusiness:
+		if bu, ok := row["businessunitid"].(string); ok && bu != "" {
+			row[schema.ColOwningBusinessUnit] = bu
+		}
+		if bu, _ := row[schema.ColOwningBusinessUnit].(string); bu == "" {
+			if by.BusinessUnitID == "" {
+				return outpost.Invalidf("table %q is business owned: set owningbusinessunit", t.Name).WithTarget(schema.ColOwningBusinessUnit)
+			}
+			row[schema.ColOwningBusinessUnit] = by.BusinessUnitID
+		}
+		if _, ok := t.Column("businessunitid"); ok {
+			row["businessunitid"] = row[schema.ColOwningBusinessUnit]
+		}
+	}
+	return nil
+}
+
+func contains(ss []string, s string) bool {
+	for _, x := range ss {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// Update sets the columns of input on row id of table (PATCH: only the sent
+// columns change) and returns the row as stored.
+func (w *Writer) Update(ctx context.Context, by *security.Principal, table, id string, input map[string]any) (outpost.Row, error) {
+	t, err := w.p.Schema().LookupTable(table)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := w.getVisible(ctx, by, t, id); err != nil {
+		return nil, err
+	}
+	if err := w.require(ctx, by, t, id, security.Write); err != nil {
+		return nil, err
+	}
+	set, err := convertInput(t, input, false)
+	if err != nil {
+		return nil, err
+	}
+	if t.Intersect {
+		return nil, outpost.Invalidf("rows of relationship table %q cannot be updated: delete and create them", t.Name).WithTarget(t.Name)
+	}
+	if err := w.checkLookups(ctx, by, t, set); err != nil {
+		return nil, err
+	}
+	if bu, ok := set["businessunitid"].(string); ok && t.Ownership == schema.OwnedByBusiness {
+		set[schema.ColOwningBusinessUnit] = bu
+	}
+	if _, err := w.p.updateRow(ctx, w.tx, t, id, set, w.version, by.UserID, w.now); err != nil {
+		return nil, err
+	}
+	if t.Name == "systemuser" || t.Name == "team" {
+		if bu, ok := set["businessunitid"].(string); ok {
+			if err := w.followOwnerBusinessUnit(ctx, id, bu); err != nil {
+				return nil, err
+			}
+		}
+	}
+	w.touch(t)
+	return w.p.getRow(ctx, w.tx, t, id)
+}
+
+// followOwnerBusinessUnit moves the rows owned by a user or team that moved
+// to another business unit along with it, as Dataverse does.
+func (w *Writer) followOwnerBusinessUnit(ctx context.Context, ownerID, bu string) error {
+	d := w.p.db.Dialect
+	for _, t := range w.p.Schema().Tables() {
+		if !t.HasOwner() {
+			continue
+		}
+		res, err := w.tx.ExecContext(ctx, `UPDATE `+d.Quote(t.Name)+` SET owningbusinessunit = `+d.Placeholder(1)+`, versionnumber = `+d.Placeholder(2)+
+			` WHERE ownerid = `+d.Placeholder(3)+` AND (owningbusinessunit IS NULL OR owningbusinessunit <> `+d.Placeholder(4)+`)`, bu, w.version, ownerID, bu)
+		if err != nil {
+			return fmt.Errorf("move rows of %s to business unit %s: %w", ownerID, bu, err)
+		}
+		if n, _ := res.RowsAffected(); n > 0 {
+			w.touch(t)
+		}
+	}
+	return nil
+}
+
+// Delete deletes row id of table, leaving a tombstone. Lookups that referred
+// to it are cleared and relationship rows that named it are deleted.
+func (w *Writer) Delete(ctx context.Context, by *security.Principal, table, id string) error {
+	t, err := w.p.Schema().LookupTable(table)
+	if err != nil {
+		return err
+	}
+	if _, err := w.getVisible(ctx, by, t, id); err != nil {
+		return err
+	}
+	if err := w.require(ctx, by, t, id, security.Delete); err != nil {
+		return err
+	}
+	return w.deleteCascade(ctx, t, id)
+}
+
+func (w *Writer) deleteCascade(ctx context.Context, t *schema.Table, id string) error {
+	if _, err := w.p.deleteRow(ctx, w.tx, t, id, w.version); err != nil {
+		return err
+	}
+	w.touch(t)
+	d := w.p.db.Dialect
+	for _, other := range w.p.Schema().Tables() {
+		for _, c := range other.Columns {
+			if c.Type != schema.Lookup || c.Target != t.Name || c.System {
+				continue
+			}
+			if other.Intersect {
+				ids, err := queryStrings(ctx, w.tx, `SELECT `+d.Quote(other.PrimaryKey())+` FROM `+d.Quote(other.Name)+` WHERE `+d.Quote(c.Name)+` = `+d.Placeholder(1), id)
+				if err != nil {
+					return fmt.Errorf("find %s rows of %s: %w", other.Name, id, err)
+				}
+				for _, rid := range ids {
+					if _, err := w.p.deleteRow(ctx, w.tx, other, rid, w.version); err != nil {
+						return err
+					}
+					w.touch(other)
+				}
+				continue
+			}
+			res, err := w.tx.ExecContext(ctx, `UPDATE `+d.Quote(other.Name)+` SET `+d.Quote(c.Name)+` = NULL, versionnumber = `+d.Placeholder(1)+
+				` WHERE `+d.Quote(c.Name)+` = `+d.Placeholder(2), w.version, id)
+			if err != nil {
+				return fmt.Errorf("clear %s.%s of %s: %w", other.Name, c.Name, id, err)
+			}
+			if n, _ := res.RowsAffected(); n > 0 {
+				w.touch(other)
+			}
+		}
+	}
+	return nil
+}
+
+// Assign makes ownerID (a user or team) the owner of row id of table.
+func (w *Writer) Assign(ctx context.Context, by *security.Principal, table, id, ownerID string) (outpost.Row, error) {
+	t, err := w.p.Schema().LookupTable(table)
+	if err != nil {
+		return nil, err
+	}
+	if !t.HasOwner() {
+		return nil, outpost.Invalidf("table %q is %s owned: its rows have no owner to assign", t.Name, t.Ownership).WithTarget(t.Name)
+	}
+	if !outpost.ValidID(ownerID) {
+		return nil, outpost.Invalidf("ownerid %q is not a user or team id", ownerID).WithTarget(schema.ColOwnerID)
+	}
+	if _, err := w.getVisible(ctx, by, t, id); err != nil {
+		return nil, err
+	}
+	if err := w.require(ctx, by, t, id, security.Assign); err != nil {
+		return nil, err
+	}
+	typ, bu, err := w.ownerOf(ctx, ownerID)
+	if err != nil {
+		return nil, err
+	}
+	set := outpost.Row{schema.ColOwnerID: ownerID, schema.ColOwnerIDType: typ, schema.ColOwningBusinessUnit: bu}
+	if _, err := w.p.updateRow(ctx, w.tx, t, id, set, w.version, by.UserID, w.now); err != nil {
+		return nil, err
+	}
+	w.touch(t)
+	return w.p.getRow(ctx, w.tx, t, id)
+}
+
+// Access rights of a share, as a bit mask.
+const (
+	ShareRead   = 1
+	ShareWrite  = 2
+	ShareDelete = 4
+)
+
+// Share gives principalID (a user or team) read access to row id of table;
+// the row then counts as theirs at User depth. Sharing again replaces the
+// rights; rights 0 removes the share.
+func (w *Writer) Share(ctx context.Context, by *security.Principal, table, id, principalID string, rights int64) error {
+	t, err := w.p.Schema().LookupTable(table)
+	if err != nil {
+		return err
+	}
+	if !t.HasOwner() {
+		return outpost.Invalidf("table %q is %s owned: only user or team owned rows can be shared", t.Name, t.Ownership).WithTarget(t.Name)
+	}
+	if _, err := w.getVisible(ctx, by, t, id); err != nil {
+		return err
+	}
+	if err := w.require(ctx, by, t, id, security.Share); err != nil {
+		return err
+	}
+	if !outpost.ValidID(principalID) {
+		return outpost.Invalidf("principalid %q is not a user or team id", principalID).WithTarget("principalid")
+	}
+	if _, _, err := w.ownerOf(ctx, principalID); err != nil {
+		return outpost.Invalidf("principal %s is neither a user nor a team", principalID).WithTarget("principalid")
+	}
+	d := w.p.db.Dialect
+	if _, err := w.tx.ExecContext(ctx, `DELETE FROM outpost_share WHERE objecttable = `+d.Placeholder(1)+` AND objectid = `+d.Placeholder(2)+` AND principalid = `+d.Placeholder(3), t.Name, id, principalID); err != nil {
+		return fmt.Errorf("share %s %s: %w", t.Name, id, err)
+	}
+	if rights != 0 {
+		if _, err := w.tx.ExecContext(ctx, `INSERT INTO outpost_share (objecttable, objectid, principalid, accessmask, version) VALUES (`+placeholders(d, 1, 5)+`)`,
+			t.Name, id, principalID, rights, w.version); err != nil {
+			return fmt.Errorf("share %s %s: %w", t.Name, id, err)
+		}
+	}
+	// Sharing moves the row into or out of scopes without changing the row;
+	// stamping it lets deltas see it.
+	if _, err := w.tx.ExecContext(ctx, `UPDATE `+d.Quote(t.Name)+` SET versionnumber = `+d.Placeholder(1)+` WHERE `+d.Quote(t.PrimaryKey())+` = `+d.Placeholder(2), w.version, id); err != nil {
+		return fmt.Errorf("stamp shared row %s %s: %w", t.Name, id, err)
+	}
+	w.touch(t)
+	return nil
+}

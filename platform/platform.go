@@ -1,0 +1,223 @@
+// Package platform is the Outpost server core: metadata (tables, columns,
+// relationships) kept in step with the physical SQL tables, the data
+// operations with their type checks, ownership and privilege checks, change
+// tracking with tombstones, and identity (users, teams, business units,
+// roles, tokens). It runs on either engine through store.DB.
+package platform
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/outposthq/outpost"
+	"github.com/outposthq/outpost/schema"
+	"github.com/outposthq/outpost/security"
+	"github.com/outposthq/outpost/store"
+)
+
+// Options tunes a Platform. The zero value is ready to use.
+type Options struct {
+	// Now is the clock; default time.Now.
+	Now func() time.Time
+	// Logger; default discards.
+	Logger *slog.Logger
+}
+
+// Platform is the server core over one database.
+type Platform struct {
+	db     *store.DB
+	now    func() time.Time
+	logger *slog.Logger
+
+	// metaMu serialises metadata changes; mu guards the schema pointer.
+	metaMu sync.Mutex
+	mu     sync.RWMutex
+	schema *schema.Schema
+	// hooks run after a write transaction commits, with the tables it touched.
+	hooksMu sync.RWMutex
+	hooks   []func(tables []string)
+}
+
+// RootBusinessUnitName is the name of the business unit at the top of the tree.
+const RootBusinessUnitName = "Root"
+
+// Open loads (or, on a new database, creates) the environment: built-in
+// tables, predefined roles and the root business unit.
+func Open(ctx context.Context, db *store.DB, opts Options) (*Platform, error) {
+	p := &Platform{db: db, now: opts.Now, logger: opts.Logger}
+	if p.now == nil {
+		p.now = time.Now
+	}
+	if p.logger == nil {
+		p.logger = slog.New(slog.DiscardHandler)
+	}
+	if err := p.bootstrap(ctx); err != nil {
+		return nil, fmt.Errorf("bootstrap environment: %w", err)
+	}
+	return p, nil
+}
+
+// DB returns the underlying database handle.
+func (p *Platform) DB() *store.DB { return p.db }
+
+// Now returns the platform clock's time.
+func (p *Platform) Now() time.Time { return p.now().UTC().Truncate(time.Millisecond) }
+
+// Schema returns the current metadata.
+func (p *Platform) Schema() *schema.Schema {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	return p.schema
+}
+
+// OnCommit registers fn to run after every committed write, with the names
+// of the tables the write touched. fn must not block.
+func (p *Platform) OnCommit(fn func(tables []string)) {
+	p.hooksMu.Lock()
+	defer p.hooksMu.Unlock()
+	p.hooks = append(p.hooks, fn)
+}
+
+func (p *Platform) notify(tables []string) {
+	p.hooksMu.RLock()
+	defer p.hooksMu.RUnlock()
+	for _, h := range p.hooks {
+		h(tables)
+	}
+}
+
+func (p *Platform) bootstrap(ctx context.Context) error {
+	sch, err := p.loadSchema(ctx)
+	if err != nil {
+		return err
+	}
+	if sch != nil {
+		p.schema = sch
+		return nil
+	}
+	// A new environment: create the built-in tables and seed the predefined rows.
+	builtin := schema.BuiltIn()
+	return p.db.Tx(ctx, func(tx *sql.Tx) error {
+		for _, t := range builtin.Tables() {
+			if err := p.saveTable(ctx, tx, t, true); err != nil {
+				return err
+			}
+		}
+		for _, d := range builtin.ManyToMany() {
+			if err := saveMeta(ctx, p.db, tx, "nn", d.Name, d); err != nil {
+				return err
+			}
+		}
+		p.schema = builtin
+		v, err := store.NextVersion(ctx, tx)
+		if err != nil {
+			return err
+		}
+		now := p.Now()
+		root := outpost.NewID()
+		bu := builtin.MustTable("businessunit")
+		if err := p.insertRow(ctx, tx, bu, outpost.Row{"businessunitid": root, "name": RootBusinessUnitName}, v, "", now); err != nil {
+			return err
+		}
+		for _, r := range security.PredefinedRoles() {
+			row := outpost.Row{"roleid": r.ID, "name": r.Name, "description": r.Description, "businessunitid": root, schema.ColOwningBusinessUnit: root}
+			if err := p.insertRow(ctx, tx, builtin.MustTable("role"), row, v, "", now); err != nil {
+				return err
+			}
+			if err := p.setRolePrivileges(ctx, tx, r.ID, r.Grants); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+func (p *Platform) loadSchema(ctx context.Context) (*schema.Schema, error) {
+	rows, err := p.db.Read.QueryContext(ctx, `SELECT kind, definition FROM outpost_meta ORDER BY kind, name`)
+	if err != nil {
+		return nil, fmt.Errorf("load metadata: %w", err)
+	}
+	defer rows.Close()
+	var tables []*schema.Table
+	var nn []schema.ManyToManyDef
+	for rows.Next() {
+		var kind, def string
+		if err := rows.Scan(&kind, &def); err != nil {
+			return nil, fmt.Errorf("load metadata: %w", err)
+		}
+		switch kind {
+		case "table":
+			var t schema.Table
+			if err := json.Unmarshal([]byte(def), &t); err != nil {
+				return nil, fmt.Errorf("load metadata: decode table: %w", err)
+			}
+			tables = append(tables, &t)
+		case "nn":
+			var d schema.ManyToManyDef
+			if err := json.Unmarshal([]byte(def), &d); err != nil {
+				return nil, fmt.Errorf("load metadata: decode relationship: %w", err)
+			}
+			nn = append(nn, d)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("load metadata: %w", err)
+	}
+	if len(tables) == 0 {
+		return nil, nil
+	}
+	s, err := schema.New(tables, nn)
+	if err != nil {
+		return nil, fmt.Errorf("load metadata: %w", err)
+	}
+	return s, nil
+}
+
+// Reload rereads the metadata from the database; other servers sharing a
+// PostgreSQL database call it to pick up changes.
+func (p *Platform) Reload(ctx context.Context) error {
+	s, err := p.loadSchema(ctx)
+	if err != nil {
+		return err
+	}
+	if s == nil {
+		return errors.New("reload metadata: the database holds no environment")
+	}
+	p.mu.Lock()
+	p.schema = s
+	p.mu.Unlock()
+	return nil
+}
+
+func saveMeta(ctx context.Context, db *store.DB, tx *sql.Tx, kind, name string, v any) error {
+	def, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("encode %s %s: %w", kind, name, err)
+	}
+	d := db.Dialect
+	q := `INSERT INTO outpost_meta (kind, name, definition) VALUES (` + d.Placeholder(1) + `, ` + d.Placeholder(2) + `, ` + d.Placeholder(3) +
+		`) ON CONFLICT (kind, name) DO UPDATE SET definition = excluded.definition`
+	if _, err := tx.ExecContext(ctx, q, kind, name, string(def)); err != nil {
+		return fmt.Errorf("save %s %s: %w", kind, name, err)
+	}
+	return nil
+}
+
+// saveTable records t's metadata and, when create is set, creates its
+// physical table and indexes.
+func (p *Platform) saveTable(ctx context.Context, tx *sql.Tx, t *schema.Table, create bool) error {
+	if create {
+		for _, stmt := range p.db.Dialect.CreateTable(t) {
+			if _, err := tx.ExecContext(ctx, stmt); err != nil {
+				return fmt.Errorf("create table %s: %w", t.Name, err)
+			}
+		}
+	}
+	return saveMeta(ctx, p.db, tx, "table", t.Name, t)
+}

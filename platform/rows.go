@@ -1,0 +1,231 @@
+package platform
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/outposthq/outpost"
+	"github.com/outposthq/outpost/schema"
+	"github.com/outposthq/outpost/sqlgen"
+)
+
+// querier is what both *sql.Tx and *sql.DB offer.
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+// insertRow inserts row into t at version, filling the primary key (when
+// missing), created/modified stamps, state and version. Ownership columns
+// are the caller's business.
+func (p *Platform) insertRow(ctx context.Context, tx querier, t *schema.Table, row outpost.Row, version int64, by string, now time.Time) error {
+	pk := t.PrimaryKey()
+	if id, _ := row[pk].(string); id == "" {
+		row[pk] = outpost.NewID()
+	}
+	row[schema.ColCreatedOn] = now
+	row[schema.ColModifiedOn] = now
+	if by != "" {
+		row[schema.ColCreatedBy] = by
+		row[schema.ColModifiedBy] = by
+	}
+	if _, ok := row[schema.ColStateCode]; !ok {
+		row[schema.ColStateCode] = int64(0)
+	}
+	if _, ok := row[schema.ColStatusCode]; !ok {
+		row[schema.ColStatusCode] = int64(1)
+	}
+	row[schema.ColVersionNumber] = version
+	d := p.db.Dialect
+	b := sqlgen.NewBuilder(d)
+	b.SQL("INSERT INTO ").Ident(t.Name).SQL(" (")
+	cols := make([]string, 0, len(row))
+	for _, c := range t.Columns {
+		if _, ok := row[c.Name]; ok {
+			cols = append(cols, c.Name)
+		}
+	}
+	for i, c := range cols {
+		if i > 0 {
+			b.SQL(", ")
+		}
+		b.Ident(c)
+	}
+	b.SQL(") VALUES (")
+	for i, c := range cols {
+		if i > 0 {
+			b.SQL(", ")
+		}
+		b.Arg(arg(d, row[c]))
+	}
+	b.SQL(")")
+	q, args := b.Build()
+	if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+		if p.db.IsUnique(err) {
+			return outpost.Conflictf("a row of table %q with id %s already exists", t.Name, row[pk]).WithTarget(pk)
+		}
+		return fmt.Errorf("insert into %s: %w", t.Name, err)
+	}
+	// A row created again under an id that was deleted is no longer a tombstone.
+	if _, err := tx.ExecContext(ctx, "DELETE FROM outpost_tombstone WHERE tablename = "+d.Placeholder(1)+" AND id = "+d.Placeholder(2), t.Name, row[pk]); err != nil {
+		return fmt.Errorf("clear tombstone of %s %s: %w", t.Name, row[pk], err)
+	}
+	return nil
+}
+
+// updateRow sets the columns of set on row id of t at version. It reports
+// whether the row exists.
+func (p *Platform) updateRow(ctx context.Context, tx querier, t *schema.Table, id string, set outpost.Row, version int64, by string, now time.Time) (bool, error) {
+	d := p.db.Dialect
+	b := sqlgen.NewBuilder(d)
+	b.SQL("UPDATE ").Ident(t.Name).SQL(" SET ")
+	set[schema.ColModifiedOn] = now
+	if by != "" {
+		set[schema.ColModifiedBy] = by
+	}
+	set[schema.ColVersionNumber] = version
+	first := true
+	for _, c := range t.Columns {
+		v, ok := set[c.Name]
+		if !ok || c.Name == t.PrimaryKey() {
+			continue
+		}
+		if !first {
+			b.SQL(", ")
+		}
+		first = false
+		b.Ident(c.Name).SQL(" = ").Arg(arg(d, v))
+	}
+	b.SQL(" WHERE ").Ident(t.PrimaryKey()).SQL(" = ").Arg(id)
+	q, args := b.Build()
+	res, err := tx.ExecContext(ctx, q, args...)
+	if err != nil {
+		return false, fmt.Errorf("update %s %s: %w", t.Name, id, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("update %s %s: %w", t.Name, id, err)
+	}
+	return n > 0, nil
+}
+
+// deleteRow deletes row id of t and leaves a tombstone at version. It
+// reports whether the row existed.
+func (p *Platform) deleteRow(ctx context.Context, tx querier, t *schema.Table, id string, version int64) (bool, error) {
+	d := p.db.Dialect
+	res, err := tx.ExecContext(ctx, "DELETE FROM "+d.Quote(t.Name)+" WHERE "+d.Quote(t.PrimaryKey())+" = "+d.Placeholder(1), id)
+	if err != nil {
+		return false, fmt.Errorf("delete %s %s: %w", t.Name, id, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil || n == 0 {
+		return false, err
+	}
+	q := "INSERT INTO outpost_tombstone (tablename, id, version) VALUES (" + d.Placeholder(1) + ", " + d.Placeholder(2) + ", " + d.Placeholder(3) +
+		") ON CONFLICT (tablename, id) DO UPDATE SET version = excluded.version"
+	if _, err := tx.ExecContext(ctx, q, t.Name, id, version); err != nil {
+		return false, fmt.Errorf("tombstone %s %s: %w", t.Name, id, err)
+	}
+	if _, err := tx.ExecContext(ctx, "DELETE FROM outpost_share WHERE objecttable = "+d.Placeholder(1)+" AND objectid = "+d.Placeholder(2), t.Name, id); err != nil {
+		return false, fmt.Errorf("unshare %s %s: %w", t.Name, id, err)
+	}
+	return true, nil
+}
+
+// selectColumns writes "alias.c1, alias.c2, …" for cols.
+func selectColumns(b *sqlgen.Builder, alias string, cols []string) {
+	for i, c := range cols {
+		if i > 0 {
+			b.SQL(", ")
+		}
+		b.Col(alias, c)
+	}
+}
+
+// scanRows reads every row of rows into Rows of t's columns cols.
+func scanRows(t *schema.Table, cols []string, rows *sql.Rows) ([]outpost.Row, error) {
+	defer rows.Close()
+	types := make([]schema.Type, len(cols))
+	for i, name := range cols {
+		c, ok := t.Column(name)
+		if !ok {
+			return nil, fmt.Errorf("scan %s: no column %s", t.Name, name)
+		}
+		types[i] = c.Type
+	}
+	var out []outpost.Row
+	vals := make([]any, len(cols))
+	ptrs := make([]any, len(cols))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	for rows.Next() {
+		if err := rows.Scan(ptrs...); err != nil {
+			return nil, fmt.Errorf("scan %s: %w", t.Name, err)
+		}
+		r := make(outpost.Row, len(cols))
+		for i, name := range cols {
+			r[name] = scanValue(types[i], vals[i])
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("scan %s: %w", t.Name, err)
+	}
+	return out, nil
+}
+
+// getRow reads row id of t with every column, or returns nil when absent.
+func (p *Platform) getRow(ctx context.Context, q querier, t *schema.Table, id string) (outpost.Row, error) {
+	b := sqlgen.NewBuilder(p.db.Dialect)
+	cols := t.ColumnNames()
+	b.SQL("SELECT ")
+	selectColumns(b, "", cols)
+	b.SQL(" FROM ").Ident(t.Name).SQL(" WHERE ").Ident(t.PrimaryKey()).SQL(" = ").Arg(id)
+	query, args := b.Build()
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("read %s %s: %w", t.Name, id, err)
+	}
+	got, err := scanRows(t, cols, rows)
+	if err != nil || len(got) == 0 {
+		return nil, err
+	}
+	return got[0], nil
+}
+
+// queryStrings runs a query that returns one text column.
+func queryStrings(ctx context.Context, q querier, query string, args ...any) ([]string, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s sql.NullString
+		if err := rows.Scan(&s); err != nil {
+			return nil, err
+		}
+		if s.Valid {
+			out = append(out, s.String)
+		}
+	}
+	return out, rows.Err()
+}
+
+// placeholders returns "p1, p2, …" for n arguments starting at from (1-based).
+func placeholders(d sqlgen.Dialect, from, n int) string {
+	parts := make([]string, n)
+	for i := range parts {
+		parts[i] = d.Placeholder(from + i)
+	}
+	return strings.Join(parts, ", ")
+}
+
+var errNoRows = errors.New("no rows")

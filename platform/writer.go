@@ -1,0 +1,170 @@
+package platform
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/outposthq/outpost"
+	"github.com/outposthq/outpost/filter"
+	"github.com/outposthq/outpost/schema"
+	"github.com/outposthq/outpost/security"
+	"github.com/outposthq/outpost/sqlgen"
+	"github.com/outposthq/outpost/store"
+)
+
+// Writer is one write transaction. Every row it writes carries the same
+// version, taken from the global counter when the transaction began.
+type Writer struct {
+	p       *Platform
+	tx      *sql.Tx
+	version int64
+	now     time.Time
+	touched map[string]bool
+	// securityChanged is set when the transaction changed who may read what.
+	securityChanged bool
+	savepoints      int
+}
+
+// Version returns the version every write of w is stamped with.
+func (w *Writer) Version() int64 { return w.version }
+
+// Tx returns the transaction, for packages that keep their own tables in it.
+func (w *Writer) Tx() *sql.Tx { return w.tx }
+
+// Now returns the transaction's time.
+func (w *Writer) Now() time.Time { return w.now }
+
+// Touch records that the transaction changed table.
+func (w *Writer) Touch(table string) { w.touched[table] = true }
+
+// Write runs fn in one write transaction and commits when fn returns nil.
+// Hooks registered with OnCommit run after the commit.
+func (p *Platform) Write(ctx context.Context, fn func(w *Writer) error) error {
+	var touched []string
+	err := p.db.Tx(ctx, func(tx *sql.Tx) error {
+		v, err := store.NextVersion(ctx, tx)
+		if err != nil {
+			return err
+		}
+		w := &Writer{p: p, tx: tx, version: v, now: p.Now(), touched: map[string]bool{}}
+		if err := fn(w); err != nil {
+			return err
+		}
+		if w.securityChanged {
+			d := p.db.Dialect
+			if _, err := tx.ExecContext(ctx, `INSERT INTO outpost_securitylog (version, kind, principalid) VALUES (`+placeholders(d, 1, 3)+`)`, v, "security", ""); err != nil {
+				return fmt.Errorf("record security change: %w", err)
+			}
+		}
+		for t := range w.touched {
+			touched = append(touched, t)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if len(touched) > 0 {
+		sort.Strings(touched)
+		p.notify(touched)
+	}
+	return nil
+}
+
+// Savepoint runs fn so that, when it fails, only its own writes are undone
+// and the transaction goes on: one rejected change of an upload batch never
+// blocks the others.
+func (w *Writer) Savepoint(ctx context.Context, fn func() error) error {
+	w.savepoints++
+	name := fmt.Sprintf("sp%d", w.savepoints)
+	if _, err := w.tx.ExecContext(ctx, "SAVEPOINT "+name); err != nil {
+		return fmt.Errorf("savepoint: %w", err)
+	}
+	touched := make(map[string]bool, len(w.touched))
+	for k, v := range w.touched {
+		touched[k] = v
+	}
+	sec := w.securityChanged
+	if err := fn(); err != nil {
+		if _, rerr := w.tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT "+name); rerr != nil {
+			return fmt.Errorf("roll back to savepoint: %w (after %w)", rerr, err)
+		}
+		w.touched, w.securityChanged = touched, sec
+		return err
+	}
+	if _, err := w.tx.ExecContext(ctx, "RELEASE SAVEPOINT "+name); err != nil {
+		return fmt.Errorf("release savepoint: %w", err)
+	}
+	return nil
+}
+
+func (w *Writer) touch(t *schema.Table) {
+	w.touched[t.Name] = true
+	if securityTables[t.Name] {
+		w.securityChanged = true
+	}
+}
+
+// matches reports whether row id of t satisfies e for by, evaluated in SQL
+// inside the transaction.
+func (p *Platform) matches(ctx context.Context, q querier, by *security.Principal, t *schema.Table, id string, e filter.Expr) (bool, error) {
+	if e == nil {
+		return false, nil
+	}
+	b := sqlgen.NewBuilder(p.db.Dialect)
+	b.SQL("SELECT 1 FROM ").Ident(t.Name).SQL(" AS t0 WHERE t0.").Ident(t.PrimaryKey()).SQL(" = ").Arg(id).SQL(" AND (")
+	if err := b.Expr(p.Schema(), t.Name, "t0", e, by.Env()); err != nil {
+		return false, fmt.Errorf("compile access filter for %s: %w", t.Name, err)
+	}
+	b.SQL(")")
+	query, args := b.Build()
+	var one int
+	err := q.QueryRowContext(ctx, query, args...).Scan(&one)
+	if err == sql.ErrNoRows {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("check access to %s %s: %w", t.Name, id, err)
+	}
+	return true, nil
+}
+
+// getVisible returns row id of t if it exists and by may read it; otherwise
+// a not-found error that does not tell the two apart.
+func (w *Writer) getVisible(ctx context.Context, by *security.Principal, t *schema.Table, id string) (outpost.Row, error) {
+	notFound := outpost.NotFoundf("no row of table %q has id %s", t.Name, id).WithTarget("id")
+	if !outpost.ValidID(id) {
+		return nil, outpost.Invalidf("%q is not a row id: use a UUID such as 3f2504e0-4f89-41d3-9a0c-0305e82c3301", id).WithTarget("id")
+	}
+	row, err := w.p.getRow(ctx, w.tx, t, id)
+	if err != nil {
+		return nil, err
+	}
+	if row == nil {
+		return nil, notFound
+	}
+	ok, err := w.p.matches(ctx, w.tx, by, t, id, by.Filter(t, security.Read))
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, notFound
+	}
+	return row, nil
+}
+
+// require checks that by holds priv on row id of t, returning a forbidden
+// error that names what is missing.
+func (w *Writer) require(ctx context.Context, by *security.Principal, t *schema.Table, id string, priv security.Privilege) error {
+	ok, err := w.p.matches(ctx, w.tx, by, t, id, by.Filter(t, priv))
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return outpost.Forbiddenf("you lack the %s privilege on this row of table %q", priv, t.Name).WithTarget(t.Name)
+	}
+	return nil
+}

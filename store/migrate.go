@@ -1,0 +1,83 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+)
+
+// migration is one numbered step of Outpost's own schema. Statements use
+// the placeholders {blob}, {bigint} and {ts}, replaced per dialect.
+type migration struct {
+	version int
+	name    string
+	stmts   []string
+}
+
+// migrations are applied in order at Open; never edit one that has shipped:
+// add a new one.
+var migrations = []migration{
+	{1, "core", []string{
+		`CREATE TABLE IF NOT EXISTS outpost_clock (id INTEGER PRIMARY KEY, version {bigint} NOT NULL)`,
+		`INSERT INTO outpost_clock (id, version) VALUES (1, 0) ON CONFLICT (id) DO NOTHING`,
+		`CREATE TABLE IF NOT EXISTS outpost_meta (kind TEXT NOT NULL, name TEXT NOT NULL, definition TEXT NOT NULL, PRIMARY KEY (kind, name))`,
+		`CREATE TABLE IF NOT EXISTS outpost_tombstone (tablename TEXT NOT NULL, id TEXT NOT NULL, version {bigint} NOT NULL, PRIMARY KEY (tablename, id))`,
+		`CREATE INDEX IF NOT EXISTS ix_outpost_tombstone_version ON outpost_tombstone (tablename, version)`,
+		`CREATE TABLE IF NOT EXISTS outpost_share (objecttable TEXT NOT NULL, objectid TEXT NOT NULL, principalid TEXT NOT NULL, accessmask {bigint} NOT NULL, version {bigint} NOT NULL, PRIMARY KEY (objecttable, objectid, principalid))`,
+		`CREATE INDEX IF NOT EXISTS ix_outpost_share_principal ON outpost_share (principalid, objecttable)`,
+		`CREATE TABLE IF NOT EXISTS outpost_roleprivilege (roleid TEXT NOT NULL, tablename TEXT NOT NULL, privilege TEXT NOT NULL, depth INTEGER NOT NULL, PRIMARY KEY (roleid, tablename, privilege))`,
+		`CREATE TABLE IF NOT EXISTS outpost_token (hash TEXT PRIMARY KEY, userid TEXT NOT NULL, name TEXT NOT NULL, createdon {ts} NOT NULL)`,
+		`CREATE INDEX IF NOT EXISTS ix_outpost_token_user ON outpost_token (userid)`,
+		`CREATE TABLE IF NOT EXISTS outpost_file (fileid TEXT PRIMARY KEY, tablename TEXT NOT NULL, objectid TEXT NOT NULL, columnname TEXT NOT NULL, filename TEXT NOT NULL, mimetype TEXT NOT NULL, size {bigint} NOT NULL, content {blob} NOT NULL, version {bigint} NOT NULL)`,
+		`CREATE TABLE IF NOT EXISTS outpost_setting (name TEXT PRIMARY KEY, value TEXT NOT NULL)`,
+		// security_version moves whenever teams, roles, privileges, business
+		// units or the manager hierarchy change: sync uses it to know when
+		// scopes may have moved without any row's own version moving.
+		`CREATE TABLE IF NOT EXISTS outpost_securitylog (version {bigint} PRIMARY KEY, kind TEXT NOT NULL, principalid TEXT NOT NULL)`,
+	}},
+}
+
+func (db *DB) expand(stmt string) string {
+	blob, ts := "BLOB", "TEXT"
+	if db.Dialect.IsPostgres() {
+		blob, ts = "BYTEA", "TIMESTAMPTZ"
+	}
+	return strings.NewReplacer("{blob}", blob, "{bigint}", "BIGINT", "{ts}", ts).Replace(stmt)
+}
+
+// Migrate applies every migration not yet applied, each in its own
+// transaction, and records it in outpost_migration.
+func (db *DB) Migrate(ctx context.Context) error {
+	if _, err := db.Write.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS outpost_migration (version INTEGER PRIMARY KEY, name TEXT NOT NULL)`); err != nil {
+		return fmt.Errorf("create migration table: %w", err)
+	}
+	for _, m := range migrations {
+		err := db.Tx(ctx, func(tx *sql.Tx) error {
+			if db.Dialect.IsPostgres() {
+				// Serialise concurrent starts of several servers on one database.
+				if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(7340032)`); err != nil {
+					return err
+				}
+			}
+			var n int
+			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM outpost_migration WHERE version = `+db.Dialect.Placeholder(1), m.version).Scan(&n); err != nil {
+				return err
+			}
+			if n > 0 {
+				return nil
+			}
+			for _, s := range m.stmts {
+				if _, err := tx.ExecContext(ctx, db.expand(s)); err != nil {
+					return fmt.Errorf("%s: %w", s, err)
+				}
+			}
+			_, err := tx.ExecContext(ctx, `INSERT INTO outpost_migration (version, name) VALUES (`+db.Dialect.Placeholder(1)+`, `+db.Dialect.Placeholder(2)+`)`, m.version, m.name)
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("apply migration %04d_%s: %w", m.version, m.name, err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,105 @@
+// Package store is the SQL persistence shared by both engines: migrations of
+// Outpost's own tables and the handle the platform runs its SQL through. The
+// engines differ only in how they open (store/sqlite, store/postgres); every
+// statement is written once, parameterised by sqlgen.Dialect.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/outposthq/outpost/sqlgen"
+)
+
+// DB is an open database: a writer pool and a reader pool (the same pool on
+// PostgreSQL; one writer connection and many readers on SQLite).
+type DB struct {
+	Dialect sqlgen.Dialect
+	Write   *sql.DB
+	Read    *sql.DB
+	// IsUnique reports whether err is a unique-constraint violation.
+	IsUnique func(err error) bool
+	// IsBusy reports whether err is a transient lock or serialization
+	// failure that a retry may cure.
+	IsBusy func(err error) bool
+	close  func() error
+}
+
+// New wraps opened pools into a DB. closeFn closes them.
+func New(d sqlgen.Dialect, write, read *sql.DB, isUnique, isBusy func(error) bool, closeFn func() error) *DB {
+	return &DB{Dialect: d, Write: write, Read: read, IsUnique: isUnique, IsBusy: isBusy, close: closeFn}
+}
+
+// Close closes the pools.
+func (db *DB) Close() error {
+	if db.close == nil {
+		return nil
+	}
+	return db.close()
+}
+
+// Tx runs fn in a write transaction and commits it when fn returns nil.
+func (db *DB) Tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := db.Write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	if err := fn(tx); err != nil {
+		return errors.Join(err, ignoreDone(tx.Rollback()))
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// ReadTx runs fn in a read-only transaction that sees one consistent
+// snapshot (REPEATABLE READ on PostgreSQL; a read transaction on SQLite in
+// WAL mode).
+func (db *DB) ReadTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	opts := &sql.TxOptions{ReadOnly: true}
+	if db.Dialect.IsPostgres() {
+		opts.Isolation = sql.LevelRepeatableRead
+	}
+	tx, err := db.Read.BeginTx(ctx, opts)
+	if err != nil {
+		return fmt.Errorf("begin read: %w", err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	return fn(tx)
+}
+
+func ignoreDone(err error) error {
+	if errors.Is(err, sql.ErrTxDone) {
+		return nil
+	}
+	return err
+}
+
+// NextVersion takes the next value of the global change counter inside tx.
+//
+// The counter is one row; updating it takes that row's lock until tx
+// commits, so versions become visible in the order they were handed out, on
+// PostgreSQL as on SQLite. A reader that has seen version v (read in the
+// same snapshot as its data) can therefore never later meet a committed row
+// with a version <= v: no row that commits late is ever skipped.
+func NextVersion(ctx context.Context, tx *sql.Tx) (int64, error) {
+	var v int64
+	if err := tx.QueryRowContext(ctx, "UPDATE outpost_clock SET version = version + 1 WHERE id = 1 RETURNING version").Scan(&v); err != nil {
+		return 0, fmt.Errorf("next version: %w", err)
+	}
+	return v, nil
+}
+
+// CurrentVersion returns the counter as seen by q's snapshot.
+func CurrentVersion(ctx context.Context, q interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}) (int64, error) {
+	var v int64
+	if err := q.QueryRowContext(ctx, "SELECT version FROM outpost_clock WHERE id = 1").Scan(&v); err != nil {
+		return 0, fmt.Errorf("read version: %w", err)
+	}
+	return v, nil
+}
