@@ -166,6 +166,10 @@ func Seed(ctx context.Context, p *platform.Platform, opts Options) (*Env, error)
 	if err := seedRows(ctx, p, e, opts); err != nil {
 		return nil, err
 	}
+	say("offline profile and apps")
+	if err := seedOffline(ctx, p, e); err != nil {
+		return nil, err
+	}
 	return e, nil
 }
 

@@ -23,7 +23,9 @@ import (
 
 	"github.com/outposthq/outpost"
 	"github.com/outposthq/outpost/platform"
+	"github.com/outposthq/outpost/profile"
 	"github.com/outposthq/outpost/security"
+	"github.com/outposthq/outpost/syncsrv"
 )
 
 // Options tunes a Server. The zero value is ready to use.
@@ -34,6 +36,10 @@ type Options struct {
 	// Registry receives the metrics; default a new registry with the Go and
 	// process collectors.
 	Registry *prometheus.Registry
+	// Profiles serves /api/offline; nil leaves those routes out.
+	Profiles *profile.Service
+	// Sync serves /api/sync; nil leaves those routes out.
+	Sync *syncsrv.Engine
 }
 
 // Server is the Outpost HTTP API as an http.Handler.
@@ -44,13 +50,17 @@ type Server struct {
 	mux     *http.ServeMux
 	reg     *prometheus.Registry
 
+	profiles *profile.Service
+	sync     *syncsrv.Engine
+
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
 }
 
 // New returns the API server over p.
 func New(p *platform.Platform, opts Options) *Server {
-	s := &Server{p: p, logger: opts.Logger, maxBody: opts.MaxBodyBytes, mux: http.NewServeMux(), reg: opts.Registry}
+	s := &Server{p: p, logger: opts.Logger, maxBody: opts.MaxBodyBytes, mux: http.NewServeMux(), reg: opts.Registry,
+		profiles: opts.Profiles, sync: opts.Sync}
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)
 	}
@@ -87,6 +97,12 @@ func (s *Server) routes() {
 	s.dataRoutes()
 	s.metadataRoutes()
 	s.securityRoutes()
+	if s.profiles != nil {
+		s.offlineRoutes()
+	}
+	if s.sync != nil {
+		s.syncRoutes()
+	}
 	s.mux.Handle("/", s.handle(func(w http.ResponseWriter, r *http.Request) error {
 		return outpost.NotFoundf("no route %s %s: see the API reference in docs/api.md", r.Method, r.URL.Path).WithTarget(r.URL.Path)
 	}))

@@ -53,9 +53,7 @@ func FilterError(param string, err error) error {
 	if errors.As(err, &l) {
 		d := l.AsDomain()
 		d.Message = param + ": " + d.Message
-		if d.Target == "" {
-			d.Target = param
-		}
+		d.Target = param
 		return d
 	}
 	var fe *filter.Error
@@ -136,10 +134,7 @@ func (p *Platform) List(ctx context.Context, by *security.Principal, table strin
 		if err := p.db.Read.QueryRowContext(ctx, query, args...).Scan(&n); err != nil {
 			return nil, fmt.Errorf("count %s: %w", t.Name, err)
 		}
-		if hasTop {
-			n = min(n, int64(top))
-		}
-		page.Count = &n
+		page.Count = &n // OData: the count ignores $top and paging
 	}
 	if limit <= 0 {
 		return page, nil

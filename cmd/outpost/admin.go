@@ -75,7 +75,11 @@ func runAdmin(ctx context.Context, args []string, getenv func(string) string, st
 	key := rest[0] + " " + rest[1]
 	sub := flag.NewFlagSet(key, flag.ContinueOnError)
 	sub.SetOutput(stderr)
-	handler, ok := a.commands(sub)[key]
+	cmds := a.commands(sub)
+	for k, v := range a.offlineCommands(sub) {
+		cmds[k] = v
+	}
+	handler, ok := cmds[key]
 	if !ok {
 		fmt.Fprint(stderr, adminUsage)
 		return fmt.Errorf("unknown admin command %q", key)

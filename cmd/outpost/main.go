@@ -39,6 +39,7 @@ Usage:
   outpost serve   [--data DIR | --db postgres://...] [--addr :8080]   run the server
   outpost demo    [--data DIR] [--addr 127.0.0.1:8080]                 run a seeded demo server
   outpost admin   COMMAND ...                                          administer an environment
+  outpost device  COMMAND ...                                          work as a field device (offline store)
   outpost version
 
 Run "outpost COMMAND -h" for the flags of a command.
@@ -48,7 +49,7 @@ Run "outpost COMMAND -h" for the flags of a command.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
-		return errors.New("name a command: serve, demo, admin or version")
+		return errors.New("name a command: serve, demo, admin, device or version")
 	}
 	switch args[0] {
 	case "serve":
@@ -57,6 +58,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runDemo(ctx, args[1:], getenv, stdout, stderr)
 	case "admin":
 		return runAdmin(ctx, args[1:], getenv, stdout, stderr)
+	case "device":
+		return runDevice(ctx, args[1:], getenv, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "outpost", version)
 		return nil
@@ -65,7 +68,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return nil
 	}
 	fmt.Fprint(stderr, usage)
-	return fmt.Errorf("unknown command %q: use serve, demo, admin or version", args[0])
+	return fmt.Errorf("unknown command %q: use serve, demo, admin, device or version", args[0])
 }
 
 const version = "0.1.0"

@@ -13,9 +13,11 @@ import (
 
 	"github.com/outposthq/outpost/httpapi"
 	"github.com/outposthq/outpost/platform"
+	"github.com/outposthq/outpost/profile"
 	"github.com/outposthq/outpost/store"
 	"github.com/outposthq/outpost/store/postgres"
 	"github.com/outposthq/outpost/store/sqlite"
+	"github.com/outposthq/outpost/syncsrv"
 )
 
 // dbFlags are the flags that choose the database.
@@ -85,7 +87,9 @@ func envOr(getenv func(string) string, key, def string) string {
 // serve runs the HTTP API on addr until ctx is done, then shuts down
 // gracefully. ready is called with the bound address.
 func serve(ctx context.Context, p *platform.Platform, addr string, logger *slog.Logger, ready func(net.Addr)) error {
-	api := httpapi.New(p, httpapi.Options{Logger: logger})
+	profiles := profile.New(p, profile.Options{})
+	engine := syncsrv.New(p, profiles, syncsrv.Options{})
+	api := httpapi.New(p, httpapi.Options{Logger: logger, Profiles: profiles, Sync: engine})
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", addr, err)

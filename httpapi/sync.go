@@ -1,0 +1,4 @@
+package httpapi
+
+// syncRoutes registers /api/sync/... (the device protocol).
+func (s *Server) syncRoutes() {}

@@ -1,0 +1,218 @@
+package platform_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/outposthq/outpost"
+	"github.com/outposthq/outpost/platform"
+	"github.com/outposthq/outpost/security"
+)
+
+// accounts creates one account per owner, named after it, plus "shared",
+// owned by u2 and shared with u1.
+func accounts(t *testing.T, p *platform.Platform, o *org) {
+	t.Helper()
+	ctx := context.Background()
+	sys := platform.System()
+	for name, owner := range map[string]string{"u1": o.u1, "u2": o.u2, "u3": o.u3, "u4": o.u4, "ta": o.ta} {
+		must[outpost.Row](t)(p.Create(ctx, sys, "account", map[string]any{"name": name, "ownerid": owner}))
+	}
+	sh := must[outpost.Row](t)(p.Create(ctx, sys, "account", map[string]any{"name": "shared", "ownerid": o.u2}))
+	mustOK(t, p.Share(ctx, sys, "account", sh["accountid"].(string), o.u1, platform.ShareRead))
+}
+
+func TestReadDepths(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, p *platform.Platform) {
+		o := newOrg(t, p)
+		accounts(t, p, o)
+		tests := []struct {
+			name  string
+			depth security.Depth
+			want  []string
+		}{
+			{"user: own, team and shared rows", security.User, []string{"shared", "ta", "u1"}},
+			{"business unit: plus the unit's rows", security.BusinessUnit, []string{"shared", "ta", "u1", "u2"}},
+			{"parent-child: plus child units' rows", security.ParentChild, []string{"shared", "ta", "u1", "u2", "u3"}},
+			{"organization: every row", security.Organization, []string{"shared", "ta", "u1", "u2", "u3", "u4"}},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				r := role(t, p, o.u1, false, security.Grant{Table: "account", Privilege: security.Read, Depth: tt.depth})
+				defer func() { mustOK(t, p.RemoveUserRole(context.Background(), platform.System(), o.u1, r)) }()
+				got := names(t, p, principal(t, p, o.u1), "account", platform.Query{})
+				if diff := cmp.Diff(tt.want, got); diff != "" {
+					t.Errorf("rows u1 reads (-want +got):\n%s", diff)
+				}
+			})
+		}
+	})
+}
+
+func TestNoReadPrivilege(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, p *platform.Platform) {
+		o := newOrg(t, p)
+		accounts(t, p, o)
+		_, err := p.List(context.Background(), principal(t, p, o.u4), "account", platform.Query{})
+		wantCode(t, err, outpost.CodeForbidden)
+	})
+}
+
+func TestPrivilegesAddUpThroughTeams(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, p *platform.Platform) {
+		o := newOrg(t, p)
+		accounts(t, p, o)
+		role(t, p, o.u1, false, security.Grant{Table: "account", Privilege: security.Read, Depth: security.User})
+		if got := names(t, p, principal(t, p, o.u1), "account", platform.Query{}); len(got) != 3 {
+			t.Fatalf("with a User role u1 reads %v, want 3 rows", got)
+		}
+		// The team's role reaches further: the deepest depth wins.
+		role(t, p, o.ta, true, security.Grant{Table: "account", Privilege: security.Read, Depth: security.ParentChild})
+		want := []string{"shared", "ta", "u1", "u2", "u3"}
+		if diff := cmp.Diff(want, names(t, p, principal(t, p, o.u1), "account", platform.Query{})); diff != "" {
+			t.Errorf("rows through the team's role (-want +got):\n%s", diff)
+		}
+		// Leaving the team takes the team's privileges and team rows away.
+		mustOK(t, p.RemoveTeamMember(context.Background(), platform.System(), o.ta, o.u1))
+		want = []string{"shared", "u1"}
+		if diff := cmp.Diff(want, names(t, p, principal(t, p, o.u1), "account", platform.Query{})); diff != "" {
+			t.Errorf("rows after leaving the team (-want +got):\n%s", diff)
+		}
+	})
+}
+
+func TestWriteDeleteAssignShareChecks(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, p *platform.Platform) {
+		ctx := context.Background()
+		o := newOrg(t, p)
+		sys := platform.System()
+		role(t, p, o.u1, false,
+			security.Grant{Table: "account", Privilege: security.Read, Depth: security.BusinessUnit},
+			security.Grant{Table: "account", Privilege: security.Create, Depth: security.User},
+			security.Grant{Table: "account", Privilege: security.Write, Depth: security.User},
+			security.Grant{Table: "account", Privilege: security.Delete, Depth: security.User},
+			security.Grant{Table: "account", Privilege: security.Share, Depth: security.User},
+			security.Grant{Table: "account", Privilege: security.Assign, Depth: security.User})
+		u1 := principal(t, p, o.u1)
+		mine := must[outpost.Row](t)(p.Create(ctx, u1, "account", map[string]any{"name": "mine"}))
+		if mine["ownerid"] != o.u1 || mine["owningbusinessunit"] != o.a || mine["owneridtype"] != "systemuser" {
+			t.Fatalf("new row ownership = %v/%v/%v, want u1 in A", mine["ownerid"], mine["owningbusinessunit"], mine["owneridtype"])
+		}
+		theirs := must[outpost.Row](t)(p.Create(ctx, sys, "account", map[string]any{"name": "theirs", "ownerid": o.u2}))
+		far := must[outpost.Row](t)(p.Create(ctx, sys, "account", map[string]any{"name": "far", "ownerid": o.u4}))
+		id := func(r outpost.Row) string { return r["accountid"].(string) }
+
+		// u1 reads u2's row (BU depth) but may not write or delete it (User depth).
+		_, err := p.Update(ctx, u1, "account", id(theirs), map[string]any{"name": "x"})
+		wantCode(t, err, outpost.CodeForbidden)
+		wantCode(t, p.Delete(ctx, u1, "account", id(theirs)), outpost.CodeForbidden)
+		// A row u1 cannot read does not exist for u1.
+		_, err = p.Update(ctx, u1, "account", id(far), map[string]any{"name": "x"})
+		wantCode(t, err, outpost.CodeNotFound)
+		_, err = p.Get(ctx, u1, "account", id(far), nil)
+		wantCode(t, err, outpost.CodeNotFound)
+
+		// PATCH changes only the sent columns.
+		upd := must[outpost.Row](t)(p.Update(ctx, u1, "account", id(mine), map[string]any{"telephone1": "555"}))
+		if upd["name"] != "mine" || upd["telephone1"] != "555" || upd["versionnumber"].(int64) <= mine["versionnumber"].(int64) {
+			t.Fatalf("after PATCH row = %v", upd)
+		}
+
+		// Sharing gives u2 access at User depth.
+		role(t, p, o.u2, false, security.Grant{Table: "account", Privilege: security.Read, Depth: security.User})
+		u2 := principal(t, p, o.u2)
+		if got := names(t, p, u2, "account", platform.Query{}); !cmp.Equal(got, []string{"theirs"}) {
+			t.Fatalf("u2 before share reads %v", got)
+		}
+		mustOK(t, p.Share(ctx, u1, "account", id(mine), o.u2, platform.ShareRead))
+		if got := names(t, p, u2, "account", platform.Query{}); !cmp.Equal(got, []string{"mine", "theirs"}) {
+			t.Fatalf("u2 after share reads %v", got)
+		}
+		mustOK(t, p.Share(ctx, u1, "account", id(mine), o.u2, 0))
+		if got := names(t, p, u2, "account", platform.Query{}); !cmp.Equal(got, []string{"theirs"}) {
+			t.Fatalf("u2 after unshare reads %v", got)
+		}
+
+		// Assign moves the row to u4 (business unit B) and out of u1's reach.
+		row := must[outpost.Row](t)(p.Assign(ctx, u1, "account", id(mine), o.u4))
+		if row["ownerid"] != o.u4 || row["owningbusinessunit"] != o.b {
+			t.Fatalf("after assign ownership = %v/%v", row["ownerid"], row["owningbusinessunit"])
+		}
+		_, err = p.Get(ctx, u1, "account", id(mine), nil)
+		wantCode(t, err, outpost.CodeNotFound)
+		// u1 may delete its own rows.
+		again := must[outpost.Row](t)(p.Create(ctx, u1, "account", map[string]any{"name": "again"}))
+		mustOK(t, p.Delete(ctx, u1, "account", id(again)))
+		// u2 cannot assign (no Assign privilege).
+		_, err = p.Assign(ctx, u2, "account", id(theirs), o.u1)
+		wantCode(t, err, outpost.CodeForbidden)
+	})
+}
+
+func TestAppendAndAppendTo(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, p *platform.Platform) {
+		ctx := context.Background()
+		o := newOrg(t, p)
+		sys := platform.System()
+		far := must[outpost.Row](t)(p.Create(ctx, sys, "account", map[string]any{"name": "far", "ownerid": o.u4}))
+		near := must[outpost.Row](t)(p.Create(ctx, sys, "account", map[string]any{"name": "near", "ownerid": o.u1}))
+		role(t, p, o.u1, false,
+			security.Grant{Table: "contact", Privilege: security.Create, Depth: security.User},
+			security.Grant{Table: "contact", Privilege: security.Read, Depth: security.User},
+			security.Grant{Table: "account", Privilege: security.Read, Depth: security.User})
+		u1 := principal(t, p, o.u1)
+		// No Append on contact.
+		_, err := p.Create(ctx, u1, "contact", map[string]any{"lastname": "x", "parentcustomerid": near["accountid"]})
+		wantCode(t, err, outpost.CodeForbidden)
+		role(t, p, o.u1, false,
+			security.Grant{Table: "contact", Privilege: security.Append, Depth: security.User},
+			security.Grant{Table: "account", Privilege: security.AppendTo, Depth: security.User})
+		u1 = principal(t, p, o.u1)
+		must[outpost.Row](t)(p.Create(ctx, u1, "contact", map[string]any{"lastname": "x", "parentcustomerid": near["accountid"]}))
+		// Append To reaches only u1's accounts.
+		_, err = p.Create(ctx, u1, "contact", map[string]any{"lastname": "y", "parentcustomerid": far["accountid"]})
+		wantCode(t, err, outpost.CodeForbidden)
+		// A lookup to a row that does not exist is bad input.
+		_, err = p.Create(ctx, u1, "contact", map[string]any{"lastname": "z", "parentcustomerid": outpost.NewID()})
+		wantCode(t, err, outpost.CodeInvalid)
+	})
+}
+
+func TestUserDepthOnOrganizationOwnedTable(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, p *platform.Platform) {
+		ctx := context.Background()
+		o := newOrg(t, p)
+		role(t, p, o.u1, false, security.Grant{Table: "appmodule", Privilege: security.Read, Depth: security.Organization})
+		must[outpost.Row](t)(p.Create(ctx, platform.System(), "appmodule", map[string]any{"name": "app"}))
+		if got := names(t, p, principal(t, p, o.u1), "appmodule", platform.Query{}); !cmp.Equal(got, []string{"app"}) {
+			t.Fatalf("u1 reads %v", got)
+		}
+		r := must[string](t)(p.CreateRole(ctx, platform.System(), "bad", nil))
+		err := p.SetRolePrivileges(ctx, platform.System(), r, []security.Grant{{Table: "appmodule", Privilege: security.Read, Depth: security.User}})
+		wantCode(t, err, outpost.CodeInvalid)
+	})
+}
+
+func TestHierarchyOperators(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, p *platform.Platform) {
+		o := newOrg(t, p)
+		accounts(t, p, o)
+		role(t, p, o.u1, false, security.Grant{Table: "account", Privilege: security.Read, Depth: security.Organization})
+		u1 := principal(t, p, o.u1)
+		// u3 reports to u1.
+		got := names(t, p, u1, "account", platform.Query{Filter: "Microsoft.Dynamics.CRM.EqUserOrUserHierarchy(PropertyName='ownerid')"})
+		if diff := cmp.Diff([]string{"u1", "u3"}, got); diff != "" {
+			t.Errorf("eq-useroruserhierarchy (-want +got):\n%s", diff)
+		}
+		got = names(t, p, u1, "account", platform.Query{Filter: "Microsoft.Dynamics.CRM.EqUserTeams(PropertyName='ownerid')"})
+		if diff := cmp.Diff([]string{"ta"}, got); diff != "" {
+			t.Errorf("eq-userteams (-want +got):\n%s", diff)
+		}
+		got = names(t, p, u1, "account", platform.Query{Filter: "Microsoft.Dynamics.CRM.EqBusinessId(PropertyName='owningbusinessunit')"})
+		if diff := cmp.Diff([]string{"shared", "ta", "u1", "u2"}, got); diff != "" {
+			t.Errorf("eq-businessid (-want +got):\n%s", diff)
+		}
+	})
+}

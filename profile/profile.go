@@ -1,0 +1,48 @@
+// Package profile is offline profiles: the model, publish-time validation,
+// apps and solutions, and the download plan that says which rows of each
+// table a user's device holds.
+package profile
+
+import (
+	"github.com/outposthq/outpost/filter"
+	"github.com/outposthq/outpost/platform"
+)
+
+// Options tunes a Service. The zero value is ready to use.
+type Options struct{}
+
+// Service manages profiles, apps and solutions over a platform.
+type Service struct {
+	p *platform.Platform
+}
+
+// New returns the profile service of p.
+func New(p *platform.Platform, opts Options) *Service {
+	return &Service{p: p}
+}
+
+// Plan is the download plan of one user for one published profile version:
+// per item, the filter over the item's table that selects exactly the rows
+// the user's device must hold (the user's read access AND (the item's rule
+// OR its related rows)).
+type Plan struct {
+	ProfileID string
+	// Version is the published version of the profile the plan is for.
+	Version int64
+	Items   []PlanItem
+}
+
+// PlanItem is one table of a plan.
+type PlanItem struct {
+	Table string
+	// Filter is checked against the schema; sqlgen compiles it with the
+	// user's filter.Env.
+	Filter filter.Expr
+	// Columns to download; the primary key and system columns included.
+	Columns []string
+	// IntervalMinutes is the item's sync interval (5–1440).
+	IntervalMinutes int
+	// DependsOn lists the tables whose rows decide this item's related
+	// rows: when they change, this item's scope may change.
+	DependsOn []string
+}

@@ -1,0 +1,3 @@
+SELECT count(*) FROM "workorder" AS t0 WHERE (t0."owningbusinessunit" = ? AND t0."owningbusinessunit" = ?)
+-- $1 = string "00000000-0000-0000-0000-0000000000c1"
+-- $2 = string "00000000-0000-0000-0000-0000000000c1"

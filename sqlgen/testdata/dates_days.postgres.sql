@@ -1,0 +1,11 @@
+SELECT count(*) FROM "workorder" AS t0 WHERE ((t0."scheduledon" >= $1 AND t0."scheduledon" < $2) OR (t0."scheduledon" >= $3 AND t0."scheduledon" < $4) OR (t0."scheduledon" >= $5 AND t0."scheduledon" < $6) OR (t0."createdon" >= $7 AND t0."createdon" < $8) OR (t0."scheduledon" >= $9 AND t0."scheduledon" < $10))
+-- $1 = time.Time 2024-03-15T05:00:00Z
+-- $2 = time.Time 2024-03-16T05:00:00Z
+-- $3 = time.Time 2024-03-14T05:00:00Z
+-- $4 = time.Time 2024-03-15T05:00:00Z
+-- $5 = time.Time 2024-03-16T05:00:00Z
+-- $6 = time.Time 2024-03-17T05:00:00Z
+-- $7 = time.Time 2024-03-08T05:00:00Z
+-- $8 = time.Time 2024-03-15T20:30:00Z
+-- $9 = time.Time 2024-03-15T20:30:00Z
+-- $10 = time.Time 2024-03-19T05:00:00Z

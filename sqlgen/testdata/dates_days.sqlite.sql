@@ -1,0 +1,11 @@
+SELECT count(*) FROM "workorder" AS t0 WHERE ((t0."scheduledon" >= ? AND t0."scheduledon" < ?) OR (t0."scheduledon" >= ? AND t0."scheduledon" < ?) OR (t0."scheduledon" >= ? AND t0."scheduledon" < ?) OR (t0."createdon" >= ? AND t0."createdon" < ?) OR (t0."scheduledon" >= ? AND t0."scheduledon" < ?))
+-- $1 = string "2024-03-15T05:00:00.000Z"
+-- $2 = string "2024-03-16T05:00:00.000Z"
+-- $3 = string "2024-03-14T05:00:00.000Z"
+-- $4 = string "2024-03-15T05:00:00.000Z"
+-- $5 = string "2024-03-16T05:00:00.000Z"
+-- $6 = string "2024-03-17T05:00:00.000Z"
+-- $7 = string "2024-03-08T05:00:00.000Z"
+-- $8 = string "2024-03-15T20:30:00.000Z"
+-- $9 = string "2024-03-15T20:30:00.000Z"
+-- $10 = string "2024-03-19T05:00:00.000Z"

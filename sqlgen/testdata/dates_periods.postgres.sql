@@ -1,0 +1,11 @@
+SELECT count(*) FROM "workorder" AS t0 WHERE ((t0."scheduledon" >= $1 AND t0."scheduledon" < $2) OR (t0."scheduledon" >= $3 AND t0."scheduledon" < $4) OR (t0."scheduledon" >= $5 AND t0."scheduledon" < $6) OR (t0."scheduledon" >= $7 AND t0."scheduledon" < $8) OR (t0."scheduledon" >= $9 AND t0."scheduledon" < $10))
+-- $1 = time.Time 2024-03-10T05:00:00Z
+-- $2 = time.Time 2024-03-17T05:00:00Z
+-- $3 = time.Time 2024-02-01T05:00:00Z
+-- $4 = time.Time 2024-03-01T05:00:00Z
+-- $5 = time.Time 2025-01-01T05:00:00Z
+-- $6 = time.Time 2026-01-01T05:00:00Z
+-- $7 = time.Time 2024-01-15T05:00:00Z
+-- $8 = time.Time 2024-03-15T20:30:00Z
+-- $9 = time.Time 2024-03-15T20:30:00Z
+-- $10 = time.Time 2024-03-30T05:00:00Z

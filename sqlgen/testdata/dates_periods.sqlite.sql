@@ -1,0 +1,11 @@
+SELECT count(*) FROM "workorder" AS t0 WHERE ((t0."scheduledon" >= ? AND t0."scheduledon" < ?) OR (t0."scheduledon" >= ? AND t0."scheduledon" < ?) OR (t0."scheduledon" >= ? AND t0."scheduledon" < ?) OR (t0."scheduledon" >= ? AND t0."scheduledon" < ?) OR (t0."scheduledon" >= ? AND t0."scheduledon" < ?))
+-- $1 = string "2024-03-10T05:00:00.000Z"
+-- $2 = string "2024-03-17T05:00:00.000Z"
+-- $3 = string "2024-02-01T05:00:00.000Z"
+-- $4 = string "2024-03-01T05:00:00.000Z"
+-- $5 = string "2025-01-01T05:00:00.000Z"
+-- $6 = string "2026-01-01T05:00:00.000Z"
+-- $7 = string "2024-01-15T05:00:00.000Z"
+-- $8 = string "2024-03-15T20:30:00.000Z"
+-- $9 = string "2024-03-15T20:30:00.000Z"
+-- $10 = string "2024-03-30T05:00:00.000Z"
