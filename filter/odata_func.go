@@ -14,7 +14,8 @@ func (p *parser) call(name string, pos Pos) (Expr, *Error) {
 	if op, ok := textFuncs[strings.ToLower(name)]; ok {
 		return p.textCall(op, name)
 	}
-	if fn, ok := strings.CutPrefix(name, dataverseNS); ok {
+	if len(name) > len(dataverseNS) && strings.EqualFold(name[:len(dataverseNS)], dataverseNS) {
+		fn := name[len(dataverseNS):]
 		op, ok := opByFunc(fn)
 		if !ok {
 			hint := ""

@@ -88,7 +88,7 @@ func (p *printer) link(x *Link, prefix string, lambdas int) {
 			p.expr(inner, prefix+x.Relationship+"/", lambdas)
 			return
 		case *Link:
-			if inner != nil && inner.Nav {
+			if inner != nil {
 				p.expr(inner, prefix+x.Relationship+"/", lambdas)
 				return
 			}

@@ -10,10 +10,7 @@ import (
 // is near enough to be a likely typo, or "".
 func closest(name string, candidates []string) string {
 	lower := strings.ToLower(name)
-	best, bestDist := "", len(lower)/3+1
-	if bestDist > 3 {
-		bestDist = 3
-	}
+	best, bestDist := "", min(1+len(lower)/4, 3)+1
 	sorted := append([]string(nil), candidates...)
 	sort.Strings(sorted)
 	for _, c := range sorted {

@@ -17,26 +17,26 @@ type migration struct {
 
 // migrations are applied in order at Open; never edit one that has shipped:
 // add a new one.
-var migrations = []migration{
-	{1, "core", []string{
-		`CREATE TABLE IF NOT EXISTS outpost_clock (id INTEGER PRIMARY KEY, version {bigint} NOT NULL)`,
-		`INSERT INTO outpost_clock (id, version) VALUES (1, 0) ON CONFLICT (id) DO NOTHING`,
-		`CREATE TABLE IF NOT EXISTS outpost_meta (kind TEXT NOT NULL, name TEXT NOT NULL, definition TEXT NOT NULL, PRIMARY KEY (kind, name))`,
-		`CREATE TABLE IF NOT EXISTS outpost_tombstone (tablename TEXT NOT NULL, id TEXT NOT NULL, version {bigint} NOT NULL, PRIMARY KEY (tablename, id))`,
-		`CREATE INDEX IF NOT EXISTS ix_outpost_tombstone_version ON outpost_tombstone (tablename, version)`,
-		`CREATE TABLE IF NOT EXISTS outpost_share (objecttable TEXT NOT NULL, objectid TEXT NOT NULL, principalid TEXT NOT NULL, accessmask {bigint} NOT NULL, version {bigint} NOT NULL, PRIMARY KEY (objecttable, objectid, principalid))`,
-		`CREATE INDEX IF NOT EXISTS ix_outpost_share_principal ON outpost_share (principalid, objecttable)`,
-		`CREATE TABLE IF NOT EXISTS outpost_roleprivilege (roleid TEXT NOT NULL, tablename TEXT NOT NULL, privilege TEXT NOT NULL, depth INTEGER NOT NULL, PRIMARY KEY (roleid, tablename, privilege))`,
-		`CREATE TABLE IF NOT EXISTS outpost_token (hash TEXT PRIMARY KEY, userid TEXT NOT NULL, name TEXT NOT NULL, createdon {ts} NOT NULL)`,
-		`CREATE INDEX IF NOT EXISTS ix_outpost_token_user ON outpost_token (userid)`,
-		`CREATE TABLE IF NOT EXISTS outpost_file (fileid TEXT PRIMARY KEY, tablename TEXT NOT NULL, objectid TEXT NOT NULL, columnname TEXT NOT NULL, filename TEXT NOT NULL, mimetype TEXT NOT NULL, size {bigint} NOT NULL, content {blob} NOT NULL, version {bigint} NOT NULL)`,
-		`CREATE TABLE IF NOT EXISTS outpost_setting (name TEXT PRIMARY KEY, value TEXT NOT NULL)`,
-		// security_version moves whenever teams, roles, privileges, business
-		// units or the manager hierarchy change: sync uses it to know when
-		// scopes may have moved without any row's own version moving.
-		`CREATE TABLE IF NOT EXISTS outpost_securitylog (version {bigint} PRIMARY KEY, kind TEXT NOT NULL, principalid TEXT NOT NULL)`,
-	}},
-}
+var migrations = []migration{coreMigration, offlineMigration, syncMigration}
+
+var coreMigration = migration{1, "core", []string{
+	`CREATE TABLE IF NOT EXISTS outpost_clock (id INTEGER PRIMARY KEY, version {bigint} NOT NULL)`,
+	`INSERT INTO outpost_clock (id, version) VALUES (1, 0) ON CONFLICT (id) DO NOTHING`,
+	`CREATE TABLE IF NOT EXISTS outpost_meta (kind TEXT NOT NULL, name TEXT NOT NULL, definition TEXT NOT NULL, PRIMARY KEY (kind, name))`,
+	`CREATE TABLE IF NOT EXISTS outpost_tombstone (tablename TEXT NOT NULL, id TEXT NOT NULL, version {bigint} NOT NULL, PRIMARY KEY (tablename, id))`,
+	`CREATE INDEX IF NOT EXISTS ix_outpost_tombstone_version ON outpost_tombstone (tablename, version)`,
+	`CREATE TABLE IF NOT EXISTS outpost_share (objecttable TEXT NOT NULL, objectid TEXT NOT NULL, principalid TEXT NOT NULL, accessmask {bigint} NOT NULL, version {bigint} NOT NULL, PRIMARY KEY (objecttable, objectid, principalid))`,
+	`CREATE INDEX IF NOT EXISTS ix_outpost_share_principal ON outpost_share (principalid, objecttable)`,
+	`CREATE TABLE IF NOT EXISTS outpost_roleprivilege (roleid TEXT NOT NULL, tablename TEXT NOT NULL, privilege TEXT NOT NULL, depth INTEGER NOT NULL, PRIMARY KEY (roleid, tablename, privilege))`,
+	`CREATE TABLE IF NOT EXISTS outpost_token (hash TEXT PRIMARY KEY, userid TEXT NOT NULL, name TEXT NOT NULL, createdon {ts} NOT NULL)`,
+	`CREATE INDEX IF NOT EXISTS ix_outpost_token_user ON outpost_token (userid)`,
+	`CREATE TABLE IF NOT EXISTS outpost_file (fileid TEXT PRIMARY KEY, tablename TEXT NOT NULL, objectid TEXT NOT NULL, columnname TEXT NOT NULL, filename TEXT NOT NULL, mimetype TEXT NOT NULL, size {bigint} NOT NULL, content {blob} NOT NULL, version {bigint} NOT NULL)`,
+	`CREATE TABLE IF NOT EXISTS outpost_setting (name TEXT PRIMARY KEY, value TEXT NOT NULL)`,
+	// security_version moves whenever teams, roles, privileges, business
+	// units or the manager hierarchy change: sync uses it to know when
+	// scopes may have moved without any row's own version moving.
+	`CREATE TABLE IF NOT EXISTS outpost_securitylog (version {bigint} PRIMARY KEY, kind TEXT NOT NULL, principalid TEXT NOT NULL)`,
+}}
 
 func (db *DB) expand(stmt string) string {
 	blob, ts := "BLOB", "TEXT"
