@@ -72,8 +72,8 @@ func (env *Env) MatchIDs(op Op) []string {
 // yesterday and tomorrow are one day; this/last/next-week|month|year are
 // whole calendar periods. last-x-days n runs from midnight n days ago up to
 // now, next-x-days n from now up to the end of the day n days ahead (weeks,
-// months and years alike, months and years by calendar arithmetic with
-// Go's normalisation, so one month before March 31 is March 3). on d is the
+// months and years alike, months and years by calendar arithmetic that clamps the day to the
+// target month, so one month before March 31 is February 29 in 2024). on d is the
 // day of d's UTC date; on-or-before d is before the end of that day,
 // on-or-after d from its start. Bounds outside the years 1 to 9999 are
 // dropped.
@@ -81,7 +81,13 @@ func DateRange(op Op, values []any, env *Env) (start, end time.Time, err error) 
 	loc := env.location()
 	now := env.now().In(loc)
 	y, m, d := now.Date()
-	day := func(dy, dm, dd int) time.Time { return time.Date(y+dy, m+time.Month(dm), d+dd, 0, 0, 0, 0, loc) }
+	// day is midnight of today moved by whole years, months (the day of the
+	// month clamped to the target month's last day) and days.
+	day := func(dy, dm, dd int) time.Time {
+		first := time.Date(y+dy, m+time.Month(dm), 1, 0, 0, 0, 0, loc)
+		last := first.AddDate(0, 1, -1).Day()
+		return time.Date(first.Year(), first.Month(), min(d, last)+dd, 0, 0, 0, 0, loc)
+	}
 	count := func() (int, error) {
 		if len(values) != 1 {
 			return 0, fmt.Errorf("operator %q takes one value, got %d", op, len(values))

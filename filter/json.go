@@ -270,14 +270,14 @@ func jsonCond(obj jsonObject, pos Pos, errs *ErrorList) Expr {
 	switch {
 	case info.arity == noValue && (hasValue || hasValues):
 		errs.add(pos, col, "", "operator %q takes no value", op)
-	case info.arity == oneValue && !hasValue:
-		errs.add(pos, col, "", `operator %q needs "value"`, op)
 	case info.arity == oneValue && hasValues:
 		errs.add(Pos{Path: jsonPath(path, "values")}, col, `use "value"`, `operator %q takes one value, not "values"`, op)
-	case info.arity == anyValue && !hasValues:
-		errs.add(pos, col, "", `operator %q needs "values": […]`, op)
 	case info.arity == anyValue && hasValue:
 		errs.add(Pos{Path: jsonPath(path, "value")}, col, `use "values"`, `operator %q takes "values", not "value"`, op)
+	case info.arity == oneValue && !hasValue:
+		errs.add(pos, col, "", `operator %q needs "value"`, op)
+	case info.arity == anyValue && !hasValues:
+		errs.add(pos, col, "", `operator %q needs "values": […]`, op)
 	case hasValue:
 		if value == nil && (op == Eq || op == Ne) {
 			c.Op = map[Op]Op{Eq: Null, Ne: NotNull}[op]

@@ -1,4 +1,21 @@
 package store
 
 // offlineMigration holds the tables of offline profiles, apps and solutions.
-var offlineMigration = migration{2, "offline", []string{}}
+// The maker-visible rows live in the built-in tables mobileofflineprofile,
+// canvasapp and appmodule; these tables hold what those rows cannot: the
+// draft and published definitions, app definitions and solutions.
+var offlineMigration = migration{2, "offline", []string{
+	// One row per mobileofflineprofile row: the draft (JSON items), the
+	// assignment (JSON), whether the draft differs from the published
+	// version, and the app an auto-generated profile came from.
+	`CREATE TABLE IF NOT EXISTS outpost_profile (profileid TEXT PRIMARY KEY, draft TEXT NOT NULL, assignment TEXT NOT NULL, dirty INTEGER NOT NULL, generatedfrom TEXT NOT NULL)`,
+	// Published versions; devices only ever see the newest one.
+	`CREATE TABLE IF NOT EXISTS outpost_profileversion (profileid TEXT NOT NULL, version {bigint} NOT NULL, definition TEXT NOT NULL, publishedon {ts} NOT NULL, PRIMARY KEY (profileid, version))`,
+	// One row per canvasapp or appmodule row: the app's kind and definition
+	// (tables, views, forms), and whether it must be republished because its
+	// profile was.
+	`CREATE TABLE IF NOT EXISTS outpost_app (appid TEXT PRIMARY KEY, kind TEXT NOT NULL, definition TEXT NOT NULL, needsrepublish INTEGER NOT NULL, publishedon {ts})`,
+	`CREATE TABLE IF NOT EXISTS outpost_solution (solutionid TEXT PRIMARY KEY, uniquename TEXT NOT NULL UNIQUE, name TEXT NOT NULL, version TEXT NOT NULL, createdon {ts} NOT NULL)`,
+	`CREATE TABLE IF NOT EXISTS outpost_solutioncomponent (solutionid TEXT NOT NULL, kind TEXT NOT NULL, objectid TEXT NOT NULL, PRIMARY KEY (solutionid, kind, objectid))`,
+	`CREATE INDEX IF NOT EXISTS ix_outpost_solutioncomponent_object ON outpost_solutioncomponent (kind, objectid)`,
+}}

@@ -1,0 +1,137 @@
+package platform_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/outposthq/outpost"
+	"github.com/outposthq/outpost/platform"
+	"github.com/outposthq/outpost/schema"
+	"github.com/outposthq/outpost/security"
+)
+
+var inspection = platform.TableInput{
+	Name: "inspection", DisplayName: "Inspection", Ownership: schema.OwnedByUser,
+	Columns: []schema.Column{
+		{Name: "accountid", Type: schema.Lookup, Target: "account"},
+		{Name: "score", Type: schema.Integer},
+		{Name: "result", Type: schema.Choice, Options: []schema.Option{{Value: 1, Label: "Pass"}, {Value: 2, Label: "Fail"}}},
+		{Name: "notes", Type: schema.Memo},
+		{Name: "inspectedon", Type: schema.DateTime},
+		{Name: "passed", Type: schema.Boolean},
+		{Name: "fee", Type: schema.Money},
+		{Name: "ratio", Type: schema.Decimal},
+		{Name: "photo", Type: schema.Image},
+		{Name: "report", Type: schema.File},
+	},
+}
+
+func TestCreateAndAlterTable(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, p *platform.Platform) {
+		ctx := context.Background()
+		sys := platform.System()
+		tbl := must[*schema.Table](t)(p.CreateTable(ctx, sys, inspection))
+		for _, c := range []string{"inspectionid", "name", "ownerid", "owningbusinessunit", "versionnumber", "statecode", "createdon"} {
+			if _, ok := tbl.Column(c); !ok {
+				t.Errorf("new table lacks column %q", c)
+			}
+		}
+		rels := p.Schema().Relationships("account")
+		found := false
+		for _, r := range rels {
+			found = found || (r.Name == "inspection_accountid" && r.Kind == schema.OneToMany)
+		}
+		if !found {
+			t.Errorf("account has no 1:N inspection_accountid relationship: %v", rels)
+		}
+		// Rows round-trip with every type.
+		o := newOrg(t, p)
+		acc := must[outpost.Row](t)(p.Create(ctx, sys, "account", map[string]any{"name": "a", "ownerid": o.u1}))
+		row := must[outpost.Row](t)(p.Create(ctx, sys, "inspection", map[string]any{
+			"name": "i1", "ownerid": o.u1, "accountid": acc["accountid"], "score": 7, "result": 2, "notes": "long text",
+			"inspectedon": "2026-03-04T05:06:07Z", "passed": true, "fee": 12.5, "ratio": 0.25,
+		}))
+		got := must[outpost.Row](t)(p.Get(ctx, sys, "inspection", row["inspectionid"].(string), nil))
+		js := platform.JSONRow(got)
+		checks := map[string]any{"score": int64(7), "result": int64(2), "passed": true, "fee": 12.5, "ratio": 0.25, "inspectedon": "2026-03-04T05:06:07.000Z", "notes": "long text"}
+		for k, want := range checks {
+			if js[k] != want {
+				t.Errorf("%s = %#v, want %#v", k, js[k], want)
+			}
+		}
+		// Add a column; the physical table follows.
+		must[*schema.Table](t)(p.AddColumn(ctx, sys, "inspection", schema.Column{Name: "inspector", Type: schema.Text, MaxLength: 50}))
+		must[outpost.Row](t)(p.Update(ctx, sys, "inspection", row["inspectionid"].(string), map[string]any{"inspector": "Kim"}))
+		// Offline is irreversible and switches change tracking on.
+		on, off := true, false
+		tt := must[*schema.Table](t)(p.UpdateTable(ctx, sys, "inspection", platform.TablePatch{Offline: &on}))
+		if !tt.Offline || !tt.ChangeTracking {
+			t.Fatalf("offline=%v tracking=%v, want both on", tt.Offline, tt.ChangeTracking)
+		}
+		_, err := p.UpdateTable(ctx, sys, "inspection", platform.TablePatch{Offline: &off})
+		wantCode(t, err, outpost.CodeInvalid)
+		_, err = p.UpdateTable(ctx, sys, "mobileofflineprofile", platform.TablePatch{Offline: &on})
+		wantCode(t, err, outpost.CodeInvalid)
+		// The metadata survives a reload from the database.
+		mustOK(t, p.Reload(ctx))
+		if c, ok := p.Schema().MustTable("inspection").Column("inspector"); !ok || c.MaxLength != 50 {
+			t.Fatalf("after reload inspector column = %v, %v", c, ok)
+		}
+		// N:N relationship with its intersect table.
+		mustOK(t, p.CreateManyToMany(ctx, sys, schema.ManyToManyDef{Name: "inspection_contact", Table1: "inspection", Table2: "contact"}))
+		if _, ok := p.Schema().Relationship("contact", "inspection_contact"); !ok {
+			t.Fatal("contact has no N:N inspection_contact")
+		}
+	})
+}
+
+func TestMetadataBadInput(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, p *platform.Platform) {
+		ctx := context.Background()
+		sys := platform.System()
+		must[*schema.Table](t)(p.CreateTable(ctx, sys, inspection))
+		tests := []struct {
+			name    string
+			in      platform.TableInput
+			code    outpost.Code
+			message string
+		}{
+			{"duplicate table", inspection, outpost.CodeConflict, `table "inspection" already exists`},
+			{"bad name", platform.TableInput{Name: "Bad Name"}, outpost.CodeInvalid, `table name "Bad Name" is not valid`},
+			{"bad ownership", platform.TableInput{Name: "t1", Ownership: "people"}, outpost.CodeInvalid, `ownership "people" is not valid`},
+			{"bad type", platform.TableInput{Name: "t2", Columns: []schema.Column{{Name: "x1", Type: "blob"}}}, outpost.CodeInvalid, `type "blob" is not valid`},
+			{"lookup without target", platform.TableInput{Name: "t3", Columns: []schema.Column{{Name: "x1", Type: schema.Lookup}}}, outpost.CodeInvalid, "needs a target table"},
+			{"lookup to nowhere", platform.TableInput{Name: "t4", Columns: []schema.Column{{Name: "x1", Type: schema.Lookup, Target: "nope"}}}, outpost.CodeInvalid, `looks up table "nope"`},
+			{"choice without options", platform.TableInput{Name: "t5", Columns: []schema.Column{{Name: "x1", Type: schema.Choice}}}, outpost.CodeInvalid, "needs at least one option"},
+			{"system column", platform.TableInput{Name: "t6", Columns: []schema.Column{{Name: "ownerid", Type: schema.Text}}}, outpost.CodeInvalid, "system column"},
+			{"duplicate column", platform.TableInput{Name: "t7", Columns: []schema.Column{{Name: "x1", Type: schema.Text}, {Name: "x1", Type: schema.Text}}}, outpost.CodeConflict, `column "x1" is defined twice`},
+			{"text too long", platform.TableInput{Name: "t8", Columns: []schema.Column{{Name: "x1", Type: schema.Text, MaxLength: 5000}}}, outpost.CodeInvalid, "maxLength must be between 1 and 4000"},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				_, err := p.CreateTable(ctx, sys, tt.in)
+				wantCode(t, err, tt.code)
+				if !strings.Contains(outpost.ErrorMessage(err), tt.message) {
+					t.Errorf("message %q does not contain %q", outpost.ErrorMessage(err), tt.message)
+				}
+				if _, exists := p.Schema().Table(tt.in.Name); exists && tt.in.Name != "inspection" {
+					t.Errorf("table %q exists after a failed create", tt.in.Name)
+				}
+			})
+		}
+		_, err := p.AddColumn(ctx, sys, "inspection", schema.Column{Name: "score", Type: schema.Integer})
+		wantCode(t, err, outpost.CodeConflict)
+		_, err = p.AddColumn(ctx, sys, "nope", schema.Column{Name: "x1", Type: schema.Integer})
+		wantCode(t, err, outpost.CodeNotFound)
+		_, err = p.AddColumn(ctx, sys, "inspection", schema.Column{Name: "x2", Type: schema.Integer, Required: true})
+		wantCode(t, err, outpost.CodeInvalid)
+		// Only makers change metadata.
+		o := newOrg(t, p)
+		_, err = p.CreateTable(ctx, principal(t, p, o.u1), platform.TableInput{Name: "t9"})
+		wantCode(t, err, outpost.CodeForbidden)
+		role(t, p, o.u1, false)
+		mustOK(t, p.AssignUserRole(ctx, sys, o.u1, security.RoleSystemCustomizer))
+		must[*schema.Table](t)(p.CreateTable(ctx, principal(t, p, o.u1), platform.TableInput{Name: "t9"}))
+	})
+}

@@ -1,0 +1,179 @@
+package profile
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/outposthq/outpost"
+	"github.com/outposthq/outpost/platform"
+	"github.com/outposthq/outpost/security"
+	"github.com/outposthq/outpost/sqlgen"
+)
+
+// querier is what *sql.DB and *sql.Tx both offer.
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+// draftRow is a profile's row of outpost_profile.
+type draftRow struct {
+	items         []Item
+	assignment    Assignment
+	dirty         bool
+	generatedFrom string
+}
+
+// version is one published version of a profile.
+type version struct {
+	Version int64     `json:"version"`
+	Name    string    `json:"name"`
+	Items   []Item    `json:"items"`
+	On      time.Time `json:"-"`
+}
+
+func (s *Service) d() sqlgen.Dialect { return s.p.DB().Dialect }
+
+// ph returns the placeholders of n arguments starting at from.
+func (s *Service) ph(from, n int) string {
+	parts := make([]string, n)
+	for i := range parts {
+		parts[i] = s.d().Placeholder(from + i)
+	}
+	return strings.Join(parts, ", ")
+}
+
+func (s *Service) loadDraft(ctx context.Context, q querier, id string) (*draftRow, error) {
+	var items, assign, gen string
+	var dirty int64
+	err := q.QueryRowContext(ctx, `SELECT draft, assignment, dirty, generatedfrom FROM outpost_profile WHERE profileid = `+s.ph(1, 1), id).Scan(&items, &assign, &dirty, &gen)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, outpost.NotFoundf("no offline profile has id %s", id).WithTarget("id")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load profile %s: %w", id, err)
+	}
+	d := &draftRow{dirty: dirty != 0, generatedFrom: gen}
+	if err := json.Unmarshal([]byte(items), &d.items); err != nil {
+		return nil, fmt.Errorf("decode profile %s: %w", id, err)
+	}
+	if err := json.Unmarshal([]byte(assign), &d.assignment); err != nil {
+		return nil, fmt.Errorf("decode assignment of profile %s: %w", id, err)
+	}
+	if d.items == nil {
+		d.items = []Item{}
+	}
+	return d, nil
+}
+
+func (s *Service) saveDraft(ctx context.Context, q querier, id string, d *draftRow, insert bool) error {
+	items, err := json.Marshal(d.items)
+	if err != nil {
+		return fmt.Errorf("encode profile %s: %w", id, err)
+	}
+	assign, err := json.Marshal(d.assignment)
+	if err != nil {
+		return fmt.Errorf("encode assignment of profile %s: %w", id, err)
+	}
+	dirty := 0
+	if d.dirty {
+		dirty = 1
+	}
+	if insert {
+		_, err = q.ExecContext(ctx, `INSERT INTO outpost_profile (profileid, draft, assignment, dirty, generatedfrom) VALUES (`+s.ph(1, 5)+`)`, id, string(items), string(assign), dirty, d.generatedFrom)
+	} else {
+		_, err = q.ExecContext(ctx, `UPDATE outpost_profile SET draft = `+s.ph(1, 1)+`, assignment = `+s.ph(2, 1)+`, dirty = `+s.ph(3, 1)+`, generatedfrom = `+s.ph(4, 1)+` WHERE profileid = `+s.ph(5, 1),
+			string(items), string(assign), dirty, d.generatedFrom, id)
+	}
+	if err != nil {
+		return fmt.Errorf("save profile %s: %w", id, err)
+	}
+	return nil
+}
+
+// latest returns the newest published version of profile id, or nil.
+func (s *Service) latest(ctx context.Context, q querier, id string) (*version, error) {
+	var def string
+	var v int64
+	var on any
+	err := q.QueryRowContext(ctx, `SELECT version, definition, publishedon FROM outpost_profileversion WHERE profileid = `+s.ph(1, 1)+` ORDER BY version DESC LIMIT 1`, id).Scan(&v, &def, &on)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load published profile %s: %w", id, err)
+	}
+	out := &version{}
+	if err := json.Unmarshal([]byte(def), out); err != nil {
+		return nil, fmt.Errorf("decode published profile %s: %w", id, err)
+	}
+	out.Version = v
+	out.On = scanTime(on)
+	return out, nil
+}
+
+func scanTime(v any) time.Time {
+	switch v := v.(type) {
+	case time.Time:
+		return v.UTC()
+	case string:
+		t, _ := platform.ParseTime(v)
+		return t
+	case []byte:
+		t, _ := platform.ParseTime(string(v))
+		return t
+	}
+	return time.Time{}
+}
+
+// timeArg is a timestamp bound in the dialect's form.
+func (s *Service) timeArg(t time.Time) any { return s.d().TimeArg(t) }
+
+// profileRow reads the platform row of profile id as by, enforcing by's
+// read privilege.
+func (s *Service) profileRow(ctx context.Context, by *security.Principal, id string) (outpost.Row, error) {
+	row, err := s.p.Get(ctx, by, "mobileofflineprofile", id, nil)
+	if outpost.ErrorCode(err) == outpost.CodeNotFound && outpost.ErrorTarget(err) == "id" {
+		return nil, outpost.NotFoundf("no offline profile has id %s", id).WithTarget("id")
+	}
+	return row, err
+}
+
+// nameTaken reports whether another profile than id is named name
+// (case-insensitively).
+func (s *Service) nameTaken(ctx context.Context, q querier, name, id string) error {
+	var n int
+	if err := q.QueryRowContext(ctx, `SELECT count(*) FROM mobileofflineprofile WHERE lower(name) = lower(`+s.ph(1, 1)+`) AND mobileofflineprofileid <> `+s.ph(2, 1), name, id).Scan(&n); err != nil {
+		return fmt.Errorf("check profile name: %w", err)
+	}
+	if n > 0 {
+		return outpost.Conflictf("an offline profile named %q already exists", name).WithTarget("name")
+	}
+	return nil
+}
+
+// queryStrings runs a query returning one text column.
+func queryStrings(ctx context.Context, q querier, query string, args ...any) ([]string, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s sql.NullString
+		if err := rows.Scan(&s); err != nil {
+			return nil, err
+		}
+		if s.Valid {
+			out = append(out, s.String)
+		}
+	}
+	return out, rows.Err()
+}

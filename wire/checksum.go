@@ -1,0 +1,55 @@
+package wire
+
+// The checksum of a table is, per bucket, the sum modulo 2^64 of RowHash
+// over the rows whose id falls in the bucket. A row stays in its bucket
+// when its version moves (the bucket depends on the id only), so one
+// changed row changes one bucket. Sums are additive: the device can keep
+// them incrementally.
+
+const (
+	fnvOffset = 14695981039346656037
+	fnvPrime  = 1099511628211
+)
+
+func fnv(s string) uint64 {
+	h := uint64(fnvOffset)
+	for i := 0; i < len(s); i++ {
+		h ^= uint64(s[i])
+		h *= fnvPrime
+	}
+	return h
+}
+
+// mix is the splitmix64 finaliser: it spreads every input bit over the
+// output so that sums of hashes do not cancel by accident.
+func mix(x uint64) uint64 {
+	x ^= x >> 30
+	x *= 0xbf58476d1ce4e5b9
+	x ^= x >> 27
+	x *= 0x94d049bb133111eb
+	x ^= x >> 31
+	return x
+}
+
+// RowHash is the 64-bit hash of a row id at a version.
+func RowHash(id string, version int64) uint64 {
+	return mix(fnv(id) ^ mix(uint64(version)+0x9e3779b97f4a7c15))
+}
+
+// Bucket returns the bucket of id among n buckets.
+func Bucket(id string, n int) int {
+	if n <= 1 {
+		return 0
+	}
+	return int(mix(fnv(id)) % uint64(n))
+}
+
+// BucketCount returns the number of buckets the server uses for a table
+// of rows rows: about eight rows per bucket, a power of two from 16 to 8192.
+func BucketCount(rows int64) int {
+	n := 16
+	for n < 8192 && int64(n)*8 < rows {
+		n *= 2
+	}
+	return n
+}
