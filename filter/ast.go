@@ -3,6 +3,33 @@
 // into the same AST, are checked against a schema with positioned, collected
 // errors, and evaluate one row in memory. It knows no SQL: package sqlgen
 // compiles an Expr for a database dialect.
+//
+// The pipeline is ParseOData or ParseJSON, then Check (which resolves names
+// and converts values to the columns' Go types), then either Eval or
+// sqlgen's Builder.Expr; String and ToJSON print an Expr back.
+//
+// # JSON condition tree
+//
+//	{"and": [node, …]}    {"or": [node, …]}    {"not": node}    true    false
+//	{"column": "statecode", "operator": "eq", "value": 0}
+//	{"column": "statuscode", "operator": "in", "values": [1, 2]}
+//	{"column": "ownerid", "operator": "eq-useroruserteams"}
+//	{"link": "contact_parentcustomerid", "filter": node}
+//
+// "value" goes with one-operand operators, "values" with in and not-in,
+// neither with null, not-null, the user-relative operators and the
+// whole-period date operators. Errors name the node by path, such as
+// "and[1].or[0].operator".
+//
+// # Semantics
+//
+// Every condition is two-valued. A condition on a null column is false,
+// except that each negative operator (ne, not-like, not-begin-with,
+// not-end-with, not-in, not-null, ne-userid, ne-businessid) is the exact
+// complement of its positive operator, so "ne" is true on null as in OData,
+// and not(c) is true whenever c is false. Text compares case-sensitively in
+// byte order. Date operators match half-open ranges (see DateRange). Eval
+// and the SQL of sqlgen agree row for row on both SQLite and PostgreSQL.
 package filter
 
 import (

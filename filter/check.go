@@ -105,13 +105,12 @@ func (c *checker) expr(t *schema.Table, e Expr, depth int) Expr {
 			return c.link(t, x, depth)
 		}
 	}
-	pos := Pos{}
 	switch e.(type) {
-	case nil, *And, *Or, *Not, *Const, *Cond, *Link: // nil: no position
+	case nil, *And, *Or, *Not, *Const, *Cond, *Link: // nil or a typed nil: no position
+		c.errs.add(Pos{}, "", "", "missing condition")
 	default:
-		pos = e.Position()
+		c.errs.add(e.Position(), "", "", "unsupported filter node %T", e)
 	}
-	c.errs.add(pos, "", "", "missing condition")
 	return nil
 }
 

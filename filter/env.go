@@ -5,7 +5,7 @@ import (
 	"time"
 )
 
-// Now returns the current time from env.Now (time.Now when unset),
+// now returns the current time from env.Now (time.Now when unset),
 // truncated to milliseconds, the precision datetimes are stored with.
 func (env *Env) now() time.Time {
 	if env != nil && env.Now != nil {
@@ -65,18 +65,18 @@ func (env *Env) MatchIDs(op Op) []string {
 // DateRange returns the half-open range [start, end) of instants that the
 // date operator op with operands values matches, computed from env's clock
 // in env.Location (UTC by default). A zero start or end means the range is
-// unbounded on that side. values must be checked (an int64 count for the
-// x-operators, a time.Time for on, on-or-before and on-or-after).
+// unbounded on that side. values must be checked: an int64 count for the
+// x-operators, a time.Time for on, on-or-before and on-or-after.
 //
-// Days are calendar days in the location, weeks start on Sunday. today,
-// yesterday and tomorrow are one day; this/last/next-week|month|year are
-// whole calendar periods. last-x-days n runs from midnight n days ago up to
-// now, next-x-days n from now up to the end of the day n days ahead (weeks,
-// months and years alike, months and years by calendar arithmetic that clamps the day to the
-// target month, so one month before March 31 is February 29 in 2024). on d is the
-// day of d's UTC date; on-or-before d is before the end of that day,
-// on-or-after d from its start. Bounds outside the years 1 to 9999 are
-// dropped.
+// Days are calendar days in the location and weeks start on Sunday.
+// today, yesterday and tomorrow are one day; this/last/next-week, -month and
+// -year are whole calendar periods. last-x-days n runs from midnight n days
+// ago up to now, next-x-days n from now to the end of the day n days ahead;
+// weeks, months and years work alike, months and years by calendar
+// arithmetic that clamps the day to the target month (one month before
+// March 31, 2024 is February 29). on d is the day of d's UTC date in the
+// location; on-or-before d ends with that day and on-or-after d starts with
+// it. Bounds outside the years 1 to 9999 are dropped.
 func DateRange(op Op, values []any, env *Env) (start, end time.Time, err error) {
 	loc := env.location()
 	now := env.now().In(loc)

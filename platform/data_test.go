@@ -138,7 +138,10 @@ func TestDataBadInput(t *testing.T) {
 			}, outpost.CodeInvalid, "name"},
 			{"missing required", func() error { _, err := p.Create(ctx, sys, "account", map[string]any{"ownerid": o.u1}); return err }, outpost.CodeInvalid, "name"},
 			{"null required", func() error { _, err := p.Update(ctx, sys, "account", id, map[string]any{"name": nil}); return err }, outpost.CodeInvalid, "name"},
-			{"system column", func() error { _, err := p.Update(ctx, sys, "account", id, map[string]any{"versionnumber": 1}); return err }, outpost.CodeInvalid, "versionnumber"},
+			{"system column", func() error {
+				_, err := p.Update(ctx, sys, "account", id, map[string]any{"versionnumber": 1})
+				return err
+			}, outpost.CodeInvalid, "versionnumber"},
 			{"bad date", func() error {
 				_, err := p.Create(ctx, sys, "contact", map[string]any{"lastname": "x", "birthdate": "yesterday", "ownerid": o.u1})
 				return err
@@ -151,7 +154,10 @@ func TestDataBadInput(t *testing.T) {
 				_, err := p.Create(ctx, sys, "account", map[string]any{"accountid": id, "name": "dup", "ownerid": o.u1})
 				return err
 			}, outpost.CodeConflict, "accountid"},
-			{"missing row", func() error { _, err := p.Update(ctx, sys, "account", outpost.NewID(), map[string]any{"name": "x"}); return err }, outpost.CodeNotFound, "id"},
+			{"missing row", func() error {
+				_, err := p.Update(ctx, sys, "account", outpost.NewID(), map[string]any{"name": "x"})
+				return err
+			}, outpost.CodeNotFound, "id"},
 			{"bad id", func() error { return p.Delete(ctx, sys, "account", "42") }, outpost.CodeInvalid, "id"},
 			{"bad filter", func() error { _, err := p.List(ctx, sys, "account", platform.Query{Filter: "name eq"}); return err }, outpost.CodeInvalid, "$filter"},
 			{"filter unknown column", func() error {
@@ -162,7 +168,10 @@ func TestDataBadInput(t *testing.T) {
 				_, err := p.List(ctx, sys, "account", platform.Query{Filter: "revenue eq 'x'"})
 				return err
 			}, outpost.CodeInvalid, "$filter"},
-			{"bad select", func() error { _, err := p.List(ctx, sys, "account", platform.Query{Select: []string{"nope"}}); return err }, outpost.CodeInvalid, "$select"},
+			{"bad select", func() error {
+				_, err := p.List(ctx, sys, "account", platform.Query{Select: []string{"nope"}})
+				return err
+			}, outpost.CodeInvalid, "$select"},
 			{"bad orderby", func() error {
 				_, err := p.List(ctx, sys, "account", platform.Query{OrderBy: []platform.Order{{Column: "nope"}}})
 				return err

@@ -4,12 +4,8 @@
 package profile
 
 import (
-	"context"
-
-	"github.com/outposthq/outpost"
 	"github.com/outposthq/outpost/filter"
 	"github.com/outposthq/outpost/platform"
-	"github.com/outposthq/outpost/security"
 )
 
 // Options tunes a Service. The zero value is ready to use.
@@ -49,15 +45,4 @@ type PlanItem struct {
 	// DependsOn lists the tables whose rows decide this item's related
 	// rows: when they change, this item's scope may change.
 	DependsOn []string
-}
-
-// AppProfile returns the published profile id of the offline app appID that
-// by may open, and the kind of the app ("canvas" or "modeldriven").
-func (s *Service) AppProfile(ctx context.Context, by *security.Principal, appID string) (profileID, kind string, err error) {
-	return "", "", outpost.NotFoundf("offline apps are not available yet")
-}
-
-// Plan returns by's download plan for the published profile profileID.
-func (s *Service) Plan(ctx context.Context, by *security.Principal, profileID string) (*Plan, error) {
-	return nil, outpost.NotFoundf("offline profiles are not available yet")
 }

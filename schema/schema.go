@@ -302,7 +302,7 @@ func (s *Schema) Relationships(table string) []Relationship {
 		}
 	}
 	for _, d := range s.nn {
-		c1, c2 := d.Table1+"id", d.Table2+"id"
+		c1, c2 := intersectColumns(d)
 		if d.Table1 == table {
 			out = append(out, Relationship{Name: d.Name, Kind: ManyToMany, Table: table, Related: d.Table2, Intersect: d.Intersect, IntersectColumn: c1, RelatedColumn: c2})
 		}
@@ -369,12 +369,19 @@ func (s *Schema) WithManyToMany(d ManyToManyDef) (*Schema, error) {
 	return New(tables, append(append([]ManyToManyDef(nil), s.nn...), d))
 }
 
-// IntersectTable returns the hidden table that holds the pairs of an N:N relationship.
-func IntersectTable(d ManyToManyDef) *Table {
-	c1, c2 := d.Table1+"id", d.Table2+"id"
+// intersectColumns names the intersect table's lookups to Table1 and Table2;
+// a self-referencing N:N calls the second one "related<table>id".
+func intersectColumns(d ManyToManyDef) (c1, c2 string) {
+	c1, c2 = d.Table1+"id", d.Table2+"id"
 	if c1 == c2 {
 		c2 = "related" + c2
 	}
+	return c1, c2
+}
+
+// IntersectTable returns the hidden table that holds the pairs of an N:N relationship.
+func IntersectTable(d ManyToManyDef) *Table {
+	c1, c2 := intersectColumns(d)
 	t := &Table{
 		Name: d.Intersect, Ownership: OwnedByNone, Intersect: true, PrimaryName: c1,
 		Columns: []Column{

@@ -1,9 +1,16 @@
 // Package syncsrv is the server side of device sync: first sync, delta with
 // exact removals, checksums, upload, conflicts and Sync Errors.
+//
+// The engine keeps no state that matters in memory: a device's position is
+// its tokens, and everything the server must remember (registered devices,
+// the last upload sequence applied per device and its results) lives in the
+// database, written in the same transaction as the data it guards.
 package syncsrv
 
 import (
 	"context"
+	"log/slog"
+	"time"
 
 	"github.com/outposthq/outpost/platform"
 	"github.com/outposthq/outpost/profile"
@@ -20,16 +27,63 @@ type Planner interface {
 	Plan(ctx context.Context, by *security.Principal, profileID string) (*profile.Plan, error)
 }
 
+// Defaults of Options.
+const (
+	DefaultTokenMaxAge = 7 * 24 * time.Hour
+	DefaultMaxRows     = 3_000_000
+	DefaultPageSize    = 2000
+	MaxPageSize        = 10000
+	DefaultDeltaLimit  = 5000
+	// DefaultTimeWindow is how long a table whose filter is relative to
+	// the clock ("last 7 days") goes between checksum reconciliations.
+	DefaultTimeWindow = time.Hour
+	// MaxUploadChanges is the most changes one upload may carry.
+	MaxUploadChanges = 1000
+)
+
 // Options tunes an Engine. The zero value is ready to use.
-type Options struct{}
+type Options struct {
+	// TokenMaxAge is how old a device's token may be before the device must
+	// re-sync from scratch; default 7 days.
+	TokenMaxAge time.Duration
+	// MaxRows is the per-device row cap; default 3,000,000.
+	MaxRows int64
+	// TimeWindow: see DefaultTimeWindow.
+	TimeWindow time.Duration
+	// Now is the clock; default the platform's.
+	Now func() time.Time
+	// Logger; default discards.
+	Logger *slog.Logger
+}
 
 // Engine serves devices.
 type Engine struct {
 	p       *platform.Platform
 	planner Planner
+	opts    Options
+	now     func() time.Time
+	logger  *slog.Logger
+	hub     *hub
 }
 
 // New returns the sync engine over p, planning downloads with planner.
 func New(p *platform.Platform, planner Planner, opts Options) *Engine {
-	return &Engine{p: p, planner: planner}
+	if opts.TokenMaxAge <= 0 {
+		opts.TokenMaxAge = DefaultTokenMaxAge
+	}
+	if opts.MaxRows <= 0 {
+		opts.MaxRows = DefaultMaxRows
+	}
+	if opts.TimeWindow <= 0 {
+		opts.TimeWindow = DefaultTimeWindow
+	}
+	e := &Engine{p: p, planner: planner, opts: opts, now: opts.Now, logger: opts.Logger, hub: newHub()}
+	if e.now == nil {
+		e.now = p.Now
+	}
+	if e.logger == nil {
+		e.logger = slog.New(slog.DiscardHandler)
+	}
+	p.OnCommit(e.hub.publish)
+	return e
 }

@@ -94,6 +94,14 @@ type SnapshotPage struct {
 	// Token is the sync token of the snapshot the page was read in.
 	Token string `json:"token"`
 	Done  bool   `json:"done"`
+	// Error ends a stream that failed after it started.
+	Error *StreamError `json:"error,omitempty"`
+}
+
+// StreamError is a failure reported inside a streamed response.
+type StreamError struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
 }
 
 // TableState is the device's position in one table.

@@ -1,0 +1,420 @@
+package profile
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/outposthq/outpost"
+	"github.com/outposthq/outpost/platform"
+	"github.com/outposthq/outpost/schema"
+	"github.com/outposthq/outpost/security"
+)
+
+// The app kinds.
+const (
+	Canvas      = "canvas"
+	ModelDriven = "modeldriven"
+)
+
+// appTable returns the built-in table that holds apps of kind.
+func appTable(kind string) string {
+	if kind == Canvas {
+		return "canvasapp"
+	}
+	return "appmodule"
+}
+
+// View is a model-driven view: a table, its columns and an optional filter.
+type View struct {
+	Name    string          `json:"name"`
+	Table   string          `json:"table"`
+	Columns []string        `json:"columns,omitempty"`
+	Filter  json.RawMessage `json:"filter,omitempty"`
+}
+
+// Form is a model-driven form: a table and the columns it shows.
+type Form struct {
+	Name    string   `json:"name"`
+	Table   string   `json:"table"`
+	Columns []string `json:"columns,omitempty"`
+}
+
+// Definition is what an app uses: its main tables, views and forms.
+type Definition struct {
+	Tables []string `json:"tables"`
+	Views  []View   `json:"views,omitempty"`
+	Forms  []Form   `json:"forms,omitempty"`
+}
+
+// App is a canvas or model-driven app.
+type App struct {
+	ID          string     `json:"id"`
+	Kind        string     `json:"kind"`
+	Name        string     `json:"name"`
+	DisplayName string     `json:"displayName,omitempty"`
+	Definition  Definition `json:"definition"`
+	// Offline is "Can be used offline"; ProfileID is its one profile.
+	Offline   bool   `json:"offline"`
+	ProfileID string `json:"profileId,omitempty"`
+	// NeedsRepublish is set when the profile was published after the app.
+	NeedsRepublish bool       `json:"needsRepublish"`
+	PublishedOn    *time.Time `json:"publishedOn,omitempty"`
+	// Solutions are the unique names of the solutions holding the app.
+	Solutions []string `json:"solutions"`
+}
+
+// AppInput creates an app. OwnerID sets the owner of a canvas app (default
+// the caller).
+type AppInput struct {
+	Kind        string     `json:"kind"`
+	Name        string     `json:"name"`
+	DisplayName string     `json:"displayName"`
+	Definition  Definition `json:"definition"`
+	OwnerID     string     `json:"ownerId,omitempty"`
+}
+
+// OfflineInput turns an app's "Can be used offline" on (with its profile)
+// or off.
+type OfflineInput struct {
+	Enabled   bool   `json:"enabled"`
+	ProfileID string `json:"profileId"`
+}
+
+func checkDefinition(sch *schema.Schema, d *Definition) error {
+	for i, name := range d.Tables {
+		if _, err := sch.LookupTable(name); err != nil {
+			return outpost.NotFoundf("definition.tables[%d]: table %q does not exist", i, name).WithTarget("definition.tables")
+		}
+	}
+	for i, v := range d.Views {
+		t, err := sch.LookupTable(v.Table)
+		if err != nil {
+			return outpost.NotFoundf("definition.views[%d]: table %q does not exist", i, v.Table).WithTarget("definition.views")
+		}
+		if err := checkColumns(t, v.Columns, fmt.Sprintf("definition.views[%d]", i)); err != nil {
+			return err
+		}
+		if len(v.Filter) > 0 {
+			if _, err := checkFilter(sch, "view "+v.Name, t.Name, v.Filter, 0); err != nil {
+				return err
+			}
+		}
+	}
+	for i, f := range d.Forms {
+		t, err := sch.LookupTable(f.Table)
+		if err != nil {
+			return outpost.NotFoundf("definition.forms[%d]: table %q does not exist", i, f.Table).WithTarget("definition.forms")
+		}
+		if err := checkColumns(t, f.Columns, fmt.Sprintf("definition.forms[%d]", i)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func checkColumns(t *schema.Table, cols []string, where string) error {
+	for _, c := range cols {
+		if _, ok := t.Column(c); !ok {
+			return outpost.NotFoundf("%s: table %q has no column %q", where, t.Name, c).WithTarget(where)
+		}
+	}
+	return nil
+}
+
+// CreateApp creates a canvas or model-driven app.
+func (s *Service) CreateApp(ctx context.Context, by *security.Principal, in AppInput) (*App, error) {
+	if in.Kind != Canvas && in.Kind != ModelDriven {
+		return nil, outpost.Invalidf("app kind %q is not valid: use canvas or modeldriven", in.Kind).WithTarget("kind")
+	}
+	if strings.TrimSpace(in.Name) == "" || len([]rune(in.Name)) > 100 {
+		return nil, outpost.Invalidf("app name must be 1 to 100 characters, got %d", len([]rune(in.Name))).WithTarget("name")
+	}
+	if err := checkDefinition(s.p.Schema(), &in.Definition); err != nil {
+		return nil, err
+	}
+	def, err := jsonString(in.Definition)
+	if err != nil {
+		return nil, err
+	}
+	var id string
+	err = s.p.Write(ctx, func(w *platform.Writer) error {
+		table := appTable(in.Kind)
+		var n int
+		if err := w.Tx().QueryRowContext(ctx, `SELECT count(*) FROM `+table+` WHERE lower(name) = lower(`+s.ph(1, 1)+`)`, in.Name).Scan(&n); err != nil {
+			return fmt.Errorf("check app name: %w", err)
+		}
+		if n > 0 {
+			return outpost.Conflictf("a %s app named %q already exists", in.Kind, in.Name).WithTarget("name")
+		}
+		row := map[string]any{"name": in.Name, "displayname": in.DisplayName, "canbeusedoffline": false}
+		if in.Kind == ModelDriven {
+			row["uniquename"] = in.Name
+		}
+		if in.OwnerID != "" && in.Kind == Canvas {
+			row["ownerid"] = in.OwnerID
+		}
+		created, err := w.Create(ctx, by, table, row)
+		if err != nil {
+			return err
+		}
+		id = created[table+"id"].(string)
+		_, err = w.Tx().ExecContext(ctx, `INSERT INTO outpost_app (appid, kind, definition, needsrepublish) VALUES (`+s.ph(1, 4)+`)`, id, in.Kind, def, 0)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.GetApp(ctx, by, id)
+}
+
+// appKind returns the kind of app id, or a not-found error.
+func (s *Service) appKind(ctx context.Context, q querier, id string) (kind, def string, needs bool, on time.Time, err error) {
+	if !outpost.ValidID(id) {
+		return "", "", false, on, outpost.Invalidf("%q is not an app id", id).WithTarget("id")
+	}
+	var n int64
+	var pub any
+	err = q.QueryRowContext(ctx, `SELECT kind, definition, needsrepublish, publishedon FROM outpost_app WHERE appid = `+s.ph(1, 1), id).Scan(&kind, &def, &n, &pub)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", "", false, on, outpost.NotFoundf("no app has id %s", id).WithTarget("id")
+	}
+	if err != nil {
+		return "", "", false, on, fmt.Errorf("load app %s: %w", id, err)
+	}
+	return kind, def, n != 0, scanTime(pub), nil
+}
+
+// GetApp returns app id as by may read it.
+func (s *Service) GetApp(ctx context.Context, by *security.Principal, id string) (*App, error) {
+	kind, def, needs, on, err := s.appKind(ctx, s.p.DB().Read, id)
+	if err != nil {
+		return nil, err
+	}
+	row, err := s.p.Get(ctx, by, appTable(kind), id, nil)
+	if err != nil {
+		return nil, err
+	}
+	a := &App{ID: id, Kind: kind, NeedsRepublish: needs, Solutions: []string{}}
+	if !on.IsZero() {
+		a.PublishedOn = &on
+	}
+	if err := json.Unmarshal([]byte(def), &a.Definition); err != nil {
+		return nil, fmt.Errorf("decode app %s: %w", id, err)
+	}
+	a.Name, _ = row["name"].(string)
+	a.DisplayName, _ = row["displayname"].(string)
+	a.Offline, _ = row["canbeusedoffline"].(bool)
+	a.ProfileID, _ = row["mobileofflineprofileid"].(string)
+	a.Solutions, err = queryStrings(ctx, s.p.DB().Read, `SELECT s.uniquename FROM outpost_solution s JOIN outpost_solutioncomponent c ON c.solutionid = s.solutionid WHERE c.kind = 'app' AND c.objectid = `+s.ph(1, 1)+` ORDER BY s.uniquename`, id)
+	if err != nil {
+		return nil, fmt.Errorf("load solutions of app %s: %w", id, err)
+	}
+	if a.Solutions == nil {
+		a.Solutions = []string{}
+	}
+	return a, nil
+}
+
+// ListApps returns every app by may read, canvas apps first, by name.
+func (s *Service) ListApps(ctx context.Context, by *security.Principal) ([]*App, error) {
+	out := []*App{}
+	for _, kind := range []string{Canvas, ModelDriven} {
+		table := appTable(kind)
+		if by.Depth(s.p.Schema().MustTable(table), security.Read) == security.None {
+			continue
+		}
+		page, err := s.p.List(ctx, by, table, platform.Query{Select: []string{"name"}, PageSize: platform.MaxPageSize, OrderBy: []platform.Order{{Column: "name"}}})
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range page.Rows {
+			a, err := s.GetApp(ctx, by, r[table+"id"].(string))
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, a)
+		}
+	}
+	return out, nil
+}
+
+// DeleteApp deletes an app.
+func (s *Service) DeleteApp(ctx context.Context, by *security.Principal, id string) error {
+	a, err := s.GetApp(ctx, by, id)
+	if err != nil {
+		return err
+	}
+	return s.p.Write(ctx, func(w *platform.Writer) error {
+		if err := w.Delete(ctx, by, appTable(a.Kind), id); err != nil {
+			return err
+		}
+		for _, q := range []string{`DELETE FROM outpost_app WHERE appid = `, `DELETE FROM outpost_solutioncomponent WHERE kind = 'app' AND objectid = `} {
+			if _, err := w.Tx().ExecContext(ctx, q+s.ph(1, 1), id); err != nil {
+				return fmt.Errorf("delete app %s: %w", id, err)
+			}
+		}
+		return nil
+	})
+}
+
+// SetOffline turns an app's "Can be used offline" on with one published
+// profile, or off. A canvas app must be in a solution first.
+func (s *Service) SetOffline(ctx context.Context, by *security.Principal, id string, in OfflineInput) (*App, error) {
+	a, err := s.GetApp(ctx, by, id)
+	if err != nil {
+		return nil, err
+	}
+	set := map[string]any{"canbeusedoffline": false, "mobileofflineprofileid": nil}
+	if in.Enabled {
+		if a.Kind == Canvas && len(a.Solutions) == 0 {
+			return nil, outpost.Conflictf("canvas app %q must be in a solution before it can be used offline: add it to a solution first", a.Name).WithTarget("enabled")
+		}
+		if in.ProfileID == "" {
+			return nil, outpost.Invalidf("an offline app needs exactly one profile: set profileId").WithTarget("profileId")
+		}
+		p, err := s.Get(ctx, by, in.ProfileID)
+		if err != nil {
+			return nil, err
+		}
+		if p.PublishedVersion == 0 {
+			return nil, outpost.Conflictf("offline profile %q is not published: publish it before an app can use it", p.Name).WithTarget("profileId")
+		}
+		set = map[string]any{"canbeusedoffline": true, "mobileofflineprofileid": in.ProfileID}
+	}
+	err = s.p.Write(ctx, func(w *platform.Writer) error {
+		_, err := w.Update(ctx, by, appTable(a.Kind), id, set)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.GetApp(ctx, by, id)
+}
+
+// PublishApp publishes an app, which clears its needs-republish flag.
+func (s *Service) PublishApp(ctx context.Context, by *security.Principal, id string) (*App, error) {
+	a, err := s.GetApp(ctx, by, id)
+	if err != nil {
+		return nil, err
+	}
+	err = s.p.Write(ctx, func(w *platform.Writer) error {
+		// Writing the app row checks by's write privilege on it.
+		if _, err := w.Update(ctx, by, appTable(a.Kind), id, map[string]any{"displayname": a.DisplayName}); err != nil {
+			return err
+		}
+		_, err := w.Tx().ExecContext(ctx, `UPDATE outpost_app SET needsrepublish = 0, publishedon = `+s.ph(1, 1)+` WHERE appid = `+s.ph(2, 1), s.timeArg(w.Now()), id)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.GetApp(ctx, by, id)
+}
+
+// AppRef is one app in a profile's app-usage list.
+type AppRef struct {
+	ID             string `json:"id"`
+	Kind           string `json:"kind"`
+	Name           string `json:"name"`
+	NeedsRepublish bool   `json:"needsRepublish"`
+	InSolution     bool   `json:"inSolution"`
+}
+
+func (s *Service) appsUsing(ctx context.Context, q querier, profileID string) ([]AppRef, error) {
+	out := []AppRef{}
+	for _, kind := range []string{Canvas, ModelDriven} {
+		t := appTable(kind)
+		rows, err := q.QueryContext(ctx, `SELECT a.`+t+`id, a.name, o.needsrepublish, (SELECT count(*) FROM outpost_solutioncomponent c WHERE c.kind = 'app' AND c.objectid = a.`+t+`id) FROM `+t+
+			` a JOIN outpost_app o ON o.appid = a.`+t+`id WHERE a.mobileofflineprofileid = `+s.ph(1, 1)+` ORDER BY a.name`, profileID)
+		if err != nil {
+			return nil, fmt.Errorf("list apps of profile %s: %w", profileID, err)
+		}
+		for rows.Next() {
+			r := AppRef{Kind: kind}
+			var needs, sols int64
+			if err := rows.Scan(&r.ID, &r.Name, &needs, &sols); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("list apps of profile %s: %w", profileID, err)
+			}
+			r.NeedsRepublish, r.InSolution = needs != 0, sols > 0
+			out = append(out, r)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// AppUsage lists the apps that use profile id.
+func (s *Service) AppUsage(ctx context.Context, by *security.Principal, id string) ([]AppRef, error) {
+	if _, err := s.Get(ctx, by, id); err != nil {
+		return nil, err
+	}
+	return s.appsUsing(ctx, s.p.DB().Read, id)
+}
+
+// AppProfile returns the published profile id of the offline app appID that
+// by may open, and the kind of the app ("canvas" or "modeldriven").
+//
+// A model-driven app needs read on App (appmodule) and Mobile offline
+// profile, which Basic User has; a canvas app needs read on Canvas App,
+// Mobile offline profile and Sync Error, which Basic User lacks. A
+// restricted profile admits only its users and members of its teams.
+func (s *Service) AppProfile(ctx context.Context, by *security.Principal, appID string) (profileID, kind string, err error) {
+	kind, _, _, _, err = s.appKind(ctx, s.p.DB().Read, appID)
+	if err != nil {
+		return "", "", err
+	}
+	need := []string{"appmodule", "mobileofflineprofile"}
+	if kind == Canvas {
+		need = []string{"canvasapp", "mobileofflineprofile", "syncerror"}
+	}
+	sch := s.p.Schema()
+	var missing []string
+	for _, t := range need {
+		if by.Depth(sch.MustTable(t), security.Read) == security.None {
+			missing = append(missing, t)
+		}
+	}
+	if len(missing) > 0 {
+		return "", "", outpost.Forbiddenf("opening an offline %s app needs read on %s; you lack read on %s", kind, strings.Join(need, ", "), strings.Join(missing, ", ")).WithTarget(appID)
+	}
+	a, err := s.GetApp(ctx, by, appID)
+	if err != nil {
+		return "", "", err
+	}
+	if !a.Offline || a.ProfileID == "" {
+		return "", "", outpost.Conflictf("app %q cannot be used offline: turn on \"Can be used offline\" first", a.Name).WithTarget(appID)
+	}
+	d, err := s.loadDraft(ctx, s.p.DB().Read, a.ProfileID)
+	if err != nil {
+		return "", "", err
+	}
+	if d.assignment.Mode == AssignRestricted && !assigned(d.assignment, by) {
+		return "", "", outpost.Forbiddenf("the offline profile of app %q is restricted to selected users and teams, and you are not one of them", a.Name).WithTarget(appID)
+	}
+	return a.ProfileID, kind, nil
+}
+
+func assigned(a Assignment, by *security.Principal) bool {
+	for _, u := range a.Users {
+		if strings.EqualFold(u, by.UserID) {
+			return true
+		}
+	}
+	for _, t := range a.Teams {
+		for _, mine := range by.TeamIDs {
+			if strings.EqualFold(t, mine) {
+				return true
+			}
+		}
+	}
+	return false
+}

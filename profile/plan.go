@@ -1,0 +1,296 @@
+package profile
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"sort"
+
+	"github.com/outposthq/outpost"
+	"github.com/outposthq/outpost/filter"
+	"github.com/outposthq/outpost/schema"
+	"github.com/outposthq/outpost/security"
+)
+
+// Plan returns by's download plan for the published profile profileID: for
+// every item, readable(by, T) AND (rule(by, T) OR related(T)), where the
+// related rows follow the item's relationships to the download filters of
+// the linked items (the item graph is a DAG, enforced at publish).
+func (s *Service) Plan(ctx context.Context, by *security.Principal, profileID string) (*Plan, error) {
+	if _, err := s.profileRow(ctx, by, profileID); err != nil {
+		return nil, err
+	}
+	v, err := s.latest(ctx, s.p.DB().Read, profileID)
+	if err != nil {
+		return nil, err
+	}
+	if v == nil {
+		return nil, outpost.Conflictf("offline profile %s is not published yet: publish it first", profileID).WithTarget("id")
+	}
+	items, err := buildPlan(s.p.Schema(), v.Items, by)
+	if err != nil {
+		return nil, err
+	}
+	return &Plan{ProfileID: profileID, Version: v.Version, Items: items}, nil
+}
+
+// buildPlan computes the plan items of items for by, in dependency order
+// (the tables an item links to come before it).
+func buildPlan(sch *schema.Schema, items []Item, by *security.Principal) ([]PlanItem, error) {
+	byTable := map[string]*Item{}
+	for i := range items {
+		byTable[items[i].Table] = &items[i]
+	}
+	order, err := topoOrder(sch, items)
+	if err != nil {
+		return nil, err
+	}
+	filters := map[string]filter.Expr{}
+	out := make([]PlanItem, 0, len(items))
+	for _, name := range order {
+		it := byTable[name]
+		t, err := sch.LookupTable(name)
+		if err != nil {
+			return nil, outpost.Conflictf("table %q of the published profile no longer exists: republish the profile", name).WithTarget(name)
+		}
+		e, err := itemFilter(sch, t, it, by, filters)
+		if err != nil {
+			return nil, err
+		}
+		checked, err := filter.Check(sch, t.Name, e, filter.CheckOptions{Source: "plan of " + t.Name, MaxLinkDepth: 1 << 10, MaxLinkedTables: 1 << 10})
+		if err != nil {
+			return nil, fmt.Errorf("check download filter of %s: %w", t.Name, err)
+		}
+		filters[name] = checked
+		out = append(out, PlanItem{Table: t.Name, Filter: checked, Columns: planColumns(t, it), IntervalMinutes: it.interval(),
+			DependsOn: linkedTables(sch, t.Name, checked)})
+	}
+	return out, nil
+}
+
+// itemFilter builds readable AND (rule OR related) for one item.
+func itemFilter(sch *schema.Schema, t *schema.Table, it *Item, by *security.Principal, done map[string]filter.Expr) (filter.Expr, error) {
+	read := by.Filter(t, security.Read)
+	if read == nil {
+		return &filter.Const{Value: false}, nil
+	}
+	var or []filter.Expr
+	if rule, err := ruleFilter(sch, t, it); err != nil {
+		return nil, err
+	} else if rule != nil {
+		or = append(or, rule)
+	}
+	for _, name := range it.Relationships {
+		r, ok := sch.Relationship(t.Name, name)
+		if !ok {
+			return nil, outpost.Conflictf("relationship %q of table %q no longer exists: republish the profile", name, t.Name).WithTarget(t.Name)
+		}
+		linked := done[r.Related]
+		if linked == nil || isConst(linked, false) {
+			continue // the linked table downloads nothing, so neither does the link
+		}
+		if isConst(linked, true) {
+			linked = nil
+		}
+		or = append(or, &filter.Link{Relationship: r.Name, Expr: linked})
+	}
+	return simplify(&filter.And{List: []filter.Expr{read, &filter.Or{List: or}}}), nil
+}
+
+// ruleFilter returns the rows of the item's rule, nil for none.
+func ruleFilter(sch *schema.Schema, t *schema.Table, it *Item) (filter.Expr, error) {
+	switch it.Rule {
+	case RuleAll:
+		return &filter.Const{Value: true}, nil
+	case RuleOrganization:
+		var or []filter.Expr
+		if it.UserRows && t.HasOwner() {
+			or = append(or, &filter.Cond{Column: schema.ColOwnerID, Op: filter.EqUserID})
+		}
+		if it.TeamRows && t.HasOwner() {
+			or = append(or, &filter.Cond{Column: schema.ColOwnerID, Op: filter.EqUserTeams})
+		}
+		if it.BusinessUnitRows && t.HasBusinessUnit() {
+			or = append(or, &filter.Cond{Column: schema.ColOwningBusinessUnit, Op: filter.EqBusinessID})
+		}
+		return &filter.Or{List: or}, nil
+	case RuleCustom:
+		if len(it.Filter) == 0 {
+			return nil, nil
+		}
+		e, err := filter.ParseJSON(it.Filter)
+		if err != nil {
+			return nil, fmt.Errorf("parse filter of %s: %w", t.Name, err)
+		}
+		return e, nil
+	}
+	return nil, nil
+}
+
+func isConst(e filter.Expr, v bool) bool {
+	c, ok := e.(*filter.Const)
+	return ok && c.Value == v
+}
+
+// simplify folds constants out of And and Or lists, one level deep at a
+// time, so "All rows" at Organization depth becomes true and a table the
+// user cannot read becomes false.
+func simplify(e filter.Expr) filter.Expr {
+	switch x := e.(type) {
+	case *filter.And:
+		var list []filter.Expr
+		for _, y := range x.List {
+			y = simplify(y)
+			if isConst(y, false) {
+				return &filter.Const{Value: false}
+			}
+			if !isConst(y, true) {
+				list = append(list, y)
+			}
+		}
+		if len(list) == 0 {
+			return &filter.Const{Value: true}
+		}
+		if len(list) == 1 {
+			return list[0]
+		}
+		return &filter.And{Pos: x.Pos, List: list}
+	case *filter.Or:
+		var list []filter.Expr
+		for _, y := range x.List {
+			y = simplify(y)
+			if isConst(y, true) {
+				return &filter.Const{Value: true}
+			}
+			if !isConst(y, false) {
+				list = append(list, y)
+			}
+		}
+		if len(list) == 0 {
+			return &filter.Const{Value: false}
+		}
+		if len(list) == 1 {
+			return list[0]
+		}
+		return &filter.Or{Pos: x.Pos, List: list}
+	}
+	return e
+}
+
+// topoOrder orders the items so that every table comes after the tables its
+// relationships link to. A cycle (only possible when the schema changed
+// since publish) is an error.
+func topoOrder(sch *schema.Schema, items []Item) ([]string, error) {
+	deps := map[string][]string{}
+	for _, it := range items {
+		deps[it.Table] = nil
+		for _, name := range it.Relationships {
+			if r, ok := sch.Relationship(it.Table, name); ok && r.Related != it.Table {
+				deps[it.Table] = append(deps[it.Table], r.Related)
+			}
+		}
+	}
+	names := make([]string, 0, len(deps))
+	for n := range deps {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	state := map[string]int{}
+	var out []string
+	var visit func(n string) error
+	visit = func(n string) error {
+		switch state[n] {
+		case 1:
+			return outpost.Conflictf("the published profile has a circular relationship chain through table %q: republish it", n).WithTarget(n)
+		case 2:
+			return nil
+		}
+		state[n] = 1
+		for _, d := range deps[n] {
+			if _, in := deps[d]; in {
+				if err := visit(d); err != nil {
+					return err
+				}
+			}
+		}
+		state[n] = 2
+		out = append(out, n)
+		return nil
+	}
+	for _, n := range names {
+		if err := visit(n); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// planColumns returns the columns an item downloads, in table order: the
+// selection (or every column), the primary key and system columns, the
+// chosen image columns and, when files are on, every file column.
+func planColumns(t *schema.Table, it *Item) []string {
+	var out []string
+	for _, c := range t.Columns {
+		keep := false
+		switch {
+		case c.System || c.Name == t.PrimaryKey():
+			keep = true
+		case c.Type == schema.Image:
+			keep = slices.Contains(it.ImageColumns, c.Name)
+		case c.Type == schema.File:
+			keep = it.Files
+		default:
+			keep = len(it.Columns) == 0 || slices.Contains(it.Columns, c.Name)
+		}
+		if keep {
+			out = append(out, c.Name)
+		}
+	}
+	return out
+}
+
+// linkedTables lists, sorted, every table e links to, at any depth.
+func linkedTables(sch *schema.Schema, table string, e filter.Expr) []string {
+	seen := map[string]bool{}
+	var walk func(table string, e filter.Expr)
+	walk = func(table string, e filter.Expr) {
+		switch x := e.(type) {
+		case *filter.And:
+			for _, y := range x.List {
+				walk(table, y)
+			}
+		case *filter.Or:
+			for _, y := range x.List {
+				walk(table, y)
+			}
+		case *filter.Not:
+			walk(table, x.X)
+		case *filter.Link:
+			if r, ok := sch.Relationship(table, x.Relationship); ok {
+				seen[r.Related] = true
+				if r.Kind == schema.ManyToMany {
+					seen[r.Intersect] = true
+				}
+				if x.Expr != nil {
+					walk(r.Related, x.Expr)
+				}
+			}
+		}
+	}
+	walk(table, e)
+	out := make([]string, 0, len(seen))
+	for n := range seen {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func jsonString(v any) (string, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return "", fmt.Errorf("encode profile definition: %w", err)
+	}
+	return string(b), nil
+}

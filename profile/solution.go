@@ -1,0 +1,317 @@
+package profile
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+
+	"github.com/outposthq/outpost"
+	"github.com/outposthq/outpost/platform"
+	"github.com/outposthq/outpost/schema"
+	"github.com/outposthq/outpost/security"
+)
+
+// Component kinds of a solution.
+const (
+	KindTable   = "table"
+	KindApp     = "app"
+	KindProfile = "profile"
+)
+
+// Component is one object of a solution: a table by name, or an app or
+// profile by id.
+type Component struct {
+	Kind string `json:"kind"`
+	ID   string `json:"id"`
+	Name string `json:"name,omitempty"`
+}
+
+// Solution groups tables, apps and profiles so they move between servers
+// together.
+type Solution struct {
+	ID         string      `json:"id"`
+	UniqueName string      `json:"uniqueName"`
+	Name       string      `json:"name"`
+	Version    string      `json:"version"`
+	Components []Component `json:"components"`
+}
+
+// SolutionInput creates a solution.
+type SolutionInput struct {
+	UniqueName string `json:"uniqueName"`
+	Name       string `json:"name"`
+	Version    string `json:"version"`
+}
+
+func requireMaker(by *security.Principal) error {
+	if !by.Customizer {
+		return outpost.Forbiddenf("solutions need the System Administrator, System Customizer or Environment Maker role")
+	}
+	return nil
+}
+
+// CreateSolution creates an empty solution.
+func (s *Service) CreateSolution(ctx context.Context, by *security.Principal, in SolutionInput) (*Solution, error) {
+	if err := requireMaker(by); err != nil {
+		return nil, err
+	}
+	if !schema.ValidName(in.UniqueName) {
+		return nil, outpost.Invalidf("solution unique name %q is not valid: use 2 to 50 lowercase letters, digits and underscores, starting with a letter", in.UniqueName).WithTarget("uniqueName")
+	}
+	if in.Name == "" {
+		in.Name = in.UniqueName
+	}
+	if err := checkName(in.Name, ""); err != nil {
+		return nil, err
+	}
+	if in.Version == "" {
+		in.Version = "1.0.0"
+	}
+	id := outpost.NewID()
+	err := s.p.Write(ctx, func(w *platform.Writer) error { return s.insertSolution(ctx, w, id, in) })
+	if err != nil {
+		return nil, err
+	}
+	return s.GetSolution(ctx, by, in.UniqueName)
+}
+
+func (s *Service) insertSolution(ctx context.Context, w *platform.Writer, id string, in SolutionInput) error {
+	var n int
+	if err := w.Tx().QueryRowContext(ctx, `SELECT count(*) FROM outpost_solution WHERE uniquename = `+s.ph(1, 1), in.UniqueName).Scan(&n); err != nil {
+		return fmt.Errorf("check solution name: %w", err)
+	}
+	if n > 0 {
+		return outpost.Conflictf("a solution named %q already exists", in.UniqueName).WithTarget("uniqueName")
+	}
+	_, err := w.Tx().ExecContext(ctx, `INSERT INTO outpost_solution (solutionid, uniquename, name, version, createdon) VALUES (`+s.ph(1, 5)+`)`,
+		id, in.UniqueName, in.Name, in.Version, s.timeArg(w.Now()))
+	if err != nil {
+		return fmt.Errorf("create solution %s: %w", in.UniqueName, err)
+	}
+	return nil
+}
+
+// GetSolution returns the solution named uniqueName (or with that id).
+func (s *Service) GetSolution(ctx context.Context, by *security.Principal, uniqueName string) (*Solution, error) {
+	if err := requireMaker(by); err != nil {
+		return nil, err
+	}
+	return s.solution(ctx, s.p.DB().Read, uniqueName)
+}
+
+func (s *Service) solution(ctx context.Context, q querier, key string) (*Solution, error) {
+	sol := &Solution{Components: []Component{}}
+	err := q.QueryRowContext(ctx, `SELECT solutionid, uniquename, name, version FROM outpost_solution WHERE uniquename = `+s.ph(1, 1)+` OR solutionid = `+s.ph(2, 1), key, key).
+		Scan(&sol.ID, &sol.UniqueName, &sol.Name, &sol.Version)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, outpost.NotFoundf("no solution is named %q", key).WithTarget("solution")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load solution %s: %w", key, err)
+	}
+	rows, err := q.QueryContext(ctx, `SELECT kind, objectid FROM outpost_solutioncomponent WHERE solutionid = `+s.ph(1, 1)+` ORDER BY kind, objectid`, sol.ID)
+	if err != nil {
+		return nil, fmt.Errorf("load solution %s: %w", key, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var c Component
+		if err := rows.Scan(&c.Kind, &c.ID); err != nil {
+			return nil, fmt.Errorf("load solution %s: %w", key, err)
+		}
+		sol.Components = append(sol.Components, c)
+	}
+	return sol, rows.Err()
+}
+
+// ListSolutions returns every solution by unique name.
+func (s *Service) ListSolutions(ctx context.Context, by *security.Principal) ([]*Solution, error) {
+	if err := requireMaker(by); err != nil {
+		return nil, err
+	}
+	names, err := queryStrings(ctx, s.p.DB().Read, `SELECT uniquename FROM outpost_solution ORDER BY uniquename`)
+	if err != nil {
+		return nil, fmt.Errorf("list solutions: %w", err)
+	}
+	out := []*Solution{}
+	for _, n := range names {
+		sol, err := s.solution(ctx, s.p.DB().Read, n)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, sol)
+	}
+	return out, nil
+}
+
+// DeleteSolution deletes a solution; its components stay.
+func (s *Service) DeleteSolution(ctx context.Context, by *security.Principal, uniqueName string) error {
+	sol, err := s.GetSolution(ctx, by, uniqueName)
+	if err != nil {
+		return err
+	}
+	return s.p.Write(ctx, func(w *platform.Writer) error {
+		for _, q := range []string{`DELETE FROM outpost_solutioncomponent WHERE solutionid = `, `DELETE FROM outpost_solution WHERE solutionid = `} {
+			if _, err := w.Tx().ExecContext(ctx, q+s.ph(1, 1), sol.ID); err != nil {
+				return fmt.Errorf("delete solution %s: %w", uniqueName, err)
+			}
+		}
+		return nil
+	})
+}
+
+// checkComponent verifies that c names an existing object by may read.
+func (s *Service) checkComponent(ctx context.Context, by *security.Principal, c Component) error {
+	switch c.Kind {
+	case KindTable:
+		_, err := s.p.Schema().LookupTable(c.ID)
+		return err
+	case KindApp:
+		_, err := s.GetApp(ctx, by, c.ID)
+		return err
+	case KindProfile:
+		_, err := s.Get(ctx, by, c.ID)
+		return err
+	}
+	return outpost.Invalidf("component kind %q is not valid: use table, app or profile", c.Kind).WithTarget("kind")
+}
+
+// AddComponents adds components to a solution; ones already in it are left.
+func (s *Service) AddComponents(ctx context.Context, by *security.Principal, uniqueName string, cs ...Component) (*Solution, error) {
+	sol, err := s.GetSolution(ctx, by, uniqueName)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range cs {
+		if err := s.checkComponent(ctx, by, c); err != nil {
+			return nil, err
+		}
+	}
+	err = s.p.Write(ctx, func(w *platform.Writer) error { return s.addComponents(ctx, w, sol, cs) })
+	if err != nil {
+		return nil, err
+	}
+	return s.GetSolution(ctx, by, sol.UniqueName)
+}
+
+func (s *Service) addComponents(ctx context.Context, w *platform.Writer, sol *Solution, cs []Component) error {
+	for _, c := range cs {
+		if slices.ContainsFunc(sol.Components, func(x Component) bool { return x.Kind == c.Kind && x.ID == c.ID }) {
+			continue
+		}
+		if _, err := w.Tx().ExecContext(ctx, `INSERT INTO outpost_solutioncomponent (solutionid, kind, objectid) VALUES (`+s.ph(1, 3)+`) ON CONFLICT DO NOTHING`,
+			sol.ID, c.Kind, c.ID); err != nil {
+			return fmt.Errorf("add %s %s to solution %s: %w", c.Kind, c.ID, sol.UniqueName, err)
+		}
+		sol.Components = append(sol.Components, c)
+	}
+	return nil
+}
+
+// RemoveComponent removes one component from a solution.
+func (s *Service) RemoveComponent(ctx context.Context, by *security.Principal, uniqueName string, c Component) (*Solution, error) {
+	sol, err := s.GetSolution(ctx, by, uniqueName)
+	if err != nil {
+		return nil, err
+	}
+	err = s.p.Write(ctx, func(w *platform.Writer) error {
+		res, err := w.Tx().ExecContext(ctx, `DELETE FROM outpost_solutioncomponent WHERE solutionid = `+s.ph(1, 1)+` AND kind = `+s.ph(2, 1)+` AND objectid = `+s.ph(3, 1), sol.ID, c.Kind, c.ID)
+		if err != nil {
+			return fmt.Errorf("remove %s %s from solution %s: %w", c.Kind, c.ID, uniqueName, err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return outpost.NotFoundf("solution %q has no %s %s", uniqueName, c.Kind, c.ID).WithTarget("id")
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.GetSolution(ctx, by, uniqueName)
+}
+
+// AddRequired is "add required objects": for every app of the solution it
+// adds the app's profile, and for every app and profile the tables they
+// use. It returns what it added.
+func (s *Service) AddRequired(ctx context.Context, by *security.Principal, uniqueName string) ([]Component, error) {
+	sol, err := s.GetSolution(ctx, by, uniqueName)
+	if err != nil {
+		return nil, err
+	}
+	want := map[Component]bool{}
+	tables := map[string]bool{}
+	for _, c := range sol.Components {
+		if c.Kind != KindApp {
+			continue
+		}
+		a, err := s.GetApp(ctx, by, c.ID)
+		if err != nil {
+			return nil, err
+		}
+		for _, t := range appTables(&a.Definition) {
+			tables[t] = true
+		}
+		if a.ProfileID != "" {
+			want[Component{Kind: KindProfile, ID: a.ProfileID}] = true
+		}
+	}
+	for _, c := range sol.Components {
+		if c.Kind == KindProfile {
+			want[c] = true
+		}
+	}
+	for c := range want {
+		p, err := s.Get(ctx, by, c.ID)
+		if err != nil {
+			return nil, err
+		}
+		for _, it := range p.Items {
+			tables[it.Table] = true
+		}
+	}
+	for t := range tables {
+		if tb, ok := s.p.Schema().Table(t); ok && !tb.BuiltIn {
+			want[Component{Kind: KindTable, ID: t}] = true
+		}
+	}
+	var added []Component
+	for c := range want {
+		if !slices.ContainsFunc(sol.Components, func(x Component) bool { return x.Kind == c.Kind && x.ID == c.ID }) {
+			added = append(added, c)
+		}
+	}
+	sort.Slice(added, func(i, j int) bool {
+		if added[i].Kind != added[j].Kind {
+			return added[i].Kind < added[j].Kind
+		}
+		return added[i].ID < added[j].ID
+	})
+	err = s.p.Write(ctx, func(w *platform.Writer) error { return s.addComponents(ctx, w, sol, added) })
+	if added == nil {
+		added = []Component{}
+	}
+	return added, err
+}
+
+// appTables lists every table an app definition names, sorted.
+func appTables(d *Definition) []string {
+	set := map[string]bool{}
+	for _, t := range d.Tables {
+		set[t] = true
+	}
+	for _, v := range d.Views {
+		set[v.Table] = true
+	}
+	for _, f := range d.Forms {
+		set[f.Table] = true
+	}
+	out := make([]string, 0, len(set))
+	for t := range set {
+		out = append(out, t)
+	}
+	sort.Strings(out)
+	return out
+}

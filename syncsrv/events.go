@@ -1,0 +1,77 @@
+package syncsrv
+
+import (
+	"slices"
+	"sync"
+)
+
+// hub fans change hints out to connected devices. Hints are only hints: a
+// device that misses one still syncs on its interval, so a full channel
+// merges hints instead of blocking the committing writer.
+type hub struct {
+	mu   sync.Mutex
+	subs map[*subscription]struct{}
+}
+
+type subscription struct {
+	mu     sync.Mutex
+	tables map[string]bool
+	ready  chan struct{} // holds one token when tables is non-empty
+}
+
+func newHub() *hub { return &hub{subs: map[*subscription]struct{}{}} }
+
+func (h *hub) publish(tables []string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for s := range h.subs {
+		s.mu.Lock()
+		for _, t := range tables {
+			s.tables[t] = true
+		}
+		s.mu.Unlock()
+		select {
+		case s.ready <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// Subscription receives change hints; see Engine.Subscribe.
+type Subscription struct {
+	s *subscription
+	h *hub
+}
+
+// Subscribe registers for change hints: Ready is signalled after commits,
+// Take returns the tables changed since the last Take. Close unregisters.
+func (e *Engine) Subscribe() *Subscription {
+	s := &subscription{tables: map[string]bool{}, ready: make(chan struct{}, 1)}
+	e.hub.mu.Lock()
+	e.hub.subs[s] = struct{}{}
+	e.hub.mu.Unlock()
+	return &Subscription{s: s, h: e.hub}
+}
+
+// Ready is signalled when hints are waiting.
+func (s *Subscription) Ready() <-chan struct{} { return s.s.ready }
+
+// Take returns and clears the tables hinted since the last call, sorted.
+func (s *Subscription) Take() []string {
+	s.s.mu.Lock()
+	defer s.s.mu.Unlock()
+	out := make([]string, 0, len(s.s.tables))
+	for t := range s.s.tables {
+		out = append(out, t)
+	}
+	clear(s.s.tables)
+	slices.Sort(out)
+	return out
+}
+
+// Close unregisters the subscription.
+func (s *Subscription) Close() {
+	s.h.mu.Lock()
+	delete(s.h.subs, s.s)
+	s.h.mu.Unlock()
+}

@@ -1,0 +1,102 @@
+package syncsrv
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	"github.com/outposthq/outpost"
+	"github.com/outposthq/outpost/sqlgen"
+	"github.com/outposthq/outpost/security"
+	"github.com/outposthq/outpost/wire"
+)
+
+// Open registers device req.DeviceID of by for the offline app req.AppID
+// and returns its profile, tables and row counts. It fails with CodeTooLarge
+// when the download would exceed the per-device row cap, CodeNotFound when
+// the app is not an offline app by may open, and CodeForbidden when the
+// device id belongs to another user.
+func (e *Engine) Open(ctx context.Context, by *security.Principal, req wire.OpenRequest) (*wire.OpenResponse, error) {
+	if !outpost.ValidID(req.DeviceID) {
+		return nil, outpost.Invalidf("deviceId %q is not a UUID", req.DeviceID).WithTarget("deviceId")
+	}
+	if by.UserID == "" {
+		return nil, outpost.Forbiddenf("devices sync as a user: use a user's token")
+	}
+	profileID, kind, err := e.planner.AppProfile(ctx, by, req.AppID)
+	if err != nil {
+		return nil, err
+	}
+	db := e.p.DB()
+	d := db.Dialect
+	now := e.now()
+	err = db.Tx(ctx, func(tx *sql.Tx) error {
+		var owner string
+		err := tx.QueryRowContext(ctx, `SELECT userid FROM outpost_device WHERE deviceid = `+d.Placeholder(1), req.DeviceID).Scan(&owner)
+		switch {
+		case err == sql.ErrNoRows:
+			_, err = tx.ExecContext(ctx, `INSERT INTO outpost_device (deviceid, userid, appid, profileid, kind, createdon, lastseen, lastseq) VALUES (`+
+				ph(d, 1, 8)+`)`, req.DeviceID, by.UserID, req.AppID, profileID, kind, d.TimeArg(now), d.TimeArg(now), int64(0))
+			return err
+		case err != nil:
+			return err
+		case owner != by.UserID:
+			return outpost.Forbiddenf("device %s belongs to another user", req.DeviceID).WithTarget("deviceId")
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE outpost_device SET appid = `+d.Placeholder(1)+`, profileid = `+d.Placeholder(2)+`, kind = `+d.Placeholder(3)+
+			`, lastseen = `+d.Placeholder(4)+` WHERE deviceid = `+d.Placeholder(5), req.AppID, profileID, kind, d.TimeArg(now), req.DeviceID)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("register device %s: %w", req.DeviceID, err)
+	}
+	out := &wire.OpenResponse{DeviceID: req.DeviceID, UserID: by.UserID, AppID: req.AppID, ProfileID: profileID, Kind: kind, MaxRows: e.opts.MaxRows}
+	err = e.read(ctx, by, req.DeviceID, func(tx *sql.Tx, s *session) error {
+		out.ProfileVersion = s.plan.Version
+		out.Tables = s.tables()
+		for i := range out.Tables {
+			it, _, _ := s.item(out.Tables[i].Name)
+			n, err := s.count(ctx, tx, it)
+			if err != nil {
+				return err
+			}
+			out.Tables[i].Rows = n
+			out.TotalRows += n
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if out.TotalRows > e.opts.MaxRows {
+		return nil, outpost.Errorf(outpost.CodeTooLarge, "this device would hold %d rows, over the limit of %d rows per device: narrow the offline profile's filters", out.TotalRows, e.opts.MaxRows)
+	}
+	return out, nil
+}
+
+// tables describes the plan's tables for the device.
+func (s *session) tables() []wire.Table {
+	out := make([]wire.Table, 0, len(s.plan.Items))
+	for i := range s.plan.Items {
+		it := &s.plan.Items[i]
+		t := s.sch.MustTable(it.Table)
+		wt := wire.Table{Name: t.Name, PrimaryKey: t.PrimaryKey(), IntervalMinutes: it.IntervalMinutes}
+		for _, name := range columns(t, it) {
+			c, _ := t.Column(name)
+			wt.Columns = append(wt.Columns, wire.Column{Name: c.Name, Type: string(c.Type), Target: c.Target})
+		}
+		out = append(out, wt)
+	}
+	return out
+}
+
+func ph(d sqlgen.Dialect, from, n int) string {
+	s := ""
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			s += ", "
+		}
+		s += d.Placeholder(from + i)
+	}
+	return s
+}

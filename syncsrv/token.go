@@ -1,0 +1,143 @@
+package syncsrv
+
+import (
+	"fmt"
+	"hash/fnv"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/outposthq/outpost"
+	"github.com/outposthq/outpost/filter"
+	"github.com/outposthq/outpost/profile"
+	"github.com/outposthq/outpost/schema"
+	"github.com/outposthq/outpost/security"
+)
+
+// token is a device's position in one table: every change up to Version is
+// in the device's copy; Issued says when (tokens expire); Scope is the
+// fingerprint of what decided the table's rows (the item's filter and
+// columns and the user's teams, business units and hierarchy). When Scope
+// differs from the current fingerprint, rows may have entered or left the
+// device's scope without their own version moving.
+type token struct {
+	Version int64
+	Issued  time.Time
+	Scope   uint64
+}
+
+func (t token) String() string {
+	return fmt.Sprintf("%d.%d.%x", t.Version, t.Issued.UnixMilli(), t.Scope)
+}
+
+func parseToken(s string) (token, error) {
+	bad := outpost.Invalidf("sync token %q is not valid: send the token the server returned", s).WithTarget("token")
+	parts := strings.Split(s, ".")
+	if len(parts) != 3 {
+		return token{}, bad
+	}
+	v, err1 := strconv.ParseInt(parts[0], 10, 64)
+	ms, err2 := strconv.ParseInt(parts[1], 10, 64)
+	fp, err3 := strconv.ParseUint(parts[2], 16, 64)
+	if err1 != nil || err2 != nil || err3 != nil || v < 0 {
+		return token{}, bad
+	}
+	return token{Version: v, Issued: time.UnixMilli(ms).UTC(), Scope: fp}, nil
+}
+
+// scopeFingerprint hashes everything besides row data that decides which
+// rows of item a user's device holds.
+func scopeFingerprint(pr *security.Principal, item *profile.PlanItem) uint64 {
+	h := fnv.New64a()
+	w := func(parts ...string) {
+		for _, p := range parts {
+			h.Write([]byte(p))
+			h.Write([]byte{0})
+		}
+	}
+	w(item.Table)
+	if item.Filter != nil {
+		w(filter.String(item.Filter))
+	}
+	w(item.Columns...)
+	sorted := func(ss []string) []string { c := slices.Clone(ss); slices.Sort(c); return c }
+	w(pr.UserID, pr.BusinessUnitID)
+	w(sorted(pr.TeamIDs)...)
+	w("|")
+	w(sorted(pr.HierarchyUserIDs)...)
+	w("|")
+	w(sorted(pr.BusinessUnitSubtree)...)
+	return h.Sum64()
+}
+
+// dependencies returns the tables whose rows decide, through links, which
+// rows of table e selects, plus the item's declared DependsOn.
+func dependencies(s *schema.Schema, item *profile.PlanItem) []string {
+	seen := map[string]bool{}
+	var walk func(table string, e filter.Expr)
+	walk = func(table string, e filter.Expr) {
+		switch x := e.(type) {
+		case *filter.And:
+			for _, y := range x.List {
+				walk(table, y)
+			}
+		case *filter.Or:
+			for _, y := range x.List {
+				walk(table, y)
+			}
+		case *filter.Not:
+			walk(table, x.X)
+		case *filter.Link:
+			r, ok := s.Relationship(table, x.Relationship)
+			if !ok {
+				return
+			}
+			seen[r.Related] = true
+			if r.Intersect != "" {
+				seen[r.Intersect] = true
+			}
+			if x.Expr != nil {
+				walk(r.Related, x.Expr)
+			}
+		}
+	}
+	if item.Filter != nil {
+		walk(item.Table, item.Filter)
+	}
+	for _, d := range item.DependsOn {
+		seen[d] = true
+	}
+	delete(seen, item.Table)
+	out := make([]string, 0, len(seen))
+	for t := range seen {
+		if _, ok := s.Table(t); ok {
+			out = append(out, t)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// clockRelative reports whether e uses an operator relative to the clock.
+func clockRelative(e filter.Expr) bool {
+	switch x := e.(type) {
+	case *filter.And:
+		return slices.ContainsFunc(x.List, clockRelative)
+	case *filter.Or:
+		return slices.ContainsFunc(x.List, clockRelative)
+	case *filter.Not:
+		return clockRelative(x.X)
+	case *filter.Link:
+		return x.Expr != nil && clockRelative(x.Expr)
+	case *filter.Cond:
+		switch x.Op {
+		case filter.Today, filter.Yesterday, filter.Tomorrow, filter.LastXDays, filter.NextXDays,
+			filter.LastXWeeks, filter.NextXWeeks, filter.LastXMonths, filter.NextXMonths, filter.LastXYears,
+			filter.NextXYears, filter.ThisWeek, filter.LastWeek, filter.NextWeek, filter.ThisMonth,
+			filter.LastMonth, filter.NextMonth, filter.ThisYear, filter.LastYear, filter.NextYear:
+			return true
+		}
+	}
+	return false
+}
