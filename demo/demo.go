@@ -39,6 +39,9 @@ type Env struct {
 	Admin, Maker, Manager    User
 	Technicians              []User
 	FieldRole                string
+	// ProfileID is the published "Field Technician" profile; ModelDrivenApp
+	// and CanvasApp are the offline apps that use it.
+	ProfileID, ModelDrivenApp, CanvasApp string
 }
 
 // Users returns every seeded user, administrators first.

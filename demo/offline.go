@@ -2,9 +2,77 @@ package demo
 
 import (
 	"context"
+	"encoding/json"
 
 	"github.com/outposthq/outpost/platform"
+	"github.com/outposthq/outpost/profile"
 )
 
-// seedOffline creates the demo's offline profile and apps.
-func seedOffline(ctx context.Context, p *platform.Platform, e *Env) error { return nil }
+// The demo's offline objects.
+const (
+	ProfileName     = "Field Technician"
+	ModelDrivenName = "Field Service"
+	CanvasName      = "Field Inspections"
+	SolutionName    = "fieldservice"
+)
+
+// FieldTechnicianItems are the items of the demo profile: a technician's
+// own and team work orders, the accounts those work orders are for, those
+// accounts' contacts, and every product.
+func FieldTechnicianItems() []profile.ItemInput {
+	return []profile.ItemInput{
+		{Item: profile.Item{Table: "workorder", Rule: profile.RuleOrganization, UserRows: true, TeamRows: true, ImageColumns: []string{"photo"}, IntervalMinutes: 10}},
+		{Item: profile.Item{Table: "account", Rule: profile.RuleRelated, Relationships: []string{"workorder_customerid"}, IntervalMinutes: 30}},
+		{Item: profile.Item{Table: "contact", Rule: profile.RuleRelated, Relationships: []string{"contact_parentcustomerid"}, IntervalMinutes: 30}},
+		{Item: profile.Item{Table: "product", Rule: profile.RuleAll, IntervalMinutes: 1440}},
+	}
+}
+
+// seedOffline creates and publishes the "Field Technician" profile, the
+// model-driven app "Field Service" and the canvas app "Field Inspections"
+// (in the solution "fieldservice"), both offline on that profile.
+func seedOffline(ctx context.Context, p *platform.Platform, e *Env) error {
+	svc := profile.New(p, profile.Options{})
+	sys := platform.System()
+	prof, err := svc.Create(ctx, sys, profile.Input{Name: ProfileName, Description: "What a field technician needs on the road.", Items: FieldTechnicianItems()})
+	if err != nil {
+		return err
+	}
+	if _, _, err := svc.Publish(ctx, sys, prof.ID); err != nil {
+		return err
+	}
+	e.ProfileID = prof.ID
+	view, _ := json.Marshal(map[string]any{"column": "completed", "operator": "eq", "value": false})
+	md, err := svc.CreateApp(ctx, sys, profile.AppInput{Kind: profile.ModelDriven, Name: ModelDrivenName, Definition: profile.Definition{
+		Tables: []string{"workorder"},
+		Views:  []profile.View{{Name: "Open work orders", Table: "workorder", Columns: []string{"name", "customerid", "scheduledstart"}, Filter: view}},
+		Forms:  []profile.Form{{Name: "Work order", Table: "workorder", Columns: []string{"name", "customerid", "productid", "description"}}},
+	}})
+	if err != nil {
+		return err
+	}
+	cv, err := svc.CreateApp(ctx, sys, profile.AppInput{Kind: profile.Canvas, Name: CanvasName, OwnerID: e.Maker.ID,
+		Definition: profile.Definition{Tables: []string{"workorder", "account", "product"}}})
+	if err != nil {
+		return err
+	}
+	if _, err := svc.CreateSolution(ctx, sys, profile.SolutionInput{UniqueName: SolutionName, Name: "Field Service"}); err != nil {
+		return err
+	}
+	if _, err := svc.AddComponents(ctx, sys, SolutionName, profile.Component{Kind: profile.KindApp, ID: cv.ID}); err != nil {
+		return err
+	}
+	for _, id := range []string{md.ID, cv.ID} {
+		if _, err := svc.SetOffline(ctx, sys, id, profile.OfflineInput{Enabled: true, ProfileID: prof.ID}); err != nil {
+			return err
+		}
+		if _, err := svc.PublishApp(ctx, sys, id); err != nil {
+			return err
+		}
+	}
+	if _, err := svc.AddRequired(ctx, sys, SolutionName); err != nil {
+		return err
+	}
+	e.ModelDrivenApp, e.CanvasApp = md.ID, cv.ID
+	return nil
+}

@@ -151,9 +151,11 @@ func (s *Service) CreateApp(ctx context.Context, by *security.Principal, in AppI
 		if n > 0 {
 			return outpost.Conflictf("a %s app named %q already exists", in.Kind, in.Name).WithTarget("name")
 		}
-		row := map[string]any{"name": in.Name, "displayname": in.DisplayName, "canbeusedoffline": false}
+		row := map[string]any{"name": in.Name, "canbeusedoffline": false}
 		if in.Kind == ModelDriven {
-			row["uniquename"] = in.Name
+			row["uniquename"] = in.Name // appmodule has no display name
+		} else {
+			row["displayname"] = in.DisplayName
 		}
 		if in.OwnerID != "" && in.Kind == Canvas {
 			row["ownerid"] = in.OwnerID
@@ -304,7 +306,7 @@ func (s *Service) PublishApp(ctx context.Context, by *security.Principal, id str
 	}
 	err = s.p.Write(ctx, func(w *platform.Writer) error {
 		// Writing the app row checks by's write privilege on it.
-		if _, err := w.Update(ctx, by, appTable(a.Kind), id, map[string]any{"displayname": a.DisplayName}); err != nil {
+		if _, err := w.Update(ctx, by, appTable(a.Kind), id, map[string]any{"name": a.Name}); err != nil {
 			return err
 		}
 		_, err := w.Tx().ExecContext(ctx, `UPDATE outpost_app SET needsrepublish = 0, publishedon = `+s.ph(1, 1)+` WHERE appid = `+s.ph(2, 1), s.timeArg(w.Now()), id)

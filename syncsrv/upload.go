@@ -1,0 +1,282 @@
+package syncsrv
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/outposthq/outpost"
+	"github.com/outposthq/outpost/platform"
+	"github.com/outposthq/outpost/schema"
+	"github.com/outposthq/outpost/security"
+	"github.com/outposthq/outpost/wire"
+)
+
+// errConflict marks a change rejected by conflict detection.
+var errConflict = errors.New("row changed on the server since the device read it")
+
+// Upload applies a device's queued changes in sequence order, exactly once:
+// the device's last applied sequence and each change's result are stored
+// in the same transaction as the changes, so a replayed batch (a retry
+// after a lost reply, a duplicate send) gets the first answer again and
+// changes nothing. Each change runs in its own savepoint with the
+// platform's privilege checks (Create/Write/Delete, Append/Append To for
+// lookups); a rejected change becomes a Sync Error row owned by the user
+// and never blocks the changes behind it. With conflict detection on, an
+// update or delete whose base version is older than the server's row is
+// rejected as a Conflict.
+func (e *Engine) Upload(ctx context.Context, by *security.Principal, req wire.UploadRequest) (*wire.UploadResponse, error) {
+	if len(req.Changes) > MaxUploadChanges {
+		return nil, outpost.Invalidf("an upload carries at most %d changes, got %d", MaxUploadChanges, len(req.Changes)).WithTarget("changes")
+	}
+	changes := append([]wire.Change(nil), req.Changes...)
+	sort.SliceStable(changes, func(i, j int) bool { return changes[i].Seq < changes[j].Seq })
+	db := e.p.DB()
+	dev, err := e.loadDevice(ctx, db.Read, by, req.DeviceID)
+	if err != nil {
+		return nil, err
+	}
+	pr, err := e.p.Principal(ctx, dev.UserID)
+	if err != nil {
+		return nil, err
+	}
+	detect, err := e.conflictDetection(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var results []wire.Result
+	for attempt := 0; ; attempt++ {
+		results = results[:0]
+		err = e.p.Write(ctx, func(w *platform.Writer) error {
+			var err error
+			results, err = e.applyBatch(ctx, w, pr, dev.ID, changes, detect)
+			return err
+		})
+		if err == nil || !db.IsBusy(err) || attempt >= 4 {
+			break
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("upload of device %s: %w", dev.ID, err)
+	}
+	if err := e.revertRows(ctx, by, dev.ID, changes, results); err != nil {
+		return nil, err
+	}
+	return &wire.UploadResponse{Results: results}, nil
+}
+
+func (e *Engine) applyBatch(ctx context.Context, w *platform.Writer, pr *security.Principal, deviceID string, changes []wire.Change, detect bool) ([]wire.Result, error) {
+	d := e.p.DB().Dialect
+	tx := w.Tx()
+	lock := ""
+	if d.IsPostgres() {
+		lock = " FOR UPDATE"
+	}
+	var last int64
+	if err := tx.QueryRowContext(ctx, `SELECT lastseq FROM outpost_device WHERE deviceid = `+d.Placeholder(1)+lock, deviceID).Scan(&last); err != nil {
+		return nil, fmt.Errorf("read last sequence: %w", err)
+	}
+	written := map[string]bool{} // rows this batch wrote: not conflicts with themselves
+	results := make([]wire.Result, 0, len(changes))
+	for _, ch := range changes {
+		if ch.Seq <= last {
+			r, err := e.storedResult(ctx, tx, deviceID, ch.Seq)
+			if err != nil {
+				return nil, err
+			}
+			results = append(results, r)
+			continue
+		}
+		r := wire.Result{Seq: ch.Seq, Status: wire.StatusApplied, Version: w.Version()}
+		err := w.Savepoint(ctx, func() error { return e.apply(ctx, w, pr, ch, detect, written) })
+		if err != nil {
+			ce, serr := e.reject(ctx, w, pr, deviceID, ch, err)
+			if serr != nil {
+				return nil, serr
+			}
+			r = wire.Result{Seq: ch.Seq, Status: wire.StatusRejected, Error: ce}
+		} else {
+			written[ch.Table+"/"+ch.ID] = true
+		}
+		if err := storeResult(ctx, w, deviceID, r); err != nil {
+			return nil, err
+		}
+		last = ch.Seq
+		results = append(results, r)
+	}
+	_, err := tx.ExecContext(ctx, `UPDATE outpost_device SET lastseq = `+d.Placeholder(1)+`, lastseen = `+d.Placeholder(2)+` WHERE deviceid = `+d.Placeholder(3),
+		last, d.TimeArg(w.Now()), deviceID)
+	if err != nil {
+		return nil, fmt.Errorf("record last sequence: %w", err)
+	}
+	return results, nil
+}
+
+// apply performs one change with by's privileges.
+func (e *Engine) apply(ctx context.Context, w *platform.Writer, by *security.Principal, ch wire.Change, detect bool, written map[string]bool) error {
+	t, err := e.p.Schema().LookupTable(ch.Table)
+	if err != nil {
+		return err
+	}
+	if !outpost.ValidID(ch.ID) {
+		return outpost.Invalidf("change %d: id %q is not a UUID", ch.Seq, ch.ID).WithTarget("id")
+	}
+	if ch.Op == wire.OpUpdate || ch.Op == wire.OpDelete {
+		var cur int64
+		d := e.p.DB().Dialect
+		err := w.Tx().QueryRowContext(ctx, `SELECT versionnumber FROM `+d.Quote(t.Name)+` WHERE `+d.Quote(t.PrimaryKey())+` = `+d.Placeholder(1), ch.ID).Scan(&cur)
+		if errors.Is(err, sql.ErrNoRows) {
+			return outpost.NotFoundf("no row of table %q has id %s: it was deleted or never synced", t.Name, ch.ID).WithTarget("id")
+		}
+		if err != nil {
+			return fmt.Errorf("read version of %s %s: %w", t.Name, ch.ID, err)
+		}
+		if detect && cur > ch.BaseVersion && !written[ch.Table+"/"+ch.ID] {
+			return &outpost.Error{Code: outpost.CodeConflict, Message: fmt.Sprintf("the row of table %q changed on the server (version %d) after the device read it (version %d)", t.Name, cur, ch.BaseVersion), Err: errConflict}
+		}
+	}
+	input := make(map[string]any, len(ch.Columns)+1)
+	for k, v := range ch.Columns {
+		input[k] = v
+	}
+	switch ch.Op {
+	case wire.OpCreate:
+		input[t.PrimaryKey()] = ch.ID
+		_, err = w.Create(ctx, by, t.Name, input)
+	case wire.OpUpdate:
+		delete(input, t.PrimaryKey())
+		_, err = w.Update(ctx, by, t.Name, ch.ID, input)
+	case wire.OpDelete:
+		err = w.Delete(ctx, by, t.Name, ch.ID)
+	default:
+		err = outpost.Invalidf("change %d: op must be create, update or delete, got %q", ch.Seq, ch.Op).WithTarget("op")
+	}
+	return err
+}
+
+// classify returns the Sync Error type of a rejection.
+func classify(op string, err error) int {
+	switch {
+	case errors.Is(err, errConflict):
+		return wire.ErrorConflict
+	case outpost.ErrorCode(err) == outpost.CodeNotFound:
+		return wire.ErrorNotFound
+	case outpost.ErrorCode(err) == outpost.CodeConflict && op == wire.OpCreate:
+		return wire.ErrorAlreadyExists
+	}
+	return wire.ErrorOther
+}
+
+var actionOf = map[string]int64{wire.OpCreate: 0, wire.OpUpdate: 1, wire.OpDelete: 2}
+
+// reject records a rejected change as a Sync Error row owned by the user.
+func (e *Engine) reject(ctx context.Context, w *platform.Writer, by *security.Principal, deviceID string, ch wire.Change, cause error) (*wire.ChangeError, error) {
+	code := outpost.ErrorCode(cause)
+	msg := outpost.ErrorMessage(cause)
+	if code == outpost.CodeInternal {
+		e.logger.ErrorContext(ctx, "upload change failed", "device", deviceID, "seq", ch.Seq, "err", cause)
+	}
+	typ := classify(ch.Op, cause)
+	action, _ := json.Marshal(ch)
+	request, _ := json.Marshal(map[string]any{"deviceId": deviceID, "seq": ch.Seq, "mutationId": ch.MutationID, "baseVersion": ch.BaseVersion})
+	verb := strings.ToUpper(ch.Op[:1]) + ch.Op[1:]
+	if _, ok := actionOf[ch.Op]; !ok {
+		verb = "Change"
+	}
+	row := map[string]any{
+		"name": clip(fmt.Sprintf("%s of %s %s rejected", verb, ch.Table, ch.ID), 400), "entityname": clip(ch.Table, 64),
+		"errortime": w.Now(), "errormessage": clip(msg, 4000), "errordetail": clip(fmt.Sprintf("%s: %s", code, msg), 100000),
+		"errorcode": string(code), "errortype": int64(typ), "actiondata": clip(string(action), 1048576),
+		"requestdata": string(request), "regardingobjectid": clip(ch.ID, 36), "regardingobjecttable": clip(ch.Table, 64),
+		schema.ColOwnerID: by.UserID,
+	}
+	if a, ok := actionOf[ch.Op]; ok {
+		row["action"] = a
+	}
+	created, err := w.Create(ctx, platform.System(), "syncerror", row)
+	if err != nil {
+		return nil, fmt.Errorf("record sync error of change %d: %w", ch.Seq, err)
+	}
+	return &wire.ChangeError{Type: typ, Code: string(code), Message: msg, SyncErrorID: created["syncerrorid"].(string)}, nil
+}
+
+func clip(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n])
+}
+
+func storeResult(ctx context.Context, w *platform.Writer, deviceID string, r wire.Result) error {
+	d := w.Tx()
+	dia := placeholderDialect(w)
+	var typ, code, msg, sid any
+	if r.Error != nil {
+		typ, code, msg, sid = int64(r.Error.Type), r.Error.Code, r.Error.Message, r.Error.SyncErrorID
+	}
+	_, err := d.ExecContext(ctx, `INSERT INTO outpost_syncresult (deviceid, seq, status, version, errortype, errorcode, message, syncerrorid) VALUES (`+ph(dia, 1, 8)+`)`,
+		deviceID, r.Seq, r.Status, r.Version, typ, code, msg, sid)
+	if err != nil {
+		return fmt.Errorf("record result of change %d: %w", r.Seq, err)
+	}
+	return nil
+}
+
+func (e *Engine) storedResult(ctx context.Context, tx *sql.Tx, deviceID string, seq int64) (wire.Result, error) {
+	d := e.p.DB().Dialect
+	r := wire.Result{Seq: seq}
+	var typ sql.NullInt64
+	var code, msg, sid sql.NullString
+	err := tx.QueryRowContext(ctx, `SELECT status, version, errortype, errorcode, message, syncerrorid FROM outpost_syncresult WHERE deviceid = `+
+		d.Placeholder(1)+` AND seq = `+d.Placeholder(2), deviceID, seq).Scan(&r.Status, &r.Version, &typ, &code, &msg, &sid)
+	if errors.Is(err, sql.ErrNoRows) {
+		r.Status = wire.StatusApplied // applied long ago; its result was pruned
+		return r, nil
+	}
+	if err != nil {
+		return r, fmt.Errorf("read result of change %d: %w", seq, err)
+	}
+	if r.Status == wire.StatusRejected {
+		r.Error = &wire.ChangeError{Type: int(typ.Int64), Code: code.String, Message: msg.String, SyncErrorID: sid.String}
+	}
+	return r, nil
+}
+
+// revertRows fills, for each rejected change, the server's current row
+// when it is in the device's scope, so the device reverts to it.
+func (e *Engine) revertRows(ctx context.Context, by *security.Principal, deviceID string, changes []wire.Change, results []wire.Result) error {
+	idx := map[int64]wire.Change{}
+	for _, ch := range changes {
+		idx[ch.Seq] = ch
+	}
+	rejected := false
+	for _, r := range results {
+		rejected = rejected || r.Status == wire.StatusRejected
+	}
+	if !rejected {
+		return nil
+	}
+	return e.read(ctx, by, deviceID, func(tx *sql.Tx, s *session) error {
+		for i := range results {
+			r := &results[i]
+			ch := idx[r.Seq]
+			it, ok := s.items[ch.Table]
+			if r.Status != wire.StatusRejected || !ok || !outpost.ValidID(ch.ID) {
+				continue
+			}
+			rows, err := s.rowsByID(ctx, tx, it, []string{ch.ID})
+			if err != nil {
+				return err
+			}
+			if len(rows) == 1 {
+				r.Columns, r.Row = columns(s.sch.MustTable(ch.Table), it), rows[0]
+			}
+		}
+		return nil
+	})
+}
