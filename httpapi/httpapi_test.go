@@ -22,7 +22,7 @@ type fixture struct {
 	userID      string
 }
 
-func newFixture(t *testing.T, e testenv.Engine) *fixture {
+func newFixture(t testing.TB, e testenv.Engine) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	p, err := platform.Open(ctx, e.Open(t), platform.Options{})
@@ -58,6 +58,11 @@ func newFixture(t *testing.T, e testenv.Engine) *fixture {
 
 // do sends a request and decodes the JSON reply.
 func (f *fixture) do(t *testing.T, method, path, token, body string) (int, map[string]any) {
+	t.Helper()
+	return f.doTB(t, method, path, token, body)
+}
+
+func (f *fixture) doTB(t testing.TB, method, path, token, body string) (int, map[string]any) {
 	t.Helper()
 	req, err := http.NewRequest(method, f.srv.URL+path, strings.NewReader(body))
 	if err != nil {

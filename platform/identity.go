@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/outposthq/outpost"
 	"github.com/outposthq/outpost/security"
@@ -142,23 +143,55 @@ func (p *Platform) RevokeTokens(ctx context.Context, by *security.Principal, use
 		return outpost.Forbiddenf("only administrators may revoke tokens of other users")
 	}
 	_, err := p.db.Write.ExecContext(ctx, `DELETE FROM outpost_token WHERE userid = `+p.db.Dialect.Placeholder(1), userID)
+	p.invalidatePrincipals()
 	return err
 }
 
-// Authenticate returns the principal of a bearer token.
+// principalTTL bounds how long a cached principal is trusted. Changes made
+// through this process invalidate the cache at once (see Write); the TTL
+// bounds staleness for changes made by other servers sharing the database.
+const principalTTL = 5 * time.Second
+
+type cachedPrincipal struct {
+	pr    *security.Principal
+	epoch uint64
+	at    time.Time
+}
+
+// Authenticate returns the principal of a bearer token. Principals are
+// cached per token until security changes or principalTTL passes.
 func (p *Platform) Authenticate(ctx context.Context, token string) (*security.Principal, error) {
 	if !strings.HasPrefix(token, tokenPrefix) || len(token) > 200 {
 		return nil, outpost.Unauthorizedf("the bearer token is not valid")
 	}
+	hash := hashToken(token)
+	epoch := p.securityEpoch.Load()
+	if v, ok := p.principals.Load(hash); ok {
+		c := v.(cachedPrincipal)
+		if c.epoch == epoch && time.Since(c.at) < principalTTL {
+			return c.pr, nil
+		}
+	}
 	var userID string
-	err := p.db.Read.QueryRowContext(ctx, `SELECT userid FROM outpost_token WHERE hash = `+p.db.Dialect.Placeholder(1), hashToken(token)).Scan(&userID)
+	err := p.db.Read.QueryRowContext(ctx, `SELECT userid FROM outpost_token WHERE hash = `+p.db.Dialect.Placeholder(1), hash).Scan(&userID)
 	if err == sql.ErrNoRows {
 		return nil, outpost.Unauthorizedf("the bearer token is not valid")
 	}
 	if err != nil {
 		return nil, fmt.Errorf("authenticate: %w", err)
 	}
-	return p.Principal(ctx, userID)
+	pr, err := p.Principal(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	p.principals.Store(hash, cachedPrincipal{pr: pr, epoch: epoch, at: time.Now()})
+	return pr, nil
+}
+
+// invalidatePrincipals drops every cached principal.
+func (p *Platform) invalidatePrincipals() {
+	p.securityEpoch.Add(1)
+	p.principals.Clear()
 }
 
 // setRolePrivileges replaces the grants of roleID.

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/outposthq/outpost"
@@ -39,6 +40,10 @@ type Platform struct {
 	metaMu sync.Mutex
 	mu     sync.RWMutex
 	schema *schema.Schema
+	// principals caches authenticated principals by token hash; securityEpoch
+	// moves whenever security changes, which invalidates them.
+	principals    sync.Map
+	securityEpoch atomic.Uint64
 	// hooks run after a write transaction commits, with the tables it touched.
 	hooksMu sync.RWMutex
 	hooks   []func(tables []string)

@@ -216,3 +216,36 @@ func TestHierarchyOperators(t *testing.T) {
 		}
 	})
 }
+
+func TestAuthenticateFollowsSecurityChanges(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, p *platform.Platform) {
+		ctx := context.Background()
+		o := newOrg(t, p)
+		sys := platform.System()
+		tok := must[string](t)(p.IssueToken(ctx, sys, o.u1, "t"))
+		pr := must[*security.Principal](t)(p.Authenticate(ctx, tok))
+		if pr.Privileges.Depth("account", security.Read) != security.None {
+			t.Fatal("u1 starts with read on account")
+		}
+		// A cached principal must not hide a new role.
+		r := role(t, p, o.u1, false, security.Grant{Table: "account", Privilege: security.Read, Depth: security.User})
+		pr = must[*security.Principal](t)(p.Authenticate(ctx, tok))
+		if pr.Privileges.Depth("account", security.Read) != security.User {
+			t.Fatal("new role not seen by Authenticate")
+		}
+		mustOK(t, p.RemoveUserRole(ctx, sys, o.u1, r))
+		pr = must[*security.Principal](t)(p.Authenticate(ctx, tok))
+		if pr.Privileges.Depth("account", security.Read) != security.None {
+			t.Fatal("removed role still seen by Authenticate")
+		}
+		// Disabling the user or revoking tokens locks them out at once.
+		must[outpost.Row](t)(p.Update(ctx, sys, "systemuser", o.u1, map[string]any{"isdisabled": true}))
+		_, err := p.Authenticate(ctx, tok)
+		wantCode(t, err, outpost.CodeUnauthorized)
+		must[outpost.Row](t)(p.Update(ctx, sys, "systemuser", o.u1, map[string]any{"isdisabled": false}))
+		must[*security.Principal](t)(p.Authenticate(ctx, tok))
+		mustOK(t, p.RevokeTokens(ctx, sys, o.u1))
+		_, err = p.Authenticate(ctx, tok)
+		wantCode(t, err, outpost.CodeUnauthorized)
+	})
+}

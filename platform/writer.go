@@ -44,6 +44,7 @@ func (w *Writer) Touch(table string) { w.touched[table] = true }
 // Hooks registered with OnCommit run after the commit.
 func (p *Platform) Write(ctx context.Context, fn func(w *Writer) error) error {
 	var touched []string
+	securityChanged := false
 	err := p.db.Tx(ctx, func(tx *sql.Tx) error {
 		v, err := store.NextVersion(ctx, tx)
 		if err != nil {
@@ -62,10 +63,14 @@ func (p *Platform) Write(ctx context.Context, fn func(w *Writer) error) error {
 		for t := range w.touched {
 			touched = append(touched, t)
 		}
+		securityChanged = w.securityChanged
 		return nil
 	})
 	if err != nil {
 		return err
+	}
+	if securityChanged {
+		p.invalidatePrincipals()
 	}
 	if len(touched) > 0 {
 		sort.Strings(touched)
