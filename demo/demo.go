@@ -17,7 +17,7 @@ import (
 
 // Options sizes the seed. The zero value seeds the default demo.
 type Options struct {
-	// Accounts per technician; default 20. Work orders are 5 per account,
+	// Accounts per owner; default 40. Work orders are 5 per account,
 	// contacts 2 per account.
 	AccountsPerTechnician int
 	// Seed for the random data; default 1.
@@ -99,7 +99,7 @@ func FieldTechnicianGrants() []security.Grant {
 // Seed creates the demo environment in p, which must be new.
 func Seed(ctx context.Context, p *platform.Platform, opts Options) (*Env, error) {
 	if opts.AccountsPerTechnician <= 0 {
-		opts.AccountsPerTechnician = 20
+		opts.AccountsPerTechnician = 40
 	}
 	if opts.Seed == 0 {
 		opts.Seed = 1

@@ -20,7 +20,7 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 	fs.SetOutput(stderr)
 	data := fs.String("data", "outpost-demo", "data directory of the demo (recreated at every start)")
 	addr := fs.String("addr", envOr(getenv, "OUTPOST_ADDR", "127.0.0.1:8080"), "address to listen on")
-	accounts := fs.Int("accounts", 20, "accounts per technician (each with 2 contacts and 5 work orders)")
+	accounts := fs.Int("accounts", 40, "accounts per technician (each with 2 contacts and 5 work orders)")
 	level := fs.String("log-level", "warn", "log level: debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
 		return err
