@@ -216,3 +216,21 @@ func TestDeleteLeavesTombstoneAndClearsLookups(t *testing.T) {
 		}
 	})
 }
+
+func TestImport(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, p *platform.Platform) {
+		ctx := context.Background()
+		o := newOrg(t, p)
+		cols := []string{"subject", "ownerid", "owningbusinessunit", "owneridtype"}
+		rows := [][]any{{"a", o.u1, o.a, "systemuser"}, {"b", o.u2, o.a, "systemuser"}}
+		mustOK(t, p.Write(ctx, func(w *platform.Writer) error { return w.Import(ctx, platform.System(), "task", cols, rows) }))
+		page := must[*platform.Page](t)(p.List(ctx, platform.System(), "task", platform.Query{Count: true}))
+		if *page.Count != 2 || page.Rows[0]["versionnumber"] == nil {
+			t.Fatalf("imported rows = %v", page.Rows)
+		}
+		err := p.Write(ctx, func(w *platform.Writer) error {
+			return w.Import(ctx, principal(t, p, o.u1), "task", cols, rows)
+		})
+		wantCode(t, err, outpost.CodeForbidden)
+	})
+}
