@@ -25,7 +25,7 @@ func TestDemoProfile(t *testing.T) {
 		for _, it := range plan.Items {
 			tables = append(tables, it.Table)
 		}
-		if diff := cmp.Diff([]string{"product", "workorder", "account", "contact"}, tables); diff != "" {
+		if diff := cmp.Diff([]string{"workorder", "account", "contact", "product"}, tables); diff != "" {
 			t.Errorf("plan order (-want +got):\n%s", diff)
 		}
 		pv := must[*profile.Preview](t)(s.Preview(t.Context(), sys, env.ProfileID, profile.PreviewOptions{UserID: nora.UserID, Published: true}))

@@ -54,13 +54,12 @@ func buildPlan(sch *schema.Schema, items []Item, by *security.Principal) ([]Plan
 		if err != nil {
 			return nil, outpost.Conflictf("table %q of the published profile no longer exists: republish the profile", name).WithTarget(name)
 		}
-		e, err := itemFilter(sch, t, it, by, filters)
+		// Every part is checked: the rule here, the read filter and the
+		// links by construction (they name relationships of the schema and
+		// the linked items' checked filters).
+		checked, err := itemFilter(sch, t, it, by, filters)
 		if err != nil {
 			return nil, err
-		}
-		checked, err := filter.Check(sch, t.Name, e, filter.CheckOptions{Source: "plan of " + t.Name, MaxLinkDepth: 1 << 10, MaxLinkedTables: 1 << 10})
-		if err != nil {
-			return nil, fmt.Errorf("check download filter of %s: %w", t.Name, err)
 		}
 		filters[name] = checked
 		out = append(out, PlanItem{Table: t.Name, Filter: checked, Columns: planColumns(t, it), IntervalMinutes: it.interval(),
@@ -76,9 +75,14 @@ func itemFilter(sch *schema.Schema, t *schema.Table, it *Item, by *security.Prin
 		return &filter.Const{Value: false}, nil
 	}
 	var or []filter.Expr
-	if rule, err := ruleFilter(sch, t, it); err != nil {
+	rule, err := ruleFilter(sch, t, it)
+	if err != nil {
 		return nil, err
-	} else if rule != nil {
+	}
+	if rule != nil {
+		if rule, err = filter.Check(sch, t.Name, rule, filter.CheckOptions{Source: "rule of " + t.Name}); err != nil {
+			return nil, outpost.Conflictf("the published filter of table %q no longer fits the table: republish the profile (%v)", t.Name, err).WithTarget(t.Name)
+		}
 		or = append(or, rule)
 	}
 	for _, name := range it.Relationships {

@@ -26,23 +26,23 @@ func New(p *platform.Platform, opts Options) *Service {
 // the user's device must hold (the user's read access AND (the item's rule
 // OR its related rows)).
 type Plan struct {
-	ProfileID string
+	ProfileID string `json:"profileId"`
 	// Version is the published version of the profile the plan is for.
-	Version int64
-	Items   []PlanItem
+	Version int64      `json:"version"`
+	Items   []PlanItem `json:"items"`
 }
 
 // PlanItem is one table of a plan.
 type PlanItem struct {
-	Table string
+	Table string `json:"table"`
 	// Filter is checked against the schema; sqlgen compiles it with the
 	// user's filter.Env.
-	Filter filter.Expr
+	Filter filter.Expr `json:"-"`
 	// Columns to download; the primary key and system columns included.
-	Columns []string
+	Columns []string `json:"columns"`
 	// IntervalMinutes is the item's sync interval (5–1440).
-	IntervalMinutes int
+	IntervalMinutes int `json:"intervalMinutes"`
 	// DependsOn lists the tables whose rows decide this item's related
 	// rows: when they change, this item's scope may change.
-	DependsOn []string
+	DependsOn []string `json:"dependsOn"`
 }

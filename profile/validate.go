@@ -23,6 +23,17 @@ func rulesFor(o schema.Ownership) []Rule {
 	return []Rule{RuleRelated}
 }
 
+// owned describes an ownership type for messages.
+func owned(o schema.Ownership) string {
+	switch o {
+	case schema.OwnedByUser:
+		return "user or team owned"
+	case schema.OwnedByNone:
+		return "not owned (ownership none)"
+	}
+	return string(o) + " owned"
+}
+
 func ruleLabels(rs []Rule) string {
 	out := make([]string, len(rs))
 	for i, r := range rs {
@@ -61,7 +72,7 @@ func normalizeItem(s *schema.Schema, profileName string, in ItemInput) (Item, er
 	}
 	allowed := rulesFor(t.Ownership)
 	if !slices.Contains(allowed, it.Rule) {
-		return it, outpost.Invalidf("table %q is %s owned: it offers %s, not %s", t.Name, t.Ownership, ruleLabels(allowed), it.Rule.label()).WithTarget("rule")
+		return it, outpost.Invalidf("table %q is %s: it offers %s, not %s", t.Name, owned(t.Ownership), ruleLabels(allowed), it.Rule.label()).WithTarget("rule")
 	}
 	if t.Ownership == schema.OwnedByBusiness && (it.UserRows || it.TeamRows) {
 		return it, outpost.Invalidf("table %q is business owned: its rows have no owner, so Organization rows offers business-unit rows only", t.Name).WithTarget("userRows")
@@ -72,6 +83,10 @@ func normalizeItem(s *schema.Schema, profileName string, in ItemInput) (Item, er
 		}
 		e, err := filter.ParseOData(in.FilterText)
 		if err != nil {
+			return it, platform.FilterError("filterText", err)
+		}
+		// Check the text first, so errors carry line and column.
+		if _, err := filter.Check(s, t.Name, e, filter.CheckOptions{Source: fmt.Sprintf("profile %q, item %s", profileName, t.Name), MaxLinkDepth: 1000}); err != nil {
 			return it, platform.FilterError("filterText", err)
 		}
 		if it.Filter, err = filter.ToJSON(e); err != nil {
@@ -221,7 +236,7 @@ func Validate(s *schema.Schema, p *Profile) *Validation {
 func validateRule(s *schema.Schema, v *Validation, profileName string, t *schema.Table, it *Item) {
 	allowed := rulesFor(t.Ownership)
 	if !slices.Contains(allowed, it.Rule) {
-		v.errorf(t.Name, "", "table %q is %s owned: it offers %s, not %s", t.Name, t.Ownership, ruleLabels(allowed), it.Rule.label())
+		v.errorf(t.Name, "", "table %q is %s: it offers %s, not %s", t.Name, owned(t.Ownership), ruleLabels(allowed), it.Rule.label())
 		return
 	}
 	org := it.UserRows || it.TeamRows || it.BusinessUnitRows

@@ -319,14 +319,19 @@ func (s *Schema) Relationships(table string) []Relationship {
 	return out
 }
 
-// Relationship returns the relationship named name seen from table.
+// Relationship returns the relationship named name seen from table. A
+// self-referencing lookup (account.parentaccountid) is both N:1 and 1:N
+// under one name; the N:1 wins, so that navigating the lookup reaches the
+// referenced row, as OData navigation means.
 func (s *Schema) Relationship(table, name string) (Relationship, bool) {
+	var found Relationship
+	ok := false
 	for _, r := range s.Relationships(table) {
-		if r.Name == name {
-			return r, true
+		if r.Name == name && (!ok || r.Kind == ManyToOne) {
+			found, ok = r, true
 		}
 	}
-	return Relationship{}, false
+	return found, ok
 }
 
 // RelationshipName is the name of the N:1 relationship of a lookup column:

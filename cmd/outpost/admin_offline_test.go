@@ -1,0 +1,73 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/outposthq/outpost/demo"
+	"github.com/outposthq/outpost/platform"
+	"github.com/outposthq/outpost/store/sqlite"
+)
+
+func TestAdminOfflineCommands(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	db, err := sqlite.Open(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := platform.Open(ctx, db, platform.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := demo.Seed(ctx, p, demo.Options{AccountsPerTechnician: 2}); err != nil {
+		t.Fatal(err)
+	}
+	_ = db.Close()
+	admin := func(args ...string) (string, error) {
+		t.Helper()
+		var out, errOut bytes.Buffer
+		err := run(ctx, append([]string{"admin", "--data", dir}, args...), noEnv, &out, &errOut)
+		return strings.TrimSpace(out.String()), err
+	}
+	ok := func(args ...string) string {
+		t.Helper()
+		out, err := admin(args...)
+		if err != nil {
+			t.Fatalf("admin %v: %v", args, err)
+		}
+		return out
+	}
+	if got := ok("profile", "list"); !strings.Contains(got, "Field Technician") {
+		t.Fatalf("profile list:\n%s", got)
+	}
+	got := ok("profile", "preview", "Field Technician", "--user", "nora@contoso.example", "--published")
+	for _, want := range []string{"workorder  20", "account    4", "contact    8", "product    50", "total      82",
+		"chain: contact -[contact_parentcustomerid N:1]-> account -[workorder_customerid 1:N]-> workorder", "sql:   SELECT t0.\"accountid\""} {
+		if !strings.Contains(got, want) {
+			t.Errorf("preview lacks %q:\n%s", want, got)
+		}
+	}
+	id := ok("profile", "create", "--name", "Scratch", "--description", "try")
+	if _, err := admin("profile", "publish", id); err == nil || !strings.Contains(err.Error(), "the profile has no tables: add at least one") {
+		t.Errorf("publish of an empty profile: %v", err)
+	}
+	ok("profile", "clone", "Field Technician", "--name", "Field Technician 2")
+	if got := ok("profile", "apps", "Field Technician"); !strings.Contains(got, "Field Inspections") {
+		t.Errorf("profile apps:\n%s", got)
+	}
+	ok("solution", "create", "--name", "extra")
+	archive := filepath.Join(t.TempDir(), "fs.zip")
+	if got := ok("solution", "export", demo.SolutionName, "--out", archive); !strings.Contains(got, "exported solution fieldservice") {
+		t.Errorf("export: %s", got)
+	}
+	if got := ok("solution", "import", "--file", archive, "--publish"); !strings.Contains(got, `"published": [`) {
+		t.Errorf("import: %s", got)
+	}
+	if _, err := admin("profile", "show", "No Such"); err == nil || !strings.Contains(err.Error(), `no offline profile is named "No Such"`) {
+		t.Errorf("show of a missing profile: %v", err)
+	}
+}

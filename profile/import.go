@@ -1,0 +1,388 @@
+package profile
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/outposthq/outpost"
+	"github.com/outposthq/outpost/platform"
+	"github.com/outposthq/outpost/schema"
+	"github.com/outposthq/outpost/security"
+)
+
+// ImportOptions tune Import.
+type ImportOptions struct {
+	// Publish publishes every imported profile (each must validate).
+	Publish bool
+	// OwnerID owns new canvas apps; default the caller.
+	OwnerID string
+}
+
+// ImportResult says what Import did.
+type ImportResult struct {
+	Solution  string   `json:"solution"`
+	Created   []string `json:"created"`
+	Updated   []string `json:"updated"`
+	Published []string `json:"published"`
+	// Notes list what still needs the maker, such as republishing.
+	Notes []string `json:"notes"`
+}
+
+// tableChange is what Import does to one table.
+type tableChange struct {
+	create  *platform.TableInput
+	addCols []schema.Column
+	offline bool
+	name    string
+}
+
+// Import recreates a solution archive's tables, profiles and apps on this
+// server, creating or updating each. Everything is checked before anything
+// is written: a bad archive, a missing dependency or an invalid profile
+// leaves the server as it was. Tables are created first (each metadata
+// change is its own transaction); profiles, apps and the solution then go
+// in one transaction.
+func (s *Service) Import(ctx context.Context, by *security.Principal, data []byte, opts ImportOptions) (*ImportResult, error) {
+	if err := requireMaker(by); err != nil {
+		return nil, err
+	}
+	m, err := ReadManifest(data)
+	if err != nil {
+		return nil, err
+	}
+	res := &ImportResult{Solution: m.Solution.UniqueName, Created: []string{}, Updated: []string{}, Published: []string{}, Notes: []string{}}
+	cand, changes, err := s.planTables(m, res)
+	if err != nil {
+		return nil, err
+	}
+	for _, name := range m.Requires {
+		if _, ok := cand.Table(name); !ok {
+			return nil, outpost.Invalidf("the solution needs table %q, which is neither in the archive nor on this server", name).WithTarget("requires")
+		}
+	}
+	profiles, err := s.planProfiles(ctx, cand, m, opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.planApps(ctx, cand, m, by, opts); err != nil {
+		return nil, err
+	}
+	for _, c := range changes {
+		if err := s.applyTable(ctx, by, c); err != nil {
+			return nil, fmt.Errorf("import table %s: %w", c.name, err)
+		}
+	}
+	err = s.p.Write(ctx, func(w *platform.Writer) error { return s.importObjects(ctx, w, by, m, profiles, opts, res) })
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+func (s *Service) planTables(m *Manifest, res *ImportResult) (*schema.Schema, []tableChange, error) {
+	order, err := tableOrder(m)
+	if err != nil {
+		return nil, nil, err
+	}
+	archive := map[string]bool{}
+	for _, t := range order {
+		archive[t.Name] = true
+	}
+	cand := s.p.Schema()
+	var changes []tableChange
+	for _, in := range order {
+		for _, c := range in.Columns {
+			if c.Type != schema.Lookup {
+				continue
+			}
+			if _, ok := cand.Table(c.Target); !ok && !archive[c.Target] {
+				return nil, nil, outpost.Invalidf("the solution needs table %q (looked up by %s.%s), which is neither in the archive nor on this server", c.Target, in.Name, c.Name).WithTarget("tables")
+			}
+		}
+		cur, exists := cand.Table(in.Name)
+		var next *schema.Table
+		ch := tableChange{name: in.Name}
+		if !exists {
+			in := in
+			ch.create = &in
+			if in.Ownership == "" {
+				in.Ownership = schema.OwnedByUser
+			}
+			next = schema.WithSystemColumns(&schema.Table{Name: in.Name, DisplayName: in.DisplayName, PluralName: in.PluralName, Ownership: in.Ownership,
+				PrimaryName: in.PrimaryName, Columns: in.Columns, Offline: in.Offline, ChangeTracking: in.Offline})
+			res.Created = append(res.Created, "table "+in.Name)
+		} else {
+			if cur.BuiltIn {
+				return nil, nil, outpost.Conflictf("the solution's table %q has the name of a built-in table", in.Name).WithTarget("tables")
+			}
+			cp := *cur
+			cp.Columns = append([]schema.Column(nil), cur.Columns...)
+			for _, c := range in.Columns {
+				have, ok := cur.Column(c.Name)
+				switch {
+				case !ok:
+					ch.addCols = append(ch.addCols, c)
+					cp.Columns = append(cp.Columns, c)
+				case have.Type != c.Type || have.Target != c.Target:
+					return nil, nil, outpost.Conflictf("table %q exists on this server with column %q of type %s; the archive has type %s", in.Name, c.Name, have.Type, c.Type).WithTarget("tables")
+				}
+			}
+			if in.Offline && !cur.Offline {
+				ch.offline, cp.Offline, cp.ChangeTracking = true, true, true
+			}
+			next = &cp
+			if len(ch.addCols) > 0 || ch.offline {
+				res.Updated = append(res.Updated, "table "+in.Name)
+			}
+		}
+		if cand, err = cand.WithTable(next); err != nil {
+			return nil, nil, err
+		}
+		changes = append(changes, ch)
+	}
+	return cand, changes, nil
+}
+
+func (s *Service) applyTable(ctx context.Context, by *security.Principal, c tableChange) error {
+	if c.create != nil {
+		_, err := s.p.CreateTable(ctx, by, *c.create)
+		return err
+	}
+	for _, col := range c.addCols {
+		if _, err := s.p.AddColumn(ctx, by, c.name, col); err != nil {
+			return err
+		}
+	}
+	if c.offline {
+		on := true
+		_, err := s.p.UpdateTable(ctx, by, c.name, platform.TablePatch{Offline: &on})
+		return err
+	}
+	return nil
+}
+
+func (s *Service) planProfiles(ctx context.Context, cand *schema.Schema, m *Manifest, opts ImportOptions) ([]*Profile, error) {
+	var out []*Profile
+	for _, mp := range m.Profiles {
+		if err := checkName(mp.Name, mp.Description); err != nil {
+			return nil, outpost.Invalidf("profile %q: %s", mp.Name, outpost.ErrorMessage(err)).WithTarget("profiles")
+		}
+		p := &Profile{ID: mp.ID, Name: mp.Name, Description: mp.Description, GeneratedFrom: mp.GeneratedFrom, Assignment: Assignment{Mode: mp.AssignMode}}
+		if err := checkAssignment(&p.Assignment); err != nil {
+			return nil, err
+		}
+		p.Assignment.Users, p.Assignment.Teams = nil, nil // environment-specific
+		for _, it := range mp.Items {
+			n, err := normalizeItem(cand, mp.Name, ItemInput{Item: it})
+			if err != nil {
+				return nil, outpost.Invalidf("profile %q: %s", mp.Name, outpost.ErrorMessage(err)).WithTarget("profiles")
+			}
+			if _, dup := p.Item(n.Table); dup {
+				return nil, outpost.Invalidf("profile %q: table %q is in the profile twice", mp.Name, n.Table).WithTarget("profiles")
+			}
+			p.Items = append(p.Items, n)
+		}
+		sortItems(p.Items)
+		if err := s.nameTaken(ctx, s.p.DB().Read, p.Name, p.ID); err != nil {
+			return nil, err
+		}
+		if opts.Publish {
+			if err := Validate(cand, p).err(p.Name); err != nil {
+				return nil, err
+			}
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+func (s *Service) planApps(ctx context.Context, cand *schema.Schema, m *Manifest, by *security.Principal, opts ImportOptions) error {
+	inArchive := map[string]bool{}
+	for _, p := range m.Profiles {
+		inArchive[p.ID] = true
+	}
+	for _, a := range m.Apps {
+		if a.Kind != Canvas && a.Kind != ModelDriven {
+			return outpost.Invalidf("app %q: kind %q is not valid: use canvas or modeldriven", a.Name, a.Kind).WithTarget("apps")
+		}
+		if err := checkDefinition(cand, &a.Definition); err != nil {
+			return outpost.Invalidf("app %q: %s", a.Name, outpost.ErrorMessage(err)).WithTarget("apps")
+		}
+		if a.ProfileID != "" && !inArchive[a.ProfileID] {
+			if _, err := s.loadDraft(ctx, s.p.DB().Read, a.ProfileID); err != nil {
+				return outpost.Invalidf("app %q uses offline profile %s, which is neither in the archive nor on this server", a.Name, a.ProfileID).WithTarget("apps")
+			}
+		}
+		if _, _, _, _, err := s.appKind(ctx, s.p.DB().Read, a.ID); err == nil {
+			continue // an update
+		}
+		if a.Kind == Canvas && opts.OwnerID == "" && by.UserID == "" {
+			return outpost.Invalidf("app %q: a new canvas app needs an owner: import as a user or name an owner", a.Name).WithTarget("ownerId")
+		}
+		var n int
+		if err := s.p.DB().Read.QueryRowContext(ctx, `SELECT count(*) FROM `+appTable(a.Kind)+` WHERE lower(name) = lower(`+s.ph(1, 1)+`)`, a.Name).Scan(&n); err != nil {
+			return fmt.Errorf("check app name: %w", err)
+		}
+		if n > 0 {
+			return outpost.Conflictf("a %s app named %q already exists on this server with another id", a.Kind, a.Name).WithTarget("apps")
+		}
+	}
+	return nil
+}
+
+// importObjects writes the solution, its profiles and its apps in w.
+func (s *Service) importObjects(ctx context.Context, w *platform.Writer, by *security.Principal, m *Manifest, profiles []*Profile, opts ImportOptions, res *ImportResult) error {
+	tx := w.Tx()
+	sol, err := s.solution(ctx, tx, m.Solution.UniqueName)
+	switch {
+	case outpost.ErrorCode(err) == outpost.CodeNotFound:
+		in := m.Solution
+		if in.Name == "" {
+			in.Name = in.UniqueName
+		}
+		if in.Version == "" {
+			in.Version = "1.0.0"
+		}
+		id := outpost.NewID()
+		if err := s.insertSolution(ctx, w, id, in); err != nil {
+			return err
+		}
+		sol = &Solution{ID: id, UniqueName: in.UniqueName}
+		res.Created = append(res.Created, "solution "+in.UniqueName)
+	case err != nil:
+		return err
+	default:
+		if _, err := tx.ExecContext(ctx, `UPDATE outpost_solution SET name = `+s.ph(1, 1)+`, version = `+s.ph(2, 1)+` WHERE solutionid = `+s.ph(3, 1),
+			m.Solution.Name, m.Solution.Version, sol.ID); err != nil {
+			return fmt.Errorf("update solution %s: %w", sol.UniqueName, err)
+		}
+		res.Updated = append(res.Updated, "solution "+sol.UniqueName)
+	}
+	var comps []Component
+	for _, t := range m.Tables {
+		comps = append(comps, Component{Kind: KindTable, ID: t.Name})
+	}
+	published := map[string]bool{}
+	for _, p := range profiles {
+		if err := s.importProfile(ctx, w, by, p, res); err != nil {
+			return err
+		}
+		if opts.Publish {
+			if err := s.publish(ctx, w, by, p); err != nil {
+				return err
+			}
+			res.Published = append(res.Published, "profile "+p.Name)
+		} else {
+			res.Notes = append(res.Notes, fmt.Sprintf("profile %q was imported as a draft: validate and publish it", p.Name))
+		}
+		comps = append(comps, Component{Kind: KindProfile, ID: p.ID})
+	}
+	for _, a := range m.Apps {
+		if a.ProfileID != "" && !published[a.ProfileID] {
+			v, err := s.latest(ctx, tx, a.ProfileID)
+			if err != nil {
+				return err
+			}
+			published[a.ProfileID] = v != nil || opts.Publish && containsProfile(profiles, a.ProfileID)
+		}
+		if err := s.importApp(ctx, w, by, a, published[a.ProfileID], opts, res); err != nil {
+			return err
+		}
+		comps = append(comps, Component{Kind: KindApp, ID: a.ID})
+	}
+	return s.addComponents(ctx, w, sol, comps)
+}
+
+func containsProfile(ps []*Profile, id string) bool {
+	for _, p := range ps {
+		if p.ID == id {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Service) importProfile(ctx context.Context, w *platform.Writer, by *security.Principal, p *Profile, res *ImportResult) error {
+	tx := w.Tx()
+	d, err := s.loadDraft(ctx, tx, p.ID)
+	fields := map[string]any{"name": p.Name, "description": p.Description, "isvalidated": false}
+	switch {
+	case outpost.ErrorCode(err) == outpost.CodeNotFound:
+		fields["mobileofflineprofileid"] = p.ID
+		if _, err := w.Create(ctx, by, "mobileofflineprofile", fields); err != nil {
+			return fmt.Errorf("import profile %q: %w", p.Name, err)
+		}
+		res.Created = append(res.Created, "profile "+p.Name)
+		return s.saveDraft(ctx, tx, p.ID, &draftRow{items: p.Items, assignment: p.Assignment, dirty: true, generatedFrom: p.GeneratedFrom}, true)
+	case err != nil:
+		return err
+	}
+	if _, err := w.Update(ctx, by, "mobileofflineprofile", p.ID, fields); err != nil {
+		return fmt.Errorf("import profile %q: %w", p.Name, err)
+	}
+	res.Updated = append(res.Updated, "profile "+p.Name)
+	d.items, d.dirty, d.generatedFrom = p.Items, true, p.GeneratedFrom
+	if d.assignment.Mode != p.Assignment.Mode {
+		d.assignment = p.Assignment
+	}
+	p.Assignment = d.assignment
+	return s.saveDraft(ctx, tx, p.ID, d, false)
+}
+
+func (s *Service) importApp(ctx context.Context, w *platform.Writer, by *security.Principal, a ManifestApp, profilePublished bool, opts ImportOptions, res *ImportResult) error {
+	tx := w.Tx()
+	table := appTable(a.Kind)
+	def, err := jsonString(a.Definition)
+	if err != nil {
+		return err
+	}
+	kind, _, _, _, err := s.appKind(ctx, tx, a.ID)
+	switch {
+	case outpost.ErrorCode(err) == outpost.CodeNotFound:
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM `+table+` WHERE lower(name) = lower(`+s.ph(1, 1)+`)`, a.Name).Scan(&n); err != nil {
+			return fmt.Errorf("check app name: %w", err)
+		}
+		if n > 0 {
+			return outpost.Conflictf("a %s app named %q already exists on this server with another id", a.Kind, a.Name).WithTarget("apps")
+		}
+		row := map[string]any{table + "id": a.ID, "name": a.Name, "canbeusedoffline": false}
+		if a.Kind == Canvas {
+			row["displayname"] = a.DisplayName
+			if opts.OwnerID != "" {
+				row["ownerid"] = opts.OwnerID
+			}
+		} else {
+			row["uniquename"] = a.Name
+		}
+		if _, err := w.Create(ctx, by, table, row); err != nil {
+			return fmt.Errorf("import app %q: %w", a.Name, err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO outpost_app (appid, kind, definition, needsrepublish) VALUES (`+s.ph(1, 4)+`)`, a.ID, a.Kind, def, 1); err != nil {
+			return fmt.Errorf("import app %q: %w", a.Name, err)
+		}
+		res.Created = append(res.Created, a.Kind+" app "+a.Name)
+	case err != nil:
+		return err
+	case kind != a.Kind:
+		return outpost.Conflictf("app %q is a %s app on this server, but a %s app in the archive", a.Name, kind, a.Kind).WithTarget("apps")
+	default:
+		if _, err := w.Update(ctx, by, table, a.ID, map[string]any{"name": a.Name}); err != nil {
+			return fmt.Errorf("import app %q: %w", a.Name, err)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE outpost_app SET definition = `+s.ph(1, 1)+`, needsrepublish = 1 WHERE appid = `+s.ph(2, 1), def, a.ID); err != nil {
+			return fmt.Errorf("import app %q: %w", a.Name, err)
+		}
+		res.Updated = append(res.Updated, a.Kind+" app "+a.Name)
+	}
+	set := map[string]any{"canbeusedoffline": false, "mobileofflineprofileid": nil}
+	switch {
+	case a.Offline && profilePublished:
+		set = map[string]any{"canbeusedoffline": true, "mobileofflineprofileid": a.ProfileID}
+		res.Notes = append(res.Notes, fmt.Sprintf("app %q: republish it so that devices pick up its profile", a.Name))
+	case a.Offline:
+		res.Notes = append(res.Notes, fmt.Sprintf("app %q: publish its profile, then turn on \"Can be used offline\"", a.Name))
+	}
+	_, err = w.Update(ctx, by, table, a.ID, set)
+	return err
+}
