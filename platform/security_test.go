@@ -249,3 +249,23 @@ func TestAuthenticateFollowsSecurityChanges(t *testing.T) {
 		wantCode(t, err, outpost.CodeUnauthorized)
 	})
 }
+
+func TestFilterLinksOnlySeeReadableRows(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, p *platform.Platform) {
+		ctx := context.Background()
+		o := newOrg(t, p)
+		sys := platform.System()
+		hidden := must[outpost.Row](t)(p.Create(ctx, sys, "contact", map[string]any{"lastname": "Secret", "fullname": "Secret", "ownerid": o.u4}))
+		must[outpost.Row](t)(p.Create(ctx, sys, "account", map[string]any{"name": "mine", "ownerid": o.u1, "primarycontactid": hidden["contactid"]}))
+		role(t, p, o.u1, false, security.Grant{Table: "account", Privilege: security.Read, Depth: security.User})
+		u1 := principal(t, p, o.u1)
+		q := platform.Query{Filter: "primarycontactid/fullname eq 'Secret'"}
+		if got := names(t, p, u1, "account", q); len(got) != 0 {
+			t.Fatalf("u1 probed an unreadable contact through a link: %v", got)
+		}
+		role(t, p, o.u1, false, security.Grant{Table: "contact", Privilege: security.Read, Depth: security.Organization})
+		if got := names(t, p, principal(t, p, o.u1), "account", q); !cmp.Equal(got, []string{"mine"}) {
+			t.Fatalf("with read on contacts the link matches %v", got)
+		}
+	})
+}
