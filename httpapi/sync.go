@@ -1,4 +1,191 @@
 package httpapi
 
-// syncRoutes registers /api/sync/... (the device protocol).
-func (s *Server) syncRoutes() {}
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/outposthq/outpost"
+	"github.com/outposthq/outpost/wire"
+)
+
+// syncRoutes registers /api/sync/v1/... (the device protocol, docs/protocol.md).
+func (s *Server) syncRoutes() {
+	p := wire.Prefix
+	s.Handle("POST "+p+"/open", s.syncOpen)
+	s.Handle("POST "+p+"/snapshot", s.syncSnapshot)
+	s.Handle("POST "+p+"/delta", s.syncDelta)
+	s.Handle("POST "+p+"/reconcile", s.syncReconcile)
+	s.Handle("POST "+p+"/upload", s.syncUpload)
+	s.Handle("GET "+p+"/events", s.syncEvents)
+	s.Handle("GET "+p+"/errors", s.syncErrors)
+	s.Handle("POST "+p+"/errors/{id}/retry", s.syncRetry)
+	s.Handle("POST "+p+"/errors/{id}/resolve", s.syncResolve)
+	s.Handle("GET "+p+"/settings", s.syncGetSettings)
+	s.Handle("PUT "+p+"/settings", s.syncPutSettings)
+}
+
+func (s *Server) syncOpen(w http.ResponseWriter, r *http.Request) error {
+	var req wire.OpenRequest
+	if err := DecodeJSON(r, &req, true); err != nil {
+		return err
+	}
+	out, err := s.sync.Open(r.Context(), Principal(r), req)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, out)
+}
+
+// syncSnapshot streams pages as newline-delimited JSON. Errors before the
+// first page are ordinary error replies; later ones end the stream with a
+// page that carries the error.
+func (s *Server) syncSnapshot(w http.ResponseWriter, r *http.Request) error {
+	var req wire.SnapshotRequest
+	if err := DecodeJSON(r, &req, true); err != nil {
+		return err
+	}
+	rc := http.NewResponseController(w)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	started := false
+	err := s.sync.Snapshot(r.Context(), Principal(r), req, func(p *wire.SnapshotPage) error {
+		if !started {
+			w.Header().Set("Content-Type", "application/x-ndjson")
+			w.WriteHeader(http.StatusOK)
+			started = true
+		}
+		if err := enc.Encode(p); err != nil {
+			return err
+		}
+		return rc.Flush()
+	})
+	if err != nil && started {
+		code := outpost.ErrorCode(err)
+		if code == outpost.CodeInternal {
+			s.logger.ErrorContext(r.Context(), "snapshot failed", "err", err)
+		}
+		_ = enc.Encode(wire.SnapshotPage{Table: req.Table, Error: &wire.StreamError{Code: string(code), Message: outpost.ErrorMessage(err)}})
+		return nil
+	}
+	return err
+}
+
+func (s *Server) syncDelta(w http.ResponseWriter, r *http.Request) error {
+	var req wire.DeltaRequest
+	if err := DecodeJSON(r, &req, true); err != nil {
+		return err
+	}
+	out, err := s.sync.Delta(r.Context(), Principal(r), req)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) syncReconcile(w http.ResponseWriter, r *http.Request) error {
+	var req wire.ReconcileRequest
+	if err := DecodeJSON(r, &req, true); err != nil {
+		return err
+	}
+	out, err := s.sync.Reconcile(r.Context(), Principal(r), req)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) syncUpload(w http.ResponseWriter, r *http.Request) error {
+	var req wire.UploadRequest
+	if err := DecodeJSON(r, &req, true); err != nil {
+		return err
+	}
+	out, err := s.sync.Upload(r.Context(), Principal(r), req)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, out)
+}
+
+// syncEvents streams change hints as server-sent events: "change" events
+// with the tables that changed, and a comment every 25 s to keep proxies
+// from closing the connection.
+func (s *Server) syncEvents(w http.ResponseWriter, r *http.Request) error {
+	sub := s.sync.Subscribe()
+	defer sub.Close()
+	rc := http.NewResponseController(w)
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-cache")
+	w.WriteHeader(http.StatusOK)
+	if _, err := fmt.Fprint(w, ": connected\n\n"); err != nil {
+		return nil
+	}
+	if err := rc.Flush(); err != nil {
+		return nil
+	}
+	keepAlive := time.NewTicker(25 * time.Second)
+	defer keepAlive.Stop()
+	for {
+		select {
+		case <-r.Context().Done():
+			return nil
+		case <-keepAlive.C:
+			if _, err := fmt.Fprint(w, ": keep-alive\n\n"); err != nil {
+				return nil
+			}
+		case <-sub.Ready():
+			data, _ := json.Marshal(wire.Hint{Tables: sub.Take()})
+			if _, err := fmt.Fprintf(w, "event: change\ndata: %s\n\n", data); err != nil {
+				return nil
+			}
+		}
+		if err := rc.Flush(); err != nil {
+			return nil
+		}
+	}
+}
+
+func (s *Server) syncErrors(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	list, err := s.sync.Errors(r.Context(), Principal(r), q.Get("all") == "true", q.Get("active") == "true")
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, wire.ErrorsResponse{Errors: list})
+}
+
+func (s *Server) syncRetry(w http.ResponseWriter, r *http.Request) error {
+	se, err := s.sync.Retry(r.Context(), Principal(r), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, se)
+}
+
+func (s *Server) syncResolve(w http.ResponseWriter, r *http.Request) error {
+	se, err := s.sync.Resolve(r.Context(), Principal(r), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, se)
+}
+
+func (s *Server) syncGetSettings(w http.ResponseWriter, r *http.Request) error {
+	st, err := s.sync.Settings(r.Context())
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, st)
+}
+
+func (s *Server) syncPutSettings(w http.ResponseWriter, r *http.Request) error {
+	var st wire.Settings
+	if err := DecodeJSON(r, &st, true); err != nil {
+		return err
+	}
+	if err := s.sync.SetSettings(r.Context(), Principal(r), st); err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, st)
+}

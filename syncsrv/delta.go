@@ -222,4 +222,3 @@ func (s *session) changes(ctx context.Context, tx *sql.Tx, it *profile.PlanItem,
 	}
 	return td, rows.Err()
 }
-

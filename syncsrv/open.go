@@ -6,8 +6,8 @@ import (
 	"fmt"
 
 	"github.com/outposthq/outpost"
-	"github.com/outposthq/outpost/sqlgen"
 	"github.com/outposthq/outpost/security"
+	"github.com/outposthq/outpost/sqlgen"
 	"github.com/outposthq/outpost/wire"
 )
 

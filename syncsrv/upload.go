@@ -102,7 +102,7 @@ func (e *Engine) applyBatch(ctx context.Context, w *platform.Writer, pr *securit
 		} else {
 			written[ch.Table+"/"+ch.ID] = true
 		}
-		if err := storeResult(ctx, w, deviceID, r); err != nil {
+		if err := e.storeResult(ctx, w, deviceID, r); err != nil {
 			return nil, err
 		}
 		last = ch.Seq
@@ -212,9 +212,9 @@ func clip(s string, n int) string {
 	return string(r[:n])
 }
 
-func storeResult(ctx context.Context, w *platform.Writer, deviceID string, r wire.Result) error {
+func (e *Engine) storeResult(ctx context.Context, w *platform.Writer, deviceID string, r wire.Result) error {
 	d := w.Tx()
-	dia := placeholderDialect(w)
+	dia := e.p.DB().Dialect
 	var typ, code, msg, sid any
 	if r.Error != nil {
 		typ, code, msg, sid = int64(r.Error.Type), r.Error.Code, r.Error.Message, r.Error.SyncErrorID

@@ -1,0 +1,278 @@
+package client_test
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/outposthq/outpost/client"
+	"github.com/outposthq/outpost/internal/testenv"
+	"github.com/outposthq/outpost/platform"
+	"github.com/outposthq/outpost/wire"
+)
+
+var seedFlag = flag.String("seed", "", "comma-separated seeds for TestConvergence (default: OUTPOST_SYNC_SEEDS or 1,2,3)")
+
+func convergenceSeeds() []uint64 {
+	src := *seedFlag
+	if src == "" {
+		src = os.Getenv("OUTPOST_SYNC_SEEDS")
+	}
+	if src == "" {
+		src = "1,2,3"
+	}
+	var out []uint64
+	for _, s := range strings.Split(src, ",") {
+		n, err := strconv.ParseUint(strings.TrimSpace(s), 10, 64)
+		if err == nil {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// TestConvergence runs seeded random histories: server writes, owner
+// reassignments, team and role changes, profile republishes, conflict
+// detection switched on and off, three devices editing offline and
+// syncing at random points through injected failures (network down, a
+// stream cut mid-body, an upload reply lost after the server applied it, a
+// device killed mid-sync and reopened). After a final sync every device
+// equals its download plan exactly, every offline change was applied or is
+// a Sync Error, and none was applied twice.
+//
+// Run one seed: go test ./client -run TestConvergence -seed 1234
+func TestConvergence(t *testing.T) {
+	for _, e := range testenv.Engines(t) {
+		for _, seed := range convergenceSeeds() {
+			t.Run(fmt.Sprintf("%s/seed=%d", e.Name, seed), func(t *testing.T) {
+				t.Parallel()
+				ok := false
+				defer func() {
+					if !ok {
+						t.Logf("FAILING SEED: %d (engine %s); rerun with: go test ./client -run 'TestConvergence/%s/seed=%d' -seed %d", seed, e.Name, e.Name, seed, seed)
+					}
+				}()
+				converge(t, e, seed, 60)
+				ok = true
+			})
+		}
+	}
+}
+
+type simDevice struct {
+	user     int
+	dir      string
+	f        *faults
+	c        *client.Client
+	enqueued int
+}
+
+func converge(t *testing.T, e testenv.Engine, seed uint64, steps int) {
+	ctx := context.Background()
+	rng := rand.New(rand.NewPCG(seed, 7))
+	w := newWorld(t, e, 4)
+	w.seed([]string{w.users[0], w.users[1], w.users[2], w.users[3], w.team}, 3, 3)
+	sys := platform.System()
+	devs := make([]*simDevice, 3)
+	for i := range devs {
+		d := &simDevice{user: i, dir: t.TempDir(), f: &faults{}}
+		d.c = w.device(i, d.dir, d.f)
+		devs[i] = d
+	}
+	pick := func(table string) string {
+		page, err := w.p.List(ctx, sys, table, platform.Query{PageSize: platform.MaxPageSize})
+		must(t, err)
+		if len(page.Rows) == 0 {
+			return ""
+		}
+		return page.Rows[rng.IntN(len(page.Rows))][table+"id"].(string)
+	}
+	owners := append(slices.Clone(w.users), w.team)
+	marker := 0
+	for step := range steps {
+		switch r := rng.IntN(100); {
+		case r < 22: // server data writes
+			id := pick("workorder")
+			switch {
+			case id == "" || rng.IntN(4) == 0:
+				w.seed([]string{owners[rng.IntN(len(owners))]}, 1, 1+rng.IntN(2))
+			case rng.IntN(5) == 0:
+				err := w.p.Delete(ctx, sys, "workorder", id)
+				must(t, err)
+			default:
+				marker++
+				_, err := w.p.Update(ctx, sys, "workorder", id, map[string]any{"description": fmt.Sprintf("server %d", marker), "completed": rng.IntN(2) == 0})
+				must(t, err)
+			}
+		case r < 32: // owner reassignments
+			table := []string{"workorder", "account", "contact"}[rng.IntN(3)]
+			if id := pick(table); id != "" {
+				_, err := w.p.Assign(ctx, sys, table, id, owners[rng.IntN(len(owners))])
+				must(t, err)
+			}
+		case r < 37: // team membership
+			u := w.users[rng.IntN(len(w.users))]
+			if rng.IntN(2) == 0 {
+				must(t, w.p.AddTeamMember(ctx, sys, w.team, u))
+			} else {
+				must(t, w.p.RemoveTeamMember(ctx, sys, w.team, u))
+			}
+		case r < 41: // roles
+			u := w.users[rng.IntN(3)]
+			role := []string{w.role, w.wide}[rng.IntN(2)]
+			if rng.IntN(3) == 0 {
+				must(t, w.p.RemoveUserRole(ctx, sys, u, role))
+			} else {
+				must(t, w.p.AssignUserRole(ctx, sys, u, role))
+			}
+		case r < 44: // republish the profile
+			w.planner.version.Add(1)
+		case r < 46:
+			must(t, w.eng.SetSettings(ctx, sys, wire.Settings{ConflictDetection: rng.IntN(2) == 0}))
+		case r < 72: // offline edits
+			d := devs[rng.IntN(len(devs))]
+			d.f.set(func(f *faults) { f.down = true })
+			if deviceEdit(t, rng, d, &marker) {
+				d.enqueued++
+			}
+		default: // a sync, maybe with a fault
+			d := devs[rng.IntN(len(devs))]
+			syncWithFault(t, w, rng, d, step)
+		}
+	}
+	// Final: faults off, every device syncs (uploading its queue), then
+	// every device syncs again to download the others' uploads.
+	for pass := range 2 {
+		for _, d := range devs {
+			d.f.set(func(f *faults) { f.down, f.cutAfter, f.loseReply = false, 0, false })
+			if _, err := d.c.Sync(ctx, client.SyncOptions{}); err != nil {
+				t.Fatalf("final sync %d of device %d: %v", pass, d.user, err)
+			}
+		}
+	}
+	for _, d := range devs {
+		w.checkEqual(t, d.user, d.c)
+		checkExactlyOnce(t, w, d)
+		rows := 0
+		for _, table := range d.c.Tables() {
+			r, err := d.c.Rows(ctx, table)
+			must(t, err)
+			rows += len(r)
+		}
+		le, err := d.c.LocalErrors(ctx)
+		must(t, err)
+		t.Logf("device %d: %d changes queued, %d rejected, %d rows held", d.user, d.enqueued, len(le), rows)
+	}
+}
+
+// deviceEdit makes one random offline change; it reports whether the
+// change was queued.
+func deviceEdit(t *testing.T, rng *rand.Rand, d *simDevice, marker *int) bool {
+	ctx := context.Background()
+	rows, err := d.c.Rows(ctx, "workorder")
+	must(t, err)
+	ids := make([]string, 0, len(rows))
+	for id := range rows {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	*marker++
+	switch n := rng.IntN(10); {
+	case n < 3 || len(ids) == 0:
+		accs, err := d.c.Rows(ctx, "account")
+		must(t, err)
+		vals := map[string]any{"name": fmt.Sprintf("device %d edit %d", d.user, *marker), "priority": int64(1 + rng.IntN(3))}
+		if len(accs) > 0 {
+			aids := make([]string, 0, len(accs))
+			for id := range accs {
+				aids = append(aids, id)
+			}
+			slices.Sort(aids)
+			vals["customerid"] = aids[rng.IntN(len(aids))]
+		}
+		_, err = d.c.Create(ctx, "workorder", vals)
+		must(t, err)
+	case n < 9:
+		err := d.c.Update(ctx, "workorder", ids[rng.IntN(len(ids))], map[string]any{"description": fmt.Sprintf("device %d edit %d", d.user, *marker)})
+		must(t, err)
+	default:
+		must(t, d.c.Delete(ctx, "workorder", ids[rng.IntN(len(ids))]))
+	}
+	return true
+}
+
+func syncWithFault(t *testing.T, w *world, rng *rand.Rand, d *simDevice, step int) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	d.f.set(func(f *faults) { f.down, f.cutAfter, f.loseReply = false, 0, false })
+	opts := client.SyncOptions{Full: rng.IntN(10) == 0}
+	kill := false
+	switch rng.IntN(6) {
+	case 0:
+		d.f.set(func(f *faults) { f.down = true })
+	case 1:
+		d.f.set(func(f *faults) { f.cutAfter = int64(50 + rng.IntN(4000)) })
+	case 2:
+		d.f.set(func(f *faults) { f.loseReply = true })
+	case 3: // killed mid-sync: cancel after a few progress reports, reopen
+		kill = true
+		n, after := 0, 1+rng.IntN(4)
+		opts.OnProgress = func(client.Progress) {
+			if n++; n == after {
+				cancel()
+			}
+		}
+	}
+	res, err := d.c.Sync(ctx, opts)
+	if testing.Verbose() {
+		t.Logf("step %d: device %d sync (kill %v): %+v err=%v", step, d.user, kill, res, err)
+	}
+	if err != nil && !errors.Is(err, client.ErrUnreachable) && !errors.Is(err, context.Canceled) {
+		t.Fatalf("step %d: sync of device %d: %v", step, d.user, err)
+	}
+	if kill {
+		must(t, d.c.Close())
+		d.c = w.device(d.user, d.dir, d.f)
+	}
+}
+
+// checkExactlyOnce: the server applied every queued change of d exactly
+// once (one result per sequence, sequences 1..n), every rejection has its
+// Sync Error, and no create was applied twice.
+func checkExactlyOnce(t *testing.T, w *world, d *simDevice) {
+	ctx := context.Background()
+	st, err := d.c.Status(ctx)
+	must(t, err)
+	if st.PendingUploads != 0 {
+		t.Fatalf("device %d still has %d queued changes", d.user, st.PendingUploads)
+	}
+	db := w.p.DB()
+	ph := db.Dialect.Placeholder
+	var n, maxSeq, rejected, exists int64
+	must(t, db.Read.QueryRowContext(ctx, `SELECT count(*), coalesce(max(seq), 0) FROM outpost_syncresult WHERE deviceid = `+ph(1), d.c.DeviceID()).Scan(&n, &maxSeq))
+	if n != int64(d.enqueued) || maxSeq != int64(d.enqueued) {
+		t.Fatalf("device %d queued %d changes; the server recorded %d results up to sequence %d", d.user, d.enqueued, n, maxSeq)
+	}
+	must(t, db.Read.QueryRowContext(ctx, `SELECT count(*) FROM outpost_syncresult WHERE status = 'rejected' AND deviceid = `+ph(1), d.c.DeviceID()).Scan(&rejected))
+	must(t, db.Read.QueryRowContext(ctx, `SELECT count(*) FROM outpost_syncresult WHERE errortype = 2 AND deviceid = `+ph(1), d.c.DeviceID()).Scan(&exists))
+	var errorsRows int64
+	must(t, db.Read.QueryRowContext(ctx, `SELECT count(*) FROM syncerror WHERE requestdata LIKE `+ph(1), `%"`+d.c.DeviceID()+`"%`).Scan(&errorsRows))
+	if errorsRows != rejected {
+		t.Fatalf("device %d: %d rejected changes but %d Sync Error rows", d.user, rejected, errorsRows)
+	}
+	if exists != 0 {
+		t.Fatalf("device %d: %d creates were rejected as already existing: applied twice", d.user, exists)
+	}
+	local, err := d.c.LocalErrors(ctx)
+	must(t, err)
+	if int64(len(local)) != rejected {
+		t.Fatalf("device %d knows %d sync errors, the server has %d", d.user, len(local), rejected)
+	}
+}

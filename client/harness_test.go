@@ -1,0 +1,301 @@
+package client_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/outposthq/outpost/client"
+	"github.com/outposthq/outpost/filter"
+	"github.com/outposthq/outpost/httpapi"
+	"github.com/outposthq/outpost/internal/testenv"
+	"github.com/outposthq/outpost/platform"
+	"github.com/outposthq/outpost/profile"
+	"github.com/outposthq/outpost/schema"
+	"github.com/outposthq/outpost/security"
+	"github.com/outposthq/outpost/syncsrv"
+)
+
+// fakePlanner builds field-service plans by hand while the profile
+// service is elsewhere: own and team work orders (optionally only the
+// unfinished ones: "republishing" flips it), their accounts and the
+// accounts' contacts, every product.
+type fakePlanner struct {
+	p       *platform.Platform
+	version atomic.Int64
+}
+
+func (f *fakePlanner) AppProfile(ctx context.Context, by *security.Principal, appID string) (string, string, error) {
+	return "field", "modeldriven", nil
+}
+
+func readable(pr *security.Principal, t *schema.Table) filter.Expr {
+	if e := pr.Filter(t, security.Read); e != nil {
+		return e
+	}
+	return &filter.Const{Value: false}
+}
+
+func (f *fakePlanner) Plan(ctx context.Context, pr *security.Principal, profileID string) (*profile.Plan, error) {
+	s := f.p.Schema()
+	v := f.version.Load()
+	var rule filter.Expr = &filter.Cond{Column: "ownerid", Op: filter.EqUserOrUserTeams}
+	if v%2 == 1 {
+		rule = &filter.And{List: []filter.Expr{rule, &filter.Cond{Column: "completed", Op: filter.Ne, Values: []any{true}}}}
+	}
+	wo := &filter.And{List: []filter.Expr{readable(pr, s.MustTable("workorder")), rule}}
+	acc := &filter.And{List: []filter.Expr{readable(pr, s.MustTable("account")), &filter.Or{List: []filter.Expr{
+		&filter.Cond{Column: "ownerid", Op: filter.EqUserOrUserTeams},
+		&filter.Link{Relationship: "workorder_customerid", Expr: wo},
+	}}}}
+	con := &filter.And{List: []filter.Expr{readable(pr, s.MustTable("contact")), &filter.Link{Relationship: "contact_parentcustomerid", Expr: acc}}}
+	items := []profile.PlanItem{
+		{Table: "workorder", Filter: wo, IntervalMinutes: 10},
+		{Table: "account", Filter: acc, IntervalMinutes: 10, DependsOn: []string{"workorder"}},
+		{Table: "contact", Filter: con, IntervalMinutes: 30, DependsOn: []string{"account", "workorder"}},
+		{Table: "product", Filter: readable(pr, s.MustTable("product")), IntervalMinutes: 60},
+	}
+	for i := range items {
+		e, err := filter.Check(s, items[i].Table, items[i].Filter, filter.CheckOptions{MaxLinkDepth: 5})
+		if err != nil {
+			return nil, err
+		}
+		items[i].Filter = e
+	}
+	return &profile.Plan{ProfileID: profileID, Version: v, Items: items}, nil
+}
+
+// world is a server with a few users, teams and the field tables.
+type world struct {
+	t       testing.TB
+	p       *platform.Platform
+	eng     *syncsrv.Engine
+	srv     *httptest.Server
+	planner *fakePlanner
+	root    string
+	team    string
+	role    string
+	wide    string // a role reading every work order of the business unit
+	users   []string
+	tokens  []string
+	admin   string
+	prods   []string
+}
+
+var (
+	workOrderTable = platform.TableInput{Name: "workorder", Ownership: schema.OwnedByUser, PrimaryName: "name", Offline: true,
+		Columns: []schema.Column{
+			{Name: "name", Type: schema.Text, Required: true, MaxLength: 100},
+			{Name: "customerid", Type: schema.Lookup, Target: "account"},
+			{Name: "productid", Type: schema.Lookup, Target: "product"},
+			{Name: "description", Type: schema.Memo},
+			{Name: "priority", Type: schema.Choice, Options: []schema.Option{{Value: 1, Label: "Low"}, {Value: 2, Label: "Normal"}, {Value: 3, Label: "High"}}},
+			{Name: "scheduledstart", Type: schema.DateTime},
+			{Name: "estimatedhours", Type: schema.Decimal},
+			{Name: "completed", Type: schema.Boolean},
+		}}
+	productTable = platform.TableInput{Name: "product", Ownership: schema.OwnedByOrganization, PrimaryName: "name", Offline: true,
+		Columns: []schema.Column{{Name: "name", Type: schema.Text, Required: true, MaxLength: 100}, {Name: "price", Type: schema.Money}}}
+)
+
+func techGrants() []security.Grant {
+	var g []security.Grant
+	for _, t := range []string{"workorder", "account", "contact"} {
+		for _, p := range security.Privileges {
+			g = append(g, security.Grant{Table: t, Privilege: p, Depth: security.User})
+		}
+	}
+	return append(g, security.Grant{Table: "product", Privilege: security.Read, Depth: security.Organization},
+		security.Grant{Table: "product", Privilege: security.AppendTo, Depth: security.Organization})
+}
+
+func newWorld(t testing.TB, e testenv.Engine, nusers int) *world {
+	t.Helper()
+	ctx := context.Background()
+	p, err := platform.Open(ctx, e.Open(t), platform.Options{})
+	must(t, err)
+	w := &world{t: t, p: p, planner: &fakePlanner{p: p}}
+	sys := platform.System()
+	_, err = p.CreateTable(ctx, sys, productTable)
+	must(t, err)
+	_, err = p.CreateTable(ctx, sys, workOrderTable)
+	must(t, err)
+	w.root, err = p.RootBusinessUnit(ctx)
+	must(t, err)
+	w.team, err = p.CreateTeam(ctx, sys, "Field Team", "")
+	must(t, err)
+	w.role, err = p.CreateRole(ctx, sys, "Technician", techGrants())
+	must(t, err)
+	w.wide, err = p.CreateRole(ctx, sys, "Dispatcher", []security.Grant{{Table: "workorder", Privilege: security.Read, Depth: security.BusinessUnit}})
+	must(t, err)
+	for i := range nusers {
+		id, err := p.CreateUser(ctx, sys, platform.UserInput{FullName: "User " + string(rune('A'+i)), DomainName: "u" + string(rune('a'+i))})
+		must(t, err)
+		must(t, p.AssignUserRole(ctx, sys, id, w.role))
+		if i < 2 {
+			must(t, p.AddTeamMember(ctx, sys, w.team, id))
+		}
+		tok, err := p.IssueToken(ctx, sys, id, "test")
+		must(t, err)
+		w.users, w.tokens = append(w.users, id), append(w.tokens, tok)
+	}
+	w.eng = syncsrv.New(p, w.planner, syncsrv.Options{})
+	w.srv = httptest.NewServer(httpapi.New(p, httpapi.Options{Sync: w.eng}))
+	t.Cleanup(w.srv.Close)
+	admin, err := p.CreateUser(ctx, sys, platform.UserInput{FullName: "Admin", DomainName: "admin"})
+	must(t, err)
+	must(t, p.AssignUserRole(ctx, sys, admin, security.RoleSystemAdministrator))
+	w.admin, err = p.IssueToken(ctx, sys, admin, "test")
+	must(t, err)
+	must(t, p.Write(ctx, func(wr *platform.Writer) error {
+		for i := range 5 {
+			r, err := wr.Create(ctx, sys, "product", map[string]any{"name": "Part " + string(rune('A'+i)), "price": float64(i) + 0.5})
+			if err != nil {
+				return err
+			}
+			w.prods = append(w.prods, r["productid"].(string))
+		}
+		return nil
+	}))
+	return w
+}
+
+// seed creates n accounts per owner, each with a contact and k work orders.
+func (w *world) seed(owners []string, n, k int) {
+	ctx := context.Background()
+	sys := platform.System()
+	must(w.t, w.p.Write(ctx, func(wr *platform.Writer) error {
+		for _, o := range owners {
+			for a := range n {
+				acc, err := wr.Create(ctx, sys, "account", map[string]any{"name": "Account", "ownerid": o, "revenue": float64(a * 1000)})
+				if err != nil {
+					return err
+				}
+				id := acc["accountid"].(string)
+				if _, err := wr.Create(ctx, sys, "contact", map[string]any{"lastname": "Contact", "parentcustomerid": id, "ownerid": o}); err != nil {
+					return err
+				}
+				for j := range k {
+					if _, err := wr.Create(ctx, sys, "workorder", map[string]any{"name": "WO", "customerid": id, "ownerid": o,
+						"productid": w.prods[j%len(w.prods)], "priority": int64(1 + j%3), "estimatedhours": float64(j) / 2, "completed": j%4 == 0,
+						"scheduledstart": time.Date(2026, 11, 1+j%20, 8, 0, 0, 0, time.UTC), "description": strings.Repeat("x", 40)}); err != nil {
+						return err
+					}
+				}
+			}
+		}
+		return nil
+	}))
+}
+
+func (w *world) principal(i int) *security.Principal {
+	pr, err := w.p.Principal(context.Background(), w.users[i])
+	must(w.t, err)
+	return pr
+}
+
+// device opens user i's device in dir through tr.
+func (w *world) device(i int, dir string, tr http.RoundTripper) *client.Client {
+	w.t.Helper()
+	c, err := client.Open(context.Background(), client.Options{Dir: dir, Server: w.srv.URL, Token: w.tokens[i], AppID: "fieldapp",
+		HTTPClient: &http.Client{Transport: tr}})
+	must(w.t, err)
+	w.t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+// checkEqual fails unless the device holds exactly its download plan.
+func (w *world) checkEqual(t testing.TB, i int, c *client.Client) {
+	t.Helper()
+	want, err := w.eng.Expected(context.Background(), w.principal(i), c.DeviceID())
+	must(t, err)
+	for table, rows := range want {
+		got, err := c.Rows(context.Background(), table)
+		must(t, err)
+		if diff := cmp.Diff(rows, got); diff != "" {
+			t.Fatalf("device of user %d, table %s differs from the plan (-want +got):\n%s", i, table, diff)
+		}
+	}
+}
+
+func must(t testing.TB, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// faults is a transport that can be down, cut streamed bodies, and lose
+// the reply of an upload after the server applied it.
+type faults struct {
+	mu        sync.Mutex
+	down      bool
+	cutAfter  int64 // cut the next response body after this many bytes
+	loseReply bool  // drop the next upload reply (the server applied it)
+}
+
+func (f *faults) set(fn func(f *faults)) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	fn(f)
+}
+
+var errNetwork = errors.New("injected network failure")
+
+func (f *faults) RoundTrip(req *http.Request) (*http.Response, error) {
+	f.mu.Lock()
+	down, cut, lose := f.down, f.cutAfter, f.loseReply
+	if cut > 0 && !strings.HasSuffix(req.URL.Path, "/events") {
+		f.cutAfter = 0
+	}
+	if lose && strings.HasSuffix(req.URL.Path, "/upload") {
+		f.loseReply = false
+	} else {
+		lose = false
+	}
+	f.mu.Unlock()
+	if down {
+		return nil, errNetwork
+	}
+	resp, err := http.DefaultTransport.RoundTrip(req)
+	if err != nil {
+		return nil, err
+	}
+	if lose {
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return nil, errNetwork
+	}
+	if cut > 0 && !strings.HasSuffix(req.URL.Path, "/events") {
+		resp.Body = &cutBody{r: resp.Body, left: cut}
+	}
+	return resp, nil
+}
+
+type cutBody struct {
+	r    io.ReadCloser
+	left int64
+}
+
+func (c *cutBody) Read(p []byte) (int, error) {
+	if c.left <= 0 {
+		return 0, errNetwork
+	}
+	if int64(len(p)) > c.left {
+		p = p[:c.left]
+	}
+	n, err := c.r.Read(p)
+	c.left -= int64(n)
+	return n, err
+}
+
+func (c *cutBody) Close() error { return c.r.Close() }

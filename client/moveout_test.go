@@ -1,0 +1,72 @@
+package client_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/outposthq/outpost/client"
+	"github.com/outposthq/outpost/internal/testenv"
+	"github.com/outposthq/outpost/platform"
+)
+
+// TestMoveOutTransfersOnlyTheRemoval: one work order reassigned away
+// reaches the device as one removal; the bytes are a tiny fraction of the
+// table, and no row is downloaded again. It also reports the first sync's
+// rate.
+func TestMoveOutTransfersOnlyTheRemoval(t *testing.T) {
+	for _, e := range testenv.Engines(t) {
+		t.Run(e.Name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			w := newWorld(t, e, 3)
+			w.seed([]string{w.users[0]}, 400, 5)
+			w.seed([]string{w.users[2]}, 50, 5)
+			dev := w.device(0, t.TempDir(), &faults{})
+			start := time.Now()
+			res, err := dev.Sync(ctx, client.SyncOptions{})
+			must(t, err)
+			elapsed := time.Since(start)
+			_, first := dev.Traffic()
+			t.Logf("first sync: %d rows, %d bytes in %v (%.0f rows/s)", res.Upserted, first, elapsed.Round(time.Millisecond), float64(res.Upserted)/elapsed.Seconds())
+
+			wos, err := dev.Query(ctx, "workorder", client.Query{Top: 1})
+			must(t, err)
+			_, err = w.p.Assign(ctx, platform.System(), "workorder", wos[0]["workorderid"].(string), w.users[2])
+			must(t, err)
+			sent0, recv0 := dev.Traffic()
+			res, err = dev.Sync(ctx, client.SyncOptions{})
+			must(t, err)
+			sent1, recv1 := dev.Traffic()
+			t.Logf("move-out delta: %d bytes down, %d bytes up, %d removed, %d upserted, rounds %d, reconciled %v (table download was %d bytes)",
+				recv1-recv0, sent1-sent0, res.Removed, res.Upserted, res.Rounds, res.Reconciled, first)
+			if res.Removed != 1 || res.Upserted != 0 {
+				t.Fatalf("move-out: removed %d, upserted %d; want 1 and 0", res.Removed, res.Upserted)
+			}
+			if recv1-recv0 > first/100 {
+				t.Fatalf("move-out downloaded %d bytes, more than 1%% of the first sync's %d", recv1-recv0, first)
+			}
+			w.checkEqual(t, 0, dev)
+
+			// Nothing changed: one cheap round trip.
+			sent0, recv0 = dev.Traffic()
+			res, err = dev.Sync(ctx, client.SyncOptions{})
+			must(t, err)
+			sent1, recv1 = dev.Traffic()
+			t.Logf("smart skip: %d bytes down, %d up, %d round(s)", recv1-recv0, sent1-sent0, res.Rounds)
+			if res.Rounds != 1 || res.Upserted+res.Removed != 0 {
+				t.Fatalf("smart skip: %+v", res)
+			}
+
+			// Full delta sync re-checks everything and transfers only sums.
+			sent0, recv0 = dev.Traffic()
+			res, err = dev.Sync(ctx, client.SyncOptions{Full: true})
+			must(t, err)
+			_, recv1 = dev.Traffic()
+			t.Logf("full delta sync without drift: %d bytes down", recv1-recv0)
+			if res.Upserted+res.Removed != 0 {
+				t.Fatalf("full sync without drift changed rows: %+v", res)
+			}
+		})
+	}
+}

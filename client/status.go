@@ -1,0 +1,248 @@
+package client
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"sort"
+	"time"
+
+	"github.com/outposthq/outpost/sqlgen"
+)
+
+// SyncState is the one Connection.Sync value of the device.
+type SyncState string
+
+// The nine Connection.Sync states.
+const (
+	Connected                 SyncState = "Connected"
+	ConnectedWithWarning      SyncState = "ConnectedWithWarning"
+	ConnectedPendingUpsync    SyncState = "ConnectedPendingUpsync"
+	ConnectedError            SyncState = "ConnectedError"
+	ConnectedRefresh          SyncState = "ConnectedRefresh"
+	NotConnected              SyncState = "NotConnected"
+	NotConnectedWithWarning   SyncState = "NotConnectedWithWarning"
+	NotConnectedPendingUpsync SyncState = "NotConnectedPendingUpsync"
+	NotConnectedSyncError     SyncState = "NotConnectedSyncError"
+)
+
+// StateOf computes the Connection.Sync state. Precedence, highest first:
+// refresh in progress > error > pending upload > warning > plain. Offline
+// there is no refresh; an error offline is NotConnectedSyncError.
+//
+//   - refreshing: a sync is downloading (or the first sync is unfinished);
+//   - failed: the last sync attempt failed for a reason other than the
+//     network (the server refused it, the row cap, a local fault);
+//   - pending: the upload queue holds changes;
+//   - warning: unresolved Sync Errors, or the store is past a guardrail.
+func StateOf(online, refreshing, failed, pending, warning bool) SyncState {
+	if online {
+		switch {
+		case refreshing:
+			return ConnectedRefresh
+		case failed:
+			return ConnectedError
+		case pending:
+			return ConnectedPendingUpsync
+		case warning:
+			return ConnectedWithWarning
+		}
+		return Connected
+	}
+	switch {
+	case failed:
+		return NotConnectedSyncError
+	case pending:
+		return NotConnectedPendingUpsync
+	case warning:
+		return NotConnectedWithWarning
+	}
+	return NotConnected
+}
+
+// runState is what the device knows about its last sync attempts.
+type runState struct {
+	online   bool
+	syncing  bool
+	lastErr  error
+	lastMsg  string
+	lastSync time.Time
+	progress Progress
+}
+
+func (c *Client) begin() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.state.syncing = true
+	c.state.progress = Progress{}
+}
+
+func (c *Client) setProgress(p Progress) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.state.progress = p
+}
+
+func (c *Client) end(res *SyncResult, err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	defer c.saveState()
+	s := &c.state
+	s.syncing = false
+	switch {
+	case err == nil:
+		s.online, s.lastErr, s.lastSync = true, nil, c.now()
+		s.lastMsg = fmt.Sprintf("synced: %d uploaded, %d rejected, %d rows downloaded, %d removed", res.Uploaded, res.Rejected, res.Upserted, res.Removed)
+	case errors.Is(err, ErrUnreachable):
+		s.online = false
+		s.lastMsg = "offline: " + err.Error()
+	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
+		s.lastMsg = "sync interrupted; it resumes where it stopped"
+	default:
+		s.online, s.lastErr = true, err
+		s.lastMsg = "sync failed: " + err.Error()
+	}
+}
+
+// Guardrails of SPEC §2 that raise a warning.
+const warnRows = 200_000
+
+// TableStatus is one table on the status page.
+type TableStatus struct {
+	Name            string
+	Rows            int64
+	Ready           bool
+	IntervalMinutes int
+	LastSync        time.Time
+	NextSync        time.Time
+}
+
+// Status is the device status page.
+type Status struct {
+	State          SyncState
+	Online         bool
+	Syncing        bool
+	Ready          bool
+	PendingUploads int // individual queued changes, not rows
+	ActiveErrors   int
+	StorageBytes   int64
+	LastSync       time.Time
+	LastMessage    string
+	LastError      string
+	Progress       Progress
+	Warnings       []string
+	Tables         []TableStatus
+	DeviceID       string
+	Store          string
+}
+
+// Status returns the device status.
+func (c *Client) Status(ctx context.Context) (*Status, error) {
+	c.mu.Lock()
+	rs := c.state
+	tables := c.tables
+	c.mu.Unlock()
+	st := &Status{Online: rs.online, Syncing: rs.syncing, LastSync: rs.lastSync, LastMessage: rs.lastMsg, Progress: rs.progress, DeviceID: c.DeviceID(), Store: c.path}
+	if rs.lastErr != nil {
+		st.LastError = rs.lastErr.Error()
+	}
+	ready, err := getMeta(ctx, c.db, "ready")
+	if err != nil {
+		return nil, err
+	}
+	st.Ready = ready == "1"
+	if err := c.db.QueryRowContext(ctx, `SELECT count(*) FROM outpost_queue`).Scan(&st.PendingUploads); err != nil {
+		return nil, err
+	}
+	if err := c.db.QueryRowContext(ctx, `SELECT count(*) FROM outpost_error WHERE resolved = 0`).Scan(&st.ActiveErrors); err != nil {
+		return nil, err
+	}
+	states, err := c.tableStates(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var total int64
+	for _, s := range states {
+		lt := tables[s.name]
+		ts := TableStatus{Name: s.name, Ready: s.done, IntervalMinutes: interval(lt)}
+		if err := c.db.QueryRowContext(ctx, `SELECT count(*) FROM `+sqlgen.SQLite.Quote(s.name)).Scan(&ts.Rows); err != nil {
+			return nil, err
+		}
+		var last string
+		_ = c.db.QueryRowContext(ctx, `SELECT lastsync FROM outpost_table WHERE name = ?`, s.name).Scan(&last)
+		if tm, err := time.Parse(sqlgen.TimeFormat, last); err == nil {
+			ts.LastSync = tm
+			ts.NextSync = tm.Add(time.Duration(ts.IntervalMinutes) * time.Minute)
+		}
+		total += ts.Rows
+		st.Tables = append(st.Tables, ts)
+	}
+	sort.Slice(st.Tables, func(i, j int) bool { return st.Tables[i].Name < st.Tables[j].Name })
+	for _, suffix := range []string{"", "-wal"} {
+		if fi, err := os.Stat(c.path + suffix); err == nil {
+			st.StorageBytes += fi.Size()
+		}
+	}
+	if total > warnRows {
+		st.Warnings = append(st.Warnings, fmt.Sprintf("the store holds %d rows, more than the recommended %d", total, warnRows))
+	}
+	if st.ActiveErrors > 0 {
+		st.Warnings = append(st.Warnings, fmt.Sprintf("%d changes were rejected by the server: see the sync errors", st.ActiveErrors))
+	}
+	st.State = StateOf(rs.online, rs.syncing || (!st.Ready && rs.online), rs.lastErr != nil, st.PendingUploads > 0, len(st.Warnings) > 0)
+	return st, nil
+}
+
+// interval returns a table's sync interval in minutes (default 10).
+func interval(lt *localTable) int {
+	if lt == nil || lt.def.IntervalMinutes <= 0 {
+		return 10
+	}
+	return lt.def.IntervalMinutes
+}
+
+func sortStrings(s []string) { sort.Strings(s) }
+
+// saveState keeps the outcome of the last sync in the store, so that a
+// status read by another process (the CLI) shows it; c.mu is held.
+func (c *Client) saveState() {
+	s := c.state
+	lastErr, lastSync := "", ""
+	if s.lastErr != nil {
+		lastErr = s.lastErr.Error()
+	}
+	if !s.lastSync.IsZero() {
+		lastSync = s.lastSync.UTC().Format(sqlgen.TimeFormat)
+	}
+	ctx := context.Background()
+	for k, v := range map[string]string{"state.online": fmt.Sprint(s.online), "state.lasterr": lastErr, "state.lastmsg": s.lastMsg, "state.lastsync": lastSync} {
+		if err := setMeta(ctx, c.db, k, v); err != nil {
+			c.logger.Warn("save sync state", "err", err)
+			return
+		}
+	}
+}
+
+// loadState restores what saveState kept.
+func (c *Client) loadState(ctx context.Context) error {
+	vals := map[string]string{}
+	for _, k := range []string{"state.online", "state.lasterr", "state.lastmsg", "state.lastsync"} {
+		v, err := getMeta(ctx, c.db, k)
+		if err != nil {
+			return err
+		}
+		vals[k] = v
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.state.online = vals["state.online"] == "true"
+	c.state.lastMsg = vals["state.lastmsg"]
+	if vals["state.lasterr"] != "" {
+		c.state.lastErr = errors.New(vals["state.lasterr"])
+	}
+	if tm, err := time.Parse(sqlgen.TimeFormat, vals["state.lastsync"]); err == nil {
+		c.state.lastSync = tm
+	}
+	return nil
+}

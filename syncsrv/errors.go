@@ -1,0 +1,160 @@
+package syncsrv
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/outposthq/outpost"
+	"github.com/outposthq/outpost/platform"
+	"github.com/outposthq/outpost/security"
+	"github.com/outposthq/outpost/wire"
+)
+
+const settingConflictDetection = "sync.conflictdetection"
+
+func (e *Engine) conflictDetection(ctx context.Context) (bool, error) {
+	var v string
+	d := e.p.DB().Dialect
+	err := e.p.DB().Read.QueryRowContext(ctx, `SELECT value FROM outpost_setting WHERE name = `+d.Placeholder(1), settingConflictDetection).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("read sync settings: %w", err)
+	}
+	return v == "true", nil
+}
+
+// Settings returns the environment's sync settings.
+func (e *Engine) Settings(ctx context.Context) (wire.Settings, error) {
+	on, err := e.conflictDetection(ctx)
+	return wire.Settings{ConflictDetection: on}, err
+}
+
+// SetSettings changes the environment's sync settings; administrators only.
+func (e *Engine) SetSettings(ctx context.Context, by *security.Principal, s wire.Settings) error {
+	if !by.Admin {
+		return outpost.Forbiddenf("only administrators may change sync settings")
+	}
+	d := e.p.DB().Dialect
+	_, err := e.p.DB().Write.ExecContext(ctx, `INSERT INTO outpost_setting (name, value) VALUES (`+d.Placeholder(1)+`, `+d.Placeholder(2)+
+		`) ON CONFLICT (name) DO UPDATE SET value = excluded.value`, settingConflictDetection, fmt.Sprint(s.ConflictDetection))
+	if err != nil {
+		return fmt.Errorf("save sync settings: %w", err)
+	}
+	return nil
+}
+
+// Errors lists Sync Errors, newest first: by's own, or with all (an
+// administrator only) everyone's. With active only the unresolved ones.
+func (e *Engine) Errors(ctx context.Context, by *security.Principal, all, active bool) ([]wire.SyncError, error) {
+	if all && !by.Admin {
+		return nil, outpost.Forbiddenf("only administrators may list other users' sync errors")
+	}
+	q := platform.Query{OrderBy: []platform.Order{{Column: "errortime", Desc: true}}, PageSize: platform.MaxPageSize}
+	var conds []string
+	if !all {
+		conds = append(conds, fmt.Sprintf("ownerid eq '%s'", by.UserID))
+	}
+	if active {
+		conds = append(conds, "statecode eq 0")
+	}
+	for i, c := range conds {
+		if i > 0 {
+			q.Filter += " and "
+		}
+		q.Filter += c
+	}
+	page, err := e.p.List(ctx, platform.System(), "syncerror", q)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]wire.SyncError, 0, len(page.Rows))
+	for _, r := range page.Rows {
+		out = append(out, syncErrorOf(r))
+	}
+	return out, nil
+}
+
+func syncErrorOf(r outpost.Row) wire.SyncError {
+	str := func(k string) string { s, _ := r[k].(string); return s }
+	num := func(k string) int64 { n, _ := r[k].(int64); return n }
+	out := wire.SyncError{ID: str("syncerrorid"), Name: str("name"), Table: str("entityname"), Message: str("errormessage"),
+		Code: str("errorcode"), Type: num("errortype"), Action: num("action"), ActionData: str("actiondata"), RequestData: str("requestdata"),
+		RegardingID: str("regardingobjectid"), OwnerID: str("ownerid"), State: num("statecode"), Status: num("statuscode")}
+	if tm, ok := platform.JSONRow(outpost.Row{"t": r["errortime"]})["t"].(string); ok {
+		out.Time = tm
+	}
+	return out
+}
+
+// loadError returns Sync Error id if by owns it or is an administrator.
+func (e *Engine) loadError(ctx context.Context, by *security.Principal, id string) (wire.SyncError, error) {
+	r, err := e.p.Get(ctx, platform.System(), "syncerror", id, nil)
+	if err != nil {
+		return wire.SyncError{}, err
+	}
+	se := syncErrorOf(r)
+	if !by.Admin && se.OwnerID != by.UserID {
+		return wire.SyncError{}, outpost.NotFoundf("no sync error has id %s", id).WithTarget("id")
+	}
+	return se, nil
+}
+
+// Resolve marks Sync Error id resolved without applying its change (the
+// user discards it, or an administrator fixed the cause by hand).
+func (e *Engine) Resolve(ctx context.Context, by *security.Principal, id string) (wire.SyncError, error) {
+	if _, err := e.loadError(ctx, by, id); err != nil {
+		return wire.SyncError{}, err
+	}
+	if _, err := e.p.Update(ctx, platform.System(), "syncerror", id, map[string]any{"statecode": int64(1), "statuscode": int64(2)}); err != nil {
+		return wire.SyncError{}, err
+	}
+	return e.loadError(ctx, by, id)
+}
+
+// Retry applies Sync Error id's change again, with the privileges of the
+// user who made it (never more) and without conflict detection: retrying
+// means the change should win. On success the error is resolved; on
+// failure it stays active with the new message, and the error is returned.
+func (e *Engine) Retry(ctx context.Context, by *security.Principal, id string) (wire.SyncError, error) {
+	se, err := e.loadError(ctx, by, id)
+	if err != nil {
+		return se, err
+	}
+	if se.State != 0 {
+		return se, outpost.Conflictf("sync error %s is resolved already", id)
+	}
+	var ch wire.Change
+	dec := json.NewDecoder(strings.NewReader(se.ActionData))
+	dec.UseNumber()
+	if err := dec.Decode(&ch); err != nil {
+		return se, outpost.Invalidf("sync error %s holds no change to retry", id)
+	}
+	owner, err := e.p.Principal(ctx, se.OwnerID)
+	if err != nil {
+		return se, err
+	}
+	var cause error
+	err = e.p.Write(ctx, func(w *platform.Writer) error {
+		cause = w.Savepoint(ctx, func() error { return e.apply(ctx, w, owner, ch, false, map[string]bool{}) })
+		set := map[string]any{"statecode": int64(1), "statuscode": int64(2)}
+		if cause != nil {
+			set = map[string]any{"errormessage": clip(outpost.ErrorMessage(cause), 4000), "errortime": w.Now(), "errorcode": string(outpost.ErrorCode(cause))}
+		}
+		_, err := w.Update(ctx, platform.System(), "syncerror", id, set)
+		return err
+	})
+	if err != nil {
+		return se, err
+	}
+	se, err = e.loadError(ctx, by, id)
+	if err != nil {
+		return se, err
+	}
+	return se, cause
+}
