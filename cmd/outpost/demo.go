@@ -73,6 +73,10 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 		fmt.Fprintf(&b, "  curl -s -H 'Authorization: Bearer %s' '%s/api/data/account?$filter=address1_city%%20eq%%20%%27Lakeside%%27&$select=name'\n", nora, base)
 		fmt.Fprintf(&b, "  curl -s -H 'Authorization: Bearer %s' '%s/api/metadata/tables/workorder'\n", admin, base)
 		fmt.Fprintf(&b, "  curl -s -H 'Authorization: Bearer %s' '%s/api/whoami'\n", nora, base)
+		fmt.Fprintf(&b, "\nOffline apps (profile \"Field Technician\"):\n  %-40s model-driven  %s\n  %-40s canvas        %s\n",
+			"Field Service", env.ModelDrivenApp, "Field Inspections", env.CanvasApp)
+		fmt.Fprintf(&b, "\nTake it offline as Nora (see README \"Take it offline\"):\n")
+		fmt.Fprintf(&b, "  outpost device login --server %s --token %s\n  outpost device open %s\n  outpost device sync\n  outpost device status\n", base, nora, env.ModelDrivenApp)
 		fmt.Fprintf(&b, "\nNora sees her own and the North Field Team's rows; the admin sees all. Press Ctrl+C to stop.\n")
 		fmt.Fprint(stdout, b.String())
 	})
