@@ -199,7 +199,11 @@ func (p *Platform) changeSchema(ctx context.Context, change func(cur *schema.Sch
 	if err != nil {
 		return err
 	}
-	if err := p.Write(ctx, apply); err != nil {
+	err = p.Write(ctx, func(w *Writer) error {
+		w.metadataChanged = true
+		return apply(w)
+	})
+	if err != nil {
 		return err
 	}
 	p.mu.Lock()

@@ -25,6 +25,8 @@ type Writer struct {
 	touched map[string]bool
 	// securityChanged is set when the transaction changed who may read what.
 	securityChanged bool
+	// metadataChanged is set when the transaction changed tables or columns.
+	metadataChanged bool
 	savepoints      int
 }
 
@@ -64,6 +66,12 @@ func (p *Platform) Write(ctx context.Context, fn func(w *Writer) error) error {
 			touched = append(touched, t)
 		}
 		securityChanged = w.securityChanged
+		if p.db.Listen != nil && (len(touched) > 0 || securityChanged || w.metadataChanged) {
+			// Delivered at commit to the other servers sharing the database.
+			if err := p.publish(ctx, tx, touched, securityChanged, w.metadataChanged); err != nil {
+				return err
+			}
+		}
 		return nil
 	})
 	if err != nil {

@@ -24,6 +24,10 @@ type DB struct {
 	// IsBusy reports whether err is a transient lock or serialization
 	// failure that a retry may cure.
 	IsBusy func(err error) bool
+	// Listen, when not nil, receives the database's notifications on a
+	// channel until ctx is done (PostgreSQL LISTEN). Several servers sharing
+	// one database use it to tell each other about commits.
+	Listen func(ctx context.Context, channel string, fn func(payload string), ready func()) error
 	close  func() error
 }
 

@@ -97,6 +97,13 @@ func serve(ctx context.Context, p *platform.Platform, addr string, logger *slog.
 	srv := &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
+	// Other servers on the same PostgreSQL database announce their commits;
+	// relay them to this server's devices and caches.
+	go func() {
+		if err := p.Listen(ctx, nil); err != nil && ctx.Err() == nil {
+			logger.Warn("commit notifications stopped", "err", err)
+		}
+	}()
 	if ready != nil {
 		ready(ln.Addr())
 	}

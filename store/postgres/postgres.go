@@ -24,6 +24,9 @@ func Open(ctx context.Context, dsn string) (*store.DB, error) {
 	pool.SetMaxOpenConns(32)
 	pool.SetMaxIdleConns(32)
 	db := store.New(sqlgen.Postgres, pool, pool, IsUnique, IsBusy, pool.Close)
+	db.Listen = func(ctx context.Context, channel string, fn func(string), ready func()) error {
+		return Listen(ctx, dsn, channel, fn, ready)
+	}
 	if err := pool.PingContext(ctx); err != nil {
 		return nil, errors.Join(fmt.Errorf("connect to postgres: %w", err), db.Close())
 	}

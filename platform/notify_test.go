@@ -1,0 +1,78 @@
+package platform_test
+
+import (
+	"context"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/outposthq/outpost"
+	"github.com/outposthq/outpost/internal/testenv"
+	"github.com/outposthq/outpost/platform"
+	"github.com/outposthq/outpost/schema"
+	"github.com/outposthq/outpost/security"
+)
+
+func waitFor(t *testing.T, timeout time.Duration, f func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !f() {
+		if time.Now().After(deadline) {
+			t.Fatalf("condition not met within %v", timeout)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestServersShareCommits runs two servers on one PostgreSQL database: a
+// commit on one reaches the other's hooks, and security and metadata changes
+// reach its caches.
+func TestServersShareCommits(t *testing.T) {
+	if testenv.PostgresDSN() == "" {
+		t.Skip("OUTPOST_TEST_POSTGRES not set; CI sets it")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	db := testenv.OpenPostgres(t)
+	p1, err := platform.Open(ctx, db, platform.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p2, err := platform.Open(ctx, db, platform.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var seen []string
+	p2.OnCommit(func(tables []string) {
+		mu.Lock()
+		defer mu.Unlock()
+		seen = append(seen, tables...)
+	})
+	ready := make(chan struct{})
+	go func() { _ = p2.Listen(ctx, func() { close(ready) }) }()
+	<-ready
+
+	o := newOrg(t, p1)
+	sys := platform.System()
+	must[outpost.Row](t)(p1.Create(ctx, sys, "account", map[string]any{"name": "a", "ownerid": o.u1}))
+	waitFor(t, 5*time.Second, func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return slices.Contains(seen, "account")
+	})
+
+	tok := must[string](t)(p1.IssueToken(ctx, sys, o.u1, "t"))
+	if pr := must[*security.Principal](t)(p2.Authenticate(ctx, tok)); pr.Privileges.Depth("account", security.Read) != security.None {
+		t.Fatal("u1 starts with read on account")
+	}
+	role(t, p1, o.u1, false, security.Grant{Table: "account", Privilege: security.Read, Depth: security.User})
+	waitFor(t, 5*time.Second, func() bool {
+		pr, err := p2.Authenticate(ctx, tok)
+		return err == nil && pr.Privileges.Depth("account", security.Read) == security.User
+	})
+
+	must[*schema.Table](t)(p1.CreateTable(ctx, sys, platform.TableInput{Name: "gadget"}))
+	waitFor(t, 5*time.Second, func() bool { _, ok := p2.Schema().Table("gadget"); return ok })
+}
