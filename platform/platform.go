@@ -44,6 +44,8 @@ type Platform struct {
 	// moves whenever security changes, which invalidates them.
 	principals    sync.Map
 	securityEpoch atomic.Uint64
+	// origin identifies this server in commit notices to the others.
+	origin string
 	// hooks run after a write transaction commits, with the tables it touched.
 	hooksMu sync.RWMutex
 	hooks   []func(tables []string)
@@ -55,7 +57,7 @@ const RootBusinessUnitName = "Root"
 // Open loads (or, on a new database, creates) the environment: built-in
 // tables, predefined roles and the root business unit.
 func Open(ctx context.Context, db *store.DB, opts Options) (*Platform, error) {
-	p := &Platform{db: db, now: opts.Now, logger: opts.Logger}
+	p := &Platform{db: db, now: opts.Now, logger: opts.Logger, origin: outpost.NewID()}
 	if p.now == nil {
 		p.now = time.Now
 	}
