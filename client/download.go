@@ -38,6 +38,10 @@ type Progress struct {
 	Rows       int64 // rows stored so far in this phase
 	TotalRows  int64 // rows expected (first sync)
 	Bytes      int64 // bytes received so far in this sync
+	// Files and FileBytes count the files and images stored so far in the
+	// "files" phase, of FilesTotal and FileBytesTotal to download.
+	Files, FilesTotal         int
+	FileBytes, FileBytesTotal int64
 }
 
 // SyncResult says what one Sync did.
@@ -48,6 +52,9 @@ type SyncResult struct {
 	// Reconciled lists tables compared by checksums, with the reason.
 	Reconciled []string
 	Rounds     int
+	// Files and FileBytes count the files and images downloaded.
+	Files     int
+	FileBytes int64
 }
 
 type tableState struct {
@@ -102,6 +109,9 @@ func (c *Client) Sync(ctx context.Context, opts SyncOptions) (*SyncResult, error
 	c.begin()
 	res := &SyncResult{}
 	err := c.sync(ctx, opts, res)
+	if err == nil {
+		err = c.syncFiles(ctx, opts, res)
+	}
 	c.end(res, err)
 	return res, err
 }

@@ -131,6 +131,7 @@ type Status struct {
 	LastMessage    string
 	LastError      string
 	Progress       Progress
+	Files          FileStatus
 	Warnings       []string
 	Tables         []TableStatus
 	DeviceID       string
@@ -153,6 +154,9 @@ func (c *Client) Status(ctx context.Context) (*Status, error) {
 	}
 	st.Ready = ready == "1"
 	if err := c.db.QueryRowContext(ctx, `SELECT count(*) FROM outpost_queue`).Scan(&st.PendingUploads); err != nil {
+		return nil, err
+	}
+	if st.Files, err = c.fileStatus(ctx); err != nil {
 		return nil, err
 	}
 	if err := c.db.QueryRowContext(ctx, `SELECT count(*) FROM outpost_error WHERE resolved = 0`).Scan(&st.ActiveErrors); err != nil {

@@ -45,7 +45,7 @@ func openDB(ctx context.Context, path string) (*sql.DB, error) {
 	// One connection: the device has one writer and its reads are short;
 	// queueing in Go is simpler than SQLITE_BUSY handling.
 	db.SetMaxOpenConns(1)
-	for _, s := range storeDDL {
+	for _, s := range append(storeDDL, fileDDL...) {
 		if _, err := db.ExecContext(ctx, s); err != nil {
 			db.Close()
 			return nil, fmt.Errorf("prepare store %s: %w", path, err)

@@ -41,7 +41,7 @@ func convertValues(lt *localTable, values map[string]any, create bool) (wireVals
 			return nil, nil, outpost.Invalidf("column %q of table %q is maintained by Outpost and cannot be written", k, lt.def.Name).WithTarget(k)
 		}
 		if typ == schema.File || typ == schema.Image {
-			return nil, nil, outpost.Invalidf("column %q of table %q holds a file, which devices do not upload yet", k, lt.def.Name).WithTarget(k)
+			return nil, nil, outpost.Invalidf("column %q of table %q holds a file: set it with PutFile", k, lt.def.Name).WithTarget(k)
 		}
 		sv, err := storeValue(typ, v)
 		if err != nil {
@@ -256,6 +256,9 @@ func (c *Client) upload(ctx context.Context, res *SyncResult, progress func(Prog
 		}
 		progress(Progress{Phase: "upload", Rows: int64(res.Uploaded)})
 		var resp wire.UploadResponse
+		if err := c.stageFiles(ctx, batch); err != nil {
+			return err
+		}
 		if err := c.r.call(ctx, http.MethodPost, wire.Prefix+"/upload", wire.UploadRequest{DeviceID: c.DeviceID(), Changes: batch}, &resp); err != nil {
 			return err
 		}
@@ -330,6 +333,12 @@ func (c *Client) revert(ctx context.Context, tx *sql.Tx, ch wire.Change, r wire.
 		return err
 	}
 	for _, l := range later {
+		if l.Op == wire.OpFile { // a file id, laid over as is
+			if err := updateLocal(ctx, tx, lt, l.ID, l.Columns); err != nil {
+				return err
+			}
+			continue
+		}
 		_, stored, err := convertValues(lt, l.Columns, l.Op == wire.OpCreate)
 		if err != nil {
 			continue

@@ -97,6 +97,7 @@ func (s *Server) routes() {
 	s.dataRoutes()
 	s.metadataRoutes()
 	s.securityRoutes()
+	s.fileRoutes()
 	if s.profiles != nil {
 		s.offlineRoutes()
 	}
@@ -140,7 +141,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.duration.WithLabelValues(route).Observe(time.Since(start).Seconds())
 		s.logger.DebugContext(ctx, "request", "request_id", id, "method", r.Method, "path", r.URL.Path, "status", rec.code, "duration", time.Since(start))
 	}()
-	r.Body = http.MaxBytesReader(rec, r.Body, s.maxBody)
+	r.Body = http.MaxBytesReader(rec, r.Body, s.bodyLimit(r))
 	s.mux.ServeHTTP(rec, r)
 }
 

@@ -56,7 +56,7 @@ func convertInput(t *schema.Table, input map[string]any, create bool) (outpost.R
 			}
 		}
 		if c.Type == schema.File || c.Type == schema.Image {
-			return nil, outpost.Invalidf("column %q of table %q holds a file: upload it with PUT /api/files/%s/{id}/%s", name, t.Name, t.Name, name).WithTarget(name)
+			return nil, outpost.Invalidf("column %q of table %q holds a file: upload it with PUT /api/files/%s({id})/%s", name, t.Name, t.Name, name).WithTarget(name)
 		}
 		cv, err := ConvertValue(t, c, v)
 		if err != nil {
@@ -111,7 +111,7 @@ func (w *Writer) ownerOf(ctx context.Context, id string) (typ, bu string, err er
 // checkLookups verifies every lookup value set in row: the referenced row
 // exists and by may append t's row to it (Append on t, Append To on the target).
 func (w *Writer) checkLookups(ctx context.Context, by *security.Principal, t *schema.Table, row outpost.Row) error {
-	sch := w.p.Schema()
+	sch := w.Schema()
 	for name, v := range row {
 		c, _ := t.Column(name)
 		id, ok := v.(string)
@@ -129,7 +129,7 @@ func (w *Writer) checkLookups(ctx context.Context, by *security.Principal, t *sc
 		if by.Depth(t, security.Append) == security.None {
 			return outpost.Forbiddenf("you lack the append privilege on table %q needed to set %q", t.Name, name).WithTarget(name)
 		}
-		allowed, err := w.p.matches(ctx, w.tx, by, target, id, by.Filter(target, security.AppendTo))
+		allowed, err := w.matches(ctx, by, target, id, by.Filter(target, security.AppendTo))
 		if err != nil {
 			return err
 		}
@@ -142,7 +142,7 @@ func (w *Writer) checkLookups(ctx context.Context, by *security.Principal, t *sc
 
 // Create inserts a row into table for by and returns it as stored.
 func (w *Writer) Create(ctx context.Context, by *security.Principal, table string, input map[string]any) (outpost.Row, error) {
-	t, err := w.p.Schema().LookupTable(table)
+	t, err := w.Schema().LookupTable(table)
 	if err != nil {
 		return nil, err
 	}
@@ -221,7 +221,7 @@ func contains(ss []string, s string) bool {
 // Update sets the columns of input on row id of table (PATCH: only the sent
 // columns change) and returns the row as stored.
 func (w *Writer) Update(ctx context.Context, by *security.Principal, table, id string, input map[string]any) (outpost.Row, error) {
-	t, err := w.p.Schema().LookupTable(table)
+	t, err := w.Schema().LookupTable(table)
 	if err != nil {
 		return nil, err
 	}
@@ -262,7 +262,7 @@ func (w *Writer) Update(ctx context.Context, by *security.Principal, table, id s
 // to another business unit along with it, as Dataverse does.
 func (w *Writer) followOwnerBusinessUnit(ctx context.Context, ownerID, bu string) error {
 	d := w.p.db.Dialect
-	for _, t := range w.p.Schema().Tables() {
+	for _, t := range w.Schema().Tables() {
 		if !t.HasOwner() {
 			continue
 		}
@@ -281,7 +281,7 @@ func (w *Writer) followOwnerBusinessUnit(ctx context.Context, ownerID, bu string
 // Delete deletes row id of table, leaving a tombstone. Lookups that referred
 // to it are cleared and relationship rows that named it are deleted.
 func (w *Writer) Delete(ctx context.Context, by *security.Principal, table, id string) error {
-	t, err := w.p.Schema().LookupTable(table)
+	t, err := w.Schema().LookupTable(table)
 	if err != nil {
 		return err
 	}
@@ -298,9 +298,12 @@ func (w *Writer) deleteCascade(ctx context.Context, t *schema.Table, id string) 
 	if _, err := w.p.deleteRow(ctx, w.tx, t, id, w.version); err != nil {
 		return err
 	}
+	if err := w.deleteFiles(ctx, t, id); err != nil {
+		return err
+	}
 	w.touch(t)
 	d := w.p.db.Dialect
-	for _, other := range w.p.Schema().Tables() {
+	for _, other := range w.Schema().Tables() {
 		for _, c := range other.Columns {
 			if c.Type != schema.Lookup || c.Target != t.Name || c.System {
 				continue
@@ -333,7 +336,7 @@ func (w *Writer) deleteCascade(ctx context.Context, t *schema.Table, id string) 
 
 // Assign makes ownerID (a user or team) the owner of row id of table.
 func (w *Writer) Assign(ctx context.Context, by *security.Principal, table, id, ownerID string) (outpost.Row, error) {
-	t, err := w.p.Schema().LookupTable(table)
+	t, err := w.Schema().LookupTable(table)
 	if err != nil {
 		return nil, err
 	}
@@ -372,7 +375,7 @@ const (
 // the row then counts as theirs at User depth. Sharing again replaces the
 // rights; rights 0 removes the share.
 func (w *Writer) Share(ctx context.Context, by *security.Principal, table, id, principalID string, rights int64) error {
-	t, err := w.p.Schema().LookupTable(table)
+	t, err := w.Schema().LookupTable(table)
 	if err != nil {
 		return err
 	}

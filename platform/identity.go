@@ -29,9 +29,10 @@ var securityTables = map[string]bool{
 	"teammembership": true, "systemuserroles": true, "teamroles": true,
 }
 
-// Principal loads everything access decisions about userID need: business
-// unit and its subtree, teams, manager hierarchy, roles and summed privileges.
-func (p *Platform) Principal(ctx context.Context, userID string) (*security.Principal, error) {
+// loadPrincipal loads everything access decisions about userID need:
+// business unit and its subtree, teams, manager hierarchy, roles and summed
+// privileges.
+func (p *Platform) loadPrincipal(ctx context.Context, userID string) (*security.Principal, error) {
 	d := p.db.Dialect
 	q := p.db.Read
 	var bu sql.NullString

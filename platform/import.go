@@ -19,7 +19,7 @@ func (w *Writer) Import(ctx context.Context, by *security.Principal, table strin
 	if !by.Admin {
 		return outpost.Forbiddenf("only administrators may import rows")
 	}
-	t, err := w.p.Schema().LookupTable(table)
+	t, err := w.Schema().LookupTable(table)
 	if err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package platform
 
 import (
 	"context"
+	"errors"
 
 	"github.com/outposthq/outpost"
 	"github.com/outposthq/outpost/schema"
@@ -40,6 +41,18 @@ func requireCustomizer(by *security.Principal) error {
 // SQL table. When PrimaryName names no column, a required text column of
 // that name is added.
 func (p *Platform) CreateTable(ctx context.Context, by *security.Principal, in TableInput) (*schema.Table, error) {
+	var out *schema.Table
+	err := p.WriteMeta(ctx, func(w *Writer) error {
+		var err error
+		out, err = w.CreateTable(ctx, by, in)
+		return err
+	})
+	return out, err
+}
+
+// CreateTable is Platform.CreateTable inside a WriteMeta transaction.
+func (w *Writer) CreateTable(ctx context.Context, by *security.Principal, in TableInput) (*schema.Table, error) {
+	p := w.p
 	if err := requireCustomizer(by); err != nil {
 		return nil, err
 	}
@@ -61,7 +74,7 @@ func (p *Platform) CreateTable(ctx context.Context, by *security.Principal, in T
 	}
 	t = schema.WithSystemColumns(t)
 	var out *schema.Table
-	err := p.changeSchema(ctx, func(cur *schema.Schema) (*schema.Schema, func(w *Writer) error, error) {
+	err := w.applyMeta(func(cur *schema.Schema) (*schema.Schema, func(w *Writer) error, error) {
 		if _, exists := cur.Table(t.Name); exists {
 			return nil, nil, outpost.Conflictf("table %q already exists", t.Name).WithTarget("name")
 		}
@@ -77,11 +90,23 @@ func (p *Platform) CreateTable(ctx context.Context, by *security.Principal, in T
 
 // AddColumn adds a column to a table and to its physical SQL table.
 func (p *Platform) AddColumn(ctx context.Context, by *security.Principal, table string, c schema.Column) (*schema.Table, error) {
+	var out *schema.Table
+	err := p.WriteMeta(ctx, func(w *Writer) error {
+		var err error
+		out, err = w.AddColumn(ctx, by, table, c)
+		return err
+	})
+	return out, err
+}
+
+// AddColumn is Platform.AddColumn inside a WriteMeta transaction.
+func (w *Writer) AddColumn(ctx context.Context, by *security.Principal, table string, c schema.Column) (*schema.Table, error) {
+	p := w.p
 	if err := requireCustomizer(by); err != nil {
 		return nil, err
 	}
 	var out *schema.Table
-	err := p.changeSchema(ctx, func(cur *schema.Schema) (*schema.Schema, func(w *Writer) error, error) {
+	err := w.applyMeta(func(cur *schema.Schema) (*schema.Schema, func(w *Writer) error, error) {
 		t, err := cur.LookupTable(table)
 		if err != nil {
 			return nil, nil, err
@@ -119,11 +144,23 @@ func (p *Platform) AddColumn(ctx context.Context, by *security.Principal, table 
 // UpdateTable changes a table's display properties and turns on offline
 // availability and change tracking.
 func (p *Platform) UpdateTable(ctx context.Context, by *security.Principal, table string, patch TablePatch) (*schema.Table, error) {
+	var out *schema.Table
+	err := p.WriteMeta(ctx, func(w *Writer) error {
+		var err error
+		out, err = w.UpdateTable(ctx, by, table, patch)
+		return err
+	})
+	return out, err
+}
+
+// UpdateTable is Platform.UpdateTable inside a WriteMeta transaction.
+func (w *Writer) UpdateTable(ctx context.Context, by *security.Principal, table string, patch TablePatch) (*schema.Table, error) {
+	p := w.p
 	if err := requireCustomizer(by); err != nil {
 		return nil, err
 	}
 	var out *schema.Table
-	err := p.changeSchema(ctx, func(cur *schema.Schema) (*schema.Schema, func(w *Writer) error, error) {
+	err := w.applyMeta(func(cur *schema.Schema) (*schema.Schema, func(w *Writer) error, error) {
 		t, err := cur.LookupTable(table)
 		if err != nil {
 			return nil, nil, err
@@ -164,6 +201,12 @@ func (p *Platform) UpdateTable(ctx context.Context, by *security.Principal, tabl
 
 // CreateManyToMany creates an N:N relationship and its intersect table.
 func (p *Platform) CreateManyToMany(ctx context.Context, by *security.Principal, d schema.ManyToManyDef) error {
+	return p.WriteMeta(ctx, func(w *Writer) error { return w.CreateManyToMany(ctx, by, d) })
+}
+
+// CreateManyToMany is Platform.CreateManyToMany inside a WriteMeta transaction.
+func (w *Writer) CreateManyToMany(ctx context.Context, by *security.Principal, d schema.ManyToManyDef) error {
+	p := w.p
 	if err := requireCustomizer(by); err != nil {
 		return err
 	}
@@ -173,7 +216,7 @@ func (p *Platform) CreateManyToMany(ctx context.Context, by *security.Principal,
 	if d.Intersect == "" {
 		d.Intersect = d.Name
 	}
-	return p.changeSchema(ctx, func(cur *schema.Schema) (*schema.Schema, func(w *Writer) error, error) {
+	return w.applyMeta(func(cur *schema.Schema) (*schema.Schema, func(w *Writer) error, error) {
 		next, err := cur.WithManyToMany(d)
 		if err != nil {
 			return nil, nil, err
@@ -188,26 +231,20 @@ func (p *Platform) CreateManyToMany(ctx context.Context, by *security.Principal,
 	})
 }
 
-// changeSchema applies one metadata change: change computes the next schema
-// and the statements that make the database follow; both happen under the
-// metadata lock, in one transaction, so the cache and the database agree.
-// Readers of the schema are never blocked by the database work.
-func (p *Platform) changeSchema(ctx context.Context, change func(cur *schema.Schema) (*schema.Schema, func(w *Writer) error, error)) error {
-	p.metaMu.Lock()
-	defer p.metaMu.Unlock()
-	next, apply, err := change(p.Schema())
+// applyMeta applies one metadata change in w: change computes the next
+// schema from the transaction's and the statements that make the database
+// follow.
+func (w *Writer) applyMeta(change func(cur *schema.Schema) (*schema.Schema, func(w *Writer) error, error)) error {
+	if !w.metaAllowed {
+		return errors.New("metadata changes need a Platform.WriteMeta transaction")
+	}
+	next, apply, err := change(w.sch)
 	if err != nil {
 		return err
 	}
-	err = p.Write(ctx, func(w *Writer) error {
-		w.metadataChanged = true
-		return apply(w)
-	})
-	if err != nil {
+	if err := apply(w); err != nil {
 		return err
 	}
-	p.mu.Lock()
-	p.schema = next
-	p.mu.Unlock()
+	w.sch, w.metadataChanged = next, true
 	return nil
 }

@@ -135,3 +135,38 @@ func TestMetadataBadInput(t *testing.T) {
 		must[*schema.Table](t)(p.CreateTable(ctx, principal(t, p, o.u1), platform.TableInput{Name: "t9"}))
 	})
 }
+
+func TestWriteMetaIsAllOrNothing(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, p *platform.Platform) {
+		ctx := context.Background()
+		sys := platform.System()
+		err := p.WriteMeta(ctx, func(w *platform.Writer) error {
+			if _, err := w.CreateTable(ctx, sys, platform.TableInput{Name: "widget", Ownership: schema.OwnedByOrganization}); err != nil {
+				return err
+			}
+			// The new table is usable inside the transaction.
+			if _, err := w.Create(ctx, sys, "widget", map[string]any{"name": "w1"}); err != nil {
+				return err
+			}
+			_, err := w.Create(ctx, sys, "widget", map[string]any{"nope": 1})
+			return err
+		})
+		wantCode(t, err, outpost.CodeInvalid)
+		if _, ok := p.Schema().Table("widget"); ok {
+			t.Fatal("a failed WriteMeta left its table in the schema")
+		}
+		mustOK(t, p.Reload(ctx))
+		if _, ok := p.Schema().Table("widget"); ok {
+			t.Fatal("a failed WriteMeta left its table in the database's metadata")
+		}
+		must[*schema.Table](t)(p.CreateTable(ctx, sys, platform.TableInput{Name: "widget", Ownership: schema.OwnedByOrganization}))
+		// Metadata methods outside WriteMeta are refused.
+		err = p.Write(ctx, func(w *platform.Writer) error {
+			_, err := w.CreateTable(ctx, sys, platform.TableInput{Name: "gizmo"})
+			return err
+		})
+		if err == nil {
+			t.Fatal("CreateTable in a plain Write succeeded")
+		}
+	})
+}

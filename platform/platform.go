@@ -28,6 +28,10 @@ type Options struct {
 	Now func() time.Time
 	// Logger; default discards.
 	Logger *slog.Logger
+	// MaxFileBytes limits one file of a file column; default 32 MiB.
+	MaxFileBytes int64
+	// MaxImageBytes limits one image of an image column; default 10 MiB.
+	MaxImageBytes int64
 }
 
 // Platform is the server core over one database.
@@ -35,6 +39,8 @@ type Platform struct {
 	db     *store.DB
 	now    func() time.Time
 	logger *slog.Logger
+	// maxFile and maxImage are the per-file size limits (Options).
+	maxFile, maxImage int64
 
 	// metaMu serialises metadata changes; mu guards the schema pointer.
 	metaMu sync.Mutex
@@ -42,7 +48,10 @@ type Platform struct {
 	schema *schema.Schema
 	// principals caches authenticated principals by token hash; securityEpoch
 	// moves whenever security changes, which invalidates them.
-	principals    sync.Map
+	principals sync.Map
+	// byUser caches principals by user id, tagged with the security log
+	// version they were loaded at (principal.go).
+	byUser        sync.Map
 	securityEpoch atomic.Uint64
 	// origin identifies this server in commit notices to the others.
 	origin string
@@ -57,7 +66,13 @@ const RootBusinessUnitName = "Root"
 // Open loads (or, on a new database, creates) the environment: built-in
 // tables, predefined roles and the root business unit.
 func Open(ctx context.Context, db *store.DB, opts Options) (*Platform, error) {
-	p := &Platform{db: db, now: opts.Now, logger: opts.Logger, origin: outpost.NewID()}
+	p := &Platform{db: db, now: opts.Now, logger: opts.Logger, origin: outpost.NewID(), maxFile: opts.MaxFileBytes, maxImage: opts.MaxImageBytes}
+	if p.maxFile <= 0 {
+		p.maxFile = DefaultMaxFileBytes
+	}
+	if p.maxImage <= 0 {
+		p.maxImage = DefaultMaxImageBytes
+	}
 	if p.now == nil {
 		p.now = time.Now
 	}

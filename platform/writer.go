@@ -27,7 +27,12 @@ type Writer struct {
 	securityChanged bool
 	// metadataChanged is set when the transaction changed tables or columns.
 	metadataChanged bool
-	savepoints      int
+	// sch is the schema the transaction works with; metadata changes made
+	// in it (WriteMeta) update it and are installed at commit.
+	sch *schema.Schema
+	// metaAllowed is set in WriteMeta transactions.
+	metaAllowed bool
+	savepoints  int
 }
 
 // Version returns the version every write of w is stamped with.
@@ -45,6 +50,32 @@ func (w *Writer) Touch(table string) { w.touched[table] = true }
 // Write runs fn in one write transaction and commits when fn returns nil.
 // Hooks registered with OnCommit run after the commit.
 func (p *Platform) Write(ctx context.Context, fn func(w *Writer) error) error {
+	return p.write(ctx, fn, nil)
+}
+
+// WriteMeta is Write for transactions that also change metadata (tables,
+// columns, offline flags) through the Writer's metadata methods: the DDL,
+// the metadata and fn's data writes commit or fail together, and the new
+// schema is installed at commit. Metadata transactions run one at a time.
+func (p *Platform) WriteMeta(ctx context.Context, fn func(w *Writer) error) error {
+	p.metaMu.Lock()
+	defer p.metaMu.Unlock()
+	var next *schema.Schema
+	err := p.write(ctx, fn, &next)
+	if err != nil {
+		return err
+	}
+	if next != nil {
+		p.mu.Lock()
+		p.schema = next
+		p.mu.Unlock()
+	}
+	return nil
+}
+
+// write runs one transaction; when meta is not nil it receives the
+// transaction's schema if fn changed metadata.
+func (p *Platform) write(ctx context.Context, fn func(w *Writer) error, meta **schema.Schema) error {
 	var touched []string
 	securityChanged := false
 	err := p.db.Tx(ctx, func(tx *sql.Tx) error {
@@ -52,7 +83,7 @@ func (p *Platform) Write(ctx context.Context, fn func(w *Writer) error) error {
 		if err != nil {
 			return err
 		}
-		w := &Writer{p: p, tx: tx, version: v, now: p.Now(), touched: map[string]bool{}}
+		w := &Writer{p: p, tx: tx, version: v, now: p.Now(), touched: map[string]bool{}, sch: p.Schema(), metaAllowed: meta != nil}
 		if err := fn(w); err != nil {
 			return err
 		}
@@ -66,6 +97,9 @@ func (p *Platform) Write(ctx context.Context, fn func(w *Writer) error) error {
 			touched = append(touched, t)
 		}
 		securityChanged = w.securityChanged
+		if meta != nil && w.metadataChanged {
+			*meta = w.sch
+		}
 		if p.db.Listen != nil && (len(touched) > 0 || securityChanged || w.metadataChanged) {
 			// Delivered at commit to the other servers sharing the database.
 			if err := p.publish(ctx, tx, touched, securityChanged, w.metadataChanged); err != nil {
@@ -121,15 +155,27 @@ func (w *Writer) touch(t *schema.Table) {
 	}
 }
 
+// Schema returns the schema the transaction works with.
+func (w *Writer) Schema() *schema.Schema { return w.sch }
+
 // matches reports whether row id of t satisfies e for by, evaluated in SQL
 // inside the transaction.
+func (w *Writer) matches(ctx context.Context, by *security.Principal, t *schema.Table, id string, e filter.Expr) (bool, error) {
+	return w.p.matchesIn(ctx, w.sch, w.tx, by, t, id, e)
+}
+
+// matches reports whether row id of t satisfies e for by, evaluated in SQL.
 func (p *Platform) matches(ctx context.Context, q querier, by *security.Principal, t *schema.Table, id string, e filter.Expr) (bool, error) {
+	return p.matchesIn(ctx, p.Schema(), q, by, t, id, e)
+}
+
+func (p *Platform) matchesIn(ctx context.Context, sch *schema.Schema, q querier, by *security.Principal, t *schema.Table, id string, e filter.Expr) (bool, error) {
 	if e == nil {
 		return false, nil
 	}
 	b := sqlgen.NewBuilder(p.db.Dialect)
 	b.SQL("SELECT 1 FROM ").Ident(t.Name).SQL(" AS t0 WHERE t0.").Ident(t.PrimaryKey()).SQL(" = ").Arg(id).SQL(" AND (")
-	if err := b.Expr(p.Schema(), t.Name, "t0", e, by.Env()); err != nil {
+	if err := b.Expr(sch, t.Name, "t0", e, by.Env()); err != nil {
 		return false, fmt.Errorf("compile access filter for %s: %w", t.Name, err)
 	}
 	b.SQL(")")
@@ -159,7 +205,7 @@ func (w *Writer) getVisible(ctx context.Context, by *security.Principal, t *sche
 	if row == nil {
 		return nil, notFound
 	}
-	ok, err := w.p.matches(ctx, w.tx, by, t, id, by.Filter(t, security.Read))
+	ok, err := w.matches(ctx, by, t, id, by.Filter(t, security.Read))
 	if err != nil {
 		return nil, err
 	}
@@ -172,7 +218,7 @@ func (w *Writer) getVisible(ctx context.Context, by *security.Principal, t *sche
 // require checks that by holds priv on row id of t, returning a forbidden
 // error that names what is missing.
 func (w *Writer) require(ctx context.Context, by *security.Principal, t *schema.Table, id string, priv security.Privilege) error {
-	ok, err := w.p.matches(ctx, w.tx, by, t, id, by.Filter(t, priv))
+	ok, err := w.matches(ctx, by, t, id, by.Filter(t, priv))
 	if err != nil {
 		return err
 	}

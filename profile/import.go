@@ -39,9 +39,9 @@ type tableChange struct {
 // Import recreates a solution archive's tables, profiles and apps on this
 // server, creating or updating each. Everything is checked before anything
 // is written: a bad archive, a missing dependency or an invalid profile
-// leaves the server as it was. Tables are created first (each metadata
-// change is its own transaction); profiles, apps and the solution then go
-// in one transaction.
+// leaves the server as it was. Tables, profiles, apps and the solution are
+// written in one transaction (Platform.WriteMeta), so even a database
+// failure half-way leaves nothing behind.
 func (s *Service) Import(ctx context.Context, by *security.Principal, data []byte, opts ImportOptions) (*ImportResult, error) {
 	if err := requireMaker(by); err != nil {
 		return nil, err
@@ -67,12 +67,15 @@ func (s *Service) Import(ctx context.Context, by *security.Principal, data []byt
 	if err := s.planApps(ctx, cand, m, by, opts); err != nil {
 		return nil, err
 	}
-	for _, c := range changes {
-		if err := s.applyTable(ctx, by, c); err != nil {
-			return nil, fmt.Errorf("import table %s: %w", c.name, err)
+	// Tables, profiles, apps and the solution commit together or not at all.
+	err = s.p.WriteMeta(ctx, func(w *platform.Writer) error {
+		for _, c := range changes {
+			if err := applyTable(ctx, w, by, c); err != nil {
+				return fmt.Errorf("import table %s: %w", c.name, err)
+			}
 		}
-	}
-	err = s.p.Write(ctx, func(w *platform.Writer) error { return s.importObjects(ctx, w, by, m, profiles, opts, res) })
+		return s.importObjects(ctx, w, by, m, profiles, opts, res)
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -143,19 +146,19 @@ func (s *Service) planTables(m *Manifest, res *ImportResult) (*schema.Schema, []
 	return cand, changes, nil
 }
 
-func (s *Service) applyTable(ctx context.Context, by *security.Principal, c tableChange) error {
+func applyTable(ctx context.Context, w *platform.Writer, by *security.Principal, c tableChange) error {
 	if c.create != nil {
-		_, err := s.p.CreateTable(ctx, by, *c.create)
+		_, err := w.CreateTable(ctx, by, *c.create)
 		return err
 	}
 	for _, col := range c.addCols {
-		if _, err := s.p.AddColumn(ctx, by, c.name, col); err != nil {
+		if _, err := w.AddColumn(ctx, by, c.name, col); err != nil {
 			return err
 		}
 	}
 	if c.offline {
 		on := true
-		_, err := s.p.UpdateTable(ctx, by, c.name, platform.TablePatch{Offline: &on})
+		_, err := w.UpdateTable(ctx, by, c.name, platform.TablePatch{Offline: &on})
 		return err
 	}
 	return nil

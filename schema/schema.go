@@ -6,8 +6,10 @@ package schema
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/outposthq/outpost"
 )
@@ -229,6 +231,9 @@ type ManyToManyDef struct {
 type Schema struct {
 	tables map[string]*Table
 	nn     []ManyToManyDef
+	// rels caches Relationships per table: a Schema never changes, and
+	// plans and filter checks ask for relationships on every sync request.
+	rels sync.Map // table name -> []Relationship
 }
 
 // New builds a Schema from tables and N:N definitions and validates it.
@@ -286,6 +291,14 @@ func (s *Schema) ManyToMany() []ManyToManyDef { return append([]ManyToManyDef(ni
 
 // Relationships returns every relationship seen from table, sorted by kind and name.
 func (s *Schema) Relationships(table string) []Relationship {
+	return slices.Clone(s.relationships(table))
+}
+
+// relationships is Relationships without the copy; callers must not modify it.
+func (s *Schema) relationships(table string) []Relationship {
+	if v, ok := s.rels.Load(table); ok {
+		return v.([]Relationship)
+	}
 	var out []Relationship
 	for _, t := range s.Tables() {
 		for _, c := range t.Columns {
@@ -316,6 +329,7 @@ func (s *Schema) Relationships(table string) []Relationship {
 		}
 		return out[i].Name < out[j].Name
 	})
+	s.rels.Store(table, out)
 	return out
 }
 
@@ -326,7 +340,7 @@ func (s *Schema) Relationships(table string) []Relationship {
 func (s *Schema) Relationship(table, name string) (Relationship, bool) {
 	var found Relationship
 	ok := false
-	for _, r := range s.Relationships(table) {
+	for _, r := range s.relationships(table) {
 		if r.Name == name && (!ok || r.Kind == ManyToOne) {
 			found, ok = r, true
 		}

@@ -27,12 +27,20 @@ func (s *session) count(ctx context.Context, tx *sql.Tx, it *profile.PlanItem) (
 	return n, nil
 }
 
+// pagesPerRead bounds the pages one read snapshot serves. Reading many
+// pages with one query evaluates the scope's subqueries (related rows) once
+// instead of once per page, which made a first sync quadratic in the scope
+// (docs/benchmarks.md); the bound keeps a slow device from holding a read
+// transaction and its connection for the whole download.
+const pagesPerRead = 64
+
 // Snapshot streams the current rows of one table in the device's scope, in
-// primary key order after req.After, one page per read snapshot, calling
-// emit for each page until the table is done, req.MaxPages pages were sent,
-// ctx ends or emit fails. The device stores each page with its cursor in
-// one local transaction, so a cut stream resumes where it stopped; the
-// first page's token is where the closing delta starts.
+// primary key order after req.After, up to pagesPerRead pages per read
+// snapshot, calling emit for each page until the table is done,
+// req.MaxPages pages were sent, ctx ends or emit fails. The device stores
+// each page with its cursor in one local transaction, so a cut stream
+// resumes where it stopped; the first page's token is where the closing
+// delta starts.
 func (e *Engine) Snapshot(ctx context.Context, by *security.Principal, req wire.SnapshotRequest, emit func(*wire.SnapshotPage) error) error {
 	size := req.PageSize
 	if size <= 0 {
@@ -40,34 +48,36 @@ func (e *Engine) Snapshot(ctx context.Context, by *security.Principal, req wire.
 	}
 	size = min(size, MaxPageSize)
 	after := req.After
-	for pages := 0; req.MaxPages <= 0 || pages < req.MaxPages; pages++ {
+	for pages := 0; req.MaxPages <= 0 || pages < req.MaxPages; {
 		if err := context.Cause(ctx); err != nil {
 			return err
 		}
-		var page *wire.SnapshotPage
+		n := pagesPerRead
+		if req.MaxPages > 0 {
+			n = min(n, req.MaxPages-pages)
+		}
+		done := false
 		err := e.read(ctx, by, req.DeviceID, func(tx *sql.Tx, s *session) error {
-			var err error
-			page, err = s.page(ctx, tx, req.Table, after, size, e.now())
-			return err
+			return s.pages(ctx, tx, req.Table, after, size, n, e.now(), func(page *wire.SnapshotPage) error {
+				pages++
+				after, done = page.Cursor, page.Done
+				return emit(page)
+			})
 		})
-		if err != nil {
+		if err != nil || done {
 			return err
 		}
-		if err := emit(page); err != nil {
-			return err
-		}
-		if page.Done {
-			return nil
-		}
-		after = page.Cursor
 	}
 	return nil
 }
 
-func (s *session) page(ctx context.Context, tx *sql.Tx, table, after string, size int, now time.Time) (*wire.SnapshotPage, error) {
+// pages emits up to n pages of size rows of table after the cursor, read
+// with one query in tx. The last page of the table has Done set (it may be
+// empty when the table ends on a full page).
+func (s *session) pages(ctx context.Context, tx *sql.Tx, table, after string, size, n int, now time.Time, emit func(*wire.SnapshotPage) error) error {
 	it, t, err := s.item(table)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	cols := columns(t, it)
 	b := sqlgen.NewBuilder(s.d)
@@ -80,28 +90,40 @@ func (s *session) page(ctx context.Context, tx *sql.Tx, table, after string, siz
 	}
 	b.SQL(" FROM ").Ident(t.Name).SQL(" AS t0 WHERE ")
 	if err := s.where(b, it); err != nil {
-		return nil, err
+		return err
 	}
 	if after != "" {
 		b.SQL(" AND ").Col("t0", t.PrimaryKey()).SQL(" > ").Arg(after)
 	}
-	b.SQL(" ORDER BY ").Col("t0", t.PrimaryKey()).SQL(" LIMIT ").Arg(int64(size))
+	b.SQL(" ORDER BY ").Col("t0", t.PrimaryKey()).SQL(" LIMIT ").Arg(int64(size * n))
 	q, args := b.Build()
 	rows, err := tx.QueryContext(ctx, q, args...)
 	if err != nil {
-		return nil, fmt.Errorf("snapshot %s: %w", t.Name, err)
+		return fmt.Errorf("snapshot %s: %w", t.Name, err)
 	}
-	page := &wire.SnapshotPage{Table: t.Name, Columns: cols, Rows: [][]any{}, Cursor: after, Token: s.token(it, s.cur, now)}
+	token := s.token(it, s.cur, now)
+	newPage := func() *wire.SnapshotPage {
+		return &wire.SnapshotPage{Table: t.Name, Columns: cols, Rows: make([][]any, 0, size), Cursor: after, Token: token}
+	}
+	page, total := newPage(), 0
 	err = scanWire(rows, t, cols, 0, func(vals []any, _ []int64) error {
 		page.Rows = append(page.Rows, vals)
-		return nil
+		total++
+		after = vals[0].(string)
+		page.Cursor = after
+		if len(page.Rows) < size {
+			return nil
+		}
+		full := page
+		page = newPage()
+		return emit(full)
 	})
 	if err != nil {
-		return nil, err
+		return err
 	}
-	if n := len(page.Rows); n > 0 {
-		page.Cursor = page.Rows[n-1][0].(string)
+	if total < size*n {
+		page.Done = true
+		return emit(page)
 	}
-	page.Done = len(page.Rows) < size
-	return page, nil
+	return nil
 }

@@ -125,7 +125,7 @@ func (e *Engine) apply(ctx context.Context, w *platform.Writer, by *security.Pri
 	if !outpost.ValidID(ch.ID) {
 		return outpost.Invalidf("change %d: id %q is not a UUID", ch.Seq, ch.ID).WithTarget("id")
 	}
-	if ch.Op == wire.OpUpdate || ch.Op == wire.OpDelete {
+	if ch.Op == wire.OpUpdate || ch.Op == wire.OpDelete || ch.Op == wire.OpFile {
 		var cur int64
 		d := e.p.DB().Dialect
 		err := w.Tx().QueryRowContext(ctx, `SELECT versionnumber FROM `+d.Quote(t.Name)+` WHERE `+d.Quote(t.PrimaryKey())+` = `+d.Placeholder(1), ch.ID).Scan(&cur)
@@ -152,6 +152,8 @@ func (e *Engine) apply(ctx context.Context, w *platform.Writer, by *security.Pri
 		_, err = w.Update(ctx, by, t.Name, ch.ID, input)
 	case wire.OpDelete:
 		err = w.Delete(ctx, by, t.Name, ch.ID)
+	case wire.OpFile:
+		err = e.applyFile(ctx, w, by, t, ch)
 	default:
 		err = outpost.Invalidf("change %d: op must be create, update or delete, got %q", ch.Seq, ch.Op).WithTarget("op")
 	}
@@ -171,7 +173,7 @@ func classify(op string, err error) int {
 	return wire.ErrorOther
 }
 
-var actionOf = map[string]int64{wire.OpCreate: 0, wire.OpUpdate: 1, wire.OpDelete: 2}
+var actionOf = map[string]int64{wire.OpCreate: 0, wire.OpUpdate: 1, wire.OpDelete: 2, wire.OpFile: 1}
 
 // reject records a rejected change as a Sync Error row owned by the user.
 func (e *Engine) reject(ctx context.Context, w *platform.Writer, by *security.Principal, deviceID string, ch wire.Change, cause error) (*wire.ChangeError, error) {

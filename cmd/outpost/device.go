@@ -27,6 +27,8 @@ Commands:
   create TABLE col=value ...           create a row offline (queued for upload)
   update TABLE ID col=value ...        change columns offline (queued)
   delete TABLE ID                      delete a row offline (queued)
+  put-file TABLE ID COLUMN PATH        set a file or image column offline (queued)
+  get-file TABLE ID COLUMN PATH        write the device's copy of a file or image (PATH - for stdout)
   errors [--all]                       sync errors (the server's when reachable, else the device's)
   retry ID | discard ID                re-apply or resolve a sync error
 `
@@ -91,6 +93,10 @@ func runDevice(ctx context.Context, args []string, getenv func(string) string, s
 		return d.write(ctx, c, cmd, cargs)
 	case "errors":
 		return d.errors(ctx, c, cargs)
+	case "put-file":
+		return d.putFile(ctx, c, cargs)
+	case "get-file":
+		return d.getFile(ctx, c, cargs)
 	case "retry", "discard":
 		if len(cargs) != 1 {
 			return fmt.Errorf("usage: outpost device %s SYNCERRORID", cmd)
@@ -178,6 +184,10 @@ func (d *deviceCmd) sync(ctx context.Context, c *client.Client, args []string) e
 			bar = true
 			fmt.Fprintf(d.stdout, "\r%s", progressBar(p))
 		}
+		if p.Phase == "files" && p.FilesTotal > 0 {
+			bar = true
+			fmt.Fprintf(d.stdout, "\r%s", filesBar(p))
+		}
 	}})
 	if bar {
 		fmt.Fprintln(d.stdout)
@@ -192,6 +202,9 @@ func (d *deviceCmd) sync(ctx context.Context, c *client.Client, args []string) e
 		return err
 	}
 	fmt.Fprintf(d.stdout, "Synced: %d changes uploaded, %d rejected, %d rows downloaded, %d removed", res.Uploaded, res.Rejected, res.Upserted, res.Removed)
+	if res.Files > 0 {
+		fmt.Fprintf(d.stdout, ", %d files and images (%.1f MB)", res.Files, float64(res.FileBytes)/1e6)
+	}
 	if len(res.Reconciled) > 0 {
 		fmt.Fprintf(d.stdout, ", checked by checksums: %s", strings.Join(res.Reconciled, "; "))
 	}
@@ -229,7 +242,7 @@ func (d *deviceCmd) status(ctx context.Context, c *client.Client) error {
 	if st.LastMessage != "" {
 		fmt.Fprintf(w, "Last message:     %s\n", st.LastMessage)
 	}
-	fmt.Fprintf(w, "Files and images: not downloaded by this version\n")
+	fmt.Fprintf(w, "Files and images: %s\n", filesLine(st))
 	for _, warn := range st.Warnings {
 		fmt.Fprintf(w, "Warning:          %s\n", warn)
 	}

@@ -40,6 +40,7 @@ Usage:
   outpost demo    [--data DIR] [--addr 127.0.0.1:8080]                 run a seeded demo server
   outpost admin   COMMAND ...                                          administer an environment
   outpost device  COMMAND ...                                          work as a field device (offline store)
+  outpost bench   [--scale 0.01] [--engines sqlite,postgres]           run the benchmarks (docs/benchmarks.md)
   outpost version
 
 Run "outpost COMMAND -h" for the flags of a command.
@@ -60,6 +61,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runAdmin(ctx, args[1:], getenv, stdout, stderr)
 	case "device":
 		return runDevice(ctx, args[1:], getenv, stdout, stderr)
+	case "bench":
+		return runBench(ctx, args[1:], getenv, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "outpost", version)
 		return nil

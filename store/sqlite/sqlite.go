@@ -29,16 +29,11 @@ func Open(ctx context.Context, dir string) (*store.DB, error) {
 	path := filepath.Join(dir, FileName)
 	// busy_timeout goes first so that switching to WAL waits instead of failing.
 	dsn := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(ON)&_pragma=synchronous(NORMAL)&_txlock=immediate"
-	write, err := sql.Open("sqlite", dsn)
-	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", path, err)
-	}
+	drv := &sqlite.Driver{}
+	write := sql.OpenDB(&connector{dsn: dsn, drv: drv})
 	write.SetMaxOpenConns(1) // one writer: queue in Go rather than spin on SQLITE_BUSY
 	write.SetConnMaxLifetime(0)
-	read, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)&_pragma=query_only(1)")
-	if err != nil {
-		return nil, errors.Join(fmt.Errorf("open %s for reading: %w", path, err), write.Close())
-	}
+	read := sql.OpenDB(&connector{dsn: "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=query_only(1)", drv: drv})
 	read.SetMaxOpenConns(max(4, runtime.NumCPU()*2))
 	read.SetMaxIdleConns(max(4, runtime.NumCPU()*2))
 	db := store.New(sqlgen.SQLite, write, read, IsUnique, IsBusy, func() error {

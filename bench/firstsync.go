@@ -1,0 +1,254 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime/pprof"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/outposthq/outpost/client"
+)
+
+// childResult is what a device child process reports on stdout.
+type childResult struct {
+	Rows        int     `json:"rows"`
+	Seconds     float64 `json:"seconds"`
+	PeakRSS     int64   `json:"peakRSS"`
+	Received    int64   `json:"received"`
+	Path        string  `json:"path"`
+	Error       string  `json:"error,omitempty"`
+	OpenSeconds float64 `json:"openSeconds"`
+}
+
+// runChild runs "bench child firstsync|streams ...": a device process.
+func runChild(ctx context.Context, args []string, stdout io.Writer) error {
+	if len(args) == 0 {
+		return fmt.Errorf("bench child: name a mode: firstsync or streams")
+	}
+	fs := flag.NewFlagSet("bench child", flag.ContinueOnError)
+	server := fs.String("server", "", "server URL")
+	token := fs.String("token", "", "bearer token")
+	app := fs.String("app", "", "app id")
+	dir := fs.String("dir", "", "device directory")
+	n := fs.Int("n", 0, "streams to hold")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	if path := os.Getenv("OUTPOST_BENCH_CHILD_CPUPROFILE"); path != "" {
+		f, err := os.Create(path)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	var res childResult
+	switch args[0] {
+	case "firstsync":
+		start := time.Now()
+		c, err := client.Open(ctx, client.Options{Dir: *dir, Server: *server, Token: *token, AppID: *app})
+		res.OpenSeconds = time.Since(start).Seconds()
+		if err == nil {
+			var r *client.SyncResult
+			r, err = c.Sync(ctx, client.SyncOptions{})
+			if err == nil {
+				res.Rows = r.Upserted
+			}
+			res.Path = c.Path()
+			_, res.Received = c.Traffic()
+			_ = c.Close()
+		}
+		res.Seconds = time.Since(start).Seconds()
+		if err != nil {
+			res.Error = err.Error()
+		}
+	case "streams":
+		return holdStreams(ctx, *server, strings.Split(*token, ","), *n, stdout)
+	default:
+		return fmt.Errorf("bench child: unknown mode %q", args[0])
+	}
+	_, res.PeakRSS = rss("self")
+	return json.NewEncoder(stdout).Encode(res)
+}
+
+// child runs a device child process and decodes its report.
+func child(ctx context.Context, opts Options, mode string, args ...string) (*childResult, error) {
+	cmd := exec.CommandContext(ctx, opts.Exe, append(append(append([]string{}, opts.ChildArgs...), "child", mode), args...)...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Run(); err != nil {
+		return nil, fmt.Errorf("device process %s: %w: %s", mode, err, errb.String())
+	}
+	var res childResult
+	if err := json.Unmarshal(out.Bytes(), &res); err != nil {
+		return nil, fmt.Errorf("device process %s: bad report %q: %w", mode, out.String(), err)
+	}
+	return &res, nil
+}
+
+// firstSync runs the device's first sync in a child process, then the
+// baseline: the same rows, read into memory from the device's store, are
+// inserted into the same tables of a new SQLite file in one transaction
+// with one prepared statement per table, and the same indexes built.
+func firstSync(ctx context.Context, r *recorder, opts Options, e *env, dir string) error {
+	res, err := child(ctx, opts, "firstsync", "--server", e.url, "--token", e.token, "--app", e.appID, "--dir", dir)
+	if err != nil {
+		return err
+	}
+	if res.Error != "" {
+		return fmt.Errorf("first sync: %s", res.Error)
+	}
+	base, n, err := baselineInsert(ctx, res.Path, filepath.Join(dir, "baseline.db"))
+	if err != nil {
+		return fmt.Errorf("baseline: %w", err)
+	}
+	if n != res.Rows {
+		r.logf("warning: device stored %d rows, baseline read %d", res.Rows, n)
+	}
+	rate := float64(res.Rows) / res.Seconds
+	r.add("firstsync", "rows", float64(res.Rows), "rows", 0, "", "", 0)
+	r.add("firstsync", "throughput", rate, "rows/s", base, "SQLite bulk insert", ">=", 100000)
+	r.add("firstsync", "ratio to baseline", rate/base, "", 0, "", ">=", 0.5)
+	r.add("firstsync", "open (register, count rows)", res.OpenSeconds*1000, "ms", 0, "", "", 0)
+	r.add("firstsync", "device peak RSS", float64(res.PeakRSS)/(1<<20), "MB", 0, "", "<=", 100)
+	r.add("firstsync", "bytes received per row", float64(res.Received)/float64(max(1, res.Rows)), "B", 0, "", "", 0)
+	return nil
+}
+
+// baselineInsert copies the data tables of the device store at path into
+// memory and times inserting them into a fresh file; it returns rows/s.
+func baselineInsert(ctx context.Context, path, into string) (float64, int, error) {
+	src, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
+	if err != nil {
+		return 0, 0, err
+	}
+	defer src.Close()
+	type table struct {
+		name, ddl string
+		idx       []string
+		cols      int
+		rows      [][]any
+	}
+	var tables []*table
+	for _, name := range []string{"workorder", "account", "contact"} {
+		t := &table{name: name}
+		if err := src.QueryRowContext(ctx, `SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?`, name).Scan(&t.ddl); err != nil {
+			return 0, 0, fmt.Errorf("read DDL of %s: %w", name, err)
+		}
+		ix, err := src.QueryContext(ctx, `SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL`, name)
+		if err != nil {
+			return 0, 0, err
+		}
+		for ix.Next() {
+			var s string
+			if err := ix.Scan(&s); err != nil {
+				return 0, 0, err
+			}
+			t.idx = append(t.idx, s)
+		}
+		ix.Close()
+		rows, err := src.QueryContext(ctx, `SELECT * FROM "`+name+`"`)
+		if err != nil {
+			return 0, 0, err
+		}
+		cols, _ := rows.Columns()
+		t.cols = len(cols)
+		for rows.Next() {
+			vals := make([]any, len(cols))
+			ptrs := make([]any, len(cols))
+			for i := range vals {
+				ptrs[i] = &vals[i]
+			}
+			if err := rows.Scan(ptrs...); err != nil {
+				return 0, 0, err
+			}
+			t.rows = append(t.rows, vals)
+		}
+		rows.Close()
+		tables = append(tables, t)
+	}
+	dst, err := sql.Open("sqlite", "file:"+into+"?_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)")
+	if err != nil {
+		return 0, 0, err
+	}
+	defer dst.Close()
+	dst.SetMaxOpenConns(1)
+	for _, t := range tables {
+		if _, err := dst.ExecContext(ctx, t.ddl); err != nil {
+			return 0, 0, err
+		}
+	}
+	start := time.Now()
+	total := 0
+	tx, err := dst.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, 0, err
+	}
+	for _, t := range tables {
+		ph := strings.TrimSuffix(strings.Repeat("?,", t.cols), ",")
+		st, err := tx.PrepareContext(ctx, `INSERT INTO "`+t.name+`" VALUES (`+ph+`)`)
+		if err != nil {
+			_ = tx.Rollback()
+			return 0, 0, err
+		}
+		for _, row := range t.rows {
+			if _, err := st.ExecContext(ctx, row...); err != nil {
+				_ = tx.Rollback()
+				return 0, 0, err
+			}
+		}
+		st.Close()
+		total += len(t.rows)
+	}
+	for _, t := range tables {
+		for _, s := range t.idx {
+			if _, err := tx.ExecContext(ctx, s); err != nil {
+				_ = tx.Rollback()
+				return 0, 0, err
+			}
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, 0, err
+	}
+	return float64(total) / time.Since(start).Seconds(), total, nil
+}
+
+// capCheck opens the device user's store against a second server on the
+// same data whose per-device cap is below the download set, and reports how
+// long the refusal takes.
+func capCheck(ctx context.Context, r *recorder, opts Options, url string, e *env, dir string, capRows int64) error {
+	res, err := child(ctx, opts, "firstsync", "--server", url, "--token", e.token, "--app", e.appID, "--dir", dir)
+	if err != nil {
+		return err
+	}
+	if !strings.Contains(res.Error, "over the limit") {
+		return fmt.Errorf("device over the %d-row cap was not refused: %+v", capRows, res)
+	}
+	r.logf("cap: refused with %q", res.Error)
+	r.add("cap", "download set refused", float64(e.deviceRows), "rows", 0, "", "", 0)
+	r.add("cap", "cap (rows per device)", float64(capRows), "rows", 0, "", "", 0)
+	r.add("cap", "refusal time", res.Seconds*1000, "ms", 0, "", "", 0)
+	r.add("cap", "device peak RSS", float64(res.PeakRSS)/(1<<20), "MB", 0, "", "", 0)
+	return nil
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+func tempDir(name string) (string, func(), error) {
+	d, err := os.MkdirTemp("", "outpost-bench-"+name+"-")
+	return d, func() { _ = os.RemoveAll(d) }, err
+}

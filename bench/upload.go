@@ -1,0 +1,124 @@
+package bench
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/outposthq/outpost/client"
+	"github.com/outposthq/outpost/store"
+)
+
+// queueUpdates queues k offline updates of ids on c.
+func queueUpdates(ctx context.Context, c *client.Client, ids []string, k int, tag string) error {
+	for i := range k {
+		if err := c.Update(ctx, "workorder", ids[i%len(ids)], map[string]any{"description": fmt.Sprintf("%s %d", tag, i), "priority": int64(1 + i%3)}); err != nil {
+			return fmt.Errorf("queue update %d: %w", i, err)
+		}
+	}
+	return nil
+}
+
+// uploadPhase syncs c and returns the time until the upload phase ended
+// (the first progress report of a later phase) and the sync's result.
+func uploadPhase(ctx context.Context, c *client.Client) (time.Duration, *client.SyncResult, error) {
+	start := time.Now()
+	var up time.Duration
+	res, err := c.Sync(ctx, client.SyncOptions{OnProgress: func(p client.Progress) {
+		if p.Phase != "upload" && up == 0 {
+			up = time.Since(start)
+		}
+	}})
+	if up == 0 {
+		up = time.Since(start)
+	}
+	return up, res, err
+}
+
+// upload times k queued changes from one device, against the baseline of
+// the same updates as plain prepared UPDATEs in one server transaction;
+// then devs devices upload per changes each at once.
+func upload(ctx context.Context, r *recorder, e *env, c *client.Client, k int, devs []*client.Client, per int) error {
+	if err := queueUpdates(ctx, c, e.own, k, "offline"); err != nil {
+		return err
+	}
+	up, res, err := uploadPhase(ctx, c)
+	if err != nil {
+		return err
+	}
+	if res.Uploaded != k {
+		return fmt.Errorf("uploaded %d of %d changes (%d rejected)", res.Uploaded, k, res.Rejected)
+	}
+	base, err := rawUpdates(ctx, e.p.DB(), e.own, k)
+	if err != nil {
+		return fmt.Errorf("baseline: %w", err)
+	}
+	rate := float64(k) / up.Seconds()
+	r.add("upload", fmt.Sprintf("%d changes from one device", k), rate, "changes/s", base, "plain UPDATEs, one tx", ">=", 20000)
+
+	for i, d := range devs {
+		u := e.small[i%len(e.small)]
+		if err := queueUpdates(ctx, d, u.wos, per, fmt.Sprintf("dev%d", i)); err != nil {
+			return err
+		}
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, len(devs))
+	applied := make([]int, len(devs))
+	start := time.Now()
+	for i, d := range devs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			res, err := d.Sync(ctx, client.SyncOptions{})
+			errs[i] = err
+			if res != nil {
+				applied[i] = res.Uploaded
+			}
+		}()
+	}
+	wg.Wait()
+	el := time.Since(start)
+	total := 0
+	for i := range devs {
+		if errs[i] != nil {
+			return fmt.Errorf("device %d: %w", i, errs[i])
+		}
+		total += applied[i]
+	}
+	if total != per*len(devs) {
+		return fmt.Errorf("applied %d of %d changes", total, per*len(devs))
+	}
+	r.add("upload", fmt.Sprintf("%d devices x %d changes at once (whole syncs)", len(devs), per), float64(total)/el.Seconds(), "changes/s", base, "plain UPDATEs, one tx", "", 0)
+	return nil
+}
+
+// rawUpdates is the physical limit of upload: the same k updates as plain
+// prepared UPDATE statements in one transaction, without checks.
+func rawUpdates(ctx context.Context, db *store.DB, ids []string, k int) (float64, error) {
+	d := db.Dialect
+	q := `UPDATE workorder SET description = ` + d.Placeholder(1) + `, priority = ` + d.Placeholder(2) + `, modifiedon = ` + d.Placeholder(3) +
+		`, versionnumber = ` + d.Placeholder(4) + ` WHERE workorderid = ` + d.Placeholder(5)
+	start := time.Now()
+	err := db.Tx(ctx, func(tx *sql.Tx) error {
+		v, err := store.NextVersion(ctx, tx)
+		if err != nil {
+			return err
+		}
+		st, err := tx.PrepareContext(ctx, q)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		now := d.TimeArg(time.Now().UTC())
+		for i := range k {
+			if _, err := st.ExecContext(ctx, fmt.Sprintf("raw %d", i), int64(1+i%3), now, v, ids[i%len(ids)]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return float64(k) / time.Since(start).Seconds(), err
+}

@@ -1,0 +1,273 @@
+package loadtest
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/outposthq/outpost/client"
+	"github.com/outposthq/outpost/demo"
+	"github.com/outposthq/outpost/platform"
+	"github.com/outposthq/outpost/profile"
+	"github.com/outposthq/outpost/store/sqlite"
+	"github.com/outposthq/outpost/syncsrv"
+)
+
+// binary is the outpost binary built once for the package.
+var binary string
+
+func TestMain(m *testing.M) {
+	if os.Getenv(helperEnv) != "" {
+		os.Exit(deviceHelper())
+	}
+	dir, err := os.MkdirTemp("", "outpost-loadtest-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binary = filepath.Join(dir, "outpost")
+	build := exec.Command("go", "build", "-o", binary, "github.com/outposthq/outpost/cmd/outpost")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "build outpost:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// world is a seeded data directory and the users' tokens.
+type world struct {
+	dir    string
+	app    string
+	tokens []string // the four technicians
+	users  []string
+}
+
+// newWorld seeds the demo environment (accounts per technician) in a new
+// data directory and issues the technicians' tokens.
+func newWorld(t testing.TB, accounts int) *world {
+	t.Helper()
+	ctx := context.Background()
+	w := &world{dir: t.TempDir()}
+	db, err := sqlite.Open(ctx, w.dir)
+	must(t, err)
+	defer db.Close()
+	p, err := platform.Open(ctx, db, platform.Options{})
+	must(t, err)
+	env, err := demo.Seed(ctx, p, demo.Options{AccountsPerTechnician: accounts})
+	must(t, err)
+	w.app = env.ModelDrivenApp
+	for _, u := range env.Technicians {
+		tok, err := p.IssueToken(ctx, platform.System(), u.ID, "loadtest")
+		must(t, err)
+		w.tokens, w.users = append(w.tokens, tok), append(w.users, u.ID)
+	}
+	return w
+}
+
+// server is an "outpost serve" process on a fixed loopback port, so that
+// devices reach it again after a restart.
+type server struct {
+	t    testing.TB
+	dir  string
+	addr string
+	cmd  *exec.Cmd
+}
+
+func freeAddr(t testing.TB) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	must(t, err)
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// startServer starts the server on dir and waits until it answers.
+func startServer(t testing.TB, dir string) *server {
+	t.Helper()
+	s := &server{t: t, dir: dir, addr: freeAddr(t)}
+	s.start()
+	t.Cleanup(s.kill)
+	return s
+}
+
+func (s *server) url() string { return "http://" + s.addr }
+
+func (s *server) start() {
+	s.t.Helper()
+	s.cmd = exec.Command(binary, "serve", "--data", s.dir, "--addr", s.addr, "--log-level", "error")
+	s.cmd.Stderr = os.Stderr
+	must(s.t, s.cmd.Start())
+	err := waitFor(20*time.Second, func() error {
+		resp, err := http.Get(s.url() + "/healthz")
+		if err != nil {
+			return err
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("healthz: %s", resp.Status)
+		}
+		return nil
+	})
+	must(s.t, err)
+}
+
+// kill stops the server with SIGKILL: no shutdown, no flush.
+func (s *server) kill() {
+	if s.cmd == nil || s.cmd.Process == nil {
+		return
+	}
+	_ = s.cmd.Process.Signal(syscall.SIGKILL)
+	_ = s.cmd.Wait()
+	s.cmd = nil
+}
+
+// rss returns the server's resident memory in bytes.
+func (s *server) rss() int64 {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(s.cmd.Process.Pid) + "/status")
+	if err != nil {
+		return 0
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(l, "VmRSS:") {
+			kb, _ := strconv.ParseInt(strings.Fields(l)[1], 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
+}
+
+// waitFor retries fn until it returns nil or timeout passes.
+func waitFor(timeout time.Duration, fn func() error) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		err := fn()
+		if err == nil {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("after %s: %w", timeout, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func must(t testing.TB, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// openDevice opens a device of user i on url in dir.
+func openDevice(t testing.TB, w *world, i int, url, dir string, tr http.RoundTripper) *client.Client {
+	t.Helper()
+	var c *client.Client
+	err := waitFor(20*time.Second, func() error {
+		var err error
+		c, err = client.Open(context.Background(), client.Options{Dir: dir, Server: url, Token: w.tokens[i], AppID: w.app, PageSize: 50,
+			HTTPClient: &http.Client{Transport: tr, Timeout: 30 * time.Second}})
+		return err
+	})
+	must(t, err)
+	t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+// syncUntilDone retries a sync until it succeeds.
+func syncUntilDone(t testing.TB, c *client.Client) {
+	t.Helper()
+	err := waitFor(60*time.Second, func() error {
+		_, err := c.Sync(context.Background(), client.SyncOptions{})
+		return err
+	})
+	must(t, err)
+}
+
+// checker opens the server's store in this process (the server must be
+// stopped) to compare devices with their download plans.
+type checker struct {
+	p   *platform.Platform
+	eng *syncsrv.Engine
+}
+
+func withChecker(t testing.TB, dir string, fn func(ck *checker)) {
+	t.Helper()
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, dir)
+	must(t, err)
+	defer db.Close()
+	p, err := platform.Open(ctx, db, platform.Options{})
+	must(t, err)
+	fn(&checker{p: p, eng: syncsrv.New(p, profile.New(p, profile.Options{}), syncsrv.Options{})})
+}
+
+// converged fails unless device c of user holds exactly its plan.
+func (ck *checker) converged(t testing.TB, user string, c *client.Client) {
+	t.Helper()
+	ctx := context.Background()
+	pr, err := ck.p.Principal(ctx, user)
+	must(t, err)
+	want, err := ck.eng.Expected(ctx, pr, c.DeviceID())
+	must(t, err)
+	for table, rows := range want {
+		got, err := c.Rows(ctx, table)
+		must(t, err)
+		if diff := cmp.Diff(rows, got); diff != "" {
+			t.Fatalf("device %s, table %s differs from its plan (-want +got):\n%s", c.DeviceID(), table, diff)
+		}
+	}
+}
+
+// names counts the server's work orders by name among those with prefix.
+func (ck *checker) names(t testing.TB, prefix string) map[string]int {
+	t.Helper()
+	rows, err := ck.p.DB().Read.QueryContext(context.Background(), `SELECT name FROM workorder WHERE name LIKE ?`, prefix+"%")
+	must(t, err)
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var n string
+		must(t, rows.Scan(&n))
+		out[n]++
+	}
+	must(t, rows.Err())
+	return out
+}
+
+// syncErrors counts the server's Sync Error rows.
+func (ck *checker) syncErrors(t testing.TB) int {
+	t.Helper()
+	var n int
+	must(t, ck.p.DB().Read.QueryRowContext(context.Background(), `SELECT count(*) FROM syncerror`).Scan(&n))
+	return n
+}
+
+// exactlyOnce fails unless every name of want is on the server once and
+// no other name with prefix is.
+func (ck *checker) exactlyOnce(t testing.TB, prefix string, want []string) {
+	t.Helper()
+	got := ck.names(t, prefix)
+	for _, n := range want {
+		if got[n] != 1 {
+			t.Errorf("created work order %q is on the server %d times, want once", n, got[n])
+		}
+		delete(got, n)
+	}
+	if len(got) > 0 {
+		t.Errorf("unexpected work orders on the server: %v", got)
+	}
+}

@@ -1,0 +1,208 @@
+package syncsrv
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+
+	"github.com/outposthq/outpost"
+	"github.com/outposthq/outpost/platform"
+	"github.com/outposthq/outpost/schema"
+	"github.com/outposthq/outpost/security"
+	"github.com/outposthq/outpost/wire"
+)
+
+// Files and images travel beside the rows. Downloads: a row's file or
+// image column holds a file id; after its rows apply, the device asks
+// Files for the ids it lacks (learning names, types and sizes for its
+// progress) and fetches each with File. Uploads: the device stages the
+// content with StageFile, keyed by a file id it chose, then uploads a
+// queued wire.OpFile change setting the column to that id; the change is
+// applied through the platform in the upload's transaction, in order with
+// the rest of the queue and exactly once, like any change.
+
+// StagedFileMaxAge is how long staged content whose change never came is
+// kept.
+const StagedFileMaxAge = DefaultTokenMaxAge
+
+// selectedFileColumns returns, per table of the session's plan, the file
+// and image columns the profile selects.
+func (s *session) selectedFileColumns() map[string][]string {
+	out := map[string][]string{}
+	for name, it := range s.items {
+		t := s.sch.MustTable(name)
+		for _, c := range columns(t, it) {
+			col, _ := t.Column(c)
+			if col.Type == schema.File || col.Type == schema.Image {
+				out[name] = append(out[name], c)
+			}
+		}
+	}
+	return out
+}
+
+// fileFor returns file id (with content when asked) for the device's user
+// if the device's profile selects its column.
+func (e *Engine) fileFor(ctx context.Context, pr *security.Principal, selected map[string][]string, id string, content bool) (*platform.File, error) {
+	f, err := e.p.FileByID(ctx, pr, id, content)
+	if err != nil {
+		return nil, err
+	}
+	if !slices.Contains(selected[f.Table], f.Column) {
+		return nil, outpost.NotFoundf("file %s is not in a column of the device's offline profile", id).WithTarget("fileId")
+	}
+	return f, nil
+}
+
+func (e *Engine) fileSession(ctx context.Context, by *security.Principal, deviceID string) (*security.Principal, map[string][]string, error) {
+	var pr *security.Principal
+	var selected map[string][]string
+	err := e.read(ctx, by, deviceID, func(_ *sql.Tx, s *session) error {
+		pr, selected = s.pr, s.selectedFileColumns()
+		return nil
+	})
+	return pr, selected, err
+}
+
+// Files describes the files of req.IDs that the device may download: ids
+// of files in the columns its profile selects, of rows its user may read.
+// The others are listed as missing.
+func (e *Engine) Files(ctx context.Context, by *security.Principal, req wire.FilesRequest) (*wire.FilesResponse, error) {
+	if len(req.IDs) > wire.MaxFilesRequest {
+		return nil, outpost.Invalidf("a files request carries at most %d ids, got %d", wire.MaxFilesRequest, len(req.IDs)).WithTarget("ids")
+	}
+	pr, selected, err := e.fileSession(ctx, by, req.DeviceID)
+	if err != nil {
+		return nil, err
+	}
+	out := &wire.FilesResponse{Files: []wire.FileInfo{}}
+	for _, id := range req.IDs {
+		f, err := e.fileFor(ctx, pr, selected, id, false)
+		switch outpost.ErrorCode(err) {
+		case "":
+			out.Files = append(out.Files, wire.FileInfo(f.FileInfo))
+		case outpost.CodeNotFound, outpost.CodeInvalid:
+			out.Missing = append(out.Missing, id)
+		default:
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// File returns file id with its content for the device.
+func (e *Engine) File(ctx context.Context, by *security.Principal, deviceID, id string) (*platform.File, error) {
+	pr, selected, err := e.fileSession(ctx, by, deviceID)
+	if err != nil {
+		return nil, err
+	}
+	return e.fileFor(ctx, pr, selected, id, true)
+}
+
+// MaxStagedBytes is the most content StageFile accepts: the larger of the
+// platform's file and image limits. The column's own limit is checked when
+// the change applies.
+func (e *Engine) MaxStagedBytes() int64 {
+	return max(e.p.MaxFileBytes(schema.File), e.p.MaxFileBytes(schema.Image))
+}
+
+// StageFile stores the content of file id, which a queued change of the
+// device will set into a file or image column. Staging is idempotent: a
+// repeated send replaces the staged content, and content of a file that
+// was applied already is ignored. Content over MaxStagedBytes is refused
+// with a too-large error, and the refusal is kept, so the change becomes a
+// Sync Error that says why.
+func (e *Engine) StageFile(ctx context.Context, by *security.Principal, deviceID, id, name, mimeType string, body io.Reader) error {
+	dev, err := e.loadDevice(ctx, e.p.DB().Read, by, deviceID)
+	if err != nil {
+		return err
+	}
+	if !outpost.ValidID(id) {
+		return outpost.Invalidf("file id %q is not a UUID", id).WithTarget("fileId")
+	}
+	id = strings.ToLower(id)
+	limit := e.MaxStagedBytes()
+	content, err := io.ReadAll(io.LimitReader(body, limit+1))
+	refused := ""
+	var tooLarge *outpost.Error
+	if err != nil {
+		return fmt.Errorf("read content of file %s: %w", id, err)
+	}
+	if int64(len(content)) > limit {
+		tooLarge = outpost.Errorf(outpost.CodeTooLarge, "the file %q is over the server's limit of %d bytes", name, limit).WithTarget("content")
+		refused, content = tooLarge.Message, []byte{}
+	}
+	d := e.p.DB().Dialect
+	err = e.p.DB().Tx(ctx, func(tx *sql.Tx) error {
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM outpost_file WHERE fileid = `+d.Placeholder(1), id).Scan(&n); err != nil {
+			return err
+		}
+		if n > 0 {
+			return nil // applied already: a late duplicate
+		}
+		now := e.now()
+		if _, err := tx.ExecContext(ctx, `DELETE FROM outpost_fileupload WHERE fileid = `+d.Placeholder(1)+` OR createdon < `+d.Placeholder(2),
+			id, d.TimeArg(now.Add(-StagedFileMaxAge))); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO outpost_fileupload (fileid, deviceid, userid, filename, mimetype, size, content, refused, createdon) VALUES (`+ph(d, 1, 9)+`)`,
+			id, dev.ID, dev.UserID, name, mimeType, int64(len(content)), content, refused, d.TimeArg(now))
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("stage file %s: %w", id, err)
+	}
+	if tooLarge != nil {
+		return tooLarge
+	}
+	return nil
+}
+
+// applyFile applies a queued file change: its one column is set to the
+// staged file (or its file removed when null), through the platform with
+// by's privileges.
+func (e *Engine) applyFile(ctx context.Context, w *platform.Writer, by *security.Principal, t *schema.Table, ch wire.Change) error {
+	if len(ch.Columns) != 1 {
+		return outpost.Invalidf("change %d: a file change sets exactly one file or image column, got %d columns", ch.Seq, len(ch.Columns)).WithTarget("columns")
+	}
+	for column, v := range ch.Columns {
+		if v == nil {
+			err := w.DeleteFile(ctx, by, t.Name, ch.ID, column)
+			if errors.Is(err, platform.ErrNoFile) {
+				return nil // nothing to remove: the end state is already right
+			}
+			return err
+		}
+		fid, ok := v.(string)
+		if !ok || !outpost.ValidID(fid) {
+			return outpost.Invalidf("change %d: column %q takes a file id, got %v", ch.Seq, column, v).WithTarget(column)
+		}
+		fid = strings.ToLower(fid)
+		d := e.p.DB().Dialect
+		var owner, name, mimeType, refused string
+		var content []byte
+		err := w.Tx().QueryRowContext(ctx, `SELECT userid, filename, mimetype, refused, content FROM outpost_fileupload WHERE fileid = `+d.Placeholder(1), fid).
+			Scan(&owner, &name, &mimeType, &refused, &content)
+		if errors.Is(err, sql.ErrNoRows) || (err == nil && owner != by.UserID) {
+			return outpost.Invalidf("the content of file %s was not uploaded before its change", fid).WithTarget(column)
+		}
+		if err != nil {
+			return fmt.Errorf("read staged file %s: %w", fid, err)
+		}
+		if refused != "" {
+			return outpost.Errorf(outpost.CodeTooLarge, "%s", refused).WithTarget(column)
+		}
+		if _, err := w.PutFile(ctx, by, t.Name, ch.ID, column, platform.FileInput{ID: fid, Name: name, MimeType: mimeType, Content: content}); err != nil {
+			return err
+		}
+		if _, err := w.Tx().ExecContext(ctx, `DELETE FROM outpost_fileupload WHERE fileid = `+d.Placeholder(1), fid); err != nil {
+			return fmt.Errorf("drop staged file %s: %w", fid, err)
+		}
+	}
+	return nil
+}
