@@ -80,20 +80,8 @@ func (p *Platform) ChangesSince(ctx context.Context, table string, after int64, 
 			}
 			out.More, out.Next = true, upper
 		}
-		trows, err := tx.QueryContext(ctx, `SELECT id, version FROM outpost_tombstone WHERE tablename = `+d.Placeholder(1)+
-			` AND version > `+d.Placeholder(2)+` AND version <= `+d.Placeholder(3)+` ORDER BY version`, t.Name, after, upper)
-		if err != nil {
-			return fmt.Errorf("tombstones of %s: %w", t.Name, err)
-		}
-		defer trows.Close()
-		for trows.Next() {
-			var ts Tombstone
-			if err := trows.Scan(&ts.ID, &ts.Version); err != nil {
-				return err
-			}
-			out.Deleted = append(out.Deleted, ts)
-		}
-		return trows.Err()
+		out.Deleted, err = p.tombstones(ctx, tx, t.Name, after, upper)
+		return err
 	})
 	if err != nil {
 		return nil, err
@@ -116,19 +104,26 @@ func (p *Platform) wholeVersion(ctx context.Context, tx *sql.Tx, table string, c
 		return err
 	}
 	out.More, out.Next = v < out.Token, v
+	out.Deleted, err = p.tombstones(ctx, tx, t.Name, after, v)
+	return err
+}
+
+// tombstones returns the deletions of table with a version in (after, upper].
+func (p *Platform) tombstones(ctx context.Context, tx *sql.Tx, table string, after, upper int64) ([]Tombstone, error) {
 	d := p.db.Dialect
-	trows, err := tx.QueryContext(ctx, `SELECT id, version FROM outpost_tombstone WHERE tablename = `+d.Placeholder(1)+
-		` AND version > `+d.Placeholder(2)+` AND version <= `+d.Placeholder(3)+` ORDER BY version`, t.Name, after, v)
+	rows, err := tx.QueryContext(ctx, `SELECT id, version FROM outpost_tombstone WHERE tablename = `+d.Placeholder(1)+
+		` AND version > `+d.Placeholder(2)+` AND version <= `+d.Placeholder(3)+` ORDER BY version`, table, after, upper)
 	if err != nil {
-		return fmt.Errorf("tombstones of %s: %w", t.Name, err)
+		return nil, fmt.Errorf("tombstones of %s: %w", table, err)
 	}
-	defer trows.Close()
-	for trows.Next() {
+	defer rows.Close()
+	var out []Tombstone
+	for rows.Next() {
 		var ts Tombstone
-		if err := trows.Scan(&ts.ID, &ts.Version); err != nil {
-			return err
+		if err := rows.Scan(&ts.ID, &ts.Version); err != nil {
+			return nil, err
 		}
-		out.Deleted = append(out.Deleted, ts)
+		out = append(out, ts)
 	}
-	return trows.Err()
+	return out, rows.Err()
 }

@@ -63,7 +63,7 @@ func buildPlan(sch *schema.Schema, items []Item, by *security.Principal) ([]Plan
 		}
 		filters[name] = checked
 		out = append(out, PlanItem{Table: t.Name, Filter: checked, Columns: planColumns(t, it), IntervalMinutes: it.interval(),
-			DependsOn: linkedTables(sch, t.Name, checked)})
+			DependsOn: filter.LinkedTables(sch, t.Name, checked)})
 	}
 	return out, nil
 }
@@ -251,43 +251,6 @@ func planColumns(t *schema.Table, it *Item) []string {
 			out = append(out, c.Name)
 		}
 	}
-	return out
-}
-
-// linkedTables lists, sorted, every table e links to, at any depth.
-func linkedTables(sch *schema.Schema, table string, e filter.Expr) []string {
-	seen := map[string]bool{}
-	var walk func(table string, e filter.Expr)
-	walk = func(table string, e filter.Expr) {
-		switch x := e.(type) {
-		case *filter.And:
-			for _, y := range x.List {
-				walk(table, y)
-			}
-		case *filter.Or:
-			for _, y := range x.List {
-				walk(table, y)
-			}
-		case *filter.Not:
-			walk(table, x.X)
-		case *filter.Link:
-			if r, ok := sch.Relationship(table, x.Relationship); ok {
-				seen[r.Related] = true
-				if r.Kind == schema.ManyToMany {
-					seen[r.Intersect] = true
-				}
-				if x.Expr != nil {
-					walk(r.Related, x.Expr)
-				}
-			}
-		}
-	}
-	walk(table, e)
-	out := make([]string, 0, len(seen))
-	for n := range seen {
-		out = append(out, n)
-	}
-	sort.Strings(out)
 	return out
 }
 

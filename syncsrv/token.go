@@ -75,35 +75,8 @@ func scopeFingerprint(pr *security.Principal, item *profile.PlanItem) uint64 {
 // rows of table e selects, plus the item's declared DependsOn.
 func dependencies(s *schema.Schema, item *profile.PlanItem) []string {
 	seen := map[string]bool{}
-	var walk func(table string, e filter.Expr)
-	walk = func(table string, e filter.Expr) {
-		switch x := e.(type) {
-		case *filter.And:
-			for _, y := range x.List {
-				walk(table, y)
-			}
-		case *filter.Or:
-			for _, y := range x.List {
-				walk(table, y)
-			}
-		case *filter.Not:
-			walk(table, x.X)
-		case *filter.Link:
-			r, ok := s.Relationship(table, x.Relationship)
-			if !ok {
-				return
-			}
-			seen[r.Related] = true
-			if r.Intersect != "" {
-				seen[r.Intersect] = true
-			}
-			if x.Expr != nil {
-				walk(r.Related, x.Expr)
-			}
-		}
-	}
-	if item.Filter != nil {
-		walk(item.Table, item.Filter)
+	for _, t := range filter.LinkedTables(s, item.Table, item.Filter) {
+		seen[t] = true
 	}
 	for _, d := range item.DependsOn {
 		seen[d] = true
