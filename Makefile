@@ -1,7 +1,7 @@
 # Developer shortcuts; CI runs .ci/run.
 PG ?= postgres://postgres@127.0.0.1:5432/test?sslmode=disable
 
-.PHONY: check test test-pg fuzz build demo
+.PHONY: check test test-pg fuzz build demo bench bench-full soak
 
 check:
 	gofmt -l . && go vet ./... && go test -race ./...
@@ -15,6 +15,18 @@ test-pg:
 fuzz:
 	go test ./filter -run '^$$' -fuzz FuzzParseOData -fuzztime 30s
 	go test ./filter -run '^$$' -fuzz FuzzParseJSON -fuzztime 30s
+	go test ./httpapi -run '^$$' -fuzz FuzzSyncAPI -fuzztime 30s
+
+# Benchmarks (docs/benchmarks.md): a smoke run, and the full 1,000,000-row data set.
+bench:
+	go run ./cmd/outpost bench --scale 0.01
+
+bench-full:
+	go run ./cmd/outpost bench --scale 1 --json bench.json
+
+# The long load and fault tests.
+soak:
+	go test ./loadtest -timeout 60m -v -soak.devices 200 -soak.duration 10m -kill.rounds 100 -device.kills 50
 
 build:
 	CGO_ENABLED=0 go build -o bin/outpost ./cmd/outpost

@@ -254,7 +254,7 @@ func (w *Writer) Update(ctx context.Context, by *security.Principal, table, id s
 			}
 		}
 	}
-	w.touch(t)
+	w.touchColumns(t, set)
 	return w.p.getRow(ctx, w.tx, t, id)
 }
 

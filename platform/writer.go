@@ -23,6 +23,9 @@ type Writer struct {
 	version int64
 	now     time.Time
 	touched map[string]bool
+	// columns are the columns changed per touched table (scopelog.go);
+	// a table touched without columns changed them all.
+	columns map[string]map[string]bool
 	// securityChanged is set when the transaction changed who may read what.
 	securityChanged bool
 	// metadataChanged is set when the transaction changed tables or columns.
@@ -45,7 +48,10 @@ func (w *Writer) Tx() *sql.Tx { return w.tx }
 func (w *Writer) Now() time.Time { return w.now }
 
 // Touch records that the transaction changed table.
-func (w *Writer) Touch(table string) { w.touched[table] = true }
+func (w *Writer) Touch(table string) {
+	w.touched[table] = true
+	w.columns[table] = nil
+}
 
 // Write runs fn in one write transaction and commits when fn returns nil.
 // Hooks registered with OnCommit run after the commit.
@@ -83,8 +89,11 @@ func (p *Platform) write(ctx context.Context, fn func(w *Writer) error, meta **s
 		if err != nil {
 			return err
 		}
-		w := &Writer{p: p, tx: tx, version: v, now: p.Now(), touched: map[string]bool{}, sch: p.Schema(), metaAllowed: meta != nil}
+		w := &Writer{p: p, tx: tx, version: v, now: p.Now(), touched: map[string]bool{}, columns: map[string]map[string]bool{}, sch: p.Schema(), metaAllowed: meta != nil}
 		if err := fn(w); err != nil {
+			return err
+		}
+		if err := w.logScope(ctx); err != nil {
 			return err
 		}
 		if w.securityChanged {
@@ -150,6 +159,7 @@ func (w *Writer) Savepoint(ctx context.Context, fn func() error) error {
 
 func (w *Writer) touch(t *schema.Table) {
 	w.touched[t.Name] = true
+	w.columns[t.Name] = nil
 	if securityTables[t.Name] {
 		w.securityChanged = true
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"slices"
 	"sort"
@@ -373,10 +374,12 @@ func TestPlanMatchesBruteForce(t *testing.T) {
 			_ = v
 			for i, u := range w.users {
 				pr := principal(t, p, u)
-				custom["person"] = func(r outpost.Row, _ map[string]map[string]outpost.Row) bool { return r["ownerid"] == pr.UserID }
+				// A copy per user: the engines' subtests run in parallel.
+				rules := maps.Clone(custom)
+				rules["person"] = func(r outpost.Row, _ map[string]map[string]outpost.Row) bool { return r["ownerid"] == pr.UserID }
 				plan := must[*profile.Plan](t)(s.Plan(t.Context(), pr, prof.ID))
 				got := planned(t, p, pr, plan)
-				want := w.brute(t, p.Schema(), pr, tt.items, custom)
+				want := w.brute(t, p.Schema(), pr, tt.items, rules)
 				if diff := cmp.Diff(want, got); diff != "" {
 					t.Errorf("%s, user u%d: planned rows (-brute force +plan):\n%s", tt.name, i+1, diff)
 				}

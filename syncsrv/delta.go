@@ -117,8 +117,9 @@ func (e *Engine) reconcileReason(ctx context.Context, tx *sql.Tx, s *session, it
 		(now.Sub(tok.Issued) >= e.opts.TimeWindow || now.YearDay() != tok.Issued.YearDay()):
 		return "filter relative to the date", nil
 	}
+	cols := dependencyColumns(s.sch, it)
 	for _, dep := range dependencies(s.sch, it) {
-		moved, err := s.changedSince(ctx, tx, dep, tok.Version)
+		moved, err := s.scopeMoved(ctx, tx, dep, cols[dep], tok.Version)
 		if err != nil {
 			return "", err
 		}
@@ -130,15 +131,23 @@ func (e *Engine) reconcileReason(ctx context.Context, tx *sql.Tx, s *session, it
 }
 
 // changedSince reports whether table has a row or tombstone newer than v.
+// It asks for the newest version of each, which both engines answer from
+// the end of an index whatever v is: "versionnumber > $1 LIMIT 1" let
+// PostgreSQL pick a sequential scan on stale statistics, 240 ms per check
+// on a 1,000,000-row table (docs/benchmarks.md).
 func (s *session) changedSince(ctx context.Context, tx *sql.Tx, table string, v int64) (bool, error) {
-	d := s.d
-	var n int
-	err := tx.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 AS x FROM `+d.Quote(table)+` WHERE versionnumber > `+d.Placeholder(1)+
-		` UNION ALL SELECT 1 AS x FROM outpost_tombstone WHERE tablename = `+d.Placeholder(2)+` AND version > `+d.Placeholder(3)+` LIMIT 1) AS c`, v, table, v).Scan(&n)
-	if err != nil {
+	var rows, tombs sql.NullInt64
+	if err := tx.QueryRowContext(ctx, `SELECT max(versionnumber) FROM `+s.d.Quote(table)).Scan(&rows); err != nil {
 		return false, fmt.Errorf("check changes of %s: %w", table, err)
 	}
-	return n > 0, nil
+	if rows.Int64 > v {
+		return true, nil
+	}
+	err := tx.QueryRowContext(ctx, `SELECT max(version) FROM outpost_tombstone WHERE tablename = `+s.d.Placeholder(1), table).Scan(&tombs)
+	if err != nil {
+		return false, fmt.Errorf("check deletes of %s: %w", table, err)
+	}
+	return tombs.Int64 > v, nil
 }
 
 // changes returns the rows of it changed after version after, up to limit

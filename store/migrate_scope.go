@@ -1,0 +1,13 @@
+package store
+
+// scopeMigration adds outpost_scopelog: per write transaction and table,
+// the columns it changed ("*" for creates, deletes, assignments, shares and
+// anything else). Sync reads it to tell whether a change to a table that
+// another table's download scope links to can have moved rows in or out
+// of that scope: an update of a work order's description cannot move its
+// account, an update of its customer can. Without it every change to a
+// parent table made its related tables reconcile by checksums, which costs
+// O(scope) per delta (docs/benchmarks.md).
+var scopeMigration = migration{5, "scopelog", []string{
+	`CREATE TABLE IF NOT EXISTS outpost_scopelog (version {bigint} NOT NULL, tablename TEXT NOT NULL, columns TEXT NOT NULL, PRIMARY KEY (tablename, version))`,
+}}
