@@ -12,7 +12,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime/pprof"
-	"strconv"
 	"strings"
 	"time"
 
@@ -245,8 +244,6 @@ func capCheck(ctx context.Context, r *recorder, opts Options, url string, e *env
 	r.add("cap", "device peak RSS", float64(res.PeakRSS)/(1<<20), "MB", 0, "", "", 0)
 	return nil
 }
-
-func itoa(n int) string { return strconv.Itoa(n) }
 
 func tempDir(name string) (string, func(), error) {
 	d, err := os.MkdirTemp("", "outpost-bench-"+name+"-")

@@ -3,7 +3,6 @@ package client
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -450,5 +449,3 @@ func (c *Client) reconcile(ctx context.Context, lt *localTable, td *wire.TableDe
 	_, err = c.db.ExecContext(ctx, `UPDATE outpost_table SET token = ?, lastsync = ?, lastcheck = ? WHERE name = ?`, td.Token, c.stamp(), c.stamp(), lt.def.Name)
 	return err
 }
-
-var errNotReady = errors.New("first sync not finished")

@@ -59,7 +59,7 @@ func TestMoveOutTransfersOnlyTheRemoval(t *testing.T) {
 			}
 
 			// Full delta sync re-checks everything and transfers only sums.
-			sent0, recv0 = dev.Traffic()
+			_, recv0 = dev.Traffic()
 			res, err = dev.Sync(ctx, client.SyncOptions{Full: true})
 			must(t, err)
 			_, recv1 = dev.Traffic()

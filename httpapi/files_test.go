@@ -27,10 +27,10 @@ func pngBytes(n int) []byte {
 }
 
 type fileFixture struct {
-	srv          *httptest.Server
-	p            *platform.Platform
-	admin, user  string // tokens: an administrator, a user who may only read
-	row, readRow string
+	srv         *httptest.Server
+	p           *platform.Platform
+	admin, user string // tokens: an administrator, a user who may only read
+	row         string
 }
 
 // newFileFixture serves a table "job" with an image column "photo" and a

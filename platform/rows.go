@@ -3,7 +3,6 @@ package platform
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -227,5 +226,3 @@ func placeholders(d sqlgen.Dialect, from, n int) string {
 	}
 	return strings.Join(parts, ", ")
 }
-
-var errNoRows = errors.New("no rows")

@@ -39,9 +39,6 @@ type world struct {
 	shares         map[string]map[string][]string
 }
 
-func text(name string) schema.Column {
-	return schema.Column{Name: name, Type: schema.Text, MaxLength: 100}
-}
 func lookup(name, target string) schema.Column {
 	return schema.Column{Name: name, Type: schema.Lookup, Target: target}
 }
