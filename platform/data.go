@@ -9,6 +9,7 @@ import (
 	"github.com/outposthq/outpost"
 	"github.com/outposthq/outpost/schema"
 	"github.com/outposthq/outpost/security"
+	"github.com/outposthq/outpost/store"
 )
 
 // convertInput checks a client's column values for t and returns them as Go
@@ -309,7 +310,7 @@ func (w *Writer) deleteCascade(ctx context.Context, t *schema.Table, id string) 
 				continue
 			}
 			if other.Intersect {
-				ids, err := queryStrings(ctx, w.tx, `SELECT `+d.Quote(other.PrimaryKey())+` FROM `+d.Quote(other.Name)+` WHERE `+d.Quote(c.Name)+` = `+d.Placeholder(1), id)
+				ids, err := store.Strings(ctx, w.tx, `SELECT `+d.Quote(other.PrimaryKey())+` FROM `+d.Quote(other.Name)+` WHERE `+d.Quote(c.Name)+` = `+d.Placeholder(1), id)
 				if err != nil {
 					return fmt.Errorf("find %s rows of %s: %w", other.Name, id, err)
 				}

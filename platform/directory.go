@@ -6,11 +6,12 @@ import (
 
 	"github.com/outposthq/outpost"
 	"github.com/outposthq/outpost/security"
+	"github.com/outposthq/outpost/store"
 )
 
 // RootBusinessUnit returns the id of the business unit at the top of the tree.
 func (p *Platform) RootBusinessUnit(ctx context.Context) (string, error) {
-	ids, err := queryStrings(ctx, p.db.Read, `SELECT businessunitid FROM businessunit WHERE parentbusinessunitid IS NULL ORDER BY createdon LIMIT 1`)
+	ids, err := store.Strings(ctx, p.db.Read, `SELECT businessunitid FROM businessunit WHERE parentbusinessunitid IS NULL ORDER BY createdon LIMIT 1`)
 	if err != nil || len(ids) == 0 {
 		return "", fmt.Errorf("find root business unit: %w", errorsOr(err, "none"))
 	}
@@ -70,7 +71,7 @@ func (p *Platform) CreateUser(ctx context.Context, by *security.Principal, in Us
 
 // FindUser returns the id of the user with the given domain name.
 func (p *Platform) FindUser(ctx context.Context, domainName string) (string, error) {
-	ids, err := queryStrings(ctx, p.db.Read, `SELECT systemuserid FROM systemuser WHERE domainname = `+p.db.Dialect.Placeholder(1), domainName)
+	ids, err := store.Strings(ctx, p.db.Read, `SELECT systemuserid FROM systemuser WHERE domainname = `+p.db.Dialect.Placeholder(1), domainName)
 	if err != nil {
 		return "", fmt.Errorf("find user %s: %w", domainName, err)
 	}
@@ -113,7 +114,7 @@ func (p *Platform) CreateRole(ctx context.Context, by *security.Principal, name 
 // link creates the intersect row pairing a and b unless it exists.
 func (p *Platform) link(ctx context.Context, by *security.Principal, intersect, colA, a, colB, b string) error {
 	return p.Write(ctx, func(w *Writer) error {
-		ids, err := queryStrings(ctx, w.tx, `SELECT `+colA+` FROM `+intersect+` WHERE `+colA+` = `+p.db.Dialect.Placeholder(1)+` AND `+colB+` = `+p.db.Dialect.Placeholder(2), a, b)
+		ids, err := store.Strings(ctx, w.tx, `SELECT `+colA+` FROM `+intersect+` WHERE `+colA+` = `+p.db.Dialect.Placeholder(1)+` AND `+colB+` = `+p.db.Dialect.Placeholder(2), a, b)
 		if err != nil {
 			return fmt.Errorf("read %s: %w", intersect, err)
 		}
@@ -128,7 +129,7 @@ func (p *Platform) link(ctx context.Context, by *security.Principal, intersect, 
 // unlink deletes the intersect row pairing a and b, if any.
 func (p *Platform) unlink(ctx context.Context, by *security.Principal, intersect, colA, a, colB, b string) error {
 	return p.Write(ctx, func(w *Writer) error {
-		ids, err := queryStrings(ctx, w.tx, `SELECT `+intersect+`id FROM `+intersect+` WHERE `+colA+` = `+p.db.Dialect.Placeholder(1)+` AND `+colB+` = `+p.db.Dialect.Placeholder(2), a, b)
+		ids, err := store.Strings(ctx, w.tx, `SELECT `+intersect+`id FROM `+intersect+` WHERE `+colA+` = `+p.db.Dialect.Placeholder(1)+` AND `+colB+` = `+p.db.Dialect.Placeholder(2), a, b)
 		if err != nil {
 			return fmt.Errorf("read %s: %w", intersect, err)
 		}

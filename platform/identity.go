@@ -13,6 +13,7 @@ import (
 
 	"github.com/outposthq/outpost"
 	"github.com/outposthq/outpost/security"
+	"github.com/outposthq/outpost/store"
 )
 
 // System returns the principal Outpost itself acts as (seeding, admin CLI):
@@ -48,15 +49,15 @@ func (p *Platform) loadPrincipal(ctx context.Context, userID string) (*security.
 		return nil, outpost.Unauthorizedf("user %s is disabled", userID)
 	}
 	pr := &security.Principal{UserID: userID, BusinessUnitID: bu.String, Privileges: security.Set{}}
-	if pr.TeamIDs, err = queryStrings(ctx, q, `SELECT teamid FROM teammembership WHERE systemuserid = `+d.Placeholder(1)+` ORDER BY teamid`, userID); err != nil {
+	if pr.TeamIDs, err = store.Strings(ctx, q, `SELECT teamid FROM teammembership WHERE systemuserid = `+d.Placeholder(1)+` ORDER BY teamid`, userID); err != nil {
 		return nil, fmt.Errorf("load teams of %s: %w", userID, err)
 	}
-	if pr.HierarchyUserIDs, err = queryStrings(ctx, q, `WITH RECURSIVE h(id) AS (SELECT `+d.Placeholder(1)+
+	if pr.HierarchyUserIDs, err = store.Strings(ctx, q, `WITH RECURSIVE h(id) AS (SELECT `+d.Placeholder(1)+
 		` UNION SELECT u.systemuserid FROM systemuser u JOIN h ON u.parentsystemuserid = h.id) SELECT id FROM h ORDER BY id`, userID); err != nil {
 		return nil, fmt.Errorf("load hierarchy of %s: %w", userID, err)
 	}
 	if bu.Valid {
-		if pr.BusinessUnitSubtree, err = queryStrings(ctx, q, `WITH RECURSIVE s(id) AS (SELECT `+d.Placeholder(1)+
+		if pr.BusinessUnitSubtree, err = store.Strings(ctx, q, `WITH RECURSIVE s(id) AS (SELECT `+d.Placeholder(1)+
 			` UNION SELECT b.businessunitid FROM businessunit b JOIN s ON b.parentbusinessunitid = s.id) SELECT id FROM s ORDER BY id`, bu.String); err != nil {
 			return nil, fmt.Errorf("load business units under %s: %w", bu.String, err)
 		}
@@ -69,7 +70,7 @@ func (p *Platform) loadPrincipal(ctx context.Context, userID string) (*security.
 			args = append(args, t)
 		}
 	}
-	if pr.RoleIDs, err = queryStrings(ctx, q, roleQuery, args...); err != nil {
+	if pr.RoleIDs, err = store.Strings(ctx, q, roleQuery, args...); err != nil {
 		return nil, fmt.Errorf("load roles of %s: %w", userID, err)
 	}
 	for _, r := range pr.RoleIDs {

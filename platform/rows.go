@@ -198,26 +198,6 @@ func (p *Platform) getRow(ctx context.Context, q querier, t *schema.Table, id st
 	return got[0], nil
 }
 
-// queryStrings runs a query that returns one text column.
-func queryStrings(ctx context.Context, q querier, query string, args ...any) ([]string, error) {
-	rows, err := q.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var s sql.NullString
-		if err := rows.Scan(&s); err != nil {
-			return nil, err
-		}
-		if s.Valid {
-			out = append(out, s.String)
-		}
-	}
-	return out, rows.Err()
-}
-
 // placeholders returns "p1, p2, …" for n arguments starting at from (1-based).
 func placeholders(d sqlgen.Dialect, from, n int) string {
 	parts := make([]string, n)

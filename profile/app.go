@@ -13,6 +13,7 @@ import (
 	"github.com/outposthq/outpost/platform"
 	"github.com/outposthq/outpost/schema"
 	"github.com/outposthq/outpost/security"
+	"github.com/outposthq/outpost/store"
 )
 
 // The app kinds.
@@ -212,7 +213,7 @@ func (s *Service) GetApp(ctx context.Context, by *security.Principal, id string)
 	a.DisplayName, _ = row["displayname"].(string)
 	a.Offline, _ = row["canbeusedoffline"].(bool)
 	a.ProfileID, _ = row["mobileofflineprofileid"].(string)
-	a.Solutions, err = queryStrings(ctx, s.p.DB().Read, `SELECT s.uniquename FROM outpost_solution s JOIN outpost_solutioncomponent c ON c.solutionid = s.solutionid WHERE c.kind = 'app' AND c.objectid = `+s.ph(1, 1)+` ORDER BY s.uniquename`, id)
+	a.Solutions, err = store.Strings(ctx, s.p.DB().Read, `SELECT s.uniquename FROM outpost_solution s JOIN outpost_solutioncomponent c ON c.solutionid = s.solutionid WHERE c.kind = 'app' AND c.objectid = `+s.ph(1, 1)+` ORDER BY s.uniquename`, id)
 	if err != nil {
 		return nil, fmt.Errorf("load solutions of app %s: %w", id, err)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/outposthq/outpost/platform"
 	"github.com/outposthq/outpost/schema"
 	"github.com/outposthq/outpost/security"
+	"github.com/outposthq/outpost/store"
 )
 
 // Component kinds of a solution.
@@ -132,7 +133,7 @@ func (s *Service) ListSolutions(ctx context.Context, by *security.Principal) ([]
 	if err := requireMaker(by); err != nil {
 		return nil, err
 	}
-	names, err := queryStrings(ctx, s.p.DB().Read, `SELECT uniquename FROM outpost_solution ORDER BY uniquename`)
+	names, err := store.Strings(ctx, s.p.DB().Read, `SELECT uniquename FROM outpost_solution ORDER BY uniquename`)
 	if err != nil {
 		return nil, fmt.Errorf("list solutions: %w", err)
 	}

@@ -157,23 +157,3 @@ func (s *Service) nameTaken(ctx context.Context, q querier, name, id string) err
 	}
 	return nil
 }
-
-// queryStrings runs a query returning one text column.
-func queryStrings(ctx context.Context, q querier, query string, args ...any) ([]string, error) {
-	rows, err := q.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var s sql.NullString
-		if err := rows.Scan(&s); err != nil {
-			return nil, err
-		}
-		if s.Valid {
-			out = append(out, s.String)
-		}
-	}
-	return out, rows.Err()
-}
