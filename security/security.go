@@ -97,7 +97,7 @@ func (s Set) Depth(table string, p Privilege) Depth { return s[table][p] }
 
 // Grants returns the contents of s sorted by table and privilege.
 func (s Set) Grants() []Grant {
-	var out []Grant
+	out := []Grant{}
 	for t, m := range s {
 		for p, d := range m {
 			if d > None {
