@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/outposthq/outpost/client"
 )
@@ -251,11 +252,20 @@ func (d *deviceCmd) status(ctx context.Context, c *client.Client) error {
 	for _, t := range st.Tables {
 		last, next := "-", "-"
 		if !t.LastSync.IsZero() {
-			last, next = t.LastSync.Local().Format("15:04:05"), t.NextSync.Local().Format("15:04:05")
+			last, next = clock(t.LastSync), clock(t.NextSync)
 		}
 		fmt.Fprintf(tw, "%s\t%d\t%v\t%d min\t%s\t%s\n", t.Name, t.Rows, t.Ready, t.IntervalMinutes, last, next)
 	}
 	return tw.Flush()
+}
+
+// clock shows a time of today as 15:04:05 and any other day with its date.
+func clock(t time.Time) string {
+	t = t.Local()
+	if y, m, dd := t.Date(); y == time.Now().Year() && m == time.Now().Month() && dd == time.Now().Day() {
+		return t.Format("15:04:05")
+	}
+	return t.Format("Jan 2 15:04:05")
 }
 
 func (d *deviceCmd) query(ctx context.Context, c *client.Client, args []string) error {
