@@ -4,48 +4,20 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/outposthq/outpost/demo"
-	"github.com/outposthq/outpost/httpapi"
-	"github.com/outposthq/outpost/internal/testenv"
 	"github.com/outposthq/outpost/platform"
-	"github.com/outposthq/outpost/profile"
-	"github.com/outposthq/outpost/syncsrv"
 )
 
 // TestDeviceFileCLI: put-file queues an image offline, sync uploads it,
 // and get-file writes the device's copy; status counts it.
 func TestDeviceFileCLI(t *testing.T) {
 	ctx := context.Background()
-	p, err := platform.Open(ctx, testenv.OpenSQLite(t), platform.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	env, err := demo.Seed(ctx, p, demo.Options{AccountsPerTechnician: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	profiles := profile.New(p, profile.Options{})
-	srv := httptest.NewServer(httpapi.New(p, httpapi.Options{Profiles: profiles, Sync: syncsrv.New(p, profiles, syncsrv.Options{})}))
-	defer srv.Close()
-	tok, err := p.IssueToken(ctx, platform.System(), env.Technicians[0].ID, "cli")
-	if err != nil {
-		t.Fatal(err)
-	}
-	home := t.TempDir()
-	dev := func(args ...string) string {
-		t.Helper()
-		var out, errb bytes.Buffer
-		if err := run(ctx, append([]string{"device", "--home", home}, args...), func(string) string { return "" }, &out, &errb); err != nil {
-			t.Fatalf("device %v: %v\n%s%s", args, err, out.String(), errb.String())
-		}
-		return out.String()
-	}
+	fx := newDeviceFixture(t, 2)
+	p, env, srv, tok, dev := fx.p, fx.env, fx.srv, fx.tok, fx.dev
 	dev("login", "--server", srv.URL, "--token", tok)
 	dev("open", env.ModelDrivenApp)
 	dev("sync")

@@ -3,16 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
-	"net/http/httptest"
 	"strings"
 	"testing"
-
-	"github.com/outposthq/outpost/demo"
-	"github.com/outposthq/outpost/httpapi"
-	"github.com/outposthq/outpost/internal/testenv"
-	"github.com/outposthq/outpost/platform"
-	"github.com/outposthq/outpost/profile"
-	"github.com/outposthq/outpost/syncsrv"
 )
 
 // TestDeviceCLI drives outpost device against a demo server: login, open,
@@ -20,30 +12,8 @@ import (
 // create and a status that shows it waiting.
 func TestDeviceCLI(t *testing.T) {
 	ctx := context.Background()
-	p, err := platform.Open(ctx, testenv.OpenSQLite(t), platform.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	env, err := demo.Seed(ctx, p, demo.Options{AccountsPerTechnician: 3})
-	if err != nil {
-		t.Fatal(err)
-	}
-	profiles := profile.New(p, profile.Options{})
-	srv := httptest.NewServer(httpapi.New(p, httpapi.Options{Profiles: profiles, Sync: syncsrv.New(p, profiles, syncsrv.Options{})}))
-	defer srv.Close()
-	tok, err := p.IssueToken(ctx, platform.System(), env.Technicians[0].ID, "cli")
-	if err != nil {
-		t.Fatal(err)
-	}
-	home := t.TempDir()
-	dev := func(args ...string) string {
-		t.Helper()
-		var out, errb bytes.Buffer
-		if err := run(ctx, append([]string{"device", "--home", home}, args...), func(string) string { return "" }, &out, &errb); err != nil {
-			t.Fatalf("device %v: %v\n%s%s", args, err, out.String(), errb.String())
-		}
-		return out.String()
-	}
+	fx := newDeviceFixture(t, 3)
+	env, srv, tok, dev := fx.env, fx.srv, fx.tok, fx.dev
 	dev("login", "--server", srv.URL, "--token", tok)
 	dev("open", env.ModelDrivenApp)
 	if out := dev("sync"); !strings.Contains(out, "100%") || !strings.Contains(out, "Synced:") {
@@ -60,7 +30,7 @@ func TestDeviceCLI(t *testing.T) {
 		t.Fatalf("create output:\n%s", out)
 	}
 	var out bytes.Buffer
-	if err := run(ctx, []string{"device", "--home", home, "sync"}, func(string) string { return "" }, &out, &out); err == nil || !strings.Contains(out.String(), "Offline: 1 changes wait") {
+	if err := run(ctx, []string{"device", "--home", fx.home, "sync"}, func(string) string { return "" }, &out, &out); err == nil || !strings.Contains(out.String(), "Offline: 1 changes wait") {
 		t.Fatalf("sync with the server down: err %v\n%s", err, out.String())
 	}
 	if out := dev("status"); !strings.Contains(out, "NotConnectedPendingUpsync") || !strings.Contains(out, "Pending uploads:  1") {
