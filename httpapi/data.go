@@ -88,7 +88,11 @@ func (s *Server) dataGet(w http.ResponseWriter, r *http.Request) error {
 	if page.More {
 		next := *r.URL
 		v := next.Query()
-		v.Set("$skiptoken", strconv.Itoa(page.NextSkip))
+		tok := strconv.Itoa(page.NextSkip)
+		if page.NextAfter != "" {
+			tok += "." + page.NextAfter // keyset: resume after this id
+		}
+		v.Set("$skiptoken", tok)
 		next.RawQuery = v.Encode()
 		body["@odata.nextLink"] = next.RequestURI()
 	}
@@ -171,7 +175,9 @@ func parseQuery(r *http.Request) (platform.Query, error) {
 		return q, outpost.Invalidf("$count must be true or false, got %q", c).WithTarget("$count")
 	}
 	if st := v.Get("$skiptoken"); st != "" {
-		n, err := strconv.Atoi(st)
+		skip, after, _ := strings.Cut(st, ".")
+		q.After = after
+		n, err := strconv.Atoi(skip)
 		if err != nil || n < 0 {
 			return q, outpost.Invalidf("$skiptoken %q is not one this server issued: follow @odata.nextLink as given", st).WithTarget("$skiptoken")
 		}

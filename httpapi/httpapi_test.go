@@ -134,6 +134,29 @@ func TestCRUDOverHTTP(t *testing.T) {
 			if total != 5 || req != 3 {
 				t.Errorf("paging gave %d rows in %d pages, want 5 in 3", total, req)
 			}
+			// Without $orderby the server pages by key.
+			next, total, req = "/api/data/account", 0, 0
+			for next != "" {
+				r, _ := http.NewRequest("GET", f.srv.URL+next, nil)
+				r.Header.Set("Authorization", "Bearer "+f.user)
+				r.Header.Set("Prefer", "odata.maxpagesize=2")
+				res, err := http.DefaultClient.Do(r)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var page map[string]any
+				_ = json.NewDecoder(res.Body).Decode(&page)
+				res.Body.Close()
+				total += len(page["value"].([]any))
+				next, _ = page["@odata.nextLink"].(string)
+				if next != "" && !strings.Contains(next, ".") {
+					t.Fatalf("nextLink %q carries no key", next)
+				}
+				req++
+			}
+			if total != 5 || req != 3 {
+				t.Errorf("keyset paging gave %d rows in %d pages, want 5 in 3", total, req)
+			}
 			if code, _ := f.do(t, "DELETE", "/api/data/account("+id+")", f.user, ""); code != http.StatusNoContent {
 				t.Fatalf("delete: %d", code)
 			}

@@ -29,6 +29,10 @@ type Query struct {
 	PageSize int
 	// Skip is how many rows earlier pages returned (from $skiptoken).
 	Skip int
+	// After, with no OrderBy, resumes after this primary key (keyset
+	// paging: a deep page costs no more than the first). Skip still counts
+	// the rows returned so far, for $top.
+	After string
 }
 
 // Page size limits.
@@ -42,9 +46,11 @@ type Page struct {
 	Rows []outpost.Row
 	// Count is the number of matching rows over all pages, when asked for.
 	Count *int64
-	// More is true when another page follows; NextSkip is its Skip.
-	More     bool
-	NextSkip int
+	// More is true when another page follows; NextSkip and NextAfter are
+	// its Skip and After.
+	More      bool
+	NextSkip  int
+	NextAfter string
 }
 
 // FilterError turns a filter parse or check error into a domain error.
@@ -108,6 +114,10 @@ func (p *Platform) List(ctx context.Context, by *security.Principal, table strin
 	if hasTop {
 		limit = min(size, top-q.Skip)
 	}
+	keyset := len(q.OrderBy) == 0 && q.After != ""
+	if keyset && !outpost.ValidID(q.After) {
+		return nil, outpost.Invalidf("$skiptoken does not hold a row id: follow @odata.nextLink as given").WithTarget("$skiptoken")
+	}
 	where := func(b *sqlgen.Builder) error {
 		b.SQL(" FROM ").Ident(t.Name).SQL(" AS t0 WHERE (")
 		if err := b.Expr(sch, t.Name, "t0", access, by.Env()); err != nil {
@@ -146,6 +156,11 @@ func (p *Platform) List(ctx context.Context, by *security.Principal, table strin
 	if err := where(b); err != nil {
 		return nil, err
 	}
+	offset := q.Skip
+	if keyset {
+		b.SQL(" AND t0.").Ident(t.PrimaryKey()).SQL(" > ").Arg(q.After)
+		offset = 0
+	}
 	b.SQL(" ORDER BY ")
 	for _, o := range q.OrderBy {
 		b.Col("t0", o.Column)
@@ -155,7 +170,7 @@ func (p *Platform) List(ctx context.Context, by *security.Principal, table strin
 		b.SQL(", ")
 	}
 	b.Col("t0", t.PrimaryKey())
-	b.SQL(" LIMIT ").Arg(int64(limit + 1)).SQL(" OFFSET ").Arg(int64(q.Skip))
+	b.SQL(" LIMIT ").Arg(int64(limit + 1)).SQL(" OFFSET ").Arg(int64(offset))
 	query, args := b.Build()
 	rows, err := p.db.Read.QueryContext(ctx, query, args...)
 	if err != nil {
@@ -169,6 +184,9 @@ func (p *Platform) List(ctx context.Context, by *security.Principal, table strin
 		got = got[:limit]
 		page.More = true
 		page.NextSkip = q.Skip + limit
+		if len(q.OrderBy) == 0 {
+			page.NextAfter, _ = got[limit-1][t.PrimaryKey()].(string)
+		}
 	}
 	if hasTop && q.Skip+len(got) >= top {
 		page.More = false

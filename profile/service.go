@@ -145,7 +145,7 @@ func (s *Service) List(ctx context.Context, by *security.Principal) ([]*Profile,
 		if !page.More {
 			return out, nil
 		}
-		q.Skip = page.NextSkip
+		q.Skip, q.After = page.NextSkip, page.NextAfter
 	}
 }
 
