@@ -145,33 +145,34 @@ func (p *Platform) RevokeTokens(ctx context.Context, by *security.Principal, use
 		return outpost.Forbiddenf("only administrators may revoke tokens of other users")
 	}
 	_, err := p.db.Write.ExecContext(ctx, `DELETE FROM outpost_token WHERE userid = `+p.db.Dialect.Placeholder(1), userID)
-	p.invalidatePrincipals()
+	p.forgetTokens()
 	return err
 }
 
-// principalTTL bounds how long a cached principal is trusted. Changes made
-// through this process invalidate the cache at once (see Write); the TTL
-// bounds staleness for changes made by other servers sharing the database.
-const principalTTL = 5 * time.Second
+// tokenTTL bounds how long a token known to be valid is trusted without
+// asking the database. Revoking tokens through this server forgets them at
+// once; the TTL bounds how long another server sharing the database may
+// still accept a revoked token.
+const tokenTTL = 5 * time.Second
 
-type cachedPrincipal struct {
-	pr    *security.Principal
-	epoch uint64
-	at    time.Time
+type cachedToken struct {
+	userID string
+	epoch  uint64
+	at     time.Time
 }
 
-// Authenticate returns the principal of a bearer token. Principals are
-// cached per token until security changes or principalTTL passes.
+// Authenticate returns the principal of a bearer token. The token's user is
+// cached (see tokenTTL); the principal itself comes from Principal, which
+// follows every security change exactly.
 func (p *Platform) Authenticate(ctx context.Context, token string) (*security.Principal, error) {
 	if !strings.HasPrefix(token, tokenPrefix) || len(token) > 200 {
 		return nil, outpost.Unauthorizedf("the bearer token is not valid")
 	}
 	hash := hashToken(token)
-	epoch := p.securityEpoch.Load()
-	if v, ok := p.principals.Load(hash); ok {
-		c := v.(cachedPrincipal)
-		if c.epoch == epoch && time.Since(c.at) < principalTTL {
-			return c.pr, nil
+	epoch := p.tokenEpoch.Load()
+	if v, ok := p.tokens.Load(hash); ok {
+		if c := v.(cachedToken); c.epoch == epoch && time.Since(c.at) < tokenTTL {
+			return p.Principal(ctx, c.userID)
 		}
 	}
 	var userID string
@@ -186,14 +187,15 @@ func (p *Platform) Authenticate(ctx context.Context, token string) (*security.Pr
 	if err != nil {
 		return nil, err
 	}
-	p.principals.Store(hash, cachedPrincipal{pr: pr, epoch: epoch, at: time.Now()})
+	p.tokens.Store(hash, cachedToken{userID: userID, epoch: epoch, at: time.Now()})
 	return pr, nil
 }
 
-// invalidatePrincipals drops every cached principal.
-func (p *Platform) invalidatePrincipals() {
-	p.securityEpoch.Add(1)
-	p.principals.Clear()
+// forgetTokens drops every cached token; the epoch keeps an Authenticate
+// that raced the revocation from caching a revoked token again.
+func (p *Platform) forgetTokens() {
+	p.tokenEpoch.Add(1)
+	p.tokens.Clear()
 }
 
 // setRolePrivileges replaces the grants of roleID.

@@ -15,20 +15,19 @@ const notifyChannel = "outpost_commits"
 type commitNotice struct {
 	Origin   string   `json:"o"`
 	Tables   []string `json:"t,omitempty"`
-	Security bool     `json:"s,omitempty"`
 	Metadata bool     `json:"m,omitempty"`
 }
 
 // publish announces a commit in tx; PostgreSQL delivers it when tx commits.
-func (p *Platform) publish(ctx context.Context, tx *sql.Tx, tables []string, security, metadata bool) error {
+func (p *Platform) publish(ctx context.Context, tx *sql.Tx, tables []string, metadata bool) error {
 	sorted := append([]string(nil), tables...)
 	sort.Strings(sorted)
-	payload, err := json.Marshal(commitNotice{Origin: p.origin, Tables: sorted, Security: security, Metadata: metadata})
+	payload, err := json.Marshal(commitNotice{Origin: p.origin, Tables: sorted, Metadata: metadata})
 	if err != nil {
 		return fmt.Errorf("encode commit notice: %w", err)
 	}
 	if len(payload) > 7000 { // NOTIFY payloads are limited to 8000 bytes
-		payload, _ = json.Marshal(commitNotice{Origin: p.origin, Tables: []string{"*"}, Security: security, Metadata: metadata})
+		payload, _ = json.Marshal(commitNotice{Origin: p.origin, Tables: []string{"*"}, Metadata: metadata})
 	}
 	if _, err := tx.ExecContext(ctx, `SELECT pg_notify('`+notifyChannel+`', $1)`, string(payload)); err != nil {
 		return fmt.Errorf("announce commit: %w", err)
@@ -57,9 +56,6 @@ func (p *Platform) Listen(ctx context.Context, ready func()) error {
 			if err := p.Reload(ctx); err != nil {
 				p.logger.Warn("reload metadata announced by another server", "err", err)
 			}
-		}
-		if n.Security {
-			p.invalidatePrincipals()
 		}
 		tables := n.Tables
 		if len(tables) == 1 && tables[0] == "*" {

@@ -46,13 +46,13 @@ type Platform struct {
 	metaMu sync.Mutex
 	mu     sync.RWMutex
 	schema *schema.Schema
-	// principals caches authenticated principals by token hash; securityEpoch
-	// moves whenever security changes, which invalidates them.
-	principals sync.Map
+	// tokens caches the user of a valid token by token hash (identity.go);
+	// tokenEpoch moves when tokens are revoked.
+	tokens     sync.Map
+	tokenEpoch atomic.Uint64
 	// byUser caches principals by user id, tagged with the security log
 	// version they were loaded at (principal.go).
-	byUser        sync.Map
-	securityEpoch atomic.Uint64
+	byUser sync.Map
 	// origin identifies this server in commit notices to the others.
 	origin string
 	// hooks run after a write transaction commits, with the tables it touched.

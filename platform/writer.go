@@ -83,7 +83,6 @@ func (p *Platform) WriteMeta(ctx context.Context, fn func(w *Writer) error) erro
 // transaction's schema if fn changed metadata.
 func (p *Platform) write(ctx context.Context, fn func(w *Writer) error, meta **schema.Schema) error {
 	var touched []string
-	securityChanged := false
 	err := p.db.Tx(ctx, func(tx *sql.Tx) error {
 		v, err := store.NextVersion(ctx, tx)
 		if err != nil {
@@ -105,13 +104,12 @@ func (p *Platform) write(ctx context.Context, fn func(w *Writer) error, meta **s
 		for t := range w.touched {
 			touched = append(touched, t)
 		}
-		securityChanged = w.securityChanged
 		if meta != nil && w.metadataChanged {
 			*meta = w.sch
 		}
-		if p.db.Listen != nil && (len(touched) > 0 || securityChanged || w.metadataChanged) {
+		if p.db.Listen != nil && (len(touched) > 0 || w.metadataChanged) {
 			// Delivered at commit to the other servers sharing the database.
-			if err := p.publish(ctx, tx, touched, securityChanged, w.metadataChanged); err != nil {
+			if err := p.publish(ctx, tx, touched, w.metadataChanged); err != nil {
 				return err
 			}
 		}
@@ -119,9 +117,6 @@ func (p *Platform) write(ctx context.Context, fn func(w *Writer) error, meta **s
 	})
 	if err != nil {
 		return err
-	}
-	if securityChanged {
-		p.invalidatePrincipals()
 	}
 	if len(touched) > 0 {
 		sort.Strings(touched)
