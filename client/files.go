@@ -1,7 +1,6 @@
 package client
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"errors"
@@ -215,47 +214,6 @@ func (c *Client) stageFiles(ctx context.Context, batch []wire.Change) error {
 		}
 	}
 	return nil
-}
-
-// send is remote.do with a raw body and headers.
-func (r *remote) send(ctx context.Context, method, path string, body []byte, header map[string]string) (*http.Response, error) {
-	req, err := http.NewRequestWithContext(ctx, method, strings.TrimRight(r.base, "/")+path, bytes.NewReader(body))
-	if err != nil {
-		return nil, fmt.Errorf("request %s: %w", path, err)
-	}
-	req.Header.Set("Authorization", "Bearer "+r.token)
-	for k, v := range header {
-		req.Header.Set(k, v)
-	}
-	r.sent.Add(int64(len(body)))
-	resp, err := r.hc.Do(req)
-	if err != nil {
-		if ctx.Err() != nil {
-			return nil, context.Cause(ctx)
-		}
-		return nil, fmt.Errorf("%s %s: %w: %w", method, path, ErrUnreachable, err)
-	}
-	resp.Body = readCloser{countingReader{resp.Body, &r.received}, resp.Body}
-	if resp.StatusCode/100 == 2 {
-		return resp, nil
-	}
-	defer resp.Body.Close()
-	return nil, replyError(method, path, resp)
-}
-
-// replyError turns a non-2xx reply into the server's *outpost.Error, or
-// ErrUnreachable for a 5xx without one.
-func replyError(method, path string, resp *http.Response) error {
-	var eb struct {
-		Error struct{ Code, Message, Target string } `json:"error"`
-	}
-	if err := decodeJSONBody(resp.Body, &eb); err != nil || eb.Error.Code == "" {
-		if resp.StatusCode >= 500 {
-			return fmt.Errorf("%s %s: status %d: %w", method, path, resp.StatusCode, ErrUnreachable)
-		}
-		return fmt.Errorf("%s %s: status %d", method, path, resp.StatusCode)
-	}
-	return &outpost.Error{Code: outpost.Code(eb.Error.Code), Message: eb.Error.Message, Target: eb.Error.Target}
 }
 
 // fileRefs returns, per local table with file or image columns, those

@@ -125,14 +125,7 @@ func (c *Client) Get(ctx context.Context, table, id string) (map[string]any, err
 		return nil, err
 	}
 	cols := lt.columnNames()
-	var sb strings.Builder
-	for i, col := range cols {
-		if i > 0 {
-			sb.WriteString(", ")
-		}
-		sb.WriteString(sqlgen.SQLite.Quote(col))
-	}
-	rows, err := c.scan(ctx, lt, cols, `SELECT `+sb.String()+` FROM `+sqlgen.SQLite.Quote(table)+` WHERE `+sqlgen.SQLite.Quote(lt.pk())+` = ?`, strings.ToLower(id))
+	rows, err := c.scan(ctx, lt, cols, `SELECT `+quoteList(cols)+` FROM `+sqlgen.SQLite.Quote(table)+` WHERE `+sqlgen.SQLite.Quote(lt.pk())+` = ?`, strings.ToLower(id))
 	if err != nil {
 		return nil, err
 	}
@@ -150,14 +143,7 @@ func (c *Client) Rows(ctx context.Context, table string) (map[string]map[string]
 		return nil, err
 	}
 	cols := lt.columnNames()
-	var sb strings.Builder
-	for i, col := range cols {
-		if i > 0 {
-			sb.WriteString(", ")
-		}
-		sb.WriteString(sqlgen.SQLite.Quote(col))
-	}
-	list, err := c.scan(ctx, lt, cols, `SELECT `+sb.String()+` FROM `+sqlgen.SQLite.Quote(table))
+	list, err := c.scan(ctx, lt, cols, `SELECT `+quoteList(cols)+` FROM `+sqlgen.SQLite.Quote(table))
 	if err != nil {
 		return nil, err
 	}
@@ -166,4 +152,13 @@ func (c *Client) Rows(ctx context.Context, table string) (map[string]map[string]
 		out[r[lt.pk()].(string)] = r
 	}
 	return out, nil
+}
+
+// quoteList returns the quoted column names separated by commas.
+func quoteList(cols []string) string {
+	q := make([]string, len(cols))
+	for i, c := range cols {
+		q[i] = sqlgen.SQLite.Quote(c)
+	}
+	return strings.Join(q, ", ")
 }

@@ -43,23 +43,29 @@ func (c countingReader) Read(p []byte) (int, error) {
 // response when its status is 2xx; otherwise the server's error as an
 // *outpost.Error, or ErrUnreachable.
 func (r *remote) do(ctx context.Context, method, path string, in any) (*http.Response, error) {
-	var body io.Reader
-	if in != nil {
-		b, err := json.Marshal(in)
-		if err != nil {
-			return nil, fmt.Errorf("encode %s: %w", path, err)
-		}
-		r.sent.Add(int64(len(b)))
-		body = bytes.NewReader(b)
+	if in == nil {
+		return r.send(ctx, method, path, nil, nil)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, strings.TrimRight(r.base, "/")+path, body)
+	b, err := json.Marshal(in)
+	if err != nil {
+		return nil, fmt.Errorf("encode %s: %w", path, err)
+	}
+	return r.send(ctx, method, path, b, map[string]string{"Content-Type": "application/json"})
+}
+
+// send sends body (nil for none) with the headers and returns the response
+// when its status is 2xx; otherwise the server's error as an
+// *outpost.Error, or ErrUnreachable.
+func (r *remote) send(ctx context.Context, method, path string, body []byte, header map[string]string) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, method, strings.TrimRight(r.base, "/")+path, bytes.NewReader(body))
 	if err != nil {
 		return nil, fmt.Errorf("request %s: %w", path, err)
 	}
 	req.Header.Set("Authorization", "Bearer "+r.token)
-	if in != nil {
-		req.Header.Set("Content-Type", "application/json")
+	for k, v := range header {
+		req.Header.Set(k, v)
 	}
+	r.sent.Add(int64(len(body)))
 	resp, err := r.hc.Do(req)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -72,20 +78,22 @@ func (r *remote) do(ctx context.Context, method, path string, in any) (*http.Res
 		return resp, nil
 	}
 	defer resp.Body.Close()
+	return nil, replyError(method, path, resp)
+}
+
+// replyError turns a non-2xx reply into the server's *outpost.Error, or
+// ErrUnreachable for a 5xx without one.
+func replyError(method, path string, resp *http.Response) error {
 	var eb struct {
-		Error struct {
-			Code    string `json:"code"`
-			Message string `json:"message"`
-			Target  string `json:"target"`
-		} `json:"error"`
+		Error struct{ Code, Message, Target string } `json:"error"`
 	}
-	if err := json.NewDecoder(resp.Body).Decode(&eb); err != nil || eb.Error.Code == "" {
+	if err := decodeJSONBody(resp.Body, &eb); err != nil || eb.Error.Code == "" {
 		if resp.StatusCode >= 500 {
-			return nil, fmt.Errorf("%s %s: status %d: %w", method, path, resp.StatusCode, ErrUnreachable)
+			return fmt.Errorf("%s %s: status %d: %w", method, path, resp.StatusCode, ErrUnreachable)
 		}
-		return nil, fmt.Errorf("%s %s: status %d", method, path, resp.StatusCode)
+		return fmt.Errorf("%s %s: status %d", method, path, resp.StatusCode)
 	}
-	return nil, &outpost.Error{Code: outpost.Code(eb.Error.Code), Message: eb.Error.Message, Target: eb.Error.Target}
+	return &outpost.Error{Code: outpost.Code(eb.Error.Code), Message: eb.Error.Message, Target: eb.Error.Target}
 }
 
 type readCloser struct {

@@ -111,49 +111,20 @@ func TestCRUDOverHTTP(t *testing.T) {
 				f.do(t, "POST", "/api/data/account", f.user, `{"name":"A`+string(rune('0'+i))+`"}`)
 			}
 			// Follow @odata.nextLink through every page.
-			next, total := "/api/data/account?$count=true&$orderby=name", 0
-			req := 0
-			for next != "" {
-				r, _ := http.NewRequest("GET", f.srv.URL+next, nil)
-				r.Header.Set("Authorization", "Bearer "+f.user)
-				r.Header.Set("Prefer", "odata.maxpagesize=2")
-				res, err := http.DefaultClient.Do(r)
-				if err != nil {
-					t.Fatal(err)
-				}
-				var page map[string]any
-				_ = json.NewDecoder(res.Body).Decode(&page)
-				res.Body.Close()
+			total, req := f.pages(t, "/api/data/account?$count=true&$orderby=name", func(page map[string]any) {
 				if page["@odata.count"] != float64(5) {
 					t.Fatalf("count = %v", page["@odata.count"])
 				}
-				total += len(page["value"].([]any))
-				next, _ = page["@odata.nextLink"].(string)
-				req++
-			}
+			})
 			if total != 5 || req != 3 {
 				t.Errorf("paging gave %d rows in %d pages, want 5 in 3", total, req)
 			}
 			// Without $orderby the server pages by key.
-			next, total, req = "/api/data/account", 0, 0
-			for next != "" {
-				r, _ := http.NewRequest("GET", f.srv.URL+next, nil)
-				r.Header.Set("Authorization", "Bearer "+f.user)
-				r.Header.Set("Prefer", "odata.maxpagesize=2")
-				res, err := http.DefaultClient.Do(r)
-				if err != nil {
-					t.Fatal(err)
-				}
-				var page map[string]any
-				_ = json.NewDecoder(res.Body).Decode(&page)
-				res.Body.Close()
-				total += len(page["value"].([]any))
-				next, _ = page["@odata.nextLink"].(string)
-				if next != "" && !strings.Contains(next, ".") {
+			total, req = f.pages(t, "/api/data/account", func(page map[string]any) {
+				if next, _ := page["@odata.nextLink"].(string); next != "" && !strings.Contains(next, ".") {
 					t.Fatalf("nextLink %q carries no key", next)
 				}
-				req++
-			}
+			})
 			if total != 5 || req != 3 {
 				t.Errorf("keyset paging gave %d rows in %d pages, want 5 in 3", total, req)
 			}
@@ -165,6 +136,28 @@ func TestCRUDOverHTTP(t *testing.T) {
 			}
 		})
 	}
+}
+
+// pages follows @odata.nextLink from path as the user, two rows a page,
+// calls each with every page, and returns the rows and pages seen.
+func (f *fixture) pages(t *testing.T, path string, each func(page map[string]any)) (rows, n int) {
+	t.Helper()
+	for next := path; next != ""; n++ {
+		r, _ := http.NewRequest("GET", f.srv.URL+next, nil)
+		r.Header.Set("Authorization", "Bearer "+f.user)
+		r.Header.Set("Prefer", "odata.maxpagesize=2")
+		res, err := http.DefaultClient.Do(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var page map[string]any
+		_ = json.NewDecoder(res.Body).Decode(&page)
+		res.Body.Close()
+		each(page)
+		rows += len(page["value"].([]any))
+		next, _ = page["@odata.nextLink"].(string)
+	}
+	return rows, n
 }
 
 func TestBadRequests(t *testing.T) {
