@@ -35,6 +35,14 @@ func (s *Service) Plan(ctx context.Context, by *security.Principal, profileID st
 	return &Plan{ProfileID: profileID, Version: v.Version, Items: items}, nil
 }
 
+// PlanTables names the tables whose rows, besides the principal and the
+// schema, decide what Plan returns: the profile's row (its readability and
+// published version; publishing, deleting, assigning or sharing a profile
+// writes it, in the transaction that stores the published definition). A
+// plan stays exact while none of them has a newer row or tombstone; the
+// sync engine reuses plans on that condition.
+func (s *Service) PlanTables() []string { return []string{"mobileofflineprofile"} }
+
 // buildPlan computes the plan items of items for by, in dependency order
 // (the tables an item links to come before it).
 func buildPlan(sch *schema.Schema, items []Item, by *security.Principal) ([]PlanItem, error) {

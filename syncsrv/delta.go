@@ -3,6 +3,7 @@ package syncsrv
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -48,29 +49,20 @@ func (e *Engine) Delta(ctx context.Context, by *security.Principal, req wire.Del
 		}
 		toks[i] = tok
 	}
-	out := &wire.DeltaResponse{Deltas: []wire.TableDelta{}}
-	err := e.read(ctx, by, req.DeviceID, func(tx *sql.Tx, s *session) error {
-		out.ProfileVersion = s.plan.Version
-		out.Tables, out.Deltas = nil, out.Deltas[:0]
-		have := make([]string, len(req.Tables))
-		for i, ts := range req.Tables {
-			have[i] = ts.Table
-		}
-		if want := s.tables(); req.ProfileVersion != s.plan.Version || !sameTables(have, want) {
-			out.Tables = want
-		}
-		for i, ts := range req.Tables {
-			it, ok := s.items[ts.Table]
-			if !ok {
-				continue
-			}
-			td, err := e.tableDelta(ctx, tx, s, it, toks[i], req.Full, limit, now)
-			if err != nil {
-				return err
-			}
-			out.Deltas = append(out.Deltas, *td)
-		}
-		return nil
+	// Most deltas find nothing to send: answer them from one statement,
+	// without a read transaction, when they can be (deltacache.go).
+	s, err := e.prepare(ctx, by, req.DeviceID, false)
+	if err != nil {
+		return nil, err
+	}
+	if out, err := e.quickDelta(ctx, s, req, toks, limit, now); err != nil || out != nil {
+		return out, err
+	}
+	var out *wire.DeltaResponse
+	err = e.read(ctx, by, req.DeviceID, func(tx *sql.Tx, s *session) error {
+		var err error
+		out, err = e.delta(ctx, tx, s, req, toks, limit, now)
+		return err
 	})
 	if err != nil {
 		return nil, err
@@ -78,13 +70,65 @@ func (e *Engine) Delta(ctx context.Context, by *security.Principal, req wire.Del
 	return out, nil
 }
 
-func sameTables(a []string, b []wire.Table) bool {
-	if len(a) != len(b) {
+// quickDelta answers req from the probe statement alone, in its snapshot,
+// when every table can be answered from the newest versions it read (or
+// remembers for the same counter value): nothing to send, or rows only
+// outside the token's range. It returns nil when the request needs a read
+// transaction: something changed, a commit notice named a table the
+// request depends on, or the session is stale.
+func (e *Engine) quickDelta(ctx context.Context, s *session, req wire.DeltaRequest, toks []token, limit int, now time.Time) (*wire.DeltaResponse, error) {
+	if req.Full {
+		return nil, nil
+	}
+	known := make(map[string]tableMax, len(s.view.probeTables))
+	if _, noticed := e.cache.known(s.view.probeTables, known); noticed {
+		return nil, nil
+	}
+	ok, err := e.probe(ctx, e.p.DB().Read, s, false)
+	if err != nil || !ok {
+		return nil, err
+	}
+	out, err := e.delta(ctx, nil, s, req, toks, limit, now)
+	if errors.Is(err, errNeedSnapshot) {
+		return nil, nil
+	}
+	return out, err
+}
+
+// delta computes the response to req in tx's snapshot; with tx nil, from
+// the session's newest versions alone, failing with errNeedSnapshot when a
+// query is needed.
+func (e *Engine) delta(ctx context.Context, tx *sql.Tx, s *session, req wire.DeltaRequest, toks []token, limit int, now time.Time) (*wire.DeltaResponse, error) {
+	out := &wire.DeltaResponse{ProfileVersion: s.plan.Version, Deltas: make([]wire.TableDelta, 0, len(req.Tables))}
+	have := make([]string, len(req.Tables))
+	for i, ts := range req.Tables {
+		have[i] = ts.Table
+	}
+	if req.ProfileVersion != s.plan.Version || !sameTables(have, s.plan.Items) {
+		out.Tables = s.tables()
+	}
+	for i, ts := range req.Tables {
+		it, ok := s.items[ts.Table]
+		if !ok {
+			continue
+		}
+		td, err := e.tableDelta(ctx, tx, s, it, toks[i], req.Full, limit, now)
+		if err != nil {
+			return nil, err
+		}
+		out.Deltas = append(out.Deltas, *td)
+	}
+	return out, nil
+}
+
+// sameTables reports whether a names the tables of items, in any order.
+func sameTables(a []string, items []profile.PlanItem) bool {
+	if len(a) != len(items) {
 		return false
 	}
-	names := make([]string, len(b))
-	for i, t := range b {
-		names[i] = t.Name
+	names := make([]string, len(items))
+	for i := range items {
+		names[i] = items[i].Table
 	}
 	a, names = slices.Sorted(slices.Values(a)), slices.Sorted(slices.Values(names))
 	return slices.Equal(a, names)
@@ -96,6 +140,9 @@ func (e *Engine) tableDelta(ctx context.Context, tx *sql.Tx, s *session, it *pro
 		return nil, err
 	}
 	if reason != "" {
+		if tx == nil {
+			return nil, errNeedSnapshot
+		}
 		sums, err := s.checksums(ctx, tx, it)
 		if err != nil {
 			return nil, err
@@ -108,18 +155,17 @@ func (e *Engine) tableDelta(ctx context.Context, tx *sql.Tx, s *session, it *pro
 // reconcileReason says why rows of it may have entered or left the
 // device's scope without their own version moving since tok, or "".
 func (e *Engine) reconcileReason(ctx context.Context, tx *sql.Tx, s *session, it *profile.PlanItem, tok token, full bool, now time.Time) (string, error) {
+	m := s.view.meta[it.Table]
 	switch {
 	case full:
 		return "full sync", nil
-	case tok.Scope != scopeFingerprint(s.pr, it):
+	case tok.Scope != m.fingerprint:
 		return "scope changed (profile, privileges, teams, business unit or hierarchy)", nil
-	case it.Filter != nil && clockRelative(it.Filter) &&
-		(now.Sub(tok.Issued) >= e.opts.TimeWindow || now.YearDay() != tok.Issued.YearDay()):
+	case m.clock && (now.Sub(tok.Issued) >= e.opts.TimeWindow || now.YearDay() != tok.Issued.YearDay()):
 		return "filter relative to the date", nil
 	}
-	cols := dependencyColumns(s.sch, it)
-	for _, dep := range dependencies(s.sch, it) {
-		moved, err := s.scopeMoved(ctx, tx, dep, cols[dep], tok.Version)
+	for _, dep := range m.deps {
+		moved, err := s.scopeMoved(ctx, tx, dep, m.depCols[dep], tok.Version)
 		if err != nil {
 			return "", err
 		}
@@ -130,31 +176,62 @@ func (e *Engine) reconcileReason(ctx context.Context, tx *sql.Tx, s *session, it
 	return "", nil
 }
 
-// changedSince reports whether table has a row or tombstone newer than v.
-// It asks for the newest version of each, which both engines answer from
-// the end of an index whatever v is: "versionnumber > $1 LIMIT 1" let
-// PostgreSQL pick a sequential scan on stale statistics, 240 ms per check
-// on a 1,000,000-row table (docs/benchmarks.md).
+// changedSince reports whether table has a row or tombstone newer than v,
+// from the newest versions the probe read; with tx, a table the probe did
+// not read is asked for them. They are answered from the end of an index
+// whatever v is: "versionnumber > $1 LIMIT 1" let PostgreSQL pick a
+// sequential scan on stale statistics, 240 ms per check on a
+// 1,000,000-row table (docs/benchmarks.md).
 func (s *session) changedSince(ctx context.Context, tx *sql.Tx, table string, v int64) (bool, error) {
+	m, err := s.tableMax(ctx, tx, table)
+	return max(m.rows, m.tombs) > v, err
+}
+
+// tableMax returns the newest row and tombstone versions of table in the
+// snapshot.
+func (s *session) tableMax(ctx context.Context, tx *sql.Tx, table string) (tableMax, error) {
+	if m, ok := s.maxes[table]; ok {
+		return m, nil
+	}
+	if tx == nil {
+		return tableMax{}, errNeedSnapshot
+	}
 	var rows, tombs sql.NullInt64
 	if err := tx.QueryRowContext(ctx, `SELECT max(versionnumber) FROM `+s.d.Quote(table)).Scan(&rows); err != nil {
-		return false, fmt.Errorf("check changes of %s: %w", table, err)
-	}
-	if rows.Int64 > v {
-		return true, nil
+		return tableMax{}, fmt.Errorf("check changes of %s: %w", table, err)
 	}
 	err := tx.QueryRowContext(ctx, `SELECT max(version) FROM outpost_tombstone WHERE tablename = `+s.d.Placeholder(1), table).Scan(&tombs)
 	if err != nil {
-		return false, fmt.Errorf("check deletes of %s: %w", table, err)
+		return tableMax{}, fmt.Errorf("check deletes of %s: %w", table, err)
 	}
-	return tombs.Int64 > v, nil
+	m := tableMax{rows: rows.Int64, tombs: tombs.Int64}
+	if s.maxes == nil {
+		s.maxes = map[string]tableMax{}
+	}
+	s.maxes[table] = m
+	return m, nil
 }
 
 // changes returns the rows of it changed after version after, up to limit
-// rows cut at a whole version, with tombstones of the same range.
+// rows cut at a whole version, with tombstones of the same range. The
+// newest versions of the table in the snapshot say which of the two queries
+// can find anything; with tx nil, a needed query fails with
+// errNeedSnapshot.
 func (s *session) changes(ctx context.Context, tx *sql.Tx, it *profile.PlanItem, after int64, limit int, now time.Time) (*wire.TableDelta, error) {
 	t := s.sch.MustTable(it.Table)
-	cols := columns(t, it)
+	newest, err := s.tableMax(ctx, tx, t.Name)
+	if err != nil {
+		return nil, err
+	}
+	var cols []string
+	if m := s.view.meta[t.Name]; m != nil {
+		cols = m.cols
+	} else {
+		cols = columns(t, it)
+	}
+	if (newest.rows > after || newest.tombs > after) && tx == nil {
+		return nil, errNeedSnapshot
+	}
 	query := func(upto int64, lim int) ([][]any, []bool, error) {
 		b := sqlgen.NewBuilder(s.d)
 		b.SQL("SELECT ")
@@ -184,11 +261,14 @@ func (s *session) changes(ctx context.Context, tx *sql.Tx, it *profile.PlanItem,
 		return vals, in, err
 	}
 	upper := s.cur
-	vals, in, err := query(upper, limit+1)
-	if err != nil {
-		return nil, err
-	}
+	var vals [][]any
+	var in []bool
 	more := false
+	if newest.rows > after {
+		if vals, in, err = query(upper, limit+1); err != nil {
+			return nil, err
+		}
+	}
 	if len(vals) > limit {
 		last := vals[limit][1].(int64)
 		upper = last - 1
@@ -213,21 +293,32 @@ func (s *session) changes(ctx context.Context, tx *sql.Tx, it *profile.PlanItem,
 			td.Removes = append(td.Removes, v[0].(string))
 		}
 	}
+	if newest.tombs > after {
+		if err := s.tombstones(ctx, tx, t.Name, after, upper, td); err != nil {
+			return nil, err
+		}
+	}
+	if len(td.Upserts) == 0 && len(td.Removes) == 0 {
+		td.Columns = nil
+	}
+	return td, nil
+}
+
+// tombstones adds the ids of rows of table deleted after version after up
+// to upper to td's removes.
+func (s *session) tombstones(ctx context.Context, tx *sql.Tx, table string, after, upper int64, td *wire.TableDelta) error {
 	rows, err := tx.QueryContext(ctx, `SELECT id FROM outpost_tombstone WHERE tablename = `+s.d.Placeholder(1)+
-		` AND version > `+s.d.Placeholder(2)+` AND version <= `+s.d.Placeholder(3)+` ORDER BY version`, t.Name, after, upper)
+		` AND version > `+s.d.Placeholder(2)+` AND version <= `+s.d.Placeholder(3)+` ORDER BY version`, table, after, upper)
 	if err != nil {
-		return nil, fmt.Errorf("tombstones of %s: %w", t.Name, err)
+		return fmt.Errorf("tombstones of %s: %w", table, err)
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var id string
 		if err := rows.Scan(&id); err != nil {
-			return nil, err
+			return err
 		}
 		td.Removes = append(td.Removes, id)
 	}
-	if len(td.Upserts) == 0 && len(td.Removes) == 0 {
-		td.Columns = nil
-	}
-	return td, rows.Err()
+	return rows.Err()
 }

@@ -91,30 +91,72 @@ func (s *session) scopeMoved(ctx context.Context, tx *sql.Tx, table string, cols
 	if err != nil || !changed || cols == nil {
 		return changed, err
 	}
+	l, err := s.scopeLog(ctx, tx, table, v)
+	if err != nil {
+		return false, err
+	}
+	if !l.logged || l.all {
+		return true, nil
+	}
+	for c := range l.columns {
+		if cols[c] {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+type scopeLogKey struct {
+	table string
+	after int64
+}
+
+// scopeLog is what the scope log says about a table's writes in a range
+// of versions: whether any was logged, whether one changed every column,
+// and the columns the others changed.
+type scopeLog struct {
+	logged, all bool
+	columns     map[string]bool
+}
+
+// scopeLog reads the scope log of table for the versions after v up to the
+// snapshot's, once per request: the tables linked to the same table with
+// the same token share it.
+func (s *session) scopeLog(ctx context.Context, tx *sql.Tx, table string, v int64) (scopeLog, error) {
+	key := scopeLogKey{table, v}
+	if l, ok := s.scopeLogs[key]; ok {
+		return l, nil
+	}
+	if tx == nil {
+		return scopeLog{}, errNeedSnapshot
+	}
 	rows, err := tx.QueryContext(ctx, `SELECT columns FROM outpost_scopelog WHERE tablename = `+s.d.Placeholder(1)+
 		` AND version > `+s.d.Placeholder(2)+` AND version <= `+s.d.Placeholder(3), table, v, s.cur)
 	if err != nil {
-		return false, fmt.Errorf("read scope log of %s: %w", table, err)
+		return scopeLog{}, fmt.Errorf("read scope log of %s: %w", table, err)
 	}
 	defer rows.Close()
-	logged := false
+	l := scopeLog{columns: map[string]bool{}}
 	for rows.Next() {
 		var list string
 		if err := rows.Scan(&list); err != nil {
-			return false, err
+			return scopeLog{}, err
 		}
-		logged = true
+		l.logged = true
 		if list == platform.AllColumns {
-			return true, nil
+			l.all = true
+			break
 		}
 		for _, c := range strings.Split(list, ",") {
-			if cols[c] {
-				return true, nil
-			}
+			l.columns[c] = true
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return false, err
+		return scopeLog{}, err
 	}
-	return !logged, nil
+	if s.scopeLogs == nil {
+		s.scopeLogs = map[scopeLogKey]scopeLog{}
+	}
+	s.scopeLogs[key] = l
+	return l, nil
 }

@@ -13,10 +13,12 @@ import (
 	"github.com/outposthq/outpost/schema"
 	"github.com/outposthq/outpost/security"
 	"github.com/outposthq/outpost/sqlgen"
-	"github.com/outposthq/outpost/store"
 )
 
-// device is a registered device.
+// device is a registered device. Sessions take it from the engine's cache
+// when they can; only ID, UserID and ProfileID are checked against the
+// request's snapshot, so the other fields there may be stale (an upload
+// reads LastSeq in its own transaction).
 type device struct {
 	ID, UserID, AppID, ProfileID, Kind string
 	LastSeq                            int64
@@ -31,8 +33,16 @@ type session struct {
 	sch   *schema.Schema
 	d     sqlgen.Dialect
 	items map[string]*profile.PlanItem
+	// view is the plan with what is derived from it per table.
+	view *planView
 	// cur is the counter value of the snapshot.
 	cur int64
+	// maxes are the newest row and tombstone versions of the plan's tables
+	// (and the tables they depend on) in the snapshot.
+	maxes map[string]tableMax
+	// scopeLogs are the scope log reads of this request, by table and
+	// version.
+	scopeLogs map[scopeLogKey]scopeLog
 }
 
 func (e *Engine) loadDevice(ctx context.Context, q querier, by *security.Principal, id string) (device, error) {
@@ -49,10 +59,15 @@ func (e *Engine) loadDevice(ctx context.Context, q querier, by *security.Princip
 	if err != nil {
 		return device{}, fmt.Errorf("load device %s: %w", id, err)
 	}
+	return dev, ownedBy(dev, by)
+}
+
+// ownedBy fails when dev is not by's device.
+func ownedBy(dev device, by *security.Principal) error {
 	if dev.UserID != by.UserID {
-		return device{}, outpost.Forbiddenf("device %s belongs to another user", id).WithTarget("deviceId")
+		return outpost.Forbiddenf("device %s belongs to another user", dev.ID).WithTarget("deviceId")
 	}
-	return dev, nil
+	return nil
 }
 
 type querier interface {
@@ -61,45 +76,32 @@ type querier interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 }
 
-func securityVersion(ctx context.Context, q querier) (int64, error) {
-	var v sql.NullInt64
-	if err := q.QueryRowContext(ctx, `SELECT max(version) FROM outpost_securitylog`).Scan(&v); err != nil {
-		return 0, fmt.Errorf("read security version: %w", err)
-	}
-	return v.Int64, nil
-}
+// maxReadAttempts is how often read starts over when the probe finds the
+// session stale (a team, role, profile or device change racing the
+// request); the last attempt loads everything afresh and goes on.
+const maxReadAttempts = 5
 
-// read runs fn in one read snapshot with a session whose principal and plan
-// are current as of that snapshot: they are loaded before it, and loaded
-// again when the security log moved in between (a team or role change
-// racing the request), so a token never claims a scope it was not read with.
+// read runs fn in one read snapshot with a session whose device, principal
+// and plan are current as of that snapshot: they are taken from memory or
+// loaded before it, then checked against it by the probe (deltacache.go),
+// and loaded again when it shows they moved in between, so a token never
+// claims a scope it was not read with.
 func (e *Engine) read(ctx context.Context, by *security.Principal, deviceID string, fn func(tx *sql.Tx, s *session) error) error {
 	db := e.p.DB()
 	for attempt := 0; ; attempt++ {
-		sv0, err := securityVersion(ctx, db.Read)
-		if err != nil {
-			return err
-		}
-		dev, err := e.loadDevice(ctx, db.Read, by, deviceID)
-		if err != nil {
-			return err
-		}
-		s, err := e.newSession(ctx, dev)
+		s, err := e.prepare(ctx, by, deviceID, attempt > 0)
 		if err != nil {
 			return err
 		}
 		retry := false
 		err = db.ReadTx(ctx, func(tx *sql.Tx) error {
-			sv1, err := securityVersion(ctx, tx)
+			ok, err := e.probe(ctx, tx, s, true)
 			if err != nil {
 				return err
 			}
-			if sv1 != sv0 && attempt < 5 {
+			if !ok && attempt < maxReadAttempts {
 				retry = true
 				return nil
-			}
-			if s.cur, err = store.CurrentVersion(ctx, tx); err != nil {
-				return err
 			}
 			return fn(tx, s)
 		})
@@ -107,26 +109,6 @@ func (e *Engine) read(ctx context.Context, by *security.Principal, deviceID stri
 			return err
 		}
 	}
-}
-
-func (e *Engine) newSession(ctx context.Context, dev device) (*session, error) {
-	pr, err := e.p.Principal(ctx, dev.UserID)
-	if err != nil {
-		return nil, err
-	}
-	plan, err := e.planner.Plan(ctx, pr, dev.ProfileID)
-	if err != nil {
-		return nil, err
-	}
-	s := &session{dev: dev, pr: pr, plan: plan, sch: e.p.Schema(), d: e.p.DB().Dialect, items: map[string]*profile.PlanItem{}}
-	for i := range plan.Items {
-		it := &plan.Items[i]
-		if _, err := s.sch.LookupTable(it.Table); err != nil {
-			return nil, fmt.Errorf("plan of profile %s: %w", plan.ProfileID, err)
-		}
-		s.items[it.Table] = it
-	}
-	return s, nil
 }
 
 func (s *session) item(table string) (*profile.PlanItem, *schema.Table, error) {
@@ -166,7 +148,15 @@ func (s *session) where(b *sqlgen.Builder, it *profile.PlanItem) error {
 }
 
 func (s *session) token(it *profile.PlanItem, version int64, now time.Time) string {
-	return token{Version: version, Issued: now, Scope: scopeFingerprint(s.pr, it)}.String()
+	return token{Version: version, Issued: now, Scope: s.fingerprint(it)}.String()
+}
+
+// fingerprint is scopeFingerprint of it for the session's principal.
+func (s *session) fingerprint(it *profile.PlanItem) uint64 {
+	if m := s.view.meta[it.Table]; m != nil && s.view.items[it.Table] == it {
+		return m.fingerprint
+	}
+	return scopeFingerprint(s.pr, it)
 }
 
 // scanWire reads rows of the given columns of t as wire values: datetimes

@@ -4,7 +4,10 @@
 // The engine keeps no state that matters in memory: a device's position is
 // its tokens, and everything the server must remember (registered devices,
 // the last upload sequence applied per device and its results) lives in the
-// database, written in the same transaction as the data it guards.
+// database, written in the same transaction as the data it guards. What it
+// caches (devices, plans, the newest versions per table) is checked against
+// the snapshot of every request before it is used (deltacache.go), so
+// several servers can share one database.
 package syncsrv
 
 import (
@@ -64,6 +67,7 @@ type Engine struct {
 	now     func() time.Time
 	logger  *slog.Logger
 	hub     *hub
+	cache   *cache
 }
 
 // New returns the sync engine over p, planning downloads with planner.
@@ -77,7 +81,7 @@ func New(p *platform.Platform, planner Planner, opts Options) *Engine {
 	if opts.TimeWindow <= 0 {
 		opts.TimeWindow = DefaultTimeWindow
 	}
-	e := &Engine{p: p, planner: planner, opts: opts, now: opts.Now, logger: opts.Logger, hub: newHub()}
+	e := &Engine{p: p, planner: planner, opts: opts, now: opts.Now, logger: opts.Logger, hub: newHub(), cache: newCache()}
 	if e.now == nil {
 		e.now = p.Now
 	}
@@ -85,5 +89,6 @@ func New(p *platform.Platform, planner Planner, opts Options) *Engine {
 		e.logger = slog.New(slog.DiscardHandler)
 	}
 	p.OnCommit(e.hub.publish)
+	p.OnCommit(e.cache.noticeCommit)
 	return e
 }

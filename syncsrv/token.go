@@ -1,7 +1,6 @@
 package syncsrv
 
 import (
-	"fmt"
 	"hash/fnv"
 	"slices"
 	"strconv"
@@ -28,22 +27,25 @@ type token struct {
 }
 
 func (t token) String() string {
-	return fmt.Sprintf("%d.%d.%x", t.Version, t.Issued.UnixMilli(), t.Scope)
+	b := make([]byte, 0, 48)
+	b = strconv.AppendInt(b, t.Version, 10)
+	b = append(b, '.')
+	b = strconv.AppendInt(b, t.Issued.UnixMilli(), 10)
+	b = append(b, '.')
+	b = strconv.AppendUint(b, t.Scope, 16)
+	return string(b)
 }
 
 func parseToken(s string) (token, error) {
-	bad := outpost.Invalidf("sync token %q is not valid: send the token the server returned", s).WithTarget("token")
-	parts := strings.Split(s, ".")
-	if len(parts) != 3 {
-		return token{}, bad
+	vs, rest, ok1 := strings.Cut(s, ".")
+	ms, fps, ok2 := strings.Cut(rest, ".")
+	v, err1 := strconv.ParseInt(vs, 10, 64)
+	n, err2 := strconv.ParseInt(ms, 10, 64)
+	fp, err3 := strconv.ParseUint(fps, 16, 64)
+	if !ok1 || !ok2 || err1 != nil || err2 != nil || err3 != nil || v < 0 {
+		return token{}, outpost.Invalidf("sync token %q is not valid: send the token the server returned", s).WithTarget("token")
 	}
-	v, err1 := strconv.ParseInt(parts[0], 10, 64)
-	ms, err2 := strconv.ParseInt(parts[1], 10, 64)
-	fp, err3 := strconv.ParseUint(parts[2], 16, 64)
-	if err1 != nil || err2 != nil || err3 != nil || v < 0 {
-		return token{}, bad
-	}
-	return token{Version: v, Issued: time.UnixMilli(ms).UTC(), Scope: fp}, nil
+	return token{Version: v, Issued: time.UnixMilli(n).UTC(), Scope: fp}, nil
 }
 
 // scopeFingerprint hashes everything besides row data that decides which
