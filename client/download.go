@@ -363,6 +363,12 @@ func (c *Client) applyDelta(ctx context.Context, lt *localTable, td *wire.TableD
 		if err != nil {
 			return err
 		}
+		// Rules first: a row they remove that is still in scope comes again
+		// in the upserts.
+		r, err := lt.removeWhere(ctx, tx, td.RemoveWhere, skip)
+		if err != nil {
+			return err
+		}
 		n, err := lt.upsert(ctx, tx, td.Columns, td.Upserts, skip)
 		if err != nil {
 			return err
@@ -371,7 +377,7 @@ func (c *Client) applyDelta(ctx context.Context, lt *localTable, td *wire.TableD
 		if err != nil {
 			return err
 		}
-		res.Upserted, res.Removed = res.Upserted+n, res.Removed+m
+		res.Upserted, res.Removed = res.Upserted+n, res.Removed+m+r
 		_, err = tx.ExecContext(ctx, `UPDATE outpost_table SET token = ?, lastsync = ? WHERE name = ?`, td.Token, c.stamp(), lt.def.Name)
 		return err
 	})

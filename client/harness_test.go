@@ -32,6 +32,8 @@ import (
 type fakePlanner struct {
 	p       *platform.Platform
 	version atomic.Int64
+	// shares adds the work orders shared with the user to the rule.
+	shares atomic.Bool
 }
 
 func (f *fakePlanner) AppProfile(ctx context.Context, by *security.Principal, appID string) (string, string, error) {
@@ -49,6 +51,9 @@ func (f *fakePlanner) Plan(ctx context.Context, pr *security.Principal, profileI
 	s := f.p.Schema()
 	v := f.version.Load()
 	var rule filter.Expr = &filter.Cond{Column: "ownerid", Op: filter.EqUserOrUserTeams}
+	if f.shares.Load() {
+		rule = &filter.Or{List: []filter.Expr{rule, &filter.Cond{Column: "workorderid", Op: filter.EqSharedWithUser}}}
+	}
 	if v%2 == 1 {
 		rule = &filter.And{List: []filter.Expr{rule, &filter.Cond{Column: "completed", Op: filter.Ne, Values: []any{true}}}}
 	}

@@ -70,3 +70,75 @@ func TestMoveOutTransfersOnlyTheRemoval(t *testing.T) {
 		})
 	}
 }
+
+// TestTeamRemovalByRule: when the user leaves a team, the server works out
+// which rows left the device's scope itself and sends the team's rows as
+// one removal rule, the related rows that left as ids, and no checksums;
+// a team row shared with the user stays. Rejoining brings the rows back
+// the same way, without a reconciliation.
+func TestTeamRemovalByRule(t *testing.T) {
+	for _, e := range testenv.Engines(t) {
+		t.Run(e.Name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			sys := platform.System()
+			w := newWorld(t, e, 3)
+			w.planner.shares.Store(true)
+			w.seed([]string{w.users[0]}, 30, 3)
+			w.seed([]string{w.team}, 20, 3)
+			dev := w.device(0, t.TempDir(), &faults{})
+			res, err := dev.Sync(ctx, client.SyncOptions{})
+			must(t, err)
+			_, first := dev.Traffic()
+			w.checkEqual(t, 0, dev)
+
+			teamRows, err := w.p.List(ctx, sys, "workorder", platform.Query{Filter: "ownerid eq '" + w.team + "'", Top: 1})
+			must(t, err)
+			kept := teamRows.Rows[0]["workorderid"].(string)
+			must(t, w.p.Share(ctx, sys, "workorder", kept, w.users[0], platform.ShareRead))
+			_, err = dev.Sync(ctx, client.SyncOptions{})
+			must(t, err)
+
+			must(t, w.p.RemoveTeamMember(ctx, sys, w.team, w.users[0]))
+			sent0, recv0 := dev.Traffic()
+			res, err = dev.Sync(ctx, client.SyncOptions{})
+			must(t, err)
+			sent1, recv1 := dev.Traffic()
+			t.Logf("team removal: %d bytes down, %d up, %d removed, %d upserted, rounds %d, reconciled %v (first sync %d bytes)",
+				recv1-recv0, sent1-sent0, res.Removed, res.Upserted, res.Rounds, res.Reconciled, first)
+			if len(res.Reconciled) != 0 {
+				t.Fatalf("team removal reconciled %v; want a server-computed delta", res.Reconciled)
+			}
+			w.checkEqual(t, 0, dev)
+			if _, err := dev.Get(ctx, "workorder", kept); err != nil {
+				t.Fatalf("the team row shared with the user left the device: %v", err)
+			}
+			if up := sent1 - sent0; up > 2000 {
+				t.Fatalf("team removal sent %d bytes up; the device should not list its rows", up)
+			}
+
+			must(t, w.p.AddTeamMember(ctx, sys, w.team, w.users[0]))
+			res, err = dev.Sync(ctx, client.SyncOptions{})
+			must(t, err)
+			if len(res.Reconciled) != 0 || res.Upserted == 0 {
+				t.Fatalf("team re-added: reconciled %v, upserted %d; want the rows sent without reconciliation", res.Reconciled, res.Upserted)
+			}
+			w.checkEqual(t, 0, dev)
+
+			// Nothing of the team's stays: each table's removal is one rule.
+			must(t, w.p.Share(ctx, sys, "workorder", kept, w.users[0], 0))
+			_, err = dev.Sync(ctx, client.SyncOptions{})
+			must(t, err)
+			must(t, w.p.RemoveTeamMember(ctx, sys, w.team, w.users[0]))
+			_, recv0 = dev.Traffic()
+			res, err = dev.Sync(ctx, client.SyncOptions{})
+			must(t, err)
+			_, recv1 = dev.Traffic()
+			t.Logf("team removal by rule: %d bytes down, %d removed", recv1-recv0, res.Removed)
+			if res.Removed != 100 || recv1-recv0 > 1500 {
+				t.Fatalf("team removal by rule: %d removed in %d bytes; want 100 rows in a few hundred bytes", res.Removed, recv1-recv0)
+			}
+			w.checkEqual(t, 0, dev)
+		})
+	}
+}

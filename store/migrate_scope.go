@@ -11,3 +11,12 @@ package store
 var scopeMigration = migration{5, "scopelog", []string{
 	`CREATE TABLE IF NOT EXISTS outpost_scopelog (version {bigint} NOT NULL, tablename TEXT NOT NULL, columns TEXT NOT NULL, PRIMARY KEY (tablename, version))`,
 }}
+
+// scopeEnvMigration adds outpost_scopeenv: per scope fingerprint a sync
+// token may carry, the user's filter environment (teams, business unit,
+// hierarchy) it was computed with. After a scope change the server
+// evaluates the old and the new scope on the same rows and sends the
+// device exactly what left and entered, instead of checksums.
+var scopeEnvMigration = migration{6, "scopeenv", []string{
+	`CREATE TABLE IF NOT EXISTS outpost_scopeenv (fingerprint TEXT PRIMARY KEY, userid TEXT NOT NULL, env TEXT NOT NULL)`,
+}}

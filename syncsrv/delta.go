@@ -135,9 +135,18 @@ func sameTables(a []string, items []profile.PlanItem) bool {
 }
 
 func (e *Engine) tableDelta(ctx context.Context, tx *sql.Tx, s *session, it *profile.PlanItem, tok token, full bool, limit int, now time.Time) (*wire.TableDelta, error) {
-	reason, err := e.reconcileReason(ctx, tx, s, it, tok, full, now)
+	reason, scopeOnly, err := e.reconcileReason(ctx, tx, s, it, tok, full, now)
 	if err != nil {
 		return nil, err
+	}
+	if scopeOnly {
+		if tx == nil {
+			return nil, errNeedSnapshot
+		}
+		td, err := e.scopeDiff(ctx, tx, s, it, tok, limit, now)
+		if err != nil || td != nil {
+			return td, err
+		}
 	}
 	if reason != "" {
 		if tx == nil {
@@ -154,26 +163,29 @@ func (e *Engine) tableDelta(ctx context.Context, tx *sql.Tx, s *session, it *pro
 
 // reconcileReason says why rows of it may have entered or left the
 // device's scope without their own version moving since tok, or "".
-func (e *Engine) reconcileReason(ctx context.Context, tx *sql.Tx, s *session, it *profile.PlanItem, tok token, full bool, now time.Time) (string, error) {
+// scopeOnly is set when the only reason is a change of the user's scope
+// (teams, business unit, hierarchy) that the server can work out itself.
+func (e *Engine) reconcileReason(ctx context.Context, tx *sql.Tx, s *session, it *profile.PlanItem, tok token, full bool, now time.Time) (reason string, scopeOnly bool, err error) {
 	m := s.view.meta[it.Table]
 	switch {
 	case full:
-		return "full sync", nil
-	case tok.Scope != m.fingerprint:
-		return "scope changed (profile, privileges, teams, business unit or hierarchy)", nil
+		return "full sync", false, nil
 	case m.clock && (now.Sub(tok.Issued) >= e.opts.TimeWindow || now.YearDay() != tok.Issued.YearDay()):
-		return "filter relative to the date", nil
+		return "filter relative to the date", false, nil
 	}
 	for _, dep := range m.deps {
 		moved, err := s.scopeMoved(ctx, tx, dep, m.depCols[dep], tok.Version)
 		if err != nil {
-			return "", err
+			return "", false, err
 		}
 		if moved {
-			return "related table " + dep + " changed", nil
+			return "related table " + dep + " changed", false, nil
 		}
 	}
-	return "", nil
+	if tok.Scope != m.fingerprint {
+		return "scope changed (profile, privileges, teams, business unit or hierarchy)", true, nil
+	}
+	return "", false, nil
 }
 
 // changedSince reports whether table has a row or tombstone newer than v,

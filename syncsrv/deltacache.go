@@ -380,7 +380,9 @@ func (e *Engine) prepare(ctx context.Context, by *security.Principal, deviceID s
 	if err != nil {
 		return nil, err
 	}
-	return &session{dev: dev, pr: v.pr, plan: v.plan, sch: v.sch, d: db.Dialect, items: v.items, view: v}, nil
+	s := &session{dev: dev, pr: v.pr, plan: v.plan, sch: v.sch, d: db.Dialect, items: v.items, view: v}
+	e.rememberScopes(ctx, s)
+	return s, nil
 }
 
 // planView returns the plan of dev's profile for pr, cached when the

@@ -68,6 +68,7 @@ type Engine struct {
 	logger  *slog.Logger
 	hub     *hub
 	cache   *cache
+	scopes  scopeEnvs
 }
 
 // New returns the sync engine over p, planning downloads with planner.

@@ -141,11 +141,22 @@ type TableDelta struct {
 	// Removes are ids to delete if present: deleted rows, and rows that
 	// changed but are no longer in the device's scope.
 	Removes []string `json:"removes,omitempty"`
+	// RemoveWhere are removals by rule, applied before Upserts: after a
+	// scope change, every row the device holds whose column has one of
+	// the values left its scope (rows changed since the token come again
+	// in Upserts when they are still in scope).
+	RemoveWhere []RemoveRule `json:"removeWhere,omitempty"`
 	// More is set when Limit cut the changes: ask again from Token.
 	More      bool       `json:"more,omitempty"`
 	Reconcile *Checksums `json:"reconcile,omitempty"`
 	// Reason says why the table is reconciled (for logs and status).
 	Reason string `json:"reason,omitempty"`
+}
+
+// RemoveRule removes every local row whose Column holds one of Values.
+type RemoveRule struct {
+	Column string   `json:"column"`
+	Values []string `json:"values"`
 }
 
 // Checksums are per-bucket sums of RowHash over the rows in scope.

@@ -1,0 +1,301 @@
+package syncsrv
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/outposthq/outpost/filter"
+	"github.com/outposthq/outpost/profile"
+	"github.com/outposthq/outpost/schema"
+	"github.com/outposthq/outpost/security"
+	"github.com/outposthq/outpost/sqlgen"
+	"github.com/outposthq/outpost/wire"
+)
+
+// A scope change (the user left a team, moved business unit, gained or lost
+// reports) changes which rows of a table the device may hold without any
+// row's version moving. Rather than make the device compare checksums and
+// list the ids of every row in the buckets that differ, the server works
+// out the difference itself: it remembers, per scope fingerprint, the
+// user's filter environment, so from a token it can evaluate the scope the
+// device was given and the scope it has now on the same rows. Rows at or
+// below the token's version that left are removed, those that entered are
+// sent, and rows changed since the token travel as in any delta. When
+// every row of an owner leaves, the removal is sent as a rule ("rows owned
+// by team T") instead of one id per row.
+
+// maxScopeMoveIns bounds the rows a scope change may bring in one delta;
+// more fall back to checksum reconciliation, which pages by bucket.
+const maxScopeMoveIns = 20000
+
+// scopeEnv is the part of a principal a plan filter is evaluated with, as
+// recorded under a scope fingerprint.
+type scopeEnv struct {
+	UserID              string   `json:"u"`
+	BusinessUnitID      string   `json:"b"`
+	TeamIDs             []string `json:"t,omitempty"`
+	HierarchyUserIDs    []string `json:"h,omitempty"`
+	BusinessUnitSubtree []string `json:"s,omitempty"`
+}
+
+func (se *scopeEnv) principal() *security.Principal {
+	return &security.Principal{UserID: se.UserID, BusinessUnitID: se.BusinessUnitID, TeamIDs: se.TeamIDs,
+		HierarchyUserIDs: se.HierarchyUserIDs, BusinessUnitSubtree: se.BusinessUnitSubtree}
+}
+
+// scopeEnvs caches which fingerprints are recorded, and their
+// environments; recorded rows never change.
+type scopeEnvs struct {
+	mu   sync.Mutex
+	envs map[uint64]*scopeEnv
+}
+
+func fingerprintKey(fp uint64) string { return strconv.FormatUint(fp, 16) }
+
+// rememberScopes records the filter environment under every fingerprint
+// the session can put in a token, once per fingerprint. A failure only
+// costs a later scope change its shortcut (the device reconciles by
+// checksums instead), so it is logged, not returned.
+func (e *Engine) rememberScopes(ctx context.Context, s *session) {
+	var missing []uint64
+	e.scopes.mu.Lock()
+	if e.scopes.envs == nil {
+		e.scopes.envs = map[uint64]*scopeEnv{}
+	}
+	for i := range s.plan.Items {
+		fp := s.fingerprint(&s.plan.Items[i])
+		if _, ok := e.scopes.envs[fp]; !ok {
+			missing = append(missing, fp)
+		}
+	}
+	e.scopes.mu.Unlock()
+	if len(missing) == 0 {
+		return
+	}
+	env := &scopeEnv{UserID: s.pr.UserID, BusinessUnitID: s.pr.BusinessUnitID, TeamIDs: s.pr.TeamIDs,
+		HierarchyUserIDs: s.pr.HierarchyUserIDs, BusinessUnitSubtree: s.pr.BusinessUnitSubtree}
+	data, err := json.Marshal(env)
+	if err != nil {
+		return
+	}
+	db := e.p.DB()
+	d := db.Dialect
+	err = db.Tx(ctx, func(tx *sql.Tx) error {
+		for _, fp := range missing {
+			_, err := tx.ExecContext(ctx, `INSERT INTO outpost_scopeenv (fingerprint, userid, env) VALUES (`+ph(d, 1, 3)+
+				`) ON CONFLICT (fingerprint) DO NOTHING`, fingerprintKey(fp), s.pr.UserID, string(data))
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		e.logger.Warn("record scope fingerprints", "user", s.pr.UserID, "err", err)
+		return
+	}
+	e.scopes.mu.Lock()
+	for _, fp := range missing {
+		e.scopes.envs[fp] = env
+	}
+	e.scopes.mu.Unlock()
+}
+
+// recordedEnv returns the environment recorded under fp, or nil.
+func (e *Engine) recordedEnv(ctx context.Context, q querier, fp uint64) (*scopeEnv, error) {
+	e.scopes.mu.Lock()
+	env := e.scopes.envs[fp]
+	e.scopes.mu.Unlock()
+	if env != nil {
+		return env, nil
+	}
+	var data string
+	err := q.QueryRowContext(ctx, `SELECT env FROM outpost_scopeenv WHERE fingerprint = `+e.p.DB().Dialect.Placeholder(1), fingerprintKey(fp)).Scan(&data)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read scope fingerprint: %w", err)
+	}
+	env = &scopeEnv{}
+	if err := json.Unmarshal([]byte(data), env); err != nil {
+		return nil, nil // unreadable: reconcile instead
+	}
+	return env, nil
+}
+
+// scopeDiff returns the delta of it for a token issued under another scope
+// fingerprint, computed on the server, or nil when it cannot be: the
+// fingerprint is unknown, the item's filter or columns changed (only the
+// user's environment may differ), or too many rows enter. The caller has
+// checked that no table the scope links to moved since the token.
+func (e *Engine) scopeDiff(ctx context.Context, tx *sql.Tx, s *session, it *profile.PlanItem, tok token, limit int, now time.Time) (*wire.TableDelta, error) {
+	env, err := e.recordedEnv(ctx, tx, tok.Scope)
+	if err != nil || env == nil {
+		return nil, err
+	}
+	old := env.principal()
+	if old.UserID != s.pr.UserID || scopeFingerprint(old, it) != tok.Scope {
+		return nil, nil
+	}
+	t := s.sch.MustTable(it.Table)
+	cols := columns(t, it)
+	oldEnv, newEnv := old.Env(), s.pr.Env()
+	// cond writes "t0 at or below the token, in the old scope (in=true) or
+	// not (in=false), and in the new scope or not".
+	cond := func(b *sqlgen.Builder, inOld, inNew bool) error {
+		b.SQL(" WHERE t0.versionnumber <= ").Arg(tok.Version)
+		for _, part := range []struct {
+			env *filter.Env
+			in  bool
+		}{{oldEnv, inOld}, {newEnv, inNew}} {
+			b.SQL(" AND (CASE WHEN (")
+			if it.Filter == nil {
+				b.SQL("1=0")
+			} else if err := b.Expr(s.sch, it.Table, "t0", it.Filter, part.env); err != nil {
+				return fmt.Errorf("compile plan filter of %s: %w", it.Table, err)
+			}
+			b.SQL(") THEN 1 ELSE 0 END) = ")
+			if part.in {
+				b.SQL("1")
+			} else {
+				b.SQL("0")
+			}
+		}
+		return nil
+	}
+
+	// Move-ins: whole rows, bounded.
+	b := sqlgen.NewBuilder(s.d)
+	b.SQL("SELECT ")
+	for i, c := range cols {
+		if i > 0 {
+			b.SQL(", ")
+		}
+		b.Col("t0", c)
+	}
+	b.SQL(" FROM ").Ident(t.Name).SQL(" AS t0")
+	if err := cond(b, false, true); err != nil {
+		return nil, err
+	}
+	b.SQL(" LIMIT ").Arg(int64(maxScopeMoveIns + 1))
+	q, args := b.Build()
+	rows, err := tx.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("rows entering the scope of %s: %w", t.Name, err)
+	}
+	var ins [][]any
+	err = scanWire(rows, t, cols, 0, func(v []any, _ []int64) error {
+		ins = append(ins, v)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if len(ins) > maxScopeMoveIns {
+		return nil, nil
+	}
+
+	// Move-outs, with their owners when the device holds the owner column.
+	byOwner := t.HasOwner() && slices.Contains(cols, schema.ColOwnerID)
+	b = sqlgen.NewBuilder(s.d)
+	b.SQL("SELECT ").Col("t0", t.PrimaryKey())
+	if byOwner {
+		b.SQL(", ").Col("t0", schema.ColOwnerID)
+	}
+	b.SQL(" FROM ").Ident(t.Name).SQL(" AS t0")
+	if err := cond(b, true, false); err != nil {
+		return nil, err
+	}
+	q, args = b.Build()
+	rows, err = tx.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("rows leaving the scope of %s: %w", t.Name, err)
+	}
+	var outs []string
+	outsByOwner := map[string][]string{}
+	for rows.Next() {
+		var id string
+		var owner sql.NullString
+		dst := []any{&id}
+		if byOwner {
+			dst = append(dst, &owner)
+		}
+		if err := rows.Scan(dst...); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("rows leaving the scope of %s: %w", t.Name, err)
+		}
+		if byOwner && owner.Valid {
+			outsByOwner[owner.String] = append(outsByOwner[owner.String], id)
+		} else {
+			outs = append(outs, id)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("rows leaving the scope of %s: %w", t.Name, err)
+	}
+
+	// An owner all of whose rows the device holds leave is removed by rule.
+	var gone []string
+	if len(outsByOwner) > 0 {
+		owners := slices.Sorted(maps.Keys(outsByOwner))
+		b = sqlgen.NewBuilder(s.d)
+		b.SQL("SELECT DISTINCT ").Col("t0", schema.ColOwnerID).SQL(" FROM ").Ident(t.Name).SQL(" AS t0")
+		if err := cond(b, true, true); err != nil {
+			return nil, err
+		}
+		b.SQL(" AND ").Col("t0", schema.ColOwnerID).SQL(" IN (").StringsArgs(owners).SQL(")")
+		q, args = b.Build()
+		rows, err = tx.QueryContext(ctx, q, args...)
+		if err != nil {
+			return nil, fmt.Errorf("owners staying in the scope of %s: %w", t.Name, err)
+		}
+		stay := map[string]bool{}
+		for rows.Next() {
+			var o string
+			if err := rows.Scan(&o); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			stay[o] = true
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+		for _, o := range owners {
+			// A rule is worth it from a handful of rows on.
+			if !stay[o] && len(outsByOwner[o]) >= 8 {
+				gone = append(gone, o)
+			} else {
+				outs = append(outs, outsByOwner[o]...)
+			}
+		}
+	}
+
+	td, err := s.changes(ctx, tx, it, tok.Version, limit, now)
+	if err != nil {
+		return nil, err
+	}
+	if len(gone) > 0 {
+		td.RemoveWhere = []wire.RemoveRule{{Column: schema.ColOwnerID, Values: gone}}
+	}
+	td.Removes = append(outs, td.Removes...)
+	if len(ins) > 0 {
+		if td.Columns == nil {
+			td.Columns = cols
+		}
+		td.Upserts = append(ins, td.Upserts...)
+	}
+	return td, nil
+}
+
