@@ -298,4 +298,3 @@ func (e *Engine) scopeDiff(ctx context.Context, tx *sql.Tx, s *session, it *prof
 	}
 	return td, nil
 }
-
