@@ -95,9 +95,11 @@ func runHelper(t *testing.T, a helperArgs, kill bool) bool {
 // TestDeviceKilled kills device processes with SIGKILL in the middle of a
 // first sync and of an upload: the next run resumes, and the device ends
 // equal to its plan with every queued create on the server exactly once.
-func TestDeviceKilled(t *testing.T) {
-	w := newWorld(t, 30)
-	srv := startServer(t, w.dir)
+func TestDeviceKilled(t *testing.T) { forEngines(t, testDeviceKilled) }
+
+func testDeviceKilled(t *testing.T, engine string) {
+	w := newWorld(t, engine, 30)
+	srv := startServer(t, w)
 	dir := filepath.Join(t.TempDir(), "device")
 	a := helperArgs{Dir: dir, Server: srv.url(), Token: w.tokens[0], App: w.app}
 	cut := 0
@@ -134,7 +136,7 @@ func TestDeviceKilled(t *testing.T) {
 			names = append(names, n)
 		}
 	}
-	withChecker(t, w.dir, func(ck *checker) {
+	withChecker(t, w, func(ck *checker) {
 		ck.converged(t, w.users[0], c)
 		// A create killed before it was queued is not on the device either;
 		// every one that was queued is on the server once.

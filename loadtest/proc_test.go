@@ -18,8 +18,11 @@ import (
 
 	"github.com/outposthq/outpost/client"
 	"github.com/outposthq/outpost/demo"
+	"github.com/outposthq/outpost/internal/testenv"
 	"github.com/outposthq/outpost/platform"
 	"github.com/outposthq/outpost/profile"
+	"github.com/outposthq/outpost/store"
+	"github.com/outposthq/outpost/store/postgres"
 	"github.com/outposthq/outpost/store/sqlite"
 	"github.com/outposthq/outpost/syncsrv"
 )
@@ -48,21 +51,51 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// world is a seeded data directory and the users' tokens.
+// world is a seeded store — a data directory, or a PostgreSQL schema when
+// db is set — and the users' tokens.
 type world struct {
 	dir    string
+	db     string
 	app    string
 	tokens []string // the four technicians
 	users  []string
 }
 
+// engines returns the engines the tests run on: SQLite, and PostgreSQL
+// when OUTPOST_TEST_POSTGRES is set (CI requires it).
+func engines(t *testing.T) []string {
+	out := []string{}
+	for _, e := range testenv.Engines(t) {
+		out = append(out, e.Name)
+	}
+	return out
+}
+
+// forEngines runs fn as a subtest per engine.
+func forEngines(t *testing.T, fn func(t *testing.T, engine string)) {
+	for _, e := range engines(t) {
+		t.Run(e, func(t *testing.T) { fn(t, e) })
+	}
+}
+
+// open opens the world's store.
+func (w *world) open(ctx context.Context) (*store.DB, error) {
+	if w.db != "" {
+		return postgres.Open(ctx, w.db)
+	}
+	return sqlite.Open(ctx, w.dir)
+}
+
 // newWorld seeds the demo environment (accounts per technician) in a new
-// data directory and issues the technicians' tokens.
-func newWorld(t testing.TB, accounts int) *world {
+// store of engine and issues the technicians' tokens.
+func newWorld(t testing.TB, engine string, accounts int) *world {
 	t.Helper()
 	ctx := context.Background()
 	w := &world{dir: t.TempDir()}
-	db, err := sqlite.Open(ctx, w.dir)
+	if engine == "postgres" {
+		w.db = testenv.PostgresURL(t)
+	}
+	db, err := w.open(ctx)
 	must(t, err)
 	defer db.Close()
 	p, err := platform.Open(ctx, db, platform.Options{})
@@ -82,7 +115,7 @@ func newWorld(t testing.TB, accounts int) *world {
 // devices reach it again after a restart.
 type server struct {
 	t    testing.TB
-	dir  string
+	w    *world
 	addr string
 	cmd  *exec.Cmd
 }
@@ -95,10 +128,10 @@ func freeAddr(t testing.TB) string {
 	return ln.Addr().String()
 }
 
-// startServer starts the server on dir and waits until it answers.
-func startServer(t testing.TB, dir string) *server {
+// startServer starts the server on w's store and waits until it answers.
+func startServer(t testing.TB, w *world) *server {
 	t.Helper()
-	s := &server{t: t, dir: dir, addr: freeAddr(t)}
+	s := &server{t: t, w: w, addr: freeAddr(t)}
 	s.start()
 	t.Cleanup(s.kill)
 	return s
@@ -108,7 +141,11 @@ func (s *server) url() string { return "http://" + s.addr }
 
 func (s *server) start() {
 	s.t.Helper()
-	s.cmd = exec.Command(binary, "serve", "--data", s.dir, "--addr", s.addr, "--log-level", "error")
+	where := []string{"--data", s.w.dir}
+	if s.w.db != "" {
+		where = []string{"--db", s.w.db}
+	}
+	s.cmd = exec.Command(binary, append(append([]string{"serve"}, where...), "--addr", s.addr, "--log-level", "error")...)
 	s.cmd.Stderr = os.Stderr
 	must(s.t, s.cmd.Start())
 	err := waitFor(20*time.Second, func() error {
@@ -197,17 +234,17 @@ func syncUntilDone(t testing.TB, c *client.Client) {
 	must(t, err)
 }
 
-// checker opens the server's store in this process (the server must be
-// stopped) to compare devices with their download plans.
+// checker opens the server's store in this process (on SQLite the server
+// must be stopped) to compare devices with their download plans.
 type checker struct {
 	p   *platform.Platform
 	eng *syncsrv.Engine
 }
 
-func withChecker(t testing.TB, dir string, fn func(ck *checker)) {
+func withChecker(t testing.TB, w *world, fn func(ck *checker)) {
 	t.Helper()
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, dir)
+	db, err := w.open(ctx)
 	must(t, err)
 	defer db.Close()
 	p, err := platform.Open(ctx, db, platform.Options{})
@@ -235,7 +272,7 @@ func (ck *checker) converged(t testing.TB, user string, c *client.Client) {
 // names counts the server's work orders by name among those with prefix.
 func (ck *checker) names(t testing.TB, prefix string) map[string]int {
 	t.Helper()
-	rows, err := ck.p.DB().Read.QueryContext(context.Background(), `SELECT name FROM workorder WHERE name LIKE ?`, prefix+"%")
+	rows, err := ck.p.DB().Read.QueryContext(context.Background(), `SELECT name FROM workorder WHERE name LIKE `+ck.p.DB().Dialect.Placeholder(1), prefix+"%")
 	must(t, err)
 	defer rows.Close()
 	out := map[string]int{}

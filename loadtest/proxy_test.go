@@ -122,9 +122,11 @@ func (p *proxy) handle(c net.Conn) {
 // TestProxyFaults syncs devices with offline edits through a proxy that
 // cuts, delays and truncates connections; once the network heals, every
 // device converges and every change is on the server exactly once.
-func TestProxyFaults(t *testing.T) {
-	w := newWorld(t, 8)
-	srv := startServer(t, w.dir)
+func TestProxyFaults(t *testing.T) { forEngines(t, testProxyFaults) }
+
+func testProxyFaults(t *testing.T, engine string) {
+	w := newWorld(t, engine, 8)
+	srv := startServer(t, w)
 	px := newProxy(t, srv.addr)
 	px.faulty.Store(false)
 	type dev struct {
@@ -166,7 +168,7 @@ func TestProxyFaults(t *testing.T) {
 		syncUntilDone(t, d.c)
 	}
 	srv.kill()
-	withChecker(t, w.dir, func(ck *checker) {
+	withChecker(t, w, func(ck *checker) {
 		var all []string
 		for _, d := range devs {
 			ck.converged(t, w.users[d.user], d.c)

@@ -23,9 +23,11 @@ var (
 // while: no sync may fail, every device converges, and the server's
 // memory stays flat (the last third's peak within twice the first third's
 // plus 64 MB: a leak per sync would grow without bound).
-func TestSoak(t *testing.T) {
-	w := newWorld(t, 6)
-	srv := startServer(t, w.dir)
+func TestSoak(t *testing.T) { forEngines(t, testSoak) }
+
+func testSoak(t *testing.T, engine string) {
+	w := newWorld(t, engine, 6)
+	srv := startServer(t, w)
 	tr := &http.Transport{MaxIdleConnsPerHost: 64}
 	type dev struct {
 		c    *client.Client
@@ -91,7 +93,7 @@ func TestSoak(t *testing.T) {
 		syncUntilDone(t, d.c)
 	}
 	srv.kill()
-	withChecker(t, w.dir, func(ck *checker) {
+	withChecker(t, w, func(ck *checker) {
 		var all []string
 		for _, d := range devs {
 			noPending(t, d.c)

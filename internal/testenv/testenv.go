@@ -52,8 +52,10 @@ func OpenSQLite(t testing.TB) *store.DB {
 	return db
 }
 
-// OpenPostgres opens a store in a new schema, dropped when the test ends.
-func OpenPostgres(t testing.TB) *store.DB {
+// PostgresURL creates a new schema in the database of
+// OUTPOST_TEST_POSTGRES, dropped when the test ends, and returns a URL
+// whose connections use it.
+func PostgresURL(t testing.TB) string {
 	t.Helper()
 	dsn := PostgresDSN()
 	if dsn == "" {
@@ -82,7 +84,13 @@ func OpenPostgres(t testing.TB) *store.DB {
 	q := u.Query()
 	q.Set("search_path", name)
 	u.RawQuery = q.Encode()
-	db, err := postgres.Open(context.Background(), u.String())
+	return u.String()
+}
+
+// OpenPostgres opens a store in a new schema, dropped when the test ends.
+func OpenPostgres(t testing.TB) *store.DB {
+	t.Helper()
+	db, err := postgres.Open(context.Background(), PostgresURL(t))
 	if err != nil {
 		t.Fatalf("open postgres store: %v", err)
 	}
