@@ -49,6 +49,15 @@ func (p *Platform) ChangesSince(ctx context.Context, table string, after int64, 
 			return err
 		}
 		out.Token = tok
+		if after > 0 {
+			h, err := p.PrunedVersion(ctx, tx)
+			if err != nil {
+				return err
+			}
+			if after < h {
+				return outpost.Errorf(outpost.CodeGone, "changes up to version %d were pruned, so deletions after version %d may be missing: read table %q again from version 0", h, after, t.Name).WithTarget("since")
+			}
+		}
 		// Whole versions only: a page never splits one transaction's rows,
 		// so "version > Next" resumes exactly.
 		d := p.db.Dialect

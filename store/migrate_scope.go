@@ -20,3 +20,12 @@ var scopeMigration = migration{5, "scopelog", []string{
 var scopeEnvMigration = migration{6, "scopeenv", []string{
 	`CREATE TABLE IF NOT EXISTS outpost_scopeenv (fingerprint TEXT PRIMARY KEY, userid TEXT NOT NULL, env TEXT NOT NULL)`,
 }}
+
+// versionMarkMigration adds outpost_versionmark: now and then, the version
+// that was current at a time. Pruning drops tombstones and scope log
+// entries at or below the newest version marked longer ago than sync
+// tokens live (platform.Prune).
+var versionMarkMigration = migration{7, "versionmark", []string{
+	`CREATE TABLE IF NOT EXISTS outpost_versionmark (version {bigint} PRIMARY KEY, markedon {ts} NOT NULL)`,
+	`CREATE INDEX IF NOT EXISTS ix_outpost_versionmark_markedon ON outpost_versionmark (markedon)`,
+}}

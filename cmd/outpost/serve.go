@@ -97,6 +97,8 @@ func serve(ctx context.Context, p *platform.Platform, addr string, logger *slog.
 	srv := &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
+	// Tombstones and the scope log are pruned past the token lifetime.
+	go engine.RunJanitor(ctx, 10*time.Minute)
 	// Other servers on the same PostgreSQL database announce their commits;
 	// relay them to this server's devices and caches.
 	go func() {
