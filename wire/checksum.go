@@ -44,11 +44,20 @@ func Bucket(id string, n int) int {
 	return int(mix(fnv(id)) % uint64(n))
 }
 
+// RowsPerBucket is about how many rows share a bucket. The sums are what a
+// reconciliation always costs (8 bytes or more each, per table, whatever
+// changed); the rows of a differing bucket are what each difference costs
+// (an id and a version each). Scope changes, where many rows differ, are
+// answered without checksums (docs/protocol.md), so reconciliation is
+// mostly about a few rows, and few, fuller buckets are cheaper.
+const RowsPerBucket = 64
+
 // BucketCount returns the number of buckets the server uses for a table
-// of rows rows: about eight rows per bucket, a power of two from 16 to 8192.
+// of rows rows: about RowsPerBucket rows per bucket, a power of two from
+// 16 to 8192.
 func BucketCount(rows int64) int {
 	n := 16
-	for n < 8192 && int64(n)*8 < rows {
+	for n < 8192 && int64(n)*RowsPerBucket < rows {
 		n *= 2
 	}
 	return n
