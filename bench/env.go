@@ -51,6 +51,12 @@ type smallUser struct {
 
 // newEnv builds the data set of size n in a fresh database of engine.
 func newEnv(ctx context.Context, r *recorder, open Opener, name string, n, smallUsers int, maxRows int64) (*env, error) {
+	return newShapedEnv(ctx, r, open, name, n, smallUsers, maxRows, false)
+}
+
+// newShapedEnv is newEnv; with deviceOnly every work order is in the
+// device's set (no other technicians), so the set is 2n rows.
+func newShapedEnv(ctx context.Context, r *recorder, open Opener, name string, n, smallUsers int, maxRows int64, deviceOnly bool) (*env, error) {
 	db, closeDB, err := open(ctx, r.engine, name)
 	if err != nil {
 		return nil, err
@@ -60,7 +66,7 @@ func newEnv(ctx context.Context, r *recorder, open Opener, name string, n, small
 		return nil, errors.Join(err, closeDB())
 	}
 	start := time.Now()
-	if err := e.build(ctx, n, smallUsers); err != nil {
+	if err := e.build(ctx, n, smallUsers, deviceOnly); err != nil {
 		return nil, errors.Join(err, closeDB())
 	}
 	r.logf("built %s data set: %d work orders in %.1f s", name, n, time.Since(start).Seconds())
@@ -84,7 +90,7 @@ func (e *env) close() error {
 	return e.closeD()
 }
 
-func (e *env) build(ctx context.Context, n, smallUsers int) error {
+func (e *env) build(ctx context.Context, n, smallUsers int, deviceOnly bool) error {
 	p, sys := e.p, platform.System()
 	if _, err := p.CreateTable(ctx, sys, demo.Product); err != nil {
 		return err
@@ -135,6 +141,9 @@ func (e *env) build(ctx context.Context, n, smallUsers int) error {
 	// The device's set: n*9/100 own work orders, n/100 team work orders.
 	teamN := max(1, n/100)
 	ownN := max(2, n/10-teamN)
+	if deviceOnly {
+		ownN = max(2, n-teamN)
+	}
 	if e.own, err = e.importSet(ctx, e.user, "systemuser", root, ownN, 2); err != nil {
 		return err
 	}

@@ -39,6 +39,14 @@ func runEngine(ctx context.Context, cfg *config, opts Options, engine string) (f
 		return nil, err
 	}
 	defer cleanup()
+	if cfg.want("capfull") {
+		if err := capFull(ctx, r, opts, cfg, dir); err != nil {
+			return nil, fmt.Errorf("capfull: %w", err)
+		}
+		if len(cfg.scenarios) == 1 {
+			return nil, nil
+		}
+	}
 	big, err := newEnv(ctx, r, opts.Open, "big", cfg.n(bigRows, 2000), smallUsers, 0)
 	if err != nil {
 		return nil, err
