@@ -3,7 +3,6 @@ package bench
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -101,7 +100,9 @@ func child(ctx context.Context, opts Options, mode string, args ...string) (*chi
 // firstSync runs the device's first sync in a child process, then the
 // baseline: the same rows, read into memory from the device's store, are
 // inserted into the same tables of a new SQLite file in one transaction
-// with one prepared statement per table, and the same indexes built.
+// with one prepared statement per table, and the same indexes built. The
+// baseline opens its files with the device store's driver and settings
+// (client.OpenSQLite), so both sides of the ratio use the same SQLite.
 func firstSync(ctx context.Context, r *recorder, opts Options, e *env, dir string) error {
 	res, err := child(ctx, opts, "firstsync", "--server", e.url, "--token", e.token, "--app", e.appID, "--dir", dir)
 	if err != nil {
@@ -119,7 +120,7 @@ func firstSync(ctx context.Context, r *recorder, opts Options, e *env, dir strin
 	}
 	rate := float64(res.Rows) / res.Seconds
 	r.add("firstsync", "rows", float64(res.Rows), "rows", 0, "", "", 0)
-	r.add("firstsync", "throughput", rate, "rows/s", base, "SQLite bulk insert", ">=", 100000)
+	r.add("firstsync", "throughput", rate, "rows/s", base, "SQLite bulk insert, "+client.SQLiteDriver, ">=", 100000)
 	r.add("firstsync", "ratio to baseline", rate/base, "", 0, "", ">=", 0.5)
 	r.add("firstsync", "open (register, count rows)", res.OpenSeconds*1000, "ms", 0, "", "", 0)
 	r.add("firstsync", "device peak RSS", float64(res.PeakRSS)/(1<<20), "MB", 0, "", "<=", 100)
@@ -130,7 +131,7 @@ func firstSync(ctx context.Context, r *recorder, opts Options, e *env, dir strin
 // baselineInsert copies the data tables of the device store at path into
 // memory and times inserting them into a fresh file; it returns rows/s.
 func baselineInsert(ctx context.Context, path, into string) (float64, int, error) {
-	src, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
+	src, err := client.OpenSQLite(path, true)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -179,7 +180,7 @@ func baselineInsert(ctx context.Context, path, into string) (float64, int, error
 		rows.Close()
 		tables = append(tables, t)
 	}
-	dst, err := sql.Open("sqlite", "file:"+into+"?_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)")
+	dst, err := client.OpenSQLite(into, false)
 	if err != nil {
 		return 0, 0, err
 	}

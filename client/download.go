@@ -3,6 +3,7 @@ package client
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -174,7 +175,8 @@ func (c *Client) reset(ctx context.Context) error {
 	})
 }
 
-// markReady builds the indexes after the bulk load and marks the store
+// markReady builds the indexes after the bulk load (those a first sync
+// cut after a table's last page did not build yet) and marks the store
 // ready: only now does the app see it (status leaves ConnectedRefresh).
 func (c *Client) markReady(ctx context.Context) error {
 	return inTx(ctx, c.db, func(tx *sql.Tx) error {
@@ -183,18 +185,32 @@ func (c *Client) markReady(ctx context.Context) error {
 			if err != nil {
 				return err
 			}
-			for _, stmt := range sqlgen.SQLite.CreateTable(lt.t)[1:] {
-				if _, err := tx.ExecContext(ctx, stmt); err != nil {
-					return fmt.Errorf("index %s: %w", name, err)
-				}
+			if err := createIndexes(ctx, tx, lt); err != nil {
+				return err
 			}
 		}
 		return setMeta(ctx, tx, "ready", "1")
 	})
 }
 
-// firstSync downloads every table not yet done, page by page, storing
-// each page with its cursor in one transaction.
+// indexTable builds the indexes of a table whose first sync is complete.
+func (c *Client) indexTable(ctx context.Context, lt *localTable) error {
+	return inTx(ctx, c.db, func(tx *sql.Tx) error { return createIndexes(ctx, tx, lt) })
+}
+
+// createIndexes creates the indexes of lt that do not exist yet.
+func createIndexes(ctx context.Context, tx *sql.Tx, lt *localTable) error {
+	for _, stmt := range sqlgen.SQLite.CreateTable(lt.t)[1:] {
+		if _, err := tx.ExecContext(ctx, stmt); err != nil {
+			return fmt.Errorf("index %s: %w", lt.def.Name, err)
+		}
+	}
+	return nil
+}
+
+// firstSync downloads every table not yet done, storing many pages per
+// local transaction together with the cursor of the last one, and indexes
+// each table once its last page is stored.
 func (c *Client) firstSync(ctx context.Context, res *SyncResult, progress func(Progress)) error {
 	states, err := c.tableStates(ctx)
 	if err != nil {
@@ -212,7 +228,30 @@ func (c *Client) firstSync(ctx context.Context, res *SyncResult, progress func(P
 			p.Rows += lt.def.Rows
 		}
 	}
-	for _, s := range states {
+	// The streams of the next tables are requested ahead: the server reads
+	// their scopes while this device waits for or stores the current one.
+	ahead := map[string]*pageStream{}
+	defer func() {
+		for _, ps := range ahead {
+			ps.close()
+		}
+	}()
+	prefetch := func(from int) {
+		n := 0
+		for _, t := range states[from:] {
+			if t.done {
+				continue
+			}
+			if n++; n > streamsAhead {
+				return
+			}
+			if ahead[t.name] == nil {
+				req := wire.SnapshotRequest{DeviceID: c.DeviceID(), Table: t.name, After: t.cursor, PageSize: c.opts.PageSize}
+				ahead[t.name] = c.r.openSnapshot(ctx, req)
+			}
+		}
+	}
+	for i, s := range states {
 		if s.done {
 			continue
 		}
@@ -224,12 +263,20 @@ func (c *Client) firstSync(ctx context.Context, res *SyncResult, progress func(P
 			if err := context.Cause(ctx); err != nil {
 				return err
 			}
-			req := wire.SnapshotRequest{DeviceID: c.DeviceID(), Table: s.name, After: s.cursor, PageSize: c.opts.PageSize}
-			err := stream(ctx, c.r, wire.Prefix+"/snapshot", req, func(page *wire.SnapshotPage) error {
+			ps := ahead[s.name]
+			delete(ahead, s.name)
+			if ps == nil {
+				req := wire.SnapshotRequest{DeviceID: c.DeviceID(), Table: s.name, After: s.cursor, PageSize: c.opts.PageSize}
+				ps = c.r.openSnapshot(ctx, req)
+			}
+			prefetch(i + 1)
+			ap := &pageApplier{c: c, lt: lt, s: &s}
+			err := ps.each(ctx, func(page *wire.SnapshotPage) error {
 				if page.Error != nil {
 					return &outpost.Error{Code: outpost.Code(page.Error.Code), Message: page.Error.Message}
 				}
-				if err := c.storePage(ctx, lt, &s, page); err != nil {
+				if err := ap.add(ctx, page); err != nil {
+					ap.rollback()
 					return err
 				}
 				p.Rows += int64(len(page.Rows))
@@ -237,9 +284,20 @@ func (c *Client) firstSync(ctx context.Context, res *SyncResult, progress func(P
 				progress(p)
 				return nil
 			})
+			ps.close()
+			// Pages applied before a cut stream or a server's error page are
+			// whole: keep them, so the next attempt resumes after them.
+			if cerr := ap.commit(); cerr != nil {
+				return errors.Join(err, cerr)
+			}
 			if err != nil {
 				return err
 			}
+		}
+		// Index the table now rather than at the end: the server is reading
+		// the next table meanwhile.
+		if err := c.indexTable(ctx, lt); err != nil {
+			return err
 		}
 		p.TablesDone++
 		progress(p)
@@ -247,38 +305,108 @@ func (c *Client) firstSync(ctx context.Context, res *SyncResult, progress func(P
 	return nil
 }
 
-func (c *Client) storePage(ctx context.Context, lt *localTable, s *tableState, page *wire.SnapshotPage) error {
-	return inTx(ctx, c.db, func(tx *sql.Tx) error {
-		skip, err := pending(ctx, tx, lt.def.Name)
+// streamsAhead is how many tables' snapshot streams a first sync requests
+// ahead of the one it stores.
+const streamsAhead = 2
+
+// batchRows is how many first-sync rows one local transaction holds at
+// most. Each transaction stores its pages and the cursor of the last one,
+// so a cut stream or a killed process resumes after the last commit.
+const batchRows = 20000
+
+// pageApplier stores the pages of one snapshot stream, many pages per
+// local transaction, with multi-row inserts prepared once per transaction.
+type pageApplier struct {
+	c  *Client
+	lt *localTable
+	s  *tableState
+	// saved is the table state at the start of the open transaction,
+	// restored when it rolls back.
+	saved tableState
+	tx    *sql.Tx
+	skip  map[string]bool
+	ins   *inserter
+	rows  int
+}
+
+func (a *pageApplier) add(ctx context.Context, page *wire.SnapshotPage) error {
+	if a.tx == nil {
+		tx, err := a.c.db.BeginTx(ctx, nil)
 		if err != nil {
 			return err
 		}
-		if s.cursor == "" {
-			// A first sync starts from an empty table: rows left from before
-			// (a clean re-sync, or local creates the server has by now) go,
-			// rows with queued changes stay.
-			if err := lt.clear(ctx, tx, skip); err != nil {
-				return err
-			}
-		}
-		if _, err := lt.upsert(ctx, tx, page.Columns, page.Rows, skip); err != nil {
+		a.tx, a.saved, a.rows = tx, *a.s, 0
+		// The queue cannot change while the transaction is open: the store
+		// has one connection.
+		if a.skip, err = pending(ctx, tx, a.lt.def.Name); err != nil {
 			return err
 		}
-		snap := s.snaptoken
-		if snap == "" {
-			snap = page.Token // the closing delta starts at the first page
-		}
-		tok := ""
-		if page.Done {
-			tok = snap
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE outpost_table SET cursor = ?, snaptoken = ?, done = ?, token = ?, lastsync = ? WHERE name = ?`,
-			page.Cursor, snap, page.Done, tok, c.stamp(), lt.def.Name); err != nil {
+	}
+	tx, s, lt := a.tx, a.s, a.lt
+	if s.cursor == "" {
+		// A first sync starts from an empty table: rows left from before
+		// (a clean re-sync, or local creates the server has by now) go,
+		// rows with queued changes stay.
+		if err := lt.clear(ctx, tx, a.skip); err != nil {
 			return err
 		}
-		s.cursor, s.snaptoken, s.done, s.token = page.Cursor, snap, page.Done, tok
+	}
+	if a.ins == nil || !slices.Equal(a.ins.cols, page.Columns) {
+		if a.ins != nil {
+			a.ins.close()
+		}
+		ins, err := newInserter(lt, page.Columns)
+		if err != nil {
+			return err
+		}
+		a.ins = ins
+	}
+	if _, err := a.ins.insert(ctx, tx, page.Rows, a.skip); err != nil {
+		return err
+	}
+	snap := s.snaptoken
+	if snap == "" {
+		snap = page.Token // the closing delta starts at the first page
+	}
+	tok := ""
+	if page.Done {
+		tok = snap
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE outpost_table SET cursor = ?, snaptoken = ?, done = ?, token = ?, lastsync = ? WHERE name = ?`,
+		page.Cursor, snap, page.Done, tok, a.c.stamp(), lt.def.Name); err != nil {
+		return err
+	}
+	s.cursor, s.snaptoken, s.done, s.token = page.Cursor, snap, page.Done, tok
+	a.rows += len(page.Rows)
+	if a.rows >= batchRows || page.Done {
+		return a.commit()
+	}
+	return nil
+}
+
+// commit commits the open transaction, if any.
+func (a *pageApplier) commit() error {
+	if a.tx == nil {
 		return nil
-	})
+	}
+	a.ins.release()
+	err := a.tx.Commit()
+	a.tx = nil
+	if err != nil {
+		*a.s = a.saved
+	}
+	return err
+}
+
+// rollback drops the open transaction, if any, and its pages.
+func (a *pageApplier) rollback() {
+	if a.tx == nil {
+		return
+	}
+	a.ins.release()
+	_ = a.tx.Rollback()
+	a.tx = nil
+	*a.s = a.saved
 }
 
 func (c *Client) stamp() string { return c.now().UTC().Format(sqlgen.TimeFormat) }

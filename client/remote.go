@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 
 	"github.com/outposthq/outpost"
+	"github.com/outposthq/outpost/wire"
 )
 
 // ErrUnreachable wraps failures to reach the server (no network, server
@@ -119,35 +120,126 @@ func (r *remote) call(ctx context.Context, method, path string, in, out any) err
 	return nil
 }
 
-// stream posts in and calls fn for each newline-delimited JSON value.
-func stream[T any](ctx context.Context, r *remote, path string, in any, fn func(*T) error) error {
-	resp, err := r.do(ctx, http.MethodPost, path, in)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	sc := bufio.NewReader(resp.Body)
-	for {
-		line, err := sc.ReadBytes('\n')
-		if len(bytes.TrimSpace(line)) > 0 && err == nil {
-			v := new(T)
-			dec := json.NewDecoder(bytes.NewReader(line))
-			dec.UseNumber()
-			if derr := dec.Decode(v); derr != nil {
-				return fmt.Errorf("POST %s: bad page: %w: %w", path, ErrUnreachable, derr)
-			}
-			if ferr := fn(v); ferr != nil {
-				return ferr
+// pageStream is a snapshot request in flight: a goroutine sends it and
+// reads and decodes its pages ahead of the caller, at most a few pages.
+type pageStream struct {
+	items  chan streamItem
+	cancel context.CancelFunc
+}
+
+type streamItem struct {
+	page *wire.SnapshotPage
+	err  error
+}
+
+// snapshotPath is the route of snapshot streams.
+const snapshotPath = wire.Prefix + "/snapshot"
+
+// openSnapshot starts a snapshot request. It asks for the compact page
+// encoding and reads newline-delimited JSON from a server that does not
+// offer it. The request is sent and its pages read on another goroutine, so
+// a device can ask for the next table while it stores the current one; call
+// each to consume the pages, and close in any case.
+func (r *remote) openSnapshot(ctx context.Context, in wire.SnapshotRequest) *pageStream {
+	ctx, cancel := context.WithCancel(ctx)
+	ps := &pageStream{items: make(chan streamItem, 2), cancel: cancel}
+	go func() {
+		defer close(ps.items)
+		put := func(it streamItem) bool {
+			select {
+			case ps.items <- it:
+				return true
+			case <-ctx.Done():
+				return false
 			}
 		}
-		if err == io.EOF {
+		b, err := json.Marshal(in)
+		if err != nil {
+			put(streamItem{err: fmt.Errorf("encode %s: %w", snapshotPath, err)})
+			return
+		}
+		resp, err := r.send(ctx, http.MethodPost, snapshotPath, b, map[string]string{
+			"Content-Type": "application/json",
+			"Accept":       wire.PagesContentType + ", " + wire.NDJSONContentType + ";q=0.5",
+		})
+		if err != nil {
+			put(streamItem{err: err})
+			return
+		}
+		defer resp.Body.Close()
+		var next func() (*wire.SnapshotPage, error)
+		if media, _, _ := strings.Cut(resp.Header.Get("Content-Type"), ";"); strings.EqualFold(strings.TrimSpace(media), wire.PagesContentType) {
+			next = wire.NewPageReader(resp.Body).Next
+		} else {
+			next = ndjsonPages(resp.Body)
+		}
+		for {
+			p, err := next()
+			switch {
+			case err == nil || err == io.EOF:
+			case errors.Is(err, wire.ErrBadFrame):
+				err = fmt.Errorf("POST %s: bad page: %w: %w", snapshotPath, ErrUnreachable, err)
+			default:
+				err = fmt.Errorf("POST %s: stream cut: %w: %w", snapshotPath, ErrUnreachable, err)
+			}
+			if !put(streamItem{p, err}) || err != nil {
+				return
+			}
+		}
+	}()
+	return ps
+}
+
+// each calls fn for each page until the stream ends, fails or fn fails.
+func (ps *pageStream) each(ctx context.Context, fn func(*wire.SnapshotPage) error) error {
+	for it := range ps.items {
+		if it.err == io.EOF {
 			return nil
 		}
-		if err != nil {
+		if it.err != nil {
 			if ctx.Err() != nil {
 				return context.Cause(ctx)
 			}
-			return fmt.Errorf("POST %s: stream cut: %w: %w", path, ErrUnreachable, err)
+			return it.err
+		}
+		if err := fn(it.page); err != nil {
+			return err
+		}
+	}
+	if ctx.Err() != nil {
+		return context.Cause(ctx)
+	}
+	return nil
+}
+
+// close ends the request and waits for its goroutine.
+func (ps *pageStream) close() {
+	ps.cancel()
+	for range ps.items {
+	}
+}
+
+// ndjsonPages reads newline-delimited JSON pages.
+func ndjsonPages(body io.Reader) func() (*wire.SnapshotPage, error) {
+	br := bufio.NewReaderSize(body, 64<<10)
+	return func() (*wire.SnapshotPage, error) {
+		for {
+			line, err := br.ReadBytes('\n')
+			if len(bytes.TrimSpace(line)) > 0 && err == nil {
+				p := new(wire.SnapshotPage)
+				dec := json.NewDecoder(bytes.NewReader(line))
+				dec.UseNumber()
+				if derr := dec.Decode(p); derr != nil {
+					return nil, fmt.Errorf("%w: %w", wire.ErrBadFrame, derr)
+				}
+				return p, nil
+			}
+			if err == io.EOF {
+				return nil, io.EOF
+			}
+			if err != nil {
+				return nil, err
+			}
 		}
 	}
 }

@@ -10,8 +10,6 @@ import (
 	"strings"
 	"time"
 
-	_ "modernc.org/sqlite" // the "sqlite" database/sql driver
-
 	"github.com/outposthq/outpost"
 	"github.com/outposthq/outpost/schema"
 	"github.com/outposthq/outpost/sqlgen"
@@ -37,8 +35,7 @@ var storeDDL = []string{
 }
 
 func openDB(ctx context.Context, path string) (*sql.DB, error) {
-	dsn := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_txlock=immediate"
-	db, err := sql.Open("sqlite", dsn)
+	db, err := sql.Open(sqlDriverName, sqliteDSN(path, false))
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
@@ -52,6 +49,13 @@ func openDB(ctx context.Context, path string) (*sql.DB, error) {
 		}
 	}
 	return db, nil
+}
+
+// OpenSQLite opens the SQLite file at path with the driver and settings of
+// the device store (read-only when readOnly), for tools that work on a
+// store's file or compare with it.
+func OpenSQLite(path string, readOnly bool) (*sql.DB, error) {
+	return sql.Open(sqlDriverName, sqliteDSN(path, readOnly))
 }
 
 type execer interface {
@@ -211,6 +215,9 @@ func storeValue(typ schema.Type, v any) (any, error) {
 		case time.Time:
 			return x.UTC().Format(sqlgen.TimeFormat), nil
 		case string:
+			if wire.IsTimeText(x) {
+				return x, nil // already the stored form
+			}
 			for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", time.DateOnly} {
 				if tm, err := time.Parse(layout, x); err == nil {
 					return tm.UTC().Truncate(time.Millisecond).Format(sqlgen.TimeFormat), nil
@@ -263,45 +270,149 @@ func (lt *localTable) upsert(ctx context.Context, tx *sql.Tx, cols []string, row
 	if len(rows) == 0 {
 		return 0, nil
 	}
+	in, err := newInserter(lt, cols)
+	if err != nil {
+		return 0, err
+	}
+	defer in.release()
+	return in.insert(ctx, tx, rows, skip)
+}
+
+// maxInsertArgs bounds the parameters of one multi-row INSERT.
+const maxInsertArgs = 999
+
+// maxInsertRows bounds the rows of one multi-row INSERT.
+const maxInsertRows = 64
+
+// inserter writes rows of one column list into a table with multi-row
+// INSERT OR REPLACE statements, prepared once per transaction: one
+// statement per many rows costs much less per row than one per row.
+type inserter struct {
+	lt    *localTable
+	cols  []string
+	types []schema.Type
+	chunk int // rows per full statement
+	tx    *sql.Tx
+	stmts map[int]*sql.Stmt // by rows per statement, prepared in tx
+	args  []any
+}
+
+func newInserter(lt *localTable, cols []string) (*inserter, error) {
+	in := &inserter{lt: lt, cols: cols, types: make([]schema.Type, len(cols)), stmts: map[int]*sql.Stmt{}}
+	for i, c := range cols {
+		t, ok := lt.types[c]
+		if !ok {
+			return nil, fmt.Errorf("table %s has no column %s", lt.def.Name, c)
+		}
+		in.types[i] = t
+	}
+	if len(cols) == 0 {
+		return nil, fmt.Errorf("rows of %s carry no columns", lt.def.Name)
+	}
+	in.chunk = max(1, min(maxInsertRows, maxInsertArgs/len(cols)))
+	return in, nil
+}
+
+// stmt returns the statement inserting k rows, prepared in tx.
+func (in *inserter) stmt(ctx context.Context, tx *sql.Tx, k int) (*sql.Stmt, error) {
+	if in.tx != tx {
+		in.release()
+		in.tx = tx
+	}
+	if st := in.stmts[k]; st != nil {
+		return st, nil
+	}
 	d := sqlgen.SQLite
 	var sb strings.Builder
-	sb.WriteString("INSERT OR REPLACE INTO " + d.Quote(lt.def.Name) + " (")
-	for i, c := range cols {
-		if _, ok := lt.types[c]; !ok {
-			return 0, fmt.Errorf("table %s has no column %s", lt.def.Name, c)
-		}
+	sb.WriteString("INSERT OR REPLACE INTO " + d.Quote(in.lt.def.Name) + " (")
+	for i, c := range in.cols {
 		if i > 0 {
 			sb.WriteString(", ")
 		}
 		sb.WriteString(d.Quote(c))
 	}
-	sb.WriteString(") VALUES (" + strings.TrimSuffix(strings.Repeat("?, ", len(cols)), ", ") + ")")
-	stmt, err := tx.PrepareContext(ctx, sb.String())
-	if err != nil {
-		return 0, fmt.Errorf("prepare upsert into %s: %w", lt.def.Name, err)
+	sb.WriteString(") VALUES ")
+	tuple := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(in.cols)), ", ") + ")"
+	for i := range k {
+		if i > 0 {
+			sb.WriteString(", ")
+		}
+		sb.WriteString(tuple)
 	}
-	defer stmt.Close()
-	args := make([]any, len(cols))
+	st, err := tx.PrepareContext(ctx, sb.String())
+	if err != nil {
+		return nil, fmt.Errorf("prepare upsert into %s: %w", in.lt.def.Name, err)
+	}
+	in.stmts[k] = st
+	return st, nil
+}
+
+// release closes the statements of the current transaction.
+func (in *inserter) release() {
+	if in == nil {
+		return
+	}
+	for k, st := range in.stmts {
+		_ = st.Close()
+		delete(in.stmts, k)
+	}
+	in.tx = nil
+}
+
+func (in *inserter) close() { in.release() }
+
+// insert writes rows (wire values in in.cols order) in tx, skipping ids in
+// skip, and returns how many it wrote.
+func (in *inserter) insert(ctx context.Context, tx *sql.Tx, rows [][]any, skip map[string]bool) (int, error) {
+	name := in.lt.def.Name
+	nc := len(in.cols)
+	if cap(in.args) < in.chunk*nc {
+		in.args = make([]any, 0, in.chunk*nc)
+	}
+	args := in.args[:0]
+	flush := func() error {
+		if len(args) == 0 {
+			return nil
+		}
+		st, err := in.stmt(ctx, tx, len(args)/nc)
+		if err != nil {
+			return err
+		}
+		if _, err := st.ExecContext(ctx, args...); err != nil {
+			return fmt.Errorf("upsert into %s: %w", name, err)
+		}
+		clear(args)
+		args = args[:0]
+		return nil
+	}
 	n := 0
 	for _, r := range rows {
-		if len(r) != len(cols) {
-			return n, outpost.Invalidf("row of %s has %d values for %d columns", lt.def.Name, len(r), len(cols))
+		if len(r) != nc {
+			return n, outpost.Invalidf("row of %s has %d values for %d columns", name, len(r), nc)
 		}
-		if id, _ := r[0].(string); skip[id] {
-			continue
-		}
-		for i, c := range cols {
-			v, err := storeValue(lt.types[c], r[i])
-			if err != nil {
-				return n, fmt.Errorf("column %s of %s: %w", c, lt.def.Name, err)
+		if len(skip) > 0 {
+			if id, _ := r[0].(string); skip[id] {
+				continue
 			}
-			args[i] = v
 		}
-		if _, err := stmt.ExecContext(ctx, args...); err != nil {
-			return n, fmt.Errorf("upsert into %s: %w", lt.def.Name, err)
+		for i, v := range r {
+			sv, err := storeValue(in.types[i], v)
+			if err != nil {
+				return n, fmt.Errorf("column %s of %s: %w", in.cols[i], name, err)
+			}
+			args = append(args, sv)
 		}
 		n++
+		if len(args) == in.chunk*nc {
+			if err := flush(); err != nil {
+				return n, err
+			}
+		}
 	}
+	if err := flush(); err != nil {
+		return n, err
+	}
+	in.args = args
 	return n, nil
 }
 

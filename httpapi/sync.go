@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/outposthq/outpost"
@@ -38,25 +40,43 @@ func (s *Server) syncOpen(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, http.StatusOK, out)
 }
 
-// syncSnapshot streams pages as newline-delimited JSON. Errors before the
-// first page are ordinary error replies; later ones end the stream with a
-// page that carries the error.
+// syncSnapshot streams pages as newline-delimited JSON, or in the compact
+// binary encoding (wire.PagesContentType) when the device's Accept header
+// names it. Errors before the first page are ordinary error replies; later
+// ones end the stream with a page that carries the error.
 func (s *Server) syncSnapshot(w http.ResponseWriter, r *http.Request) error {
 	var req wire.SnapshotRequest
 	if err := DecodeJSON(r, &req, true); err != nil {
 		return err
 	}
 	rc := http.NewResponseController(w)
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
+	var write func(p *wire.SnapshotPage) error
+	contentType := wire.NDJSONContentType
+	if acceptsPages(r.Header.Values("Accept")) {
+		contentType = wire.PagesContentType
+		var buf []byte
+		write = func(p *wire.SnapshotPage) error {
+			var err error
+			if buf, err = wire.AppendPage(buf[:0], p); err != nil {
+				return err
+			}
+			_, err = w.Write(buf)
+			return err
+		}
+	} else {
+		enc := json.NewEncoder(w)
+		enc.SetEscapeHTML(false)
+		write = func(p *wire.SnapshotPage) error { return enc.Encode(p) }
+	}
 	started := false
 	err := s.sync.Snapshot(r.Context(), Principal(r), req, func(p *wire.SnapshotPage) error {
 		if !started {
-			w.Header().Set("Content-Type", "application/x-ndjson")
+			w.Header().Set("Content-Type", contentType)
+			w.Header().Add("Vary", "Accept")
 			w.WriteHeader(http.StatusOK)
 			started = true
 		}
-		if err := enc.Encode(p); err != nil {
+		if err := write(p); err != nil {
 			return err
 		}
 		return rc.Flush()
@@ -66,10 +86,40 @@ func (s *Server) syncSnapshot(w http.ResponseWriter, r *http.Request) error {
 		if code == outpost.CodeInternal {
 			s.logger.ErrorContext(r.Context(), "snapshot failed", "err", err)
 		}
-		_ = enc.Encode(wire.SnapshotPage{Table: req.Table, Error: &wire.StreamError{Code: string(code), Message: outpost.ErrorMessage(err)}})
+		_ = write(&wire.SnapshotPage{Table: req.Table, Error: &wire.StreamError{Code: string(code), Message: outpost.ErrorMessage(err)}})
 		return nil
 	}
 	return err
+}
+
+// zeroQuality reports whether media type parameters carry q=0.
+func zeroQuality(params string) bool {
+	for p := range strings.SplitSeq(params, ";") {
+		k, v, ok := strings.Cut(strings.TrimSpace(p), "=")
+		if ok && strings.EqualFold(k, "q") {
+			q, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			return err == nil && q == 0
+		}
+	}
+	return false
+}
+
+// acceptsPages reports whether an Accept header names the compact snapshot
+// encoding (with a non-zero quality).
+func acceptsPages(accept []string) bool {
+	for _, h := range accept {
+		for part := range strings.SplitSeq(h, ",") {
+			media, params, _ := strings.Cut(part, ";")
+			if !strings.EqualFold(strings.TrimSpace(media), wire.PagesContentType) {
+				continue
+			}
+			if zeroQuality(params) {
+				continue
+			}
+			return true
+		}
+	}
+	return false
 }
 
 func (s *Server) syncDelta(w http.ResponseWriter, r *http.Request) error {

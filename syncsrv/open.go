@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"sync"
 
 	"github.com/outposthq/outpost"
 	"github.com/outposthq/outpost/security"
@@ -54,24 +55,57 @@ func (e *Engine) Open(ctx context.Context, by *security.Principal, req wire.Open
 	err = e.read(ctx, by, req.DeviceID, func(tx *sql.Tx, s *session) error {
 		out.ProfileVersion = s.plan.Version
 		out.Tables = s.tables()
-		for i := range out.Tables {
-			it, _, _ := s.item(out.Tables[i].Name)
-			n, err := s.count(ctx, tx, it)
-			if err != nil {
-				return err
-			}
-			out.Tables[i].Rows = n
-			out.TotalRows += n
-		}
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
+	if err := e.countTables(ctx, by, req.DeviceID, out.Tables); err != nil {
+		return nil, err
+	}
+	for _, t := range out.Tables {
+		out.TotalRows += t.Rows
+	}
 	if out.TotalRows > e.opts.MaxRows {
 		return nil, outpost.Errorf(outpost.CodeTooLarge, "this device would hold %d rows, over the limit of %d rows per device: narrow the offline profile's filters", out.TotalRows, e.opts.MaxRows)
 	}
 	return out, nil
+}
+
+// openCounters bounds the tables counted at once by one Open.
+const openCounters = 4
+
+// countTables sets the Rows of each table: the rows of the device's scope.
+// Each count is its own read, and up to openCounters run at once: counting
+// a related-rows scope evaluates its links, and counting the tables one
+// after the other was a tenth of a first sync (docs/benchmarks.md). The
+// counts serve the per-device cap and progress, so they need not come from
+// one snapshot.
+func (e *Engine) countTables(ctx context.Context, by *security.Principal, deviceID string, tables []wire.Table) error {
+	errs := make([]error, len(tables))
+	sem := make(chan struct{}, openCounters)
+	var wg sync.WaitGroup
+	for i := range tables {
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			errs[i] = e.read(ctx, by, deviceID, func(tx *sql.Tx, s *session) error {
+				it, _, err := s.item(tables[i].Name)
+				if err != nil {
+					return err
+				}
+				tables[i].Rows, err = s.count(ctx, tx, it)
+				return err
+			})
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // tables describes the plan's tables for the device.

@@ -1,0 +1,144 @@
+package client_test
+
+import (
+	"context"
+	"errors"
+	"mime"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/outposthq/outpost/client"
+	"github.com/outposthq/outpost/internal/testenv"
+	"github.com/outposthq/outpost/wire"
+)
+
+// snapshotSpy records the content types of snapshot replies and can make
+// the device look like one that only reads JSON (no Accept header).
+type snapshotSpy struct {
+	next     http.RoundTripper
+	jsonOnly bool
+	mu       sync.Mutex
+	types    map[string]int
+	cut      int64 // cut every snapshot reply after this many bytes
+}
+
+func (s *snapshotSpy) RoundTrip(req *http.Request) (*http.Response, error) {
+	snapshot := strings.HasSuffix(req.URL.Path, "/snapshot")
+	if snapshot && s.jsonOnly {
+		req = req.Clone(req.Context())
+		req.Header.Del("Accept")
+	}
+	resp, err := s.next.RoundTrip(req)
+	if err == nil && snapshot && resp.StatusCode == http.StatusOK {
+		media, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
+		s.mu.Lock()
+		if s.types == nil {
+			s.types = map[string]int{}
+		}
+		s.types[media]++
+		if s.cut > 0 {
+			resp.Body = &cutBody{r: resp.Body, left: s.cut}
+		}
+		s.mu.Unlock()
+	}
+	return resp, err
+}
+
+func (s *snapshotSpy) count(media string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.types[media]
+}
+
+func (w *world) deviceWith(i int, dir string, tr http.RoundTripper, pageSize int) *client.Client {
+	w.t.Helper()
+	c, err := client.Open(context.Background(), client.Options{Dir: dir, Server: w.srv.URL, Token: w.tokens[i], AppID: "fieldapp",
+		HTTPClient: &http.Client{Transport: tr}, PageSize: pageSize})
+	must(w.t, err)
+	w.t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+// TestFirstSyncEncodings: a device downloads its plan in the compact
+// encoding, and a device that does not ask for it (an older one) gets
+// newline-delimited JSON; both end equal to the plan, every column type
+// included (datetimes, decimals, money, booleans, choices, lookups, memos,
+// nulls).
+func TestFirstSyncEncodings(t *testing.T) {
+	for _, e := range testenv.Engines(t) {
+		t.Run(e.Name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			w := newWorld(t, e, 3)
+			w.seed([]string{w.users[0], w.users[1], w.team}, 5, 3)
+			for _, jsonOnly := range []bool{false, true} {
+				spy := &snapshotSpy{next: http.DefaultTransport, jsonOnly: jsonOnly}
+				dev := w.deviceWith(0, t.TempDir(), spy, 4)
+				res, err := dev.Sync(ctx, client.SyncOptions{})
+				must(t, err)
+				if !res.FirstSync || res.Upserted == 0 {
+					t.Fatalf("json only %v: first sync = %+v", jsonOnly, res)
+				}
+				w.checkEqual(t, 0, dev)
+				want, other := wire.PagesContentType, wire.NDJSONContentType
+				if jsonOnly {
+					want, other = other, want
+				}
+				if spy.count(want) == 0 || spy.count(other) != 0 {
+					t.Fatalf("json only %v: snapshot replies by type %v, want only %s", jsonOnly, spy.types, want)
+				}
+			}
+		})
+	}
+}
+
+// TestFirstSyncResumesAfterCuts: every snapshot stream, the ones requested
+// ahead included, is cut after a few pages, inside a frame or a line; each
+// cut costs one failed Sync, the next Sync resumes from the stored cursors,
+// and the device ends equal to its plan, having downloaded each row about
+// once.
+func TestFirstSyncResumesAfterCuts(t *testing.T) {
+	for _, e := range testenv.Engines(t) {
+		t.Run(e.Name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			w := newWorld(t, e, 3)
+			w.seed([]string{w.users[0], w.users[1], w.team}, 8, 3)
+			for _, jsonOnly := range []bool{false, true} {
+				spy := &snapshotSpy{next: http.DefaultTransport, jsonOnly: jsonOnly, cut: 2500}
+				dev := w.deviceWith(0, t.TempDir(), spy, 3)
+				cuts, rows := 0, 0
+				for {
+					res, err := dev.Sync(ctx, client.SyncOptions{})
+					rows += res.Upserted
+					if err == nil {
+						break
+					}
+					if !errors.Is(err, client.ErrUnreachable) {
+						t.Fatalf("json only %v: cut sync: %v", jsonOnly, err)
+					}
+					if cuts++; cuts > 500 {
+						t.Fatalf("json only %v: no progress after %d cuts", jsonOnly, cuts)
+					}
+				}
+				w.checkEqual(t, 0, dev)
+				if cuts < 3 {
+					t.Fatalf("json only %v: only %d cuts happened", jsonOnly, cuts)
+				}
+				total := 0
+				for _, table := range dev.Tables() {
+					got, err := dev.Rows(ctx, table)
+					must(t, err)
+					total += len(got)
+				}
+				// Rows stored in a transaction cut before its commit are
+				// downloaded again; nothing else is.
+				if rows > 2*total {
+					t.Errorf("json only %v: %d rows downloaded for %d held over %d cuts", jsonOnly, rows, total, cuts)
+				}
+			}
+		})
+	}
+}
