@@ -83,11 +83,7 @@ func (p *Platform) updateRow(ctx context.Context, tx querier, t *schema.Table, i
 	d := p.db.Dialect
 	b := sqlgen.NewBuilder(d)
 	b.SQL("UPDATE ").Ident(t.Name).SQL(" SET ")
-	set[schema.ColModifiedOn] = now
-	if by != "" {
-		set[schema.ColModifiedBy] = by
-	}
-	set[schema.ColVersionNumber] = version
+	stampUpdate(set, version, by, now)
 	first := true
 	for _, c := range t.Columns {
 		v, ok := set[c.Name]
@@ -111,6 +107,16 @@ func (p *Platform) updateRow(ctx context.Context, tx querier, t *schema.Table, i
 		return false, fmt.Errorf("update %s %s: %w", t.Name, id, err)
 	}
 	return n > 0, nil
+}
+
+// stampUpdate adds to set what every update of a row also sets: when and
+// by whom it was modified, and its version.
+func stampUpdate(set outpost.Row, version int64, by string, now time.Time) {
+	set[schema.ColModifiedOn] = now
+	if by != "" {
+		set[schema.ColModifiedBy] = by
+	}
+	set[schema.ColVersionNumber] = version
 }
 
 // deleteRow deletes row id of t and leaves a tombstone at version. It

@@ -23,12 +23,16 @@ var errConflict = errors.New("row changed on the server since the device read it
 // the device's last applied sequence and each change's result are stored
 // in the same transaction as the changes, so a replayed batch (a retry
 // after a lost reply, a duplicate send) gets the first answer again and
-// changes nothing. Each change runs in its own savepoint with the
-// platform's privilege checks (Create/Write/Delete, Append/Append To for
-// lookups); a rejected change becomes a Sync Error row owned by the user
-// and never blocks the changes behind it. With conflict detection on, an
-// update or delete whose base version is older than the server's row is
-// rejected as a Conflict.
+// changes nothing. Each change passes the platform's privilege checks
+// (Create/Write/Delete, Append/Append To for lookups); a rejected change
+// becomes a Sync Error row owned by the user and never blocks the changes
+// behind it. With conflict detection on, an update or delete whose base
+// version is older than the server's row is rejected as a Conflict.
+//
+// Runs of updates are checked with a few queries per run and written a
+// few rows per statement (upload_batch.go); every other change, and every
+// update those checks would reject, runs alone in its savepoint, so the
+// answers are those of applying the changes one at a time.
 func (e *Engine) Upload(ctx context.Context, by *security.Principal, req wire.UploadRequest) (*wire.UploadResponse, error) {
 	if len(req.Changes) > MaxUploadChanges {
 		return nil, outpost.Invalidf("an upload carries at most %d changes, got %d", MaxUploadChanges, len(req.Changes)).WithTarget("changes")
@@ -49,13 +53,20 @@ func (e *Engine) Upload(ctx context.Context, by *security.Principal, req wire.Up
 		return nil, err
 	}
 	var results []wire.Result
+	batched := batchUploads
 	for attempt := 0; ; attempt++ {
 		results = results[:0]
 		err = e.p.Write(ctx, func(w *platform.Writer) error {
 			var err error
-			results, err = e.applyBatch(ctx, w, pr, dev.ID, changes, detect)
+			results, err = e.applyBatch(ctx, w, pr, dev.ID, changes, detect, batched)
 			return err
 		})
+		if batched && errors.Is(err, errBatchFailed) {
+			// A write the checks allowed failed in the database: apply
+			// the batch again one change at a time, each in its savepoint.
+			batched = false
+			continue
+		}
 		if err == nil || !db.IsBusy(err) || attempt >= 4 {
 			break
 		}
@@ -69,7 +80,12 @@ func (e *Engine) Upload(ctx context.Context, by *security.Principal, req wire.Up
 	return &wire.UploadResponse{Results: results}, nil
 }
 
-func (e *Engine) applyBatch(ctx context.Context, w *platform.Writer, pr *security.Principal, deviceID string, changes []wire.Change, detect bool) ([]wire.Result, error) {
+// applyBatch applies changes in w. With batched set, runs of updates are
+// checked a run at a time (platform.UpdateBatch) and written a few rows
+// per statement, without a savepoint each; an update the batched checks
+// would reject, and every other change, runs alone in its savepoint, so
+// results, Sync Errors and the rows written are the same either way.
+func (e *Engine) applyBatch(ctx context.Context, w *platform.Writer, pr *security.Principal, deviceID string, changes []wire.Change, detect, batched bool) ([]wire.Result, error) {
 	d := e.p.DB().Dialect
 	tx := w.Tx()
 	lock := ""
@@ -82,8 +98,14 @@ func (e *Engine) applyBatch(ctx context.Context, w *platform.Writer, pr *securit
 	}
 	written := map[string]bool{} // rows this batch wrote: not conflicts with themselves
 	results := make([]wire.Result, 0, len(changes))
-	for _, ch := range changes {
+	fresh := map[int64]int{} // seq -> index in results, for results not stored yet
+	var run *updateRun
+	for i, ch := range changes {
 		if ch.Seq <= last {
+			if j, ok := fresh[ch.Seq]; ok {
+				results = append(results, storedForm(results[j]))
+				continue
+			}
 			r, err := e.storedResult(ctx, tx, deviceID, ch.Seq)
 			if err != nil {
 				return nil, err
@@ -92,21 +114,48 @@ func (e *Engine) applyBatch(ctx context.Context, w *platform.Writer, pr *securit
 			continue
 		}
 		r := wire.Result{Seq: ch.Seq, Status: wire.StatusApplied, Version: w.Version()}
-		err := w.Savepoint(ctx, func() error { return e.apply(ctx, w, pr, ch, detect, written) })
-		if err != nil {
-			ce, serr := e.reject(ctx, w, pr, deviceID, ch, err)
-			if serr != nil {
-				return nil, serr
+		done := false
+		if batched && e.batchable(w, ch) {
+			if run == nil || i < run.start || i >= run.end {
+				if err := run.flush(ctx); err != nil {
+					return nil, err
+				}
+				var err error
+				if run, err = e.prepareRun(ctx, w, pr, changes, i); err != nil {
+					return nil, err
+				}
 			}
-			r = wire.Result{Seq: ch.Seq, Status: wire.StatusRejected, Error: ce}
-		} else {
-			written[ch.Table+"/"+ch.ID] = true
+			done = run.apply(i, ch, detect, written)
 		}
-		if err := e.storeResult(ctx, w, deviceID, r); err != nil {
-			return nil, err
+		if done {
+			written[ch.Table+"/"+ch.ID] = true
+		} else {
+			// The change reads and writes rows: the run's updates go first.
+			if err := run.flush(ctx); err != nil {
+				return nil, err
+			}
+			err := w.Savepoint(ctx, func() error { return e.apply(ctx, w, pr, ch, detect, written) })
+			if err != nil {
+				ce, serr := e.reject(ctx, w, pr, deviceID, ch, err)
+				if serr != nil {
+					return nil, serr
+				}
+				r = wire.Result{Seq: ch.Seq, Status: wire.StatusRejected, Error: ce}
+			} else {
+				written[ch.Table+"/"+ch.ID] = true
+				// The change may have moved what the run's checks read.
+				run = nil
+			}
 		}
 		last = ch.Seq
+		fresh[ch.Seq] = len(results)
 		results = append(results, r)
+	}
+	if err := run.flush(ctx); err != nil {
+		return nil, err
+	}
+	if err := e.storeResults(ctx, w, deviceID, results, fresh); err != nil {
+		return nil, err
 	}
 	_, err := tx.ExecContext(ctx, `UPDATE outpost_device SET lastseq = `+d.Placeholder(1)+`, lastseen = `+d.Placeholder(2)+` WHERE deviceid = `+d.Placeholder(3),
 		last, d.TimeArg(w.Now()), deviceID)
@@ -212,21 +261,6 @@ func clip(s string, n int) string {
 		return s
 	}
 	return string(r[:n])
-}
-
-func (e *Engine) storeResult(ctx context.Context, w *platform.Writer, deviceID string, r wire.Result) error {
-	d := w.Tx()
-	dia := e.p.DB().Dialect
-	var typ, code, msg, sid any
-	if r.Error != nil {
-		typ, code, msg, sid = int64(r.Error.Type), r.Error.Code, r.Error.Message, r.Error.SyncErrorID
-	}
-	_, err := d.ExecContext(ctx, `INSERT INTO outpost_syncresult (deviceid, seq, status, version, errortype, errorcode, message, syncerrorid) VALUES (`+ph(dia, 1, 8)+`)`,
-		deviceID, r.Seq, r.Status, r.Version, typ, code, msg, sid)
-	if err != nil {
-		return fmt.Errorf("record result of change %d: %w", r.Seq, err)
-	}
-	return nil
 }
 
 func (e *Engine) storedResult(ctx context.Context, tx *sql.Tx, deviceID string, seq int64) (wire.Result, error) {
