@@ -17,7 +17,8 @@ func (s *Server) syncRoutes() {
 	p := wire.Prefix
 	s.Handle("POST "+p+"/open", s.syncOpen)
 	s.Handle("POST "+p+"/snapshot", s.syncSnapshot)
-	s.Handle("POST "+p+"/delta", s.syncDelta)
+	// A delta checks the principal in its own snapshot (the probe).
+	s.HandleSelfChecked("POST "+p+"/delta", s.syncDelta)
 	s.Handle("POST "+p+"/reconcile", s.syncReconcile)
 	s.Handle("POST "+p+"/upload", s.syncUpload)
 	s.Handle("GET "+p+"/events", s.syncEvents)
