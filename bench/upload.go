@@ -21,13 +21,16 @@ func queueUpdates(ctx context.Context, c *client.Client, ids []string, k int, ta
 	return nil
 }
 
-// uploadPhase syncs c and returns the time until the upload phase ended
-// (the first progress report of a later phase) and the sync's result.
+// uploadPhase syncs c and returns the time of its upload phase and the
+// sync's result. The phase runs from the start of the sync (the device
+// reads its queue and sends the first batch) to the device's last "upload"
+// progress report, which it makes once it has recorded the last batch's
+// results; the delta that follows in the same sync is not counted.
 func uploadPhase(ctx context.Context, c *client.Client) (time.Duration, *client.SyncResult, error) {
 	start := time.Now()
 	var up time.Duration
 	res, err := c.Sync(ctx, client.SyncOptions{OnProgress: func(p client.Progress) {
-		if p.Phase != "upload" && up == 0 {
+		if p.Phase == "upload" {
 			up = time.Since(start)
 		}
 	}})

@@ -14,8 +14,15 @@ import (
 	"github.com/outposthq/outpost/wire"
 )
 
-// uploadBatch is how many queued changes one upload carries.
-const uploadBatch = 200
+// uploadBatch is how many queued changes one upload carries at most: the
+// server's limit, so that the fixed cost of a request and of its two
+// transactions is spread over as many changes as it takes.
+const uploadBatch = 1000
+
+// uploadBytes bounds the queued data of one upload (the batch stops at the
+// change that crosses it, and always carries one), well below the size of
+// request body a server accepts.
+const uploadBytes = 1 << 20
 
 // writable reports whether a device may set column c of lt.
 func writable(lt *localTable, c string, create bool) bool {
@@ -218,20 +225,23 @@ func (c *Client) Delete(ctx context.Context, table, id string) error {
 	return err
 }
 
-// queued reads up to n changes from the head of the queue.
-func queued(ctx context.Context, q execer, where string, n int, args ...any) ([]wire.Change, error) {
+// queued reads up to n changes from the head of the queue; with maxBytes
+// above zero it stops after the change whose data reaches maxBytes.
+func queued(ctx context.Context, q execer, where string, n, maxBytes int, args ...any) ([]wire.Change, error) {
 	rows, err := q.QueryContext(ctx, `SELECT seq, mutationid, tablename, op, rowid, baseversion, data FROM outpost_queue `+where+` ORDER BY seq LIMIT ?`, append(args, n)...)
 	if err != nil {
 		return nil, fmt.Errorf("read upload queue: %w", err)
 	}
 	defer rows.Close()
 	var out []wire.Change
-	for rows.Next() {
+	size := 0
+	for (maxBytes <= 0 || size < maxBytes) && rows.Next() {
 		var ch wire.Change
 		var data string
 		if err := rows.Scan(&ch.Seq, &ch.MutationID, &ch.Table, &ch.Op, &ch.ID, &ch.BaseVersion, &data); err != nil {
 			return nil, err
 		}
+		size += len(data)
 		dec := json.NewDecoder(strings.NewReader(data))
 		dec.UseNumber()
 		if err := dec.Decode(&ch.Columns); err != nil {
@@ -245,60 +255,133 @@ func queued(ctx context.Context, q execer, where string, n int, args ...any) ([]
 // upload pushes the queue until it is empty. A change leaves the queue only
 // with its result, in the transaction that applies the result, so a lost
 // reply or a crash resends it and the server answers from its record.
+//
+// Batches are sent in sequence order, each once the previous one's reply
+// has arrived, so the server applies them in order; the device's own work
+// overlaps the server's: it reads the next batch while a batch is on the
+// server, and records a batch's results while the next one is. The next
+// batch's base versions are moved in memory as recording the results moves
+// them in the queue. A reply lost with a batch in flight, or a failure to
+// record results, leaves both batches queued: the next upload resends them
+// and the server answers from its record.
+//
+// Progress reports "upload" before the first batch is sent and after each
+// batch's results are recorded: the last report marks the end of the
+// upload.
 func (c *Client) upload(ctx context.Context, res *SyncResult, progress func(Progress)) error {
+	if err := context.Cause(ctx); err != nil {
+		return err
+	}
+	batch, err := queued(ctx, c.db, "", uploadBatch, uploadBytes)
+	if err != nil || len(batch) == 0 {
+		return err
+	}
+	progress(Progress{Phase: "upload"})
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	flight := c.send(ctx, batch)
 	for {
+		next := c.readAfter(ctx, batch[len(batch)-1].Seq)
+		resp, err := flight.wait()
+		nb := next.wait()
+		if err != nil {
+			return err
+		}
 		if err := context.Cause(ctx); err != nil {
 			return err
 		}
-		batch, err := queued(ctx, c.db, "", uploadBatch)
-		if err != nil || len(batch) == 0 {
-			return err
+		if nb.err != nil {
+			return nb.err
 		}
-		progress(Progress{Phase: "upload", Rows: int64(res.Uploaded)})
-		var resp wire.UploadResponse
-		if err := c.stageFiles(ctx, batch); err != nil {
-			return err
+		flight = nil
+		if len(nb.batch) > 0 {
+			moveBases(nb.batch, batch, resp.Results)
+			flight = c.send(ctx, nb.batch)
 		}
-		if err := c.r.call(ctx, http.MethodPost, wire.Prefix+"/upload", wire.UploadRequest{DeviceID: c.DeviceID(), Changes: batch}, &resp); err != nil {
-			return err
-		}
-		if len(resp.Results) != len(batch) {
-			return fmt.Errorf("upload: %d results for %d changes", len(resp.Results), len(batch))
-		}
-		if err := inTx(ctx, c.db, func(tx *sql.Tx) error { return c.applyResults(ctx, tx, batch, resp.Results, res) }); err != nil {
+		err = inTx(ctx, c.db, func(tx *sql.Tx) error { return c.applyResults(ctx, tx, batch, resp.Results, res) })
+		if err != nil {
+			if flight != nil {
+				cancel()
+				_, _ = flight.wait()
+			}
 			return fmt.Errorf("apply upload results: %w", err)
 		}
+		progress(Progress{Phase: "upload", Rows: int64(res.Uploaded)})
+		if flight == nil {
+			return nil
+		}
+		batch = nb.batch
 	}
 }
 
-func (c *Client) applyResults(ctx context.Context, tx *sql.Tx, batch []wire.Change, results []wire.Result, res *SyncResult) error {
-	for i, r := range results {
-		ch := batch[i]
-		if r.Seq != ch.Seq {
-			return fmt.Errorf("result %d is for change %d, not %d", i, r.Seq, ch.Seq)
+// inFlight is an upload request on its way: its reply, once wait returns.
+type inFlight struct {
+	done chan struct{}
+	resp wire.UploadResponse
+	err  error
+}
+
+// send stages batch's files and sends it on another goroutine.
+func (c *Client) send(ctx context.Context, batch []wire.Change) *inFlight {
+	f := &inFlight{done: make(chan struct{})}
+	go func() {
+		defer close(f.done)
+		if f.err = c.stageFiles(ctx, batch); f.err != nil {
+			return
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM outpost_queue WHERE seq = ?`, ch.Seq); err != nil {
-			return err
+		f.err = c.r.call(ctx, http.MethodPost, wire.Prefix+"/upload", wire.UploadRequest{DeviceID: c.DeviceID(), Changes: batch}, &f.resp)
+		if f.err == nil && len(f.resp.Results) != len(batch) {
+			f.err = fmt.Errorf("upload: %d results for %d changes", len(f.resp.Results), len(batch))
 		}
-		if r.Status == wire.StatusApplied {
-			res.Uploaded++
-			if r.Version > 0 {
-				// Later changes of the row build on this one, not on a conflict.
-				if _, err := tx.ExecContext(ctx, `UPDATE outpost_queue SET baseversion = ? WHERE tablename = ? AND rowid = ?`, r.Version, ch.Table, ch.ID); err != nil {
-					return err
-				}
-			}
-			continue
-		}
-		res.Rejected++
-		if err := c.recordRejection(ctx, tx, ch, r); err != nil {
-			return err
-		}
-		if err := c.revert(ctx, tx, ch, r); err != nil {
-			return err
+	}()
+	return f
+}
+
+func (f *inFlight) wait() (*wire.UploadResponse, error) {
+	<-f.done
+	return &f.resp, f.err
+}
+
+// nextBatch is the read of the batch after a sequence number.
+type nextBatch struct {
+	done  chan struct{}
+	batch []wire.Change
+	err   error
+}
+
+// readAfter reads, on another goroutine, the batch that follows seq.
+func (c *Client) readAfter(ctx context.Context, seq int64) *nextBatch {
+	n := &nextBatch{done: make(chan struct{})}
+	go func() {
+		defer close(n.done)
+		n.batch, n.err = queued(ctx, c.db, `WHERE seq > ?`, uploadBatch, uploadBytes, seq)
+	}()
+	return n
+}
+
+func (n *nextBatch) wait() *nextBatch {
+	<-n.done
+	return n
+}
+
+// moveBases sets the base version of each change of next whose row a
+// change of batch was applied to, to the version the row reached: what
+// recording batch's results does to the queued changes.
+func moveBases(next, batch []wire.Change, results []wire.Result) {
+	last := map[[2]string]int64{}
+	for i, ch := range batch {
+		if r := results[i]; r.Status == wire.StatusApplied && r.Version > 0 && r.Seq == ch.Seq {
+			last[[2]string{ch.Table, ch.ID}] = r.Version
 		}
 	}
-	return nil
+	if len(last) == 0 {
+		return
+	}
+	for i := range next {
+		if v, ok := last[[2]string{next[i].Table, next[i].ID}]; ok {
+			next[i].BaseVersion = v
+		}
+	}
 }
 
 func (c *Client) recordRejection(ctx context.Context, tx *sql.Tx, ch wire.Change, r wire.Result) error {
@@ -328,7 +411,7 @@ func (c *Client) revert(ctx context.Context, tx *sql.Tx, ch wire.Change, r wire.
 			return err
 		}
 	}
-	later, err := queued(ctx, tx, `WHERE tablename = ? AND rowid = ?`, 1<<30, ch.Table, ch.ID)
+	later, err := queued(ctx, tx, `WHERE tablename = ? AND rowid = ?`, 1<<30, 0, ch.Table, ch.ID)
 	if err != nil {
 		return err
 	}
