@@ -58,6 +58,9 @@ func (e *Engine) Snapshot(ctx context.Context, by *security.Principal, req wire.
 		}
 		done := false
 		err := e.read(ctx, by, req.DeviceID, func(tx *sql.Tx, s *session) error {
+			if err := s.sortMemory(ctx, tx); err != nil {
+				return err
+			}
 			return s.pages(ctx, tx, req.Table, after, size, n, e.now(), func(page *wire.SnapshotPage) error {
 				pages++
 				after, done = page.Cursor, page.Done
@@ -71,6 +74,24 @@ func (e *Engine) Snapshot(ctx context.Context, by *security.Principal, req wire.
 	return nil
 }
 
+// snapshotSortMemory is the memory a PostgreSQL snapshot read may sort
+// in. A read sorts up to pagesPerRead pages of rows in primary key order;
+// with the default 4 MB the sort of a large scope spilled to disk and took
+// longer than finding the rows.
+const snapshotSortMemory = "64MB"
+
+// sortMemory raises the sort memory of a PostgreSQL read transaction for
+// the rest of it.
+func (s *session) sortMemory(ctx context.Context, tx *sql.Tx) error {
+	if !s.d.IsPostgres() {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, "SET LOCAL work_mem = '"+snapshotSortMemory+"'"); err != nil {
+		return fmt.Errorf("snapshot sort memory: %w", err)
+	}
+	return nil
+}
+
 // pages emits up to n pages of size rows of table after the cursor, read
 // with one query in tx. The last page of the table has Done set (it may be
 // empty when the table ends on a full page).
@@ -80,6 +101,7 @@ func (s *session) pages(ctx context.Context, tx *sql.Tx, table, after string, si
 		return err
 	}
 	cols := columns(t, it)
+	limit := size * n
 	b := sqlgen.NewBuilder(s.d)
 	b.SQL("SELECT ")
 	for i, c := range cols {
@@ -95,35 +117,40 @@ func (s *session) pages(ctx context.Context, tx *sql.Tx, table, after string, si
 	if after != "" {
 		b.SQL(" AND ").Col("t0", t.PrimaryKey()).SQL(" > ").Arg(after)
 	}
-	b.SQL(" ORDER BY ").Col("t0", t.PrimaryKey()).SQL(" LIMIT ").Arg(int64(size * n))
+	b.SQL(" ORDER BY ").Col("t0", t.PrimaryKey())
+	if s.d.IsPostgres() {
+		// PostgreSQL sorts at most limit rows (in a bounded heap when the
+		// scope is larger). SQLite sorts an ORDER BY with LIMIT by
+		// inserting every row of the scope into a temporary b-tree, which
+		// took longer than finding the rows; without LIMIT it uses its
+		// merge sorter, which holds what the page cache allows in memory
+		// and spills the rest to temporary files, and the read stops
+		// after limit rows instead.
+		b.SQL(" LIMIT ").Arg(int64(limit))
+	}
 	q, args := b.Build()
 	rows, err := tx.QueryContext(ctx, q, args...)
 	if err != nil {
 		return fmt.Errorf("snapshot %s: %w", t.Name, err)
 	}
+	defer rows.Close()
 	token := s.token(it, s.cur, now)
-	newPage := func() *wire.SnapshotPage {
-		return &wire.SnapshotPage{Table: t.Name, Columns: cols, Rows: make([][]any, 0, size), Cursor: after, Token: token}
-	}
-	page, total := newPage(), 0
-	err = scanWire(rows, t, cols, 0, func(vals []any, _ []int64) error {
-		page.Rows = append(page.Rows, vals)
-		total++
-		after = vals[0].(string)
-		page.Cursor = after
-		if len(page.Rows) < size {
-			return nil
+	sc := newPageScanner(t, cols)
+	for total := 0; total < limit; {
+		page := &wire.SnapshotPage{Table: t.Name, Columns: cols, Cursor: after, Token: token}
+		more, err := sc.scan(rows, page, min(size, limit-total))
+		if err != nil {
+			return err
 		}
-		full := page
-		page = newPage()
-		return emit(full)
-	})
-	if err != nil {
-		return err
-	}
-	if total < size*n {
-		page.Done = true
-		return emit(page)
+		total += len(page.Rows)
+		after = page.Cursor
+		if !more {
+			page.Done = true
+			return emit(page)
+		}
+		if err := emit(page); err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -33,7 +33,7 @@ func Open(ctx context.Context, dir string) (*store.DB, error) {
 	write := sql.OpenDB(&connector{dsn: dsn, drv: drv})
 	write.SetMaxOpenConns(1) // one writer: queue in Go rather than spin on SQLITE_BUSY
 	write.SetConnMaxLifetime(0)
-	read := sql.OpenDB(&connector{dsn: "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=query_only(1)", drv: drv})
+	read := sql.OpenDB(&connector{dsn: "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=query_only(1)" + readPragmas, drv: drv})
 	read.SetMaxOpenConns(max(4, runtime.NumCPU()*2))
 	read.SetMaxIdleConns(max(4, runtime.NumCPU()*2))
 	db := store.New(sqlgen.SQLite, write, read, IsUnique, IsBusy, func() error {
@@ -47,6 +47,16 @@ func Open(ctx context.Context, dir string) (*store.DB, error) {
 	}
 	return db, nil
 }
+
+// readPragmas tune the reader connections for the large ordered reads of a
+// first sync, which sorts a device's scope of a table in primary key order.
+// With the default 2 MB page cache the sort spilled to temporary files and
+// the table's pages were read through a small cache again and again.
+// Readers may now cache up to 64 MB of pages each, which is also what a
+// sort may hold in memory before it spills (the cache only grows as far as
+// a connection's reads need it), and map the database file so that pages
+// are shared with the operating system's cache.
+const readPragmas = "&_pragma=cache_size(-65536)&_pragma=mmap_size(268435456)"
 
 // IsUnique reports whether err is a SQLite unique or primary key violation.
 func IsUnique(err error) bool {
