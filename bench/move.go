@@ -15,7 +15,8 @@ import (
 )
 
 // snapshotBytes is what a full re-sync of table costs on the wire: the
-// bytes of its snapshot stream for the device, request included.
+// bytes of its snapshot stream for the device, request included, in the
+// encoding devices ask for (compact pages).
 func snapshotBytes(ctx context.Context, e *env, token, deviceID, table string) (int64, error) {
 	body, _ := json.Marshal(wire.SnapshotRequest{DeviceID: deviceID, Table: table, PageSize: 2000})
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, e.url+wire.Prefix+"/snapshot", bytes.NewReader(body))
@@ -23,6 +24,7 @@ func snapshotBytes(ctx context.Context, e *env, token, deviceID, table string) (
 		return 0, err
 	}
 	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Accept", wire.PagesContentType)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return 0, err
