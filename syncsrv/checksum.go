@@ -122,13 +122,7 @@ func (s *session) rowsByID(ctx context.Context, tx *sql.Tx, it *profile.PlanItem
 		chunk := ids[:min(len(ids), 500)]
 		ids = ids[len(chunk):]
 		b := sqlgen.NewBuilder(s.d)
-		b.SQL("SELECT ")
-		for i, c := range cols {
-			if i > 0 {
-				b.SQL(", ")
-			}
-			b.Col("t0", c)
-		}
+		selectColumns(b, cols)
 		b.SQL(" FROM ").Ident(t.Name).SQL(" AS t0 WHERE ").Col("t0", t.PrimaryKey()).SQL(" IN (").StringsArgs(chunk).SQL(") AND ")
 		if err := s.where(b, it); err != nil {
 			return nil, err

@@ -149,41 +149,38 @@ func (e *Engine) scopeDiff(ctx context.Context, tx *sql.Tx, s *session, it *prof
 	t := s.sch.MustTable(it.Table)
 	cols := columns(t, it)
 	oldEnv, newEnv := old.Env(), s.pr.Env()
-	// cond writes "t0 at or below the token, in the old scope (in=true) or
-	// not (in=false), and in the new scope or not".
-	cond := func(b *sqlgen.Builder, inOld, inNew bool) error {
-		b.SQL(" WHERE t0.versionnumber <= ").Arg(tok.Version)
-		for _, part := range []struct {
-			env *filter.Env
-			in  bool
-		}{{oldEnv, inOld}, {newEnv, inNew}} {
-			b.SQL(" AND (CASE WHEN (")
-			if it.Filter == nil {
-				b.SQL("1=0")
-			} else if err := b.Expr(s.sch, it.Table, "t0", it.Filter, part.env); err != nil {
-				return fmt.Errorf("compile plan filter of %s: %w", it.Table, err)
+	// in writes "t0 at or below the token and in the scope of env". The
+	// filters stay plain conditions of the WHERE clause (no CASE around
+	// them), so the planners turn their links into joins: a correlated
+	// EXISTS inside a CASE ran once per row on PostgreSQL.
+	in := func(b *sqlgen.Builder, env *filter.Env) error {
+		b.SQL(" WHERE t0.versionnumber <= ").Arg(tok.Version).SQL(" AND (")
+		if it.Filter == nil {
+			b.SQL("1=0")
+		} else if err := b.Expr(s.sch, it.Table, "t0", it.Filter, env); err != nil {
+			return fmt.Errorf("compile plan filter of %s: %w", it.Table, err)
+		}
+		b.SQL(")")
+		return nil
+	}
+	// diff writes the rows (sel) in the scope of a but not of b.
+	diff := func(b *sqlgen.Builder, sel []string, a, not *filter.Env) error {
+		for i, env := range []*filter.Env{a, not} {
+			if i > 0 {
+				b.SQL(" EXCEPT ")
 			}
-			b.SQL(") THEN 1 ELSE 0 END) = ")
-			if part.in {
-				b.SQL("1")
-			} else {
-				b.SQL("0")
+			selectColumns(b, sel)
+			b.SQL(" FROM ").Ident(t.Name).SQL(" AS t0")
+			if err := in(b, env); err != nil {
+				return err
 			}
 		}
 		return nil
 	}
 
-	// Move-ins: whole rows, bounded.
+	// Move-ins: their ids, then whole rows, bounded.
 	b := sqlgen.NewBuilder(s.d)
-	b.SQL("SELECT ")
-	for i, c := range cols {
-		if i > 0 {
-			b.SQL(", ")
-		}
-		b.Col("t0", c)
-	}
-	b.SQL(" FROM ").Ident(t.Name).SQL(" AS t0")
-	if err := cond(b, false, true); err != nil {
+	if err := diff(b, []string{t.PrimaryKey()}, newEnv, oldEnv); err != nil {
 		return nil, err
 	}
 	b.SQL(" LIMIT ").Arg(int64(maxScopeMoveIns + 1))
@@ -192,27 +189,35 @@ func (e *Engine) scopeDiff(ctx context.Context, tx *sql.Tx, s *session, it *prof
 	if err != nil {
 		return nil, fmt.Errorf("rows entering the scope of %s: %w", t.Name, err)
 	}
-	var ins [][]any
-	err = scanWire(rows, t, cols, 0, func(v []any, _ []int64) error {
-		ins = append(ins, v)
-		return nil
-	})
+	var inIDs []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("rows entering the scope of %s: %w", t.Name, err)
+		}
+		inIDs = append(inIDs, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("rows entering the scope of %s: %w", t.Name, err)
+	}
+	if len(inIDs) > maxScopeMoveIns {
+		return nil, nil
+	}
+	ins, err := s.rowsByID(ctx, tx, it, inIDs)
 	if err != nil {
 		return nil, err
-	}
-	if len(ins) > maxScopeMoveIns {
-		return nil, nil
 	}
 
 	// Move-outs, with their owners when the device holds the owner column.
 	byOwner := t.HasOwner() && slices.Contains(cols, schema.ColOwnerID)
-	b = sqlgen.NewBuilder(s.d)
-	b.SQL("SELECT ").Col("t0", t.PrimaryKey())
+	sel := []string{t.PrimaryKey()}
 	if byOwner {
-		b.SQL(", ").Col("t0", schema.ColOwnerID)
+		sel = append(sel, schema.ColOwnerID)
 	}
-	b.SQL(" FROM ").Ident(t.Name).SQL(" AS t0")
-	if err := cond(b, true, false); err != nil {
+	b = sqlgen.NewBuilder(s.d)
+	if err := diff(b, sel, oldEnv, newEnv); err != nil {
 		return nil, err
 	}
 	q, args = b.Build()
@@ -250,10 +255,14 @@ func (e *Engine) scopeDiff(ctx context.Context, tx *sql.Tx, s *session, it *prof
 		owners := slices.Sorted(maps.Keys(outsByOwner))
 		b = sqlgen.NewBuilder(s.d)
 		b.SQL("SELECT DISTINCT ").Col("t0", schema.ColOwnerID).SQL(" FROM ").Ident(t.Name).SQL(" AS t0")
-		if err := cond(b, true, true); err != nil {
+		if err := in(b, oldEnv); err != nil {
 			return nil, err
 		}
-		b.SQL(" AND ").Col("t0", schema.ColOwnerID).SQL(" IN (").StringsArgs(owners).SQL(")")
+		b.SQL(" AND ").Col("t0", schema.ColOwnerID).SQL(" IN (").StringsArgs(owners).SQL(") AND (")
+		if err := b.Expr(s.sch, it.Table, "t0", it.Filter, newEnv); err != nil {
+			return nil, fmt.Errorf("compile plan filter of %s: %w", it.Table, err)
+		}
+		b.SQL(")")
 		q, args = b.Build()
 		rows, err = tx.QueryContext(ctx, q, args...)
 		if err != nil {

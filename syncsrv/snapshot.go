@@ -103,13 +103,7 @@ func (s *session) pages(ctx context.Context, tx *sql.Tx, table, after string, si
 	cols := columns(t, it)
 	limit := size * n
 	b := sqlgen.NewBuilder(s.d)
-	b.SQL("SELECT ")
-	for i, c := range cols {
-		if i > 0 {
-			b.SQL(", ")
-		}
-		b.Col("t0", c)
-	}
+	selectColumns(b, cols)
 	b.SQL(" FROM ").Ident(t.Name).SQL(" AS t0 WHERE ")
 	if err := s.where(b, it); err != nil {
 		return err
