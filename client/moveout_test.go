@@ -87,7 +87,7 @@ func TestTeamRemovalByRule(t *testing.T) {
 			w.seed([]string{w.users[0]}, 30, 3)
 			w.seed([]string{w.team}, 20, 3)
 			dev := w.device(0, t.TempDir(), &faults{})
-			res, err := dev.Sync(ctx, client.SyncOptions{})
+			_, err := dev.Sync(ctx, client.SyncOptions{})
 			must(t, err)
 			_, first := dev.Traffic()
 			w.checkEqual(t, 0, dev)
@@ -101,7 +101,7 @@ func TestTeamRemovalByRule(t *testing.T) {
 
 			must(t, w.p.RemoveTeamMember(ctx, sys, w.team, w.users[0]))
 			sent0, recv0 := dev.Traffic()
-			res, err = dev.Sync(ctx, client.SyncOptions{})
+			res, err := dev.Sync(ctx, client.SyncOptions{})
 			must(t, err)
 			sent1, recv1 := dev.Traffic()
 			t.Logf("team removal: %d bytes down, %d up, %d removed, %d upserted, rounds %d, reconciled %v (first sync %d bytes)",
