@@ -50,7 +50,7 @@ func (p *Platform) ChangesSince(ctx context.Context, table string, after int64, 
 		}
 		out.Token = tok
 		if after > 0 {
-			h, err := p.PrunedVersion(ctx, tx)
+			h, err := p.prunedVersion(ctx, tx)
 			if err != nil {
 				return err
 			}

@@ -98,11 +98,9 @@ func (p *Platform) Prune(ctx context.Context, keep time.Duration) (PruneResult, 
 	return res, nil
 }
 
-// PrunedVersion returns the pruning horizon: deletions at or below it may
+// prunedVersion returns the pruning horizon: deletions at or below it may
 // be gone.
-func (p *Platform) PrunedVersion(ctx context.Context, q interface {
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-}) (int64, error) {
+func (p *Platform) prunedVersion(ctx context.Context, q querier) (int64, error) {
 	var v string
 	err := q.QueryRowContext(ctx, `SELECT value FROM outpost_setting WHERE name = `+p.db.Dialect.Placeholder(1), settingPrunedVersion).Scan(&v)
 	if errors.Is(err, sql.ErrNoRows) {

@@ -67,9 +67,6 @@ func fingerprintKey(fp uint64) string { return strconv.FormatUint(fp, 16) }
 func (e *Engine) rememberScopes(ctx context.Context, s *session) {
 	var missing []uint64
 	e.scopes.mu.Lock()
-	if e.scopes.envs == nil {
-		e.scopes.envs = map[uint64]*scopeEnv{}
-	}
 	for i := range s.plan.Items {
 		fp := s.fingerprint(&s.plan.Items[i])
 		if _, ok := e.scopes.envs[fp]; !ok {
@@ -102,11 +99,22 @@ func (e *Engine) rememberScopes(ctx context.Context, s *session) {
 		e.logger.Warn("record scope fingerprints", "user", s.pr.UserID, "err", err)
 		return
 	}
-	e.scopes.mu.Lock()
 	for _, fp := range missing {
-		e.scopes.envs[fp] = env
+		e.scopes.put(fp, env)
 	}
-	e.scopes.mu.Unlock()
+}
+
+// maxCachedScopes bounds the fingerprints kept in memory; over it the
+// cache starts afresh (recording again is an idempotent insert).
+const maxCachedScopes = 100_000
+
+func (c *scopeEnvs) put(fp uint64, env *scopeEnv) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.envs == nil || len(c.envs) >= maxCachedScopes {
+		c.envs = map[uint64]*scopeEnv{}
+	}
+	c.envs[fp] = env
 }
 
 // recordedEnv returns the environment recorded under fp, or nil.
@@ -129,6 +137,7 @@ func (e *Engine) recordedEnv(ctx context.Context, q querier, fp uint64) (*scopeE
 	if err := json.Unmarshal([]byte(data), env); err != nil {
 		return nil, nil // unreadable: reconcile instead
 	}
+	e.scopes.put(fp, env)
 	return env, nil
 }
 
