@@ -32,6 +32,7 @@ Commands:
   get-file TABLE ID COLUMN PATH        write the device's copy of a file or image (PATH - for stdout)
   errors [--all]                       sync errors (the server's when reachable, else the device's)
   retry ID | discard ID                re-apply or resolve a sync error
+  serve [--addr 127.0.0.1:8765]        run the player in the browser (docs/player.md)
 `
 
 // deviceConfig is what login and open remember in the device home.
@@ -60,6 +61,8 @@ func runDevice(ctx context.Context, args []string, getenv func(string) string, s
 	}
 	cmd, cargs := rest[0], rest[1:]
 	switch cmd {
+	case "serve":
+		return d.serve(ctx, cargs)
 	case "login":
 		return d.login(cargs)
 	case "open":
