@@ -38,7 +38,10 @@ export function DeviceStatusPage({ status, onSignedOut }: { status: DeviceStatus
             {stateLabel[status.state]}
           </h2>
           <p>
-            Network: <strong data-testid="network">{status.linked ? "connected to the server" : "no connection to the server"}</strong>
+            Network:{" "}
+            <strong data-testid="network">
+              {status.linked ? "connected to the server" : status.online ? "the server answered at the last sync; reconnecting the live link" : "no connection to the server"}
+            </strong>
           </p>
           <p>
             Offline use: <strong>{status.ready ? "Available — the data is on this device" : "Not available yet — the first download is not finished"}</strong>
@@ -70,7 +73,7 @@ export function DeviceStatusPage({ status, onSignedOut }: { status: DeviceStatus
           <dt>When</dt>
           <dd>{formatTime(status.lastSync)}</dd>
           <dt>Result</dt>
-          <dd>{status.lastMessage || "—"}</dd>
+          <dd>{plainMessage(status)}</dd>
           {status.lastError && (
             <>
               <dt>Error</dt>
@@ -167,4 +170,20 @@ export function DeviceStatusPage({ status, onSignedOut }: { status: DeviceStatus
       </p>
     </main>
   );
+}
+
+/** plainMessage says the last sync's outcome in words. */
+function plainMessage(s: DeviceStatus): string {
+  const m = s.lastMessage;
+  if (!m) return "—";
+  if (m.startsWith("offline:")) return "The server could not be reached. Your changes are kept on this device and upload when the connection is back.";
+  const r = m.match(/^synced: (\d+) uploaded, (\d+) rejected, (\d+) rows downloaded, (\d+) removed/);
+  if (r) {
+    const [, up, rej, down, rem] = r.map(Number);
+    const parts = [`${up} change${up === 1 ? "" : "s"} uploaded`, `${down} row${down === 1 ? "" : "s"} downloaded`];
+    if (rem > 0) parts.push(`${rem} removed`);
+    if (rej > 0) parts.push(`${rej} rejected by the server (see Sync Errors)`);
+    return "Synced: " + parts.join(", ") + ".";
+  }
+  return m;
 }

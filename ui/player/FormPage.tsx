@@ -44,6 +44,14 @@ function fromDraft(c: Column, d: string | boolean): { value?: unknown; error?: s
 function LookupField({ col, value, onChange, id }: { col: Column; value: string; onChange: (v: string) => void; id: string }) {
   const [options, setOptions] = useState<{ id: string; name: string }[]>([]);
   const [query, setQuery] = useState("");
+  const [current, setCurrent] = useState("");
+  useEffect(() => {
+    if (!value) return;
+    api.row(col.target, value).then(
+      (r) => setCurrent(String(r.name ?? value)),
+      () => setCurrent(""),
+    );
+  }, [col.target, value]);
   useEffect(() => {
     const t = setTimeout(() => {
       api.rows(col.target, { search: query, orderby: "name", top: 50 }).then(
@@ -58,10 +66,10 @@ function LookupField({ col, value, onChange, id }: { col: Column; value: string;
   }, [col.target, query]);
   return (
     <div class="lookup">
-      <input type="search" placeholder={`Find a ${label(col.target).toLowerCase()}`} aria-label={`Find ${label(col.name)}`} value={query} onInput={(e) => setQuery(e.currentTarget.value)} />
+      <input type="search" placeholder={`Search ${label(col.target).toLowerCase()}s`} aria-label={`Find ${label(col.name)}`} value={query} onInput={(e) => setQuery(e.currentTarget.value)} />
       <select id={id} value={value} onChange={(e) => onChange(e.currentTarget.value)}>
         <option value="">(none)</option>
-        {value && !options.some((o) => o.id === value) && <option value={value}>current ({value.slice(0, 8)}…)</option>}
+        {value && !options.some((o) => o.id === value) && <option value={value}>{current || `${value.slice(0, 8)}… (not on this device)`}</option>}
         {options.map((o) => (
           <option value={o.id}>{o.name}</option>
         ))}
