@@ -322,8 +322,9 @@ func (a *Agent) fetchApp(ctx context.Context, cfg config, id string, dev *client
 		app.Views = append(app.Views, view)
 	}
 	for _, f := range s.Definition.Forms {
-		if f.Columns == nil {
-			f.Columns = []string{}
+		f.Columns, f.Required, f.ReadOnly = nonNil(f.Columns), nonNil(f.Required), nonNil(f.ReadOnly)
+		if f.Sections == nil {
+			f.Sections = []Section{}
 		}
 		app.Forms = append(app.Forms, f)
 	}
@@ -353,6 +354,13 @@ func (a *Agent) fetchApp(ctx context.Context, cfg config, id string, dev *client
 		return nil, fmt.Errorf("keep the app's definition: %w", err)
 	}
 	return app, nil
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
 }
 
 func safeName(id string) string {

@@ -63,10 +63,20 @@ type View struct {
 	SearchColumns []string `json:"searchColumns"`
 }
 
-// Form is the fields of a table's row.
+// Form is the fields of a table's row, grouped in sections; Required
+// and ReadOnly name columns of the form.
 type Form struct {
+	Name     string    `json:"name"`
+	Table    string    `json:"table"`
+	Columns  []string  `json:"columns"`
+	Sections []Section `json:"sections"`
+	Required []string  `json:"required"`
+	ReadOnly []string  `json:"readOnly"`
+}
+
+// Section is a titled group of a form's columns.
+type Section struct {
 	Name    string   `json:"name"`
-	Table   string   `json:"table"`
 	Columns []string `json:"columns"`
 }
 

@@ -312,7 +312,8 @@ func TestPlayerOffline(t *testing.T) {
 		fill(`input.search`, ""))
 
 	// A form; then the link to the server is cut and the row edited.
-	run("form", chromedp.Click(chromedp.CSS(`table.rows tbody tr td a`)), chromedp.WaitVisible(chromedp.CSS(`#f-description`)), shot("form"))
+	run("form", chromedp.Click(chromedp.CSS(`table.rows tbody tr td a`)), chromedp.WaitVisible(chromedp.CSS(`#f-description`)),
+		poll(`document.querySelector('#f-customerid').selectedOptions[0].textContent.endsWith('Ltd')`, 5*time.Second), shot("form"))
 	rowID := eval[string](t, ctx, `decodeURIComponent(location.hash.split('/').pop())`)
 	link.cut()
 	run("edit offline", fill(`#f-description`, "Filter replaced offline"),

@@ -44,12 +44,13 @@ function fromDraft(c: Column, d: string | boolean): { value?: unknown; error?: s
 function LookupField({ col, value, onChange, id }: { col: Column; value: string; onChange: (v: string) => void; id: string }) {
   const [options, setOptions] = useState<{ id: string; name: string }[]>([]);
   const [query, setQuery] = useState("");
-  const [current, setCurrent] = useState("");
+  const [current, setCurrent] = useState<string | null>(null); // null while loading
   useEffect(() => {
     if (!value) return;
+    setCurrent(null);
     api.row(col.target, value).then(
       (r) => setCurrent(String(r.name ?? value)),
-      () => setCurrent(""),
+      () => setCurrent(`${value.slice(0, 8)}… (not on this device)`),
     );
   }, [col.target, value]);
   useEffect(() => {
@@ -69,7 +70,7 @@ function LookupField({ col, value, onChange, id }: { col: Column; value: string;
       <input type="search" placeholder={`Search ${label(col.target).toLowerCase()}s`} aria-label={`Find ${label(col.name)}`} value={query} onInput={(e) => setQuery(e.currentTarget.value)} />
       <select id={id} value={value} onChange={(e) => onChange(e.currentTarget.value)}>
         <option value="">(none)</option>
-        {value && !options.some((o) => o.id === value) && <option value={value}>{current || `${value.slice(0, 8)}… (not on this device)`}</option>}
+        {value && !options.some((o) => o.id === value) && <option value={value}>{current ?? "Loading…"}</option>}
         {options.map((o) => (
           <option value={o.id}>{o.name}</option>
         ))}
@@ -92,6 +93,9 @@ export function FormPage({ app, table, id }: { app: AppDefinition; table: string
   if (!def) return <main class="page"><p class="banner error">Table {table} is not in this app.</p></main>;
   const names = form && form.columns.length > 0 ? form.columns : def.columns.filter((c) => !system.has(c.name) && c.name !== def.primaryKey && c.type !== "file" && c.type !== "image").map((c) => c.name);
   const cols = names.map((n) => def.columns.find((c) => c.name === n)).filter((c): c is Column => !!c);
+  const required = new Set(form?.required ?? []);
+  const readOnlyCols = new Set(form?.readOnly ?? []);
+  const sections = form && form.sections.length > 0 ? form.sections : [{ name: form?.name ?? label(table), columns: cols.map((c) => c.name) }];
 
   useEffect(() => {
     if (isNew) return;
@@ -116,7 +120,10 @@ export function FormPage({ app, table, id }: { app: AppDefinition; table: string
       if (r.error) errs[c.name] = r.error;
       else if (isNew ? r.value !== null : toDraft(c, row?.[c.name]) !== d) values[c.name] = r.value;
     }
-    if (isNew && !values.name && cols.some((c) => c.name === "name")) errs.name = "Name is required.";
+    for (const c of cols) {
+      const d = draft[c.name];
+      if (required.has(c.name) && c.type !== "boolean" && (d === undefined || String(d).trim() === "") && !errs[c.name]) errs[c.name] = `${label(c.name)} is required.`;
+    }
     setErrors(errs);
     if (Object.keys(errs).length > 0) return;
     setBusy(true);
@@ -160,12 +167,14 @@ export function FormPage({ app, table, id }: { app: AppDefinition; table: string
       </p>
       <h1>{title}</h1>
       <form onSubmit={save} noValidate>
-        <section aria-label={form?.name ?? label(table)}>
-          {cols.map((c) => {
+        {sections.map((sec) => (
+        <fieldset class="section">
+          <legend>{sec.name}</legend>
+          {cols.filter((c) => sec.columns.includes(c.name)).map((c) => {
             const fid = `f-${c.name}`;
             const v = draft[c.name] ?? (c.type === "boolean" ? false : "");
             const set = (x: string | boolean) => setDraft({ ...draft, [c.name]: x });
-            const readOnly = system.has(c.name) || c.type === "file" || c.type === "image";
+            const readOnly = system.has(c.name) || readOnlyCols.has(c.name) || c.type === "file" || c.type === "image";
             let input;
             if (c.type === "boolean") input = <input id={fid} type="checkbox" checked={v === true} onChange={(e) => set(e.currentTarget.checked)} disabled={readOnly} />;
             else if (c.type === "memo") input = <textarea id={fid} rows={4} value={String(v)} onInput={(e) => set(e.currentTarget.value)} readOnly={readOnly} />;
@@ -174,11 +183,14 @@ export function FormPage({ app, table, id }: { app: AppDefinition; table: string
               input = <input id={fid} type="datetime-local" value={String(v)} onInput={(e) => set(e.currentTarget.value)} readOnly={readOnly} aria-invalid={!!errors[c.name]} />;
             else {
               const mode = ["integer", "choice"].includes(c.type) ? "numeric" : ["decimal", "money"].includes(c.type) ? "decimal" : undefined;
-              input = <input id={fid} type="text" inputMode={mode} value={String(v)} onInput={(e) => set(e.currentTarget.value)} readOnly={readOnly} aria-invalid={!!errors[c.name]} />;
+              input = <input id={fid} type="text" inputMode={mode} value={String(v)} onInput={(e) => set(e.currentTarget.value)} readOnly={readOnly} aria-invalid={!!errors[c.name]} aria-required={required.has(c.name)} />;
             }
             return (
               <div class={`field type-${c.type}`}>
-                <label for={fid}>{label(c.name)}</label>
+                <label for={fid}>
+                  {label(c.name)}
+                  {required.has(c.name) && <span class="required" aria-label="required"> *</span>}
+                </label>
                 {input}
                 {errors[c.name] && (
                   <p class="field-error" role="alert">
@@ -188,7 +200,8 @@ export function FormPage({ app, table, id }: { app: AppDefinition; table: string
               </div>
             );
           })}
-        </section>
+        </fieldset>
+        ))}
         {message && <p class="banner" role="status">{message}</p>}
         <div class="actions">
           <button class="primary" type="submit" disabled={busy}>

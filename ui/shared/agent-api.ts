@@ -320,6 +320,11 @@ export interface components {
             name: string;
             table: string;
             columns: string[];
+            sections: components["schemas"]["Section"][];
+            /** @description columns that must have a value */
+            required: string[];
+            /** @description columns shown but not editable */
+            readOnly: string[];
         };
         AppDefinition: {
             id: string;
@@ -430,6 +435,11 @@ export interface components {
         };
         ErrorBody: {
             error: components["schemas"]["ErrorDetail"];
+        };
+        /** @description A titled group of a form's columns. */
+        Section: {
+            name: string;
+            columns: string[];
         };
     };
     responses: never;

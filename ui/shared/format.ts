@@ -47,6 +47,8 @@ export function label(name: string): string {
     ownerid: "Owner",
     createdon: "Created on",
     modifiedon: "Modified on",
+    estimatedhours: "Estimated hours",
+    cost: "Cost",
   };
   if (known[name]) return known[name];
   const s = name.replace(/id$/, "").replace(/_/g, " ");
