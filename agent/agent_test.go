@@ -209,7 +209,7 @@ func TestAgentAPI(t *testing.T) {
 		t.Fatalf("password sign-in on a server without it: %d %+v", code, e)
 	}
 	var s agent.Session
-	if code := p.do("POST", "/api/signin", agent.SignInRequest{Server: srv.URL, Token: tok}, &s); code != 200 || !s.SignedIn {
+	if code := p.do("POST", "/api/signin", agent.SignInRequest{Server: srv.URL, Token: tok}, &s); code != 200 || !s.SignedIn || s.User != env.Technicians[0].FullName {
 		t.Fatalf("sign-in: %d %+v", code, s)
 	}
 	var apps agent.AppList

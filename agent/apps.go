@@ -130,7 +130,7 @@ func (a *Agent) signIn(w http.ResponseWriter, r *http.Request) error {
 		FullName   string `json:"fullname"`
 		DomainName string `json:"domainname"`
 	}
-	if a.call(ctx, server, token, http.MethodGet, "/api/data/systemuser/"+url.PathEscape(who.UserID)+"?$select=fullname,domainname", nil, &me) == nil {
+	if a.call(ctx, server, token, http.MethodGet, "/api/data/systemuser("+url.PathEscape(who.UserID)+")?$select=fullname,domainname", nil, &me) == nil {
 		user = strings.TrimSpace(me.FullName)
 		if user == "" {
 			user = me.DomainName
