@@ -528,3 +528,74 @@ func TestUploadWriteFailure(t *testing.T) {
 		})
 	}
 }
+
+// TestUploadSequenceNumbers: sequence numbers are positive and follow the
+// device's last applied one without a gap; an upload that breaks the rule
+// is refused whole (nothing stored, nothing acknowledged). A change at or
+// below the last sequence with no stored result (a device whose sequence
+// jumped ahead before the rule) is recorded as a Sync Error, never
+// answered "applied" while dropped.
+func TestUploadSequenceNumbers(t *testing.T) {
+	for _, e := range testenv.Engines(t) {
+		t.Run(e.Name, func(t *testing.T) {
+			ctx := context.Background()
+			w := newUploadWorld(t, e, false)
+			upd := func(seq int64, desc string) wire.Change {
+				return wire.Change{Seq: seq, MutationID: fmt.Sprint(seq), Table: "workorder", Op: wire.OpUpdate, ID: rowID(kindOwnWO, 5), BaseVersion: w.base,
+					Columns: map[string]any{"description": desc}}
+			}
+			lastSeq := func() int64 {
+				var n int64
+				must(t, w.p.DB().Read.QueryRowContext(ctx, `SELECT lastseq FROM outpost_device WHERE deviceid = `+w.p.DB().Dialect.Placeholder(1), w.deviceID).Scan(&n))
+				return n
+			}
+			description := func() any {
+				row, err := w.p.Get(ctx, platform.System(), "workorder", rowID(kindOwnWO, 5), nil)
+				must(t, err)
+				return row["description"]
+			}
+			for _, c := range []struct {
+				name    string
+				changes []wire.Change
+			}{
+				{"negative", []wire.Change{upd(-1, "minus one")}},
+				{"zero", []wire.Change{upd(0, "zero")}},
+				{"huge", []wire.Change{upd(1<<62, "huge")}},
+				{"gap in the batch", []wire.Change{upd(1, "one"), upd(3, "three")}},
+			} {
+				resp, err := w.eng.Upload(ctx, w.by, wire.UploadRequest{DeviceID: w.deviceID, Changes: c.changes})
+				if outpost.ErrorCode(err) != outpost.CodeInvalid {
+					t.Fatalf("%s: %+v, %v; want an invalid error", c.name, resp, err)
+				}
+				if outpost.ErrorTarget(err) != "changes" || !strings.Contains(outpost.ErrorMessage(err), "seq") {
+					t.Fatalf("%s: %v; want a message about seq on changes", c.name, err)
+				}
+				if n := lastSeq(); n != 0 {
+					t.Fatalf("%s: last sequence %d after a refused upload", c.name, n)
+				}
+				if d := description(); d != nil {
+					t.Fatalf("%s: description %v written by a refused upload", c.name, d)
+				}
+			}
+			res := w.upload(t, []wire.Change{upd(1, "one"), upd(2, "two")}, 1000)
+			if res[0].Status != wire.StatusApplied || res[1].Status != wire.StatusApplied || description() != "two" || lastSeq() != 2 {
+				t.Fatalf("contiguous upload: %+v, description %v, last %d", res, description(), lastSeq())
+			}
+			if _, err := w.eng.Upload(ctx, w.by, wire.UploadRequest{DeviceID: w.deviceID, Changes: []wire.Change{upd(4, "four")}}); outpost.ErrorCode(err) != outpost.CodeInvalid {
+				t.Fatalf("upload after a gap: %v, want invalid", err)
+			}
+			// A device whose last sequence jumped ahead (as servers before
+			// the rule allowed): its later changes are not dropped.
+			_, err := w.p.DB().Write.ExecContext(ctx, `UPDATE outpost_device SET lastseq = `+w.p.DB().Dialect.Placeholder(1), int64(1<<62))
+			must(t, err)
+			res = w.upload(t, []wire.Change{upd(3, "three")}, 1000)
+			if res[0].Status != wire.StatusRejected || res[0].Error == nil || res[0].Error.SyncErrorID == "" {
+				t.Fatalf("change below a jumped sequence: %+v, want rejected with a Sync Error", res[0])
+			}
+			again := w.upload(t, []wire.Change{upd(3, "three")}, 1000)
+			if again[0].Status != wire.StatusRejected || again[0].Error.SyncErrorID != res[0].Error.SyncErrorID {
+				t.Fatalf("replay: %+v, want the same rejection %+v", again[0], res[0])
+			}
+		})
+	}
+}
