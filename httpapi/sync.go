@@ -77,6 +77,7 @@ func (s *Server) syncSnapshot(w http.ResponseWriter, r *http.Request) error {
 			w.WriteHeader(http.StatusOK)
 			started = true
 		}
+		s.streamDeadline(rc)
 		if err := write(p); err != nil {
 			return err
 		}
@@ -87,10 +88,19 @@ func (s *Server) syncSnapshot(w http.ResponseWriter, r *http.Request) error {
 		if code == outpost.CodeInternal {
 			s.logger.ErrorContext(r.Context(), "snapshot failed", "err", err)
 		}
+		s.streamDeadline(rc)
 		_ = write(&wire.SnapshotPage{Table: req.Table, Error: &wire.StreamError{Code: string(code), Message: outpost.ErrorMessage(err)}})
 		return nil
 	}
 	return err
+}
+
+// streamDeadline gives the next write of a stream StreamWriteTimeout,
+// replacing the server's WriteTimeout for the connection (which the server
+// sets afresh for the connection's next request). Writers that cannot set
+// deadlines (tests' recorders) stream without one.
+func (s *Server) streamDeadline(rc *http.ResponseController) {
+	_ = rc.SetWriteDeadline(time.Now().Add(s.streamWrite))
 }
 
 // zeroQuality reports whether media type parameters carry q=0.

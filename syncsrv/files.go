@@ -121,6 +121,9 @@ func (e *Engine) StageFile(ctx context.Context, by *security.Principal, deviceID
 	if err != nil {
 		return err
 	}
+	if err := e.checkAccess(ctx, by, dev.ID); err != nil {
+		return err
+	}
 	if !outpost.ValidID(id) {
 		return outpost.Invalidf("file id %q is not a UUID", id).WithTarget("fileId")
 	}

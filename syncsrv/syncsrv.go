@@ -57,6 +57,15 @@ type Options struct {
 	Now func() time.Time
 	// Logger; default discards.
 	Logger *slog.Logger
+	// SnapshotStreamsPerUser is how many snapshot streams one user may
+	// have open at once on this server; default
+	// DefaultSnapshotStreamsPerUser. More are refused with CodeTooMany.
+	SnapshotStreamsPerUser int
+	// EventStreamsPerUser and EventStreamsPerDevice bound the change-hint
+	// streams (Subscribe) of one user and one device; defaults
+	// DefaultEventStreamsPerUser and DefaultEventStreamsPerDevice.
+	EventStreamsPerUser   int
+	EventStreamsPerDevice int
 }
 
 // Engine serves devices.
@@ -69,6 +78,8 @@ type Engine struct {
 	hub     *hub
 	cache   *cache
 	scopes  scopeEnvs
+	// snapshots counts open snapshot streams per user.
+	snapshots *counter
 }
 
 // New returns the sync engine over p, planning downloads with planner.
@@ -82,7 +93,17 @@ func New(p *platform.Platform, planner Planner, opts Options) *Engine {
 	if opts.TimeWindow <= 0 {
 		opts.TimeWindow = DefaultTimeWindow
 	}
-	e := &Engine{p: p, planner: planner, opts: opts, now: opts.Now, logger: opts.Logger, hub: newHub(), cache: newCache()}
+	if opts.SnapshotStreamsPerUser <= 0 {
+		opts.SnapshotStreamsPerUser = DefaultSnapshotStreamsPerUser
+	}
+	if opts.EventStreamsPerUser <= 0 {
+		opts.EventStreamsPerUser = DefaultEventStreamsPerUser
+	}
+	if opts.EventStreamsPerDevice <= 0 {
+		opts.EventStreamsPerDevice = DefaultEventStreamsPerDevice
+	}
+	e := &Engine{p: p, planner: planner, opts: opts, now: opts.Now, logger: opts.Logger, hub: newHub(), cache: newCache(),
+		snapshots: newCounter(opts.SnapshotStreamsPerUser)}
 	if e.now == nil {
 		e.now = p.Now
 	}

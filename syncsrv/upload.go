@@ -47,6 +47,9 @@ func (e *Engine) Upload(ctx context.Context, by *security.Principal, req wire.Up
 	if err != nil {
 		return nil, err
 	}
+	if err := e.checkAccess(ctx, by, dev.ID); err != nil {
+		return nil, err
+	}
 	pr, err := e.p.Principal(ctx, dev.UserID)
 	if err != nil {
 		return nil, err
