@@ -2,6 +2,7 @@ package syncsrv
 
 import (
 	"sync"
+	"time"
 
 	"github.com/outposthq/outpost"
 )
@@ -16,6 +17,16 @@ const (
 	// change-hint streams (GET /events) one user and one device hold.
 	DefaultEventStreamsPerUser   = 8
 	DefaultEventStreamsPerDevice = 2
+	// DefaultStagedBytesPerDevice and DefaultStagedBytesPerUser bound the
+	// staged file content waiting for its change: a device stages one
+	// upload batch's files (at most 64 MiB of them, plus the last) before
+	// it sends the batch.
+	DefaultStagedBytesPerDevice = 128 << 20
+	DefaultStagedBytesPerUser   = 512 << 20
+	// DefaultStagedFileMaxAge: a device stages a file just before it
+	// uploads the change that attaches it, so content still staged a day
+	// later belongs to a change that will not come.
+	DefaultStagedFileMaxAge = 24 * time.Hour
 )
 
 // counter bounds how many of something each key (a user, a device) holds

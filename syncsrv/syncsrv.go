@@ -66,6 +66,16 @@ type Options struct {
 	// DefaultEventStreamsPerUser and DefaultEventStreamsPerDevice.
 	EventStreamsPerUser   int
 	EventStreamsPerDevice int
+	// StagedBytesPerDevice and StagedBytesPerUser bound the content of
+	// staged files (StageFile) not yet attached by their change; defaults
+	// DefaultStagedBytesPerDevice and DefaultStagedBytesPerUser. Staging
+	// past them is refused with CodeTooMany until staged files attach or
+	// expire.
+	StagedBytesPerDevice int64
+	StagedBytesPerUser   int64
+	// StagedFileMaxAge is how long staged content whose change never came
+	// is kept; default DefaultStagedFileMaxAge.
+	StagedFileMaxAge time.Duration
 }
 
 // Engine serves devices.
@@ -101,6 +111,15 @@ func New(p *platform.Platform, planner Planner, opts Options) *Engine {
 	}
 	if opts.EventStreamsPerDevice <= 0 {
 		opts.EventStreamsPerDevice = DefaultEventStreamsPerDevice
+	}
+	if opts.StagedBytesPerDevice <= 0 {
+		opts.StagedBytesPerDevice = DefaultStagedBytesPerDevice
+	}
+	if opts.StagedBytesPerUser <= 0 {
+		opts.StagedBytesPerUser = DefaultStagedBytesPerUser
+	}
+	if opts.StagedFileMaxAge <= 0 {
+		opts.StagedFileMaxAge = DefaultStagedFileMaxAge
 	}
 	e := &Engine{p: p, planner: planner, opts: opts, now: opts.Now, logger: opts.Logger, hub: newHub(), cache: newCache(),
 		snapshots: newCounter(opts.SnapshotStreamsPerUser)}

@@ -599,3 +599,58 @@ func TestUploadSequenceNumbers(t *testing.T) {
 		})
 	}
 }
+
+// TestStagedFileLimits: staged content is bounded per device and per
+// user, a staged id belongs to its user (another user cannot replace it),
+// and content whose change never came is removed after StagedFileMaxAge.
+func TestStagedFileLimits(t *testing.T) {
+	for _, e := range testenv.Engines(t) {
+		t.Run(e.Name, func(t *testing.T) {
+			ctx := context.Background()
+			w := newUploadWorld(t, e, false)
+			now := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
+			eng := New(w.p, uploadPlanner{w.p}, Options{StagedBytesPerDevice: 100, StagedBytesPerUser: 150, StagedFileMaxAge: time.Hour, Now: func() time.Time { return now }})
+			other, err := w.p.Principal(ctx, w.users[1])
+			must(t, err)
+			devA, devB, devOther := w.deviceID, outpost.NewID(), outpost.NewID()
+			_, err = eng.Open(ctx, w.by, wire.OpenRequest{DeviceID: devB, AppID: "fieldapp"})
+			must(t, err)
+			_, err = eng.Open(ctx, other, wire.OpenRequest{DeviceID: devOther, AppID: "fieldapp"})
+			must(t, err)
+			stage := func(by *security.Principal, dev, id string, n int) error {
+				return eng.StageFile(ctx, by, dev, id, "f.txt", "text/plain", strings.NewReader(strings.Repeat("x", n)))
+			}
+			staged := func(id string) int64 {
+				var n int64
+				must(t, w.p.DB().Read.QueryRowContext(ctx, `SELECT coalesce(sum(size), 0) FROM outpost_fileupload WHERE fileid = `+w.p.DB().Dialect.Placeholder(1), id).Scan(&n))
+				return n
+			}
+			ids := []string{outpost.NewID(), outpost.NewID(), outpost.NewID(), outpost.NewID()}
+			must(t, stage(w.by, devA, ids[0], 60))
+			if err := stage(w.by, devA, ids[1], 60); outpost.ErrorCode(err) != outpost.CodeTooMany {
+				t.Fatalf("staging past the device's limit: %v, want too_many", err)
+			}
+			must(t, stage(w.by, devA, ids[0], 80)) // replaces its own content
+			must(t, stage(w.by, devB, ids[2], 60))
+			if err := stage(w.by, devB, ids[3], 20); outpost.ErrorCode(err) != outpost.CodeTooMany || !strings.Contains(outpost.ErrorMessage(err), "this user") {
+				t.Fatalf("staging past the user's limit: %v, want too_many for the user", err)
+			}
+			if err := stage(other, devOther, ids[0], 5); outpost.ErrorCode(err) != outpost.CodeConflict {
+				t.Fatalf("another user staging a taken id: %v, want conflict", err)
+			}
+			if n := staged(ids[0]); n != 80 {
+				t.Fatalf("staged content of the taken id is %d bytes, want the owner's 80", n)
+			}
+			if n := staged(ids[1]) + staged(ids[3]); n != 0 {
+				t.Fatalf("refused staging stored %d bytes", n)
+			}
+			now = now.Add(2 * time.Hour)
+			removed, err := eng.pruneStaged(ctx)
+			must(t, err)
+			if removed != 2 || staged(ids[0])+staged(ids[2]) != 0 {
+				t.Fatalf("pruned %d staged files, %d bytes left; want 2 and none", removed, staged(ids[0])+staged(ids[2]))
+			}
+			must(t, stage(other, devOther, ids[0], 5)) // the id is free again
+		})
+	}
+}
