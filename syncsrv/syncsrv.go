@@ -88,8 +88,11 @@ type Engine struct {
 	hub     *hub
 	cache   *cache
 	scopes  scopeEnvs
-	// snapshots counts open snapshot streams per user.
-	snapshots *counter
+	// snapshots counts open snapshot streams per user; eventsPerUser and
+	// eventsPerDevice the change-hint subscriptions.
+	snapshots       *counter
+	eventsPerUser   *counter
+	eventsPerDevice *counter
 }
 
 // New returns the sync engine over p, planning downloads with planner.
@@ -122,7 +125,8 @@ func New(p *platform.Platform, planner Planner, opts Options) *Engine {
 		opts.StagedFileMaxAge = DefaultStagedFileMaxAge
 	}
 	e := &Engine{p: p, planner: planner, opts: opts, now: opts.Now, logger: opts.Logger, hub: newHub(), cache: newCache(),
-		snapshots: newCounter(opts.SnapshotStreamsPerUser)}
+		snapshots: newCounter(opts.SnapshotStreamsPerUser), eventsPerUser: newCounter(opts.EventStreamsPerUser),
+		eventsPerDevice: newCounter(opts.EventStreamsPerDevice)}
 	if e.now == nil {
 		e.now = p.Now
 	}
