@@ -92,7 +92,7 @@ func TestEventStreams(t *testing.T) {
 			profiles := profile.New(p, profile.Options{})
 			eng := syncsrv.New(p, profiles, syncsrv.Options{EventStreamsPerUser: 3, EventStreamsPerDevice: 2})
 			srv := httptest.NewServer(httpapi.New(p, httpapi.Options{Profiles: profiles, Sync: eng}))
-			defer srv.Close()
+			t.Cleanup(srv.Close) // after the streams' cleanups end them
 			nora, sam := env.Technicians[0], env.Technicians[2]
 			noraTok, err := p.IssueToken(ctx, sys, nora.ID, "device")
 			mustOK(t, err)
@@ -179,4 +179,44 @@ func firstID(t *testing.T, p *platform.Platform, table string) string {
 	var id string
 	mustOK(t, p.DB().Read.QueryRowContext(context.Background(), `SELECT `+table+`id FROM `+table+` ORDER BY `+table+`id LIMIT 1`).Scan(&id))
 	return id
+}
+
+// TestStreamsOutliveServerTimeouts: with the server's ReadTimeout and
+// WriteTimeout far shorter than a stream, a change stream still delivers
+// hints after both passed (streams set a deadline per write instead).
+func TestStreamsOutliveServerTimeouts(t *testing.T) {
+	for _, e := range testenv.Engines(t) {
+		t.Run(e.Name, func(t *testing.T) {
+			ctx := context.Background()
+			p, err := platform.Open(ctx, e.Open(t), platform.Options{})
+			mustOK(t, err)
+			env, err := demo.Seed(ctx, p, demo.Options{AccountsPerTechnician: 1})
+			mustOK(t, err)
+			profiles := profile.New(p, profile.Options{})
+			eng := syncsrv.New(p, profiles, syncsrv.Options{})
+			srv := httptest.NewUnstartedServer(httpapi.New(p, httpapi.Options{Profiles: profiles, Sync: eng}))
+			srv.Config.ReadTimeout, srv.Config.WriteTimeout = 300*time.Millisecond, 300*time.Millisecond
+			srv.Start()
+			t.Cleanup(srv.Close) // after the streams' cleanups end them
+			sys := platform.System()
+			tok, err := p.IssueToken(ctx, sys, env.Technicians[0].ID, "device")
+			mustOK(t, err)
+			id := outpost.NewID()
+			req, _ := http.NewRequest("POST", srv.URL+wire.Prefix+"/open", strings.NewReader(`{"deviceId":"`+id+`","appId":"`+env.ModelDrivenApp+`"}`))
+			req.Header.Set("Authorization", "Bearer "+tok)
+			resp, err := srv.Client().Do(req)
+			mustOK(t, err)
+			resp.Body.Close()
+			code, events := openEvents(t, srv.URL, tok, id)
+			if code != 200 {
+				t.Fatalf("stream: %d", code)
+			}
+			time.Sleep(time.Second)
+			_, err = p.Update(ctx, sys, "workorder", firstID(t, p, "workorder"), map[string]any{"description": "late hint"})
+			mustOK(t, err)
+			if ev, ok := next(t, events); !ok || ev.name != "change" {
+				t.Fatalf("hint after the server's timeouts passed: %+v (open %v)", ev, ok)
+			}
+		})
+	}
 }

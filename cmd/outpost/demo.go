@@ -22,6 +22,8 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 	addr := fs.String("addr", envOr(getenv, "OUTPOST_ADDR", "127.0.0.1:8080"), "address to listen on")
 	accounts := fs.Int("accounts", 40, "accounts per technician (each with 2 contacts and 5 work orders)")
 	level := fs.String("log-level", "warn", "log level: debug, info, warn or error")
+	var lim limitFlags
+	lim.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -59,7 +61,7 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 		}
 		tokens[u.DomainName] = tok
 	}
-	return serve(ctx, p, *addr, logger, func(a net.Addr) {
+	return serve(ctx, p, *addr, logger, lim, func(a net.Addr) {
 		base := "http://" + a.String()
 		var b strings.Builder
 		fmt.Fprintf(&b, "\nOutpost demo is serving at %s (embedded SQLite in %s)\n\nUsers and their tokens:\n", base, *data)
