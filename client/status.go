@@ -124,7 +124,8 @@ func (c *Client) end(res *SyncResult, err error) {
 	case err == nil:
 		c.contact(true)
 		s.lastErr, s.lastSync = nil, c.now()
-		s.lastMsg = fmt.Sprintf("synced: %d uploaded, %d rejected, %d rows downloaded, %d removed", res.Uploaded, res.Rejected, res.Upserted, res.Removed)
+		s.lastMsg = fmt.Sprintf("synced: %s uploaded, %d rejected, %s downloaded, %d removed", count(res.Uploaded, "change", "changes"), res.Rejected,
+			count(res.Upserted, "row", "rows"), res.Removed)
 	case errors.Is(err, ErrUnreachable):
 		c.contact(false)
 		s.lastMsg = "offline: " + err.Error()
@@ -289,4 +290,12 @@ func (c *Client) loadState(ctx context.Context) error {
 		c.state.lastContact = tm
 	}
 	return nil
+}
+
+// count says "1 change" or "2 changes".
+func count(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }
