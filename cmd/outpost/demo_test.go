@@ -19,7 +19,9 @@ func startDemo(t *testing.T, args ...string) (string, string, func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var out, errOut syncBuffer
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, append([]string{"demo", "--addr", "127.0.0.1:0"}, args...), noEnv, &out, &errOut) }()
+	go func() {
+		done <- run(ctx, append([]string{"demo", "--addr", "127.0.0.1:0"}, args...), noEnv, &out, &errOut)
+	}()
 	re := regexp.MustCompile(`serving at (http://\S+)`)
 	var base string
 	waitFor(t, 60*time.Second, func() error {
