@@ -344,6 +344,7 @@ func (d *deviceCmd) syncCmd(fs *flag.FlagSet) deviceRun {
 				if st, _ := c.Status(ctx); st != nil {
 					fmt.Fprintf(d.stdout, "Offline: %s for upload (%s).\n", plural(st.PendingUploads, "change waits", "changes wait"), st.State)
 				}
+				return fmt.Errorf("the server at %s does not answer; the device keeps its changes: sync again when it is reachable", d.cfg.Server)
 			}
 			return err
 		}
