@@ -194,7 +194,13 @@ func TestStreamsOutliveServerTimeouts(t *testing.T) {
 			mustOK(t, err)
 			profiles := profile.New(p, profile.Options{})
 			eng := syncsrv.New(p, profiles, syncsrv.Options{})
-			srv := httptest.NewUnstartedServer(httpapi.New(p, httpapi.Options{Profiles: profiles, Sync: eng}))
+			api := httpapi.New(p, httpapi.Options{Profiles: profiles, Sync: eng})
+			// The device opens through a server without timeouts (an open
+			// may take longer under the race detector); the stream goes
+			// through one whose timeouts are far shorter than the stream.
+			plain := httptest.NewServer(api)
+			t.Cleanup(plain.Close)
+			srv := httptest.NewUnstartedServer(api)
 			srv.Config.ReadTimeout, srv.Config.WriteTimeout = 300*time.Millisecond, 300*time.Millisecond
 			srv.Start()
 			t.Cleanup(srv.Close) // after the streams' cleanups end them
@@ -202,9 +208,9 @@ func TestStreamsOutliveServerTimeouts(t *testing.T) {
 			tok, err := p.IssueToken(ctx, sys, env.Technicians[0].ID, "device")
 			mustOK(t, err)
 			id := outpost.NewID()
-			req, _ := http.NewRequest("POST", srv.URL+wire.Prefix+"/open", strings.NewReader(`{"deviceId":"`+id+`","appId":"`+env.ModelDrivenApp+`"}`))
+			req, _ := http.NewRequest("POST", plain.URL+wire.Prefix+"/open", strings.NewReader(`{"deviceId":"`+id+`","appId":"`+env.ModelDrivenApp+`"}`))
 			req.Header.Set("Authorization", "Bearer "+tok)
-			resp, err := srv.Client().Do(req)
+			resp, err := plain.Client().Do(req)
 			mustOK(t, err)
 			resp.Body.Close()
 			code, events := openEvents(t, srv.URL, tok, id)
