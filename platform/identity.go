@@ -30,6 +30,10 @@ var securityTables = map[string]bool{
 	"teammembership": true, "systemuserroles": true, "teamroles": true,
 }
 
+// SecurityTable reports whether writes to table are recorded in the
+// security log (they may change who may read what).
+func SecurityTable(table string) bool { return securityTables[table] }
+
 // loadPrincipal loads everything access decisions about userID need:
 // business unit and its subtree, teams, manager hierarchy, roles and summed
 // privileges.
