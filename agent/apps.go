@@ -335,7 +335,11 @@ func (a *Agent) fetchApp(ctx context.Context, cfg config, id string, dev *client
 		}
 		td := TableDef{Name: def.Name, PrimaryKey: def.PrimaryKey, Columns: []Column{}}
 		for _, c := range def.Columns {
-			td.Columns = append(td.Columns, Column{Name: c.Name, Type: c.Type, Target: c.Target})
+			col := Column{Name: c.Name, Type: c.Type, Target: c.Target, Required: c.Required, MaxLength: c.MaxLength, Options: []Option{}}
+			for _, o := range c.Options {
+				col.Options = append(col.Options, Option{Value: o.Value, Label: o.Label})
+			}
+			td.Columns = append(td.Columns, col)
 		}
 		app.Tables = append(app.Tables, td)
 	}
