@@ -203,6 +203,28 @@ func (w *Writer) Create(ctx context.Context, by *security.Principal, table strin
 	return w.p.getRow(ctx, w.tx, t, id)
 }
 
+// checkLink runs the checks creating (priv Create) or deleting (priv
+// Delete) the relationship row input of table would run, without writing:
+// the security functions answer the same when a link exists already, or
+// is missing, as when they change it.
+func (w *Writer) checkLink(ctx context.Context, by *security.Principal, table string, input map[string]any, priv security.Privilege) error {
+	t, err := w.Schema().LookupTable(table)
+	if err != nil {
+		return err
+	}
+	if by.Depth(t, priv) == security.None {
+		return outpost.Forbiddenf("you lack the %s privilege on table %q", priv, t.Name).WithTarget(t.Name)
+	}
+	row, err := convertInput(t, input, true)
+	if err != nil {
+		return err
+	}
+	if err := w.checkLookups(ctx, by, t, "", row); err != nil {
+		return err
+	}
+	return w.checkDelegation(ctx, by, t, row)
+}
+
 // fillOwnership sets ownerid, owneridtype and owningbusinessunit of a new row.
 func (w *Writer) fillOwnership(ctx context.Context, by *security.Principal, t *schema.Table, row outpost.Row) error {
 	switch t.Ownership {
