@@ -197,14 +197,11 @@ func (e *Engine) apply(ctx context.Context, w *platform.Writer, by *security.Pri
 		return outpost.Invalidf("change %d: id %q is not a UUID", ch.Seq, ch.ID).WithTarget("id")
 	}
 	if ch.Op == wire.OpUpdate || ch.Op == wire.OpDelete || ch.Op == wire.OpFile {
-		var cur int64
-		d := e.p.DB().Dialect
-		err := w.Tx().QueryRowContext(ctx, `SELECT versionnumber FROM `+d.Quote(t.Name)+` WHERE `+d.Quote(t.PrimaryKey())+` = `+d.Placeholder(1), ch.ID).Scan(&cur)
-		if errors.Is(err, sql.ErrNoRows) {
-			return outpost.NotFoundf("no row of table %q has id %s: it was deleted or never synced", t.Name, ch.ID).WithTarget("id")
-		}
+		// A row by cannot read answers as a missing one, before conflict
+		// detection looks at its version.
+		cur, err := w.VisibleVersion(ctx, by, t.Name, ch.ID)
 		if err != nil {
-			return fmt.Errorf("read version of %s %s: %w", t.Name, ch.ID, err)
+			return err
 		}
 		if detect && cur > ch.BaseVersion && !written[ch.Table+"/"+ch.ID] {
 			return &outpost.Error{Code: outpost.CodeConflict, Message: fmt.Sprintf("the row of table %q changed on the server (version %d) after the device read it (version %d)", t.Name, cur, ch.BaseVersion), Err: errConflict}

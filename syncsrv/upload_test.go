@@ -405,8 +405,10 @@ func TestUploadRejectionInTheMiddle(t *testing.T) {
 					t.Fatalf("change %d: %s, want %s (%+v)", r.Seq, r.Status, want[i], r.Error)
 				}
 			}
-			if res[1].Error.Code != string(outpost.CodeForbidden) || res[3].Error.Type != wire.ErrorConflict || res[4].Error.Code != string(outpost.CodeForbidden) || res[6].Error.Type != wire.ErrorNotFound {
-				t.Fatalf("errors = %+v, %+v, %+v, %+v; want forbidden, conflict, forbidden, not found", res[1].Error, res[3].Error, res[4].Error, res[6].Error)
+			// Change 5 points a lookup at an account the user cannot read:
+			// it answers as a missing account would.
+			if res[1].Error.Code != string(outpost.CodeForbidden) || res[3].Error.Type != wire.ErrorConflict || res[4].Error.Code != string(outpost.CodeInvalid) || res[6].Error.Type != wire.ErrorNotFound {
+				t.Fatalf("errors = %+v, %+v, %+v, %+v; want forbidden, conflict, invalid, not found", res[1].Error, res[3].Error, res[4].Error, res[6].Error)
 			}
 			var n int
 			must(t, w.p.DB().Read.QueryRowContext(context.Background(), `SELECT count(*) FROM syncerror`).Scan(&n))
