@@ -52,9 +52,9 @@ func TestSaveErrors(t *testing.T) {
 				`table "workorder": column "report" is a file column, not an image column`},
 			{"files without file columns", profile.ItemInput{Item: profile.Item{Table: "product", Rule: profile.RuleAll, Files: true}}, outpost.CodeInvalid, `table "product" has no file columns`},
 			{"bad filter text", profile.ItemInput{Item: profile.Item{Table: "product", Rule: profile.RuleCustom}, FilterText: "price gt"}, outpost.CodeInvalid,
-				`filterText: 1:9: expected a value after "gt", found end of input`},
+				`filterText:1:9: expected a value after "gt", found end of input`},
 			{"filter on unknown column", profile.ItemInput{Item: profile.Item{Table: "product", Rule: profile.RuleCustom}, FilterText: "colour eq 'red'"}, outpost.CodeInvalid,
-				`filterText: profile "Draft", item product:1:1: unknown column "colour" in table "product"`},
+				`profile "Draft", item product:1:1: unknown column "colour" in table "product"`},
 			{"both filters", profile.ItemInput{Item: profile.Item{Table: "product", Rule: profile.RuleCustom, Filter: []byte("true")}, FilterText: "price gt 1"}, outpost.CodeInvalid,
 				`table "product": give the filter as filter (a JSON tree) or filterText (OData), not both`},
 		}

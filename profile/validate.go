@@ -279,7 +279,7 @@ func validateRule(s *schema.Schema, v *Validation, profileName string, t *schema
 	}
 	if it.Rule == RuleCustom && len(it.Filter) > 0 {
 		if _, err := checkFilter(s, profileName, t.Name, it.Filter, filter.DefaultMaxLinkDepth); err != nil {
-			v.errorf(t.Name, "", "table %q: custom filter: %s", t.Name, outpost.ErrorMessage(err))
+			v.errorf(t.Name, "", "%s", outpost.ErrorMessage(err))
 		}
 	}
 }

@@ -105,7 +105,7 @@ func TestValidate(t *testing.T) {
 		{"15 image columns", []profile.Item{{Table: "pics", Rule: profile.RuleAll, ImageColumns: allPics}},
 			[]string{`the profile selects 15 image columns (pics.img01, pics.img02, pics.img03, pics.img04, pics.img05, pics.img06, pics.img07, pics.img08, pics.img09, pics.img10, pics.img11, pics.img12, pics.img13, pics.img14, pics.img15); at most 14 are allowed`}, nil},
 		{"custom filter 4 levels deep", []profile.Item{{Table: "t00", Rule: profile.RuleCustom, Filter: deep}},
-			[]string{`table "t00": custom filter: filter: profile "p", item t00:filter.filter.filter: links nest 4 levels deep through "t03_next"; at most 3 are allowed`}, nil},
+			[]string{`profile "p", item t00:filter.filter.filter: links nest 4 levels deep through "t03_next"; at most 3 are allowed`}, nil},
 		{"interval too short", []profile.Item{{Table: "org", Rule: profile.RuleAll, IntervalMinutes: 4}},
 			[]string{`table "org": sync interval must be between 5 and 1440 minutes, got 4`}, nil},
 		{"interval too long", []profile.Item{{Table: "org", Rule: profile.RuleAll, IntervalMinutes: 1441}},
