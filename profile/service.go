@@ -45,12 +45,53 @@ func checkAssignment(a *Assignment) error {
 	return nil
 }
 
+// checkAssignees refuses a restricted assignment naming users or teams that
+// do not exist, naming them.
+func (s *Service) checkAssignees(ctx context.Context, q querier, a *Assignment) error {
+	var missing []string
+	for _, g := range []struct {
+		table, what string
+		ids         []string
+	}{{"systemuser", "user", a.Users}, {"team", "team", a.Teams}} {
+		for _, id := range g.ids {
+			var n int
+			if err := q.QueryRowContext(ctx, `SELECT count(*) FROM `+g.table+` WHERE `+g.table+`id = `+s.ph(1, 1), strings.ToLower(id)).Scan(&n); err != nil {
+				return fmt.Errorf("check assignment: %w", err)
+			}
+			if n == 0 {
+				missing = append(missing, g.what+" "+id)
+			}
+		}
+	}
+	if len(missing) > 0 {
+		return outpost.Invalidf("assignment: no such %s", strings.Join(missing, ", no such ")).WithTarget("assignment")
+	}
+	return nil
+}
+
 // Create creates a profile draft, with its items if given.
 func (s *Service) Create(ctx context.Context, by *security.Principal, in Input) (*Profile, error) {
 	return s.create(ctx, by, in, "")
 }
 
 func (s *Service) create(ctx context.Context, by *security.Principal, in Input, generatedFrom string) (*Profile, error) {
+	d, err := s.newDraft(in, generatedFrom)
+	if err != nil {
+		return nil, err
+	}
+	var id string
+	err = s.p.Write(ctx, func(w *platform.Writer) (err error) {
+		id, err = s.insertProfile(ctx, w, by, in, d)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.Get(ctx, by, id)
+}
+
+// newDraft checks in and returns the draft of a new profile.
+func (s *Service) newDraft(in Input, generatedFrom string) (*draftRow, error) {
 	if err := checkName(in.Name, in.Description); err != nil {
 		return nil, err
 	}
@@ -73,9 +114,17 @@ func (s *Service) create(ctx context.Context, by *security.Principal, in Input, 
 		d.items = append(d.items, it)
 	}
 	sortItems(d.items)
+	return d, nil
+}
+
+// insertProfile writes a new profile with draft d in w and returns its id.
+func (s *Service) insertProfile(ctx context.Context, w *platform.Writer, by *security.Principal, in Input, d *draftRow) (string, error) {
 	var id string
-	err := s.p.Write(ctx, func(w *platform.Writer) error {
+	err := func() error {
 		if err := s.nameTaken(ctx, w.Tx(), in.Name, ""); err != nil {
+			return err
+		}
+		if err := s.checkAssignees(ctx, w.Tx(), &d.assignment); err != nil {
 			return err
 		}
 		row, err := w.Create(ctx, by, "mobileofflineprofile", map[string]any{"name": in.Name, "description": in.Description, "isvalidated": false})
@@ -84,11 +133,8 @@ func (s *Service) create(ctx context.Context, by *security.Principal, in Input, 
 		}
 		id = row["mobileofflineprofileid"].(string)
 		return s.saveDraft(ctx, w.Tx(), id, d, true)
-	})
-	if err != nil {
-		return nil, err
-	}
-	return s.Get(ctx, by, id)
+	}()
+	return id, err
 }
 
 func sortItems(items []Item) {
@@ -180,6 +226,9 @@ func (s *Service) Update(ctx context.Context, by *security.Principal, id string,
 		}
 		if patch.Assignment == nil {
 			return nil
+		}
+		if err := s.checkAssignees(ctx, w.Tx(), patch.Assignment); err != nil {
+			return err
 		}
 		d, err := s.loadDraft(ctx, w.Tx(), id)
 		if err != nil {

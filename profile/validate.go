@@ -44,9 +44,12 @@ func ruleLabels(rs []Rule) string {
 
 // offlineTable returns table t of s if it can be used in a profile.
 func offlineTable(s *schema.Schema, name string) (*schema.Table, error) {
-	t, err := s.LookupTable(name)
-	if err != nil {
-		return nil, err
+	t, ok := s.Table(name)
+	if !ok {
+		return nil, outpost.Invalidf("table %q does not exist", name).WithTarget("table")
+	}
+	if t.NeverOffline {
+		return nil, outpost.Invalidf("table %q can never be taken offline, so it cannot be in an offline profile", name).WithTarget("table")
 	}
 	if !t.Offline {
 		return nil, outpost.Invalidf("table %q is not enabled for offline: turn on \"Can be taken offline\" first", name).WithTarget("table")
@@ -108,7 +111,7 @@ func normalizeItem(s *schema.Schema, profileName string, in ItemInput) (Item, er
 			for _, x := range s.Relationships(t.Name) {
 				names = append(names, x.Name)
 			}
-			return it, outpost.NotFoundf("table %q has no relationship %q: it has %s", t.Name, r, strings.Join(names, ", ")).WithTarget("relationships")
+			return it, outpost.Invalidf("table %q has no relationship %q: it has %s", t.Name, r, strings.Join(names, ", ")).WithTarget("relationships")
 		}
 		rels = append(rels, r)
 	}
@@ -142,7 +145,7 @@ func uniqueColumns(t *schema.Table, names []string, field string, check func(c *
 	for _, n := range names {
 		c, ok := t.Column(n)
 		if !ok {
-			return nil, outpost.NotFoundf("table %q has no column %q", t.Name, n).WithTarget(field)
+			return nil, outpost.Invalidf("table %q has no column %q", t.Name, n).WithTarget(field)
 		}
 		if err := check(c); err != nil {
 			return nil, err

@@ -86,7 +86,13 @@ type cache struct {
 	security atomic.Int64
 }
 
-type planKey struct{ user, profile string }
+type planKey struct{ user, app, profile string }
+
+// appPlanner is a Planner that plans for the devices of one app: the
+// profile version the app is published against (*profile.Service).
+type appPlanner interface {
+	AppPlan(ctx context.Context, by *security.Principal, appID, profileID string) (*profile.Plan, error)
+}
 
 func newCache() *cache {
 	return &cache{devices: map[string]device{}, plans: map[planKey]*planView{}, facts: map[string]tableMax{}, noticed: map[string]bool{}}
@@ -338,7 +344,7 @@ func (e *Engine) probe(ctx context.Context, q querier, s *session, probeAll bool
 		return false, nil
 	}
 	if sv.Int64 != v.security {
-		e.cache.dropPlan(planKey{s.dev.UserID, s.dev.ProfileID}, v)
+		e.cache.dropPlan(planKey{s.dev.UserID, s.dev.AppID, s.dev.ProfileID}, v)
 		return false, nil
 	}
 	if !complete {
@@ -346,7 +352,7 @@ func (e *Engine) probe(ctx context.Context, q querier, s *session, probeAll bool
 	}
 	for _, t := range v.tables {
 		if m := s.maxes[t]; max(m.rows, m.tombs) > v.asOf {
-			e.cache.dropPlan(planKey{s.dev.UserID, s.dev.ProfileID}, v)
+			e.cache.dropPlan(planKey{s.dev.UserID, s.dev.AppID, s.dev.ProfileID}, v)
 			return false, nil
 		}
 	}
@@ -389,7 +395,7 @@ func (e *Engine) prepare(ctx context.Context, by *security.Principal, deviceID s
 // planner says what its plans depend on.
 func (e *Engine) planView(ctx context.Context, pr *security.Principal, sv int64, dev device, fresh bool) (*planView, error) {
 	sch := e.p.Schema()
-	key := planKey{dev.UserID, dev.ProfileID}
+	key := planKey{dev.UserID, dev.AppID, dev.ProfileID}
 	pt, cacheable := e.planner.(planTabler)
 	if cacheable && !fresh {
 		if v := e.cache.plan(key); v != nil && v.security == sv && v.sch == sch {
@@ -417,7 +423,13 @@ func (e *Engine) planView(ctx context.Context, pr *security.Principal, sv int64,
 	} else {
 		tables = nil
 	}
-	plan, err := e.planner.Plan(ctx, pr, dev.ProfileID)
+	var plan *profile.Plan
+	var err error
+	if ap, ok := e.planner.(appPlanner); ok {
+		plan, err = ap.AppPlan(ctx, pr, dev.AppID, dev.ProfileID)
+	} else {
+		plan, err = e.planner.Plan(ctx, pr, dev.ProfileID)
+	}
 	if err != nil {
 		return nil, err
 	}
