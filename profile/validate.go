@@ -227,8 +227,16 @@ func Validate(s *schema.Schema, p *Profile) *Validation {
 		v.warnf("", "the profile has %d tables; the guidance is at most %d", len(p.Items), WarnTables)
 	}
 	if !cycles(v, graph) {
+		links := map[string][][]schema.Relationship{}
 		for _, it := range p.Items {
-			limits(v, graph, it.Table)
+			if it.Rule == RuleCustom && len(it.Filter) > 0 {
+				if e, err := checkFilter(s, p.Name, it.Table, it.Filter, filter.DefaultMaxLinkDepth); err == nil {
+					links[it.Table] = filterLinks(s, it.Table, e)
+				}
+			}
+		}
+		for _, it := range p.Items {
+			limits(v, graph, links, it.Table)
 		}
 	}
 	v.Valid = len(v.Errors) == 0
@@ -340,15 +348,57 @@ func cycles(v *Validation, graph map[string][]schema.Relationship) bool {
 	return found
 }
 
+// filterLinks returns the chain to every link of a checked filter e over
+// table, one per link, in the order written.
+func filterLinks(s *schema.Schema, table string, e filter.Expr) [][]schema.Relationship {
+	var out [][]schema.Relationship
+	var walk func(table string, e filter.Expr, path []schema.Relationship)
+	walk = func(table string, e filter.Expr, path []schema.Relationship) {
+		switch x := e.(type) {
+		case *filter.And:
+			for _, y := range x.List {
+				walk(table, y, path)
+			}
+		case *filter.Or:
+			for _, y := range x.List {
+				walk(table, y, path)
+			}
+		case *filter.Not:
+			walk(table, x.X, path)
+		case *filter.Link:
+			r, ok := s.Relationship(table, x.Relationship)
+			if !ok {
+				return
+			}
+			p := append(slices.Clone(path), r)
+			out = append(out, p)
+			if x.Expr != nil {
+				walk(r.Related, x.Expr, p)
+			}
+		}
+	}
+	walk(table, e, nil)
+	return out
+}
+
 // limits checks the transitive relationship count and the one-1:N rule of
 // table; graph must be acyclic. The walk stops just past the limit, so it is
 // bounded even for wide graphs.
-func limits(v *Validation, graph map[string][]schema.Relationship, table string) {
+func limits(v *Validation, graph map[string][]schema.Relationship, links map[string][][]schema.Relationship, table string) {
 	count := 0
 	var many []string
 	var over string
 	var walk func(n string, path []schema.Relationship) bool
 	walk = func(n string, path []schema.Relationship) bool {
+		// The links of n's custom filter count too (SPEC §2: "through
+		// filters or relationships").
+		for _, l := range links[n] {
+			count++
+			if count > MaxRelationships {
+				over = chainOf(table, append(slices.Clone(path), l...)...) + " (a filter link)"
+				return false
+			}
+		}
 		for _, r := range graph[n] {
 			p := append(slices.Clone(path), r)
 			count++
@@ -367,7 +417,7 @@ func limits(v *Validation, graph map[string][]schema.Relationship, table string)
 	}
 	walk(table, nil)
 	if over != "" {
-		v.errorf(table, over, "table %q has more than %d relationships counted transitively; the %dth is %s", table, MaxRelationships, MaxRelationships+1, over)
+		v.errorf(table, over, "table %q links to more than %d tables through relationships and filters, counted transitively; the %dth is %s", table, MaxRelationships, MaxRelationships+1, over)
 	}
 	if len(many) > 1 {
 		v.errorf(table, many[1], "table %q: at most one 1:N or N:N relationship is allowed among its relationships counted transitively, found %s and %s", table, many[0], many[1])
