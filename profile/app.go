@@ -510,3 +510,49 @@ func bodyRef(err error, target string) error {
 	}
 	return outpost.Invalidf("%s", outpost.ErrorMessage(err)).WithTarget(target)
 }
+
+// AppPatch changes an app after creation; nil fields stay as they are.
+type AppPatch struct {
+	DisplayName *string     `json:"displayName"`
+	Definition  *Definition `json:"definition"`
+}
+
+// UpdateApp changes an app's display name or its tables, views and forms.
+// Like any change to an app, it takes effect for makers at once; devices
+// follow its offline profile, which the definition does not change.
+func (s *Service) UpdateApp(ctx context.Context, by *security.Principal, id string, patch AppPatch) (*App, error) {
+	a, err := s.GetApp(ctx, by, id)
+	if err != nil {
+		return nil, err
+	}
+	def := a.Definition
+	if patch.Definition != nil {
+		def = *patch.Definition
+		if err := checkDefinition(s.p.Schema(), &def); err != nil {
+			return nil, err
+		}
+	}
+	text, err := jsonString(def)
+	if err != nil {
+		return nil, err
+	}
+	fields := map[string]any{"name": a.Name}
+	if patch.DisplayName != nil {
+		if a.Kind != Canvas {
+			return nil, outpost.Invalidf("a model-driven app has no display name").WithTarget("displayName")
+		}
+		fields["displayname"] = *patch.DisplayName
+	}
+	err = s.p.Write(ctx, func(w *platform.Writer) error {
+		// Writing the app row checks by's write privilege on it.
+		if _, err := w.Update(ctx, by, appTable(a.Kind), id, fields); err != nil {
+			return err
+		}
+		_, err := w.Tx().ExecContext(ctx, `UPDATE outpost_app SET definition = `+s.ph(1, 1)+` WHERE appid = `+s.ph(2, 1), text, id)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.GetApp(ctx, by, id)
+}

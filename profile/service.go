@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/outposthq/outpost"
@@ -415,4 +416,55 @@ func (s *Service) publish(ctx context.Context, w *platform.Writer, by *security.
 	}
 	w.Touch("mobileofflineprofile")
 	return nil
+}
+
+// Published is the newest published version of a profile: what apps
+// published from now on get.
+type Published struct {
+	ID          string    `json:"id"`
+	Name        string    `json:"name"`
+	Version     int64     `json:"version"`
+	PublishedOn time.Time `json:"publishedOn"`
+	Items       []Item    `json:"items"`
+}
+
+// Published returns the newest published version of profile id.
+func (s *Service) Published(ctx context.Context, by *security.Principal, id string) (*Published, error) {
+	if _, err := s.profileRow(ctx, by, id); err != nil {
+		return nil, err
+	}
+	v, err := s.latest(ctx, s.p.DB().Read, id)
+	if err != nil {
+		return nil, err
+	}
+	if v == nil {
+		return nil, outpost.NotFoundf("offline profile %s has no published version yet", id).WithTarget("id")
+	}
+	return &Published{ID: id, Name: v.Name, Version: v.Version, PublishedOn: v.On, Items: v.Items}, nil
+}
+
+// DiscardDraft replaces the draft of profile id with its published version.
+func (s *Service) DiscardDraft(ctx context.Context, by *security.Principal, id string) (*Profile, error) {
+	pub, err := s.Published(ctx, by, id)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.edit(ctx, by, id, func(_ *schema.Schema, _ string, d *draftRow) error {
+		d.items = pub.Items
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	// The draft is the published version again.
+	err = s.p.Write(ctx, func(w *platform.Writer) error {
+		if _, err := w.Update(ctx, by, "mobileofflineprofile", id, map[string]any{"isvalidated": true}); err != nil {
+			return err
+		}
+		_, err := w.Tx().ExecContext(ctx, `UPDATE outpost_profile SET dirty = 0 WHERE profileid = `+s.ph(1, 1), id)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.Get(ctx, by, id)
 }
