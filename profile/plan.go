@@ -69,6 +69,9 @@ func (s *Service) planUpTo(ctx context.Context, by *security.Principal, profileI
 // writes it, in the transaction that records the version it is published
 // against). A plan stays exact while none of them has a newer row or
 // tombstone; the sync engine reuses plans on that condition.
+//
+// The app rows also carry the device's app access (AppProfile), which the
+// sync engine checks when it builds a plan.
 func (s *Service) PlanTables() []string {
 	return []string{"mobileofflineprofile", "canvasapp", "appmodule"}
 }

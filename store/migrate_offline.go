@@ -23,6 +23,6 @@ var offlineMigration = migration{2, "offline", []string{
 // appVersionMigration records the profile version each app is published
 // against: devices of the app get that version until the app is published
 // again (0: the app is not offline).
-var appVersionMigration = migration{8, "appversion", []string{
+var appVersionMigration = migration{9, "appversion", []string{
 	`ALTER TABLE outpost_app ADD COLUMN profileversion {bigint} NOT NULL DEFAULT 0`,
 }}
