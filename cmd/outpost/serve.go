@@ -65,6 +65,13 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return err
 	}
+	if dbf.db == "" {
+		release, err := sqlite.Hold(dbf.data)
+		if err != nil {
+			return err
+		}
+		defer release()
+	}
 	db, err := dbf.open(ctx)
 	if err != nil {
 		return err
