@@ -46,7 +46,9 @@ func writeReport(ctx context.Context, p *platform.Platform, n int) error {
 	})
 }
 
-func reportContent(n int) []byte { return bytes.Repeat(fmt.Appendf(nil, "content of report %05d\n", n), 200) }
+func reportContent(n int) []byte {
+	return bytes.Repeat(fmt.Appendf(nil, "content of report %05d\n", n), 200)
+}
 
 func TestBackupDuringWritesAndRestore(t *testing.T) {
 	ctx := context.Background()
