@@ -6,7 +6,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"time"
 
+	"github.com/outposthq/outpost/store"
+	"github.com/outposthq/outpost/store/postgres"
 	"github.com/outposthq/outpost/store/sqlite"
 )
 
@@ -39,14 +42,19 @@ func runRestore(ctx context.Context, args []string, getenv func(string) string, 
 	fs := flag.NewFlagSet("restore", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprint(stderr, "Usage: outpost restore --from FILE --data DIR [--force]\n\nReplaces the embedded database in DIR with the backup FILE. Stop the server\nfirst: a directory a running server holds is refused, and so is an existing\ndatabase without --force.\n\nFlags:\n")
+		fmt.Fprint(stderr, "Usage: outpost restore --from FILE --data DIR [--force]\n\nReplaces the embedded database in DIR with the backup FILE. Stop the server\nfirst: a directory a running server holds is refused, and so is an existing\ndatabase without --force.\n\n       outpost restore --db postgres://... --taken TIME\n\nRecords that a PostgreSQL database was restored (pg_restore, point-in-time\nrecovery) from a backup taken at TIME, before servers start on it, so that\ndevices which synced after TIME reconcile.\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	from := fs.String("from", "", "backup file written by outpost backup")
 	data := fs.String("data", envOr(getenv, "OUTPOST_DATA", "outpost-data"), "data directory to restore into ($OUTPOST_DATA)")
 	force := fs.Bool("force", false, "replace a database already in the data directory")
+	pg := fs.String("db", "", "PostgreSQL URL of a database just restored with pg_restore or point-in-time recovery: only record the restore (with --taken)")
+	taken := fs.String("taken", "", "with --db: when the PostgreSQL backup was taken (RFC 3339, e.g. 2026-12-01T23:00:00Z)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *pg != "" {
+		return recordPostgresRestore(ctx, *pg, *taken, stdout)
 	}
 	if *from == "" || fs.NArg() > 0 {
 		fs.Usage()
@@ -56,5 +64,22 @@ func runRestore(ctx context.Context, args []string, getenv func(string) string, 
 		return err
 	}
 	fmt.Fprintf(stdout, "restored %s into %s\n", *from, *data)
+	return nil
+}
+
+func recordPostgresRestore(ctx context.Context, url, taken string, stdout io.Writer) error {
+	t, err := time.Parse(time.RFC3339, taken)
+	if err != nil {
+		return fmt.Errorf("restore --db: --taken %q is not an RFC 3339 time such as 2026-12-01T23:00:00Z", taken)
+	}
+	db, err := postgres.Open(ctx, url)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := store.RecordRestore(ctx, db.Write, db.Dialect, t, time.Now()); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "recorded the restore from a backup taken at %s\n", t.Format(time.RFC3339))
 	return nil
 }

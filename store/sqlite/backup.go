@@ -8,9 +8,14 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"syscall"
+	"time"
 
 	"modernc.org/sqlite"
+
+	"github.com/outposthq/outpost/sqlgen"
+	"github.com/outposthq/outpost/store"
 )
 
 // lockName is the file in the data directory a serving process holds an
@@ -60,11 +65,17 @@ func Backup(ctx context.Context, dir, out string) error {
 	defer db.Close()
 	tmp := out + ".partial"
 	os.Remove(tmp)
+	// Every commit before taken is in the copy.
+	taken := time.Now()
 	if _, err := db.ExecContext(ctx, `VACUUM INTO ?`, tmp); err != nil {
 		os.Remove(tmp)
 		return fmt.Errorf("back up %s: %w", path, err)
 	}
-	if err := Check(ctx, tmp); err != nil {
+	if err := setTaken(ctx, tmp, taken); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	if _, err := Check(ctx, tmp); err != nil {
 		os.Remove(tmp)
 		return err
 	}
@@ -75,33 +86,51 @@ func Backup(ctx context.Context, dir, out string) error {
 	return nil
 }
 
-// Check reports whether file is an intact Outpost database.
-func Check(ctx context.Context, file string) error {
+// settingTaken is the outpost_setting a backup copy holds: when it was
+// taken, in unix milliseconds.
+const settingTaken = "backup-taken"
+
+func setTaken(ctx context.Context, file string, taken time.Time) error {
+	db := sql.OpenDB(&connector{dsn: "file:" + file, drv: &sqlite.Driver{}})
+	defer db.Close()
+	_, err := db.ExecContext(ctx, `INSERT INTO outpost_setting (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value`,
+		settingTaken, strconv.FormatInt(taken.UnixMilli(), 10))
+	if err != nil {
+		return fmt.Errorf("back up: note the time in the copy: %w", err)
+	}
+	return nil
+}
+
+// Check reports whether file is an intact Outpost backup and returns
+// when it was taken.
+func Check(ctx context.Context, file string) (taken time.Time, err error) {
 	if _, err := os.Stat(file); err != nil {
-		return fmt.Errorf("backup file: %w", err)
+		return time.Time{}, fmt.Errorf("backup file: %w", err)
 	}
 	db := sql.OpenDB(&connector{dsn: "file:" + file + "?mode=ro", drv: &sqlite.Driver{}})
 	defer db.Close()
 	var res string
 	if err := db.QueryRowContext(ctx, `PRAGMA quick_check`).Scan(&res); err != nil {
-		return fmt.Errorf("%s is not a SQLite database: %w", file, err)
+		return time.Time{}, fmt.Errorf("%s is not a SQLite database: %w", file, err)
 	}
 	if res != "ok" {
-		return fmt.Errorf("%s is damaged: %s", file, res)
+		return time.Time{}, fmt.Errorf("%s is damaged: %s", file, res)
 	}
-	var n int
-	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'outpost_clock'`).Scan(&n); err != nil || n == 0 {
-		return fmt.Errorf("%s is not an Outpost database (no outpost_clock table)", file)
+	var ms int64
+	if err := db.QueryRowContext(ctx, `SELECT value FROM outpost_setting WHERE name = ?`, settingTaken).Scan(&ms); err != nil {
+		return time.Time{}, fmt.Errorf("%s is not a backup written by outpost backup (no time of the copy in it)", file)
 	}
-	return nil
+	return time.UnixMilli(ms), nil
 }
 
 // Restore replaces the database in dir with the backup from. It refuses a
 // directory a running server holds, and an existing database unless force
 // is set. The copy is written next to the database and renamed into place;
-// the old database's write-ahead log goes with it.
+// the old database's write-ahead log goes with it. The restore is recorded
+// in the database (store.RecordRestore).
 func Restore(ctx context.Context, from, dir string, force bool) error {
-	if err := Check(ctx, from); err != nil {
+	taken, err := Check(ctx, from)
+	if err != nil {
 		return err
 	}
 	release, err := Hold(dir)
@@ -118,6 +147,10 @@ func Restore(ctx context.Context, from, dir string, force bool) error {
 		os.Remove(tmp)
 		return fmt.Errorf("restore %s: %w", from, err)
 	}
+	if err := recordRestore(ctx, tmp, taken); err != nil {
+		os.Remove(tmp)
+		return err
+	}
 	for _, suffix := range []string{"-wal", "-shm"} {
 		if err := os.Remove(path + suffix); err != nil && !errors.Is(err, os.ErrNotExist) {
 			os.Remove(tmp)
@@ -129,6 +162,18 @@ func Restore(ctx context.Context, from, dir string, force bool) error {
 		return fmt.Errorf("restore %s: %w", from, err)
 	}
 	return nil
+}
+
+// recordRestore notes the restore in the copy, so that the sync engine
+// sends devices whose tokens came from the lost history (issued after the
+// backup was taken) through a reconcile.
+func recordRestore(ctx context.Context, file string, taken time.Time) error {
+	db := sql.OpenDB(&connector{dsn: "file:" + file, drv: &sqlite.Driver{}})
+	defer db.Close()
+	if _, err := db.ExecContext(ctx, `DELETE FROM outpost_setting WHERE name = ?`, settingTaken); err != nil {
+		return fmt.Errorf("restore: %w", err)
+	}
+	return store.RecordRestore(ctx, db, sqlgen.SQLite, taken, time.Now())
 }
 
 func copyFile(from, to string) error {
