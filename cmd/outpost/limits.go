@@ -30,6 +30,7 @@ type limitFlags struct {
 	stagedUserMiB      int64
 	stagedMaxAge       time.Duration
 	streamWriteTimeout time.Duration
+	web                webFlags
 }
 
 func (l *limitFlags) register(fs *flag.FlagSet) {
@@ -40,6 +41,7 @@ func (l *limitFlags) register(fs *flag.FlagSet) {
 	fs.Int64Var(&l.stagedUserMiB, "max-staged-mib-per-user", syncsrv.DefaultStagedBytesPerUser>>20, "MiB of staged file content one user may hold before their changes attach it")
 	fs.DurationVar(&l.stagedMaxAge, "staged-file-max-age", syncsrv.DefaultStagedFileMaxAge, "how long staged file content whose change never came is kept")
 	fs.DurationVar(&l.streamWriteTimeout, "stream-write-timeout", httpapi.DefaultStreamWriteTimeout, "how long one write of a snapshot or change stream may take before the stream is cut")
+	l.web.register(fs)
 }
 
 // apply sets the limits in the engine's and the API's options.

@@ -102,14 +102,17 @@ func serve(ctx context.Context, p *platform.Platform, addr string, logger *slog.
 	lim.apply(&so, &ho)
 	engine := syncsrv.New(p, profiles, so)
 	ho.Sync = engine
-	api := httpapi.New(p, ho)
+	api, err := lim.web.wrap(httpapi.New(p, ho))
+	if err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", addr, err)
 	}
 	srv := &http.Server{Handler: api, ReadHeaderTimeout: readHeaderTimeout, ReadTimeout: readTimeout, WriteTimeout: writeTimeout, IdleTimeout: idleTimeout, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() { errc <- lim.web.serve(srv, ln) }()
 	// Tombstones and the scope log are pruned past the token lifetime.
 	go engine.RunJanitor(ctx, 10*time.Minute)
 	// Other servers on the same PostgreSQL database announce their commits;
