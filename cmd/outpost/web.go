@@ -9,11 +9,10 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/klauspost/compress/gzhttp"
 	"github.com/rs/cors"
 	"golang.org/x/crypto/acme/autocert"
 
-	"github.com/outposthq/outpost/wire"
+	"github.com/outposthq/outpost/httpapi"
 )
 
 // webFlags say how the server meets the open internet: TLS (a certificate
@@ -46,20 +45,13 @@ func splitList(s string) []string {
 	return out
 }
 
-// compressedTypes are the responses worth compressing: JSON replies and
-// snapshot pages. Files keep their own encoding (images are compressed
-// already) and change-hint streams are tiny events that must not wait in
-// an encoder.
-var compressedTypes = []string{"application/json", wire.NDJSONContentType, wire.PagesContentType}
-
 // wrap adds CORS and compression around h.
 func (f *webFlags) wrap(h http.Handler) (http.Handler, error) {
 	if f.compress {
-		wrapper, err := gzhttp.NewWrapper(gzhttp.ContentTypes(compressedTypes), gzhttp.MinSize(1024))
-		if err != nil {
-			return nil, fmt.Errorf("compression: %w", err)
+		var err error
+		if h, err = httpapi.Compress(h); err != nil {
+			return nil, err
 		}
-		h = wrapper(h)
 	}
 	if origins := splitList(f.origins); len(origins) > 0 {
 		for _, o := range origins {
