@@ -77,7 +77,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	defer db.Close()
-	p, err := platform.Open(ctx, db, platform.Options{Logger: logger})
+	p, err := platform.Open(ctx, db, lim.platformOptions(platform.Options{Logger: logger}))
 	if err != nil {
 		return err
 	}

@@ -236,3 +236,20 @@ func TestServeCompression(t *testing.T) {
 		t.Fatalf("unsupported encoding answered with %q", res.Header.Get("Content-Encoding"))
 	}
 }
+
+func TestServeBodyLimitFlag(t *testing.T) {
+	addr, token := startServer(t, "--max-body-mib", "1")
+	body := `{"name":"` + strings.Repeat("x", 3<<19) + `"}`
+	req, _ := http.NewRequest(http.MethodPost, "http://"+addr+"/api/data/account", strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/json")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusRequestEntityTooLarge {
+		t.Fatalf("1.5 MiB body with --max-body-mib 1: %d %s, want 413", res.StatusCode, msg)
+	}
+}
