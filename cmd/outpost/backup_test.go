@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -96,6 +97,13 @@ func TestBackupDuringWritesAndRestore(t *testing.T) {
 	}
 	close(stop)
 	wg.Wait()
+	fi, err := os.Stat(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o600 {
+		t.Fatalf("backup file mode %v, want 0600", fi.Mode().Perm())
+	}
 	mu.Lock()
 	after := committed
 	mu.Unlock()

@@ -71,6 +71,11 @@ func Backup(ctx context.Context, dir, out string) error {
 		os.Remove(tmp)
 		return fmt.Errorf("back up %s: %w", path, err)
 	}
+	// The copy holds token hashes and every row: readable by its owner only.
+	if err := os.Chmod(tmp, 0o600); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("back up: %w", err)
+	}
 	if err := setTaken(ctx, tmp, taken); err != nil {
 		os.Remove(tmp)
 		return err
