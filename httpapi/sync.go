@@ -149,7 +149,7 @@ func (s *Server) syncReconcile(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) syncUpload(w http.ResponseWriter, r *http.Request) error {
 	var req wire.UploadRequest
-	if err := DecodeJSON(r, &req, true); err != nil {
+	if err := decodeJSON(r, &req, true); err != nil { // each change is checked by the engine
 		return err
 	}
 	out, err := s.sync.Upload(r.Context(), Principal(r), req)
