@@ -235,6 +235,11 @@ func saveMeta(ctx context.Context, db *store.DB, tx *sql.Tx, kind, name string, 
 // physical table and indexes.
 func (p *Platform) saveTable(ctx context.Context, tx *sql.Tx, t *schema.Table, create bool) error {
 	if create {
+		// The DDL says IF NOT EXISTS; a table the metadata does not know
+		// must not be taken over silently.
+		if err := p.checkNoPhysicalTable(ctx, tx, t.Name); err != nil {
+			return err
+		}
 		for _, stmt := range p.db.Dialect.CreateTable(t) {
 			if _, err := tx.ExecContext(ctx, stmt); err != nil {
 				return fmt.Errorf("create table %s: %w", t.Name, err)
@@ -242,4 +247,21 @@ func (p *Platform) saveTable(ctx context.Context, tx *sql.Tx, t *schema.Table, c
 		}
 	}
 	return saveMeta(ctx, p.db, tx, "table", t.Name, t)
+}
+
+// checkNoPhysicalTable refuses to create a table whose name a table or view
+// of the database already has.
+func (p *Platform) checkNoPhysicalTable(ctx context.Context, tx *sql.Tx, name string) error {
+	q := `SELECT count(*) FROM sqlite_master WHERE type IN ('table', 'view') AND name = ?`
+	if p.db.Dialect.IsPostgres() {
+		q = `SELECT count(*) FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = current_schema() AND c.relname = $1`
+	}
+	var n int
+	if err := tx.QueryRowContext(ctx, q, name).Scan(&n); err != nil {
+		return fmt.Errorf("look for table %s: %w", name, err)
+	}
+	if n > 0 {
+		return outpost.Conflictf("a table %q already exists in the database outside Outpost's metadata: choose another name", name).WithTarget("name")
+	}
+	return nil
 }
