@@ -123,9 +123,23 @@ func (p *Platform) bootstrap(ctx context.Context) error {
 		p.schema = sch
 		return nil
 	}
-	// A new environment: create the built-in tables and seed the predefined rows.
+	// A new environment: create the built-in tables and seed the predefined
+	// rows, once, under the start-up lock (several servers may start
+	// together on one new database).
 	builtin := schema.BuiltIn()
-	return p.db.Tx(ctx, func(tx *sql.Tx) error {
+	bootstrapped := false
+	err = p.db.Tx(ctx, func(tx *sql.Tx) error {
+		if err := store.LockStartup(ctx, p.db, tx); err != nil {
+			return err
+		}
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM outpost_meta`).Scan(&n); err != nil {
+			return fmt.Errorf("look for metadata: %w", err)
+		}
+		if n > 0 {
+			bootstrapped = true // another server did it while this one waited
+			return nil
+		}
 		for _, t := range builtin.Tables() {
 			if err := p.saveTable(ctx, tx, t, true); err != nil {
 				return err
@@ -158,6 +172,14 @@ func (p *Platform) bootstrap(ctx context.Context) error {
 		}
 		return nil
 	})
+	if err != nil || !bootstrapped {
+		return err
+	}
+	if sch, err = p.loadSchema(ctx); err != nil {
+		return err
+	}
+	p.schema = sch
+	return nil
 }
 
 func (p *Platform) loadSchema(ctx context.Context) (*schema.Schema, error) {
