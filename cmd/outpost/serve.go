@@ -88,13 +88,14 @@ func envOr(getenv func(string) string, key, def string) string {
 // gracefully. ready is called with the bound address.
 func serve(ctx context.Context, p *platform.Platform, addr string, logger *slog.Logger, ready func(net.Addr)) error {
 	profiles := profile.New(p, profile.Options{})
-	engine := syncsrv.New(p, profiles, syncsrv.Options{})
+	engine := syncsrv.New(p, profiles, syncsrv.Options{Logger: logger})
 	api := httpapi.New(p, httpapi.Options{Logger: logger, Profiles: profiles, Sync: engine})
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", addr, err)
 	}
 	srv := &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
+	srv.RegisterOnShutdown(engine.CloseStreams) // event streams never end by themselves
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	// Tombstones and the scope log are pruned past the token lifetime.
