@@ -62,6 +62,9 @@ func runAdmin(ctx context.Context, args []string, getenv func(string) string, st
 		fmt.Fprint(stderr, adminUsage+offlineUsage)
 		return fmt.Errorf("name an admin command, such as \"user list\"")
 	}
+	if err := checkAdminData(fs, getenv, &dbf); err != nil {
+		return err
+	}
 	db, err := dbf.open(ctx)
 	if err != nil {
 		return err

@@ -4,6 +4,10 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
+	"io"
+	"io/fs"
+	"os"
 	"net/http"
 	"regexp"
 	"strings"
@@ -68,5 +72,29 @@ func TestShutdownEndsEventStreams(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatalf("serve did not shut down with a stream open\n%s", logs.String())
+	}
+}
+
+// TestAdminRefusesImplicitEnvironment runs `outpost admin` with no --data
+// or --db in a directory without data: it refuses, says where it looked
+// and how to point it at the demo, and creates nothing.
+func TestAdminRefusesImplicitEnvironment(t *testing.T) {
+	t.Chdir(t.TempDir())
+	for _, demo := range []bool{false, true} {
+		if demo {
+			if err := run(context.Background(), []string{"admin", "--data", "outpost-demo", "user", "list"}, noEnv, io.Discard, io.Discard); err != nil {
+				t.Fatal(err)
+			}
+		}
+		err := run(context.Background(), []string{"admin", "user", "list"}, noEnv, io.Discard, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), "outpost-data") || !strings.Contains(err.Error(), "outpost-demo") || !strings.Contains(err.Error(), "--data") {
+			t.Fatalf("demo=%v: admin without --data: %v", demo, err)
+		}
+		if demo && !strings.Contains(err.Error(), "use --data outpost-demo") {
+			t.Fatalf("the demo's directory is not suggested: %v", err)
+		}
+		if _, err := os.Stat("outpost-data"); !errors.Is(err, fs.ErrNotExist) {
+			t.Fatalf("outpost-data was created: %v", err)
+		}
 	}
 }
