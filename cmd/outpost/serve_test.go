@@ -2,8 +2,8 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"io/fs"
@@ -19,39 +19,59 @@ import (
 // change-hint stream and stops the server: it shuts down promptly and
 // cleanly, the stream ending.
 func TestShutdownEndsEventStreams(t *testing.T) {
-	dir := t.TempDir()
-	var out, errOut bytes.Buffer
-	if err := run(context.Background(), []string{"admin", "--data", dir, "user", "create", "--name", "Kim", "--domain", "kim@example.com", "--role", "Basic User"}, noEnv, &out, &errOut); err != nil {
-		t.Fatalf("user create: %v %s", err, errOut.String())
-	}
-	out.Reset()
-	if err := run(context.Background(), []string{"admin", "--data", dir, "token", "create", "--user", "kim@example.com"}, noEnv, &out, &errOut); err != nil {
-		t.Fatalf("token create: %v %s", err, errOut.String())
-	}
-	token := strings.TrimSpace(out.String())
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var logs syncBuffer
+	var out, logs syncBuffer
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"serve", "--data", dir, "--addr", "127.0.0.1:0"}, noEnv, &logs, &logs)
+		done <- run(ctx, []string{"demo", "--data", t.TempDir(), "--addr", "127.0.0.1:0", "--accounts", "1"}, noEnv, &out, &logs)
 	}()
-	re := regexp.MustCompile(`"?addr"?[=:]"?(127\.0\.0\.1:[0-9]+)`)
-	var addr string
-	waitFor(t, 30*time.Second, func() error {
-		m := re.FindStringSubmatch(logs.String())
+	re := regexp.MustCompile(`serving at (http://\S+)`)
+	var base string
+	waitFor(t, 60*time.Second, func() error {
+		m := re.FindStringSubmatch(out.String())
 		if m == nil {
-			return context.DeadlineExceeded
+			return io.EOF
 		}
-		addr = m[1]
+		base = m[1]
 		return nil
 	})
-	req, _ := http.NewRequest("GET", "http://"+addr+"/api/sync/v1/events", nil)
-	req.Header.Set("Authorization", "Bearer "+token)
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
+	token := func(login string) string {
+		m := regexp.MustCompile(regexp.QuoteMeta(login) + `\s+.*?\s(opt_\S+)`).FindStringSubmatch(out.String())
+		if m == nil {
+			t.Fatalf("no token for %s in:\n%s", login, out.String())
+		}
+		return m[1]
 	}
+	nora, maker := token("nora@contoso.example"), token("maker@contoso.example")
+	call := func(method, path, tok, body string) *http.Response {
+		req, _ := http.NewRequest(method, base+path, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+tok)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	res := call("GET", "/api/offline/apps", maker, "")
+	var apps struct {
+		Value []struct{ ID, Kind string }
+	}
+	_ = json.NewDecoder(res.Body).Decode(&apps)
+	res.Body.Close()
+	app := ""
+	for _, a := range apps.Value {
+		if a.Kind == "modeldriven" {
+			app = a.ID
+		}
+	}
+	device := "5f2504e0-4f89-41d3-9a0c-0305e82c3301"
+	res = call("POST", "/api/sync/v1/open", nora, `{"deviceId":"`+device+`","appId":"`+app+`"}`)
+	res.Body.Close()
+	if res.StatusCode != 200 {
+		t.Fatalf("open app %q: %d", app, res.StatusCode)
+	}
+	res = call("GET", "/api/sync/v1/events?deviceId="+device, nora, "")
 	defer res.Body.Close()
 	if res.StatusCode != 200 {
 		t.Fatalf("events: %d", res.StatusCode)
@@ -70,6 +90,7 @@ func TestShutdownEndsEventStreams(t *testing.T) {
 		if d := time.Since(start); d > 3*time.Second {
 			t.Fatalf("shutdown took %v", d)
 		}
+		t.Logf("shut down in %v with a change stream open", time.Since(start))
 	case <-time.After(10 * time.Second):
 		t.Fatalf("serve did not shut down with a stream open\n%s", logs.String())
 	}
