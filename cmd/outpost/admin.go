@@ -96,6 +96,9 @@ type admin struct {
 	db     *store.DB
 	p      *platform.Platform
 	svc    *profile.Service
+	// noEnv, when set, is why the database may not be opened: no
+	// environment was named and the default one does not exist.
+	noEnv error
 }
 
 func runAdmin(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -107,6 +110,7 @@ func runAdmin(ctx context.Context, args []string, getenv func(string) string, st
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	a.noEnv = checkAdminData(fs, getenv, &a.dbf)
 	rest := fs.Args()
 	if len(rest) == 1 && rest[0] == "help" {
 		fmt.Fprint(stdout, adminUsage())
@@ -137,6 +141,9 @@ func (a *admin) close() {
 func (a *admin) platform(ctx context.Context) (*platform.Platform, error) {
 	if a.p != nil {
 		return a.p, nil
+	}
+	if a.noEnv != nil {
+		return nil, a.noEnv
 	}
 	db, err := a.dbf.open(ctx)
 	if err != nil {
