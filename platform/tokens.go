@@ -334,3 +334,34 @@ func timePtr(v any) *time.Time {
 	}
 	return &t
 }
+
+// StartSession creates a browser session for userID, valid for the
+// session lifetime.
+func (p *Platform) StartSession(ctx context.Context, userID string) (string, TokenInfo, error) {
+	return p.insertToken(ctx, p.db.Write, KindSession, userID, "", "browser session", p.Now().Add(p.sessionTTL))
+}
+
+// EndCredential signs out what c stands for: a session or an integration
+// token is deleted; a device's access and refresh tokens are deleted and
+// the device stays registered (it signs in again with its id).
+func (p *Platform) EndCredential(ctx context.Context, c Credential) error {
+	d := p.db.Dialect
+	err := p.db.Tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM outpost_token WHERE tokenid = `+d.Placeholder(1), c.TokenID); err != nil {
+			return err
+		}
+		if c.DeviceID == "" {
+			return nil
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM outpost_token WHERE deviceid = `+d.Placeholder(1), c.DeviceID); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `DELETE FROM outpost_refreshtoken WHERE deviceid = `+d.Placeholder(1), c.DeviceID)
+		return err
+	})
+	p.forgetTokens()
+	if err != nil {
+		return fmt.Errorf("sign out: %w", err)
+	}
+	return nil
+}
