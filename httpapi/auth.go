@@ -56,11 +56,14 @@ func (s *Server) authenticate(r *http.Request, unchecked bool) (platform.Credent
 	if !bearer || token == "" {
 		c, err := r.Cookie(SessionCookie)
 		if err != nil || c.Value == "" {
-			return platform.Credential{}, nil, outpost.Unauthorizedf("send a bearer token in the Authorization header (outpost admin token create issues one) or sign in at POST /api/auth/login")
+			return platform.Credential{}, nil, outpost.Unauthorizedf("send a bearer token in the Authorization header (outpost admin token create issues one)")
 		}
 		token = c.Value
 	}
 	cred, pr, err := s.p.AuthenticateCredential(r.Context(), token, unchecked)
+	if outpost.ErrorCode(err) == outpost.CodeUnauthorized {
+		return platform.Credential{}, nil, outpost.Unauthorizedf("the bearer token is not valid")
+	}
 	if err != nil {
 		return platform.Credential{}, nil, err
 	}

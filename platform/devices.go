@@ -73,7 +73,7 @@ func (p *Platform) SignInDevice(ctx context.Context, userID string, in DeviceInp
 			}
 		}
 		var err error
-		cred, err = p.issueDeviceCredential(ctx, tx, userID, id, in.Name)
+		cred, err = p.issueDeviceCredential(ctx, tx, userID, id, in.Name, "")
 		return err
 	})
 	if err != nil {
@@ -85,7 +85,9 @@ func (p *Platform) SignInDevice(ctx context.Context, userID string, in DeviceInp
 
 // issueDeviceCredential replaces deviceID's access tokens with a new one and
 // adds a new refresh token.
-func (p *Platform) issueDeviceCredential(ctx context.Context, tx querier, userID, deviceID, name string) (DeviceCredential, error) {
+// replacing is the hash of the refresh token it replaces ("" for a
+// sign-in).
+func (p *Platform) issueDeviceCredential(ctx context.Context, tx querier, userID, deviceID, name, replacing string) (DeviceCredential, error) {
 	d := p.db.Dialect
 	now := p.Now()
 	if _, err := tx.ExecContext(ctx, `DELETE FROM outpost_token WHERE deviceid = `+d.Placeholder(1)+` AND kind = `+d.Placeholder(2), deviceID, KindDevice); err != nil {
@@ -103,6 +105,11 @@ func (p *Platform) issueDeviceCredential(ctx context.Context, tx querier, userID
 	if _, err := tx.ExecContext(ctx, `INSERT INTO outpost_refreshtoken (hash, deviceid, createdon, expireson) VALUES (`+placeholders(d, 1, 4)+`)`,
 		hashToken(refresh), deviceID, d.TimeArg(now), d.TimeArg(refreshExp)); err != nil {
 		return DeviceCredential{}, err
+	}
+	if replacing != "" {
+		if _, err := tx.ExecContext(ctx, `UPDATE outpost_refreshtoken SET replacedby = `+d.Placeholder(1)+` WHERE hash = `+d.Placeholder(2), hashToken(refresh), replacing); err != nil {
+			return DeviceCredential{}, err
+		}
 	}
 	p.forgetTokens()
 	return DeviceCredential{UserID: userID, DeviceID: deviceID, AccessToken: access, AccessExpiresOn: *info.ExpiresOn,
@@ -150,9 +157,20 @@ func (p *Platform) RefreshDevice(ctx context.Context, refreshToken string) (Devi
 				if _, err := tx.ExecContext(ctx, `UPDATE outpost_signindevice SET lastseen = `+d.Placeholder(1)+` WHERE deviceid = `+d.Placeholder(2), d.TimeArg(now), deviceID); err != nil {
 					return err
 				}
-				cred, err = p.issueDeviceCredential(ctx, tx, userID, deviceID, name)
+				cred, err = p.issueDeviceCredential(ctx, tx, userID, deviceID, name, hash)
 				return err
 			}
+		}
+		// A second use. The device may only have lost the reply to the
+		// first (a cut connection): when the replacement was never used and
+		// the first use was moments ago, the replacement is dropped and the
+		// exchange made again. Anything else is a copied token.
+		if ok, err := p.retriedRefresh(ctx, tx, hash, used); err != nil {
+			return err
+		} else if ok {
+			var err error
+			cred, err = p.issueDeviceCredential(ctx, tx, userID, deviceID, name, hash)
+			return err
 		}
 		replayed = deviceID
 		return p.revokeDevices(ctx, tx, "deviceid", deviceID, "refresh token replayed")
@@ -166,6 +184,34 @@ func (p *Platform) RefreshDevice(ctx context.Context, refreshToken string) (Devi
 		return DeviceCredential{}, deviceRevoked(replayed)
 	}
 	return cred, nil
+}
+
+// refreshGrace is how long after a refresh the same refresh token may be
+// sent again, when its replacement was never used: the device lost the
+// reply.
+const refreshGrace = time.Minute
+
+// retriedRefresh reports whether the second use of refresh token hash
+// (first used at used) is a device retrying after a lost reply; if so the
+// unused replacement is deleted.
+func (p *Platform) retriedRefresh(ctx context.Context, tx querier, hash string, used any) (bool, error) {
+	if used == nil || p.Now().Sub(timeOf(used)) > refreshGrace {
+		return false, nil
+	}
+	d := p.db.Dialect
+	var next sql.NullString
+	if err := tx.QueryRowContext(ctx, `SELECT replacedby FROM outpost_refreshtoken WHERE hash = `+d.Placeholder(1), hash).Scan(&next); err != nil {
+		return false, err
+	}
+	if !next.Valid {
+		return false, nil
+	}
+	res, err := tx.ExecContext(ctx, `DELETE FROM outpost_refreshtoken WHERE hash = `+d.Placeholder(1)+` AND usedon IS NULL`, next.String)
+	if err != nil {
+		return false, err
+	}
+	n, _ := res.RowsAffected()
+	return n == 1, nil
 }
 
 // revokeDevices marks the devices whose column (deviceid or userid) is

@@ -197,8 +197,19 @@ func TestDeviceRefreshRotationAndReuse(t *testing.T) {
 			t.Fatalf("refresh did not rotate: %+v", next)
 		}
 		must[platform.Credential](t)(p.Verify(ctx, next.AccessToken))
-		// Rotation again, then the first refresh token comes back: a replay.
+		// A device that lost the reply sends the same token again at once:
+		// it gets a new pair, and the lost one is dead.
+		lost := must[platform.DeviceCredential](t)(p.RefreshDevice(ctx, next.RefreshToken))
+		c.add(10 * time.Second)
 		third := must[platform.DeviceCredential](t)(p.RefreshDevice(ctx, next.RefreshToken))
+		if third.RefreshToken == lost.RefreshToken {
+			t.Fatal("the retried refresh gave the lost token again")
+		}
+		_, err = p.RefreshDevice(ctx, lost.RefreshToken)
+		wantCode(t, err, outpost.CodeUnauthorized)
+		must[platform.Credential](t)(p.Verify(ctx, third.AccessToken))
+		// Later, the first refresh token comes back: a replay.
+		c.add(2 * time.Minute)
 		_, err = p.RefreshDevice(ctx, cred.RefreshToken)
 		wantCode(t, err, outpost.CodeDeviceRevoked)
 		// The whole device is revoked: its current credential too.

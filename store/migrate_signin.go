@@ -30,7 +30,7 @@ var signinMigration = migration{8, "signin", []string{
 	`CREATE TABLE IF NOT EXISTS outpost_loginfailure (subject TEXT PRIMARY KEY, failures INTEGER NOT NULL, lastfailure {ts} NOT NULL, lockeduntil {ts})`,
 	`CREATE TABLE IF NOT EXISTS outpost_signindevice (deviceid TEXT PRIMARY KEY, userid TEXT NOT NULL, name TEXT NOT NULL, platform TEXT NOT NULL, createdon {ts} NOT NULL, lastseen {ts} NOT NULL, pending {bigint} NOT NULL DEFAULT 0, revokedon {ts}, revokedreason TEXT)`,
 	`CREATE INDEX IF NOT EXISTS ix_outpost_signindevice_user ON outpost_signindevice (userid)`,
-	`CREATE TABLE IF NOT EXISTS outpost_refreshtoken (hash TEXT PRIMARY KEY, deviceid TEXT NOT NULL, createdon {ts} NOT NULL, expireson {ts} NOT NULL, usedon {ts})`,
+	`CREATE TABLE IF NOT EXISTS outpost_refreshtoken (hash TEXT PRIMARY KEY, deviceid TEXT NOT NULL, createdon {ts} NOT NULL, expireson {ts} NOT NULL, usedon {ts}, replacedby TEXT)`,
 	`CREATE INDEX IF NOT EXISTS ix_outpost_refreshtoken_device ON outpost_refreshtoken (deviceid)`,
 	`CREATE TABLE IF NOT EXISTS outpost_devicestore (storeid TEXT PRIMARY KEY, deviceid TEXT NOT NULL)`,
 	`CREATE INDEX IF NOT EXISTS ix_outpost_devicestore_device ON outpost_devicestore (deviceid)`,
