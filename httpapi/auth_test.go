@@ -308,4 +308,3 @@ func TestTokenListRevokeOverHTTP(t *testing.T) {
 		})
 	}
 }
-

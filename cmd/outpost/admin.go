@@ -51,7 +51,7 @@ func (m *multi) Set(v string) error { *m = append(*m, v); return nil }
 func runAdmin(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("admin", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, adminUsage+offlineUsage) }
+	fs.Usage = func() { fmt.Fprint(stderr, adminUsage+signinUsage+offlineUsage) }
 	var dbf dbFlags
 	dbf.register(fs, getenv)
 	if err := fs.Parse(args); err != nil {
@@ -59,7 +59,7 @@ func runAdmin(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	rest := fs.Args()
 	if len(rest) < 2 && !(len(rest) == 1 && rest[0] == "help") {
-		fmt.Fprint(stderr, adminUsage+offlineUsage)
+		fmt.Fprint(stderr, adminUsage+signinUsage+offlineUsage)
 		return fmt.Errorf("name an admin command, such as \"user list\"")
 	}
 	db, err := dbf.open(ctx)
@@ -79,9 +79,12 @@ func runAdmin(ctx context.Context, args []string, getenv func(string) string, st
 	for k, v := range a.offlineCommands(sub) {
 		cmds[k] = v
 	}
+	for k, v := range a.signinCommands(sub) {
+		cmds[k] = v
+	}
 	handler, ok := cmds[key]
 	if !ok {
-		fmt.Fprint(stderr, adminUsage+offlineUsage)
+		fmt.Fprint(stderr, adminUsage+signinUsage+offlineUsage)
 		return fmt.Errorf("unknown admin command %q", key)
 	}
 	if err := sub.Parse(rest[2:]); err != nil {

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base32"
 	"flag"
 	"fmt"
 	"io"
@@ -52,6 +54,10 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 		return fmt.Errorf("seed demo: %w", err)
 	}
 	tokens := map[string]string{}
+	passwords, err := demoPasswords(ctx, p, env)
+	if err != nil {
+		return err
+	}
 	for _, u := range env.Users() {
 		tok, err := p.IssueToken(ctx, platform.System(), u.ID, "demo")
 		if err != nil {
@@ -62,9 +68,9 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 	return serve(ctx, p, *addr, logger, func(a net.Addr) {
 		base := "http://" + a.String()
 		var b strings.Builder
-		fmt.Fprintf(&b, "\nOutpost demo is serving at %s (embedded SQLite in %s)\n\nUsers and their tokens:\n", base, *data)
+		fmt.Fprintf(&b, "\nOutpost demo is serving at %s (embedded SQLite in %s)\n\nUsers, their passwords and tokens:\n", base, *data)
 		for _, u := range env.Users() {
-			fmt.Fprintf(&b, "  %-26s %-40s %s\n", u.DomainName, u.Role, tokens[u.DomainName])
+			fmt.Fprintf(&b, "  %-26s %-40s %-16s %s\n", u.DomainName, u.Role, passwords[u.DomainName], tokens[u.DomainName])
 		}
 		nora := tokens[env.Technicians[0].DomainName]
 		admin := tokens[env.Admin.DomainName]
@@ -76,8 +82,28 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 		fmt.Fprintf(&b, "\nOffline apps (profile \"Field Technician\"):\n  %-40s model-driven  %s\n  %-40s canvas        %s\n",
 			"Field Service", env.ModelDrivenApp, "Field Inspections", env.CanvasApp)
 		fmt.Fprintf(&b, "\nTake it offline as Nora (see README \"Take it offline\"):\n")
-		fmt.Fprintf(&b, "  outpost device login --server %s --token %s\n  outpost device open %s\n  outpost device sync\n  outpost device status\n", base, nora, env.ModelDrivenApp)
+		fmt.Fprintf(&b, "  outpost device login --server %s --user %s     (password %s)\n  outpost device open %s\n  outpost device sync\n  outpost device status\n",
+			base, env.Technicians[0].DomainName, passwords[env.Technicians[0].DomainName], env.ModelDrivenApp)
+		fmt.Fprintf(&b, "  (integrations keep using tokens: outpost device login --server %s --token %s)\n", base, nora)
 		fmt.Fprintf(&b, "\nNora sees her own and the North Field Team's rows; the admin sees all. Press Ctrl+C to stop.\n")
 		fmt.Fprint(stdout, b.String())
 	})
+}
+
+// demoPasswords gives every demo user a new random password (printed with
+// the tokens) and returns them by login.
+func demoPasswords(ctx context.Context, p *platform.Platform, env *demo.Env) (map[string]string, error) {
+	out := map[string]string{}
+	for _, u := range env.Users() {
+		var raw [8]byte
+		if _, err := rand.Read(raw[:]); err != nil {
+			return nil, err
+		}
+		pw := strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(raw[:]))
+		if err := p.SetPassword(ctx, platform.System(), u.ID, pw, ""); err != nil {
+			return nil, fmt.Errorf("set the password of %s: %w", u.DomainName, err)
+		}
+		out[u.DomainName] = pw
+	}
+	return out, nil
 }

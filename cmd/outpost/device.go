@@ -20,7 +20,8 @@ import (
 const deviceUsage = `Usage: outpost device [--home DIR] COMMAND [flags]
 
 Commands:
-  login --server URL --token TOKEN     remember the server and the user's token
+  login --server URL [--user NAME]     sign in with a user name and password (asked for)
+  login --server URL --token TOKEN     or remember an integration token
   open APPID                           open an offline app (the first open needs the server)
   sync [--full]                        upload queued changes, then download (progress on first sync)
   status                               Connection.Sync state, tables, queue, storage, errors
@@ -147,12 +148,13 @@ func (d *deviceCmd) login(args []string) error {
 	fs := flag.NewFlagSet("device login", flag.ContinueOnError)
 	fs.SetOutput(d.stderr)
 	server := fs.String("server", "http://127.0.0.1:8080", "server URL")
-	token := fs.String("token", "", "the user's bearer token")
+	token := fs.String("token", "", "a bearer token (for integrations); without it, sign in with a user name and password")
+	user := fs.String("user", "", "user name (asked for when not given)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if *token == "" {
-		return errors.New("--token is required: outpost demo prints one per user")
+		return d.passwordLogin(strings.TrimRight(*server, "/"), *user, stdinReader)
 	}
 	d.cfg = deviceConfig{Server: strings.TrimRight(*server, "/"), Token: *token}
 	if err := d.saveConfig(); err != nil {
@@ -163,13 +165,17 @@ func (d *deviceCmd) login(args []string) error {
 }
 
 func (d *deviceCmd) open(ctx context.Context) (*client.Client, error) {
-	if d.cfg.Token == "" {
-		return nil, errors.New("not signed in: run outpost device login --server URL --token TOKEN")
+	if d.cfg.Server == "" {
+		return nil, errors.New("not signed in: run outpost device login --server URL")
 	}
 	if d.cfg.App == "" {
 		return nil, errors.New("no app open: run outpost device open APPID")
 	}
-	return client.Open(ctx, client.Options{Dir: filepath.Join(d.home, "stores"), Server: d.cfg.Server, Token: d.cfg.Token, AppID: d.cfg.App})
+	opts := client.Options{Dir: filepath.Join(d.home, "stores"), Server: d.cfg.Server, Token: d.cfg.Token, AppID: d.cfg.App}
+	if d.cfg.Token == "" {
+		opts.Credentials = d.credentials()
+	}
+	return client.Open(ctx, opts)
 }
 
 func (d *deviceCmd) sync(ctx context.Context, c *client.Client, args []string) error {
