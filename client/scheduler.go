@@ -148,7 +148,8 @@ func (c *Client) listen(ctx context.Context, hints chan<- struct{}) error {
 	}
 	defer resp.Body.Close()
 	c.mu.Lock()
-	c.hintsOK, c.state.online = true, true
+	c.hintsOK = true
+	c.contact(true)
 	c.mu.Unlock()
 	sc := bufio.NewScanner(resp.Body)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)

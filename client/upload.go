@@ -5,7 +5,9 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"math"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/outposthq/outpost"
@@ -50,14 +52,49 @@ func convertValues(lt *localTable, values map[string]any, create bool) (wireVals
 		if typ == schema.File || typ == schema.Image {
 			return nil, nil, outpost.Invalidf("column %q of table %q holds a file: set it with PutFile", k, lt.def.Name).WithTarget(k)
 		}
-		sv, err := storeValue(typ, v)
+		rc, _ := lt.rules.Column(k)
+		cv, err := schema.ConvertValue(lt.rules, rc, fromText(typ, v))
+		if err != nil {
+			return nil, nil, err
+		}
+		sv, err := storeValue(typ, cv)
 		if err != nil {
 			return nil, nil, outpost.Invalidf("column %q of table %q: %v", k, lt.def.Name, err).WithTarget(k)
 		}
 		stored[k] = sv
 		wireVals[k] = readValue(typ, sv)
 	}
+	if create {
+		if err := schema.CheckRequired(lt.rules, stored); err != nil {
+			return nil, nil, err
+		}
+	}
 	return wireVals, stored, nil
+}
+
+// fromText reads a value typed as text (a form field, a command line) for
+// a number or yes/no column; text that is not one stays text, so that the
+// server's rules refuse it with the server's message.
+func fromText(typ schema.Type, v any) any {
+	s, ok := v.(string)
+	if !ok {
+		return v
+	}
+	switch typ {
+	case schema.Integer, schema.Choice:
+		if _, err := strconv.ParseInt(s, 10, 64); err == nil {
+			return json.Number(s)
+		}
+	case schema.Decimal, schema.Money:
+		if f, err := strconv.ParseFloat(s, 64); err == nil && !math.IsInf(f, 0) && !math.IsNaN(f) {
+			return json.Number(s)
+		}
+	case schema.Boolean:
+		if b, err := strconv.ParseBool(s); err == nil {
+			return b
+		}
+	}
+	return v
 }
 
 func (c *Client) enqueue(ctx context.Context, tx *sql.Tx, lt *localTable, op, id string, base int64, data map[string]any) error {

@@ -66,12 +66,8 @@ func convertInput(t *schema.Table, input map[string]any, create bool) (outpost.R
 		out[name] = cv
 	}
 	if create {
-		for _, c := range t.Columns {
-			if c.Required && !c.System {
-				if v, ok := out[c.Name]; !ok || v == nil {
-					return nil, outpost.Invalidf("column %q of table %q is required", c.Name, t.Name).WithTarget(c.Name)
-				}
-			}
+		if err := schema.CheckRequired(t, out); err != nil {
+			return nil, err
 		}
 	}
 	return out, nil

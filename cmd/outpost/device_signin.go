@@ -29,7 +29,7 @@ func (d *deviceCmd) credentials() client.FileCredentials {
 // passwordLogin signs the device in with a user name and password, asked
 // for on the terminal (the password without echo) or read as two lines
 // from standard input, and keeps the device credential.
-func (d *deviceCmd) passwordLogin(server, user string, in io.Reader) error {
+func (d *deviceCmd) passwordLogin(ctx context.Context, server, user string, timeout time.Duration, in io.Reader) error {
 	br := bufio.NewReader(in)
 	tty := false
 	if f, ok := in.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
@@ -59,7 +59,7 @@ func (d *deviceCmd) passwordLogin(server, user string, in io.Reader) error {
 		}
 		password = strings.TrimRight(line, "\r\n")
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	host, _ := os.Hostname()
 	cred, err := client.SignIn(ctx, nil, server, user, password, client.DeviceInfo{Name: "outpost device on " + host, Platform: runtime.GOOS}, d.credentials())
