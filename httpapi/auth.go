@@ -141,18 +141,28 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 	return s.startSession(w, r, userID)
 }
 
-// startSession sets the cookies of a new browser session for userID.
+// startSession sets the cookies of a new browser session for userID and
+// answers its CSRF token.
 func (s *Server) startSession(w http.ResponseWriter, r *http.Request, userID string) error {
-	token, info, err := s.p.StartSession(r.Context(), userID)
+	csrf, info, err := s.setSession(w, r, userID)
 	if err != nil {
 		return err
+	}
+	return writeJSON(w, http.StatusOK, map[string]any{"userid": userID, "csrf_token": csrf, "expireson": info.ExpiresOn})
+}
+
+// setSession starts a browser session for userID and sets its cookies.
+func (s *Server) setSession(w http.ResponseWriter, r *http.Request, userID string) (string, platform.TokenInfo, error) {
+	token, info, err := s.p.StartSession(r.Context(), userID)
+	if err != nil {
+		return "", info, err
 	}
 	secure := r.TLS != nil
 	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: token, Path: "/", HttpOnly: true, Secure: secure, SameSite: http.SameSiteLaxMode, Expires: *info.ExpiresOn})
 	csrf := csrfToken(token)
 	http.SetCookie(w, &http.Cookie{Name: CSRFCookie, Value: csrf, Path: "/", Secure: secure, SameSite: http.SameSiteStrictMode, Expires: *info.ExpiresOn})
 	w.Header().Set("Cache-Control", "no-store")
-	return writeJSON(w, http.StatusOK, map[string]any{"userid": userID, "csrf_token": csrf, "expireson": info.ExpiresOn})
+	return csrf, info, nil
 }
 
 func (s *Server) refresh(w http.ResponseWriter, r *http.Request) error {

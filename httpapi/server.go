@@ -41,6 +41,8 @@ type Options struct {
 	Profiles *profile.Service
 	// Sync serves /api/sync; nil leaves those routes out.
 	Sync *syncsrv.Engine
+	// OIDC turns on single sign-on (/api/auth/oidc); nil leaves it out.
+	OIDC *OIDCOptions
 }
 
 // Server is the Outpost HTTP API as an http.Handler.
@@ -76,6 +78,9 @@ func New(p *platform.Platform, opts Options) *Server {
 	s.duration = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "outpost_http_request_duration_seconds", Help: "HTTP request latency by route.", Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16)}, []string{"route"})
 	s.reg.MustRegister(s.requests, s.duration)
 	s.routes()
+	if opts.OIDC != nil {
+		s.oidcRoutes(*opts.OIDC)
+	}
 	return s
 }
 

@@ -17,6 +17,8 @@ package store
 //     replay.
 //   - outpost_devicestore: the local stores (outpost_device) a signed-in
 //     device opened.
+//   - outpost_oidcnonce: the nonces of single sign-on ID tokens already
+//     accepted, so that a replayed one is refused on every server.
 var signinMigration = migration{8, "signin", []string{
 	`ALTER TABLE outpost_token ADD COLUMN tokenid TEXT`,
 	`ALTER TABLE outpost_token ADD COLUMN kind TEXT NOT NULL DEFAULT 'integration'`,
@@ -34,4 +36,5 @@ var signinMigration = migration{8, "signin", []string{
 	`CREATE INDEX IF NOT EXISTS ix_outpost_refreshtoken_device ON outpost_refreshtoken (deviceid)`,
 	`CREATE TABLE IF NOT EXISTS outpost_devicestore (storeid TEXT PRIMARY KEY, deviceid TEXT NOT NULL)`,
 	`CREATE INDEX IF NOT EXISTS ix_outpost_devicestore_device ON outpost_devicestore (deviceid)`,
+	`CREATE TABLE IF NOT EXISTS outpost_oidcnonce (nonce TEXT PRIMARY KEY, usedon {ts} NOT NULL)`,
 }}

@@ -104,7 +104,7 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 			return err
 		}
 	}
-	return serve(ctx, p, *addr, logger, func(a net.Addr) {
+	return serve(ctx, p, *addr, logger, nil, func(a net.Addr) {
 		fmt.Fprint(stdout, demoBanner("http://"+a.String(), *data, state))
 	})
 }

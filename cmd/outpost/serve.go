@@ -56,6 +56,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	dbf.register(fs, getenv)
 	addr := fs.String("addr", envOr(getenv, "OUTPOST_ADDR", ":8080"), "address to listen on ($OUTPOST_ADDR)")
 	level := fs.String("log-level", "info", "log level: debug, info, warn or error")
+	var oidcf oidcFlags
+	oidcf.register(fs, getenv)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -72,7 +74,11 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return err
 	}
-	return serve(ctx, p, *addr, logger, func(a net.Addr) {
+	oidc, err := oidcf.options(ctx, p)
+	if err != nil {
+		return err
+	}
+	return serve(ctx, p, *addr, logger, oidc, func(a net.Addr) {
 		logger.Info("serving", "addr", a.String(), "store", dbf.describe())
 	})
 }
@@ -86,10 +92,11 @@ func envOr(getenv func(string) string, key, def string) string {
 
 // serve runs the HTTP API on addr until ctx is done, then shuts down
 // gracefully. ready is called with the bound address.
-func serve(ctx context.Context, p *platform.Platform, addr string, logger *slog.Logger, ready func(net.Addr)) error {
+// oidc, when not nil, turns on single sign-on.
+func serve(ctx context.Context, p *platform.Platform, addr string, logger *slog.Logger, oidc *httpapi.OIDCOptions, ready func(net.Addr)) error {
 	profiles := profile.New(p, profile.Options{})
 	engine := syncsrv.New(p, profiles, syncsrv.Options{})
-	api := httpapi.New(p, httpapi.Options{Logger: logger, Profiles: profiles, Sync: engine})
+	api := httpapi.New(p, httpapi.Options{Logger: logger, Profiles: profiles, Sync: engine, OIDC: oidc})
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", addr, err)

@@ -3,12 +3,14 @@ package main
 import (
 	"bytes"
 	"context"
+	"flag"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/outposthq/outpost/internal/testenv"
 	"github.com/outposthq/outpost/platform"
 )
 
@@ -80,5 +82,35 @@ func TestAdminTokenAndDeviceCommands(t *testing.T) {
 	}
 	if list := admin("device", "list"); !strings.HasPrefix(list, "DEVICE") {
 		t.Fatalf("device list:\n%s", list)
+	}
+}
+
+func TestServeOIDCFlags(t *testing.T) {
+	ctx := context.Background()
+	p, err := platform.Open(ctx, testenv.OpenSQLite(t), platform.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"OUTPOST_OIDC_ISSUER": "https://id.example.com", "OUTPOST_OIDC_CLIENT_ID": "outpost", "OUTPOST_OIDC_CLIENT_SECRET": "s3cret",
+		"OUTPOST_OIDC_CREATE_USERS": "root", "OUTPOST_OIDC_ROLES": "Basic User"}
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	var f oidcFlags
+	f.register(fs, func(k string) string { return env[k] })
+	if err := fs.Parse([]string{"--oidc-claim", "preferred_username"}); err != nil {
+		t.Fatal(err)
+	}
+	o, err := f.options(ctx, p)
+	if err != nil || o == nil || o.Issuer != "https://id.example.com" || o.ClientID != "outpost" || o.ClientSecret != "s3cret" || o.Claim != "preferred_username" ||
+		!o.Provisioning.Create || len(o.Provisioning.RoleIDs) != 1 {
+		t.Fatalf("options = %+v, %v", o, err)
+	}
+	var g oidcFlags
+	fs = flag.NewFlagSet("serve", flag.ContinueOnError)
+	g.register(fs, func(string) string { return "" })
+	if err := fs.Parse([]string{"--oidc-client-id", "x"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := g.options(ctx, p); err == nil || !strings.Contains(err.Error(), "--oidc-issuer") {
+		t.Fatalf("a client id without an issuer: %v", err)
 	}
 }
