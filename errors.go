@@ -27,6 +27,7 @@ const (
 	// CodeTooManyAttempts: sign-in is refused for a while after repeated
 	// failures.
 	CodeTooManyAttempts Code = "too_many_attempts"
+	CodeTooMany         Code = "too_many" // over a limit of concurrent requests or streams; try again later
 	CodeInternal        Code = "internal" // anything else; details are only logged
 )
 

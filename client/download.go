@@ -112,6 +112,11 @@ func (c *Client) Sync(ctx context.Context, opts SyncOptions) (*SyncResult, error
 	if err == nil {
 		err = c.syncFiles(ctx, opts, res)
 	}
+	if accessLost(err) {
+		err = c.loseAccess(ctx, err)
+	} else if err == nil {
+		err = setMeta(ctx, c.db, "accesslost", "") // access came back
+	}
 	c.end(res, err)
 	if outpost.ErrorCode(err) == outpost.CodeDeviceRevoked {
 		c.db.Close()

@@ -170,6 +170,9 @@ type Status struct {
 	Tables         []TableStatus
 	DeviceID       string
 	Store          string
+	// AccessLost says why the user may no longer use the app offline
+	// (ErrAccessLost), empty while they may.
+	AccessLost string
 }
 
 // Status returns the device status.
@@ -187,6 +190,12 @@ func (c *Client) Status(ctx context.Context) (*Status, error) {
 		return nil, err
 	}
 	st.Ready = ready == "1"
+	if st.AccessLost, err = getMeta(ctx, c.db, "accesslost"); err != nil {
+		return nil, err
+	}
+	if st.AccessLost != "" {
+		st.Warnings = append(st.Warnings, "this app is no longer available to you offline: "+st.AccessLost)
+	}
 	if err := c.db.QueryRowContext(ctx, `SELECT count(*) FROM outpost_queue`).Scan(&st.PendingUploads); err != nil {
 		return nil, err
 	}

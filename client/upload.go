@@ -26,6 +26,43 @@ const uploadBatch = 1000
 // request body a server accepts.
 const uploadBytes = 1 << 20
 
+// uploadFileBytes bounds the file content a batch stages before it is sent
+// (the batch stops at the file change that crosses it, and always carries
+// one): the server bounds the staged content waiting per device, by
+// default 128 MiB, which this and one more file of the largest kind fit.
+const uploadFileBytes = 64 << 20
+
+// nextQueued reads the batch of the queue after seq: queued, cut at the
+// file change whose unstaged content crosses uploadFileBytes.
+func nextQueued(ctx context.Context, q execer, seq int64) ([]wire.Change, error) {
+	batch, err := queued(ctx, q, `WHERE seq > ?`, uploadBatch, uploadBytes, seq)
+	if err != nil {
+		return nil, err
+	}
+	var size int64
+	for i, ch := range batch {
+		if ch.Op != wire.OpFile {
+			continue
+		}
+		for _, v := range ch.Columns {
+			fid, ok := v.(string)
+			if !ok {
+				continue
+			}
+			var n int64
+			err := q.QueryRowContext(ctx, `SELECT coalesce(sum(length(content)), 0) FROM outpost_filedata WHERE fileid = ? AND staged = 0`, fid).Scan(&n)
+			if err != nil {
+				return nil, fmt.Errorf("read file %s: %w", fid, err)
+			}
+			size += n
+		}
+		if size >= uploadFileBytes {
+			return batch[:i+1], nil
+		}
+	}
+	return batch, nil
+}
+
 // writable reports whether a device may set column c of lt.
 func writable(lt *localTable, c string, create bool) bool {
 	switch c {
@@ -309,7 +346,7 @@ func (c *Client) upload(ctx context.Context, res *SyncResult, progress func(Prog
 	if err := context.Cause(ctx); err != nil {
 		return err
 	}
-	batch, err := queued(ctx, c.db, "", uploadBatch, uploadBytes)
+	batch, err := nextQueued(ctx, c.db, 0)
 	if err != nil || len(batch) == 0 {
 		return err
 	}
@@ -391,7 +428,7 @@ func (c *Client) readAfter(ctx context.Context, seq int64) *nextBatch {
 	n := &nextBatch{done: make(chan struct{})}
 	go func() {
 		defer close(n.done)
-		n.batch, n.err = queued(ctx, c.db, `WHERE seq > ?`, uploadBatch, uploadBytes, seq)
+		n.batch, n.err = nextQueued(ctx, c.db, seq)
 	}()
 	return n
 }

@@ -249,9 +249,3 @@ func TestOIDCNonceReplayAndUserCreation(t *testing.T) {
 		})
 	}
 }
-
-func errMessage(body map[string]any) string {
-	e, _ := body["error"].(map[string]any)
-	s, _ := e["message"].(string)
-	return s
-}

@@ -265,6 +265,9 @@ type SyncError struct {
 	OwnerID     string `json:"ownerid"`
 	State       int64  `json:"statecode"`
 	Status      int64  `json:"statuscode"`
+	// ModifiedBy is the user who last retried or resolved the error; empty
+	// while only the server wrote it.
+	ModifiedBy string `json:"modifiedby,omitempty"`
 }
 
 // ErrorsResponse lists Sync Errors.

@@ -40,6 +40,8 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 	addr := fs.String("addr", envOr(getenv, "OUTPOST_ADDR", "127.0.0.1:8080"), "address to listen on")
 	accounts := fs.Int("accounts", 40, "accounts per technician (each with 2 contacts and 5 work orders), when seeding")
 	level := fs.String("log-level", "warn", "log level: debug, info, warn or error")
+	var lim limitFlags
+	lim.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -104,7 +106,7 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 			return err
 		}
 	}
-	return serve(ctx, p, *addr, logger, nil, func(a net.Addr) {
+	return serve(ctx, p, *addr, logger, lim, nil, func(a net.Addr) {
 		fmt.Fprint(stdout, demoBanner("http://"+a.String(), *data, state))
 	})
 }
