@@ -67,6 +67,8 @@ type Client struct {
 	state   runState
 	kick    chan struct{}
 	hintsOK bool
+
+	watchers watcherSet // the channels of Watch
 }
 
 // storeInfo identifies the store.

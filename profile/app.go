@@ -30,19 +30,34 @@ func appTable(kind string) string {
 	return "appmodule"
 }
 
-// View is a model-driven view: a table, its columns and an optional filter.
+// View is a model-driven view: a table, its columns and an optional filter;
+// OrderBy ("column" or "column desc") is its default order and
+// SearchColumns the text columns its quick search looks in.
 type View struct {
-	Name    string          `json:"name"`
-	Table   string          `json:"table"`
-	Columns []string        `json:"columns,omitempty"`
-	Filter  json.RawMessage `json:"filter,omitempty"`
+	Name          string          `json:"name"`
+	Table         string          `json:"table"`
+	Columns       []string        `json:"columns,omitempty"`
+	Filter        json.RawMessage `json:"filter,omitempty"`
+	OrderBy       string          `json:"orderBy,omitempty"`
+	SearchColumns []string        `json:"searchColumns,omitempty"`
 }
 
-// Form is a model-driven form: a table and the columns it shows.
+// Form is a model-driven form: a table and the columns it shows, grouped
+// in sections; Required and ReadOnly name columns of the form that must
+// have a value, or that the form shows without letting them change.
 type Form struct {
+	Name     string    `json:"name"`
+	Table    string    `json:"table"`
+	Columns  []string  `json:"columns,omitempty"`
+	Sections []Section `json:"sections,omitempty"`
+	Required []string  `json:"required,omitempty"`
+	ReadOnly []string  `json:"readOnly,omitempty"`
+}
+
+// Section is a titled group of a form's columns.
+type Section struct {
 	Name    string   `json:"name"`
-	Table   string   `json:"table"`
-	Columns []string `json:"columns,omitempty"`
+	Columns []string `json:"columns"`
 }
 
 // Definition is what an app uses: its main tables, views and forms.
@@ -105,6 +120,9 @@ func checkDefinition(sch *schema.Schema, d *Definition) error {
 				return err
 			}
 		}
+		if err := checkView(t, v, fmt.Sprintf("definition.views[%d]", i)); err != nil {
+			return err
+		}
 	}
 	for i, f := range d.Forms {
 		t, err := sch.LookupTable(f.Table)
@@ -113,6 +131,62 @@ func checkDefinition(sch *schema.Schema, d *Definition) error {
 		}
 		if err := checkColumns(t, f.Columns, fmt.Sprintf("definition.forms[%d]", i)); err != nil {
 			return err
+		}
+		if err := checkForm(f, fmt.Sprintf("definition.forms[%d]", i)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkView checks a view's order and search columns.
+func checkView(t *schema.Table, v View, where string) error {
+	if v.OrderBy != "" {
+		col, dir, _ := strings.Cut(strings.TrimSpace(v.OrderBy), " ")
+		if _, ok := t.Column(col); !ok {
+			return outpost.NotFoundf("%s.orderBy: table %q has no column %q", where, t.Name, col).WithTarget(where + ".orderBy")
+		}
+		if d := strings.ToLower(strings.TrimSpace(dir)); d != "" && d != "asc" && d != "desc" {
+			return outpost.Invalidf("%s.orderBy: %q is not a direction: use asc or desc after the column", where, dir).WithTarget(where + ".orderBy")
+		}
+	}
+	for _, c := range v.SearchColumns {
+		col, ok := t.Column(c)
+		if !ok {
+			return outpost.NotFoundf("%s.searchColumns: table %q has no column %q", where, t.Name, c).WithTarget(where + ".searchColumns")
+		}
+		if col.Type != schema.Text && col.Type != schema.Memo {
+			return outpost.Invalidf("%s.searchColumns: column %q is %s; quick search looks in text and memo columns", where, c, col.Type).WithTarget(where + ".searchColumns")
+		}
+	}
+	return nil
+}
+
+// checkForm checks that sections, required and read-only columns are
+// columns of the form.
+func checkForm(f Form, where string) error {
+	in := map[string]bool{}
+	for _, c := range f.Columns {
+		in[c] = true
+	}
+	lists := []struct {
+		name string
+		cols []string
+	}{{"required", f.Required}, {"readOnly", f.ReadOnly}}
+	for i, s := range f.Sections {
+		if strings.TrimSpace(s.Name) == "" {
+			return outpost.Invalidf("%s.sections[%d]: a section needs a name", where, i).WithTarget(fmt.Sprintf("%s.sections[%d].name", where, i))
+		}
+		lists = append(lists, struct {
+			name string
+			cols []string
+		}{fmt.Sprintf("sections[%d]", i), s.Columns})
+	}
+	for _, l := range lists {
+		for _, c := range l.cols {
+			if !in[c] {
+				return outpost.Invalidf("%s.%s: column %q is not among the form's columns %v", where, l.name, c, f.Columns).WithTarget(where + "." + l.name)
+			}
 		}
 	}
 	return nil

@@ -216,3 +216,38 @@ func TestApps(t *testing.T) {
 		}
 	})
 }
+
+// TestAppDefinitionExtensions: views carry a default order and search
+// columns, forms sections, required and read-only columns; each is checked
+// against the table and the form.
+func TestAppDefinitionExtensions(t *testing.T) {
+	t.Parallel()
+	forEachEngine(t, func(t *testing.T, p *platform.Platform, s *profile.Service) {
+		seedDemo(t, p)
+		ctx := t.Context()
+		app := func(v profile.View, f profile.Form) error {
+			_, err := s.CreateApp(ctx, sys, profile.AppInput{Kind: profile.ModelDriven, Name: "Ext " + outpost.NewID()[:8], Definition: profile.Definition{
+				Views: []profile.View{v}, Forms: []profile.Form{f}}})
+			return err
+		}
+		view := profile.View{Name: "v", Table: "workorder", Columns: []string{"name"}, OrderBy: "scheduledstart desc", SearchColumns: []string{"name", "description"}}
+		form := profile.Form{Name: "f", Table: "workorder", Columns: []string{"name", "customerid", "description"},
+			Sections: []profile.Section{{Name: "Main", Columns: []string{"name", "customerid"}}, {Name: "Notes", Columns: []string{"description"}}},
+			Required: []string{"name"}, ReadOnly: []string{"customerid"}}
+		mustOK(t, app(view, form))
+		bad := view
+		bad.OrderBy = "colour"
+		wantErr(t, app(bad, form), outpost.CodeNotFound, `definition.views[0].orderBy: table "workorder" has no column "colour"`)
+		bad.OrderBy = "name sideways"
+		wantErr(t, app(bad, form), outpost.CodeInvalid, `definition.views[0].orderBy: "sideways" is not a direction: use asc or desc after the column`)
+		bad = view
+		bad.SearchColumns = []string{"priority"}
+		wantErr(t, app(bad, form), outpost.CodeInvalid, `definition.views[0].searchColumns: column "priority" is choice; quick search looks in text and memo columns`)
+		bf := form
+		bf.Required = []string{"productid"}
+		wantErr(t, app(view, bf), outpost.CodeInvalid, `definition.forms[0].required: column "productid" is not among the form's columns [name customerid description]`)
+		bf = form
+		bf.Sections = []profile.Section{{Name: "", Columns: []string{"name"}}}
+		wantErr(t, app(view, bf), outpost.CodeInvalid, `definition.forms[0].sections[0]: a section needs a name`)
+	})
+}
