@@ -19,7 +19,7 @@ package store
 //     device opened.
 //   - outpost_oidcnonce: the nonces of single sign-on ID tokens already
 //     accepted, so that a replayed one is refused on every server.
-var signinMigration = migration{9, "signin", []string{
+var signinMigration = migration{10, "signin", []string{
 	`ALTER TABLE outpost_token ADD COLUMN tokenid TEXT`,
 	`ALTER TABLE outpost_token ADD COLUMN kind TEXT NOT NULL DEFAULT 'integration'`,
 	`ALTER TABLE outpost_token ADD COLUMN deviceid TEXT`,

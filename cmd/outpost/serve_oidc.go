@@ -53,7 +53,7 @@ func (f *oidcFlags) options(ctx context.Context, p *platform.Platform) (*httpapi
 		if r = strings.TrimSpace(r); r == "" {
 			continue
 		}
-		id, err := (&adminCmd{ctx: ctx, p: p}).roleID(r)
+		id, err := (&admin{p: p}).roleID(ctx, r)
 		if err != nil {
 			return nil, err
 		}
