@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"reflect"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"time"
 
@@ -41,6 +42,8 @@ type Options struct {
 	Profiles *profile.Service
 	// Sync serves /api/sync; nil leaves those routes out.
 	Sync *syncsrv.Engine
+	// OIDC turns on single sign-on (/api/auth/oidc); nil leaves it out.
+	OIDC *OIDCOptions
 	// StreamWriteTimeout is how long one write of a long stream (snapshot
 	// pages, change hints) may take before the stream is cut; each write
 	// sets its own deadline, so streams outlive the server's WriteTimeout
@@ -90,6 +93,9 @@ func New(p *platform.Platform, opts Options) *Server {
 	s.duration = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "outpost_http_request_duration_seconds", Help: "HTTP request latency by route.", Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16)}, []string{"route"})
 	s.reg.MustRegister(s.requests, s.duration)
 	s.routes()
+	if opts.OIDC != nil {
+		s.oidcRoutes(*opts.OIDC)
+	}
 	return s
 }
 
@@ -107,7 +113,7 @@ func (s *Server) Handle(pattern string, h func(w http.ResponseWriter, r *http.Re
 // the principal comes from memory when it can (AuthenticateUnchecked),
 // sparing the request a read of the security log.
 func (s *Server) HandleSelfChecked(pattern string, h func(w http.ResponseWriter, r *http.Request) error) {
-	s.mux.Handle(pattern, s.authedWith(s.p.AuthenticateUnchecked, h))
+	s.mux.Handle(pattern, s.authedWith(true, h))
 }
 
 // HandlePublic registers a route that needs no token.
@@ -120,6 +126,7 @@ func (s *Server) routes() {
 	s.dataRoutes()
 	s.metadataRoutes()
 	s.securityRoutes()
+	s.authRoutes()
 	s.fileRoutes()
 	if s.profiles != nil {
 		s.offlineRoutes()
@@ -225,29 +232,23 @@ func Principal(r *http.Request) *security.Principal {
 	return p
 }
 
-// authed authenticates the bearer token and runs h.
+// authed authenticates the bearer token (or the session cookie, auth.go)
+// and runs h.
 func (s *Server) authed(h func(w http.ResponseWriter, r *http.Request) error) http.Handler {
-	return s.authedWith(s.p.Authenticate, h)
+	return s.authedWith(false, h)
 }
 
-// authedWith authenticates the bearer token with authenticate and runs h.
-func (s *Server) authedWith(authenticate func(context.Context, string) (*security.Principal, error), h func(w http.ResponseWriter, r *http.Request) error) http.Handler {
+// authedWith authenticates the caller and runs h; unchecked takes the
+// principal from memory when it can (HandleSelfChecked).
+func (s *Server) authedWith(unchecked bool, h func(w http.ResponseWriter, r *http.Request) error) http.Handler {
 	return s.handle(func(w http.ResponseWriter, r *http.Request) error {
-		auth := r.Header.Get("Authorization")
-		token, ok := strings.CutPrefix(auth, "Bearer ")
-		if !ok || token == "" {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="outpost"`)
-			return outpost.Unauthorizedf("send a bearer token in the Authorization header (outpost admin token create issues one)")
-		}
-		p, err := authenticate(r.Context(), strings.TrimSpace(token))
+		cred, p, err := s.authenticate(r, unchecked)
 		if err != nil {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="outpost", error="invalid_token"`)
-			if outpost.ErrorCode(err) == outpost.CodeUnauthorized {
-				return outpost.Unauthorizedf("the bearer token is not valid")
-			}
 			return err
 		}
-		return h(w, r.WithContext(context.WithValue(r.Context(), principalKey{}, p)))
+		ctx := context.WithValue(r.Context(), principalKey{}, p)
+		return h(w, r.WithContext(context.WithValue(ctx, credentialKey{}, cred)))
 	})
 }
 
@@ -266,7 +267,9 @@ func (s *Server) handle(h func(w http.ResponseWriter, r *http.Request) error) ht
 			return // the client went away
 		}
 		code := outpost.ErrorCode(err)
-		if code == outpost.CodeTooMany {
+		if secs := platform.RetryAfterOf(err); secs > 0 {
+			w.Header().Set("Retry-After", strconv.Itoa(secs))
+		} else if code == outpost.CodeTooMany {
 			w.Header().Set("Retry-After", "5")
 		}
 		if code == outpost.CodeInternal {
@@ -286,8 +289,10 @@ func StatusOf(c outpost.Code) int {
 		return http.StatusNotFound
 	case outpost.CodeConflict:
 		return http.StatusConflict
-	case outpost.CodeUnauthorized:
+	case outpost.CodeUnauthorized, outpost.CodeTokenExpired, outpost.CodeDeviceRevoked:
 		return http.StatusUnauthorized
+	case outpost.CodeTooManyAttempts:
+		return http.StatusTooManyRequests
 	case outpost.CodeForbidden:
 		return http.StatusForbidden
 	case outpost.CodeTooLarge:

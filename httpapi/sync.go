@@ -39,6 +39,11 @@ func (s *Server) syncOpen(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if c := Credential(r); c.DeviceID != "" {
+		if err := s.p.LinkDeviceStore(r.Context(), c.DeviceID, req.DeviceID); err != nil {
+			return err
+		}
+	}
 	return writeJSON(w, http.StatusOK, out)
 }
 

@@ -32,6 +32,13 @@ type Options struct {
 	MaxFileBytes int64
 	// MaxImageBytes limits one image of an image column; default 10 MiB.
 	MaxImageBytes int64
+	// PasswordCost is the bcrypt cost of new password hashes; default 12.
+	PasswordCost int
+	// AccessTokenLifetime and RefreshTokenLifetime bound device
+	// credentials; defaults 15 minutes and 30 days.
+	AccessTokenLifetime, RefreshTokenLifetime time.Duration
+	// SessionLifetime bounds a browser session; default 12 hours.
+	SessionLifetime time.Duration
 }
 
 // Platform is the server core over one database.
@@ -41,6 +48,12 @@ type Platform struct {
 	logger *slog.Logger
 	// maxFile and maxImage are the per-file size limits (Options).
 	maxFile, maxImage int64
+	// passwordCost and the lifetimes are the sign-in settings (Options).
+	passwordCost                      int
+	accessTTL, refreshTTL, sessionTTL time.Duration
+	// contacts remembers when each signed-in device's contact was last
+	// written (devices.go).
+	contacts sync.Map
 
 	// metaMu serialises metadata changes; mu guards the schema pointer.
 	metaMu sync.Mutex
@@ -75,6 +88,19 @@ func Open(ctx context.Context, db *store.DB, opts Options) (*Platform, error) {
 	}
 	if p.now == nil {
 		p.now = time.Now
+	}
+	p.passwordCost, p.accessTTL, p.refreshTTL, p.sessionTTL = opts.PasswordCost, opts.AccessTokenLifetime, opts.RefreshTokenLifetime, opts.SessionLifetime
+	if p.passwordCost == 0 {
+		p.passwordCost = 12
+	}
+	if p.accessTTL <= 0 {
+		p.accessTTL = 15 * time.Minute
+	}
+	if p.refreshTTL <= 0 {
+		p.refreshTTL = 30 * 24 * time.Hour
+	}
+	if p.sessionTTL <= 0 {
+		p.sessionTTL = 12 * time.Hour
 	}
 	if p.logger == nil {
 		p.logger = slog.New(slog.DiscardHandler)
