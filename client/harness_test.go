@@ -246,6 +246,9 @@ type faults struct {
 	down      bool
 	cutAfter  int64 // cut the next response body after this many bytes
 	loseReply bool  // drop the next upload reply (the server applied it)
+	// fail makes requests to routes ending with one of these fail, as a
+	// device whose process dies once it reaches them.
+	fail []string
 }
 
 func (f *faults) set(fn func(f *faults)) {
@@ -266,6 +269,9 @@ func (f *faults) RoundTrip(req *http.Request) (*http.Response, error) {
 		f.loseReply = false
 	} else {
 		lose = false
+	}
+	for _, suffix := range f.fail {
+		down = down || strings.HasSuffix(req.URL.Path, suffix)
 	}
 	f.mu.Unlock()
 	if down {

@@ -77,7 +77,7 @@ func (e *Engine) Delta(ctx context.Context, by *security.Principal, req wire.Del
 // transaction: something changed, a commit notice named a table the
 // request depends on, or the session is stale.
 func (e *Engine) quickDelta(ctx context.Context, s *session, req wire.DeltaRequest, toks []token, limit int, now time.Time) (*wire.DeltaResponse, error) {
-	if req.Full {
+	if req.Full || slices.ContainsFunc(req.Tables, func(ts wire.TableState) bool { return ts.Check }) {
 		return nil, nil
 	}
 	known := make(map[string]tableMax, len(s.view.probeTables))
@@ -112,7 +112,7 @@ func (e *Engine) delta(ctx context.Context, tx *sql.Tx, s *session, req wire.Del
 		if !ok {
 			continue
 		}
-		td, err := e.tableDelta(ctx, tx, s, it, toks[i], req.Full, limit, now)
+		td, err := e.tableDelta(ctx, tx, s, it, toks[i], req.Full || ts.Check, limit, now)
 		if err != nil {
 			return nil, err
 		}

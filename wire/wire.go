@@ -108,6 +108,11 @@ type StreamError struct {
 type TableState struct {
 	Table string `json:"table"`
 	Token string `json:"token"`
+	// Check asks for the table's checksums: the device changed its copy
+	// outside a delta (it removed a rejected change's row the server no
+	// longer lets it hold), so its rows may differ from what its token
+	// says.
+	Check bool `json:"check,omitempty"`
 }
 
 // DeltaRequest asks what changed for the device since its tokens.
