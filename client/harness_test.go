@@ -34,6 +34,11 @@ type fakePlanner struct {
 	version atomic.Int64
 	// shares adds the work orders shared with the user to the rule.
 	shares atomic.Bool
+	// when, if set, is ANDed to the work-order rule (a date window).
+	when atomic.Pointer[filter.Cond]
+	// linkOnly takes accounts only through their work orders, and contacts
+	// through those accounts.
+	linkOnly atomic.Bool
 }
 
 func (f *fakePlanner) AppProfile(ctx context.Context, by *security.Principal, appID string) (string, string, error) {
@@ -57,11 +62,19 @@ func (f *fakePlanner) Plan(ctx context.Context, pr *security.Principal, profileI
 	if v%2 == 1 {
 		rule = &filter.And{List: []filter.Expr{rule, &filter.Cond{Column: "completed", Op: filter.Ne, Values: []any{true}}}}
 	}
+	if when := f.when.Load(); when != nil {
+		c := *when
+		rule = &filter.And{List: []filter.Expr{rule, &c}}
+	}
 	wo := &filter.And{List: []filter.Expr{readable(pr, s.MustTable("workorder")), rule}}
-	acc := &filter.And{List: []filter.Expr{readable(pr, s.MustTable("account")), &filter.Or{List: []filter.Expr{
+	var accRule filter.Expr = &filter.Or{List: []filter.Expr{
 		&filter.Cond{Column: "ownerid", Op: filter.EqUserOrUserTeams},
 		&filter.Link{Relationship: "workorder_customerid", Expr: wo},
-	}}}}
+	}}
+	if f.linkOnly.Load() {
+		accRule = &filter.Link{Relationship: "workorder_customerid", Expr: wo}
+	}
+	acc := &filter.And{List: []filter.Expr{readable(pr, s.MustTable("account")), accRule}}
 	con := &filter.And{List: []filter.Expr{readable(pr, s.MustTable("contact")), &filter.Link{Relationship: "contact_parentcustomerid", Expr: acc}}}
 	items := []profile.PlanItem{
 		{Table: "workorder", Filter: wo, IntervalMinutes: 10},
@@ -94,6 +107,40 @@ type world struct {
 	tokens  []string
 	admin   string
 	prods   []string
+	// clock is the server's clock, settable.
+	clock *testClock
+}
+
+// testClock is a settable clock: the real time until Set.
+type testClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *testClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.t.IsZero() {
+		return time.Now()
+	}
+	return c.t
+}
+
+// Set stops the clock at t.
+func (c *testClock) Set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = t
+}
+
+// Add moves a set clock by d, or sets it d from now.
+func (c *testClock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.t.IsZero() {
+		c.t = time.Now()
+	}
+	c.t = c.t.Add(d)
 }
 
 var (
@@ -126,9 +173,10 @@ func techGrants() []security.Grant {
 func newWorld(t testing.TB, e testenv.Engine, nusers int) *world {
 	t.Helper()
 	ctx := context.Background()
-	p, err := platform.Open(ctx, e.Open(t), platform.Options{})
+	clock := &testClock{}
+	p, err := platform.Open(ctx, e.Open(t), platform.Options{Now: clock.Now})
 	must(t, err)
-	w := &world{t: t, p: p, planner: &fakePlanner{p: p}}
+	w := &world{t: t, p: p, planner: &fakePlanner{p: p}, clock: clock}
 	sys := platform.System()
 	_, err = p.CreateTable(ctx, sys, productTable)
 	must(t, err)
@@ -153,7 +201,7 @@ func newWorld(t testing.TB, e testenv.Engine, nusers int) *world {
 		must(t, err)
 		w.users, w.tokens = append(w.users, id), append(w.tokens, tok)
 	}
-	w.eng = syncsrv.New(p, w.planner, syncsrv.Options{})
+	w.eng = syncsrv.New(p, w.planner, syncsrv.Options{Now: clock.Now})
 	w.srv = httptest.NewServer(httpapi.New(p, httpapi.Options{Sync: w.eng}))
 	t.Cleanup(w.srv.Close)
 	admin, err := p.CreateUser(ctx, sys, platform.UserInput{FullName: "Admin", DomainName: "admin"})

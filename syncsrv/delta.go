@@ -99,6 +99,7 @@ func (e *Engine) quickDelta(ctx context.Context, s *session, req wire.DeltaReque
 // the session's newest versions alone, failing with errNeedSnapshot when a
 // query is needed.
 func (e *Engine) delta(ctx context.Context, tx *sql.Tx, s *session, req wire.DeltaRequest, toks []token, limit int, now time.Time) (*wire.DeltaResponse, error) {
+	now = s.now // the clock the session's filters are evaluated at
 	out := &wire.DeltaResponse{ProfileVersion: s.plan.Version, Deltas: make([]wire.TableDelta, 0, len(req.Tables))}
 	have := make([]string, len(req.Tables))
 	for i, ts := range req.Tables {
@@ -170,8 +171,6 @@ func (e *Engine) reconcileReason(ctx context.Context, tx *sql.Tx, s *session, it
 	switch {
 	case full:
 		return "full sync", false, nil
-	case m.clock && (now.Sub(tok.Issued) >= e.opts.TimeWindow || now.YearDay() != tok.Issued.YearDay()):
-		return "filter relative to the date", false, nil
 	}
 	for _, dep := range m.deps {
 		moved, err := s.scopeMoved(ctx, tx, dep, m.depCols[dep], tok.Version)
@@ -184,6 +183,12 @@ func (e *Engine) reconcileReason(ctx context.Context, tx *sql.Tx, s *session, it
 	}
 	if tok.Scope != m.fingerprint {
 		return "scope changed (profile, privileges, teams, business unit or hierarchy)", true, nil
+	}
+	if m.clock && !tok.Issued.Equal(now) {
+		band, err := clockBand(it.Filter, at(s.pr.Env(), tok.Issued), s.env())
+		if err != nil || band != nil {
+			return "filter relative to the date", true, err
+		}
 	}
 	return "", false, nil
 }

@@ -13,6 +13,7 @@ package syncsrv
 import (
 	"context"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/outposthq/outpost/platform"
@@ -37,9 +38,6 @@ const (
 	DefaultPageSize    = 2000
 	MaxPageSize        = 10000
 	DefaultDeltaLimit  = 5000
-	// DefaultTimeWindow is how long a table whose filter is relative to
-	// the clock ("last 7 days") goes between checksum reconciliations.
-	DefaultTimeWindow = time.Hour
 	// MaxUploadChanges is the most changes one upload may carry.
 	MaxUploadChanges = 1000
 )
@@ -51,8 +49,6 @@ type Options struct {
 	TokenMaxAge time.Duration
 	// MaxRows is the per-device row cap; default 3,000,000.
 	MaxRows int64
-	// TimeWindow: see DefaultTimeWindow.
-	TimeWindow time.Duration
 	// Now is the clock; default the platform's.
 	Now func() time.Time
 	// Logger; default discards.
@@ -69,6 +65,8 @@ type Engine struct {
 	hub     *hub
 	cache   *cache
 	scopes  scopeEnvs
+	// clockIndexes are the date columns indexed for clock bands.
+	clockIndexes sync.Map
 }
 
 // New returns the sync engine over p, planning downloads with planner.
@@ -78,9 +76,6 @@ func New(p *platform.Platform, planner Planner, opts Options) *Engine {
 	}
 	if opts.MaxRows <= 0 {
 		opts.MaxRows = DefaultMaxRows
-	}
-	if opts.TimeWindow <= 0 {
-		opts.TimeWindow = DefaultTimeWindow
 	}
 	e := &Engine{p: p, planner: planner, opts: opts, now: opts.Now, logger: opts.Logger, hub: newHub(), cache: newCache()}
 	if e.now == nil {

@@ -106,13 +106,7 @@ func clockRelative(e filter.Expr) bool {
 	case *filter.Link:
 		return x.Expr != nil && clockRelative(x.Expr)
 	case *filter.Cond:
-		switch x.Op {
-		case filter.Today, filter.Yesterday, filter.Tomorrow, filter.LastXDays, filter.NextXDays,
-			filter.LastXWeeks, filter.NextXWeeks, filter.LastXMonths, filter.NextXMonths, filter.LastXYears,
-			filter.NextXYears, filter.ThisWeek, filter.LastWeek, filter.NextWeek, filter.ThisMonth,
-			filter.LastMonth, filter.NextMonth, filter.ThisYear, filter.LastYear, filter.NextYear:
-			return true
-		}
+		return clockOp(x.Op)
 	}
 	return false
 }
