@@ -3,6 +3,7 @@ package client_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -109,6 +110,8 @@ type world struct {
 	prods   []string
 	// clock is the server's clock, settable.
 	clock *testClock
+	// seeded counts the accounts seed made, to name rows in order.
+	seeded int
 }
 
 // testClock is a settable clock: the real time until Set.
@@ -222,23 +225,25 @@ func newWorld(t testing.TB, e testenv.Engine, nusers int) *world {
 	return w
 }
 
-// seed creates n accounts per owner, each with a contact and k work orders.
+// seed creates n accounts per owner, each with a contact and k work orders,
+// named in creation order.
 func (w *world) seed(owners []string, n, k int) {
 	ctx := context.Background()
 	sys := platform.System()
 	must(w.t, w.p.Write(ctx, func(wr *platform.Writer) error {
 		for _, o := range owners {
 			for a := range n {
-				acc, err := wr.Create(ctx, sys, "account", map[string]any{"name": "Account", "ownerid": o, "revenue": float64(a * 1000)})
+				w.seeded++
+				acc, err := wr.Create(ctx, sys, "account", map[string]any{"name": fmt.Sprintf("Account %06d", w.seeded), "ownerid": o, "revenue": float64(a * 1000)})
 				if err != nil {
 					return err
 				}
 				id := acc["accountid"].(string)
-				if _, err := wr.Create(ctx, sys, "contact", map[string]any{"lastname": "Contact", "parentcustomerid": id, "ownerid": o}); err != nil {
+				if _, err := wr.Create(ctx, sys, "contact", map[string]any{"lastname": fmt.Sprintf("Contact %06d", w.seeded), "parentcustomerid": id, "ownerid": o}); err != nil {
 					return err
 				}
 				for j := range k {
-					if _, err := wr.Create(ctx, sys, "workorder", map[string]any{"name": "WO", "customerid": id, "ownerid": o,
+					if _, err := wr.Create(ctx, sys, "workorder", map[string]any{"name": fmt.Sprintf("WO %06d.%d", w.seeded, j), "customerid": id, "ownerid": o,
 						"productid": w.prods[j%len(w.prods)], "priority": int64(1 + j%3), "estimatedhours": float64(j) / 2, "completed": j%4 == 0,
 						"scheduledstart": time.Date(2026, 11, 1+j%20, 8, 0, 0, 0, time.UTC), "description": strings.Repeat("x", 40)}); err != nil {
 						return err
