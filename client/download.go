@@ -512,7 +512,11 @@ func (c *Client) applyDelta(ctx context.Context, lt *localTable, td *wire.TableD
 		if err != nil {
 			return err
 		}
-		res.Upserted, res.Removed = res.Upserted+n, res.Removed+m+r
+		k, err := lt.removeKeys(ctx, tx, td.RemoveKeys, skip)
+		if err != nil {
+			return err
+		}
+		res.Upserted, res.Removed = res.Upserted+n, res.Removed+m+r+k
 		_, err = tx.ExecContext(ctx, `UPDATE outpost_table SET token = ?, lastsync = ? WHERE name = ?`, td.Token, c.stamp(), lt.def.Name)
 		return err
 	})

@@ -307,7 +307,7 @@ func (s *session) changes(ctx context.Context, tx *sql.Tx, it *profile.PlanItem,
 		if in[i] {
 			td.Upserts = append(td.Upserts, v)
 		} else {
-			td.Removes = append(td.Removes, v[0].(string))
+			td.RemoveKeys = append(td.RemoveKeys, wire.RemoveKey(v[0].(string)))
 		}
 	}
 	if newest.tombs > after {
@@ -315,14 +315,14 @@ func (s *session) changes(ctx context.Context, tx *sql.Tx, it *profile.PlanItem,
 			return nil, err
 		}
 	}
-	if len(td.Upserts) == 0 && len(td.Removes) == 0 {
+	if len(td.Upserts) == 0 {
 		td.Columns = nil
 	}
 	return td, nil
 }
 
-// tombstones adds the ids of rows of table deleted after version after up
-// to upper to td's removes.
+// tombstones adds the removal keys of rows of table deleted after version
+// after up to upper to td's.
 func (s *session) tombstones(ctx context.Context, tx *sql.Tx, table string, after, upper int64, td *wire.TableDelta) error {
 	rows, err := tx.QueryContext(ctx, `SELECT id FROM outpost_tombstone WHERE tablename = `+s.d.Placeholder(1)+
 		` AND version > `+s.d.Placeholder(2)+` AND version <= `+s.d.Placeholder(3)+` ORDER BY version`, table, after, upper)
@@ -335,7 +335,7 @@ func (s *session) tombstones(ctx context.Context, tx *sql.Tx, table string, afte
 		if err := rows.Scan(&id); err != nil {
 			return err
 		}
-		td.Removes = append(td.Removes, id)
+		td.RemoveKeys = append(td.RemoveKeys, wire.RemoveKey(id))
 	}
 	return rows.Err()
 }
