@@ -8,7 +8,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/outposthq/outpost"
 	"github.com/outposthq/outpost/profile"
 	"github.com/outposthq/outpost/security"
 	"github.com/outposthq/outpost/sqlgen"
@@ -39,13 +38,9 @@ func (e *Engine) Delta(ctx context.Context, by *security.Principal, req wire.Del
 	now := e.now()
 	toks := make([]token, len(req.Tables))
 	for i, ts := range req.Tables {
-		tok, err := parseToken(ts.Token)
+		tok, err := e.parseToken(ctx, ts.Table, ts.Token, now)
 		if err != nil {
 			return nil, err
-		}
-		if now.Sub(tok.Issued) > e.opts.TokenMaxAge {
-			return nil, outpost.Errorf(outpost.CodeGone, "the device last synced table %q on %s, more than %s ago: a clean re-sync is needed",
-				ts.Table, tok.Issued.Format(time.DateOnly), e.opts.TokenMaxAge).WithTarget("token")
 		}
 		toks[i] = tok
 	}

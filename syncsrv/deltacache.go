@@ -388,7 +388,11 @@ func (e *Engine) prepare(ctx context.Context, by *security.Principal, deviceID s
 	if err != nil {
 		return nil, err
 	}
-	s := &session{dev: dev, pr: v.pr, plan: v.plan, sch: v.sch, d: db.Dialect, items: v.items, view: v, now: e.now().UTC().Truncate(time.Millisecond)}
+	key, err := e.signingKey(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s := &session{dev: dev, pr: v.pr, plan: v.plan, sch: v.sch, d: db.Dialect, items: v.items, view: v, now: e.now().UTC().Truncate(time.Millisecond), key: key}
 	e.indexClockColumns(ctx, v)
 	e.rememberScopes(ctx, s)
 	return s, nil

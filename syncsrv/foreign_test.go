@@ -2,8 +2,12 @@ package syncsrv_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/outposthq/outpost"
 
 	"github.com/outposthq/outpost/internal/testenv"
 	"github.com/outposthq/outpost/platform"
@@ -82,24 +86,42 @@ func TestDeltaRevealsNoForeignIDs(t *testing.T) {
 				}
 			}
 			req := wire.DeltaRequest{DeviceID: d.id, ProfileVersion: d.version}
-			forged := wire.DeltaRequest{DeviceID: d.id, ProfileVersion: d.version}
 			for _, table := range sortedKeys(d.tokens) {
 				req.Tables = append(req.Tables, wire.TableState{Table: table, Token: d.tokens[table]})
-				_, rest, _ := strings.Cut(d.tokens[table], ".")
-				forged.Tables = append(forged.Tables, wire.TableState{Table: table, Token: "0." + rest})
 			}
 			resp, err := s.eng1.Delta(ctx, pr, req)
 			if err != nil {
 				t.Fatal(err)
 			}
 			check("delta after foreign changes", resp)
-			resp, err = s.eng1.Delta(ctx, pr, forged)
-			if err != nil {
-				// Refusing a forged token reveals nothing either.
-				t.Logf("forged token refused: %v", err)
-				return
+
+			// Forged tokens: from version 0, another fingerprint, dated ten
+			// years ahead, unsigned. Each is refused as gone (the device
+			// re-syncs from scratch), naming nothing.
+			forge := map[string]func(p []string) []string{
+				"version 0":        func(p []string) []string { p[0] = "0"; return p },
+				"fingerprint":      func(p []string) []string { p[2] = "123abc"; return p },
+				"ten years ahead":  func(p []string) []string { p[1] = fmt.Sprint(time.Now().AddDate(10, 0, 0).UnixMilli()); return p },
+				"unsigned":         func(p []string) []string { return p[:3] },
+				"version 0 signed": func(p []string) []string { p[0] = "0"; p[4] = p[4][:len(p[4])-1] + "A"; return p },
 			}
-			check("delta from version 0", resp)
+			for what, f := range forge {
+				bad := wire.DeltaRequest{DeviceID: d.id, ProfileVersion: d.version}
+				for _, ts := range req.Tables {
+					ts.Token = strings.Join(f(strings.Split(ts.Token, ".")), ".")
+					bad.Tables = append(bad.Tables, ts)
+				}
+				resp, err := s.eng1.Delta(ctx, pr, bad)
+				if outpost.ErrorCode(err) != outpost.CodeGone {
+					t.Fatalf("forged token (%s): got %v, want it refused as gone", what, err)
+				}
+				if resp != nil {
+					check("forged token ("+what+")", resp)
+				}
+				if strings.Contains(err.Error(), "workorder") && !strings.Contains(err.Error(), "clean re-sync") {
+					t.Fatalf("forged token (%s): %v does not tell the device what to do", what, err)
+				}
+			}
 		})
 	}
 }

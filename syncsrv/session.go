@@ -47,6 +47,8 @@ type session struct {
 	// now is the request's clock: filters relative to the date are
 	// evaluated at it and the tokens it issues carry it.
 	now time.Time
+	// key signs the tokens the session issues.
+	key signKey
 }
 
 // env is the filter environment of the session's user at its clock.
@@ -166,7 +168,7 @@ func (s *session) where(b *sqlgen.Builder, it *profile.PlanItem) error {
 }
 
 func (s *session) token(it *profile.PlanItem, version int64, now time.Time) string {
-	return token{Version: version, Issued: now, Scope: s.fingerprint(it)}.String()
+	return token{Version: version, Issued: now, Scope: s.fingerprint(it)}.sign(s.key)
 }
 
 // fingerprint is scopeFingerprint of it for the session's principal.

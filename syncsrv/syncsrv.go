@@ -49,6 +49,9 @@ type Options struct {
 	TokenMaxAge time.Duration
 	// MaxRows is the per-device row cap; default 3,000,000.
 	MaxRows int64
+	// KeyRotation is how often the key sync tokens are signed with is
+	// replaced; default 30 days (DefaultKeyRotation).
+	KeyRotation time.Duration
 	// Now is the clock; default the platform's.
 	Now func() time.Time
 	// Logger; default discards.
@@ -67,12 +70,17 @@ type Engine struct {
 	scopes  scopeEnvs
 	// clockIndexes are the date columns indexed for clock bands.
 	clockIndexes sync.Map
+	// keys sign and verify sync tokens (tokenkey.go).
+	keys tokenKeys
 }
 
 // New returns the sync engine over p, planning downloads with planner.
 func New(p *platform.Platform, planner Planner, opts Options) *Engine {
 	if opts.TokenMaxAge <= 0 {
 		opts.TokenMaxAge = DefaultTokenMaxAge
+	}
+	if opts.KeyRotation <= 0 {
+		opts.KeyRotation = DefaultKeyRotation
 	}
 	if opts.MaxRows <= 0 {
 		opts.MaxRows = DefaultMaxRows
