@@ -34,7 +34,7 @@ SEEDS ?= 1-10000
 REPEAT ?= 2
 converge-sweep:
 	OUTPOST_TEST_POSTGRES='$(PG)' OUTPOST_SYNC_SEEDS='$(SEEDS)' OUTPOST_SYNC_REPEAT='$(REPEAT)' \
-		go test -count=1 -timeout 0 -run '^TestConvergence$$' ./client
+		go test -count=1 -timeout 0 -parallel 8 -run '^TestConvergence$$' ./client
 
 build:
 	CGO_ENABLED=0 go build -o bin/outpost ./cmd/outpost
