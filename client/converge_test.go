@@ -29,7 +29,7 @@ var seedFlag = flag.String("seed", "", "seeds for TestConvergence: a comma-separ
 // detector (.ci/run). OUTPOST_SYNC_SEEDS and -seed choose others,
 // OUTPOST_SYNC_REPEAT runs each seed that many times (the long sweep:
 // make converge-sweep, docs/protocol.md).
-const defaultSeeds = "1-20"
+const defaultSeeds = "1-5"
 
 func convergenceSeeds(t *testing.T) []uint64 {
 	src := *seedFlag
