@@ -40,7 +40,16 @@ type Options struct {
 	Profiles *profile.Service
 	// Sync serves /api/sync; nil leaves those routes out.
 	Sync *syncsrv.Engine
+	// StreamWriteTimeout is how long one write of a long stream (snapshot
+	// pages, change hints) may take before the stream is cut; each write
+	// sets its own deadline, so streams outlive the server's WriteTimeout
+	// while a device that stops reading is dropped. Default
+	// DefaultStreamWriteTimeout.
+	StreamWriteTimeout time.Duration
 }
+
+// DefaultStreamWriteTimeout is the default of Options.StreamWriteTimeout.
+const DefaultStreamWriteTimeout = 30 * time.Second
 
 // Server is the Outpost HTTP API as an http.Handler.
 type Server struct {
@@ -52,6 +61,8 @@ type Server struct {
 
 	profiles *profile.Service
 	sync     *syncsrv.Engine
+	// streamWrite: see Options.StreamWriteTimeout.
+	streamWrite time.Duration
 
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
@@ -60,7 +71,10 @@ type Server struct {
 // New returns the API server over p.
 func New(p *platform.Platform, opts Options) *Server {
 	s := &Server{p: p, logger: opts.Logger, maxBody: opts.MaxBodyBytes, mux: http.NewServeMux(), reg: opts.Registry,
-		profiles: opts.Profiles, sync: opts.Sync}
+		profiles: opts.Profiles, sync: opts.Sync, streamWrite: opts.StreamWriteTimeout}
+	if s.streamWrite <= 0 {
+		s.streamWrite = DefaultStreamWriteTimeout
+	}
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)
 	}
@@ -231,6 +245,9 @@ func (s *Server) handle(h func(w http.ResponseWriter, r *http.Request) error) ht
 			return // the client went away
 		}
 		code := outpost.ErrorCode(err)
+		if code == outpost.CodeTooMany {
+			w.Header().Set("Retry-After", "5")
+		}
 		if code == outpost.CodeInternal {
 			id, _ := r.Context().Value(requestIDKey{}).(string)
 			s.logger.ErrorContext(r.Context(), "request failed", "request_id", id, "method", r.Method, "path", r.URL.Path, "err", err)
@@ -256,6 +273,8 @@ func StatusOf(c outpost.Code) int {
 		return http.StatusRequestEntityTooLarge
 	case outpost.CodeGone:
 		return http.StatusGone
+	case outpost.CodeTooMany:
+		return http.StatusTooManyRequests
 	}
 	return http.StatusInternalServerError
 }

@@ -41,7 +41,13 @@ func (s *Service) Plan(ctx context.Context, by *security.Principal, profileID st
 // writes it, in the transaction that stores the published definition). A
 // plan stays exact while none of them has a newer row or tombstone; the
 // sync engine reuses plans on that condition.
-func (s *Service) PlanTables() []string { return []string{"mobileofflineprofile"} }
+//
+// The app rows (canvasapp, appmodule) are named too: the sync engine checks
+// a device's app access (AppProfile) when it builds a plan, so a plan is
+// exact only while the apps have not changed either.
+func (s *Service) PlanTables() []string {
+	return []string{"mobileofflineprofile", "canvasapp", "appmodule"}
+}
 
 // buildPlan computes the plan items of items for by, in dependency order
 // (the tables an item links to come before it).

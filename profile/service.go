@@ -261,6 +261,10 @@ func (s *Service) Delete(ctx context.Context, by *security.Principal, id string)
 	if _, err := s.Get(ctx, by, id); err != nil {
 		return err
 	}
+	if by.Depth(s.p.Schema().MustTable("mobileofflineprofile"), security.Delete) == security.None {
+		// Refused before anything else is told about the profile.
+		return outpost.Forbiddenf("you lack the delete privilege on table %q", "mobileofflineprofile").WithTarget("mobileofflineprofile")
+	}
 	return s.p.Write(ctx, func(w *platform.Writer) error {
 		apps, err := s.appsUsing(ctx, w.Tx(), id)
 		if err != nil {

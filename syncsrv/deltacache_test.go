@@ -292,9 +292,16 @@ func TestDeltaSeesWritesOfAnotherServer(t *testing.T) {
 			if _, _, err := s.prof2.Publish(ctx, sys, other.ID); err != nil {
 				t.Fatal(err)
 			}
+			app, err := s.prof2.CreateApp(ctx, sys, profile.AppInput{Kind: profile.ModelDriven, Name: "Products", Definition: profile.Definition{Tables: []string{"product"}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.prof2.SetOffline(ctx, sys, app.ID, profile.OfflineInput{Enabled: true, ProfileID: other.ID}); err != nil {
+				t.Fatal(err)
+			}
 			s.delta(t, d) // the first server knows the device and its plan again
 			db := s.p2.DB()
-			if _, err := db.Write.ExecContext(ctx, `UPDATE outpost_device SET profileid = `+db.Dialect.Placeholder(1)+` WHERE deviceid = `+db.Dialect.Placeholder(2), other.ID, d.id); err != nil {
+			if _, err := db.Write.ExecContext(ctx, `UPDATE outpost_device SET profileid = `+db.Dialect.Placeholder(1)+`, appid = `+db.Dialect.Placeholder(2)+` WHERE deviceid = `+db.Dialect.Placeholder(3), other.ID, app.ID, d.id); err != nil {
 				t.Fatal(err)
 			}
 			resp = s.delta(t, d)

@@ -56,6 +56,25 @@ type Options struct {
 	Now func() time.Time
 	// Logger; default discards.
 	Logger *slog.Logger
+	// SnapshotStreamsPerUser is how many snapshot streams one user may
+	// have open at once on this server; default
+	// DefaultSnapshotStreamsPerUser. More are refused with CodeTooMany.
+	SnapshotStreamsPerUser int
+	// EventStreamsPerUser and EventStreamsPerDevice bound the change-hint
+	// streams (Subscribe) of one user and one device; defaults
+	// DefaultEventStreamsPerUser and DefaultEventStreamsPerDevice.
+	EventStreamsPerUser   int
+	EventStreamsPerDevice int
+	// StagedBytesPerDevice and StagedBytesPerUser bound the content of
+	// staged files (StageFile) not yet attached by their change; defaults
+	// DefaultStagedBytesPerDevice and DefaultStagedBytesPerUser. Staging
+	// past them is refused with CodeTooMany until staged files attach or
+	// expire.
+	StagedBytesPerDevice int64
+	StagedBytesPerUser   int64
+	// StagedFileMaxAge is how long staged content whose change never came
+	// is kept; default DefaultStagedFileMaxAge.
+	StagedFileMaxAge time.Duration
 }
 
 // Engine serves devices.
@@ -72,6 +91,11 @@ type Engine struct {
 	clockIndexes sync.Map
 	// keys sign and verify sync tokens (tokenkey.go).
 	keys tokenKeys
+	// snapshots counts open snapshot streams per user; eventsPerUser and
+	// eventsPerDevice the change-hint subscriptions.
+	snapshots       *counter
+	eventsPerUser   *counter
+	eventsPerDevice *counter
 }
 
 // New returns the sync engine over p, planning downloads with planner.
@@ -85,7 +109,27 @@ func New(p *platform.Platform, planner Planner, opts Options) *Engine {
 	if opts.MaxRows <= 0 {
 		opts.MaxRows = DefaultMaxRows
 	}
-	e := &Engine{p: p, planner: planner, opts: opts, now: opts.Now, logger: opts.Logger, hub: newHub(), cache: newCache()}
+	if opts.SnapshotStreamsPerUser <= 0 {
+		opts.SnapshotStreamsPerUser = DefaultSnapshotStreamsPerUser
+	}
+	if opts.EventStreamsPerUser <= 0 {
+		opts.EventStreamsPerUser = DefaultEventStreamsPerUser
+	}
+	if opts.EventStreamsPerDevice <= 0 {
+		opts.EventStreamsPerDevice = DefaultEventStreamsPerDevice
+	}
+	if opts.StagedBytesPerDevice <= 0 {
+		opts.StagedBytesPerDevice = DefaultStagedBytesPerDevice
+	}
+	if opts.StagedBytesPerUser <= 0 {
+		opts.StagedBytesPerUser = DefaultStagedBytesPerUser
+	}
+	if opts.StagedFileMaxAge <= 0 {
+		opts.StagedFileMaxAge = DefaultStagedFileMaxAge
+	}
+	e := &Engine{p: p, planner: planner, opts: opts, now: opts.Now, logger: opts.Logger, hub: newHub(), cache: newCache(),
+		snapshots: newCounter(opts.SnapshotStreamsPerUser), eventsPerUser: newCounter(opts.EventStreamsPerUser),
+		eventsPerDevice: newCounter(opts.EventStreamsPerDevice)}
 	if e.now == nil {
 		e.now = p.Now
 	}
