@@ -22,6 +22,8 @@ func TestDependencies(t *testing.T) {
 		{"sqlgen", []string{"store", "platform", "net/http"}},
 		{"wire", []string{"store", "platform", "syncsrv", "net/http", "database/sql"}},
 		{"client", []string{"platform", "profile", "syncsrv", "httpapi", "store", "security"}},
+		// The device agent, like the library it serves, holds no server code.
+		{"agent", []string{"platform", "profile", "syncsrv", "httpapi", "store", "security"}},
 		// platform imports net/http only for http.DetectContentType (image sniffing).
 		{"platform", []string{"httpapi", "syncsrv", "profile", "store/sqlite", "store/postgres"}},
 		{"profile", []string{"httpapi", "syncsrv", "store/sqlite", "store/postgres"}},

@@ -63,6 +63,8 @@ type Client struct {
 	state   runState
 	kick    chan struct{}
 	hintsOK bool
+
+	watchers watcherSet // the channels of Watch
 }
 
 // storeInfo identifies the store.

@@ -16,20 +16,14 @@ type Query struct {
 	Select  []string // columns; empty means all
 	OrderBy string   // "column" or "column desc"; the primary key breaks ties
 	Top     int      // 0 means no limit
+	Skip    int      // rows to leave out before the first returned
 }
 
 // Query returns local rows of table matching q, as wire values by column.
 // It fails until the first sync finished: the app never sees a half
 // downloaded table set.
 func (c *Client) Query(ctx context.Context, table string, q Query) ([]map[string]any, error) {
-	ready, err := getMeta(ctx, c.db, "ready")
-	if err != nil {
-		return nil, err
-	}
-	if ready != "1" {
-		return nil, outpost.Conflictf("the first sync of this app has not finished: run sync")
-	}
-	lt, err := c.table(table)
+	lt, err := c.readable(ctx, table)
 	if err != nil {
 		return nil, err
 	}
@@ -57,24 +51,8 @@ func (c *Client) Query(ctx context.Context, table string, q Query) ([]map[string
 		b.Col("t0", col)
 	}
 	b.SQL(" FROM ").Ident(table).SQL(" AS t0")
-	if q.Filter != "" {
-		c.mu.Lock()
-		sch, err := localSchema(c.tables)
-		c.mu.Unlock()
-		if err != nil {
-			return nil, fmt.Errorf("local schema: %w", err)
-		}
-		e, err := filter.ParseOData(q.Filter)
-		if err != nil {
-			return nil, outpost.Invalidf("$filter: %v", err).WithTarget("$filter")
-		}
-		if e, err = filter.Check(sch, table, e, filter.CheckOptions{Source: "$filter"}); err != nil {
-			return nil, outpost.Invalidf("%v", err).WithTarget("$filter")
-		}
-		b.SQL(" WHERE ")
-		if err := b.Expr(sch, table, "t0", e, &filter.Env{UserID: c.UserID()}); err != nil {
-			return nil, outpost.Invalidf("$filter: %v", err).WithTarget("$filter")
-		}
+	if err := c.where(b, table, q.Filter); err != nil {
+		return nil, err
 	}
 	b.SQL(" ORDER BY ")
 	if strings.TrimSpace(q.OrderBy) != "" {
@@ -93,11 +71,54 @@ func (c *Client) Query(ctx context.Context, table string, q Query) ([]map[string
 		b.SQL(", ")
 	}
 	b.Col("t0", lt.pk())
-	if q.Top > 0 {
+	switch {
+	case q.Top > 0:
 		b.SQL(" LIMIT ").Arg(int64(q.Top))
+	case q.Skip > 0:
+		b.SQL(" LIMIT -1") // SQLite takes OFFSET only after a LIMIT
+	}
+	if q.Skip > 0 {
+		b.SQL(" OFFSET ").Arg(int64(q.Skip))
 	}
 	query, args := b.Build()
 	return c.scan(ctx, lt, cols, query, args...)
+}
+
+// readable returns table's definition once the store is ready.
+func (c *Client) readable(ctx context.Context, table string) (*localTable, error) {
+	ready, err := getMeta(ctx, c.db, "ready")
+	if err != nil {
+		return nil, err
+	}
+	if ready != "1" {
+		return nil, outpost.Conflictf("the first sync of this app has not finished: run sync")
+	}
+	return c.table(table)
+}
+
+// where adds the WHERE clause of the $filter text (none when empty).
+func (c *Client) where(b *sqlgen.Builder, table, filterText string) error {
+	if filterText == "" {
+		return nil
+	}
+	c.mu.Lock()
+	sch, err := localSchema(c.tables)
+	c.mu.Unlock()
+	if err != nil {
+		return fmt.Errorf("local schema: %w", err)
+	}
+	e, err := filter.ParseOData(filterText)
+	if err != nil {
+		return outpost.Invalidf("$filter: %v", err).WithTarget("$filter")
+	}
+	if e, err = filter.Check(sch, table, e, filter.CheckOptions{Source: "$filter"}); err != nil {
+		return outpost.Invalidf("%v", err).WithTarget("$filter")
+	}
+	b.SQL(" WHERE ")
+	if err := b.Expr(sch, table, "t0", e, &filter.Env{UserID: c.UserID()}); err != nil {
+		return outpost.Invalidf("$filter: %v", err).WithTarget("$filter")
+	}
+	return nil
 }
 
 func (c *Client) scan(ctx context.Context, lt *localTable, cols []string, query string, args ...any) ([]map[string]any, error) {

@@ -128,6 +128,7 @@ func (c *Client) watch(ctx context.Context, hints chan<- struct{}) {
 		c.mu.Lock()
 		c.hintsOK = false
 		c.mu.Unlock()
+		c.notify()
 		if ctx.Err() != nil {
 			return
 		}
@@ -158,6 +159,7 @@ func (c *Client) listen(ctx context.Context, hints chan<- struct{}) error {
 	c.hintsOK = true
 	c.contact(true)
 	c.mu.Unlock()
+	c.notify()
 	sc := bufio.NewScanner(resp.Body)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	event := ""

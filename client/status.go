@@ -106,17 +106,20 @@ func (c *Client) begin() {
 	defer c.mu.Unlock()
 	c.state.syncing = true
 	c.state.progress = Progress{}
+	c.notify()
 }
 
 func (c *Client) setProgress(p Progress) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.state.progress = p
+	c.notify()
 }
 
 func (c *Client) end(res *SyncResult, err error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	defer c.notify()
 	defer c.saveState()
 	s := &c.state
 	s.syncing = false

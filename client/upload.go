@@ -145,6 +145,7 @@ func (c *Client) enqueue(ctx context.Context, tx *sql.Tx, lt *localTable, op, id
 }
 
 func (c *Client) wake() {
+	c.notify()
 	select {
 	case c.kick <- struct{}{}:
 	default:

@@ -42,11 +42,26 @@ func seedOffline(ctx context.Context, p *platform.Platform, e *Env) error {
 		return err
 	}
 	e.ProfileID = prof.ID
-	view, _ := json.Marshal(map[string]any{"column": "completed", "operator": "eq", "value": false})
+	open, _ := json.Marshal(map[string]any{"column": "completed", "operator": "eq", "value": false})
+	done, _ := json.Marshal(map[string]any{"column": "completed", "operator": "eq", "value": true})
+	search := []string{"name", "description"}
 	md, err := svc.CreateApp(ctx, sys, profile.AppInput{Kind: profile.ModelDriven, Name: ModelDrivenName, Definition: profile.Definition{
 		Tables: []string{"workorder"},
-		Views:  []profile.View{{Name: "Open work orders", Table: "workorder", Columns: []string{"name", "customerid", "scheduledstart"}, Filter: view}},
-		Forms:  []profile.Form{{Name: "Work order", Table: "workorder", Columns: []string{"name", "customerid", "productid", "description"}}},
+		Views: []profile.View{
+			{Name: "Open work orders", Table: "workorder", Columns: []string{"name", "customerid", "scheduledstart", "priority"}, Filter: open,
+				OrderBy: "scheduledstart", SearchColumns: search},
+			{Name: "Completed work orders", Table: "workorder", Columns: []string{"name", "customerid", "scheduledstart"}, Filter: done,
+				OrderBy: "scheduledstart desc", SearchColumns: search},
+		},
+		Forms: []profile.Form{{Name: "Work order", Table: "workorder",
+			Columns: []string{"name", "customerid", "productid", "priority", "scheduledstart", "estimatedhours", "cost", "completed", "description"},
+			Sections: []profile.Section{
+				{Name: "Work order", Columns: []string{"name", "customerid", "productid", "priority"}},
+				{Name: "Schedule and cost", Columns: []string{"scheduledstart", "estimatedhours", "cost", "completed"}},
+				{Name: "Notes", Columns: []string{"description"}},
+			},
+			Required: []string{"name", "customerid"},
+		}},
 	}})
 	if err != nil {
 		return err

@@ -13,6 +13,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"reflect"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -164,7 +165,27 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.logger.DebugContext(ctx, "request", "request_id", id, "method", r.Method, "path", r.URL.Path, "status", rec.code, "duration", time.Since(start))
 	}()
 	r.Body = http.MaxBytesReader(rec, r.Body, s.bodyLimit(r))
+	if err := checkURLText(r); err != nil {
+		writeError(rec, http.StatusBadRequest, outpost.CodeInvalid, outpost.ErrorMessage(err), outpost.ErrorTarget(err))
+		return
+	}
 	s.mux.ServeHTTP(rec, r)
+}
+
+// checkURLText refuses a path or query parameter holding NUL, naming it.
+func checkURLText(r *http.Request) error {
+	if err := outpost.CheckText("path", r.URL.Path); err != nil {
+		return err
+	}
+	if !strings.Contains(r.URL.RawQuery, "%00") {
+		return nil
+	}
+	for k, vs := range r.URL.Query() {
+		if err := outpost.CheckText(k, k+strings.Join(vs, "")); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 type requestIDKey struct{}
@@ -308,7 +329,74 @@ func writeJSON(w http.ResponseWriter, status int, v any) error {
 
 // DecodeJSON decodes the request body into v: numbers kept exact, one
 // value only; unknown fields rejected when strict.
+//
+// Text holding NUL (U+0000) anywhere in the body is refused, naming the
+// field: no text Outpost stores may hold it (outpost.CheckText).
 func DecodeJSON(r *http.Request, v any, strict bool) error {
+	if err := decodeJSON(r, v, strict); err != nil {
+		return err
+	}
+	if field, ok := nulField(reflect.ValueOf(v), "body"); ok {
+		return outpost.CheckText(field, "\x00")
+	}
+	return nil
+}
+
+// nulField returns the name of the innermost field (struct field by its
+// JSON name, or map key) of v holding text with NUL.
+func nulField(v reflect.Value, name string) (string, bool) {
+	switch v.Kind() {
+	case reflect.String:
+		return name, outpost.HasNUL(v.String())
+	case reflect.Pointer, reflect.Interface:
+		if !v.IsNil() {
+			return nulField(v.Elem(), name)
+		}
+	case reflect.Slice, reflect.Array:
+		if v.Type().Elem().Kind() == reflect.Uint8 {
+			return "", false // bytes, not text
+		}
+		for i := range v.Len() {
+			if f, ok := nulField(v.Index(i), name); ok {
+				return f, true
+			}
+		}
+	case reflect.Map:
+		it := v.MapRange()
+		for it.Next() {
+			k := it.Key()
+			if k.Kind() == reflect.String && outpost.HasNUL(k.String()) {
+				return name, true
+			}
+			if f, ok := nulField(it.Value(), fmt.Sprint(k.Interface())); ok {
+				return f, true
+			}
+		}
+	case reflect.Struct:
+		t := v.Type()
+		for i := range t.NumField() {
+			sf := t.Field(i)
+			if !sf.IsExported() {
+				continue
+			}
+			field := sf.Name
+			if tag, _, _ := strings.Cut(sf.Tag.Get("json"), ","); tag == "-" {
+				continue
+			} else if tag != "" {
+				field = tag
+			}
+			if f, ok := nulField(v.Field(i), field); ok {
+				return f, true
+			}
+		}
+	}
+	return "", false
+}
+
+// decodeJSON is DecodeJSON without the NUL check, for bodies whose parts
+// are checked one by one (a device upload, where a bad change becomes a
+// Sync Error and never blocks the changes behind it).
+func decodeJSON(r *http.Request, v any, strict bool) error {
 	dec := json.NewDecoder(r.Body)
 	dec.UseNumber()
 	if strict {

@@ -41,6 +41,15 @@ const (
 	MaxPageSize     = 5000
 )
 
+// Query size limits, the same on both engines (the $filter text and its
+// conditions are capped by filter.MaxODataLength and filter.MaxConditions).
+const (
+	// MaxOrderBy is the most $orderby terms.
+	MaxOrderBy = 16
+	// MaxSelect is the most $select entries.
+	MaxSelect = 500
+)
+
 // Page is one page of a list.
 type Page struct {
 	Rows []outpost.Row
@@ -55,21 +64,34 @@ type Page struct {
 
 // FilterError turns a filter parse or check error into a domain error.
 func FilterError(param string, err error) error {
+	// Each error says where it is once: its own source, or else param.
 	var l filter.ErrorList
 	if errors.As(err, &l) {
-		d := l.AsDomain()
-		d.Message = param + ": " + d.Message
+		named := make(filter.ErrorList, len(l))
+		for i, e := range l {
+			named[i] = withSource(e, param)
+		}
+		d := named.AsDomain()
 		d.Target = param
 		return d
 	}
 	var fe *filter.Error
 	if errors.As(err, &fe) {
-		return outpost.Invalidf("%s: %s", param, fe.Error()).WithTarget(param)
+		return outpost.Invalidf("%s", withSource(fe, param).Error()).WithTarget(param)
 	}
 	if outpost.ErrorCode(err) != outpost.CodeInternal {
 		return err
 	}
 	return outpost.Invalidf("%s: %v", param, err).WithTarget(param)
+}
+
+func withSource(e *filter.Error, source string) *filter.Error {
+	if e.Source != "" {
+		return e
+	}
+	cp := *e
+	cp.Source = source
+	return &cp
 }
 
 // List returns the rows of table that by may read and that match q, one
@@ -79,6 +101,9 @@ func (p *Platform) List(ctx context.Context, by *security.Principal, table strin
 	t, err := sch.LookupTable(table)
 	if err != nil {
 		return nil, err
+	}
+	if len(q.OrderBy) > MaxOrderBy {
+		return nil, outpost.Invalidf("$orderby has %d terms: at most %d", len(q.OrderBy), MaxOrderBy).WithTarget("$orderby")
 	}
 	access := by.Filter(t, security.Read)
 	if access == nil {
@@ -203,6 +228,9 @@ func (p *Platform) List(ctx context.Context, by *security.Principal, table strin
 func selectList(t *schema.Table, sel []string) ([]string, error) {
 	if len(sel) == 0 {
 		return t.ColumnNames(), nil
+	}
+	if len(sel) > MaxSelect {
+		return nil, outpost.Invalidf("$select names %d columns: at most %d", len(sel), MaxSelect).WithTarget("$select")
 	}
 	cols := []string{t.PrimaryKey(), schema.ColVersionNumber}
 	seen := map[string]bool{t.PrimaryKey(): true, schema.ColVersionNumber: true}

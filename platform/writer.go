@@ -106,6 +106,12 @@ func (p *Platform) write(ctx context.Context, fn func(w *Writer) error, meta **s
 		}
 		if meta != nil && w.metadataChanged {
 			*meta = w.sch
+			// Other processes on the same SQLite file (outpost admin) see it
+			// in followMetadata.
+			d := p.db.Dialect
+			if _, err := tx.ExecContext(ctx, `INSERT INTO outpost_setting (name, value) VALUES (`+placeholders(d, 1, 2)+`) ON CONFLICT (name) DO UPDATE SET value = excluded.value`, metadataVersionSetting, fmt.Sprint(v)); err != nil {
+				return fmt.Errorf("record metadata change: %w", err)
+			}
 		}
 		if p.db.Listen != nil && (len(touched) > 0 || w.metadataChanged) {
 			// Delivered at commit to the other servers sharing the database.

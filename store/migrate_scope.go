@@ -34,6 +34,6 @@ var versionMarkMigration = migration{7, "versionmark", []string{
 // signed with (HMAC-SHA256), numbered, with when each was made (Unix
 // milliseconds). Servers on one database share them; the newest signs, the
 // others verify tokens issued before it until they expire.
-var syncKeyMigration = migration{9, "synckey", []string{
+var syncKeyMigration = migration{10, "synckey", []string{
 	`CREATE TABLE IF NOT EXISTS outpost_synckey (id {bigint} PRIMARY KEY, secret TEXT NOT NULL, createdms {bigint} NOT NULL)`,
 }}

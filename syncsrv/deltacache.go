@@ -92,6 +92,12 @@ type cache struct {
 // the app the device opened (planView checks the app's access).
 type planKey struct{ user, profile, app string }
 
+// appPlanner is a Planner that plans for the devices of one app: the
+// profile version the app is published against (*profile.Service).
+type appPlanner interface {
+	AppPlan(ctx context.Context, by *security.Principal, appID, profileID string) (*profile.Plan, error)
+}
+
 func newCache() *cache {
 	return &cache{devices: map[string]device{}, plans: map[planKey]*planView{}, facts: map[string]tableMax{}, noticed: map[string]bool{}}
 }
@@ -436,7 +442,13 @@ func (e *Engine) planView(ctx context.Context, pr *security.Principal, sv int64,
 	if err := e.appAccess(ctx, pr, dev); err != nil {
 		return nil, err
 	}
-	plan, err := e.planner.Plan(ctx, pr, dev.ProfileID)
+	var plan *profile.Plan
+	var err error
+	if ap, ok := e.planner.(appPlanner); ok {
+		plan, err = ap.AppPlan(ctx, pr, dev.AppID, dev.ProfileID)
+	} else {
+		plan, err = e.planner.Plan(ctx, pr, dev.ProfileID)
+	}
 	if err != nil {
 		return nil, err
 	}

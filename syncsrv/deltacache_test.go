@@ -268,12 +268,19 @@ func TestDeltaSeesWritesOfAnotherServer(t *testing.T) {
 			}
 			s.converged(t, d, "team")
 
-			// The profile republished without products.
+			// The profile and the app republished without products.
 			version := resp.ProfileVersion
 			if _, err := s.prof2.RemoveItem(ctx, sys, s.env.ProfileID, "product"); err != nil {
 				t.Fatal(err)
 			}
 			if _, _, err := s.prof2.Publish(ctx, sys, s.env.ProfileID); err != nil {
+				t.Fatal(err)
+			}
+			// Devices keep the app's version until the app is published.
+			if resp = s.delta(t, d); resp.ProfileVersion != version || resp.Tables != nil {
+				t.Fatalf("profile published on server 2, app not: version %d (was %d), tables %v", resp.ProfileVersion, version, tableNames(resp.Tables))
+			}
+			if _, err := s.prof2.PublishApp(ctx, sys, s.env.ModelDrivenApp); err != nil {
 				t.Fatal(err)
 			}
 			resp = s.delta(t, d)

@@ -150,6 +150,7 @@ func demoBanner(base, data string, s *demoState) string {
 		fmt.Fprintf(&b, "  export WO=%s   # Nora's work order %q, priority 3 (High)\n", env.WorkOrder, env.WorkOrderName)
 	}
 	fmt.Fprintf(&b, "  ./outpost device login --server %s --token $NORA\n  ./outpost device open $APP\n  ./outpost device sync\n  ./outpost device status\n", base)
+	fmt.Fprintf(&b, "\nOr in the browser: ./outpost device serve, open the link it prints, sign in with %s and $NORA.\n", base)
 	fmt.Fprintf(&b, "\nNora sees her own and the North Field Team's rows; the admin sees all. Press Ctrl+C to stop;\n")
 	fmt.Fprintf(&b, "outpost demo --data %s serves the same demo again (same tokens); --reset seeds a new one.\n", data)
 	return b.String()

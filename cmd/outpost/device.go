@@ -73,6 +73,8 @@ func init() {
 			examples: []string{"outpost device retry 3f2504e0-4f89-41d3-9a0c-0305e82c3301"}, setup: (*deviceCmd).retryCmd},
 		{name: "discard", args: "SYNCERRORID", summary: "resolve a sync error without applying its change", store: true,
 			examples: []string{"outpost device discard 3f2504e0-4f89-41d3-9a0c-0305e82c3301"}, setup: (*deviceCmd).discardCmd},
+		{name: "serve", args: "[--addr 127.0.0.1:8765]", summary: "run the player: the field app in the browser (docs/player.md)",
+			examples: []string{"outpost device serve", "outpost device --home ~/field serve --addr 127.0.0.1:0"}, setup: (*deviceCmd).serveCmd},
 		{name: "help", args: "[COMMAND]", summary: "this list, or one command's usage",
 			examples: []string{"outpost device help query"}, setup: (*deviceCmd).helpCmd},
 	}

@@ -90,7 +90,7 @@ func envOr(getenv func(string) string, key, def string) string {
 // gracefully. ready is called with the bound address.
 func serve(ctx context.Context, p *platform.Platform, addr string, logger *slog.Logger, lim limitFlags, ready func(net.Addr)) error {
 	profiles := profile.New(p, profile.Options{})
-	var so syncsrv.Options
+	so := syncsrv.Options{Logger: logger}
 	ho := httpapi.Options{Logger: logger, Profiles: profiles}
 	lim.apply(&so, &ho)
 	engine := syncsrv.New(p, profiles, so)
@@ -101,6 +101,7 @@ func serve(ctx context.Context, p *platform.Platform, addr string, logger *slog.
 		return fmt.Errorf("listen on %s: %w", addr, err)
 	}
 	srv := &http.Server{Handler: api, ReadHeaderTimeout: readHeaderTimeout, ReadTimeout: readTimeout, WriteTimeout: writeTimeout, IdleTimeout: idleTimeout, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
+	srv.RegisterOnShutdown(engine.CloseStreams) // event streams never end by themselves
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	// Tombstones and the scope log are pruned past the token lifetime.

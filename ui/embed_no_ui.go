@@ -1,0 +1,8 @@
+//go:build no_ui
+
+package ui
+
+import "io/fs"
+
+// Player is nil when the binary is built without the UI.
+var Player fs.FS

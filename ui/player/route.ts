@@ -1,0 +1,4 @@
+/** go moves the player to #/parts… */
+export function go(...parts: string[]) {
+  location.hash = "#/" + parts.map(encodeURIComponent).join("/");
+}

@@ -1,0 +1,96 @@
+// A typed client of a local API described by an OpenAPI document: bodies
+// and answers take their types from the generated agent-api.ts.
+import type { components } from "./agent-api";
+
+export type Schemas = components["schemas"];
+export type DeviceStatus = Schemas["DeviceStatus"];
+export type SyncState = Schemas["SyncState"];
+export type Session = Schemas["Session"];
+export type AppDefinition = Schemas["AppDefinition"];
+export type View = Schemas["View"];
+export type Form = Schemas["Form"];
+export type TableDef = Schemas["TableDef"];
+export type Column = Schemas["Column"];
+export type RowPage = Schemas["RowPage"];
+export type Row = Record<string, unknown>;
+
+/** ApiError carries the agent's error body: what, where. */
+export class ApiError extends Error {
+  constructor(
+    public status: number,
+    public code: string,
+    message: string,
+    public target: string,
+  ) {
+    super(message);
+  }
+}
+
+function csrfToken(): string {
+  const m = document.cookie.match(/(?:^|; )outpost_csrf=([^;]*)/);
+  return m ? decodeURIComponent(m[1]) : "";
+}
+
+export async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const headers: Record<string, string> = {};
+  if (method !== "GET") headers["X-Outpost-CSRF"] = csrfToken();
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  const res = await fetch(path, {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+    credentials: "same-origin",
+  });
+  if (res.status === 204 || res.status === 202) return undefined as T;
+  const text = await res.text();
+  let data: any;
+  try {
+    data = text ? JSON.parse(text) : undefined;
+  } catch {
+    throw new ApiError(res.status, "internal", `The device agent answered ${res.status}: ${text}`, "");
+  }
+  if (!res.ok) {
+    const e: Schemas["ErrorDetail"] = data?.error ?? { code: "internal", message: text, target: "" };
+    throw new ApiError(res.status, e.code, e.message, e.target);
+  }
+  return data as T;
+}
+
+export const api = {
+  session: () => call<Session>("GET", "/api/session"),
+  signIn: (req: Schemas["SignInRequest"]) => call<Session>("POST", "/api/signin", req),
+  signOut: () => call<Session>("POST", "/api/signout"),
+  apps: () => call<Schemas["AppList"]>("GET", "/api/apps"),
+  openApp: (id: string) => call<Session>("POST", `/api/apps/${encodeURIComponent(id)}/open`),
+  app: () => call<AppDefinition>("GET", "/api/app"),
+  status: () => call<DeviceStatus>("GET", "/api/status"),
+  rows: (table: string, q: { view?: string; search?: string; orderby?: string; skip?: number; top?: number }) => {
+    const p = new URLSearchParams();
+    for (const [k, v] of Object.entries(q)) if (v !== undefined && v !== "") p.set(k, String(v));
+    return call<RowPage>("GET", `/api/tables/${encodeURIComponent(table)}/rows?${p}`);
+  },
+  row: (table: string, id: string) => call<Row>("GET", `/api/tables/${encodeURIComponent(table)}/rows/${encodeURIComponent(id)}`),
+  createRow: (table: string, values: Row) =>
+    call<Schemas["Created"]>("POST", `/api/tables/${encodeURIComponent(table)}/rows`, { values }),
+  updateRow: (table: string, id: string, values: Row) =>
+    call<Row>("PATCH", `/api/tables/${encodeURIComponent(table)}/rows/${encodeURIComponent(id)}`, { values }),
+  deleteRow: (table: string, id: string) =>
+    call<void>("DELETE", `/api/tables/${encodeURIComponent(table)}/rows/${encodeURIComponent(id)}`),
+  pending: () => call<Schemas["PendingList"]>("GET", "/api/pending"),
+  syncErrors: () => call<Schemas["SyncErrorList"]>("GET", "/api/errors"),
+  retryError: (id: string) => call<Schemas["SyncErrorList"]>("POST", `/api/errors/${encodeURIComponent(id)}/retry`),
+  discardError: (id: string) => call<Schemas["SyncErrorList"]>("POST", `/api/errors/${encodeURIComponent(id)}/discard`),
+  sync: (full: boolean) => call<void>("POST", "/api/sync", { full }),
+  checkUpdates: () => call<AppDefinition>("POST", "/api/check-updates"),
+};
+
+/** watchStatus follows the agent's server-sent status events. */
+export function watchStatus(onStatus: (s: DeviceStatus) => void, onDown: (down: boolean) => void): () => void {
+  const es = new EventSource("/api/events");
+  es.addEventListener("status", (ev) => {
+    onDown(false);
+    onStatus(JSON.parse((ev as MessageEvent).data));
+  });
+  es.onerror = () => onDown(true);
+  return () => es.close();
+}
