@@ -49,6 +49,8 @@ type Server struct {
 	maxBody int64
 	mux     *http.ServeMux
 	reg     *prometheus.Registry
+	// patterns are the registered routes, in order (Routes).
+	patterns []string
 
 	profiles *profile.Service
 	sync     *syncsrv.Engine
@@ -84,6 +86,7 @@ func (s *Server) Registry() *prometheus.Registry { return s.reg }
 // Handle registers an authenticated API route served by h; other packages
 // (sync, offline profiles) add their routes this way.
 func (s *Server) Handle(pattern string, h func(w http.ResponseWriter, r *http.Request) error) {
+	s.patterns = append(s.patterns, pattern)
 	s.mux.Handle(pattern, s.authed(h))
 }
 
@@ -92,15 +95,24 @@ func (s *Server) Handle(pattern string, h func(w http.ResponseWriter, r *http.Re
 // the principal comes from memory when it can (AuthenticateUnchecked),
 // sparing the request a read of the security log.
 func (s *Server) HandleSelfChecked(pattern string, h func(w http.ResponseWriter, r *http.Request) error) {
+	s.patterns = append(s.patterns, pattern)
 	s.mux.Handle(pattern, s.authedWith(s.p.AuthenticateUnchecked, h))
 }
 
 // HandlePublic registers a route that needs no token.
-func (s *Server) HandlePublic(pattern string, h http.Handler) { s.mux.Handle(pattern, h) }
+func (s *Server) HandlePublic(pattern string, h http.Handler) {
+	s.patterns = append(s.patterns, pattern)
+	s.mux.Handle(pattern, h)
+}
+
+// Routes lists the registered routes as "METHOD /path" patterns, in the
+// order they were registered; openapi.json describes each of them.
+func (s *Server) Routes() []string { return append([]string(nil), s.patterns...) }
 
 func (s *Server) routes() {
-	s.mux.HandleFunc("GET /healthz", s.healthz)
-	s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{Registry: s.reg}))
+	s.HandlePublic("GET /healthz", http.HandlerFunc(s.healthz))
+	s.HandlePublic("GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{Registry: s.reg}))
+	s.HandlePublic("GET /api/openapi.json", http.HandlerFunc(serveOpenAPI))
 	s.Handle("GET /api/whoami", s.whoami)
 	s.dataRoutes()
 	s.metadataRoutes()
