@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"testing/fstest"
 
 	"github.com/outposthq/outpost/httpapi"
 	"github.com/outposthq/outpost/internal/testenv"
@@ -46,7 +47,8 @@ func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 		t.Fatal(err)
 	}
 	profiles := profile.New(p, profile.Options{})
-	s := httpapi.New(p, httpapi.Options{Profiles: profiles, Sync: syncsrv.New(p, profiles, syncsrv.Options{})})
+	portal := fstest.MapFS{"index.html": {Data: []byte("<!doctype html><title>portal</title>")}}
+	s := httpapi.New(p, httpapi.Options{Profiles: profiles, Sync: syncsrv.New(p, profiles, syncsrv.Options{}), Portal: portal})
 
 	var doc openAPIDoc
 	if err := json.Unmarshal(httpapi.OpenAPI, &doc); err != nil {
@@ -62,6 +64,9 @@ func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 		if !ok {
 			t.Errorf("route %q has no method", pat)
 			continue
+		}
+		if path == "/portal" || strings.HasPrefix(path, "/portal/") {
+			continue // the portal's static files, not API routes
 		}
 		path = param.ReplaceAllString(path, "{$1}")
 		served[method+" "+path] = true
@@ -112,6 +117,16 @@ func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "application/json" || string(body) != string(httpapi.OpenAPI) {
 		t.Errorf("GET /api/openapi.json: %d %s, %d bytes", resp.StatusCode, resp.Header.Get("Content-Type"), len(body))
+	}
+	// So is the portal, under /portal/.
+	resp, err = http.Get(srv.URL + "/portal")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || resp.Request.URL.Path != "/portal/" || !strings.Contains(string(body), "<title>portal</title>") {
+		t.Errorf("GET /portal: %d at %s: %s", resp.StatusCode, resp.Request.URL.Path, body)
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"runtime/debug"
@@ -40,6 +41,9 @@ type Options struct {
 	Profiles *profile.Service
 	// Sync serves /api/sync; nil leaves those routes out.
 	Sync *syncsrv.Engine
+	// Portal is the maker portal's files, served under /portal/ without a
+	// token (the portal signs in through the API); nil leaves it out.
+	Portal fs.FS
 }
 
 // Server is the Outpost HTTP API as an http.Handler.
@@ -54,6 +58,7 @@ type Server struct {
 
 	profiles *profile.Service
 	sync     *syncsrv.Engine
+	portal   fs.FS
 
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
@@ -62,7 +67,7 @@ type Server struct {
 // New returns the API server over p.
 func New(p *platform.Platform, opts Options) *Server {
 	s := &Server{p: p, logger: opts.Logger, maxBody: opts.MaxBodyBytes, mux: http.NewServeMux(), reg: opts.Registry,
-		profiles: opts.Profiles, sync: opts.Sync}
+		profiles: opts.Profiles, sync: opts.Sync, portal: opts.Portal}
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)
 	}
@@ -123,6 +128,9 @@ func (s *Server) routes() {
 	}
 	if s.sync != nil {
 		s.syncRoutes()
+	}
+	if s.portal != nil {
+		s.portalRoutes()
 	}
 	s.mux.Handle("/", s.handle(func(w http.ResponseWriter, r *http.Request) error {
 		return outpost.NotFoundf("no route %s %s: see the API reference in docs/api.md", r.Method, r.URL.Path).WithTarget(r.URL.Path)

@@ -18,6 +18,7 @@ import (
 	"github.com/outposthq/outpost/store/postgres"
 	"github.com/outposthq/outpost/store/sqlite"
 	"github.com/outposthq/outpost/syncsrv"
+	"github.com/outposthq/outpost/ui"
 )
 
 // dbFlags are the flags that choose the database.
@@ -89,7 +90,7 @@ func envOr(getenv func(string) string, key, def string) string {
 func serve(ctx context.Context, p *platform.Platform, addr string, logger *slog.Logger, ready func(net.Addr)) error {
 	profiles := profile.New(p, profile.Options{})
 	engine := syncsrv.New(p, profiles, syncsrv.Options{})
-	api := httpapi.New(p, httpapi.Options{Logger: logger, Profiles: profiles, Sync: engine})
+	api := httpapi.New(p, httpapi.Options{Logger: logger, Profiles: profiles, Sync: engine, Portal: ui.Portal})
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", addr, err)
