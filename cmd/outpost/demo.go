@@ -78,6 +78,7 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 		fmt.Fprintf(&b, "\nTake it offline as Nora (see README \"Take it offline\"):\n")
 		fmt.Fprintf(&b, "  outpost device login --server %s --token %s\n  outpost device open %s\n  outpost device sync\n  outpost device status\n", base, nora, env.ModelDrivenApp)
 		fmt.Fprintf(&b, "\nOr in the browser: outpost device serve, open the link it prints, and sign in with %s and Nora's token.\n", base)
+		fmt.Fprintf(&b, "\nThe maker portal: open %s/portal/, sign in with the maker's token and open the \"Field Technician\" profile.\n", base)
 		fmt.Fprintf(&b, "\nNora sees her own and the North Field Team's rows; the admin sees all. Press Ctrl+C to stop.\n")
 		fmt.Fprint(stdout, b.String())
 	})
