@@ -18,6 +18,7 @@ const (
 	CodeForbidden    Code = "forbidden"    // valid credentials without the needed privilege
 	CodeTooLarge     Code = "too_large"    // the body or result is over a limit
 	CodeGone         Code = "gone"         // a token or cursor is too old to continue from
+	CodeTooMany      Code = "too_many"     // over a limit of concurrent requests or streams; try again later
 	CodeInternal     Code = "internal"     // anything else; details are only logged
 )
 

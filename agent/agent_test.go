@@ -209,7 +209,7 @@ func TestAgentAPI(t *testing.T) {
 		t.Fatalf("password sign-in on a server without it: %d %+v", code, e)
 	}
 	var s agent.Session
-	if code := p.do("POST", "/api/signin", agent.SignInRequest{Server: srv.URL, Token: tok}, &s); code != 200 || !s.SignedIn {
+	if code := p.do("POST", "/api/signin", agent.SignInRequest{Server: srv.URL, Token: tok}, &s); code != 200 || !s.SignedIn || s.User != env.Technicians[0].FullName {
 		t.Fatalf("sign-in: %d %+v", code, s)
 	}
 	var apps agent.AppList
@@ -247,8 +247,28 @@ func TestAgentAPI(t *testing.T) {
 	if hit.Total < 1 || hit.Total >= page.Total {
 		t.Fatalf("search %q: %d of %d", name[:8], hit.Total, page.Total)
 	}
-	if code := p.do("GET", "/api/tables/workorder/rows?top=9999", nil, &e); code != 400 || e.Error.Target != "top" {
-		t.Fatalf("top over the limit: %d %+v", code, e)
+	bad := []struct {
+		method, path string
+		body         any
+		status       int
+		target       string
+	}{
+		{"GET", "/api/tables/workorder/rows?top=9999", nil, 400, "top"},
+		{"GET", "/api/tables/workorder/rows?skip=-1", nil, 400, "skip"},
+		{"GET", "/api/tables/workorder/rows?view=Nope", nil, 404, "view"},
+		{"GET", "/api/tables/workorder/rows?orderby=colour", nil, 400, "$orderby"},
+		{"GET", "/api/tables/nosuch/rows", nil, 404, "table"},
+		{"GET", "/api/tables/workorder/rows?search=" + url.QueryEscape("O'Brien 100%"), nil, 200, ""},
+		{"PATCH", "/api/tables/workorder/rows/" + first["workorderid"].(string), map[string]any{"values": map[string]any{"colour": "red"}}, 400, "colour"},
+		{"PATCH", "/api/tables/workorder/rows/" + first["workorderid"].(string), map[string]any{"vals": 1}, 400, "body"},
+		{"GET", "/api/tables/workorder/rows/00000000-0000-0000-0000-000000000000", nil, 404, "id"},
+		{"POST", "/api/errors/00000000-0000-0000-0000-000000000000/retry", nil, 404, "id"},
+	}
+	for _, b := range bad {
+		e = agent.ErrorBody{}
+		if code := p.do(b.method, b.path, b.body, &e); code != b.status || e.Error.Target != b.target {
+			t.Errorf("%s %s: %d %+v, want %d naming %q", b.method, b.path, code, e, b.status, b.target)
+		}
 	}
 
 	// Offline: the server is gone.

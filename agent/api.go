@@ -295,10 +295,6 @@ func (a *Agent) rows(w http.ResponseWriter, r *http.Request, dev *client.Client)
 		parts = append(parts, "("+strings.Join(or, " or ")+")")
 	}
 	filterText := strings.Join(parts, " and ")
-	total, err := dev.Count(r.Context(), table, filterText)
-	if err != nil {
-		return err
-	}
 	var sel []string
 	if view != nil {
 		sel = view.Columns
@@ -306,6 +302,14 @@ func (a *Agent) rows(w http.ResponseWriter, r *http.Request, dev *client.Client)
 	rows, err := dev.Query(r.Context(), table, client.Query{Filter: filterText, Select: sel, OrderBy: order, Top: top, Skip: skip})
 	if err != nil {
 		return err
+	}
+	// A page that is not full ends the list, so it gives the total without
+	// counting (most searches); otherwise count.
+	total := int64(skip + len(rows))
+	if len(rows) == top || (len(rows) == 0 && skip > 0) {
+		if total, err = dev.Count(r.Context(), table, filterText); err != nil {
+			return err
+		}
 	}
 	names, err := lookupNames(r.Context(), dev, table, rows)
 	if err != nil {

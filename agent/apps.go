@@ -130,7 +130,7 @@ func (a *Agent) signIn(w http.ResponseWriter, r *http.Request) error {
 		FullName   string `json:"fullname"`
 		DomainName string `json:"domainname"`
 	}
-	if a.call(ctx, server, token, http.MethodGet, "/api/data/systemuser/"+url.PathEscape(who.UserID)+"?$select=fullname,domainname", nil, &me) == nil {
+	if a.call(ctx, server, token, http.MethodGet, "/api/data/systemuser("+url.PathEscape(who.UserID)+")?$select=fullname,domainname", nil, &me) == nil {
 		user = strings.TrimSpace(me.FullName)
 		if user == "" {
 			user = me.DomainName
@@ -335,7 +335,11 @@ func (a *Agent) fetchApp(ctx context.Context, cfg config, id string, dev *client
 		}
 		td := TableDef{Name: def.Name, PrimaryKey: def.PrimaryKey, Columns: []Column{}}
 		for _, c := range def.Columns {
-			td.Columns = append(td.Columns, Column{Name: c.Name, Type: c.Type, Target: c.Target})
+			col := Column{Name: c.Name, Type: c.Type, Target: c.Target, Required: c.Required, MaxLength: c.MaxLength, Options: []Option{}}
+			for _, o := range c.Options {
+				col.Options = append(col.Options, Option{Value: o.Value, Label: o.Label})
+			}
+			td.Columns = append(td.Columns, col)
 		}
 		app.Tables = append(app.Tables, td)
 	}

@@ -38,11 +38,21 @@ type AppList struct {
 	Offline bool         `json:"offline"`
 }
 
-// Column is one column of a local table.
+// Column is one column of a local table, with what the server checks of
+// a written value (the device checks the same before it queues an edit).
 type Column struct {
-	Name   string `json:"name"`
-	Type   string `json:"type"`
-	Target string `json:"target"`
+	Name      string   `json:"name"`
+	Type      string   `json:"type"`
+	Target    string   `json:"target"`
+	Required  bool     `json:"required"`
+	MaxLength int      `json:"maxLength"`
+	Options   []Option `json:"options"`
+}
+
+// Option is one value of a choice column.
+type Option struct {
+	Value int64  `json:"value"`
+	Label string `json:"label"`
 }
 
 // TableDef is a local table.

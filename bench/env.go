@@ -71,7 +71,9 @@ func newShapedEnv(ctx context.Context, r *recorder, open Opener, name string, n,
 	}
 	r.logf("built %s data set: %d work orders in %.1f s", name, n, time.Since(start).Seconds())
 	profiles := profile.New(e.p, profile.Options{})
-	e.eng = syncsrv.New(e.p, profiles, syncsrv.Options{MaxRows: maxRows})
+	// The fan-out scenario holds thousands of idle change streams over a
+	// few users' devices.
+	e.eng = syncsrv.New(e.p, profiles, syncsrv.Options{MaxRows: maxRows, EventStreamsPerUser: 1 << 20, EventStreamsPerDevice: 1 << 20})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, errors.Join(err, closeDB())

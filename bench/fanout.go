@@ -27,6 +27,7 @@ import (
 // delta requests without a local store, so that the load generator costs
 // little next to the server.
 type wireDevice struct {
+	id    string
 	token string
 	body  []byte // the delta request
 }
@@ -88,7 +89,7 @@ func newWireDevice(ctx context.Context, hc *http.Client, e *env, token string) (
 		req.Tables = append(req.Tables, wire.TableState{Table: t.Name, Token: page.Token})
 	}
 	body, _ := json.Marshal(req)
-	return &wireDevice{token: token, body: body}, nil
+	return &wireDevice{id: id, token: token, body: body}, nil
 }
 
 // fanout registers n devices, holds idle change streams in a child
@@ -112,14 +113,14 @@ func fanout(ctx context.Context, r *recorder, opts Options, e *env, n, idle, rat
 	}
 	debug.FreeOSMemory()
 	before, _ := rss("self")
-	tokens := make([]string, len(e.small))
-	for i, u := range e.small {
-		tokens[i] = u.token
+	tokens, ids := make([]string, len(devs)), make([]string, len(devs))
+	for i, dv := range devs {
+		tokens[i], ids[i] = dv.token, dv.id
 	}
 	cctx, stop := context.WithCancel(ctx)
 	defer stop()
 	cmd := exec.CommandContext(cctx, opts.Exe, append(append([]string{}, opts.ChildArgs...), "child", "streams", "--server", e.url,
-		"--token", strings.Join(tokens, ","), "--n", strconv.Itoa(idle))...)
+		"--token", strings.Join(tokens, ","), "--device", strings.Join(ids, ","), "--n", strconv.Itoa(idle))...)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		return err
@@ -208,15 +209,15 @@ func closedLoop(ctx context.Context, hc *http.Client, e *env, devs []*wireDevice
 	return float64(n.Load()) / time.Since(start).Seconds()
 }
 
-// holdStreams opens n change streams (GET /events) spread over tokens,
-// prints "connected" once all are open, and holds them until ctx ends or
-// stdin closes.
-func holdStreams(ctx context.Context, server string, tokens []string, n int, stdout io.Writer) error {
+// holdStreams opens n change streams (GET /events) spread over the
+// devices (tokens[i] is the token of devices[i]), prints "connected" once
+// all are open, and holds them until ctx ends or stdin closes.
+func holdStreams(ctx context.Context, server string, tokens, devices []string, n int, stdout io.Writer) error {
 	tr := &http.Transport{MaxIdleConnsPerHost: n, MaxConnsPerHost: 0, DisableCompression: true}
 	hc := &http.Client{Transport: tr}
 	var bodies []io.Closer
 	for i := range n {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, server+wire.Prefix+"/events", nil)
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, server+wire.Prefix+"/events?deviceId="+devices[i%len(devices)], nil)
 		if err != nil {
 			return err
 		}

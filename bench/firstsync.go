@@ -39,6 +39,7 @@ func runChild(ctx context.Context, args []string, stdout io.Writer) error {
 	app := fs.String("app", "", "app id")
 	dir := fs.String("dir", "", "device directory")
 	n := fs.Int("n", 0, "streams to hold")
+	devices := fs.String("device", "", "device ids of the streams, one per token")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
@@ -74,7 +75,7 @@ func runChild(ctx context.Context, args []string, stdout io.Writer) error {
 			res.Error = err.Error()
 		}
 	case "streams":
-		return holdStreams(ctx, *server, strings.Split(*token, ","), *n, stdout)
+		return holdStreams(ctx, *server, strings.Split(*token, ","), strings.Split(*devices, ","), *n, stdout)
 	default:
 		return fmt.Errorf("bench child: unknown mode %q", args[0])
 	}

@@ -152,7 +152,8 @@ func Open(ctx context.Context, opts Options) (*Client, error) {
 			c.path = filepath.Join(opts.Dir, e.Store)
 		}
 	}
-	if c.path == "" {
+	registered := c.path == ""
+	if registered {
 		if err := c.register(ctx, idx, tokHash); err != nil {
 			return nil, err
 		}
@@ -167,6 +168,13 @@ func Open(ctx context.Context, opts Options) (*Client, error) {
 	}
 	if err := c.loadState(ctx); err != nil {
 		return nil, errors.Join(err, c.db.Close())
+	}
+	if registered {
+		// The server just answered the open.
+		c.mu.Lock()
+		c.contact(true)
+		c.saveState()
+		c.mu.Unlock()
 	}
 	return c, nil
 }

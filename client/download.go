@@ -112,6 +112,11 @@ func (c *Client) Sync(ctx context.Context, opts SyncOptions) (*SyncResult, error
 	if err == nil {
 		err = c.syncFiles(ctx, opts, res)
 	}
+	if accessLost(err) {
+		err = c.loseAccess(ctx, err)
+	} else if err == nil {
+		err = setMeta(ctx, c.db, "accesslost", "") // access came back
+	}
 	c.end(res, err)
 	return res, err
 }
@@ -222,10 +227,16 @@ func (c *Client) firstSync(ctx context.Context, res *SyncResult, progress func(P
 		if err != nil {
 			return err
 		}
-		p.TotalRows += lt.def.Rows
+		// A resumed first sync counts the rows already stored, done tables
+		// and the part of the table it stopped in alike.
+		var held int64
+		if err := c.db.QueryRowContext(ctx, `SELECT count(*) FROM `+sqlgen.SQLite.Quote(s.name)).Scan(&held); err != nil {
+			return err
+		}
+		p.Rows += held
+		p.TotalRows += max(lt.def.Rows, held)
 		if s.done {
 			p.TablesDone++
-			p.Rows += lt.def.Rows
 		}
 	}
 	// The streams of the next tables are requested ahead: the server reads
@@ -280,6 +291,7 @@ func (c *Client) firstSync(ctx context.Context, res *SyncResult, progress func(P
 					return err
 				}
 				p.Rows += int64(len(page.Rows))
+				p.TotalRows = max(p.TotalRows, p.Rows)
 				res.Upserted += len(page.Rows)
 				progress(p)
 				return nil
@@ -300,6 +312,11 @@ func (c *Client) firstSync(ctx context.Context, res *SyncResult, progress func(P
 			return err
 		}
 		p.TablesDone++
+		if p.TablesDone == p.Tables {
+			// The server's rows may have changed since they were counted at
+			// open: the finished download is the whole.
+			p.TotalRows = p.Rows
+		}
 		progress(p)
 	}
 	return nil

@@ -110,8 +110,20 @@ func TestFirstSyncResumesAfterCuts(t *testing.T) {
 				spy := &snapshotSpy{next: http.DefaultTransport, jsonOnly: jsonOnly, cut: 2500}
 				dev := w.deviceWith(0, t.TempDir(), spy, 3)
 				cuts, rows := 0, 0
+				var last client.Progress
 				for {
-					res, err := dev.Sync(ctx, client.SyncOptions{})
+					// The progress of a resumed sync counts the rows stored
+					// before, and never says more than all of them.
+					last.Rows = 0
+					res, err := dev.Sync(ctx, client.SyncOptions{OnProgress: func(p client.Progress) {
+						if p.Phase != "first sync" {
+							return
+						}
+						if p.Rows < last.Rows || p.Rows > p.TotalRows {
+							t.Errorf("json only %v: progress went from %d/%d rows to %d/%d", jsonOnly, last.Rows, last.TotalRows, p.Rows, p.TotalRows)
+						}
+						last = p
+					}})
 					rows += res.Upserted
 					if err == nil {
 						break
@@ -124,6 +136,9 @@ func TestFirstSyncResumesAfterCuts(t *testing.T) {
 					}
 				}
 				w.checkEqual(t, 0, dev)
+				if last.Rows != last.TotalRows || last.TablesDone != last.Tables {
+					t.Errorf("json only %v: the resumed first sync ended at %d/%d rows, %d/%d tables", jsonOnly, last.Rows, last.TotalRows, last.TablesDone, last.Tables)
+				}
 				if cuts < 3 {
 					t.Fatalf("json only %v: only %d cuts happened", jsonOnly, cuts)
 				}

@@ -27,6 +27,9 @@ func (c *Client) Query(ctx context.Context, table string, q Query) ([]map[string
 	if err != nil {
 		return nil, err
 	}
+	if q.Top < 0 {
+		return nil, outpost.Invalidf("$top: %d is not a number of rows (0 or more; 0 means all)", q.Top).WithTarget("$top")
+	}
 	cols := lt.columnNames()
 	if len(q.Select) > 0 {
 		cols = []string{lt.pk()}
@@ -52,13 +55,17 @@ func (c *Client) Query(ctx context.Context, table string, q Query) ([]map[string
 		return nil, err
 	}
 	b.SQL(" ORDER BY ")
-	if q.OrderBy != "" {
-		col, dir, _ := strings.Cut(strings.TrimSpace(q.OrderBy), " ")
+	if strings.TrimSpace(q.OrderBy) != "" {
+		words := strings.Fields(q.OrderBy)
+		col := words[0]
 		if _, ok := lt.types[col]; !ok {
 			return nil, outpost.Invalidf("$orderby: table %q has no column %q", table, col).WithTarget("$orderby")
 		}
+		if len(words) > 2 || (len(words) == 2 && !strings.EqualFold(words[1], "asc") && !strings.EqualFold(words[1], "desc")) {
+			return nil, outpost.Invalidf("$orderby: %q is not a column followed by asc or desc", q.OrderBy).WithTarget("$orderby")
+		}
 		b.Col("t0", col)
-		if strings.EqualFold(strings.TrimSpace(dir), "desc") {
+		if len(words) == 2 && strings.EqualFold(words[1], "desc") {
 			b.SQL(" DESC")
 		}
 		b.SQL(", ")

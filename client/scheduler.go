@@ -6,9 +6,11 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
+	"github.com/outposthq/outpost"
 	"github.com/outposthq/outpost/sqlgen"
 	"github.com/outposthq/outpost/wire"
 )
@@ -130,6 +132,11 @@ func (c *Client) watch(ctx context.Context, hints chan<- struct{}) {
 		if ctx.Err() != nil {
 			return
 		}
+		if accessLost(err) {
+			c.logger.InfoContext(ctx, "change hints closed: the app's access was lost", "err", err)
+			_ = c.loseAccess(ctx, err)
+			return
+		}
 		c.logger.DebugContext(ctx, "change hints disconnected", "err", err)
 		t := time.NewTimer(backoff)
 		select {
@@ -143,13 +150,14 @@ func (c *Client) watch(ctx context.Context, hints chan<- struct{}) {
 }
 
 func (c *Client) listen(ctx context.Context, hints chan<- struct{}) error {
-	resp, err := c.r.do(ctx, http.MethodGet, wire.Prefix+"/events", nil)
+	resp, err := c.r.do(ctx, http.MethodGet, wire.Prefix+"/events?deviceId="+url.QueryEscape(c.DeviceID()), nil)
 	if err != nil {
 		return err
 	}
 	defer resp.Body.Close()
 	c.mu.Lock()
-	c.hintsOK, c.state.online = true, true
+	c.hintsOK = true
+	c.contact(true)
 	c.mu.Unlock()
 	c.notify()
 	sc := bufio.NewScanner(resp.Body)
@@ -160,6 +168,14 @@ func (c *Client) listen(ctx context.Context, hints chan<- struct{}) error {
 		switch {
 		case strings.HasPrefix(line, "event: "):
 			event = strings.TrimPrefix(line, "event: ")
+		case strings.HasPrefix(line, "data: ") && event == "closed":
+			var eb struct {
+				Error struct{ Code, Message, Target string } `json:"error"`
+			}
+			if json.Unmarshal([]byte(strings.TrimPrefix(line, "data: ")), &eb) == nil && eb.Error.Code != "" {
+				return &outpost.Error{Code: outpost.Code(eb.Error.Code), Message: eb.Error.Message, Target: eb.Error.Target}
+			}
+			return errors.New("change hints closed by the server")
 		case strings.HasPrefix(line, "data: ") && event == "change":
 			var h wire.Hint
 			if json.Unmarshal([]byte(strings.TrimPrefix(line, "data: ")), &h) == nil && c.relevant(h.Tables) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"sort"
 	"time"
@@ -68,7 +69,36 @@ type runState struct {
 	lastErr  error
 	lastMsg  string
 	lastSync time.Time
-	progress Progress
+	// lastContact is when the server last answered (a sync, a probe, the
+	// change-hint stream, the first open).
+	lastContact time.Time
+	progress    Progress
+}
+
+// contact records an answer from the server, or its absence; c.mu is held.
+func (c *Client) contact(ok bool) {
+	c.state.online = ok
+	if ok {
+		c.state.lastContact = c.now()
+	}
+}
+
+// Probe asks the server whether it answers, within ctx (give it a short
+// deadline), and records the outcome, so that Status tells what is known
+// now rather than at the last sync. It returns ErrUnreachable when the
+// server does not answer, or the server's refusal (a token no longer valid,
+// for one): an answer all the same, so the device counts as online.
+func (c *Client) Probe(ctx context.Context) error {
+	var who map[string]any
+	err := c.r.call(ctx, http.MethodGet, "/api/whoami", nil, &who)
+	if errors.Is(err, context.DeadlineExceeded) {
+		err = fmt.Errorf("no answer from %s in time: %w", c.opts.Server, ErrUnreachable)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	defer c.saveState()
+	c.contact(!errors.Is(err, ErrUnreachable))
+	return err
 }
 
 func (c *Client) begin() {
@@ -95,15 +125,18 @@ func (c *Client) end(res *SyncResult, err error) {
 	s.syncing = false
 	switch {
 	case err == nil:
-		s.online, s.lastErr, s.lastSync = true, nil, c.now()
-		s.lastMsg = fmt.Sprintf("synced: %d uploaded, %d rejected, %d rows downloaded, %d removed", res.Uploaded, res.Rejected, res.Upserted, res.Removed)
+		c.contact(true)
+		s.lastErr, s.lastSync = nil, c.now()
+		s.lastMsg = fmt.Sprintf("synced: %s uploaded, %d rejected, %s downloaded, %d removed", count(res.Uploaded, "change", "changes"), res.Rejected,
+			count(res.Upserted, "row", "rows"), res.Removed)
 	case errors.Is(err, ErrUnreachable):
-		s.online = false
+		c.contact(false)
 		s.lastMsg = "offline: " + err.Error()
 	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
 		s.lastMsg = "sync interrupted; it resumes where it stopped"
 	default:
-		s.online, s.lastErr = true, err
+		c.contact(true)
+		s.lastErr = err
 		s.lastMsg = "sync failed: " + err.Error()
 	}
 }
@@ -131,6 +164,7 @@ type Status struct {
 	ActiveErrors   int
 	StorageBytes   int64
 	LastSync       time.Time
+	LastContact    time.Time // the server's last answer; zero if never
 	LastMessage    string
 	LastError      string
 	Progress       Progress
@@ -139,6 +173,9 @@ type Status struct {
 	Tables         []TableStatus
 	DeviceID       string
 	Store          string
+	// AccessLost says why the user may no longer use the app offline
+	// (ErrAccessLost), empty while they may.
+	AccessLost string
 }
 
 // Status returns the device status.
@@ -147,7 +184,7 @@ func (c *Client) Status(ctx context.Context) (*Status, error) {
 	rs := c.state
 	tables := c.tables
 	c.mu.Unlock()
-	st := &Status{Online: rs.online, Syncing: rs.syncing, LastSync: rs.lastSync, LastMessage: rs.lastMsg, Progress: rs.progress, DeviceID: c.DeviceID(), Store: c.path}
+	st := &Status{Online: rs.online, Syncing: rs.syncing, LastSync: rs.lastSync, LastContact: rs.lastContact, LastMessage: rs.lastMsg, Progress: rs.progress, DeviceID: c.DeviceID(), Store: c.path}
 	if rs.lastErr != nil {
 		st.LastError = rs.lastErr.Error()
 	}
@@ -156,6 +193,12 @@ func (c *Client) Status(ctx context.Context) (*Status, error) {
 		return nil, err
 	}
 	st.Ready = ready == "1"
+	if st.AccessLost, err = getMeta(ctx, c.db, "accesslost"); err != nil {
+		return nil, err
+	}
+	if st.AccessLost != "" {
+		st.Warnings = append(st.Warnings, "this app is no longer available to you offline: "+st.AccessLost)
+	}
 	if err := c.db.QueryRowContext(ctx, `SELECT count(*) FROM outpost_queue`).Scan(&st.PendingUploads); err != nil {
 		return nil, err
 	}
@@ -215,15 +258,19 @@ func sortStrings(s []string) { sort.Strings(s) }
 // status read by another process (the CLI) shows it; c.mu is held.
 func (c *Client) saveState() {
 	s := c.state
-	lastErr, lastSync := "", ""
+	lastErr := ""
 	if s.lastErr != nil {
 		lastErr = s.lastErr.Error()
 	}
-	if !s.lastSync.IsZero() {
-		lastSync = s.lastSync.UTC().Format(sqlgen.TimeFormat)
+	stamp := func(t time.Time) string {
+		if t.IsZero() {
+			return ""
+		}
+		return t.UTC().Format(sqlgen.TimeFormat)
 	}
 	ctx := context.Background()
-	for k, v := range map[string]string{"state.online": fmt.Sprint(s.online), "state.lasterr": lastErr, "state.lastmsg": s.lastMsg, "state.lastsync": lastSync} {
+	for k, v := range map[string]string{"state.online": fmt.Sprint(s.online), "state.lasterr": lastErr, "state.lastmsg": s.lastMsg,
+		"state.lastsync": stamp(s.lastSync), "state.lastcontact": stamp(s.lastContact)} {
 		if err := setMeta(ctx, c.db, k, v); err != nil {
 			c.logger.Warn("save sync state", "err", err)
 			return
@@ -234,7 +281,7 @@ func (c *Client) saveState() {
 // loadState restores what saveState kept.
 func (c *Client) loadState(ctx context.Context) error {
 	vals := map[string]string{}
-	for _, k := range []string{"state.online", "state.lasterr", "state.lastmsg", "state.lastsync"} {
+	for _, k := range []string{"state.online", "state.lasterr", "state.lastmsg", "state.lastsync", "state.lastcontact"} {
 		v, err := getMeta(ctx, c.db, k)
 		if err != nil {
 			return err
@@ -251,5 +298,16 @@ func (c *Client) loadState(ctx context.Context) error {
 	if tm, err := time.Parse(sqlgen.TimeFormat, vals["state.lastsync"]); err == nil {
 		c.state.lastSync = tm
 	}
+	if tm, err := time.Parse(sqlgen.TimeFormat, vals["state.lastcontact"]); err == nil {
+		c.state.lastContact = tm
+	}
 	return nil
+}
+
+// count says "1 change" or "2 changes".
+func count(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }

@@ -93,8 +93,11 @@ func inTx(ctx context.Context, db *sql.DB, fn func(tx *sql.Tx) error) error {
 // localTable is one data table of the store.
 type localTable struct {
 	def   wire.Table
-	t     *schema.Table
+	t     *schema.Table // the local SQL table
 	types map[string]schema.Type
+	// rules is the table as the server checks written values (required
+	// columns, lengths, options), for refusing offline edits at once.
+	rules *schema.Table
 }
 
 func newLocalTable(def wire.Table) *localTable {
@@ -108,7 +111,30 @@ func newLocalTable(def wire.Table) *localTable {
 		}
 	}
 	lt.t = t
+	lt.rules = rulesOf(def)
 	return lt
+}
+
+// rulesOf builds the server's checks of def's columns. A definition stored
+// before the server sent them has no lengths and no options: then only
+// types are checked, never a limit the server may not have.
+func rulesOf(def wire.Table) *schema.Table {
+	t := &schema.Table{Name: def.Name, PrimaryName: def.PrimaryKey}
+	for _, c := range def.Columns {
+		rc := schema.Column{Name: c.Name, Type: schema.Type(c.Type), Target: c.Target, Required: c.Required,
+			MaxLength: c.MaxLength, System: schema.IsSystemColumn(def.Name, c.Name)}
+		for _, o := range c.Options {
+			rc.Options = append(rc.Options, schema.Option{Value: o.Value, Label: o.Label})
+		}
+		if (rc.Type == schema.Text || rc.Type == schema.Memo) && rc.MaxLength == 0 {
+			rc.MaxLength = schema.MaxMemoLength
+		}
+		if rc.Type == schema.Choice && len(rc.Options) == 0 {
+			rc.Type = schema.Integer
+		}
+		t.Columns = append(t.Columns, rc)
+	}
+	return t
 }
 
 func (lt *localTable) pk() string { return lt.def.PrimaryKey }

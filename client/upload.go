@@ -5,7 +5,9 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"math"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/outposthq/outpost"
@@ -23,6 +25,43 @@ const uploadBatch = 1000
 // change that crosses it, and always carries one), well below the size of
 // request body a server accepts.
 const uploadBytes = 1 << 20
+
+// uploadFileBytes bounds the file content a batch stages before it is sent
+// (the batch stops at the file change that crosses it, and always carries
+// one): the server bounds the staged content waiting per device, by
+// default 128 MiB, which this and one more file of the largest kind fit.
+const uploadFileBytes = 64 << 20
+
+// nextQueued reads the batch of the queue after seq: queued, cut at the
+// file change whose unstaged content crosses uploadFileBytes.
+func nextQueued(ctx context.Context, q execer, seq int64) ([]wire.Change, error) {
+	batch, err := queued(ctx, q, `WHERE seq > ?`, uploadBatch, uploadBytes, seq)
+	if err != nil {
+		return nil, err
+	}
+	var size int64
+	for i, ch := range batch {
+		if ch.Op != wire.OpFile {
+			continue
+		}
+		for _, v := range ch.Columns {
+			fid, ok := v.(string)
+			if !ok {
+				continue
+			}
+			var n int64
+			err := q.QueryRowContext(ctx, `SELECT coalesce(sum(length(content)), 0) FROM outpost_filedata WHERE fileid = ? AND staged = 0`, fid).Scan(&n)
+			if err != nil {
+				return nil, fmt.Errorf("read file %s: %w", fid, err)
+			}
+			size += n
+		}
+		if size >= uploadFileBytes {
+			return batch[:i+1], nil
+		}
+	}
+	return batch, nil
+}
 
 // writable reports whether a device may set column c of lt.
 func writable(lt *localTable, c string, create bool) bool {
@@ -50,14 +89,49 @@ func convertValues(lt *localTable, values map[string]any, create bool) (wireVals
 		if typ == schema.File || typ == schema.Image {
 			return nil, nil, outpost.Invalidf("column %q of table %q holds a file: set it with PutFile", k, lt.def.Name).WithTarget(k)
 		}
-		sv, err := storeValue(typ, v)
+		rc, _ := lt.rules.Column(k)
+		cv, err := schema.ConvertValue(lt.rules, rc, fromText(typ, v))
+		if err != nil {
+			return nil, nil, err
+		}
+		sv, err := storeValue(typ, cv)
 		if err != nil {
 			return nil, nil, outpost.Invalidf("column %q of table %q: %v", k, lt.def.Name, err).WithTarget(k)
 		}
 		stored[k] = sv
 		wireVals[k] = readValue(typ, sv)
 	}
+	if create {
+		if err := schema.CheckRequired(lt.rules, stored); err != nil {
+			return nil, nil, err
+		}
+	}
 	return wireVals, stored, nil
+}
+
+// fromText reads a value typed as text (a form field, a command line) for
+// a number or yes/no column; text that is not one stays text, so that the
+// server's rules refuse it with the server's message.
+func fromText(typ schema.Type, v any) any {
+	s, ok := v.(string)
+	if !ok {
+		return v
+	}
+	switch typ {
+	case schema.Integer, schema.Choice:
+		if _, err := strconv.ParseInt(s, 10, 64); err == nil {
+			return json.Number(s)
+		}
+	case schema.Decimal, schema.Money:
+		if f, err := strconv.ParseFloat(s, 64); err == nil && !math.IsInf(f, 0) && !math.IsNaN(f) {
+			return json.Number(s)
+		}
+	case schema.Boolean:
+		if b, err := strconv.ParseBool(s); err == nil {
+			return b
+		}
+	}
+	return v
 }
 
 func (c *Client) enqueue(ctx context.Context, tx *sql.Tx, lt *localTable, op, id string, base int64, data map[string]any) error {
@@ -273,7 +347,7 @@ func (c *Client) upload(ctx context.Context, res *SyncResult, progress func(Prog
 	if err := context.Cause(ctx); err != nil {
 		return err
 	}
-	batch, err := queued(ctx, c.db, "", uploadBatch, uploadBytes)
+	batch, err := nextQueued(ctx, c.db, 0)
 	if err != nil || len(batch) == 0 {
 		return err
 	}
@@ -355,7 +429,7 @@ func (c *Client) readAfter(ctx context.Context, seq int64) *nextBatch {
 	n := &nextBatch{done: make(chan struct{})}
 	go func() {
 		defer close(n.done)
-		n.batch, n.err = queued(ctx, c.db, `WHERE seq > ?`, uploadBatch, uploadBytes, seq)
+		n.batch, n.err = nextQueued(ctx, c.db, seq)
 	}()
 	return n
 }

@@ -42,6 +42,10 @@ type Env struct {
 	// ProfileID is the published "Field Technician" profile; ModelDrivenApp
 	// and CanvasApp are the offline apps that use it.
 	ProfileID, ModelDrivenApp, CanvasApp string
+	// WorkOrder is the work order the README's walkthrough edits: the first
+	// technician's first own open work order of High priority (3), so that
+	// setting priority 1 on the device and 2 on the server both change it.
+	WorkOrder, WorkOrderName string
 }
 
 // Users returns every seeded user, administrators first.
@@ -166,7 +170,7 @@ func Seed(ctx context.Context, p *platform.Platform, opts Options) (*Env, error)
 		return nil, err
 	}
 	say("rows")
-	if err := seedRows(ctx, p, e, opts); err != nil {
+	if err := seedRows(ctx, p, e, opts, say); err != nil {
 		return nil, err
 	}
 	say("offline profile and apps")
@@ -182,7 +186,7 @@ var (
 	jobs     = []string{"Replace filter", "Annual inspection", "Repair compressor", "Install meter", "Check wiring", "Calibrate sensor"}
 )
 
-func seedRows(ctx context.Context, p *platform.Platform, e *Env, opts Options) error {
+func seedRows(ctx context.Context, p *platform.Platform, e *Env, opts Options, say func(string, ...any)) error {
 	rng := rand.New(rand.NewPCG(opts.Seed, 42))
 	sys := platform.System()
 	var products []string
@@ -200,10 +204,15 @@ func seedRows(ctx context.Context, p *platform.Platform, e *Env, opts Options) e
 		}
 		owners = append(owners, e.NorthTeam, e.SouthTeam, e.Manager.ID)
 		base := time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC)
-		n := 0
+		n, total := 0, len(owners)*opts.AccountsPerTechnician
+		// A large demo takes a while: say how far it is, every tenth.
+		step := max(total/10, 100)
 		for _, owner := range owners {
 			for a := range opts.AccountsPerTechnician {
 				n++
+				if n%step == 0 {
+					say("rows: %d of %d accounts (%d%%)", n, total, n*100/total)
+				}
 				acc, err := w.Create(ctx, sys, "account", map[string]any{
 					"name": fmt.Sprintf("%s %s Ltd", surnames[rng.IntN(len(surnames))], cities[rng.IntN(len(cities))]), "accountnumber": fmt.Sprintf("A%05d", n),
 					"address1_city": cities[rng.IntN(len(cities))], "ownerid": owner, "revenue": float64(rng.IntN(10_000_000)),
@@ -219,12 +228,17 @@ func seedRows(ctx context.Context, p *platform.Platform, e *Env, opts Options) e
 					}
 				}
 				for j := range 5 {
-					if _, err := w.Create(ctx, sys, "workorder", map[string]any{
+					row := map[string]any{
 						"name": fmt.Sprintf("WO-%05d %s", n*5+j, jobs[rng.IntN(len(jobs))]), "customerid": accID, "productid": products[rng.IntN(len(products))],
 						"priority": int64(1 + rng.IntN(3)), "scheduledstart": base.Add(time.Duration(rng.IntN(24*60)) * time.Hour),
 						"estimatedhours": float64(1+rng.IntN(16)) / 2, "cost": float64(rng.IntN(100000)) / 100, "completed": rng.IntN(4) == 0, "ownerid": owner,
-					}); err != nil {
+					}
+					wo, err := w.Create(ctx, sys, "workorder", row)
+					if err != nil {
 						return err
+					}
+					if e.WorkOrder == "" && owner == e.Technicians[0].ID && row["priority"] == int64(3) && row["completed"] == false {
+						e.WorkOrder, e.WorkOrderName = wo["workorderid"].(string), row["name"].(string)
 					}
 				}
 			}

@@ -155,7 +155,9 @@ const (
 	EqBusinessID                  Op = "eq-businessid"
 	NeBusinessID                  Op = "ne-businessid"
 	// EqSharedWithUser is internal (security): the row is shared with the
-	// user or one of the user's teams. Column must be the primary key.
+	// user or one of the user's teams. Column must be the primary key. The
+	// security filter gives one value, an int64 mask of share rights: the
+	// share must carry one of them (security.Right).
 	EqSharedWithUser Op = "eq-sharedwithuser"
 )
 

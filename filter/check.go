@@ -245,6 +245,15 @@ func (c *checker) cond(t *schema.Table, x *Cond) Expr {
 		return nil
 	}
 	n := len(x.Values)
+	if x.Op == EqSharedWithUser && n == 1 {
+		// The security filter's rights mask (security.Right).
+		mask, ok := x.Values[0].(int64)
+		if !ok || mask <= 0 {
+			c.errs.add(x.Pos, x.Column, "", "operator %q takes no value or a positive rights mask, got %v", x.Op, x.Values[0])
+			return nil
+		}
+		return &Cond{Pos: x.Pos, Column: x.Column, Op: x.Op, Values: []any{mask}}
+	}
 	switch {
 	case info.arity == noValue && n != 0:
 		c.errs.add(x.Pos, x.Column, "", "operator %q takes no value, got %d", x.Op, n)

@@ -2,6 +2,7 @@ package filter_test
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -158,5 +159,39 @@ func TestErrorListAsDomain(t *testing.T) {
 	}
 	if filter.ErrorList(nil).AsDomain() != nil || filter.ErrorList(nil).Err() != nil {
 		t.Error("an empty ErrorList must be no error")
+	}
+}
+
+// Dataverse documents In/NotIn PropertyValues as strings; on number and
+// choice columns the string form means the number it spells.
+func TestInStringValuesOnNumberColumns(t *testing.T) {
+	t.Parallel()
+	s := schema.BuiltIn()
+	tests := []struct {
+		src  string
+		want []any
+	}{
+		{"Microsoft.Dynamics.CRM.In(PropertyName='publishedversion',PropertyValues=['1','3'])", []any{int64(1), int64(3)}},
+		{"Microsoft.Dynamics.CRM.NotIn(PropertyName='publishedversion',PropertyValues=['2',4])", []any{int64(2), int64(4)}},
+	}
+	for _, tt := range tests {
+		e, err := filter.Check(s, "mobileofflineprofile", mustParse(t, tt.src), filter.CheckOptions{})
+		if err != nil {
+			t.Fatalf("Check(%s): %v", tt.src, err)
+		}
+		c, ok := e.(*filter.Cond)
+		if !ok || !cmp.Equal(c.Values, tt.want) {
+			t.Errorf("Check(%s) = %#v, want values %v", tt.src, e, tt.want)
+		}
+	}
+	for src, want := range map[string]string{
+		"Microsoft.Dynamics.CRM.In(PropertyName='publishedversion',PropertyValues=['1','x'])": `column "publishedversion", operator "in": expected a whole number, got 'x'`,
+		"Microsoft.Dynamics.CRM.In(PropertyName='statecode',PropertyValues=['7'])":            `column "statecode", operator "in": 7 is not an option (the options are 0 (Active), 1 (Inactive))`,
+		"publishedversion eq '1'": `column "publishedversion", operator "eq": expected a whole number, got '1'`,
+	} {
+		_, err := filter.Check(s, "mobileofflineprofile", mustParse(t, src), filter.CheckOptions{})
+		if err == nil || !strings.HasSuffix(err.Error(), want) {
+			t.Errorf("Check(%s) error = %v, want it to end in %q", src, err, want)
+		}
 	}
 }

@@ -3,6 +3,7 @@ package filter
 import (
 	"fmt"
 	"math"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -32,6 +33,16 @@ func convert(col *schema.Column, op Op, v any) (any, *convError) {
 		return n, nil
 	case On, OnOrBefore, OnOrAfter:
 		return toTime(v)
+	case In, NotIn:
+		// Dataverse documents PropertyValues as strings: '3' on a number
+		// column is the number 3.
+		if str, ok := v.(string); ok && numeric(col.Type) {
+			if n, err := strconv.ParseInt(str, 10, 64); err == nil {
+				v = n
+			} else if f, err := strconv.ParseFloat(str, 64); err == nil {
+				v = f
+			}
+		}
 	}
 	switch col.Type {
 	case schema.Text, schema.Memo, schema.File, schema.Image:
@@ -82,6 +93,14 @@ func convert(col *schema.Column, op Op, v any) (any, *convError) {
 		return toTime(v)
 	}
 	return nil, convErrorf("", "column type %q has no values", col.Type)
+}
+
+func numeric(t schema.Type) bool {
+	switch t {
+	case schema.Integer, schema.Choice, schema.Decimal, schema.Money:
+		return true
+	}
+	return false
 }
 
 func toText(v any) (any, *convError) {

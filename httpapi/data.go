@@ -245,9 +245,6 @@ func (s *Server) dataPost(w http.ResponseWriter, r *http.Request) error {
 		if dp.action == "unshare" {
 			rights = 0
 		}
-		if rights < 0 || rights > 7 {
-			return outpost.Invalidf("rights is a mask of 1 read, 2 write and 4 delete, got %d", rights).WithTarget("rights")
-		}
 		if err := s.p.Share(r.Context(), by, dp.table, dp.id, in.PrincipalID, rights); err != nil {
 			return err
 		}

@@ -26,10 +26,13 @@ func (s *Server) offlineRoutes() {
 	s.Handle("GET /api/offline/profiles/{id}/apps", s.appUsage)
 	s.Handle("GET /api/offline/profiles/{id}/plan", s.plan)
 	s.Handle("GET /api/offline/profiles/{id}/preview", s.preview)
+	s.Handle("GET /api/offline/profiles/{id}/published", s.publishedProfile)
+	s.Handle("POST /api/offline/profiles/{id}/discard", s.discardDraft)
 
 	s.Handle("GET /api/offline/apps", s.listApps)
 	s.Handle("POST /api/offline/apps", s.createApp)
 	s.Handle("GET /api/offline/apps/{id}", s.getApp)
+	s.Handle("PATCH /api/offline/apps/{id}", s.patchApp)
 	s.Handle("DELETE /api/offline/apps/{id}", s.deleteApp)
 	s.Handle("PUT /api/offline/apps/{id}/offline", s.setOffline)
 	s.Handle("POST /api/offline/apps/{id}/publish", s.publishApp)
@@ -199,6 +202,25 @@ func (s *Server) createApp(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) getApp(w http.ResponseWriter, r *http.Request) error {
 	a, err := s.profiles.GetApp(r.Context(), Principal(r), r.PathValue("id"))
 	return reply(w, http.StatusOK, a, err)
+}
+
+func (s *Server) patchApp(w http.ResponseWriter, r *http.Request) error {
+	var in profile.AppPatch
+	if err := DecodeJSON(r, &in, true); err != nil {
+		return err
+	}
+	a, err := s.profiles.UpdateApp(r.Context(), Principal(r), r.PathValue("id"), in)
+	return reply(w, http.StatusOK, a, err)
+}
+
+func (s *Server) publishedProfile(w http.ResponseWriter, r *http.Request) error {
+	p, err := s.profiles.Published(r.Context(), Principal(r), r.PathValue("id"))
+	return reply(w, http.StatusOK, p, err)
+}
+
+func (s *Server) discardDraft(w http.ResponseWriter, r *http.Request) error {
+	p, err := s.profiles.DiscardDraft(r.Context(), Principal(r), r.PathValue("id"))
+	return reply(w, http.StatusOK, p, err)
 }
 
 func (s *Server) deleteApp(w http.ResponseWriter, r *http.Request) error {

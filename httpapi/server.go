@@ -44,7 +44,16 @@ type Options struct {
 	// Portal is the maker portal's files, served under /portal/ without a
 	// token (the portal signs in through the API); nil leaves it out.
 	Portal fs.FS
+	// StreamWriteTimeout is how long one write of a long stream (snapshot
+	// pages, change hints) may take before the stream is cut; each write
+	// sets its own deadline, so streams outlive the server's WriteTimeout
+	// while a device that stops reading is dropped. Default
+	// DefaultStreamWriteTimeout.
+	StreamWriteTimeout time.Duration
 }
+
+// DefaultStreamWriteTimeout is the default of Options.StreamWriteTimeout.
+const DefaultStreamWriteTimeout = 30 * time.Second
 
 // Server is the Outpost HTTP API as an http.Handler.
 type Server struct {
@@ -59,6 +68,8 @@ type Server struct {
 	profiles *profile.Service
 	sync     *syncsrv.Engine
 	portal   fs.FS
+	// streamWrite: see Options.StreamWriteTimeout.
+	streamWrite time.Duration
 
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
@@ -67,7 +78,10 @@ type Server struct {
 // New returns the API server over p.
 func New(p *platform.Platform, opts Options) *Server {
 	s := &Server{p: p, logger: opts.Logger, maxBody: opts.MaxBodyBytes, mux: http.NewServeMux(), reg: opts.Registry,
-		profiles: opts.Profiles, sync: opts.Sync, portal: opts.Portal}
+		profiles: opts.Profiles, sync: opts.Sync, portal: opts.Portal, streamWrite: opts.StreamWriteTimeout}
+	if s.streamWrite <= 0 {
+		s.streamWrite = DefaultStreamWriteTimeout
+	}
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)
 	}
@@ -251,6 +265,9 @@ func (s *Server) handle(h func(w http.ResponseWriter, r *http.Request) error) ht
 			return // the client went away
 		}
 		code := outpost.ErrorCode(err)
+		if code == outpost.CodeTooMany {
+			w.Header().Set("Retry-After", "5")
+		}
 		if code == outpost.CodeInternal {
 			id, _ := r.Context().Value(requestIDKey{}).(string)
 			s.logger.ErrorContext(r.Context(), "request failed", "request_id", id, "method", r.Method, "path", r.URL.Path, "err", err)
@@ -276,6 +293,8 @@ func StatusOf(c outpost.Code) int {
 		return http.StatusRequestEntityTooLarge
 	case outpost.CodeGone:
 		return http.StatusGone
+	case outpost.CodeTooMany:
+		return http.StatusTooManyRequests
 	}
 	return http.StatusInternalServerError
 }

@@ -77,6 +77,7 @@ func (s *Server) syncSnapshot(w http.ResponseWriter, r *http.Request) error {
 			w.WriteHeader(http.StatusOK)
 			started = true
 		}
+		s.streamDeadline(rc)
 		if err := write(p); err != nil {
 			return err
 		}
@@ -87,10 +88,19 @@ func (s *Server) syncSnapshot(w http.ResponseWriter, r *http.Request) error {
 		if code == outpost.CodeInternal {
 			s.logger.ErrorContext(r.Context(), "snapshot failed", "err", err)
 		}
+		s.streamDeadline(rc)
 		_ = write(&wire.SnapshotPage{Table: req.Table, Error: &wire.StreamError{Code: string(code), Message: outpost.ErrorMessage(err)}})
 		return nil
 	}
 	return err
+}
+
+// streamDeadline gives the next write of a stream StreamWriteTimeout,
+// replacing the server's WriteTimeout for the connection (which the server
+// sets afresh for the connection's next request). Writers that cannot set
+// deadlines (tests' recorders) stream without one.
+func (s *Server) streamDeadline(rc *http.ResponseController) {
+	_ = rc.SetWriteDeadline(time.Now().Add(s.streamWrite))
 }
 
 // zeroQuality reports whether media type parameters carry q=0.
@@ -160,36 +170,68 @@ func (s *Server) syncUpload(w http.ResponseWriter, r *http.Request) error {
 }
 
 // syncEvents streams change hints as server-sent events: "change" events
-// with the tables that changed, and a comment every 25 s to keep proxies
-// from closing the connection.
+// with the tables of the device's plan that changed, and a comment every
+// 25 s to keep proxies from closing the connection. At each keep-alive,
+// and after commits that may move access, the device's access is checked
+// again; when it is lost the stream ends with a "closed" event carrying
+// the error.
 func (s *Server) syncEvents(w http.ResponseWriter, r *http.Request) error {
-	sub := s.sync.Subscribe()
+	sub, err := s.sync.Subscribe(r.Context(), Principal(r), r.URL.Query().Get("deviceId"))
+	if err != nil {
+		return err
+	}
 	defer sub.Close()
 	rc := http.NewResponseController(w)
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-cache")
 	w.WriteHeader(http.StatusOK)
+	s.streamDeadline(rc)
 	if _, err := fmt.Fprint(w, ": connected\n\n"); err != nil {
 		return nil
 	}
 	if err := rc.Flush(); err != nil {
 		return nil
 	}
+	closed := func(err error) {
+		if r.Context().Err() != nil {
+			return // the device went away
+		}
+		if outpost.ErrorCode(err) == outpost.CodeInternal {
+			s.logger.ErrorContext(r.Context(), "change stream check failed", "err", err)
+		}
+		data, _ := json.Marshal(ErrorBody{Error: ErrorDetail{Code: string(outpost.ErrorCode(err)), Message: outpost.ErrorMessage(err), Target: outpost.ErrorTarget(err)}})
+		s.streamDeadline(rc)
+		_, _ = fmt.Fprintf(w, "event: closed\ndata: %s\n\n", data)
+		_ = rc.Flush()
+	}
 	keepAlive := time.NewTicker(25 * time.Second)
 	defer keepAlive.Stop()
 	for {
+		var msg string
 		select {
 		case <-r.Context().Done():
 			return nil
 		case <-keepAlive.C:
-			if _, err := fmt.Fprint(w, ": keep-alive\n\n"); err != nil {
+			if err := sub.Check(r.Context()); err != nil {
+				closed(err)
 				return nil
 			}
+			msg = ": keep-alive\n\n"
 		case <-sub.Ready():
-			data, _ := json.Marshal(wire.Hint{Tables: sub.Take()})
-			if _, err := fmt.Fprintf(w, "event: change\ndata: %s\n\n", data); err != nil {
+			tables, err := sub.Take(r.Context())
+			if err != nil {
+				closed(err)
 				return nil
 			}
+			if len(tables) == 0 {
+				continue
+			}
+			data, _ := json.Marshal(wire.Hint{Tables: tables})
+			msg = fmt.Sprintf("event: change\ndata: %s\n\n", data)
+		}
+		s.streamDeadline(rc)
+		if _, err := fmt.Fprint(w, msg); err != nil {
+			return nil
 		}
 		if err := rc.Flush(); err != nil {
 			return nil

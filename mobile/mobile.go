@@ -8,6 +8,7 @@ package mobile
 import (
 	"context"
 	"errors"
+	"net"
 	"net/http"
 	"sync"
 	"time"
@@ -18,10 +19,11 @@ import (
 
 // Agent is a running device agent.
 type Agent struct {
-	mu  sync.Mutex
-	a   *agent.Agent
-	srv *http.Server
-	url string
+	mu          sync.Mutex
+	a           *agent.Agent
+	srv         *http.Server
+	url         string
+	endRequests context.CancelFunc
 }
 
 // Start opens the device directory home (the app's private files
@@ -39,7 +41,9 @@ func Start(home string, retrySeconds int) (*Agent, error) {
 	if err != nil {
 		return nil, errors.Join(err, a.Close())
 	}
-	m := &Agent{a: a, srv: &http.Server{Handler: a.Handler(), ReadHeaderTimeout: 10 * time.Second}, url: a.URL(ln.Addr())}
+	base, end := context.WithCancel(context.Background())
+	srv := &http.Server{Handler: a.Handler(), ReadHeaderTimeout: 10 * time.Second, BaseContext: func(net.Listener) context.Context { return base }}
+	m := &Agent{a: a, srv: srv, url: a.URL(ln.Addr()), endRequests: end}
 	go m.srv.Serve(ln)
 	return m, nil
 }
@@ -56,6 +60,7 @@ func (m *Agent) Stop() error {
 	if m.srv == nil {
 		return nil
 	}
+	m.endRequests() // the status streams end with the agent
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	err := m.srv.Shutdown(ctx)

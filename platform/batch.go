@@ -46,8 +46,8 @@ type UpdateBatch struct {
 }
 
 type batchRow struct {
-	version     int64
-	read, write bool
+	version             int64
+	read, write, append bool
 }
 
 // BatchUpdatable reports whether updates of table can go through an
@@ -59,7 +59,7 @@ func (w *Writer) BatchUpdatable(table string) bool {
 	if !ok {
 		return false
 	}
-	return !t.Intersect && !securityTables[t.Name] && t.Ownership != schema.OwnedByBusiness
+	return !t.Intersect && !securityTables[t.Name] && !serverTables[t.Name] && t.Ownership != schema.OwnedByBusiness
 }
 
 // batchChunk bounds the ids of one IN list; lists are cut into powers of
@@ -111,13 +111,11 @@ func (w *Writer) PrepareUpdates(ctx context.Context, by *security.Principal, ups
 	for _, table := range sortedKeys(ids) {
 		t := sch.MustTable(table)
 		got := map[string]*batchRow{}
-		checks := []filter.Expr{by.Filter(t, security.Read)}
-		if by.Depth(t, security.Write) != by.Depth(t, security.Read) {
-			// At the same depth the two filters are the same.
-			checks = append(checks, by.Filter(t, security.Write))
-		}
+		// Read, Write and Append (for lookups) on the rows; the share
+		// branch of each filter carries its own right.
+		checks := []filter.Expr{by.Filter(t, security.Read), by.Filter(t, security.Write), by.Filter(t, security.Append)}
 		err := w.checkRows(ctx, by, t, ids[table], checks, func(id string, version int64, ok []bool) {
-			got[id] = &batchRow{version: version, read: ok[0], write: ok[len(ok)-1]}
+			got[id] = &batchRow{version: version, read: ok[0], write: ok[1], append: ok[2]}
 		})
 		if err != nil {
 			return nil, err
@@ -249,7 +247,7 @@ func (b *UpdateBatch) Apply(i int) bool {
 			continue
 		}
 		allowed, exists := b.targets[c.Target][id]
-		if !exists || by.Depth(t, security.Append) == security.None || !allowed {
+		if !exists || by.Depth(t, security.Append) == security.None || !r.append || !allowed {
 			return false
 		}
 	}

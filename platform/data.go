@@ -66,12 +66,8 @@ func convertInput(t *schema.Table, input map[string]any, create bool) (outpost.R
 		out[name] = cv
 	}
 	if create {
-		for _, c := range t.Columns {
-			if c.Required && !c.System {
-				if v, ok := out[c.Name]; !ok || v == nil {
-					return nil, outpost.Invalidf("column %q of table %q is required", c.Name, t.Name).WithTarget(c.Name)
-				}
-			}
+		if err := schema.CheckRequired(t, out); err != nil {
+			return nil, err
 		}
 	}
 	return out, nil
@@ -110,9 +106,14 @@ func (w *Writer) ownerOf(ctx context.Context, id string) (typ, bu string, err er
 }
 
 // checkLookups verifies every lookup value set in row: the referenced row
-// exists and by may append t's row to it (Append on t, Append To on the target).
-func (w *Writer) checkLookups(ctx context.Context, by *security.Principal, t *schema.Table, row outpost.Row) error {
+// exists and by may append t's row to it (Append on t, Append To on the
+// target). For an update, rowID is the row: Append must reach it (a share
+// gives it with the append right). A target row by can neither read nor
+// append to answers as a missing one, so lookups tell nothing about rows
+// by cannot read.
+func (w *Writer) checkLookups(ctx context.Context, by *security.Principal, t *schema.Table, rowID string, row outpost.Row) error {
 	sch := w.Schema()
+	appendChecked := false
 	for name, v := range row {
 		c, _ := t.Column(name)
 		id, ok := v.(string)
@@ -124,17 +125,35 @@ func (w *Writer) checkLookups(ctx context.Context, by *security.Principal, t *sc
 		if err != nil {
 			return err
 		}
+		missing := outpost.Invalidf("column %q refers to %s, which is not a row of table %q", name, id, target.Name).WithTarget(name)
 		if exists == nil {
-			return outpost.Invalidf("column %q refers to %s, which is not a row of table %q", name, id, target.Name).WithTarget(name)
+			return missing
 		}
 		if by.Depth(t, security.Append) == security.None {
 			return outpost.Forbiddenf("you lack the append privilege on table %q needed to set %q", t.Name, name).WithTarget(name)
+		}
+		if rowID != "" && !appendChecked {
+			ok, err := w.matches(ctx, by, t, rowID, by.Filter(t, security.Append))
+			if err != nil {
+				return err
+			}
+			if !ok {
+				return outpost.Forbiddenf("you lack the append privilege on this row of table %q needed to set %q", t.Name, name).WithTarget(name)
+			}
+			appendChecked = true
 		}
 		allowed, err := w.matches(ctx, by, target, id, by.Filter(target, security.AppendTo))
 		if err != nil {
 			return err
 		}
 		if !allowed {
+			readable, err := w.matches(ctx, by, target, id, by.Filter(target, security.Read))
+			if err != nil {
+				return err
+			}
+			if !readable {
+				return missing
+			}
 			return outpost.Forbiddenf("you lack the appendto privilege on row %s of table %q needed to set %q", id, target.Name, name).WithTarget(name)
 		}
 	}
@@ -150,11 +169,17 @@ func (w *Writer) Create(ctx context.Context, by *security.Principal, table strin
 	if by.Depth(t, security.Create) == security.None {
 		return nil, outpost.Forbiddenf("you lack the create privilege on table %q", t.Name).WithTarget(t.Name)
 	}
+	if err := requireServerWrite(by, t, "created"); err != nil {
+		return nil, err
+	}
 	row, err := convertInput(t, input, true)
 	if err != nil {
 		return nil, err
 	}
-	if err := w.checkLookups(ctx, by, t, row); err != nil {
+	if err := w.checkLookups(ctx, by, t, "", row); err != nil {
+		return nil, err
+	}
+	if err := w.checkDelegation(ctx, by, t, row); err != nil {
 		return nil, err
 	}
 	if err := w.fillOwnership(ctx, by, t, row); err != nil {
@@ -172,6 +197,28 @@ func (w *Writer) Create(ctx context.Context, by *security.Principal, table strin
 	}
 	w.touch(t)
 	return w.p.getRow(ctx, w.tx, t, id)
+}
+
+// checkLink runs the checks creating (priv Create) or deleting (priv
+// Delete) the relationship row input of table would run, without writing:
+// the security functions answer the same when a link exists already, or
+// is missing, as when they change it.
+func (w *Writer) checkLink(ctx context.Context, by *security.Principal, table string, input map[string]any, priv security.Privilege) error {
+	t, err := w.Schema().LookupTable(table)
+	if err != nil {
+		return err
+	}
+	if by.Depth(t, priv) == security.None {
+		return outpost.Forbiddenf("you lack the %s privilege on table %q", priv, t.Name).WithTarget(t.Name)
+	}
+	row, err := convertInput(t, input, true)
+	if err != nil {
+		return err
+	}
+	if err := w.checkLookups(ctx, by, t, "", row); err != nil {
+		return err
+	}
+	return w.checkDelegation(ctx, by, t, row)
 }
 
 // fillOwnership sets ownerid, owneridtype and owningbusinessunit of a new row.
@@ -232,6 +279,9 @@ func (w *Writer) Update(ctx context.Context, by *security.Principal, table, id s
 	if err := w.require(ctx, by, t, id, security.Write); err != nil {
 		return nil, err
 	}
+	if err := requireServerWrite(by, t, "changed"); err != nil {
+		return nil, err
+	}
 	set, err := convertInput(t, input, false)
 	if err != nil {
 		return nil, err
@@ -239,7 +289,7 @@ func (w *Writer) Update(ctx context.Context, by *security.Principal, table, id s
 	if t.Intersect {
 		return nil, outpost.Invalidf("rows of relationship table %q cannot be updated: delete and create them", t.Name).WithTarget(t.Name)
 	}
-	if err := w.checkLookups(ctx, by, t, set); err != nil {
+	if err := w.checkLookups(ctx, by, t, id, set); err != nil {
 		return nil, err
 	}
 	if bu, ok := set["businessunitid"].(string); ok && t.Ownership == schema.OwnedByBusiness {
@@ -286,10 +336,14 @@ func (w *Writer) Delete(ctx context.Context, by *security.Principal, table, id s
 	if err != nil {
 		return err
 	}
-	if _, err := w.getVisible(ctx, by, t, id); err != nil {
+	row, err := w.getVisible(ctx, by, t, id)
+	if err != nil {
 		return err
 	}
 	if err := w.require(ctx, by, t, id, security.Delete); err != nil {
+		return err
+	}
+	if err := w.checkDelegation(ctx, by, t, row); err != nil {
 		return err
 	}
 	return w.deleteCascade(ctx, t, id)
@@ -353,6 +407,9 @@ func (w *Writer) Assign(ctx context.Context, by *security.Principal, table, id, 
 	if err := w.require(ctx, by, t, id, security.Assign); err != nil {
 		return nil, err
 	}
+	if err := requireServerWrite(by, t, "assigned"); err != nil {
+		return nil, err
+	}
 	typ, bu, err := w.ownerOf(ctx, ownerID)
 	if err != nil {
 		return nil, err
@@ -365,18 +422,29 @@ func (w *Writer) Assign(ctx context.Context, by *security.Principal, table, id, 
 	return w.p.getRow(ctx, w.tx, t, id)
 }
 
-// Access rights of a share, as a bit mask.
+// Rights of a share (security.AccessRights, Dataverse's values).
 const (
-	ShareRead   = 1
-	ShareWrite  = 2
-	ShareDelete = 4
+	ShareRead     = int64(security.ReadAccess)
+	ShareWrite    = int64(security.WriteAccess)
+	ShareAppend   = int64(security.AppendAccess)
+	ShareAppendTo = int64(security.AppendToAccess)
+	ShareDelete   = int64(security.DeleteAccess)
+	ShareShare    = int64(security.ShareAccess)
+	ShareAssign   = int64(security.AssignAccess)
 )
 
-// Share gives principalID (a user or team) read access to row id of table;
-// the row then counts as theirs at User depth. Sharing again replaces the
-// rights; rights 0 removes the share.
+// Share gives principalID (a user or team) the rights of a mask
+// (security.AccessRights) on row id of table: each right lets them use
+// one privilege on the row at User depth. Sharing again replaces the
+// rights; rights 0 removes the share. Sharing needs the Share privilege on
+// the row, and the sharer must hold every privilege the rights give on the
+// row themselves: a share never gives more than its sharer has.
 func (w *Writer) Share(ctx context.Context, by *security.Principal, table, id, principalID string, rights int64) error {
 	t, err := w.Schema().LookupTable(table)
+	if err != nil {
+		return err
+	}
+	mask, err := security.ParseAccessRights(rights)
 	if err != nil {
 		return err
 	}
@@ -388,6 +456,15 @@ func (w *Writer) Share(ctx context.Context, by *security.Principal, table, id, p
 	}
 	if err := w.require(ctx, by, t, id, security.Share); err != nil {
 		return err
+	}
+	for _, priv := range mask.Privileges() {
+		ok, err := w.matches(ctx, by, t, id, by.Filter(t, priv))
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return outpost.Forbiddenf("you cannot share the %s right on this row of table %q: you lack the %s privilege on it yourself", priv, t.Name, priv).WithTarget("rights")
+		}
 	}
 	if !outpost.ValidID(principalID) {
 		return outpost.Invalidf("principalid %q is not a user or team id", principalID).WithTarget("principalid")

@@ -118,10 +118,12 @@ func (p *Platform) link(ctx context.Context, by *security.Principal, intersect, 
 		if err != nil {
 			return fmt.Errorf("read %s: %w", intersect, err)
 		}
-		if len(ids) > 0 {
-			return nil
+		row := map[string]any{colA: a, colB: b}
+		// Checked first, so that whether the link exists tells nothing.
+		if err := w.checkLink(ctx, by, intersect, row, security.Create); err != nil || len(ids) > 0 {
+			return err
 		}
-		_, err = w.Create(ctx, by, intersect, map[string]any{colA: a, colB: b})
+		_, err = w.Create(ctx, by, intersect, row)
 		return err
 	})
 }
@@ -132,6 +134,10 @@ func (p *Platform) unlink(ctx context.Context, by *security.Principal, intersect
 		ids, err := store.Strings(ctx, w.tx, `SELECT `+intersect+`id FROM `+intersect+` WHERE `+colA+` = `+p.db.Dialect.Placeholder(1)+` AND `+colB+` = `+p.db.Dialect.Placeholder(2), a, b)
 		if err != nil {
 			return fmt.Errorf("read %s: %w", intersect, err)
+		}
+		// Checked first, so that whether the link exists tells nothing.
+		if err := w.checkLink(ctx, by, intersect, map[string]any{colA: a, colB: b}, security.Delete); err != nil {
+			return err
 		}
 		for _, id := range ids {
 			if err := w.Delete(ctx, by, intersect, id); err != nil {

@@ -19,7 +19,16 @@ import (
 // System returns the principal Outpost itself acts as (seeding, admin CLI):
 // an administrator without a user.
 func System() *security.Principal {
-	return &security.Principal{Admin: true, Customizer: true, Privileges: security.Set{}}
+	return &security.Principal{Admin: true, Customizer: true, Server: true, Privileges: security.Set{}}
+}
+
+// ServerFor is System acting for userID: the server writes its own rows
+// (a Sync Error a user retried or resolved) and records userID as the one
+// who modified them.
+func ServerFor(userID string) *security.Principal {
+	p := System()
+	p.UserID = userID
+	return p
 }
 
 // securityTables are the tables whose rows decide who may read what; a write
@@ -29,6 +38,10 @@ var securityTables = map[string]bool{
 	"systemuser": true, "team": true, "businessunit": true, "role": true,
 	"teammembership": true, "systemuserroles": true, "teamroles": true,
 }
+
+// SecurityTable reports whether writes to table are recorded in the
+// security log (they may change who may read what).
+func SecurityTable(table string) bool { return securityTables[table] }
 
 // loadPrincipal loads everything access decisions about userID need:
 // business unit and its subtree, teams, manager hierarchy, roles and summed

@@ -55,21 +55,34 @@ type Page struct {
 
 // FilterError turns a filter parse or check error into a domain error.
 func FilterError(param string, err error) error {
+	// Each error says where it is once: its own source, or else param.
 	var l filter.ErrorList
 	if errors.As(err, &l) {
-		d := l.AsDomain()
-		d.Message = param + ": " + d.Message
+		named := make(filter.ErrorList, len(l))
+		for i, e := range l {
+			named[i] = withSource(e, param)
+		}
+		d := named.AsDomain()
 		d.Target = param
 		return d
 	}
 	var fe *filter.Error
 	if errors.As(err, &fe) {
-		return outpost.Invalidf("%s: %s", param, fe.Error()).WithTarget(param)
+		return outpost.Invalidf("%s", withSource(fe, param).Error()).WithTarget(param)
 	}
 	if outpost.ErrorCode(err) != outpost.CodeInternal {
 		return err
 	}
 	return outpost.Invalidf("%s: %v", param, err).WithTarget(param)
+}
+
+func withSource(e *filter.Error, source string) *filter.Error {
+	if e.Source != "" {
+		return e
+	}
+	cp := *e
+	cp.Source = source
+	return &cp
 }
 
 // List returns the rows of table that by may read and that match q, one

@@ -2,6 +2,7 @@ package platform_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -171,12 +172,24 @@ func TestAppendAndAppendTo(t *testing.T) {
 			security.Grant{Table: "account", Privilege: security.AppendTo, Depth: security.User})
 		u1 = principal(t, p, o.u1)
 		must[outpost.Row](t)(p.Create(ctx, u1, "contact", map[string]any{"lastname": "x", "parentcustomerid": near["accountid"]}))
-		// Append To reaches only u1's accounts.
+		// A lookup to a row that does not exist is bad input, and one to a
+		// row u1 can neither read nor append to answers the same.
+		missingID := outpost.NewID()
+		_, errMissing := p.Create(ctx, u1, "contact", map[string]any{"lastname": "z", "parentcustomerid": missingID})
+		wantCode(t, errMissing, outpost.CodeInvalid)
+		_, err = p.Create(ctx, u1, "contact", map[string]any{"lastname": "y", "parentcustomerid": far["accountid"]})
+		wantCode(t, err, outpost.CodeInvalid)
+		if got, want := outpost.ErrorMessage(err), strings.ReplaceAll(outpost.ErrorMessage(errMissing), missingID, far["accountid"].(string)); got != want {
+			t.Errorf("unreadable lookup target says %q, a missing one %q", got, want)
+		}
+		// Shared for reading only, far is readable but Append To still
+		// reaches only u1's accounts.
+		mustOK(t, p.Share(ctx, sys, "account", far["accountid"].(string), o.u1, platform.ShareRead))
 		_, err = p.Create(ctx, u1, "contact", map[string]any{"lastname": "y", "parentcustomerid": far["accountid"]})
 		wantCode(t, err, outpost.CodeForbidden)
-		// A lookup to a row that does not exist is bad input.
-		_, err = p.Create(ctx, u1, "contact", map[string]any{"lastname": "z", "parentcustomerid": outpost.NewID()})
-		wantCode(t, err, outpost.CodeInvalid)
+		// The append to right of a share reaches it.
+		mustOK(t, p.Share(ctx, sys, "account", far["accountid"].(string), o.u1, platform.ShareRead|platform.ShareAppendTo))
+		must[outpost.Row](t)(p.Create(ctx, u1, "contact", map[string]any{"lastname": "y", "parentcustomerid": far["accountid"]}))
 	})
 }
 

@@ -220,6 +220,23 @@ func (w *Writer) getVisible(ctx context.Context, by *security.Principal, t *sche
 	return row, nil
 }
 
+// VisibleVersion returns the version of row id of table when it exists and
+// by may read it; otherwise the not-found error of a missing row, the same
+// code and message either way, so a caller learns nothing about rows it
+// cannot read.
+func (w *Writer) VisibleVersion(ctx context.Context, by *security.Principal, table, id string) (int64, error) {
+	t, err := w.Schema().LookupTable(table)
+	if err != nil {
+		return 0, err
+	}
+	row, err := w.getVisible(ctx, by, t, id)
+	if err != nil {
+		return 0, err
+	}
+	v, _ := row[schema.ColVersionNumber].(int64)
+	return v, nil
+}
+
 // require checks that by holds priv on row id of t, returning a forbidden
 // error that names what is missing.
 func (w *Writer) require(ctx context.Context, by *security.Principal, t *schema.Table, id string, priv security.Privilege) error {

@@ -77,9 +77,14 @@ type App struct {
 	// Offline is "Can be used offline"; ProfileID is its one profile.
 	Offline   bool   `json:"offline"`
 	ProfileID string `json:"profileId,omitempty"`
-	// NeedsRepublish is set when the profile was published after the app.
-	NeedsRepublish bool       `json:"needsRepublish"`
-	PublishedOn    *time.Time `json:"publishedOn,omitempty"`
+	// ProfileVersion is the profile version the app is published against:
+	// its devices get that version until the app is published again.
+	// NewestProfileVersion is the profile's newest published version, and
+	// NeedsRepublish says the two differ.
+	ProfileVersion       int64      `json:"profileVersion,omitempty"`
+	NewestProfileVersion int64      `json:"newestProfileVersion,omitempty"`
+	NeedsRepublish       bool       `json:"needsRepublish"`
+	PublishedOn          *time.Time `json:"publishedOn,omitempty"`
 	// Solutions are the unique names of the solutions holding the app.
 	Solutions []string `json:"solutions"`
 }
@@ -104,13 +109,13 @@ type OfflineInput struct {
 func checkDefinition(sch *schema.Schema, d *Definition) error {
 	for i, name := range d.Tables {
 		if _, err := sch.LookupTable(name); err != nil {
-			return outpost.NotFoundf("definition.tables[%d]: table %q does not exist", i, name).WithTarget("definition.tables")
+			return outpost.Invalidf("definition.tables[%d]: table %q does not exist", i, name).WithTarget("definition.tables")
 		}
 	}
 	for i, v := range d.Views {
 		t, err := sch.LookupTable(v.Table)
 		if err != nil {
-			return outpost.NotFoundf("definition.views[%d]: table %q does not exist", i, v.Table).WithTarget("definition.views")
+			return outpost.Invalidf("definition.views[%d]: table %q does not exist", i, v.Table).WithTarget("definition.views")
 		}
 		if err := checkColumns(t, v.Columns, fmt.Sprintf("definition.views[%d]", i)); err != nil {
 			return err
@@ -127,7 +132,7 @@ func checkDefinition(sch *schema.Schema, d *Definition) error {
 	for i, f := range d.Forms {
 		t, err := sch.LookupTable(f.Table)
 		if err != nil {
-			return outpost.NotFoundf("definition.forms[%d]: table %q does not exist", i, f.Table).WithTarget("definition.forms")
+			return outpost.Invalidf("definition.forms[%d]: table %q does not exist", i, f.Table).WithTarget("definition.forms")
 		}
 		if err := checkColumns(t, f.Columns, fmt.Sprintf("definition.forms[%d]", i)); err != nil {
 			return err
@@ -195,7 +200,7 @@ func checkForm(f Form, where string) error {
 func checkColumns(t *schema.Table, cols []string, where string) error {
 	for _, c := range cols {
 		if _, ok := t.Column(c); !ok {
-			return outpost.NotFoundf("%s: table %q has no column %q", where, t.Name, c).WithTarget(where)
+			return outpost.Invalidf("%s: table %q has no column %q", where, t.Name, c).WithTarget(where)
 		}
 	}
 	return nil
@@ -249,26 +254,37 @@ func (s *Service) CreateApp(ctx context.Context, by *security.Principal, in AppI
 	return s.GetApp(ctx, by, id)
 }
 
-// appKind returns the kind of app id, or a not-found error.
-func (s *Service) appKind(ctx context.Context, q querier, id string) (kind, def string, needs bool, on time.Time, err error) {
+// appKind returns the kind of app id, or a not-found error, with its
+// definition, the profile version it is published against and when it was
+// published.
+func (s *Service) appKind(ctx context.Context, q querier, id string) (kind, def string, pin int64, on time.Time, err error) {
 	if !outpost.ValidID(id) {
-		return "", "", false, on, outpost.Invalidf("%q is not an app id", id).WithTarget("id")
+		return "", "", 0, on, outpost.Invalidf("%q is not an app id", id).WithTarget("id")
 	}
-	var n int64
 	var pub any
-	err = q.QueryRowContext(ctx, `SELECT kind, definition, needsrepublish, publishedon FROM outpost_app WHERE appid = `+s.ph(1, 1), id).Scan(&kind, &def, &n, &pub)
+	err = q.QueryRowContext(ctx, `SELECT kind, definition, profileversion, publishedon FROM outpost_app WHERE appid = `+s.ph(1, 1), id).Scan(&kind, &def, &pin, &pub)
 	if errors.Is(err, sql.ErrNoRows) {
-		return "", "", false, on, outpost.NotFoundf("no app has id %s", id).WithTarget("id")
+		return "", "", 0, on, outpost.NotFoundf("no app has id %s", id).WithTarget("id")
 	}
 	if err != nil {
-		return "", "", false, on, fmt.Errorf("load app %s: %w", id, err)
+		return "", "", 0, on, fmt.Errorf("load app %s: %w", id, err)
 	}
-	return kind, def, n != 0, scanTime(pub), nil
+	return kind, def, pin, scanTime(pub), nil
+}
+
+// servedVersion is the profile version the devices of an app get: the one
+// it is published against (pin), or, for an app bound before versions were
+// recorded (pin 0), the newest.
+func servedVersion(pin, newest int64) int64 {
+	if pin == 0 || pin > newest {
+		return newest
+	}
+	return pin
 }
 
 // GetApp returns app id as by may read it.
 func (s *Service) GetApp(ctx context.Context, by *security.Principal, id string) (*App, error) {
-	kind, def, needs, on, err := s.appKind(ctx, s.p.DB().Read, id)
+	kind, def, pin, on, err := s.appKind(ctx, s.p.DB().Read, id)
 	if err != nil {
 		return nil, err
 	}
@@ -276,7 +292,7 @@ func (s *Service) GetApp(ctx context.Context, by *security.Principal, id string)
 	if err != nil {
 		return nil, err
 	}
-	a := &App{ID: id, Kind: kind, NeedsRepublish: needs, Solutions: []string{}}
+	a := &App{ID: id, Kind: kind, Solutions: []string{}}
 	if !on.IsZero() {
 		a.PublishedOn = &on
 	}
@@ -287,6 +303,16 @@ func (s *Service) GetApp(ctx context.Context, by *security.Principal, id string)
 	a.DisplayName, _ = row["displayname"].(string)
 	a.Offline, _ = row["canbeusedoffline"].(bool)
 	a.ProfileID, _ = row["mobileofflineprofileid"].(string)
+	if a.Offline && a.ProfileID != "" {
+		v, err := s.latest(ctx, s.p.DB().Read, a.ProfileID)
+		if err != nil {
+			return nil, err
+		}
+		if v != nil {
+			a.ProfileVersion, a.NewestProfileVersion = servedVersion(pin, v.Version), v.Version
+			a.NeedsRepublish = a.ProfileVersion < v.Version
+		}
+	}
 	a.Solutions, err = store.Strings(ctx, s.p.DB().Read, `SELECT s.uniquename FROM outpost_solution s JOIN outpost_solutioncomponent c ON c.solutionid = s.solutionid WHERE c.kind = 'app' AND c.objectid = `+s.ph(1, 1)+` ORDER BY s.uniquename`, id)
 	if err != nil {
 		return nil, fmt.Errorf("load solutions of app %s: %w", id, err)
@@ -346,31 +372,70 @@ func (s *Service) SetOffline(ctx context.Context, by *security.Principal, id str
 	if err != nil {
 		return nil, err
 	}
-	set := map[string]any{"canbeusedoffline": false, "mobileofflineprofileid": nil}
 	if in.Enabled {
 		if a.Kind == Canvas && len(a.Solutions) == 0 {
-			return nil, outpost.Conflictf("canvas app %q must be in a solution before it can be used offline: add it to a solution first", a.Name).WithTarget("enabled")
+			return nil, offlineNeedsSolution(a.Name)
 		}
 		if in.ProfileID == "" {
 			return nil, outpost.Invalidf("an offline app needs exactly one profile: set profileId").WithTarget("profileId")
 		}
 		p, err := s.Get(ctx, by, in.ProfileID)
 		if err != nil {
-			return nil, err
+			return nil, bodyRef(err, "profileId")
 		}
 		if p.PublishedVersion == 0 {
 			return nil, outpost.Conflictf("offline profile %q is not published: publish it before an app can use it", p.Name).WithTarget("profileId")
 		}
-		set = map[string]any{"canbeusedoffline": true, "mobileofflineprofileid": in.ProfileID}
 	}
 	err = s.p.Write(ctx, func(w *platform.Writer) error {
-		_, err := w.Update(ctx, by, appTable(a.Kind), id, set)
-		return err
+		if in.Enabled {
+			return s.bind(ctx, w, by, a, in.ProfileID)
+		}
+		return s.unbind(ctx, w, by, a)
 	})
 	if err != nil {
 		return nil, err
 	}
 	return s.GetApp(ctx, by, id)
+}
+
+func offlineNeedsSolution(app string) error {
+	return outpost.Conflictf("canvas app %q must be in a solution before it can be used offline: add it to a solution first", app).WithTarget("enabled")
+}
+
+// bind makes profileID app a's offline profile. The app is published
+// against the profile's newest published version: its devices get that
+// version until the app is published again.
+func (s *Service) bind(ctx context.Context, w *platform.Writer, by *security.Principal, a *App, profileID string) error {
+	if _, err := w.Update(ctx, by, appTable(a.Kind), a.ID, map[string]any{"canbeusedoffline": true, "mobileofflineprofileid": profileID}); err != nil {
+		return err
+	}
+	return s.pin(ctx, w, a.ID, profileID)
+}
+
+// pin records the newest published version of profileID as the one app
+// appID is published against.
+func (s *Service) pin(ctx context.Context, w *platform.Writer, appID, profileID string) error {
+	v, err := s.latest(ctx, w.Tx(), profileID)
+	if err != nil {
+		return err
+	}
+	if v == nil {
+		return outpost.Conflictf("offline profile %s is not published: publish it before an app can use it", profileID).WithTarget("profileId")
+	}
+	if _, err := w.Tx().ExecContext(ctx, `UPDATE outpost_app SET profileversion = `+s.ph(1, 1)+` WHERE appid = `+s.ph(2, 1), v.Version, appID); err != nil {
+		return fmt.Errorf("publish app %s: %w", appID, err)
+	}
+	return nil
+}
+
+// unbind turns app a's offline off.
+func (s *Service) unbind(ctx context.Context, w *platform.Writer, by *security.Principal, a *App) error {
+	if _, err := w.Update(ctx, by, appTable(a.Kind), a.ID, map[string]any{"canbeusedoffline": false, "mobileofflineprofileid": nil}); err != nil {
+		return err
+	}
+	_, err := w.Tx().ExecContext(ctx, `UPDATE outpost_app SET profileversion = 0 WHERE appid = `+s.ph(1, 1), a.ID)
+	return err
 }
 
 // PublishApp publishes an app, which clears its needs-republish flag.
@@ -384,8 +449,13 @@ func (s *Service) PublishApp(ctx context.Context, by *security.Principal, id str
 		if _, err := w.Update(ctx, by, appTable(a.Kind), id, map[string]any{"name": a.Name}); err != nil {
 			return err
 		}
-		_, err := w.Tx().ExecContext(ctx, `UPDATE outpost_app SET needsrepublish = 0, publishedon = `+s.ph(1, 1)+` WHERE appid = `+s.ph(2, 1), s.timeArg(w.Now()), id)
-		return err
+		if _, err := w.Tx().ExecContext(ctx, `UPDATE outpost_app SET needsrepublish = 0, publishedon = `+s.ph(1, 1)+` WHERE appid = `+s.ph(2, 1), s.timeArg(w.Now()), id); err != nil {
+			return err
+		}
+		if a.Offline && a.ProfileID != "" {
+			return s.pin(ctx, w, id, a.ProfileID)
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, err
@@ -395,18 +465,24 @@ func (s *Service) PublishApp(ctx context.Context, by *security.Principal, id str
 
 // AppRef is one app in a profile's app-usage list.
 type AppRef struct {
-	ID             string `json:"id"`
-	Kind           string `json:"kind"`
-	Name           string `json:"name"`
-	NeedsRepublish bool   `json:"needsRepublish"`
-	InSolution     bool   `json:"inSolution"`
+	ID   string `json:"id"`
+	Kind string `json:"kind"`
+	Name string `json:"name"`
+	// ProfileVersion is the version the app's devices get.
+	ProfileVersion int64 `json:"profileVersion,omitempty"`
+	NeedsRepublish bool  `json:"needsRepublish"`
+	InSolution     bool  `json:"inSolution"`
 }
 
 func (s *Service) appsUsing(ctx context.Context, q querier, profileID string) ([]AppRef, error) {
 	out := []AppRef{}
+	newest, err := s.latest(ctx, q, profileID)
+	if err != nil {
+		return nil, err
+	}
 	for _, kind := range []string{Canvas, ModelDriven} {
 		t := appTable(kind)
-		rows, err := q.QueryContext(ctx, `SELECT a.`+t+`id, a.name, o.needsrepublish, (SELECT count(*) FROM outpost_solutioncomponent c WHERE c.kind = 'app' AND c.objectid = a.`+t+`id) FROM `+t+
+		rows, err := q.QueryContext(ctx, `SELECT a.`+t+`id, a.name, o.profileversion, (SELECT count(*) FROM outpost_solutioncomponent c WHERE c.kind = 'app' AND c.objectid = a.`+t+`id) FROM `+t+
 			` a JOIN outpost_app o ON o.appid = a.`+t+`id WHERE a.mobileofflineprofileid = `+s.ph(1, 1)+` ORDER BY a.name`, profileID)
 		if err != nil {
 			return nil, fmt.Errorf("list apps of profile %s: %w", profileID, err)
@@ -418,7 +494,11 @@ func (s *Service) appsUsing(ctx context.Context, q querier, profileID string) ([
 				rows.Close()
 				return nil, fmt.Errorf("list apps of profile %s: %w", profileID, err)
 			}
-			r.NeedsRepublish, r.InSolution = needs != 0, sols > 0
+			r.InSolution = sols > 0
+			if newest != nil {
+				r.ProfileVersion = servedVersion(needs, newest.Version)
+				r.NeedsRepublish = r.ProfileVersion < newest.Version
+			}
 			out = append(out, r)
 		}
 		rows.Close()
@@ -494,4 +574,59 @@ func assigned(a Assignment, by *security.Principal) bool {
 		}
 	}
 	return false
+}
+
+// bodyRef turns "not found" for an object named inside a request body into
+// CodeInvalid with target: 404 is for the resource of the URL only.
+func bodyRef(err error, target string) error {
+	if outpost.ErrorCode(err) != outpost.CodeNotFound {
+		return err
+	}
+	return outpost.Invalidf("%s", outpost.ErrorMessage(err)).WithTarget(target)
+}
+
+// AppPatch changes an app after creation; nil fields stay as they are.
+type AppPatch struct {
+	DisplayName *string     `json:"displayName"`
+	Definition  *Definition `json:"definition"`
+}
+
+// UpdateApp changes an app's display name or its tables, views and forms.
+// Like any change to an app, it takes effect for makers at once; devices
+// follow its offline profile, which the definition does not change.
+func (s *Service) UpdateApp(ctx context.Context, by *security.Principal, id string, patch AppPatch) (*App, error) {
+	a, err := s.GetApp(ctx, by, id)
+	if err != nil {
+		return nil, err
+	}
+	def := a.Definition
+	if patch.Definition != nil {
+		def = *patch.Definition
+		if err := checkDefinition(s.p.Schema(), &def); err != nil {
+			return nil, err
+		}
+	}
+	text, err := jsonString(def)
+	if err != nil {
+		return nil, err
+	}
+	fields := map[string]any{"name": a.Name}
+	if patch.DisplayName != nil {
+		if a.Kind != Canvas {
+			return nil, outpost.Invalidf("a model-driven app has no display name").WithTarget("displayName")
+		}
+		fields["displayname"] = *patch.DisplayName
+	}
+	err = s.p.Write(ctx, func(w *platform.Writer) error {
+		// Writing the app row checks by's write privilege on it.
+		if _, err := w.Update(ctx, by, appTable(a.Kind), id, fields); err != nil {
+			return err
+		}
+		_, err := w.Tx().ExecContext(ctx, `UPDATE outpost_app SET definition = `+s.ph(1, 1)+` WHERE appid = `+s.ph(2, 1), text, id)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.GetApp(ctx, by, id)
 }

@@ -4,6 +4,8 @@ import (
 	"archive/zip"
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -64,13 +66,24 @@ func TestExportImport(t *testing.T) {
 			t.Errorf("imported profile = %+v", prof)
 		}
 		a := must[*profile.App](t)(s2.GetApp(ctx, sys, env.CanvasApp))
-		if !a.Offline || a.ProfileID != env.ProfileID || !a.NeedsRepublish {
+		// A new app is published against the imported version: nothing to republish.
+		if !a.Offline || a.ProfileID != env.ProfileID || a.NeedsRepublish || a.ProfileVersion != prof.PublishedVersion {
 			t.Errorf("imported app = %+v", a)
 		}
 		// Importing again updates in place.
 		res = must[*profile.ImportResult](t)(s2.Import(ctx, sys, data, profile.ImportOptions{}))
 		if len(res.Created) != 0 || len(res.Updated) != 3 {
 			t.Errorf("second import = %+v", res)
+		}
+		// Importing with publish makes a newer version; the app already
+		// published here keeps its version until it is published, and the
+		// note says exactly that.
+		res = must[*profile.ImportResult](t)(s2.Import(ctx, sys, data, profile.ImportOptions{Publish: true, OwnerID: owner}))
+		after := must[*profile.App](t)(s2.GetApp(ctx, sys, env.CanvasApp))
+		newest := must[*profile.Profile](t)(s2.Get(ctx, sys, env.ProfileID)).PublishedVersion
+		want := fmt.Sprintf(`app "Field Inspections" is published against version %d of its offline profile; its devices keep that version until you publish the app, which moves them to version %d`, a.ProfileVersion, newest)
+		if !slices.Contains(res.Notes, want) || !after.NeedsRepublish || after.ProfileVersion != a.ProfileVersion {
+			t.Errorf("third import: notes %q, want %q; app %+v", res.Notes, want, after)
 		}
 	})
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/outposthq/outpost"
+	"github.com/outposthq/outpost/platform"
 	"github.com/outposthq/outpost/schema"
 	"github.com/outposthq/outpost/security"
 )
@@ -78,23 +80,49 @@ func (s *Service) GenerateProfile(ctx context.Context, by *security.Principal, a
 	for _, it := range g.items {
 		in.Items = append(in.Items, ItemInput{Item: it})
 	}
-	p, err := s.create(ctx, by, in, appID)
+	d, err := s.newDraft(in, appID)
 	if err != nil {
 		return nil, err
 	}
-	out := &Generated{Profile: p, NotGenerated: g.notGenerated}
-	out.Validation = Validate(sch, p)
-	if opts.Publish && out.Validation.Valid {
-		if out.Profile, _, err = s.Publish(ctx, by, p.ID); err != nil {
+	draft := &Profile{Name: in.Name, Items: d.items}
+	out := &Generated{NotGenerated: g.notGenerated, Validation: Validate(sch, draft)}
+	if opts.Bind && !opts.Publish {
+		return nil, outpost.Invalidf("bind needs publish: an app can use only a published profile").WithTarget("bind")
+	}
+	if opts.Publish {
+		// All or nothing: what would refuse the publish or the bind is
+		// checked first, and the profile, its publish and the bind are one
+		// transaction.
+		if err := out.Validation.err(in.Name); err != nil {
 			return nil, err
 		}
-		out.Published = true
-		if opts.Bind {
-			if _, err := s.SetOffline(ctx, by, appID, OfflineInput{Enabled: true, ProfileID: p.ID}); err != nil {
-				return nil, err
-			}
-			out.Bound = true
+		if opts.Bind && a.Kind == Canvas && len(a.Solutions) == 0 {
+			return nil, offlineNeedsSolution(a.Name)
 		}
+	}
+	var id string
+	err = s.p.Write(ctx, func(w *platform.Writer) error {
+		if id, err = s.insertProfile(ctx, w, by, in, d); err != nil {
+			return err
+		}
+		if !opts.Publish {
+			return nil
+		}
+		draft.ID = id
+		if err := s.publish(ctx, w, by, draft); err != nil {
+			return err
+		}
+		if opts.Bind {
+			return s.bind(ctx, w, by, a, id)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	out.Published, out.Bound = opts.Publish, opts.Bind
+	if out.Profile, err = s.Get(ctx, by, id); err != nil {
+		return nil, err
 	}
 	return out, nil
 }

@@ -2,6 +2,7 @@ package profile
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 
 	"github.com/outposthq/outpost"
@@ -339,7 +340,15 @@ func (s *Service) importApp(ctx context.Context, w *platform.Writer, by *securit
 	if err != nil {
 		return err
 	}
-	kind, _, _, _, err := s.appKind(ctx, tx, a.ID)
+	kind, _, pin, _, err := s.appKind(ctx, tx, a.ID)
+	var boundTo string // the app's profile on this server before the import
+	if err == nil {
+		var ref sql.NullString
+		if err := tx.QueryRowContext(ctx, `SELECT mobileofflineprofileid FROM `+table+` WHERE `+table+`id = `+s.ph(1, 1), a.ID).Scan(&ref); err != nil {
+			return fmt.Errorf("import app %q: %w", a.Name, err)
+		}
+		boundTo = ref.String
+	}
 	switch {
 	case outpost.ErrorCode(err) == outpost.CodeNotFound:
 		var n int
@@ -378,14 +387,27 @@ func (s *Service) importApp(ctx context.Context, w *platform.Writer, by *securit
 		}
 		res.Updated = append(res.Updated, a.Kind+" app "+a.Name)
 	}
-	set := map[string]any{"canbeusedoffline": false, "mobileofflineprofileid": nil}
+	app := &App{ID: a.ID, Kind: a.Kind, Name: a.Name}
 	switch {
+	case a.Offline && profilePublished && boundTo == a.ProfileID && pin > 0:
+		// The app stays published against the version it was: its
+		// devices keep it until the maker publishes the app.
+		if _, err := w.Update(ctx, by, table, a.ID, map[string]any{"canbeusedoffline": true}); err != nil {
+			return err
+		}
+		newest, err := s.latest(ctx, tx, a.ProfileID)
+		if err != nil {
+			return err
+		}
+		if newest != nil && pin < newest.Version {
+			res.Notes = append(res.Notes, fmt.Sprintf("app %q is published against version %d of its offline profile; its devices keep that version until you publish the app, which moves them to version %d",
+				a.Name, pin, newest.Version))
+		}
+		return nil
 	case a.Offline && profilePublished:
-		set = map[string]any{"canbeusedoffline": true, "mobileofflineprofileid": a.ProfileID}
-		res.Notes = append(res.Notes, fmt.Sprintf("app %q: republish it so that devices pick up its profile", a.Name))
+		return s.bind(ctx, w, by, app, a.ProfileID)
 	case a.Offline:
 		res.Notes = append(res.Notes, fmt.Sprintf("app %q: publish its profile, then turn on \"Can be used offline\"", a.Name))
 	}
-	_, err = w.Update(ctx, by, table, a.ID, set)
-	return err
+	return s.unbind(ctx, w, by, app)
 }

@@ -2,6 +2,7 @@ package profile
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -18,10 +19,35 @@ import (
 // related rows follow the item's relationships to the download filters of
 // the linked items (the item graph is a DAG, enforced at publish).
 func (s *Service) Plan(ctx context.Context, by *security.Principal, profileID string) (*Plan, error) {
+	return s.planUpTo(ctx, by, profileID, 1<<62)
+}
+
+// AppPlan returns by's download plan for the devices of app appID, whose
+// profile is profileID: the profile version the app is published against,
+// not a newer one published since (SPEC: after a profile is published, the
+// apps that use it must be published too).
+func (s *Service) AppPlan(ctx context.Context, by *security.Principal, appID, profileID string) (*Plan, error) {
+	kind, _, pin, _, err := s.appKind(ctx, s.p.DB().Read, appID)
+	if err != nil {
+		return nil, err
+	}
+	var bound sql.NullString
+	t := appTable(kind)
+	if err := s.p.DB().Read.QueryRowContext(ctx, `SELECT mobileofflineprofileid FROM `+t+` WHERE `+t+`id = `+s.ph(1, 1), appID).Scan(&bound); err != nil {
+		return nil, fmt.Errorf("load app %s: %w", appID, err)
+	}
+	if pin == 0 || bound.String != profileID {
+		// Not published against a version of this profile: the newest.
+		pin = 1 << 62
+	}
+	return s.planUpTo(ctx, by, profileID, pin)
+}
+
+func (s *Service) planUpTo(ctx context.Context, by *security.Principal, profileID string, upTo int64) (*Plan, error) {
 	if _, err := s.profileRow(ctx, by, profileID); err != nil {
 		return nil, err
 	}
-	v, err := s.latest(ctx, s.p.DB().Read, profileID)
+	v, err := s.versionUpTo(ctx, s.p.DB().Read, profileID, upTo)
 	if err != nil {
 		return nil, err
 	}
@@ -36,12 +62,19 @@ func (s *Service) Plan(ctx context.Context, by *security.Principal, profileID st
 }
 
 // PlanTables names the tables whose rows, besides the principal and the
-// schema, decide what Plan returns: the profile's row (its readability and
-// published version; publishing, deleting, assigning or sharing a profile
-// writes it, in the transaction that stores the published definition). A
-// plan stays exact while none of them has a newer row or tombstone; the
-// sync engine reuses plans on that condition.
-func (s *Service) PlanTables() []string { return []string{"mobileofflineprofile"} }
+// schema, decide what Plan and AppPlan return: the profile's row (its
+// readability and published version; publishing, deleting, assigning or
+// sharing a profile writes it, in the transaction that stores the published
+// definition) and the app's row (publishing an app or binding its profile
+// writes it, in the transaction that records the version it is published
+// against). A plan stays exact while none of them has a newer row or
+// tombstone; the sync engine reuses plans on that condition.
+//
+// The app rows also carry the device's app access (AppProfile), which the
+// sync engine checks when it builds a plan.
+func (s *Service) PlanTables() []string {
+	return []string{"mobileofflineprofile", "canvasapp", "appmodule"}
+}
 
 // buildPlan computes the plan items of items for by, in dependency order
 // (the tables an item links to come before it).

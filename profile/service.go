@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/outposthq/outpost"
@@ -45,12 +46,53 @@ func checkAssignment(a *Assignment) error {
 	return nil
 }
 
+// checkAssignees refuses a restricted assignment naming users or teams that
+// do not exist, naming them.
+func (s *Service) checkAssignees(ctx context.Context, q querier, a *Assignment) error {
+	var missing []string
+	for _, g := range []struct {
+		table, what string
+		ids         []string
+	}{{"systemuser", "user", a.Users}, {"team", "team", a.Teams}} {
+		for _, id := range g.ids {
+			var n int
+			if err := q.QueryRowContext(ctx, `SELECT count(*) FROM `+g.table+` WHERE `+g.table+`id = `+s.ph(1, 1), strings.ToLower(id)).Scan(&n); err != nil {
+				return fmt.Errorf("check assignment: %w", err)
+			}
+			if n == 0 {
+				missing = append(missing, g.what+" "+id)
+			}
+		}
+	}
+	if len(missing) > 0 {
+		return outpost.Invalidf("assignment: no such %s", strings.Join(missing, ", no such ")).WithTarget("assignment")
+	}
+	return nil
+}
+
 // Create creates a profile draft, with its items if given.
 func (s *Service) Create(ctx context.Context, by *security.Principal, in Input) (*Profile, error) {
 	return s.create(ctx, by, in, "")
 }
 
 func (s *Service) create(ctx context.Context, by *security.Principal, in Input, generatedFrom string) (*Profile, error) {
+	d, err := s.newDraft(in, generatedFrom)
+	if err != nil {
+		return nil, err
+	}
+	var id string
+	err = s.p.Write(ctx, func(w *platform.Writer) (err error) {
+		id, err = s.insertProfile(ctx, w, by, in, d)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.Get(ctx, by, id)
+}
+
+// newDraft checks in and returns the draft of a new profile.
+func (s *Service) newDraft(in Input, generatedFrom string) (*draftRow, error) {
 	if err := checkName(in.Name, in.Description); err != nil {
 		return nil, err
 	}
@@ -73,9 +115,17 @@ func (s *Service) create(ctx context.Context, by *security.Principal, in Input, 
 		d.items = append(d.items, it)
 	}
 	sortItems(d.items)
+	return d, nil
+}
+
+// insertProfile writes a new profile with draft d in w and returns its id.
+func (s *Service) insertProfile(ctx context.Context, w *platform.Writer, by *security.Principal, in Input, d *draftRow) (string, error) {
 	var id string
-	err := s.p.Write(ctx, func(w *platform.Writer) error {
+	err := func() error {
 		if err := s.nameTaken(ctx, w.Tx(), in.Name, ""); err != nil {
+			return err
+		}
+		if err := s.checkAssignees(ctx, w.Tx(), &d.assignment); err != nil {
 			return err
 		}
 		row, err := w.Create(ctx, by, "mobileofflineprofile", map[string]any{"name": in.Name, "description": in.Description, "isvalidated": false})
@@ -84,11 +134,8 @@ func (s *Service) create(ctx context.Context, by *security.Principal, in Input, 
 		}
 		id = row["mobileofflineprofileid"].(string)
 		return s.saveDraft(ctx, w.Tx(), id, d, true)
-	})
-	if err != nil {
-		return nil, err
-	}
-	return s.Get(ctx, by, id)
+	}()
+	return id, err
 }
 
 func sortItems(items []Item) {
@@ -181,6 +228,9 @@ func (s *Service) Update(ctx context.Context, by *security.Principal, id string,
 		if patch.Assignment == nil {
 			return nil
 		}
+		if err := s.checkAssignees(ctx, w.Tx(), patch.Assignment); err != nil {
+			return err
+		}
 		d, err := s.loadDraft(ctx, w.Tx(), id)
 		if err != nil {
 			return err
@@ -260,6 +310,10 @@ func (s *Service) RemoveItem(ctx context.Context, by *security.Principal, id, ta
 func (s *Service) Delete(ctx context.Context, by *security.Principal, id string) error {
 	if _, err := s.Get(ctx, by, id); err != nil {
 		return err
+	}
+	if by.Depth(s.p.Schema().MustTable("mobileofflineprofile"), security.Delete) == security.None {
+		// Refused before anything else is told about the profile.
+		return outpost.Forbiddenf("you lack the delete privilege on table %q", "mobileofflineprofile").WithTarget("mobileofflineprofile")
 	}
 	return s.p.Write(ctx, func(w *platform.Writer) error {
 		apps, err := s.appsUsing(ctx, w.Tx(), id)
@@ -366,4 +420,55 @@ func (s *Service) publish(ctx context.Context, w *platform.Writer, by *security.
 	}
 	w.Touch("mobileofflineprofile")
 	return nil
+}
+
+// Published is the newest published version of a profile: what apps
+// published from now on get.
+type Published struct {
+	ID          string    `json:"id"`
+	Name        string    `json:"name"`
+	Version     int64     `json:"version"`
+	PublishedOn time.Time `json:"publishedOn"`
+	Items       []Item    `json:"items"`
+}
+
+// Published returns the newest published version of profile id.
+func (s *Service) Published(ctx context.Context, by *security.Principal, id string) (*Published, error) {
+	if _, err := s.profileRow(ctx, by, id); err != nil {
+		return nil, err
+	}
+	v, err := s.latest(ctx, s.p.DB().Read, id)
+	if err != nil {
+		return nil, err
+	}
+	if v == nil {
+		return nil, outpost.NotFoundf("offline profile %s has no published version yet", id).WithTarget("id")
+	}
+	return &Published{ID: id, Name: v.Name, Version: v.Version, PublishedOn: v.On, Items: v.Items}, nil
+}
+
+// DiscardDraft replaces the draft of profile id with its published version.
+func (s *Service) DiscardDraft(ctx context.Context, by *security.Principal, id string) (*Profile, error) {
+	pub, err := s.Published(ctx, by, id)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.edit(ctx, by, id, func(_ *schema.Schema, _ string, d *draftRow) error {
+		d.items = pub.Items
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	// The draft is the published version again.
+	err = s.p.Write(ctx, func(w *platform.Writer) error {
+		if _, err := w.Update(ctx, by, "mobileofflineprofile", id, map[string]any{"isvalidated": true}); err != nil {
+			return err
+		}
+		_, err := w.Tx().ExecContext(ctx, `UPDATE outpost_profile SET dirty = 0 WHERE profileid = `+s.ph(1, 1), id)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.Get(ctx, by, id)
 }

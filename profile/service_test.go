@@ -36,25 +36,25 @@ func TestSaveErrors(t *testing.T) {
 			code outpost.Code
 			msg  string
 		}{
-			{"unknown table", item("nosuch", profile.RuleAll), outpost.CodeNotFound, `table "nosuch" does not exist`},
+			{"unknown table", item("nosuch", profile.RuleAll), outpost.CodeInvalid, `table "nosuch" does not exist`},
 			{"table not offline", item("role", profile.RuleAll), outpost.CodeInvalid, `table "role" is not enabled for offline: turn on "Can be taken offline" first`},
 			{"no rule", item("product", ""), outpost.CodeInvalid, `table "product": rule is required: use related, all, organization or custom (or 0 to 3)`},
 			{"unknown rule", item("product", "some"), outpost.CodeInvalid, `table "product": rule "some" is not valid: use related, all, organization or custom (or 0 to 3)`},
 			{"rule not offered", item("product", profile.RuleOrganization), outpost.CodeInvalid, `table "product" is organization owned: it offers Related rows only, All rows, Custom, not Organization rows`},
 			{"business owned user rows", profile.ItemInput{Item: profile.Item{Table: "team", Rule: profile.RuleOrganization, UserRows: true}}, outpost.CodeInvalid,
 				`table "team" is business owned: its rows have no owner, so Organization rows offers business-unit rows only`},
-			{"unknown relationship", profile.ItemInput{Item: profile.Item{Table: "product", Rule: profile.RuleRelated, Relationships: []string{"nope"}}}, outpost.CodeNotFound,
+			{"unknown relationship", profile.ItemInput{Item: profile.Item{Table: "product", Rule: profile.RuleRelated, Relationships: []string{"nope"}}}, outpost.CodeInvalid,
 				`table "product" has no relationship "nope": it has workorder_productid, product_createdby, product_modifiedby`},
-			{"unknown column", profile.ItemInput{Item: profile.Item{Table: "product", Rule: profile.RuleAll, Columns: []string{"colour"}}}, outpost.CodeNotFound, `table "product" has no column "colour"`},
+			{"unknown column", profile.ItemInput{Item: profile.Item{Table: "product", Rule: profile.RuleAll, Columns: []string{"colour"}}}, outpost.CodeInvalid, `table "product" has no column "colour"`},
 			{"image as column", profile.ItemInput{Item: profile.Item{Table: "workorder", Rule: profile.RuleAll, Columns: []string{"photo"}}}, outpost.CodeInvalid,
 				`table "workorder": column "photo" is a image column: choose it with imageColumns or files`},
 			{"file as image", profile.ItemInput{Item: profile.Item{Table: "workorder", Rule: profile.RuleAll, ImageColumns: []string{"report"}}}, outpost.CodeInvalid,
 				`table "workorder": column "report" is a file column, not an image column`},
 			{"files without file columns", profile.ItemInput{Item: profile.Item{Table: "product", Rule: profile.RuleAll, Files: true}}, outpost.CodeInvalid, `table "product" has no file columns`},
 			{"bad filter text", profile.ItemInput{Item: profile.Item{Table: "product", Rule: profile.RuleCustom}, FilterText: "price gt"}, outpost.CodeInvalid,
-				`filterText: 1:9: expected a value after "gt", found end of input`},
+				`filterText:1:9: expected a value after "gt", found end of input`},
 			{"filter on unknown column", profile.ItemInput{Item: profile.Item{Table: "product", Rule: profile.RuleCustom}, FilterText: "colour eq 'red'"}, outpost.CodeInvalid,
-				`filterText: profile "Draft", item product:1:1: unknown column "colour" in table "product"`},
+				`profile "Draft", item product:1:1: unknown column "colour" in table "product"`},
 			{"both filters", profile.ItemInput{Item: profile.Item{Table: "product", Rule: profile.RuleCustom, Filter: []byte("true")}, FilterText: "price gt 1"}, outpost.CodeInvalid,
 				`table "product": give the filter as filter (a JSON tree) or filterText (OData), not both`},
 		}
@@ -177,7 +177,7 @@ func TestApps(t *testing.T) {
 		_, err = s.CreateApp(ctx, sys, profile.AppInput{Kind: profile.ModelDriven, Name: "Desk"})
 		wantErr(t, err, outpost.CodeConflict, `a modeldriven app named "Desk" already exists`)
 		_, err = s.CreateApp(ctx, sys, profile.AppInput{Kind: profile.ModelDriven, Name: "Bad", Definition: profile.Definition{Forms: []profile.Form{{Table: "account", Columns: []string{"colour"}}}}})
-		wantErr(t, err, outpost.CodeNotFound, `definition.forms[0]: table "account" has no column "colour"`)
+		wantErr(t, err, outpost.CodeInvalid, `definition.forms[0]: table "account" has no column "colour"`)
 		_, _, err = s.AppProfile(ctx, sys, md.ID)
 		wantErr(t, err, outpost.CodeConflict, `app "Desk" cannot be used offline: turn on "Can be used offline" first`)
 

@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 
 	"github.com/outposthq/outpost"
+	"github.com/outposthq/outpost/filter"
 	"github.com/outposthq/outpost/platform"
 	"github.com/outposthq/outpost/schema"
 	"github.com/outposthq/outpost/security"
@@ -155,6 +157,9 @@ func (s *Service) DeleteSolution(ctx context.Context, by *security.Principal, un
 		return err
 	}
 	return s.p.Write(ctx, func(w *platform.Writer) error {
+		if err := s.keepOfflineCanvasInSolution(ctx, w.Tx(), sol.ID, ""); err != nil {
+			return err
+		}
 		for _, q := range []string{`DELETE FROM outpost_solutioncomponent WHERE solutionid = `, `DELETE FROM outpost_solution WHERE solutionid = `} {
 			if _, err := w.Tx().ExecContext(ctx, q+s.ph(1, 1), sol.ID); err != nil {
 				return fmt.Errorf("delete solution %s: %w", uniqueName, err)
@@ -188,7 +193,7 @@ func (s *Service) AddComponents(ctx context.Context, by *security.Principal, uni
 	}
 	for _, c := range cs {
 		if err := s.checkComponent(ctx, by, c); err != nil {
-			return nil, err
+			return nil, bodyRef(err, "id")
 		}
 	}
 	err = s.p.Write(ctx, func(w *platform.Writer) error { return s.addComponents(ctx, w, sol, cs) })
@@ -219,6 +224,11 @@ func (s *Service) RemoveComponent(ctx context.Context, by *security.Principal, u
 		return nil, err
 	}
 	err = s.p.Write(ctx, func(w *platform.Writer) error {
+		if c.Kind == KindApp {
+			if err := s.keepOfflineCanvasInSolution(ctx, w.Tx(), sol.ID, c.ID); err != nil {
+				return err
+			}
+		}
 		res, err := w.Tx().ExecContext(ctx, `DELETE FROM outpost_solutioncomponent WHERE solutionid = `+s.ph(1, 1)+` AND kind = `+s.ph(2, 1)+` AND objectid = `+s.ph(3, 1), sol.ID, c.Kind, c.ID)
 		if err != nil {
 			return fmt.Errorf("remove %s %s from solution %s: %w", c.Kind, c.ID, uniqueName, err)
@@ -232,6 +242,27 @@ func (s *Service) RemoveComponent(ctx context.Context, by *security.Principal, u
 		return nil, err
 	}
 	return s.GetSolution(ctx, by, uniqueName)
+}
+
+// keepOfflineCanvasInSolution refuses to take the offline canvas apps of
+// solution solID (or only app appID, when given) out of their last
+// solution: a canvas app can be used offline only from a solution.
+func (s *Service) keepOfflineCanvasInSolution(ctx context.Context, q querier, solID, appID string) error {
+	query := `SELECT a.name FROM canvasapp a JOIN outpost_solutioncomponent c ON c.kind = 'app' AND c.objectid = a.canvasappid AND c.solutionid = ` + s.ph(1, 1) +
+		` WHERE a.canbeusedoffline = ` + s.ph(2, 1) + ` AND NOT EXISTS (SELECT 1 FROM outpost_solutioncomponent o WHERE o.kind = 'app' AND o.objectid = a.canvasappid AND o.solutionid <> ` + s.ph(3, 1) + `)`
+	args := []any{solID, s.d().BoolArg(true), solID}
+	if appID != "" {
+		query += ` AND a.canvasappid = ` + s.ph(4, 1)
+		args = append(args, appID)
+	}
+	names, err := store.Strings(ctx, q, query+` ORDER BY a.name`, args...)
+	if err != nil {
+		return fmt.Errorf("check offline canvas apps: %w", err)
+	}
+	if len(names) > 0 {
+		return outpost.Conflictf("canvas app %q is used offline and this is its only solution: a canvas app can be used offline only from a solution; turn its offline off first, or add it to another solution", strings.Join(names, `", "`)).WithTarget("id")
+	}
+	return nil
 }
 
 // AddRequired is "add required objects": for every app of the solution it
@@ -264,18 +295,49 @@ func (s *Service) AddRequired(ctx context.Context, by *security.Principal, uniqu
 			want[c] = true
 		}
 	}
+	sch := s.p.Schema()
 	for c := range want {
 		p, err := s.Get(ctx, by, c.ID)
 		if err != nil {
 			return nil, err
 		}
 		for _, it := range p.Items {
-			tables[it.Table] = true
+			for _, t := range itemTables(sch, p.Name, &it) {
+				tables[t] = true
+			}
 		}
 	}
+	for _, c := range sol.Components {
+		if c.Kind == KindTable {
+			tables[c.ID] = true
+		}
+	}
+	// The closure: every custom table the archive needs to recreate the
+	// tables above, through their lookups, at any depth.
+	var queue []string
 	for t := range tables {
-		if tb, ok := s.p.Schema().Table(t); ok && !tb.BuiltIn {
-			want[Component{Kind: KindTable, ID: t}] = true
+		queue = append(queue, t)
+	}
+	for len(queue) > 0 {
+		t := queue[0]
+		queue = queue[1:]
+		tb, ok := sch.Table(t)
+		if !ok || tb.BuiltIn {
+			continue
+		}
+		want[Component{Kind: KindTable, ID: t}] = true
+		for _, col := range tb.Columns {
+			if col.Type == schema.Lookup && col.Target != "" && !tables[col.Target] {
+				tables[col.Target] = true
+				queue = append(queue, col.Target)
+			}
+		}
+	}
+	for _, d := range sch.ManyToMany() {
+		if want[Component{Kind: KindTable, ID: d.Table1}] && want[Component{Kind: KindTable, ID: d.Table2}] {
+			if tb, ok := sch.Table(d.Intersect); ok && !tb.BuiltIn {
+				want[Component{Kind: KindTable, ID: d.Intersect}] = true
+			}
 		}
 	}
 	var added []Component
@@ -295,6 +357,27 @@ func (s *Service) AddRequired(ctx context.Context, by *security.Principal, uniqu
 		added = []Component{}
 	}
 	return added, err
+}
+
+// itemTables lists the tables a profile item needs: its own, the other
+// ends (and intersect tables) of its relationships, and every table its
+// filter links to.
+func itemTables(sch *schema.Schema, profileName string, it *Item) []string {
+	out := []string{it.Table}
+	for _, name := range it.Relationships {
+		if r, ok := sch.Relationship(it.Table, name); ok {
+			out = append(out, r.Related)
+			if r.Intersect != "" {
+				out = append(out, r.Intersect)
+			}
+		}
+	}
+	if len(it.Filter) > 0 {
+		if e, err := checkFilter(sch, profileName, it.Table, it.Filter, 1000); err == nil {
+			out = append(out, filter.LinkedTables(sch, it.Table, e)...)
+		}
+	}
+	return out
 }
 
 // appTables lists every table an app definition names, sorted.

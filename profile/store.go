@@ -99,10 +99,16 @@ func (s *Service) saveDraft(ctx context.Context, q querier, id string, d *draftR
 
 // latest returns the newest published version of profile id, or nil.
 func (s *Service) latest(ctx context.Context, q querier, id string) (*version, error) {
+	return s.versionUpTo(ctx, q, id, 1<<62)
+}
+
+// versionUpTo returns the newest published version of profile id that is
+// not newer than upTo, or nil.
+func (s *Service) versionUpTo(ctx context.Context, q querier, id string, upTo int64) (*version, error) {
 	var def string
 	var v int64
 	var on any
-	err := q.QueryRowContext(ctx, `SELECT version, definition, publishedon FROM outpost_profileversion WHERE profileid = `+s.ph(1, 1)+` ORDER BY version DESC LIMIT 1`, id).Scan(&v, &def, &on)
+	err := q.QueryRowContext(ctx, `SELECT version, definition, publishedon FROM outpost_profileversion WHERE profileid = `+s.ph(1, 1)+` AND version <= `+s.ph(2, 1)+` ORDER BY version DESC LIMIT 1`, id, upTo).Scan(&v, &def, &on)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}

@@ -44,9 +44,12 @@ func ruleLabels(rs []Rule) string {
 
 // offlineTable returns table t of s if it can be used in a profile.
 func offlineTable(s *schema.Schema, name string) (*schema.Table, error) {
-	t, err := s.LookupTable(name)
-	if err != nil {
-		return nil, err
+	t, ok := s.Table(name)
+	if !ok {
+		return nil, outpost.Invalidf("table %q does not exist", name).WithTarget("table")
+	}
+	if t.NeverOffline {
+		return nil, outpost.Invalidf("table %q can never be taken offline, so it cannot be in an offline profile", name).WithTarget("table")
 	}
 	if !t.Offline {
 		return nil, outpost.Invalidf("table %q is not enabled for offline: turn on \"Can be taken offline\" first", name).WithTarget("table")
@@ -108,7 +111,7 @@ func normalizeItem(s *schema.Schema, profileName string, in ItemInput) (Item, er
 			for _, x := range s.Relationships(t.Name) {
 				names = append(names, x.Name)
 			}
-			return it, outpost.NotFoundf("table %q has no relationship %q: it has %s", t.Name, r, strings.Join(names, ", ")).WithTarget("relationships")
+			return it, outpost.Invalidf("table %q has no relationship %q: it has %s", t.Name, r, strings.Join(names, ", ")).WithTarget("relationships")
 		}
 		rels = append(rels, r)
 	}
@@ -142,7 +145,7 @@ func uniqueColumns(t *schema.Table, names []string, field string, check func(c *
 	for _, n := range names {
 		c, ok := t.Column(n)
 		if !ok {
-			return nil, outpost.NotFoundf("table %q has no column %q", t.Name, n).WithTarget(field)
+			return nil, outpost.Invalidf("table %q has no column %q", t.Name, n).WithTarget(field)
 		}
 		if err := check(c); err != nil {
 			return nil, err
@@ -224,8 +227,16 @@ func Validate(s *schema.Schema, p *Profile) *Validation {
 		v.warnf("", "the profile has %d tables; the guidance is at most %d", len(p.Items), WarnTables)
 	}
 	if !cycles(v, graph) {
+		links := map[string][][]schema.Relationship{}
 		for _, it := range p.Items {
-			limits(v, graph, it.Table)
+			if it.Rule == RuleCustom && len(it.Filter) > 0 {
+				if e, err := checkFilter(s, p.Name, it.Table, it.Filter, filter.DefaultMaxLinkDepth); err == nil {
+					links[it.Table] = filterLinks(s, it.Table, e)
+				}
+			}
+		}
+		for _, it := range p.Items {
+			limits(v, graph, links, it.Table)
 		}
 	}
 	v.Valid = len(v.Errors) == 0
@@ -279,7 +290,7 @@ func validateRule(s *schema.Schema, v *Validation, profileName string, t *schema
 	}
 	if it.Rule == RuleCustom && len(it.Filter) > 0 {
 		if _, err := checkFilter(s, profileName, t.Name, it.Filter, filter.DefaultMaxLinkDepth); err != nil {
-			v.errorf(t.Name, "", "table %q: custom filter: %s", t.Name, outpost.ErrorMessage(err))
+			v.errorf(t.Name, "", "%s", outpost.ErrorMessage(err))
 		}
 	}
 }
@@ -337,15 +348,57 @@ func cycles(v *Validation, graph map[string][]schema.Relationship) bool {
 	return found
 }
 
+// filterLinks returns the chain to every link of a checked filter e over
+// table, one per link, in the order written.
+func filterLinks(s *schema.Schema, table string, e filter.Expr) [][]schema.Relationship {
+	var out [][]schema.Relationship
+	var walk func(table string, e filter.Expr, path []schema.Relationship)
+	walk = func(table string, e filter.Expr, path []schema.Relationship) {
+		switch x := e.(type) {
+		case *filter.And:
+			for _, y := range x.List {
+				walk(table, y, path)
+			}
+		case *filter.Or:
+			for _, y := range x.List {
+				walk(table, y, path)
+			}
+		case *filter.Not:
+			walk(table, x.X, path)
+		case *filter.Link:
+			r, ok := s.Relationship(table, x.Relationship)
+			if !ok {
+				return
+			}
+			p := append(slices.Clone(path), r)
+			out = append(out, p)
+			if x.Expr != nil {
+				walk(r.Related, x.Expr, p)
+			}
+		}
+	}
+	walk(table, e, nil)
+	return out
+}
+
 // limits checks the transitive relationship count and the one-1:N rule of
 // table; graph must be acyclic. The walk stops just past the limit, so it is
 // bounded even for wide graphs.
-func limits(v *Validation, graph map[string][]schema.Relationship, table string) {
+func limits(v *Validation, graph map[string][]schema.Relationship, links map[string][][]schema.Relationship, table string) {
 	count := 0
 	var many []string
 	var over string
 	var walk func(n string, path []schema.Relationship) bool
 	walk = func(n string, path []schema.Relationship) bool {
+		// The links of n's custom filter count too (SPEC §2: "through
+		// filters or relationships").
+		for _, l := range links[n] {
+			count++
+			if count > MaxRelationships {
+				over = chainOf(table, append(slices.Clone(path), l...)...) + " (a filter link)"
+				return false
+			}
+		}
 		for _, r := range graph[n] {
 			p := append(slices.Clone(path), r)
 			count++
@@ -364,7 +417,7 @@ func limits(v *Validation, graph map[string][]schema.Relationship, table string)
 	}
 	walk(table, nil)
 	if over != "" {
-		v.errorf(table, over, "table %q has more than %d relationships counted transitively; the %dth is %s", table, MaxRelationships, MaxRelationships+1, over)
+		v.errorf(table, over, "table %q links to more than %d tables through relationships and filters, counted transitively; the %dth is %s", table, MaxRelationships, MaxRelationships+1, over)
 	}
 	if len(many) > 1 {
 		v.errorf(table, many[1], "table %q: at most one 1:N or N:N relationship is allowed among its relationships counted transitively, found %s and %s", table, many[0], many[1])

@@ -60,6 +60,16 @@ func chainItems(n int) []profile.Item {
 	return items
 }
 
+// chainWithLinks is chainItems(n) whose last table's Custom filter links
+// three tables further along the chain.
+func chainWithLinks(n int) []profile.Item {
+	items := chainItems(n)
+	last := n - 1
+	f := fmt.Sprintf(`{"link":"t%02d_next","filter":{"link":"t%02d_next","filter":{"link":"t%02d_next"}}}`, last, last+1, last+2)
+	items[last] = profile.Item{Table: items[last].Table, Rule: profile.RuleCustom, Filter: []byte(f)}
+	return items
+}
+
 func TestValidate(t *testing.T) {
 	t.Parallel()
 	sch := testSchema(t)
@@ -76,6 +86,9 @@ func TestValidate(t *testing.T) {
 		warnings []string
 	}{
 		{"valid chain of 15", chainItems(16), nil, nil},
+		{"12 relationships and 3 filter links", chainWithLinks(13), nil, nil},
+		{"13 relationships and 3 filter links", chainWithLinks(14),
+			[]string{`table "t00" links to more than 15 tables through relationships and filters, counted transitively; the 16th is t00 -[t00_next N:1]-> t01 -[t01_next N:1]-> t02 -[t02_next N:1]-> t03 -[t03_next N:1]-> t04 -[t04_next N:1]-> t05 -[t05_next N:1]-> t06 -[t06_next N:1]-> t07 -[t07_next N:1]-> t08 -[t08_next N:1]-> t09 -[t09_next N:1]-> t10 -[t10_next N:1]-> t11 -[t11_next N:1]-> t12 -[t12_next N:1]-> t13 -[t13_next N:1]-> t14 -[t14_next N:1]-> t15 -[t15_next N:1]-> t16 (a filter link)`}, nil},
 		{"empty profile", nil, []string{"the profile has no tables: add at least one"}, nil},
 		{"related rows without relationship", []profile.Item{{Table: "org", Rule: profile.RuleRelated}},
 			[]string{`table "org": Related rows only needs at least one relationship; with none selected the table downloads nothing`}, nil},
@@ -95,7 +108,7 @@ func TestValidate(t *testing.T) {
 		{"relationship to a table not in the profile", []profile.Item{{Table: "t01", Rule: profile.RuleRelated, Relationships: []string{"t01_next"}}},
 			[]string{`table "t01": relationship t01_next leads to table "t02", which is not in the profile (t01 -[t01_next N:1]-> t02)`}, nil},
 		{"more than 15 relationships transitively", chainItems(17),
-			[]string{`table "t00" has more than 15 relationships counted transitively; the 16th is t00 -[t00_next N:1]-> t01 -[t01_next N:1]-> t02 -[t02_next N:1]-> t03 -[t03_next N:1]-> t04 -[t04_next N:1]-> t05 -[t05_next N:1]-> t06 -[t06_next N:1]-> t07 -[t07_next N:1]-> t08 -[t08_next N:1]-> t09 -[t09_next N:1]-> t10 -[t10_next N:1]-> t11 -[t11_next N:1]-> t12 -[t12_next N:1]-> t13 -[t13_next N:1]-> t14 -[t14_next N:1]-> t15 -[t15_next N:1]-> t16`}, nil},
+			[]string{`table "t00" links to more than 15 tables through relationships and filters, counted transitively; the 16th is t00 -[t00_next N:1]-> t01 -[t01_next N:1]-> t02 -[t02_next N:1]-> t03 -[t03_next N:1]-> t04 -[t04_next N:1]-> t05 -[t05_next N:1]-> t06 -[t06_next N:1]-> t07 -[t07_next N:1]-> t08 -[t08_next N:1]-> t09 -[t09_next N:1]-> t10 -[t10_next N:1]-> t11 -[t11_next N:1]-> t12 -[t12_next N:1]-> t13 -[t13_next N:1]-> t14 -[t14_next N:1]-> t15 -[t15_next N:1]-> t16`}, nil},
 		{"two 1:N relationships", []profile.Item{{Table: "hub", Rule: profile.RuleRelated, Relationships: []string{"c1_hubid", "c2_hubid"}}, all("c1"), all("c2")},
 			[]string{`table "hub": at most one 1:N or N:N relationship is allowed among its relationships counted transitively, found hub -[c1_hubid 1:N]-> c1 and hub -[c2_hubid 1:N]-> c2`}, nil},
 		{"circular chain", []profile.Item{{Table: "hub", Rule: profile.RuleRelated, Relationships: []string{"c1_hubid"}}, {Table: "c1", Rule: profile.RuleRelated, Relationships: []string{"c1_hubid"}}},
@@ -105,7 +118,7 @@ func TestValidate(t *testing.T) {
 		{"15 image columns", []profile.Item{{Table: "pics", Rule: profile.RuleAll, ImageColumns: allPics}},
 			[]string{`the profile selects 15 image columns (pics.img01, pics.img02, pics.img03, pics.img04, pics.img05, pics.img06, pics.img07, pics.img08, pics.img09, pics.img10, pics.img11, pics.img12, pics.img13, pics.img14, pics.img15); at most 14 are allowed`}, nil},
 		{"custom filter 4 levels deep", []profile.Item{{Table: "t00", Rule: profile.RuleCustom, Filter: deep}},
-			[]string{`table "t00": custom filter: filter: profile "p", item t00:filter.filter.filter: links nest 4 levels deep through "t03_next"; at most 3 are allowed`}, nil},
+			[]string{`profile "p", item t00:filter.filter.filter: links nest 4 levels deep through "t03_next"; at most 3 are allowed`}, nil},
 		{"interval too short", []profile.Item{{Table: "org", Rule: profile.RuleAll, IntervalMinutes: 4}},
 			[]string{`table "org": sync interval must be between 5 and 1440 minutes, got 4`}, nil},
 		{"interval too long", []profile.Item{{Table: "org", Rule: profile.RuleAll, IntervalMinutes: 1441}},

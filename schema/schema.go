@@ -201,7 +201,8 @@ const (
 )
 
 // Relationship links two tables. N:1 and 1:N come from a lookup column (the
-// 1:N is the N:1 seen from the referenced table and shares its name); N:N goes
+// 1:N is the N:1 seen from the referenced table and shares its name, except for a
+// self-referencing lookup: see ReferencedName); N:N goes
 // through an intersect table holding one lookup to each side.
 type Relationship struct {
 	Name string  `json:"name"`
@@ -310,6 +311,11 @@ func (s *Schema) relationships(table string) []Relationship {
 				out = append(out, Relationship{Name: name, Kind: ManyToOne, Table: table, Related: c.Target, Column: c.Name})
 			}
 			if c.Target == table {
+				if t.Name == table {
+					// A self-referencing lookup is seen from both ends in
+					// one table: the 1:N end gets its own name.
+					name = ReferencedName(name)
+				}
 				out = append(out, Relationship{Name: name, Kind: OneToMany, Table: table, Related: t.Name, Column: c.Name})
 			}
 		}
@@ -333,20 +339,23 @@ func (s *Schema) relationships(table string) []Relationship {
 	return out
 }
 
-// Relationship returns the relationship named name seen from table. A
-// self-referencing lookup (account.parentaccountid) is both N:1 and 1:N
-// under one name; the N:1 wins, so that navigating the lookup reaches the
-// referenced row, as OData navigation means.
+// Relationship returns the relationship named name seen from table. Names
+// are unique per table: a self-referencing lookup (account.parentaccountid)
+// is the N:1 account_parentaccountid and the 1:N
+// referenced_account_parentaccountid (ReferencedName).
 func (s *Schema) Relationship(table, name string) (Relationship, bool) {
-	var found Relationship
-	ok := false
 	for _, r := range s.relationships(table) {
-		if r.Name == name && (!ok || r.Kind == ManyToOne) {
-			found, ok = r, true
+		if r.Name == name {
+			return r, true
 		}
 	}
-	return found, ok
+	return Relationship{}, false
 }
+
+// ReferencedName is the name of the 1:N end of the self-referencing
+// relationship name, as Dataverse prefixes the referenced end's navigation
+// property: "referenced_account_parentaccountid".
+func ReferencedName(name string) string { return "referenced_" + name }
 
 // RelationshipName is the name of the N:1 relationship of a lookup column:
 // "table_column", as in "workorder_customerid".

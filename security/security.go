@@ -114,6 +114,63 @@ func (s Set) Grants() []Grant {
 	return out
 }
 
+// AccessRights is the mask of rights a share gives, with Dataverse's
+// AccessRights values: each right lets the principal shared with use one
+// privilege on the row, at User depth, when a role grants them that
+// privilege on the table at all.
+type AccessRights int64
+
+// The share rights.
+const (
+	ReadAccess     AccessRights = 1
+	WriteAccess    AccessRights = 2
+	AppendAccess   AccessRights = 4
+	AppendToAccess AccessRights = 16
+	DeleteAccess   AccessRights = 65536
+	ShareAccess    AccessRights = 262144
+	AssignAccess   AccessRights = 524288
+)
+
+// AllAccess is every share right.
+const AllAccess = ReadAccess | WriteAccess | AppendAccess | AppendToAccess | DeleteAccess | ShareAccess | AssignAccess
+
+// shareRight is the right of a share that privilege priv may use; Create
+// has none (a new row has no shares).
+var shareRight = map[Privilege]AccessRights{
+	Read: ReadAccess, Write: WriteAccess, Append: AppendAccess, AppendTo: AppendToAccess,
+	Delete: DeleteAccess, Share: ShareAccess, Assign: AssignAccess,
+}
+
+// Right returns the share right that lets a principal use priv on a row
+// shared with them, 0 for Create.
+func Right(priv Privilege) AccessRights { return shareRight[priv] }
+
+// Privileges returns the privileges the rights of a share let its principal
+// use, in the order of Privileges.
+func (r AccessRights) Privileges() []Privilege {
+	var out []Privilege
+	for _, p := range Privileges {
+		if b := shareRight[p]; b != 0 && r&b != 0 {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// ParseAccessRights checks a share's rights mask: only the bits of
+// AllAccess, and a share that gives anything must give Read (a row one
+// cannot read cannot be written, deleted, assigned or shared).
+func ParseAccessRights(mask int64) (AccessRights, error) {
+	r := AccessRights(mask)
+	if mask < 0 || r&^AllAccess != 0 {
+		return 0, outpost.Invalidf("rights %d is not a mask of share rights: add up 1 read, 2 write, 4 append, 16 append to, 65536 delete, 262144 share and 524288 assign (0 removes the share)", mask).WithTarget("rights")
+	}
+	if r != 0 && r&ReadAccess == 0 {
+		return 0, outpost.Invalidf("rights %d gives no read right: a share that gives anything must include 1 (read)", mask).WithTarget("rights")
+	}
+	return r, nil
+}
+
 // Principal is an authenticated user with everything access decisions need.
 type Principal struct {
 	UserID         string
@@ -131,6 +188,10 @@ type Principal struct {
 	// Environment Makers: they may change metadata, apps and profiles.
 	Customizer bool
 	Privileges Set
+	// Server is true only for the principal Outpost itself acts as
+	// (platform.System): it alone writes the rows the server keeps, such
+	// as Sync Errors.
+	Server bool
 }
 
 // Env returns the filter environment of p.
@@ -159,7 +220,8 @@ func (p *Principal) Depth(t *schema.Table, priv Privilege) Depth {
 //     it, plus the User rows.
 //   - Business Unit: rows of the user's unit, plus the User rows.
 //   - User: rows owned by the user or one of their teams, or shared with
-//     the user or one of their teams. Business-owned tables have no owner:
+//     the user or one of their teams with the share right of priv (Right);
+//     Create reaches no shared rows. Business-owned tables have no owner:
 //     there User depth means the user's own business unit.
 func (p *Principal) Filter(t *schema.Table, priv Privilege) filter.Expr {
 	d := p.Depth(t, priv)
@@ -171,9 +233,11 @@ func (p *Principal) Filter(t *schema.Table, priv Privilege) filter.Expr {
 	}
 	var or []filter.Expr
 	if t.HasOwner() {
-		or = append(or,
-			&filter.Cond{Column: schema.ColOwnerID, Op: filter.EqUserOrUserTeams},
-			&filter.Cond{Column: t.PrimaryKey(), Op: filter.EqSharedWithUser})
+		or = append(or, &filter.Cond{Column: schema.ColOwnerID, Op: filter.EqUserOrUserTeams})
+		if right := Right(priv); right != 0 {
+			// The share must carry the right of this privilege.
+			or = append(or, &filter.Cond{Column: t.PrimaryKey(), Op: filter.EqSharedWithUser, Values: []any{int64(right)}})
+		}
 	}
 	switch {
 	case d >= ParentChild:

@@ -208,7 +208,15 @@ func (c *compiler) cond(t *schema.Table, alias string, x *filter.Cond, neg bool)
 		c.like(alias, col.Name, filter.LikePattern(op, pat), neg)
 		return nil
 	case filter.EqSharedWithUser:
-		c.shared(t, alias, col.Name, neg)
+		var rights int64
+		if len(x.Values) == 1 {
+			if rights, ok = x.Values[0].(int64); !ok || rights <= 0 {
+				return fmt.Errorf("compile filter: column %q: operator %q takes a positive rights mask, got %v", x.Column, op, x.Values[0])
+			}
+		} else if len(x.Values) > 1 {
+			return fmt.Errorf("compile filter: column %q: operator %q takes at most one rights mask", x.Column, op)
+		}
+		c.shared(t, alias, col.Name, rights, neg)
 		return nil
 	}
 	if isIDOp(x.Op) {
@@ -306,8 +314,9 @@ func (c *compiler) like(alias, col string, pat []filter.LikeToken, neg bool) {
 	}
 }
 
-// shared writes "the row is shared with the user or one of their teams".
-func (c *compiler) shared(t *schema.Table, alias, col string, neg bool) {
+// shared writes "the row is shared with the user or one of their teams",
+// with one of the rights of the mask rights when it is not 0.
+func (c *compiler) shared(t *schema.Table, alias, col string, rights int64, neg bool) {
 	ids := c.env.MatchIDs(filter.EqSharedWithUser)
 	if len(ids) == 0 {
 		c.bool(neg)
@@ -323,7 +332,13 @@ func (c *compiler) shared(t *schema.Table, alias, col string, neg bool) {
 	if neg {
 		b.SQL(" AND objectid IS NOT NULL")
 	}
-	b.SQL(" AND principalid IN (").StringsArgs(ids).SQL("))")
+	b.SQL(" AND principalid IN (").StringsArgs(ids).SQL(")")
+	if rights != 0 {
+		// A constant of the server, not a value of the caller: written
+		// into the text so both engines read it as a bigint.
+		b.SQL(fmt.Sprintf(" AND (accessmask & %d) <> 0", rights))
+	}
+	b.SQL(")")
 	if neg {
 		b.SQL(")")
 	}

@@ -19,3 +19,10 @@ var offlineMigration = migration{2, "offline", []string{
 	`CREATE TABLE IF NOT EXISTS outpost_solutioncomponent (solutionid TEXT NOT NULL, kind TEXT NOT NULL, objectid TEXT NOT NULL, PRIMARY KEY (solutionid, kind, objectid))`,
 	`CREATE INDEX IF NOT EXISTS ix_outpost_solutioncomponent_object ON outpost_solutioncomponent (kind, objectid)`,
 }}
+
+// appVersionMigration records the profile version each app is published
+// against: devices of the app get that version until the app is published
+// again (0: the app is not offline).
+var appVersionMigration = migration{9, "appversion", []string{
+	`ALTER TABLE outpost_app ADD COLUMN profileversion {bigint} NOT NULL DEFAULT 0`,
+}}

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/outposthq/outpost"
 	"github.com/outposthq/outpost/profile"
 	"github.com/outposthq/outpost/schema"
 	"github.com/outposthq/outpost/security"
@@ -86,7 +87,15 @@ type cache struct {
 	security atomic.Int64
 }
 
-type planKey struct{ user, profile string }
+// planKey names a cached plan: the user's plan of a profile, checked for
+// the app the device opened (planView checks the app's access).
+type planKey struct{ user, profile, app string }
+
+// appPlanner is a Planner that plans for the devices of one app: the
+// profile version the app is published against (*profile.Service).
+type appPlanner interface {
+	AppPlan(ctx context.Context, by *security.Principal, appID, profileID string) (*profile.Plan, error)
+}
 
 func newCache() *cache {
 	return &cache{devices: map[string]device{}, plans: map[planKey]*planView{}, facts: map[string]tableMax{}, noticed: map[string]bool{}}
@@ -338,7 +347,7 @@ func (e *Engine) probe(ctx context.Context, q querier, s *session, probeAll bool
 		return false, nil
 	}
 	if sv.Int64 != v.security {
-		e.cache.dropPlan(planKey{s.dev.UserID, s.dev.ProfileID}, v)
+		e.cache.dropPlan(planKey{s.dev.UserID, s.dev.ProfileID, s.dev.AppID}, v)
 		return false, nil
 	}
 	if !complete {
@@ -346,7 +355,7 @@ func (e *Engine) probe(ctx context.Context, q querier, s *session, probeAll bool
 	}
 	for _, t := range v.tables {
 		if m := s.maxes[t]; max(m.rows, m.tombs) > v.asOf {
-			e.cache.dropPlan(planKey{s.dev.UserID, s.dev.ProfileID}, v)
+			e.cache.dropPlan(planKey{s.dev.UserID, s.dev.ProfileID, s.dev.AppID}, v)
 			return false, nil
 		}
 	}
@@ -389,7 +398,7 @@ func (e *Engine) prepare(ctx context.Context, by *security.Principal, deviceID s
 // planner says what its plans depend on.
 func (e *Engine) planView(ctx context.Context, pr *security.Principal, sv int64, dev device, fresh bool) (*planView, error) {
 	sch := e.p.Schema()
-	key := planKey{dev.UserID, dev.ProfileID}
+	key := planKey{dev.UserID, dev.ProfileID, dev.AppID}
 	pt, cacheable := e.planner.(planTabler)
 	if cacheable && !fresh {
 		if v := e.cache.plan(key); v != nil && v.security == sv && v.sch == sch {
@@ -417,7 +426,16 @@ func (e *Engine) planView(ctx context.Context, pr *security.Principal, sv int64,
 	} else {
 		tables = nil
 	}
-	plan, err := e.planner.Plan(ctx, pr, dev.ProfileID)
+	if err := e.appAccess(ctx, pr, dev); err != nil {
+		return nil, err
+	}
+	var plan *profile.Plan
+	var err error
+	if ap, ok := e.planner.(appPlanner); ok {
+		plan, err = ap.AppPlan(ctx, pr, dev.AppID, dev.ProfileID)
+	} else {
+		plan, err = e.planner.Plan(ctx, pr, dev.ProfileID)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -429,6 +447,27 @@ func (e *Engine) planView(ctx context.Context, pr *security.Principal, sv int64,
 		e.cache.putPlan(key, v)
 	}
 	return v, nil
+}
+
+// appAccess checks that pr may still open dev's app offline, on the
+// profile the device registered with. A plan is only built, and so only
+// cached, after this check; the cached plan is dropped when the security
+// log or one of the planner's PlanTables (the profile, its assignment and
+// the app rows) moves, which makes every request re-check access at the
+// cost of the probe it runs anyway. Lost access is a forbidden error with
+// target "appId": the device stops offering the app.
+func (e *Engine) appAccess(ctx context.Context, pr *security.Principal, dev device) error {
+	profileID, _, err := e.planner.AppProfile(ctx, pr, dev.AppID)
+	switch outpost.ErrorCode(err) {
+	case "":
+		if profileID != dev.ProfileID {
+			return outpost.Forbiddenf("app %s now uses another offline profile: open the app again", dev.AppID).WithTarget("appId")
+		}
+		return nil
+	case outpost.CodeForbidden, outpost.CodeNotFound, outpost.CodeConflict, outpost.CodeInvalid:
+		return outpost.Forbiddenf("you can no longer use app %s offline: %s", dev.AppID, outpost.ErrorMessage(err)).WithTarget("appId")
+	}
+	return err
 }
 
 func currentVersion(ctx context.Context, q querier) (int64, error) {

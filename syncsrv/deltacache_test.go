@@ -259,12 +259,19 @@ func TestDeltaSeesWritesOfAnotherServer(t *testing.T) {
 			}
 			s.converged(t, d, "team")
 
-			// The profile republished without products.
+			// The profile and the app republished without products.
 			version := resp.ProfileVersion
 			if _, err := s.prof2.RemoveItem(ctx, sys, s.env.ProfileID, "product"); err != nil {
 				t.Fatal(err)
 			}
 			if _, _, err := s.prof2.Publish(ctx, sys, s.env.ProfileID); err != nil {
+				t.Fatal(err)
+			}
+			// Devices keep the app's version until the app is published.
+			if resp = s.delta(t, d); resp.ProfileVersion != version || resp.Tables != nil {
+				t.Fatalf("profile published on server 2, app not: version %d (was %d), tables %v", resp.ProfileVersion, version, tableNames(resp.Tables))
+			}
+			if _, err := s.prof2.PublishApp(ctx, sys, s.env.ModelDrivenApp); err != nil {
 				t.Fatal(err)
 			}
 			resp = s.delta(t, d)
@@ -283,9 +290,16 @@ func TestDeltaSeesWritesOfAnotherServer(t *testing.T) {
 			if _, _, err := s.prof2.Publish(ctx, sys, other.ID); err != nil {
 				t.Fatal(err)
 			}
+			app, err := s.prof2.CreateApp(ctx, sys, profile.AppInput{Kind: profile.ModelDriven, Name: "Products", Definition: profile.Definition{Tables: []string{"product"}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.prof2.SetOffline(ctx, sys, app.ID, profile.OfflineInput{Enabled: true, ProfileID: other.ID}); err != nil {
+				t.Fatal(err)
+			}
 			s.delta(t, d) // the first server knows the device and its plan again
 			db := s.p2.DB()
-			if _, err := db.Write.ExecContext(ctx, `UPDATE outpost_device SET profileid = `+db.Dialect.Placeholder(1)+` WHERE deviceid = `+db.Dialect.Placeholder(2), other.ID, d.id); err != nil {
+			if _, err := db.Write.ExecContext(ctx, `UPDATE outpost_device SET profileid = `+db.Dialect.Placeholder(1)+`, appid = `+db.Dialect.Placeholder(2)+` WHERE deviceid = `+db.Dialect.Placeholder(3), other.ID, app.ID, d.id); err != nil {
 				t.Fatal(err)
 			}
 			resp = s.delta(t, d)

@@ -85,7 +85,8 @@ func syncErrorOf(r outpost.Row) wire.SyncError {
 	num := func(k string) int64 { n, _ := r[k].(int64); return n }
 	out := wire.SyncError{ID: str("syncerrorid"), Name: str("name"), Table: str("entityname"), Message: str("errormessage"),
 		Code: str("errorcode"), Type: num("errortype"), Action: num("action"), ActionData: str("actiondata"), RequestData: str("requestdata"),
-		RegardingID: str("regardingobjectid"), OwnerID: str("ownerid"), State: num("statecode"), Status: num("statuscode")}
+		RegardingID: str("regardingobjectid"), OwnerID: str("ownerid"), State: num("statecode"), Status: num("statuscode"),
+		ModifiedBy: str("modifiedby")}
 	if tm, ok := platform.JSONRow(outpost.Row{"t": r["errortime"]})["t"].(string); ok {
 		out.Time = tm
 	}
@@ -111,15 +112,19 @@ func (e *Engine) Resolve(ctx context.Context, by *security.Principal, id string)
 	if _, err := e.loadError(ctx, by, id); err != nil {
 		return wire.SyncError{}, err
 	}
-	if _, err := e.p.Update(ctx, platform.System(), "syncerror", id, map[string]any{"statecode": int64(1), "statuscode": int64(2)}); err != nil {
+	if _, err := e.p.Update(ctx, platform.ServerFor(by.UserID), "syncerror", id, map[string]any{"statecode": int64(1), "statuscode": int64(2)}); err != nil {
 		return wire.SyncError{}, err
 	}
 	return e.loadError(ctx, by, id)
 }
 
-// Retry applies Sync Error id's change again, with the privileges of the
-// user who made it (never more) and without conflict detection: retrying
-// means the change should win. On success the error is resolved; on
+// Retry applies Sync Error id's change again, without conflict detection:
+// retrying means the change should win. Only what the server recorded
+// from a device upload is retried: the error must be the one the server
+// stored for that device's change (outpost_syncresult), the device must
+// belong to the error's owner, and the change is applied with that user's
+// privileges as they are now (never the retrier's). The Sync Error's
+// modifiedby records who retried. On success the error is resolved; on
 // failure it stays active with the new message, and the error is returned.
 func (e *Engine) Retry(ctx context.Context, by *security.Principal, id string) (wire.SyncError, error) {
 	se, err := e.loadError(ctx, by, id)
@@ -129,16 +134,24 @@ func (e *Engine) Retry(ctx context.Context, by *security.Principal, id string) (
 	if se.State != 0 {
 		return se, outpost.Conflictf("sync error %s is resolved already", id)
 	}
+	userID, err := e.recordedUploader(ctx, se)
+	if err != nil {
+		return se, err
+	}
 	var ch wire.Change
 	dec := json.NewDecoder(strings.NewReader(se.ActionData))
 	dec.UseNumber()
 	if err := dec.Decode(&ch); err != nil {
 		return se, outpost.Invalidf("sync error %s holds no change to retry", id)
 	}
-	owner, err := e.p.Principal(ctx, se.OwnerID)
+	owner, err := e.p.Principal(ctx, userID)
 	if err != nil {
+		if outpost.ErrorCode(err) == outpost.CodeUnauthorized {
+			return se, outpost.Conflictf("sync error %s cannot be retried: its user is disabled or deleted", id)
+		}
 		return se, err
 	}
+	audit := platform.ServerFor(by.UserID)
 	var cause error
 	err = e.p.Write(ctx, func(w *platform.Writer) error {
 		cause = w.Savepoint(ctx, func() error { return e.apply(ctx, w, owner, ch, false, map[string]bool{}) })
@@ -146,7 +159,7 @@ func (e *Engine) Retry(ctx context.Context, by *security.Principal, id string) (
 		if cause != nil {
 			set = map[string]any{"errormessage": clip(outpost.ErrorMessage(cause), 4000), "errortime": w.Now(), "errorcode": string(outpost.ErrorCode(cause))}
 		}
-		_, err := w.Update(ctx, platform.System(), "syncerror", id, set)
+		_, err := w.Update(ctx, audit, "syncerror", id, set)
 		return err
 	})
 	if err != nil {
@@ -157,4 +170,33 @@ func (e *Engine) Retry(ctx context.Context, by *security.Principal, id string) (
 		return se, err
 	}
 	return se, cause
+}
+
+// recordedUploader returns the user whose device upload the server
+// recorded se from: the stored result of the device's change names se,
+// and the device belongs to se's owner. Anything else cannot be retried.
+func (e *Engine) recordedUploader(ctx context.Context, se wire.SyncError) (string, error) {
+	refuse := outpost.Conflictf("sync error %s was not recorded by the server from its owner's device upload: it cannot be retried, only resolved", se.ID).WithTarget("id")
+	var req struct {
+		DeviceID string `json:"deviceId"`
+		Seq      int64  `json:"seq"`
+	}
+	if err := json.Unmarshal([]byte(se.RequestData), &req); err != nil || req.DeviceID == "" {
+		return "", refuse
+	}
+	d := e.p.DB().Dialect
+	var userID string
+	var sid sql.NullString
+	err := e.p.DB().Read.QueryRowContext(ctx, `SELECT d.userid, r.syncerrorid FROM outpost_syncresult r JOIN outpost_device d ON d.deviceid = r.deviceid WHERE r.deviceid = `+
+		d.Placeholder(1)+` AND r.seq = `+d.Placeholder(2)+` AND r.status = `+d.Placeholder(3), req.DeviceID, req.Seq, wire.StatusRejected).Scan(&userID, &sid)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", refuse
+	}
+	if err != nil {
+		return "", fmt.Errorf("read the upload of sync error %s: %w", se.ID, err)
+	}
+	if sid.String != se.ID || userID != se.OwnerID {
+		return "", refuse
+	}
+	return userID, nil
 }

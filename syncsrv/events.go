@@ -1,8 +1,13 @@
 package syncsrv
 
 import (
+	"context"
+	"database/sql"
 	"slices"
 	"sync"
+
+	"github.com/outposthq/outpost/platform"
+	"github.com/outposthq/outpost/security"
 )
 
 // hub fans change hints out to connected devices. Hints are only hints: a
@@ -37,41 +42,117 @@ func (h *hub) publish(tables []string) {
 	}
 }
 
-// Subscription receives change hints; see Engine.Subscribe.
+// Subscription receives the change hints of one device; see
+// Engine.Subscribe.
 type Subscription struct {
-	s *subscription
-	h *hub
+	s        *subscription
+	e        *Engine
+	by       *security.Principal
+	deviceID string
+	release  []func()
+
+	mu sync.Mutex
+	// relevant are the tables of the device's plan, those its filters
+	// depend on and those the plan is read from (a republished profile):
+	// hints name only these.
+	relevant map[string]bool
 }
 
-// Subscribe registers for change hints: Ready is signalled after commits,
-// Take returns the tables changed since the last Take. Close unregisters.
-func (e *Engine) Subscribe() *Subscription {
-	s := &subscription{tables: map[string]bool{}, ready: make(chan struct{}, 1)}
+// Subscribe registers device deviceID of by for change hints: Ready is
+// signalled after commits, Take returns the tables of the device's plan
+// changed since the last Take. It fails as a sync request does when by may
+// not sync the device (another user's device, the app's access lost), and
+// with CodeTooMany when by or the device holds EventStreamsPerUser or
+// EventStreamsPerDevice subscriptions already. Close unregisters.
+func (e *Engine) Subscribe(ctx context.Context, by *security.Principal, deviceID string) (*Subscription, error) {
+	sub := &Subscription{e: e, by: by, deviceID: deviceID}
+	if err := sub.Check(ctx); err != nil {
+		return nil, err
+	}
+	rel, ok := e.eventsPerUser.take(by.UserID)
+	if !ok {
+		return nil, tooMany("change streams", e.opts.EventStreamsPerUser, "this user")
+	}
+	sub.release = append(sub.release, rel)
+	if rel, ok = e.eventsPerDevice.take(deviceID); !ok {
+		sub.release[0]()
+		return nil, tooMany("change streams", e.opts.EventStreamsPerDevice, "this device")
+	}
+	sub.release = append(sub.release, rel)
+	sub.s = &subscription{tables: map[string]bool{}, ready: make(chan struct{}, 1)}
 	e.hub.mu.Lock()
-	e.hub.subs[s] = struct{}{}
+	e.hub.subs[sub.s] = struct{}{}
 	e.hub.mu.Unlock()
-	return &Subscription{s: s, h: e.hub}
+	return sub, nil
+}
+
+// Check fails when the subscription's user may no longer sync its device
+// (the user disabled, the device re-registered by another user, the app's
+// access lost), and refreshes the tables its hints name.
+func (s *Subscription) Check(ctx context.Context) error {
+	return s.e.read(ctx, s.by, s.deviceID, func(_ *sql.Tx, ss *session) error {
+		rel := make(map[string]bool, len(ss.view.probeTables))
+		for _, t := range ss.view.probeTables {
+			rel[t] = true
+		}
+		s.mu.Lock()
+		s.relevant = rel
+		s.mu.Unlock()
+		return nil
+	})
 }
 
 // Ready is signalled when hints are waiting.
 func (s *Subscription) Ready() <-chan struct{} { return s.s.ready }
 
-// Take returns and clears the tables hinted since the last call, sorted.
-func (s *Subscription) Take() []string {
+// Take returns and clears the tables of the device's plan hinted since
+// the last call, sorted; empty when the commits touched none of them. When
+// a commit changed who may read what (a security table, a profile or an
+// app), it checks the device's access first and fails when it was lost.
+func (s *Subscription) Take(ctx context.Context) ([]string, error) {
 	s.s.mu.Lock()
-	defer s.s.mu.Unlock()
-	out := make([]string, 0, len(s.s.tables))
+	changed := make([]string, 0, len(s.s.tables))
 	for t := range s.s.tables {
-		out = append(out, t)
+		changed = append(changed, t)
 	}
 	clear(s.s.tables)
+	s.s.mu.Unlock()
+	if slices.ContainsFunc(changed, s.e.movesAccess) {
+		if err := s.Check(ctx); err != nil {
+			return nil, err
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := changed[:0]
+	for _, t := range changed {
+		if s.relevant[t] {
+			out = append(out, t)
+		}
+	}
 	slices.Sort(out)
-	return out
+	return out, nil
+}
+
+// movesAccess reports whether a write to table may change what a device
+// may sync: the security tables, and the tables plans and app access are
+// read from.
+func (e *Engine) movesAccess(table string) bool {
+	if platform.SecurityTable(table) {
+		return true
+	}
+	if pt, ok := e.planner.(planTabler); ok {
+		return slices.Contains(pt.PlanTables(), table)
+	}
+	return true
 }
 
 // Close unregisters the subscription.
 func (s *Subscription) Close() {
-	s.h.mu.Lock()
-	delete(s.h.subs, s.s)
-	s.h.mu.Unlock()
+	s.e.hub.mu.Lock()
+	delete(s.e.hub.subs, s.s)
+	s.e.hub.mu.Unlock()
+	for _, r := range s.release {
+		r()
+	}
 }

@@ -25,10 +25,6 @@ import (
 // applied through the platform in the upload's transaction, in order with
 // the rest of the queue and exactly once, like any change.
 
-// StagedFileMaxAge is how long staged content whose change never came is
-// kept.
-const StagedFileMaxAge = DefaultTokenMaxAge
-
 // selectedFileColumns returns, per table of the session's plan, the file
 // and image columns the profile selects.
 func (s *session) selectedFileColumns() map[string][]string {
@@ -115,10 +111,17 @@ func (e *Engine) MaxStagedBytes() int64 {
 // repeated send replaces the staged content, and content of a file that
 // was applied already is ignored. Content over MaxStagedBytes is refused
 // with a too-large error, and the refusal is kept, so the change becomes a
-// Sync Error that says why.
+// Sync Error that says why. A staged id belongs to its user: another
+// user's staging of it is refused (conflict). The content staged and not
+// yet attached is bounded per device and per user (StagedBytesPerDevice,
+// StagedBytesPerUser; CodeTooMany past them), and content older than
+// StagedFileMaxAge is removed.
 func (e *Engine) StageFile(ctx context.Context, by *security.Principal, deviceID, id, name, mimeType string, body io.Reader) error {
 	dev, err := e.loadDevice(ctx, e.p.DB().Read, by, deviceID)
 	if err != nil {
+		return err
+	}
+	if err := e.checkAccess(ctx, by, dev.ID); err != nil {
 		return err
 	}
 	if !outpost.ValidID(id) {
@@ -146,14 +149,30 @@ func (e *Engine) StageFile(ctx context.Context, by *security.Principal, deviceID
 			return nil // applied already: a late duplicate
 		}
 		now := e.now()
-		if _, err := tx.ExecContext(ctx, `DELETE FROM outpost_fileupload WHERE fileid = `+d.Placeholder(1)+` OR createdon < `+d.Placeholder(2),
-			id, d.TimeArg(now.Add(-StagedFileMaxAge))); err != nil {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM outpost_fileupload WHERE createdon < `+d.Placeholder(1), d.TimeArg(now.Add(-e.opts.StagedFileMaxAge))); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO outpost_fileupload (fileid, deviceid, userid, filename, mimetype, size, content, refused, createdon) VALUES (`+ph(d, 1, 9)+`)`,
+		var owner string
+		err := tx.QueryRowContext(ctx, `SELECT userid FROM outpost_fileupload WHERE fileid = `+d.Placeholder(1), id).Scan(&owner)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		if err == nil && owner != dev.UserID {
+			return outpost.Conflictf("file id %s is taken: stage the content under a new id", id).WithTarget("fileId")
+		}
+		if err := e.stagedQuota(ctx, tx, dev, id, int64(len(content))); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM outpost_fileupload WHERE fileid = `+d.Placeholder(1), id); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO outpost_fileupload (fileid, deviceid, userid, filename, mimetype, size, content, refused, createdon) VALUES (`+ph(d, 1, 9)+`)`,
 			id, dev.ID, dev.UserID, name, mimeType, int64(len(content)), content, refused, d.TimeArg(now))
 		return err
 	})
+	if err != nil && outpost.ErrorCode(err) != outpost.CodeInternal {
+		return err
+	}
 	if err != nil {
 		return fmt.Errorf("stage file %s: %w", id, err)
 	}
@@ -161,6 +180,48 @@ func (e *Engine) StageFile(ctx context.Context, by *security.Principal, deviceID
 		return tooLarge
 	}
 	return nil
+}
+
+// stagedQuota fails when staging size more bytes as file id would take
+// the device's or its user's staged content over its limit (the content
+// staged under id itself, which staging replaces, does not count).
+func (e *Engine) stagedQuota(ctx context.Context, tx *sql.Tx, dev device, id string, size int64) error {
+	d := e.p.DB().Dialect
+	for _, q := range []struct {
+		column, key, whose string
+		limit              int64
+	}{
+		{"deviceid", dev.ID, "this device", e.opts.StagedBytesPerDevice},
+		{"userid", dev.UserID, "this user", e.opts.StagedBytesPerUser},
+	} {
+		var staged sql.NullInt64
+		err := tx.QueryRowContext(ctx, `SELECT sum(size) FROM outpost_fileupload WHERE `+q.column+` = `+d.Placeholder(1)+` AND fileid <> `+d.Placeholder(2), q.key, id).Scan(&staged)
+		if err != nil {
+			return fmt.Errorf("read staged bytes: %w", err)
+		}
+		if staged.Int64+size > q.limit {
+			return outpost.Errorf(outpost.CodeTooMany, "%s has %d bytes of staged files waiting for their changes; %d more would pass the limit of %d bytes: upload the changes that use them first", q.whose, staged.Int64, size, q.limit).WithTarget("content")
+		}
+	}
+	return nil
+}
+
+// pruneStaged removes staged content older than StagedFileMaxAge.
+func (e *Engine) pruneStaged(ctx context.Context) (int64, error) {
+	d := e.p.DB().Dialect
+	var n int64
+	err := e.p.DB().Tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM outpost_fileupload WHERE createdon < `+d.Placeholder(1), d.TimeArg(e.now().Add(-e.opts.StagedFileMaxAge)))
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("prune staged files: %w", err)
+	}
+	return n, nil
 }
 
 // applyFile applies a queued file change: its one column is set to the

@@ -36,6 +36,12 @@ func (e *Engine) RunJanitor(ctx context.Context, every time.Duration) {
 		case res.Tombstones+res.ScopeLog > 0:
 			e.logger.Info("pruned", "horizon", res.Horizon, "tombstones", res.Tombstones, "scopelog", res.ScopeLog)
 		}
+		// Staged file content whose change never came.
+		if n, err := e.pruneStaged(ctx); err != nil && ctx.Err() == nil {
+			e.logger.Warn("prune staged files", "err", err)
+		} else if n > 0 {
+			e.logger.Info("pruned staged files", "files", n)
+		}
 		select {
 		case <-ctx.Done():
 			return

@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/outposthq/outpost"
+	"github.com/outposthq/outpost/schema"
 	"github.com/outposthq/outpost/security"
 	"github.com/outposthq/outpost/sqlgen"
 	"github.com/outposthq/outpost/wire"
@@ -117,7 +118,14 @@ func (s *session) tables() []wire.Table {
 		wt := wire.Table{Name: t.Name, PrimaryKey: t.PrimaryKey(), IntervalMinutes: it.IntervalMinutes}
 		for _, name := range columns(t, it) {
 			c, _ := t.Column(name)
-			wt.Columns = append(wt.Columns, wire.Column{Name: c.Name, Type: string(c.Type), Target: c.Target})
+			wc := wire.Column{Name: c.Name, Type: string(c.Type), Target: c.Target, Required: c.Required && !c.System}
+			if c.Type == schema.Text || c.Type == schema.Memo {
+				wc.MaxLength = c.Limit()
+			}
+			for _, o := range c.Options {
+				wc.Options = append(wc.Options, wire.Option{Value: o.Value, Label: o.Label})
+			}
+			wt.Columns = append(wt.Columns, wc)
 		}
 		out = append(out, wt)
 	}

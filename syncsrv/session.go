@@ -111,6 +111,14 @@ func (e *Engine) read(ctx context.Context, by *security.Principal, deviceID stri
 	}
 }
 
+// checkAccess fails when by may no longer sync device deviceID: the
+// device is another user's, the user is disabled, or the app's access was
+// lost (appAccess). It costs the probe of one read snapshot, or less when
+// the plan is cached.
+func (e *Engine) checkAccess(ctx context.Context, by *security.Principal, deviceID string) error {
+	return e.read(ctx, by, deviceID, func(*sql.Tx, *session) error { return nil })
+}
+
 func (s *session) item(table string) (*profile.PlanItem, *schema.Table, error) {
 	it, ok := s.items[table]
 	if !ok {

@@ -27,48 +27,71 @@ func (s *session) count(ctx context.Context, tx *sql.Tx, it *profile.PlanItem) (
 	return n, nil
 }
 
-// pagesPerRead bounds the pages one read snapshot serves. Reading many
-// pages with one query evaluates the scope's subqueries (related rows) once
-// instead of once per page, which made a first sync quadratic in the scope
-// (docs/benchmarks.md); the bound keeps a slow device from holding a read
-// transaction and its connection for the whole download.
-const pagesPerRead = 64
+// pagesPerRead bounds the pages one read snapshot serves, and readRows the
+// rows. Reading many pages with one query evaluates the scope's subqueries
+// (related rows) once instead of once per page, which made a first sync
+// quadratic in the scope (docs/benchmarks.md). The pages of one read are
+// held in memory and sent after its transaction ends: a device that reads
+// slowly, or not at all, waits on the network without a database
+// connection or a snapshot, so stalled devices cannot starve the others.
+const (
+	pagesPerRead = 64
+	readRows     = 20_000
+)
 
 // Snapshot streams the current rows of one table in the device's scope, in
-// primary key order after req.After, up to pagesPerRead pages per read
-// snapshot, calling emit for each page until the table is done,
-// req.MaxPages pages were sent, ctx ends or emit fails. The device stores
-// each page with its cursor in one local transaction, so a cut stream
-// resumes where it stopped; the first page's token is where the closing
-// delta starts.
+// primary key order after req.After, calling emit for each page until the
+// table is done, req.MaxPages pages were sent, ctx ends or emit fails.
+// Pages are read a few at a time (pagesPerRead, readRows), each batch in
+// its own read snapshot that ends before the batch is emitted. The device
+// stores each page with its cursor in one local transaction, so a cut
+// stream resumes where it stopped; the first page's token is where the
+// closing delta starts. One user has at most SnapshotStreamsPerUser
+// streams at once; more fail with CodeTooMany.
 func (e *Engine) Snapshot(ctx context.Context, by *security.Principal, req wire.SnapshotRequest, emit func(*wire.SnapshotPage) error) error {
+	release, ok := e.snapshots.take(by.UserID)
+	if !ok {
+		return tooMany("snapshot streams", e.opts.SnapshotStreamsPerUser, "this user")
+	}
+	defer release()
 	size := req.PageSize
 	if size <= 0 {
 		size = DefaultPageSize
 	}
 	size = min(size, MaxPageSize)
 	after := req.After
+	var batch []*wire.SnapshotPage
 	for pages := 0; req.MaxPages <= 0 || pages < req.MaxPages; {
 		if err := context.Cause(ctx); err != nil {
 			return err
 		}
-		n := pagesPerRead
+		n := min(pagesPerRead, max(1, readRows/size))
 		if req.MaxPages > 0 {
 			n = min(n, req.MaxPages-pages)
 		}
-		done := false
+		batch = batch[:0]
 		err := e.read(ctx, by, req.DeviceID, func(tx *sql.Tx, s *session) error {
 			if err := s.sortMemory(ctx, tx); err != nil {
 				return err
 			}
 			return s.pages(ctx, tx, req.Table, after, size, n, e.now(), func(page *wire.SnapshotPage) error {
-				pages++
-				after, done = page.Cursor, page.Done
-				return emit(page)
+				batch = append(batch, page)
+				return nil
 			})
 		})
-		if err != nil || done {
+		if err != nil {
 			return err
+		}
+		done := false
+		for _, page := range batch {
+			pages++
+			after, done = page.Cursor, page.Done
+			if err := emit(page); err != nil {
+				return err
+			}
+		}
+		if done || len(batch) == 0 {
+			return nil
 		}
 	}
 	return nil

@@ -57,6 +57,25 @@ type Options struct {
 	Now func() time.Time
 	// Logger; default discards.
 	Logger *slog.Logger
+	// SnapshotStreamsPerUser is how many snapshot streams one user may
+	// have open at once on this server; default
+	// DefaultSnapshotStreamsPerUser. More are refused with CodeTooMany.
+	SnapshotStreamsPerUser int
+	// EventStreamsPerUser and EventStreamsPerDevice bound the change-hint
+	// streams (Subscribe) of one user and one device; defaults
+	// DefaultEventStreamsPerUser and DefaultEventStreamsPerDevice.
+	EventStreamsPerUser   int
+	EventStreamsPerDevice int
+	// StagedBytesPerDevice and StagedBytesPerUser bound the content of
+	// staged files (StageFile) not yet attached by their change; defaults
+	// DefaultStagedBytesPerDevice and DefaultStagedBytesPerUser. Staging
+	// past them is refused with CodeTooMany until staged files attach or
+	// expire.
+	StagedBytesPerDevice int64
+	StagedBytesPerUser   int64
+	// StagedFileMaxAge is how long staged content whose change never came
+	// is kept; default DefaultStagedFileMaxAge.
+	StagedFileMaxAge time.Duration
 }
 
 // Engine serves devices.
@@ -69,6 +88,11 @@ type Engine struct {
 	hub     *hub
 	cache   *cache
 	scopes  scopeEnvs
+	// snapshots counts open snapshot streams per user; eventsPerUser and
+	// eventsPerDevice the change-hint subscriptions.
+	snapshots       *counter
+	eventsPerUser   *counter
+	eventsPerDevice *counter
 }
 
 // New returns the sync engine over p, planning downloads with planner.
@@ -82,7 +106,27 @@ func New(p *platform.Platform, planner Planner, opts Options) *Engine {
 	if opts.TimeWindow <= 0 {
 		opts.TimeWindow = DefaultTimeWindow
 	}
-	e := &Engine{p: p, planner: planner, opts: opts, now: opts.Now, logger: opts.Logger, hub: newHub(), cache: newCache()}
+	if opts.SnapshotStreamsPerUser <= 0 {
+		opts.SnapshotStreamsPerUser = DefaultSnapshotStreamsPerUser
+	}
+	if opts.EventStreamsPerUser <= 0 {
+		opts.EventStreamsPerUser = DefaultEventStreamsPerUser
+	}
+	if opts.EventStreamsPerDevice <= 0 {
+		opts.EventStreamsPerDevice = DefaultEventStreamsPerDevice
+	}
+	if opts.StagedBytesPerDevice <= 0 {
+		opts.StagedBytesPerDevice = DefaultStagedBytesPerDevice
+	}
+	if opts.StagedBytesPerUser <= 0 {
+		opts.StagedBytesPerUser = DefaultStagedBytesPerUser
+	}
+	if opts.StagedFileMaxAge <= 0 {
+		opts.StagedFileMaxAge = DefaultStagedFileMaxAge
+	}
+	e := &Engine{p: p, planner: planner, opts: opts, now: opts.Now, logger: opts.Logger, hub: newHub(), cache: newCache(),
+		snapshots: newCounter(opts.SnapshotStreamsPerUser), eventsPerUser: newCounter(opts.EventStreamsPerUser),
+		eventsPerDevice: newCounter(opts.EventStreamsPerDevice)}
 	if e.now == nil {
 		e.now = p.Now
 	}

@@ -39,9 +39,15 @@ func (e *Engine) Upload(ctx context.Context, by *security.Principal, req wire.Up
 	}
 	changes := append([]wire.Change(nil), req.Changes...)
 	sort.SliceStable(changes, func(i, j int) bool { return changes[i].Seq < changes[j].Seq })
+	if len(changes) > 0 && changes[0].Seq <= 0 {
+		return nil, outpost.Invalidf("change seq %d: sequence numbers start at 1 and grow by one per change", changes[0].Seq).WithTarget("changes")
+	}
 	db := e.p.DB()
 	dev, err := e.loadDevice(ctx, db.Read, by, req.DeviceID)
 	if err != nil {
+		return nil, err
+	}
+	if err := e.checkAccess(ctx, by, dev.ID); err != nil {
 		return nil, err
 	}
 	pr, err := e.p.Principal(ctx, dev.UserID)
@@ -96,6 +102,9 @@ func (e *Engine) applyBatch(ctx context.Context, w *platform.Writer, pr *securit
 	if err := tx.QueryRowContext(ctx, `SELECT lastseq FROM outpost_device WHERE deviceid = `+d.Placeholder(1)+lock, deviceID).Scan(&last); err != nil {
 		return nil, fmt.Errorf("read last sequence: %w", err)
 	}
+	if err := contiguous(changes, last); err != nil {
+		return nil, err
+	}
 	written := map[string]bool{} // rows this batch wrote: not conflicts with themselves
 	results := make([]wire.Result, 0, len(changes))
 	fresh := map[int64]int{} // seq -> index in results, for results not stored yet
@@ -106,11 +115,24 @@ func (e *Engine) applyBatch(ctx context.Context, w *platform.Writer, pr *securit
 				results = append(results, storedForm(results[j]))
 				continue
 			}
-			r, err := e.storedResult(ctx, tx, deviceID, ch.Seq)
+			r, ok, err := e.storedResult(ctx, tx, deviceID, ch.Seq)
 			if err != nil {
 				return nil, err
 			}
-			results = append(results, r)
+			if ok {
+				results = append(results, r)
+				continue
+			}
+			// No result for a sequence at or below the last: the device's
+			// sequence jumped ahead before sequences were checked. The
+			// change is recorded as a Sync Error, never acknowledged
+			// unapplied.
+			ce, err := e.reject(ctx, w, pr, deviceID, ch, outpost.Conflictf("change seq %d is at or below the device's last applied sequence %d, which skipped it: it was not applied", ch.Seq, last).WithTarget("seq"))
+			if err != nil {
+				return nil, err
+			}
+			fresh[ch.Seq] = len(results)
+			results = append(results, wire.Result{Seq: ch.Seq, Status: wire.StatusRejected, Error: ce})
 			continue
 		}
 		r := wire.Result{Seq: ch.Seq, Status: wire.StatusApplied, Version: w.Version()}
@@ -175,14 +197,11 @@ func (e *Engine) apply(ctx context.Context, w *platform.Writer, by *security.Pri
 		return outpost.Invalidf("change %d: id %q is not a UUID", ch.Seq, ch.ID).WithTarget("id")
 	}
 	if ch.Op == wire.OpUpdate || ch.Op == wire.OpDelete || ch.Op == wire.OpFile {
-		var cur int64
-		d := e.p.DB().Dialect
-		err := w.Tx().QueryRowContext(ctx, `SELECT versionnumber FROM `+d.Quote(t.Name)+` WHERE `+d.Quote(t.PrimaryKey())+` = `+d.Placeholder(1), ch.ID).Scan(&cur)
-		if errors.Is(err, sql.ErrNoRows) {
-			return outpost.NotFoundf("no row of table %q has id %s: it was deleted or never synced", t.Name, ch.ID).WithTarget("id")
-		}
+		// A row by cannot read answers as a missing one, before conflict
+		// detection looks at its version.
+		cur, err := w.VisibleVersion(ctx, by, t.Name, ch.ID)
 		if err != nil {
-			return fmt.Errorf("read version of %s %s: %w", t.Name, ch.ID, err)
+			return err
 		}
 		if detect && cur > ch.BaseVersion && !written[ch.Table+"/"+ch.ID] {
 			return &outpost.Error{Code: outpost.CodeConflict, Message: fmt.Sprintf("the row of table %q changed on the server (version %d) after the device read it (version %d)", t.Name, cur, ch.BaseVersion), Err: errConflict}
@@ -263,7 +282,26 @@ func clip(s string, n int) string {
 	return string(r[:n])
 }
 
-func (e *Engine) storedResult(ctx context.Context, tx *sql.Tx, deviceID string, seq int64) (wire.Result, error) {
+// contiguous checks that the changes above last (sorted by sequence) carry
+// last+1, last+2, ... without a gap; repeats of a sequence are allowed
+// (the same change sent twice).
+func contiguous(changes []wire.Change, last int64) error {
+	next := last + 1
+	for _, ch := range changes {
+		switch {
+		case ch.Seq < next:
+		case ch.Seq == next:
+			next++
+		default:
+			return outpost.Invalidf("change seq %d follows the device's last sequence %d: sequence numbers grow by one per change without gaps; send seq %d next", ch.Seq, next-1, next).WithTarget("changes")
+		}
+	}
+	return nil
+}
+
+// storedResult returns the stored result of change seq, ok false when
+// none is stored.
+func (e *Engine) storedResult(ctx context.Context, tx *sql.Tx, deviceID string, seq int64) (wire.Result, bool, error) {
 	d := e.p.DB().Dialect
 	r := wire.Result{Seq: seq}
 	var typ sql.NullInt64
@@ -271,16 +309,15 @@ func (e *Engine) storedResult(ctx context.Context, tx *sql.Tx, deviceID string, 
 	err := tx.QueryRowContext(ctx, `SELECT status, version, errortype, errorcode, message, syncerrorid FROM outpost_syncresult WHERE deviceid = `+
 		d.Placeholder(1)+` AND seq = `+d.Placeholder(2), deviceID, seq).Scan(&r.Status, &r.Version, &typ, &code, &msg, &sid)
 	if errors.Is(err, sql.ErrNoRows) {
-		r.Status = wire.StatusApplied // applied long ago; its result was pruned
-		return r, nil
+		return r, false, nil
 	}
 	if err != nil {
-		return r, fmt.Errorf("read result of change %d: %w", seq, err)
+		return r, false, fmt.Errorf("read result of change %d: %w", seq, err)
 	}
 	if r.Status == wire.StatusRejected {
 		r.Error = &wire.ChangeError{Type: int(typ.Int64), Code: code.String, Message: msg.String, SyncErrorID: sid.String}
 	}
-	return r, nil
+	return r, true, nil
 }
 
 // revertRows fills, for each rejected change, the server's current row

@@ -405,8 +405,10 @@ func TestUploadRejectionInTheMiddle(t *testing.T) {
 					t.Fatalf("change %d: %s, want %s (%+v)", r.Seq, r.Status, want[i], r.Error)
 				}
 			}
-			if res[1].Error.Code != string(outpost.CodeForbidden) || res[3].Error.Type != wire.ErrorConflict || res[4].Error.Code != string(outpost.CodeForbidden) || res[6].Error.Type != wire.ErrorNotFound {
-				t.Fatalf("errors = %+v, %+v, %+v, %+v; want forbidden, conflict, forbidden, not found", res[1].Error, res[3].Error, res[4].Error, res[6].Error)
+			// Change 5 points a lookup at an account the user cannot read:
+			// it answers as a missing account would.
+			if res[1].Error.Code != string(outpost.CodeForbidden) || res[3].Error.Type != wire.ErrorConflict || res[4].Error.Code != string(outpost.CodeInvalid) || res[6].Error.Type != wire.ErrorNotFound {
+				t.Fatalf("errors = %+v, %+v, %+v, %+v; want forbidden, conflict, invalid, not found", res[1].Error, res[3].Error, res[4].Error, res[6].Error)
 			}
 			var n int
 			must(t, w.p.DB().Read.QueryRowContext(context.Background(), `SELECT count(*) FROM syncerror`).Scan(&n))
@@ -525,6 +527,132 @@ func TestUploadWriteFailure(t *testing.T) {
 			if diff := cmp.Diff(dumps[1], dumps[0]); diff != "" {
 				t.Fatalf("server state differs (-one by one +batched):\n%s", diff)
 			}
+		})
+	}
+}
+
+// TestUploadSequenceNumbers: sequence numbers are positive and follow the
+// device's last applied one without a gap; an upload that breaks the rule
+// is refused whole (nothing stored, nothing acknowledged). A change at or
+// below the last sequence with no stored result (a device whose sequence
+// jumped ahead before the rule) is recorded as a Sync Error, never
+// answered "applied" while dropped.
+func TestUploadSequenceNumbers(t *testing.T) {
+	for _, e := range testenv.Engines(t) {
+		t.Run(e.Name, func(t *testing.T) {
+			ctx := context.Background()
+			w := newUploadWorld(t, e, false)
+			upd := func(seq int64, desc string) wire.Change {
+				return wire.Change{Seq: seq, MutationID: fmt.Sprint(seq), Table: "workorder", Op: wire.OpUpdate, ID: rowID(kindOwnWO, 5), BaseVersion: w.base,
+					Columns: map[string]any{"description": desc}}
+			}
+			lastSeq := func() int64 {
+				var n int64
+				must(t, w.p.DB().Read.QueryRowContext(ctx, `SELECT lastseq FROM outpost_device WHERE deviceid = `+w.p.DB().Dialect.Placeholder(1), w.deviceID).Scan(&n))
+				return n
+			}
+			description := func() any {
+				row, err := w.p.Get(ctx, platform.System(), "workorder", rowID(kindOwnWO, 5), nil)
+				must(t, err)
+				return row["description"]
+			}
+			for _, c := range []struct {
+				name    string
+				changes []wire.Change
+			}{
+				{"negative", []wire.Change{upd(-1, "minus one")}},
+				{"zero", []wire.Change{upd(0, "zero")}},
+				{"huge", []wire.Change{upd(1<<62, "huge")}},
+				{"gap in the batch", []wire.Change{upd(1, "one"), upd(3, "three")}},
+			} {
+				resp, err := w.eng.Upload(ctx, w.by, wire.UploadRequest{DeviceID: w.deviceID, Changes: c.changes})
+				if outpost.ErrorCode(err) != outpost.CodeInvalid {
+					t.Fatalf("%s: %+v, %v; want an invalid error", c.name, resp, err)
+				}
+				if outpost.ErrorTarget(err) != "changes" || !strings.Contains(outpost.ErrorMessage(err), "seq") {
+					t.Fatalf("%s: %v; want a message about seq on changes", c.name, err)
+				}
+				if n := lastSeq(); n != 0 {
+					t.Fatalf("%s: last sequence %d after a refused upload", c.name, n)
+				}
+				if d := description(); d != nil {
+					t.Fatalf("%s: description %v written by a refused upload", c.name, d)
+				}
+			}
+			res := w.upload(t, []wire.Change{upd(1, "one"), upd(2, "two")}, 1000)
+			if res[0].Status != wire.StatusApplied || res[1].Status != wire.StatusApplied || description() != "two" || lastSeq() != 2 {
+				t.Fatalf("contiguous upload: %+v, description %v, last %d", res, description(), lastSeq())
+			}
+			if _, err := w.eng.Upload(ctx, w.by, wire.UploadRequest{DeviceID: w.deviceID, Changes: []wire.Change{upd(4, "four")}}); outpost.ErrorCode(err) != outpost.CodeInvalid {
+				t.Fatalf("upload after a gap: %v, want invalid", err)
+			}
+			// A device whose last sequence jumped ahead (as servers before
+			// the rule allowed): its later changes are not dropped.
+			_, err := w.p.DB().Write.ExecContext(ctx, `UPDATE outpost_device SET lastseq = `+w.p.DB().Dialect.Placeholder(1), int64(1<<62))
+			must(t, err)
+			res = w.upload(t, []wire.Change{upd(3, "three")}, 1000)
+			if res[0].Status != wire.StatusRejected || res[0].Error == nil || res[0].Error.SyncErrorID == "" {
+				t.Fatalf("change below a jumped sequence: %+v, want rejected with a Sync Error", res[0])
+			}
+			again := w.upload(t, []wire.Change{upd(3, "three")}, 1000)
+			if again[0].Status != wire.StatusRejected || again[0].Error.SyncErrorID != res[0].Error.SyncErrorID {
+				t.Fatalf("replay: %+v, want the same rejection %+v", again[0], res[0])
+			}
+		})
+	}
+}
+
+// TestStagedFileLimits: staged content is bounded per device and per
+// user, a staged id belongs to its user (another user cannot replace it),
+// and content whose change never came is removed after StagedFileMaxAge.
+func TestStagedFileLimits(t *testing.T) {
+	for _, e := range testenv.Engines(t) {
+		t.Run(e.Name, func(t *testing.T) {
+			ctx := context.Background()
+			w := newUploadWorld(t, e, false)
+			now := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
+			eng := New(w.p, uploadPlanner{w.p}, Options{StagedBytesPerDevice: 100, StagedBytesPerUser: 150, StagedFileMaxAge: time.Hour, Now: func() time.Time { return now }})
+			other, err := w.p.Principal(ctx, w.users[1])
+			must(t, err)
+			devA, devB, devOther := w.deviceID, outpost.NewID(), outpost.NewID()
+			_, err = eng.Open(ctx, w.by, wire.OpenRequest{DeviceID: devB, AppID: "fieldapp"})
+			must(t, err)
+			_, err = eng.Open(ctx, other, wire.OpenRequest{DeviceID: devOther, AppID: "fieldapp"})
+			must(t, err)
+			stage := func(by *security.Principal, dev, id string, n int) error {
+				return eng.StageFile(ctx, by, dev, id, "f.txt", "text/plain", strings.NewReader(strings.Repeat("x", n)))
+			}
+			staged := func(id string) int64 {
+				var n int64
+				must(t, w.p.DB().Read.QueryRowContext(ctx, `SELECT coalesce(sum(size), 0) FROM outpost_fileupload WHERE fileid = `+w.p.DB().Dialect.Placeholder(1), id).Scan(&n))
+				return n
+			}
+			ids := []string{outpost.NewID(), outpost.NewID(), outpost.NewID(), outpost.NewID()}
+			must(t, stage(w.by, devA, ids[0], 60))
+			if err := stage(w.by, devA, ids[1], 60); outpost.ErrorCode(err) != outpost.CodeTooMany {
+				t.Fatalf("staging past the device's limit: %v, want too_many", err)
+			}
+			must(t, stage(w.by, devA, ids[0], 80)) // replaces its own content
+			must(t, stage(w.by, devB, ids[2], 60))
+			if err := stage(w.by, devB, ids[3], 20); outpost.ErrorCode(err) != outpost.CodeTooMany || !strings.Contains(outpost.ErrorMessage(err), "this user") {
+				t.Fatalf("staging past the user's limit: %v, want too_many for the user", err)
+			}
+			if err := stage(other, devOther, ids[0], 5); outpost.ErrorCode(err) != outpost.CodeConflict {
+				t.Fatalf("another user staging a taken id: %v, want conflict", err)
+			}
+			if n := staged(ids[0]); n != 80 {
+				t.Fatalf("staged content of the taken id is %d bytes, want the owner's 80", n)
+			}
+			if n := staged(ids[1]) + staged(ids[3]); n != 0 {
+				t.Fatalf("refused staging stored %d bytes", n)
+			}
+			now = now.Add(2 * time.Hour)
+			removed, err := eng.pruneStaged(ctx)
+			must(t, err)
+			if removed != 2 || staged(ids[0])+staged(ids[2]) != 0 {
+				t.Fatalf("pruned %d staged files, %d bytes left; want 2 and none", removed, staged(ids[0])+staged(ids[2]))
+			}
+			must(t, stage(other, devOther, ids[0], 5)) // the id is free again
 		})
 	}
 }

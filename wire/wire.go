@@ -37,6 +37,19 @@ type Column struct {
 	// Type is a schema.Type name ("text", "datetime", …).
 	Type   string `json:"type"`
 	Target string `json:"target,omitempty"`
+	// What the server checks of a written value, so that the device refuses
+	// at once an edit the server would refuse: required (on create, and never
+	// null), the most characters of text, the options of a choice. A store
+	// written before these were sent has none of them.
+	Required  bool     `json:"required,omitempty"`
+	MaxLength int      `json:"maxLength,omitempty"`
+	Options   []Option `json:"options,omitempty"`
+}
+
+// Option is one value of a choice column.
+type Option struct {
+	Value int64  `json:"value"`
+	Label string `json:"label"`
 }
 
 // Table describes one table of the device's download plan.
@@ -252,6 +265,9 @@ type SyncError struct {
 	OwnerID     string `json:"ownerid"`
 	State       int64  `json:"statecode"`
 	Status      int64  `json:"statuscode"`
+	// ModifiedBy is the user who last retried or resolved the error; empty
+	// while only the server wrote it.
+	ModifiedBy string `json:"modifiedby,omitempty"`
 }
 
 // ErrorsResponse lists Sync Errors.

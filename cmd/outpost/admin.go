@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -12,316 +13,215 @@ import (
 
 	"github.com/outposthq/outpost"
 	"github.com/outposthq/outpost/platform"
-	"github.com/outposthq/outpost/schema"
-	"github.com/outposthq/outpost/security"
+	"github.com/outposthq/outpost/profile"
+	"github.com/outposthq/outpost/store"
 )
 
-const adminUsage = `Usage: outpost admin [--data DIR | --db URL] COMMAND [flags]
-
-Commands:
-  user create --name NAME --domain LOGIN [--bu ID] [--manager ID] [--role ID|NAME ...]
-  user list
-  token create --user ID|LOGIN [--name NAME]      print a new bearer token
-  team create --name NAME [--bu ID]
-  team add-member --team ID --user ID|LOGIN
-  team remove-member --team ID --user ID|LOGIN
-  bu create --name NAME --parent ID
-  role list
-  role create --name NAME [--grant TABLE:PRIVILEGE:DEPTH ...]
-  role assign --role ID|NAME (--user ID|LOGIN | --team ID)
-  table list
-  table show NAME
-  table create --file DEF.json                    (a JSON table definition; see docs/api.md)
-  table add-column --table NAME --file COL.json
-  table offline NAME                              turn on "Can be taken offline" (irreversible)
-`
-
-// adminCmd is one admin command with its platform.
-type adminCmd struct {
-	ctx    context.Context
-	p      *platform.Platform
-	stdout io.Writer
+// adminCommand is one "outpost admin" command. Each has its own method,
+// which defines its own flags (admin.flags), so "-h" shows only them.
+type adminCommand struct {
+	name    string // "user create"
+	summary string
+	run     func(a *admin, ctx context.Context, args []string) error
 }
 
-type multi []string
+// adminCommands lists every admin command in the order of the usage text;
+// the methods live in admin_*.go by resource.
+var adminCommands = []adminCommand{
+	{"user create", "create a user, with roles", (*admin).userCreate},
+	{"user list", "list users", (*admin).userList},
+	{"token create", "print a new bearer token for a user", (*admin).tokenCreate},
+	{"team create", "create a team", (*admin).teamCreate},
+	{"team add-member", "add a user to a team", (*admin).teamAddMember},
+	{"team remove-member", "remove a user from a team", (*admin).teamRemoveMember},
+	{"bu create", "create a business unit", (*admin).buCreate},
+	{"role list", "list roles", (*admin).roleList},
+	{"role create", "create a role with privileges", (*admin).roleCreate},
+	{"role assign", "give a role to a user or team", (*admin).roleAssign},
+	{"role unassign", "take a role from a user or team", (*admin).roleUnassign},
+	{"table list", "list tables", (*admin).tableList},
+	{"table show", "a table's columns and relationships", (*admin).tableShow},
+	{"table create", "create a table from a JSON definition", (*admin).tableCreate},
+	{"table add-column", "add a column from a JSON definition", (*admin).tableAddColumn},
+	{"table offline", `turn on "Can be taken offline" (irreversible)`, (*admin).tableOffline},
+	{"profile list", "list offline profiles", (*admin).profileList},
+	{"profile create", "create an offline profile draft", (*admin).profileCreate},
+	{"profile show", "a profile's draft, or its published version", (*admin).profileShow},
+	{"profile set-item", "add or replace one table's item", (*admin).profileSetItem},
+	{"profile remove-item", "remove one table's item", (*admin).profileRemoveItem},
+	{"profile assign", "who may use the profile: default or restricted users and teams", (*admin).profileAssign},
+	{"profile clone", "copy a profile's draft", (*admin).profileClone},
+	{"profile validate", "check the draft", (*admin).profileValidate},
+	{"profile publish", "publish the draft", (*admin).profilePublish},
+	{"profile discard", "replace the draft with the published version", (*admin).profileDiscard},
+	{"profile delete", "delete a profile no app uses", (*admin).profileDelete},
+	{"profile apps", "the apps that use a profile", (*admin).profileApps},
+	{"profile preview", "rows per table, SQL and chains for one user", (*admin).profilePreview},
+	{"app list", "list apps", (*admin).appList},
+	{"app create", "create a canvas or model-driven app", (*admin).appCreate},
+	{"app show", "show an app", (*admin).appShow},
+	{"app update", "change an app's tables, views and forms", (*admin).appUpdate},
+	{"app offline", `turn "Can be used offline" on with a profile, or off`, (*admin).appOffline},
+	{"app publish", "publish an app (its devices move to the profile's newest version)", (*admin).appPublish},
+	{"app generate-profile", "make a profile from an app", (*admin).appGenerateProfile},
+	{"app delete", "delete an app", (*admin).appDelete},
+	{"solution list", "list solutions", (*admin).solutionList},
+	{"solution create", "create a solution", (*admin).solutionCreate},
+	{"solution show", "show a solution's components", (*admin).solutionShow},
+	{"solution add", "add a component", (*admin).solutionAdd},
+	{"solution remove", "remove a component", (*admin).solutionRemove},
+	{"solution add-required", "add what the components need (add required objects)", (*admin).solutionAddRequired},
+	{"solution export", "write a solution archive", (*admin).solutionExport},
+	{"solution import", "import a solution archive", (*admin).solutionImport},
+}
 
-func (m *multi) String() string     { return strings.Join(*m, ",") }
-func (m *multi) Set(v string) error { *m = append(*m, v); return nil }
+func adminUsage() string {
+	var sb strings.Builder
+	sb.WriteString("Usage: outpost admin [--data DIR | --db URL] COMMAND [flags]\n\nCommands:\n")
+	tw := tabwriter.NewWriter(&sb, 0, 4, 2, ' ', 0)
+	for _, c := range adminCommands {
+		fmt.Fprintf(tw, "  %s\t%s\n", c.name, c.summary)
+	}
+	tw.Flush()
+	sb.WriteString("\nRun \"outpost admin COMMAND -h\" for a command's flags and examples.\n")
+	return sb.String()
+}
+
+// admin holds what every admin command uses; the database opens on first
+// use, after the command's flags parsed, so "-h" needs no database.
+type admin struct {
+	dbf    dbFlags
+	stdout io.Writer
+	stderr io.Writer
+	db     *store.DB
+	p      *platform.Platform
+	svc    *profile.Service
+}
 
 func runAdmin(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	a := &admin{stdout: stdout, stderr: stderr}
 	fs := flag.NewFlagSet("admin", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, adminUsage+offlineUsage) }
-	var dbf dbFlags
-	dbf.register(fs, getenv)
+	fs.Usage = func() { fmt.Fprint(stderr, adminUsage()); fs.PrintDefaults() }
+	a.dbf.register(fs, getenv)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	rest := fs.Args()
-	if len(rest) < 2 && !(len(rest) == 1 && rest[0] == "help") {
-		fmt.Fprint(stderr, adminUsage+offlineUsage)
-		return fmt.Errorf("name an admin command, such as \"user list\"")
-	}
-	db, err := dbf.open(ctx)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	p, err := platform.Open(ctx, db, platform.Options{})
-	if err != nil {
-		return err
-	}
-	a := &adminCmd{ctx: ctx, p: p, stdout: stdout}
-	key := rest[0] + " " + rest[1]
-	sub := flag.NewFlagSet(key, flag.ContinueOnError)
-	sub.SetOutput(stderr)
-	cmds := a.commands(sub)
-	for k, v := range a.offlineCommands(sub) {
-		cmds[k] = v
-	}
-	handler, ok := cmds[key]
-	if !ok {
-		fmt.Fprint(stderr, adminUsage+offlineUsage)
-		return fmt.Errorf("unknown admin command %q", key)
-	}
-	if err := sub.Parse(rest[2:]); err != nil {
-		return err
-	}
-	return handler(sub.Args())
-}
-
-func (a *adminCmd) commands(fs *flag.FlagSet) map[string]func(args []string) error {
-	name := fs.String("name", "", "name")
-	domain := fs.String("domain", "", "login (domain name) of the user")
-	bu := fs.String("bu", "", "business unit id")
-	parent := fs.String("parent", "", "parent business unit id")
-	manager := fs.String("manager", "", "manager's user id")
-	user := fs.String("user", "", "user id or login")
-	team := fs.String("team", "", "team id")
-	role := fs.String("role", "", "role id or name")
-	table := fs.String("table", "", "table name")
-	file := fs.String("file", "", "JSON file ('-' for standard input)")
-	var roles, grantsFlag multi
-	fs.Var(&roles, "roles", "role id or name (repeatable)")
-	fs.Var(&grantsFlag, "grant", "TABLE:PRIVILEGE:DEPTH (repeatable)")
-	sys := platform.System()
-	return map[string]func([]string) error{
-		"user create": func([]string) error {
-			id, err := a.p.CreateUser(a.ctx, sys, platform.UserInput{FullName: *name, DomainName: *domain, BusinessUnitID: *bu, ManagerID: *manager, Email: *domain})
-			if err != nil {
-				return err
-			}
-			for _, r := range append(roles, splitNonEmpty(*role)...) {
-				rid, err := a.roleID(r)
-				if err != nil {
-					return err
-				}
-				if err := a.p.AssignUserRole(a.ctx, sys, id, rid); err != nil {
-					return err
-				}
-			}
-			fmt.Fprintln(a.stdout, id)
-			return nil
-		},
-		"user list": func([]string) error {
-			return a.list("systemuser", "systemuserid", "domainname", "fullname", "businessunitid")
-		},
-		"role list":  func([]string) error { return a.list("role", "roleid", "name") },
-		"table list": a.tableList,
-		"table show": a.tableShow,
-		"table offline": func(args []string) error {
-			if len(args) != 1 {
-				return fmt.Errorf("name one table: outpost admin table offline NAME")
-			}
-			on := true
-			_, err := a.p.UpdateTable(a.ctx, sys, args[0], platform.TablePatch{Offline: &on})
-			if err == nil {
-				fmt.Fprintf(a.stdout, "table %s can now be taken offline (change tracking on)\n", args[0])
-			}
-			return err
-		},
-		"table create": func([]string) error {
-			var in platform.TableInput
-			if err := readJSONFile(*file, &in); err != nil {
-				return err
-			}
-			t, err := a.p.CreateTable(a.ctx, sys, in)
-			if err == nil {
-				fmt.Fprintf(a.stdout, "created table %s with %d columns\n", t.Name, len(t.Columns))
-			}
-			return err
-		},
-		"table add-column": func([]string) error {
-			var c schema.Column
-			if err := readJSONFile(*file, &c); err != nil {
-				return err
-			}
-			_, err := a.p.AddColumn(a.ctx, sys, *table, c)
-			if err == nil {
-				fmt.Fprintf(a.stdout, "added column %s to %s\n", c.Name, *table)
-			}
-			return err
-		},
-		"token create": func([]string) error {
-			uid, err := a.userID(*user)
-			if err != nil {
-				return err
-			}
-			tok, err := a.p.IssueToken(a.ctx, sys, uid, *name)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintln(a.stdout, tok)
-			return nil
-		},
-		"team create": func([]string) error {
-			id, err := a.p.CreateTeam(a.ctx, sys, *name, *bu)
-			if err == nil {
-				fmt.Fprintln(a.stdout, id)
-			}
-			return err
-		},
-		"team add-member": func([]string) error {
-			uid, err := a.userID(*user)
-			if err != nil {
-				return err
-			}
-			return a.p.AddTeamMember(a.ctx, sys, *team, uid)
-		},
-		"team remove-member": func([]string) error {
-			uid, err := a.userID(*user)
-			if err != nil {
-				return err
-			}
-			return a.p.RemoveTeamMember(a.ctx, sys, *team, uid)
-		},
-		"bu create": func([]string) error {
-			id, err := a.p.CreateBusinessUnit(a.ctx, sys, *name, *parent)
-			if err == nil {
-				fmt.Fprintln(a.stdout, id)
-			}
-			return err
-		},
-		"role create": func([]string) error {
-			var gs []security.Grant
-			for _, g := range grantsFlag {
-				parts := strings.Split(g, ":")
-				if len(parts) != 3 {
-					return fmt.Errorf("--grant %q is not TABLE:PRIVILEGE:DEPTH, such as account:read:businessunit", g)
-				}
-				pv, err := security.ParsePrivilege(parts[1])
-				if err != nil {
-					return err
-				}
-				d, err := security.ParseDepth(parts[2])
-				if err != nil {
-					return err
-				}
-				gs = append(gs, security.Grant{Table: parts[0], Privilege: pv, Depth: d})
-			}
-			id, err := a.p.CreateRole(a.ctx, sys, *name, gs)
-			if err == nil {
-				fmt.Fprintln(a.stdout, id)
-			}
-			return err
-		},
-		"role assign": func([]string) error {
-			rid, err := a.roleID(*role)
-			if err != nil {
-				return err
-			}
-			switch {
-			case *user != "":
-				uid, err := a.userID(*user)
-				if err != nil {
-					return err
-				}
-				return a.p.AssignUserRole(a.ctx, sys, uid, rid)
-			case *team != "":
-				return a.p.AssignTeamRole(a.ctx, sys, *team, rid)
-			}
-			return fmt.Errorf("role assign needs --user or --team")
-		},
-	}
-}
-
-func splitNonEmpty(s string) []string {
-	if s == "" {
+	if len(rest) == 1 && rest[0] == "help" {
+		fmt.Fprint(stdout, adminUsage())
 		return nil
 	}
-	return strings.Split(s, ",")
+	if len(rest) < 2 {
+		fmt.Fprint(stderr, adminUsage())
+		return errors.New(`name an admin command, such as "user list"`)
+	}
+	name := rest[0] + " " + rest[1]
+	for _, c := range adminCommands {
+		if c.name == name {
+			defer a.close()
+			return c.run(a, ctx, rest[2:])
+		}
+	}
+	fmt.Fprint(stderr, adminUsage())
+	return fmt.Errorf("unknown admin command %q", name)
 }
 
-func (a *adminCmd) userID(s string) (string, error) {
-	if s == "" {
-		return "", fmt.Errorf("--user is required: a user id or login")
+func (a *admin) close() {
+	if a.db != nil {
+		a.db.Close()
 	}
-	if outpost.ValidID(s) {
-		return s, nil
-	}
-	return a.p.FindUser(a.ctx, s)
 }
 
-func (a *adminCmd) roleID(s string) (string, error) {
-	if outpost.ValidID(s) {
-		return s, nil
+// platform opens the database and the platform.
+func (a *admin) platform(ctx context.Context) (*platform.Platform, error) {
+	if a.p != nil {
+		return a.p, nil
 	}
-	page, err := a.p.List(a.ctx, platform.System(), "role", platform.Query{Select: []string{"name"}, PageSize: platform.MaxPageSize})
+	db, err := a.dbf.open(ctx)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
-	for _, r := range page.Rows {
-		if strings.EqualFold(r["name"].(string), s) {
-			return r["roleid"].(string), nil
-		}
+	a.db = db
+	if a.p, err = platform.Open(ctx, db, platform.Options{}); err != nil {
+		return nil, err
 	}
-	return "", fmt.Errorf("no role is named %q: outpost admin role list shows them", s)
+	a.svc = profile.New(a.p, profile.Options{})
+	return a.p, nil
 }
 
-func (a *adminCmd) list(table string, cols ...string) error {
-	tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, strings.ToUpper(strings.Join(cols, "\t")))
-	q := platform.Query{Select: cols, PageSize: platform.MaxPageSize, OrderBy: []platform.Order{{Column: cols[1]}}}
-	for {
-		page, err := a.p.List(a.ctx, platform.System(), table, q)
-		if err != nil {
-			return err
-		}
-		for _, r := range page.Rows {
-			vals := make([]string, len(cols))
-			for i, c := range cols {
-				vals[i] = fmt.Sprint(r[c])
+// profiles opens the platform and returns the profile service.
+func (a *admin) profiles(ctx context.Context) (*profile.Service, error) {
+	if _, err := a.platform(ctx); err != nil {
+		return nil, err
+	}
+	return a.svc, nil
+}
+
+// flags returns the flag set of command name; synopsis follows the name
+// in the usage line, and examples are printed after the flags.
+func (a *admin) flags(name, synopsis string, examples ...string) *flag.FlagSet {
+	fs := flag.NewFlagSet("admin "+name, flag.ContinueOnError)
+	fs.SetOutput(a.stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(a.stderr, "Usage: outpost admin %s %s\n", name, synopsis)
+		fs.PrintDefaults()
+		if len(examples) > 0 {
+			fmt.Fprintln(a.stderr, "\nExamples:")
+			for _, e := range examples {
+				fmt.Fprintf(a.stderr, "  outpost admin %s\n", e)
 			}
-			fmt.Fprintln(tw, strings.Join(vals, "\t"))
 		}
-		if !page.More {
+	}
+	return fs
+}
+
+// parse parses args with fs, flags before or after the positional
+// arguments, and requires exactly the positional arguments named in want.
+func parse(fs *flag.FlagSet, args []string, want ...string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		if fs.NArg() == 0 {
 			break
 		}
-		q.Skip = page.NextSkip
+		pos = append(pos, fs.Arg(0))
+		args = fs.Args()[1:]
 	}
-	return tw.Flush()
+	if len(pos) != len(want) {
+		fs.Usage()
+		if len(pos) < len(want) {
+			return nil, fmt.Errorf("%s: name the %s", fs.Name(), strings.Join(want[len(pos):], " and "))
+		}
+		return nil, fmt.Errorf("%s: unexpected arguments %q", fs.Name(), pos[len(want):])
+	}
+	return pos, nil
 }
 
-func (a *adminCmd) tableList([]string) error {
-	tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tOWNERSHIP\tCOLUMNS\tOFFLINE\tBUILT-IN")
-	for _, t := range a.p.Schema().Tables() {
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%t\t%t\n", t.Name, t.Ownership, len(t.Columns), t.Offline, t.BuiltIn)
+// multi is a repeatable string flag; each value may also be a
+// comma-separated list.
+type multi []string
+
+func (m *multi) String() string { return strings.Join(*m, ",") }
+func (m *multi) Set(v string) error {
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			*m = append(*m, s)
+		}
 	}
-	return tw.Flush()
+	return nil
 }
 
-func (a *adminCmd) tableShow(args []string) error {
-	if len(args) != 1 {
-		return fmt.Errorf("name one table: outpost admin table show NAME")
-	}
-	t, err := a.p.Schema().LookupTable(args[0])
+// show prints v as indented JSON.
+func (a *admin) show(v any, err error) error {
 	if err != nil {
 		return err
 	}
 	enc := json.NewEncoder(a.stdout)
 	enc.SetIndent("", "  ")
-	return enc.Encode(t)
+	return enc.Encode(v)
 }
 
 func readJSONFile(path string, v any) error {
@@ -342,4 +242,16 @@ func readJSONFile(path string, v any) error {
 		return fmt.Errorf("%s is not a valid definition: %w", path, err)
 	}
 	return nil
+}
+
+// userID resolves a user id or login.
+func (a *admin) userID(ctx context.Context, s string) (string, error) {
+	if s == "" {
+		return "", fmt.Errorf("--user is required: a user id or login")
+	}
+	p, err := a.platform(ctx)
+	if err != nil || outpost.ValidID(s) {
+		return s, err
+	}
+	return p.FindUser(ctx, s)
 }

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -15,27 +17,53 @@ import (
 	"github.com/outposthq/outpost/store/sqlite"
 )
 
+// demoStateFile keeps, next to the demo's database, what the demo printed
+// at its first start (users, tokens, app ids), so that a restart on the
+// same --data serves the same data with the same tokens.
+const demoStateFile = "demo.json"
+
+// demoState is the content of demoStateFile.
+type demoState struct {
+	Env    *demo.Env         `json:"env"`
+	Tokens map[string]string `json:"tokens"` // by domain name
+}
+
 func runDemo(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	data := fs.String("data", "outpost-demo", "data directory of the demo (recreated at every start)")
+	data := fs.String("data", "outpost-demo", "data directory of the demo: seeded when empty, kept across restarts")
+	reset := fs.Bool("reset", false, "remove the demo in --data and seed a new one (new tokens and app ids)")
 	addr := fs.String("addr", envOr(getenv, "OUTPOST_ADDR", "127.0.0.1:8080"), "address to listen on")
-	accounts := fs.Int("accounts", 40, "accounts per technician (each with 2 contacts and 5 work orders)")
+	accounts := fs.Int("accounts", 40, "accounts per technician (each with 2 contacts and 5 work orders), when seeding")
 	level := fs.String("log-level", "warn", "log level: debug, info, warn or error")
+	var lim limitFlags
+	lim.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("outpost demo: unexpected argument %q", fs.Arg(0))
 	}
 	logger, err := newLogger(stderr, *level)
 	if err != nil {
 		return err
 	}
-	if _, err := os.Stat(filepath.Join(*data, sqlite.FileName)); err == nil {
+	dbPath := filepath.Join(*data, sqlite.FileName)
+	statePath := filepath.Join(*data, demoStateFile)
+	if *reset {
 		fmt.Fprintf(stdout, "Removing the previous demo in %s\n", *data)
-		for _, suffix := range []string{"", "-wal", "-shm"} {
-			if err := os.Remove(filepath.Join(*data, sqlite.FileName+suffix)); err != nil && !os.IsNotExist(err) {
+		for _, f := range []string{dbPath, dbPath + "-wal", dbPath + "-shm", statePath} {
+			if err := os.Remove(f); err != nil && !os.IsNotExist(err) {
 				return fmt.Errorf("remove previous demo: %w", err)
 			}
 		}
+	}
+	state, err := readDemoState(statePath)
+	if err != nil {
+		return err
+	}
+	if _, err := os.Stat(dbPath); err == nil && state == nil {
+		return fmt.Errorf("%s holds an Outpost database that is not a demo's (or a demo of an older version): run outpost demo --reset to seed a new demo there, or choose another --data", *data)
 	}
 	db, err := sqlite.Open(ctx, *data)
 	if err != nil {
@@ -46,40 +74,85 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "Seeding the field-service demo into %s\n", *data)
-	env, err := demo.Seed(ctx, p, demo.Options{AccountsPerTechnician: *accounts, Progress: func(m string) { fmt.Fprintf(stdout, "  … %s\n", m) }})
-	if err != nil {
-		return fmt.Errorf("seed demo: %w", err)
-	}
-	tokens := map[string]string{}
-	for _, u := range env.Users() {
-		tok, err := p.IssueToken(ctx, platform.System(), u.ID, "demo")
+	if state != nil {
+		fmt.Fprintf(stdout, "Serving the demo kept in %s (outpost demo --reset seeds a new one)\n", *data)
+	} else {
+		fmt.Fprintf(stdout, "Seeding the field-service demo into %s\n", *data)
+		env, err := demo.Seed(ctx, p, demo.Options{AccountsPerTechnician: *accounts, Progress: func(m string) { fmt.Fprintf(stdout, "  … %s\n", m) }})
 		if err != nil {
+			return fmt.Errorf("seed demo: %w", err)
+		}
+		state = &demoState{Env: env, Tokens: map[string]string{}}
+		for _, u := range env.Users() {
+			tok, err := p.IssueToken(ctx, platform.System(), u.ID, "demo")
+			if err != nil {
+				return err
+			}
+			state.Tokens[u.DomainName] = tok
+		}
+		if err := writeDemoState(statePath, state); err != nil {
 			return err
 		}
-		tokens[u.DomainName] = tok
 	}
-	return serve(ctx, p, *addr, logger, func(a net.Addr) {
-		base := "http://" + a.String()
-		var b strings.Builder
-		fmt.Fprintf(&b, "\nOutpost demo is serving at %s (embedded SQLite in %s)\n\nUsers and their tokens:\n", base, *data)
-		for _, u := range env.Users() {
-			fmt.Fprintf(&b, "  %-26s %-40s %s\n", u.DomainName, u.Role, tokens[u.DomainName])
-		}
-		nora := tokens[env.Technicians[0].DomainName]
-		admin := tokens[env.Admin.DomainName]
-		fmt.Fprintf(&b, "\nTry:\n")
-		fmt.Fprintf(&b, "  curl -s -H 'Authorization: Bearer %s' '%s/api/data/workorder?$select=name,priority&$top=3&$count=true'\n", nora, base)
-		fmt.Fprintf(&b, "  curl -s -H 'Authorization: Bearer %s' '%s/api/data/account?$filter=address1_city%%20eq%%20%%27Lakeside%%27&$select=name'\n", nora, base)
-		fmt.Fprintf(&b, "  curl -s -H 'Authorization: Bearer %s' '%s/api/metadata/tables/workorder'\n", admin, base)
-		fmt.Fprintf(&b, "  curl -s -H 'Authorization: Bearer %s' '%s/api/whoami'\n", nora, base)
-		fmt.Fprintf(&b, "\nOffline apps (profile \"Field Technician\"):\n  %-40s model-driven  %s\n  %-40s canvas        %s\n",
-			"Field Service", env.ModelDrivenApp, "Field Inspections", env.CanvasApp)
-		fmt.Fprintf(&b, "\nTake it offline as Nora (see README \"Take it offline\"):\n")
-		fmt.Fprintf(&b, "  outpost device login --server %s --token %s\n  outpost device open %s\n  outpost device sync\n  outpost device status\n", base, nora, env.ModelDrivenApp)
-		fmt.Fprintf(&b, "\nOr in the browser: outpost device serve, open the link it prints, and sign in with %s and Nora's token.\n", base)
-		fmt.Fprintf(&b, "\nThe maker portal: open %s/portal/, sign in with the maker's token and open the \"Field Technician\" profile.\n", base)
-		fmt.Fprintf(&b, "\nNora sees her own and the North Field Team's rows; the admin sees all. Press Ctrl+C to stop.\n")
-		fmt.Fprint(stdout, b.String())
+	return serve(ctx, p, *addr, logger, lim, func(a net.Addr) {
+		fmt.Fprint(stdout, demoBanner("http://"+a.String(), *data, state))
 	})
+}
+
+func readDemoState(path string) (*demoState, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read the demo's state: %w", err)
+	}
+	var s demoState
+	if err := json.Unmarshal(b, &s); err != nil || s.Env == nil || len(s.Env.Technicians) == 0 {
+		return nil, fmt.Errorf("%s is damaged: run outpost demo --reset to seed a new demo", path)
+	}
+	return &s, nil
+}
+
+func writeDemoState(path string, s *demoState) error {
+	b, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(path+".tmp", b, 0o600); err != nil {
+		return fmt.Errorf("write the demo's state: %w", err)
+	}
+	return os.Rename(path+".tmp", path)
+}
+
+// demoBanner is what the demo prints once it serves: users and tokens, the
+// apps, and the README walkthrough's first commands with the values filled
+// in, for the ./outpost binary the README builds.
+func demoBanner(base, data string, s *demoState) string {
+	env := s.Env
+	var b strings.Builder
+	fmt.Fprintf(&b, "\nOutpost demo is serving at %s (embedded SQLite in %s)\n\nUsers and their tokens:\n", base, data)
+	for _, u := range env.Users() {
+		fmt.Fprintf(&b, "  %-26s %-40s %s\n", u.DomainName, u.Role, s.Tokens[u.DomainName])
+	}
+	nora := s.Tokens[env.Technicians[0].DomainName]
+	admin := s.Tokens[env.Admin.DomainName]
+	fmt.Fprintf(&b, "\nTry:\n")
+	fmt.Fprintf(&b, "  curl -s -H 'Authorization: Bearer %s' '%s/api/data/workorder?$select=name,priority&$top=3&$count=true'\n", nora, base)
+	fmt.Fprintf(&b, "  curl -s -H 'Authorization: Bearer %s' '%s/api/data/account?$filter=address1_city%%20eq%%20%%27Lakeside%%27&$select=name'\n", nora, base)
+	fmt.Fprintf(&b, "  curl -s -H 'Authorization: Bearer %s' '%s/api/metadata/tables/workorder'\n", admin, base)
+	fmt.Fprintf(&b, "  curl -s -H 'Authorization: Bearer %s' '%s/api/whoami'\n", nora, base)
+	fmt.Fprintf(&b, "\nOffline apps (profile \"Field Technician\"):\n  %-40s model-driven  %s\n  %-40s canvas        %s\n",
+		"Field Service", env.ModelDrivenApp, "Field Inspections", env.CanvasApp)
+	fmt.Fprintf(&b, "\nTake it offline as Nora (README \"Take it offline\"; build the binary once: go build -o outpost ./cmd/outpost):\n")
+	fmt.Fprintf(&b, "  export NORA=%s ADMIN=%s APP=%s\n", nora, admin, env.ModelDrivenApp)
+	if env.WorkOrder != "" {
+		fmt.Fprintf(&b, "  export WO=%s   # Nora's work order %q, priority 3 (High)\n", env.WorkOrder, env.WorkOrderName)
+	}
+	fmt.Fprintf(&b, "  ./outpost device login --server %s --token $NORA\n  ./outpost device open $APP\n  ./outpost device sync\n  ./outpost device status\n", base)
+	fmt.Fprintf(&b, "\nOr in the browser: ./outpost device serve, open the link it prints, sign in with %s and $NORA.\n", base)
+	fmt.Fprintf(&b, "\nThe maker portal: open %s/portal/, sign in with the maker's token and open the \"Field Technician\" profile.\n", base)
+	fmt.Fprintf(&b, "\nNora sees her own and the North Field Team's rows; the admin sees all. Press Ctrl+C to stop;\n")
+	fmt.Fprintf(&b, "outpost demo --data %s serves the same demo again (same tokens); --reset seeds a new one.\n", data)
+	return b.String()
 }

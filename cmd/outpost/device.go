@@ -14,26 +14,111 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/outposthq/outpost"
 	"github.com/outposthq/outpost/client"
 )
 
-const deviceUsage = `Usage: outpost device [--home DIR] COMMAND [flags]
+const deviceHomeHelp = `The device's home (--home DIR, else $OUTPOST_DEVICE_HOME, else ~/.outpost-device) holds
+config.json (the server, the token and the open app) and stores/ (one SQLite store per user and
+offline profile, with its upload queue). To start the device over, remove the home directory
+(changes not uploaded yet are lost with it), or point --home at a new one.`
 
-Commands:
-  login --server URL --token TOKEN     remember the server and the user's token
-  open APPID                           open an offline app (the first open needs the server)
-  sync [--full]                        upload queued changes, then download (progress on first sync)
-  status                               Connection.Sync state, tables, queue, storage, errors
-  query TABLE [--filter ODATA] [--select a,b] [--orderby COL [desc]] [--top N]
-  create TABLE col=value ...           create a row offline (queued for upload)
-  update TABLE ID col=value ...        change columns offline (queued)
-  delete TABLE ID                      delete a row offline (queued)
-  put-file TABLE ID COLUMN PATH        set a file or image column offline (queued)
-  get-file TABLE ID COLUMN PATH        write the device's copy of a file or image (PATH - for stdout)
-  errors [--all]                       sync errors (the server's when reachable, else the device's)
-  retry ID | discard ID                re-apply or resolve a sync error
-  serve [--addr 127.0.0.1:8765]        run the player in the browser (docs/player.md)
-`
+// deviceCommand is one "outpost device" command: its usage and examples,
+// and the method that declares its flags and returns how it runs.
+type deviceCommand struct {
+	name     string
+	args     string // the usage after the command's name
+	summary  string
+	examples []string
+	// store: the command works on the open app's store.
+	store bool
+	setup func(d *deviceCmd, fs *flag.FlagSet) deviceRun
+}
+
+// deviceRun runs a command with its positional arguments; c is the open
+// store for commands that work on one, else nil.
+type deviceRun func(ctx context.Context, c *client.Client, args []string) error
+
+// deviceCommands lists the commands in the order of the help; it is set
+// in init, as the commands' own help refers back to it.
+var deviceCommands []deviceCommand
+
+func init() {
+	deviceCommands = []deviceCommand{
+		{name: "login", args: "--server URL --token TOKEN", summary: "check the token with the server and remember both",
+			examples: []string{"outpost device login --server http://127.0.0.1:8080 --token opt_..."}, setup: (*deviceCmd).loginCmd},
+		{name: "open", args: "APPID", summary: "open an offline app (the first open needs the server)",
+			examples: []string{"outpost device open 3f2504e0-4f89-41d3-9a0c-0305e82c3301"}, setup: (*deviceCmd).openCmd},
+		{name: "sync", args: "[--full]", summary: "upload queued changes, then download (progress on first sync)", store: true,
+			examples: []string{"outpost device sync", "outpost device sync --full"}, setup: (*deviceCmd).syncCmd},
+		{name: "status", args: "[--timeout 2s]", summary: "Connection.Sync state, tables, queue, storage, errors", store: true,
+			examples: []string{"outpost device status"}, setup: (*deviceCmd).statusCmd},
+		{name: "query", args: "TABLE [--filter ODATA] [--select a,b] [--orderby 'COL [desc]'] [--top N]", summary: "list local rows (works offline)", store: true,
+			examples: []string{"outpost device query workorder --select name,priority --top 3",
+				"outpost device query workorder --filter \"priority eq 1\" --orderby 'name desc' --top 0"}, setup: (*deviceCmd).queryCmd},
+		{name: "create", args: "TABLE col=value ...", summary: "create a row offline (checked, then queued for upload)", store: true,
+			examples: []string{"outpost device create workorder name=\"WO-NEW Check pump\" priority=2"}, setup: (*deviceCmd).createCmd},
+		{name: "update", args: "TABLE ID col=value ...", summary: "change columns offline (checked, then queued)", store: true,
+			examples: []string{"outpost device update workorder 3f2504e0-4f89-41d3-9a0c-0305e82c3301 priority=1 description=\"Replaced the filter\"",
+				"outpost device update workorder ID description=null"}, setup: (*deviceCmd).updateCmd},
+		{name: "delete", args: "TABLE ID", summary: "delete a row offline (queued)", store: true,
+			examples: []string{"outpost device delete workorder 3f2504e0-4f89-41d3-9a0c-0305e82c3301"}, setup: (*deviceCmd).deleteCmd},
+		{name: "put-file", args: "TABLE ID COLUMN PATH", summary: "set a file or image column offline (queued)", store: true,
+			examples: []string{"outpost device put-file workorder ID photo pump.jpg"}, setup: (*deviceCmd).putFileCmd},
+		{name: "get-file", args: "TABLE ID COLUMN PATH", summary: "write the device's copy of a file or image (PATH - for stdout)", store: true,
+			examples: []string{"outpost device get-file workorder ID photo -"}, setup: (*deviceCmd).getFileCmd},
+		{name: "errors", args: "[--all]", summary: "sync errors (the server's when reachable, else the device's)", store: true,
+			examples: []string{"outpost device errors", "outpost device errors --all   # administrators only: every user's"}, setup: (*deviceCmd).errorsCmd},
+		{name: "retry", args: "SYNCERRORID", summary: "apply a rejected change again and resolve its sync error", store: true,
+			examples: []string{"outpost device retry 3f2504e0-4f89-41d3-9a0c-0305e82c3301"}, setup: (*deviceCmd).retryCmd},
+		{name: "discard", args: "SYNCERRORID", summary: "resolve a sync error without applying its change", store: true,
+			examples: []string{"outpost device discard 3f2504e0-4f89-41d3-9a0c-0305e82c3301"}, setup: (*deviceCmd).discardCmd},
+		{name: "serve", args: "[--addr 127.0.0.1:8765]", summary: "run the player: the field app in the browser (docs/player.md)",
+			examples: []string{"outpost device serve", "outpost device --home ~/field serve --addr 127.0.0.1:0"}, setup: (*deviceCmd).serveCmd},
+		{name: "help", args: "[COMMAND]", summary: "this list, or one command's usage",
+			examples: []string{"outpost device help query"}, setup: (*deviceCmd).helpCmd},
+	}
+}
+
+func findDeviceCommand(name string) *deviceCommand {
+	for i := range deviceCommands {
+		if deviceCommands[i].name == name {
+			return &deviceCommands[i]
+		}
+	}
+	return nil
+}
+
+func deviceUsage() string {
+	var b strings.Builder
+	b.WriteString("Usage: outpost device [--home DIR] COMMAND [flags]\n\nCommands:\n")
+	tw := tabwriter.NewWriter(&b, 2, 4, 2, ' ', 0)
+	for _, c := range deviceCommands {
+		fmt.Fprintf(tw, "  %s\t%s\n", c.name, c.summary)
+	}
+	tw.Flush()
+	b.WriteString("\nRun \"outpost device help COMMAND\" or \"outpost device COMMAND -h\" for a command's flags and examples.\n\n")
+	b.WriteString(deviceHomeHelp + "\n")
+	return b.String()
+}
+
+// usage is the command's own help: usage line, summary, flags, examples.
+func (dc *deviceCommand) usage(fs *flag.FlagSet) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Usage: outpost device %s %s\n\n%s.\n", dc.name, dc.args, strings.ToUpper(dc.summary[:1])+dc.summary[1:])
+	n := 0
+	fs.VisitAll(func(*flag.Flag) { n++ })
+	if n > 0 {
+		b.WriteString("\nFlags:\n")
+		fs.SetOutput(&b)
+		fs.PrintDefaults()
+	}
+	b.WriteString("\nExamples:\n")
+	for _, e := range dc.examples {
+		fmt.Fprintf(&b, "  %s\n", e)
+	}
+	return b.String()
+}
 
 // deviceConfig is what login and open remember in the device home.
 type deviceConfig struct {
@@ -44,71 +129,94 @@ type deviceConfig struct {
 
 func runDevice(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("device", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, deviceUsage) }
-	home := fs.String("home", defaultDeviceHome(getenv), "device directory: stores and settings ($OUTPOST_DEVICE_HOME)")
+	fs.SetOutput(io.Discard)
+	home := fs.String("home", defaultDeviceHome(getenv), "device directory: settings and stores ($OUTPOST_DEVICE_HOME)")
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprint(stdout, deviceUsage())
+			return err
+		}
+		fmt.Fprint(stderr, deviceUsage())
 		return err
 	}
 	rest := fs.Args()
 	if len(rest) == 0 {
-		fmt.Fprint(stderr, deviceUsage)
+		fmt.Fprint(stderr, deviceUsage())
 		return errors.New("name a device command")
 	}
+	dc := findDeviceCommand(rest[0])
+	if dc == nil {
+		fmt.Fprint(stderr, deviceUsage())
+		return fmt.Errorf("unknown device command %q", rest[0])
+	}
 	d := &deviceCmd{home: *home, stdout: stdout, stderr: stderr}
+	cfs := flag.NewFlagSet("device "+dc.name, flag.ContinueOnError)
+	cfs.SetOutput(io.Discard)
+	runCmd := dc.setup(d, cfs)
+	pos, err := parseInterspersed(cfs, rest[1:])
+	if errors.Is(err, flag.ErrHelp) {
+		fmt.Fprint(stdout, dc.usage(cfs))
+		return err
+	}
+	if err != nil {
+		fmt.Fprint(stderr, dc.usage(cfs))
+		return fmt.Errorf("outpost device %s: %w", dc.name, err)
+	}
 	if err := d.loadConfig(); err != nil {
 		return err
 	}
-	cmd, cargs := rest[0], rest[1:]
-	switch cmd {
-	case "serve":
-		return d.serve(ctx, cargs)
-	case "login":
-		return d.login(cargs)
-	case "open":
-		if len(cargs) != 1 {
-			return errors.New("usage: outpost device open APPID")
-		}
-		d.cfg.App = cargs[0]
-		c, err := d.open(ctx)
-		if err != nil {
-			return err
-		}
-		defer c.Close()
-		if err := d.saveConfig(); err != nil {
-			return err
-		}
-		fmt.Fprintf(stdout, "Opened app %s (device %s, store %s). Run \"outpost device sync\".\n", d.cfg.App, c.DeviceID(), c.Path())
-		return nil
+	if !dc.store {
+		return runCmd(ctx, nil, pos)
 	}
 	c, err := d.open(ctx)
 	if err != nil {
-		return err
+		return d.signInHint(err)
 	}
 	defer c.Close()
-	switch cmd {
-	case "sync":
-		return d.sync(ctx, c, cargs)
-	case "status":
-		return d.status(ctx, c)
-	case "query":
-		return d.query(ctx, c, cargs)
-	case "create", "update", "delete":
-		return d.write(ctx, c, cmd, cargs)
-	case "errors":
-		return d.errors(ctx, c, cargs)
-	case "put-file":
-		return d.putFile(ctx, c, cargs)
-	case "get-file":
-		return d.getFile(ctx, c, cargs)
-	case "retry", "discard":
-		if len(cargs) != 1 {
-			return fmt.Errorf("usage: outpost device %s SYNCERRORID", cmd)
+	return d.signInHint(runCmd(ctx, c, pos))
+}
+
+// parseInterspersed parses flags anywhere among the arguments (as in
+// "query workorder --top 3") and returns the others in order; "--" ends
+// the flags.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
 		}
-		return d.resolve(ctx, c, cmd, cargs[0])
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		if args[0] == "--" {
+			return append(pos, args[1:]...), nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
 	}
-	fmt.Fprint(stderr, deviceUsage)
-	return fmt.Errorf("unknown device command %q", cmd)
+}
+
+// wantArgs checks the count of positional arguments.
+func wantArgs(cmd string, args []string, min, max int) error {
+	dc := findDeviceCommand(cmd)
+	switch {
+	case len(args) < min:
+		return fmt.Errorf("outpost device %s needs %s (see outpost device %s -h)", cmd, dc.args, cmd)
+	case max >= 0 && len(args) > max:
+		return fmt.Errorf("outpost device %s: unexpected argument %q (usage: outpost device %s %s)", cmd, args[max], cmd, dc.args)
+	}
+	return nil
+}
+
+// signInHint adds what to do when the server no longer accepts the token.
+func (d *deviceCmd) signInHint(err error) error {
+	var e *outpost.Error
+	if errors.As(err, &e) && e.Code == outpost.CodeUnauthorized {
+		return &outpost.Error{Code: e.Code, Target: e.Target,
+			Message: e.Message + ": log in again with outpost device login --server " + d.cfg.Server + " --token TOKEN"}
+	}
+	return err
 }
 
 func defaultDeviceHome(getenv func(string) string) string {
@@ -146,25 +254,6 @@ func (d *deviceCmd) saveConfig() error {
 	return os.WriteFile(filepath.Join(d.home, "config.json"), b, 0o600)
 }
 
-func (d *deviceCmd) login(args []string) error {
-	fs := flag.NewFlagSet("device login", flag.ContinueOnError)
-	fs.SetOutput(d.stderr)
-	server := fs.String("server", "http://127.0.0.1:8080", "server URL")
-	token := fs.String("token", "", "the user's bearer token")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if *token == "" {
-		return errors.New("--token is required: outpost demo prints one per user")
-	}
-	d.cfg = deviceConfig{Server: strings.TrimRight(*server, "/"), Token: *token}
-	if err := d.saveConfig(); err != nil {
-		return err
-	}
-	fmt.Fprintf(d.stdout, "Signed in to %s. Next: outpost device open APPID\n", d.cfg.Server)
-	return nil
-}
-
 func (d *deviceCmd) open(ctx context.Context) (*client.Client, error) {
 	if d.cfg.Token == "" {
 		return nil, errors.New("not signed in: run outpost device login --server URL --token TOKEN")
@@ -175,48 +264,149 @@ func (d *deviceCmd) open(ctx context.Context) (*client.Client, error) {
 	return client.Open(ctx, client.Options{Dir: filepath.Join(d.home, "stores"), Server: d.cfg.Server, Token: d.cfg.Token, AppID: d.cfg.App})
 }
 
-func (d *deviceCmd) sync(ctx context.Context, c *client.Client, args []string) error {
-	fs := flag.NewFlagSet("device sync", flag.ContinueOnError)
-	fs.SetOutput(d.stderr)
-	full := fs.Bool("full", false, "full delta sync: re-check every row by checksums")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	bar := false
-	res, err := c.Sync(ctx, client.SyncOptions{Full: *full, OnProgress: func(p client.Progress) {
-		if p.Phase == "first sync" && p.TotalRows > 0 {
-			bar = true
-			fmt.Fprintf(d.stdout, "\r%s", progressBar(p))
+func (d *deviceCmd) loginCmd(fs *flag.FlagSet) deviceRun {
+	server := fs.String("server", "http://127.0.0.1:8080", "server URL, with http:// or https://")
+	token := fs.String("token", "", "the user's bearer token (outpost demo prints one per user)")
+	timeout := fs.Duration("timeout", 10*time.Second, "how long to wait for the server")
+	return func(ctx context.Context, _ *client.Client, args []string) error {
+		if err := wantArgs("login", args, 0, 0); err != nil {
+			return err
 		}
-		if p.Phase == "files" && p.FilesTotal > 0 {
-			bar = true
-			fmt.Fprintf(d.stdout, "\r%s", filesBar(p))
+		if *token == "" {
+			return errors.New("--token is required: outpost demo prints one per user")
 		}
-	}})
-	if bar {
-		fmt.Fprintln(d.stdout)
+		base, err := client.ServerURL(*server)
+		if err != nil {
+			return err
+		}
+		cctx, cancel := context.WithTimeout(ctx, *timeout)
+		defer cancel()
+		who, err := client.WhoAmI(cctx, base, *token, nil)
+		if err != nil {
+			return err
+		}
+		d.cfg = deviceConfig{Server: base, Token: *token}
+		if err := d.saveConfig(); err != nil {
+			return err
+		}
+		fmt.Fprintf(d.stdout, "Signed in to %s as user %s. Next: outpost device open APPID\n", base, who.UserID)
+		return nil
 	}
-	if err != nil {
-		if errors.Is(err, client.ErrUnreachable) {
-			st, _ := c.Status(ctx)
-			if st != nil {
-				fmt.Fprintf(d.stdout, "Offline: %d changes wait for upload (%s).\n", st.PendingUploads, st.State)
+}
+
+func (d *deviceCmd) openCmd(fs *flag.FlagSet) deviceRun {
+	return func(ctx context.Context, _ *client.Client, args []string) error {
+		if err := wantArgs("open", args, 1, 1); err != nil {
+			return err
+		}
+		d.cfg.App = args[0]
+		c, err := d.open(ctx)
+		if err != nil {
+			return d.signInHint(err)
+		}
+		defer c.Close()
+		if err := d.saveConfig(); err != nil {
+			return err
+		}
+		fmt.Fprintf(d.stdout, "Opened app %s (device %s, store %s). Next: outpost device sync\n", d.cfg.App, c.DeviceID(), c.Path())
+		return nil
+	}
+}
+
+// plural says "1 change" or "2 changes".
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
+
+// isTerminal reports whether w is a terminal, where a progress bar may
+// redraw itself with carriage returns.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+func (d *deviceCmd) syncCmd(fs *flag.FlagSet) deviceRun {
+	full := fs.Bool("full", false, "compare every table with the server's rows, not only what changed")
+	return func(ctx context.Context, c *client.Client, args []string) error {
+		if err := wantArgs("sync", args, 0, 0); err != nil {
+			return err
+		}
+		bar := &progressWriter{w: d.stdout, tty: isTerminal(d.stdout)}
+		res, err := c.Sync(ctx, client.SyncOptions{Full: *full, OnProgress: bar.show})
+		bar.finish()
+		if err != nil {
+			if errors.Is(err, client.ErrUnreachable) {
+				if st, _ := c.Status(ctx); st != nil {
+					fmt.Fprintf(d.stdout, "Offline: %s for upload (%s).\n", plural(st.PendingUploads, "change waits", "changes wait"), st.State)
+				}
+				return fmt.Errorf("the server at %s does not answer; the device keeps its changes: sync again when it is reachable", d.cfg.Server)
 			}
+			return err
 		}
-		return err
+		fmt.Fprintf(d.stdout, "Synced: %s uploaded, %d rejected, %s downloaded, %d removed", plural(res.Uploaded, "change", "changes"), res.Rejected,
+			plural(res.Upserted, "row", "rows"), res.Removed)
+		if res.Files > 0 {
+			fmt.Fprintf(d.stdout, ", %s (%.1f MB)", plural(res.Files, "file or image", "files and images"), float64(res.FileBytes)/1e6)
+		}
+		fmt.Fprintln(d.stdout, ".")
+		if res.Rejected > 0 {
+			fmt.Fprintln(d.stdout, "Rejected changes were undone on this device; see outpost device errors.")
+		}
+		return nil
 	}
-	fmt.Fprintf(d.stdout, "Synced: %d changes uploaded, %d rejected, %d rows downloaded, %d removed", res.Uploaded, res.Rejected, res.Upserted, res.Removed)
-	if res.Files > 0 {
-		fmt.Fprintf(d.stdout, ", %d files and images (%.1f MB)", res.Files, float64(res.FileBytes)/1e6)
+}
+
+// progressWriter shows a sync's progress: a bar redrawn in place on a
+// terminal, else one line per table finished (logs get no carriage returns).
+type progressWriter struct {
+	w     io.Writer
+	tty   bool
+	drawn bool
+	done  int // tables reported (not a terminal)
+	files bool
+}
+
+func (b *progressWriter) show(p client.Progress) {
+	var line string
+	switch {
+	case p.Phase == "first sync" && p.TotalRows > 0:
+		line = progressBar(p)
+		if !b.tty {
+			if p.TablesDone == b.done {
+				return
+			}
+			b.done = p.TablesDone
+		}
+	case p.Phase == "files" && p.FilesTotal > 0:
+		line = filesBar(p)
+		if !b.tty {
+			if p.Files != p.FilesTotal || b.files {
+				return
+			}
+			b.files = true
+		}
+	default:
+		return
 	}
-	if len(res.Reconciled) > 0 {
-		fmt.Fprintf(d.stdout, ", checked by checksums: %s", strings.Join(res.Reconciled, "; "))
+	if b.tty {
+		fmt.Fprintf(b.w, "\r%s", line)
+		b.drawn = true
+		return
 	}
-	fmt.Fprintln(d.stdout, ".")
-	if res.Rejected > 0 {
-		fmt.Fprintln(d.stdout, "Rejected changes were reverted; see outpost device errors.")
+	fmt.Fprintln(b.w, strings.TrimRight(line, " "))
+}
+
+func (b *progressWriter) finish() {
+	if b.drawn {
+		fmt.Fprintln(b.w)
 	}
-	return nil
 }
 
 func progressBar(p client.Progress) string {
@@ -228,38 +418,81 @@ func progressBar(p client.Progress) string {
 		frac*100, p.Rows, p.TotalRows, p.TablesDone, p.Tables, float64(p.Bytes)/1e6, p.Table)
 }
 
-func (d *deviceCmd) status(ctx context.Context, c *client.Client) error {
-	st, err := c.Status(ctx)
-	if err != nil {
-		return err
-	}
-	w := d.stdout
-	network := "offline (or not contacted yet)"
-	if st.Online {
-		network = "online"
-	}
-	fmt.Fprintf(w, "Sync status:      %s\nNetwork:          %s\nStore:            %s (%.1f MB)\nDevice:           %s\n", st.State, network, st.Store, float64(st.StorageBytes)/1e6, st.DeviceID)
-	fmt.Fprintf(w, "Ready:            %v\nPending uploads:  %d changes\nSync errors:      %d active\n", st.Ready, st.PendingUploads, st.ActiveErrors)
-	if !st.LastSync.IsZero() {
-		fmt.Fprintf(w, "Last sync:        %s\n", st.LastSync.Format("2006-01-02 15:04:05"))
-	}
-	if st.LastMessage != "" {
-		fmt.Fprintf(w, "Last message:     %s\n", st.LastMessage)
-	}
-	fmt.Fprintf(w, "Files and images: %s\n", filesLine(st))
-	for _, warn := range st.Warnings {
-		fmt.Fprintf(w, "Warning:          %s\n", warn)
-	}
-	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "\nTABLE\tROWS\tREADY\tINTERVAL\tLAST SYNC\tNEXT SYNC")
-	for _, t := range st.Tables {
-		last, next := "-", "-"
-		if !t.LastSync.IsZero() {
-			last, next = clock(t.LastSync), clock(t.NextSync)
+func (d *deviceCmd) statusCmd(fs *flag.FlagSet) deviceRun {
+	timeout := fs.Duration("timeout", 2*time.Second, "how long to wait for the server's answer (0: do not ask, show what is stored)")
+	return func(ctx context.Context, c *client.Client, args []string) error {
+		if err := wantArgs("status", args, 0, 0); err != nil {
+			return err
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%v\t%d min\t%s\t%s\n", t.Name, t.Rows, t.Ready, t.IntervalMinutes, last, next)
+		var probeErr error
+		asked := *timeout > 0
+		if asked {
+			pctx, cancel := context.WithTimeout(ctx, *timeout)
+			probeErr = c.Probe(pctx)
+			cancel()
+		}
+		st, err := c.Status(ctx)
+		if err != nil {
+			return err
+		}
+		w := d.stdout
+		fmt.Fprintf(w, "Sync status:      %s\nNetwork:          %s\nStore:            %s (%.1f MB)\nDevice:           %s\n", st.State,
+			networkLine(st, asked, probeErr, time.Now()), st.Store, float64(st.StorageBytes)/1e6, st.DeviceID)
+		fmt.Fprintf(w, "Ready:            %s\nPending uploads:  %s\nSync errors:      %d active\n", map[bool]string{true: "yes", false: "no: the first sync has not finished"}[st.Ready],
+			plural(st.PendingUploads, "change", "changes"), st.ActiveErrors)
+		if !st.LastSync.IsZero() {
+			fmt.Fprintf(w, "Last sync:        %s\n", st.LastSync.Local().Format("2006-01-02 15:04:05"))
+		}
+		if st.LastMessage != "" {
+			fmt.Fprintf(w, "Last message:     %s\n", st.LastMessage)
+		}
+		fmt.Fprintf(w, "Files and images: %s\n", filesLine(st))
+		for _, warn := range st.Warnings {
+			fmt.Fprintf(w, "Warning:          %s\n", warn)
+		}
+		tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "\nTABLE\tROWS\tREADY\tINTERVAL\tLAST SYNC\tNEXT SYNC")
+		for _, t := range st.Tables {
+			last, next := "-", "-"
+			if !t.LastSync.IsZero() {
+				last, next = clock(t.LastSync), clock(t.NextSync)
+			}
+			fmt.Fprintf(tw, "%s\t%d\t%s\t%d min\t%s\t%s\n", t.Name, t.Rows, map[bool]string{true: "yes", false: "no"}[t.Ready], t.IntervalMinutes, last, next)
+		}
+		return tw.Flush()
 	}
-	return tw.Flush()
+}
+
+// networkLine says what is known of the server now.
+func networkLine(st *client.Status, asked bool, probeErr error, now time.Time) string {
+	last := "never"
+	if !st.LastContact.IsZero() {
+		last = ago(now.Sub(st.LastContact))
+	}
+	switch {
+	case asked && st.Online && outpost.ErrorCode(probeErr) == outpost.CodeUnauthorized:
+		return "online, but the server no longer accepts this sign-in: log in again"
+	case asked && st.Online:
+		return "online (the server answered just now)"
+	case asked:
+		return "offline: the server does not answer (last contact " + last + ")"
+	case st.Online:
+		return "online at the last contact (" + last + ")"
+	}
+	return "offline at the last attempt (last contact " + last + ")"
+}
+
+// ago says a duration in plain words: "just now", "3 min ago", "2 h ago".
+func ago(d time.Duration) string {
+	switch {
+	case d < time.Minute:
+		return "just now"
+	case d < time.Hour:
+		return fmt.Sprintf("%d min ago", int(d.Minutes()))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%d h ago", int(d.Hours()))
+	}
+	return fmt.Sprintf("%d days ago", int(d.Hours()/24))
 }
 
 // clock shows a time of today as 15:04:05 and any other day with its date.
@@ -271,54 +504,61 @@ func clock(t time.Time) string {
 	return t.Format("Jan 2 15:04:05")
 }
 
-func (d *deviceCmd) query(ctx context.Context, c *client.Client, args []string) error {
-	if len(args) == 0 {
-		return errors.New("usage: outpost device query TABLE [--filter ODATA] [--select a,b] [--orderby COL] [--top N]")
-	}
-	table := args[0]
-	fs := flag.NewFlagSet("device query", flag.ContinueOnError)
-	fs.SetOutput(d.stderr)
-	filterText := fs.String("filter", "", "OData $filter")
+func (d *deviceCmd) queryCmd(fs *flag.FlagSet) deviceRun {
+	filterText := fs.String("filter", "", "OData $filter, such as \"priority eq 1\"")
 	sel := fs.String("select", "", "columns, comma-separated")
-	order := fs.String("orderby", "", "column [desc]")
+	order := fs.String("orderby", "", "a column, and desc to sort descending: quote both, as in --orderby 'name desc'")
 	top := fs.Int("top", 20, "rows at most (0: all)")
-	if err := fs.Parse(args[1:]); err != nil {
-		return err
+	return func(ctx context.Context, c *client.Client, args []string) error {
+		if len(args) > 1 && *order != "" && strings.EqualFold(args[1], "desc") || len(args) > 1 && strings.EqualFold(args[1], "asc") {
+			return fmt.Errorf("outpost device query: unexpected argument %q: quote the column and the direction together, as in --orderby '%s %s'", args[1], *order, args[1])
+		}
+		if err := wantArgs("query", args, 1, 1); err != nil {
+			return err
+		}
+		q := client.Query{Filter: *filterText, OrderBy: *order, Top: *top}
+		if *sel != "" {
+			q.Select = strings.Split(*sel, ",")
+		}
+		rows, err := c.Query(ctx, args[0], q)
+		if err != nil {
+			return err
+		}
+		enc := json.NewEncoder(d.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rows)
 	}
-	q := client.Query{Filter: *filterText, OrderBy: *order, Top: *top}
-	if *sel != "" {
-		q.Select = strings.Split(*sel, ",")
-	}
-	rows, err := c.Query(ctx, table, q)
-	if err != nil {
-		return err
-	}
-	enc := json.NewEncoder(d.stdout)
-	enc.SetIndent("", "  ")
-	return enc.Encode(rows)
 }
 
-// parseAssignments turns col=value arguments into values; "null" is nil.
-func parseAssignments(args []string) (map[string]any, error) {
+// parseAssignments turns col=value arguments into values ("null" is nil)
+// and returns the columns in the order given.
+func parseAssignments(args []string) (map[string]any, []string, error) {
 	vals := map[string]any{}
+	var cols []string
 	for _, a := range args {
 		k, v, ok := strings.Cut(a, "=")
 		if !ok || k == "" {
-			return nil, fmt.Errorf("%q is not column=value", a)
+			return nil, nil, fmt.Errorf("%q is not column=value", a)
 		}
+		if _, dup := vals[k]; dup {
+			return nil, nil, fmt.Errorf("column %q is given twice", k)
+		}
+		cols = append(cols, k)
 		if v == "null" {
 			vals[k] = nil
 		} else {
 			vals[k] = v
 		}
 	}
-	return vals, nil
+	return vals, cols, nil
 }
 
-func (d *deviceCmd) write(ctx context.Context, c *client.Client, cmd string, args []string) error {
-	switch {
-	case cmd == "create" && len(args) >= 1:
-		vals, err := parseAssignments(args[1:])
+func (d *deviceCmd) createCmd(fs *flag.FlagSet) deviceRun {
+	return func(ctx context.Context, c *client.Client, args []string) error {
+		if err := wantArgs("create", args, 2, -1); err != nil {
+			return err
+		}
+		vals, cols, err := parseAssignments(args[1:])
 		if err != nil {
 			return err
 		}
@@ -326,73 +566,149 @@ func (d *deviceCmd) write(ctx context.Context, c *client.Client, cmd string, arg
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(d.stdout, "Created %s %s (queued for upload)\n", args[0], id)
-	case cmd == "update" && len(args) >= 2:
-		vals, err := parseAssignments(args[2:])
+		fmt.Fprintf(d.stdout, "Created %s %s with %s; queued for upload.\n", args[0], id, strings.Join(cols, ", "))
+		return nil
+	}
+}
+
+func (d *deviceCmd) updateCmd(fs *flag.FlagSet) deviceRun {
+	return func(ctx context.Context, c *client.Client, args []string) error {
+		if err := wantArgs("update", args, 3, -1); err != nil {
+			return err
+		}
+		vals, cols, err := parseAssignments(args[2:])
 		if err != nil {
 			return err
 		}
 		if err := c.Update(ctx, args[0], args[1], vals); err != nil {
 			return err
 		}
-		fmt.Fprintf(d.stdout, "Updated %s %s (queued for upload)\n", args[0], args[1])
-	case cmd == "delete" && len(args) == 2:
+		fmt.Fprintf(d.stdout, "Updated %s %s: %s queued for upload.\n", args[0], args[1], strings.Join(cols, ", "))
+		return nil
+	}
+}
+
+func (d *deviceCmd) deleteCmd(fs *flag.FlagSet) deviceRun {
+	return func(ctx context.Context, c *client.Client, args []string) error {
+		if err := wantArgs("delete", args, 2, 2); err != nil {
+			return err
+		}
 		if err := c.Delete(ctx, args[0], args[1]); err != nil {
 			return err
 		}
-		fmt.Fprintf(d.stdout, "Deleted %s %s (queued for upload)\n", args[0], args[1])
-	default:
-		return fmt.Errorf("usage: outpost device %s TABLE %s", cmd, map[string]string{"create": "col=value ...", "update": "ID col=value ...", "delete": "ID"}[cmd])
+		fmt.Fprintf(d.stdout, "Deleted %s %s; queued for upload.\n", args[0], args[1])
+		return nil
 	}
-	return nil
 }
 
-func (d *deviceCmd) errors(ctx context.Context, c *client.Client, args []string) error {
-	fs := flag.NewFlagSet("device errors", flag.ContinueOnError)
-	fs.SetOutput(d.stderr)
-	all := fs.Bool("all", false, "every user's sync errors (administrators)")
-	if err := fs.Parse(args); err != nil {
-		return err
+func (d *deviceCmd) putFileCmd(fs *flag.FlagSet) deviceRun {
+	return func(ctx context.Context, c *client.Client, args []string) error {
+		if err := wantArgs("put-file", args, 4, 4); err != nil {
+			return err
+		}
+		return d.putFile(ctx, c, args)
 	}
-	tw := tabwriter.NewWriter(d.stdout, 2, 4, 2, ' ', 0)
-	list, err := c.ServerErrors(ctx, *all)
-	if err == nil {
+}
+
+func (d *deviceCmd) getFileCmd(fs *flag.FlagSet) deviceRun {
+	return func(ctx context.Context, c *client.Client, args []string) error {
+		if err := wantArgs("get-file", args, 4, 4); err != nil {
+			return err
+		}
+		return d.getFile(ctx, c, args)
+	}
+}
+
+func (d *deviceCmd) errorsCmd(fs *flag.FlagSet) deviceRun {
+	all := fs.Bool("all", false, "every user's sync errors (administrators only)")
+	return func(ctx context.Context, c *client.Client, args []string) error {
+		if err := wantArgs("errors", args, 0, 0); err != nil {
+			return err
+		}
+		tw := tabwriter.NewWriter(d.stdout, 2, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "ID\tSTATE\tTYPE\tTABLE\tROW\tTIME\tMESSAGE")
-		for _, e := range list {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.ID, map[int64]string{0: "Active", 1: "Resolved"}[e.State], errorType(int(e.Type)), e.Table, e.RegardingID, e.Time, e.Message)
+		list, err := c.ServerErrors(ctx, *all)
+		if err == nil {
+			for _, e := range list {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.ID, errorState(e.State == 1), errorType(int(e.Type)), e.Table, e.RegardingID, e.Time, e.Message)
+			}
+			return tw.Flush()
+		}
+		if *all && outpost.ErrorCode(err) == outpost.CodeForbidden {
+			return fmt.Errorf("only administrators may list every user's sync errors (--all): %w", err)
+		}
+		if !errors.Is(err, client.ErrUnreachable) {
+			return err
+		}
+		if *all {
+			return fmt.Errorf("every user's sync errors (--all) are on the server, which does not answer: %w", err)
+		}
+		local, lerr := c.LocalErrors(ctx)
+		if lerr != nil {
+			return lerr
+		}
+		fmt.Fprintln(d.stdout, "Offline: the sync errors this device knows of.")
+		sort.Slice(local, func(i, j int) bool { return local[i].Seq > local[j].Seq })
+		for _, e := range local {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.SyncErrorID, errorState(e.Resolved), errorType(e.Type), e.Table, e.ID, e.Time, e.Message)
 		}
 		return tw.Flush()
 	}
-	if !errors.Is(err, client.ErrUnreachable) {
-		return err
+}
+
+func errorState(resolved bool) string {
+	if resolved {
+		return "Resolved"
 	}
-	local, lerr := c.LocalErrors(ctx)
-	if lerr != nil {
-		return lerr
-	}
-	fmt.Fprintln(d.stdout, "Offline: the sync errors this device knows of.")
-	fmt.Fprintln(tw, "ID\tRESOLVED\tTYPE\tTABLE\tROW\tACTION\tMESSAGE")
-	sort.Slice(local, func(i, j int) bool { return local[i].Seq > local[j].Seq })
-	for _, e := range local {
-		fmt.Fprintf(tw, "%s\t%v\t%s\t%s\t%s\t%s\t%s\n", e.SyncErrorID, e.Resolved, errorType(e.Type), e.Table, e.ID, e.Op, e.Message)
-	}
-	return tw.Flush()
+	return "Active"
 }
 
 func errorType(t int) string {
 	return map[int]string{0: "Conflict", 1: "Record not found", 2: "Record already exists", 3: "Others"}[t]
 }
 
-func (d *deviceCmd) resolve(ctx context.Context, c *client.Client, cmd, id string) error {
-	var err error
-	if cmd == "retry" {
-		_, err = c.RetryError(ctx, id)
-	} else {
-		_, err = c.DiscardError(ctx, id)
+func (d *deviceCmd) retryCmd(fs *flag.FlagSet) deviceRun {
+	return func(ctx context.Context, c *client.Client, args []string) error {
+		if err := wantArgs("retry", args, 1, 1); err != nil {
+			return err
+		}
+		if _, err := c.RetryError(ctx, args[0]); err != nil {
+			return err
+		}
+		fmt.Fprintf(d.stdout, "Sync error %s: the change was applied again and the error resolved. Next: outpost device sync\n", args[0])
+		return nil
 	}
-	if err != nil {
-		return err
+}
+
+func (d *deviceCmd) discardCmd(fs *flag.FlagSet) deviceRun {
+	return func(ctx context.Context, c *client.Client, args []string) error {
+		if err := wantArgs("discard", args, 1, 1); err != nil {
+			return err
+		}
+		if _, err := c.DiscardError(ctx, args[0]); err != nil {
+			return err
+		}
+		fmt.Fprintf(d.stdout, "Sync error %s discarded: its change is not applied.\n", args[0])
+		return nil
 	}
-	fmt.Fprintf(d.stdout, "Sync error %s %s. Run outpost device sync to download the result.\n", id, map[string]string{"retry": "retried and resolved", "discard": "discarded"}[cmd])
-	return nil
+}
+
+func (d *deviceCmd) helpCmd(fs *flag.FlagSet) deviceRun {
+	return func(ctx context.Context, _ *client.Client, args []string) error {
+		if err := wantArgs("help", args, 0, 1); err != nil {
+			return err
+		}
+		if len(args) == 0 {
+			fmt.Fprint(d.stdout, deviceUsage())
+			return nil
+		}
+		dc := findDeviceCommand(args[0])
+		if dc == nil {
+			return fmt.Errorf("unknown device command %q: outpost device help lists them", args[0])
+		}
+		cfs := flag.NewFlagSet("device "+dc.name, flag.ContinueOnError)
+		dc.setup(d, cfs)
+		fmt.Fprint(d.stdout, dc.usage(cfs))
+		return nil
+	}
 }

@@ -34,7 +34,7 @@ func TestDeviceFileCLI(t *testing.T) {
 	if out := dev("put-file", "workorder", id, "photo", src); !strings.Contains(out, "queued for upload") {
 		t.Fatalf("put-file output:\n%s", out)
 	}
-	if out := dev("sync"); !strings.Contains(out, "1 changes uploaded, 0 rejected") {
+	if out := dev("sync"); !strings.Contains(out, "1 change uploaded, 0 rejected") {
 		t.Fatalf("sync after put-file:\n%s", out)
 	}
 	if out := dev("status"); !strings.Contains(out, "Files and images: 1 stored") {

@@ -5,43 +5,54 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net"
 	"net/http"
 	"time"
 
 	"github.com/outposthq/outpost/agent"
+	"github.com/outposthq/outpost/client"
 	"github.com/outposthq/outpost/ui"
 )
 
-// serve runs the device agent: the player and its local API on the
+// serveCmd runs the device agent: the player and its local API on the
 // loopback interface, with the scheduler of the open app.
-func (d *deviceCmd) serve(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("device serve", flag.ContinueOnError)
-	fs.SetOutput(d.stderr)
+func (d *deviceCmd) serveCmd(fs *flag.FlagSet) deviceRun {
 	addr := fs.String("addr", "127.0.0.1:8765", "loopback address of the player (port 0 picks one)")
 	retry := fs.Duration("retry", 30*time.Second, "wait after a failed sync before the next attempt")
 	level := fs.String("log-level", "warn", "log level: debug, info, warn or error")
-	if err := fs.Parse(args); err != nil {
-		return err
+	return func(ctx context.Context, _ *client.Client, args []string) error {
+		if err := wantArgs("serve", args, 0, 0); err != nil {
+			return err
+		}
+		return d.serve(ctx, *addr, *retry, *level)
 	}
-	logger, err := newLogger(d.stderr, *level)
+}
+
+func (d *deviceCmd) serve(ctx context.Context, addr string, retry time.Duration, level string) error {
+	logger, err := newLogger(d.stderr, level)
 	if err != nil {
 		return err
 	}
-	a, err := agent.New(ctx, agent.Options{Home: d.home, UI: ui.Player, RetryAfter: *retry, Logger: logger})
+	a, err := agent.New(ctx, agent.Options{Home: d.home, UI: ui.Player, RetryAfter: retry, Logger: logger})
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	ln, err := a.Listen(*addr)
+	ln, err := a.Listen(addr)
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: a.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	// Requests end with the agent: the status streams would otherwise
+	// hold Shutdown until its timeout.
+	base, endRequests := context.WithCancel(context.Background())
+	defer endRequests()
+	srv := &http.Server{Handler: a.Handler(), ReadHeaderTimeout: 10 * time.Second, BaseContext: func(net.Listener) context.Context { return base }}
 	fmt.Fprintf(d.stdout, "Outpost player for %s\nOpen in your browser (the link is valid until the agent stops):\n  %s\n", d.home, a.URL(ln.Addr()))
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
 	case <-ctx.Done():
+		endRequests()
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		return srv.Shutdown(sctx)

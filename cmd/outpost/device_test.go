@@ -30,7 +30,7 @@ func TestDeviceCLI(t *testing.T) {
 		t.Fatalf("create output:\n%s", out)
 	}
 	var out bytes.Buffer
-	if err := run(ctx, []string{"device", "--home", fx.home, "sync"}, func(string) string { return "" }, &out, &out); err == nil || !strings.Contains(out.String(), "Offline: 1 changes wait") {
+	if err := run(ctx, []string{"device", "--home", fx.home, "sync"}, func(string) string { return "" }, &out, &out); err == nil || !strings.Contains(out.String(), "Offline: 1 change waits") {
 		t.Fatalf("sync with the server down: err %v\n%s", err, out.String())
 	}
 	if out := dev("status"); !strings.Contains(out, "NotConnectedPendingUpsync") || !strings.Contains(out, "Pending uploads:  1") {

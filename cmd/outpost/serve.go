@@ -57,6 +57,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	dbf.register(fs, getenv)
 	addr := fs.String("addr", envOr(getenv, "OUTPOST_ADDR", ":8080"), "address to listen on ($OUTPOST_ADDR)")
 	level := fs.String("log-level", "info", "log level: debug, info, warn or error")
+	var lim limitFlags
+	lim.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -73,7 +75,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return err
 	}
-	return serve(ctx, p, *addr, logger, func(a net.Addr) {
+	return serve(ctx, p, *addr, logger, lim, func(a net.Addr) {
 		logger.Info("serving", "addr", a.String(), "store", dbf.describe())
 	})
 }
@@ -87,15 +89,19 @@ func envOr(getenv func(string) string, key, def string) string {
 
 // serve runs the HTTP API on addr until ctx is done, then shuts down
 // gracefully. ready is called with the bound address.
-func serve(ctx context.Context, p *platform.Platform, addr string, logger *slog.Logger, ready func(net.Addr)) error {
+func serve(ctx context.Context, p *platform.Platform, addr string, logger *slog.Logger, lim limitFlags, ready func(net.Addr)) error {
 	profiles := profile.New(p, profile.Options{})
-	engine := syncsrv.New(p, profiles, syncsrv.Options{})
-	api := httpapi.New(p, httpapi.Options{Logger: logger, Profiles: profiles, Sync: engine, Portal: ui.Portal})
+	var so syncsrv.Options
+	ho := httpapi.Options{Logger: logger, Profiles: profiles, Portal: ui.Portal}
+	lim.apply(&so, &ho)
+	engine := syncsrv.New(p, profiles, so)
+	ho.Sync = engine
+	api := httpapi.New(p, ho)
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", addr, err)
 	}
-	srv := &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
+	srv := &http.Server{Handler: api, ReadHeaderTimeout: readHeaderTimeout, ReadTimeout: readTimeout, WriteTimeout: writeTimeout, IdleTimeout: idleTimeout, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	// Tombstones and the scope log are pruned past the token lifetime.

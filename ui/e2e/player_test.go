@@ -150,7 +150,7 @@ func start(t *testing.T, bin string, re *regexp.Regexp, args ...string) (match [
 		mu.Lock()
 		defer mu.Unlock()
 		return m, bytes.NewBufferString(out.String())
-	case <-time.After(60 * time.Second):
+	case <-time.After(10 * time.Minute): // a large demo takes minutes to seed
 		mu.Lock()
 		defer mu.Unlock()
 		t.Fatalf("%v did not print %s:\n%s", args, re, out.String())
@@ -215,11 +215,7 @@ func TestPlayerOffline(t *testing.T) {
 	}
 	began := time.Now()
 	tmp := t.TempDir()
-	bin := filepath.Join(tmp, "outpost")
-	build := exec.Command("go", "build", "-o", bin, "github.com/outposthq/outpost/cmd/outpost")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := buildBinary(t, tmp)
 	shots := screenshotDir(t)
 
 	m, demoOut := start(t, bin, regexp.MustCompile(`serving at (http://\S+)[\s\S]*Press Ctrl\+C`), "demo", "--data", filepath.Join(tmp, "demo"), "--addr", "127.0.0.1:0", "--accounts", "30")
@@ -238,21 +234,8 @@ func TestPlayerOffline(t *testing.T) {
 	m, _ = start(t, bin, regexp.MustCompile(`(http://127\.0\.0\.1:\d+/\?key=\S+)`), "device", "--home", filepath.Join(tmp, "device"), "serve", "--addr", "127.0.0.1:0", "--retry", "500ms")
 	playerURL := m[1]
 
-	opts := append(chromedp.DefaultExecAllocatorOptions[:0:0],
-		chromedp.ExecPath("/usr/bin/chromium"),
-		chromedp.Flag("headless", true), chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
-		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(filepath.Join(tmp, "chromium")), chromedp.WindowSize(1280, 860))
-	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancelA()
-	ctx, cancel := chromedp.NewContext(actx, chromedp.WithErrorf(t.Logf))
+	ctx, cancel := browser(t, tmp)
 	defer cancel()
-	if err := chromedp.Do(ctx); err != nil { // starts the browser
-		t.Fatalf("start chromium: %v", err)
-	}
-	ctx, cancelT := context.WithTimeout(ctx, 150*time.Second)
-	defer cancelT()
 
 	run := func(what string, steps ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
@@ -404,7 +387,7 @@ func script(expr string) chromedp.Action[chromedp.Void] {
 // eval returns an expression's value in the page.
 func eval[T any](t *testing.T, ctx context.Context, expr string) T {
 	t.Helper()
-	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr))
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr, chromedp.EvalAwaitPromise))
 	if err != nil {
 		t.Fatalf("evaluate %s: %v", expr, err)
 	}
@@ -417,4 +400,35 @@ func fill(sel, value string) chromedp.Action[chromedp.Void] {
 	sb, _ := json.Marshal(sel)
 	vb, _ := json.Marshal(value)
 	return script(`(() => { const el = document.querySelector(` + string(sb) + `); el.focus(); el.value = ` + string(vb) + `; el.dispatchEvent(new Event('input', {bubbles: true})); return true })()`)
+}
+
+func buildBinary(t *testing.T, dir string) string {
+	t.Helper()
+	bin := filepath.Join(dir, "outpost")
+	build := exec.Command("go", "build", "-o", bin, "github.com/outposthq/outpost/cmd/outpost")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// browser starts Debian's Chromium, headless, with its own profile and
+// none of its background traffic; the context ends after 150 s.
+func browser(t *testing.T, dir string) (context.Context, context.CancelFunc) {
+	t.Helper()
+	opts := append(chromedp.DefaultExecAllocatorOptions[:0:0],
+		chromedp.ExecPath("/usr/bin/chromium"),
+		chromedp.Flag("headless", true), chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
+		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(filepath.Join(dir, "chromium")), chromedp.WindowSize(1280, 860))
+	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelC := chromedp.NewContext(actx, chromedp.WithErrorf(t.Logf))
+	if err := chromedp.Do(ctx); err != nil { // starts the browser
+		cancelC()
+		cancelA()
+		t.Fatalf("start chromium: %v", err)
+	}
+	tctx, cancelT := context.WithTimeout(ctx, 150*time.Second)
+	return tctx, func() { cancelT(); cancelC(); cancelA() }
 }

@@ -93,7 +93,7 @@ export function FormPage({ app, table, id }: { app: AppDefinition; table: string
   if (!def) return <main class="page"><p class="banner error">Table {table} is not in this app.</p></main>;
   const names = form && form.columns.length > 0 ? form.columns : def.columns.filter((c) => !system.has(c.name) && c.name !== def.primaryKey && c.type !== "file" && c.type !== "image").map((c) => c.name);
   const cols = names.map((n) => def.columns.find((c) => c.name === n)).filter((c): c is Column => !!c);
-  const required = new Set(form?.required ?? []);
+  const required = new Set([...(form?.required ?? []), ...cols.filter((c) => c.required).map((c) => c.name)]);
   const readOnlyCols = new Set(form?.readOnly ?? []);
   const sections = form && form.sections.length > 0 ? form.sections : [{ name: form?.name ?? label(table), columns: cols.map((c) => c.name) }];
 
@@ -122,6 +122,7 @@ export function FormPage({ app, table, id }: { app: AppDefinition; table: string
     }
     for (const c of cols) {
       const d = draft[c.name];
+      if (c.maxLength > 0 && typeof d === "string" && d.length > c.maxLength) errs[c.name] = `${label(c.name)} takes at most ${c.maxLength} characters.`;
       if (required.has(c.name) && c.type !== "boolean" && (d === undefined || String(d).trim() === "") && !errs[c.name]) errs[c.name] = `${label(c.name)} is required.`;
     }
     setErrors(errs);
@@ -179,11 +180,20 @@ export function FormPage({ app, table, id }: { app: AppDefinition; table: string
             if (c.type === "boolean") input = <input id={fid} type="checkbox" checked={v === true} onChange={(e) => set(e.currentTarget.checked)} disabled={readOnly} />;
             else if (c.type === "memo") input = <textarea id={fid} rows={4} value={String(v)} onInput={(e) => set(e.currentTarget.value)} readOnly={readOnly} />;
             else if (c.type === "lookup" && c.target && app.tables.some((t) => t.name === c.target)) input = <LookupField id={fid} col={c} value={String(v)} onChange={set} />;
+            else if (c.type === "choice" && c.options.length > 0)
+              input = (
+                <select id={fid} value={String(v)} onChange={(e) => set(e.currentTarget.value)} disabled={readOnly} aria-required={required.has(c.name)}>
+                  <option value="">(none)</option>
+                  {c.options.map((o) => (
+                    <option value={String(o.value)}>{o.label}</option>
+                  ))}
+                </select>
+              );
             else if (c.type === "datetime")
               input = <input id={fid} type="datetime-local" value={String(v)} onInput={(e) => set(e.currentTarget.value)} readOnly={readOnly} aria-invalid={!!errors[c.name]} />;
             else {
               const mode = ["integer", "choice"].includes(c.type) ? "numeric" : ["decimal", "money"].includes(c.type) ? "decimal" : undefined;
-              input = <input id={fid} type="text" inputMode={mode} value={String(v)} onInput={(e) => set(e.currentTarget.value)} readOnly={readOnly} aria-invalid={!!errors[c.name]} aria-required={required.has(c.name)} />;
+              input = <input id={fid} type="text" inputMode={mode} maxLength={c.maxLength > 0 ? c.maxLength : undefined} value={String(v)} onInput={(e) => set(e.currentTarget.value)} readOnly={readOnly} aria-invalid={!!errors[c.name]} aria-required={required.has(c.name)} />;
             }
             return (
               <div class={`field type-${c.type}`}>

@@ -9,6 +9,11 @@ export function ViewPage({ app, view }: { app: AppDefinition; view: View }) {
   const table = app.tables.find((t) => t.name === view.table)!;
   const cols = view.columns.length > 0 ? view.columns : table.columns.filter((c) => c.name === "name").map((c) => c.name);
   const typeOf = (c: string) => table.columns.find((x) => x.name === c)?.type ?? "text";
+  const show = (c: string, v: unknown, names?: Record<string, string>) => {
+    const col = table.columns.find((x) => x.name === c);
+    const opt = col?.type === "choice" ? col.options.find((o) => o.value === v) : undefined;
+    return opt ? opt.label : formatValue(typeOf(c), v, names);
+  };
   const [search, setSearch] = useState("");
   const [order, setOrder] = useState(view.orderBy || cols[0] || "");
   const [skip, setSkip] = useState(0);
@@ -77,9 +82,9 @@ export function ViewPage({ app, view }: { app: AppDefinition; view: View }) {
                 {cols.map((c, i) => (
                   <td data-label={label(c)}>
                     {i === 0 ? (
-                      <a href={`#/form/${encodeURIComponent(view.table)}/${encodeURIComponent(id)}`}>{formatValue(typeOf(c), r[c], page.names) || "(no name)"}</a>
+                      <a href={`#/form/${encodeURIComponent(view.table)}/${encodeURIComponent(id)}`}>{show(c, r[c], page.names) || "(no name)"}</a>
                     ) : (
-                      formatValue(typeOf(c), r[c], page.names)
+                      show(c, r[c], page.names)
                     )}
                   </td>
                 ))}

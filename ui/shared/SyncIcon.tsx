@@ -68,7 +68,7 @@ function Badge({ glyph }: { glyph: Glyph }) {
 export function SyncIcon({ state, size = 28 }: { state: SyncState; size?: number }) {
   const glyph = glyphOf[state];
   return (
-    <svg class={`sync-icon ${glyph}`} width={size} height={size} viewBox="0 0 24 24" aria-hidden="true" data-glyph={glyph}>
+    <svg class={`sync-icon ${glyph}${state.startsWith("NotConnected") ? " offline" : ""}`} width={size} height={size} viewBox="0 0 24 24" aria-hidden="true" data-glyph={glyph}>
       <g class="globe">
         <circle cx="12" cy="12" r="9" />
         <ellipse cx="12" cy="12" rx="4" ry="9" />

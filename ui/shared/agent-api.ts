@@ -301,6 +301,12 @@ export interface components {
             /** @description schema type: text, memo, integer, decimal, money, boolean, datetime, choice, lookup, owner, uniqueidentifier, file, image */
             type: string;
             target: string;
+            /** @description the server requires a value (on create, and never null) */
+            required: boolean;
+            /** @description the most characters of text; 0 when unlimited */
+            maxLength: number;
+            /** @description the values of a choice column */
+            options: components["schemas"]["Option"][];
         };
         TableDef: {
             name: string;
@@ -440,6 +446,11 @@ export interface components {
         Section: {
             name: string;
             columns: string[];
+        };
+        /** @description One value of a choice column. */
+        Option: {
+            value: number;
+            label: string;
         };
     };
     responses: never;

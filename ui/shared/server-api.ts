@@ -427,6 +427,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/offline/profiles/{id}/published": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The newest published version (what devices get) */
+        get: operations["publishedProfile"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/offline/profiles/{id}/discard": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Discard the draft: back to the published version */
+        post: operations["discardDraft"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/offline/profiles/{id}/apps": {
         parameters: {
             query?: never;
@@ -511,7 +545,8 @@ export interface paths {
         delete: operations["deleteApp"];
         options?: never;
         head?: never;
-        patch?: never;
+        /** Change an app's display name or definition */
+        patch: operations["patchApp"];
         trace?: never;
     };
     "/api/offline/apps/{id}/offline": {
@@ -1174,10 +1209,26 @@ export interface components {
             needsRepublish: boolean;
             /** Format: date-time */
             publishedOn?: string;
+            /** @description the profile version the app is published against */
+            profileVersion?: number;
+            /** @description the profile's newest published version */
+            newestProfileVersion?: number;
             solutions: string[];
         };
         AppList: {
             value: components["schemas"]["App"][];
+        };
+        AppPatch: {
+            displayName?: string;
+            definition?: components["schemas"]["Definition"];
+        };
+        PublishedProfile: {
+            id: string;
+            name: string;
+            version: number;
+            /** Format: date-time */
+            publishedOn: string;
+            items: components["schemas"]["Item"][];
         };
         AppInput: {
             /** @enum {string} */
@@ -2538,6 +2589,68 @@ export interface operations {
             };
         };
     };
+    publishedProfile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PublishedProfile"];
+                };
+            };
+            /** @description error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    discardDraft: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Profile"];
+                };
+            };
+            /** @description error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     appUsage: {
         parameters: {
             query?: never;
@@ -2744,6 +2857,41 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    patchApp: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AppPatch"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["App"];
+                };
             };
             /** @description error */
             default: {

@@ -1,0 +1,145 @@
+package profile_test
+
+import (
+	"encoding/json"
+	"testing"
+
+	"github.com/outposthq/outpost"
+	"github.com/outposthq/outpost/demo"
+	"github.com/outposthq/outpost/internal/testenv"
+	"github.com/outposthq/outpost/platform"
+	"github.com/outposthq/outpost/profile"
+	"github.com/outposthq/outpost/schema"
+	"github.com/outposthq/outpost/store"
+)
+
+// "Add required objects" adds the closure: the tables the added tables look
+// up and the tables the profile's filters link to, so that the export
+// imports into a fresh server.
+func TestAddRequiredIsAClosure(t *testing.T) {
+	t.Parallel()
+	forEachEngine(t, func(t *testing.T, p *platform.Platform, s *profile.Service) {
+		ctx := t.Context()
+		for _, in := range []platform.TableInput{
+			{Name: "cc", PrimaryName: "name", Offline: true},
+			{Name: "bb", PrimaryName: "name", Offline: true, Columns: []schema.Column{{Name: "ccid", Type: schema.Lookup, Target: "cc"}}},
+			{Name: "aa", PrimaryName: "name", Offline: true, Columns: []schema.Column{{Name: "bbid", Type: schema.Lookup, Target: "bb"}}},
+			{Name: "dd", PrimaryName: "name", Offline: true},
+			{Name: "ee", PrimaryName: "name", Offline: true, Columns: []schema.Column{{Name: "aaid", Type: schema.Lookup, Target: "aa"}}},
+		} {
+			must[*schema.Table](t)(p.CreateTable(ctx, sys, in))
+		}
+		// The profile's filter on aa links (1:N) to ee.
+		f, _ := json.Marshal(map[string]any{"link": "ee_aaid", "filter": map[string]any{"column": "name", "operator": "eq", "value": "x"}})
+		prof := must[*profile.Profile](t)(s.Create(ctx, sys, profile.Input{Name: "A", Items: []profile.ItemInput{{Item: profile.Item{Table: "aa", Rule: profile.RuleCustom, Filter: f}}}}))
+		_, _, err := s.Publish(ctx, sys, prof.ID)
+		mustOK(t, err)
+		app := must[*profile.App](t)(s.CreateApp(ctx, sys, profile.AppInput{Kind: profile.ModelDriven, Name: "A app", Definition: profile.Definition{Tables: []string{"aa"}}}))
+		must[*profile.App](t)(s.SetOffline(ctx, sys, app.ID, profile.OfflineInput{Enabled: true, ProfileID: prof.ID}))
+		must[*profile.Solution](t)(s.CreateSolution(ctx, sys, profile.SolutionInput{UniqueName: "sol"}))
+		must[*profile.Solution](t)(s.AddComponents(ctx, sys, "sol", profile.Component{Kind: profile.KindApp, ID: app.ID}))
+		added := must[[]profile.Component](t)(s.AddRequired(ctx, sys, "sol"))
+		want := []profile.Component{{Kind: "profile", ID: prof.ID}, {Kind: "table", ID: "aa"}, {Kind: "table", ID: "bb"}, {Kind: "table", ID: "cc"}, {Kind: "table", ID: "ee"}}
+		if len(added) != len(want) {
+			t.Fatalf("added %v, want %v", added, want)
+		}
+		for i := range want {
+			if added[i] != want[i] {
+				t.Fatalf("added %v, want %v", added, want)
+			}
+		}
+		data := must[[]byte](t)(s.Export(ctx, sys, "sol"))
+		fresh := must[*platform.Platform](t)(platform.Open(ctx, freshDB(t, p), platform.Options{}))
+		res := must[*profile.ImportResult](t)(profile.New(fresh, profile.Options{}).Import(ctx, sys, data, profile.ImportOptions{Publish: true}))
+		if len(res.Published) != 1 {
+			t.Fatalf("import into a fresh server: %+v", res)
+		}
+	})
+}
+
+// generate-profile with publish and bind is all or nothing.
+func TestGenerateProfileIsAtomic(t *testing.T) {
+	t.Parallel()
+	forEachEngine(t, func(t *testing.T, p *platform.Platform, s *profile.Service) {
+		env := seedDemo(t, p)
+		ctx := t.Context()
+		app := must[*profile.App](t)(s.CreateApp(ctx, sys, profile.AppInput{Kind: profile.Canvas, Name: "Loose", OwnerID: env.Technicians[0].ID, Definition: profile.Definition{Tables: []string{"product"}}}))
+		before := must[[]*profile.Profile](t)(s.List(ctx, sys))
+		_, err := s.GenerateProfile(ctx, sys, app.ID, profile.GenerateOptions{Name: "X", Publish: true, Bind: true})
+		wantErr(t, err, outpost.CodeConflict, `canvas app "Loose" must be in a solution before it can be used offline: add it to a solution first`)
+		if after := must[[]*profile.Profile](t)(s.List(ctx, sys)); len(after) != len(before) {
+			t.Fatalf("a refused generate left a profile behind: %d profiles, were %d", len(after), len(before))
+		}
+		must[*profile.Solution](t)(s.CreateSolution(ctx, sys, profile.SolutionInput{UniqueName: "loose"}))
+		must[*profile.Solution](t)(s.AddComponents(ctx, sys, "loose", profile.Component{Kind: profile.KindApp, ID: app.ID}))
+		g := must[*profile.Generated](t)(s.GenerateProfile(ctx, sys, app.ID, profile.GenerateOptions{Name: "X", Publish: true, Bind: true}))
+		a := must[*profile.App](t)(s.GetApp(ctx, sys, app.ID))
+		if !g.Published || !g.Bound || !a.Offline || a.ProfileID != g.Profile.ID || a.ProfileVersion != g.Profile.PublishedVersion {
+			t.Fatalf("retry: generated %+v, app %+v", g, a)
+		}
+	})
+}
+
+// An offline canvas app cannot leave its last solution: removing it, or
+// deleting the solution, is refused until its offline is turned off.
+func TestOfflineCanvasAppKeepsASolution(t *testing.T) {
+	t.Parallel()
+	forEachEngine(t, func(t *testing.T, p *platform.Platform, s *profile.Service) {
+		env := seedDemo(t, p)
+		ctx := t.Context()
+		msg := `canvas app "Field Inspections" is used offline and this is its only solution: a canvas app can be used offline only from a solution; turn its offline off first, or add it to another solution`
+		_, err := s.RemoveComponent(ctx, sys, demo.SolutionName, profile.Component{Kind: profile.KindApp, ID: env.CanvasApp})
+		wantErr(t, err, outpost.CodeConflict, msg)
+		wantErr(t, s.DeleteSolution(ctx, sys, demo.SolutionName), outpost.CodeConflict, msg)
+		must[*profile.Solution](t)(s.CreateSolution(ctx, sys, profile.SolutionInput{UniqueName: "other"}))
+		must[*profile.Solution](t)(s.AddComponents(ctx, sys, "other", profile.Component{Kind: profile.KindApp, ID: env.CanvasApp}))
+		must[*profile.Solution](t)(s.RemoveComponent(ctx, sys, demo.SolutionName, profile.Component{Kind: profile.KindApp, ID: env.CanvasApp}))
+		must[*profile.App](t)(s.SetOffline(ctx, sys, env.CanvasApp, profile.OfflineInput{}))
+		mustOK(t, s.DeleteSolution(ctx, sys, "other"))
+	})
+}
+
+// Bad references inside a request body are CodeInvalid naming the
+// target; tables that can never be offline say so; restricted assignments
+// name the users and teams that do not exist.
+func TestBodyReferencesAndAssignees(t *testing.T) {
+	t.Parallel()
+	forEachEngine(t, func(t *testing.T, p *platform.Platform, s *profile.Service) {
+		env := seedDemo(t, p)
+		ctx := t.Context()
+		prof := must[*profile.Profile](t)(s.Create(ctx, sys, profile.Input{Name: "Refs"}))
+		_, err := s.PutItem(ctx, sys, prof.ID, item("mobileofflineprofile", profile.RuleAll))
+		wantErr(t, err, outpost.CodeInvalid, `table "mobileofflineprofile" can never be taken offline, so it cannot be in an offline profile`)
+		_, err = s.CreateApp(ctx, sys, profile.AppInput{Kind: profile.ModelDriven, Name: "Bad", Definition: profile.Definition{Tables: []string{"nosuch"}}})
+		wantErr(t, err, outpost.CodeInvalid, `definition.tables[0]: table "nosuch" does not exist`)
+		missing := "00000000-0000-4000-8000-00000000abcd"
+		_, err = s.SetOffline(ctx, sys, env.ModelDrivenApp, profile.OfflineInput{Enabled: true, ProfileID: missing})
+		wantErr(t, err, outpost.CodeInvalid, "no offline profile has id "+missing)
+		if outpost.ErrorTarget(err) != "profileId" {
+			t.Errorf("target = %q, want profileId", outpost.ErrorTarget(err))
+		}
+		_, err = s.AddComponents(ctx, sys, demo.SolutionName, profile.Component{Kind: profile.KindApp, ID: missing})
+		wantErr(t, err, outpost.CodeInvalid, "no app has id "+missing)
+		team := "00000000-0000-4000-8000-00000000beef"
+		restricted := &profile.Assignment{Mode: profile.AssignRestricted, Users: []string{env.Technicians[0].ID, missing}, Teams: []string{team}}
+		_, err = s.Update(ctx, sys, prof.ID, profile.Patch{Assignment: restricted})
+		wantErr(t, err, outpost.CodeInvalid, "assignment: no such user "+missing+", no such team "+team)
+		_, err = s.Create(ctx, sys, profile.Input{Name: "R2", Assignment: restricted})
+		wantErr(t, err, outpost.CodeInvalid, "assignment: no such user "+missing+", no such team "+team)
+		restricted.Users, restricted.Teams = []string{env.Technicians[0].ID}, []string{env.NorthTeam}
+		got := must[*profile.Profile](t)(s.Update(ctx, sys, prof.ID, profile.Patch{Assignment: restricted}))
+		if len(got.Assignment.Users) != 1 || len(got.Assignment.Teams) != 1 {
+			t.Fatalf("assignment = %+v", got.Assignment)
+		}
+	})
+}
+
+// freshDB opens a new empty database of p's engine.
+func freshDB(t *testing.T, p *platform.Platform) *store.DB {
+	t.Helper()
+	engine := testenv.Engines(t)[0]
+	if p.DB().Dialect.IsPostgres() {
+		engine = testenv.Engines(t)[1]
+	}
+	return engine.Open(t)
+}
