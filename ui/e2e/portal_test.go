@@ -22,7 +22,9 @@ import (
 // the API's error at the box); creates a profile, adds three tables with
 // rules and relationships, watches the transitive relationship count, sees
 // a custom filter's error at the field, validates, previews for a
-// technician (the same figures the API gives) and publishes. At 1280×800
+// technician (the same figures the API gives) and publishes; gives an app
+// that profile and publishes it; a canvas app outside every solution is
+// refused Can be used offline. At 1280×800
 // and at a tablet's 820×1180, every control has a label.
 func TestPortalMakerFlows(t *testing.T) {
 	if _, err := os.Stat("/usr/bin/chromium"); err != nil {
@@ -206,9 +208,37 @@ func TestPortalMakerFlows(t *testing.T) {
 	}
 	run("publish", click(`button.publish`), contains(`.profile-state`, "Published (version"))
 
+	// Apps: Field Service takes the new profile and is published; a
+	// canvas app outside any solution is refused Can be used offline.
+	run("apps", click(`.navbar a[href="#/apps"]`), visible(`.app-card-portal`), contains(`main`, "Field Service"))
+	fs := eval[string](t, ctx, `[...document.querySelectorAll('.app-card-portal')].find(li => li.querySelector('h2').textContent.startsWith('Field Service')).getAttribute('aria-labelledby').replace('-name', '')`)
+	inspections := eval[string](t, ctx, `[...document.querySelector('#`+fs+`-profile').options].find(o => o.textContent === 'Inspections').value`)
+	run("app offline profile", selectValue(`#`+fs+`-profile`, inspections), click(`li[aria-labelledby="`+fs+`-name"] .actions button:not(.primary)`))
+	var fsApp struct {
+		ProfileID string `json:"profileId"`
+	}
+	for deadline := time.Now().Add(5 * time.Second); fsApp.ProfileID != inspections && time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		serverGet(t, server+"/api/offline/apps/"+strings.TrimPrefix(fs, "app-"), maker, &fsApp)
+	}
+	if fsApp.ProfileID != inspections {
+		t.Fatalf("Field Service's profile is %s after Save, want Inspections (%s)", fsApp.ProfileID, inspections)
+	}
+	run("app publish", click(`li[aria-labelledby="`+fs+`-name"] .actions button.primary`), shot("portal-apps"))
+	if e := eval[int](t, ctx, `document.querySelectorAll('li[aria-labelledby="`+fs+`-name"] .field-error').length`); e != 0 {
+		t.Errorf("publishing Field Service shows an error")
+	}
+	run("canvas app", fill(`#na-name`, "sitesurvey"), selectValue(`#na-kind`, "canvas"), click(`form[aria-label="New app"] button[type="submit"]`),
+		contains(`main`, "sitesurvey"))
+	cv := eval[string](t, ctx, `[...document.querySelectorAll('.app-card-portal')].find(li => li.querySelector('h2').textContent.startsWith('sitesurvey')).getAttribute('aria-labelledby').replace('-name', '')`)
+	run("canvas needs a solution", contains(`li[aria-labelledby="`+cv+`-name"]`, "only once it is in a solution"),
+		click(`li[aria-labelledby="`+cv+`-name"] input[name="offline"]`), visible(`#`+cv+`-profile`), selectValue(`#`+cv+`-profile`, inspections),
+		click(`li[aria-labelledby="`+cv+`-name"] .actions button:not(.primary)`), visible(`li[aria-labelledby="`+cv+`-name"] .field-error`),
+		contains(`li[aria-labelledby="`+cv+`-name"] .field-error`, "solution"))
+	labelled("apps")
+
 	// A tablet: the editor folds into one column, nothing scrolls sideways.
 	run("tablet", chromedp.EmulateViewport(820, 1180, chromedp.EmulateScale(1), chromedp.EmulateMobile, chromedp.EmulatePortrait),
-		chromedp.Reload(), visible(`.item-list`), click(`.item-list li:nth-child(1) button`), visible(`.item-editor form`),
+		script(`(location.hash = '#/profiles/`+id+`', true)`), visible(`.item-list`), click(`.item-list li:nth-child(1) button`), visible(`.item-editor form`),
 		script(`(scrollTo(0, 0), true)`), shot("portal-profile-editor-tablet"))
 	if over := eval[bool](t, ctx, `document.documentElement.scrollWidth > innerWidth`); over {
 		t.Errorf("at 820 px the editor scrolls sideways")

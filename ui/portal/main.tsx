@@ -9,10 +9,12 @@ import { RefusalPage } from "./RefusalPage";
 import { TablesPage, TablePage } from "./TablesPage";
 import { ProfilesPage } from "./ProfilesPage";
 import { ProfileEditorPage } from "./ProfileEditorPage";
+import { AppsPage } from "./AppsPage";
 
 const sections = [
   { path: "profiles", label: "Offline profiles" },
   { path: "tables", label: "Tables" },
+  { path: "apps", label: "Apps" },
 ];
 
 /** canMake: the portal is for makers: System Administrator, System Customizer, Environment Maker. */
@@ -65,7 +67,8 @@ function App() {
 
   const [section = "profiles", id] = route;
   let page;
-  if (section === "tables") page = id ? <TablePage name={id} /> : <TablesPage />;
+  if (section === "apps") page = <AppsPage />;
+  else if (section === "tables") page = id ? <TablePage name={id} /> : <TablesPage />;
   else page = id ? <ProfileEditorPage id={id} /> : <ProfilesPage />;
   return (
     <>

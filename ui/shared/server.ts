@@ -15,6 +15,7 @@ export type Validation = S["Validation"];
 export type Problem = S["Problem"];
 export type Preview = S["Preview"];
 export type ErrorDetail = S["ErrorDetail"];
+export type App = S["App"];
 
 /** ServerError carries the server's error envelope: what, where. */
 export class ServerError extends Error {
@@ -79,5 +80,9 @@ export const server = {
   deleteItem: (id: string, table: string) => request<Profile>("DELETE", `${P}/${q(id)}/items/${q(table)}`),
   validate: (id: string) => request<Validation>("POST", `${P}/${q(id)}/validate`),
   publish: (id: string) => request<S["PublishResult"]>("POST", `${P}/${q(id)}/publish`),
+  apps: () => request<S["AppList"]>("GET", "/api/offline/apps").then((l) => l.value),
+  createApp: (a: S["AppInput"]) => request<App>("POST", "/api/offline/apps", a),
+  setOffline: (id: string, o: S["OfflineSetting"]) => request<App>("PUT", `/api/offline/apps/${q(id)}/offline`, o),
+  publishApp: (id: string) => request<App>("POST", `/api/offline/apps/${q(id)}/publish`),
   preview: (id: string, user: string) => request<Preview>("GET", `${P}/${q(id)}/preview?user=${q(user)}`),
 };
