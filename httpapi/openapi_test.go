@@ -94,6 +94,9 @@ func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 	}
 	for path, ops := range doc.Paths {
 		for method := range ops {
+			if strings.HasPrefix(path, "/api/auth/oidc/") {
+				continue // served only with single sign-on configured (TestOIDCSignIn covers them)
+			}
 			if !served[strings.ToUpper(method)+" "+path] {
 				t.Errorf("openapi.json describes %s %s, which the server does not serve", strings.ToUpper(method), path)
 			}

@@ -16,8 +16,8 @@ import (
 )
 
 // TestPortalMakerFlows walks the maker's flows of the seeds in the portal,
-// served by `outpost demo` under /portal/: a technician is refused; the
-// maker signs in with the keyboard, creates a custom table, adds a column
+// served by `outpost demo` under /portal/: a technician (token sign-in) is
+// refused; the maker signs in with a password and the keyboard, creates a custom table, adds a column
 // and turns on Can be taken offline, browses rows with a $filter (and sees
 // the API's error at the box); creates a profile, adds three tables with
 // rules and relationships, watches the transitive relationship count, sees
@@ -48,7 +48,12 @@ func TestPortalMakerFlows(t *testing.T) {
 		}
 		return mm[1]
 	}
-	nora, maker := token("nora@"), token("maker@")
+	nora := token("nora@")
+	pw := regexp.MustCompile(`(?m)^\s+(maker@\S+)\s.*?\s(\S+)\s+opt_\S+$`).FindStringSubmatch(demoOut.String())
+	if pw == nil {
+		t.Fatalf("no password for the maker in:\n%s", demoOut.String())
+	}
+	makerName, makerPassword, maker := pw[1], pw[2], token("maker@")
 
 	opts := append(chromedp.DefaultExecAllocatorOptions[:0:0],
 		chromedp.ExecPath("/usr/bin/chromium"),
@@ -112,17 +117,24 @@ func TestPortalMakerFlows(t *testing.T) {
 	}
 
 	// A technician signs in and gets the refusal page, nothing else.
-	run("technician", chromedp.EmulateViewport(1280, 800, chromedp.EmulateScale(1)), chromedp.Navigate(server+"/portal"), visible(`#token`), shot("portal-signin"),
-		fill(`#token`, nora), click(`button[type="submit"]`), visible(`.refusal`), shot("portal-refusal"))
+	run("technician", chromedp.EmulateViewport(1280, 800, chromedp.EmulateScale(1)), chromedp.Navigate(server+"/portal"), visible(`#username`), shot("portal-signin"),
+		click(`.signin button.link`), visible(`#token`), fill(`#token`, nora), click(`button[type="submit"]`), visible(`.refusal`), shot("portal-refusal"))
 	if n := eval[int](t, ctx, `document.querySelectorAll('.navbar, table').length`); n != 0 {
 		t.Errorf("the refusal page shows %d navigation bars or tables", n)
 	}
 	labelled("refusal")
-	run("sign out", click(`.refusal button`), visible(`#token`))
+	run("sign out", click(`.refusal button`), visible(`#username`))
 
-	// The maker signs in with the keyboard only.
-	run("keyboard sign-in", chromedp.KeyEvent("\t"), poll(`document.activeElement?.id === 'token'`, 5*time.Second),
-		chromedp.KeyEvent(maker), chromedp.KeyEvent("\r"), visible(`.navbar`), contains(`main`, "Field Technician"))
+	// A wrong password is refused at the form; then the maker signs in
+	// with a password, with the keyboard only (a session cookie).
+	run("wrong password", fill(`#username`, makerName), fill(`#password`, "not-the-password"), click(`.signin button[type="submit"]`),
+		visible(`#signin-error`), chromedp.Reload(), visible(`#username`))
+	run("keyboard sign-in", chromedp.KeyEvent("\t"), poll(`document.activeElement?.id === 'username'`, 5*time.Second),
+		chromedp.KeyEvent(makerName), chromedp.KeyEvent("\t"), poll(`document.activeElement?.id === 'password'`, 5*time.Second),
+		chromedp.KeyEvent(makerPassword), chromedp.KeyEvent("\r"), visible(`.navbar`), contains(`main`, "Field Technician"))
+	if n := eval[int](t, ctx, `Object.keys(sessionStorage).length`); n != 0 {
+		t.Errorf("a password sign-in keeps %d items in session storage; the session is the cookie", n)
+	}
 	labelled("profiles")
 	run("profiles list", shot("portal-profiles"))
 	if s := text(`table.rows tbody`); !strings.Contains(s, "Published (version") {

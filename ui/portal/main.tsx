@@ -25,11 +25,11 @@ function canMake(me: Whoami): boolean {
 function App() {
   const route = useRoute();
   const [me, setMe] = useState<Whoami | null>(null);
-  const [checking, setChecking] = useState(token.get() !== "");
+  const [checking, setChecking] = useState(true);
   const [error, setError] = useState("");
 
+  // Signed in already when a token is kept or the session cookie is valid.
   const load = () => {
-    if (!token.get()) return;
     setChecking(true);
     server.whoami().then(
       (w) => {
@@ -37,16 +37,17 @@ function App() {
         setChecking(false);
       },
       (e: ServerError) => {
+        if (token.get()) setError(e.status === 401 ? "That token is not valid: check it and sign in again." : e.message);
         token.clear();
-        setError(e.status === 401 ? "That token is not valid: check it and sign in again." : e.message);
         setChecking(false);
       },
     );
   };
   useEffect(load, []);
 
-  const signOut = () => {
-    token.clear();
+  const signOut = async () => {
+    if (token.get()) token.clear();
+    else await server.logout().catch(() => undefined);
     setMe(null);
     location.hash = "";
   };
@@ -56,6 +57,15 @@ function App() {
     return (
       <SignInPage
         error={error}
+        onPassword={async (u, p) => {
+          setError("");
+          try {
+            await server.login(u, p);
+            load();
+          } catch (e) {
+            setError((e as ServerError).message);
+          }
+        }}
         onToken={(t) => {
           token.set(t);
           setError("");

@@ -1,5 +1,5 @@
-// A typed client of the Outpost server's REST API, with the bearer token
-// the maker signed in with; types come from server-api.ts, generated from
+// A typed client of the Outpost server's REST API, with the password
+// session's cookie (and its CSRF token on writes) or a bearer token; types come from server-api.ts, generated from
 // the server's openapi.json.
 import type { components } from "./server-api";
 
@@ -36,10 +36,16 @@ export const token = {
   clear: () => sessionStorage.removeItem(tokenKey),
 };
 
+function csrfToken(): string {
+  const m = document.cookie.match(/(?:^|; )outpost_csrf=([^;]*)/);
+  return m ? decodeURIComponent(m[1]) : "";
+}
+
 export async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
   const headers: Record<string, string> = { Accept: "application/json" };
   const t = token.get();
   if (t) headers.Authorization = "Bearer " + t;
+  else if (method !== "GET") headers["X-CSRF-Token"] = csrfToken(); // a password session's cookie
   if (body !== undefined) headers["Content-Type"] = "application/json";
   const res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
   if (res.status === 204) return undefined as T;
@@ -62,6 +68,8 @@ const P = "/api/offline/profiles";
 
 export const server = {
   whoami: () => request<Whoami>("GET", "/api/whoami"),
+  login: (username: string, password: string) => request<S["Session"]>("POST", "/api/auth/login", { username, password, mode: "session" }),
+  logout: () => request<void>("POST", "/api/auth/logout"),
   tables: () => request<S["TableList"]>("GET", "/api/metadata/tables").then((l) => l.value),
   table: (name: string) => request<Table>("GET", `/api/metadata/tables/${q(name)}`),
   createTable: (t: S["TableInput"]) => request<Table>("POST", "/api/metadata/tables", t),
