@@ -112,12 +112,17 @@ func (r *remote) sendWith(ctx context.Context, method, path string, body []byte,
 }
 
 // replyError turns a non-2xx reply into the server's *outpost.Error, or
-// ErrUnreachable for a 5xx without one.
+// ErrUnreachable for a 5xx without one and for a reply cut before its end
+// (the network failed, not the request).
 func replyError(method, path string, resp *http.Response) error {
 	var eb struct {
 		Error struct{ Code, Message, Target string } `json:"error"`
 	}
-	if err := decodeJSONBody(resp.Body, &eb); err != nil || eb.Error.Code == "" {
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return fmt.Errorf("%s %s: status %d, reply cut: %w: %w", method, path, resp.StatusCode, ErrUnreachable, err)
+	}
+	if err := decodeJSONBody(bytes.NewReader(body), &eb); err != nil || eb.Error.Code == "" {
 		if resp.StatusCode >= 500 {
 			return fmt.Errorf("%s %s: status %d: %w", method, path, resp.StatusCode, ErrUnreachable)
 		}
