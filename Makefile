@@ -16,6 +16,7 @@ fuzz:
 	go test ./filter -run '^$$' -fuzz FuzzParseOData -fuzztime 30s
 	go test ./filter -run '^$$' -fuzz FuzzParseJSON -fuzztime 30s
 	go test ./httpapi -run '^$$' -fuzz FuzzSyncAPI -fuzztime 30s
+	go test ./httpapi -run '^$$' -fuzz FuzzDataAPI -fuzztime 30s
 
 # Benchmarks (docs/benchmarks.md): a smoke run, and the full 1,000,000-row data set.
 bench:

@@ -118,6 +118,10 @@ func (c *Client) Sync(ctx context.Context, opts SyncOptions) (*SyncResult, error
 		err = setMeta(ctx, c.db, "accesslost", "") // access came back
 	}
 	c.end(res, err)
+	if outpost.ErrorCode(err) == outpost.CodeDeviceRevoked {
+		c.db.Close()
+		err = c.wipeRevoked(ctx, c.UserID(), err)
+	}
 	return res, err
 }
 
@@ -129,9 +133,11 @@ func (c *Client) sync(ctx context.Context, opts SyncOptions, res *SyncResult) er
 			opts.OnProgress(p)
 		}
 	}
+	c.reportPending(ctx)
 	if err := c.upload(ctx, res, progress); err != nil {
 		return err
 	}
+	c.reportPending(ctx)
 	for attempt := 0; ; attempt++ {
 		err := c.download(ctx, opts, res, progress)
 		if outpost.ErrorCode(err) != outpost.CodeGone || attempt > 0 {

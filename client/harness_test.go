@@ -125,8 +125,14 @@ func techGrants() []security.Grant {
 
 func newWorld(t testing.TB, e testenv.Engine, nusers int) *world {
 	t.Helper()
+	return newWorldWith(t, e, nusers, platform.Options{})
+}
+
+// newWorldWith is newWorld over a platform with opts.
+func newWorldWith(t testing.TB, e testenv.Engine, nusers int, opts platform.Options) *world {
+	t.Helper()
 	ctx := context.Background()
-	p, err := platform.Open(ctx, e.Open(t), platform.Options{})
+	p, err := platform.Open(ctx, e.Open(t), opts)
 	must(t, err)
 	w := &world{t: t, p: p, planner: &fakePlanner{p: p}}
 	sys := platform.System()
