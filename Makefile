@@ -1,7 +1,7 @@
 # Developer shortcuts; CI runs .ci/run.
 PG ?= postgres://postgres@127.0.0.1:5432/test?sslmode=disable
 
-.PHONY: check test test-pg fuzz build demo bench bench-full soak
+.PHONY: check test test-pg fuzz build demo bench bench-full soak converge-sweep
 
 check:
 	gofmt -l . && go vet ./... && go test -race ./...
@@ -16,6 +16,7 @@ fuzz:
 	go test ./filter -run '^$$' -fuzz FuzzParseOData -fuzztime 30s
 	go test ./filter -run '^$$' -fuzz FuzzParseJSON -fuzztime 30s
 	go test ./httpapi -run '^$$' -fuzz FuzzSyncAPI -fuzztime 30s
+	go test ./httpapi -run '^$$' -fuzz FuzzDataAPI -fuzztime 30s
 
 # Benchmarks (docs/benchmarks.md): a smoke run, and the full 1,000,000-row data set.
 bench:
@@ -27,6 +28,14 @@ bench-full:
 # The long load and fault tests.
 soak:
 	go test ./loadtest -timeout 60m -v -soak.devices 200 -soak.duration 10m -kill.rounds 100 -device.kills 50
+
+# The long convergence sweep (docs/protocol.md): SEEDS seeds, each run REPEAT times, on SQLite
+# and PostgreSQL.
+SEEDS ?= 1-10000
+REPEAT ?= 2
+converge-sweep:
+	OUTPOST_TEST_POSTGRES='$(PG)' OUTPOST_SYNC_SEEDS='$(SEEDS)' OUTPOST_SYNC_REPEAT='$(REPEAT)' \
+		go test -count=1 -timeout 0 -parallel 8 -run '^TestConvergence$$' ./client
 
 build:
 	CGO_ENABLED=0 go build -o bin/outpost ./cmd/outpost

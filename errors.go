@@ -18,8 +18,17 @@ const (
 	CodeForbidden    Code = "forbidden"    // valid credentials without the needed privilege
 	CodeTooLarge     Code = "too_large"    // the body or result is over a limit
 	CodeGone         Code = "gone"         // a token or cursor is too old to continue from
-	CodeTooMany      Code = "too_many"     // over a limit of concurrent requests or streams; try again later
-	CodeInternal     Code = "internal"     // anything else; details are only logged
+	// CodeTokenExpired: the access token or session has expired; a device
+	// refreshes its credential and sends the request again.
+	CodeTokenExpired Code = "token_expired"
+	// CodeDeviceRevoked: the device was revoked (lost or stolen, or its user
+	// disabled); it must delete its local data for the user.
+	CodeDeviceRevoked Code = "device_revoked"
+	// CodeTooManyAttempts: sign-in is refused for a while after repeated
+	// failures.
+	CodeTooManyAttempts Code = "too_many_attempts"
+	CodeTooMany         Code = "too_many" // over a limit of concurrent requests or streams; try again later
+	CodeInternal        Code = "internal" // anything else; details are only logged
 )
 
 // Error is a failure the caller can act on. Message is safe to show an end

@@ -5,6 +5,7 @@ package outpost
 import (
 	"crypto/rand"
 	"fmt"
+	"strings"
 )
 
 // Version is a value of the one monotonically increasing change counter.
@@ -46,4 +47,17 @@ func ValidID(s string) bool {
 		}
 	}
 	return true
+}
+
+// HasNUL reports whether s holds a NUL character (U+0000). Outpost refuses
+// NUL in every text it stores, on both engines: PostgreSQL cannot store it
+// in text, and one rule for both keeps a database portable between them.
+func HasNUL(s string) bool { return strings.IndexByte(s, 0) >= 0 }
+
+// CheckText refuses text holding NUL, naming target.
+func CheckText(target, s string) error {
+	if HasNUL(s) {
+		return Invalidf("%s holds a NUL character (U+0000), which is not accepted in text", target).WithTarget(target)
+	}
+	return nil
 }

@@ -205,8 +205,15 @@ func TestAgentAPI(t *testing.T) {
 	if code := p.do("POST", "/api/signin", agent.SignInRequest{Server: "ftp://x"}, &e); code != 400 || e.Error.Target != "server" {
 		t.Fatalf("sign-in with a bad address: %d %+v", code, e)
 	}
-	if code := p.do("POST", "/api/signin", agent.SignInRequest{Server: srv.URL, Username: "nora", Password: "pw"}, &e); code != 400 || e.Error.Target != "password" {
-		t.Fatalf("password sign-in on a server without it: %d %+v", code, e)
+	if code := p.do("POST", "/api/signin", agent.SignInRequest{Server: srv.URL, Username: env.Technicians[0].DomainName, Password: "not her password"}, &e); code != 401 {
+		t.Fatalf("password sign-in with a wrong password: %d %+v", code, e)
+	}
+	if err := p0.SetPassword(ctx, platform.System(), env.Technicians[0].ID, "nora's own password", ""); err != nil {
+		t.Fatal(err)
+	}
+	var byPassword agent.Session
+	if code := p.do("POST", "/api/signin", agent.SignInRequest{Server: srv.URL, Username: env.Technicians[0].DomainName, Password: "nora's own password"}, &byPassword); code != 200 || !byPassword.SignedIn || byPassword.User != env.Technicians[0].FullName {
+		t.Fatalf("password sign-in: %d %+v", code, byPassword)
 	}
 	var s agent.Session
 	if code := p.do("POST", "/api/signin", agent.SignInRequest{Server: srv.URL, Token: tok}, &s); code != 200 || !s.SignedIn || s.User != env.Technicians[0].FullName {

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 
 	"github.com/outposthq/outpost"
@@ -103,9 +104,10 @@ func (a *Agent) signIn(w http.ResponseWriter, r *http.Request) error {
 	case token != "":
 	case in.Username != "" && in.Password != "":
 		var out struct {
-			Token string `json:"token"`
+			Token string `json:"access_token"`
 		}
-		err := a.call(ctx, server, "", http.MethodPost, "/api/auth/login", map[string]string{"username": in.Username, "password": in.Password}, &out)
+		login := map[string]any{"username": in.Username, "password": in.Password, "mode": "device", "device": map[string]string{"name": "field player", "platform": runtime.GOOS}}
+		err := a.call(ctx, server, "", http.MethodPost, "/api/auth/login", login, &out)
 		if outpost.ErrorCode(err) == outpost.CodeNotFound {
 			return outpost.Invalidf("this server does not offer password sign-in: paste a token instead").WithTarget("password")
 		}

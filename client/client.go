@@ -26,14 +26,18 @@ import (
 	"github.com/outposthq/outpost/wire"
 )
 
-// Options configures a device. Dir, Server, Token and AppID are required.
+// Options configures a device. Dir, Server, AppID and Token or
+// Credentials are required.
 type Options struct {
 	// Dir holds the device's stores and its app index.
 	Dir string
 	// Server is the base URL, such as http://127.0.0.1:8080.
 	Server string
-	// Token is the user's bearer token.
-	Token string
+	// Token is a bearer token (an integration token); or else
+	// Credentials holds the device credential from SignIn, which the
+	// library refreshes as it expires.
+	Token       string
+	Credentials CredentialStore
 	// AppID is the offline app to open; it selects the profile and store.
 	AppID string
 	// HTTPClient; default http.DefaultClient.
@@ -76,11 +80,15 @@ type storeInfo struct {
 	ProfileVersion int64  `json:"profileVersion"`
 }
 
-// indexEntry maps (server, token, app) to a store, so apps open offline.
+// indexEntry maps (server, token or user, app) to a store, so apps open
+// offline.
 type indexEntry struct {
 	Server, TokenHash, AppID string
 	Store                    string
 	Info                     storeInfo
+	// UserID is the store's user, so that a revocation wipes every store
+	// of the user.
+	UserID string `json:",omitempty"`
 }
 
 func hashOf(parts ...string) string {
@@ -124,8 +132,8 @@ func writeIndex(dir string, idx []indexEntry) error {
 // opens work offline. Apps on the same profile (and of the same kind)
 // share one store.
 func Open(ctx context.Context, opts Options) (*Client, error) {
-	if opts.Dir == "" || opts.Server == "" || opts.Token == "" || opts.AppID == "" {
-		return nil, outpost.Invalidf("client options need Dir, Server, Token and AppID")
+	if opts.Dir == "" || opts.Server == "" || (opts.Token == "" && opts.Credentials == nil) || opts.AppID == "" {
+		return nil, outpost.Invalidf("client options need Dir, Server, AppID and Token or Credentials")
 	}
 	if opts.HTTPClient == nil {
 		opts.HTTPClient = http.DefaultClient
@@ -140,9 +148,22 @@ func Open(ctx context.Context, opts Options) (*Client, error) {
 	if err := os.MkdirAll(opts.Dir, 0o700); err != nil {
 		return nil, fmt.Errorf("create device directory: %w", err)
 	}
-	c := &Client{opts: opts, r: &remote{base: opts.Server, token: opts.Token, hc: opts.HTTPClient}, logger: logger, now: opts.Now,
-		tables: map[string]*localTable{}, kick: make(chan struct{}, 1)}
+	a := &auth{token: opts.Token, now: opts.Now}
 	tokHash := hashOf(opts.Token)
+	if opts.Token == "" {
+		cred, err := opts.Credentials.Load(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if cred == nil || !sameServer(cred.Server, opts.Server) {
+			return nil, outpost.Unauthorizedf("this device is not signed in to %s: sign in first", opts.Server)
+		}
+		a.store, a.cred = opts.Credentials, cred
+		tokHash = hashOf("user", cred.UserID)
+	}
+	c := &Client{opts: opts, r: &remote{base: opts.Server, auth: a, hc: opts.HTTPClient}, logger: logger, now: opts.Now,
+		tables: map[string]*localTable{}, kick: make(chan struct{}, 1)}
+	c.r.pending.Store(-1)
 	idx, err := readIndex(opts.Dir)
 	if err != nil {
 		return nil, err
@@ -155,6 +176,12 @@ func Open(ctx context.Context, opts Options) (*Client, error) {
 	registered := c.path == ""
 	if registered {
 		if err := c.register(ctx, idx, tokHash); err != nil {
+			if outpost.ErrorCode(err) == outpost.CodeDeviceRevoked {
+				if c.db != nil {
+					c.db.Close()
+				}
+				return nil, c.wipeRevoked(ctx, a.userID(), err)
+			}
 			return nil, err
 		}
 	}
@@ -221,7 +248,7 @@ func (c *Client) register(ctx context.Context, idx []indexEntry, tokHash string)
 	} else if err := c.r.call(ctx, http.MethodPost, wire.Prefix+"/open", wire.OpenRequest{DeviceID: dev, AppID: c.opts.AppID}, &resp); err != nil {
 		return err
 	}
-	idx = append(idx, indexEntry{Server: c.opts.Server, TokenHash: tokHash, AppID: c.opts.AppID, Store: name})
+	idx = append(idx, indexEntry{Server: c.opts.Server, TokenHash: tokHash, AppID: c.opts.AppID, Store: name, UserID: resp.UserID})
 	return writeIndex(c.opts.Dir, idx)
 }
 

@@ -1,6 +1,7 @@
 package client_test
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -11,31 +12,63 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/outposthq/outpost"
 	"github.com/outposthq/outpost/client"
+	"github.com/outposthq/outpost/filter"
 	"github.com/outposthq/outpost/internal/testenv"
 	"github.com/outposthq/outpost/platform"
 	"github.com/outposthq/outpost/wire"
 )
 
-var seedFlag = flag.String("seed", "", "comma-separated seeds for TestConvergence (default: OUTPOST_SYNC_SEEDS or 1,2,3)")
+var seedFlag = flag.String("seed", "", "seeds for TestConvergence: a comma-separated list of seeds and ranges (1-500); default OUTPOST_SYNC_SEEDS, else "+defaultSeeds)
 
-func convergenceSeeds() []uint64 {
+// defaultSeeds are the seeds of a plain test run (the race-detector run of
+// CI among them); CI also runs seeds 1-400 per engine without the race
+// detector (.ci/run). OUTPOST_SYNC_SEEDS and -seed choose others,
+// OUTPOST_SYNC_REPEAT runs each seed that many times (the long sweep:
+// make converge-sweep, docs/protocol.md).
+const defaultSeeds = "1-5"
+
+func convergenceSeeds(t *testing.T) []uint64 {
 	src := *seedFlag
 	if src == "" {
 		src = os.Getenv("OUTPOST_SYNC_SEEDS")
 	}
 	if src == "" {
-		src = "1,2,3"
+		src = defaultSeeds
 	}
 	var out []uint64
 	for _, s := range strings.Split(src, ",") {
-		n, err := strconv.ParseUint(strings.TrimSpace(s), 10, 64)
-		if err == nil {
+		lo, hi, isRange := strings.Cut(strings.TrimSpace(s), "-")
+		a, err := strconv.ParseUint(lo, 10, 64)
+		b := a
+		if err == nil && isRange {
+			b, err = strconv.ParseUint(hi, 10, 64)
+		}
+		if err != nil || b < a {
+			t.Fatalf("seeds %q: %q is neither a seed nor a range lo-hi", src, s)
+		}
+		for n := a; n <= b; n++ {
 			out = append(out, n)
 		}
 	}
 	return out
+}
+
+// convergenceRepeat is how often each seed runs (OUTPOST_SYNC_REPEAT,
+// default once).
+func convergenceRepeat(t *testing.T) int {
+	s := os.Getenv("OUTPOST_SYNC_REPEAT")
+	if s == "" {
+		return 1
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 {
+		t.Fatalf("OUTPOST_SYNC_REPEAT=%q: want a whole number from 1", s)
+	}
+	return n
 }
 
 // TestConvergence runs seeded random histories: server writes, owner
@@ -43,27 +76,68 @@ func convergenceSeeds() []uint64 {
 // detection switched on and off, three devices editing offline and
 // syncing at random points through injected failures (network down, a
 // stream cut mid-body, an upload reply lost after the server applied it, a
-// device killed mid-sync and reopened). After a final sync every device
-// equals its download plan exactly, every offline change was applied or is
-// a Sync Error, and none was applied twice.
+// device killed mid-sync and reopened), work-order filters relative to the
+// clock switched on and off, and the server clock jumping forward (across
+// the now edge, midnight, weeks and months). After a final sync every
+// device equals its download plan exactly, every offline change was applied
+// or is a Sync Error, and none was applied twice.
+//
+// Everything a run does follows from its seed: the steps, the fault points
+// (where a kill, a cut or a lost reply lands is counted in progress reports
+// and bytes, never in time), the server clock (set, moved only by steps),
+// and which rows steps pick (ordered by their names, which the run assigns,
+// not by their random ids).
 //
 // Run one seed: go test ./client -run TestConvergence -seed 1234
 func TestConvergence(t *testing.T) {
+	repeat := convergenceRepeat(t)
 	for _, e := range testenv.Engines(t) {
-		for _, seed := range convergenceSeeds() {
-			t.Run(fmt.Sprintf("%s/seed=%d", e.Name, seed), func(t *testing.T) {
-				t.Parallel()
-				ok := false
-				defer func() {
-					if !ok {
-						t.Logf("FAILING SEED: %d (engine %s); rerun with: go test ./client -run 'TestConvergence/%s/seed=%d' -seed %d", seed, e.Name, e.Name, seed, seed)
-					}
-				}()
-				converge(t, e, seed, 60)
-				ok = true
-			})
+		for _, seed := range convergenceSeeds(t) {
+			for r := range repeat {
+				name := fmt.Sprintf("%s/seed=%d", e.Name, seed)
+				if repeat > 1 {
+					name += fmt.Sprintf("/run=%d", r)
+				}
+				t.Run(name, func(t *testing.T) {
+					t.Parallel()
+					ok := false
+					defer func() {
+						if !ok {
+							t.Logf("FAILING SEED: %d (engine %s); rerun with: go test ./client -run 'TestConvergence/%s/seed=%d' -seed %d", seed, e.Name, e.Name, seed, seed)
+						}
+					}()
+					converge(t, e, seed, 60)
+					ok = true
+				})
+			}
 		}
 	}
+}
+
+// clockConds are the work-order windows the convergence steps switch to;
+// the work orders are scheduled on November 1 to 20, 2026.
+var clockConds = []*filter.Cond{
+	{Column: "scheduledstart", Op: filter.LastXDays, Values: []any{int64(2)}},
+	{Column: "scheduledstart", Op: filter.NextXDays, Values: []any{int64(3)}},
+	{Column: "scheduledstart", Op: filter.Today},
+	{Column: "scheduledstart", Op: filter.ThisWeek},
+	{Column: "scheduledstart", Op: filter.NextWeek},
+	{Column: "scheduledstart", Op: filter.ThisMonth},
+	{Column: "scheduledstart", Op: filter.LastXWeeks, Values: []any{int64(1)}},
+}
+
+// clockJumps are how far the server clock moves before a sync: no time,
+// seconds (the now edge), hours (midnight) and days (weeks, months).
+var clockJumps = []time.Duration{0, 0, 3 * time.Second, 10 * time.Minute, 5 * time.Hour, 13 * time.Hour, 26 * time.Hour, 3 * 24 * time.Hour}
+
+// rowName is what convergence orders rows by: names the run assigns.
+func rowName(table string, row map[string]any) string {
+	key := map[string]string{"contact": "lastname"}[table]
+	if key == "" {
+		key = "name"
+	}
+	s, _ := row[key].(string)
+	return s
 }
 
 type simDevice struct {
@@ -78,6 +152,10 @@ func converge(t *testing.T, e testenv.Engine, seed uint64, steps int) {
 	ctx := context.Background()
 	rng := rand.New(rand.NewPCG(seed, 7))
 	w := newWorld(t, e, 4)
+	// The clock starts late on a Saturday, a day before the first
+	// scheduled work orders (November 1, 2026 is a Sunday), and moves only
+	// in steps.
+	w.clock.Set(time.Date(2026, 10, 31, 23, 0, 0, 0, time.UTC).Add(time.Duration(rng.IntN(7200)) * time.Second))
 	w.seed([]string{w.users[0], w.users[1], w.users[2], w.users[3], w.team}, 3, 3)
 	sys := platform.System()
 	devs := make([]*simDevice, 3)
@@ -86,12 +164,15 @@ func converge(t *testing.T, e testenv.Engine, seed uint64, steps int) {
 		d.c = w.device(i, d.dir, d.f)
 		devs[i] = d
 	}
+	// pick chooses a row by the order of the names the run gave its rows,
+	// so a seed picks the same rows whatever their random ids.
 	pick := func(table string) string {
 		page, err := w.p.List(ctx, sys, table, platform.Query{PageSize: platform.MaxPageSize})
 		must(t, err)
 		if len(page.Rows) == 0 {
 			return ""
 		}
+		slices.SortFunc(page.Rows, func(a, b outpost.Row) int { return strings.Compare(rowName(table, a), rowName(table, b)) })
 		return page.Rows[rng.IntN(len(page.Rows))][table+"id"].(string)
 	}
 	owners := append(slices.Clone(w.users), w.team)
@@ -132,8 +213,14 @@ func converge(t *testing.T, e testenv.Engine, seed uint64, steps int) {
 			} else {
 				must(t, w.p.AssignUserRole(ctx, sys, u, role))
 			}
-		case r < 44: // republish the profile
+		case r < 43: // republish the profile
 			w.planner.version.Add(1)
+		case r < 44: // a work-order window relative to the clock, or none
+			if rng.IntN(3) == 0 {
+				w.planner.when.Store(nil)
+			} else {
+				w.planner.when.Store(clockConds[rng.IntN(len(clockConds))])
+			}
 		case r < 46:
 			must(t, w.eng.SetSettings(ctx, sys, wire.Settings{ConflictDetection: rng.IntN(2) == 0}))
 		case r < 72: // offline edits
@@ -142,7 +229,8 @@ func converge(t *testing.T, e testenv.Engine, seed uint64, steps int) {
 			if deviceEdit(t, rng, d, &marker) {
 				d.enqueued++
 			}
-		default: // a sync, maybe with a fault
+		default: // a sync, maybe with a fault; the clock moves first
+			w.clock.Add(clockJumps[rng.IntN(len(clockJumps))])
 			d := devs[rng.IntN(len(devs))]
 			syncWithFault(t, w, rng, d, step)
 		}
@@ -182,7 +270,12 @@ func deviceEdit(t *testing.T, rng *rand.Rand, d *simDevice, marker *int) bool {
 	for id := range rows {
 		ids = append(ids, id)
 	}
-	slices.Sort(ids)
+	byName := func(rows map[string]map[string]any, table string) func(a, b string) int {
+		return func(a, b string) int {
+			return cmp.Or(strings.Compare(rowName(table, rows[a]), rowName(table, rows[b])), strings.Compare(a, b))
+		}
+	}
+	slices.SortFunc(ids, byName(rows, "workorder"))
 	*marker++
 	switch n := rng.IntN(10); {
 	case n < 3 || len(ids) == 0:
@@ -194,7 +287,7 @@ func deviceEdit(t *testing.T, rng *rand.Rand, d *simDevice, marker *int) bool {
 			for id := range accs {
 				aids = append(aids, id)
 			}
-			slices.Sort(aids)
+			slices.SortFunc(aids, byName(accs, "account"))
 			vals["customerid"] = aids[rng.IntN(len(aids))]
 		}
 		_, err = d.c.Create(ctx, "workorder", vals)

@@ -60,10 +60,17 @@ type SyncResult struct {
 type tableState struct {
 	name, token, snaptoken, cursor string
 	done                           bool
+	// check: the device changed the table outside a delta; its next
+	// delta asks for checksums.
+	check bool
 }
 
+// recheckKey is the meta key that marks table for a checksum check.
+func recheckKey(table string) string { return "recheck:" + table }
+
 func (c *Client) tableStates(ctx context.Context) ([]tableState, error) {
-	rows, err := c.db.QueryContext(ctx, `SELECT name, token, snaptoken, cursor, done FROM outpost_table ORDER BY name`)
+	rows, err := c.db.QueryContext(ctx, `SELECT name, token, snaptoken, cursor, done, EXISTS (SELECT 1 FROM outpost_meta WHERE key = 'recheck:' || name)
+		FROM outpost_table ORDER BY name`)
 	if err != nil {
 		return nil, fmt.Errorf("read table states: %w", err)
 	}
@@ -71,7 +78,7 @@ func (c *Client) tableStates(ctx context.Context) ([]tableState, error) {
 	var out []tableState
 	for rows.Next() {
 		var s tableState
-		if err := rows.Scan(&s.name, &s.token, &s.snaptoken, &s.cursor, &s.done); err != nil {
+		if err := rows.Scan(&s.name, &s.token, &s.snaptoken, &s.cursor, &s.done, &s.check); err != nil {
 			return nil, err
 		}
 		out = append(out, s)
@@ -118,6 +125,10 @@ func (c *Client) Sync(ctx context.Context, opts SyncOptions) (*SyncResult, error
 		err = setMeta(ctx, c.db, "accesslost", "") // access came back
 	}
 	c.end(res, err)
+	if outpost.ErrorCode(err) == outpost.CodeDeviceRevoked {
+		c.db.Close()
+		err = c.wipeRevoked(ctx, c.UserID(), err)
+	}
 	return res, err
 }
 
@@ -129,9 +140,11 @@ func (c *Client) sync(ctx context.Context, opts SyncOptions, res *SyncResult) er
 			opts.OnProgress(p)
 		}
 	}
+	c.reportPending(ctx)
 	if err := c.upload(ctx, res, progress); err != nil {
 		return err
 	}
+	c.reportPending(ctx)
 	for attempt := 0; ; attempt++ {
 		err := c.download(ctx, opts, res, progress)
 		if outpost.ErrorCode(err) != outpost.CodeGone || attempt > 0 {
@@ -442,7 +455,7 @@ func (c *Client) deltas(ctx context.Context, opts SyncOptions, res *SyncResult, 
 		c.mu.Unlock()
 		for _, s := range states {
 			if s.done && (opts.Tables == nil || slices.Contains(opts.Tables, s.name)) {
-				req.Tables = append(req.Tables, wire.TableState{Table: s.name, Token: s.token})
+				req.Tables = append(req.Tables, wire.TableState{Table: s.name, Token: s.token, Check: s.check})
 			}
 		}
 		var resp wire.DeltaResponse
@@ -522,7 +535,11 @@ func (c *Client) applyDelta(ctx context.Context, lt *localTable, td *wire.TableD
 		if err != nil {
 			return err
 		}
-		res.Upserted, res.Removed = res.Upserted+n, res.Removed+m+r
+		k, err := lt.removeKeys(ctx, tx, td.RemoveKeys, skip)
+		if err != nil {
+			return err
+		}
+		res.Upserted, res.Removed = res.Upserted+n, res.Removed+m+r+k
 		_, err = tx.ExecContext(ctx, `UPDATE outpost_table SET token = ?, lastsync = ? WHERE name = ?`, td.Token, c.stamp(), lt.def.Name)
 		return err
 	})
@@ -597,6 +614,11 @@ func (c *Client) reconcile(ctx context.Context, lt *localTable, td *wire.TableDe
 	}
 	// The token moves only once every differing bucket is repaired: a
 	// reconcile cut half way is redone from the old token.
-	_, err = c.db.ExecContext(ctx, `UPDATE outpost_table SET token = ?, lastsync = ?, lastcheck = ? WHERE name = ?`, td.Token, c.stamp(), c.stamp(), lt.def.Name)
-	return err
+	return inTx(ctx, c.db, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM outpost_meta WHERE key = ?`, recheckKey(lt.def.Name)); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE outpost_table SET token = ?, lastsync = ?, lastcheck = ? WHERE name = ?`, td.Token, c.stamp(), c.stamp(), lt.def.Name)
+		return err
+	})
 }

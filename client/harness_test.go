@@ -3,6 +3,7 @@ package client_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -34,6 +35,11 @@ type fakePlanner struct {
 	version atomic.Int64
 	// shares adds the work orders shared with the user to the rule.
 	shares atomic.Bool
+	// when, if set, is ANDed to the work-order rule (a date window).
+	when atomic.Pointer[filter.Cond]
+	// linkOnly takes accounts only through their work orders, and contacts
+	// through those accounts.
+	linkOnly atomic.Bool
 }
 
 func (f *fakePlanner) AppProfile(ctx context.Context, by *security.Principal, appID string) (string, string, error) {
@@ -57,11 +63,19 @@ func (f *fakePlanner) Plan(ctx context.Context, pr *security.Principal, profileI
 	if v%2 == 1 {
 		rule = &filter.And{List: []filter.Expr{rule, &filter.Cond{Column: "completed", Op: filter.Ne, Values: []any{true}}}}
 	}
+	if when := f.when.Load(); when != nil {
+		c := *when
+		rule = &filter.And{List: []filter.Expr{rule, &c}}
+	}
 	wo := &filter.And{List: []filter.Expr{readable(pr, s.MustTable("workorder")), rule}}
-	acc := &filter.And{List: []filter.Expr{readable(pr, s.MustTable("account")), &filter.Or{List: []filter.Expr{
+	var accRule filter.Expr = &filter.Or{List: []filter.Expr{
 		&filter.Cond{Column: "ownerid", Op: filter.EqUserOrUserTeams},
 		&filter.Link{Relationship: "workorder_customerid", Expr: wo},
-	}}}}
+	}}
+	if f.linkOnly.Load() {
+		accRule = &filter.Link{Relationship: "workorder_customerid", Expr: wo}
+	}
+	acc := &filter.And{List: []filter.Expr{readable(pr, s.MustTable("account")), accRule}}
 	con := &filter.And{List: []filter.Expr{readable(pr, s.MustTable("contact")), &filter.Link{Relationship: "contact_parentcustomerid", Expr: acc}}}
 	items := []profile.PlanItem{
 		{Table: "workorder", Filter: wo, IntervalMinutes: 10},
@@ -94,6 +108,42 @@ type world struct {
 	tokens  []string
 	admin   string
 	prods   []string
+	// clock is the server's clock, settable.
+	clock *testClock
+	// seeded counts the accounts seed made, to name rows in order.
+	seeded int
+}
+
+// testClock is a settable clock: the real time until Set.
+type testClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *testClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.t.IsZero() {
+		return time.Now()
+	}
+	return c.t
+}
+
+// Set stops the clock at t.
+func (c *testClock) Set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = t
+}
+
+// Add moves a set clock by d, or sets it d from now.
+func (c *testClock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.t.IsZero() {
+		c.t = time.Now()
+	}
+	c.t = c.t.Add(d)
 }
 
 var (
@@ -125,10 +175,20 @@ func techGrants() []security.Grant {
 
 func newWorld(t testing.TB, e testenv.Engine, nusers int) *world {
 	t.Helper()
+	return newWorldWith(t, e, nusers, platform.Options{})
+}
+
+// newWorldWith is newWorld over a platform with opts.
+func newWorldWith(t testing.TB, e testenv.Engine, nusers int, opts platform.Options) *world {
+	t.Helper()
 	ctx := context.Background()
-	p, err := platform.Open(ctx, e.Open(t), platform.Options{})
+	clock := &testClock{}
+	if opts.Now == nil {
+		opts.Now = clock.Now
+	}
+	p, err := platform.Open(ctx, e.Open(t), opts)
 	must(t, err)
-	w := &world{t: t, p: p, planner: &fakePlanner{p: p}}
+	w := &world{t: t, p: p, planner: &fakePlanner{p: p}, clock: clock}
 	sys := platform.System()
 	_, err = p.CreateTable(ctx, sys, productTable)
 	must(t, err)
@@ -153,7 +213,7 @@ func newWorld(t testing.TB, e testenv.Engine, nusers int) *world {
 		must(t, err)
 		w.users, w.tokens = append(w.users, id), append(w.tokens, tok)
 	}
-	w.eng = syncsrv.New(p, w.planner, syncsrv.Options{})
+	w.eng = syncsrv.New(p, w.planner, syncsrv.Options{Now: clock.Now})
 	w.srv = httptest.NewServer(httpapi.New(p, httpapi.Options{Sync: w.eng}))
 	t.Cleanup(w.srv.Close)
 	admin, err := p.CreateUser(ctx, sys, platform.UserInput{FullName: "Admin", DomainName: "admin"})
@@ -174,23 +234,25 @@ func newWorld(t testing.TB, e testenv.Engine, nusers int) *world {
 	return w
 }
 
-// seed creates n accounts per owner, each with a contact and k work orders.
+// seed creates n accounts per owner, each with a contact and k work orders,
+// named in creation order.
 func (w *world) seed(owners []string, n, k int) {
 	ctx := context.Background()
 	sys := platform.System()
 	must(w.t, w.p.Write(ctx, func(wr *platform.Writer) error {
 		for _, o := range owners {
 			for a := range n {
-				acc, err := wr.Create(ctx, sys, "account", map[string]any{"name": "Account", "ownerid": o, "revenue": float64(a * 1000)})
+				w.seeded++
+				acc, err := wr.Create(ctx, sys, "account", map[string]any{"name": fmt.Sprintf("Account %06d", w.seeded), "ownerid": o, "revenue": float64(a * 1000)})
 				if err != nil {
 					return err
 				}
 				id := acc["accountid"].(string)
-				if _, err := wr.Create(ctx, sys, "contact", map[string]any{"lastname": "Contact", "parentcustomerid": id, "ownerid": o}); err != nil {
+				if _, err := wr.Create(ctx, sys, "contact", map[string]any{"lastname": fmt.Sprintf("Contact %06d", w.seeded), "parentcustomerid": id, "ownerid": o}); err != nil {
 					return err
 				}
 				for j := range k {
-					if _, err := wr.Create(ctx, sys, "workorder", map[string]any{"name": "WO", "customerid": id, "ownerid": o,
+					if _, err := wr.Create(ctx, sys, "workorder", map[string]any{"name": fmt.Sprintf("WO %06d.%d", w.seeded, j), "customerid": id, "ownerid": o,
 						"productid": w.prods[j%len(w.prods)], "priority": int64(1 + j%3), "estimatedhours": float64(j) / 2, "completed": j%4 == 0,
 						"scheduledstart": time.Date(2026, 11, 1+j%20, 8, 0, 0, 0, time.UTC), "description": strings.Repeat("x", 40)}); err != nil {
 						return err
@@ -246,6 +308,9 @@ type faults struct {
 	down      bool
 	cutAfter  int64 // cut the next response body after this many bytes
 	loseReply bool  // drop the next upload reply (the server applied it)
+	// fail makes requests to routes ending with one of these fail, as a
+	// device whose process dies once it reaches them.
+	fail []string
 }
 
 func (f *faults) set(fn func(f *faults)) {
@@ -266,6 +331,9 @@ func (f *faults) RoundTrip(req *http.Request) (*http.Response, error) {
 		f.loseReply = false
 	} else {
 		lose = false
+	}
+	for _, suffix := range f.fail {
+		down = down || strings.HasSuffix(req.URL.Path, suffix)
 	}
 	f.mu.Unlock()
 	if down {

@@ -40,7 +40,7 @@ func WhoAmI(ctx context.Context, server, token string, hc *http.Client) (*Identi
 	if hc == nil {
 		hc = http.DefaultClient
 	}
-	r := &remote{base: base, token: token, hc: hc}
+	r := &remote{base: base, auth: &auth{token: token}, hc: hc}
 	var id Identity
 	err = r.call(ctx, http.MethodGet, "/api/whoami", nil, &id)
 	switch {

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync/atomic"
 
@@ -22,9 +23,11 @@ var ErrUnreachable = errors.New("server unreachable")
 
 // remote is the HTTP side of the protocol.
 type remote struct {
-	base  string
-	token string
-	hc    *http.Client
+	base string
+	auth *auth // nil: no credential (sign-in)
+	hc   *http.Client
+	// pending is the upload queue's length the device reports; -1 unknown.
+	pending atomic.Int64
 	// sent and received count body bytes, for status and measurements.
 	sent, received atomic.Int64
 }
@@ -56,39 +59,70 @@ func (r *remote) do(ctx context.Context, method, path string, in any) (*http.Res
 
 // send sends body (nil for none) with the headers and returns the response
 // when its status is 2xx; otherwise the server's error as an
-// *outpost.Error, or ErrUnreachable.
+// *outpost.Error, or ErrUnreachable. An access token that expired on the
+// way is refreshed and the request sent once more.
 func (r *remote) send(ctx context.Context, method, path string, body []byte, header map[string]string) (*http.Response, error) {
-	req, err := http.NewRequestWithContext(ctx, method, strings.TrimRight(r.base, "/")+path, bytes.NewReader(body))
-	if err != nil {
-		return nil, fmt.Errorf("request %s: %w", path, err)
-	}
-	req.Header.Set("Authorization", "Bearer "+r.token)
-	for k, v := range header {
-		req.Header.Set(k, v)
-	}
-	r.sent.Add(int64(len(body)))
-	resp, err := r.hc.Do(req)
-	if err != nil {
-		if ctx.Err() != nil {
-			return nil, context.Cause(ctx)
+	return r.sendWith(ctx, method, path, body, header, true)
+}
+
+func (r *remote) sendWith(ctx context.Context, method, path string, body []byte, header map[string]string, authed bool) (*http.Response, error) {
+	for attempt := 0; ; attempt++ {
+		req, err := http.NewRequestWithContext(ctx, method, strings.TrimRight(r.base, "/")+path, bytes.NewReader(body))
+		if err != nil {
+			return nil, fmt.Errorf("request %s: %w", path, err)
 		}
-		return nil, fmt.Errorf("%s %s: %w: %w", method, path, ErrUnreachable, err)
+		token := ""
+		if authed && r.auth != nil {
+			if token, err = r.auth.access(ctx, r); err != nil {
+				return nil, err
+			}
+			req.Header.Set("Authorization", "Bearer "+token)
+			if n := r.pending.Load(); n >= 0 {
+				req.Header.Set("Outpost-Pending-Uploads", strconv.FormatInt(n, 10))
+			}
+		}
+		for k, v := range header {
+			req.Header.Set(k, v)
+		}
+		r.sent.Add(int64(len(body)))
+		resp, err := r.hc.Do(req)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, context.Cause(ctx)
+			}
+			return nil, fmt.Errorf("%s %s: %w: %w", method, path, ErrUnreachable, err)
+		}
+		resp.Body = readCloser{countingReader{resp.Body, &r.received}, resp.Body}
+		if resp.StatusCode/100 == 2 {
+			return resp, nil
+		}
+		err = replyError(method, path, resp)
+		resp.Body.Close()
+		// An expired access token is renewed; so is one the server no
+		// longer knows, which happens when the reply of a refresh was lost
+		// (the server replaced the token the device still holds).
+		if code := outpost.ErrorCode(err); attempt == 0 && token != "" && r.auth.store != nil && (code == outpost.CodeTokenExpired || code == outpost.CodeUnauthorized) {
+			if rerr := r.auth.refresh(ctx, r, token); rerr != nil {
+				return nil, rerr
+			}
+			continue
+		}
+		return nil, err
 	}
-	resp.Body = readCloser{countingReader{resp.Body, &r.received}, resp.Body}
-	if resp.StatusCode/100 == 2 {
-		return resp, nil
-	}
-	defer resp.Body.Close()
-	return nil, replyError(method, path, resp)
 }
 
 // replyError turns a non-2xx reply into the server's *outpost.Error, or
-// ErrUnreachable for a 5xx without one.
+// ErrUnreachable for a 5xx without one and for a reply cut before its end
+// (the network failed, not the request).
 func replyError(method, path string, resp *http.Response) error {
 	var eb struct {
 		Error struct{ Code, Message, Target string } `json:"error"`
 	}
-	if err := decodeJSONBody(resp.Body, &eb); err != nil || eb.Error.Code == "" {
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return fmt.Errorf("%s %s: status %d, reply cut: %w: %w", method, path, resp.StatusCode, ErrUnreachable, err)
+	}
+	if err := decodeJSONBody(bytes.NewReader(body), &eb); err != nil || eb.Error.Code == "" {
 		if resp.StatusCode >= 500 {
 			return fmt.Errorf("%s %s: status %d: %w", method, path, resp.StatusCode, ErrUnreachable)
 		}
@@ -104,7 +138,21 @@ type readCloser struct {
 
 // call posts in and decodes the JSON reply into out.
 func (r *remote) call(ctx context.Context, method, path string, in, out any) error {
-	resp, err := r.do(ctx, method, path, in)
+	return r.callWith(ctx, method, path, in, out, true)
+}
+
+// callWith is call, without the device's credential when not authed.
+func (r *remote) callWith(ctx context.Context, method, path string, in, out any, authed bool) error {
+	var body []byte
+	var header map[string]string
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			return fmt.Errorf("encode %s: %w", path, err)
+		}
+		body, header = b, map[string]string{"Content-Type": "application/json"}
+	}
+	resp, err := r.sendWith(ctx, method, path, body, header, authed)
 	if err != nil {
 		return err
 	}

@@ -460,6 +460,40 @@ func (lt *localTable) remove(ctx context.Context, tx *sql.Tx, ids []string, skip
 	return n, nil
 }
 
+// removeKeys deletes the rows of lt whose wire.RemoveKey is among keys,
+// skipping ids in skip. The keys name rows the device may not hold, so
+// they are matched against the local ids (one pass over the table's
+// primary key).
+func (lt *localTable) removeKeys(ctx context.Context, tx *sql.Tx, keys []string, skip map[string]bool) (int, error) {
+	if len(keys) == 0 {
+		return 0, nil
+	}
+	want := make(map[string]bool, len(keys))
+	for _, k := range keys {
+		want[k] = true
+	}
+	rows, err := tx.QueryContext(ctx, "SELECT "+sqlgen.SQLite.Quote(lt.pk())+" FROM "+sqlgen.SQLite.Quote(lt.def.Name))
+	if err != nil {
+		return 0, fmt.Errorf("match removals in %s: %w", lt.def.Name, err)
+	}
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return 0, fmt.Errorf("match removals in %s: %w", lt.def.Name, err)
+		}
+		if want[wire.RemoveKey(id)] {
+			ids = append(ids, id)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, fmt.Errorf("match removals in %s: %w", lt.def.Name, err)
+	}
+	return lt.remove(ctx, tx, ids, skip)
+}
+
 // clear deletes every row of lt except the ids in keep.
 func (lt *localTable) clear(ctx context.Context, tx *sql.Tx, keep map[string]bool) error {
 	q := "DELETE FROM " + sqlgen.SQLite.Quote(lt.def.Name)

@@ -13,6 +13,10 @@ const (
 	DefaultMaxLinkedTables = 15
 	// MaxInValues is the most operands in and not-in accept.
 	MaxInValues = 1000
+	// MaxConditions is the most conditions (comparisons and links) one
+	// filter may hold: past it the SQL engines' own expression limits
+	// come near (SQLite nests at most 1000 levels).
+	MaxConditions = 200
 )
 
 // CheckOptions tunes Check. The zero value is ready to use.
@@ -73,6 +77,7 @@ func Check(s *schema.Schema, table string, e Expr, opts CheckOptions) (Expr, err
 
 type checker struct {
 	s      *schema.Schema
+	n      int // conditions met
 	opts   CheckOptions
 	errs   ErrorList
 	linked map[string]bool // related tables reached through links
@@ -97,11 +102,11 @@ func (c *checker) expr(t *schema.Table, e Expr, depth int) Expr {
 			return &Const{Pos: x.Pos, Value: x.Value}
 		}
 	case *Cond:
-		if x != nil {
+		if x != nil && c.count(x.Pos) {
 			return c.cond(t, x)
 		}
 	case *Link:
-		if x != nil {
+		if x != nil && c.count(x.Pos) {
 			return c.link(t, x, depth)
 		}
 	}
@@ -112,6 +117,16 @@ func (c *checker) expr(t *schema.Table, e Expr, depth int) Expr {
 		c.errs.add(e.Position(), "", "", "unsupported filter node %T", e)
 	}
 	return nil
+}
+
+// count counts one condition and reports whether it is within
+// MaxConditions; the first one past it is an error.
+func (c *checker) count(pos Pos) bool {
+	c.n++
+	if c.n == MaxConditions+1 {
+		c.errs.add(pos, "", "", "filter holds too many conditions: at most %d conditions", MaxConditions)
+	}
+	return c.n <= MaxConditions
 }
 
 func (c *checker) list(t *schema.Table, list []Expr, depth int) []Expr {

@@ -38,10 +38,10 @@ type syncFixture struct {
 
 var uuidRE = regexp.MustCompile(`[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`)
 
-func newSyncFixture(t testing.TB) *syncFixture {
+func newSyncFixture(t testing.TB, e testenv.Engine) *syncFixture {
 	t.Helper()
 	ctx := context.Background()
-	p, err := platform.Open(ctx, testenv.OpenSQLite(t), platform.Options{})
+	p, err := platform.Open(ctx, e.Open(t), platform.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,7 +117,7 @@ func (f *syncFixture) call(t testing.TB, method, path, token, body string) (int,
 // row ids: the server never answers 500, and nora never receives a row
 // id she may not read (ids she sent herself aside).
 func FuzzSyncAPI(f *testing.F) {
-	fx := newSyncFixture(f)
+	fx := newSyncFixture(f, fuzzEngine(f))
 	paths := []string{"/open", "/snapshot", "/delta", "/reconcile", "/upload", "/errors", "/settings", "/errors/x/retry", "/errors/x/resolve"}
 	dev := fx.noraDevice
 	seeds := []struct {
@@ -140,6 +140,11 @@ func FuzzSyncAPI(f *testing.F) {
 		{6, `{"conflictDetection":"yes"}`, 0},
 		{2, `[1,2,3]`, 2},
 		{4, `{"deviceId":"$DEV","changes":null}`, 0},
+		{4, `{"deviceId":"$DEV","changes":[{"seq":3,"table":"workorder","op":"","id":"$MINE","columns":{"name":"x"}}]}`, 0},
+		{4, `{"deviceId":"$DEV","changes":[{"seq":4,"table":"work\u0000order","op":"update\u0000","id":"$MINE\u0000","mutationId":"\u0000","columns":{"na\u0000me":"\u0000"}}]}`, 0},
+		{4, `{"deviceId":"$DEV","changes":[{"seq":5,"table":"outpost_setting","op":"create","id":"$MINE","baseVersion":-9,"columns":{"":1}}]}`, 0},
+		{0, `{"deviceId":"$DEV\u0000","appId":"\u0000"}`, 0},
+		{1, `{"deviceId":"$DEV","table":"workorder\u0000","after":"\u0000"}`, 0},
 	}
 	for _, s := range seeds {
 		f.Add(s.path, s.body, s.device, uint8(0))

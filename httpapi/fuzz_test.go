@@ -29,11 +29,20 @@ func FuzzDataAPI(f *testing.F) {
 		{1, "/api/metadata/tables", `{"name":"zz","columns":[{"name":"a1","type":"choice","options":[]}]}`},
 		{0, "/api/data/account?$filter=((((((((((", ""},
 		{0, "/api/data/account?$select=,,&$skiptoken=-1", ""},
+		{0, "/api/data/account?$orderby=" + strings.Repeat("name,", 2000) + "name", ""},
+		{0, "/api/data/account?$select=" + strings.Repeat("name,", 600) + "name", ""},
+		{0, "/api/data/account?$filter=" + strings.Repeat("name eq 'x' or ", 250) + "name eq 'x'", ""},
+		{0, "/api/data/account?$filter=name eq 'a%00b'", ""},
+		{1, "/api/data/account", `{"name":"a\u0000b"}`},
+		{1, "/api/metadata/tables", `{"name":"outpost_setting"}`},
+		{1, "/api/metadata/tables", `{"name":"sqlite_x","displayName":"\u0000"}`},
+		{1, "/api/offline/profiles", `{"name":"p\u0000"}`},
+		{2, "/api/data/account(3f2504e0-4f89-41d3-9a0c-0305e82c3301)", `{"\u0000":1}`},
 	}
 	for _, s := range seeds {
 		f.Add(s.method, s.path, s.body)
 	}
-	fx := newFixture(f, testenv.Engine{Name: "sqlite", Open: testenv.OpenSQLite})
+	fx := newFixture(f, fuzzEngine(f))
 	_, acc := fx.doTB(f, "POST", "/api/data/account", fx.admin, `{"name":"secret","ownerid":"`+fx.userID+`"}`)
 	_ = acc
 	methods := []string{"GET", "POST", "PATCH", "DELETE"}
@@ -55,4 +64,12 @@ func FuzzDataAPI(f *testing.F) {
 			t.Fatalf("%s %s %q: %d %s", req.Method, path, body, rec.Code, rec.Body.String())
 		}
 	})
+}
+
+// fuzzEngine is the engine the fuzz targets run on: PostgreSQL when
+// OUTPOST_TEST_POSTGRES is set (it refuses more input than SQLite, such as
+// NUL in text), SQLite otherwise.
+func fuzzEngine(f *testing.F) testenv.Engine {
+	es := testenv.Engines(f)
+	return es[len(es)-1]
 }

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/outposthq/outpost"
 	"github.com/outposthq/outpost/security"
@@ -38,18 +39,19 @@ func (s *Server) issueToken(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	var in struct {
-		Name string `json:"name"`
+		Name      string    `json:"name"`
+		ExpiresOn time.Time `json:"expireson"`
 	}
 	if r.ContentLength != 0 {
 		if err := DecodeJSON(r, &in, true); err != nil {
 			return err
 		}
 	}
-	tok, err := s.p.IssueToken(r.Context(), Principal(r), id[0], in.Name)
+	tok, info, err := s.p.IssueIntegrationToken(r.Context(), Principal(r), id[0], in.Name, in.ExpiresOn)
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusCreated, map[string]string{"token": tok, "userid": id[0]})
+	return writeJSON(w, http.StatusCreated, map[string]any{"token": tok, "userid": id[0], "id": info.ID, "name": info.Name, "expireson": info.ExpiresOn})
 }
 
 func (s *Server) userPrivileges(w http.ResponseWriter, r *http.Request) error {

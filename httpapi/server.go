@@ -13,7 +13,9 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"reflect"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"time"
 
@@ -40,6 +42,8 @@ type Options struct {
 	Profiles *profile.Service
 	// Sync serves /api/sync; nil leaves those routes out.
 	Sync *syncsrv.Engine
+	// OIDC turns on single sign-on (/api/auth/oidc); nil leaves it out.
+	OIDC *OIDCOptions
 	// StreamWriteTimeout is how long one write of a long stream (snapshot
 	// pages, change hints) may take before the stream is cut; each write
 	// sets its own deadline, so streams outlive the server's WriteTimeout
@@ -89,6 +93,9 @@ func New(p *platform.Platform, opts Options) *Server {
 	s.duration = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "outpost_http_request_duration_seconds", Help: "HTTP request latency by route.", Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16)}, []string{"route"})
 	s.reg.MustRegister(s.requests, s.duration)
 	s.routes()
+	if opts.OIDC != nil {
+		s.oidcRoutes(*opts.OIDC)
+	}
 	return s
 }
 
@@ -106,7 +113,7 @@ func (s *Server) Handle(pattern string, h func(w http.ResponseWriter, r *http.Re
 // the principal comes from memory when it can (AuthenticateUnchecked),
 // sparing the request a read of the security log.
 func (s *Server) HandleSelfChecked(pattern string, h func(w http.ResponseWriter, r *http.Request) error) {
-	s.mux.Handle(pattern, s.authedWith(s.p.AuthenticateUnchecked, h))
+	s.mux.Handle(pattern, s.authedWith(true, h))
 }
 
 // HandlePublic registers a route that needs no token.
@@ -119,6 +126,7 @@ func (s *Server) routes() {
 	s.dataRoutes()
 	s.metadataRoutes()
 	s.securityRoutes()
+	s.authRoutes()
 	s.fileRoutes()
 	if s.profiles != nil {
 		s.offlineRoutes()
@@ -164,7 +172,27 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.logger.DebugContext(ctx, "request", "request_id", id, "method", r.Method, "path", r.URL.Path, "status", rec.code, "duration", time.Since(start))
 	}()
 	r.Body = http.MaxBytesReader(rec, r.Body, s.bodyLimit(r))
+	if err := checkURLText(r); err != nil {
+		writeError(rec, http.StatusBadRequest, outpost.CodeInvalid, outpost.ErrorMessage(err), outpost.ErrorTarget(err))
+		return
+	}
 	s.mux.ServeHTTP(rec, r)
+}
+
+// checkURLText refuses a path or query parameter holding NUL, naming it.
+func checkURLText(r *http.Request) error {
+	if err := outpost.CheckText("path", r.URL.Path); err != nil {
+		return err
+	}
+	if !strings.Contains(r.URL.RawQuery, "%00") {
+		return nil
+	}
+	for k, vs := range r.URL.Query() {
+		if err := outpost.CheckText(k, k+strings.Join(vs, "")); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 type requestIDKey struct{}
@@ -204,29 +232,23 @@ func Principal(r *http.Request) *security.Principal {
 	return p
 }
 
-// authed authenticates the bearer token and runs h.
+// authed authenticates the bearer token (or the session cookie, auth.go)
+// and runs h.
 func (s *Server) authed(h func(w http.ResponseWriter, r *http.Request) error) http.Handler {
-	return s.authedWith(s.p.Authenticate, h)
+	return s.authedWith(false, h)
 }
 
-// authedWith authenticates the bearer token with authenticate and runs h.
-func (s *Server) authedWith(authenticate func(context.Context, string) (*security.Principal, error), h func(w http.ResponseWriter, r *http.Request) error) http.Handler {
+// authedWith authenticates the caller and runs h; unchecked takes the
+// principal from memory when it can (HandleSelfChecked).
+func (s *Server) authedWith(unchecked bool, h func(w http.ResponseWriter, r *http.Request) error) http.Handler {
 	return s.handle(func(w http.ResponseWriter, r *http.Request) error {
-		auth := r.Header.Get("Authorization")
-		token, ok := strings.CutPrefix(auth, "Bearer ")
-		if !ok || token == "" {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="outpost"`)
-			return outpost.Unauthorizedf("send a bearer token in the Authorization header (outpost admin token create issues one)")
-		}
-		p, err := authenticate(r.Context(), strings.TrimSpace(token))
+		cred, p, err := s.authenticate(r, unchecked)
 		if err != nil {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="outpost", error="invalid_token"`)
-			if outpost.ErrorCode(err) == outpost.CodeUnauthorized {
-				return outpost.Unauthorizedf("the bearer token is not valid")
-			}
 			return err
 		}
-		return h(w, r.WithContext(context.WithValue(r.Context(), principalKey{}, p)))
+		ctx := context.WithValue(r.Context(), principalKey{}, p)
+		return h(w, r.WithContext(context.WithValue(ctx, credentialKey{}, cred)))
 	})
 }
 
@@ -245,7 +267,9 @@ func (s *Server) handle(h func(w http.ResponseWriter, r *http.Request) error) ht
 			return // the client went away
 		}
 		code := outpost.ErrorCode(err)
-		if code == outpost.CodeTooMany {
+		if secs := platform.RetryAfterOf(err); secs > 0 {
+			w.Header().Set("Retry-After", strconv.Itoa(secs))
+		} else if code == outpost.CodeTooMany {
 			w.Header().Set("Retry-After", "5")
 		}
 		if code == outpost.CodeInternal {
@@ -265,8 +289,10 @@ func StatusOf(c outpost.Code) int {
 		return http.StatusNotFound
 	case outpost.CodeConflict:
 		return http.StatusConflict
-	case outpost.CodeUnauthorized:
+	case outpost.CodeUnauthorized, outpost.CodeTokenExpired, outpost.CodeDeviceRevoked:
 		return http.StatusUnauthorized
+	case outpost.CodeTooManyAttempts:
+		return http.StatusTooManyRequests
 	case outpost.CodeForbidden:
 		return http.StatusForbidden
 	case outpost.CodeTooLarge:
@@ -308,7 +334,74 @@ func writeJSON(w http.ResponseWriter, status int, v any) error {
 
 // DecodeJSON decodes the request body into v: numbers kept exact, one
 // value only; unknown fields rejected when strict.
+//
+// Text holding NUL (U+0000) anywhere in the body is refused, naming the
+// field: no text Outpost stores may hold it (outpost.CheckText).
 func DecodeJSON(r *http.Request, v any, strict bool) error {
+	if err := decodeJSON(r, v, strict); err != nil {
+		return err
+	}
+	if field, ok := nulField(reflect.ValueOf(v), "body"); ok {
+		return outpost.CheckText(field, "\x00")
+	}
+	return nil
+}
+
+// nulField returns the name of the innermost field (struct field by its
+// JSON name, or map key) of v holding text with NUL.
+func nulField(v reflect.Value, name string) (string, bool) {
+	switch v.Kind() {
+	case reflect.String:
+		return name, outpost.HasNUL(v.String())
+	case reflect.Pointer, reflect.Interface:
+		if !v.IsNil() {
+			return nulField(v.Elem(), name)
+		}
+	case reflect.Slice, reflect.Array:
+		if v.Type().Elem().Kind() == reflect.Uint8 {
+			return "", false // bytes, not text
+		}
+		for i := range v.Len() {
+			if f, ok := nulField(v.Index(i), name); ok {
+				return f, true
+			}
+		}
+	case reflect.Map:
+		it := v.MapRange()
+		for it.Next() {
+			k := it.Key()
+			if k.Kind() == reflect.String && outpost.HasNUL(k.String()) {
+				return name, true
+			}
+			if f, ok := nulField(it.Value(), fmt.Sprint(k.Interface())); ok {
+				return f, true
+			}
+		}
+	case reflect.Struct:
+		t := v.Type()
+		for i := range t.NumField() {
+			sf := t.Field(i)
+			if !sf.IsExported() {
+				continue
+			}
+			field := sf.Name
+			if tag, _, _ := strings.Cut(sf.Tag.Get("json"), ","); tag == "-" {
+				continue
+			} else if tag != "" {
+				field = tag
+			}
+			if f, ok := nulField(v.Field(i), field); ok {
+				return f, true
+			}
+		}
+	}
+	return "", false
+}
+
+// decodeJSON is DecodeJSON without the NUL check, for bodies whose parts
+// are checked one by one (a device upload, where a bad change becomes a
+// Sync Error and never blocks the changes behind it).
+func decodeJSON(r *http.Request, v any, strict bool) error {
 	dec := json.NewDecoder(r.Body)
 	dec.UseNumber()
 	if strict {

@@ -25,18 +25,13 @@ import (
 // than either engine's pool of read connections.
 const stalledReaders = 40
 
-// TestStalledSnapshotReadersDoNotStarveOthers opens many snapshot streams
-// (page size 10,000) on sockets with a 1 KiB receive buffer that never
-// read, then times other users' requests: a device that stops reading
-// holds no database connection or transaction while the server waits to
-// write to it, so the others answer. It prints the slowest answer; the
-// bound it asserts is only there to fail instead of hanging.
 // stallFixture is a server whose work orders are wide rows, Nora's
 // registered device, and raw snapshot streams that never read.
 type stallFixture struct {
 	t         *testing.T
 	srv       *httptest.Server
 	env       *demo.Env
+	p         *platform.Platform
 	nora, sam string
 	body      string
 	request   string
@@ -61,7 +56,7 @@ func newStallFixture(t *testing.T, e testenv.Engine, streams int, writeTimeout t
 	srv.Listener = smallBuffers{srv.Listener}
 	srv.Start()
 	t.Cleanup(srv.Close)
-	f := &stallFixture{t: t, srv: srv, env: env}
+	f := &stallFixture{t: t, srv: srv, env: env, p: p}
 	sys := platform.System()
 	f.nora, err = p.IssueToken(ctx, sys, env.Technicians[0].ID, "device")
 	mustOK(t, err)
@@ -110,7 +105,27 @@ func (f *stallFixture) stall(n int) {
 		_, err = conn.Write([]byte(f.request))
 		mustOK(f.t, err)
 	}
-	time.Sleep(time.Second) // let the streams fill their sockets
+	// Once their sockets are full the streams wait on the network, and
+	// then none of them may hold a read connection. On a loaded machine
+	// the first reads of many streams can take a while, so wait for that
+	// state rather than for a fixed time.
+	time.Sleep(2 * time.Second) // let the streams start and fill their sockets
+	deadline := time.Now().Add(time.Minute)
+	var idle time.Time
+	for ; ; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			f.t.Fatalf("stalled streams still hold %d read connections after a minute", f.p.DB().Read.Stats().InUse)
+		}
+		if f.p.DB().Read.Stats().InUse > 0 {
+			idle = time.Time{}
+			continue
+		}
+		if idle.IsZero() {
+			idle = time.Now()
+		} else if time.Since(idle) > time.Second {
+			return
+		}
+	}
 }
 
 // TestStalledSnapshotReadersDoNotStarveOthers opens many snapshot streams

@@ -15,12 +15,12 @@ import (
 // syncRoutes registers /api/sync/v1/... (the device protocol, docs/protocol.md).
 func (s *Server) syncRoutes() {
 	p := wire.Prefix
-	s.Handle("POST "+p+"/open", s.syncOpen)
-	s.Handle("POST "+p+"/snapshot", s.syncSnapshot)
+	s.Handle("POST "+p+"/open", s.syncLogged("open", s.syncOpen))
+	s.Handle("POST "+p+"/snapshot", s.syncLogged("snapshot", s.syncSnapshot))
 	// A delta checks the principal in its own snapshot (the probe).
-	s.HandleSelfChecked("POST "+p+"/delta", s.syncDelta)
-	s.Handle("POST "+p+"/reconcile", s.syncReconcile)
-	s.Handle("POST "+p+"/upload", s.syncUpload)
+	s.HandleSelfChecked("POST "+p+"/delta", s.syncLogged("delta", s.syncDelta))
+	s.Handle("POST "+p+"/reconcile", s.syncLogged("reconcile", s.syncReconcile))
+	s.Handle("POST "+p+"/upload", s.syncLogged("upload", s.syncUpload))
 	s.Handle("GET "+p+"/events", s.syncEvents)
 	s.Handle("GET "+p+"/errors", s.syncErrors)
 	s.Handle("POST "+p+"/errors/{id}/retry", s.syncRetry)
@@ -34,9 +34,15 @@ func (s *Server) syncOpen(w http.ResponseWriter, r *http.Request) error {
 	if err := DecodeJSON(r, &req, true); err != nil {
 		return err
 	}
+	noteSync(r, req.DeviceID, 0)
 	out, err := s.sync.Open(r.Context(), Principal(r), req)
 	if err != nil {
 		return err
+	}
+	if c := Credential(r); c.DeviceID != "" {
+		if err := s.p.LinkDeviceStore(r.Context(), c.DeviceID, req.DeviceID); err != nil {
+			return err
+		}
 	}
 	return writeJSON(w, http.StatusOK, out)
 }
@@ -50,6 +56,7 @@ func (s *Server) syncSnapshot(w http.ResponseWriter, r *http.Request) error {
 	if err := DecodeJSON(r, &req, true); err != nil {
 		return err
 	}
+	noteSync(r, req.DeviceID, 0)
 	rc := http.NewResponseController(w)
 	var write func(p *wire.SnapshotPage) error
 	contentType := wire.NDJSONContentType
@@ -81,6 +88,7 @@ func (s *Server) syncSnapshot(w http.ResponseWriter, r *http.Request) error {
 		if err := write(p); err != nil {
 			return err
 		}
+		noteSync(r, req.DeviceID, len(p.Rows))
 		return rc.Flush()
 	})
 	if err != nil && started {
@@ -138,9 +146,13 @@ func (s *Server) syncDelta(w http.ResponseWriter, r *http.Request) error {
 	if err := DecodeJSON(r, &req, true); err != nil {
 		return err
 	}
+	noteSync(r, req.DeviceID, 0)
 	out, err := s.sync.Delta(r.Context(), Principal(r), req)
 	if err != nil {
 		return err
+	}
+	for _, d := range out.Deltas {
+		noteSync(r, req.DeviceID, len(d.Upserts)+len(d.Removes))
 	}
 	return writeJSON(w, http.StatusOK, out)
 }
@@ -150,6 +162,7 @@ func (s *Server) syncReconcile(w http.ResponseWriter, r *http.Request) error {
 	if err := DecodeJSON(r, &req, true); err != nil {
 		return err
 	}
+	noteSync(r, req.DeviceID, 0)
 	out, err := s.sync.Reconcile(r.Context(), Principal(r), req)
 	if err != nil {
 		return err
@@ -159,9 +172,10 @@ func (s *Server) syncReconcile(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) syncUpload(w http.ResponseWriter, r *http.Request) error {
 	var req wire.UploadRequest
-	if err := DecodeJSON(r, &req, true); err != nil {
+	if err := decodeJSON(r, &req, true); err != nil { // each change is checked by the engine
 		return err
 	}
+	noteSync(r, req.DeviceID, len(req.Changes))
 	out, err := s.sync.Upload(r.Context(), Principal(r), req)
 	if err != nil {
 		return err
@@ -210,6 +224,8 @@ func (s *Server) syncEvents(w http.ResponseWriter, r *http.Request) error {
 		var msg string
 		select {
 		case <-r.Context().Done():
+			return nil
+		case <-sub.Done(): // the server shuts down
 			return nil
 		case <-keepAlive.C:
 			if err := sub.Check(r.Context()); err != nil {

@@ -298,6 +298,13 @@ func (w *Writer) Update(ctx context.Context, by *security.Principal, table, id s
 	if _, err := w.p.updateRow(ctx, w.tx, t, id, set, w.version, by.UserID, w.now); err != nil {
 		return nil, err
 	}
+	if t.Name == "systemuser" {
+		if off, _ := set["isdisabled"].(bool); off {
+			if err := w.revokeUserDevices(ctx, id); err != nil {
+				return nil, err
+			}
+		}
+	}
 	if t.Name == "systemuser" || t.Name == "team" {
 		if bu, ok := set["businessunitid"].(string); ok {
 			if err := w.followOwnerBusinessUnit(ctx, id, bu); err != nil {

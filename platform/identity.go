@@ -2,14 +2,8 @@ package platform
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
 	"database/sql"
-	"encoding/base64"
-	"encoding/hex"
 	"fmt"
-	"strings"
-	"time"
 
 	"github.com/outposthq/outpost"
 	"github.com/outposthq/outpost/security"
@@ -112,126 +106,6 @@ func (p *Platform) loadPrincipal(ctx context.Context, userID string) (*security.
 		}
 	}
 	return pr, nil
-}
-
-// tokenPrefix marks Outpost tokens so that they are easy to spot in logs and
-// secret scanners.
-const tokenPrefix = "opt_"
-
-func hashToken(token string) string {
-	sum := sha256.Sum256([]byte(token))
-	return hex.EncodeToString(sum[:])
-}
-
-// IssueToken creates a new bearer token for userID. Only its hash is
-// stored: the token is shown once.
-func (p *Platform) IssueToken(ctx context.Context, by *security.Principal, userID, name string) (string, error) {
-	if !by.Admin && by.UserID != userID {
-		return "", outpost.Forbiddenf("only administrators may issue tokens for other users")
-	}
-	if _, err := p.Principal(ctx, userID); err != nil {
-		if outpost.ErrorCode(err) == outpost.CodeUnauthorized {
-			return "", outpost.NotFoundf("user %s does not exist or is disabled", userID).WithTarget("userid")
-		}
-		return "", err
-	}
-	var raw [32]byte
-	if _, err := rand.Read(raw[:]); err != nil {
-		return "", fmt.Errorf("issue token: %w", err)
-	}
-	token := tokenPrefix + base64.RawURLEncoding.EncodeToString(raw[:])
-	d := p.db.Dialect
-	if name == "" {
-		name = "token"
-	}
-	_, err := p.db.Write.ExecContext(ctx, `INSERT INTO outpost_token (hash, userid, name, createdon) VALUES (`+placeholders(d, 1, 4)+`)`,
-		hashToken(token), userID, name, d.TimeArg(p.Now()))
-	if err != nil {
-		return "", fmt.Errorf("issue token for %s: %w", userID, err)
-	}
-	return token, nil
-}
-
-// RevokeTokens deletes every token of userID.
-func (p *Platform) RevokeTokens(ctx context.Context, by *security.Principal, userID string) error {
-	if !by.Admin && by.UserID != userID {
-		return outpost.Forbiddenf("only administrators may revoke tokens of other users")
-	}
-	_, err := p.db.Write.ExecContext(ctx, `DELETE FROM outpost_token WHERE userid = `+p.db.Dialect.Placeholder(1), userID)
-	p.forgetTokens()
-	return err
-}
-
-// tokenTTL bounds how long a token known to be valid is trusted without
-// asking the database. Revoking tokens through this server forgets them at
-// once; the TTL bounds how long another server sharing the database may
-// still accept a revoked token.
-const tokenTTL = 5 * time.Second
-
-type cachedToken struct {
-	userID string
-	epoch  uint64
-	at     time.Time
-}
-
-// Authenticate returns the principal of a bearer token. The token's user is
-// cached (see tokenTTL); the principal itself comes from Principal, which
-// follows every security change exactly.
-func (p *Platform) Authenticate(ctx context.Context, token string) (*security.Principal, error) {
-	userID, err := p.tokenUser(ctx, token)
-	if err != nil {
-		return nil, err
-	}
-	return p.Principal(ctx, userID)
-}
-
-// AuthenticateUnchecked is Authenticate for callers that check the
-// principal against the snapshot they read in (device sync does, in one
-// statement with its other reads): it answers with the principal cached
-// for the token's user without reading the security log, when one is
-// cached. The user is the token's, as with Authenticate; the privileges
-// may be a moment old, and the caller must not rely on them unchecked.
-func (p *Platform) AuthenticateUnchecked(ctx context.Context, token string) (*security.Principal, error) {
-	userID, err := p.tokenUser(ctx, token)
-	if err != nil {
-		return nil, err
-	}
-	if pr, _, ok := p.CachedPrincipal(userID); ok {
-		return pr, nil
-	}
-	return p.Principal(ctx, userID)
-}
-
-// tokenUser returns the user of a bearer token; the answer is cached for
-// tokenTTL, and revocations clear the cache.
-func (p *Platform) tokenUser(ctx context.Context, token string) (string, error) {
-	if !strings.HasPrefix(token, tokenPrefix) || len(token) > 200 {
-		return "", outpost.Unauthorizedf("the bearer token is not valid")
-	}
-	hash := hashToken(token)
-	epoch := p.tokenEpoch.Load()
-	if v, ok := p.tokens.Load(hash); ok {
-		if c := v.(cachedToken); c.epoch == epoch && time.Since(c.at) < tokenTTL {
-			return c.userID, nil
-		}
-	}
-	var userID string
-	err := p.db.Read.QueryRowContext(ctx, `SELECT userid FROM outpost_token WHERE hash = `+p.db.Dialect.Placeholder(1), hash).Scan(&userID)
-	if err == sql.ErrNoRows {
-		return "", outpost.Unauthorizedf("the bearer token is not valid")
-	}
-	if err != nil {
-		return "", fmt.Errorf("authenticate: %w", err)
-	}
-	p.tokens.Store(hash, cachedToken{userID: userID, epoch: epoch, at: time.Now()})
-	return userID, nil
-}
-
-// forgetTokens drops every cached token; the epoch keeps an Authenticate
-// that raced the revocation from caching a revoked token again.
-func (p *Platform) forgetTokens() {
-	p.tokenEpoch.Add(1)
-	p.tokens.Clear()
 }
 
 // setRolePrivileges replaces the grants of roleID.

@@ -56,6 +56,9 @@ func (w *Writer) CreateTable(ctx context.Context, by *security.Principal, in Tab
 	if err := requireCustomizer(by); err != nil {
 		return nil, err
 	}
+	if err := schema.CheckReservedName(in.Name, "name"); err != nil {
+		return nil, err
+	}
 	if in.Ownership == "" {
 		in.Ownership = schema.OwnedByUser
 	}
@@ -215,6 +218,9 @@ func (w *Writer) CreateManyToMany(ctx context.Context, by *security.Principal, d
 	}
 	if d.Intersect == "" {
 		d.Intersect = d.Name
+	}
+	if err := schema.CheckReservedName(d.Intersect, "intersect"); err != nil {
+		return err
 	}
 	return w.applyMeta(func(cur *schema.Schema) (*schema.Schema, func(w *Writer) error, error) {
 		next, err := cur.WithManyToMany(d)

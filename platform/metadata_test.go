@@ -170,3 +170,48 @@ func TestWriteMetaIsAllOrNothing(t *testing.T) {
 		}
 	})
 }
+
+// TestReservedTableNames refuses tables and intersect tables named like
+// Outpost's own tables, the engines' catalogs or a built-in table, and a
+// table whose physical table already exists outside the metadata; account
+// deletes keep working afterwards.
+func TestReservedTableNames(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, p *platform.Platform) {
+		ctx := context.Background()
+		sys := platform.System()
+		for _, tc := range []struct{ name, want string }{
+			{"outpost_setting", `"outpost_"`}, {"outpost_newthing", `"outpost_"`}, {"sqlite_stat1", `"sqlite_"`},
+			{"sqlite_master", `"sqlite_"`}, {"pg_class", `"pg_"`}, {"account", "built-in"}, {"teammembership", "built-in"},
+			{"systemuserroles", "built-in"}, {"syncerror", "built-in"},
+		} {
+			_, err := p.CreateTable(ctx, sys, platform.TableInput{Name: tc.name})
+			wantCode(t, err, outpost.CodeInvalid)
+			if msg := outpost.ErrorMessage(err); !strings.Contains(msg, tc.want) || outpost.ErrorTarget(err) != "name" {
+				t.Errorf("create %s: %q (target %q) does not name %s", tc.name, msg, outpost.ErrorTarget(err), tc.want)
+			}
+			err = p.CreateManyToMany(ctx, sys, schema.ManyToManyDef{Name: "rel_" + strings.ReplaceAll(tc.name, "_", ""), Table1: "account", Table2: "contact", Intersect: tc.name})
+			wantCode(t, err, outpost.CodeInvalid)
+			if msg := outpost.ErrorMessage(err); !strings.Contains(msg, tc.want) || outpost.ErrorTarget(err) != "intersect" {
+				t.Errorf("N:N over %s: %q (target %q) does not name %s", tc.name, msg, outpost.ErrorTarget(err), tc.want)
+			}
+		}
+		// A physical table the metadata does not know.
+		if _, err := p.DB().Write.ExecContext(ctx, `CREATE TABLE stray (strayid TEXT PRIMARY KEY)`); err != nil {
+			t.Fatal(err)
+		}
+		_, err := p.CreateTable(ctx, sys, platform.TableInput{Name: "stray"})
+		wantCode(t, err, outpost.CodeConflict)
+		if msg := outpost.ErrorMessage(err); !strings.Contains(msg, "already exists in the database") {
+			t.Errorf("create over a stray table: %q", msg)
+		}
+		if _, ok := p.Schema().Table("stray"); ok {
+			t.Error("the stray table was registered")
+		}
+		// Outpost's own tables still work.
+		u, err := p.CreateUser(ctx, sys, platform.UserInput{FullName: "U", DomainName: "u"})
+		mustOK(t, err)
+		row, err := p.Create(ctx, sys, "account", map[string]any{"name": "a", "ownerid": u})
+		mustOK(t, err)
+		mustOK(t, p.Delete(ctx, sys, "account", row["accountid"].(string)))
+	})
+}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"time"
 )
 
 // notifyChannel is the PostgreSQL channel servers announce commits on.
@@ -37,15 +38,13 @@ func (p *Platform) publish(ctx context.Context, tx *sql.Tx, tables []string, met
 
 // Listen runs until ctx is done, relaying commits announced by other
 // servers sharing the database to this server's OnCommit hooks and dropping
-// cached principals when security changed. On SQLite, where one process owns
-// the database, it returns nil at once. ready, when not nil, is called once
-// listening (or at once on SQLite).
+// cached principals when security changed. On SQLite, where there is no
+// LISTEN, it follows metadata changes made by other processes on the same
+// file (outpost admin) instead, by polling (followMetadata). ready, when
+// not nil, is called once listening.
 func (p *Platform) Listen(ctx context.Context, ready func()) error {
 	if p.db.Listen == nil {
-		if ready != nil {
-			ready()
-		}
-		return nil
+		return p.followMetadata(ctx, ready)
 	}
 	return p.db.Listen(ctx, notifyChannel, func(payload string) {
 		var n commitNotice
@@ -68,4 +67,50 @@ func (p *Platform) Listen(ctx context.Context, ready func()) error {
 			p.notify(tables)
 		}
 	}, ready)
+}
+
+// metadataVersionSetting names the outpost_setting row holding the version
+// of the last metadata change.
+const metadataVersionSetting = "metadataversion"
+
+// MetadataPoll is how often a server on SQLite looks for metadata changed
+// by another process.
+var MetadataPoll = time.Second
+
+// followMetadata reloads the metadata whenever another process (outpost
+// admin on the same data directory) changed it, until ctx is done: one
+// indexed read every MetadataPoll. Data and security changes need no
+// following: rows are read from the database, and principals are checked
+// against the security log on every request.
+func (p *Platform) followMetadata(ctx context.Context, ready func()) error {
+	read := func() string {
+		var v string
+		_ = p.db.Read.QueryRowContext(ctx, `SELECT value FROM outpost_setting WHERE name = '`+metadataVersionSetting+`'`).Scan(&v)
+		return v
+	}
+	last := read()
+	if ready != nil {
+		ready()
+	}
+	tick := time.NewTicker(MetadataPoll)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+		}
+		if v := read(); v != last {
+			if err := p.Reload(ctx); err != nil {
+				p.logger.Warn("reload metadata changed by another process", "err", err)
+				continue
+			}
+			last = v
+			var tables []string
+			for _, t := range p.Schema().Tables() {
+				tables = append(tables, t.Name)
+			}
+			p.notify(tables)
+		}
+	}
 }

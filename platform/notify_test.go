@@ -12,6 +12,7 @@ import (
 	"github.com/outposthq/outpost/platform"
 	"github.com/outposthq/outpost/schema"
 	"github.com/outposthq/outpost/security"
+	"github.com/outposthq/outpost/store/sqlite"
 )
 
 func waitFor(t *testing.T, timeout time.Duration, f func() bool) {
@@ -75,4 +76,40 @@ func TestServersShareCommits(t *testing.T) {
 
 	must[*schema.Table](t)(p1.CreateTable(ctx, sys, platform.TableInput{Name: "gadget"}))
 	waitFor(t, 5*time.Second, func() bool { _, ok := p2.Schema().Table("gadget"); return ok })
+}
+
+// TestSQLiteServerFollowsMetadata changes metadata through a second handle
+// on the same SQLite data directory, as outpost admin does while a server
+// runs: the server's platform sees the new column without a restart.
+func TestSQLiteServerFollowsMetadata(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	dir := t.TempDir()
+	open := func() *platform.Platform {
+		db, err := sqlite.Open(ctx, dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = db.Close() })
+		return must[*platform.Platform](t)(platform.Open(ctx, db, platform.Options{}))
+	}
+	server := open()
+	old := platform.MetadataPoll
+	platform.MetadataPoll = 20 * time.Millisecond
+	defer func() { platform.MetadataPoll = old }()
+	ready := make(chan struct{})
+	go func() { _ = server.Listen(ctx, func() { close(ready) }) }()
+	<-ready
+	admin := open()
+	sys := platform.System()
+	must[*schema.Table](t)(admin.AddColumn(ctx, sys, "account", schema.Column{Name: "new_notes", Type: schema.Memo}))
+	waitFor(t, 5*time.Second, func() bool {
+		_, ok := server.Schema().MustTable("account").Column("new_notes")
+		return ok
+	})
+	o := newOrg(t, server)
+	row := must[outpost.Row](t)(server.Create(ctx, sys, "account", map[string]any{"name": "a", "ownerid": o.u1, "new_notes": "seen"}))
+	if row["new_notes"] != "seen" {
+		t.Fatalf("row = %v", row)
+	}
 }

@@ -32,6 +32,13 @@ type Options struct {
 	MaxFileBytes int64
 	// MaxImageBytes limits one image of an image column; default 10 MiB.
 	MaxImageBytes int64
+	// PasswordCost is the bcrypt cost of new password hashes; default 12.
+	PasswordCost int
+	// AccessTokenLifetime and RefreshTokenLifetime bound device
+	// credentials; defaults 15 minutes and 30 days.
+	AccessTokenLifetime, RefreshTokenLifetime time.Duration
+	// SessionLifetime bounds a browser session; default 12 hours.
+	SessionLifetime time.Duration
 }
 
 // Platform is the server core over one database.
@@ -41,6 +48,12 @@ type Platform struct {
 	logger *slog.Logger
 	// maxFile and maxImage are the per-file size limits (Options).
 	maxFile, maxImage int64
+	// passwordCost and the lifetimes are the sign-in settings (Options).
+	passwordCost                      int
+	accessTTL, refreshTTL, sessionTTL time.Duration
+	// contacts remembers when each signed-in device's contact was last
+	// written (devices.go).
+	contacts sync.Map
 
 	// metaMu serialises metadata changes; mu guards the schema pointer.
 	metaMu sync.Mutex
@@ -75,6 +88,19 @@ func Open(ctx context.Context, db *store.DB, opts Options) (*Platform, error) {
 	}
 	if p.now == nil {
 		p.now = time.Now
+	}
+	p.passwordCost, p.accessTTL, p.refreshTTL, p.sessionTTL = opts.PasswordCost, opts.AccessTokenLifetime, opts.RefreshTokenLifetime, opts.SessionLifetime
+	if p.passwordCost == 0 {
+		p.passwordCost = 12
+	}
+	if p.accessTTL <= 0 {
+		p.accessTTL = 15 * time.Minute
+	}
+	if p.refreshTTL <= 0 {
+		p.refreshTTL = 30 * 24 * time.Hour
+	}
+	if p.sessionTTL <= 0 {
+		p.sessionTTL = 12 * time.Hour
 	}
 	if p.logger == nil {
 		p.logger = slog.New(slog.DiscardHandler)
@@ -123,9 +149,23 @@ func (p *Platform) bootstrap(ctx context.Context) error {
 		p.schema = sch
 		return nil
 	}
-	// A new environment: create the built-in tables and seed the predefined rows.
+	// A new environment: create the built-in tables and seed the predefined
+	// rows, once, under the start-up lock (several servers may start
+	// together on one new database).
 	builtin := schema.BuiltIn()
-	return p.db.Tx(ctx, func(tx *sql.Tx) error {
+	bootstrapped := false
+	err = p.db.Tx(ctx, func(tx *sql.Tx) error {
+		if err := store.LockStartup(ctx, p.db, tx); err != nil {
+			return err
+		}
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM outpost_meta`).Scan(&n); err != nil {
+			return fmt.Errorf("look for metadata: %w", err)
+		}
+		if n > 0 {
+			bootstrapped = true // another server did it while this one waited
+			return nil
+		}
 		for _, t := range builtin.Tables() {
 			if err := p.saveTable(ctx, tx, t, true); err != nil {
 				return err
@@ -158,6 +198,14 @@ func (p *Platform) bootstrap(ctx context.Context) error {
 		}
 		return nil
 	})
+	if err != nil || !bootstrapped {
+		return err
+	}
+	if sch, err = p.loadSchema(ctx); err != nil {
+		return err
+	}
+	p.schema = sch
+	return nil
 }
 
 func (p *Platform) loadSchema(ctx context.Context) (*schema.Schema, error) {
@@ -235,6 +283,11 @@ func saveMeta(ctx context.Context, db *store.DB, tx *sql.Tx, kind, name string, 
 // physical table and indexes.
 func (p *Platform) saveTable(ctx context.Context, tx *sql.Tx, t *schema.Table, create bool) error {
 	if create {
+		// The DDL says IF NOT EXISTS; a table the metadata does not know
+		// must not be taken over silently.
+		if err := p.checkNoPhysicalTable(ctx, tx, t.Name); err != nil {
+			return err
+		}
 		for _, stmt := range p.db.Dialect.CreateTable(t) {
 			if _, err := tx.ExecContext(ctx, stmt); err != nil {
 				return fmt.Errorf("create table %s: %w", t.Name, err)
@@ -242,4 +295,21 @@ func (p *Platform) saveTable(ctx context.Context, tx *sql.Tx, t *schema.Table, c
 		}
 	}
 	return saveMeta(ctx, p.db, tx, "table", t.Name, t)
+}
+
+// checkNoPhysicalTable refuses to create a table whose name a table or view
+// of the database already has.
+func (p *Platform) checkNoPhysicalTable(ctx context.Context, tx *sql.Tx, name string) error {
+	q := `SELECT count(*) FROM sqlite_master WHERE type IN ('table', 'view') AND name = ?`
+	if p.db.Dialect.IsPostgres() {
+		q = `SELECT count(*) FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = current_schema() AND c.relname = $1`
+	}
+	var n int
+	if err := tx.QueryRowContext(ctx, q, name).Scan(&n); err != nil {
+		return fmt.Errorf("look for table %s: %w", name, err)
+	}
+	if n > 0 {
+		return outpost.Conflictf("a table %q already exists in the database outside Outpost's metadata: choose another name", name).WithTarget("name")
+	}
+	return nil
 }

@@ -41,6 +41,15 @@ const (
 	MaxPageSize     = 5000
 )
 
+// Query size limits, the same on both engines (the $filter text and its
+// conditions are capped by filter.MaxODataLength and filter.MaxConditions).
+const (
+	// MaxOrderBy is the most $orderby terms.
+	MaxOrderBy = 16
+	// MaxSelect is the most $select entries.
+	MaxSelect = 500
+)
+
 // Page is one page of a list.
 type Page struct {
 	Rows []outpost.Row
@@ -92,6 +101,9 @@ func (p *Platform) List(ctx context.Context, by *security.Principal, table strin
 	t, err := sch.LookupTable(table)
 	if err != nil {
 		return nil, err
+	}
+	if len(q.OrderBy) > MaxOrderBy {
+		return nil, outpost.Invalidf("$orderby has %d terms: at most %d", len(q.OrderBy), MaxOrderBy).WithTarget("$orderby")
 	}
 	access := by.Filter(t, security.Read)
 	if access == nil {
@@ -216,6 +228,9 @@ func (p *Platform) List(ctx context.Context, by *security.Principal, table strin
 func selectList(t *schema.Table, sel []string) ([]string, error) {
 	if len(sel) == 0 {
 		return t.ColumnNames(), nil
+	}
+	if len(sel) > MaxSelect {
+		return nil, outpost.Invalidf("$select names %d columns: at most %d", len(sel), MaxSelect).WithTarget("$select")
 	}
 	cols := []string{t.PrimaryKey(), schema.ColVersionNumber}
 	seen := map[string]bool{t.PrimaryKey(): true, schema.ColVersionNumber: true}

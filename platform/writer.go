@@ -28,6 +28,9 @@ type Writer struct {
 	columns map[string]map[string]bool
 	// securityChanged is set when the transaction changed who may read what.
 	securityChanged bool
+	// devicesRevoked is set when the transaction revoked signed-in devices:
+	// cached tokens are forgotten once it commits.
+	devicesRevoked bool
 	// metadataChanged is set when the transaction changed tables or columns.
 	metadataChanged bool
 	// sch is the schema the transaction works with; metadata changes made
@@ -83,6 +86,7 @@ func (p *Platform) WriteMeta(ctx context.Context, fn func(w *Writer) error) erro
 // transaction's schema if fn changed metadata.
 func (p *Platform) write(ctx context.Context, fn func(w *Writer) error, meta **schema.Schema) error {
 	var touched []string
+	revoked := false
 	err := p.db.Tx(ctx, func(tx *sql.Tx) error {
 		v, err := store.NextVersion(ctx, tx)
 		if err != nil {
@@ -92,6 +96,7 @@ func (p *Platform) write(ctx context.Context, fn func(w *Writer) error, meta **s
 		if err := fn(w); err != nil {
 			return err
 		}
+		revoked = w.devicesRevoked
 		if err := w.logScope(ctx); err != nil {
 			return err
 		}
@@ -106,6 +111,12 @@ func (p *Platform) write(ctx context.Context, fn func(w *Writer) error, meta **s
 		}
 		if meta != nil && w.metadataChanged {
 			*meta = w.sch
+			// Other processes on the same SQLite file (outpost admin) see it
+			// in followMetadata.
+			d := p.db.Dialect
+			if _, err := tx.ExecContext(ctx, `INSERT INTO outpost_setting (name, value) VALUES (`+placeholders(d, 1, 2)+`) ON CONFLICT (name) DO UPDATE SET value = excluded.value`, metadataVersionSetting, fmt.Sprint(v)); err != nil {
+				return fmt.Errorf("record metadata change: %w", err)
+			}
 		}
 		if p.db.Listen != nil && (len(touched) > 0 || w.metadataChanged) {
 			// Delivered at commit to the other servers sharing the database.
@@ -117,6 +128,9 @@ func (p *Platform) write(ctx context.Context, fn func(w *Writer) error, meta **s
 	})
 	if err != nil {
 		return err
+	}
+	if revoked {
+		p.forgetTokens()
 	}
 	if len(touched) > 0 {
 		sort.Strings(touched)

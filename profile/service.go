@@ -18,6 +18,12 @@ func checkName(name, description string) error {
 	if strings.TrimSpace(name) == "" {
 		return outpost.Invalidf("name is required").WithTarget("name")
 	}
+	if err := outpost.CheckText("name", name); err != nil {
+		return err
+	}
+	if err := outpost.CheckText("description", description); err != nil {
+		return err
+	}
 	if n := utf8.RuneCountInString(name); n > MaxNameLength {
 		return outpost.Invalidf("name must be at most %d characters, got %d", MaxNameLength, n).WithTarget("name")
 	}

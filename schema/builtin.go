@@ -1,5 +1,11 @@
 package schema
 
+import (
+	"strings"
+
+	"github.com/outposthq/outpost"
+)
+
 // System column names present on every table (some only for some ownership types).
 const (
 	ColCreatedOn          = "createdon"
@@ -133,4 +139,31 @@ func BuiltIn() *Schema {
 		panic("schema: built-in tables are invalid: " + err.Error())
 	}
 	return s
+}
+
+// ReservedPrefixes begin the names of Outpost's own tables (outpost_) and
+// of the engines' catalogs (sqlite_, pg_): no table may take such a name.
+var ReservedPrefixes = []string{"outpost_", "sqlite_", "pg_"}
+
+var builtinNames = func() map[string]bool {
+	m := map[string]bool{}
+	for _, t := range BuiltIn().Tables() {
+		m[t.Name] = true
+	}
+	return m
+}()
+
+// CheckReservedName refuses a new table or intersect table named like
+// Outpost's own tables, an engine's catalog or a built-in table; target is
+// the field the name came from.
+func CheckReservedName(name, target string) error {
+	for _, p := range ReservedPrefixes {
+		if strings.HasPrefix(name, p) {
+			return outpost.Invalidf("table name %q is reserved: names starting %q belong to Outpost or the database engine", name, p).WithTarget(target)
+		}
+	}
+	if builtinNames[name] {
+		return outpost.Invalidf("table name %q is reserved: it is a built-in table", name).WithTarget(target)
+	}
+	return nil
 }

@@ -34,6 +34,9 @@ func ConvertValue(t *Table, c *Column, v any) (any, error) {
 		if !utf8.ValidString(s) {
 			return nil, bad("valid UTF-8 text")
 		}
+		if outpost.HasNUL(s) {
+			return nil, outpost.Invalidf("column %q of table %q holds a NUL character (U+0000), which is not accepted in text", c.Name, t.Name).WithTarget(target)
+		}
 		if n := utf8.RuneCountInString(s); n > c.Limit() {
 			return nil, outpost.Invalidf("column %q of table %q takes at most %d characters, got %d", c.Name, t.Name, c.Limit(), n).WithTarget(target)
 		}

@@ -17,7 +17,7 @@ type migration struct {
 
 // migrations are applied in order at Open; never edit one that has shipped:
 // add a new one.
-var migrations = []migration{coreMigration, offlineMigration, syncMigration, filesMigration, scopeMigration, scopeEnvMigration, versionMarkMigration, shareRightsMigration, appVersionMigration}
+var migrations = []migration{coreMigration, offlineMigration, syncMigration, filesMigration, scopeMigration, scopeEnvMigration, versionMarkMigration, shareRightsMigration, appVersionMigration, signinMigration, syncKeyMigration}
 
 var coreMigration = migration{1, "core", []string{
 	`CREATE TABLE IF NOT EXISTS outpost_clock (id INTEGER PRIMARY KEY, version {bigint} NOT NULL)`,
@@ -49,16 +49,20 @@ func (db *DB) expand(stmt string) string {
 // Migrate applies every migration not yet applied, each in its own
 // transaction, and records it in outpost_migration.
 func (db *DB) Migrate(ctx context.Context) error {
-	if _, err := db.Write.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS outpost_migration (version INTEGER PRIMARY KEY, name TEXT NOT NULL)`); err != nil {
+	err := db.Tx(ctx, func(tx *sql.Tx) error {
+		if err := LockStartup(ctx, db, tx); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS outpost_migration (version INTEGER PRIMARY KEY, name TEXT NOT NULL)`)
+		return err
+	})
+	if err != nil {
 		return fmt.Errorf("create migration table: %w", err)
 	}
 	for _, m := range migrations {
 		err := db.Tx(ctx, func(tx *sql.Tx) error {
-			if db.Dialect.IsPostgres() {
-				// Serialise concurrent starts of several servers on one database.
-				if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(7340032)`); err != nil {
-					return err
-				}
+			if err := LockStartup(ctx, db, tx); err != nil {
+				return err
 			}
 			var n int
 			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM outpost_migration WHERE version = `+db.Dialect.Placeholder(1), m.version).Scan(&n); err != nil {
@@ -78,6 +82,21 @@ func (db *DB) Migrate(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("apply migration %04d_%s: %w", m.version, m.name, err)
 		}
+	}
+	return nil
+}
+
+// LockStartup serialises, until tx ends, the start-up work of several
+// servers opening one PostgreSQL database at once: creating Outpost's own
+// tables (CREATE TABLE IF NOT EXISTS races on the catalog) and
+// bootstrapping a new environment. On SQLite the write transaction is
+// already exclusive.
+func LockStartup(ctx context.Context, db *DB, tx *sql.Tx) error {
+	if !db.Dialect.IsPostgres() {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(7340032)`); err != nil {
+		return fmt.Errorf("take the start-up lock: %w", err)
 	}
 	return nil
 }

@@ -29,3 +29,11 @@ var versionMarkMigration = migration{7, "versionmark", []string{
 	`CREATE TABLE IF NOT EXISTS outpost_versionmark (version {bigint} PRIMARY KEY, markedon {ts} NOT NULL)`,
 	`CREATE INDEX IF NOT EXISTS ix_outpost_versionmark_markedon ON outpost_versionmark (markedon)`,
 }}
+
+// syncKeyMigration adds outpost_synckey: the secrets sync tokens are
+// signed with (HMAC-SHA256), numbered, with when each was made (Unix
+// milliseconds). Servers on one database share them; the newest signs, the
+// others verify tokens issued before it until they expire.
+var syncKeyMigration = migration{11, "synckey", []string{
+	`CREATE TABLE IF NOT EXISTS outpost_synckey (id {bigint} PRIMARY KEY, secret TEXT NOT NULL, createdms {bigint} NOT NULL)`,
+}}

@@ -44,12 +44,16 @@ func (db *DB) Close() error {
 	return db.close()
 }
 
-// Tx runs fn in a write transaction and commits it when fn returns nil.
+// Tx runs fn in a write transaction and commits it when fn returns nil;
+// an error or a panic in fn rolls it back.
 func (db *DB) Tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	tx, err := db.Write.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
+	// A panic in fn rolls back at once: the writer (SQLite's only one) is
+	// never held until the request's context ends.
+	defer func() { _ = tx.Rollback() }()
 	if err := fn(tx); err != nil {
 		return errors.Join(err, ignoreDone(tx.Rollback()))
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"testing"
+	"time"
 
 	"github.com/outposthq/outpost/internal/testenv"
 	"github.com/outposthq/outpost/store"
@@ -60,6 +61,45 @@ func TestVersionsIncrease(t *testing.T) {
 			cur, err := store.CurrentVersion(ctx, db.Read)
 			if err != nil || cur != last {
 				t.Fatalf("current version = %d, %v; want %d", cur, err, last)
+			}
+		})
+	}
+}
+
+// TestTxPanicRollsBack checks that a panic inside Tx rolls the transaction
+// back at once: its writes are gone and the writer is free for the next
+// transaction while the panicking request's context is still alive.
+func TestTxPanicRollsBack(t *testing.T) {
+	for _, e := range testenv.Engines(t) {
+		t.Run(e.Name, func(t *testing.T) {
+			t.Parallel()
+			db := e.Open(t)
+			ctx := context.Background() // never cancelled: nothing else ends the transaction
+			func() {
+				defer func() {
+					if v := recover(); v != "boom" {
+						t.Errorf("recovered %v, want the panic to pass through Tx", v)
+					}
+				}()
+				_ = db.Tx(ctx, func(tx *sql.Tx) error {
+					if _, err := tx.ExecContext(ctx, `INSERT INTO outpost_setting (name, value) VALUES ('panic', '1')`); err != nil {
+						t.Fatal(err)
+					}
+					panic("boom")
+				})
+			}()
+			next, cancel := context.WithTimeout(ctx, 3*time.Second)
+			defer cancel()
+			err := db.Tx(next, func(tx *sql.Tx) error {
+				_, err := tx.ExecContext(next, `INSERT INTO outpost_setting (name, value) VALUES ('after', '1')`)
+				return err
+			})
+			if err != nil {
+				t.Fatalf("the transaction after a panic: %v", err)
+			}
+			var n int
+			if err := db.Read.QueryRowContext(ctx, `SELECT count(*) FROM outpost_setting WHERE name = 'panic'`).Scan(&n); err != nil || n != 0 {
+				t.Fatalf("rows written before the panic: %d, %v; want 0", n, err)
 			}
 		})
 	}

@@ -8,7 +8,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/outposthq/outpost"
 	"github.com/outposthq/outpost/profile"
 	"github.com/outposthq/outpost/security"
 	"github.com/outposthq/outpost/sqlgen"
@@ -39,13 +38,9 @@ func (e *Engine) Delta(ctx context.Context, by *security.Principal, req wire.Del
 	now := e.now()
 	toks := make([]token, len(req.Tables))
 	for i, ts := range req.Tables {
-		tok, err := parseToken(ts.Token)
+		tok, err := e.parseToken(ctx, ts.Table, ts.Token, now)
 		if err != nil {
 			return nil, err
-		}
-		if now.Sub(tok.Issued) > e.opts.TokenMaxAge {
-			return nil, outpost.Errorf(outpost.CodeGone, "the device last synced table %q on %s, more than %s ago: a clean re-sync is needed",
-				ts.Table, tok.Issued.Format(time.DateOnly), e.opts.TokenMaxAge).WithTarget("token")
 		}
 		toks[i] = tok
 	}
@@ -77,7 +72,7 @@ func (e *Engine) Delta(ctx context.Context, by *security.Principal, req wire.Del
 // transaction: something changed, a commit notice named a table the
 // request depends on, or the session is stale.
 func (e *Engine) quickDelta(ctx context.Context, s *session, req wire.DeltaRequest, toks []token, limit int, now time.Time) (*wire.DeltaResponse, error) {
-	if req.Full {
+	if req.Full || slices.ContainsFunc(req.Tables, func(ts wire.TableState) bool { return ts.Check }) {
 		return nil, nil
 	}
 	known := make(map[string]tableMax, len(s.view.probeTables))
@@ -99,6 +94,7 @@ func (e *Engine) quickDelta(ctx context.Context, s *session, req wire.DeltaReque
 // the session's newest versions alone, failing with errNeedSnapshot when a
 // query is needed.
 func (e *Engine) delta(ctx context.Context, tx *sql.Tx, s *session, req wire.DeltaRequest, toks []token, limit int, now time.Time) (*wire.DeltaResponse, error) {
+	now = s.now // the clock the session's filters are evaluated at
 	out := &wire.DeltaResponse{ProfileVersion: s.plan.Version, Deltas: make([]wire.TableDelta, 0, len(req.Tables))}
 	have := make([]string, len(req.Tables))
 	for i, ts := range req.Tables {
@@ -112,7 +108,7 @@ func (e *Engine) delta(ctx context.Context, tx *sql.Tx, s *session, req wire.Del
 		if !ok {
 			continue
 		}
-		td, err := e.tableDelta(ctx, tx, s, it, toks[i], req.Full, limit, now)
+		td, err := e.tableDelta(ctx, tx, s, it, toks[i], req.Full || ts.Check, limit, now)
 		if err != nil {
 			return nil, err
 		}
@@ -170,8 +166,6 @@ func (e *Engine) reconcileReason(ctx context.Context, tx *sql.Tx, s *session, it
 	switch {
 	case full:
 		return "full sync", false, nil
-	case m.clock && (now.Sub(tok.Issued) >= e.opts.TimeWindow || now.YearDay() != tok.Issued.YearDay()):
-		return "filter relative to the date", false, nil
 	}
 	for _, dep := range m.deps {
 		moved, err := s.scopeMoved(ctx, tx, dep, m.depCols[dep], tok.Version)
@@ -184,6 +178,12 @@ func (e *Engine) reconcileReason(ctx context.Context, tx *sql.Tx, s *session, it
 	}
 	if tok.Scope != m.fingerprint {
 		return "scope changed (profile, privileges, teams, business unit or hierarchy)", true, nil
+	}
+	if m.clock && !tok.Issued.Equal(now) {
+		band, err := clockBand(it.Filter, at(s.pr.Env(), tok.Issued), s.env())
+		if err != nil || band != nil {
+			return "filter relative to the date", true, err
+		}
 	}
 	return "", false, nil
 }
@@ -302,7 +302,7 @@ func (s *session) changes(ctx context.Context, tx *sql.Tx, it *profile.PlanItem,
 		if in[i] {
 			td.Upserts = append(td.Upserts, v)
 		} else {
-			td.Removes = append(td.Removes, v[0].(string))
+			td.RemoveKeys = append(td.RemoveKeys, wire.RemoveKey(v[0].(string)))
 		}
 	}
 	if newest.tombs > after {
@@ -310,14 +310,14 @@ func (s *session) changes(ctx context.Context, tx *sql.Tx, it *profile.PlanItem,
 			return nil, err
 		}
 	}
-	if len(td.Upserts) == 0 && len(td.Removes) == 0 {
+	if len(td.Upserts) == 0 {
 		td.Columns = nil
 	}
 	return td, nil
 }
 
-// tombstones adds the ids of rows of table deleted after version after up
-// to upper to td's removes.
+// tombstones adds the removal keys of rows of table deleted after version
+// after up to upper to td's.
 func (s *session) tombstones(ctx context.Context, tx *sql.Tx, table string, after, upper int64, td *wire.TableDelta) error {
 	rows, err := tx.QueryContext(ctx, `SELECT id FROM outpost_tombstone WHERE tablename = `+s.d.Placeholder(1)+
 		` AND version > `+s.d.Placeholder(2)+` AND version <= `+s.d.Placeholder(3)+` ORDER BY version`, table, after, upper)
@@ -330,7 +330,7 @@ func (s *session) tombstones(ctx context.Context, tx *sql.Tx, table string, afte
 		if err := rows.Scan(&id); err != nil {
 			return err
 		}
-		td.Removes = append(td.Removes, id)
+		td.RemoveKeys = append(td.RemoveKeys, wire.RemoveKey(id))
 	}
 	return rows.Err()
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/outposthq/outpost"
 	"github.com/outposthq/outpost/profile"
@@ -235,6 +236,10 @@ type itemMeta struct {
 	deps        []string
 	depCols     map[string]map[string]bool
 	clock       bool
+	// clockCols are the date columns, by table, that the item's filter
+	// compares with the clock: a delta reads its clock band through
+	// their indexes.
+	clockCols [][2]string
 }
 
 func newPlanView(plan *profile.Plan, pr *security.Principal, sv int64, sch *schema.Schema, d sqlgen.Dialect, tables []string, asOf int64) (*planView, error) {
@@ -252,6 +257,9 @@ func newPlanView(plan *profile.Plan, pr *security.Principal, sv int64, sch *sche
 		}
 		m := &itemMeta{fingerprint: scopeFingerprint(pr, it), cols: columns(t, it), deps: dependencies(sch, it),
 			depCols: dependencyColumns(sch, it), clock: it.Filter != nil && clockRelative(it.Filter)}
+		if m.clock {
+			m.clockCols = clockColumns(sch, it.Table, it.Filter, nil)
+		}
 		v.items[it.Table], v.meta[it.Table] = it, m
 		probe[it.Table] = true
 		for _, dep := range m.deps {
@@ -389,7 +397,12 @@ func (e *Engine) prepare(ctx context.Context, by *security.Principal, deviceID s
 	if err != nil {
 		return nil, err
 	}
-	s := &session{dev: dev, pr: v.pr, plan: v.plan, sch: v.sch, d: db.Dialect, items: v.items, view: v}
+	key, err := e.signingKey(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s := &session{dev: dev, pr: v.pr, plan: v.plan, sch: v.sch, d: db.Dialect, items: v.items, view: v, now: e.now().UTC().Truncate(time.Millisecond), key: key}
+	e.indexClockColumns(ctx, v)
 	e.rememberScopes(ctx, s)
 	return s, nil
 }

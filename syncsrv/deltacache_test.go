@@ -136,6 +136,15 @@ func (s *servers) delta(t *testing.T, d *device) *wire.DeltaResponse {
 		for _, id := range td.Removes {
 			delete(d.rows[td.Table], id)
 		}
+		keys := map[string]bool{}
+		for _, k := range td.RemoveKeys {
+			keys[k] = true
+		}
+		for id := range d.rows[td.Table] {
+			if keys[wire.RemoveKey(id)] {
+				delete(d.rows[td.Table], id)
+			}
+		}
 		d.tokens[td.Table] = td.Token
 	}
 	return resp
@@ -211,7 +220,7 @@ func TestDeltaSeesWritesOfAnotherServer(t *testing.T) {
 			s.delta(t, d)
 			before := s.delta(t, d) // answered from memory
 			for _, td := range before.Deltas {
-				if len(td.Upserts)+len(td.Removes) > 0 || td.Reconcile != nil {
+				if len(td.Upserts)+len(td.Removes)+len(td.RemoveKeys) > 0 || td.Reconcile != nil {
 					t.Fatalf("nothing changed, yet table %s: %+v", td.Table, td)
 				}
 			}
@@ -233,7 +242,7 @@ func TestDeltaSeesWritesOfAnotherServer(t *testing.T) {
 				t.Fatal(err)
 			}
 			resp = s.delta(t, d)
-			if td := tableDelta(resp, "workorder"); len(td.Removes) != 1 || td.Removes[0] != own[1] {
+			if td := tableDelta(resp, "workorder"); len(td.RemoveKeys) != 1 || td.RemoveKeys[0] != wire.RemoveKey(own[1]) {
 				t.Fatalf("delete on server 2: %+v", td)
 			}
 			s.converged(t, d, "delete")
@@ -254,7 +263,7 @@ func TestDeltaSeesWritesOfAnotherServer(t *testing.T) {
 				t.Fatal(err)
 			}
 			resp = s.delta(t, d)
-			if td := tableDelta(resp, "workorder"); td.Reconcile == nil && len(td.RemoveWhere)+len(td.Removes) == 0 {
+			if td := tableDelta(resp, "workorder"); td.Reconcile == nil && len(td.RemoveWhere)+len(td.Removes)+len(td.RemoveKeys) == 0 {
 				t.Fatalf("team membership changed on server 2, yet no work order left: %+v", td)
 			}
 			s.converged(t, d, "team")
@@ -347,7 +356,7 @@ func TestDeltaTokenStaysWhenNothingChanged(t *testing.T) {
 				t.Fatalf("upserts %v", got)
 			}
 			for _, td := range resp.Deltas {
-				if td.Table != "workorder" && (len(td.Upserts)+len(td.Removes) > 0 || td.Reconcile != nil) {
+				if td.Table != "workorder" && (len(td.Upserts)+len(td.Removes)+len(td.RemoveKeys) > 0 || td.Reconcile != nil) {
 					t.Fatalf("a description edit of a work order changed table %s: %+v", td.Table, td)
 				}
 			}

@@ -16,6 +16,9 @@ import (
 type hub struct {
 	mu   sync.Mutex
 	subs map[*subscription]struct{}
+	// closed is closed by Engine.CloseStreams: every stream ends.
+	closed    chan struct{}
+	closeOnce sync.Once
 }
 
 type subscription struct {
@@ -24,7 +27,7 @@ type subscription struct {
 	ready  chan struct{} // holds one token when tables is non-empty
 }
 
-func newHub() *hub { return &hub{subs: map[*subscription]struct{}{}} }
+func newHub() *hub { return &hub{subs: map[*subscription]struct{}{}, closed: make(chan struct{})} }
 
 func (h *hub) publish(tables []string) {
 	h.mu.Lock()
@@ -101,6 +104,15 @@ func (s *Subscription) Check(ctx context.Context) error {
 		return nil
 	})
 }
+
+// Done is closed when the server shuts down: the stream must end (the
+// device reconnects, to another server if there is one).
+func (s *Subscription) Done() <-chan struct{} { return s.e.hub.closed }
+
+// CloseStreams ends every change-hint stream, now and for any subscription
+// made later: a server calls it when it starts shutting down, since a
+// graceful shutdown otherwise waits for streams that never end.
+func (e *Engine) CloseStreams() { e.hub.closeOnce.Do(func() { close(e.hub.closed) }) }
 
 // Ready is signalled when hints are waiting.
 func (s *Subscription) Ready() <-chan struct{} { return s.s.ready }

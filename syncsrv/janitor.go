@@ -20,6 +20,9 @@ func (e *Engine) Prune(ctx context.Context) (platform.PruneResult, error) {
 	if err := e.p.MarkVersion(ctx); err != nil {
 		return platform.PruneResult{}, err
 	}
+	if err := e.rotateKeys(ctx); err != nil {
+		return platform.PruneResult{}, err
+	}
 	return e.p.Prune(ctx, e.opts.TokenMaxAge+pruneSlack)
 }
 

@@ -142,27 +142,49 @@ func (e *Engine) recordedEnv(ctx context.Context, q querier, fp uint64) (*scopeE
 }
 
 // scopeDiff returns the delta of it for a token issued under another scope
-// fingerprint, computed on the server, or nil when it cannot be: the
-// fingerprint is unknown, the item's filter or columns changed (only the
-// user's environment may differ), or too many rows enter. The caller has
-// checked that no table the scope links to moved since the token.
+// fingerprint or at another time of a filter relative to the clock,
+// computed on the server, or nil when it cannot be: the fingerprint is
+// unknown, the item's filter or columns changed (only the user's
+// environment and the clock may differ), or too many rows enter. The
+// caller has checked that no table the scope links to moved since the
+// token.
+//
+// The scope at the token is the token's environment at the token's time.
+// When only the clock moved, the rows compared are those of the filter's
+// clock band (clockdiff.go): the rows whose dates lie between where the
+// windows' edges were and where they are, read through the index of the
+// date column.
 func (e *Engine) scopeDiff(ctx context.Context, tx *sql.Tx, s *session, it *profile.PlanItem, tok token, limit int, now time.Time) (*wire.TableDelta, error) {
-	env, err := e.recordedEnv(ctx, tx, tok.Scope)
-	if err != nil || env == nil {
-		return nil, err
-	}
-	old := env.principal()
-	if old.UserID != s.pr.UserID || scopeFingerprint(old, it) != tok.Scope {
-		return nil, nil
+	old := s.pr
+	if tok.Scope != s.fingerprint(it) {
+		env, err := e.recordedEnv(ctx, tx, tok.Scope)
+		if err != nil || env == nil {
+			return nil, err
+		}
+		old = env.principal()
+		if old.UserID != s.pr.UserID || scopeFingerprint(old, it) != tok.Scope {
+			return nil, nil
+		}
 	}
 	t := s.sch.MustTable(it.Table)
 	cols := columns(t, it)
-	oldEnv, newEnv := old.Env(), s.pr.Env()
-	// in writes "t0 at or below the token and in the scope of env". The
-	// filters stay plain conditions of the WHERE clause (no CASE around
-	// them), so the planners turn their links into joins: a correlated
-	// EXISTS inside a CASE ran once per row on PostgreSQL.
-	in := func(b *sqlgen.Builder, env *filter.Env) error {
+	oldEnv, newEnv := at(old.Env(), tok.Issued), s.env()
+	var band filter.Expr
+	if old == s.pr && it.Filter != nil {
+		var err error
+		if band, err = clockBand(it.Filter, oldEnv, newEnv); err != nil {
+			return nil, fmt.Errorf("clock band of %s: %w", it.Table, err)
+		}
+		if band == nil {
+			return s.changes(ctx, tx, it, tok.Version, limit, now)
+		}
+	}
+	// in writes "t0 at or below the token and in the scope of env", and
+	// in the clock band when banded. The filters stay plain conditions of
+	// the WHERE clause (no CASE around them), so the planners turn their
+	// links into joins: a correlated EXISTS inside a CASE ran once per row
+	// on PostgreSQL.
+	in := func(b *sqlgen.Builder, env *filter.Env, banded bool) error {
 		b.SQL(" WHERE t0.versionnumber <= ").Arg(tok.Version).SQL(" AND (")
 		if it.Filter == nil {
 			b.SQL("1=0")
@@ -170,6 +192,13 @@ func (e *Engine) scopeDiff(ctx context.Context, tx *sql.Tx, s *session, it *prof
 			return fmt.Errorf("compile plan filter of %s: %w", it.Table, err)
 		}
 		b.SQL(")")
+		if band != nil && banded {
+			b.SQL(" AND (")
+			if err := b.Expr(s.sch, it.Table, "t0", band, newEnv); err != nil {
+				return fmt.Errorf("compile clock band of %s: %w", it.Table, err)
+			}
+			b.SQL(")")
+		}
 		return nil
 	}
 	// diff writes the rows (sel) in the scope of a but not of b.
@@ -180,7 +209,7 @@ func (e *Engine) scopeDiff(ctx context.Context, tx *sql.Tx, s *session, it *prof
 			}
 			selectColumns(b, sel)
 			b.SQL(" FROM ").Ident(t.Name).SQL(" AS t0")
-			if err := in(b, env); err != nil {
+			if err := in(b, env, true); err != nil {
 				return err
 			}
 		}
@@ -264,7 +293,8 @@ func (e *Engine) scopeDiff(ctx context.Context, tx *sql.Tx, s *session, it *prof
 		owners := slices.Sorted(maps.Keys(outsByOwner))
 		b = sqlgen.NewBuilder(s.d)
 		b.SQL("SELECT DISTINCT ").Col("t0", schema.ColOwnerID).SQL(" FROM ").Ident(t.Name).SQL(" AS t0")
-		if err := in(b, oldEnv); err != nil {
+		// Every row of the owner, not only those of the band.
+		if err := in(b, oldEnv, false); err != nil {
 			return nil, err
 		}
 		b.SQL(" AND ").Col("t0", schema.ColOwnerID).SQL(" IN (").StringsArgs(owners).SQL(") AND (")

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/outposthq/outpost"
+	"github.com/outposthq/outpost/filter"
 	"github.com/outposthq/outpost/profile"
 	"github.com/outposthq/outpost/schema"
 	"github.com/outposthq/outpost/security"
@@ -43,7 +44,15 @@ type session struct {
 	// scopeLogs are the scope log reads of this request, by table and
 	// version.
 	scopeLogs map[scopeLogKey]scopeLog
+	// now is the request's clock: filters relative to the date are
+	// evaluated at it and the tokens it issues carry it.
+	now time.Time
+	// key signs the tokens the session issues.
+	key signKey
 }
+
+// env is the filter environment of the session's user at its clock.
+func (s *session) env() *filter.Env { return at(s.pr.Env(), s.now) }
 
 func (e *Engine) loadDevice(ctx context.Context, q querier, by *security.Principal, id string) (device, error) {
 	if !outpost.ValidID(id) {
@@ -159,7 +168,7 @@ func (s *session) where(b *sqlgen.Builder, it *profile.PlanItem) error {
 	b.SQL("(")
 	if it.Filter == nil {
 		b.SQL("1=0")
-	} else if err := b.Expr(s.sch, it.Table, "t0", it.Filter, s.pr.Env()); err != nil {
+	} else if err := b.Expr(s.sch, it.Table, "t0", it.Filter, s.env()); err != nil {
 		return fmt.Errorf("compile plan filter of %s: %w", it.Table, err)
 	}
 	b.SQL(")")
@@ -167,7 +176,7 @@ func (s *session) where(b *sqlgen.Builder, it *profile.PlanItem) error {
 }
 
 func (s *session) token(it *profile.PlanItem, version int64, now time.Time) string {
-	return token{Version: version, Issued: now, Scope: s.fingerprint(it)}.String()
+	return token{Version: version, Issued: now, Scope: s.fingerprint(it)}.sign(s.key)
 }
 
 // fingerprint is scopeFingerprint of it for the session's principal.

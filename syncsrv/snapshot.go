@@ -74,7 +74,7 @@ func (e *Engine) Snapshot(ctx context.Context, by *security.Principal, req wire.
 			if err := s.sortMemory(ctx, tx); err != nil {
 				return err
 			}
-			return s.pages(ctx, tx, req.Table, after, size, n, e.now(), func(page *wire.SnapshotPage) error {
+			return s.pages(ctx, tx, req.Table, after, size, n, s.now, func(page *wire.SnapshotPage) error {
 				batch = append(batch, page)
 				return nil
 			})

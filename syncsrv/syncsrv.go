@@ -13,6 +13,7 @@ package syncsrv
 import (
 	"context"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/outposthq/outpost/platform"
@@ -37,9 +38,6 @@ const (
 	DefaultPageSize    = 2000
 	MaxPageSize        = 10000
 	DefaultDeltaLimit  = 5000
-	// DefaultTimeWindow is how long a table whose filter is relative to
-	// the clock ("last 7 days") goes between checksum reconciliations.
-	DefaultTimeWindow = time.Hour
 	// MaxUploadChanges is the most changes one upload may carry.
 	MaxUploadChanges = 1000
 )
@@ -51,8 +49,9 @@ type Options struct {
 	TokenMaxAge time.Duration
 	// MaxRows is the per-device row cap; default 3,000,000.
 	MaxRows int64
-	// TimeWindow: see DefaultTimeWindow.
-	TimeWindow time.Duration
+	// KeyRotation is how often the key sync tokens are signed with is
+	// replaced; default 30 days (DefaultKeyRotation).
+	KeyRotation time.Duration
 	// Now is the clock; default the platform's.
 	Now func() time.Time
 	// Logger; default discards.
@@ -88,6 +87,10 @@ type Engine struct {
 	hub     *hub
 	cache   *cache
 	scopes  scopeEnvs
+	// clockIndexes are the date columns indexed for clock bands.
+	clockIndexes sync.Map
+	// keys sign and verify sync tokens (tokenkey.go).
+	keys tokenKeys
 	// snapshots counts open snapshot streams per user; eventsPerUser and
 	// eventsPerDevice the change-hint subscriptions.
 	snapshots       *counter
@@ -100,11 +103,11 @@ func New(p *platform.Platform, planner Planner, opts Options) *Engine {
 	if opts.TokenMaxAge <= 0 {
 		opts.TokenMaxAge = DefaultTokenMaxAge
 	}
+	if opts.KeyRotation <= 0 {
+		opts.KeyRotation = DefaultKeyRotation
+	}
 	if opts.MaxRows <= 0 {
 		opts.MaxRows = DefaultMaxRows
-	}
-	if opts.TimeWindow <= 0 {
-		opts.TimeWindow = DefaultTimeWindow
 	}
 	if opts.SnapshotStreamsPerUser <= 0 {
 		opts.SnapshotStreamsPerUser = DefaultSnapshotStreamsPerUser

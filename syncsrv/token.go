@@ -1,6 +1,9 @@
 package syncsrv
 
 import (
+	"context"
+	"crypto/hmac"
+	"fmt"
 	"hash/fnv"
 	"slices"
 	"strconv"
@@ -26,26 +29,74 @@ type token struct {
 	Scope   uint64
 }
 
-func (t token) String() string {
-	b := make([]byte, 0, 48)
+// A token travels as "version.issuedMillis.scopeHex.key.mac": the key's
+// number and the MAC of everything before it under that key (tokenkey.go).
+
+// payload is the signed part of t.
+func (t token) payload(key int64) string {
+	b := make([]byte, 0, 64)
 	b = strconv.AppendInt(b, t.Version, 10)
 	b = append(b, '.')
 	b = strconv.AppendInt(b, t.Issued.UnixMilli(), 10)
 	b = append(b, '.')
 	b = strconv.AppendUint(b, t.Scope, 16)
+	b = append(b, '.')
+	b = strconv.AppendInt(b, key, 10)
 	return string(b)
 }
 
-func parseToken(s string) (token, error) {
-	vs, rest, ok1 := strings.Cut(s, ".")
-	ms, fps, ok2 := strings.Cut(rest, ".")
-	v, err1 := strconv.ParseInt(vs, 10, 64)
-	n, err2 := strconv.ParseInt(ms, 10, 64)
-	fp, err3 := strconv.ParseUint(fps, 16, 64)
-	if !ok1 || !ok2 || err1 != nil || err2 != nil || err3 != nil || v < 0 {
-		return token{}, outpost.Invalidf("sync token %q is not valid: send the token the server returned", s).WithTarget("token")
+// sign returns t as a token signed with k.
+func (t token) sign(k signKey) string {
+	p := t.payload(k.id)
+	return p + "." + k.mac(p)
+}
+
+// maxClockSkew is how far ahead of this server's clock a token may be
+// dated (another server's clock may run a little ahead).
+const maxClockSkew = time.Minute
+
+// parseToken reads and verifies s at now. A token that is not one fails
+// with CodeInvalid; a token this server cannot vouch for — unsigned (from
+// an earlier version), signed with an unknown key, altered, dated in the
+// future or expired — fails with CodeGone: the device re-syncs from
+// scratch.
+func (e *Engine) parseToken(ctx context.Context, table, s string, now time.Time) (token, error) {
+	parts := strings.Split(s, ".")
+	bad := outpost.Invalidf("sync token %q of table %q is not valid: send the token the server returned", s, table).WithTarget("token")
+	if len(parts) != 3 && len(parts) != 5 {
+		return token{}, bad
 	}
-	return token{Version: v, Issued: time.UnixMilli(n).UTC(), Scope: fp}, nil
+	v, err1 := strconv.ParseInt(parts[0], 10, 64)
+	n, err2 := strconv.ParseInt(parts[1], 10, 64)
+	fp, err3 := strconv.ParseUint(parts[2], 16, 64)
+	if err1 != nil || err2 != nil || err3 != nil || v < 0 {
+		return token{}, bad
+	}
+	gone := func(why string) error {
+		return outpost.Errorf(outpost.CodeGone, "the sync token of table %q %s: a clean re-sync is needed", table, why).WithTarget("token")
+	}
+	if len(parts) == 3 {
+		return token{}, gone("is unsigned (issued by an earlier version)")
+	}
+	kid, err := strconv.ParseInt(parts[3], 10, 64)
+	if err != nil {
+		return token{}, bad
+	}
+	tok := token{Version: v, Issued: time.UnixMilli(n).UTC(), Scope: fp}
+	k, ok, err := e.verifyingKey(ctx, kid)
+	if err != nil {
+		return token{}, err
+	}
+	if !ok || !hmac.Equal([]byte(k.mac(tok.payload(kid))), []byte(parts[4])) {
+		return token{}, gone("was not issued by this server or was altered")
+	}
+	if tok.Issued.After(now.Add(maxClockSkew)) {
+		return token{}, gone("is dated " + tok.Issued.Format(time.RFC3339) + ", in the future")
+	}
+	if now.Sub(tok.Issued) > e.opts.TokenMaxAge {
+		return token{}, gone(fmt.Sprintf("was issued on %s, more than %s ago", tok.Issued.Format(time.DateOnly), e.opts.TokenMaxAge))
+	}
+	return tok, nil
 }
 
 // scopeFingerprint hashes everything besides row data that decides which
@@ -106,13 +157,7 @@ func clockRelative(e filter.Expr) bool {
 	case *filter.Link:
 		return x.Expr != nil && clockRelative(x.Expr)
 	case *filter.Cond:
-		switch x.Op {
-		case filter.Today, filter.Yesterday, filter.Tomorrow, filter.LastXDays, filter.NextXDays,
-			filter.LastXWeeks, filter.NextXWeeks, filter.LastXMonths, filter.NextXMonths, filter.LastXYears,
-			filter.NextXYears, filter.ThisWeek, filter.LastWeek, filter.NextWeek, filter.ThisMonth,
-			filter.LastMonth, filter.NextMonth, filter.ThisYear, filter.LastYear, filter.NextYear:
-			return true
-		}
+		return clockOp(x.Op)
 	}
 	return false
 }

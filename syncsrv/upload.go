@@ -189,12 +189,12 @@ func (e *Engine) applyBatch(ctx context.Context, w *platform.Writer, pr *securit
 
 // apply performs one change with by's privileges.
 func (e *Engine) apply(ctx context.Context, w *platform.Writer, by *security.Principal, ch wire.Change, detect bool, written map[string]bool) error {
+	if err := checkChange(ch); err != nil {
+		return err
+	}
 	t, err := e.p.Schema().LookupTable(ch.Table)
 	if err != nil {
 		return err
-	}
-	if !outpost.ValidID(ch.ID) {
-		return outpost.Invalidf("change %d: id %q is not a UUID", ch.Seq, ch.ID).WithTarget("id")
 	}
 	if ch.Op == wire.OpUpdate || ch.Op == wire.OpDelete || ch.Op == wire.OpFile {
 		// A row by cannot read answers as a missing one, before conflict
@@ -251,19 +251,34 @@ func (e *Engine) reject(ctx context.Context, w *platform.Writer, by *security.Pr
 		e.logger.ErrorContext(ctx, "upload change failed", "device", deviceID, "seq", ch.Seq, "err", cause)
 	}
 	typ := classify(ch.Op, cause)
+	// Only fields that passed checkChange go into the row's text columns;
+	// the whole change is kept as JSON, which escapes anything.
 	action, _ := json.Marshal(ch)
-	request, _ := json.Marshal(map[string]any{"deviceId": deviceID, "seq": ch.Seq, "mutationId": ch.MutationID, "baseVersion": ch.BaseVersion})
-	verb := strings.ToUpper(ch.Op[:1]) + ch.Op[1:]
-	if _, ok := actionOf[ch.Op]; !ok {
-		verb = "Change"
+	_, known := actionOf[ch.Op]
+	mutation := ""
+	if validMutationID(ch.MutationID) {
+		mutation = ch.MutationID
+	}
+	request, _ := json.Marshal(map[string]any{"deviceId": deviceID, "seq": ch.Seq, "mutationId": mutation, "baseVersion": ch.BaseVersion})
+	verb := "Change"
+	if known {
+		verb = strings.ToUpper(ch.Op[:1]) + ch.Op[1:]
 	}
 	row := map[string]any{
-		"name": clip(fmt.Sprintf("%s of %s %s rejected", verb, ch.Table, ch.ID), 400), "entityname": clip(ch.Table, 64),
 		"errortime": w.Now(), "errormessage": clip(msg, 4000), "errordetail": clip(fmt.Sprintf("%s: %s", code, msg), 100000),
 		"errorcode": string(code), "errortype": int64(typ), "actiondata": clip(string(action), 1048576),
-		"requestdata": string(request), "regardingobjectid": clip(ch.ID, 36), "regardingobjecttable": clip(ch.Table, 64),
-		schema.ColOwnerID: by.UserID,
+		"requestdata": string(request), schema.ColOwnerID: by.UserID,
 	}
+	name := verb + " of a change"
+	if schema.ValidName(ch.Table) {
+		row["entityname"], row["regardingobjecttable"] = ch.Table, ch.Table
+		name = verb + " of " + ch.Table
+		if outpost.ValidID(ch.ID) {
+			row["regardingobjectid"] = ch.ID
+			name += " " + ch.ID
+		}
+	}
+	row["name"] = name + " rejected"
 	if a, ok := actionOf[ch.Op]; ok {
 		row["action"] = a
 	}

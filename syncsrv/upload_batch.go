@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/outposthq/outpost"
 	"github.com/outposthq/outpost/platform"
 	"github.com/outposthq/outpost/security"
 	"github.com/outposthq/outpost/wire"
@@ -30,7 +29,7 @@ type updateRun struct {
 
 // batchable reports whether ch can be checked with a run of updates.
 func (e *Engine) batchable(w *platform.Writer, ch wire.Change) bool {
-	if ch.Op != wire.OpUpdate || !outpost.ValidID(ch.ID) {
+	if ch.Op != wire.OpUpdate || checkChange(ch) != nil {
 		return false
 	}
 	if _, err := e.p.Schema().LookupTable(ch.Table); err != nil {

@@ -1,5 +1,10 @@
 package wire
 
+import (
+	"crypto/sha256"
+	"encoding/hex"
+)
+
 // The checksum of a table is, per bucket, the sum modulo 2^64 of RowHash
 // over the rows whose id falls in the bucket. A row stays in its bucket
 // when its version moves (the bucket depends on the id only), so one
@@ -61,4 +66,15 @@ func BucketCount(rows int64) int {
 		n *= 2
 	}
 	return n
+}
+
+// RemoveKey is the key a delta names a removed row by when the server
+// cannot tell whether the device holds it (the row was deleted, or changed
+// out of the device's scope, since the token): the first 8 bytes of the
+// SHA-256 of its id, in hex. The device removes its rows whose key is
+// listed; a key tells nothing about a row the device does not hold (ids
+// are random UUIDs: a key has some 2^58 of them as preimages).
+func RemoveKey(id string) string {
+	sum := sha256.Sum256([]byte(id))
+	return hex.EncodeToString(sum[:8])
 }

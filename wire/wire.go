@@ -121,6 +121,11 @@ type StreamError struct {
 type TableState struct {
 	Table string `json:"table"`
 	Token string `json:"token"`
+	// Check asks for the table's checksums: the device changed its copy
+	// outside a delta (it removed a rejected change's row the server no
+	// longer lets it hold), so its rows may differ from what its token
+	// says.
+	Check bool `json:"check,omitempty"`
 }
 
 // DeltaRequest asks what changed for the device since its tokens.
@@ -151,9 +156,16 @@ type TableDelta struct {
 	Token   string   `json:"token"`
 	Columns []string `json:"columns,omitempty"`
 	Upserts [][]any  `json:"upserts,omitempty"`
-	// Removes are ids to delete if present: deleted rows, and rows that
-	// changed but are no longer in the device's scope.
+	// Removes are ids of rows that left the device's scope and that it
+	// held at its token (worked out on the server: a scope or clock
+	// change).
 	Removes []string `json:"removes,omitempty"`
+	// RemoveKeys are the RemoveKey of rows deleted, or changed out of the
+	// device's scope, since the token: the device removes its rows whose
+	// key is listed. Keys rather than ids, because the server does not
+	// know which of these rows the device held, and their ids would name
+	// rows its user may never have been able to read.
+	RemoveKeys []string `json:"removeKeys,omitempty"`
 	// RemoveWhere are removals by rule, applied before Upserts: after a
 	// scope change, every row the device holds whose column has one of
 	// the values left its scope (rows changed since the token come again

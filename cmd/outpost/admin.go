@@ -31,6 +31,11 @@ var adminCommands = []adminCommand{
 	{"user create", "create a user, with roles", (*admin).userCreate},
 	{"user list", "list users", (*admin).userList},
 	{"token create", "print a new bearer token for a user", (*admin).tokenCreate},
+	{"token list", "integration tokens: id, user, name, created, expiry, last use", (*admin).tokenList},
+	{"token revoke", "revoke one token at once", (*admin).tokenRevoke},
+	{"user set-password", "set a user's password (read from standard input)", (*admin).userSetPassword},
+	{"device list", "signed-in devices and their stores", (*admin).deviceList},
+	{"device revoke", "revoke a device (lost or stolen): it wipes its data", (*admin).deviceRevoke},
 	{"team create", "create a team", (*admin).teamCreate},
 	{"team add-member", "add a user to a team", (*admin).teamAddMember},
 	{"team remove-member", "remove a user from a team", (*admin).teamRemoveMember},
@@ -96,6 +101,9 @@ type admin struct {
 	db     *store.DB
 	p      *platform.Platform
 	svc    *profile.Service
+	// noEnv, when set, is why the database may not be opened: no
+	// environment was named and the default one does not exist.
+	noEnv error
 }
 
 func runAdmin(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -107,6 +115,7 @@ func runAdmin(ctx context.Context, args []string, getenv func(string) string, st
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	a.noEnv = checkAdminData(fs, getenv, &a.dbf)
 	rest := fs.Args()
 	if len(rest) == 1 && rest[0] == "help" {
 		fmt.Fprint(stdout, adminUsage())
@@ -137,6 +146,9 @@ func (a *admin) close() {
 func (a *admin) platform(ctx context.Context) (*platform.Platform, error) {
 	if a.p != nil {
 		return a.p, nil
+	}
+	if a.noEnv != nil {
+		return nil, a.noEnv
 	}
 	db, err := a.dbf.open(ctx)
 	if err != nil {

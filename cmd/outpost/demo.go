@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base32"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -26,6 +28,8 @@ const demoStateFile = "demo.json"
 type demoState struct {
 	Env    *demo.Env         `json:"env"`
 	Tokens map[string]string `json:"tokens"` // by domain name
+	// Passwords are the users' sign-in passwords, by domain name.
+	Passwords map[string]string `json:"passwords"`
 }
 
 func runDemo(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -94,7 +98,15 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 			return err
 		}
 	}
-	return serve(ctx, p, *addr, logger, lim, func(a net.Addr) {
+	if state.Passwords == nil {
+		if state.Passwords, err = demoPasswords(ctx, p, state.Env); err != nil {
+			return err
+		}
+		if err := writeDemoState(statePath, state); err != nil {
+			return err
+		}
+	}
+	return serve(ctx, p, *addr, logger, lim, nil, func(a net.Addr) {
 		fmt.Fprint(stdout, demoBanner("http://"+a.String(), *data, state))
 	})
 }
@@ -131,9 +143,9 @@ func writeDemoState(path string, s *demoState) error {
 func demoBanner(base, data string, s *demoState) string {
 	env := s.Env
 	var b strings.Builder
-	fmt.Fprintf(&b, "\nOutpost demo is serving at %s (embedded SQLite in %s)\n\nUsers and their tokens:\n", base, data)
+	fmt.Fprintf(&b, "\nOutpost demo is serving at %s (embedded SQLite in %s)\n\nUsers, their passwords and tokens:\n", base, data)
 	for _, u := range env.Users() {
-		fmt.Fprintf(&b, "  %-26s %-40s %s\n", u.DomainName, u.Role, s.Tokens[u.DomainName])
+		fmt.Fprintf(&b, "  %-26s %-40s %-14s %s\n", u.DomainName, u.Role, s.Passwords[u.DomainName], s.Tokens[u.DomainName])
 	}
 	nora := s.Tokens[env.Technicians[0].DomainName]
 	admin := s.Tokens[env.Admin.DomainName]
@@ -149,9 +161,29 @@ func demoBanner(base, data string, s *demoState) string {
 	if env.WorkOrder != "" {
 		fmt.Fprintf(&b, "  export WO=%s   # Nora's work order %q, priority 3 (High)\n", env.WorkOrder, env.WorkOrderName)
 	}
-	fmt.Fprintf(&b, "  ./outpost device login --server %s --token $NORA\n  ./outpost device open $APP\n  ./outpost device sync\n  ./outpost device status\n", base)
+	nora0 := env.Technicians[0].DomainName
+	fmt.Fprintf(&b, "  ./outpost device login --server %s --user %s   # password: %s\n  ./outpost device open $APP\n  ./outpost device sync\n  ./outpost device status\n",
+		base, nora0, s.Passwords[nora0])
 	fmt.Fprintf(&b, "\nOr in the browser: ./outpost device serve, open the link it prints, sign in with %s and $NORA.\n", base)
 	fmt.Fprintf(&b, "\nNora sees her own and the North Field Team's rows; the admin sees all. Press Ctrl+C to stop;\n")
-	fmt.Fprintf(&b, "outpost demo --data %s serves the same demo again (same tokens); --reset seeds a new one.\n", data)
+	fmt.Fprintf(&b, "outpost demo --data %s serves the same demo again (same tokens and passwords); --reset seeds a new one.\n", data)
 	return b.String()
+}
+
+// demoPasswords gives every demo user a new random password (printed with
+// the tokens) and returns them by login.
+func demoPasswords(ctx context.Context, p *platform.Platform, env *demo.Env) (map[string]string, error) {
+	out := map[string]string{}
+	for _, u := range env.Users() {
+		var raw [8]byte
+		if _, err := rand.Read(raw[:]); err != nil {
+			return nil, err
+		}
+		pw := strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(raw[:]))
+		if err := p.SetPassword(ctx, platform.System(), u.ID, pw, ""); err != nil {
+			return nil, fmt.Errorf("set the password of %s: %w", u.DomainName, err)
+		}
+		out[u.DomainName] = pw
+	}
+	return out, nil
 }

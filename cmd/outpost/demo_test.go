@@ -84,9 +84,14 @@ func TestDemoKeepsItsDataAcrossRestarts(t *testing.T) {
 	nora := demoValue(t, out, `export NORA=(opt_\S+)`)
 	app := demoValue(t, out, `APP=(\S+)`)
 	wo := demoValue(t, out, `export WO=(\S+)`)
-	if !strings.Contains(out, "./outpost device login --server "+base+" --token $NORA") || !strings.Contains(out, "./outpost device open $APP") {
+	if !strings.Contains(out, "./outpost device login --server "+base+" --user nora@contoso.example") || !strings.Contains(out, "./outpost device open $APP") {
 		t.Fatalf("the banner's device commands differ from the README's:\n%s", out)
 	}
+	password := demoValue(t, out, `--user nora@contoso.example\s+# password: (\S+)`)
+	if !strings.Contains(out, "nora@contoso.example") || !regexp.MustCompile(`nora@contoso.example\s+.*\s`+password+`\s+opt_`).MatchString(out) {
+		t.Fatalf("the users' list lacks Nora's password:\n%s", out)
+	}
+	demoLogin(t, base, password)
 	if row := demoGet(t, base, nora, "/api/data/workorder("+wo+")?$select=priority,completed"); !strings.Contains(row, `"priority":3`) || !strings.Contains(row, `"completed":false`) {
 		t.Fatalf("the work order to pick: %s", row)
 	}
@@ -106,6 +111,10 @@ func TestDemoKeepsItsDataAcrossRestarts(t *testing.T) {
 	if demoValue(t, out2, `export NORA=(opt_\S+)`) != nora || demoValue(t, out2, `APP=(\S+)`) != app {
 		t.Fatalf("the restart changed the token or the app id")
 	}
+	if demoValue(t, out2, `--user nora@contoso.example\s+# password: (\S+)`) != password {
+		t.Fatalf("the restart changed Nora's password")
+	}
+	demoLogin(t, base, password)
 	if row := demoGet(t, base, nora, "/api/data/workorder("+wo+")?$select=priority"); !strings.Contains(row, `"priority":2`) {
 		t.Fatalf("the change before the restart is lost: %s", row)
 	}
@@ -123,5 +132,20 @@ func TestDemoKeepsItsDataAcrossRestarts(t *testing.T) {
 	}
 	if err := run(context.Background(), []string{"demo", "--data", other, "--addr", "127.0.0.1:0"}, noEnv, io.Discard, io.Discard); err == nil || !strings.Contains(err.Error(), "--reset") {
 		t.Fatalf("a directory with another database: %v", err)
+	}
+}
+
+// demoLogin signs Nora in with password.
+func demoLogin(t *testing.T, base, password string) {
+	t.Helper()
+	res, err := http.Post(base+"/api/auth/login", "application/json",
+		strings.NewReader(`{"username":"nora@contoso.example","password":"`+password+`","mode":"device","device":{"name":"test"}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		b, _ := io.ReadAll(res.Body)
+		t.Fatalf("Nora's sign-in with the printed password: %d %s", res.StatusCode, b)
 	}
 }

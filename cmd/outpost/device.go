@@ -19,7 +19,8 @@ import (
 )
 
 const deviceHomeHelp = `The device's home (--home DIR, else $OUTPOST_DEVICE_HOME, else ~/.outpost-device) holds
-config.json (the server, the token and the open app) and stores/ (one SQLite store per user and
+config.json (the server, the token and the open app), credential.json (a password sign-in's
+device credential, mode 0600) and stores/ (one SQLite store per user and
 offline profile, with its upload queue). To start the device over, remove the home directory
 (changes not uploaded yet are lost with it), or point --home at a new one.`
 
@@ -45,8 +46,9 @@ var deviceCommands []deviceCommand
 
 func init() {
 	deviceCommands = []deviceCommand{
-		{name: "login", args: "--server URL --token TOKEN", summary: "check the token with the server and remember both",
-			examples: []string{"outpost device login --server http://127.0.0.1:8080 --token opt_..."}, setup: (*deviceCmd).loginCmd},
+		{name: "login", args: "--server URL [--user NAME | --token TOKEN]", summary: "sign in with a user name and password (asked for), or check an integration token and remember it",
+			examples: []string{"outpost device login --server http://127.0.0.1:8080 --user nora@contoso.example",
+				"outpost device login --server http://127.0.0.1:8080 --token opt_..."}, setup: (*deviceCmd).loginCmd},
 		{name: "open", args: "APPID", summary: "open an offline app (the first open needs the server)",
 			examples: []string{"outpost device open 3f2504e0-4f89-41d3-9a0c-0305e82c3301"}, setup: (*deviceCmd).openCmd},
 		{name: "sync", args: "[--full]", summary: "upload queued changes, then download (progress on first sync)", store: true,
@@ -255,29 +257,34 @@ func (d *deviceCmd) saveConfig() error {
 }
 
 func (d *deviceCmd) open(ctx context.Context) (*client.Client, error) {
-	if d.cfg.Token == "" {
-		return nil, errors.New("not signed in: run outpost device login --server URL --token TOKEN")
+	if d.cfg.Server == "" {
+		return nil, errors.New("not signed in: run outpost device login --server URL")
 	}
 	if d.cfg.App == "" {
 		return nil, errors.New("no app open: run outpost device open APPID")
 	}
-	return client.Open(ctx, client.Options{Dir: filepath.Join(d.home, "stores"), Server: d.cfg.Server, Token: d.cfg.Token, AppID: d.cfg.App})
+	opts := client.Options{Dir: filepath.Join(d.home, "stores"), Server: d.cfg.Server, Token: d.cfg.Token, AppID: d.cfg.App}
+	if d.cfg.Token == "" {
+		opts.Credentials = d.credentials()
+	}
+	return client.Open(ctx, opts)
 }
 
 func (d *deviceCmd) loginCmd(fs *flag.FlagSet) deviceRun {
 	server := fs.String("server", "http://127.0.0.1:8080", "server URL, with http:// or https://")
-	token := fs.String("token", "", "the user's bearer token (outpost demo prints one per user)")
+	token := fs.String("token", "", "a bearer token (for integrations); without it, sign in with a user name and password")
+	user := fs.String("user", "", "user name for a password sign-in (asked for when not given)")
 	timeout := fs.Duration("timeout", 10*time.Second, "how long to wait for the server")
 	return func(ctx context.Context, _ *client.Client, args []string) error {
 		if err := wantArgs("login", args, 0, 0); err != nil {
 			return err
 		}
-		if *token == "" {
-			return errors.New("--token is required: outpost demo prints one per user")
-		}
 		base, err := client.ServerURL(*server)
 		if err != nil {
 			return err
+		}
+		if *token == "" {
+			return d.passwordLogin(ctx, base, *user, *timeout, stdinReader)
 		}
 		cctx, cancel := context.WithTimeout(ctx, *timeout)
 		defer cancel()

@@ -58,6 +58,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	level := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	var lim limitFlags
 	lim.register(fs)
+	var oidcf oidcFlags
+	oidcf.register(fs, getenv)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -74,7 +76,11 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return err
 	}
-	return serve(ctx, p, *addr, logger, lim, func(a net.Addr) {
+	oidc, err := oidcf.options(ctx, p)
+	if err != nil {
+		return err
+	}
+	return serve(ctx, p, *addr, logger, lim, oidc, func(a net.Addr) {
 		logger.Info("serving", "addr", a.String(), "store", dbf.describe())
 	})
 }
@@ -88,10 +94,11 @@ func envOr(getenv func(string) string, key, def string) string {
 
 // serve runs the HTTP API on addr until ctx is done, then shuts down
 // gracefully. ready is called with the bound address.
-func serve(ctx context.Context, p *platform.Platform, addr string, logger *slog.Logger, lim limitFlags, ready func(net.Addr)) error {
+// oidc, when not nil, turns on single sign-on.
+func serve(ctx context.Context, p *platform.Platform, addr string, logger *slog.Logger, lim limitFlags, oidc *httpapi.OIDCOptions, ready func(net.Addr)) error {
 	profiles := profile.New(p, profile.Options{})
-	var so syncsrv.Options
-	ho := httpapi.Options{Logger: logger, Profiles: profiles}
+	so := syncsrv.Options{Logger: logger}
+	ho := httpapi.Options{Logger: logger, Profiles: profiles, OIDC: oidc}
 	lim.apply(&so, &ho)
 	engine := syncsrv.New(p, profiles, so)
 	ho.Sync = engine
@@ -101,6 +108,7 @@ func serve(ctx context.Context, p *platform.Platform, addr string, logger *slog.
 		return fmt.Errorf("listen on %s: %w", addr, err)
 	}
 	srv := &http.Server{Handler: api, ReadHeaderTimeout: readHeaderTimeout, ReadTimeout: readTimeout, WriteTimeout: writeTimeout, IdleTimeout: idleTimeout, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
+	srv.RegisterOnShutdown(engine.CloseStreams) // event streams never end by themselves
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	// Tombstones and the scope log are pruned past the token lifetime.

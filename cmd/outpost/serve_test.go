@@ -1,0 +1,121 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"io/fs"
+	"net/http"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestShutdownEndsEventStreams starts the server, connects a device's
+// change-hint stream and stops the server: it shuts down promptly and
+// cleanly, the stream ending.
+func TestShutdownEndsEventStreams(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var out, logs syncBuffer
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"demo", "--data", t.TempDir(), "--addr", "127.0.0.1:0", "--accounts", "1"}, noEnv, &out, &logs)
+	}()
+	re := regexp.MustCompile(`serving at (http://\S+)`)
+	var base string
+	waitFor(t, 60*time.Second, func() error {
+		m := re.FindStringSubmatch(out.String())
+		if m == nil {
+			return io.EOF
+		}
+		base = m[1]
+		return nil
+	})
+	token := func(login string) string {
+		m := regexp.MustCompile(regexp.QuoteMeta(login) + `\s+.*?\s(opt_\S+)`).FindStringSubmatch(out.String())
+		if m == nil {
+			t.Fatalf("no token for %s in:\n%s", login, out.String())
+		}
+		return m[1]
+	}
+	nora, maker := token("nora@contoso.example"), token("maker@contoso.example")
+	call := func(method, path, tok, body string) *http.Response {
+		req, _ := http.NewRequest(method, base+path, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+tok)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	res := call("GET", "/api/offline/apps", maker, "")
+	var apps struct {
+		Value []struct{ ID, Kind string }
+	}
+	_ = json.NewDecoder(res.Body).Decode(&apps)
+	res.Body.Close()
+	app := ""
+	for _, a := range apps.Value {
+		if a.Kind == "modeldriven" {
+			app = a.ID
+		}
+	}
+	device := "5f2504e0-4f89-41d3-9a0c-0305e82c3301"
+	res = call("POST", "/api/sync/v1/open", nora, `{"deviceId":"`+device+`","appId":"`+app+`"}`)
+	res.Body.Close()
+	if res.StatusCode != 200 {
+		t.Fatalf("open app %q: %d", app, res.StatusCode)
+	}
+	res = call("GET", "/api/sync/v1/events?deviceId="+device, nora, "")
+	defer res.Body.Close()
+	if res.StatusCode != 200 {
+		t.Fatalf("events: %d", res.StatusCode)
+	}
+	line, err := bufio.NewReader(res.Body).ReadString('\n')
+	if err != nil || !strings.HasPrefix(line, ": connected") {
+		t.Fatalf("stream began %q, %v", line, err)
+	}
+	start := time.Now()
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("serve returned %v\n%s", err, logs.String())
+		}
+		if d := time.Since(start); d > 3*time.Second {
+			t.Fatalf("shutdown took %v", d)
+		}
+		t.Logf("shut down in %v with a change stream open", time.Since(start))
+	case <-time.After(10 * time.Second):
+		t.Fatalf("serve did not shut down with a stream open\n%s", logs.String())
+	}
+}
+
+// TestAdminRefusesImplicitEnvironment runs `outpost admin` with no --data
+// or --db in a directory without data: it refuses, says where it looked
+// and how to point it at the demo, and creates nothing.
+func TestAdminRefusesImplicitEnvironment(t *testing.T) {
+	t.Chdir(t.TempDir())
+	for _, demo := range []bool{false, true} {
+		if demo {
+			if err := run(context.Background(), []string{"admin", "--data", "outpost-demo", "user", "list"}, noEnv, io.Discard, io.Discard); err != nil {
+				t.Fatal(err)
+			}
+		}
+		err := run(context.Background(), []string{"admin", "user", "list"}, noEnv, io.Discard, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), "outpost-data") || !strings.Contains(err.Error(), "outpost-demo") || !strings.Contains(err.Error(), "--data") {
+			t.Fatalf("demo=%v: admin without --data: %v", demo, err)
+		}
+		if demo && !strings.Contains(err.Error(), "use --data outpost-demo") {
+			t.Fatalf("the demo's directory is not suggested: %v", err)
+		}
+		if _, err := os.Stat("outpost-data"); !errors.Is(err, fs.ErrNotExist) {
+			t.Fatalf("outpost-data was created: %v", err)
+		}
+	}
+}

@@ -1,0 +1,251 @@
+package httpapi_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/oauth2-proxy/mockoidc"
+
+	"github.com/outposthq/outpost/httpapi"
+	"github.com/outposthq/outpost/internal/testenv"
+	"github.com/outposthq/outpost/platform"
+	"github.com/outposthq/outpost/security"
+)
+
+// oidcFixture is an Outpost server configured for single sign-on against a
+// real OpenID provider (mockoidc) on loopback.
+type oidcFixture struct {
+	srv *httptest.Server
+	p   *platform.Platform
+	op  *mockoidc.MockOIDC
+	// wrongAudience makes the provider's token endpoint answer an ID
+	// token minted for another client (signed with the provider's key).
+	wrongAudience atomic.Bool
+	userID        string
+	unit          string
+}
+
+func newOIDCFixture(t *testing.T, e testenv.Engine, create bool) *oidcFixture {
+	t.Helper()
+	ctx := context.Background()
+	op, err := mockoidc.NewServer(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := platform.Open(ctx, e.Open(t), platform.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &oidcFixture{p: p, op: op}
+	must(t, op.AddMiddleware(f.audienceRewriter))
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	must(t, err)
+	must(t, op.Start(ln, nil))
+	t.Cleanup(func() { _ = op.Shutdown() })
+	sys := platform.System()
+	if f.userID, err = p.CreateUser(ctx, sys, platform.UserInput{FullName: "Jane", DomainName: "jane.doe@example.com"}); err != nil {
+		t.Fatal(err)
+	}
+	root, err := p.RootBusinessUnit(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.unit, err = p.CreateBusinessUnit(ctx, sys, "Field", root); err != nil {
+		t.Fatal(err)
+	}
+	cfg := op.Config()
+	f.srv = httptest.NewServer(httpapi.New(p, httpapi.Options{OIDC: &httpapi.OIDCOptions{
+		Issuer: cfg.Issuer, ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret, AfterLogin: "/signed-in",
+		Provisioning: platform.Provisioning{Create: create, BusinessUnitID: f.unit, RoleIDs: []string{security.RoleBasicUser}},
+	}}))
+	t.Cleanup(f.srv.Close)
+	return f
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// audienceRewriter re-signs the token endpoint's ID token for another
+// audience when wrongAudience is set.
+func (f *oidcFixture) audienceRewriter(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !f.wrongAudience.Load() || !strings.HasSuffix(r.URL.Path, "/token") {
+			next.ServeHTTP(w, r)
+			return
+		}
+		rec := httptest.NewRecorder()
+		next.ServeHTTP(rec, r)
+		var body map[string]any
+		if err := json.Unmarshal(rec.Body.Bytes(), &body); err == nil {
+			if raw, ok := body["id_token"].(string); ok {
+				claims := jwt.MapClaims{}
+				if _, _, err := jwt.NewParser().ParseUnverified(raw, claims); err == nil {
+					claims["aud"] = "another-client"
+					if signed, err := f.op.Keypair.SignJWT(claims); err == nil {
+						body["id_token"] = signed
+					}
+				}
+			}
+		}
+		b, _ := json.Marshal(body)
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(rec.Code)
+		_, _ = w.Write(b)
+	})
+}
+
+// browser is a cookie-keeping client that stops at the page after sign-in.
+func browser() *http.Client {
+	jar, _ := cookiejar.New(nil)
+	return &http.Client{Jar: jar, CheckRedirect: func(req *http.Request, via []*http.Request) error {
+		if req.URL.Path == "/signed-in" {
+			return http.ErrUseLastResponse
+		}
+		return nil
+	}}
+}
+
+// signIn runs the browser through the code flow and returns the last
+// response: 302 to /signed-in on success, else Outpost's error.
+func (f *oidcFixture) signIn(t *testing.T, hc *http.Client) (*http.Response, map[string]any) {
+	t.Helper()
+	res, err := hc.Get(f.srv.URL + "/api/auth/oidc/login")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	var body map[string]any
+	_ = json.Unmarshal(b, &body)
+	return res, body
+}
+
+func (f *oidcFixture) whoami(t *testing.T, hc *http.Client) string {
+	t.Helper()
+	res, err := hc.Get(f.srv.URL + "/api/whoami")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var body map[string]any
+	_ = json.NewDecoder(res.Body).Decode(&body)
+	s, _ := body["userid"].(string)
+	return s
+}
+
+func TestOIDCSignIn(t *testing.T) {
+	for _, e := range testenv.Engines(t) {
+		t.Run(e.Name, func(t *testing.T) {
+			t.Parallel()
+			f := newOIDCFixture(t, e, false)
+			// Discovery, keys, code exchange with PKCE, a verified email.
+			f.op.QueueUser(&mockoidc.MockUser{Subject: "1", Email: "Jane.Doe@example.com", EmailVerified: true})
+			hc := browser()
+			res, body := f.signIn(t, hc)
+			if res.StatusCode != http.StatusFound || res.Header.Get("Location") != "/signed-in" {
+				t.Fatalf("sign-in: %d %v", res.StatusCode, body)
+			}
+			if got := f.whoami(t, hc); got != f.userID {
+				t.Fatalf("signed in as %q, want %s", got, f.userID)
+			}
+
+			// An email the provider has not verified is not enough.
+			f.op.QueueUser(&mockoidc.MockUser{Subject: "1", Email: "jane.doe@example.com", EmailVerified: false})
+			if res, body := f.signIn(t, browser()); res.StatusCode != 401 || !strings.Contains(errMessage(body), "not verified") {
+				t.Fatalf("unverified email: %d %v", res.StatusCode, body)
+			}
+			// Nobody by that name, and no user creation.
+			f.op.QueueUser(&mockoidc.MockUser{Subject: "2", Email: "stranger@example.com", EmailVerified: true})
+			if res, body := f.signIn(t, browser()); res.StatusCode != 401 || !strings.Contains(errMessage(body), "no Outpost user") {
+				t.Fatalf("unknown user: %d %v", res.StatusCode, body)
+			}
+
+			// A token minted for another client is refused.
+			f.wrongAudience.Store(true)
+			f.op.QueueUser(&mockoidc.MockUser{Subject: "1", Email: "jane.doe@example.com", EmailVerified: true})
+			if res, body := f.signIn(t, browser()); res.StatusCode != 401 || !strings.Contains(errMessage(body), "audience") {
+				t.Fatalf("wrong audience: %d %v", res.StatusCode, body)
+			}
+			f.wrongAudience.Store(false)
+
+			// An expired token is refused: the provider's clock is an hour behind.
+			f.op.FastForward(-time.Hour)
+			f.op.QueueUser(&mockoidc.MockUser{Subject: "1", Email: "jane.doe@example.com", EmailVerified: true})
+			if res, body := f.signIn(t, browser()); res.StatusCode != 401 || !strings.Contains(errMessage(body), "expired") {
+				t.Fatalf("expired token: %d %v", res.StatusCode, body)
+			}
+			f.op.FastForward(time.Hour)
+		})
+	}
+}
+
+func TestOIDCNonceReplayAndUserCreation(t *testing.T) {
+	for _, e := range testenv.Engines(t) {
+		t.Run(e.Name, func(t *testing.T) {
+			t.Parallel()
+			f := newOIDCFixture(t, e, true)
+			noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+			res, err := noFollow.Get(f.srv.URL + "/api/auth/oidc/login")
+			must(t, err)
+			res.Body.Close()
+			authorize, cookies := res.Header.Get("Location"), res.Cookies()
+			u, err := url.Parse(authorize)
+			must(t, err)
+			if u.Query().Get("code_challenge") == "" || u.Query().Get("code_challenge_method") != "S256" || u.Query().Get("nonce") == "" {
+				t.Fatalf("the authorization request lacks PKCE or a nonce: %s", authorize)
+			}
+			// The same authorization request (same state and nonce) twice:
+			// the second ID token replays the nonce.
+			for i, want := range []int{http.StatusFound, http.StatusUnauthorized} {
+				f.op.QueueUser(&mockoidc.MockUser{Subject: "3", Email: "new.tech@example.com", EmailVerified: true})
+				res, err := noFollow.Get(authorize)
+				must(t, err)
+				res.Body.Close()
+				callback, err := http.NewRequest(http.MethodGet, res.Header.Get("Location"), nil)
+				must(t, err)
+				for _, c := range cookies {
+					callback.AddCookie(c)
+				}
+				res, err = noFollow.Do(callback)
+				must(t, err)
+				var b bytes.Buffer
+				_, _ = b.ReadFrom(res.Body)
+				res.Body.Close()
+				if res.StatusCode != want || (i == 1 && !strings.Contains(b.String(), "replayed")) {
+					t.Fatalf("callback %d: %d %s, want %d", i, res.StatusCode, b.String(), want)
+				}
+			}
+			// The first sign-in created the user in the configured unit with the configured role.
+			id, err := f.p.FindUser(context.Background(), "new.tech@example.com")
+			must(t, err)
+			pr, err := f.p.Principal(context.Background(), id)
+			must(t, err)
+			if pr.BusinessUnitID != f.unit || len(pr.RoleIDs) != 1 || pr.RoleIDs[0] != security.RoleBasicUser {
+				t.Fatalf("created user: unit %s roles %v", pr.BusinessUnitID, pr.RoleIDs)
+			}
+			// A callback without the browser's cookie is refused.
+			res, err = noFollow.Get(f.srv.URL + "/api/auth/oidc/callback?code=x&state=y")
+			must(t, err)
+			res.Body.Close()
+			if res.StatusCode != 401 {
+				t.Fatalf("callback without a sign-in in progress: %d", res.StatusCode)
+			}
+		})
+	}
+}
