@@ -36,8 +36,8 @@ func Credential(r *http.Request) platform.Credential {
 }
 
 func (s *Server) authRoutes() {
-	s.mux.Handle("POST /api/auth/login", s.handle(s.login))
-	s.mux.Handle("POST /api/auth/refresh", s.handle(s.refresh))
+	s.HandlePublic("POST /api/auth/login", s.handle(s.login))
+	s.HandlePublic("POST /api/auth/refresh", s.handle(s.refresh))
 	s.Handle("POST /api/auth/logout", s.logout)
 	s.Handle("PUT /api/security/users/{user}/password", s.setPassword)
 	s.Handle("GET /api/security/tokens", s.listTokens)

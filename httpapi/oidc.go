@@ -90,8 +90,8 @@ func (s *Server) oidcRoutes(opts OIDCOptions) {
 		opts.AfterLogin = "/"
 	}
 	o := &oidcProvider{opts: opts}
-	s.mux.Handle("GET /api/auth/oidc/login", s.handle(o.login))
-	s.mux.Handle("GET /api/auth/oidc/callback", s.handle(func(w http.ResponseWriter, r *http.Request) error { return s.oidcCallback(o, w, r) }))
+	s.HandlePublic("GET /api/auth/oidc/login", s.handle(o.login))
+	s.HandlePublic("GET /api/auth/oidc/callback", s.handle(func(w http.ResponseWriter, r *http.Request) error { return s.oidcCallback(o, w, r) }))
 }
 
 func randomString() string {

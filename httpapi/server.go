@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"reflect"
@@ -42,6 +43,9 @@ type Options struct {
 	Profiles *profile.Service
 	// Sync serves /api/sync; nil leaves those routes out.
 	Sync *syncsrv.Engine
+	// Portal is the maker portal's files, served under /portal/ without a
+	// token (the portal signs in through the API); nil leaves it out.
+	Portal fs.FS
 	// OIDC turns on single sign-on (/api/auth/oidc); nil leaves it out.
 	OIDC *OIDCOptions
 	// StreamWriteTimeout is how long one write of a long stream (snapshot
@@ -62,9 +66,12 @@ type Server struct {
 	maxBody int64
 	mux     *http.ServeMux
 	reg     *prometheus.Registry
+	// patterns are the registered routes, in order (Routes).
+	patterns []string
 
 	profiles *profile.Service
 	sync     *syncsrv.Engine
+	portal   fs.FS
 	// streamWrite: see Options.StreamWriteTimeout.
 	streamWrite time.Duration
 
@@ -75,7 +82,7 @@ type Server struct {
 // New returns the API server over p.
 func New(p *platform.Platform, opts Options) *Server {
 	s := &Server{p: p, logger: opts.Logger, maxBody: opts.MaxBodyBytes, mux: http.NewServeMux(), reg: opts.Registry,
-		profiles: opts.Profiles, sync: opts.Sync, streamWrite: opts.StreamWriteTimeout}
+		profiles: opts.Profiles, sync: opts.Sync, portal: opts.Portal, streamWrite: opts.StreamWriteTimeout}
 	if s.streamWrite <= 0 {
 		s.streamWrite = DefaultStreamWriteTimeout
 	}
@@ -105,6 +112,7 @@ func (s *Server) Registry() *prometheus.Registry { return s.reg }
 // Handle registers an authenticated API route served by h; other packages
 // (sync, offline profiles) add their routes this way.
 func (s *Server) Handle(pattern string, h func(w http.ResponseWriter, r *http.Request) error) {
+	s.patterns = append(s.patterns, pattern)
 	s.mux.Handle(pattern, s.authed(h))
 }
 
@@ -113,15 +121,24 @@ func (s *Server) Handle(pattern string, h func(w http.ResponseWriter, r *http.Re
 // the principal comes from memory when it can (AuthenticateUnchecked),
 // sparing the request a read of the security log.
 func (s *Server) HandleSelfChecked(pattern string, h func(w http.ResponseWriter, r *http.Request) error) {
+	s.patterns = append(s.patterns, pattern)
 	s.mux.Handle(pattern, s.authedWith(true, h))
 }
 
 // HandlePublic registers a route that needs no token.
-func (s *Server) HandlePublic(pattern string, h http.Handler) { s.mux.Handle(pattern, h) }
+func (s *Server) HandlePublic(pattern string, h http.Handler) {
+	s.patterns = append(s.patterns, pattern)
+	s.mux.Handle(pattern, h)
+}
+
+// Routes lists the registered routes as "METHOD /path" patterns, in the
+// order they were registered; openapi.json describes each of them.
+func (s *Server) Routes() []string { return append([]string(nil), s.patterns...) }
 
 func (s *Server) routes() {
-	s.mux.HandleFunc("GET /healthz", s.healthz)
-	s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{Registry: s.reg}))
+	s.HandlePublic("GET /healthz", http.HandlerFunc(s.healthz))
+	s.HandlePublic("GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{Registry: s.reg}))
+	s.HandlePublic("GET /api/openapi.json", http.HandlerFunc(serveOpenAPI))
 	s.Handle("GET /api/whoami", s.whoami)
 	s.dataRoutes()
 	s.metadataRoutes()
@@ -133,6 +150,9 @@ func (s *Server) routes() {
 	}
 	if s.sync != nil {
 		s.syncRoutes()
+	}
+	if s.portal != nil {
+		s.portalRoutes()
 	}
 	s.mux.Handle("/", s.handle(func(w http.ResponseWriter, r *http.Request) error {
 		return outpost.NotFoundf("no route %s %s: see the API reference in docs/api.md", r.Method, r.URL.Path).WithTarget(r.URL.Path)

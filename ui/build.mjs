@@ -4,7 +4,7 @@
 import * as esbuild from "esbuild";
 import { copyFileSync, mkdirSync, rmSync } from "node:fs";
 
-const apps = ["player"]; // the maker portal joins here as "portal"
+const apps = ["player", "portal"];
 
 for (const app of apps) {
   const out = `dist/${app}`;

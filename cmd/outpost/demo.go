@@ -165,6 +165,7 @@ func demoBanner(base, data string, s *demoState) string {
 	fmt.Fprintf(&b, "  ./outpost device login --server %s --user %s   # password: %s\n  ./outpost device open $APP\n  ./outpost device sync\n  ./outpost device status\n",
 		base, nora0, s.Passwords[nora0])
 	fmt.Fprintf(&b, "\nOr in the browser: ./outpost device serve, open the link it prints, sign in with %s and $NORA.\n", base)
+	fmt.Fprintf(&b, "\nThe maker portal: open %s/portal/, sign in as the maker (password above) and open the \"Field Technician\" profile.\n", base)
 	fmt.Fprintf(&b, "\nNora sees her own and the North Field Team's rows; the admin sees all. Press Ctrl+C to stop;\n")
 	fmt.Fprintf(&b, "outpost demo --data %s serves the same demo again (same tokens and passwords); --reset seeds a new one.\n", data)
 	return b.String()

@@ -18,6 +18,7 @@ import (
 	"github.com/outposthq/outpost/store/postgres"
 	"github.com/outposthq/outpost/store/sqlite"
 	"github.com/outposthq/outpost/syncsrv"
+	"github.com/outposthq/outpost/ui"
 )
 
 // dbFlags are the flags that choose the database.
@@ -98,7 +99,7 @@ func envOr(getenv func(string) string, key, def string) string {
 func serve(ctx context.Context, p *platform.Platform, addr string, logger *slog.Logger, lim limitFlags, oidc *httpapi.OIDCOptions, ready func(net.Addr)) error {
 	profiles := profile.New(p, profile.Options{})
 	so := syncsrv.Options{Logger: logger}
-	ho := httpapi.Options{Logger: logger, Profiles: profiles, OIDC: oidc}
+	ho := httpapi.Options{Logger: logger, Profiles: profiles, OIDC: oidc, Portal: ui.Portal}
 	lim.apply(&so, &ho)
 	engine := syncsrv.New(p, profiles, so)
 	ho.Sync = engine
