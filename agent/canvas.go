@@ -32,7 +32,7 @@ const (
 	hostScript   = "/canvas-host.js"
 	// canvasCSP sandboxes the bundle even when opened outside the frame,
 	// and lets it load only its own files: no fetch, no other site.
-	canvasCSP = "sandbox allow-scripts; default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; connect-src 'none'; frame-ancestors 'self'; base-uri 'none'; form-action 'none'"
+	canvasCSP = "sandbox allow-scripts allow-forms; default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; connect-src 'none'; frame-ancestors 'self'; base-uri 'none'; form-action 'none'"
 )
 
 func (a *Agent) bundlePath(id string) string {

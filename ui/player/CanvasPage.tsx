@@ -73,5 +73,5 @@ export function CanvasPage({ app, sync }: { app: AppDefinition; sync: SyncState 
         <p class="notice">This canvas app has no bundle yet: its maker uploads one to the server, then Check for updates on Device status brings it here.</p>
       </main>
     );
-  return <iframe ref={frame} class="canvas-frame" title={app.name} src={canvas.url} sandbox="allow-scripts" />;
+  return <iframe ref={frame} class="canvas-frame" title={app.name} src={canvas.url} sandbox="allow-scripts allow-forms" />;
 }
