@@ -207,6 +207,7 @@ func (a *Agent) saveConfig() error {
 func (a *Agent) Handler() http.Handler {
 	mux := http.NewServeMux()
 	a.routes(mux)
+	mux.HandleFunc("GET "+canvasPrefix+"{key}/{path...}", a.canvasFile)
 	mux.Handle("GET /", a.static())
 	return a.guard(mux)
 }

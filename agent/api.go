@@ -242,7 +242,7 @@ func (a *Agent) events(w http.ResponseWriter, r *http.Request, dev *client.Clien
 
 func (a *Agent) appDef(w http.ResponseWriter, r *http.Request, dev *client.Client) error {
 	a.mu.Lock()
-	app := a.app
+	app := a.withCanvasURL(a.app)
 	a.mu.Unlock()
 	return writeJSON(w, http.StatusOK, app)
 }
@@ -540,5 +540,5 @@ func (a *Agent) checkUpdates(w http.ResponseWriter, r *http.Request, dev *client
 	}
 	a.mu.Unlock()
 	dev.SyncNow()
-	return writeJSON(w, http.StatusOK, app)
+	return writeJSON(w, http.StatusOK, a.withCanvasURL(app))
 }

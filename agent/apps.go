@@ -355,6 +355,13 @@ func (a *Agent) fetchApp(ctx context.Context, cfg config, id string, dev *client
 	if err := os.MkdirAll(a.appsDir(), 0o700); err != nil {
 		return nil, err
 	}
+	if s.Kind == "canvas" {
+		has, err := a.fetchBundle(ctx, cfg, id)
+		if err != nil {
+			return nil, err
+		}
+		app.Canvas = &CanvasInfo{Bundle: has, OfflineEnabled: s.Offline}
+	}
 	b, _ := json.MarshalIndent(app, "", "  ")
 	if err := os.WriteFile(filepath.Join(a.appsDir(), "app-"+safeName(id)+".json"), b, 0o600); err != nil {
 		return nil, fmt.Errorf("keep the app's definition: %w", err)

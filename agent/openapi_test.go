@@ -26,7 +26,7 @@ func TestOpenAPIMatchesGo(t *testing.T) {
 	if err := json.Unmarshal(OpenAPI, &doc); err != nil {
 		t.Fatalf("openapi.json: %v", err)
 	}
-	goTypes := []any{Session{}, SignInRequest{}, AppSummary{}, AppList{}, Column{}, Option{}, TableDef{}, View{}, Form{}, Section{}, AppDefinition{}, Progress{},
+	goTypes := []any{Session{}, SignInRequest{}, AppSummary{}, AppList{}, Column{}, Option{}, TableDef{}, View{}, Form{}, Section{}, AppDefinition{}, CanvasInfo{}, Progress{},
 		TableStatus{}, DeviceStatus{}, RowPage{}, RowValues{}, Created{}, PendingChange{}, PendingList{}, SyncErrorItem{}, SyncErrorList{},
 		SyncRequest{}, ErrorBody{}, ErrorDetail{}}
 	seen := map[string]bool{"SyncState": true}

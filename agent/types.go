@@ -98,6 +98,17 @@ type AppDefinition struct {
 	Views  []View     `json:"views"`
 	Forms  []Form     `json:"forms"`
 	Tables []TableDef `json:"tables"`
+	// Canvas is set for a canvas app: its web bundle, hosted by the player.
+	Canvas *CanvasInfo `json:"canvas,omitempty"`
+}
+
+// CanvasInfo is a canvas app's bundle on this device. URL opens its
+// index.html (valid while this agent runs); Bundle is false when the maker
+// has not uploaded one yet; OfflineEnabled is the app's offline switch.
+type CanvasInfo struct {
+	Bundle         bool   `json:"bundle"`
+	URL            string `json:"url"`
+	OfflineEnabled bool   `json:"offlineEnabled"`
 }
 
 // Progress is the running sync's progress.

@@ -30,7 +30,8 @@ func FieldTechnicianItems() []profile.ItemInput {
 
 // seedOffline creates and publishes the "Field Technician" profile, the
 // model-driven app "Field Service" and the canvas app "Field Inspections"
-// (in the solution "fieldservice"), both offline on that profile.
+// (in the solution "fieldservice", with its web bundle), both offline on
+// that profile.
 func seedOffline(ctx context.Context, p *platform.Platform, e *Env) error {
 	svc := profile.New(p, profile.Options{})
 	sys := platform.System()
@@ -69,6 +70,13 @@ func seedOffline(ctx context.Context, p *platform.Platform, e *Env) error {
 	cv, err := svc.CreateApp(ctx, sys, profile.AppInput{Kind: profile.Canvas, Name: CanvasName, OwnerID: e.Maker.ID,
 		Definition: profile.Definition{Tables: []string{"workorder", "account", "product"}}})
 	if err != nil {
+		return err
+	}
+	bundle, err := FieldInspectionsBundle()
+	if err != nil {
+		return err
+	}
+	if _, err := svc.PutBundle(ctx, sys, cv.ID, bundle); err != nil {
 		return err
 	}
 	if _, err := svc.CreateSolution(ctx, sys, profile.SolutionInput{UniqueName: SolutionName, Name: "Field Service"}); err != nil {

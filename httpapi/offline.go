@@ -38,6 +38,7 @@ func (s *Server) offlineRoutes() {
 	s.Handle("POST /api/offline/apps/{id}/publish", s.publishApp)
 	s.Handle("POST /api/offline/apps/{id}/generate-profile", s.generateProfile)
 	s.Handle("GET /api/offline/apps/{id}/profile", s.appProfile)
+	s.bundleRoutes()
 
 	s.Handle("GET /api/offline/solutions", s.listSolutions)
 	s.Handle("POST /api/offline/solutions", s.createSolution)

@@ -356,7 +356,7 @@ func (s *Service) DeleteApp(ctx context.Context, by *security.Principal, id stri
 		if err := w.Delete(ctx, by, appTable(a.Kind), id); err != nil {
 			return err
 		}
-		for _, q := range []string{`DELETE FROM outpost_app WHERE appid = `, `DELETE FROM outpost_solutioncomponent WHERE kind = 'app' AND objectid = `} {
+		for _, q := range []string{`DELETE FROM outpost_app WHERE appid = `, `DELETE FROM outpost_canvasbundle WHERE appid = `, `DELETE FROM outpost_solutioncomponent WHERE kind = 'app' AND objectid = `} {
 			if _, err := w.Tx().ExecContext(ctx, q+s.ph(1, 1), id); err != nil {
 				return fmt.Errorf("delete app %s: %w", id, err)
 			}

@@ -26,3 +26,9 @@ var offlineMigration = migration{2, "offline", []string{
 var appVersionMigration = migration{9, "appversion", []string{
 	`ALTER TABLE outpost_app ADD COLUMN profileversion {bigint} NOT NULL DEFAULT 0`,
 }}
+
+// canvasBundleMigration holds each canvas app's web bundle: the maker's
+// zip of static files (index.html at its root), kept as uploaded.
+var canvasBundleMigration = migration{12, "canvasbundle", []string{
+	`CREATE TABLE IF NOT EXISTS outpost_canvasbundle (appid TEXT PRIMARY KEY, content {blob} NOT NULL, size {bigint} NOT NULL, sha256 TEXT NOT NULL, modifiedon {ts} NOT NULL)`,
+}}

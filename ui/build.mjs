@@ -25,3 +25,21 @@ for (const app of apps) {
   });
   copyFileSync(`${app}/index.html`, `${out}/index.html`);
 }
+
+// The host script of canvas apps, served by the agent next to the player
+// and added to each canvas app's index.html: a classic script (the app's
+// own scripts may be classic too), its CSS inlined.
+await esbuild.build({
+  entryPoints: ["canvas/host.tsx"],
+  outfile: "dist/player/canvas-host.js",
+  bundle: true,
+  minify: true,
+  format: "iife",
+  target: ["es2022"],
+  jsx: "automatic",
+  jsxImportSource: "preact",
+  loader: { ".css": "text" },
+  legalComments: "none",
+  charset: "utf8",
+  logLevel: "warning",
+});

@@ -37,10 +37,10 @@ export function AppPickerPage({ session, onOpened, onSignedOut }: { session: Ses
       <ul class="app-list">
         {list?.apps.map((a) => (
           <li>
-            <button type="button" class="app-card" onClick={() => open(a.id)} disabled={!!opening || a.kind !== "modeldriven"}>
+            <button type="button" class="app-card" onClick={() => open(a.id)} disabled={!!opening}>
               <span class="app-name">{a.name}</span>
               <span class="muted">
-                {a.kind === "modeldriven" ? "Model-driven app" : "Canvas app (not playable yet)"} · {a.onDevice ? "data on this device" : "not downloaded yet"}
+                {a.kind === "modeldriven" ? "Model-driven app" : "Canvas app"} · {a.onDevice ? "data on this device" : "not downloaded yet"}
               </span>
               {opening === a.id && <span>Opening…</span>}
             </button>

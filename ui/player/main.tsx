@@ -9,6 +9,7 @@ import { FirstSyncPage } from "./FirstSyncPage";
 import { ViewPage } from "./ViewPage";
 import { FormPage } from "./FormPage";
 import { DeviceStatusPage } from "./DeviceStatusPage";
+import { CanvasPage } from "./CanvasPage";
 import { go } from "./route";
 
 /** useRoute follows the address's #/… part. */
@@ -75,6 +76,7 @@ function App() {
   let page;
   if (route[0] === "status") page = <DeviceStatusPage status={status} onSignedOut={setSession} />;
   else if (!status.ready) page = <FirstSyncPage status={status} appName={app.name} />;
+  else if (app.canvas) page = <CanvasPage app={app} sync={status.state} />;
   else if (route[0] === "form" && route[1]) page = <FormPage key={route.join("/")} app={app} table={route[1]} id={route[2] ?? "new"} />;
   else {
     const view = app.views.find((v) => v.name === route[1]) ?? app.views[0];
@@ -87,17 +89,20 @@ function App() {
         <a class="brand" href="#/" title="Home">
           {app.name}
         </a>
-        <nav aria-label="Views" class="views">
-          {app.views.map((v) => (
-            <a href={`#/view/${encodeURIComponent(v.name)}`} aria-current={current === v.name ? "page" : undefined}>
-              {v.name}
-            </a>
-          ))}
-        </nav>
+        {!app.canvas && (
+          <nav aria-label="Views" class="views">
+            {app.views.map((v) => (
+              <a href={`#/view/${encodeURIComponent(v.name)}`} aria-current={current === v.name ? "page" : undefined}>
+                {v.name}
+              </a>
+            ))}
+          </nav>
+        )}
         <a class="switch" href="#/apps">
           Apps
         </a>
-        <SyncButton state={status.state} onOpen={() => go("status")} />
+        {/* A canvas app shows the globe in its Offline template. */}
+        {!app.canvas && <SyncButton state={status.state} onOpen={() => go("status")} />}
       </header>
       {agentDown && (
         <p class="banner error" role="alert">

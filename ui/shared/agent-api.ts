@@ -339,6 +339,13 @@ export interface components {
             views: components["schemas"]["View"][];
             forms: components["schemas"]["Form"][];
             tables: components["schemas"]["TableDef"][];
+            canvas?: components["schemas"]["CanvasInfo"];
+        };
+        /** @description A canvas app's web bundle on this device. url opens its index.html in a sandboxed frame (valid while this agent runs); bundle is false until a maker uploads one; offlineEnabled is the app's offline switch. */
+        CanvasInfo: {
+            bundle: boolean;
+            url: string;
+            offlineEnabled: boolean;
         };
         Progress: {
             phase: string;

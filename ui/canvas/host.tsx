@@ -1,0 +1,144 @@
+// The host API of a canvas app: the script the device agent adds to a
+// canvas app's index.html. It runs in the app's sandboxed frame and talks
+// to the player by postMessage; the app uses window.Outpost (documented in
+// docs/player.md).
+import { render } from "preact";
+import type { SyncState } from "../shared/api";
+import { SyncButton, stateLabel } from "../shared/SyncIcon";
+import type { Call, HostError, ListQuery, ToFrame, ToPlayer } from "./protocol";
+import css from "./template.css";
+
+/** OutpostError is a refusal from the device: what, where. */
+class OutpostError extends Error {
+  status: number;
+  code: string;
+  target: string;
+  constructor(e: HostError) {
+    super(e.message);
+    this.name = "OutpostError";
+    this.status = e.status;
+    this.code = e.code;
+    this.target = e.target;
+  }
+}
+
+const ConnectionSync: Record<SyncState, SyncState> = {
+  Connected: "Connected",
+  ConnectedWithWarning: "ConnectedWithWarning",
+  ConnectedPendingUpsync: "ConnectedPendingUpsync",
+  ConnectedError: "ConnectedError",
+  ConnectedRefresh: "ConnectedRefresh",
+  NotConnected: "NotConnected",
+  NotConnectedWithWarning: "NotConnectedWithWarning",
+  NotConnectedPendingUpsync: "NotConnectedPendingUpsync",
+  NotConnectedSyncError: "NotConnectedSyncError",
+};
+
+const HostInfo = { OfflineSync: "OfflineSync" } as const;
+
+type Listener = (sync: SyncState) => void;
+
+let nextId = 1;
+const waiting = new Map<number, { resolve: (v: any) => void; reject: (e: Error) => void }>();
+const listeners = new Set<Listener>();
+let resolveReady: () => void;
+const ready = new Promise<void>((r) => (resolveReady = r));
+
+const Host = { OfflineEnabled: false, AppName: "" };
+const Connection = {
+  Sync: "NotConnected" as SyncState,
+  /** onChange calls fn with every new Connection.Sync; it returns a function that stops it. */
+  onChange(fn: Listener): () => void {
+    listeners.add(fn);
+    return () => listeners.delete(fn);
+  },
+};
+
+function send(m: ToPlayer) {
+  // The frame's own origin is opaque; the player checks the message's source.
+  parent.postMessage(m, "*");
+}
+
+function call<T>(m: Omit<Call, "outpost" | "id">): Promise<T> {
+  const id = nextId++;
+  return new Promise<T>((resolve, reject) => {
+    waiting.set(id, { resolve, reject });
+    send({ outpost: "call", id, ...m } as Call);
+  });
+}
+
+const Tables = {
+  /** list answers a page: {rows, total, …}, as the player's views get it. */
+  list: (table: string, query: ListQuery = {}) => call<any>({ op: "list", table, query }),
+  get: (table: string, id: string) => call<Record<string, unknown>>({ op: "get", table, rowId: id }),
+  create: (table: string, values: Record<string, unknown>) => call<{ id: string }>({ op: "create", table, values }),
+  update: (table: string, id: string, values: Record<string, unknown>) => call<Record<string, unknown>>({ op: "update", table, rowId: id, values }),
+  remove: (table: string, id: string) => call<void>({ op: "delete", table, rowId: id }),
+};
+
+/** ShowHostInfo(HostInfo.OfflineSync) opens the player's Device status page. */
+function ShowHostInfo(info: string): Promise<void> {
+  return call<void>({ op: "showHostInfo", info });
+}
+
+// The Offline template: a bar with the globe icon, which the player puts
+// at the top of the app when its offline switch is on (unless the app
+// places its own <outpost-offline> element).
+function drawTemplates() {
+  if (!Host.OfflineEnabled) return;
+  let bars = document.querySelectorAll<HTMLElement>("outpost-offline");
+  if (bars.length === 0 && document.body) {
+    const bar = document.createElement("outpost-offline");
+    document.body.prepend(bar);
+    bars = document.querySelectorAll<HTMLElement>("outpost-offline");
+  }
+  bars.forEach((bar) => {
+    bar.dataset.state = Connection.Sync;
+    render(
+      <>
+        <span class="outpost-offline-title">{bar.getAttribute("title") ?? Host.AppName}</span>
+        <span class="outpost-offline-state">{stateLabel[Connection.Sync]}</span>
+        <SyncButton state={Connection.Sync} onOpen={() => void ShowHostInfo(HostInfo.OfflineSync)} />
+      </>,
+      bar,
+    );
+  });
+}
+
+addEventListener("message", (ev: MessageEvent<ToFrame>) => {
+  if (ev.source !== parent || !ev.data || typeof ev.data !== "object") return;
+  const m = ev.data;
+  switch (m.outpost) {
+    case "reply": {
+      const w = waiting.get(m.id);
+      if (!w) return;
+      waiting.delete(m.id);
+      if (m.ok) w.resolve(m.value);
+      else w.reject(new OutpostError(m.error!));
+      return;
+    }
+    case "hello":
+      Host.OfflineEnabled = m.offlineEnabled;
+      Host.AppName = m.appName;
+      Connection.Sync = m.sync;
+      drawTemplates();
+      resolveReady();
+      return;
+    case "sync":
+      if (m.sync === Connection.Sync) return;
+      Connection.Sync = m.sync;
+      drawTemplates();
+      listeners.forEach((fn) => fn(m.sync));
+      return;
+  }
+});
+
+const style = document.createElement("style");
+style.textContent = css;
+document.head.append(style);
+
+const Outpost = { ready, Host, HostInfo, ShowHostInfo, Connection, ConnectionSync, Tables, OutpostError };
+(window as any).Outpost = Outpost;
+
+if (document.readyState === "loading") addEventListener("DOMContentLoaded", () => send({ outpost: "ready" }));
+else send({ outpost: "ready" });
