@@ -1131,6 +1131,24 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/offline/apps/{id}/bundle": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A canvas app's web bundle (a zip with index.html at its root) */
+        get: operations["getAppBundle"];
+        /** Replace a canvas app's web bundle (at most 2 MiB zipped, 8 MiB unpacked, 200 files) */
+        put: operations["putAppBundle"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1587,6 +1605,15 @@ export interface components {
         /** @description a message of the sync protocol; see docs/sync.md */
         SyncMessage: {
             [key: string]: unknown;
+        };
+        CanvasBundle: {
+            appId: string;
+            /** @description bytes of the zip */
+            size: number;
+            sha256: string;
+            files: string[];
+            /** Format: date-time */
+            modifiedOn: string;
         };
     };
     responses: never;
@@ -4338,6 +4365,72 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SyncMessage"];
+                };
+            };
+            /** @description error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    getAppBundle: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/zip": string;
+                };
+            };
+            /** @description error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    putAppBundle: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/zip": string;
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CanvasBundle"];
                 };
             };
             /** @description error */
