@@ -58,6 +58,11 @@ func runEngine(ctx context.Context, cfg *config, opts Options, engine string) (f
 			return nil, fmt.Errorf("first sync: %w", err)
 		}
 	}
+	if cfg.want("compress") {
+		if err := compression(ctx, r, big, filepath.Join(dir, "compress")); err != nil {
+			return nil, fmt.Errorf("compress: %w", err)
+		}
+	}
 	if cfg.want("cap") {
 		if err := runCap(ctx, r, opts, big, filepath.Join(dir, "cap")); err != nil {
 			return nil, fmt.Errorf("cap: %w", err)

@@ -2,7 +2,11 @@
 
 package client
 
-import _ "modernc.org/sqlite" // the "sqlite" database/sql driver
+import (
+	_ "modernc.org/sqlite" // the "sqlite" database/sql driver
+
+	_ "github.com/outposthq/outpost/sqlgen/sqlitefold" // gives it the case folding of text filters
+)
 
 // SQLiteDriver names the SQLite driver the device store is built with:
 // the pure-Go modernc.org/sqlite by default, the cgo

@@ -27,8 +27,9 @@
 // except that each negative operator (ne, not-like, not-begin-with,
 // not-end-with, not-in, not-null, ne-userid, ne-businessid) is the exact
 // complement of its positive operator, so "ne" is true on null as in OData,
-// and not(c) is true whenever c is false. Text compares case-sensitively in
-// byte order. Date operators match half-open ranges (see DateRange). Eval
+// and not(c) is true whenever c is false. Text and memo columns compare
+// case-insensitively: both sides are folded (Fold), then compared in byte
+// order. Date operators match half-open ranges (see DateRange). Eval
 // and the SQL of sqlgen agree row for row on both SQLite and PostgreSQL.
 package filter
 

@@ -28,7 +28,8 @@ type Resolver interface {
 // that a negative operator (ne, not-like, not-begin-with, not-end-with,
 // not-in, not-null, ne-userid, ne-businessid) is the exact complement of its
 // positive operator and so true on null, and not(c) is true whenever c is
-// false. Text compares case-sensitively in byte order; like patterns use %
+// false. Text and memo columns compare case-insensitively: both sides are
+// folded (Fold), then compared in byte order; like patterns use %
 // (any run of characters), _ (one character) and \ (the next character is
 // literal). Date operators match the half-open ranges of DateRange.
 func Eval(s *schema.Schema, table string, e Expr, row outpost.Row, env *Env, rel Resolver) (bool, error) {
@@ -121,13 +122,21 @@ func (ev *evaluator) cond(t *schema.Table, c *Cond, row outpost.Row) (bool, erro
 	if v == nil {
 		return false, nil
 	}
+	values := c.Values
+	if FoldsColumn(col) {
+		v = foldValue(v)
+		values = make([]any, len(c.Values))
+		for i, x := range c.Values {
+			values[i] = foldValue(x)
+		}
+	}
 	info := ops[c.Op]
 	switch info.kind {
 	case kindCompare:
-		if len(c.Values) != 1 {
+		if len(values) != 1 {
 			return false, fmt.Errorf("evaluate %q: operator %q takes one value", c.Column, c.Op)
 		}
-		d, err := compare(v, c.Values[0])
+		d, err := compare(v, values[0])
 		if err != nil {
 			return false, fmt.Errorf("evaluate %q: %w", c.Column, err)
 		}
@@ -144,7 +153,7 @@ func (ev *evaluator) cond(t *schema.Table, c *Cond, row outpost.Row) (bool, erro
 			return d <= 0, nil
 		}
 	case kindSet:
-		for _, x := range c.Values {
+		for _, x := range values {
 			if d, err := compare(v, x); err != nil || d == 0 {
 				return err == nil, err
 			}
@@ -152,8 +161,8 @@ func (ev *evaluator) cond(t *schema.Table, c *Cond, row outpost.Row) (bool, erro
 		return false, nil
 	case kindText:
 		s, ok1 := v.(string)
-		pat, ok2 := c.Values[0].(string)
-		if !ok1 || !ok2 || len(c.Values) != 1 {
+		pat, ok2 := values[0].(string)
+		if !ok1 || !ok2 || len(values) != 1 {
 			return false, fmt.Errorf("evaluate %q: operator %q needs text", c.Column, c.Op)
 		}
 		return matchLike(LikePattern(c.Op, pat), []rune(s)), nil
@@ -180,6 +189,14 @@ func (ev *evaluator) cond(t *schema.Table, c *Cond, row outpost.Row) (bool, erro
 		return (start.IsZero() || !tv.Before(start)) && (end.IsZero() || tv.Before(end)), nil
 	}
 	return false, fmt.Errorf("evaluate %q: unsupported operator %q", c.Column, c.Op)
+}
+
+// foldValue folds v when it is text.
+func foldValue(v any) any {
+	if s, ok := v.(string); ok {
+		return Fold(s)
+	}
+	return v
 }
 
 // compare orders a row value and a checked operand of the same Go type.

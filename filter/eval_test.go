@@ -42,9 +42,13 @@ func TestEval(t *testing.T) {
 		want bool
 	}{
 		{"name eq 'Contoso [West] 50%'", true},
-		{"name eq 'contoso [west] 50%'", false}, // case-sensitive
+		{"name eq 'contoso [west] 50%'", true}, // case-insensitive
+		{"name eq 'CONTOSO [WEST] 50%'", true},
+		{"name eq 'Contoso [West] 50'", false},
 		{"name gt 'Contoso'", true},
-		{"name lt 'contoso'", true}, // byte order: upper case first
+		{"name lt 'contoso'", false}, // folded, then byte order
+		{"name lt 'contosp'", true},
+		{"name ge 'CONTOSO [WEST] 50%'", true},
 		{"accountnumber eq 'x'", false},
 		{"accountnumber ne 'x'", true}, // ne is true on null
 		{"accountnumber gt 'x'", false},
@@ -54,7 +58,10 @@ func TestEval(t *testing.T) {
 		{"Microsoft.Dynamics.CRM.NotLike(PropertyName='accountnumber',PropertyValue='%')", true},
 		{"accountnumber eq null", true},
 		{"Microsoft.Dynamics.CRM.Like(PropertyName='name',PropertyValue='C_ntoso%\\%')", true},
-		{"Microsoft.Dynamics.CRM.Like(PropertyName='name',PropertyValue='%west%')", false},
+		{"Microsoft.Dynamics.CRM.Like(PropertyName='name',PropertyValue='%west%')", true},
+		{"Microsoft.Dynamics.CRM.Like(PropertyName='name',PropertyValue='%east%')", false},
+		{"startswith(name,'con')", true},
+		{"Microsoft.Dynamics.CRM.NotBeginWith(PropertyName='name',PropertyValue='CON')", false},
 		{"contains(name,'[West]')", true},
 		{"startswith(name,'Contoso')", true},
 		{"endswith(name,'0%')", true},

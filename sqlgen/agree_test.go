@@ -71,7 +71,11 @@ func agreementData(rng *rand.Rand, now time.Time, loc *time.Location) (*memDB, m
 		list := ids[table]
 		return list[rng.IntN(len(list))]
 	}
-	alphabet := []string{"a", "b", "A", "%", "_", "*", "?", "[", "]", "\\", "'", "é", "z", " "}
+	// Letters in both cases, including non-ASCII ones whose lower-case
+	// forms differ (Ä ä, É é, ẞ ß, Σ σ ς, the Kelvin sign and dotted İ,
+	// which lower-case to ASCII k and i).
+	alphabet := []string{"a", "b", "A", "B", "%", "_", "*", "?", "[", "]", "\\", "'", "é", "É", "z", " ",
+		"Ä", "ä", "ß", "ẞ", "Σ", "σ", "ς", "\u212a", "k", "İ", "i"}
 	text := func() any {
 		if rng.IntN(100) < 15 {
 			return nil
@@ -172,6 +176,13 @@ var agreementFilters = []string{
 	"Microsoft.Dynamics.CRM.NotBeginWith(PropertyName='name',PropertyValue='%')",
 	"endswith(name,'?')", "endswith(name,']')", "Microsoft.Dynamics.CRM.NotEndWith(PropertyName='name',PropertyValue='_')",
 	"contains(name,'é')", "contains(notes,'a b')", "contains(name,'')",
+	"name eq 'AB'", "name eq 'Ä'", "name ne 'éÉ'", "name in ('ẞ','σ','K')", "name gt 'B'", "name le 'Σ'", "notes lt 'ä'",
+	"startswith(name,'A')", "startswith(name,'ÄB')", "endswith(name,'É')", "contains(name,'ß')", "contains(notes,'Σ')",
+	"contains(name,'\u212a')", "startswith(name,'i')", "endswith(notes,'İ')",
+	"Microsoft.Dynamics.CRM.Like(PropertyName='name',PropertyValue='%Ä_')",
+	"Microsoft.Dynamics.CRM.NotLike(PropertyName='notes',PropertyValue='A%')",
+	"Microsoft.Dynamics.CRM.NotBeginWith(PropertyName='name',PropertyValue='É')",
+	"customerid/name eq 'A'", "workorder_contact/any(c: startswith(c/fullname,'B'))",
 	"amount gt 10.5", "amount eq 3", "amount le 0", "quantity ge 5", "quantity ne 3", "quantity in (1,2,3)",
 	"priority eq 2", "priority lt 3", "Microsoft.Dynamics.CRM.NotIn(PropertyName='priority',PropertyValues=[1])",
 	"completed eq true", "completed ne false", "completed", "completed eq null",

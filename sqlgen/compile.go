@@ -24,11 +24,12 @@ const ShareTable = "outpost_share"
 // conditions, and each condition is written so that it is never NULL where
 // it could be negated (ne is IS NOT / IS DISTINCT FROM, not-in adds "col IS
 // NULL OR"), so SQL's three-valued logic gives Eval's two-valued answers.
-// Links become EXISTS subqueries with fresh aliases from NewAlias. Text
-// operators are case-sensitive: LIKE … ESCAPE '\' on PostgreSQL and GLOB on
-// SQLite (whose LIKE ignores ASCII case), and text order comparisons use
-// COLLATE "C" on PostgreSQL so that both engines order by bytes. An empty
-// And is 1=1, an empty Or 1=0.
+// Links become EXISTS subqueries with fresh aliases from NewAlias. Text and
+// memo columns compare case-insensitively, as Eval does: the column is folded
+// in SQL (SQLiteFold on SQLite, lower() under PostgresFoldCollation on
+// PostgreSQL) and the operand in Go (filter.Fold), then they are compared
+// bytewise: LIKE … ESCAPE '\' under COLLATE "C" on PostgreSQL, GLOB on
+// SQLite. An empty And is 1=1, an empty Or 1=0.
 func (b *Builder) Expr(s *schema.Schema, table, alias string, e filter.Expr, env *filter.Env) error {
 	t, err := s.LookupTable(table)
 	if err != nil {
@@ -175,10 +176,11 @@ func (c *compiler) cond(t *schema.Table, alias string, x *filter.Cond, neg bool)
 		if len(x.Values) != 1 {
 			return fmt.Errorf("compile filter: column %q: operator %q takes one value", x.Column, op)
 		}
-		v := c.arg(x.Values[0])
+		v := c.arg(operand(col, x.Values[0]))
 		switch {
 		case neg && op == filter.Eq:
-			b.Col(alias, col.Name).SQL(c.isDistinct()).Arg(v)
+			c.column(alias, col)
+			b.SQL(c.isDistinct()).Arg(v)
 		case neg:
 			b.SQL("(").Col(alias, col.Name).SQL(" IS NULL OR ")
 			c.compare(col, alias, flipped[op], v)
@@ -193,9 +195,9 @@ func (c *compiler) cond(t *schema.Table, alias string, x *filter.Cond, neg bool)
 		}
 		args := make([]any, len(x.Values))
 		for i, v := range x.Values {
-			args[i] = c.arg(v)
+			args[i] = c.arg(operand(col, v))
 		}
-		c.in(alias, col.Name, args, neg)
+		c.in(alias, col, args, neg)
 		return nil
 	case filter.Like, filter.BeginsWith, filter.EndsWith, filter.Contains:
 		var pat string
@@ -205,7 +207,7 @@ func (c *compiler) cond(t *schema.Table, alias string, x *filter.Cond, neg bool)
 		if !ok || len(x.Values) != 1 {
 			return fmt.Errorf("compile filter: column %q: operator %q takes one text value", x.Column, op)
 		}
-		c.like(alias, col.Name, filter.LikePattern(op, pat), neg)
+		c.like(alias, col, filter.LikePattern(op, filter.Fold(pat)), neg)
 		return nil
 	case filter.EqSharedWithUser:
 		var rights int64
@@ -225,7 +227,7 @@ func (c *compiler) cond(t *schema.Table, alias string, x *filter.Cond, neg bool)
 		for i, id := range ids {
 			args[i] = id
 		}
-		c.in(alias, col.Name, args, neg)
+		c.in(alias, col, args, neg)
 		return nil
 	}
 	return c.date(alias, col.Name, x, neg)
@@ -247,35 +249,40 @@ func (c *compiler) isDistinct() string {
 	return " IS NOT "
 }
 
-// compare writes alias.col op v; text order on PostgreSQL is bytewise.
+// compare writes alias.col op v; text compares folded (the folded form is
+// bytewise on PostgreSQL too).
 func (c *compiler) compare(col *schema.Column, alias string, op filter.Op, v any) {
-	c.b.Col(alias, col.Name)
-	if op != filter.Eq && c.b.d.IsPostgres() && (col.Type == schema.Text || col.Type == schema.Memo) {
-		c.b.SQL(` COLLATE "C"`)
-	}
+	c.column(alias, col)
 	c.b.SQL(compareSQL[op]).Arg(v)
 }
 
 // in writes alias.col IN (args) or its null-safe negation; no args is false.
-func (c *compiler) in(alias, col string, args []any, neg bool) {
+func (c *compiler) in(alias string, col *schema.Column, args []any, neg bool) {
 	b := c.b
 	switch {
 	case len(args) == 0:
 		c.bool(neg)
 	case neg && len(args) == 1:
-		b.Col(alias, col).SQL(c.isDistinct()).Arg(args[0])
+		c.column(alias, col)
+		b.SQL(c.isDistinct()).Arg(args[0])
 	case neg:
-		b.SQL("(").Col(alias, col).SQL(" IS NULL OR ").Col(alias, col).SQL(" NOT IN (").Args(args...).SQL("))")
+		b.SQL("(").Col(alias, col.Name).SQL(" IS NULL OR ")
+		c.column(alias, col)
+		b.SQL(" NOT IN (").Args(args...).SQL("))")
 	case len(args) == 1:
-		b.Col(alias, col).SQL(" = ").Arg(args[0])
+		c.column(alias, col)
+		b.SQL(" = ").Arg(args[0])
 	default:
-		b.Col(alias, col).SQL(" IN (").Args(args...).SQL(")")
+		c.column(alias, col)
+		b.SQL(" IN (").Args(args...).SQL(")")
 	}
 }
 
-// like writes a case-sensitive pattern match: GLOB on SQLite, LIKE with an
-// escape character on PostgreSQL.
-func (c *compiler) like(alias, col string, pat []filter.LikeToken, neg bool) {
+// like writes a pattern match of the folded column against pat, whose
+// literal runes are folded already: GLOB on SQLite (case-sensitive, unlike
+// its LIKE, so the fold alone decides), LIKE with an escape character on
+// PostgreSQL.
+func (c *compiler) like(alias string, col *schema.Column, pat []filter.LikeToken, neg bool) {
 	var sb strings.Builder
 	for _, tok := range pat {
 		switch {
@@ -300,9 +307,11 @@ func (c *compiler) like(alias, col string, pat []filter.LikeToken, neg bool) {
 	}
 	b := c.b
 	if neg {
-		b.SQL("(").Col(alias, col).SQL(" IS NULL OR ").Col(alias, col).SQL(" NOT")
+		b.SQL("(").Col(alias, col.Name).SQL(" IS NULL OR ")
+		c.column(alias, col)
+		b.SQL(" NOT")
 	} else {
-		b.Col(alias, col)
+		c.column(alias, col)
 	}
 	if b.d.IsPostgres() {
 		b.SQL(" LIKE ").Arg(sb.String()).SQL(` ESCAPE '\'`)

@@ -16,6 +16,8 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib"
 	_ "modernc.org/sqlite"
 
+	_ "github.com/outposthq/outpost/sqlgen/sqlitefold" // the fold function compiled filters call
+
 	"github.com/outposthq/outpost"
 	"github.com/outposthq/outpost/filter"
 	"github.com/outposthq/outpost/schema"

@@ -44,6 +44,9 @@ func (e *Engine) Delta(ctx context.Context, by *security.Principal, req wire.Del
 		}
 		toks[i] = tok
 	}
+	if err := e.loadRestores(ctx); err != nil {
+		return nil, err
+	}
 	// Most deltas find nothing to send: answer them from one statement,
 	// without a read transaction, when they can be (deltacache.go).
 	s, err := e.prepare(ctx, by, req.DeviceID, false)
@@ -166,6 +169,12 @@ func (e *Engine) reconcileReason(ctx context.Context, tx *sql.Tx, s *session, it
 	switch {
 	case full:
 		return "full sync", false, nil
+	case tok.Version > s.cur || e.lostHistory(tok):
+		// The token names changes this database does not have: it was
+		// restored from a backup older than the device's last sync.
+		// Versions from here on repeat ones the device has passed, so
+		// only checksums tell what it holds that the server does not.
+		return "token from the future of the server (restored from a backup)", false, nil
 	}
 	for _, dep := range m.deps {
 		moved, err := s.scopeMoved(ctx, tx, dep, m.depCols[dep], tok.Version)

@@ -96,6 +96,7 @@ type Engine struct {
 	snapshots       *counter
 	eventsPerUser   *counter
 	eventsPerDevice *counter
+	restores        restores
 }
 
 // New returns the sync engine over p, planning downloads with planner.

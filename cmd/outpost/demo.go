@@ -74,7 +74,7 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 		return err
 	}
 	defer db.Close()
-	p, err := platform.Open(ctx, db, platform.Options{Logger: logger})
+	p, err := platform.Open(ctx, db, lim.platformOptions(platform.Options{Logger: logger}))
 	if err != nil {
 		return err
 	}

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/outposthq/outpost/httpapi"
+	"github.com/outposthq/outpost/platform"
 	"github.com/outposthq/outpost/syncsrv"
 )
 
@@ -30,6 +31,12 @@ type limitFlags struct {
 	stagedUserMiB      int64
 	stagedMaxAge       time.Duration
 	streamWriteTimeout time.Duration
+	tokenMaxAge        time.Duration
+	maxRows            int64
+	maxBodyMiB         int64
+	maxFileMiB         int64
+	maxImageMiB        int64
+	web                webFlags
 }
 
 func (l *limitFlags) register(fs *flag.FlagSet) {
@@ -40,6 +47,12 @@ func (l *limitFlags) register(fs *flag.FlagSet) {
 	fs.Int64Var(&l.stagedUserMiB, "max-staged-mib-per-user", syncsrv.DefaultStagedBytesPerUser>>20, "MiB of staged file content one user may hold before their changes attach it")
 	fs.DurationVar(&l.stagedMaxAge, "staged-file-max-age", syncsrv.DefaultStagedFileMaxAge, "how long staged file content whose change never came is kept")
 	fs.DurationVar(&l.streamWriteTimeout, "stream-write-timeout", httpapi.DefaultStreamWriteTimeout, "how long one write of a snapshot or change stream may take before the stream is cut")
+	fs.DurationVar(&l.tokenMaxAge, "token-max-age", syncsrv.DefaultTokenMaxAge, "how long a device's sync token stays valid; older devices re-sync from scratch, and tombstones are pruned past it (servers on one database must agree)")
+	fs.Int64Var(&l.maxRows, "max-rows-per-device", syncsrv.DefaultMaxRows, "rows one device may hold; a larger download plan is refused at open")
+	fs.Int64Var(&l.maxBodyMiB, "max-body-mib", 4, "MiB a request body may have (file uploads have the file limits)")
+	fs.Int64Var(&l.maxFileMiB, "max-file-mib", platform.DefaultMaxFileBytes>>20, "MiB one file of a file column may have")
+	fs.Int64Var(&l.maxImageMiB, "max-image-mib", platform.DefaultMaxImageBytes>>20, "MiB one image of an image column may have")
+	l.web.register(fs)
 }
 
 // apply sets the limits in the engine's and the API's options.
@@ -51,4 +64,13 @@ func (l *limitFlags) apply(so *syncsrv.Options, ho *httpapi.Options) {
 	so.StagedBytesPerUser = l.stagedUserMiB << 20
 	so.StagedFileMaxAge = l.stagedMaxAge
 	ho.StreamWriteTimeout = l.streamWriteTimeout
+	so.TokenMaxAge = l.tokenMaxAge
+	so.MaxRows = l.maxRows
+	ho.MaxBodyBytes = l.maxBodyMiB << 20
+}
+
+// platformOptions sets the file limits in the platform's options.
+func (l *limitFlags) platformOptions(po platform.Options) platform.Options {
+	po.MaxFileBytes, po.MaxImageBytes = l.maxFileMiB<<20, l.maxImageMiB<<20
+	return po
 }

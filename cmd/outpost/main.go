@@ -41,6 +41,8 @@ Usage:
   outpost admin   COMMAND ...                                          administer an environment
   outpost device  COMMAND ...                                          work as a field device (offline store)
   outpost bench   [--scale 0.01] [--engines sqlite,postgres]           run the benchmarks (docs/benchmarks.md)
+  outpost backup  --data DIR --out FILE                                copy an embedded server's database while it serves
+  outpost restore --from FILE --data DIR [--force]                     put a backup in place (server stopped)
   outpost version
 
 Run "outpost COMMAND -h" for the flags of a command.
@@ -63,6 +65,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runDevice(ctx, args[1:], getenv, stdout, stderr)
 	case "bench":
 		return runBench(ctx, args[1:], getenv, stdout, stderr)
+	case "backup":
+		return runBackup(ctx, args[1:], getenv, stdout, stderr)
+	case "restore":
+		return runRestore(ctx, args[1:], getenv, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "outpost", version)
 		return nil

@@ -68,12 +68,19 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return err
 	}
+	if dbf.db == "" {
+		release, err := sqlite.Hold(dbf.data)
+		if err != nil {
+			return err
+		}
+		defer release()
+	}
 	db, err := dbf.open(ctx)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	p, err := platform.Open(ctx, db, platform.Options{Logger: logger})
+	p, err := platform.Open(ctx, db, lim.platformOptions(platform.Options{Logger: logger}))
 	if err != nil {
 		return err
 	}
@@ -103,7 +110,10 @@ func serve(ctx context.Context, p *platform.Platform, addr string, logger *slog.
 	lim.apply(&so, &ho)
 	engine := syncsrv.New(p, profiles, so)
 	ho.Sync = engine
-	api := httpapi.New(p, ho)
+	api, err := lim.web.wrap(httpapi.New(p, ho))
+	if err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", addr, err)
@@ -111,7 +121,7 @@ func serve(ctx context.Context, p *platform.Platform, addr string, logger *slog.
 	srv := &http.Server{Handler: api, ReadHeaderTimeout: readHeaderTimeout, ReadTimeout: readTimeout, WriteTimeout: writeTimeout, IdleTimeout: idleTimeout, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
 	srv.RegisterOnShutdown(engine.CloseStreams) // event streams never end by themselves
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() { errc <- lim.web.serve(srv, ln) }()
 	// Tombstones and the scope log are pruned past the token lifetime.
 	go engine.RunJanitor(ctx, 10*time.Minute)
 	// Other servers on the same PostgreSQL database announce their commits;

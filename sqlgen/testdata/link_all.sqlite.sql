@@ -1,2 +1,2 @@
-SELECT count(*) FROM "workorder" AS t0 WHERE NOT EXISTS (SELECT 1 FROM "workordercontact" AS t1 JOIN "contact" AS t2 ON t2."contactid" = t1."contactid" WHERE t1."workorderid" = t0."workorderid" AND (t2."fullname" IS NULL OR t2."fullname" NOT GLOB ?))
--- $1 = string "A*"
+SELECT count(*) FROM "workorder" AS t0 WHERE NOT EXISTS (SELECT 1 FROM "workordercontact" AS t1 JOIN "contact" AS t2 ON t2."contactid" = t1."contactid" WHERE t1."workorderid" = t0."workorderid" AND (t2."fullname" IS NULL OR outpost_fold(t2."fullname") NOT GLOB ?))
+-- $1 = string "a*"

@@ -30,6 +30,9 @@ func Open(ctx context.Context, dsn string) (*store.DB, error) {
 	if err := pool.PingContext(ctx); err != nil {
 		return nil, errors.Join(fmt.Errorf("connect to postgres: %w", err), db.Close())
 	}
+	if err := sqlgen.CheckPostgresFold(ctx, pool, false); err != nil {
+		return nil, errors.Join(fmt.Errorf("connect to postgres: %w", err), db.Close())
+	}
 	if err := db.Migrate(ctx); err != nil {
 		return nil, errors.Join(fmt.Errorf("migrate postgres: %w", err), db.Close())
 	}

@@ -15,6 +15,7 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/outposthq/outpost/sqlgen"
+	"github.com/outposthq/outpost/sqlgen/sqlitefold"
 	"github.com/outposthq/outpost/store"
 )
 
@@ -30,6 +31,9 @@ func Open(ctx context.Context, dir string) (*store.DB, error) {
 	// busy_timeout goes first so that switching to WAL waits instead of failing.
 	dsn := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(ON)&_pragma=synchronous(NORMAL)&_txlock=immediate"
 	drv := &sqlite.Driver{}
+	if err := sqlitefold.Register(drv); err != nil { // the case folding of text filters
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
 	write := sql.OpenDB(&connector{dsn: dsn, drv: drv})
 	write.SetMaxOpenConns(1) // one writer: queue in Go rather than spin on SQLITE_BUSY
 	write.SetConnMaxLifetime(0)
