@@ -254,6 +254,17 @@ func TestAgentAPI(t *testing.T) {
 	if hit.Total < 1 || hit.Total >= page.Total {
 		t.Fatalf("search %q: %d of %d", name[:8], hit.Total, page.Total)
 	}
+	// A form's related rows: the work orders of the first one's account.
+	var related agent.RowPage
+	account := first["customerid"].(string)
+	if code := p.do("GET", "/api/tables/workorder/rows?filter="+url.QueryEscape("customerid eq '"+account+"'"), nil, &related); code != 200 || related.Total < 1 {
+		t.Fatalf("related rows: %d %+v", code, related)
+	}
+	for _, r := range related.Rows {
+		if r["customerid"] != account {
+			t.Fatalf("related rows of %s hold %v", account, r)
+		}
+	}
 	bad := []struct {
 		method, path string
 		body         any
@@ -265,6 +276,7 @@ func TestAgentAPI(t *testing.T) {
 		{"GET", "/api/tables/workorder/rows?view=Nope", nil, 404, "view"},
 		{"GET", "/api/tables/workorder/rows?orderby=colour", nil, 400, "$orderby"},
 		{"GET", "/api/tables/nosuch/rows", nil, 404, "table"},
+		{"GET", "/api/tables/workorder/rows?filter=" + url.QueryEscape("colour eq 1"), nil, 400, "$filter"},
 		{"GET", "/api/tables/workorder/rows?search=" + url.QueryEscape("O'Brien 100%"), nil, 200, ""},
 		{"PATCH", "/api/tables/workorder/rows/" + first["workorderid"].(string), map[string]any{"values": map[string]any{"colour": "red"}}, 400, "colour"},
 		{"PATCH", "/api/tables/workorder/rows/" + first["workorderid"].(string), map[string]any{"vals": 1}, 400, "body"},

@@ -248,7 +248,8 @@ func (a *Agent) appDef(w http.ResponseWriter, r *http.Request, dev *client.Clien
 }
 
 // rows answers a page of a view or of a table: ?view=NAME applies the
-// view's filter and default order; search looks in the view's search
+// view's filter and default order; filter adds an OData $filter (a form's
+// related rows: "customerid eq '…'"); search looks in the view's search
 // columns; orderby is "column" or "column desc"; skip and top page.
 func (a *Agent) rows(w http.ResponseWriter, r *http.Request, dev *client.Client) error {
 	table := r.PathValue("table")
@@ -278,28 +279,26 @@ func (a *Agent) rows(w http.ResponseWriter, r *http.Request, dev *client.Client)
 			order = view.OrderBy
 		}
 	}
+	if f := strings.TrimSpace(q.Get("filter")); f != "" {
+		parts = append(parts, "("+f+")")
+	}
+	var search client.Search
 	if s := strings.TrimSpace(q.Get("search")); s != "" {
 		def, err := dev.Def(table)
 		if err != nil {
 			return err
 		}
-		cols := searchColumns(view, def)
-		if len(cols) == 0 {
+		search = client.Search{Text: s, Columns: searchColumns(view, def)}
+		if len(search.Columns) == 0 {
 			return outpost.Invalidf("table %q has no text column to search", table).WithTarget("search")
 		}
-		lit := "'" + strings.ReplaceAll(s, "'", "''") + "'"
-		var or []string
-		for _, c := range cols {
-			or = append(or, "contains("+c+", "+lit+")")
-		}
-		parts = append(parts, "("+strings.Join(or, " or ")+")")
 	}
 	filterText := strings.Join(parts, " and ")
 	var sel []string
 	if view != nil {
 		sel = view.Columns
 	}
-	rows, err := dev.Query(r.Context(), table, client.Query{Filter: filterText, Select: sel, OrderBy: order, Top: top, Skip: skip})
+	rows, err := dev.Query(r.Context(), table, client.Query{Filter: filterText, Select: sel, OrderBy: order, Top: top, Skip: skip, Search: search})
 	if err != nil {
 		return err
 	}
@@ -307,7 +306,7 @@ func (a *Agent) rows(w http.ResponseWriter, r *http.Request, dev *client.Client)
 	// counting (most searches); otherwise count.
 	total := int64(skip + len(rows))
 	if len(rows) == top || (len(rows) == 0 && skip > 0) {
-		if total, err = dev.Count(r.Context(), table, filterText); err != nil {
+		if total, err = dev.CountSearch(r.Context(), table, filterText, search); err != nil {
 			return err
 		}
 	}

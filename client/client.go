@@ -196,6 +196,9 @@ func Open(ctx context.Context, opts Options) (*Client, error) {
 	if err := c.loadState(ctx); err != nil {
 		return nil, errors.Join(err, c.db.Close())
 	}
+	if err := c.ensureSearchIndexes(ctx); err != nil {
+		return nil, errors.Join(err, c.db.Close())
+	}
 	if registered {
 		// The server just answered the open.
 		c.mu.Lock()
@@ -342,6 +345,9 @@ func (c *Client) applyTables(ctx context.Context, tx *sql.Tx, defs []wire.Table)
 func dropTable(ctx context.Context, tx *sql.Tx, name string) error {
 	if _, err := tx.ExecContext(ctx, `DROP TABLE IF EXISTS `+sqlgen.SQLite.Quote(name)); err != nil {
 		return fmt.Errorf("drop local table %s: %w", name, err)
+	}
+	if err := dropSearchIndex(ctx, tx, name); err != nil {
+		return err
 	}
 	_, err := tx.ExecContext(ctx, `DELETE FROM outpost_table WHERE name = ?`, name)
 	return err

@@ -223,7 +223,7 @@ func createIndexes(ctx context.Context, tx *sql.Tx, lt *localTable) error {
 			return fmt.Errorf("index %s: %w", lt.def.Name, err)
 		}
 	}
-	return nil
+	return createSearchIndex(ctx, tx, lt)
 }
 
 // firstSync downloads every table not yet done, storing many pages per

@@ -17,6 +17,7 @@ type Query struct {
 	OrderBy string   // "column" or "column desc"; the primary key breaks ties
 	Top     int      // 0 means no limit
 	Skip    int      // rows to leave out before the first returned
+	Search  Search   // a quick search besides the filter; zero means none
 }
 
 // Query returns local rows of table matching q, as wire values by column.
@@ -51,7 +52,7 @@ func (c *Client) Query(ctx context.Context, table string, q Query) ([]map[string
 		b.Col("t0", col)
 	}
 	b.SQL(" FROM ").Ident(table).SQL(" AS t0")
-	if err := c.where(b, table, q.Filter); err != nil {
+	if err := c.whereSearch(ctx, b, lt, q.Filter, q.Search); err != nil {
 		return nil, err
 	}
 	b.SQL(" ORDER BY ")

@@ -103,13 +103,19 @@ func (c *Client) PendingChanges(ctx context.Context, limit int) ([]PendingChange
 // rows when it is empty). Like Query it fails until the first sync
 // finished.
 func (c *Client) Count(ctx context.Context, table, filterText string) (int64, error) {
+	return c.CountSearch(ctx, table, filterText, Search{})
+}
+
+// CountSearch returns how many local rows of table match the filter and
+// the search.
+func (c *Client) CountSearch(ctx context.Context, table, filterText string, s Search) (int64, error) {
 	lt, err := c.readable(ctx, table)
 	if err != nil {
 		return 0, err
 	}
 	b := sqlgen.NewBuilder(sqlgen.SQLite)
 	b.SQL("SELECT count(*) FROM ").Ident(lt.def.Name).SQL(" AS t0")
-	if err := c.where(b, table, filterText); err != nil {
+	if err := c.whereSearch(ctx, b, lt, filterText, s); err != nil {
 		return 0, err
 	}
 	query, args := b.Build()

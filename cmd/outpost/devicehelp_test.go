@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"golang.org/x/crypto/bcrypt"
 	"net/http/httptest"
 	"testing"
 
@@ -29,7 +30,9 @@ type deviceFixture struct {
 func newDeviceFixture(t *testing.T, accounts int) *deviceFixture {
 	t.Helper()
 	ctx := context.Background()
-	p, err := platform.Open(ctx, testenv.OpenSQLite(t), platform.Options{})
+	// The cheapest hash cost: these tests are about the CLI, and bcrypt's
+	// default cost takes seconds a hash under the race detector.
+	p, err := platform.Open(ctx, testenv.OpenSQLite(t), platform.Options{PasswordCost: bcrypt.MinCost})
 	if err != nil {
 		t.Fatal(err)
 	}

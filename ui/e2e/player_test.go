@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -298,6 +299,15 @@ func TestPlayerOffline(t *testing.T) {
 	run("form", chromedp.Click(chromedp.CSS(`table.rows tbody tr td a`)), chromedp.WaitVisible(chromedp.CSS(`#f-description`)),
 		poll(`document.querySelector('#f-customerid').selectedOptions[0].textContent.endsWith('Ltd')`, 5*time.Second), shot("form"))
 	rowID := eval[string](t, ctx, `decodeURIComponent(location.hash.split('/').pop())`)
+	woName := eval[string](t, ctx, `document.querySelector('#f-name').value`)
+
+	// The customer's form lists its work orders (the 1:N relationship of
+	// the profile); one opens its own form.
+	run("related rows", chromedp.Click(chromedp.CSS(`a.open-lookup`)), chromedp.WaitVisible(chromedp.CSS(`section.related .related-rows li a`)),
+		poll(`[...document.querySelectorAll('section.related .related-rows li a')].some(a => a.textContent === `+strconv.Quote(woName)+`)`, 5*time.Second),
+		chromedp.ScrollIntoView(chromedp.CSS(`section.related`)), shot("form-related"),
+		chromedp.Click(chromedp.Search(`//section[contains(@class,"related")]//a[.=`+strconv.Quote(woName)+`]`)),
+		poll(`decodeURIComponent(location.hash.split('/').pop()) === `+strconv.Quote(rowID)+` && document.querySelector('#f-name') && document.querySelector('#f-name').value === `+strconv.Quote(woName), 5*time.Second))
 	link.cut()
 	run("edit offline", fill(`#f-description`, "Filter replaced offline"),
 		chromedp.Click(chromedp.Search(`//button[.="Save"]`)), chromedp.WaitVisible(chromedp.Search(`//p[contains(., "Saved on this device")]`)))

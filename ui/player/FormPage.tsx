@@ -1,10 +1,10 @@
 import { useEffect, useState } from "preact/hooks";
 import { api, ApiError, type AppDefinition, type Column, type Row } from "../shared/api";
-import { label } from "../shared/format";
+import { label, systemColumns } from "../shared/format";
+import { RelatedRows, relationsTo } from "./RelatedRows";
 import { go } from "./route";
 
-// Columns Outpost maintains: shown, never edited.
-const system = new Set(["versionnumber", "createdon", "modifiedon", "createdby", "modifiedby", "owningbusinessunit", "owneridtype", "ownerid", "statecode", "statuscode"]);
+const system = systemColumns;
 
 type Draft = Record<string, string | boolean>;
 
@@ -75,6 +75,11 @@ function LookupField({ col, value, onChange, id }: { col: Column; value: string;
           <option value={o.id}>{o.name}</option>
         ))}
       </select>
+      {value && (
+        <a class="open-lookup" href={`#/form/${encodeURIComponent(col.target)}/${encodeURIComponent(value)}`}>
+          Open {label(col.target).toLowerCase()}
+        </a>
+      )}
     </div>
   );
 }
@@ -224,6 +229,8 @@ export function FormPage({ app, table, id }: { app: AppDefinition; table: string
           )}
         </div>
       </form>
+      {!isNew &&
+        relationsTo(app, table).map((rel, _, all) => <RelatedRows def={rel.def} col={rel.col} id={id} many={all.filter((o) => o.def.name === rel.def.name).length > 1} />)}
     </main>
   );
 }

@@ -696,6 +696,8 @@ export interface operations {
             query?: {
                 /** @description a view of the app: its filter and order */
                 view?: string;
+                /** @description an OData $filter over the local rows, with the view's (a form's related rows: customerid eq '…') */
+                filter?: string;
                 /** @description quick search in the view's search columns */
                 search?: string;
                 /** @description column [desc] */

@@ -64,7 +64,7 @@ export const api = {
   openApp: (id: string) => call<Session>("POST", `/api/apps/${encodeURIComponent(id)}/open`),
   app: () => call<AppDefinition>("GET", "/api/app"),
   status: () => call<DeviceStatus>("GET", "/api/status"),
-  rows: (table: string, q: { view?: string; search?: string; orderby?: string; skip?: number; top?: number }) => {
+  rows: (table: string, q: { view?: string; filter?: string; search?: string; orderby?: string; skip?: number; top?: number }) => {
     const p = new URLSearchParams();
     for (const [k, v] of Object.entries(q)) if (v !== undefined && v !== "") p.set(k, String(v));
     return call<RowPage>("GET", `/api/tables/${encodeURIComponent(table)}/rows?${p}`);

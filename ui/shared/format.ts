@@ -34,6 +34,9 @@ export function formatValue(type: string, v: unknown, names?: Record<string, str
   return String(v);
 }
 
+/** systemColumns are the columns Outpost maintains: shown, never edited. */
+export const systemColumns = new Set(["versionnumber", "createdon", "modifiedon", "createdby", "modifiedby", "owningbusinessunit", "owneridtype", "ownerid", "statecode", "statuscode"]);
+
 /** label turns a column name into words: "scheduledstart" stays readable. */
 export function label(name: string): string {
   const known: Record<string, string> = {
@@ -49,6 +52,7 @@ export function label(name: string): string {
     modifiedon: "Modified on",
     estimatedhours: "Estimated hours",
     cost: "Cost",
+    workorder: "Work order",
   };
   if (known[name]) return known[name];
   const s = name.replace(/id$/, "").replace(/_/g, " ");
