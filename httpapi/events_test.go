@@ -226,3 +226,79 @@ func TestStreamsOutliveServerTimeouts(t *testing.T) {
 		})
 	}
 }
+
+// TestEventStreamsEndOnRevocation: a change stream ends with a "closed"
+// event as soon as the credential it was opened with is revoked — an
+// integration token deleted, a signed-in device revoked — while streams of
+// the user's other credentials go on.
+func TestEventStreamsEndOnRevocation(t *testing.T) {
+	for _, e := range testenv.Engines(t) {
+		t.Run(e.Name, func(t *testing.T) {
+			ctx := context.Background()
+			p, err := platform.Open(ctx, e.Open(t), platform.Options{})
+			mustOK(t, err)
+			env, err := demo.Seed(ctx, p, demo.Options{AccountsPerTechnician: 1})
+			mustOK(t, err)
+			profiles := profile.New(p, profile.Options{})
+			eng := syncsrv.New(p, profiles, syncsrv.Options{})
+			srv := httptest.NewServer(httpapi.New(p, httpapi.Options{Profiles: profiles, Sync: eng}))
+			t.Cleanup(srv.Close)
+			sys, nora := platform.System(), env.Technicians[0]
+			call := func(method, path, tok, body string) int {
+				req, _ := http.NewRequest(method, srv.URL+path, strings.NewReader(body))
+				req.Header.Set("Authorization", "Bearer "+tok)
+				resp, err := srv.Client().Do(req)
+				mustOK(t, err)
+				resp.Body.Close()
+				return resp.StatusCode
+			}
+			open := func(tok, device string) <-chan sseEvent {
+				if code := call("POST", wire.Prefix+"/open", tok, `{"deviceId":"`+device+`","appId":"`+env.ModelDrivenApp+`"}`); code != 200 {
+					t.Fatalf("open: %d", code)
+				}
+				code, events := openEvents(t, srv.URL, tok, device)
+				if code != 200 {
+					t.Fatalf("stream: %d", code)
+				}
+				return events
+			}
+			closedWith := func(events <-chan sseEvent, code, what string) {
+				t.Helper()
+				start := time.Now()
+				if ev, ok := next(t, events); !ok || ev.name != "closed" || !strings.Contains(ev.data, `"code":"`+code+`"`) {
+					t.Fatalf("after %s: %+v (open %v), want closed, %s", what, ev, ok, code)
+				}
+				if _, ok := next(t, events); ok {
+					t.Fatalf("the stream went on after %s", what)
+				}
+				t.Logf("%s: stream closed %s after %s", e.Name, time.Since(start).Round(time.Millisecond), what)
+			}
+
+			kept, _, err := p.IssueIntegrationToken(ctx, sys, nora.ID, "kept", time.Time{})
+			mustOK(t, err)
+			keptEvents := open(kept, outpost.NewID())
+			doomed, info, err := p.IssueIntegrationToken(ctx, sys, nora.ID, "doomed", time.Time{})
+			mustOK(t, err)
+			doomedEvents := open(doomed, outpost.NewID())
+			if code := call("DELETE", "/api/security/tokens/"+info.ID, kept, ""); code != http.StatusNoContent && code != http.StatusOK {
+				t.Fatalf("revoke token: %d", code)
+			}
+			closedWith(doomedEvents, "unauthorized", "its token was revoked")
+
+			dc, err := p.SignInDevice(ctx, nora.ID, platform.DeviceInput{Name: "tablet", Platform: "test"})
+			mustOK(t, err)
+			deviceEvents := open(dc.AccessToken, dc.DeviceID)
+			if code := call("POST", "/api/devices/"+dc.DeviceID+"/revoke", kept, ""); code != http.StatusNoContent && code != http.StatusOK {
+				t.Fatalf("revoke device: %d", code)
+			}
+			closedWith(deviceEvents, "device_revoked", "its device was revoked")
+
+			// The stream of the credential kept still gets hints.
+			_, err = p.Update(ctx, sys, "workorder", firstID(t, p, "workorder"), map[string]any{"description": "hint"})
+			mustOK(t, err)
+			if ev, ok := next(t, keptEvents); !ok || ev.name != "change" {
+				t.Fatalf("kept stream: %+v (open %v), want a change", ev, ok)
+			}
+		})
+	}
+}

@@ -23,6 +23,7 @@ import (
 // business units; nora has a registered device with tokens.
 type syncFixture struct {
 	h           http.Handler
+	p           *platform.Platform
 	nora, sam   string // tokens
 	noraDevice  string
 	samDevice   string
@@ -51,7 +52,7 @@ func newSyncFixture(t testing.TB, e testenv.Engine) *syncFixture {
 	}
 	profiles := profile.New(p, profile.Options{})
 	eng := syncsrv.New(p, profiles, syncsrv.Options{})
-	f := &syncFixture{h: httpapi.New(p, httpapi.Options{Profiles: profiles, Sync: eng, MaxBodyBytes: 256 << 10}), appID: env.ModelDrivenApp, forbidden: map[string]bool{}, sent: map[string]bool{}}
+	f := &syncFixture{p: p, h: httpapi.New(p, httpapi.Options{Profiles: profiles, Sync: eng, MaxBodyBytes: 256 << 10}), appID: env.ModelDrivenApp, forbidden: map[string]bool{}, sent: map[string]bool{}}
 	nora, sam := env.Technicians[0], env.Technicians[2]
 	sys := platform.System()
 	if f.nora, err = p.IssueToken(ctx, sys, nora.ID, "fuzz"); err != nil {
@@ -114,8 +115,10 @@ func (f *syncFixture) call(t testing.TB, method, path, token, body string) (int,
 
 // FuzzSyncAPI sends malformed, huge, truncated and wrong-typed bodies to
 // the sync endpoints, with forged device ids and tokens and other users'
-// row ids: the server never answers 500, and nora never receives a row
-// id she may not read (ids she sent herself aside).
+// row ids: the server never answers 500, nora never receives a row id she
+// may not read (ids she sent herself aside), the rows she may not read
+// never change, and her own change only through a write (an upload, a
+// Sync Error retried) that answered 2xx.
 func FuzzSyncAPI(f *testing.F) {
 	fx := newSyncFixture(f, fuzzEngine(f))
 	paths := []string{"/open", "/snapshot", "/delta", "/reconcile", "/upload", "/errors", "/settings", "/errors/x/retry", "/errors/x/resolve"}
@@ -145,10 +148,23 @@ func FuzzSyncAPI(f *testing.F) {
 		{4, `{"deviceId":"$DEV","changes":[{"seq":5,"table":"outpost_setting","op":"create","id":"$MINE","baseVersion":-9,"columns":{"":1}}]}`, 0},
 		{0, `{"deviceId":"$DEV\u0000","appId":"\u0000"}`, 0},
 		{1, `{"deviceId":"$DEV","table":"workorder\u0000","after":"\u0000"}`, 0},
+		// Valid uploads of nora's work orders (when $MINE names one for the
+		// body's length): writes that change her rows.
+		{4, `{"deviceId":"$DEV","changes":[{"seq":6,"mutationId":"m6","table":"workorder","op":"update","id":"$MINE","columns":{"description":"fuzzed"}}]}`, 0},
+		{4, `{"deviceId":"$DEV","changes":[{"seq":7,"mutationId":"m7","table":"workorder","op":"update","id":"$MINE","columns":{"description":"fuzzed again"}}]}`, 0},
+		{4, `{"deviceId":"$DEV","changes":[{"seq":8,"mutationId":"m8","table":"workorder","op":"update","id":"$MINE","columns":{"description":"fuzzed twice more"}}]}`, 0},
 	}
 	for _, s := range seeds {
 		f.Add(s.path, s.body, s.device, uint8(0))
 	}
+	mine, outside := map[string]bool{}, map[string]bool{}
+	for _, id := range fx.noraRowIDs {
+		mine[id] = true
+	}
+	for _, id := range fx.outsideRows {
+		outside[id] = true
+	}
+	seedTables := []string{"workorder", "account", "contact"}
 	f.Fuzz(func(t *testing.T, path int, body string, device int, tokenKind uint8) {
 		if path < 0 {
 			path = -path
@@ -173,9 +189,18 @@ func FuzzSyncAPI(f *testing.F) {
 				fx.sent[id] = true
 			}
 		}
+		before := rowSums(t, fx.p, seedTables, outside, mine)
 		code, resp := fx.call(t, method, wire.Prefix+p, token, body)
 		if code >= 500 {
 			t.Fatalf("%s %s %q: %d %s", method, p, body, code, resp)
+		}
+		after := rowSums(t, fx.p, seedTables, outside, mine)
+		if after[0] != before[0] {
+			t.Fatalf("%s %s %q answered %d and changed or lost rows nora may not read", method, p, body, code)
+		}
+		write := token == fx.nora && code < 300 && (p == "/upload" || strings.HasSuffix(p, "/retry"))
+		if !write && after[1] != before[1] {
+			t.Fatalf("%s %s %q answered %d but changed or lost nora's rows", method, p, body, code)
 		}
 		if token != fx.nora {
 			if code < 400 {

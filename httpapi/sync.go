@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -187,10 +188,14 @@ func (s *Server) syncUpload(w http.ResponseWriter, r *http.Request) error {
 // with the tables of the device's plan that changed, and a comment every
 // 25 s to keep proxies from closing the connection. At each keep-alive,
 // and after commits that may move access, the device's access is checked
-// again; when it is lost the stream ends with a "closed" event carrying
-// the error.
+// again, and so is the credential the stream was opened with (a revoked
+// token or device, an expired token); when either fails the stream ends
+// with a "closed" event carrying the error.
 func (s *Server) syncEvents(w http.ResponseWriter, r *http.Request) error {
-	sub, err := s.sync.Subscribe(r.Context(), Principal(r), r.URL.Query().Get("deviceId"))
+	cred := Credential(r)
+	sub, err := s.sync.Subscribe(r.Context(), Principal(r), r.URL.Query().Get("deviceId"), func(ctx context.Context) error {
+		return s.p.CheckCredential(ctx, cred)
+	})
 	if err != nil {
 		return err
 	}

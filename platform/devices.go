@@ -111,7 +111,7 @@ func (p *Platform) issueDeviceCredential(ctx context.Context, tx querier, userID
 			return DeviceCredential{}, err
 		}
 	}
-	p.forgetTokens()
+	p.credentialsRevoked(ctx)
 	return DeviceCredential{UserID: userID, DeviceID: deviceID, AccessToken: access, AccessExpiresOn: *info.ExpiresOn,
 		RefreshToken: refresh, RefreshExpiresOn: refreshExp, ExpiresInSeconds: int64(p.accessTTL / time.Second)}, nil
 }
@@ -179,7 +179,7 @@ func (p *Platform) RefreshDevice(ctx context.Context, refreshToken string) (Devi
 		return DeviceCredential{}, err
 	}
 	if replayed != "" {
-		p.forgetTokens()
+		p.credentialsRevoked(ctx)
 		p.logger.WarnContext(ctx, "refresh token replayed: device revoked", "device", replayed)
 		return DeviceCredential{}, deviceRevoked(replayed)
 	}
@@ -253,7 +253,7 @@ func (p *Platform) RevokeDevice(ctx context.Context, by *security.Principal, dev
 	if err := p.revokeDevices(ctx, p.db.Write, "deviceid", deviceID, reason); err != nil {
 		return err
 	}
-	p.forgetTokens()
+	p.credentialsRevoked(ctx)
 	p.logger.InfoContext(ctx, "device revoked", "device", deviceID, "user", owner, "by", by.UserID)
 	return nil
 }

@@ -2,9 +2,9 @@ package platform
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 )
@@ -20,7 +20,7 @@ type commitNotice struct {
 }
 
 // publish announces a commit in tx; PostgreSQL delivers it when tx commits.
-func (p *Platform) publish(ctx context.Context, tx *sql.Tx, tables []string, metadata bool) error {
+func (p *Platform) publish(ctx context.Context, tx querier, tables []string, metadata bool) error {
 	sorted := append([]string(nil), tables...)
 	sort.Strings(sorted)
 	payload, err := json.Marshal(commitNotice{Origin: p.origin, Tables: sorted, Metadata: metadata})
@@ -62,6 +62,9 @@ func (p *Platform) Listen(ctx context.Context, ready func()) error {
 			for _, t := range p.Schema().Tables() {
 				tables = append(tables, t.Name)
 			}
+		}
+		if slices.Contains(tables, CredentialsTable) {
+			p.forgetTokens()
 		}
 		if len(tables) > 0 {
 			p.notify(tables)

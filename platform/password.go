@@ -115,7 +115,7 @@ func (p *Platform) SetPassword(ctx context.Context, by *security.Principal, user
 	if err != nil {
 		return fmt.Errorf("set password of %s: %w", userID, err)
 	}
-	p.forgetTokens()
+	p.credentialsRevoked(ctx)
 	p.logger.InfoContext(ctx, "password set", "user", userID, "by", by.UserID)
 	return nil
 }

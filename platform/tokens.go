@@ -180,7 +180,7 @@ func (p *Platform) RevokeToken(ctx context.Context, by *security.Principal, id s
 	if err != nil {
 		return fmt.Errorf("revoke token %s: %w", id, err)
 	}
-	p.forgetTokens()
+	p.credentialsRevoked(ctx)
 	if n, _ := res.RowsAffected(); n == 0 {
 		return outpost.NotFoundf("no token has the id %q", id).WithTarget("id")
 	}
@@ -195,7 +195,7 @@ func (p *Platform) RevokeTokens(ctx context.Context, by *security.Principal, use
 	}
 	d := p.db.Dialect
 	_, err := p.db.Write.ExecContext(ctx, `DELETE FROM outpost_token WHERE userid = `+d.Placeholder(1)+` AND kind <> `+d.Placeholder(2), userID, KindDevice)
-	p.forgetTokens()
+	p.credentialsRevoked(ctx)
 	return err
 }
 
@@ -321,6 +321,44 @@ func (p *Platform) forgetTokens() {
 	p.tokens.Clear()
 }
 
+// CredentialsTable names the table of tokens. A commit notice naming it
+// says credentials were revoked: servers forget the tokens they cached,
+// and change streams check their credential again.
+const CredentialsTable = "outpost_token"
+
+// credentialsRevoked forgets the cached tokens and announces the
+// revocation to this server's OnCommit hooks and to the other servers
+// sharing the database.
+func (p *Platform) credentialsRevoked(ctx context.Context) {
+	p.forgetTokens()
+	if p.db.Listen != nil {
+		if err := p.publish(ctx, p.db.Write, []string{CredentialsTable}, false); err != nil {
+			p.logger.WarnContext(ctx, "announce revoked credentials", "err", err)
+		}
+	}
+	p.notify([]string{CredentialsTable})
+}
+
+// CheckCredential fails when credential c is no longer valid: its token
+// revoked or expired, or its device revoked. It asks the database rather
+// than the cache, for callers that hold a credential for long (a change
+// stream) and check it again now and then.
+func (p *Platform) CheckCredential(ctx context.Context, c Credential) error {
+	var revoked any
+	err := p.db.Read.QueryRowContext(ctx, `SELECT d.revokedon FROM outpost_token t
+		LEFT JOIN outpost_signindevice d ON d.deviceid = t.deviceid WHERE t.tokenid = `+p.db.Dialect.Placeholder(1), c.TokenID).Scan(&revoked)
+	if err == sql.ErrNoRows {
+		return outpost.Unauthorizedf("the bearer token was revoked")
+	}
+	if err != nil {
+		return fmt.Errorf("check credential: %w", err)
+	}
+	if revoked != nil {
+		return deviceRevoked(c.DeviceID)
+	}
+	return p.checkExpiry(c)
+}
+
 // timeOf reads a timestamp column of either engine; NULL is the zero time.
 func timeOf(v any) time.Time {
 	t, _ := scanValue(schema.DateTime, v).(time.Time)
@@ -359,7 +397,7 @@ func (p *Platform) EndCredential(ctx context.Context, c Credential) error {
 		_, err := tx.ExecContext(ctx, `DELETE FROM outpost_refreshtoken WHERE deviceid = `+d.Placeholder(1), c.DeviceID)
 		return err
 	})
-	p.forgetTokens()
+	p.credentialsRevoked(ctx)
 	if err != nil {
 		return fmt.Errorf("sign out: %w", err)
 	}

@@ -130,7 +130,7 @@ func (p *Platform) write(ctx context.Context, fn func(w *Writer) error, meta **s
 		return err
 	}
 	if revoked {
-		p.forgetTokens()
+		p.credentialsRevoked(ctx)
 	}
 	if len(touched) > 0 {
 		sort.Strings(touched)

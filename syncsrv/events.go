@@ -52,7 +52,10 @@ type Subscription struct {
 	e        *Engine
 	by       *security.Principal
 	deviceID string
-	release  []func()
+	// credential, when set, fails once the credential the stream was
+	// opened with is no longer valid (revoked, expired).
+	credential func(context.Context) error
+	release    []func()
 
 	mu sync.Mutex
 	// relevant are the tables of the device's plan, those its filters
@@ -66,9 +69,11 @@ type Subscription struct {
 // changed since the last Take. It fails as a sync request does when by may
 // not sync the device (another user's device, the app's access lost), and
 // with CodeTooMany when by or the device holds EventStreamsPerUser or
-// EventStreamsPerDevice subscriptions already. Close unregisters.
-func (e *Engine) Subscribe(ctx context.Context, by *security.Principal, deviceID string) (*Subscription, error) {
-	sub := &Subscription{e: e, by: by, deviceID: deviceID}
+// EventStreamsPerDevice subscriptions already. credential, when not nil,
+// checks the caller's credential: Check fails when it does. Close
+// unregisters.
+func (e *Engine) Subscribe(ctx context.Context, by *security.Principal, deviceID string, credential func(context.Context) error) (*Subscription, error) {
+	sub := &Subscription{e: e, by: by, deviceID: deviceID, credential: credential}
 	if err := sub.Check(ctx); err != nil {
 		return nil, err
 	}
@@ -89,10 +94,16 @@ func (e *Engine) Subscribe(ctx context.Context, by *security.Principal, deviceID
 	return sub, nil
 }
 
-// Check fails when the subscription's user may no longer sync its device
-// (the user disabled, the device re-registered by another user, the app's
-// access lost), and refreshes the tables its hints name.
+// Check fails when the subscription's credential is no longer valid (see
+// Subscribe) or its user may no longer sync its device (the user
+// disabled, the device re-registered by another user, the app's access
+// lost), and refreshes the tables its hints name.
 func (s *Subscription) Check(ctx context.Context) error {
+	if s.credential != nil {
+		if err := s.credential(ctx); err != nil {
+			return err
+		}
+	}
 	return s.e.read(ctx, s.by, s.deviceID, func(_ *sql.Tx, ss *session) error {
 		rel := make(map[string]bool, len(ss.view.probeTables))
 		for _, t := range ss.view.probeTables {
@@ -147,10 +158,10 @@ func (s *Subscription) Take(ctx context.Context) ([]string, error) {
 }
 
 // movesAccess reports whether a write to table may change what a device
-// may sync: the security tables, and the tables plans and app access are
-// read from.
+// may sync: the security tables, the credentials, and the tables plans and
+// app access are read from.
 func (e *Engine) movesAccess(table string) bool {
-	if platform.SecurityTable(table) {
+	if platform.SecurityTable(table) || table == platform.CredentialsTable {
 		return true
 	}
 	if pt, ok := e.planner.(planTabler); ok {
