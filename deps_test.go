@@ -21,6 +21,8 @@ func TestDependencies(t *testing.T) {
 		{"security", []string{"sqlgen", "store", "platform", "net/http", "database/sql"}},
 		{"sqlgen", []string{"store", "platform", "net/http"}},
 		{"wire", []string{"store", "platform", "syncsrv", "net/http", "database/sql"}},
+		// A canvas bundle's check is shared by the server and the device agent.
+		{"bundle", []string{"store", "platform", "profile", "security", "net/http", "database/sql"}},
 		{"client", []string{"platform", "profile", "syncsrv", "httpapi", "store", "security"}},
 		// The device agent, like the library it serves, holds no server code.
 		{"agent", []string{"platform", "profile", "syncsrv", "httpapi", "store", "security"}},

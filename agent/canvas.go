@@ -8,6 +8,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"github.com/outposthq/outpost/bundle"
 	"io"
 	"net/http"
 	"net/url"
@@ -18,7 +19,6 @@ import (
 
 	"github.com/outposthq/outpost"
 	"github.com/outposthq/outpost/client"
-	"github.com/outposthq/outpost/profile"
 )
 
 // A canvas app's bundle is served under /canvas/{key}/: key is a keyed
@@ -66,11 +66,11 @@ func (a *Agent) fetchBundle(ctx context.Context, cfg config, id string) (bool, e
 	if resp.StatusCode != http.StatusOK {
 		return false, fmt.Errorf("download the bundle of canvas app %s: the server answered %s", id, resp.Status)
 	}
-	b, err := io.ReadAll(io.LimitReader(resp.Body, profile.MaxBundleBytes+1))
+	b, err := io.ReadAll(io.LimitReader(resp.Body, bundle.MaxBytes+1))
 	if err != nil {
 		return false, fmt.Errorf("%w: %v", client.ErrUnreachable, err)
 	}
-	if _, err := profile.CheckBundle(b); err != nil {
+	if _, err := bundle.Check(b); err != nil {
 		return false, fmt.Errorf("the bundle of canvas app %s from the server is not usable: %w", id, err)
 	}
 	tmp := a.bundlePath(id) + ".tmp"
@@ -119,7 +119,7 @@ func (a *Agent) canvasFile(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "path", fmt.Sprintf("the bundle of canvas app %q has no file %q", app.Name, name))
 		return
 	}
-	b, err := io.ReadAll(io.LimitReader(f, profile.MaxBundleUnpacked))
+	b, err := io.ReadAll(io.LimitReader(f, bundle.MaxUnpacked))
 	f.Close()
 	if err != nil {
 		a.fail(w, r, outpost.Invalidf("read %q from the bundle: %v", name, err))

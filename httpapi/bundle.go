@@ -2,12 +2,12 @@ package httpapi
 
 import (
 	"errors"
+	"github.com/outposthq/outpost/bundle"
 	"io"
 	"net/http"
 	"strconv"
 
 	"github.com/outposthq/outpost"
-	"github.com/outposthq/outpost/profile"
 )
 
 // bundleRoutes registers a canvas app's web bundle: PUT uploads a zip
@@ -18,10 +18,10 @@ func (s *Server) bundleRoutes() {
 }
 
 func (s *Server) putBundle(w http.ResponseWriter, r *http.Request) error {
-	b, err := io.ReadAll(io.LimitReader(r.Body, profile.MaxBundleBytes+1))
+	b, err := io.ReadAll(io.LimitReader(r.Body, bundle.MaxBytes+1))
 	var mbe *http.MaxBytesError
-	if errors.As(err, &mbe) || len(b) > profile.MaxBundleBytes {
-		return outpost.Errorf(outpost.CodeTooLarge, "a canvas app's bundle may be at most %d bytes zipped", profile.MaxBundleBytes).WithTarget("bundle")
+	if errors.As(err, &mbe) || len(b) > bundle.MaxBytes {
+		return outpost.Errorf(outpost.CodeTooLarge, "a canvas app's bundle may be at most %d bytes zipped", bundle.MaxBytes).WithTarget("bundle")
 	}
 	if err != nil {
 		return err

@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"archive/zip"
 	"bytes"
+	"github.com/outposthq/outpost/bundle"
 	"io"
 	"net/http"
 	"strings"
@@ -10,7 +11,6 @@ import (
 
 	"github.com/outposthq/outpost/demo"
 	"github.com/outposthq/outpost/internal/testenv"
-	"github.com/outposthq/outpost/profile"
 )
 
 func zipOf(t *testing.T, files map[string]string) string {
@@ -69,10 +69,10 @@ func TestCanvasBundleOverHTTP(t *testing.T) {
 			wantError(t, st, body, http.StatusBadRequest, "invalid", "the bundle has no index.html at its root: the player opens index.html", "bundle")
 			st, body = f.do(t, "PUT", path, maker, zipOf(t, map[string]string{"index.html": "x", "../evil.js": "1"}))
 			wantError(t, st, body, http.StatusBadRequest, "invalid", `the bundle holds "../evil.js": file names must be relative paths with / and without . or .. parts`, "bundle")
-			big := strings.Repeat("x", profile.MaxBundleUnpacked+1)
+			big := strings.Repeat("x", bundle.MaxUnpacked+1)
 			st, body = f.do(t, "PUT", path, maker, zipOf(t, map[string]string{"index.html": big}))
 			wantError(t, st, body, http.StatusRequestEntityTooLarge, "too_large", "the bundle's files unpack to more than 8388608 bytes", "bundle")
-			st, body = f.do(t, "PUT", path, maker, strings.Repeat("x", profile.MaxBundleBytes+1))
+			st, body = f.do(t, "PUT", path, maker, strings.Repeat("x", bundle.MaxBytes+1))
 			wantError(t, st, body, http.StatusRequestEntityTooLarge, "too_large", "a canvas app's bundle may be at most 2097152 bytes zipped", "bundle")
 
 			// A technician may read the app, not change it.

@@ -1,29 +1,18 @@
 package profile
 
 import (
-	"archive/zip"
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
-	"io/fs"
-	"strings"
+	"github.com/outposthq/outpost/bundle"
 	"time"
 
 	"github.com/outposthq/outpost"
 	"github.com/outposthq/outpost/platform"
 	"github.com/outposthq/outpost/security"
-)
-
-// Limits of a canvas app's bundle.
-const (
-	MaxBundleBytes    = 2 << 20 // the zip as uploaded
-	MaxBundleUnpacked = 8 << 20 // its files, unpacked
-	MaxBundleFiles    = 200
 )
 
 // Bundle describes a canvas app's web bundle: a zip of static files
@@ -36,55 +25,6 @@ type Bundle struct {
 	ModifiedOn time.Time `json:"modifiedOn"`
 }
 
-// CheckBundle reads zip b as a bundle and returns its file names. It
-// refuses what is not a zip, a path that leaves the bundle, more files or
-// bytes than the limits, and a bundle without index.html at its root.
-func CheckBundle(b []byte) ([]string, error) {
-	if len(b) > MaxBundleBytes {
-		return nil, outpost.Errorf(outpost.CodeTooLarge, "the bundle is %d bytes: a canvas app's bundle may be at most %d bytes zipped", len(b), MaxBundleBytes).WithTarget("bundle")
-	}
-	zr, err := zip.NewReader(bytes.NewReader(b), int64(len(b)))
-	if err != nil {
-		return nil, outpost.Invalidf("the bundle is not a zip archive (%v): upload a .zip of the app's files with index.html at its root", err).WithTarget("bundle")
-	}
-	var names []string
-	var total int64
-	index := false
-	for _, f := range zr.File {
-		if strings.HasSuffix(f.Name, "/") {
-			continue // a directory entry
-		}
-		if !fs.ValidPath(f.Name) || strings.Contains(f.Name, `\`) {
-			return nil, outpost.Invalidf("the bundle holds %q: file names must be relative paths with / and without . or .. parts", f.Name).WithTarget("bundle")
-		}
-		if !f.Mode().IsRegular() {
-			return nil, outpost.Invalidf("the bundle holds %q, which is not a regular file: only files are accepted", f.Name).WithTarget("bundle")
-		}
-		if len(names) == MaxBundleFiles {
-			return nil, outpost.Errorf(outpost.CodeTooLarge, "the bundle holds more than %d files", MaxBundleFiles).WithTarget("bundle")
-		}
-		rc, err := f.Open()
-		if err != nil {
-			return nil, outpost.Invalidf("the bundle's file %q cannot be read: %v", f.Name, err).WithTarget("bundle")
-		}
-		// Count the bytes really unpacked: a zip's sizes may lie.
-		n, err := io.Copy(io.Discard, io.LimitReader(rc, MaxBundleUnpacked-total+1))
-		rc.Close()
-		if err != nil {
-			return nil, outpost.Invalidf("the bundle's file %q cannot be read: %v", f.Name, err).WithTarget("bundle")
-		}
-		if total += n; total > MaxBundleUnpacked {
-			return nil, outpost.Errorf(outpost.CodeTooLarge, "the bundle's files unpack to more than %d bytes", MaxBundleUnpacked).WithTarget("bundle")
-		}
-		index = index || f.Name == "index.html"
-		names = append(names, f.Name)
-	}
-	if !index {
-		return nil, outpost.Invalidf("the bundle has no index.html at its root: the player opens index.html").WithTarget("bundle")
-	}
-	return names, nil
-}
-
 // PutBundle stores zip b as canvas app id's bundle, replacing any earlier
 // one. It needs by's write privilege on the app.
 func (s *Service) PutBundle(ctx context.Context, by *security.Principal, id string, b []byte) (*Bundle, error) {
@@ -95,7 +35,7 @@ func (s *Service) PutBundle(ctx context.Context, by *security.Principal, id stri
 	if a.Kind != Canvas {
 		return nil, outpost.Invalidf("app %s is a model-driven app: only canvas apps have a bundle", id).WithTarget("id")
 	}
-	files, err := CheckBundle(b)
+	files, err := bundle.Check(b)
 	if err != nil {
 		return nil, err
 	}
