@@ -119,6 +119,12 @@ func (c *Client) Sync(ctx context.Context, opts SyncOptions) (*SyncResult, error
 	if err == nil {
 		err = c.syncFiles(ctx, opts, res)
 	}
+	if err != nil && ctx.Err() != nil && !errors.Is(err, ctx.Err()) {
+		// A cancelled sync surfaces as whatever its work met first (a
+		// statement closed under it, a cut stream); the cause is the
+		// cancellation, and callers test for it.
+		err = fmt.Errorf("%w: %v", ctx.Err(), err)
+	}
 	if accessLost(err) {
 		err = c.loseAccess(ctx, err)
 	} else if err == nil {
