@@ -150,7 +150,9 @@ func start(t *testing.T, bin string, re *regexp.Regexp, args ...string) (match [
 	case m := <-found:
 		mu.Lock()
 		defer mu.Unlock()
-		return m, bytes.NewBufferString(out.String())
+		snapshot := make([]byte, out.Len())
+		copy(snapshot, out.Bytes())
+		return m, bytes.NewBuffer(snapshot)
 	case <-time.After(10 * time.Minute): // a large demo takes minutes to seed
 		mu.Lock()
 		defer mu.Unlock()
