@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/outposthq/outpost"
+	"github.com/outposthq/outpost/syncsrv"
 	"github.com/outposthq/outpost/wire"
 )
 
@@ -260,9 +261,35 @@ func (s *Server) syncEvents(w http.ResponseWriter, r *http.Request) error {
 	}
 }
 
+// syncErrors lists Sync Errors: the caller's, or with all=true or
+// user=ID (administrators) other users'; table, type and state narrow the
+// list, and active=true is state=0.
 func (s *Server) syncErrors(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	list, err := s.sync.Errors(r.Context(), Principal(r), q.Get("all") == "true", q.Get("active") == "true")
+	var f syncsrv.ErrorFilter
+	for name, dst := range map[string]*bool{"all": &f.All, "active": new(bool)} {
+		if v := q.Get(name); v != "" {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return outpost.Invalidf("%s must be true or false, got %q", name, v).WithTarget(name)
+			}
+			*dst = b
+			if name == "active" && b {
+				f.State = new(int64)
+			}
+		}
+	}
+	for name, dst := range map[string]**int64{"type": &f.Type, "state": &f.State} {
+		if v := q.Get(name); v != "" {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil {
+				return outpost.Invalidf("%s must be a whole number, got %q", name, v).WithTarget(name)
+			}
+			*dst = &n
+		}
+	}
+	f.UserID, f.Table = q.Get("user"), q.Get("table")
+	list, err := s.sync.ListErrors(r.Context(), Principal(r), f)
 	if err != nil {
 		return err
 	}
