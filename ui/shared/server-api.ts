@@ -713,7 +713,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Add required objects */
+        /** Add required objects: what it added, each with why */
         post: operations["addRequired"];
         delete?: never;
         options?: never;
@@ -1069,7 +1069,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Sync errors: the caller's, or every user's with all=true (admin); active=true for the unresolved */
+        /** Sync errors, newest first: the caller's, or (administrators) every user's with all=true or one user's with user=ID; table, type and state narrow the list; active=true is state=0 */
         get: operations["syncErrors"];
         put?: never;
         post?: never;
@@ -1596,11 +1596,7 @@ export interface components {
         };
         /** @description registered devices: last contact, pending uploads, stores, revocation */
         DeviceList: {
-            value?: {
-                [key: string]: unknown;
-            }[];
-        } & {
-            [key: string]: unknown;
+            value: components["schemas"]["DeviceInfo"][];
         };
         /** @description a message of the sync protocol; see docs/sync.md */
         SyncMessage: {
@@ -1614,6 +1610,74 @@ export interface components {
             files: string[];
             /** Format: date-time */
             modifiedOn: string;
+        };
+        RequiredResult: {
+            added: components["schemas"]["RequiredComponent"][];
+        };
+        /** @description a component Add required objects added, with the reason: the app whose profile it is, the app or profile that uses the table, the table that looks it up, the N:N relationship it is the intersect of */
+        RequiredComponent: {
+            kind: string;
+            id: string;
+            name?: string;
+            reason: string;
+        };
+        SyncErrorList: {
+            errors: components["schemas"]["SyncError"][];
+        };
+        /** @description a Sync Error: a device's change the server refused (docs/sync.md) */
+        SyncError: {
+            syncerrorid: string;
+            name: string;
+            /** @description the table of the change */
+            entityname: string;
+            /** Format: date-time */
+            errortime: string;
+            errormessage: string;
+            errorcode: string;
+            /** @description 0 conflict, 1 record not found, 2 record already exists, 3 others */
+            errortype: number;
+            /** @description 0 create, 1 update, 2 delete */
+            action: number;
+            /** @description the change, as JSON */
+            actiondata: string;
+            /** @description the upload it came in, as JSON (device id and sequence number) */
+            requestdata?: string;
+            /** @description the id of the row the change regards */
+            regardingobjectid: string;
+            ownerid: string;
+            /** @description 0 active, 1 resolved */
+            statecode: number;
+            statuscode: number;
+            /** @description who last retried or resolved it */
+            modifiedby?: string;
+        };
+        /** @description a signed-in device */
+        DeviceInfo: {
+            deviceid: string;
+            userid: string;
+            name: string;
+            platform: string;
+            /** Format: date-time */
+            firstcontact: string;
+            /** Format: date-time */
+            lastcontact: string;
+            /** @description changes waiting in its upload queue, as it last reported */
+            pendinguploads: number;
+            /** Format: date-time */
+            revokedon: string | null;
+            revokedreason?: string;
+            stores: components["schemas"]["DeviceStore"][];
+        };
+        /** @description one local store (app and profile) of a device */
+        DeviceStore: {
+            storeid: string;
+            appid: string;
+            profileid: string;
+            /** Format: date-time */
+            lastsync: string;
+            lastuploadseq: number;
+            lastsyncresult: string;
+            activesyncerrors: number;
         };
     };
     responses: never;
@@ -3559,7 +3623,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Solution"];
+                    "application/json": components["schemas"]["RequiredResult"];
                 };
             };
             /** @description error */
@@ -3844,7 +3908,13 @@ export interface operations {
     };
     adminDevices: {
         parameters: {
-            query?: never;
+            query?: {
+                user?: string;
+                app?: string;
+                seensince?: string;
+                seenbefore?: string;
+                revoked?: boolean;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -4225,7 +4295,17 @@ export interface operations {
     syncErrors: {
         parameters: {
             query?: {
+                /** @description every user's errors (administrators) */
                 all?: boolean;
+                /** @description one user's errors; another user's needs an administrator */
+                user?: string;
+                /** @description errors of changes to this table */
+                table?: string;
+                /** @description 0 conflict, 1 record not found, 2 record already exists, 3 others */
+                type?: 0 | 1 | 2 | 3;
+                /** @description 0 active, 1 resolved */
+                state?: 0 | 1;
+                /** @description true: only the unresolved (state=0) */
                 active?: boolean;
             };
             header?: never;
@@ -4240,7 +4320,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SyncMessage"];
+                    "application/json": components["schemas"]["SyncErrorList"];
                 };
             };
             /** @description error */
@@ -4271,7 +4351,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SyncMessage"];
+                    "application/json": components["schemas"]["SyncError"];
                 };
             };
             /** @description error */
@@ -4302,7 +4382,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SyncMessage"];
+                    "application/json": components["schemas"]["SyncError"];
                 };
             };
             /** @description error */
