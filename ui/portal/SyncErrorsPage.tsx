@@ -78,7 +78,7 @@ export function SyncErrorsPage() {
           </tbody>
         </table>
       ))}
-      {open && <ErrorDetail se={open} user={userName(open.ownerid)} onChange={replace} onClose={() => setOpen(null)} />}
+      {open && <ErrorDetail se={open} nameOf={userName} onChange={replace} onClose={() => setOpen(null)} />}
     </main>
   );
 }
@@ -93,7 +93,7 @@ function pretty(s: string | undefined): string {
   }
 }
 
-function ErrorDetail({ se, user, onChange, onClose }: { se: SyncError; user: string; onChange: (s: SyncError) => void; onClose: () => void }) {
+function ErrorDetail({ se, nameOf, onChange, onClose }: { se: SyncError; nameOf: (id: string) => string; onChange: (s: SyncError) => void; onClose: () => void }) {
   const [row, setRow] = useState<Record<string, unknown> | null>(null);
   const [rowError, setRowError] = useState("");
   const [error, setError] = useState("");
@@ -125,9 +125,9 @@ function ErrorDetail({ se, user, onChange, onClose }: { se: SyncError; user: str
         <dt>Code</dt><dd><code>{se.errorcode}</code></dd>
         <dt>Type</dt><dd>{errorTypes[se.errortype] ?? se.errortype}</dd>
         <dt>Action</dt><dd>{actions[se.action] ?? se.action} of {se.entityname}</dd>
-        <dt>User</dt><dd>{user}</dd>
+        <dt>User</dt><dd>{nameOf(se.ownerid)}</dd>
         <dt>When</dt><dd>{new Date(se.errortime).toLocaleString("en")}</dd>
-        <dt>State</dt><dd class="state">{se.statecode === 0 ? "Active" : "Resolved"}{se.modifiedby ? ` (last changed by ${se.modifiedby})` : ""}</dd>
+        <dt>State</dt><dd class="state">{se.statecode === 0 ? "Active" : "Resolved"}{se.modifiedby ? ` (last changed by ${nameOf(se.modifiedby)})` : ""}</dd>
       </dl>
       <h3>Action data</h3>
       <pre class="sql action-data">{pretty(se.actiondata)}</pre>
