@@ -322,6 +322,10 @@ func StatusOf(c outpost.Code) int {
 		return http.StatusGone
 	case outpost.CodeTooMany:
 		return http.StatusTooManyRequests
+	case outpost.CodeUnsupported:
+		return http.StatusUnsupportedMediaType
+	case outpost.CodeFailedDependency:
+		return http.StatusFailedDependency
 	}
 	return http.StatusInternalServerError
 }
