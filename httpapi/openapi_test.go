@@ -199,6 +199,10 @@ func TestOpenAPISchemasMatchReplies(t *testing.T) {
 					} `json:"responses"`
 				} `json:"properties"`
 			}
+			var doc openAPIDoc
+			if err := json.Unmarshal(httpapi.OpenAPI, &doc); err != nil {
+				t.Fatal(err)
+			}
 			_ = json.Unmarshal(doc.Components.Schemas["BatchReply"], &item)
 			for k := range resp {
 				if _, ok := item.Properties.Responses.Items.Properties[k]; !ok {
