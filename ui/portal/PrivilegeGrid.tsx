@@ -108,6 +108,14 @@ export function PrivilegeGrid({ roleId, roleName, tables, editable, readOnlyReas
       <p class="depth-legend" aria-label="Depths">
         {depthLabels.map((l, d) => <span><DepthMark depth={d as Depth} /> {l}</span>)}
       </p>
+      {canEdit && (
+        <div class="actions">
+          <button type="button" class="primary save-privileges" onClick={save} aria-describedby={error ? "grid-error" : undefined}>Save privileges</button>
+          {dirty && <span class="muted">Unsaved changes</span>}
+        </div>
+      )}
+      {error && <p id="grid-error" class="field-error" role="alert">{error.message}</p>}
+      {status && <p class="banner" role="status">{status}</p>}
       <div class="grid-wrap">
         <table class="rows privilege-grid" ref={grid} role={canEdit ? "grid" : undefined} aria-labelledby="grid-title" onKeyDown={canEdit ? move : undefined}>
           <thead>
@@ -116,7 +124,7 @@ export function PrivilegeGrid({ roleId, roleName, tables, editable, readOnlyReas
           <tbody>
             {tables.map((t, r) => (
               <tr>
-                <th scope="row">{t.displayName || t.name}</th>
+                <th scope="row">{t.displayName || t.name}{depthsFor(t).length === 2 && <small class="muted org-only">none or organization</small>}</th>
                 {privileges.map((p, c) => {
                   const key = t.name + "." + p.key;
                   const d = (cells[key] ?? 0) as Depth;
@@ -142,14 +150,6 @@ export function PrivilegeGrid({ roleId, roleName, tables, editable, readOnlyReas
           </tbody>
         </table>
       </div>
-      {error && <p id="grid-error" class="field-error" role="alert">{error.message}</p>}
-      {status && <p class="banner" role="status">{status}</p>}
-      {canEdit && (
-        <div class="actions">
-          <button type="button" class="primary save-privileges" onClick={save}>Save privileges</button>
-          {dirty && <span class="muted">Unsaved changes</span>}
-        </div>
-      )}
     </section>
   );
 }

@@ -64,6 +64,7 @@ function Field({ id, label, error, hint, children }: { id: string; label: string
 
 const buName = (d: Directory, id: string) => d.bus.find((b) => b.businessunitid === id)?.name ?? "";
 const userName = (d: Directory, id: string) => d.users.find((u) => u.systemuserid === id)?.fullname ?? "";
+const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? "" : "s"}`;
 const rootBU = (d: Directory) => d.bus.find((b) => !b.parentbusinessunitid)?.businessunitid ?? "";
 
 /** BUOptions lists business units as a tree, indented by depth. */
@@ -129,13 +130,13 @@ function BusinessUnits({ d, me }: { d: Directory; me: Whoami }) {
     const kids = d.bus.filter((b) => (b.parentbusinessunitid ?? null) === p);
     if (!kids.length) return null;
     return (
-      <ul role={p === null ? "tree" : "group"} aria-label={p === null ? "Business units" : undefined}>
+      <ul aria-label={p === null ? "Business units" : "Under " + buName(d, p)}>
         {kids.map((b) => {
           const users = d.users.filter((u) => u.businessunitid === b.businessunitid).length;
           const teams = d.teams.filter((t) => t.businessunitid === b.businessunitid).length;
           return (
-            <li role="treeitem" aria-expanded={d.bus.some((x) => x.parentbusinessunitid === b.businessunitid) ? "true" : undefined}>
-              <span class="item-name">{b.name}</span> <span class="muted">{users} users · {teams} teams</span>
+            <li>
+              <span class="item-name">{b.name}</span> <span class="muted">{plural(users, "user")} · {plural(teams, "team")}</span>
               {tree(b.businessunitid)}
             </li>
           );
@@ -305,14 +306,14 @@ function UserForm({ d, me, id, u }: { d: Directory; me: Whoami; id: string; u: R
           </fieldset>
         </form>
         <div>
-          <form class="panel" onSubmit={reset} aria-label="Reset password">
+          {me.admin ? <form class="panel" onSubmit={reset} aria-label="Reset password">
             <h3>Reset password</h3>
             <Field id="u-password" label="New password" hint="At least 10 characters; not the sign-in name or email." error={pwError}>
               {(a) => <input {...a} type="password" autoComplete="new-password" required value={password} onInput={(e) => setPassword(e.currentTarget.value)} />}
             </Field>
             {pwStatus && <p class="banner" role="status">{pwStatus}</p>}
             <div class="actions"><button type="submit">Set password</button></div>
-          </form>
+          </form> : <ReadOnly>Only administrators set other users' passwords.</ReadOnly>}
           <LinkList title="Security roles" table="systemuserroles" filter={`systemuserid eq ${id}`} col="roleid" options={d.roles.map((r) => [r.roleid, r.name])}
             toggle={(role, on) => sec.userRole(id, role, on)} />
           <LinkList title="Teams" table="teammembership" filter={`systemuserid eq ${id}`} col="teamid" options={d.teams.map((t) => [t.teamid, t.name])}
