@@ -141,7 +141,7 @@ func (c *Client) end(res *SyncResult, err error) {
 	}
 }
 
-// Guardrails of SPEC §2 that raise a warning.
+// Guardrails of contract §2 that raise a warning.
 const warnRows = 200_000
 
 // TableStatus is one table on the status page.
