@@ -113,6 +113,10 @@ func TestBulkActions(t *testing.T) {
 					t.Errorf("%s on a hidden row: %d %v", action, code, body)
 				}
 			}
+			code, body = f.do(t, "POST", "/api/data/$batch", f.user, fmt.Sprintf(`{"requests":[{"id":"1","atomicityGroup":"g","method":"PATCH","url":"account(%s)","body":{"name":"mine now"}}]}`, hidden))
+			if resp := body["responses"].([]any)[0].(map[string]any); code != 200 || resp["status"] != float64(404) || strings.Contains(fmt.Sprint(resp), "Admin's") {
+				t.Errorf("$batch PATCH of a hidden row: %d %v", code, body)
+			}
 			if _, row := f.do(t, "GET", "/api/data/account("+hidden+")", f.admin, ""); row["name"] != "Admin's" {
 				t.Errorf("hidden row changed: %v", row)
 			}

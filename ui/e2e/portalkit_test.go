@@ -203,15 +203,3 @@ func (p *portalPage) download(name string) string {
 	p.t.Fatalf("the browser did not save %s; the download directory has %v", name, entries)
 	return ""
 }
-
-func visible(sel string) chromedp.Action[chromedp.Void] {
-	return chromedp.WaitVisible(chromedp.CSS(sel))
-}
-func click(sel string) chromedp.Action[chromedp.Void] { return chromedp.Click(chromedp.CSS(sel)) }
-
-// contains waits until the text of sel includes want.
-func contains(sel, want string) chromedp.Action[chromedp.Void] {
-	sb, _ := json.Marshal(sel)
-	wb, _ := json.Marshal(want)
-	return poll(`(document.querySelector(`+string(sb)+`)?.textContent ?? '').includes(`+string(wb)+`)`, 10*time.Second)
-}

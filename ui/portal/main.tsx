@@ -13,6 +13,7 @@ import { AppsPage } from "./AppsPage";
 import { SolutionsPage, SolutionPage } from "./SolutionsPage";
 import { SyncErrorsPage } from "./SyncErrorsPage";
 import { DevicesPage } from "./DevicesPage";
+import { SecurityPage } from "./SecurityPage";
 
 const sections = [
   { path: "profiles", label: "Offline profiles" },
@@ -21,6 +22,7 @@ const sections = [
   { path: "solutions", label: "Solutions" },
   { path: "sync-errors", label: "Sync errors" },
   { path: "devices", label: "Devices" },
+  { path: "security", label: "Security" },
 ];
 
 /** canMake: the portal is for makers: System Administrator, System Customizer, Environment Maker. */
@@ -87,6 +89,7 @@ function App() {
   else if (section === "solutions") page = id ? <SolutionPage name={id} /> : <SolutionsPage />;
   else if (section === "sync-errors") page = <SyncErrorsPage />;
   else if (section === "devices") page = <DevicesPage />;
+  else if (section === "security") page = <SecurityPage me={me} route={route.slice(1)} />;
   else if (section === "tables") page = id ? <TablePage name={id} /> : <TablesPage />;
   else page = id ? <ProfileEditorPage id={id} /> : <ProfilesPage />;
   return (
