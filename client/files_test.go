@@ -290,7 +290,7 @@ func TestDeviceUploadsFiles(t *testing.T) {
 			if diff := cmp.Diff(wantCodes, codes); diff != "" {
 				t.Fatalf("sync errors (-want +got):\n%s", diff)
 			}
-			server, err := w.eng.Errors(ctx, w.principal(0), false, true)
+			server, err := w.eng.ListErrors(ctx, w.principal(0), syncsrv.ErrorFilter{State: new(int64)})
 			must(t, err)
 			if len(server) != 2 {
 				t.Fatalf("the server holds %d active sync errors, want 2", len(server))

@@ -66,16 +66,6 @@ type ErrorFilter struct {
 	State *int64
 }
 
-// Errors lists Sync Errors, newest first: by's own, or with all (an
-// administrator only) everyone's. With active only the unresolved ones.
-func (e *Engine) Errors(ctx context.Context, by *security.Principal, all, active bool) ([]wire.SyncError, error) {
-	f := ErrorFilter{All: all}
-	if active {
-		f.State = new(int64)
-	}
-	return e.ListErrors(ctx, by, f)
-}
-
 // ListErrors lists the Sync Errors f selects, newest first. Only
 // administrators list other users' errors; every value of f is checked
 // before it is used, and a bad one is refused naming its field.
