@@ -122,3 +122,22 @@ func CopyObject(src, dst, key string) error {
 	}
 	return writeFile(to, b)
 }
+
+// Keys returns the keys of the objects in the store (temporary files of
+// puts in progress left out).
+func (d *Dir) Keys() ([]string, error) {
+	var keys []string
+	err := filepath.WalkDir(d.root, func(path string, e fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !e.IsDir() && CheckKey(e.Name()) == nil && filepath.Join(d.root, Path(e.Name())) == path {
+			keys = append(keys, e.Name())
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list file store %s: %w", d, err)
+	}
+	return keys, nil
+}

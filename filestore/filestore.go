@@ -41,7 +41,7 @@ type Store interface {
 
 // CheckKey reports whether key may name an object.
 func CheckKey(key string) error {
-	if key == "" || len(key) > 200 || strings.Trim(key, "0123456789abcdefghijklmnopqrstuvwxyz-.") != "" || strings.HasPrefix(key, ".") {
+	if len(key) < 3 || len(key) > 200 || strings.Trim(key, "0123456789abcdefghijklmnopqrstuvwxyz-.") != "" || strings.HasPrefix(key, ".") {
 		return fmt.Errorf("file store key %q: use lower-case letters, digits, '-' and '.'", key)
 	}
 	return nil
