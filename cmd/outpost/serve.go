@@ -82,34 +82,51 @@ func (f *dbFlags) describe() string {
 	return "sqlite:" + f.data
 }
 
-func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+// serveConfig is outpost serve's parsed command line.
+type serveConfig struct {
+	dbf         dbFlags
+	addr, level string
+	lim         limitFlags
+	oidcf       oidcFlags
+}
+
+// parseServe parses serve's flags, each one also read from its
+// environment variable (applyEnv) when not on the command line.
+func parseServe(args []string, getenv func(string) string, stderr io.Writer) (*serveConfig, error) {
+	c := &serveConfig{}
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	var dbf dbFlags
-	dbf.register(fs, getenv)
-	addr := fs.String("addr", envOr(getenv, "OUTPOST_ADDR", ":8080"), "address to listen on ($OUTPOST_ADDR)")
-	level := fs.String("log-level", "info", "log level: debug, info, warn or error")
-	var lim limitFlags
-	lim.register(fs)
-	var oidcf oidcFlags
-	oidcf.register(fs, getenv)
+	c.dbf.register(fs, getenv)
+	fs.StringVar(&c.addr, "addr", envOr(getenv, "OUTPOST_ADDR", ":8080"), "address to listen on ($OUTPOST_ADDR)")
+	fs.StringVar(&c.level, "log-level", "info", "log level: debug, info, warn or error")
+	c.lim.register(fs)
+	c.oidcf.register(fs, getenv)
 	fs.Usage = func() {
 		fmt.Fprint(stderr, "Usage: outpost serve [flags]\n\nServes the Outpost API, the maker portal and the sync protocol.\n\nFlags:\n")
 		fs.PrintDefaults()
 		fmt.Fprint(stderr, envUsage)
 	}
 	if err := fs.Parse(args); err != nil {
-		return err
+		return nil, err
 	}
 	if err := applyEnv(fs, getenv); err != nil {
-		return err
+		return nil, err
 	}
 	if fs.NArg() > 0 {
-		return fmt.Errorf("outpost serve: unexpected argument %q", fs.Arg(0))
+		return nil, fmt.Errorf("outpost serve: unexpected argument %q", fs.Arg(0))
 	}
-	if err := lim.srv.check(); err != nil {
+	if err := c.lim.srv.check(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	c, err := parseServe(args, getenv, stderr)
+	if err != nil {
 		return err
 	}
+	dbf, lim, oidcf, addr, level := c.dbf, c.lim, c.oidcf, &c.addr, &c.level
 	logger, err := newLogger(stderr, *level)
 	if err != nil {
 		return err
