@@ -1034,10 +1034,27 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Server-sent change notifications */
+        /** Server-sent change notifications; authenticated by a bearer token, the session cookie, or a stream ticket (for EventSource) */
         get: operations["syncEvents"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/sync/v1/events/ticket": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A single-use stream ticket (valid one minute) that opens the change stream of a device without an Authorization header (browsers' EventSource) */
+        post: operations["syncEventTicket"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1614,6 +1631,19 @@ export interface components {
             files: string[];
             /** Format: date-time */
             modifiedOn: string;
+        };
+        EventTicketInput: {
+            /**
+             * Format: uuid
+             * @description the device whose change stream the ticket opens
+             */
+            deviceId: string;
+        };
+        EventTicket: {
+            /** @description pass as ?ticket= to GET /api/sync/v1/events with the same deviceId */
+            ticket: string;
+            /** Format: date-time */
+            expiresOn: string;
         };
     };
     responses: never;
@@ -4129,7 +4159,11 @@ export interface operations {
     };
     syncEvents: {
         parameters: {
-            query?: never;
+            query: {
+                deviceId: string;
+                /** @description a stream ticket from POST /api/sync/v1/events/ticket for this device, instead of an Authorization header: used once, within a minute */
+                ticket?: string;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -4143,6 +4177,48 @@ export interface operations {
                 };
                 content: {
                     "text/event-stream": string;
+                };
+            };
+            /** @description no valid credential; for a ticket always the same error, whatever was wrong with it */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    syncEventTicket: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EventTicketInput"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventTicket"];
                 };
             };
             /** @description error */
