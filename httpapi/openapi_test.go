@@ -16,6 +16,7 @@ import (
 	"github.com/outposthq/outpost/internal/testenv"
 	"github.com/outposthq/outpost/platform"
 	"github.com/outposthq/outpost/profile"
+	"github.com/outposthq/outpost/security"
 	"github.com/outposthq/outpost/syncsrv"
 )
 
@@ -193,12 +194,38 @@ func TestOpenAPISchemasMatchReplies(t *testing.T) {
 			check("PreviewItem", pv["items"].([]any)[0])
 			_, apps := f.do(t, "GET", "/api/offline/apps", f.admin, "")
 			check("App", first(apps))
+			_, rg := f.do(t, "GET", "/api/security/roles/"+security.RoleBasicUser+"/privileges", f.admin, "")
+			check("RoleGrants", rg)
+			check("Grant", first(rg))
 			st, bad := f.do(t, "GET", "/api/metadata/tables/nosuch", f.admin, "")
 			if st != http.StatusNotFound {
 				t.Fatalf("unknown table: %d", st)
 			}
 			check("ErrorBody", bad)
 			check("ErrorDetail", bad["error"])
+			_, bulk := f.do(t, "POST", "/api/data/account/UpsertMultiple", f.admin, `{"Targets":[{"name":"Bulk"}]}`)
+			check("BulkReply", bulk)
+			_, batch := f.do(t, "POST", "/api/data/$batch", f.admin, `{"requests":[{"id":"1","method":"POST","url":"account","body":{"name":"B"},"atomicityGroup":"g"}]}`)
+			check("BatchReply", batch)
+			resp := batch["responses"].([]any)[0].(map[string]any)
+			if resp["status"] != float64(201) {
+				t.Fatalf("batch: %v", batch)
+			}
+			var item struct {
+				Properties struct {
+					Responses struct {
+						Items struct {
+							Properties map[string]json.RawMessage `json:"properties"`
+						} `json:"items"`
+					} `json:"responses"`
+				} `json:"properties"`
+			}
+			_ = json.Unmarshal(doc.Components.Schemas["BatchReply"], &item)
+			for k := range resp {
+				if _, ok := item.Properties.Responses.Items.Properties[k]; !ok {
+					t.Errorf("schema BatchReply's responses lack %q, which the reply carries", k)
+				}
+			}
 		})
 	}
 }
