@@ -89,8 +89,13 @@ func pngOf(n int, fill byte) []byte {
 // selects "photo", not "signature") and a file column, and whose products
 // have an image the technicians may read but not write.
 func fileWorld(t *testing.T, e testenv.Engine) *world {
+	return fileWorldWith(t, e, platform.Options{})
+}
+
+// fileWorldWith is fileWorld over a platform with opts.
+func fileWorldWith(t *testing.T, e testenv.Engine, opts platform.Options) *world {
 	ctx := context.Background()
-	w := newWorld(t, e, 2)
+	w := newWorldWith(t, e, 2, opts)
 	sys := platform.System()
 	for _, c := range []struct {
 		table string

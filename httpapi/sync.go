@@ -23,7 +23,9 @@ func (s *Server) syncRoutes() {
 	s.HandleSelfChecked("POST "+p+"/delta", s.syncLogged("delta", s.syncDelta))
 	s.Handle("POST "+p+"/reconcile", s.syncLogged("reconcile", s.syncReconcile))
 	s.Handle("POST "+p+"/upload", s.syncLogged("upload", s.syncUpload))
-	s.Handle("GET "+p+"/events", s.syncEvents)
+	s.Handle("POST "+p+"/events/ticket", s.syncEventTicket)
+	// Authenticated by a stream ticket (?ticket=) or as any other route.
+	s.HandlePublic("GET "+p+"/events", s.eventsAuth(s.syncEvents))
 	s.Handle("GET "+p+"/errors", s.syncErrors)
 	s.Handle("POST "+p+"/errors/{id}/retry", s.syncRetry)
 	s.Handle("POST "+p+"/errors/{id}/resolve", s.syncResolve)
@@ -194,6 +196,56 @@ func (s *Server) syncUpload(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return writeJSON(w, http.StatusOK, out)
+}
+
+// EventTicketRequest asks for a stream ticket for a device's change stream.
+type EventTicketRequest struct {
+	DeviceID string `json:"deviceId"`
+}
+
+// EventTicket is a single-use ticket that opens the change stream of its
+// device: GET /api/sync/v1/events?deviceId=...&ticket=... (for browsers,
+// whose EventSource cannot send an Authorization header).
+type EventTicket struct {
+	Ticket    string    `json:"ticket"`
+	ExpiresOn time.Time `json:"expiresOn"`
+}
+
+func (s *Server) syncEventTicket(w http.ResponseWriter, r *http.Request) error {
+	var req EventTicketRequest
+	if err := DecodeJSON(r, &req, true); err != nil {
+		return err
+	}
+	ticket, exp, err := s.p.IssueStreamTicket(r.Context(), Credential(r), req.DeviceID)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	return writeJSON(w, http.StatusOK, EventTicket{Ticket: ticket, ExpiresOn: exp})
+}
+
+// eventsAuth authenticates a change stream by its ticket when the query
+// carries one (platform.RedeemStreamTicket), else as any route (bearer
+// token or session cookie).
+func (s *Server) eventsAuth(h func(w http.ResponseWriter, r *http.Request) error) http.Handler {
+	authed := s.authed(h)
+	ticketed := s.handle(func(w http.ResponseWriter, r *http.Request) error {
+		q := r.URL.Query()
+		cred, p, err := s.p.RedeemStreamTicket(r.Context(), q.Get("ticket"), q.Get("deviceId"))
+		if err != nil {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="outpost", error="invalid_token"`)
+			return err
+		}
+		ctx := context.WithValue(r.Context(), principalKey{}, p)
+		return h(w, r.WithContext(context.WithValue(ctx, credentialKey{}, cred)))
+	})
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Has("ticket") {
+			ticketed.ServeHTTP(w, r)
+			return
+		}
+		authed.ServeHTTP(w, r)
+	})
 }
 
 // syncEvents streams change hints as server-sent events: "change" events

@@ -1037,7 +1037,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Server-sent change notifications */
+        /** Server-sent change notifications; authenticated by a bearer token, the session cookie, or a stream ticket (for EventSource) */
         get: operations["syncEvents"];
         put?: never;
         post?: never;
@@ -1146,6 +1146,23 @@ export interface paths {
         /** Replace a canvas app's web bundle (at most 2 MiB zipped, 8 MiB unpacked, 200 files) */
         put: operations["putAppBundle"];
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/sync/v1/events/ticket": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A single-use stream ticket (valid one minute) that opens the change stream of a device without an Authorization header (browsers' EventSource) */
+        post: operations["syncEventTicket"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1725,6 +1742,19 @@ export interface components {
             lastuploadseq: number;
             lastsyncresult: string;
             activesyncerrors: number;
+        };
+        EventTicketInput: {
+            /**
+             * Format: uuid
+             * @description the device whose change stream the ticket opens
+             */
+            deviceId: string;
+        };
+        EventTicket: {
+            /** @description pass as ?ticket= to GET /api/sync/v1/events with the same deviceId */
+            ticket: string;
+            /** Format: date-time */
+            expiresOn: string;
         };
     };
     responses: never;
@@ -4260,7 +4290,11 @@ export interface operations {
     };
     syncEvents: {
         parameters: {
-            query?: never;
+            query: {
+                deviceId: string;
+                /** @description a stream ticket from POST /api/sync/v1/events/ticket for this device, instead of an Authorization header: used once, within a minute */
+                ticket?: string;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -4274,6 +4308,15 @@ export interface operations {
                 };
                 content: {
                     "text/event-stream": string;
+                };
+            };
+            /** @description no valid credential; for a ticket always the same error, whatever was wrong with it */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description error */
@@ -4572,6 +4615,39 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CanvasBundle"];
+                };
+            };
+            /** @description error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    syncEventTicket: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EventTicketInput"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventTicket"];
                 };
             };
             /** @description error */
