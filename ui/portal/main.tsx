@@ -10,6 +10,7 @@ import { TablesPage, TablePage } from "./TablesPage";
 import { ProfilesPage } from "./ProfilesPage";
 import { ProfileEditorPage } from "./ProfileEditorPage";
 import { AppsPage } from "./AppsPage";
+import { AppEditorPage } from "./AppEditorPage";
 
 const sections = [
   { path: "profiles", label: "Offline profiles" },
@@ -77,7 +78,7 @@ function App() {
 
   const [section = "profiles", id] = route;
   let page;
-  if (section === "apps") page = <AppsPage />;
+  if (section === "apps") page = id ? <AppEditorPage id={id} /> : <AppsPage />;
   else if (section === "tables") page = id ? <TablePage name={id} /> : <TablesPage />;
   else page = id ? <ProfileEditorPage id={id} /> : <ProfilesPage />;
   return (
