@@ -25,7 +25,7 @@ export function AppEditorPage({ id }: { id: string }) {
     <main class="page app-editor">
       <p><a href="#/apps">← Apps</a></p>
       <h1>{app.displayName || app.name} <span class="muted">{kindLabels[app.kind]} app</span></h1>
-      <ul class="app-cards"><AppCard key={app.id + app.offline} app={app} profiles={profiles} onChange={setApp} onProfiles={loadProfiles} heading={false} /></ul>
+      <ul class="app-cards"><AppCard key={app.id} app={app} profiles={profiles} onChange={setApp} onProfiles={loadProfiles} heading={false} /></ul>
       {tables.length > 0 && <DefinitionEditor app={app} tables={tables} onSaved={setApp} />}
       {app.kind === "canvas" && <BundleUpload app={app} onUploaded={() => appsApi.app(id).then(setApp)} />}
     </main>
@@ -87,7 +87,7 @@ function DefinitionEditor({ app, tables, onSaved }: { app: App; tables: Table[];
         <p class="muted">{modelDriven ? "The app's main tables: the player lists them, and a new profile with current app data starts from them." : "The tables the app's bundle reads and writes: an auto-generated profile takes each with All rows."}</p>
         <ul class="chips">
           {def.tables.map((t) => (
-            <li>{byName.get(t)?.displayName || t} <button type="button" class="link" aria-label={`Remove table ${t}`} onClick={() => change({ tables: def.tables.filter((x) => x !== t) })}>Remove</button></li>
+            <li>{byName.get(t)?.displayName || t} <small class="muted">{t}</small> <button type="button" class="link" aria-label={`Remove table ${t}`} onClick={() => change({ tables: def.tables.filter((x) => x !== t) })}>Remove</button></li>
           ))}
           {def.tables.length === 0 && <li class="muted">No tables yet.</li>}
         </ul>
@@ -97,7 +97,7 @@ function DefinitionEditor({ app, tables, onSaved }: { app: App; tables: Table[];
               <option value="">Choose a table…</option>
               {choosable.filter((t) => !def.tables.includes(t.name)).map((t) => <option value={t.name}>{t.displayName || t.name} ({t.name})</option>)}
             </select></div>
-          <div><button type="button" disabled={!adding} onClick={() => { change({ tables: [...def.tables, adding] }); setAdding(""); }}>Add</button></div>
+          <div><button type="button" class="add-table" disabled={!adding} onClick={() => { change({ tables: [...def.tables, adding] }); setAdding(""); }}>Add</button></div>
         </div>
         {error?.target === "definition.tables" && <p class="field-error" role="alert">{error.message}</p>}
       </section>
@@ -296,7 +296,7 @@ function BundleUpload({ app, onUploaded }: { app: App; onUploaded: () => void })
       <p class="bundle-state">{b ? `Uploaded bundle: ${formatBytes(b.size)}, ${new Date(b.modifiedOn).toLocaleString("en")}, SHA-256 ${b.sha256.slice(0, 12)}…` : "No bundle uploaded yet: the player cannot open this app until one is."}</p>
       <form class="inline-form" onSubmit={upload} aria-label="Upload the web bundle">
         <div class="grow"><label for="bundle-file">Bundle (.zip)</label>
-          <input id="bundle-file" type="file" accept=".zip,application/zip" aria-invalid={error ? "true" : undefined} aria-describedby={error ? "bundle-error" : undefined} /></div>
+          <input id="bundle-file" ref={file} type="file" accept=".zip,application/zip" aria-invalid={error ? "true" : undefined} aria-describedby={error ? "bundle-error" : undefined} /></div>
         <div><button type="submit" class="primary" disabled={busy}>Upload</button></div>
       </form>
       {error && <p id="bundle-error" class="field-error" role="alert">{error}</p>}

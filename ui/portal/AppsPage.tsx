@@ -128,8 +128,9 @@ export function AppCard({ app, profiles, onChange, onProfiles, heading = true }:
             <label for={id + "-profile"}>Offline profile <small>A published profile, or a new one made from the app.</small></label>
             <select id={id + "-profile"} name="profile" value={profileId} onChange={(e) => { setProfileId(e.currentTarget.value); setGenerated(null); }}>
               <option value="">Choose a profile…</option>
-              {published.map((p) => <option value={p.id}>{p.name}</option>)}
-              <option value={generate}>{generateLabels[app.kind]}</option>
+              {/* selected on each option: profiles may arrive after the select is drawn */}
+              {published.map((p) => <option value={p.id} selected={p.id === profileId}>{p.name}</option>)}
+              <option value={generate} selected={profileId === generate}>{generateLabels[app.kind]}</option>
             </select>
             {profileId === generate && <p class="muted generate-help">{app.kind === "canvas"
               ? "Save makes a profile of every table the app uses, with All rows, publishes it and makes it this app's profile."
@@ -140,7 +141,7 @@ export function AppCard({ app, profiles, onChange, onProfiles, heading = true }:
         {error && <p class="field-error" role="alert">{error.message}</p>}
         {generateRefused && <p><button class="link" onClick={draft}>Keep the generated profile as a draft to fix it</button></p>}
         {generated && <GeneratedReport g={generated} />}
-        {notice && <p class="muted" role="status">{notice}</p>}
+        {notice && <p class="muted app-notice" role="status">{notice}</p>}
         <div class="actions">
           <button onClick={save}>Save</button>
           <button class="primary" onClick={publish}>Publish</button>
