@@ -52,7 +52,7 @@ func TestPortalApps(t *testing.T) {
 		p.click(`.view-editor input[name="searchColumn"][value="name"]`),
 		fill(`#view-0-filter`, "completed eq"), p.click(`button.save-definition`), p.visible(`#view-0-filter-error`),
 		p.contains(`#view-0-filter-error`, `definition.views[0].filterText:1:13: expected a value after "eq"`),
-		script(`(document.querySelector('.view-editor').scrollIntoView(), true)`), p.shot("portal-apps-view-filter-error"),
+		script(`(document.querySelector('.view-editor').scrollIntoView(), scrollBy(0, -64), true)`), p.shot("portal-apps-view-filter-error"),
 		fill(`#view-0-filter`, "completed eq false"))
 	p.run("form", p.click(`button.add-form`), p.visible(`#form-0-name`), fill(`#form-0-name`, "Work order"), fill(`#form-0-s0-name`, "Job"))
 	for _, c := range []string{"name", "customerid", "description"} {
@@ -60,8 +60,8 @@ func TestPortalApps(t *testing.T) {
 	}
 	p.run("required and read-only", p.click(`tr[data-field="description"] input[name="required"]`), p.click(`tr[data-field="customerid"] input[name="readOnly"]`),
 		p.click(`button.save-definition`), p.contains(`form.definition .banner[role="status"]`, "Saved"),
-		script(`(document.querySelector('.form-editor').scrollIntoView(), true)`), p.shot("portal-apps-form"),
-		script(`(document.querySelector('.view-editor').scrollIntoView(), true)`), p.shot("portal-apps-view"))
+		script(`(document.querySelector('.form-editor').scrollIntoView(), scrollBy(0, -64), true)`), p.shot("portal-apps-form"),
+		script(`(document.querySelector('.view-editor').scrollIntoView(), scrollBy(0, -64), true)`), p.shot("portal-apps-view"))
 	p.labelled("app editor")
 
 	var app struct {
@@ -176,7 +176,7 @@ func TestPortalApps(t *testing.T) {
 	p.run("bad bundle", p.click(`button.save-definition`), p.contains(`form.definition .banner[role="status"]`, "Saved"),
 		chromedp.SetUploadFiles(chromedp.CSS(`#bundle-file`), []string{bad}), p.click(`form[aria-label="Upload the web bundle"] button`),
 		p.visible(`#bundle-error`), p.contains(`#bundle-error`, "the bundle is not a zip archive"),
-		script(`(document.querySelector('.bundle').scrollIntoView(), true)`), p.shot("portal-apps-bundle-error"))
+		script(`(document.querySelector('.bundle').scrollIntoView(), scrollBy(0, -64), true)`), p.shot("portal-apps-bundle-error"))
 	p.run("good bundle", chromedp.SetUploadFiles(chromedp.CSS(`#bundle-file`), []string{good}), p.click(`form[aria-label="Upload the web bundle"] button`),
 		p.visible(`.bundle-done`), p.contains(`.bundle-done`, "index.html"), p.contains(`.bundle-state`, "Uploaded bundle"),
 		poll(`!document.querySelector('#bundle-error')`, 5*time.Second), p.shot("portal-apps-canvas-bundle"))

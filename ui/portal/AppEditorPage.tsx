@@ -151,7 +151,10 @@ function ViewEditor({ i, view, tables, table, error, filterError, onChange, onRe
   const id = `view-${i}`;
   const [sortCol, sortDir = ""] = (view.orderBy ?? "").trim().split(/\s+/);
   const cols = (table?.columns ?? []).filter((c) => c.type !== "file" && c.type !== "image");
-  const texts = cols.filter((c) => c.type === "text" || c.type === "memo");
+  const texts = cols.filter((c) => !c.system && (c.type === "text" || c.type === "memo"));
+  const columnBox = (c: { name: string; displayName?: string }) => (
+    <label class="choice"><input type="checkbox" name="viewColumn" value={c.name} checked={(view.columns ?? []).includes(c.name)} onChange={(e) => onChange({ columns: toggle(view.columns, c.name, e.currentTarget.checked) })} /> {c.displayName || c.name}</label>
+  );
   const setSort = (col: string, dir: string) => onChange({ orderBy: col ? (dir === "desc" ? `${col} desc` : col) : undefined });
   return (
     <fieldset class="section view-editor" aria-labelledby={id + "-legend"}>
@@ -165,9 +168,11 @@ function ViewEditor({ i, view, tables, table, error, filterError, onChange, onRe
       <fieldset class="columns-choice">
         <legend>Columns <small>in this order; check to add at the end</small></legend>
         {(view.columns ?? []).length > 0 && <p class="order">{(view.columns ?? []).map((c) => colLabel(table, c)).join(" · ")}</p>}
-        {cols.map((c) => (
-          <label class="choice"><input type="checkbox" name="viewColumn" value={c.name} checked={(view.columns ?? []).includes(c.name)} onChange={(e) => onChange({ columns: toggle(view.columns, c.name, e.currentTarget.checked) })} /> {c.displayName || c.name}</label>
-        ))}
+        {cols.filter((c) => !c.system).map(columnBox)}
+        <details class="system-columns">
+          <summary>System columns</summary>
+          {cols.filter((c) => c.system).map(columnBox)}
+        </details>
       </fieldset>
       <div class="inline-form">
         <div class="grow"><label for={id + "-sort"}>Sort by</label>
@@ -201,7 +206,7 @@ function FormEditor({ i, form, tables, table, error, onChange, onRemove }: {
   const id = `form-${i}`;
   const sections = form.sections ?? [];
   const used = new Set(sections.flatMap((s) => s.columns));
-  const free = (table?.columns ?? []).filter((c) => !used.has(c.name) && c.type !== "file" && c.type !== "image");
+  const free = (table?.columns ?? []).filter((c) => !used.has(c.name) && !c.system && c.type !== "file" && c.type !== "image");
   const setSection = (k: number, s: { name?: string; columns?: string[] }) => onChange({ sections: sections.map((x, j) => (j === k ? { ...x, ...s } : x)) });
   return (
     <fieldset class="section form-editor" aria-labelledby={id + "-legend"}>
@@ -241,7 +246,7 @@ function SectionEditor({ id, section, form, table, free, onChange, onForm, onRem
         <tbody>
           {section.columns.map((c) => (
             <tr data-field={c}>
-              <td>{colLabel(table, c)} <small class="muted">{c}</small></td>
+              <td>{colLabel(table, c)}{colLabel(table, c) !== c && <small class="muted"> {c}</small>}</td>
               <td><input type="checkbox" name="required" aria-label={`${colLabel(table, c)} is required`} checked={(form.required ?? []).includes(c)} onChange={(e) => onForm({ required: toggle(form.required, c, e.currentTarget.checked) })} /></td>
               <td><input type="checkbox" name="readOnly" aria-label={`${colLabel(table, c)} is read-only`} checked={(form.readOnly ?? []).includes(c)} onChange={(e) => onForm({ readOnly: toggle(form.readOnly, c, e.currentTarget.checked) })} /></td>
               <td><button type="button" class="link" aria-label={`Remove field ${c}`} onClick={() => onChange({ columns: section.columns.filter((x) => x !== c) })}>Remove</button></td>

@@ -109,13 +109,16 @@ export function AppCard({ app, profiles, onChange, onProfiles, heading = true }:
       onChange(await server.publishApp(app.id));
       setNotice("Published.");
     });
+  const badge = app.needsRepublish && (
+    <span class="badge warn-badge" title={`Its devices get version ${app.profileVersion} of the profile; publish the app to move them to version ${app.newestProfileVersion}.`}>Needs republish</span>
+  );
   const generateRefused = error && profileId === generate && error.target !== "enabled";
   return (
     <li class="app-card-portal" aria-labelledby={id + "-name"}>
       <h2 id={id + "-name"} class={heading ? "" : "sr-only"}>{heading ? <a href={"#/apps/" + encodeURIComponent(app.id)}>{app.displayName || app.name}</a> : app.displayName || app.name}
         {" "}<span class="muted">{kindLabels[app.kind]}</span>
-        {app.needsRepublish && <span class="badge warn-badge" title={`Its devices get version ${app.profileVersion} of the profile; publish the app to move them to version ${app.newestProfileVersion}.`}>Needs republish</span>}</h2>
-      <p class="muted">{app.publishedOn ? `Published ${new Date(app.publishedOn).toLocaleString("en")}` : "Never published"}
+        {heading && badge}</h2>
+      <p class="muted">{!heading && badge}{!heading && badge && " "}{app.publishedOn ? `Published ${new Date(app.publishedOn).toLocaleString("en")}` : "Never published"}
         {app.offline && app.profileVersion ? ` · devices get profile version ${app.profileVersion}` : ""}
         {app.solutions.length > 0 && ` · in ${app.solutions.join(", ")}`}
         {heading && <> · <a class="edit-app" href={"#/apps/" + encodeURIComponent(app.id)}>{editLabel}</a></>}</p>
