@@ -10,6 +10,7 @@ import { TablesPage, TablePage } from "./TablesPage";
 import { ProfilesPage } from "./ProfilesPage";
 import { ProfileEditorPage } from "./ProfileEditorPage";
 import { AppsPage } from "./AppsPage";
+import { AppEditorPage } from "./AppEditorPage";
 import { SolutionsPage, SolutionPage } from "./SolutionsPage";
 import { SyncErrorsPage } from "./SyncErrorsPage";
 import { DevicesPage } from "./DevicesPage";
@@ -85,7 +86,7 @@ function App() {
 
   const [section = "profiles", id] = route;
   let page;
-  if (section === "apps") page = <AppsPage />;
+  if (section === "apps") page = id ? <AppEditorPage id={id} /> : <AppsPage />;
   else if (section === "solutions") page = id ? <SolutionPage name={id} /> : <SolutionsPage />;
   else if (section === "sync-errors") page = <SyncErrorsPage />;
   else if (section === "devices") page = <DevicesPage />;

@@ -1401,7 +1401,10 @@ export interface components {
             name: string;
             table: string;
             columns?: string[];
+            /** @description the view's filter as a JSON condition tree (as a profile item's filter) */
             filter?: unknown;
+            /** @description the filter as OData $filter text: sent instead of filter (checked, stored as its tree; an error names definition.views[i].filterText with line and column); replies carry it printed from the tree */
+            filterText?: string;
             orderBy?: string;
             searchColumns?: string[];
         };
@@ -1439,6 +1442,7 @@ export interface components {
             /** @description the profile's newest published version */
             newestProfileVersion?: number;
             solutions: string[];
+            bundle?: components["schemas"]["CanvasBundleInfo"];
         };
         AppList: {
             value: components["schemas"]["App"][];
@@ -1755,6 +1759,14 @@ export interface components {
             ticket: string;
             /** Format: date-time */
             expiresOn: string;
+        };
+        /** @description a canvas app's uploaded web bundle; absent when none is uploaded (and for model-driven apps) */
+        CanvasBundleInfo: {
+            /** @description bytes of the zip */
+            size: number;
+            sha256: string;
+            /** Format: date-time */
+            modifiedOn: string;
         };
     };
     responses: never;
