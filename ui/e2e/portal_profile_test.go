@@ -123,7 +123,7 @@ func TestPortalProfilePages(t *testing.T) {
 	if err := p.try(p.value(`#filter-text`, built)); err != nil {
 		t.Fatalf("the builder's filter as text is %q, want %q", p.eval(`document.querySelector('#filter-text').value`), built)
 	}
-	p.run("builder shot", script(`(document.querySelector('.filter-builder').scrollIntoView(), true)`), p.shot("portal-expression-builder"))
+	p.run("builder shot", script(`(document.activeElement.blur(), document.querySelector('#filter-text').scrollIntoView({block: 'end'}), scrollBy(0, 40), true)`), p.shot("portal-expression-builder"))
 	p.labelled("expression builder")
 	// Text to tree: the builder follows the text.
 	p.run("text to tree", fill(`#filter-text`, "priority eq 3 or completed eq true"), p.value(`#fb-kind`, "or"),

@@ -161,7 +161,7 @@ function ConditionEditor(props: { ctx: Ctx; table: string; path: string; node: C
     props.onChange(n);
   };
   return (
-    <div class="fb-cond fb-row" data-path={path}>
+    <div class={"fb-cond" + (arity === "none" ? " no-value" : "")} data-path={path}>
       <label class="sr-only" for={path + "-col"}>Column</label>
       <select id={path + "-col"} class="fb-col" value={node.column} onChange={(e) => {
         const c = e.currentTarget.value;
@@ -174,7 +174,7 @@ function ConditionEditor(props: { ctx: Ctx; table: string; path: string; node: C
       <label class="sr-only" for={path + "-op"}>Operator</label>
       <select id={path + "-op"} class="fb-op" value={node.operator} onChange={(e) => change(node.column, e.currentTarget.value, true)}>
         {!op && <option value={node.operator}>{node.operator}</option>}
-        {ops.map((o) => <option value={o.name}>{o.name}</option>)}
+        {ops.map((o) => <option value={o.name}>{opLabels[o.name] ?? o.name}</option>)}
       </select>
       {arity !== "none" && <ValueEditor id={path + "-val"} type={col?.type ?? "text"} options={col?.options} operator={node.operator} many={arity === "many"}
         value={arity === "many" ? node.values ?? [] : node.value}
@@ -185,6 +185,22 @@ function ConditionEditor(props: { ctx: Ctx; table: string; path: string; node: C
 }
 
 const dateOnlyOps = new Set(["on", "on-or-before", "on-or-after"]);
+
+/** opLabels names the operators in words; the operator list itself comes from the server. */
+const opLabels: Record<string, string> = {
+  eq: "equals", ne: "does not equal", gt: "is greater than", ge: "is greater than or equal to", lt: "is less than", le: "is less than or equal to",
+  like: "is like", "not-like": "is not like", "begins-with": "begins with", "not-begin-with": "does not begin with", "ends-with": "ends with",
+  "not-end-with": "does not end with", contains: "contains", in: "is one of", "not-in": "is none of", null: "has no value", "not-null": "has a value",
+  "eq-userid": "is the current user", "ne-userid": "is not the current user", "eq-userteams": "is one of the current user's teams",
+  "eq-useroruserteams": "is the current user or their teams", "eq-useroruserhierarchy": "is the current user or their reports",
+  "eq-useroruserhierarchyandteams": "is the current user, their reports or their teams", "eq-businessid": "is the current user's business unit",
+  "ne-businessid": "is not the current user's business unit", "eq-sharedwithuser": "is shared with the current user",
+  today: "is today", yesterday: "is yesterday", tomorrow: "is tomorrow", "last-x-days": "in the last N days", "next-x-days": "in the next N days",
+  "last-x-weeks": "in the last N weeks", "next-x-weeks": "in the next N weeks", "last-x-months": "in the last N months", "next-x-months": "in the next N months",
+  "last-x-years": "in the last N years", "next-x-years": "in the next N years", "this-week": "is this week", "last-week": "is last week", "next-week": "is next week",
+  "this-month": "is this month", "last-month": "is last month", "next-month": "is next month", "this-year": "is this year", "last-year": "is last year",
+  "next-year": "is next year", on: "is on", "on-or-before": "is on or before", "on-or-after": "is on or after",
+};
 
 /** ValueEditor edits a condition's value as the column's type and the
  * operator want it: numbers, a yes/no, a choice's options, a date, a count

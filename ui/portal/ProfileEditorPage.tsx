@@ -43,6 +43,13 @@ export function ProfileEditorPage({ id }: { id: string }) {
   const [notice, setNotice] = useState("");
 
   useEffect(() => {
+    // Another profile: nothing of the previous one's editing stays.
+    setProfile(null);
+    setSelected("");
+    setDraft(null);
+    setSaveError(null);
+    setValidation(null);
+    setNotice("");
     server.profile(id).then(setProfile, (e: ServerError) => setError(e.message));
     server.tables().then(setTables, (e: ServerError) => setError(e.message));
   }, [id]);
@@ -251,7 +258,7 @@ function ItemEditor(props: {
             <FilterBuilder table={draft.table} tables={props.tables} value={(draft.filter as Node | undefined) ?? null}
               onChange={(n) => set({ filter: n as Item["filter"], filterSource: "tree" })} />
             <label for="filter-text">The same filter as text <small>OData $filter, e.g. <code>statecode eq 0 and createdon ge 2026-01-01T00:00:00Z</code>; edit either one</small></label>
-            <textarea id="filter-text" name="filterText" rows={3} value={filterText}
+            <textarea id="filter-text" name="filterText" rows={5} value={filterText}
               aria-invalid={at("filterText") || at("filter") ? "true" : undefined} aria-describedby="filter-error"
               onInput={(e) => set({ filterText: e.currentTarget.value, filterSource: "text" })} />
             {(at("filterText") || at("filter")) && <p id="filter-error" class="field-error" role="alert">{at("filterText") || at("filter")}</p>}
