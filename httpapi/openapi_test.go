@@ -16,6 +16,7 @@ import (
 	"github.com/outposthq/outpost/internal/testenv"
 	"github.com/outposthq/outpost/platform"
 	"github.com/outposthq/outpost/profile"
+	"github.com/outposthq/outpost/security"
 	"github.com/outposthq/outpost/syncsrv"
 )
 
@@ -200,6 +201,9 @@ func TestOpenAPISchemasMatchReplies(t *testing.T) {
 			check("PreviewItem", pv["items"].([]any)[0])
 			_, apps := f.do(t, "GET", "/api/offline/apps", f.admin, "")
 			check("App", first(apps))
+			_, rg := f.do(t, "GET", "/api/security/roles/"+security.RoleBasicUser+"/privileges", f.admin, "")
+			check("RoleGrants", rg)
+			check("Grant", first(rg))
 			st, bad := f.do(t, "GET", "/api/metadata/tables/nosuch", f.admin, "")
 			if st != http.StatusNotFound {
 				t.Fatalf("unknown table: %d", st)

@@ -61,7 +61,7 @@ func (s *Server) syncSnapshot(w http.ResponseWriter, r *http.Request) error {
 	rc := http.NewResponseController(w)
 	var write func(p *wire.SnapshotPage) error
 	contentType := wire.NDJSONContentType
-	if acceptsPages(r.Header.Values("Accept")) {
+	if accepts(r.Header.Values("Accept"), wire.PagesContentType) {
 		contentType = wire.PagesContentType
 		var buf []byte
 		write = func(p *wire.SnapshotPage) error {
@@ -124,13 +124,13 @@ func zeroQuality(params string) bool {
 	return false
 }
 
-// acceptsPages reports whether an Accept header names the compact snapshot
-// encoding (with a non-zero quality).
-func acceptsPages(accept []string) bool {
+// accepts reports whether an Accept header names media (with a non-zero
+// quality): the compact encodings are sent only to devices that ask.
+func accepts(accept []string, want string) bool {
 	for _, h := range accept {
 		for part := range strings.SplitSeq(h, ",") {
 			media, params, _ := strings.Cut(part, ";")
-			if !strings.EqualFold(strings.TrimSpace(media), wire.PagesContentType) {
+			if !strings.EqualFold(strings.TrimSpace(media), want) {
 				continue
 			}
 			if zeroQuality(params) {
@@ -154,6 +154,17 @@ func (s *Server) syncDelta(w http.ResponseWriter, r *http.Request) error {
 	}
 	for _, d := range out.Deltas {
 		noteSync(r, req.DeviceID, len(d.Upserts)+len(d.Removes))
+	}
+	w.Header().Add("Vary", "Accept")
+	if accepts(r.Header.Values("Accept"), wire.DeltaContentType) {
+		body, err := wire.AppendDelta(nil, out)
+		if err != nil {
+			return err
+		}
+		w.Header().Set("Content-Type", wire.DeltaContentType)
+		w.WriteHeader(http.StatusOK)
+		_, err = w.Write(body)
+		return err
 	}
 	return writeJSON(w, http.StatusOK, out)
 }

@@ -50,15 +50,15 @@ func TestPortalProfilePages(t *testing.T) {
 	}
 
 	// Clone and delete; the profile apps use cannot be deleted.
-	p.run("clone", p.contains(`table.rows`, "Field Technician"), script(`(window.confirm = () => true, true)`),
-		p.click(`button[aria-label="Clone Field Technician"]`), p.contains(`h1`, "Copy of Field Technician"), p.contains(`.profile-state`, "never published"))
+	p.run("clone", contains(`table.rows`, "Field Technician"), script(`(window.confirm = () => true, true)`),
+		click(`button[aria-label="Clone Field Technician"]`), contains(`h1`, "Copy of Field Technician"), contains(`.profile-state`, "never published"))
 	if n := p.eval(`String(document.querySelectorAll('.item-list li').length)`); n != strconv.Itoa(len(ft.Items)) {
 		t.Errorf("the clone has %s tables, the original %d", n, len(ft.Items))
 	}
-	p.run("list with the copy", p.click(`.navbar a[href="#/profiles"]`), p.contains(`table.rows`, "Copy of Field Technician"),
-		p.click(`button[aria-label="Delete Field Technician"]`), p.contains(`table.rows .field-error`, "used by"), p.shot("portal-profiles-actions"))
+	p.run("list with the copy", click(`.navbar a[href="#/profiles"]`), contains(`table.rows`, "Copy of Field Technician"),
+		click(`button[aria-label="Delete Field Technician"]`), contains(`table.rows .field-error`, "used by"), p.shot("portal-profiles-actions"))
 	p.labelled("profiles")
-	p.run("delete the copy", p.click(`button[aria-label="Delete Copy of Field Technician"]`),
+	p.run("delete the copy", click(`button[aria-label="Delete Copy of Field Technician"]`),
 		poll(`!document.querySelector('table.rows').textContent.includes('Copy of')`, 10*time.Second))
 	p.api("GET", "/api/offline/profiles", maker, nil, &list)
 	if len(list.Value) != 1 {
@@ -67,22 +67,22 @@ func TestPortalProfilePages(t *testing.T) {
 
 	// A change to the published profile: the draft beside the published
 	// version, then Discard.
-	p.run("edit published", script(`(location.hash = '#/profiles/`+ft.ID+`', true)`), p.visible(`.item-list`),
+	p.run("edit published", script(`(location.hash = '#/profiles/`+ft.ID+`', true)`), visible(`.item-list`),
 		script(`([...document.querySelectorAll('.item-list .item-button')].find(b => b.textContent.includes('Product')).click(), true)`),
-		p.visible(`#interval`), selectValue(`#interval`, "60"), p.click(`.item-editor button[type="submit"]`), p.contains(`.banner[role="status"]`, "Saved product"),
-		p.contains(`.profile-state`, "draft has changes"), p.visible(`.side-by-side tr.changed`),
+		visible(`#interval`), selectValue(`#interval`, "60"), click(`.item-editor button[type="submit"]`), contains(`.banner[role="status"]`, "Saved product"),
+		contains(`.profile-state`, "draft has changes"), visible(`.side-by-side tr.changed`),
 		script(`(document.querySelector('.published').scrollIntoView(), true)`), p.shot("portal-draft-published"))
 	if s := p.eval(`document.querySelector('.side-by-side tr.changed').textContent`); !strings.Contains(s, "every 60 min") || !strings.Contains(s, "every 1440 min") {
 		t.Errorf("the changed row shows %q; want the draft's 60 and the published 1440 minutes", s)
 	}
-	p.run("discard", p.click(`button.discard`), p.contains(`.banner[role="status"]`, "Discarded"),
+	p.run("discard", click(`button.discard`), contains(`.banner[role="status"]`, "Discarded"),
 		poll(`!document.querySelector('.profile-state').textContent.includes('draft') && !document.querySelector('.side-by-side tr.changed')`, 10*time.Second))
 	var after profileJSON
 	p.api("GET", "/api/offline/profiles/"+ft.ID, maker, nil, &after)
 	if after.Draft {
 		t.Errorf("after Discard the server still has a draft")
 	}
-	p.run("app usage", p.contains(`.app-usage`, "Field Service"))
+	p.run("app usage", contains(`.app-usage`, "Field Service"))
 
 	// The 16th relationship: a work-order filter with 15 links, then account
 	// related through work orders makes account's count 16.
@@ -93,31 +93,31 @@ func TestPortalProfilePages(t *testing.T) {
 	var wide profileJSON
 	p.api("POST", "/api/offline/profiles", maker, map[string]any{"name": "Wide", "items": []map[string]any{
 		{"table": "workorder", "rule": "custom", "filterText": strings.Join(links, " and ")}}}, &wide)
-	p.run("sixteenth", script(`(location.hash = '#/profiles/`+wide.ID+`', true)`), p.contains(`.item-list li:nth-child(1) .rel-count`, "15/15"),
-		selectValue(`#add-table`, "account"), p.click(`input[name="rule"][value="related"]`), p.click(`input[name="relationships"][value="workorder_customerid"]`),
-		p.contains(`.item-list li:nth-child(2) .rel-count`, ">15/15"),
-		p.contains(`.item-list li:nth-child(2) .field-error`, "the 16th is account -[workorder_customerid 1:N]-> workorder"),
+	p.run("sixteenth", script(`(location.hash = '#/profiles/`+wide.ID+`', true)`), contains(`.item-list li:nth-child(1) .rel-count`, "15/15"),
+		selectValue(`#add-table`, "account"), click(`input[name="rule"][value="related"]`), click(`input[name="relationships"][value="workorder_customerid"]`),
+		contains(`.item-list li:nth-child(2) .rel-count`, ">15/15"),
+		contains(`.item-list li:nth-child(2) .field-error`, "the 16th is account -[workorder_customerid 1:N]-> workorder"),
 		script(`(scrollTo(0, 0), true)`), p.shot("portal-relationship-limit"))
-	p.run("fix it", p.click(`input[name="relationships"][value="workorder_customerid"]`), p.click(`input[name="rule"][value="all"]`),
-		p.contains(`.item-list li:nth-child(2) .rel-count`, "0/15"), poll(`!document.querySelector('.item-list .field-error')`, 10*time.Second),
-		p.click(`.item-editor button[type="submit"]`), p.contains(`.banner[role="status"]`, "Saved account"),
-		p.click(`button.validate`), p.contains(`.banner[role="status"][aria-live]`, "No problems"))
+	p.run("fix it", click(`input[name="relationships"][value="workorder_customerid"]`), click(`input[name="rule"][value="all"]`),
+		contains(`.item-list li:nth-child(2) .rel-count`, "0/15"), poll(`!document.querySelector('.item-list .field-error')`, 10*time.Second),
+		click(`.item-editor button[type="submit"]`), contains(`.banner[role="status"]`, "Saved account"),
+		click(`button.validate`), contains(`.banner[role="status"][aria-live]`, "No problems"))
 
 	// The expression builder: conditions, an or group with a user and a
 	// date operator, a link to the customer account; the text follows.
 	top := `[data-path="fb"] > .fb-actions `
-	p.run("builder profile", p.click(`.navbar a[href="#/profiles"]`), p.visible(`#np-name`), fill(`#np-name`, "Builder"),
-		p.click(`form[aria-label="New profile"] button[type="submit"]`), p.visible(`#add-table`),
-		selectValue(`#add-table`, "workorder"), p.click(`input[name="rule"][value="custom"]`), p.visible(`.filter-builder`),
-		p.click(top+`.fb-add-condition`), p.visible(`#fb-0-col`), selectValue(`#fb-0-col`, "priority"), p.value(`#fb-0-col`, "priority"),
+	p.run("builder profile", click(`.navbar a[href="#/profiles"]`), visible(`#np-name`), fill(`#np-name`, "Builder"),
+		click(`form[aria-label="New profile"] button[type="submit"]`), visible(`#add-table`),
+		selectValue(`#add-table`, "workorder"), click(`input[name="rule"][value="custom"]`), visible(`.filter-builder`),
+		click(top+`.fb-add-condition`), visible(`#fb-0-col`), selectValue(`#fb-0-col`, "priority"), p.value(`#fb-0-col`, "priority"),
 		selectValue(`#fb-0-op`, "ge"), p.value(`#fb-0-op`, "ge"), selectValue(`#fb-0-val`, "2"),
-		p.click(top+`.fb-add-group`), p.visible(`#fb-1-kind`), p.value(`#fb-1-kind`, "or"),
-		p.click(`[data-path="fb-1"] > .fb-actions .fb-add-condition`), p.visible(`#fb-1-0-col`), selectValue(`#fb-1-0-col`, "ownerid"), p.value(`#fb-1-0-col`, "ownerid"),
+		click(top+`.fb-add-group`), visible(`#fb-1-kind`), p.value(`#fb-1-kind`, "or"),
+		click(`[data-path="fb-1"] > .fb-actions .fb-add-condition`), visible(`#fb-1-0-col`), selectValue(`#fb-1-0-col`, "ownerid"), p.value(`#fb-1-0-col`, "ownerid"),
 		selectValue(`#fb-1-0-op`, "eq-useroruserteams"), poll(`!document.querySelector('#fb-1-0-val')`, 5*time.Second),
-		p.click(`[data-path="fb-1"] > .fb-actions .fb-add-condition`), p.visible(`#fb-1-1-col`), selectValue(`#fb-1-1-col`, "scheduledstart"), p.value(`#fb-1-1-col`, "scheduledstart"),
-		selectValue(`#fb-1-1-op`, "next-x-days"), p.visible(`#fb-1-1-val[type="number"]`), fill(`#fb-1-1-val`, "7"),
-		p.click(top+`.fb-add-link`), p.visible(`#fb-2-rel`), selectValue(`#fb-2-rel`, "workorder_customerid"),
-		p.click(`[data-path="fb-2-f"] > .fb-actions .fb-add-condition`), p.visible(`#fb-2-f-0-col`), selectValue(`#fb-2-f-0-col`, "address1_city"), p.value(`#fb-2-f-0-col`, "address1_city"),
+		click(`[data-path="fb-1"] > .fb-actions .fb-add-condition`), visible(`#fb-1-1-col`), selectValue(`#fb-1-1-col`, "scheduledstart"), p.value(`#fb-1-1-col`, "scheduledstart"),
+		selectValue(`#fb-1-1-op`, "next-x-days"), visible(`#fb-1-1-val[type="number"]`), fill(`#fb-1-1-val`, "7"),
+		click(top+`.fb-add-link`), visible(`#fb-2-rel`), selectValue(`#fb-2-rel`, "workorder_customerid"),
+		click(`[data-path="fb-2-f"] > .fb-actions .fb-add-condition`), visible(`#fb-2-f-0-col`), selectValue(`#fb-2-f-0-col`, "address1_city"), p.value(`#fb-2-f-0-col`, "address1_city"),
 		selectValue(`#fb-2-f-0-op`, "ne"), p.value(`#fb-2-f-0-op`, "ne"), fill(`#fb-2-f-0-val`, "Nowhere"))
 	const built = `priority ge 2 and (Microsoft.Dynamics.CRM.EqUserOrUserTeams(PropertyName='ownerid') or Microsoft.Dynamics.CRM.NextXDays(PropertyName='scheduledstart',PropertyValue=7)) and workorder_customerid/any(x1: x1/address1_city ne 'Nowhere')`
 	if err := p.try(p.value(`#filter-text`, built)); err != nil {
@@ -130,10 +130,10 @@ func TestPortalProfilePages(t *testing.T) {
 		p.value(`#fb-0-col`, "priority"), p.value(`#fb-0-op`, "eq"), p.value(`#fb-0-val`, "3"), p.value(`#fb-1-col`, "completed"), p.value(`#fb-1-val`, "true"),
 		poll(`!document.querySelector('#fb-2-rel')`, 5*time.Second),
 		fill(`#filter-text`, built), p.value(`#fb-2-rel`, "workorder_customerid"), p.value(`#fb-2-f-0-val`, "Nowhere"), p.value(`#fb-1-0-op`, "eq-useroruserteams"),
-		p.click(`.item-editor button[type="submit"]`), p.contains(`.banner[role="status"]`, "Saved workorder"),
-		selectValue(`#add-table`, "account"), p.click(`input[name="rule"][value="related"]`), p.click(`input[name="relationships"][value="workorder_customerid"]`),
-		p.click(`.item-editor button[type="submit"]`), p.contains(`.banner[role="status"]`, "Saved account"),
-		p.contains(`.item-list li:nth-child(1) .rel-count`, "2/15"), p.contains(`.item-list li:nth-child(2) .rel-count`, "1/15"))
+		click(`.item-editor button[type="submit"]`), contains(`.banner[role="status"]`, "Saved workorder"),
+		selectValue(`#add-table`, "account"), click(`input[name="rule"][value="related"]`), click(`input[name="relationships"][value="workorder_customerid"]`),
+		click(`.item-editor button[type="submit"]`), contains(`.banner[role="status"]`, "Saved account"),
+		contains(`.item-list li:nth-child(1) .rel-count`, "2/15"), contains(`.item-list li:nth-child(2) .rel-count`, "1/15"))
 	var builder profileJSON
 	id := p.eval(`decodeURIComponent(location.hash.split('/').pop())`)
 	p.api("GET", "/api/offline/profiles/"+id, maker, nil, &builder)
@@ -143,8 +143,8 @@ func TestPortalProfilePages(t *testing.T) {
 
 	// Users with offline access: restricted to Nora.
 	noraID := p.eval(`[...document.querySelectorAll('#preview-user option')].find(o => o.textContent.includes('nora@')).value`)
-	p.run("restrict", p.click(`input[name="access"][value="restricted"]`), p.visible(`input[name="access-user"]`), p.visible(`input[name="access-team"]`),
-		p.click(`input[name="access-user"][value="`+noraID+`"]`), p.click(`.save-access`), p.contains(`.banner[role="status"]`, "Saved who has offline access"),
+	p.run("restrict", click(`input[name="access"][value="restricted"]`), visible(`input[name="access-user"]`), visible(`input[name="access-team"]`),
+		click(`input[name="access-user"][value="`+noraID+`"]`), click(`.save-access`), contains(`.banner[role="status"]`, "Saved who has offline access"),
 		script(`(document.querySelector('.access').scrollIntoView(), true)`), p.shot("portal-offline-access"))
 	p.labelled("offline access")
 	p.api("GET", "/api/offline/profiles/"+id, maker, nil, &builder)
@@ -153,7 +153,7 @@ func TestPortalProfilePages(t *testing.T) {
 	}
 
 	// Preview for Nora, publish, and her device syncs exactly those rows.
-	p.run("preview", selectValue(`#preview-user`, noraID), p.click(`form[aria-label="Preview"] button`), p.visible(`.preview-rows tbody tr`))
+	p.run("preview", selectValue(`#preview-user`, noraID), click(`form[aria-label="Preview"] button`), visible(`.preview-rows tbody tr`))
 	preview := map[string]int{}
 	for _, cell := range strings.Split(p.eval(`[...document.querySelectorAll('.preview-rows tbody tr')].map(r => r.cells[0].textContent + '=' + r.cells[1].textContent.replace(/,/g, '')).join(' ')`), " ") {
 		table, n, _ := strings.Cut(cell, "=")
@@ -162,7 +162,7 @@ func TestPortalProfilePages(t *testing.T) {
 	if preview["workorder"] == 0 || preview["account"] == 0 {
 		t.Fatalf("the preview for Nora: %v", preview)
 	}
-	p.run("publish", p.click(`button.publish`), p.contains(`.profile-state`, "Published (version"))
+	p.run("publish", click(`button.publish`), contains(`.profile-state`, "Published (version"))
 	var apps struct {
 		Value []struct{ ID, Name string }
 	}

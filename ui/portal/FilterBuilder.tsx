@@ -162,7 +162,7 @@ function ConditionEditor(props: { ctx: Ctx; table: string; path: string; node: C
   };
   return (
     <div class={"fb-cond" + (arity === "none" ? " no-value" : "")} data-path={path}>
-      <label class="sr-only" for={path + "-col"}>Column</label>
+      <label class="visually-hidden" for={path + "-col"}>Column</label>
       <select id={path + "-col"} class="fb-col" value={node.column} onChange={(e) => {
         const c = e.currentTarget.value;
         const list = info?.ops.find((o) => o.column === c)?.operators ?? [];
@@ -171,7 +171,7 @@ function ConditionEditor(props: { ctx: Ctx; table: string; path: string; node: C
         {!col && <option value={node.column}>{node.column || "Choose…"}</option>}
         {columns.map((c) => <option value={c.name}>{c.displayName || c.name}</option>)}
       </select>
-      <label class="sr-only" for={path + "-op"}>Operator</label>
+      <label class="visually-hidden" for={path + "-op"}>Operator</label>
       <select id={path + "-op"} class="fb-op" value={node.operator} onChange={(e) => change(node.column, e.currentTarget.value, true)}>
         {!op && <option value={node.operator}>{node.operator}</option>}
         {ops.map((o) => <option value={o.name}>{opLabels[o.name] ?? o.name}</option>)}
@@ -207,7 +207,7 @@ const opLabels: Record<string, string> = {
  * of days/weeks/months/years, a UTC datetime, or text; in/not-in take a list. */
 function ValueEditor(props: { id: string; type: string; options?: { value: number; label: string }[]; operator: string; many: boolean; value: unknown; onChange: (v: unknown) => void }) {
   const { id, type, operator } = props;
-  const label = <label class="sr-only" for={id}>Value</label>;
+  const label = <label class="visually-hidden" for={id}>Value</label>;
   const numeric = ["integer", "decimal", "money"].includes(type);
   if (props.many) {
     const list = (props.value as unknown[]) ?? [];

@@ -87,7 +87,7 @@ export function AppUsagePanel({ profile }: { profile: Profile }) {
         <ul class="usage">
           {apps.map((a) => (
             <li><a href="#/apps">{a.name}</a> <span class="muted">{a.kind === "canvas" ? "canvas" : "model-driven"}{a.inSolution ? ", in a solution" : ""}</span>
-              {a.needsRepublish && <span class="badge warn"> Needs republish</span>}</li>
+              {a.needsRepublish && <span class="badge warn-badge"> Needs republish</span>}</li>
           ))}
         </ul>
       )}

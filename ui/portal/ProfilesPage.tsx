@@ -71,7 +71,7 @@ export function ProfilesPage() {
             {profiles.map((p) => (
               <tr>
                 <td><a href={"#/profiles/" + encodeURIComponent(p.id)}>{p.name}</a></td>
-                <td data-label="State">{profileState(p)}{attention(p, republish) && <span class="badge warn attention"> {attention(p, republish)}</span>}</td>
+                <td data-label="State">{profileState(p)}{attention(p, republish) && <span class="badge warn-badge attention"> {attention(p, republish)}</span>}</td>
                 <td data-label="Tables">{p.items.length}</td>
                 <td data-label="Actions" class="row-actions">
                   <button type="button" class="clone" onClick={() => clone(p)} aria-label={`Clone ${p.name}`}>Clone</button>{" "}

@@ -10,11 +10,13 @@ import { TablesPage, TablePage } from "./TablesPage";
 import { ProfilesPage } from "./ProfilesPage";
 import { ProfileEditorPage } from "./ProfileEditorPage";
 import { AppsPage } from "./AppsPage";
+import { SecurityPage } from "./SecurityPage";
 
 const sections = [
   { path: "profiles", label: "Offline profiles" },
   { path: "tables", label: "Tables" },
   { path: "apps", label: "Apps" },
+  { path: "security", label: "Security" },
 ];
 
 /** canMake: the portal is for makers: System Administrator, System Customizer, Environment Maker. */
@@ -78,6 +80,7 @@ function App() {
   const [section = "profiles", id] = route;
   let page;
   if (section === "apps") page = <AppsPage />;
+  else if (section === "security") page = <SecurityPage me={me} route={route.slice(1)} />;
   else if (section === "tables") page = id ? <TablePage name={id} /> : <TablesPage />;
   else page = id ? <ProfileEditorPage id={id} /> : <ProfilesPage />;
   return (

@@ -1526,6 +1526,12 @@ export interface components {
         RolePrivileges: {
             privileges: components["schemas"]["Grant"][];
         };
+        /** @description A role's privileges as stored. predefined: the role is one every environment starts with, and its privileges cannot be changed. admin: the System Administrator role, which stores no grants and holds every privilege on every table at organization depth. */
+        RoleGrants: {
+            value: components["schemas"]["Grant"][];
+            predefined: boolean;
+            admin: boolean;
+        };
         UserPrivileges: {
             privileges: components["schemas"]["Grant"][];
         } & {
@@ -2436,7 +2442,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["RolePrivileges"];
+                    "application/json": components["schemas"]["RoleGrants"];
                 };
             };
             /** @description error */
@@ -2465,14 +2471,12 @@ export interface operations {
             };
         };
         responses: {
-            /** @description OK */
-            200: {
+            /** @description No content */
+            204: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": components["schemas"]["RolePrivileges"];
-                };
+                content?: never;
             };
             /** @description error */
             default: {
