@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/outposthq/outpost"
+	"github.com/outposthq/outpost/syncsrv"
 	"github.com/outposthq/outpost/wire"
 )
 
@@ -22,7 +23,9 @@ func (s *Server) syncRoutes() {
 	s.HandleSelfChecked("POST "+p+"/delta", s.syncLogged("delta", s.syncDelta))
 	s.Handle("POST "+p+"/reconcile", s.syncLogged("reconcile", s.syncReconcile))
 	s.Handle("POST "+p+"/upload", s.syncLogged("upload", s.syncUpload))
-	s.Handle("GET "+p+"/events", s.syncEvents)
+	s.Handle("POST "+p+"/events/ticket", s.syncEventTicket)
+	// Authenticated by a stream ticket (?ticket=) or as any other route.
+	s.HandlePublic("GET "+p+"/events", s.eventsAuth(s.syncEvents))
 	s.Handle("GET "+p+"/errors", s.syncErrors)
 	s.Handle("POST "+p+"/errors/{id}/retry", s.syncRetry)
 	s.Handle("POST "+p+"/errors/{id}/resolve", s.syncResolve)
@@ -195,6 +198,56 @@ func (s *Server) syncUpload(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, http.StatusOK, out)
 }
 
+// EventTicketRequest asks for a stream ticket for a device's change stream.
+type EventTicketRequest struct {
+	DeviceID string `json:"deviceId"`
+}
+
+// EventTicket is a single-use ticket that opens the change stream of its
+// device: GET /api/sync/v1/events?deviceId=...&ticket=... (for browsers,
+// whose EventSource cannot send an Authorization header).
+type EventTicket struct {
+	Ticket    string    `json:"ticket"`
+	ExpiresOn time.Time `json:"expiresOn"`
+}
+
+func (s *Server) syncEventTicket(w http.ResponseWriter, r *http.Request) error {
+	var req EventTicketRequest
+	if err := DecodeJSON(r, &req, true); err != nil {
+		return err
+	}
+	ticket, exp, err := s.p.IssueStreamTicket(r.Context(), Credential(r), req.DeviceID)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	return writeJSON(w, http.StatusOK, EventTicket{Ticket: ticket, ExpiresOn: exp})
+}
+
+// eventsAuth authenticates a change stream by its ticket when the query
+// carries one (platform.RedeemStreamTicket), else as any route (bearer
+// token or session cookie).
+func (s *Server) eventsAuth(h func(w http.ResponseWriter, r *http.Request) error) http.Handler {
+	authed := s.authed(h)
+	ticketed := s.handle(func(w http.ResponseWriter, r *http.Request) error {
+		q := r.URL.Query()
+		cred, p, err := s.p.RedeemStreamTicket(r.Context(), q.Get("ticket"), q.Get("deviceId"))
+		if err != nil {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="outpost", error="invalid_token"`)
+			return err
+		}
+		ctx := context.WithValue(r.Context(), principalKey{}, p)
+		return h(w, r.WithContext(context.WithValue(ctx, credentialKey{}, cred)))
+	})
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Has("ticket") {
+			ticketed.ServeHTTP(w, r)
+			return
+		}
+		authed.ServeHTTP(w, r)
+	})
+}
+
 // syncEvents streams change hints as server-sent events: "change" events
 // with the tables of the device's plan that changed, and a comment every
 // 25 s to keep proxies from closing the connection. At each keep-alive,
@@ -271,9 +324,35 @@ func (s *Server) syncEvents(w http.ResponseWriter, r *http.Request) error {
 	}
 }
 
+// syncErrors lists Sync Errors: the caller's, or with all=true or
+// user=ID (administrators) other users'; table, type and state narrow the
+// list, and active=true is state=0.
 func (s *Server) syncErrors(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	list, err := s.sync.Errors(r.Context(), Principal(r), q.Get("all") == "true", q.Get("active") == "true")
+	var f syncsrv.ErrorFilter
+	for name, dst := range map[string]*bool{"all": &f.All, "active": new(bool)} {
+		if v := q.Get(name); v != "" {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return outpost.Invalidf("%s must be true or false, got %q", name, v).WithTarget(name)
+			}
+			*dst = b
+			if name == "active" && b {
+				f.State = new(int64)
+			}
+		}
+	}
+	for name, dst := range map[string]**int64{"type": &f.Type, "state": &f.State} {
+		if v := q.Get(name); v != "" {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil {
+				return outpost.Invalidf("%s must be a whole number, got %q", name, v).WithTarget(name)
+			}
+			*dst = &n
+		}
+	}
+	f.UserID, f.Table = q.Get("user"), q.Get("table")
+	list, err := s.sync.ListErrors(r.Context(), Principal(r), f)
 	if err != nil {
 		return err
 	}

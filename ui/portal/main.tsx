@@ -10,12 +10,18 @@ import { TablesPage, TablePage } from "./TablesPage";
 import { ProfilesPage } from "./ProfilesPage";
 import { ProfileEditorPage } from "./ProfileEditorPage";
 import { AppsPage } from "./AppsPage";
+import { SolutionsPage, SolutionPage } from "./SolutionsPage";
+import { SyncErrorsPage } from "./SyncErrorsPage";
+import { DevicesPage } from "./DevicesPage";
 import { SecurityPage } from "./SecurityPage";
 
 const sections = [
   { path: "profiles", label: "Offline profiles" },
   { path: "tables", label: "Tables" },
   { path: "apps", label: "Apps" },
+  { path: "solutions", label: "Solutions" },
+  { path: "sync-errors", label: "Sync errors" },
+  { path: "devices", label: "Devices" },
   { path: "security", label: "Security" },
 ];
 
@@ -80,6 +86,9 @@ function App() {
   const [section = "profiles", id] = route;
   let page;
   if (section === "apps") page = <AppsPage />;
+  else if (section === "solutions") page = id ? <SolutionPage name={id} /> : <SolutionsPage />;
+  else if (section === "sync-errors") page = <SyncErrorsPage />;
+  else if (section === "devices") page = <DevicesPage />;
   else if (section === "security") page = <SecurityPage me={me} route={route.slice(1)} />;
   else if (section === "tables") page = id ? <TablePage name={id} /> : <TablesPage />;
   else page = id ? <ProfileEditorPage id={id} /> : <ProfilesPage />;

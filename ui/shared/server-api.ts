@@ -716,7 +716,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Add required objects */
+        /** Add required objects: what it added, each with why */
         post: operations["addRequired"];
         delete?: never;
         options?: never;
@@ -1037,7 +1037,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Server-sent change notifications */
+        /** Server-sent change notifications; authenticated by a bearer token, the session cookie, or a stream ticket (for EventSource) */
         get: operations["syncEvents"];
         put?: never;
         post?: never;
@@ -1072,7 +1072,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Sync errors: the caller's, or every user's with all=true (admin); active=true for the unresolved */
+        /** Sync errors, newest first: the caller's, or (administrators) every user's with all=true or one user's with user=ID; table, type and state narrow the list; active=true is state=0 */
         get: operations["syncErrors"];
         put?: never;
         post?: never;
@@ -1146,6 +1146,23 @@ export interface paths {
         /** Replace a canvas app's web bundle (at most 2 MiB zipped, 8 MiB unpacked, 200 files) */
         put: operations["putAppBundle"];
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/sync/v1/events/ticket": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A single-use stream ticket (valid one minute) that opens the change stream of a device without an Authorization header (browsers' EventSource) */
+        post: operations["syncEventTicket"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1639,11 +1656,7 @@ export interface components {
         };
         /** @description registered devices: last contact, pending uploads, stores, revocation */
         DeviceList: {
-            value?: {
-                [key: string]: unknown;
-            }[];
-        } & {
-            [key: string]: unknown;
+            value: components["schemas"]["DeviceInfo"][];
         };
         /** @description a message of the sync protocol; see docs/sync.md */
         SyncMessage: {
@@ -1695,6 +1708,87 @@ export interface components {
                 body?: unknown;
                 atomicityGroup?: string;
             }[];
+        };
+        RequiredResult: {
+            added: components["schemas"]["RequiredComponent"][];
+        };
+        /** @description a component Add required objects added, with the reason: the app whose profile it is, the app or profile that uses the table, the table that looks it up, the N:N relationship it is the intersect of */
+        RequiredComponent: {
+            kind: string;
+            id: string;
+            name?: string;
+            reason: string;
+        };
+        SyncErrorList: {
+            errors: components["schemas"]["SyncError"][];
+        };
+        /** @description a Sync Error: a device's change the server refused (docs/sync.md) */
+        SyncError: {
+            syncerrorid: string;
+            name: string;
+            /** @description the table of the change */
+            entityname: string;
+            /** Format: date-time */
+            errortime: string;
+            errormessage: string;
+            errorcode: string;
+            /** @description 0 conflict, 1 record not found, 2 record already exists, 3 others */
+            errortype: number;
+            /** @description 0 create, 1 update, 2 delete */
+            action: number;
+            /** @description the change, as JSON */
+            actiondata: string;
+            /** @description the upload it came in, as JSON (device id and sequence number) */
+            requestdata?: string;
+            /** @description the id of the row the change regards */
+            regardingobjectid: string;
+            ownerid: string;
+            /** @description 0 active, 1 resolved */
+            statecode: number;
+            statuscode: number;
+            /** @description who last retried or resolved it */
+            modifiedby?: string;
+        };
+        /** @description a signed-in device */
+        DeviceInfo: {
+            deviceid: string;
+            userid: string;
+            name: string;
+            platform: string;
+            /** Format: date-time */
+            firstcontact: string;
+            /** Format: date-time */
+            lastcontact: string;
+            /** @description changes waiting in its upload queue, as it last reported */
+            pendinguploads: number;
+            /** Format: date-time */
+            revokedon: string | null;
+            revokedreason?: string;
+            stores: components["schemas"]["DeviceStore"][];
+        };
+        /** @description one local store (app and profile) of a device */
+        DeviceStore: {
+            storeid: string;
+            appid: string;
+            profileid: string;
+            /** Format: date-time */
+            lastsync: string;
+            lastuploadseq: number;
+            lastsyncresult: string;
+            activesyncerrors: number;
+        };
+        EventTicketInput: {
+            /**
+             * Format: uuid
+             * @description the device whose change stream the ticket opens
+             */
+            deviceId: string;
+        };
+        EventTicket: {
+            /** @description pass as ?ticket= to GET /api/sync/v1/events with the same deviceId */
+            ticket: string;
+            /** Format: date-time */
+            expiresOn: string;
         };
         RelationshipCount: {
             table: string;
@@ -3681,7 +3775,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Solution"];
+                    "application/json": components["schemas"]["RequiredResult"];
                 };
             };
             /** @description error */
@@ -3966,7 +4060,13 @@ export interface operations {
     };
     adminDevices: {
         parameters: {
-            query?: never;
+            query?: {
+                user?: string;
+                app?: string;
+                seensince?: string;
+                seenbefore?: string;
+                revoked?: boolean;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -4251,7 +4351,11 @@ export interface operations {
     };
     syncEvents: {
         parameters: {
-            query?: never;
+            query: {
+                deviceId: string;
+                /** @description a stream ticket from POST /api/sync/v1/events/ticket for this device, instead of an Authorization header: used once, within a minute */
+                ticket?: string;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -4265,6 +4369,15 @@ export interface operations {
                 };
                 content: {
                     "text/event-stream": string;
+                };
+            };
+            /** @description no valid credential; for a ticket always the same error, whatever was wrong with it */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description error */
@@ -4347,7 +4460,17 @@ export interface operations {
     syncErrors: {
         parameters: {
             query?: {
+                /** @description every user's errors (administrators) */
                 all?: boolean;
+                /** @description one user's errors; another user's needs an administrator */
+                user?: string;
+                /** @description errors of changes to this table */
+                table?: string;
+                /** @description 0 conflict, 1 record not found, 2 record already exists, 3 others */
+                type?: 0 | 1 | 2 | 3;
+                /** @description 0 active, 1 resolved */
+                state?: 0 | 1;
+                /** @description true: only the unresolved (state=0) */
                 active?: boolean;
             };
             header?: never;
@@ -4362,7 +4485,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SyncMessage"];
+                    "application/json": components["schemas"]["SyncErrorList"];
                 };
             };
             /** @description error */
@@ -4393,7 +4516,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SyncMessage"];
+                    "application/json": components["schemas"]["SyncError"];
                 };
             };
             /** @description error */
@@ -4424,7 +4547,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SyncMessage"];
+                    "application/json": components["schemas"]["SyncError"];
                 };
             };
             /** @description error */
@@ -4553,6 +4676,39 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CanvasBundle"];
+                };
+            };
+            /** @description error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    syncEventTicket: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EventTicketInput"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventTicket"];
                 };
             };
             /** @description error */
