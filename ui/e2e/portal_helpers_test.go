@@ -20,6 +20,8 @@ type portalEnv struct {
 	server string // the demo's base URL
 	out    string // what the demo printed: users, passwords, tokens
 	shots  string // where screenshots go
+	bin    string // the outpost binary the demo runs
+	tmp    string // the test's directory (device homes go here)
 }
 
 // startPortal builds the binary, starts the demo and a headless Chromium.
@@ -46,7 +48,7 @@ func startPortal(t *testing.T) *portalEnv {
 	}
 	ctx, cancelT := context.WithTimeout(ctx, 120*time.Second)
 	t.Cleanup(func() { cancelT(); cancel(); cancelA() })
-	return &portalEnv{t: t, ctx: ctx, server: m[1], out: out.String(), shots: screenshotDir(t)}
+	return &portalEnv{t: t, ctx: ctx, server: m[1], out: out.String(), shots: screenshotDir(t), bin: bin, tmp: tmp}
 }
 
 // token is the API token the demo printed for a user (by login prefix).

@@ -1169,6 +1169,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/offline/profiles/{id}/items/{table}/check": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Check an unsaved item against the draft, writing nothing: its canonical form with the filter as a JSON tree and as OData text, or its error and field, and every table's transitive relationship count with the item in place */
+        post: operations["checkItem"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/metadata/tables/{table}/operators": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The filter operators each column of the table accepts, with how many values each takes (the expression builder offers these) */
+        get: operations["columnOperators"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1767,6 +1801,33 @@ export interface components {
             sha256: string;
             /** Format: date-time */
             modifiedOn: string;
+        };
+        RelationshipCount: {
+            table: string;
+            /** @description counted transitively, stopped just past 15 */
+            count: number;
+            /** @description the chain past the limit of 15 (the 16th), when over */
+            over?: string;
+        };
+        ItemCheck: {
+            item?: components["schemas"]["Item"];
+            /** @description the item's filter as OData $filter text */
+            filterText?: string;
+            error?: {
+                message: string;
+                target?: string;
+            };
+            counts: components["schemas"]["RelationshipCount"][];
+        };
+        ColumnOperatorsList: {
+            value: {
+                column: string;
+                operators: {
+                    name: string;
+                    /** @enum {string} */
+                    values: "none" | "one" | "many";
+                }[];
+            }[];
         };
     };
     responses: never;
@@ -4660,6 +4721,73 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["EventTicket"];
+                };
+            };
+            /** @description error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    checkItem: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                table: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ItemInput"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ItemCheck"];
+                };
+            };
+            /** @description error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    columnOperators: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                table: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ColumnOperatorsList"];
                 };
             };
             /** @description error */
