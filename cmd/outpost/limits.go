@@ -37,6 +37,7 @@ type limitFlags struct {
 	maxFileMiB         int64
 	maxImageMiB        int64
 	web                webFlags
+	metrics            metricsFlags
 }
 
 func (l *limitFlags) register(fs *flag.FlagSet) {
@@ -67,6 +68,7 @@ func (l *limitFlags) apply(so *syncsrv.Options, ho *httpapi.Options) {
 	so.TokenMaxAge = l.tokenMaxAge
 	so.MaxRows = l.maxRows
 	ho.MaxBodyBytes = l.maxBodyMiB << 20
+	l.metrics.apply(so, ho)
 }
 
 // platformOptions sets the file limits in the platform's options.

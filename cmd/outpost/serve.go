@@ -59,9 +59,13 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	level := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	var lim limitFlags
 	lim.register(fs)
+	lim.metrics.register(fs, getenv)
 	var oidcf oidcFlags
 	oidcf.register(fs, getenv)
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := lim.metrics.check(); err != nil {
 		return err
 	}
 	logger, err := newLogger(stderr, *level)
@@ -110,10 +114,16 @@ func serve(ctx context.Context, p *platform.Platform, addr string, logger *slog.
 	lim.apply(&so, &ho)
 	engine := syncsrv.New(p, profiles, so)
 	ho.Sync = engine
-	api, err := lim.web.wrap(httpapi.New(p, ho))
+	hs := httpapi.New(p, ho)
+	api, err := lim.web.wrap(hs)
 	if err != nil {
 		return err
 	}
+	stopMetrics, err := lim.metrics.serveMetrics(ctx, hs, logger)
+	if err != nil {
+		return err
+	}
+	defer stopMetrics()
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", addr, err)
