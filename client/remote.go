@@ -41,10 +41,11 @@ type remote struct {
 // reported ("" for nothing), with the amounts it covers.
 func (r *remote) clientReport() (v string, ns, failures int64) {
 	ns, failures = r.applyNs.Load(), r.failures.Load()
-	if ns < int64(time.Millisecond) && failures == 0 {
+	if ns <= 0 && failures == 0 {
 		return "", 0, 0
 	}
-	return fmt.Sprintf("apply-ms=%d, errors=%d", ns/int64(time.Millisecond), failures), ns, failures
+	ms := (ns + int64(time.Millisecond) - 1) / int64(time.Millisecond) // rounded up: some applying was done
+	return fmt.Sprintf("apply-ms=%d, errors=%d", ms, failures), ns, failures
 }
 
 type countingReader struct {

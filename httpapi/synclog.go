@@ -104,18 +104,21 @@ func (s *Server) syncLogged(kind string, h func(w http.ResponseWriter, r *http.R
 		m.rows.WithLabelValues(ev.Kind).Add(float64(ev.RowsDown))
 		m.bytes.WithLabelValues(ev.Kind).Add(float64(ev.Bytes))
 		m.duration.WithLabelValues(ev.Kind).Observe(elapsed.Seconds())
-		s.logger.InfoContext(r.Context(), "sync", "user", ev.UserID, "device", ev.DeviceID, "store", ev.StoreID, "app", ev.AppID,
-			"profile_version", ev.ProfileVersion, "kind", ev.Kind, "tables", ev.Tables, "rows", ev.RowsUp+ev.RowsDown, "rows_up", ev.RowsUp,
-			"rows_down", ev.RowsDown, "bytes", ev.Bytes, "duration", elapsed, "outcome", outcome, "error_code", code,
-			"client_apply_ms", ev.ClientApplyMs, "client_errors", ev.ClientErrors)
 		if outpost.ValidID(ev.StoreID) && ev.UserID != "" {
 			if err == nil {
 				_ = http.NewResponseController(w).Flush()
 			}
-			if rerr := s.p.RecordSync(context.WithoutCancel(r.Context()), ev); rerr != nil {
+			stored, rerr := s.p.RecordSync(context.WithoutCancel(r.Context()), ev)
+			if rerr != nil {
 				s.logger.WarnContext(r.Context(), "sync telemetry not stored", "err", rerr)
+			} else {
+				ev = stored
 			}
 		}
+		s.logger.InfoContext(r.Context(), "sync", "user", ev.UserID, "device", ev.StoreID, "signed_in_device", ev.DeviceID, "app", ev.AppID,
+			"profile_version", ev.ProfileVersion, "kind", ev.Kind, "tables", ev.Tables, "rows", ev.RowsUp+ev.RowsDown, "rows_up", ev.RowsUp,
+			"rows_down", ev.RowsDown, "bytes", ev.Bytes, "duration", elapsed, "outcome", outcome, "error_code", code,
+			"client_apply_ms", ev.ClientApplyMs, "client_errors", ev.ClientErrors)
 		return err
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -52,9 +53,10 @@ type SyncEvent struct {
 	ClientErrors  *int64 `json:"clienterrors"`
 }
 
-// RecordSync stores one sync event. The app is looked up from the store
-// when the event does not name it.
-func (p *Platform) RecordSync(ctx context.Context, ev SyncEvent) error {
+// RecordSync stores one sync event and returns it as stored. The app is
+// looked up from the store, and the profile version from the store's
+// previous event, when the event does not carry them.
+func (p *Platform) RecordSync(ctx context.Context, ev SyncEvent) (SyncEvent, error) {
 	d := p.db.Dialect
 	if ev.EventID == "" {
 		ev.EventID = outpost.NewID()
@@ -68,15 +70,31 @@ func (p *Platform) RecordSync(ctx context.Context, ev SyncEvent) error {
 		}
 		return *v
 	}
-	_, err := p.db.Write.ExecContext(ctx, `INSERT INTO outpost_synctelemetry (eventid, at, userid, deviceid, storeid, appid, profileversion, kind, tables, rowsup, rowsdown,
-		bytes, durationus, outcome, errorcode, clientapplyms, clienterrors) VALUES (`+placeholders(d, 1, 5)+
-		`, COALESCE(NULLIF(`+d.Placeholder(6)+`, ''), (SELECT o.appid FROM outpost_device o WHERE o.deviceid = `+d.Placeholder(7)+`), ''), `+placeholders(d, 8, 11)+`)`,
-		ev.EventID, d.TimeArg(ev.At), ev.UserID, ev.DeviceID, ev.StoreID, ev.AppID, ev.StoreID, ev.ProfileVersion, ev.Kind, strings.Join(ev.Tables, ","),
-		ev.RowsUp, ev.RowsDown, ev.Bytes, int64(ev.DurationMs*1000), ev.Outcome, ev.ErrorCode, nullable(ev.ClientApplyMs), nullable(ev.ClientErrors))
-	if err != nil {
-		return fmt.Errorf("record sync telemetry: %w", err)
+	// Numbered placeholders on both engines: the store id is used thrice.
+	ph := func(i int) string {
+		if d.IsPostgres() {
+			return "$" + strconv.Itoa(i)
+		}
+		return "?" + strconv.Itoa(i)
 	}
-	return nil
+	phs := func(from, n int) string {
+		parts := make([]string, n)
+		for i := range parts {
+			parts[i] = ph(from + i)
+		}
+		return strings.Join(parts, ", ")
+	}
+	err := p.db.Write.QueryRowContext(ctx, `INSERT INTO outpost_synctelemetry (eventid, at, userid, deviceid, storeid, appid, profileversion, kind, tables, rowsup, rowsdown,
+		bytes, durationus, outcome, errorcode, clientapplyms, clienterrors) VALUES (`+phs(1, 5)+
+		`, COALESCE(NULLIF(`+ph(6)+`, ''), (SELECT o.appid FROM outpost_device o WHERE o.deviceid = `+ph(5)+`), ''),
+		COALESCE(NULLIF(`+ph(7)+`, 0), (SELECT t.profileversion FROM outpost_synctelemetry t WHERE t.storeid = `+ph(5)+` ORDER BY t.at DESC LIMIT 1), 0), `+
+		phs(8, 10)+`) RETURNING appid, profileversion`,
+		ev.EventID, d.TimeArg(ev.At), ev.UserID, ev.DeviceID, ev.StoreID, ev.AppID, ev.ProfileVersion, ev.Kind, strings.Join(ev.Tables, ","),
+		ev.RowsUp, ev.RowsDown, ev.Bytes, int64(ev.DurationMs*1000), ev.Outcome, ev.ErrorCode, nullable(ev.ClientApplyMs), nullable(ev.ClientErrors)).Scan(&ev.AppID, &ev.ProfileVersion)
+	if err != nil {
+		return ev, fmt.Errorf("record sync telemetry: %w", err)
+	}
+	return ev, nil
 }
 
 // SyncFilter selects sync events; zero fields are open. Device matches
