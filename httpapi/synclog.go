@@ -117,7 +117,7 @@ func (s *Server) syncLogged(kind string, h func(w http.ResponseWriter, r *http.R
 		}
 		s.logger.InfoContext(r.Context(), "sync", "user", ev.UserID, "device", ev.StoreID, "signed_in_device", ev.DeviceID, "app", ev.AppID,
 			"profile_version", ev.ProfileVersion, "kind", ev.Kind, "tables", ev.Tables, "rows", ev.RowsUp+ev.RowsDown, "rows_up", ev.RowsUp,
-			"rows_down", ev.RowsDown, "bytes", ev.Bytes, "duration", elapsed, "outcome", outcome, "error_code", code,
+			"rows_down", ev.RowsDown, "bytes", ev.Bytes, "duration_ms", ev.DurationMs, "outcome", outcome, "error_code", code,
 			"client_apply_ms", ev.ClientApplyMs, "client_errors", ev.ClientErrors)
 		return err
 	}

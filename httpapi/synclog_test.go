@@ -84,7 +84,7 @@ func TestSyncLogsOneLinePerRequest(t *testing.T) {
 			}{{"open", "ok", false}, {"first", "ok", true}, {"upload", "ok", true}, {"upload", "invalid", false}}
 			for i, w := range want {
 				l := lines[i]
-				if l["kind"] != w.kind || l["user"] != nora.ID || l["device"] == "" || l["outcome"] == nil || l["duration"] == nil || (w.outcome == "ok") != (l["bytes"].(float64) > 0) {
+				if l["kind"] != w.kind || l["user"] != nora.ID || l["device"] == "" || l["outcome"] == nil || l["duration_ms"] == nil || (w.outcome == "ok") != (l["bytes"].(float64) > 0) {
 					t.Errorf("line %d: %v", i, l)
 				}
 				if (l["rows"].(float64) > 0) != w.rows {

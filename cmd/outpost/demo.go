@@ -43,7 +43,11 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 	level := fs.String("log-level", "warn", "log level: debug, info, warn or error")
 	var lim limitFlags
 	lim.register(fs)
+	lim.metrics.register(fs, getenv)
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := lim.metrics.check(); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
