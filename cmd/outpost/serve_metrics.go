@@ -44,8 +44,8 @@ func (m *metricsFlags) check() error {
 	return nil
 }
 
-// serveMetrics serves api's metrics on --metrics-addr, when set, until ctx
-// ends; ready is told the bound address. The returned stop shuts it down.
+// serveMetrics serves api's metrics on --metrics-addr, when set, logging
+// the bound address ("serving metrics"); the returned stop shuts it down.
 func (m *metricsFlags) serveMetrics(ctx context.Context, api *httpapi.Server, logger *slog.Logger) (stop func(), err error) {
 	if m.addr == "" {
 		return func() {}, nil
