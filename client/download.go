@@ -466,8 +466,8 @@ func (c *Client) deltas(ctx context.Context, opts SyncOptions, res *SyncResult, 
 				req.Tables = append(req.Tables, wire.TableState{Table: s.name, Token: s.token, Check: s.check})
 			}
 		}
-		var resp wire.DeltaResponse
-		if err := c.r.call(ctx, http.MethodPost, wire.Prefix+"/delta", req, &resp); err != nil {
+		resp, err := c.r.delta(ctx, req)
+		if err != nil {
 			return err
 		}
 		again := false

@@ -141,9 +141,7 @@ func (r *remote) sendWith(ctx context.Context, method, path string, body []byte,
 // ErrUnreachable for a 5xx without one and for a reply cut before its end
 // (the network failed, not the request).
 func replyError(method, path string, resp *http.Response) error {
-	var eb struct {
-		Error struct{ Code, Message, Target string } `json:"error"`
-	}
+	var eb wire.ErrorBody
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if err != nil {
 		return fmt.Errorf("%s %s: status %d, reply cut: %w: %w", method, path, resp.StatusCode, ErrUnreachable, err)
@@ -192,6 +190,52 @@ func (r *remote) callWith(ctx context.Context, method, path string, in, out any,
 		return fmt.Errorf("%s %s: read reply: %w: %w", method, path, ErrUnreachable, err)
 	}
 	return nil
+}
+
+// maxDelta bounds a delta reply the device reads (a delta holds at most a
+// few thousand rows per table).
+const maxDelta = 1 << 30
+
+// delta sends a delta request, asking for the compact encoding, and
+// decodes the reply in whichever encoding the server chose.
+func (r *remote) delta(ctx context.Context, req wire.DeltaRequest) (*wire.DeltaResponse, error) {
+	path := wire.Prefix + "/delta"
+	b, err := json.Marshal(req)
+	if err != nil {
+		return nil, fmt.Errorf("encode %s: %w", path, err)
+	}
+	resp, err := r.send(ctx, http.MethodPost, path, b, map[string]string{
+		"Content-Type": "application/json",
+		"Accept":       wire.DeltaContentType + ", application/json;q=0.5",
+	})
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	cut := func(err error) error {
+		if ctx.Err() != nil {
+			return context.Cause(ctx)
+		}
+		return fmt.Errorf("POST %s: read reply: %w: %w", path, ErrUnreachable, err)
+	}
+	if media, _, _ := strings.Cut(resp.Header.Get("Content-Type"), ";"); strings.EqualFold(strings.TrimSpace(media), wire.DeltaContentType) {
+		body, err := io.ReadAll(io.LimitReader(resp.Body, maxDelta))
+		if err != nil {
+			return nil, cut(err)
+		}
+		out, err := wire.DecodeDelta(body)
+		if err != nil {
+			return nil, cut(err)
+		}
+		return out, nil
+	}
+	var out wire.DeltaResponse
+	dec := json.NewDecoder(resp.Body)
+	dec.UseNumber()
+	if err := dec.Decode(&out); err != nil {
+		return nil, cut(err)
+	}
+	return &out, nil
 }
 
 // pageStream is a snapshot request in flight: a goroutine sends it and

@@ -64,7 +64,7 @@ func (s *Server) syncSnapshot(w http.ResponseWriter, r *http.Request) error {
 	rc := http.NewResponseController(w)
 	var write func(p *wire.SnapshotPage) error
 	contentType := wire.NDJSONContentType
-	if acceptsPages(r.Header.Values("Accept")) {
+	if accepts(r.Header.Values("Accept"), wire.PagesContentType) {
 		contentType = wire.PagesContentType
 		var buf []byte
 		write = func(p *wire.SnapshotPage) error {
@@ -102,7 +102,7 @@ func (s *Server) syncSnapshot(w http.ResponseWriter, r *http.Request) error {
 			s.logger.ErrorContext(r.Context(), "snapshot failed", "err", err)
 		}
 		s.streamDeadline(rc)
-		_ = write(&wire.SnapshotPage{Table: req.Table, Error: &wire.StreamError{Code: string(code), Message: outpost.ErrorMessage(err)}})
+		_ = write(&wire.SnapshotPage{Table: req.Table, Error: &wire.ErrorDetail{Code: string(code), Message: outpost.ErrorMessage(err)}})
 		return nil
 	}
 	return err
@@ -128,13 +128,13 @@ func zeroQuality(params string) bool {
 	return false
 }
 
-// acceptsPages reports whether an Accept header names the compact snapshot
-// encoding (with a non-zero quality).
-func acceptsPages(accept []string) bool {
+// accepts reports whether an Accept header names media (with a non-zero
+// quality): the compact encodings are sent only to devices that ask.
+func accepts(accept []string, want string) bool {
 	for _, h := range accept {
 		for part := range strings.SplitSeq(h, ",") {
 			media, params, _ := strings.Cut(part, ";")
-			if !strings.EqualFold(strings.TrimSpace(media), wire.PagesContentType) {
+			if !strings.EqualFold(strings.TrimSpace(media), want) {
 				continue
 			}
 			if zeroQuality(params) {
@@ -171,6 +171,17 @@ func (s *Server) syncDelta(w http.ResponseWriter, r *http.Request) error {
 		if d.Reconcile != nil {
 			s.syncm.reconciles.WithLabelValues(reconcileReasonLabel(d.Reason)).Inc()
 		}
+	}
+	w.Header().Add("Vary", "Accept")
+	if accepts(r.Header.Values("Accept"), wire.DeltaContentType) {
+		body, err := wire.AppendDelta(nil, out)
+		if err != nil {
+			return err
+		}
+		w.Header().Set("Content-Type", wire.DeltaContentType)
+		w.WriteHeader(http.StatusOK)
+		_, err = w.Write(body)
+		return err
 	}
 	return writeJSON(w, http.StatusOK, out)
 }
@@ -241,7 +252,7 @@ func (s *Server) syncEvents(w http.ResponseWriter, r *http.Request) error {
 		if outpost.ErrorCode(err) == outpost.CodeInternal {
 			s.logger.ErrorContext(r.Context(), "change stream check failed", "err", err)
 		}
-		data, _ := json.Marshal(ErrorBody{Error: ErrorDetail{Code: string(outpost.ErrorCode(err)), Message: outpost.ErrorMessage(err), Target: outpost.ErrorTarget(err)}})
+		data, _ := json.Marshal(wire.ErrorBody{Error: wire.ErrorDetail{Code: string(outpost.ErrorCode(err)), Message: outpost.ErrorMessage(err), Target: outpost.ErrorTarget(err)}})
 		s.streamDeadline(rc)
 		_, _ = fmt.Fprintf(w, "event: closed\ndata: %s\n\n", data)
 		_ = rc.Flush()
