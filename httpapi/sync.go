@@ -98,6 +98,7 @@ func (s *Server) syncSnapshot(w http.ResponseWriter, r *http.Request) error {
 	})
 	if err != nil && started {
 		code := outpost.ErrorCode(err)
+		entry(r).streamErr = string(code)
 		if code == outpost.CodeInternal {
 			s.logger.ErrorContext(r.Context(), "snapshot failed", "err", err)
 		}

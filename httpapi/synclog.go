@@ -22,6 +22,9 @@ type syncEntry struct {
 	tables         []string
 	appID          string
 	profileVersion int64
+	// streamErr is the code of an error that ended a stream after it
+	// started (the reply was already 200).
+	streamErr string
 }
 
 type syncEntryKey struct{}
@@ -84,6 +87,8 @@ func (s *Server) syncLogged(kind string, h func(w http.ResponseWriter, r *http.R
 		outcome, code := "ok", ""
 		if err != nil {
 			outcome, code = "error", string(outpost.ErrorCode(err))
+		} else if e.streamErr != "" {
+			outcome, code = "error", e.streamErr
 		}
 		ev := platform.SyncEvent{StoreID: e.device, AppID: e.appID, ProfileVersion: e.profileVersion, Kind: e.kind, Tables: e.tables,
 			RowsUp: e.rowsUp, RowsDown: e.rowsDown, Bytes: cw.n, DurationMs: float64(elapsed.Microseconds()) / 1000, Outcome: outcome, ErrorCode: code}
