@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/outposthq/outpost"
 	"github.com/outposthq/outpost/wire"
@@ -30,6 +31,21 @@ type remote struct {
 	pending atomic.Int64
 	// sent and received count body bytes, for status and measurements.
 	sent, received atomic.Int64
+	// applyNs and failures are the device's side of its syncs not yet
+	// reported to the server (wire.ClientReportHeader): time spent
+	// applying replies to the local store, and syncs that failed.
+	applyNs, failures atomic.Int64
+}
+
+// clientReport is the wire.ClientReportHeader value of what is not yet
+// reported ("" for nothing), with the amounts it covers.
+func (r *remote) clientReport() (v string, ns, failures int64) {
+	ns, failures = r.applyNs.Load(), r.failures.Load()
+	if ns <= 0 && failures == 0 {
+		return "", 0, 0
+	}
+	ms := (ns + int64(time.Millisecond) - 1) / int64(time.Millisecond) // rounded up: some applying was done
+	return fmt.Sprintf("apply-ms=%d, errors=%d", ms, failures), ns, failures
 }
 
 type countingReader struct {
@@ -81,6 +97,12 @@ func (r *remote) sendWith(ctx context.Context, method, path string, body []byte,
 				req.Header.Set("Outpost-Pending-Uploads", strconv.FormatInt(n, 10))
 			}
 		}
+		report, reportNs, reportFailures := "", int64(0), int64(0)
+		if authed && strings.HasPrefix(path, wire.Prefix+"/") {
+			if report, reportNs, reportFailures = r.clientReport(); report != "" {
+				req.Header.Set(wire.ClientReportHeader, report)
+			}
+		}
 		for k, v := range header {
 			req.Header.Set(k, v)
 		}
@@ -94,6 +116,10 @@ func (r *remote) sendWith(ctx context.Context, method, path string, body []byte,
 		}
 		resp.Body = readCloser{countingReader{resp.Body, &r.received}, resp.Body}
 		if resp.StatusCode/100 == 2 {
+			if report != "" { // delivered: what comes next is reported next
+				r.applyNs.Add(-reportNs)
+				r.failures.Add(-reportFailures)
+			}
 			return resp, nil
 		}
 		err = replyError(method, path, resp)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/outposthq/outpost"
+	"github.com/outposthq/outpost/platform"
 	"github.com/outposthq/outpost/syncsrv"
 	"github.com/outposthq/outpost/wire"
 )
@@ -17,12 +18,12 @@ import (
 // syncRoutes registers /api/sync/v1/... (the device protocol, docs/protocol.md).
 func (s *Server) syncRoutes() {
 	p := wire.Prefix
-	s.Handle("POST "+p+"/open", s.syncLogged("open", s.syncOpen))
-	s.Handle("POST "+p+"/snapshot", s.syncLogged("snapshot", s.syncSnapshot))
+	s.Handle("POST "+p+"/open", s.syncLogged(platform.SyncKindOpen, s.syncOpen))
+	s.Handle("POST "+p+"/snapshot", s.syncLogged(platform.SyncKindFirst, s.syncSnapshot))
 	// A delta checks the principal in its own snapshot (the probe).
-	s.HandleSelfChecked("POST "+p+"/delta", s.syncLogged("delta", s.syncDelta))
-	s.Handle("POST "+p+"/reconcile", s.syncLogged("reconcile", s.syncReconcile))
-	s.Handle("POST "+p+"/upload", s.syncLogged("upload", s.syncUpload))
+	s.HandleSelfChecked("POST "+p+"/delta", s.syncLogged(platform.SyncKindDelta, s.syncDelta))
+	s.Handle("POST "+p+"/reconcile", s.syncLogged(platform.SyncKindReconcile, s.syncReconcile))
+	s.Handle("POST "+p+"/upload", s.syncLogged(platform.SyncKindUpload, s.syncUpload))
 	s.Handle("POST "+p+"/events/ticket", s.syncEventTicket)
 	// Authenticated by a stream ticket (?ticket=) or as any other route.
 	s.HandlePublic("GET "+p+"/events", s.eventsAuth(s.syncEvents))
@@ -43,6 +44,8 @@ func (s *Server) syncOpen(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	e := entry(r)
+	e.appID, e.profileVersion = out.AppID, out.ProfileVersion
 	if c := Credential(r); c.DeviceID != "" {
 		if err := s.p.LinkDeviceStore(r.Context(), c.DeviceID, req.DeviceID); err != nil {
 			return err
@@ -93,10 +96,12 @@ func (s *Server) syncSnapshot(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		noteSync(r, req.DeviceID, len(p.Rows))
+		noteTable(r, p.Table)
 		return rc.Flush()
 	})
 	if err != nil && started {
 		code := outpost.ErrorCode(err)
+		entry(r).streamErr = string(code)
 		if code == outpost.CodeInternal {
 			s.logger.ErrorContext(r.Context(), "snapshot failed", "err", err)
 		}
@@ -151,12 +156,25 @@ func (s *Server) syncDelta(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	noteSync(r, req.DeviceID, 0)
+	e := entry(r)
+	if req.Full {
+		e.kind = platform.SyncKindFull
+	}
+	e.profileVersion = req.ProfileVersion
 	out, err := s.sync.Delta(r.Context(), Principal(r), req)
 	if err != nil {
 		return err
 	}
+	e.profileVersion = out.ProfileVersion
 	for _, d := range out.Deltas {
-		noteSync(r, req.DeviceID, len(d.Upserts)+len(d.Removes))
+		n := len(d.Upserts) + len(d.Removes) + len(d.RemoveKeys)
+		noteSync(r, req.DeviceID, n)
+		if n > 0 || d.Reconcile != nil || len(d.RemoveWhere) > 0 {
+			noteTable(r, d.Table)
+		}
+		if d.Reconcile != nil {
+			s.syncm.reconciles.WithLabelValues(reconcileReasonLabel(d.Reason)).Inc()
+		}
 	}
 	w.Header().Add("Vary", "Accept")
 	if accepts(r.Header.Values("Accept"), wire.DeltaContentType) {
@@ -182,6 +200,8 @@ func (s *Server) syncReconcile(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	noteSync(r, req.DeviceID, len(out.Upserts)+len(out.Removes))
+	noteTable(r, out.Table)
 	return writeJSON(w, http.StatusOK, out)
 }
 
@@ -190,11 +210,13 @@ func (s *Server) syncUpload(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(r, &req, true); err != nil { // each change is checked by the engine
 		return err
 	}
-	noteSync(r, req.DeviceID, len(req.Changes))
+	noteSync(r, req.DeviceID, 0)
+	entry(r).rowsUp = int64(len(req.Changes))
 	out, err := s.sync.Upload(r.Context(), Principal(r), req)
 	if err != nil {
 		return err
 	}
+	s.noteUploadResults(r, req, out)
 	return writeJSON(w, http.StatusOK, out)
 }
 
@@ -264,6 +286,8 @@ func (s *Server) syncEvents(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	defer sub.Close()
+	s.syncm.streams.Inc()
+	defer s.syncm.streams.Dec()
 	rc := http.NewResponseController(w)
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-cache")
@@ -392,4 +416,24 @@ func (s *Server) syncPutSettings(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return writeJSON(w, http.StatusOK, st)
+}
+
+// noteUploadResults counts the changes applied and rejected (by Sync Error
+// type) and notes the tables of the applied ones.
+func (s *Server) noteUploadResults(r *http.Request, req wire.UploadRequest, out *wire.UploadResponse) {
+	tables := make(map[int64]string, len(req.Changes))
+	for _, c := range req.Changes {
+		tables[c.Seq] = c.Table
+	}
+	for _, res := range out.Results {
+		switch {
+		case res.Status == wire.StatusApplied:
+			s.syncm.changes.WithLabelValues(wire.StatusApplied, "none").Inc()
+			noteTable(r, tables[res.Seq])
+		case res.Error != nil:
+			s.syncm.changes.WithLabelValues(wire.StatusRejected, errorTypeLabel(res.Error.Type)).Inc()
+		default:
+			s.syncm.changes.WithLabelValues(wire.StatusRejected, "other").Inc()
+		}
+	}
 }

@@ -44,7 +44,11 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 	files := fs.String("files", getenv("OUTPOST_FILES"), "where file and image content is kept: dir:PATH, s3://BUCKET[/PREFIX]?endpoint=URL or db; default dir:DATA/files ($OUTPOST_FILES)")
 	var lim limitFlags
 	lim.register(fs)
+	lim.metrics.register(fs, getenv)
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := lim.metrics.check(); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {

@@ -34,6 +34,8 @@ type limitFlags struct {
 	web                webFlags
 	// srv are the timeouts, pool sizes and credential lifetimes.
 	srv serverFlags
+	// metrics are where /metrics is served and the telemetry's retention.
+	metrics metricsFlags
 }
 
 func (l *limitFlags) register(fs *flag.FlagSet) {
@@ -65,6 +67,7 @@ func (l *limitFlags) apply(so *syncsrv.Options, ho *httpapi.Options) {
 	so.TokenMaxAge = l.tokenMaxAge
 	so.MaxRows = l.maxRows
 	ho.MaxBodyBytes = l.maxBodyMiB << 20
+	l.metrics.apply(so, ho)
 }
 
 // platformOptions sets the file limits in the platform's options.

@@ -100,6 +100,7 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (*s
 	fs.StringVar(&c.addr, "addr", envOr(getenv, "OUTPOST_ADDR", ":8080"), "address to listen on ($OUTPOST_ADDR)")
 	fs.StringVar(&c.level, "log-level", "info", "log level: debug, info, warn or error")
 	c.lim.register(fs)
+	c.lim.metrics.register(fs, getenv)
 	c.oidcf.register(fs, getenv)
 	fs.Usage = func() {
 		fmt.Fprint(stderr, "Usage: outpost serve [flags]\n\nServes the Outpost API, the maker portal and the sync protocol.\n\nFlags:\n")
@@ -116,6 +117,9 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (*s
 		return nil, fmt.Errorf("outpost serve: unexpected argument %q", fs.Arg(0))
 	}
 	if err := c.lim.srv.check(); err != nil {
+		return nil, err
+	}
+	if err := c.lim.metrics.check(); err != nil {
 		return nil, err
 	}
 	return c, nil
@@ -178,10 +182,16 @@ func serve(ctx context.Context, p *platform.Platform, addr string, logger *slog.
 	lim.apply(&so, &ho)
 	engine := syncsrv.New(p, profiles, so)
 	ho.Sync = engine
-	api, err := lim.web.wrap(httpapi.New(p, ho))
+	hs := httpapi.New(p, ho)
+	api, err := lim.web.wrap(hs)
 	if err != nil {
 		return err
 	}
+	stopMetrics, err := lim.metrics.serveMetrics(ctx, hs, logger)
+	if err != nil {
+		return err
+	}
+	defer stopMetrics()
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", addr, err)

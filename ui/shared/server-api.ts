@@ -1203,6 +1203,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/admin/syncs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Sync telemetry events, newest first (admin)
+         * @description One event per sync request (open, first, delta, full, reconcile, upload), kept for the telemetry retention (outpost serve --telemetry-retention). Pages of $top after $skip; @odata.nextLink when more follow.
+         */
+        get: operations["adminSyncs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1658,7 +1678,7 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
-        /** @description registered devices: last contact, pending uploads, stores, revocation */
+        /** @description registered devices: last contact, pending uploads, stores (each with its last sync result, kind, outcome and time), revocation */
         DeviceList: {
             value: components["schemas"]["DeviceInfo"][];
         };
@@ -1828,6 +1848,34 @@ export interface components {
                     values: "none" | "one" | "many";
                 }[];
             }[];
+        };
+        /** @description a page of sync telemetry events */
+        SyncEventList: {
+            value?: components["schemas"]["SyncEvent"][];
+            "@odata.nextLink"?: string;
+        };
+        /** @description the telemetry of one sync request; clientapplyms and clienterrors are what the device reported of its previous sync (Outpost-Client-Report header), null when it reported nothing */
+        SyncEvent: {
+            eventid?: string;
+            /** Format: date-time */
+            at?: string;
+            userid?: string;
+            deviceid?: string;
+            storeid?: string;
+            appid?: string;
+            profileversion?: number;
+            /** @enum {string} */
+            kind?: "open" | "first" | "delta" | "full" | "reconcile" | "upload";
+            tables?: string[];
+            rowsup?: number;
+            rowsdown?: number;
+            bytes?: number;
+            durationms?: number;
+            /** @enum {string} */
+            outcome?: "ok" | "error";
+            errorcode?: string;
+            clientapplyms?: number | null;
+            clienterrors?: number | null;
         };
     };
     responses: never;
@@ -4788,6 +4836,48 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ColumnOperatorsList"];
+                };
+            };
+            /** @description error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    adminSyncs: {
+        parameters: {
+            query?: {
+                /** @description user id */
+                user?: string;
+                /** @description signed-in device id or local store id */
+                device?: string;
+                kind?: "open" | "first" | "delta" | "full" | "reconcile" | "upload";
+                outcome?: "ok" | "error";
+                /** @description RFC 3339: events at or after */
+                since?: string;
+                /** @description RFC 3339: events before */
+                until?: string;
+                $top?: number;
+                $skip?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SyncEventList"];
                 };
             };
             /** @description error */
