@@ -69,12 +69,19 @@ type Agent struct {
 	csrf   string
 	logger *slog.Logger
 
+	// life ends when Close begins: it cuts what holds mu for long (an app
+	// being opened over a slow link) so that Close gets it promptly.
+	life context.Context
+	quit context.CancelFunc
+
 	mu     sync.Mutex
 	cfg    config
 	dev    *client.Client
 	app    *AppDefinition
+	run    context.Context // the open app's, ended by stop
 	stop   context.CancelFunc
 	done   chan struct{}
+	bg     sync.WaitGroup // syncs started beside the scheduler (Refresh)
 	addrs  map[string]bool // Host values accepted
 	closed bool
 }
@@ -101,6 +108,7 @@ func New(ctx context.Context, opts Options) (*Agent, error) {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	a := &Agent{opts: opts, secret: randomToken(), csrf: randomToken(), logger: opts.Logger, addrs: map[string]bool{}}
+	a.life, a.quit = context.WithCancel(context.Background())
 	if err := a.loadConfig(); err != nil {
 		return nil, err
 	}
@@ -158,8 +166,11 @@ func (a *Agent) URL(addr net.Addr) string {
 	return "http://" + addr.String() + "/?key=" + a.secret
 }
 
-// Close stops the scheduler and closes the store.
+// Close stops the scheduler and closes the store. A sync under way (a
+// first sync too) is cancelled, not awaited; what it stored stays, and the
+// next start resumes from there.
 func (a *Agent) Close() error {
+	a.quit()
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.closed = true
@@ -173,6 +184,7 @@ func (a *Agent) closeApp() error {
 	}
 	a.stop()
 	<-a.done
+	a.bg.Wait()
 	err := a.dev.Close()
 	a.dev, a.app = nil, nil
 	return err

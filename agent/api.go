@@ -511,9 +511,19 @@ func (a *Agent) syncNow(w http.ResponseWriter, r *http.Request, dev *client.Clie
 	}
 	if in.Full {
 		// Refresh runs beside the scheduler; the library runs one sync at
-		// a time.
+		// a time. It ends with the app (closing the app cancels it and
+		// waits for it before the store closes).
+		a.mu.Lock()
+		if a.dev != dev {
+			a.mu.Unlock()
+			return outpost.Conflictf("the app was closed").WithTarget("app")
+		}
+		ctx := a.run
+		a.bg.Add(1)
+		a.mu.Unlock()
 		go func() {
-			if _, err := dev.Sync(context.WithoutCancel(r.Context()), client.SyncOptions{Full: true}); err != nil {
+			defer a.bg.Done()
+			if _, err := dev.Sync(ctx, client.SyncOptions{Full: true}); err != nil && ctx.Err() == nil {
 				a.logger.Warn("refresh failed", "err", err)
 			}
 		}()

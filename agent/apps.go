@@ -272,6 +272,10 @@ func (a *Agent) openLocked(ctx context.Context, id string) error {
 	if err := a.closeApp(); err != nil {
 		a.logger.Warn("close app", "err", err)
 	}
+	// Opening reaches the server with mu held: Close cuts it.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	defer context.AfterFunc(a.life, cancel)()
 	dev, err := client.Open(ctx, client.Options{Dir: filepath.Join(a.opts.Home, "stores"), Server: a.cfg.Server, Token: a.cfg.Token, AppID: id,
 		HTTPClient: a.opts.HTTPClient, Logger: a.logger})
 	if err != nil {
@@ -294,7 +298,7 @@ func (a *Agent) openLocked(ctx context.Context, id string) error {
 		defer close(done)
 		_ = dev.Run(runCtx, client.RunOptions{RetryAfter: a.opts.RetryAfter})
 	}()
-	a.dev, a.app, a.stop, a.done = dev, app, stop, done
+	a.dev, a.app, a.run, a.stop, a.done = dev, app, runCtx, stop, done
 	return nil
 }
 
