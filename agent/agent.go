@@ -81,7 +81,7 @@ type Agent struct {
 	run    context.Context // the open app's, ended by stop
 	stop   context.CancelFunc
 	done   chan struct{}
-	bg     sync.WaitGroup // syncs started beside the scheduler (Refresh)
+	bg     sync.WaitGroup  // syncs started beside the scheduler (Refresh)
 	addrs  map[string]bool // Host values accepted
 	closed bool
 }
@@ -93,6 +93,18 @@ type config struct {
 	App    string `json:"app"`
 	// User is the display name the server gave at sign-in.
 	User string `json:"user,omitempty"`
+	// sess is the device credential of a password sign-in (no Token):
+	// it lives in credential.json, not here.
+	sess *client.Session
+}
+
+// signedIn reports whether c holds a sign-in.
+func (c config) signedIn() bool { return c.Token != "" || c.sess != nil }
+
+// credentials is the password sign-in's device credential file (0600),
+// the one the device command line uses.
+func (a *Agent) credentials() client.FileCredentials {
+	return client.FileCredentials{Path: filepath.Join(a.opts.Home, "credential.json")}
 }
 
 // New prepares an agent over opts.Home; it opens the remembered app, if
@@ -112,7 +124,13 @@ func New(ctx context.Context, opts Options) (*Agent, error) {
 	if err := a.loadConfig(); err != nil {
 		return nil, err
 	}
-	if a.cfg.Token != "" && a.cfg.App != "" {
+	if a.cfg.Server != "" && a.cfg.Token == "" {
+		// A password sign-in: its credential, when there is one.
+		if sess, err := client.NewSession(ctx, a.cfg.Server, opts.HTTPClient, a.credentials(), nil); err == nil {
+			a.cfg.sess = sess
+		}
+	}
+	if a.cfg.signedIn() && a.cfg.App != "" {
 		if err := a.openApp(ctx, a.cfg.App); err != nil {
 			// The app stays closed; the player shows the app picker.
 			a.logger.WarnContext(ctx, "reopen app", "app", a.cfg.App, "err", err)

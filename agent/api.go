@@ -137,7 +137,7 @@ func decode(r *http.Request, v any) error {
 func (a *Agent) currentSession() Session {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	s := Session{SignedIn: a.cfg.Token != "", Server: a.cfg.Server, User: a.cfg.User}
+	s := Session{SignedIn: a.cfg.signedIn(), Server: a.cfg.Server, User: a.cfg.User}
 	if a.dev != nil && a.app != nil {
 		s.AppID, s.AppName = a.app.ID, a.app.Name
 	}
