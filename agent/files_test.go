@@ -66,7 +66,10 @@ func TestAgentFiles(t *testing.T) {
 					t.Errorf("%s: %d %s, want %d naming the column", r.name, code, body, r.status)
 				}
 			}
-			waitUntil(t, func() bool { p.do("GET", "/api/status", nil, &st); return st.PendingUploads == 0 && st.State == "Connected" })
+			waitUntil(t, func() bool {
+				p.do("GET", "/api/status", nil, &st)
+				return st.PendingUploads == 0 && st.State == "Connected"
+			})
 			f, err := p0.GetFile(ctx, platform.System(), "workorder", id, "photo", true)
 			if err != nil {
 				t.Fatal(err)

@@ -68,7 +68,10 @@ func TestPasswordSignInRefreshes(t *testing.T) {
 			if code := p.do("PATCH", "/api/tables/workorder/rows/"+id, agent.RowValues{Values: map[string]any{"description": "renewed"}}, nil); code != 200 {
 				t.Fatalf("update: %d", code)
 			}
-			waitUntil(t, func() bool { p.do("GET", "/api/status", nil, &st); return st.PendingUploads == 0 && st.State == "Connected" })
+			waitUntil(t, func() bool {
+				p.do("GET", "/api/status", nil, &st)
+				return st.PendingUploads == 0 && st.State == "Connected"
+			})
 			var row struct {
 				Description string `json:"description"`
 			}
