@@ -4,10 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -27,48 +23,11 @@ import (
 // refused Can be used offline. At 1280×800
 // and at a tablet's 820×1180, every control has a label.
 func TestPortalMakerFlows(t *testing.T) {
-	if _, err := os.Stat("/usr/bin/chromium"); err != nil {
-		t.Fatal("Debian's chromium is required (apt-get install -y chromium; .ci/run installs it)")
-	}
 	began := time.Now()
-	tmp := t.TempDir()
-	bin := filepath.Join(tmp, "outpost")
-	build := exec.Command("go", "build", "-o", bin, "github.com/outposthq/outpost/cmd/outpost")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
-	shots := screenshotDir(t)
-
-	m, demoOut := start(t, bin, regexp.MustCompile(`serving at (http://\S+)[\s\S]*Press Ctrl\+C`), "demo", "--data", filepath.Join(tmp, "demo"), "--addr", "127.0.0.1:0", "--accounts", "5")
-	server := m[1]
-	token := func(user string) string {
-		mm := regexp.MustCompile(`(?m)^\s+` + regexp.QuoteMeta(user) + `\S*\s.*\s(opt_\S+)$`).FindStringSubmatch(demoOut.String())
-		if mm == nil {
-			t.Fatalf("no token for %s in:\n%s", user, demoOut.String())
-		}
-		return mm[1]
-	}
-	nora := token("nora@")
-	pw := regexp.MustCompile(`(?m)^\s+(maker@\S+)\s.*?\s(\S+)\s+opt_\S+$`).FindStringSubmatch(demoOut.String())
-	if pw == nil {
-		t.Fatalf("no password for the maker in:\n%s", demoOut.String())
-	}
-	makerName, makerPassword, maker := pw[1], pw[2], token("maker@")
-
-	opts := append(chromedp.DefaultExecAllocatorOptions[:0:0],
-		chromedp.ExecPath("/usr/bin/chromium"),
-		chromedp.Flag("headless", true), chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
-		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(filepath.Join(tmp, "chromium")), chromedp.WindowSize(1280, 800))
-	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancelA()
-	ctx, cancel := chromedp.NewContext(actx, chromedp.WithErrorf(t.Logf))
-	defer cancel()
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("start chromium: %v", err)
-	}
-	ctx, cancelT := context.WithTimeout(ctx, 120*time.Second)
+	st := newStack(t, stackOptions{Accounts: 5, Width: 1280, Height: 800})
+	server, shots, nora, maker := st.server, st.shots, st.token("nora@"), st.token("maker@")
+	makerName, makerPassword := st.password("maker@")
+	ctx, cancelT := context.WithTimeout(st.ctx, 120*time.Second)
 	defer cancelT()
 
 	run := func(what string, steps ...chromedp.Action[chromedp.Void]) {
@@ -80,15 +39,7 @@ func TestPortalMakerFlows(t *testing.T) {
 			t.Fatalf("%s: %v\npage text:\n%s", what, err, body)
 		}
 	}
-	shot := func(name string) chromedp.Action[chromedp.Void] {
-		return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-			buf, err := chromedp.CaptureScreenshot()(ctx, tg)
-			if err != nil {
-				return err
-			}
-			return os.WriteFile(filepath.Join(shots, name+".png"), buf, 0o644)
-		})
-	}
+	shot := st.shot
 	text := func(sel string) string {
 		t.Helper()
 		s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
