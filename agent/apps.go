@@ -17,6 +17,7 @@ import (
 	"github.com/outposthq/outpost"
 	"github.com/outposthq/outpost/client"
 	"github.com/outposthq/outpost/filter"
+	"github.com/outposthq/outpost/wire"
 )
 
 // serverApp is an app as the server's /api/offline/apps lists it.
@@ -108,7 +109,7 @@ func (a *Agent) call(ctx context.Context, cfg config, method, path string, in, o
 		return fmt.Errorf("%w: %v", client.ErrUnreachable, err)
 	}
 	if resp.StatusCode >= 300 {
-		var eb ErrorBody
+		var eb wire.ErrorBody
 		_ = json.Unmarshal(b, &eb)
 		msg := eb.Error.Message
 		if msg == "" {

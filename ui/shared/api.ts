@@ -50,7 +50,7 @@ async function send<T>(method: string, path: string, headers: Record<string, str
   }
   if (!res.ok) {
     const e: Schemas["ErrorDetail"] = data?.error ?? { code: "internal", message: text, target: "" };
-    throw new ApiError(res.status, e.code, e.message, e.target);
+    throw new ApiError(res.status, e.code, e.message, e.target ?? "");
   }
   return data as T;
 }
