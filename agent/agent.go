@@ -72,12 +72,19 @@ type Agent struct {
 	csrf   string
 	logger *slog.Logger
 
+	// life ends when Close begins: it cuts what holds mu for long (an app
+	// being opened over a slow link) so that Close gets it promptly.
+	life context.Context
+	quit context.CancelFunc
+
 	mu     sync.Mutex
 	cfg    config
 	dev    *client.Client
 	app    *AppDefinition
+	run    context.Context // the open app's, ended by stop
 	stop   context.CancelFunc
 	done   chan struct{}
+	bg     sync.WaitGroup  // syncs started beside the scheduler (Refresh)
 	addrs  map[string]bool // Host values accepted
 	closed bool
 }
@@ -89,6 +96,18 @@ type config struct {
 	App    string `json:"app"`
 	// User is the display name the server gave at sign-in.
 	User string `json:"user,omitempty"`
+	// sess is the device credential of a password sign-in (no Token):
+	// it lives in credential.json, not here.
+	sess *client.Session
+}
+
+// signedIn reports whether c holds a sign-in.
+func (c config) signedIn() bool { return c.Token != "" || c.sess != nil }
+
+// credentials is the password sign-in's device credential file (0600),
+// the one the device command line uses.
+func (a *Agent) credentials() client.FileCredentials {
+	return client.FileCredentials{Path: filepath.Join(a.opts.Home, "credential.json")}
 }
 
 // New prepares an agent over opts.Home; it opens the remembered app, if
@@ -104,10 +123,17 @@ func New(ctx context.Context, opts Options) (*Agent, error) {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	a := &Agent{opts: opts, secret: randomToken(), csrf: randomToken(), logger: opts.Logger, addrs: map[string]bool{}}
+	a.life, a.quit = context.WithCancel(context.Background())
 	if err := a.loadConfig(); err != nil {
 		return nil, err
 	}
-	if a.cfg.Token != "" && a.cfg.App != "" {
+	if a.cfg.Server != "" && a.cfg.Token == "" {
+		// A password sign-in: its credential, when there is one.
+		if sess, err := client.NewSession(ctx, a.cfg.Server, opts.HTTPClient, a.credentials(), nil); err == nil {
+			a.cfg.sess = sess
+		}
+	}
+	if a.cfg.signedIn() && a.cfg.App != "" {
 		if err := a.openApp(ctx, a.cfg.App); err != nil {
 			// The app stays closed; the player shows the app picker.
 			a.logger.WarnContext(ctx, "reopen app", "app", a.cfg.App, "err", err)
@@ -161,8 +187,11 @@ func (a *Agent) URL(addr net.Addr) string {
 	return "http://" + addr.String() + "/?key=" + a.secret
 }
 
-// Close stops the scheduler and closes the store.
+// Close stops the scheduler and closes the store. A sync under way (a
+// first sync too) is cancelled, not awaited; what it stored stays, and the
+// next start resumes from there.
 func (a *Agent) Close() error {
+	a.quit()
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.closed = true
@@ -176,6 +205,7 @@ func (a *Agent) closeApp() error {
 	}
 	a.stop()
 	<-a.done
+	a.bg.Wait()
 	err := a.dev.Close()
 	a.dev, a.app = nil, nil
 	return err

@@ -36,6 +36,9 @@ func (a *Agent) routeList() []route {
 		{"GET /api/tables/{table}/rows/{id}", a.withDevice(a.row)},
 		{"PATCH /api/tables/{table}/rows/{id}", a.withDevice(a.update)},
 		{"DELETE /api/tables/{table}/rows/{id}", a.withDevice(a.delete)},
+		{"GET /api/tables/{table}/rows/{id}/files/{column}", a.withDevice(a.fileGet)},
+		{"PUT /api/tables/{table}/rows/{id}/files/{column}", a.withDevice(a.filePut)},
+		{"DELETE /api/tables/{table}/rows/{id}/files/{column}", a.withDevice(a.fileDelete)},
 		{"GET /api/pending", a.withDevice(a.pending)},
 		{"GET /api/errors", a.withDevice(a.syncErrors)},
 		{"POST /api/errors/{id}/retry", a.withDevice(a.resolve(true))},
@@ -137,7 +140,7 @@ func decode(r *http.Request, v any) error {
 func (a *Agent) currentSession() Session {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	s := Session{SignedIn: a.cfg.Token != "", Server: a.cfg.Server, User: a.cfg.User}
+	s := Session{SignedIn: a.cfg.signedIn(), Server: a.cfg.Server, User: a.cfg.User}
 	if a.dev != nil && a.app != nil {
 		s.AppID, s.AppName = a.app.ID, a.app.Name
 	}
@@ -511,9 +514,19 @@ func (a *Agent) syncNow(w http.ResponseWriter, r *http.Request, dev *client.Clie
 	}
 	if in.Full {
 		// Refresh runs beside the scheduler; the library runs one sync at
-		// a time.
+		// a time. It ends with the app (closing the app cancels it and
+		// waits for it before the store closes).
+		a.mu.Lock()
+		if a.dev != dev {
+			a.mu.Unlock()
+			return outpost.Conflictf("the app was closed").WithTarget("app")
+		}
+		ctx := a.run
+		a.bg.Add(1)
+		a.mu.Unlock()
 		go func() {
-			if _, err := dev.Sync(context.WithoutCancel(r.Context()), client.SyncOptions{Full: true}); err != nil {
+			defer a.bg.Done()
+			if _, err := dev.Sync(ctx, client.SyncOptions{Full: true}); err != nil && ctx.Err() == nil {
 				a.logger.Warn("refresh failed", "err", err)
 			}
 		}()

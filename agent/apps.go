@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -41,26 +42,66 @@ type serverApp struct {
 	} `json:"definition"`
 }
 
-// call sends a request to the server with the signed-in token.
-func (a *Agent) call(ctx context.Context, server, token, method, path string, in, out any) error {
-	var body io.Reader
+// send sends a request to the server as the signed-in user: with the
+// pasted token, or with the access token of the password sign-in's device
+// credential, which it refreshes before it expires and, once, after the
+// server refuses it (401). It returns the server's reply whatever its
+// status; a server it cannot reach is client.ErrUnreachable.
+func (a *Agent) send(ctx context.Context, cfg config, method, path string, body []byte, contentType string) (*http.Response, error) {
+	for attempt := 0; ; attempt++ {
+		req, err := http.NewRequestWithContext(ctx, method, cfg.Server+path, bytes.NewReader(body))
+		if err != nil {
+			return nil, outpost.Invalidf("server address %q: %v", cfg.Server, err).WithTarget("server")
+		}
+		token := cfg.Token
+		if cfg.sess != nil {
+			if token, err = cfg.sess.Token(ctx); err != nil {
+				return nil, signInAgain(err)
+			}
+		}
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		if contentType != "" {
+			req.Header.Set("Content-Type", contentType)
+		}
+		resp, err := a.opts.HTTPClient.Do(req)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, context.Cause(ctx)
+			}
+			return nil, fmt.Errorf("%w: %v", client.ErrUnreachable, err)
+		}
+		if resp.StatusCode != http.StatusUnauthorized || cfg.sess == nil || attempt > 0 {
+			return resp, nil
+		}
+		resp.Body.Close()
+		if err := cfg.sess.Refused(ctx, token); err != nil {
+			return nil, signInAgain(err)
+		}
+	}
+}
+
+// signInAgain words a credential the server no longer renews (the
+// refresh token expired or was revoked) as a request to sign in again.
+func signInAgain(err error) error {
+	if c := outpost.ErrorCode(err); c == outpost.CodeUnauthorized || c == outpost.CodeTokenExpired {
+		return outpost.Errorf(outpost.CodeUnauthorized, "the sign-in has expired: sign in again (%s)", outpost.ErrorMessage(err)).WithTarget("session")
+	}
+	return err
+}
+
+// call sends in as JSON (nil for no body) and decodes the reply into out.
+func (a *Agent) call(ctx context.Context, cfg config, method, path string, in, out any) error {
+	var body []byte
+	ct := ""
 	if in != nil {
-		b, _ := json.Marshal(in)
-		body = strings.NewReader(string(b))
+		body, _ = json.Marshal(in)
+		ct = "application/json"
 	}
-	req, err := http.NewRequestWithContext(ctx, method, server+path, body)
+	resp, err := a.send(ctx, cfg, method, path, body, ct)
 	if err != nil {
-		return outpost.Invalidf("server address %q: %v", server, err).WithTarget("server")
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	if in != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := a.opts.HTTPClient.Do(req)
-	if err != nil {
-		return fmt.Errorf("%w: %v", client.ErrUnreachable, err)
+		return err
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
@@ -100,29 +141,33 @@ func (a *Agent) signIn(w http.ResponseWriter, r *http.Request) error {
 		return outpost.Invalidf("the server address must be an http:// or https:// URL, such as http://127.0.0.1:8080, not %q", in.Server).WithTarget("server")
 	}
 	ctx := r.Context()
-	token := strings.TrimSpace(in.Token)
+	cfg := config{Server: server, Token: strings.TrimSpace(in.Token)}
 	switch {
-	case token != "":
+	case cfg.Token != "":
 	case in.Username != "" && in.Password != "":
-		var out struct {
-			Token string `json:"access_token"`
-		}
-		login := map[string]any{"username": in.Username, "password": in.Password, "mode": "device", "device": map[string]string{"name": "field player", "platform": runtime.GOOS}}
-		err := a.call(ctx, server, "", http.MethodPost, "/api/auth/login", login, &out)
-		if outpost.ErrorCode(err) == outpost.CodeNotFound {
+		// The device credential (kept in credential.json, as the device
+		// command line keeps it) keeps the device id of an earlier
+		// sign-in, and with it the device's data and upload queue.
+		creds := a.credentials()
+		_, err := client.SignIn(ctx, a.opts.HTTPClient, server, in.Username, in.Password, client.DeviceInfo{Name: "field player", Platform: runtime.GOOS}, creds)
+		switch {
+		case outpost.ErrorCode(err) == outpost.CodeNotFound:
 			return outpost.Invalidf("this server does not offer password sign-in: paste a token instead").WithTarget("password")
-		}
-		if err != nil {
+		case outpost.ErrorCode(err) == outpost.CodeUnauthorized:
+			return outpost.Errorf(outpost.CodeUnauthorized, "the server did not accept this user name and password").WithTarget("password")
+		case err != nil:
 			return err
 		}
-		token = out.Token
+		if cfg.sess, err = client.NewSession(ctx, server, a.opts.HTTPClient, creds, nil); err != nil {
+			return err
+		}
 	default:
 		return outpost.Invalidf("sign in with a user name and password, or paste a token").WithTarget("token")
 	}
 	var who struct {
 		UserID string `json:"userid"`
 	}
-	if err := a.call(ctx, server, token, http.MethodGet, "/api/whoami", nil, &who); err != nil {
+	if err := a.call(ctx, cfg, http.MethodGet, "/api/whoami", nil, &who); err != nil {
 		if outpost.ErrorCode(err) == outpost.CodeUnauthorized {
 			return outpost.Errorf(outpost.CodeUnauthorized, "the server did not accept these credentials").WithTarget("token")
 		}
@@ -133,7 +178,7 @@ func (a *Agent) signIn(w http.ResponseWriter, r *http.Request) error {
 		FullName   string `json:"fullname"`
 		DomainName string `json:"domainname"`
 	}
-	if a.call(ctx, server, token, http.MethodGet, "/api/data/systemuser("+url.PathEscape(who.UserID)+")?$select=fullname,domainname", nil, &me) == nil {
+	if a.call(ctx, cfg, http.MethodGet, "/api/data/systemuser("+url.PathEscape(who.UserID)+")?$select=fullname,domainname", nil, &me) == nil {
 		user = strings.TrimSpace(me.FullName)
 		if user == "" {
 			user = me.DomainName
@@ -144,7 +189,8 @@ func (a *Agent) signIn(w http.ResponseWriter, r *http.Request) error {
 	if err := a.closeApp(); err != nil {
 		a.logger.Warn("close app", "err", err)
 	}
-	a.cfg = config{Server: server, Token: token, User: user}
+	cfg.User = user
+	a.cfg = cfg
 	if err := a.saveConfig(); err != nil {
 		return err
 	}
@@ -160,7 +206,7 @@ func (a *Agent) signOut(w http.ResponseWriter, r *http.Request) error {
 		a.logger.Warn("close app", "err", err)
 	}
 	a.cfg = config{Server: a.cfg.Server}
-	err := a.saveConfig()
+	err := errors.Join(a.saveConfig(), a.credentials().Delete(r.Context()))
 	a.mu.Unlock()
 	if err != nil {
 		return err
@@ -171,7 +217,7 @@ func (a *Agent) signOut(w http.ResponseWriter, r *http.Request) error {
 func (a *Agent) signedIn() (config, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if a.cfg.Token == "" {
+	if !a.cfg.signedIn() {
 		return config{}, outpost.Errorf(outpost.CodeUnauthorized, "sign in first").WithTarget("session")
 	}
 	return a.cfg, nil
@@ -189,7 +235,7 @@ func (a *Agent) apps(w http.ResponseWriter, r *http.Request) error {
 	var list struct {
 		Value []serverApp `json:"value"`
 	}
-	err = a.call(r.Context(), cfg.Server, cfg.Token, http.MethodGet, "/api/offline/apps", nil, &list)
+	err = a.call(r.Context(), cfg, http.MethodGet, "/api/offline/apps", nil, &list)
 	switch {
 	case errors.Is(err, client.ErrUnreachable):
 		out.Offline = true
@@ -273,7 +319,11 @@ func (a *Agent) openLocked(ctx context.Context, id string) error {
 	if err := a.closeApp(); err != nil {
 		a.logger.Warn("close app", "err", err)
 	}
-	dev, err := client.Open(ctx, client.Options{Dir: filepath.Join(a.opts.Home, "stores"), Server: a.cfg.Server, Token: a.cfg.Token, AppID: id,
+	// Opening reaches the server with mu held: Close cuts it.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	defer context.AfterFunc(a.life, cancel)()
+	dev, err := client.Open(ctx, client.Options{Dir: filepath.Join(a.opts.Home, "stores"), Server: a.cfg.Server, Token: a.cfg.Token, Session: a.cfg.sess, AppID: id,
 		HTTPClient: a.opts.HTTPClient, Logger: a.logger})
 	if err != nil {
 		return err
@@ -295,7 +345,7 @@ func (a *Agent) openLocked(ctx context.Context, id string) error {
 		defer close(done)
 		_ = dev.Run(runCtx, client.RunOptions{RetryAfter: a.opts.RetryAfter})
 	}()
-	a.dev, a.app, a.stop, a.done = dev, app, stop, done
+	a.dev, a.app, a.run, a.stop, a.done = dev, app, runCtx, stop, done
 	return nil
 }
 
@@ -303,7 +353,7 @@ func (a *Agent) openLocked(ctx context.Context, id string) error {
 // the device's tables and keeps it on the device.
 func (a *Agent) fetchApp(ctx context.Context, cfg config, id string, dev *client.Client) (*AppDefinition, error) {
 	var s serverApp
-	if err := a.call(ctx, cfg.Server, cfg.Token, http.MethodGet, "/api/offline/apps/"+url.PathEscape(id), nil, &s); err != nil {
+	if err := a.call(ctx, cfg, http.MethodGet, "/api/offline/apps/"+url.PathEscape(id), nil, &s); err != nil {
 		return nil, err
 	}
 	app := &AppDefinition{ID: s.ID, Name: displayName(s), Kind: s.Kind, Views: []View{}, Forms: []Form{}, Tables: []TableDef{}}

@@ -49,14 +49,9 @@ func (a *Agent) canvasKey(id string) string {
 // fetchBundle downloads canvas app id's bundle from the server and keeps
 // it on the device; it reports whether the app has one.
 func (a *Agent) fetchBundle(ctx context.Context, cfg config, id string) (bool, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, cfg.Server+"/api/offline/apps/"+url.PathEscape(id)+"/bundle", nil)
+	resp, err := a.send(ctx, cfg, http.MethodGet, "/api/offline/apps/"+url.PathEscape(id)+"/bundle", nil, "")
 	if err != nil {
 		return false, err
-	}
-	req.Header.Set("Authorization", "Bearer "+cfg.Token)
-	resp, err := a.opts.HTTPClient.Do(req)
-	if err != nil {
-		return false, fmt.Errorf("%w: %v", client.ErrUnreachable, err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode == http.StatusNotFound {

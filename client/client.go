@@ -38,6 +38,9 @@ type Options struct {
 	// library refreshes as it expires.
 	Token       string
 	Credentials CredentialStore
+	// Session, instead of Credentials, shares one device credential with
+	// the app's other requests to the server (see Session).
+	Session *Session
 	// AppID is the offline app to open; it selects the profile and store.
 	AppID string
 	// HTTPClient; default http.DefaultClient.
@@ -132,7 +135,7 @@ func writeIndex(dir string, idx []indexEntry) error {
 // opens work offline. Apps on the same profile (and of the same kind)
 // share one store.
 func Open(ctx context.Context, opts Options) (*Client, error) {
-	if opts.Dir == "" || opts.Server == "" || (opts.Token == "" && opts.Credentials == nil) || opts.AppID == "" {
+	if opts.Dir == "" || opts.Server == "" || (opts.Token == "" && opts.Credentials == nil && opts.Session == nil) || opts.AppID == "" {
 		return nil, outpost.Invalidf("client options need Dir, Server, AppID and Token or Credentials")
 	}
 	if opts.HTTPClient == nil {
@@ -150,7 +153,15 @@ func Open(ctx context.Context, opts Options) (*Client, error) {
 	}
 	a := &auth{token: opts.Token, now: opts.Now}
 	tokHash := hashOf(opts.Token)
-	if opts.Token == "" {
+	switch {
+	case opts.Token != "":
+	case opts.Session != nil:
+		a = opts.Session.a
+		if opts.Credentials == nil {
+			opts.Credentials = a.store // a revocation deletes it
+		}
+		tokHash = hashOf("user", opts.Session.Credential().UserID)
+	default:
 		cred, err := opts.Credentials.Load(ctx)
 		if err != nil {
 			return nil, err

@@ -294,3 +294,53 @@ func (c *Client) wipeRevoked(ctx context.Context, userID string, cause error) er
 	c.logger.WarnContext(ctx, "device revoked by the server: local data of the user deleted", "user", userID, "stores", len(removed), "reason", outpost.ErrorMessage(cause))
 	return errors.Join(append([]error{fmt.Errorf("%w: %w", ErrDeviceRevoked, cause)}, errs...)...)
 }
+
+// Session is a device credential shared by everything that talks to the
+// server for one signed-in device: the stores opened with it
+// (Options.Session) and the app's own requests (Token, Refused). There is
+// one refresh token at a time (the server forgets the previous one when it
+// hands out a new one), so every user of the credential must renew it
+// through the same Session: it refreshes once for all of them.
+type Session struct {
+	a *auth
+	r *remote
+}
+
+// NewSession loads the credential of server from store; it fails with
+// CodeUnauthorized when the store holds none for that server. hc nil
+// means http.DefaultClient, now nil time.Now.
+func NewSession(ctx context.Context, server string, hc *http.Client, store CredentialStore, now func() time.Time) (*Session, error) {
+	if hc == nil {
+		hc = http.DefaultClient
+	}
+	if now == nil {
+		now = time.Now
+	}
+	cred, err := store.Load(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if cred == nil || !sameServer(cred.Server, server) {
+		return nil, outpost.Unauthorizedf("this device is not signed in to %s: sign in first", server)
+	}
+	return &Session{a: &auth{store: store, cred: cred, now: now}, r: &remote{base: server, hc: hc}}, nil
+}
+
+// Token returns the access token for a request, refreshed first when it
+// expires within half a minute.
+func (s *Session) Token(ctx context.Context) (string, error) { return s.a.access(ctx, s.r) }
+
+// Refused renews the credential after the server refused token (401):
+// the token expired early, or the reply of an earlier refresh was lost.
+// When another request already renewed it, it does nothing. Call Token
+// again for the new token.
+func (s *Session) Refused(ctx context.Context, token string) error {
+	return s.a.refresh(ctx, s.r, token)
+}
+
+// Credential returns a copy of the current credential.
+func (s *Session) Credential() Credential {
+	s.a.mu.Lock()
+	defer s.a.mu.Unlock()
+	return *s.a.cred
+}

@@ -34,6 +34,31 @@ var fileDDL = []string{
 	`CREATE TABLE IF NOT EXISTS outpost_filepart (fileid TEXT PRIMARY KEY, content BLOB NOT NULL)`,
 }
 
+// The largest image and file the device takes, the server's default
+// limits: a server set to smaller ones refuses the upload, which becomes a
+// Sync Error.
+const (
+	MaxImageBytes = 10 << 20
+	MaxFileBytes  = 32 << 20
+)
+
+// MaxBytes returns the size limit of a file of column of table (an image
+// or a file column).
+func (c *Client) MaxBytes(table, column string) (int64, error) {
+	lt, err := c.fileColumn(table, column)
+	if err != nil {
+		return 0, err
+	}
+	return maxBytes(lt.types[column]), nil
+}
+
+func maxBytes(t schema.Type) int64 {
+	if t == schema.Image {
+		return MaxImageBytes
+	}
+	return MaxFileBytes
+}
+
 // File is a file or image held on the device.
 type File struct {
 	ID, Table, RowID, Column string
@@ -87,6 +112,12 @@ func (c *Client) PutFile(ctx context.Context, table, id, column, name, mimeType 
 	}
 	if strings.TrimSpace(name) == "" {
 		return "", outpost.Invalidf("name the file").WithTarget("name")
+	}
+	if limit := maxBytes(lt.types[column]); int64(len(content)) > limit {
+		return "", outpost.Errorf(outpost.CodeTooLarge, "column %q of table %q takes files of at most %d MiB; this one has %.1f MiB", column, table, limit>>20, float64(len(content))/(1<<20)).WithTarget("content")
+	}
+	if len(content) == 0 {
+		return "", outpost.Invalidf("the file for column %q of table %q is empty", column, table).WithTarget("content")
 	}
 	if mimeType == "" {
 		mimeType = http.DetectContentType(content)

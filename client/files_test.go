@@ -15,6 +15,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/outposthq/outpost"
 	"github.com/outposthq/outpost/client"
 	"github.com/outposthq/outpost/httpapi"
 	"github.com/outposthq/outpost/internal/testenv"
@@ -220,14 +221,16 @@ func TestDeviceDownloadsFiles(t *testing.T) {
 
 // TestDeviceUploadsFiles: a file put offline is uploaded once, even when
 // the upload's reply is lost and it is sent again; an image over the limit
-// and a file on a row the user may not write become Sync Errors and the
-// rows revert.
+// (the server's, lower than the device's) and a file on a row the user may
+// not write become Sync Errors and the rows revert; an image over the
+// device's own limit is refused at once.
 func TestDeviceUploadsFiles(t *testing.T) {
 	for _, e := range testenv.Engines(t) {
 		t.Run(e.Name, func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
-			w := fileWorld(t, e)
+			const serverLimit = 1 << 20
+			w := fileWorldWith(t, e, platform.Options{MaxImageBytes: serverLimit})
 			part := pngOf(200, 3)
 			w.putFile(t, "product", w.prods[0], "picture", "part.png", part)
 			tr := &fileTransport{}
@@ -247,7 +250,11 @@ func TestDeviceUploadsFiles(t *testing.T) {
 			if got := fileStatus(t, dev); got.Pending != 1 {
 				t.Fatalf("offline file status = %+v, want 1 pending", got)
 			}
-			tooBig := pngOf(platform.DefaultMaxImageBytes+1, 7)
+			var tl *outpost.Error
+			if _, err := dev.PutFile(ctx, "workorder", wo2, "photo", "huge.png", "image/png", pngOf(client.MaxImageBytes+1, 7)); !errors.As(err, &tl) || tl.Code != outpost.CodeTooLarge {
+				t.Fatalf("an image over the device's limit: %v, want too_large", err)
+			}
+			tooBig := pngOf(serverLimit+1, 7)
 			_, err = dev.PutFile(ctx, "workorder", wo2, "photo", "huge.png", "image/png", tooBig)
 			must(t, err)
 			_, err = dev.PutFile(ctx, "product", w.prods[0], "picture", "mine.png", "image/png", pngOf(300, 8))
@@ -289,7 +296,7 @@ func TestDeviceUploadsFiles(t *testing.T) {
 				codes[e.Table+" "+e.ID] = e.Code + ": " + e.Message
 			}
 			wantCodes := map[string]string{
-				"workorder " + wo2:      fmt.Sprintf(`too_large: image column "photo" of table "workorder" takes at most %d bytes, got %d`, platform.DefaultMaxImageBytes, len(tooBig)),
+				"workorder " + wo2:      fmt.Sprintf(`too_large: image column "photo" of table "workorder" takes at most %d bytes, got %d`, serverLimit, len(tooBig)),
 				"product " + w.prods[0]: `forbidden: you lack the write privilege on this row of table "product"`,
 			}
 			if diff := cmp.Diff(wantCodes, codes); diff != "" {

@@ -45,6 +45,11 @@ func (c *Client) Run(ctx context.Context, opts RunOptions) error {
 	defer func() { <-done }()
 	var retryAt time.Time
 	for {
+		// A sync cut by the end of ctx leaves its tables due: without this
+		// check the loop would start them again at once, for ever.
+		if ctx.Err() != nil {
+			return nil
+		}
 		due, wait := c.due()
 		if !retryAt.IsZero() {
 			wait = max(0, time.Until(retryAt))

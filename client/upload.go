@@ -94,6 +94,9 @@ func convertValues(lt *localTable, values map[string]any, create bool) (wireVals
 		if err != nil {
 			return nil, nil, err
 		}
+		if err := checkNotBlank(lt, rc, cv); err != nil {
+			return nil, nil, err
+		}
 		sv, err := storeValue(typ, cv)
 		if err != nil {
 			return nil, nil, outpost.Invalidf("column %q of table %q: %v", k, lt.def.Name, err).WithTarget(k)
@@ -107,6 +110,18 @@ func convertValues(lt *localTable, values map[string]any, create bool) (wireVals
 		}
 	}
 	return wireVals, stored, nil
+}
+
+// checkNotBlank refuses an empty or whitespace-only text for a required
+// column: a form's cleared field or a canvas app's "" means no value, which
+// a required column does not allow. Every write of the library (forms,
+// canvas apps, the command line) passes here.
+func checkNotBlank(lt *localTable, rc *schema.Column, v any) error {
+	s, ok := v.(string)
+	if !ok || rc == nil || !rc.Required || strings.TrimSpace(s) != "" {
+		return nil
+	}
+	return outpost.Invalidf("column %q of table %q is required: give it a value that is not empty or only spaces", rc.Name, lt.def.Name).WithTarget(rc.Name)
 }
 
 // fromText reads a value typed as text (a form field, a command line) for

@@ -107,3 +107,46 @@ func serverRefusal(t *testing.T, w *world, create bool, id string, body map[stri
 	}
 	return eb.Error.Message
 }
+
+// TestRequiredTextRefusesBlank: a required text column refuses "" and
+// whitespace-only text on create and update, naming the column, whoever
+// writes (a form, a canvas app through the host API, the command line);
+// nothing is queued and the row keeps its value.
+func TestRequiredTextRefusesBlank(t *testing.T) {
+	for _, e := range testenv.Engines(t) {
+		t.Run(e.Name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			w := newWorld(t, e, 1)
+			w.seed([]string{w.users[0]}, 2, 1)
+			dev := w.device(0, t.TempDir(), &faults{})
+			_, err := dev.Sync(ctx, client.SyncOptions{})
+			must(t, err)
+			wos, err := dev.Query(ctx, "workorder", client.Query{})
+			must(t, err)
+			id := wos[0]["workorderid"].(string)
+			for _, blank := range []string{"", "   ", "\t\n"} {
+				_, cerr := dev.Create(ctx, "workorder", map[string]any{"name": blank})
+				uerr := dev.Update(ctx, "workorder", id, map[string]any{"name": blank})
+				for op, err := range map[string]error{"create": cerr, "update": uerr} {
+					var de *outpost.Error
+					if !errors.As(err, &de) || de.Code != outpost.CodeInvalid || de.Target != "name" || !strings.Contains(de.Message, `"name"`) {
+						t.Errorf("%s with name %q: %v, want invalid naming column name", op, blank, err)
+					}
+				}
+			}
+			// A column that is not required still takes an empty text.
+			must(t, dev.Update(ctx, "workorder", id, map[string]any{"description": ""}))
+			row, err := dev.Get(ctx, "workorder", id)
+			must(t, err)
+			if row["name"] != wos[0]["name"] {
+				t.Fatalf("name after refused blanks: %v, was %v", row["name"], wos[0]["name"])
+			}
+			st, err := dev.Status(ctx)
+			must(t, err)
+			if st.PendingUploads != 1 {
+				t.Fatalf("%d changes queued, want only the description's", st.PendingUploads)
+			}
+		})
+	}
+}

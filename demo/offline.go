@@ -55,11 +55,12 @@ func seedOffline(ctx context.Context, p *platform.Platform, e *Env) error {
 				OrderBy: "scheduledstart desc", SearchColumns: search},
 		},
 		Forms: []profile.Form{{Name: "Work order", Table: "workorder",
-			Columns: []string{"name", "customerid", "productid", "priority", "scheduledstart", "estimatedhours", "cost", "completed", "description"},
+			Columns: []string{"name", "customerid", "productid", "priority", "scheduledstart", "estimatedhours", "cost", "completed", "description", "photo"},
 			Sections: []profile.Section{
 				{Name: "Work order", Columns: []string{"name", "customerid", "productid", "priority"}},
 				{Name: "Schedule and cost", Columns: []string{"scheduledstart", "estimatedhours", "cost", "completed"}},
 				{Name: "Notes", Columns: []string{"description"}},
+				{Name: "Photo", Columns: []string{"photo"}},
 			},
 			Required: []string{"name", "customerid"},
 		}},

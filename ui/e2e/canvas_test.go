@@ -2,9 +2,6 @@ package e2e
 
 import (
 	"context"
-	"os"
-	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -43,57 +40,16 @@ func canvasFrame(t *testing.T, ctx context.Context) context.Context {
 // status; an inspection recorded while the link to the server is cut
 // uploads when it returns.
 func TestCanvasOffline(t *testing.T) {
-	if _, err := os.Stat("/usr/bin/chromium"); err != nil {
-		t.Fatal("Debian's chromium is required (apt-get install -y chromium; .ci/run installs it)")
-	}
 	began := time.Now()
-	tmp := t.TempDir()
-	bin := buildBinary(t, tmp)
-	shots := screenshotDir(t)
-
-	m, demoOut := start(t, bin, regexp.MustCompile(`serving at (http://\S+)[\s\S]*Press Ctrl\+C`), "demo", "--data", filepath.Join(tmp, "demo"), "--addr", "127.0.0.1:0", "--accounts", "10")
-	server := m[1]
-	token := func(user string) string {
-		mm := regexp.MustCompile(`(?m)^\s+` + regexp.QuoteMeta(user) + `\S*\s.*\s(opt_\S+)$`).FindStringSubmatch(demoOut.String())
-		if mm == nil {
-			t.Fatalf("no token for %s in:\n%s", user, demoOut.String())
-		}
-		return mm[1]
-	}
-	nora, admin := token("nora@"), token("admin@")
-	serverCall(t, "PUT", server+"/api/sync/v1/settings", admin, map[string]bool{"conflictDetection": false})
-
-	link := newLinkProxy(t, strings.TrimPrefix(server, "http://"))
-	m, _ = start(t, bin, regexp.MustCompile(`(http://127\.0\.0\.1:\d+/\?key=\S+)`), "device", "--home", filepath.Join(tmp, "device"), "serve", "--addr", "127.0.0.1:0", "--retry", "500ms")
-	playerURL := m[1]
-
-	ctx, cancel := browser(t, tmp)
-	defer cancel()
-	runIn := func(ctx context.Context, what string, steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, steps...); err != nil {
-			body, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("body")))
-			t.Fatalf("%s: %v\npage text:\n%s", what, err, body)
-		}
-	}
-	shot := func(name string) chromedp.Action[chromedp.Void] {
-		return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-			buf, err := chromedp.CaptureScreenshot()(ctx, tg)
-			if err != nil {
-				return err
-			}
-			return os.WriteFile(filepath.Join(shots, name+".png"), buf, 0o644)
-		})
-	}
-	globe := func(s string) chromedp.Action[chromedp.Void] {
-		return chromedp.WaitVisible(chromedp.CSS(`outpost-offline .sync-button[data-state="` + s + `"]`))
+	s := newStack(t, stackOptions{Accounts: 10, Agent: true})
+	nora, admin := s.token("nora@"), s.token("admin@")
+	ctx, runIn, shot, link, server := s.ctx, s.runIn, s.shot, s.link, s.server
+	globe := func(state string) chromedp.Action[chromedp.Void] {
+		return chromedp.WaitVisible(chromedp.CSS(`outpost-offline .sync-button[data-state="` + state + `"]`))
 	}
 
-	runIn(ctx, "sign in and open the canvas app", chromedp.Navigate(playerURL), chromedp.WaitVisible(chromedp.CSS(`input[name="server"]`)),
-		chromedp.Click(chromedp.CSS(`[role="tab"]:nth-child(2)`)),
-		fill(`input[name="server"]`, link.url()),
-		fill(`input[name="token"]`, nora), chromedp.Click(chromedp.CSS(`button[type="submit"]`)),
-		chromedp.WaitVisible(chromedp.Search(`//button[contains(., "Field Inspections")]`)),
+	s.signIn(nora)
+	runIn(ctx, "open the canvas app", chromedp.WaitVisible(chromedp.Search(`//button[contains(., "Field Inspections")]`)),
 		chromedp.Click(chromedp.Search(`//button[contains(., "Field Inspections")]`)),
 		chromedp.WaitVisible(chromedp.CSS(`iframe.canvas-frame[sandbox="allow-scripts allow-forms"]`)))
 	frame := canvasFrame(t, ctx)
@@ -126,6 +82,12 @@ func TestCanvasOffline(t *testing.T) {
 	// column takes only its options.
 	if got := eval[string](t, frame, `Outpost.Tables.update('workorder', '`+rowID+`', {priority: 7}).then(() => 'saved', e => e.status + ' ' + e.code + ' ' + e.target)`); got != "400 invalid priority" {
 		t.Fatalf("a value outside a choice's options through the host API: %s", got)
+	}
+	// A required text column refuses an empty or blank text, naming it.
+	for _, blank := range []string{"", "   "} {
+		if got := eval[string](t, frame, `Outpost.Tables.update('workorder', '`+rowID+`', {name: '`+blank+`'}).then(() => 'saved', e => e.status + ' ' + e.code + ' ' + e.target + ': ' + e.message)`); !strings.HasPrefix(got, `400 invalid name: column "name" of table "workorder" is required`) {
+			t.Fatalf("a blank name through the host API: %s", got)
+		}
 	}
 	runIn(frame, "inspection", chromedp.Click(chromedp.CSS(`input[value="Failed"]`)), fill(`#notes`, "Compressor rattles"),
 		chromedp.Click(chromedp.CSS(`#done`)), chromedp.Click(chromedp.CSS(`button[type="submit"]`)))

@@ -1,213 +1,19 @@
 package e2e
 
 import (
-	"bufio"
 	"bytes"
-	"context"
-	"encoding/json"
 	"fmt"
-	"io"
-	"net"
-	"net/http"
+	"image"
+	"image/png"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 )
-
-// linkProxy forwards TCP to the server until cut; cut closes every open
-// connection and refuses new ones until restore.
-type linkProxy struct {
-	ln     net.Listener
-	target string
-	mu     sync.Mutex
-	down   bool
-	delay  time.Duration
-	conns  map[net.Conn]bool
-}
-
-func newLinkProxy(t *testing.T, target string) *linkProxy {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &linkProxy{ln: ln, target: target, conns: map[net.Conn]bool{}}
-	go p.serve()
-	t.Cleanup(func() { ln.Close(); p.cut() })
-	return p
-}
-
-func (p *linkProxy) url() string { return "http://" + p.ln.Addr().String() }
-
-func (p *linkProxy) serve() {
-	for {
-		c, err := p.ln.Accept()
-		if err != nil {
-			return
-		}
-		p.mu.Lock()
-		down := p.down
-		if !down {
-			p.conns[c] = true
-		}
-		p.mu.Unlock()
-		if down {
-			c.Close()
-			continue
-		}
-		go p.handle(c)
-	}
-}
-
-func (p *linkProxy) handle(c net.Conn) {
-	s, err := net.Dial("tcp", p.target)
-	if err != nil {
-		c.Close()
-		return
-	}
-	p.mu.Lock()
-	p.conns[s] = true
-	delay := p.delay
-	p.mu.Unlock()
-	done := make(chan struct{}, 2)
-	go func() { _, _ = io.Copy(s, c); done <- struct{}{} }()
-	go func() { _, _ = io.Copy(slowWriter{c, delay}, s); done <- struct{}{} }()
-	<-done
-	c.Close()
-	s.Close()
-	p.mu.Lock()
-	delete(p.conns, c)
-	delete(p.conns, s)
-	p.mu.Unlock()
-}
-
-type slowWriter struct {
-	w     io.Writer
-	delay time.Duration
-}
-
-func (s slowWriter) Write(b []byte) (int, error) {
-	time.Sleep(s.delay)
-	return s.w.Write(b)
-}
-
-func (p *linkProxy) cut() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.down = true
-	for c := range p.conns {
-		c.Close()
-	}
-}
-
-func (p *linkProxy) restore() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.down = false
-}
-
-func (p *linkProxy) slow(d time.Duration) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.delay = d
-}
-
-// start runs the binary with args and returns the first match of re in
-// its output (waiting for it) and the whole output so far.
-func start(t *testing.T, bin string, re *regexp.Regexp, args ...string) ([]string, *bytes.Buffer) {
-	t.Helper()
-	cmd := exec.Command(bin, args...)
-	pr, pw := io.Pipe()
-	cmd.Stdout, cmd.Stderr = pw, pw
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait(); pw.Close() })
-	// The scanner goroutine owns live (under mu); callers get a copy. (A
-	// named result here would be reassigned by the return statement under
-	// the goroutine's feet.)
-	live := &bytes.Buffer{}
-	found := make(chan []string, 1)
-	var mu sync.Mutex
-	go func() {
-		sc := bufio.NewScanner(pr)
-		sent := false
-		for sc.Scan() {
-			mu.Lock()
-			live.WriteString(sc.Text() + "\n")
-			if m := re.FindStringSubmatch(live.String()); m != nil && !sent {
-				sent = true
-				found <- m
-			}
-			mu.Unlock()
-		}
-	}()
-	select {
-	case m := <-found:
-		mu.Lock()
-		defer mu.Unlock()
-		snapshot := make([]byte, live.Len())
-		copy(snapshot, live.Bytes())
-		return m, bytes.NewBuffer(snapshot)
-	case <-time.After(10 * time.Minute): // a large demo takes minutes to seed
-		mu.Lock()
-		defer mu.Unlock()
-		t.Fatalf("%v did not print %s:\n%s", args, re, live.String())
-	}
-	return nil, nil
-}
-
-// serverCall sends a request to the demo server as a user.
-func serverCall(t *testing.T, method, url, token string, body any) {
-	t.Helper()
-	b, _ := json.Marshal(body)
-	req, _ := http.NewRequest(method, url, bytes.NewReader(b))
-	req.Header.Set("Authorization", "Bearer "+token)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	rb, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode >= 300 {
-		t.Fatalf("%s %s: %s %s", method, url, resp.Status, rb)
-	}
-}
-
-func serverGet(t *testing.T, url, token string, out any) {
-	t.Helper()
-	req, _ := http.NewRequest("GET", url, nil)
-	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func screenshotDir(t *testing.T) string {
-	if d := os.Getenv("OUTPOST_SCREENSHOTS"); d != "" {
-		if !filepath.IsAbs(d) {
-			d = filepath.Join("..", "..", d) // from ui/e2e to the repository root
-		}
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		return d
-	}
-	return t.TempDir()
-}
 
 // TestPlayerOffline is the field worker's day in the browser: sign in,
 // first sync with progress, a view and a form; the link to the server is
@@ -216,65 +22,13 @@ func screenshotDir(t *testing.T) string {
 // offline edits that the server refuses (conflict detection on) appear in
 // Sync Errors, and retry and discard resolve them. Desktop and phone.
 func TestPlayerOffline(t *testing.T) {
-	if _, err := os.Stat("/usr/bin/chromium"); err != nil {
-		t.Fatal("Debian's chromium is required (apt-get install -y chromium; .ci/run installs it)")
-	}
 	began := time.Now()
-	tmp := t.TempDir()
-	bin := buildBinary(t, tmp)
-	shots := screenshotDir(t)
-
-	m, demoOut := start(t, bin, regexp.MustCompile(`serving at (http://\S+)[\s\S]*Press Ctrl\+C`), "demo", "--data", filepath.Join(tmp, "demo"), "--addr", "127.0.0.1:0", "--accounts", "30")
-	server := m[1]
-	token := func(user string) string {
-		mm := regexp.MustCompile(`(?m)^\s+` + regexp.QuoteMeta(user) + `\S*\s.*\s(opt_\S+)$`).FindStringSubmatch(demoOut.String())
-		if mm == nil {
-			t.Fatalf("no token for %s in:\n%s", user, demoOut.String())
-		}
-		return mm[1]
-	}
-	nora, admin := token("nora@"), token("admin@")
-	serverCall(t, "PUT", server+"/api/sync/v1/settings", admin, map[string]bool{"conflictDetection": false})
-
-	link := newLinkProxy(t, strings.TrimPrefix(server, "http://"))
-	m, _ = start(t, bin, regexp.MustCompile(`(http://127\.0\.0\.1:\d+/\?key=\S+)`), "device", "--home", filepath.Join(tmp, "device"), "serve", "--addr", "127.0.0.1:0", "--retry", "500ms")
-	playerURL := m[1]
-
-	ctx, cancel := browser(t, tmp)
-	defer cancel()
-
-	run := func(what string, steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, steps...); err != nil {
-			var body string
-			body, _ = chromedp.Run(ctx, chromedp.Text(chromedp.CSS("body")))
-			t.Fatalf("%s: %v\npage text:\n%s", what, err, body)
-		}
-	}
-	shot := func(name string) chromedp.Action[chromedp.Void] {
-		return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-			// The visible screen, as a person sees it; PNG.
-			buf, err := chromedp.CaptureScreenshot()(ctx, tg)
-			if err != nil {
-				return err
-			}
-			return os.WriteFile(filepath.Join(shots, name+".png"), buf, 0o644)
-		})
-	}
-	state := func(s string) chromedp.Action[chromedp.Void] {
-		return chromedp.WaitVisible(chromedp.CSS(`.sync-button[data-state="` + s + `"]`))
-	}
-	text := func(sel string) string {
-		t.Helper()
-		s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
-		if err != nil {
-			t.Fatalf("read %s: %v", sel, err)
-		}
-		return s
-	}
+	s := newStack(t, stackOptions{Accounts: 30, Agent: true})
+	nora, admin := s.token("nora@"), s.token("admin@")
+	run, shot, text, state, link, server, ctx := s.run, s.shot, s.text, syncState, s.link, s.server, s.ctx
 
 	// Sign in (through the proxy) and pick the app.
-	run("sign in", chromedp.Navigate(playerURL), chromedp.WaitVisible(chromedp.CSS(`input[name="server"]`)),
+	run("sign in", chromedp.Navigate(s.playerURL), chromedp.WaitVisible(chromedp.CSS(`input[name="server"]`)),
 		chromedp.Click(chromedp.CSS(`[role="tab"]:nth-child(1)`)), shot("signin"),
 		chromedp.Click(chromedp.CSS(`[role="tab"]:nth-child(2)`)),
 		fill(`input[name="server"]`, link.url()),
@@ -321,14 +75,25 @@ func TestPlayerOffline(t *testing.T) {
 	link.cut()
 	run("edit offline", fill(`#f-description`, "Filter replaced offline"),
 		chromedp.Click(chromedp.Search(`//button[.="Save"]`)), chromedp.WaitVisible(chromedp.Search(`//p[contains(., "Saved on this device")]`)))
-	run("create offline", chromedp.Navigate(strings.Split(playerURL, "?")[0]+"#/form/workorder/new"), chromedp.WaitVisible(chromedp.CSS(`#f-name`)),
+	// A photo taken offline (on a phone the input opens the camera) is on
+	// the form at once, from the device's store.
+	photo := photoFile(t, s.tmp)
+	run("photo offline", chromedp.ScrollIntoView(chromedp.CSS(`.type-image`)),
+		chromedp.WaitVisible(chromedp.CSS(`input#f-photo[type="file"][accept="image/*"][capture]`), chromedp.NodeReady),
+		chromedp.SetUploadFiles(chromedp.CSS(`#f-photo`), []string{photo.path}),
+		poll(`(() => { const img = document.querySelector('.type-image img.file-preview'); return !!img && img.complete && img.naturalWidth === 64 })()`, 10*time.Second),
+		shot("form-photo"))
+	// A file that is no image is refused at the field, with the reason.
+	run("not a photo", chromedp.SetUploadFiles(chromedp.CSS(`#f-photo`), []string{notAnImage(t, s.tmp)}),
+		chromedp.WaitVisible(chromedp.Search(`//div[contains(@class,"type-image")]//p[@role="alert" and contains(., "PNG, JPEG")]`)))
+	run("create offline", chromedp.Navigate(s.page("#/form/workorder/new")), chromedp.WaitVisible(chromedp.CSS(`#f-name`)),
 		fill(`#f-name`, "Call back about the noise"),
 		poll(`document.querySelectorAll('#f-customerid option').length > 2`, 5*time.Second),
 		script(`(() => { const s = document.querySelector('#f-customerid'); s.value = s.options[1].value; s.dispatchEvent(new Event('change', {bubbles: true})); return true })()`),
 		chromedp.Click(chromedp.Search(`//button[.="Save"]`)), chromedp.WaitVisible(chromedp.Search(`//h1[.="Call back about the noise"]`)),
 		state("NotConnectedPendingUpsync"), shot("offline-pending"))
 	run("status offline", chromedp.Click(chromedp.CSS(`.sync-button`)), chromedp.WaitVisible(chromedp.CSS(`.status-page`)),
-		poll(`document.querySelector('[data-testid="pending-count"]').textContent === '2' && document.querySelectorAll('.pending-list li').length === 2`, 5*time.Second),
+		poll(`document.querySelector('[data-testid="pending-count"]').textContent === '3' && document.querySelectorAll('.pending-list li').length === 3`, 5*time.Second),
 		shot("status-offline"))
 	if n := text(`[data-testid="network"]`); n != "no connection to the server" {
 		t.Fatalf("network reads %q offline", n)
@@ -344,15 +109,19 @@ func TestPlayerOffline(t *testing.T) {
 	if wo.Description != "Filter replaced offline" {
 		t.Fatalf("the server's row after upload: %+v", wo)
 	}
+	// The server holds the photo's very bytes (its files API).
+	if got := serverBytes(t, server+"/api/files/workorder("+rowID+")/photo", admin); !bytes.Equal(got, photo.content) {
+		t.Fatalf("the server's photo has %d bytes, not the %d taken", len(got), len(photo.content))
+	}
 
 	// Conflicts: with conflict detection on, two rows edited offline that
 	// the server changed meanwhile are rejected.
 	serverCall(t, "PUT", server+"/api/sync/v1/settings", admin, map[string]bool{"conflictDetection": true})
-	run("two rows", chromedp.Navigate(strings.Split(playerURL, "?")[0]+"#/"), chromedp.WaitVisible(chromedp.CSS(`table.rows tbody tr:nth-child(3)`)))
+	run("two rows", chromedp.Navigate(s.page("#/")), chromedp.WaitVisible(chromedp.CSS(`table.rows tbody tr:nth-child(3)`)))
 	ids := eval[[]string](t, ctx, `[...document.querySelectorAll('table.rows tbody tr td a')].slice(1, 3).map(a => decodeURIComponent(a.hash.split('/').pop()))`)
 	link.cut()
 	for i, id := range ids {
-		run("conflicting edit", chromedp.Navigate(strings.Split(playerURL, "?")[0]+"#/form/workorder/"+id), chromedp.WaitVisible(chromedp.CSS(`#f-description`)),
+		run("conflicting edit", chromedp.Navigate(s.page("#/form/workorder/"+id)), chromedp.WaitVisible(chromedp.CSS(`#f-description`)),
 			poll(`document.querySelector('#f-description').value !== undefined`, 5*time.Second),
 			fill(`#f-description`, fmt.Sprintf("device edit %d", i)),
 			chromedp.Click(chromedp.Search(`//button[.="Save"]`)), chromedp.WaitVisible(chromedp.Search(`//p[contains(., "Saved on this device")]`)))
@@ -382,73 +151,42 @@ func TestPlayerOffline(t *testing.T) {
 
 	// The phone: the same screens at 360×740.
 	run("phone", chromedp.EmulateViewport(360, 740, chromedp.EmulateScale(1), chromedp.EmulateMobile, chromedp.EmulatePortrait),
-		chromedp.Navigate(strings.Split(playerURL, "?")[0]+"#/"), chromedp.WaitVisible(chromedp.CSS(`table.rows tbody tr`)), shot("phone-view"),
+		chromedp.Navigate(s.page("#/")), chromedp.WaitVisible(chromedp.CSS(`table.rows tbody tr`)), shot("phone-view"),
 		chromedp.Click(chromedp.CSS(`table.rows tbody tr td a`)), chromedp.WaitVisible(chromedp.CSS(`#f-description`)), shot("phone-form"),
 		chromedp.Click(chromedp.CSS(`.sync-button`)), chromedp.WaitVisible(chromedp.CSS(`.status-page`)), shot("phone-status"))
-	t.Logf("browser test took %v; screenshots in %s", time.Since(began).Round(time.Millisecond), shots)
+	t.Logf("browser test took %v; screenshots in %s", time.Since(began).Round(time.Millisecond), s.shots)
 }
 
-// poll waits until the expression is true in the page.
-func poll(expr string, timeout time.Duration) chromedp.Action[chromedp.Void] {
-	return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-		_, err := chromedp.Poll[bool](expr, chromedp.WithPollingTimeout(timeout))(ctx, tg)
-		return err
-	})
+// photo is a PNG written for the file input.
+type photo struct {
+	path    string
+	content []byte
 }
 
-// script runs an expression in the page for its effect.
-func script(expr string) chromedp.Action[chromedp.Void] {
-	return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-		_, err := chromedp.Evaluate[bool](expr)(ctx, tg)
-		return err
-	})
-}
-
-// eval returns an expression's value in the page.
-func eval[T any](t *testing.T, ctx context.Context, expr string) T {
+// photoFile writes a 64×64 PNG into dir.
+func photoFile(t *testing.T, dir string) photo {
 	t.Helper()
-	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr, chromedp.EvalAwaitPromise))
-	if err != nil {
-		t.Fatalf("evaluate %s: %v", expr, err)
+	img := image.NewRGBA(image.Rect(0, 0, 64, 64))
+	for i := range img.Pix {
+		img.Pix[i] = byte(i * 7)
 	}
-	return v
+	var b bytes.Buffer
+	if err := png.Encode(&b, img); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "site-photo.png")
+	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return photo{path, b.Bytes()}
 }
 
-// fill types a value into an input as a person would (the page sees an
-// input event).
-func fill(sel, value string) chromedp.Action[chromedp.Void] {
-	sb, _ := json.Marshal(sel)
-	vb, _ := json.Marshal(value)
-	return script(`(() => { const el = document.querySelector(` + string(sb) + `); el.focus(); el.value = ` + string(vb) + `; el.dispatchEvent(new Event('input', {bubbles: true})); return true })()`)
-}
-
-func buildBinary(t *testing.T, dir string) string {
+// notAnImage writes a text file with an image's name.
+func notAnImage(t *testing.T, dir string) string {
 	t.Helper()
-	bin := filepath.Join(dir, "outpost")
-	build := exec.Command("go", "build", "-o", bin, "github.com/outposthq/outpost/cmd/outpost")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
+	path := filepath.Join(dir, "notes.png")
+	if err := os.WriteFile(path, []byte("these are notes, not a picture"), 0o644); err != nil {
+		t.Fatal(err)
 	}
-	return bin
-}
-
-// browser starts Debian's Chromium, headless, with its own profile and
-// none of its background traffic; the context ends after 150 s.
-func browser(t *testing.T, dir string) (context.Context, context.CancelFunc) {
-	t.Helper()
-	opts := append(chromedp.DefaultExecAllocatorOptions[:0:0],
-		chromedp.ExecPath("/usr/bin/chromium"),
-		chromedp.Flag("headless", true), chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
-		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(filepath.Join(dir, "chromium")), chromedp.WindowSize(1280, 860))
-	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancelC := chromedp.NewContext(actx, chromedp.WithErrorf(t.Logf))
-	if err := chromedp.Do(ctx); err != nil { // starts the browser
-		cancelC()
-		cancelA()
-		t.Fatalf("start chromium: %v", err)
-	}
-	tctx, cancelT := context.WithTimeout(ctx, 150*time.Second)
-	return tctx, func() { cancelT(); cancelC(); cancelA() }
+	return path
 }

@@ -48,7 +48,7 @@ func startPortal(t *testing.T) *portalEnv {
 	}
 	ctx, cancelT := context.WithTimeout(ctx, 120*time.Second)
 	t.Cleanup(func() { cancelT(); cancel(); cancelA() })
-	return &portalEnv{t: t, ctx: ctx, server: m[1], out: out.String(), shots: screenshotDir(t), bin: bin, tmp: tmp}
+	return &portalEnv{t: t, ctx: ctx, server: m[1], out: out.output(), shots: screenshotDir(t), bin: bin, tmp: tmp}
 }
 
 // token is the API token the demo printed for a user (by login prefix).

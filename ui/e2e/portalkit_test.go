@@ -31,7 +31,7 @@ func startDemo(t *testing.T, bin, dir string, accounts int) *demoServer {
 	t.Helper()
 	m, out := start(t, bin, regexp.MustCompile(`serving at (http://\S+)[\s\S]*Press Ctrl\+C`), "demo", "--data", filepath.Join(dir, "demo"),
 		"--addr", "127.0.0.1:0", "--accounts", strconv.Itoa(accounts))
-	return &demoServer{url: m[1], out: out.String()}
+	return &demoServer{url: m[1], out: out.output()}
 }
 
 // account returns the login, password and token the demo printed for the
@@ -108,8 +108,7 @@ type portalPage struct {
 // newPortalPage starts Chromium (downloads go to a directory of their own).
 func newPortalPage(t *testing.T, dir string) *portalPage {
 	t.Helper()
-	ctx, cancel := browser(t, dir)
-	t.Cleanup(cancel)
+	ctx := browser(t, dir, 1280, 800)
 	p := &portalPage{t: t, ctx: ctx, shots: screenshotDir(t), downloads: filepath.Join(dir, "downloads")}
 	if err := os.MkdirAll(p.downloads, 0o755); err != nil {
 		t.Fatal(err)

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"os"
@@ -23,7 +22,7 @@ type portalSession struct {
 	tmp     string
 	bin     string
 	server  string
-	demoOut *bytes.Buffer
+	demoOut string
 	shots   string
 }
 
@@ -37,11 +36,9 @@ func newPortalSession(t *testing.T, accounts string) *portalSession {
 	p := &portalSession{t: t, tmp: t.TempDir(), shots: screenshotDir(t)}
 	p.bin = buildBinary(t, p.tmp)
 	m, out := start(t, p.bin, regexp.MustCompile(`serving at (http://\S+)[\s\S]*Press Ctrl\+C`), "demo", "--data", filepath.Join(p.tmp, "demo"), "--addr", "127.0.0.1:0", "--accounts", accounts)
-	p.server, p.demoOut = m[1], out
-	ctx, cancel := browser(t, p.tmp)
-	t.Cleanup(cancel)
-	p.ctx = ctx
-	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 800, chromedp.EmulateScale(1))); err != nil {
+	p.server, p.demoOut = m[1], out.output()
+	p.ctx = browser(t, p.tmp, 1280, 800)
+	if err := chromedp.Do(p.ctx, chromedp.EmulateViewport(1280, 800, chromedp.EmulateScale(1))); err != nil {
 		t.Fatal(err)
 	}
 	return p
@@ -50,9 +47,9 @@ func newPortalSession(t *testing.T, accounts string) *portalSession {
 // token is the API token the demo printed for user (a login's prefix).
 func (p *portalSession) token(user string) string {
 	p.t.Helper()
-	mm := regexp.MustCompile(`(?m)^\s+` + regexp.QuoteMeta(user) + `\S*\s.*\s(opt_\S+)$`).FindStringSubmatch(p.demoOut.String())
+	mm := regexp.MustCompile(`(?m)^\s+` + regexp.QuoteMeta(user) + `\S*\s.*\s(opt_\S+)$`).FindStringSubmatch(p.demoOut)
 	if mm == nil {
-		p.t.Fatalf("no token for %s in:\n%s", user, p.demoOut.String())
+		p.t.Fatalf("no token for %s in:\n%s", user, p.demoOut)
 	}
 	return mm[1]
 }
@@ -61,9 +58,9 @@ func (p *portalSession) token(user string) string {
 // password, unless the maker's session is still open.
 func (p *portalSession) signInAsMaker() {
 	p.t.Helper()
-	pw := regexp.MustCompile(`(?m)^\s+(maker@\S+)\s.*?\s(\S+)\s+opt_\S+$`).FindStringSubmatch(p.demoOut.String())
+	pw := regexp.MustCompile(`(?m)^\s+(maker@\S+)\s.*?\s(\S+)\s+opt_\S+$`).FindStringSubmatch(p.demoOut)
 	if pw == nil {
-		p.t.Fatalf("no password for the maker in:\n%s", p.demoOut.String())
+		p.t.Fatalf("no password for the maker in:\n%s", p.demoOut)
 	}
 	p.run("open the portal", chromedp.Navigate(p.server+"/portal/"), poll(`!!document.querySelector('.navbar, #username')`, 10*time.Second))
 	if eval[bool](p.t, p.ctx, `!!document.querySelector('.navbar')`) {

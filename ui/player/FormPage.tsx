@@ -1,10 +1,14 @@
 import { useEffect, useState } from "preact/hooks";
 import { api, ApiError, type AppDefinition, type Column, type Row } from "../shared/api";
 import { label, systemColumns } from "../shared/format";
+import { FileField } from "./FileField";
 import { RelatedRows, relationsTo } from "./RelatedRows";
 import { go } from "./route";
 
 const system = systemColumns;
+
+/** isFile: the column holds a file or image, taken by FileField and stored apart from the form's save. */
+const isFile = (c: Column) => c.type === "file" || c.type === "image";
 
 type Draft = Record<string, string | boolean>;
 
@@ -96,7 +100,7 @@ export function FormPage({ app, table, id }: { app: AppDefinition; table: string
   const [busy, setBusy] = useState(false);
 
   if (!def) return <main class="page"><p class="banner error">Table {table} is not in this app.</p></main>;
-  const names = form && form.columns.length > 0 ? form.columns : def.columns.filter((c) => !system.has(c.name) && c.name !== def.primaryKey && c.type !== "file" && c.type !== "image").map((c) => c.name);
+  const names = form && form.columns.length > 0 ? form.columns : def.columns.filter((c) => !system.has(c.name) && c.name !== def.primaryKey).map((c) => c.name);
   const cols = names.map((n) => def.columns.find((c) => c.name === n)).filter((c): c is Column => !!c);
   const required = new Set([...(form?.required ?? []), ...cols.filter((c) => c.required).map((c) => c.name)]);
   const readOnlyCols = new Set(form?.readOnly ?? []);
@@ -120,12 +124,14 @@ export function FormPage({ app, table, id }: { app: AppDefinition; table: string
     const values: Row = {};
     const errs: Record<string, string> = {};
     for (const c of cols) {
+      if (isFile(c)) continue;
       const d = draft[c.name] ?? (c.type === "boolean" ? false : "");
       const r = fromDraft(c, d);
       if (r.error) errs[c.name] = r.error;
       else if (isNew ? r.value !== null : toDraft(c, row?.[c.name]) !== d) values[c.name] = r.value;
     }
     for (const c of cols) {
+      if (isFile(c)) continue;
       const d = draft[c.name];
       if (c.maxLength > 0 && typeof d === "string" && d.length > c.maxLength) errs[c.name] = `${label(c.name)} takes at most ${c.maxLength} characters.`;
       if (required.has(c.name) && c.type !== "boolean" && (d === undefined || String(d).trim() === "") && !errs[c.name]) errs[c.name] = `${label(c.name)} is required.`;
@@ -180,9 +186,10 @@ export function FormPage({ app, table, id }: { app: AppDefinition; table: string
             const fid = `f-${c.name}`;
             const v = draft[c.name] ?? (c.type === "boolean" ? false : "");
             const set = (x: string | boolean) => setDraft({ ...draft, [c.name]: x });
-            const readOnly = system.has(c.name) || readOnlyCols.has(c.name) || c.type === "file" || c.type === "image";
+            const readOnly = system.has(c.name) || readOnlyCols.has(c.name);
             let input;
-            if (c.type === "boolean") input = <input id={fid} type="checkbox" checked={v === true} onChange={(e) => set(e.currentTarget.checked)} disabled={readOnly} />;
+            if (isFile(c)) input = <FileField table={table} id={id} col={c} row={row} readOnly={readOnly} onStored={setRow} />;
+            else if (c.type === "boolean") input = <input id={fid} type="checkbox" checked={v === true} onChange={(e) => set(e.currentTarget.checked)} disabled={readOnly} />;
             else if (c.type === "memo") input = <textarea id={fid} rows={4} value={String(v)} onInput={(e) => set(e.currentTarget.value)} readOnly={readOnly} />;
             else if (c.type === "lookup" && c.target && app.tables.some((t) => t.name === c.target)) input = <LookupField id={fid} col={c} value={String(v)} onChange={set} readOnly={readOnly} />;
             else if (c.type === "choice" && c.options.length > 0)
@@ -202,7 +209,7 @@ export function FormPage({ app, table, id }: { app: AppDefinition; table: string
             }
             return (
               <div class={`field type-${c.type}`}>
-                <label for={fid}>
+                <label for={isFile(c) ? undefined : fid}>
                   {label(c.name)}
                   {required.has(c.name) && <span class="required" aria-label="required"> *</span>}
                 </label>

@@ -261,6 +261,25 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/tables/{table}/rows/{id}/files/{column}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** the file or image of a row's column as the device holds it: images inline with their image type, other files as application/octet-stream attachments */
+        get: operations["rowFile"];
+        /** store the body as the column's file on the device and queue it for upload (images: PNG, JPEG, GIF, WebP, BMP or ICO, at most 10 MiB; files at most 32 MiB) */
+        put: operations["putRowFile"];
+        post?: never;
+        /** clear the column's file (queued) */
+        delete: operations["deleteRowFile"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1029,6 +1048,126 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    rowFile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description table name */
+                table: string;
+                /** @description row id */
+                id: string;
+                /** @description a file or image column */
+                column: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the content */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": string;
+                    "image/*": string;
+                };
+            };
+            /** @description no such row, the column holds no file, or the file is not downloaded yet */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    putRowFile: {
+        parameters: {
+            query?: {
+                /** @description the file's name; default the column's name */
+                name?: string;
+            };
+            header?: never;
+            path: {
+                /** @description table name */
+                table: string;
+                /** @description row id */
+                id: string;
+                /** @description a file or image column */
+                column: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "*/*": string;
+            };
+        };
+        responses: {
+            /** @description the row as stored, the column holding the file's id */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description not an image for an image column, an empty file, or not a file column */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description over the column's size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    deleteRowFile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description table name */
+                table: string;
+                /** @description row id */
+                id: string;
+                /** @description a file or image column */
+                column: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the row as stored, the column holding the file's id */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
                 };
             };
         };

@@ -33,14 +33,13 @@ function csrfToken(): string {
 
 export async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
   const headers: Record<string, string> = {};
-  if (method !== "GET") headers["X-Outpost-CSRF"] = csrfToken();
   if (body !== undefined) headers["Content-Type"] = "application/json";
-  const res = await fetch(path, {
-    method,
-    headers,
-    body: body === undefined ? undefined : JSON.stringify(body),
-    credentials: "same-origin",
-  });
+  return send<T>(method, path, headers, body === undefined ? undefined : JSON.stringify(body));
+}
+
+async function send<T>(method: string, path: string, headers: Record<string, string>, body?: BodyInit): Promise<T> {
+  if (method !== "GET") headers["X-Outpost-CSRF"] = csrfToken();
+  const res = await fetch(path, { method, headers, body, credentials: "same-origin" });
   if (res.status === 204 || res.status === 202) return undefined as T;
   const text = await res.text();
   let data: any;
@@ -76,6 +75,12 @@ export const api = {
     call<Row>("PATCH", `/api/tables/${encodeURIComponent(table)}/rows/${encodeURIComponent(id)}`, { values }),
   deleteRow: (table: string, id: string) =>
     call<void>("DELETE", `/api/tables/${encodeURIComponent(table)}/rows/${encodeURIComponent(id)}`),
+  /** fileURL is the address of a row's file; fileId makes it change with the file. */
+  fileURL: (table: string, id: string, column: string, fileId: string) =>
+    `${filePath(table, id, column)}?v=${encodeURIComponent(fileId)}`,
+  putFile: (table: string, id: string, column: string, file: File) =>
+    send<Row>("PUT", `${filePath(table, id, column)}?name=${encodeURIComponent(file.name)}`, file.type ? { "Content-Type": file.type } : {}, file),
+  removeFile: (table: string, id: string, column: string) => call<Row>("DELETE", filePath(table, id, column)),
   pending: () => call<Schemas["PendingList"]>("GET", "/api/pending"),
   syncErrors: () => call<Schemas["SyncErrorList"]>("GET", "/api/errors"),
   retryError: (id: string) => call<Schemas["SyncErrorList"]>("POST", `/api/errors/${encodeURIComponent(id)}/retry`),
@@ -83,6 +88,14 @@ export const api = {
   sync: (full: boolean) => call<void>("POST", "/api/sync", { full }),
   checkUpdates: () => call<AppDefinition>("POST", "/api/check-updates"),
 };
+
+function filePath(table: string, id: string, column: string): string {
+  return `/api/tables/${encodeURIComponent(table)}/rows/${encodeURIComponent(id)}/files/${encodeURIComponent(column)}`;
+}
+
+/** The largest image and file the device takes (the library's limits). */
+export const maxImageBytes = 10 << 20;
+export const maxFileBytes = 32 << 20;
 
 /** watchStatus follows the agent's server-sent status events. */
 export function watchStatus(onStatus: (s: DeviceStatus) => void, onDown: (down: boolean) => void): () => void {
