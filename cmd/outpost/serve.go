@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/outposthq/outpost/filestore"
@@ -201,15 +202,19 @@ func serve(ctx context.Context, p *platform.Platform, addr string, logger *slog.
 	srv.RegisterOnShutdown(engine.CloseStreams) // event streams never end by themselves
 	errc := make(chan error, 1)
 	go func() { errc <- lim.web.serve(srv, ln) }()
+	// The janitor and the commit listener run until the server has shut
+	// down (requests in flight still get notices), and runServe waits for
+	// both before the database closes.
+	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
+	var background sync.WaitGroup
+	defer func() { stopBG(); background.Wait() }()
 	// Tombstones and the scope log are pruned past the token lifetime.
-	go engine.RunJanitor(ctx, 10*time.Minute)
+	background.Go(func() { engine.RunJanitor(bg, 10*time.Minute) })
 	// Other servers on the same PostgreSQL database announce their commits;
 	// relay them to this server's devices and caches.
-	go func() {
-		if err := p.Listen(ctx, nil); err != nil && ctx.Err() == nil {
-			logger.Warn("commit notifications stopped", "err", err)
-		}
-	}()
+	background.Go(func() {
+		followCommits(bg, func(ctx context.Context) error { return p.Listen(ctx, nil) }, logger, time.Second)
+	})
 	if ready != nil {
 		ready(ln.Addr())
 	}
@@ -228,4 +233,23 @@ func serve(ctx context.Context, p *platform.Platform, addr string, logger *slog.
 		return err
 	}
 	return nil
+}
+
+// followCommits runs listen until ctx ends, starting it again after a
+// failure (a dropped database connection) with a growing pause, so that a
+// server never silently stops hearing the commits of the others.
+func followCommits(ctx context.Context, listen func(context.Context) error, logger *slog.Logger, pause time.Duration) {
+	for {
+		err := listen(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		logger.Warn("commit notifications stopped; listening again", "err", err, "in", pause.String())
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(pause):
+		}
+		pause = min(2*pause, 30*time.Second)
+	}
 }

@@ -2,11 +2,13 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"io"
 	"io/fs"
+	"log/slog"
 	"net/http"
 	"os"
 	"regexp"
@@ -117,5 +119,34 @@ func TestAdminRefusesImplicitEnvironment(t *testing.T) {
 		if _, err := os.Stat("outpost-data"); !errors.Is(err, fs.ErrNotExist) {
 			t.Fatalf("outpost-data was created: %v", err)
 		}
+	}
+}
+
+// The commit listener is started again after it fails, and stops when the
+// server does.
+func TestFollowCommitsListensAgain(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	calls := 0
+	done := make(chan struct{})
+	var logs bytes.Buffer
+	go func() {
+		defer close(done)
+		followCommits(ctx, func(ctx context.Context) error {
+			calls++
+			if calls < 3 {
+				return errors.New("connection lost")
+			}
+			cancel()
+			<-ctx.Done()
+			return ctx.Err()
+		}, slog.New(slog.NewTextHandler(&logs, nil)), time.Millisecond)
+	}()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("followCommits did not return after its context ended")
+	}
+	if calls != 3 || strings.Count(logs.String(), "listening again") != 2 {
+		t.Errorf("listen ran %d times, logs:\n%s", calls, logs.String())
 	}
 }
