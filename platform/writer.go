@@ -88,7 +88,7 @@ func (p *Platform) write(ctx context.Context, fn func(w *Writer) error, meta **s
 	var touched []string
 	revoked := false
 	err := p.db.Tx(ctx, func(tx *sql.Tx) error {
-		v, err := store.NextVersion(ctx, tx)
+		v, err := store.NextVersion(ctx, p.db.Dialect, tx)
 		if err != nil {
 			return err
 		}

@@ -8,7 +8,8 @@ import (
 )
 
 // migration is one numbered step of Outpost's own schema. Statements use
-// the placeholders {blob}, {bigint} and {ts}, replaced per dialect.
+// the placeholders {blob}, {bigint} and {ts}, replaced per dialect; a
+// statement that starts with {postgres} runs on PostgreSQL only.
 type migration struct {
 	version int
 	name    string
@@ -17,7 +18,7 @@ type migration struct {
 
 // migrations are applied in order at Open; never edit one that has shipped:
 // add a new one.
-var migrations = []migration{coreMigration, offlineMigration, syncMigration, filesMigration, scopeMigration, scopeEnvMigration, versionMarkMigration, shareRightsMigration, appVersionMigration, signinMigration, syncKeyMigration, canvasBundleMigration}
+var migrations = []migration{coreMigration, offlineMigration, syncMigration, filesMigration, scopeMigration, scopeEnvMigration, versionMarkMigration, shareRightsMigration, appVersionMigration, signinMigration, syncKeyMigration, canvasBundleMigration, writerVersionMigration}
 
 var coreMigration = migration{1, "core", []string{
 	`CREATE TABLE IF NOT EXISTS outpost_clock (id INTEGER PRIMARY KEY, version {bigint} NOT NULL)`,
@@ -72,6 +73,11 @@ func (db *DB) Migrate(ctx context.Context) error {
 				return nil
 			}
 			for _, s := range m.stmts {
+				pgOnly, ok := strings.CutPrefix(s, "{postgres}")
+				if ok && !db.Dialect.IsPostgres() {
+					continue
+				}
+				s = pgOnly
 				if _, err := tx.ExecContext(ctx, db.expand(s)); err != nil {
 					return fmt.Errorf("%s: %w", s, err)
 				}
@@ -82,6 +88,14 @@ func (db *DB) Migrate(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("apply migration %04d_%s: %w", m.version, m.name, err)
 		}
+	}
+	if err := db.Tx(ctx, func(tx *sql.Tx) error {
+		if err := LockStartup(ctx, db, tx); err != nil {
+			return err
+		}
+		return rebaseVersions(ctx, db, tx)
+	}); err != nil {
+		return fmt.Errorf("check version numbering: %w", err)
 	}
 	return nil
 }

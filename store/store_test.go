@@ -47,7 +47,7 @@ func TestVersionsIncrease(t *testing.T) {
 				var v int64
 				err := db.Tx(ctx, func(tx *sql.Tx) error {
 					var err error
-					v, err = store.NextVersion(ctx, tx)
+					v, err = store.NextVersion(ctx, db.Dialect, tx)
 					return err
 				})
 				if err != nil {
@@ -58,9 +58,9 @@ func TestVersionsIncrease(t *testing.T) {
 				}
 				last = v
 			}
-			cur, err := store.CurrentVersion(ctx, db.Read)
-			if err != nil || cur != last {
-				t.Fatalf("current version = %d, %v; want %d", cur, err, last)
+			cur, err := db.CurrentVersion(ctx, db.Read)
+			if err != nil || cur < last {
+				t.Fatalf("current version = %d, %v; want at least %d", cur, err, last)
 			}
 		})
 	}

@@ -1,0 +1,19 @@
+package store
+
+// writerVersionMigration (15) lets PostgreSQL writers stop queueing on the
+// counter row (docs/design.md, "Change tracking that never skips a row"):
+//
+//   - xidoffset: a PostgreSQL writer's version is its transaction id
+//     (pg_current_xact_id) plus this offset, chosen here so that every
+//     version handed out from now on is above every counter value handed
+//     out before;
+//   - lockkey: the key of the advisory lock every PostgreSQL writer holds
+//     in shared mode while it is in flight, which tells this environment's
+//     writers apart from other transactions of the same database.
+//
+// SQLite keeps the counter row: it has one writer anyway.
+var writerVersionMigration = migration{15, "writerversions", []string{
+	`{postgres}ALTER TABLE outpost_clock ADD COLUMN IF NOT EXISTS xidoffset BIGINT NOT NULL DEFAULT 0`,
+	`{postgres}ALTER TABLE outpost_clock ADD COLUMN IF NOT EXISTS lockkey BIGINT NOT NULL DEFAULT 0`,
+	`{postgres}UPDATE outpost_clock SET xidoffset = version + 1 - pg_current_xact_id()::text::bigint, lockkey = 1 + floor(random() * 4611686018427387903)::bigint WHERE id = 1`,
+}}
