@@ -124,8 +124,9 @@ func rebaseVersions(ctx context.Context, db *DB, tx *sql.Tx) error {
 	if !db.Dialect.IsPostgres() {
 		return nil
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT table_name, column_name FROM information_schema.columns
-		WHERE table_schema = current_schema() AND column_name IN ('versionnumber', 'version') AND data_type = 'bigint' AND table_name <> 'outpost_clock'`)
+	rows, err := tx.QueryContext(ctx, `SELECT c.relname, a.attname FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+		WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind = 'r' AND a.attname IN ('versionnumber', 'version')
+		AND a.atttypid = 'int8'::regtype AND NOT a.attisdropped AND c.relname <> 'outpost_clock'`)
 	if err != nil {
 		return err
 	}
