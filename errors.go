@@ -28,7 +28,13 @@ const (
 	// failures.
 	CodeTooManyAttempts Code = "too_many_attempts"
 	CodeTooMany         Code = "too_many" // over a limit of concurrent requests or streams; try again later
-	CodeInternal        Code = "internal" // anything else; details are only logged
+	// CodeUnsupported: the body is in a format the route does not take.
+	CodeUnsupported Code = "unsupported_format"
+	// CodeFailedDependency: a request of a $batch was not run or not
+	// written because another it depends on (or shares a change set with)
+	// failed.
+	CodeFailedDependency Code = "failed_dependency"
+	CodeInternal         Code = "internal" // anything else; details are only logged
 )
 
 // Error is a failure the caller can act on. Message is safe to show an end

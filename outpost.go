@@ -1,5 +1,6 @@
 // Package outpost holds the vocabulary every other Outpost package shares:
-// identifiers, versions, rows and the domain error type.
+// identifiers, rows and the domain error type. Versions of the change
+// counter are int64 everywhere (store.NextVersion says how they are taken).
 package outpost
 
 import (
@@ -7,11 +8,6 @@ import (
 	"fmt"
 	"strings"
 )
-
-// Version is a value of the one monotonically increasing change counter.
-// Every create and update stamps the row with a new Version; deletes leave a
-// tombstone stamped the same way.
-type Version int64
 
 // Row is one record as column name to value. Values are Go types decided by
 // the column type: string, int64, float64, bool, time.Time or nil.

@@ -21,6 +21,7 @@ import (
 	"github.com/outposthq/outpost/platform"
 	"github.com/outposthq/outpost/profile"
 	"github.com/outposthq/outpost/syncsrv"
+	"github.com/outposthq/outpost/wire"
 )
 
 // player is a browser of the agent: a cookie jar, the CSRF header on
@@ -198,7 +199,7 @@ func TestAgentAPI(t *testing.T) {
 	home := t.TempDir()
 	a, p := startAgent(t, home)
 
-	var e agent.ErrorBody
+	var e wire.ErrorBody
 	if code := p.do("POST", "/api/signin", agent.SignInRequest{Server: srv.URL, Token: "wrong"}, &e); code != 401 || e.Error.Target != "token" {
 		t.Fatalf("sign-in with a wrong token: %d %+v", code, e)
 	}
@@ -284,7 +285,7 @@ func TestAgentAPI(t *testing.T) {
 		{"POST", "/api/errors/00000000-0000-0000-0000-000000000000/retry", nil, 404, "id"},
 	}
 	for _, b := range bad {
-		e = agent.ErrorBody{}
+		e = wire.ErrorBody{}
 		if code := p.do(b.method, b.path, b.body, &e); code != b.status || e.Error.Target != b.target {
 			t.Errorf("%s %s: %d %+v, want %d naming %q", b.method, b.path, code, e, b.status, b.target)
 		}

@@ -115,7 +115,7 @@ func writeError(w http.ResponseWriter, status int, target, msg string) {
 	if code == "" {
 		code = "internal"
 	}
-	writeJSON(w, status, ErrorBody{Error: ErrorDetail{Code: code, Message: msg, Target: target}})
+	writeJSON(w, status, wire.ErrorBody{Error: wire.ErrorDetail{Code: code, Message: msg, Target: target}})
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) error {

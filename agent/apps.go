@@ -16,6 +16,7 @@ import (
 	"github.com/outposthq/outpost"
 	"github.com/outposthq/outpost/client"
 	"github.com/outposthq/outpost/filter"
+	"github.com/outposthq/outpost/wire"
 )
 
 // serverApp is an app as the server's /api/offline/apps lists it.
@@ -67,7 +68,7 @@ func (a *Agent) call(ctx context.Context, server, token, method, path string, in
 		return fmt.Errorf("%w: %v", client.ErrUnreachable, err)
 	}
 	if resp.StatusCode >= 300 {
-		var eb ErrorBody
+		var eb wire.ErrorBody
 		_ = json.Unmarshal(b, &eb)
 		msg := eb.Error.Message
 		if msg == "" {

@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/outposthq/outpost/wire"
 )
 
 // TestOpenAPIMatchesGo keeps the one description of the local API and the
@@ -28,7 +30,7 @@ func TestOpenAPIMatchesGo(t *testing.T) {
 	}
 	goTypes := []any{Session{}, SignInRequest{}, AppSummary{}, AppList{}, Column{}, Option{}, TableDef{}, View{}, Form{}, Section{}, AppDefinition{}, CanvasInfo{}, Progress{},
 		TableStatus{}, DeviceStatus{}, RowPage{}, RowValues{}, Created{}, PendingChange{}, PendingList{}, SyncErrorItem{}, SyncErrorList{},
-		SyncRequest{}, ErrorBody{}, ErrorDetail{}}
+		SyncRequest{}, wire.ErrorBody{}, wire.ErrorDetail{}}
 	seen := map[string]bool{"SyncState": true}
 	for _, v := range goTypes {
 		rt := reflect.TypeOf(v)

@@ -215,15 +215,3 @@ type SyncErrorList struct {
 type SyncRequest struct {
 	Full bool `json:"full"`
 }
-
-// ErrorBody is every error answer.
-type ErrorBody struct {
-	Error ErrorDetail `json:"error"`
-}
-
-// ErrorDetail says what went wrong and where.
-type ErrorDetail struct {
-	Code    string `json:"code"`
-	Message string `json:"message"`
-	Target  string `json:"target"`
-}

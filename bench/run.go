@@ -89,6 +89,11 @@ func runEngine(ctx context.Context, cfg *config, opts Options, engine string) (f
 		}
 		return false
 	}
+	if cfg.want("bulk") {
+		if err := bulkLoad(ctx, r, big, cfg.n(bulkRows, 2000)); err != nil {
+			return nil, fmt.Errorf("bulk: %w", err)
+		}
+	}
 	if !need("delta", "write", "move", "fanout", "upload") {
 		return nil, nil
 	}

@@ -115,9 +115,7 @@ func (r *remote) sendWith(ctx context.Context, method, path string, body []byte,
 // ErrUnreachable for a 5xx without one and for a reply cut before its end
 // (the network failed, not the request).
 func replyError(method, path string, resp *http.Response) error {
-	var eb struct {
-		Error struct{ Code, Message, Target string } `json:"error"`
-	}
+	var eb wire.ErrorBody
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if err != nil {
 		return fmt.Errorf("%s %s: status %d, reply cut: %w: %w", method, path, resp.StatusCode, ErrUnreachable, err)

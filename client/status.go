@@ -28,35 +28,44 @@ const (
 	NotConnectedSyncError     SyncState = "NotConnectedSyncError"
 )
 
+// Conditions are what decides a device's Connection.Sync state.
+type Conditions struct {
+	// Online: the server answered the last request.
+	Online bool
+	// Refreshing: a sync is downloading (or the first sync is unfinished).
+	Refreshing bool
+	// Failed: the last sync attempt failed for a reason other than the
+	// network (the server refused it, the row cap, a local fault).
+	Failed bool
+	// Pending: the upload queue holds changes.
+	Pending bool
+	// Warning: unresolved Sync Errors, or the store is past a guardrail.
+	Warning bool
+}
+
 // StateOf computes the Connection.Sync state. Precedence, highest first:
 // refresh in progress > error > pending upload > warning > plain. Offline
 // there is no refresh; an error offline is NotConnectedSyncError.
-//
-//   - refreshing: a sync is downloading (or the first sync is unfinished);
-//   - failed: the last sync attempt failed for a reason other than the
-//     network (the server refused it, the row cap, a local fault);
-//   - pending: the upload queue holds changes;
-//   - warning: unresolved Sync Errors, or the store is past a guardrail.
-func StateOf(online, refreshing, failed, pending, warning bool) SyncState {
-	if online {
+func StateOf(c Conditions) SyncState {
+	if c.Online {
 		switch {
-		case refreshing:
+		case c.Refreshing:
 			return ConnectedRefresh
-		case failed:
+		case c.Failed:
 			return ConnectedError
-		case pending:
+		case c.Pending:
 			return ConnectedPendingUpsync
-		case warning:
+		case c.Warning:
 			return ConnectedWithWarning
 		}
 		return Connected
 	}
 	switch {
-	case failed:
+	case c.Failed:
 		return NotConnectedSyncError
-	case pending:
+	case c.Pending:
 		return NotConnectedPendingUpsync
-	case warning:
+	case c.Warning:
 		return NotConnectedWithWarning
 	}
 	return NotConnected
@@ -141,7 +150,7 @@ func (c *Client) end(res *SyncResult, err error) {
 	}
 }
 
-// Guardrails of SPEC §2 that raise a warning.
+// Guardrails of contract §2 that raise a warning.
 const warnRows = 200_000
 
 // TableStatus is one table on the status page.
@@ -240,7 +249,8 @@ func (c *Client) Status(ctx context.Context) (*Status, error) {
 	if st.ActiveErrors > 0 {
 		st.Warnings = append(st.Warnings, fmt.Sprintf("%d changes were rejected by the server: see the sync errors", st.ActiveErrors))
 	}
-	st.State = StateOf(rs.online, rs.syncing || (!st.Ready && rs.online), rs.lastErr != nil, st.PendingUploads > 0, len(st.Warnings) > 0)
+	st.State = StateOf(Conditions{Online: rs.online, Refreshing: rs.syncing || (!st.Ready && rs.online), Failed: rs.lastErr != nil,
+		Pending: st.PendingUploads > 0, Warning: len(st.Warnings) > 0})
 	return st, nil
 }
 

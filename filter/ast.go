@@ -121,7 +121,7 @@ func (e *Cond) Position() Pos { return e.Pos }
 // Position implements Expr.
 func (e *Link) Position() Pos { return e.Pos }
 
-// Op is a condition operator. The names are those of SPEC §2.
+// Op is a condition operator. The names are those of contract §2.
 type Op string
 
 // Comparison and text operators.

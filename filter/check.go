@@ -25,7 +25,7 @@ type CheckOptions struct {
 	// "profile field-tech, item account". Empty leaves it out.
 	Source string
 	// MaxLinkDepth is the deepest nesting of links; 0 means
-	// DefaultMaxLinkDepth (3, SPEC §2).
+	// DefaultMaxLinkDepth (3, contract §2).
 	MaxLinkDepth int
 	// MaxLinkedTables is the most distinct related tables the links may
 	// reach; 0 means DefaultMaxLinkedTables (15).

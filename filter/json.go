@@ -30,7 +30,7 @@ const MaxJSONSize = 256 << 10
 // A condition has "value" for operators that take one operand, "values" for
 // in and not-in, and neither for null, not-null, the user-relative
 // operators and today, this-month and the like. Operators are the Op names
-// of SPEC §2; "value": null with eq or ne means null or not-null. A link
+// of contract §2; "value": null with eq or ne means null or not-null. A link
 // names a relationship of the current table (or a lookup column, for its
 // N:1 relationship) and is true when some related row matches its optional
 // filter. Unknown keys, wrong shapes and unknown operators are errors; the

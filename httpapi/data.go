@@ -42,8 +42,8 @@ func parseDataPath(p string) (dataPath, error) {
 	if dp.table == "" {
 		return dp, outpost.Invalidf("name a table: /api/data/{table}").WithTarget("path")
 	}
-	if dp.action != "" && dp.id == "" {
-		return dp, outpost.NotFoundf("no route /api/data/%s", p).WithTarget("path")
+	if _, bulk := bulkAction(dp.action); dp.action != "" && dp.id == "" && !bulk {
+		return dp, outpost.NotFoundf("no route /api/data/%s: a table's actions are CreateMultiple, UpdateMultiple and UpsertMultiple", p).WithTarget("path")
 	}
 	return dp, nil
 }
@@ -198,11 +198,20 @@ func parseQuery(r *http.Request) (platform.Query, error) {
 }
 
 func (s *Server) dataPost(w http.ResponseWriter, r *http.Request) error {
+	if r.PathValue("path") == "$batch" {
+		if platform.Joined(r.Context()) {
+			return outpost.Invalidf("a $batch cannot hold another $batch").WithTarget("url")
+		}
+		return s.batch(w, r)
+	}
 	dp, err := parseDataPath(r.PathValue("path"))
 	if err != nil {
 		return err
 	}
 	by := Principal(r)
+	if action, ok := bulkAction(dp.action); ok && dp.id == "" {
+		return s.bulk(w, r, dp.table, action)
+	}
 	switch {
 	case dp.id == "":
 		var in map[string]any

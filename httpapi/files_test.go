@@ -18,6 +18,7 @@ import (
 	"github.com/outposthq/outpost/platform"
 	"github.com/outposthq/outpost/schema"
 	"github.com/outposthq/outpost/security"
+	"github.com/outposthq/outpost/wire"
 )
 
 // pngBytes returns n bytes that sniff as a PNG image.
@@ -209,7 +210,7 @@ func TestFilesBadInput(t *testing.T) {
 						token = ""
 					}
 					code, _, body := f.send(t, tt.method, tt.path, token, tt.body, tt.header)
-					var eb httpapi.ErrorBody
+					var eb wire.ErrorBody
 					_ = json.Unmarshal(body, &eb)
 					if code != tt.wantStatus || eb.Error.Code != string(tt.wantCode) || !strings.Contains(eb.Error.Message, tt.wantMessage) {
 						t.Fatalf("%s %s = %d %s, want %d %s containing %q", tt.method, tt.path, code, body, tt.wantStatus, tt.wantCode, tt.wantMessage)

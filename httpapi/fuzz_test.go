@@ -50,6 +50,11 @@ func FuzzDataAPI(f *testing.F) {
 		{2, "/api/data/account($ADMIN)", `{"name":"taken"}`},
 		{3, "/api/data/account($ADMIN)", ""},
 		{1, "/api/data/account($ADMIN)/share", `{"principalid":"$MINE","rights":7}`},
+		{1, "/api/data/account/CreateMultiple", `{"Targets":[{"name":"a"},null,{"name":1}]}`},
+		{1, "/api/data/account/UpsertMultiple", `{"Targets":[{"accountid":"$ADMIN","name":"taken"}]}`},
+		{1, "/api/data/account/Microsoft.Dynamics.CRM.UpdateMultiple", `{"Targets":[{"accountid":"$MINE","name":"renamed"},{"accountid":"$ADMIN","name":"x"}]}`},
+		{1, "/api/data/$batch", `{"requests":[{"id":"1","method":"PATCH","url":"account($ADMIN)","body":{"name":"x"},"atomicityGroup":"g"},{"id":"2","method":"DELETE","url":"$1","atomicityGroup":"g"}]}`},
+		{1, "/api/data/$batch", `{"requests":[{"id":"1","method":"POST","url":"$batch"},{"id":"2","method":"GET","url":"../../api/admin/devices"}]}`},
 	}
 	for _, s := range seeds {
 		f.Add(s.method, s.path, s.body)

@@ -199,6 +199,29 @@ func TestOpenAPISchemasMatchReplies(t *testing.T) {
 			}
 			check("ErrorBody", bad)
 			check("ErrorDetail", bad["error"])
+			_, bulk := f.do(t, "POST", "/api/data/account/UpsertMultiple", f.admin, `{"Targets":[{"name":"Bulk"}]}`)
+			check("BulkReply", bulk)
+			_, batch := f.do(t, "POST", "/api/data/$batch", f.admin, `{"requests":[{"id":"1","method":"POST","url":"account","body":{"name":"B"},"atomicityGroup":"g"}]}`)
+			check("BatchReply", batch)
+			resp := batch["responses"].([]any)[0].(map[string]any)
+			if resp["status"] != float64(201) {
+				t.Fatalf("batch: %v", batch)
+			}
+			var item struct {
+				Properties struct {
+					Responses struct {
+						Items struct {
+							Properties map[string]json.RawMessage `json:"properties"`
+						} `json:"items"`
+					} `json:"responses"`
+				} `json:"properties"`
+			}
+			_ = json.Unmarshal(doc.Components.Schemas["BatchReply"], &item)
+			for k := range resp {
+				if _, ok := item.Properties.Responses.Items.Properties[k]; !ok {
+					t.Errorf("schema BatchReply's responses lack %q, which the reply carries", k)
+				}
+			}
 		})
 	}
 }

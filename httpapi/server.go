@@ -29,6 +29,7 @@ import (
 	"github.com/outposthq/outpost/profile"
 	"github.com/outposthq/outpost/security"
 	"github.com/outposthq/outpost/syncsrv"
+	"github.com/outposthq/outpost/wire"
 )
 
 // Options tunes a Server. The zero value is ready to use.
@@ -321,24 +322,16 @@ func StatusOf(c outpost.Code) int {
 		return http.StatusGone
 	case outpost.CodeTooMany:
 		return http.StatusTooManyRequests
+	case outpost.CodeUnsupported:
+		return http.StatusUnsupportedMediaType
+	case outpost.CodeFailedDependency:
+		return http.StatusFailedDependency
 	}
 	return http.StatusInternalServerError
 }
 
-// ErrorBody is the JSON error reply.
-type ErrorBody struct {
-	Error ErrorDetail `json:"error"`
-}
-
-// ErrorDetail says what was wrong and where.
-type ErrorDetail struct {
-	Code    string `json:"code"`
-	Message string `json:"message"`
-	Target  string `json:"target,omitempty"`
-}
-
 func writeError(w http.ResponseWriter, status int, code outpost.Code, msg, target string) {
-	_ = writeJSON(w, status, ErrorBody{Error: ErrorDetail{Code: string(code), Message: msg, Target: target}})
+	_ = writeJSON(w, status, wire.ErrorBody{Error: wire.ErrorDetail{Code: string(code), Message: msg, Target: target}})
 }
 
 // WriteJSON writes v as JSON with status.

@@ -98,7 +98,7 @@ func (s *Server) syncSnapshot(w http.ResponseWriter, r *http.Request) error {
 			s.logger.ErrorContext(r.Context(), "snapshot failed", "err", err)
 		}
 		s.streamDeadline(rc)
-		_ = write(&wire.SnapshotPage{Table: req.Table, Error: &wire.StreamError{Code: string(code), Message: outpost.ErrorMessage(err)}})
+		_ = write(&wire.SnapshotPage{Table: req.Table, Error: &wire.ErrorDetail{Code: string(code), Message: outpost.ErrorMessage(err)}})
 		return nil
 	}
 	return err
@@ -218,7 +218,7 @@ func (s *Server) syncEvents(w http.ResponseWriter, r *http.Request) error {
 		if outpost.ErrorCode(err) == outpost.CodeInternal {
 			s.logger.ErrorContext(r.Context(), "change stream check failed", "err", err)
 		}
-		data, _ := json.Marshal(ErrorBody{Error: ErrorDetail{Code: string(outpost.ErrorCode(err)), Message: outpost.ErrorMessage(err), Target: outpost.ErrorTarget(err)}})
+		data, _ := json.Marshal(wire.ErrorBody{Error: wire.ErrorDetail{Code: string(outpost.ErrorCode(err)), Message: outpost.ErrorMessage(err), Target: outpost.ErrorTarget(err)}})
 		s.streamDeadline(rc)
 		_, _ = fmt.Fprintf(w, "event: closed\ndata: %s\n\n", data)
 		_ = rc.Flush()

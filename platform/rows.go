@@ -24,22 +24,7 @@ type querier interface {
 // are the caller's business.
 func (p *Platform) insertRow(ctx context.Context, tx querier, t *schema.Table, row outpost.Row, version int64, by string, now time.Time) error {
 	pk := t.PrimaryKey()
-	if id, _ := row[pk].(string); id == "" {
-		row[pk] = outpost.NewID()
-	}
-	row[schema.ColCreatedOn] = now
-	row[schema.ColModifiedOn] = now
-	if by != "" {
-		row[schema.ColCreatedBy] = by
-		row[schema.ColModifiedBy] = by
-	}
-	if _, ok := row[schema.ColStateCode]; !ok {
-		row[schema.ColStateCode] = int64(0)
-	}
-	if _, ok := row[schema.ColStatusCode]; !ok {
-		row[schema.ColStatusCode] = int64(1)
-	}
-	row[schema.ColVersionNumber] = version
+	stampCreate(t, row, version, by, now)
 	d := p.db.Dialect
 	b := sqlgen.NewBuilder(d)
 	b.SQL("INSERT INTO ").Ident(t.Name).SQL(" (")
@@ -75,6 +60,28 @@ func (p *Platform) insertRow(ctx context.Context, tx querier, t *schema.Table, r
 		return fmt.Errorf("clear tombstone of %s %s: %w", t.Name, row[pk], err)
 	}
 	return nil
+}
+
+// stampCreate gives a new row its id (when it has none), its creation and
+// modification stamps, its default state and status, and version.
+func stampCreate(t *schema.Table, row outpost.Row, version int64, by string, now time.Time) {
+	pk := t.PrimaryKey()
+	if id, _ := row[pk].(string); id == "" {
+		row[pk] = outpost.NewID()
+	}
+	row[schema.ColCreatedOn] = now
+	row[schema.ColModifiedOn] = now
+	if by != "" {
+		row[schema.ColCreatedBy] = by
+		row[schema.ColModifiedBy] = by
+	}
+	if _, ok := row[schema.ColStateCode]; !ok {
+		row[schema.ColStateCode] = int64(0)
+	}
+	if _, ok := row[schema.ColStatusCode]; !ok {
+		row[schema.ColStatusCode] = int64(1)
+	}
+	row[schema.ColVersionNumber] = version
 }
 
 // updateRow sets the columns of set on row id of t at version. It reports

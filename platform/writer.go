@@ -57,9 +57,29 @@ func (w *Writer) Touch(table string) {
 }
 
 // Write runs fn in one write transaction and commits when fn returns nil.
-// Hooks registered with OnCommit run after the commit.
+// Hooks registered with OnCommit run after the commit. Under a context
+// from Join, fn runs in the joined transaction instead, which commits or
+// rolls back with everything else written in it.
 func (p *Platform) Write(ctx context.Context, fn func(w *Writer) error) error {
+	if w, ok := ctx.Value(joinedKey{}).(*Writer); ok && w.p == p {
+		return fn(w)
+	}
 	return p.write(ctx, fn, nil)
+}
+
+type joinedKey struct{}
+
+// Joined reports whether ctx is under Join.
+func Joined(ctx context.Context) bool {
+	_, ok := ctx.Value(joinedKey{}).(*Writer)
+	return ok
+}
+
+// Join returns ctx under which every Write of w's platform runs in w's
+// transaction: the writes of several requests (a $batch change set) commit
+// or fail as one. Metadata changes (WriteMeta) refuse to join.
+func Join(ctx context.Context, w *Writer) context.Context {
+	return context.WithValue(ctx, joinedKey{}, w)
 }
 
 // WriteMeta is Write for transactions that also change metadata (tables,
@@ -67,6 +87,9 @@ func (p *Platform) Write(ctx context.Context, fn func(w *Writer) error) error {
 // the metadata and fn's data writes commit or fail together, and the new
 // schema is installed at commit. Metadata transactions run one at a time.
 func (p *Platform) WriteMeta(ctx context.Context, fn func(w *Writer) error) error {
+	if _, ok := ctx.Value(joinedKey{}).(*Writer); ok {
+		return outpost.Invalidf("a change to tables or columns cannot be part of a change set: send it on its own")
+	}
 	p.metaMu.Lock()
 	defer p.metaMu.Unlock()
 	var next *schema.Schema

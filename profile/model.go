@@ -64,7 +64,7 @@ const (
 	DefaultInterval = 10
 )
 
-// Publish-time limits of SPEC §2.
+// Publish-time limits of contract §2.
 const (
 	MaxRelationships   = 15 // per table, counted transitively
 	MaxImageColumns    = 14 // per profile

@@ -24,7 +24,7 @@ func (s *Service) Plan(ctx context.Context, by *security.Principal, profileID st
 
 // AppPlan returns by's download plan for the devices of app appID, whose
 // profile is profileID: the profile version the app is published against,
-// not a newer one published since (SPEC: after a profile is published, the
+// not a newer one published since (contract §2: after a profile is published, the
 // apps that use it must be published too).
 func (s *Service) AppPlan(ctx context.Context, by *security.Principal, appID, profileID string) (*Plan, error) {
 	kind, _, pin, _, err := s.appKind(ctx, s.p.DB().Read, appID)

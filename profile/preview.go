@@ -172,7 +172,7 @@ func chains(graph map[string][]schema.Relationship, table string) []string {
 }
 
 // estimate adds warnings when the profile's tables, taken whole, pass the
-// guidance of SPEC §2. It is an upper bound: Preview gives a user's figure.
+// guidance of contract §2. It is an upper bound: Preview gives a user's figure.
 func (s *Service) estimate(ctx context.Context, p *Profile, v *Validation) error {
 	sch := s.p.Schema()
 	var rows, files int64

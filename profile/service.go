@@ -363,7 +363,7 @@ func (s *Service) Clone(ctx context.Context, by *security.Principal, id, name st
 }
 
 // Validate checks the draft of profile id and records whether it passed.
-// Warnings include the estimated download against the guidance of SPEC §2.
+// Warnings include the estimated download against the guidance of contract §2.
 func (s *Service) Validate(ctx context.Context, by *security.Principal, id string) (*Validation, error) {
 	p, err := s.Get(ctx, by, id)
 	if err != nil {

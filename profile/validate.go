@@ -12,7 +12,7 @@ import (
 	"github.com/outposthq/outpost/schema"
 )
 
-// rulesFor returns the rules a table of ownership o offers (SPEC §2).
+// rulesFor returns the rules a table of ownership o offers (contract §2).
 func rulesFor(o schema.Ownership) []Rule {
 	switch o {
 	case schema.OwnedByUser, schema.OwnedByBusiness:
@@ -179,7 +179,7 @@ func checkFilter(s *schema.Schema, profileName, table string, raw []byte, depth 
 	return e, nil
 }
 
-// Validate checks a profile draft against the publish-time rules of SPEC
+// Validate checks a profile draft against the publish-time rules of contract
 // §2 and returns every error and warning; it needs no database.
 func Validate(s *schema.Schema, p *Profile) *Validation {
 	v := &Validation{Errors: []Problem{}, Warnings: []Problem{}}
@@ -390,7 +390,7 @@ func limits(v *Validation, graph map[string][]schema.Relationship, links map[str
 	var over string
 	var walk func(n string, path []schema.Relationship) bool
 	walk = func(n string, path []schema.Relationship) bool {
-		// The links of n's custom filter count too (SPEC §2: "through
+		// The links of n's custom filter count too (contract §2: "through
 		// filters or relationships").
 		for _, l := range links[n] {
 			count++

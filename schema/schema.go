@@ -17,7 +17,7 @@ import (
 // Type is a column's data type.
 type Type string
 
-// The column types of SPEC §1. ID is the primary key type (a UUID).
+// The column types of contract §1. ID is the primary key type (a UUID).
 const (
 	ID       Type = "uniqueidentifier"
 	Text     Type = "text"

@@ -38,7 +38,7 @@ var directoryTables = []string{"systemuser", "team", "businessunit"}
 // commonTables are the business tables every user works with.
 var commonTables = []string{"account", "contact", "task", "syncerror"}
 
-// PredefinedRoles returns the roles of SPEC §1.
+// PredefinedRoles returns the roles of contract §1.
 func PredefinedRoles() []PredefinedRole {
 	all := []Privilege{Create, Read, Write, Delete, Append, AppendTo, Assign, Share}
 	maker := append(grants(makerTables, Organization, Create, Read, Write, Delete, Share, Append, AppendTo),

@@ -335,7 +335,7 @@ func DecodePage(body []byte) (*SnapshotPage, error) {
 	p.Cursor = d.str()
 	p.Token = d.str()
 	if flags&flagError != 0 {
-		p.Error = &StreamError{Code: d.str(), Message: d.str()}
+		p.Error = &ErrorDetail{Code: d.str(), Message: d.str()}
 	}
 	nr := d.count(max(1, nc))
 	if d.err != nil {

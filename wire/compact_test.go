@@ -44,7 +44,7 @@ func TestCompactPageRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	done := &SnapshotPage{Table: "workorder", Columns: in.Columns, Cursor: in.Cursor, Token: in.Token, Done: true, Rows: [][]any{}}
-	failed := &SnapshotPage{Table: "workorder", Error: &StreamError{Code: "internal", Message: "the read failed"}}
+	failed := &SnapshotPage{Table: "workorder", Error: &ErrorDetail{Code: "internal", Message: "the read failed"}}
 	if frame, err = AppendPage(frame, done); err != nil {
 		t.Fatal(err)
 	}

@@ -108,13 +108,24 @@ type SnapshotPage struct {
 	Token string `json:"token"`
 	Done  bool   `json:"done"`
 	// Error ends a stream that failed after it started.
-	Error *StreamError `json:"error,omitempty"`
+	Error *ErrorDetail `json:"error,omitempty"`
 }
 
-// StreamError is a failure reported inside a streamed response.
-type StreamError struct {
+// ErrorBody is the JSON error envelope of every error answer of the server
+// and of the device agent: {"error":{"code":…,"message":…,"target":…}}.
+// The device library reads the same type.
+type ErrorBody struct {
+	Error ErrorDetail `json:"error"`
+}
+
+// ErrorDetail says what was wrong (Code, one of outpost's error codes),
+// in words a person can act on (Message), and where (Target: a column,
+// parameter or field; empty when the request as a whole was wrong). A
+// stream that fails after it started ends with one inside its last page.
+type ErrorDetail struct {
 	Code    string `json:"code"`
 	Message string `json:"message"`
+	Target  string `json:"target,omitempty"`
 }
 
 // TableState is the device's position in one table.

@@ -49,6 +49,7 @@ var adminCommands = []adminCommand{
 	{"table create", "create a table from a JSON definition", (*admin).tableCreate},
 	{"table add-column", "add a column from a JSON definition", (*admin).tableAddColumn},
 	{"table offline", `turn on "Can be taken offline" (irreversible)`, (*admin).tableOffline},
+	{"import", "load rows into a table from CSV or NDJSON (checked like single writes)", (*admin).adminImport},
 	{"profile list", "list offline profiles", (*admin).profileList},
 	{"profile create", "create an offline profile draft", (*admin).profileCreate},
 	{"profile show", "a profile's draft, or its published version", (*admin).profileShow},
@@ -120,6 +121,12 @@ func runAdmin(ctx context.Context, args []string, getenv func(string) string, st
 	if len(rest) == 1 && rest[0] == "help" {
 		fmt.Fprint(stdout, adminUsage())
 		return nil
+	}
+	for _, c := range adminCommands {
+		if len(rest) > 0 && c.name == rest[0] { // a one-word command: import
+			defer a.close()
+			return c.run(a, ctx, rest[1:])
+		}
 	}
 	if len(rest) < 2 {
 		fmt.Fprint(stderr, adminUsage())

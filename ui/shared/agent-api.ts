@@ -444,7 +444,7 @@ export interface components {
         ErrorDetail: {
             code: string;
             message: string;
-            target: string;
+            target?: string;
         };
         ErrorBody: {
             error: components["schemas"]["ErrorDetail"];

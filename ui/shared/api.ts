@@ -51,7 +51,7 @@ export async function call<T>(method: string, path: string, body?: unknown): Pro
   }
   if (!res.ok) {
     const e: Schemas["ErrorDetail"] = data?.error ?? { code: "internal", message: text, target: "" };
-    throw new ApiError(res.status, e.code, e.message, e.target);
+    throw new ApiError(res.status, e.code, e.message, e.target ?? "");
   }
   return data as T;
 }

@@ -82,7 +82,10 @@ export interface paths {
         /** Rows of a table (path: table) or one row (table(id)); OData query options */
         get: operations["dataGet"];
         put?: never;
-        /** Create a row (path: table), or assign, share, unshare (table(id)/assign …) */
+        /**
+         * Create a row (path: table); bulk actions (table/CreateMultiple, UpdateMultiple, UpsertMultiple); an OData JSON $batch (path: $batch); assign, share, unshare (table(id)/assign …)
+         * @description Bulk actions take {"Targets": [rows]} (at most 10,000) and run in one transaction: every row or none; with the header Prefer: odata.continue-on-error the rows that pass are written and the others listed in Errors. An error names the row: target Targets[i].column. $batch takes the OData 4.01 JSON batch format (at most 1,000 requests, each a GET, POST, PATCH or DELETE under /api/data); consecutive requests with one atomicityGroup are a change set written whole or not at all (the others of a failed set answer 424); a url "$id" names the row request id created.
+         */
         post: operations["dataPost"];
         /** Delete a row (path: table(id)) */
         delete: operations["dataDelete"];
@@ -1615,6 +1618,44 @@ export interface components {
             /** Format: date-time */
             modifiedOn: string;
         };
+        BulkRequest: {
+            Targets: components["schemas"]["Row"][];
+        };
+        BulkReply: {
+            /** @description each row's id in input order; empty for a refused row */
+            Ids: string[];
+            /** @description UpsertMultiple: which rows were created */
+            Created?: boolean[];
+            Errors?: {
+                index: number;
+                error: components["schemas"]["ErrorDetail"];
+            }[];
+        };
+        BatchRequest: {
+            requests: {
+                id: string;
+                /** @enum {string} */
+                method: "GET" | "POST" | "PATCH" | "DELETE";
+                url: string;
+                headers?: {
+                    [key: string]: string;
+                };
+                body?: unknown;
+                atomicityGroup?: string;
+                dependsOn?: string[];
+            }[];
+        };
+        BatchReply: {
+            responses: {
+                id: string;
+                status: number;
+                headers?: {
+                    [key: string]: string;
+                };
+                body?: unknown;
+                atomicityGroup?: string;
+            }[];
+        };
     };
     responses: never;
     parameters: never;
@@ -1791,10 +1832,19 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["Row"];
+                "application/json": components["schemas"]["Row"] | components["schemas"]["BulkRequest"] | components["schemas"]["BatchRequest"];
             };
         };
         responses: {
+            /** @description A bulk action's ids and refused rows, or a $batch's responses */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BulkReply"] | components["schemas"]["BatchReply"];
+                };
+            };
             /** @description Created */
             201: {
                 headers: {
@@ -1803,6 +1853,13 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Row"];
                 };
+            };
+            /** @description UpdateMultiple with every row written; share, unshare */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description error */
             default: {
