@@ -177,7 +177,7 @@ func WholeVersions[T any](after, upto int64, limit int, read func(hi int64, n in
 	}
 	last := version(items[limit])
 	upper = last - 1
-	if upper <= after {
+	if version(items[0]) == last {
 		// One transaction wrote more than limit items: take it whole.
 		upper = last
 		if items, err = read(upper, 0); err != nil {
