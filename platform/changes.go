@@ -21,8 +21,8 @@ type Tombstone struct {
 type Changes struct {
 	Rows    []outpost.Row
 	Deleted []Tombstone
-	// Token is the counter value of the snapshot the changes were read in.
-	// Reading again from Token never misses a change: see store.NextVersion.
+	// Token is the token of the snapshot the changes were read in.
+	// Reading again from Token never misses a change: see store.CurrentVersion.
 	Token int64
 	// More is set when limit cut the result; read again from Next.
 	More bool

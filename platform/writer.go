@@ -16,7 +16,7 @@ import (
 )
 
 // Writer is one write transaction. Every row it writes carries the same
-// version, taken from the global counter when the transaction began.
+// version, taken when the transaction began (store.NextVersion).
 type Writer struct {
 	p       *Platform
 	tx      *sql.Tx

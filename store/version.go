@@ -21,12 +21,14 @@ import (
 //     incremented inside the write transaction; the token is its value.
 //   - PostgreSQL: the version is the writer's transaction id plus a fixed
 //     offset (outpost_clock.xidoffset, migration 15), taken after the
-//     writer holds the environment's advisory lock in shared mode (the lock
-//     only marks it as this environment's writer; nobody waits on it). The
+//     writer holds the environment's advisory lock in shared session mode
+//     (the lock only marks its connection as this environment's writer,
+//     from then until it closes; nobody waits on it). The
 //     token is one below the smallest transaction id the reader's snapshot
 //     sees in flight, plus the offset, ignoring transactions proven to be
-//     someone else's (running without the lock); with none in flight, one
-//     below the snapshot's xmax. Transaction ids are handed out in order,
+//     someone else's (running on a connection without the lock); with none
+//     in flight, one below the snapshot's xmax; never below a token the
+//     handle handed out before (Floor). Transaction ids are handed out in order,
 //     so a transaction the snapshot cannot see has an id of at least that
 //     bound. Writers never touch a shared row, so they scale with cores.
 //
@@ -42,7 +44,10 @@ func NextVersion(ctx context.Context, d sqlgen.Dialect, tx *sql.Tx) (int64, erro
 	if d.IsPostgres() {
 		// The subquery (kept apart by OFFSET 0) takes the lock before the
 		// outer select list assigns the transaction id: a reader that sees
-		// the id running always sees the lock with it.
+		// the id running always sees the lock with it. The lock is the
+		// session's: a transaction's own advisory locks are released before
+		// its transaction id stops running, and in that gap a committing
+		// writer would look like someone else's.
 		q = `SELECT pg_current_xact_id()::text::bigint + c.xidoffset FROM (SELECT xidoffset, pg_advisory_lock_shared(lockkey) AS l FROM outpost_clock WHERE id = 1 OFFSET 0) c`
 	}
 	if err := tx.QueryRowContext(ctx, q).Scan(&v); err != nil {
