@@ -177,7 +177,7 @@ func (p *Platform) bootstrap(ctx context.Context) error {
 			}
 		}
 		p.schema = builtin
-		v, err := store.NextVersion(ctx, p.db.Dialect, tx)
+		v, err := p.db.NextVersion(ctx, tx)
 		if err != nil {
 			return err
 		}

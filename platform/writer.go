@@ -12,7 +12,6 @@ import (
 	"github.com/outposthq/outpost/schema"
 	"github.com/outposthq/outpost/security"
 	"github.com/outposthq/outpost/sqlgen"
-	"github.com/outposthq/outpost/store"
 )
 
 // Writer is one write transaction. Every row it writes carries the same
@@ -111,7 +110,7 @@ func (p *Platform) write(ctx context.Context, fn func(w *Writer) error, meta **s
 	var touched []string
 	revoked := false
 	err := p.db.Tx(ctx, func(tx *sql.Tx) error {
-		v, err := store.NextVersion(ctx, p.db.Dialect, tx)
+		v, err := p.db.NextVersion(ctx, tx)
 		if err != nil {
 			return err
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"os"
 	"strings"
 )
 
@@ -54,8 +55,15 @@ func (db *DB) Migrate(ctx context.Context) error {
 		if err := LockStartup(ctx, db, tx); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS outpost_migration (version INTEGER PRIMARY KEY, name TEXT NOT NULL)`)
-		return err
+		if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS outpost_migration (version INTEGER PRIMARY KEY, name TEXT NOT NULL)`); err != nil {
+			return err
+		}
+		// In the same transaction, so start-up takes the start-up lock no
+		// more often than before.
+		if err := rebaseVersions(ctx, db, tx); err != nil {
+			return fmt.Errorf("check version numbering: %w", err)
+		}
+		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("create migration table: %w", err)
@@ -89,15 +97,17 @@ func (db *DB) Migrate(ctx context.Context) error {
 			return fmt.Errorf("apply migration %04d_%s: %w", m.version, m.name, err)
 		}
 	}
-	if err := db.Tx(ctx, func(tx *sql.Tx) error {
-		if err := LockStartup(ctx, db, tx); err != nil {
-			return err
+	return db.Tx(ctx, func(tx *sql.Tx) error {
+		if db.Dialect.IsPostgres() && os.Getenv("OUTPOST_PG_XID_VERSIONS") == "1" {
+			if err := LockStartup(ctx, db, tx); err != nil {
+				return err
+			}
+			if err := SwitchToXIDVersions(ctx, tx); err != nil {
+				return fmt.Errorf("switch to transaction-id versions: %w", err)
+			}
 		}
-		return rebaseVersions(ctx, db, tx)
-	}); err != nil {
-		return fmt.Errorf("check version numbering: %w", err)
-	}
-	return nil
+		return db.loadVersionMode(ctx, tx)
+	})
 }
 
 // LockStartup serialises, until tx ends, the start-up work of several

@@ -11,9 +11,11 @@ package store
 //     in shared mode while it is in flight, which tells this environment's
 //     writers apart from other transactions of the same database.
 //
-// SQLite keeps the counter row: it has one writer anyway.
+// Both stay 0 (the counter row, as before) until the operator switches
+// writer versions on (OUTPOST_PG_XID_VERSIONS=1 at start-up, every server
+// of the database stopped): see store.SwitchToXIDVersions. SQLite keeps the
+// counter row: it has one writer anyway.
 var writerVersionMigration = migration{15, "writerversions", []string{
 	`{postgres}ALTER TABLE outpost_clock ADD COLUMN IF NOT EXISTS xidoffset BIGINT NOT NULL DEFAULT 0`,
 	`{postgres}ALTER TABLE outpost_clock ADD COLUMN IF NOT EXISTS lockkey BIGINT NOT NULL DEFAULT 0`,
-	`{postgres}UPDATE outpost_clock SET xidoffset = version + 1 - pg_current_xact_id()::text::bigint, lockkey = 1 + floor(random() * 4611686018427387903)::bigint WHERE id = 1`,
 }}

@@ -32,6 +32,9 @@ type DB struct {
 	close  func() error
 	// floor is the highest token handed out (version.go).
 	floor atomic.Int64
+	// xidVersions is set when PostgreSQL writers take transaction ids as
+	// versions (version.go).
+	xidVersions atomic.Bool
 }
 
 // New wraps opened pools into a DB. closeFn closes them.

@@ -33,15 +33,16 @@ import (
 //     bound. Writers never touch a shared row, so they scale with cores.
 //
 // Transaction ids are the cluster's, so a restore into a new cluster can
-// start them lower than before: Migrate raises the offset when the next
-// version would not be above every version stored (rebaseVersions).
+// start them lower than before: Migrate raises the offset, before other
+// migrations run, when the next version would not be above every version
+// stored (rebaseVersions).
 
 // NextVersion takes the version of write transaction tx; it must be the
 // transaction's first statement on PostgreSQL.
-func NextVersion(ctx context.Context, d sqlgen.Dialect, tx *sql.Tx) (int64, error) {
+func (db *DB) NextVersion(ctx context.Context, tx *sql.Tx) (int64, error) {
 	var v int64
 	q := "UPDATE outpost_clock SET version = version + 1 WHERE id = 1 RETURNING version"
-	if d.IsPostgres() {
+	if db.Dialect.IsPostgres() && db.xidVersions.Load() {
 		// The subquery (kept apart by OFFSET 0) takes the lock before the
 		// outer select list assigns the transaction id: a reader that sees
 		// the id running always sees the lock with it. The lock is the
@@ -105,7 +106,7 @@ func CurrentVersionSQL(d sqlgen.Dialect, clock string) string {
 	if !d.IsPostgres() {
 		return clock + ".version"
 	}
-	return strings.ReplaceAll(pgToken, "$c", clock)
+	return "CASE WHEN " + clock + ".lockkey = 0 THEN " + clock + ".version ELSE " + strings.ReplaceAll(pgToken, "$c", clock) + " END"
 }
 
 // pgToken: running transaction ids of the snapshot, minus those pg_locks
@@ -122,12 +123,43 @@ SELECT coalesce(min(x.id), pg_snapshot_xmax(pg_current_snapshot())::text::bigint
 FROM (SELECT s::text::bigint AS id FROM pg_snapshot_xip(pg_current_snapshot()) AS s) x
 WHERE NOT EXISTS (SELECT 1 FROM running r WHERE r.xid = x.id % 4294967296))`
 
+// SwitchToXIDVersions turns PostgreSQL writer versions on for the
+// database (every server of it must be stopped: one still taking versions
+// from the counter row would break the ordering): the offset is chosen so
+// that every version from now on is above every counter value.
+func SwitchToXIDVersions(ctx context.Context, tx *sql.Tx) error {
+	_, err := tx.ExecContext(ctx, `UPDATE outpost_clock SET xidoffset = version + 1 - pg_current_xact_id()::text::bigint,
+		lockkey = 1 + floor(random() * 4611686018427387903)::bigint WHERE id = 1 AND lockkey = 0`)
+	return err
+}
+
+// loadVersionMode reads whether writers take transaction ids as versions.
+func (db *DB) loadVersionMode(ctx context.Context, tx *sql.Tx) error {
+	if !db.Dialect.IsPostgres() {
+		return nil
+	}
+	var key int64
+	if err := tx.QueryRowContext(ctx, `SELECT lockkey FROM outpost_clock WHERE id = 1`).Scan(&key); err != nil {
+		return fmt.Errorf("read version mode: %w", err)
+	}
+	db.xidVersions.Store(key != 0)
+	return nil
+}
+
 // rebaseVersions raises the PostgreSQL offset when the next version would
 // not be above every version stored: after a restore into another cluster,
 // whose transaction ids may be lower.
 func rebaseVersions(ctx context.Context, db *DB, tx *sql.Tx) error {
 	if !db.Dialect.IsPostgres() {
 		return nil
+	}
+	var migrated bool
+	if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('outpost_clock') AND attname = 'xidoffset' AND NOT attisdropped)`).Scan(&migrated); err != nil || !migrated {
+		return err // a new database
+	}
+	var key int64
+	if err := tx.QueryRowContext(ctx, `SELECT lockkey FROM outpost_clock WHERE id = 1`).Scan(&key); err != nil || key == 0 {
+		return err // the counter row
 	}
 	rows, err := tx.QueryContext(ctx, `SELECT c.relname, a.attname FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
 		WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind = 'r' AND a.attname IN ('versionnumber', 'version')

@@ -78,7 +78,7 @@ func TestTokenPassesOtherTransactions(t *testing.T) {
 				var v int64
 				if err := db.Tx(ctx, func(tx *sql.Tx) error {
 					var err error
-					v, err = store.NextVersion(ctx, db.Dialect, tx)
+					v, err = db.NextVersion(ctx, tx)
 					return err
 				}); err != nil {
 					t.Fatal(err)
@@ -115,7 +115,7 @@ func TestTokenPassesOtherTransactions(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			v, err := store.NextVersion(ctx, db.Dialect, tx)
+			v, err := db.NextVersion(ctx, tx)
 			if err != nil {
 				t.Fatal(err)
 			}
