@@ -94,6 +94,13 @@ var layering = map[string][]never{
 		{[]string{"httpapi", "syncsrv"}, "the demo seeds data through the core's API, not over HTTP"},
 		{[]string{"store/sqlite", "store/postgres"}, "the binary chooses the engine"},
 	},
+	"filestore": {
+		{[]string{"platform", "store", "schema", "security"}, "a file store keeps bytes under keys; the database keeps what they belong to, and who may read them"},
+		{[]string{"httpapi"}, "stores are called by the platform, not by handlers"},
+	},
+	"internal/fakes3": {
+		{[]string{"platform", "store", "httpapi"}, "an S3 server for tests knows Outpost's file store at most"},
+	},
 	"internal/testenv": {
 		{[]string{"platform", "httpapi"}, "test engines only; the packages under test build on them"},
 	},

@@ -41,10 +41,13 @@ var OpenAPI []byte
 
 // Cookie names: the session cookie carries the per-launch secret (HttpOnly,
 // so page scripts never see it); the CSRF cookie is readable by the page,
-// which echoes it in the X-Outpost-CSRF header of every write.
+// which echoes it in the X-Outpost-CSRF header of every write. Both names
+// differ from the server's (outpost_session, outpost_csrf): cookies are
+// shared by every port of a host, so a player and a portal on 127.0.0.1
+// in one browser must not overwrite each other's.
 const (
 	SessionCookie = "outpost_agent"
-	CSRFCookie    = "outpost_csrf"
+	CSRFCookie    = "outpost_agent_csrf"
 	CSRFHeader    = "X-Outpost-CSRF"
 )
 

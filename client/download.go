@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"time"
 
 	"github.com/outposthq/outpost"
 	"github.com/outposthq/outpost/sqlgen"
@@ -366,6 +367,7 @@ type pageApplier struct {
 }
 
 func (a *pageApplier) add(ctx context.Context, page *wire.SnapshotPage) error {
+	defer a.c.timeApply(time.Now())
 	if a.tx == nil {
 		tx, err := a.c.db.BeginTx(ctx, nil)
 		if err != nil {
@@ -464,8 +466,8 @@ func (c *Client) deltas(ctx context.Context, opts SyncOptions, res *SyncResult, 
 				req.Tables = append(req.Tables, wire.TableState{Table: s.name, Token: s.token, Check: s.check})
 			}
 		}
-		var resp wire.DeltaResponse
-		if err := c.r.call(ctx, http.MethodPost, wire.Prefix+"/delta", req, &resp); err != nil {
+		resp, err := c.r.delta(ctx, req)
+		if err != nil {
 			return err
 		}
 		again := false
@@ -522,6 +524,7 @@ func (c *Client) replan(ctx context.Context, defs []wire.Table, version int64) e
 }
 
 func (c *Client) applyDelta(ctx context.Context, lt *localTable, td *wire.TableDelta, res *SyncResult) error {
+	defer c.timeApply(time.Now())
 	return inTx(ctx, c.db, func(tx *sql.Tx) error {
 		skip, err := pending(ctx, tx, lt.def.Name)
 		if err != nil {
@@ -602,7 +605,8 @@ func (c *Client) reconcile(ctx context.Context, lt *localTable, td *wire.TableDe
 			return err
 		}
 		part := &wire.TableDelta{Columns: resp.Columns, Upserts: resp.Upserts, Removes: resp.Removes}
-		if err := inTx(ctx, c.db, func(tx *sql.Tx) error {
+		applyStart := time.Now()
+		err := inTx(ctx, c.db, func(tx *sql.Tx) error {
 			skip, err := pending(ctx, tx, lt.def.Name)
 			if err != nil {
 				return err
@@ -614,7 +618,9 @@ func (c *Client) reconcile(ctx context.Context, lt *localTable, td *wire.TableDe
 			m, err := lt.remove(ctx, tx, part.Removes, skip)
 			res.Upserted, res.Removed = res.Upserted+k, res.Removed+m
 			return err
-		}); err != nil {
+		})
+		c.timeApply(applyStart)
+		if err != nil {
 			return err
 		}
 	}

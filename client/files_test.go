@@ -89,8 +89,13 @@ func pngOf(n int, fill byte) []byte {
 // selects "photo", not "signature") and a file column, and whose products
 // have an image the technicians may read but not write.
 func fileWorld(t *testing.T, e testenv.Engine) *world {
+	return fileWorldWith(t, e, platform.Options{})
+}
+
+// fileWorldWith is fileWorld over a platform with opts.
+func fileWorldWith(t *testing.T, e testenv.Engine, opts platform.Options) *world {
 	ctx := context.Background()
-	w := newWorld(t, e, 2)
+	w := newWorldWith(t, e, 2, opts)
 	sys := platform.System()
 	for _, c := range []struct {
 		table string
@@ -290,7 +295,7 @@ func TestDeviceUploadsFiles(t *testing.T) {
 			if diff := cmp.Diff(wantCodes, codes); diff != "" {
 				t.Fatalf("sync errors (-want +got):\n%s", diff)
 			}
-			server, err := w.eng.Errors(ctx, w.principal(0), false, true)
+			server, err := w.eng.ListErrors(ctx, w.principal(0), syncsrv.ErrorFilter{State: new(int64)})
 			must(t, err)
 			if len(server) != 2 {
 				t.Fatalf("the server holds %d active sync errors, want 2", len(server))

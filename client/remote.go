@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/outposthq/outpost"
 	"github.com/outposthq/outpost/wire"
@@ -30,6 +31,21 @@ type remote struct {
 	pending atomic.Int64
 	// sent and received count body bytes, for status and measurements.
 	sent, received atomic.Int64
+	// applyNs and failures are the device's side of its syncs not yet
+	// reported to the server (wire.ClientReportHeader): time spent
+	// applying replies to the local store, and syncs that failed.
+	applyNs, failures atomic.Int64
+}
+
+// clientReport is the wire.ClientReportHeader value of what is not yet
+// reported ("" for nothing), with the amounts it covers.
+func (r *remote) clientReport() (v string, ns, failures int64) {
+	ns, failures = r.applyNs.Load(), r.failures.Load()
+	if ns <= 0 && failures == 0 {
+		return "", 0, 0
+	}
+	ms := (ns + int64(time.Millisecond) - 1) / int64(time.Millisecond) // rounded up: some applying was done
+	return fmt.Sprintf("apply-ms=%d, errors=%d", ms, failures), ns, failures
 }
 
 type countingReader struct {
@@ -81,6 +97,12 @@ func (r *remote) sendWith(ctx context.Context, method, path string, body []byte,
 				req.Header.Set("Outpost-Pending-Uploads", strconv.FormatInt(n, 10))
 			}
 		}
+		report, reportNs, reportFailures := "", int64(0), int64(0)
+		if authed && strings.HasPrefix(path, wire.Prefix+"/") {
+			if report, reportNs, reportFailures = r.clientReport(); report != "" {
+				req.Header.Set(wire.ClientReportHeader, report)
+			}
+		}
 		for k, v := range header {
 			req.Header.Set(k, v)
 		}
@@ -94,6 +116,10 @@ func (r *remote) sendWith(ctx context.Context, method, path string, body []byte,
 		}
 		resp.Body = readCloser{countingReader{resp.Body, &r.received}, resp.Body}
 		if resp.StatusCode/100 == 2 {
+			if report != "" { // delivered: what comes next is reported next
+				r.applyNs.Add(-reportNs)
+				r.failures.Add(-reportFailures)
+			}
 			return resp, nil
 		}
 		err = replyError(method, path, resp)
@@ -164,6 +190,52 @@ func (r *remote) callWith(ctx context.Context, method, path string, in, out any,
 		return fmt.Errorf("%s %s: read reply: %w: %w", method, path, ErrUnreachable, err)
 	}
 	return nil
+}
+
+// maxDelta bounds a delta reply the device reads (a delta holds at most a
+// few thousand rows per table).
+const maxDelta = 1 << 30
+
+// delta sends a delta request, asking for the compact encoding, and
+// decodes the reply in whichever encoding the server chose.
+func (r *remote) delta(ctx context.Context, req wire.DeltaRequest) (*wire.DeltaResponse, error) {
+	path := wire.Prefix + "/delta"
+	b, err := json.Marshal(req)
+	if err != nil {
+		return nil, fmt.Errorf("encode %s: %w", path, err)
+	}
+	resp, err := r.send(ctx, http.MethodPost, path, b, map[string]string{
+		"Content-Type": "application/json",
+		"Accept":       wire.DeltaContentType + ", application/json;q=0.5",
+	})
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	cut := func(err error) error {
+		if ctx.Err() != nil {
+			return context.Cause(ctx)
+		}
+		return fmt.Errorf("POST %s: read reply: %w: %w", path, ErrUnreachable, err)
+	}
+	if media, _, _ := strings.Cut(resp.Header.Get("Content-Type"), ";"); strings.EqualFold(strings.TrimSpace(media), wire.DeltaContentType) {
+		body, err := io.ReadAll(io.LimitReader(resp.Body, maxDelta))
+		if err != nil {
+			return nil, cut(err)
+		}
+		out, err := wire.DecodeDelta(body)
+		if err != nil {
+			return nil, cut(err)
+		}
+		return out, nil
+	}
+	var out wire.DeltaResponse
+	dec := json.NewDecoder(resp.Body)
+	dec.UseNumber()
+	if err := dec.Decode(&out); err != nil {
+		return nil, cut(err)
+	}
+	return &out, nil
 }
 
 // pageStream is a snapshot request in flight: a goroutine sends it and

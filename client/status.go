@@ -147,8 +147,13 @@ func (c *Client) end(res *SyncResult, err error) {
 		c.contact(true)
 		s.lastErr = err
 		s.lastMsg = "sync failed: " + err.Error()
+		c.r.failures.Add(1) // reported with the next request
 	}
 }
+
+// timeApply adds the time since start to the apply time reported to the
+// server with the next request (wire.ClientReportHeader).
+func (c *Client) timeApply(start time.Time) { c.r.applyNs.Add(int64(time.Since(start))) }
 
 // Guardrails of contract §2 that raise a warning.
 const warnRows = 200_000

@@ -3,6 +3,8 @@ package filter
 import (
 	"slices"
 	"strings"
+
+	"github.com/outposthq/outpost/schema"
 )
 
 // arity is how many operands an operator takes.
@@ -132,4 +134,23 @@ func opNames(list []Op) string {
 		names[i] = string(o)
 	}
 	return strings.Join(names, ", ")
+}
+
+// OperatorInfo describes one operator a column accepts: its name and how
+// many values it takes ("none", "one" or "many").
+type OperatorInfo struct {
+	Name   Op     `json:"name"`
+	Values string `json:"values"`
+}
+
+// ColumnOperators returns the operators Check accepts on column col of
+// table t, sorted by name, with the number of values each takes: the
+// portal's expression builder offers exactly these.
+func ColumnOperators(t *schema.Table, col *schema.Column) []OperatorInfo {
+	list := allowedOps(t, col)
+	out := make([]OperatorInfo, len(list))
+	for i, o := range list {
+		out[i] = OperatorInfo{Name: o, Values: [...]string{noValue: "none", oneValue: "one", anyValue: "many"}[ops[o].arity]}
+	}
+	return out
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 
@@ -336,6 +337,55 @@ func TestAuthorizationMatrix(t *testing.T) {
 				}
 				if msg := res["error"].(map[string]any)["message"]; msg != "no row of table \"workorder\" has id "+teamWO {
 					t.Errorf("upload of an unreadable row says %q", msg)
+				}
+				// Administrators list and filter everyone's; others only their own.
+				m.run(t, []step{
+					{"nora", "GET", p + "/errors?user=" + sam, "", forbidden},
+					{"maker", "GET", p + "/errors?all=true", "", forbidden},
+					{"maker", "GET", p + "/errors?user=" + sam, "", forbidden},
+					{"sam", "GET", p + "/errors?user=" + sam + "&table=workorder&state=0", "", ok},
+					{"admin", "GET", p + "/errors?type=9", "", bad},
+					{"admin", "GET", p + "/errors?state=x", "", bad},
+					{"admin", "GET", p + "/errors?user=nosuch", "", bad},
+					{"admin", "GET", p + "/errors?table=work%27order", "", bad},
+					{"admin", "GET", p + "/errors?all=maybe", "", bad},
+				})
+				listed := func(who, query string) []string {
+					t.Helper()
+					code, body := m.call(t, who, "GET", p+"/errors?"+query, "")
+					if code != ok {
+						t.Fatalf("errors?%s as %s: %d %v", query, who, code, body)
+					}
+					var ids []string
+					for _, e := range body["errors"].([]any) {
+						ids = append(ids, e.(map[string]any)["syncerrorid"].(string))
+					}
+					return ids
+				}
+				_, one := m.call(t, "admin", "GET", p+"/errors?user="+sam, "")
+				checkSchema(t, "SyncErrorList", one)
+				for _, e := range one["errors"].([]any) {
+					checkSchema(t, "SyncError", e)
+				}
+				_, devs := m.call(t, "admin", "GET", "/api/admin/devices", "")
+				checkSchema(t, "DeviceList", devs)
+				for _, d := range devs["value"].([]any) {
+					checkSchema(t, "DeviceInfo", d)
+					for _, st := range d.(map[string]any)["stores"].([]any) {
+						checkSchema(t, "DeviceStore", st)
+					}
+				}
+				has := func(ids []string) bool { return slices.Contains(ids, seID) }
+				if !has(listed("admin", "user="+sam+"&table=workorder&type="+jsonInt(int64(res["error"].(map[string]any)["type"].(float64)))+"&state=0")) {
+					t.Errorf("the administrator's filter by Sam, workorder, its type and active does not list Sam's error")
+				}
+				for _, q := range []string{"user=" + nora, "table=account", "state=1", "all=true&type=" + jsonInt(3-int64(res["error"].(map[string]any)["type"].(float64)))} {
+					if has(listed("admin", q)) {
+						t.Errorf("errors?%s lists Sam's workorder error", q)
+					}
+				}
+				if !has(listed("admin", "all=true")) || has(listed("nora", "")) {
+					t.Errorf("all=true must list Sam's error for the administrator, and Nora's own list must not")
 				}
 				m.run(t, []step{
 					{"sam", "GET", "/api/data/syncerror(" + seID + ")", "", ok},

@@ -32,7 +32,15 @@ func openEvents(t *testing.T, url, token, device string) (int, <-chan sseEvent) 
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url+wire.Prefix+"/events?deviceId="+device, nil)
 	mustOK(t, err)
 	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := http.DefaultClient.Do(req)
+	return openStream(t, http.DefaultClient, req)
+}
+
+// openStream opens the change stream of req through hc.
+func openStream(t *testing.T, hc *http.Client, req *http.Request) (int, <-chan sseEvent) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(req.Context())
+	t.Cleanup(cancel) // before the server's cleanup waits for its connections
+	resp, err := hc.Do(req.WithContext(ctx))
 	mustOK(t, err)
 	events := make(chan sseEvent, 16)
 	if resp.StatusCode != http.StatusOK {

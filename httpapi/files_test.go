@@ -13,7 +13,9 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/outposthq/outpost"
+	"github.com/outposthq/outpost/filestore"
 	"github.com/outposthq/outpost/httpapi"
+	"github.com/outposthq/outpost/internal/fakes3"
 	"github.com/outposthq/outpost/internal/testenv"
 	"github.com/outposthq/outpost/platform"
 	"github.com/outposthq/outpost/schema"
@@ -39,8 +41,15 @@ type fileFixture struct {
 // other bodies 256 bytes.
 func newFileFixture(t *testing.T, e testenv.Engine) *fileFixture {
 	t.Helper()
+	return newFileFixtureIn(t, e, nil)
+}
+
+// newFileFixtureIn is newFileFixture keeping content in files (nil: the
+// database).
+func newFileFixtureIn(t *testing.T, e testenv.Engine, files filestore.Store) *fileFixture {
+	t.Helper()
 	ctx := context.Background()
-	p, err := platform.Open(ctx, e.Open(t), platform.Options{MaxFileBytes: 1024, MaxImageBytes: 512})
+	p, err := platform.Open(ctx, e.Open(t), platform.Options{MaxFileBytes: 1024, MaxImageBytes: 512, Files: files})
 	mustOK(t, err)
 	f := &fileFixture{p: p, srv: httptest.NewServer(httpapi.New(p, httpapi.Options{MaxBodyBytes: 256}))}
 	t.Cleanup(f.srv.Close)
@@ -99,11 +108,34 @@ func (f *fileFixture) fileCount(t *testing.T) int {
 	return n
 }
 
+// fileStores are the places file content may live: the database, a
+// directory and an S3-compatible server on loopback.
+func fileStores(t *testing.T) map[string]func() filestore.Store {
+	return map[string]func() filestore.Store{
+		"db": func() filestore.Store { return nil },
+		"dir": func() filestore.Store {
+			d, err := filestore.NewDir(t.TempDir())
+			mustOK(t, err)
+			return d
+		},
+		"s3": func() filestore.Store { return fakes3.Store(t) },
+	}
+}
+
 func TestFilesOverHTTP(t *testing.T) {
 	for _, e := range testenv.Engines(t) {
-		t.Run(e.Name, func(t *testing.T) {
-			t.Parallel()
-			f := newFileFixture(t, e)
+		for kind, open := range fileStores(t) {
+			t.Run(e.Name+"/"+kind, func(t *testing.T) {
+				t.Parallel()
+				testFilesOverHTTP(t, newFileFixtureIn(t, e, open()))
+			})
+		}
+	}
+}
+
+func testFilesOverHTTP(t *testing.T, f *fileFixture) {
+	{
+		{
 			ctx := context.Background()
 			photo := "/api/files/job(" + f.row + ")/photo"
 			report := "/api/files/job(" + f.row + ")/report"
@@ -163,7 +195,7 @@ func TestFilesOverHTTP(t *testing.T) {
 			if n := f.fileCount(t); n != 0 {
 				t.Fatalf("after deleting the row, %d files are stored, want 0", n)
 			}
-		})
+		}
 	}
 }
 

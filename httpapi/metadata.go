@@ -3,6 +3,7 @@ package httpapi
 import (
 	"net/http"
 
+	"github.com/outposthq/outpost/filter"
 	"github.com/outposthq/outpost/platform"
 	"github.com/outposthq/outpost/schema"
 )
@@ -14,6 +15,7 @@ func (s *Server) metadataRoutes() {
 	s.Handle("PATCH /api/metadata/tables/{table}", s.patchTable)
 	s.Handle("POST /api/metadata/tables/{table}/columns", s.addColumn)
 	s.Handle("GET /api/metadata/tables/{table}/relationships", s.relationships)
+	s.Handle("GET /api/metadata/tables/{table}/operators", s.operators)
 	s.Handle("POST /api/metadata/relationships", s.createRelationship)
 }
 
@@ -77,6 +79,26 @@ func (s *Server) relationships(w http.ResponseWriter, r *http.Request) error {
 		rels = []schema.Relationship{}
 	}
 	return writeJSON(w, http.StatusOK, map[string]any{"value": rels})
+}
+
+// operators lists, per column of a table, the filter operators it accepts
+// and how many values each takes: the portal's expression builder offers
+// these, so the rule stays in package filter.
+func (s *Server) operators(w http.ResponseWriter, r *http.Request) error {
+	t, err := s.p.Schema().LookupTable(r.PathValue("table"))
+	if err != nil {
+		return err
+	}
+	type columnOps struct {
+		Column    string                `json:"column"`
+		Operators []filter.OperatorInfo `json:"operators"`
+	}
+	out := make([]columnOps, 0, len(t.Columns))
+	for i := range t.Columns {
+		c := &t.Columns[i]
+		out = append(out, columnOps{Column: c.Name, Operators: filter.ColumnOperators(t, c)})
+	}
+	return writeJSON(w, http.StatusOK, map[string]any{"value": out})
 }
 
 func (s *Server) createRelationship(w http.ResponseWriter, r *http.Request) error {

@@ -21,6 +21,7 @@ func (s *Server) offlineRoutes() {
 	s.Handle("POST /api/offline/profiles/{id}/clone", s.cloneProfile)
 	s.Handle("PUT /api/offline/profiles/{id}/items/{table}", s.putItem)
 	s.Handle("DELETE /api/offline/profiles/{id}/items/{table}", s.deleteItem)
+	s.Handle("POST /api/offline/profiles/{id}/items/{table}/check", s.checkItem)
 	s.Handle("POST /api/offline/profiles/{id}/validate", s.validateProfile)
 	s.Handle("POST /api/offline/profiles/{id}/publish", s.publishProfile)
 	s.Handle("GET /api/offline/profiles/{id}/apps", s.appUsage)
@@ -112,16 +113,36 @@ func (s *Server) cloneProfile(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) putItem(w http.ResponseWriter, r *http.Request) error {
-	var in profile.ItemInput
-	if err := DecodeJSON(r, &in, true); err != nil {
+	in, err := itemInput(r)
+	if err != nil {
 		return err
 	}
-	if in.Table != "" && in.Table != r.PathValue("table") {
-		return outpost.Invalidf("the body names table %q but the path names %q", in.Table, r.PathValue("table")).WithTarget("table")
-	}
-	in.Table = r.PathValue("table")
 	p, err := s.profiles.PutItem(r.Context(), Principal(r), r.PathValue("id"), in)
 	return reply(w, http.StatusOK, p, err)
+}
+
+// checkItem checks an unsaved item against the draft and writes nothing:
+// the portal's live relationship counts, filter forms and field errors.
+func (s *Server) checkItem(w http.ResponseWriter, r *http.Request) error {
+	in, err := itemInput(r)
+	if err != nil {
+		return err
+	}
+	c, err := s.profiles.CheckItem(r.Context(), Principal(r), r.PathValue("id"), in)
+	return reply(w, http.StatusOK, c, err)
+}
+
+// itemInput decodes an item whose table is the path's.
+func itemInput(r *http.Request) (profile.ItemInput, error) {
+	var in profile.ItemInput
+	if err := DecodeJSON(r, &in, true); err != nil {
+		return in, err
+	}
+	if in.Table != "" && in.Table != r.PathValue("table") {
+		return in, outpost.Invalidf("the body names table %q but the path names %q", in.Table, r.PathValue("table")).WithTarget("table")
+	}
+	in.Table = r.PathValue("table")
+	return in, nil
 }
 
 func (s *Server) deleteItem(w http.ResponseWriter, r *http.Request) error {

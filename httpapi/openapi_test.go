@@ -16,6 +16,7 @@ import (
 	"github.com/outposthq/outpost/internal/testenv"
 	"github.com/outposthq/outpost/platform"
 	"github.com/outposthq/outpost/profile"
+	"github.com/outposthq/outpost/security"
 	"github.com/outposthq/outpost/syncsrv"
 )
 
@@ -141,32 +142,7 @@ func TestOpenAPISchemasMatchReplies(t *testing.T) {
 		t.Run(e.Name, func(t *testing.T) {
 			t.Parallel()
 			f, _, _ := offlineFixture(t, e)
-			var doc openAPIDoc
-			if err := json.Unmarshal(httpapi.OpenAPI, &doc); err != nil {
-				t.Fatal(err)
-			}
-			props := func(name string) map[string]json.RawMessage {
-				var s struct {
-					Properties map[string]json.RawMessage `json:"properties"`
-				}
-				if err := json.Unmarshal(doc.Components.Schemas[name], &s); err != nil || s.Properties == nil {
-					t.Fatalf("schema %s: %v", name, err)
-				}
-				return s.Properties
-			}
-			check := func(schema string, v any) {
-				t.Helper()
-				m, ok := v.(map[string]any)
-				if !ok {
-					t.Fatalf("%s: reply %v is not an object", schema, v)
-				}
-				p := props(schema)
-				for k := range m {
-					if _, ok := p[k]; !ok {
-						t.Errorf("schema %s lacks %q, which the reply carries", schema, k)
-					}
-				}
-			}
+			check := func(schema string, v any) { t.Helper(); checkSchema(t, schema, v) }
 			first := func(v any) any { return v.(map[string]any)["value"].([]any)[0] }
 			_, who := f.do(t, "GET", "/api/whoami", f.admin, "")
 			check("Whoami", who)
@@ -188,15 +164,33 @@ func TestOpenAPISchemasMatchReplies(t *testing.T) {
 			id := pr["id"].(string)
 			_, v := f.do(t, "POST", "/api/offline/profiles/"+id+"/validate", f.admin, "")
 			check("Validation", v)
+			_, ic := f.do(t, "POST", "/api/offline/profiles/"+id+"/items/workorder/check", f.admin, `{"rule":"custom","filterText":"priority ge 2"}`)
+			check("ItemCheck", ic)
+			check("RelationshipCount", ic["counts"].([]any)[0])
+			_, bad := f.do(t, "POST", "/api/offline/profiles/"+id+"/items/workorder/check", f.admin, `{"rule":"custom","filterText":"nosuch eq 1"}`)
+			check("ItemCheck", bad)
+			_, ops := f.do(t, "GET", "/api/metadata/tables/workorder/operators", f.admin, "")
+			check("ColumnOperatorsList", ops)
 			_, pv := f.do(t, "GET", "/api/offline/profiles/"+id+"/preview?user="+f.userID, f.admin, "")
 			check("Preview", pv)
 			check("PreviewItem", pv["items"].([]any)[0])
 			_, apps := f.do(t, "GET", "/api/offline/apps", f.admin, "")
 			check("App", first(apps))
+			_, rg := f.do(t, "GET", "/api/security/roles/"+security.RoleBasicUser+"/privileges", f.admin, "")
+			check("RoleGrants", rg)
+			check("Grant", first(rg))
 			st, bad := f.do(t, "GET", "/api/metadata/tables/nosuch", f.admin, "")
 			if st != http.StatusNotFound {
 				t.Fatalf("unknown table: %d", st)
 			}
+			_, sol := f.do(t, "POST", "/api/offline/solutions", f.admin, `{"uniqueName":"schemacheck"}`)
+			check("Solution", sol)
+			_, sol = f.do(t, "POST", "/api/offline/solutions/schemacheck/components", f.admin, `{"kind":"app","id":"`+first(apps).(map[string]any)["id"].(string)+`"}`)
+			check("Solution", sol)
+			check("Component", sol["components"].([]any)[0])
+			_, req := f.do(t, "POST", "/api/offline/solutions/schemacheck/required", f.admin, "")
+			check("RequiredResult", req)
+			check("RequiredComponent", req["added"].([]any)[0])
 			check("ErrorBody", bad)
 			check("ErrorDetail", bad["error"])
 			_, bulk := f.do(t, "POST", "/api/data/account/UpsertMultiple", f.admin, `{"Targets":[{"name":"Bulk"}]}`)
@@ -216,6 +210,10 @@ func TestOpenAPISchemasMatchReplies(t *testing.T) {
 					} `json:"responses"`
 				} `json:"properties"`
 			}
+			var doc openAPIDoc
+			if err := json.Unmarshal(httpapi.OpenAPI, &doc); err != nil {
+				t.Fatal(err)
+			}
 			_ = json.Unmarshal(doc.Components.Schemas["BatchReply"], &item)
 			for k := range resp {
 				if _, ok := item.Properties.Responses.Items.Properties[k]; !ok {
@@ -223,5 +221,30 @@ func TestOpenAPISchemasMatchReplies(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// checkSchema fails when reply v is not an object or carries a field that
+// openapi.json's schema name does not describe.
+func checkSchema(t *testing.T, name string, v any) {
+	t.Helper()
+	var doc openAPIDoc
+	if err := json.Unmarshal(httpapi.OpenAPI, &doc); err != nil {
+		t.Fatal(err)
+	}
+	var s struct {
+		Properties map[string]json.RawMessage `json:"properties"`
+	}
+	if err := json.Unmarshal(doc.Components.Schemas[name], &s); err != nil || s.Properties == nil {
+		t.Fatalf("schema %s: %v", name, err)
+	}
+	m, ok := v.(map[string]any)
+	if !ok {
+		t.Fatalf("%s: reply %v is not an object", name, v)
+	}
+	for k := range m {
+		if _, ok := s.Properties[k]; !ok {
+			t.Errorf("schema %s lacks %q, which the reply carries", name, k)
+		}
 	}
 }

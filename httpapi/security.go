@@ -85,7 +85,16 @@ func (s *Server) rolePrivileges(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, map[string]any{"value": g})
+	predefined, admin := false, false
+	for _, pr := range security.PredefinedRoles() {
+		if pr.ID == id[0] {
+			predefined, admin = true, pr.Admin
+		}
+	}
+	// A predefined role cannot be changed (PUT refuses it); the System
+	// Administrator role holds no grants: it is every privilege at
+	// organization depth, which admin says.
+	return writeJSON(w, http.StatusOK, map[string]any{"value": g, "predefined": predefined, "admin": admin})
 }
 
 func (s *Server) setRolePrivileges(w http.ResponseWriter, r *http.Request) error {

@@ -22,7 +22,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/outposthq/outpost"
 	"github.com/outposthq/outpost/platform"
@@ -55,6 +54,13 @@ type Options struct {
 	// while a device that stops reading is dropped. Default
 	// DefaultStreamWriteTimeout.
 	StreamWriteTimeout time.Duration
+	// MetricsToken, when set, is the bearer token GET /metrics requires
+	// (outpost serve --metrics-token).
+	MetricsToken string
+	// MetricsOff leaves GET /metrics out of the API: the metrics are
+	// served on their own address through MetricsHandler (outpost serve
+	// --metrics-addr).
+	MetricsOff bool
 }
 
 // DefaultStreamWriteTimeout is the default of Options.StreamWriteTimeout.
@@ -78,12 +84,21 @@ type Server struct {
 
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
+	syncm    *syncMetrics
+	// metricsToken and metricsOff: see Options.
+	metricsToken string
+	metricsOff   bool
 }
+
+// eventsRoute is the change-hint stream's route, left out of the request
+// duration histogram.
+const eventsRoute = "GET " + wire.Prefix + "/events"
 
 // New returns the API server over p.
 func New(p *platform.Platform, opts Options) *Server {
 	s := &Server{p: p, logger: opts.Logger, maxBody: opts.MaxBodyBytes, mux: http.NewServeMux(), reg: opts.Registry,
-		profiles: opts.Profiles, sync: opts.Sync, portal: opts.Portal, streamWrite: opts.StreamWriteTimeout}
+		profiles: opts.Profiles, sync: opts.Sync, portal: opts.Portal, streamWrite: opts.StreamWriteTimeout,
+		metricsToken: opts.MetricsToken, metricsOff: opts.MetricsOff}
 	if s.streamWrite <= 0 {
 		s.streamWrite = DefaultStreamWriteTimeout
 	}
@@ -100,6 +115,7 @@ func New(p *platform.Platform, opts Options) *Server {
 	s.requests = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "outpost_http_requests_total", Help: "HTTP requests by route and status code."}, []string{"route", "code"})
 	s.duration = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "outpost_http_request_duration_seconds", Help: "HTTP request latency by route.", Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16)}, []string{"route"})
 	s.reg.MustRegister(s.requests, s.duration)
+	s.registerMetrics()
 	s.routes()
 	if opts.OIDC != nil {
 		s.oidcRoutes(*opts.OIDC)
@@ -138,12 +154,15 @@ func (s *Server) Routes() []string { return append([]string(nil), s.patterns...)
 
 func (s *Server) routes() {
 	s.HandlePublic("GET /healthz", http.HandlerFunc(s.healthz))
-	s.HandlePublic("GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{Registry: s.reg}))
+	if !s.metricsOff {
+		s.HandlePublic("GET /metrics", s.MetricsHandler())
+	}
 	s.HandlePublic("GET /api/openapi.json", http.HandlerFunc(serveOpenAPI))
 	s.Handle("GET /api/whoami", s.whoami)
 	s.dataRoutes()
 	s.metadataRoutes()
 	s.securityRoutes()
+	s.telemetryRoutes()
 	s.authRoutes()
 	s.fileRoutes()
 	if s.profiles != nil {
@@ -189,7 +208,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			route = "unmatched"
 		}
 		s.requests.WithLabelValues(route, fmt.Sprint(rec.code)).Inc()
-		s.duration.WithLabelValues(route).Observe(time.Since(start).Seconds())
+		if route != eventsRoute { // change-hint streams last hours: outpost_sync_event_streams counts them
+			s.duration.WithLabelValues(route).Observe(time.Since(start).Seconds())
+		}
 		s.logger.DebugContext(ctx, "request", "request_id", id, "method", r.Method, "path", r.URL.Path, "status", rec.code, "duration", time.Since(start))
 	}()
 	r.Body = http.MaxBytesReader(rec, r.Body, s.bodyLimit(r))

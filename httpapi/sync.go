@@ -10,19 +10,23 @@ import (
 	"time"
 
 	"github.com/outposthq/outpost"
+	"github.com/outposthq/outpost/platform"
+	"github.com/outposthq/outpost/syncsrv"
 	"github.com/outposthq/outpost/wire"
 )
 
 // syncRoutes registers /api/sync/v1/... (the device protocol, docs/protocol.md).
 func (s *Server) syncRoutes() {
 	p := wire.Prefix
-	s.Handle("POST "+p+"/open", s.syncLogged("open", s.syncOpen))
-	s.Handle("POST "+p+"/snapshot", s.syncLogged("snapshot", s.syncSnapshot))
+	s.Handle("POST "+p+"/open", s.syncLogged(platform.SyncKindOpen, s.syncOpen))
+	s.Handle("POST "+p+"/snapshot", s.syncLogged(platform.SyncKindFirst, s.syncSnapshot))
 	// A delta checks the principal in its own snapshot (the probe).
-	s.HandleSelfChecked("POST "+p+"/delta", s.syncLogged("delta", s.syncDelta))
-	s.Handle("POST "+p+"/reconcile", s.syncLogged("reconcile", s.syncReconcile))
-	s.Handle("POST "+p+"/upload", s.syncLogged("upload", s.syncUpload))
-	s.Handle("GET "+p+"/events", s.syncEvents)
+	s.HandleSelfChecked("POST "+p+"/delta", s.syncLogged(platform.SyncKindDelta, s.syncDelta))
+	s.Handle("POST "+p+"/reconcile", s.syncLogged(platform.SyncKindReconcile, s.syncReconcile))
+	s.Handle("POST "+p+"/upload", s.syncLogged(platform.SyncKindUpload, s.syncUpload))
+	s.Handle("POST "+p+"/events/ticket", s.syncEventTicket)
+	// Authenticated by a stream ticket (?ticket=) or as any other route.
+	s.HandlePublic("GET "+p+"/events", s.eventsAuth(s.syncEvents))
 	s.Handle("GET "+p+"/errors", s.syncErrors)
 	s.Handle("POST "+p+"/errors/{id}/retry", s.syncRetry)
 	s.Handle("POST "+p+"/errors/{id}/resolve", s.syncResolve)
@@ -40,6 +44,8 @@ func (s *Server) syncOpen(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	e := entry(r)
+	e.appID, e.profileVersion = out.AppID, out.ProfileVersion
 	if c := Credential(r); c.DeviceID != "" {
 		if err := s.p.LinkDeviceStore(r.Context(), c.DeviceID, req.DeviceID); err != nil {
 			return err
@@ -61,7 +67,7 @@ func (s *Server) syncSnapshot(w http.ResponseWriter, r *http.Request) error {
 	rc := http.NewResponseController(w)
 	var write func(p *wire.SnapshotPage) error
 	contentType := wire.NDJSONContentType
-	if acceptsPages(r.Header.Values("Accept")) {
+	if accepts(r.Header.Values("Accept"), wire.PagesContentType) {
 		contentType = wire.PagesContentType
 		var buf []byte
 		write = func(p *wire.SnapshotPage) error {
@@ -90,10 +96,12 @@ func (s *Server) syncSnapshot(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		noteSync(r, req.DeviceID, len(p.Rows))
+		noteTable(r, p.Table)
 		return rc.Flush()
 	})
 	if err != nil && started {
 		code := outpost.ErrorCode(err)
+		entry(r).streamErr = string(code)
 		if code == outpost.CodeInternal {
 			s.logger.ErrorContext(r.Context(), "snapshot failed", "err", err)
 		}
@@ -124,13 +132,13 @@ func zeroQuality(params string) bool {
 	return false
 }
 
-// acceptsPages reports whether an Accept header names the compact snapshot
-// encoding (with a non-zero quality).
-func acceptsPages(accept []string) bool {
+// accepts reports whether an Accept header names media (with a non-zero
+// quality): the compact encodings are sent only to devices that ask.
+func accepts(accept []string, want string) bool {
 	for _, h := range accept {
 		for part := range strings.SplitSeq(h, ",") {
 			media, params, _ := strings.Cut(part, ";")
-			if !strings.EqualFold(strings.TrimSpace(media), wire.PagesContentType) {
+			if !strings.EqualFold(strings.TrimSpace(media), want) {
 				continue
 			}
 			if zeroQuality(params) {
@@ -148,12 +156,36 @@ func (s *Server) syncDelta(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	noteSync(r, req.DeviceID, 0)
+	e := entry(r)
+	if req.Full {
+		e.kind = platform.SyncKindFull
+	}
+	e.profileVersion = req.ProfileVersion
 	out, err := s.sync.Delta(r.Context(), Principal(r), req)
 	if err != nil {
 		return err
 	}
+	e.profileVersion = out.ProfileVersion
 	for _, d := range out.Deltas {
-		noteSync(r, req.DeviceID, len(d.Upserts)+len(d.Removes))
+		n := len(d.Upserts) + len(d.Removes) + len(d.RemoveKeys)
+		noteSync(r, req.DeviceID, n)
+		if n > 0 || d.Reconcile != nil || len(d.RemoveWhere) > 0 {
+			noteTable(r, d.Table)
+		}
+		if d.Reconcile != nil {
+			s.syncm.reconciles.WithLabelValues(reconcileReasonLabel(d.Reason)).Inc()
+		}
+	}
+	w.Header().Add("Vary", "Accept")
+	if accepts(r.Header.Values("Accept"), wire.DeltaContentType) {
+		body, err := wire.AppendDelta(nil, out)
+		if err != nil {
+			return err
+		}
+		w.Header().Set("Content-Type", wire.DeltaContentType)
+		w.WriteHeader(http.StatusOK)
+		_, err = w.Write(body)
+		return err
 	}
 	return writeJSON(w, http.StatusOK, out)
 }
@@ -168,6 +200,8 @@ func (s *Server) syncReconcile(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	noteSync(r, req.DeviceID, len(out.Upserts)+len(out.Removes))
+	noteTable(r, out.Table)
 	return writeJSON(w, http.StatusOK, out)
 }
 
@@ -176,12 +210,64 @@ func (s *Server) syncUpload(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(r, &req, true); err != nil { // each change is checked by the engine
 		return err
 	}
-	noteSync(r, req.DeviceID, len(req.Changes))
+	noteSync(r, req.DeviceID, 0)
+	entry(r).rowsUp = int64(len(req.Changes))
 	out, err := s.sync.Upload(r.Context(), Principal(r), req)
 	if err != nil {
 		return err
 	}
+	s.noteUploadResults(r, req, out)
 	return writeJSON(w, http.StatusOK, out)
+}
+
+// EventTicketRequest asks for a stream ticket for a device's change stream.
+type EventTicketRequest struct {
+	DeviceID string `json:"deviceId"`
+}
+
+// EventTicket is a single-use ticket that opens the change stream of its
+// device: GET /api/sync/v1/events?deviceId=...&ticket=... (for browsers,
+// whose EventSource cannot send an Authorization header).
+type EventTicket struct {
+	Ticket    string    `json:"ticket"`
+	ExpiresOn time.Time `json:"expiresOn"`
+}
+
+func (s *Server) syncEventTicket(w http.ResponseWriter, r *http.Request) error {
+	var req EventTicketRequest
+	if err := DecodeJSON(r, &req, true); err != nil {
+		return err
+	}
+	ticket, exp, err := s.p.IssueStreamTicket(r.Context(), Credential(r), req.DeviceID)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	return writeJSON(w, http.StatusOK, EventTicket{Ticket: ticket, ExpiresOn: exp})
+}
+
+// eventsAuth authenticates a change stream by its ticket when the query
+// carries one (platform.RedeemStreamTicket), else as any route (bearer
+// token or session cookie).
+func (s *Server) eventsAuth(h func(w http.ResponseWriter, r *http.Request) error) http.Handler {
+	authed := s.authed(h)
+	ticketed := s.handle(func(w http.ResponseWriter, r *http.Request) error {
+		q := r.URL.Query()
+		cred, p, err := s.p.RedeemStreamTicket(r.Context(), q.Get("ticket"), q.Get("deviceId"))
+		if err != nil {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="outpost", error="invalid_token"`)
+			return err
+		}
+		ctx := context.WithValue(r.Context(), principalKey{}, p)
+		return h(w, r.WithContext(context.WithValue(ctx, credentialKey{}, cred)))
+	})
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Has("ticket") {
+			ticketed.ServeHTTP(w, r)
+			return
+		}
+		authed.ServeHTTP(w, r)
+	})
 }
 
 // syncEvents streams change hints as server-sent events: "change" events
@@ -200,6 +286,8 @@ func (s *Server) syncEvents(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	defer sub.Close()
+	s.syncm.streams.Inc()
+	defer s.syncm.streams.Dec()
 	rc := http.NewResponseController(w)
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-cache")
@@ -260,9 +348,35 @@ func (s *Server) syncEvents(w http.ResponseWriter, r *http.Request) error {
 	}
 }
 
+// syncErrors lists Sync Errors: the caller's, or with all=true or
+// user=ID (administrators) other users'; table, type and state narrow the
+// list, and active=true is state=0.
 func (s *Server) syncErrors(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	list, err := s.sync.Errors(r.Context(), Principal(r), q.Get("all") == "true", q.Get("active") == "true")
+	var f syncsrv.ErrorFilter
+	for name, dst := range map[string]*bool{"all": &f.All, "active": new(bool)} {
+		if v := q.Get(name); v != "" {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return outpost.Invalidf("%s must be true or false, got %q", name, v).WithTarget(name)
+			}
+			*dst = b
+			if name == "active" && b {
+				f.State = new(int64)
+			}
+		}
+	}
+	for name, dst := range map[string]**int64{"type": &f.Type, "state": &f.State} {
+		if v := q.Get(name); v != "" {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil {
+				return outpost.Invalidf("%s must be a whole number, got %q", name, v).WithTarget(name)
+			}
+			*dst = &n
+		}
+	}
+	f.UserID, f.Table = q.Get("user"), q.Get("table")
+	list, err := s.sync.ListErrors(r.Context(), Principal(r), f)
 	if err != nil {
 		return err
 	}
@@ -302,4 +416,24 @@ func (s *Server) syncPutSettings(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return writeJSON(w, http.StatusOK, st)
+}
+
+// noteUploadResults counts the changes applied and rejected (by Sync Error
+// type) and notes the tables of the applied ones.
+func (s *Server) noteUploadResults(r *http.Request, req wire.UploadRequest, out *wire.UploadResponse) {
+	tables := make(map[int64]string, len(req.Changes))
+	for _, c := range req.Changes {
+		tables[c.Seq] = c.Table
+	}
+	for _, res := range out.Results {
+		switch {
+		case res.Status == wire.StatusApplied:
+			s.syncm.changes.WithLabelValues(wire.StatusApplied, "none").Inc()
+			noteTable(r, tables[res.Seq])
+		case res.Error != nil:
+			s.syncm.changes.WithLabelValues(wire.StatusRejected, errorTypeLabel(res.Error.Type)).Inc()
+		default:
+			s.syncm.changes.WithLabelValues(wire.StatusRejected, "other").Inc()
+		}
+	}
 }

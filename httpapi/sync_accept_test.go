@@ -24,7 +24,7 @@ func TestSnapshotContentNegotiation(t *testing.T) {
 		{[]string{wire.PagesContentType + "; q=0.000, " + wire.NDJSONContentType}, false},
 		{[]string{wire.PagesContentType + "x"}, false},
 	} {
-		if got := acceptsPages(c.accept); got != c.want {
+		if got := accepts(c.accept, wire.PagesContentType); got != c.want {
 			t.Errorf("Accept %q: compact = %v, want %v", c.accept, got, c.want)
 		}
 	}

@@ -81,10 +81,10 @@ func TestSyncLogsOneLinePerRequest(t *testing.T) {
 			want := []struct {
 				kind, outcome string
 				rows          bool
-			}{{"open", "ok", false}, {"snapshot", "ok", true}, {"upload", "ok", true}, {"upload", "invalid", false}}
+			}{{"open", "ok", false}, {"first", "ok", true}, {"upload", "ok", true}, {"upload", "invalid", false}}
 			for i, w := range want {
 				l := lines[i]
-				if l["kind"] != w.kind || l["user"] != nora.ID || l["device"] == "" || l["outcome"] == nil || l["duration"] == nil || (w.outcome == "ok") != (l["bytes"].(float64) > 0) {
+				if l["kind"] != w.kind || l["user"] != nora.ID || l["device"] == "" || l["outcome"] == nil || l["duration_ms"] == nil || (w.outcome == "ok") != (l["bytes"].(float64) > 0) {
 					t.Errorf("line %d: %v", i, l)
 				}
 				if (l["rows"].(float64) > 0) != w.rows {

@@ -148,7 +148,7 @@ func (s *server) start() {
 	s.cmd = exec.Command(binary, append(append([]string{"serve"}, where...), "--addr", s.addr, "--log-level", "error")...)
 	s.cmd.Stderr = os.Stderr
 	must(s.t, s.cmd.Start())
-	err := waitFor(20*time.Second, func() error {
+	err := waitFor(60*time.Second, func() error {
 		resp, err := http.Get(s.url() + "/healthz")
 		if err != nil {
 			return err
@@ -213,7 +213,7 @@ func must(t testing.TB, err error) {
 func openDevice(t testing.TB, w *world, i int, url, dir string, tr http.RoundTripper) *client.Client {
 	t.Helper()
 	var c *client.Client
-	err := waitFor(20*time.Second, func() error {
+	err := waitFor(60*time.Second, func() error {
 		var err error
 		c, err = client.Open(context.Background(), client.Options{Dir: dir, Server: url, Token: w.tokens[i], AppID: w.app, PageSize: 50,
 			HTTPClient: &http.Client{Transport: tr, Timeout: 30 * time.Second}})

@@ -67,7 +67,7 @@ func testRollingRestart(t *testing.T, engine string) {
 			_ = d.c.Run(ctx, client.RunOptions{RetryAfter: 100 * time.Millisecond})
 		}()
 	}
-	must(t, waitFor(20*time.Second, func() error {
+	must(t, waitFor(60*time.Second, func() error {
 		for _, d := range devs {
 			if !d.c.HintsConnected() {
 				return fmt.Errorf("device %s has no change-hint stream", d.c.DeviceID())
@@ -104,7 +104,7 @@ func testRollingRestart(t *testing.T, engine string) {
 	}
 	time.Sleep(200 * time.Millisecond) // writes queue while the server is away
 	srvs[0].start()
-	must(t, waitFor(20*time.Second, func() error {
+	must(t, waitFor(60*time.Second, func() error {
 		for _, d := range devs {
 			if !d.c.HintsConnected() {
 				return fmt.Errorf("device %s has not reconnected its change-hint stream", d.c.DeviceID())

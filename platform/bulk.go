@@ -215,7 +215,7 @@ func (w *Writer) createBatch(ctx context.Context, by *security.Principal, t *sch
 	rows := make([]outpost.Row, len(inputs))
 	refs := map[string][]string{}
 	owners := map[string][2]string{} // owner → type, business unit
-	var named []string                // ids the caller chose (they may be tombstones)
+	var named []string               // ids the caller chose (they may be tombstones)
 	for i, in := range inputs {
 		if in == nil {
 			return nil, false, nil

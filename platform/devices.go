@@ -348,6 +348,11 @@ type DeviceStore struct {
 	LastUploadSeq    int64     `json:"lastuploadseq"`
 	LastSyncResult   string    `json:"lastsyncresult"`
 	ActiveSyncErrors int64     `json:"activesyncerrors"`
+	// LastSyncKind, LastSyncOutcome and LastSyncAt are the store's latest
+	// sync telemetry event (opens left out); empty when none is kept.
+	LastSyncKind    string     `json:"lastsynckind"`
+	LastSyncOutcome string     `json:"lastsyncoutcome"`
+	LastSyncAt      *time.Time `json:"lastsyncat"`
 }
 
 // ListDevices returns the signed-in devices matching f, most recent
@@ -410,7 +415,8 @@ func (p *Platform) deviceStores(ctx context.Context, deviceID string) ([]DeviceS
 	d := p.db.Dialect
 	rows, err := p.db.Read.QueryContext(ctx, `SELECT o.deviceid, o.appid, o.profileid, o.lastseen, o.lastseq,
 		COALESCE((SELECT r.status FROM outpost_syncresult r WHERE r.deviceid = o.deviceid ORDER BY r.seq DESC LIMIT 1), ''),
-		(SELECT count(*) FROM outpost_syncresult r JOIN syncerror e ON e.syncerrorid = r.syncerrorid WHERE r.deviceid = o.deviceid AND e.statecode = 0)
+		(SELECT count(*) FROM outpost_syncresult r JOIN syncerror e ON e.syncerrorid = r.syncerrorid WHERE r.deviceid = o.deviceid AND e.statecode = 0),
+		`+lastSync("kind")+`, `+lastSync("outcome")+`, `+lastSync("at")+`
 		FROM outpost_devicestore l JOIN outpost_device o ON o.deviceid = l.storeid WHERE l.deviceid = `+d.Placeholder(1)+` ORDER BY o.appid, o.deviceid`, deviceID)
 	if err != nil {
 		return nil, fmt.Errorf("list device stores: %w", err)
@@ -419,12 +425,19 @@ func (p *Platform) deviceStores(ctx context.Context, deviceID string) ([]DeviceS
 	out := []DeviceStore{}
 	for rows.Next() {
 		var s DeviceStore
-		var seen any
-		if err := rows.Scan(&s.StoreID, &s.AppID, &s.ProfileID, &seen, &s.LastUploadSeq, &s.LastSyncResult, &s.ActiveSyncErrors); err != nil {
+		var seen, at any
+		var kind, outcome sql.NullString
+		if err := rows.Scan(&s.StoreID, &s.AppID, &s.ProfileID, &seen, &s.LastUploadSeq, &s.LastSyncResult, &s.ActiveSyncErrors, &kind, &outcome, &at); err != nil {
 			return nil, fmt.Errorf("list device stores: %w", err)
 		}
-		s.LastSync = timeOf(seen)
+		s.LastSync, s.LastSyncKind, s.LastSyncOutcome, s.LastSyncAt = timeOf(seen), kind.String, outcome.String, timePtr(at)
 		out = append(out, s)
 	}
 	return out, rows.Err()
+}
+
+// lastSync selects column of a store's latest sync telemetry event, for
+// deviceStores.
+func lastSync(column string) string {
+	return `(SELECT t.` + column + ` FROM outpost_synctelemetry t WHERE t.storeid = o.deviceid AND t.kind <> 'open' ORDER BY t.at DESC, t.eventid DESC LIMIT 1)`
 }

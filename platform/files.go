@@ -161,14 +161,11 @@ func (w *Writer) PutFile(ctx context.Context, by *security.Principal, table, id,
 	}
 	id = strings.ToLower(id)
 	info := &FileInfo{ID: fid, Table: t.Name, RowID: id, Column: c.Name, Name: name, MimeType: mimeType, Size: int64(len(in.Content)), Version: w.version}
-	d := w.p.db.Dialect
 	content := in.Content
 	if content == nil {
 		content = []byte{}
 	}
-	_, err = w.tx.ExecContext(ctx, `INSERT INTO outpost_file (fileid, tablename, objectid, columnname, filename, mimetype, size, content, version) VALUES (`+placeholders(d, 1, 9)+`)`,
-		info.ID, info.Table, info.RowID, info.Column, info.Name, info.MimeType, info.Size, content, info.Version)
-	if err != nil {
+	if err := w.insertFile(ctx, info, content); err != nil {
 		if w.p.db.IsUnique(err) {
 			return nil, outpost.Conflictf("a file with id %s exists already", fid).WithTarget("fileId")
 		}
@@ -217,29 +214,6 @@ func (w *Writer) DeleteFile(ctx context.Context, by *security.Principal, table, 
 
 func noFile(t *schema.Table, c *schema.Column, id string) error {
 	return &outpost.Error{Code: outpost.CodeNotFound, Message: fmt.Sprintf("column %q of row %s of table %q holds no file", c.Name, id, t.Name), Target: "column", Err: ErrNoFile}
-}
-
-func (w *Writer) deleteFileContent(ctx context.Context, fileID string) error {
-	if _, err := w.tx.ExecContext(ctx, `DELETE FROM outpost_file WHERE fileid = `+w.p.db.Dialect.Placeholder(1), fileID); err != nil {
-		return fmt.Errorf("delete file %s: %w", fileID, err)
-	}
-	return nil
-}
-
-// deleteFiles deletes the files of row id of t (the row is being deleted).
-func (w *Writer) deleteFiles(ctx context.Context, t *schema.Table, id string) error {
-	has := false
-	for _, c := range t.Columns {
-		has = has || c.Type == schema.File || c.Type == schema.Image
-	}
-	if !has {
-		return nil
-	}
-	d := w.p.db.Dialect
-	if _, err := w.tx.ExecContext(ctx, `DELETE FROM outpost_file WHERE tablename = `+d.Placeholder(1)+` AND objectid = `+d.Placeholder(2), t.Name, id); err != nil {
-		return fmt.Errorf("delete files of %s %s: %w", t.Name, id, err)
-	}
-	return nil
 }
 
 // PutFile stores a file in its own transaction; see Writer.PutFile.
@@ -339,26 +313,4 @@ func (p *Platform) readableRow(ctx context.Context, q querier, by *security.Prin
 		return nil, notFound
 	}
 	return row, nil
-}
-
-// readFile reads file fid, or returns nil when there is none.
-func (p *Platform) readFile(ctx context.Context, q querier, fid string, content bool) (*File, error) {
-	f := &File{}
-	cols := "fileid, tablename, objectid, columnname, filename, mimetype, size, version"
-	dst := []any{&f.ID, &f.Table, &f.RowID, &f.Column, &f.Name, &f.MimeType, &f.Size, &f.Version}
-	if content {
-		cols += ", content"
-		dst = append(dst, &f.Content)
-	}
-	err := q.QueryRowContext(ctx, `SELECT `+cols+` FROM outpost_file WHERE fileid = `+p.db.Dialect.Placeholder(1), fid).Scan(dst...)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read file %s: %w", fid, err)
-	}
-	if content && f.Content == nil {
-		f.Content = []byte{}
-	}
-	return f, nil
 }

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/outposthq/outpost"
+	"github.com/outposthq/outpost/filestore"
 	"github.com/outposthq/outpost/schema"
 	"github.com/outposthq/outpost/security"
 	"github.com/outposthq/outpost/store"
@@ -39,6 +40,12 @@ type Options struct {
 	AccessTokenLifetime, RefreshTokenLifetime time.Duration
 	// SessionLifetime bounds a browser session; default 12 hours.
 	SessionLifetime time.Duration
+	// Files keeps the content of new files and images outside the
+	// database; nil keeps it in the database (outpost_file.content).
+	// Content stored before (in the database, or in a store of another
+	// kind) stays readable where it is: the database records where each
+	// file's content lives.
+	Files filestore.Store
 }
 
 // Platform is the server core over one database.
@@ -48,6 +55,8 @@ type Platform struct {
 	logger *slog.Logger
 	// maxFile and maxImage are the per-file size limits (Options).
 	maxFile, maxImage int64
+	// files is the file store (Options.Files); nil for the database.
+	files filestore.Store
 	// passwordCost and the lifetimes are the sign-in settings (Options).
 	passwordCost                      int
 	accessTTL, refreshTTL, sessionTTL time.Duration
@@ -79,7 +88,7 @@ const RootBusinessUnitName = "Root"
 // Open loads (or, on a new database, creates) the environment: built-in
 // tables, predefined roles and the root business unit.
 func Open(ctx context.Context, db *store.DB, opts Options) (*Platform, error) {
-	p := &Platform{db: db, now: opts.Now, logger: opts.Logger, origin: outpost.NewID(), maxFile: opts.MaxFileBytes, maxImage: opts.MaxImageBytes}
+	p := &Platform{db: db, now: opts.Now, logger: opts.Logger, origin: outpost.NewID(), maxFile: opts.MaxFileBytes, maxImage: opts.MaxImageBytes, files: opts.Files}
 	if p.maxFile <= 0 {
 		p.maxFile = DefaultMaxFileBytes
 	}
@@ -110,6 +119,9 @@ func Open(ctx context.Context, db *store.DB, opts Options) (*Platform, error) {
 	}
 	return p, nil
 }
+
+// Files returns the file store new content goes to; nil for the database.
+func (p *Platform) Files() filestore.Store { return p.files }
 
 // DB returns the underlying database handle.
 func (p *Platform) DB() *store.DB { return p.db }

@@ -38,6 +38,10 @@ type Writer struct {
 	// metaAllowed is set in WriteMeta transactions.
 	metaAllowed bool
 	savepoints  int
+	// objects tracks the file store objects the transaction put (removed
+	// again when it rolls back) and those it dropped (removed once it
+	// commits), files.go.
+	objects objectLog
 }
 
 // Version returns the version every write of w is stamped with.
@@ -109,12 +113,13 @@ func (p *Platform) WriteMeta(ctx context.Context, fn func(w *Writer) error) erro
 func (p *Platform) write(ctx context.Context, fn func(w *Writer) error, meta **schema.Schema) error {
 	var touched []string
 	revoked := false
+	var w *Writer
 	err := p.db.Tx(ctx, func(tx *sql.Tx) error {
 		v, err := p.db.NextVersion(ctx, tx)
 		if err != nil {
 			return err
 		}
-		w := &Writer{p: p, tx: tx, version: v, now: p.Now(), touched: map[string]bool{}, columns: map[string]map[string]bool{}, sch: p.Schema(), metaAllowed: meta != nil}
+		w = &Writer{p: p, tx: tx, version: v, now: p.Now(), touched: map[string]bool{}, columns: map[string]map[string]bool{}, sch: p.Schema(), metaAllowed: meta != nil}
 		if err := fn(w); err != nil {
 			return err
 		}
@@ -148,6 +153,9 @@ func (p *Platform) write(ctx context.Context, fn func(w *Writer) error, meta **s
 		}
 		return nil
 	})
+	if w != nil {
+		w.settleObjects(ctx, err == nil)
+	}
 	if err != nil {
 		return err
 	}
@@ -175,10 +183,12 @@ func (w *Writer) Savepoint(ctx context.Context, fn func() error) error {
 		touched[k] = v
 	}
 	sec := w.securityChanged
+	objects := w.objects.mark()
 	if err := fn(); err != nil {
 		if _, rerr := w.tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT "+name); rerr != nil {
 			return fmt.Errorf("roll back to savepoint: %w (after %w)", rerr, err)
 		}
+		w.rollBackObjects(ctx, objects)
 		w.touched, w.securityChanged = touched, sec
 		return err
 	}

@@ -6,10 +6,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/outposthq/outpost"
+	"github.com/outposthq/outpost/filter"
 	"github.com/outposthq/outpost/platform"
 	"github.com/outposthq/outpost/schema"
 	"github.com/outposthq/outpost/security"
@@ -33,11 +35,18 @@ func appTable(kind string) string {
 // View is a model-driven view: a table, its columns and an optional filter;
 // OrderBy ("column" or "column desc") is its default order and
 // SearchColumns the text columns its quick search looks in.
+//
+// The filter is stored as a JSON condition tree (Filter). A maker may send
+// it as OData $filter text (FilterText) instead; the text is checked,
+// stored as its tree and never kept itself. Reads carry both: the tree and
+// its text, printed from the tree, so a client can show and round-trip it
+// (sending both is accepted when they mean the same filter).
 type View struct {
 	Name          string          `json:"name"`
 	Table         string          `json:"table"`
 	Columns       []string        `json:"columns,omitempty"`
 	Filter        json.RawMessage `json:"filter,omitempty"`
+	FilterText    string          `json:"filterText,omitempty"`
 	OrderBy       string          `json:"orderBy,omitempty"`
 	SearchColumns []string        `json:"searchColumns,omitempty"`
 }
@@ -87,6 +96,16 @@ type App struct {
 	PublishedOn          *time.Time `json:"publishedOn,omitempty"`
 	// Solutions are the unique names of the solutions holding the app.
 	Solutions []string `json:"solutions"`
+	// Bundle describes a canvas app's uploaded web bundle; nil when none
+	// is uploaded yet (and always for a model-driven app).
+	Bundle *BundleInfo `json:"bundle,omitempty"`
+}
+
+// BundleInfo is what an app's listing says about its canvas bundle.
+type BundleInfo struct {
+	Size       int64     `json:"size"`
+	SHA256     string    `json:"sha256"`
+	ModifiedOn time.Time `json:"modifiedOn"`
 }
 
 // AppInput creates an app. OwnerID sets the owner of a canvas app (default
@@ -106,13 +125,16 @@ type OfflineInput struct {
 	ProfileID string `json:"profileId"`
 }
 
+// checkDefinition checks d against the schema and puts it in stored form:
+// a view's filter text becomes its JSON tree.
 func checkDefinition(sch *schema.Schema, d *Definition) error {
 	for i, name := range d.Tables {
 		if _, err := sch.LookupTable(name); err != nil {
 			return outpost.Invalidf("definition.tables[%d]: table %q does not exist", i, name).WithTarget("definition.tables")
 		}
 	}
-	for i, v := range d.Views {
+	for i := range d.Views {
+		v := &d.Views[i]
 		t, err := sch.LookupTable(v.Table)
 		if err != nil {
 			return outpost.Invalidf("definition.views[%d]: table %q does not exist", i, v.Table).WithTarget("definition.views")
@@ -120,12 +142,15 @@ func checkDefinition(sch *schema.Schema, d *Definition) error {
 		if err := checkColumns(t, v.Columns, fmt.Sprintf("definition.views[%d]", i)); err != nil {
 			return err
 		}
+		if err := viewFilterText(sch, t, v, fmt.Sprintf("definition.views[%d]", i)); err != nil {
+			return err
+		}
 		if len(v.Filter) > 0 {
 			if _, err := checkFilter(sch, "view "+v.Name, t.Name, v.Filter, 0); err != nil {
 				return err
 			}
 		}
-		if err := checkView(t, v, fmt.Sprintf("definition.views[%d]", i)); err != nil {
+		if err := checkView(t, *v, fmt.Sprintf("definition.views[%d]", i)); err != nil {
 			return err
 		}
 	}
@@ -142,6 +167,60 @@ func checkDefinition(sch *schema.Schema, d *Definition) error {
 		}
 	}
 	return nil
+}
+
+// viewFilterText turns view v's OData filter text into its JSON tree, so
+// only the tree is stored. Errors name the field
+// (definition.views[i].filterText) with the line and column in the text.
+func viewFilterText(sch *schema.Schema, t *schema.Table, v *View, where string) error {
+	text := strings.TrimSpace(v.FilterText)
+	v.FilterText = ""
+	if text == "" {
+		return nil
+	}
+	field := where + ".filterText"
+	e, err := filter.ParseOData(text)
+	if err == nil {
+		_, err = filter.Check(sch, t.Name, e, filter.CheckOptions{Source: fmt.Sprintf("view %q", v.Name), MaxLinkDepth: 1000})
+	}
+	var tree []byte
+	if err == nil {
+		tree, err = filter.ToJSON(e)
+	}
+	if err != nil {
+		return platform.FilterError(field, err)
+	}
+	if len(v.Filter) > 0 && string(v.Filter) != "null" {
+		given, err := filter.ParseJSON(v.Filter)
+		if err != nil || filter.String(given) != filter.String(e) {
+			return outpost.Invalidf("%s: view %q has a filter (JSON) and a filterText that differ: send one of them", field, v.Name).WithTarget(field)
+		}
+	}
+	v.Filter = tree
+	return nil
+}
+
+// withFilterText fills each view's FilterText from its stored tree, for
+// reading; a tree that no longer parses is left without text.
+func withFilterText(d *Definition) {
+	for i := range d.Views {
+		v := &d.Views[i]
+		if len(v.Filter) == 0 || string(v.Filter) == "null" {
+			continue
+		}
+		if e, err := filter.ParseJSON(v.Filter); err == nil {
+			v.FilterText = filter.String(e)
+		}
+	}
+}
+
+// stored returns d as it is stored and exported: views without filter text.
+func (d Definition) stored() Definition {
+	d.Views = slices.Clone(d.Views)
+	for i := range d.Views {
+		d.Views[i].FilterText = ""
+	}
+	return d
 }
 
 // checkView checks a view's order and search columns.
@@ -245,7 +324,7 @@ func (s *Service) CreateApp(ctx context.Context, by *security.Principal, in AppI
 			return err
 		}
 		id = created[table+"id"].(string)
-		_, err = w.Tx().ExecContext(ctx, `INSERT INTO outpost_app (appid, kind, definition, needsrepublish) VALUES (`+s.ph(1, 4)+`)`, id, in.Kind, def, 0)
+		_, err = w.Tx().ExecContext(ctx, `INSERT INTO outpost_app (appid, kind, definition) VALUES (`+s.ph(1, 3)+`)`, id, in.Kind, def)
 		return err
 	})
 	if err != nil {
@@ -299,6 +378,7 @@ func (s *Service) GetApp(ctx context.Context, by *security.Principal, id string)
 	if err := json.Unmarshal([]byte(def), &a.Definition); err != nil {
 		return nil, fmt.Errorf("decode app %s: %w", id, err)
 	}
+	withFilterText(&a.Definition)
 	a.Name, _ = row["name"].(string)
 	a.DisplayName, _ = row["displayname"].(string)
 	a.Offline, _ = row["canbeusedoffline"].(bool)
@@ -319,6 +399,11 @@ func (s *Service) GetApp(ctx context.Context, by *security.Principal, id string)
 	}
 	if a.Solutions == nil {
 		a.Solutions = []string{}
+	}
+	if kind == Canvas {
+		if a.Bundle, err = s.bundleInfo(ctx, id); err != nil {
+			return nil, err
+		}
 	}
 	return a, nil
 }
@@ -449,7 +534,7 @@ func (s *Service) PublishApp(ctx context.Context, by *security.Principal, id str
 		if _, err := w.Update(ctx, by, appTable(a.Kind), id, map[string]any{"name": a.Name}); err != nil {
 			return err
 		}
-		if _, err := w.Tx().ExecContext(ctx, `UPDATE outpost_app SET needsrepublish = 0, publishedon = `+s.ph(1, 1)+` WHERE appid = `+s.ph(2, 1), s.timeArg(w.Now()), id); err != nil {
+		if _, err := w.Tx().ExecContext(ctx, `UPDATE outpost_app SET publishedon = `+s.ph(1, 1)+` WHERE appid = `+s.ph(2, 1), s.timeArg(w.Now()), id); err != nil {
 			return err
 		}
 		if a.Offline && a.ProfileID != "" {
@@ -599,7 +684,7 @@ func (s *Service) UpdateApp(ctx context.Context, by *security.Principal, id stri
 	if err != nil {
 		return nil, err
 	}
-	def := a.Definition
+	def := a.Definition.stored()
 	if patch.Definition != nil {
 		def = *patch.Definition
 		if err := checkDefinition(s.p.Schema(), &def); err != nil {

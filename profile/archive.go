@@ -113,7 +113,7 @@ func (s *Service) Export(ctx context.Context, by *security.Principal, uniqueName
 			if err != nil {
 				return nil, err
 			}
-			m.Apps = append(m.Apps, ManifestApp{ID: a.ID, Kind: a.Kind, Name: a.Name, DisplayName: a.DisplayName, Definition: a.Definition, Offline: a.Offline, ProfileID: a.ProfileID})
+			m.Apps = append(m.Apps, ManifestApp{ID: a.ID, Kind: a.Kind, Name: a.Name, DisplayName: a.DisplayName, Definition: a.Definition.stored(), Offline: a.Offline, ProfileID: a.ProfileID})
 			for _, t := range appTables(&a.Definition) {
 				used[t] = true
 			}

@@ -64,6 +64,21 @@ func (s *Service) PutBundle(ctx context.Context, by *security.Principal, id stri
 	return &Bundle{AppID: id, Size: int64(len(b)), SHA256: hash, Files: files, ModifiedOn: now.UTC()}, nil
 }
 
+// bundleInfo describes app id's bundle, nil when it has none.
+func (s *Service) bundleInfo(ctx context.Context, id string) (*BundleInfo, error) {
+	var b BundleInfo
+	var on any
+	err := s.p.DB().Read.QueryRowContext(ctx, `SELECT size, sha256, modifiedon FROM outpost_canvasbundle WHERE appid = `+s.ph(1, 1), id).Scan(&b.Size, &b.SHA256, &on)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load the bundle of app %s: %w", id, err)
+	}
+	b.ModifiedOn = scanTime(on).UTC()
+	return &b, nil
+}
+
 // GetBundle returns canvas app id's bundle (the zip as uploaded) and its
 // SHA-256, for anyone who may read the app.
 func (s *Service) GetBundle(ctx context.Context, by *security.Principal, id string) ([]byte, string, error) {

@@ -370,7 +370,7 @@ func (s *Service) importApp(ctx context.Context, w *platform.Writer, by *securit
 		if _, err := w.Create(ctx, by, table, row); err != nil {
 			return fmt.Errorf("import app %q: %w", a.Name, err)
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO outpost_app (appid, kind, definition, needsrepublish) VALUES (`+s.ph(1, 4)+`)`, a.ID, a.Kind, def, 1); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO outpost_app (appid, kind, definition) VALUES (`+s.ph(1, 3)+`)`, a.ID, a.Kind, def); err != nil {
 			return fmt.Errorf("import app %q: %w", a.Name, err)
 		}
 		res.Created = append(res.Created, a.Kind+" app "+a.Name)
@@ -382,7 +382,7 @@ func (s *Service) importApp(ctx context.Context, w *platform.Writer, by *securit
 		if _, err := w.Update(ctx, by, table, a.ID, map[string]any{"name": a.Name}); err != nil {
 			return fmt.Errorf("import app %q: %w", a.Name, err)
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE outpost_app SET definition = `+s.ph(1, 1)+`, needsrepublish = 1 WHERE appid = `+s.ph(2, 1), def, a.ID); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE outpost_app SET definition = `+s.ph(1, 1)+` WHERE appid = `+s.ph(2, 1), def, a.ID); err != nil {
 			return fmt.Errorf("import app %q: %w", a.Name, err)
 		}
 		res.Updated = append(res.Updated, a.Kind+" app "+a.Name)

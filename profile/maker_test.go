@@ -38,8 +38,16 @@ func TestAddRequiredIsAClosure(t *testing.T) {
 		must[*profile.App](t)(s.SetOffline(ctx, sys, app.ID, profile.OfflineInput{Enabled: true, ProfileID: prof.ID}))
 		must[*profile.Solution](t)(s.CreateSolution(ctx, sys, profile.SolutionInput{UniqueName: "sol"}))
 		must[*profile.Solution](t)(s.AddComponents(ctx, sys, "sol", profile.Component{Kind: profile.KindApp, ID: app.ID}))
-		added := must[[]profile.Component](t)(s.AddRequired(ctx, sys, "sol"))
-		want := []profile.Component{{Kind: "profile", ID: prof.ID}, {Kind: "table", ID: "aa"}, {Kind: "table", ID: "bb"}, {Kind: "table", ID: "cc"}, {Kind: "table", ID: "ee"}}
+		added := must[[]profile.Required](t)(s.AddRequired(ctx, sys, "sol"))
+		// Each with why: the app's profile, the app's table, the tables it
+		// looks up, the table the profile's filter links to.
+		want := []profile.Required{
+			{Component: profile.Component{Kind: "profile", ID: prof.ID}, Reason: `the offline profile of app "A app"`},
+			{Component: profile.Component{Kind: "table", ID: "aa"}, Reason: `app "A app" uses the table`},
+			{Component: profile.Component{Kind: "table", ID: "bb"}, Reason: `table "aa" looks it up (column bbid)`},
+			{Component: profile.Component{Kind: "table", ID: "cc"}, Reason: `table "bb" looks it up (column ccid)`},
+			{Component: profile.Component{Kind: "table", ID: "ee"}, Reason: `offline profile "A" takes the table offline`},
+		}
 		if len(added) != len(want) {
 			t.Fatalf("added %v, want %v", added, want)
 		}
@@ -47,6 +55,9 @@ func TestAddRequiredIsAClosure(t *testing.T) {
 			if added[i] != want[i] {
 				t.Fatalf("added %v, want %v", added, want)
 			}
+		}
+		if again := must[[]profile.Required](t)(s.AddRequired(ctx, sys, "sol")); len(again) != 0 {
+			t.Errorf("a second Add required objects added %v; everything is in already", again)
 		}
 		data := must[[]byte](t)(s.Export(ctx, sys, "sol"))
 		fresh := must[*platform.Platform](t)(platform.Open(ctx, freshDB(t, p), platform.Options{}))

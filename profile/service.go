@@ -420,10 +420,8 @@ func (s *Service) publish(ctx context.Context, w *platform.Writer, by *security.
 	if _, err := tx.ExecContext(ctx, `UPDATE outpost_profile SET dirty = 0 WHERE profileid = `+s.ph(1, 1), p.ID); err != nil {
 		return fmt.Errorf("publish profile %s: %w", p.ID, err)
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE outpost_app SET needsrepublish = 1 WHERE appid IN (SELECT canvasappid FROM canvasapp WHERE mobileofflineprofileid = `+s.ph(1, 1)+
-		`) OR appid IN (SELECT appmoduleid FROM appmodule WHERE mobileofflineprofileid = `+s.ph(2, 1)+`)`, p.ID, p.ID); err != nil {
-		return fmt.Errorf("flag apps of profile %s: %w", p.ID, err)
-	}
+	// The apps of the profile now need republishing: each is published
+	// against an older version than this one, which GetApp compares.
 	w.Touch("mobileofflineprofile")
 	return nil
 }

@@ -265,16 +265,46 @@ func (s *Service) keepOfflineCanvasInSolution(ctx context.Context, q querier, so
 	return nil
 }
 
+// Required is a component Add required objects added, with why.
+type Required struct {
+	Component
+	// Reason says which component needs it: the app whose offline profile
+	// it is, the app or profile that uses the table, the table that looks
+	// it up, or the N:N relationship it is the intersect table of.
+	Reason string `json:"reason"`
+}
+
 // AddRequired is "add required objects": for every app of the solution it
 // adds the app's profile, and for every app and profile the tables they
-// use. It returns what it added.
-func (s *Service) AddRequired(ctx context.Context, by *security.Principal, uniqueName string) ([]Component, error) {
+// use, with the custom tables those look up at any depth. It returns what
+// it added, each with the reason, sorted by kind and id.
+func (s *Service) AddRequired(ctx context.Context, by *security.Principal, uniqueName string) ([]Required, error) {
 	sol, err := s.GetSolution(ctx, by, uniqueName)
 	if err != nil {
 		return nil, err
 	}
-	want := map[Component]bool{}
-	tables := map[string]bool{}
+	// why maps a component to the first reason found; a component of the
+	// solution already needs no reason.
+	why := map[Component]string{}
+	need := func(c Component, reason string) {
+		if _, ok := why[c]; !ok {
+			why[c] = reason
+		}
+	}
+	tables := map[string]string{}
+	needTable := func(t, reason string) {
+		if _, ok := tables[t]; !ok {
+			tables[t] = reason
+		}
+	}
+	for _, c := range sol.Components {
+		if c.Kind == KindProfile {
+			need(c, "")
+		}
+		if c.Kind == KindTable {
+			needTable(c.ID, "")
+		}
+	}
 	for _, c := range sol.Components {
 		if c.Kind != KindApp {
 			continue
@@ -284,32 +314,26 @@ func (s *Service) AddRequired(ctx context.Context, by *security.Principal, uniqu
 			return nil, err
 		}
 		for _, t := range appTables(&a.Definition) {
-			tables[t] = true
+			needTable(t, fmt.Sprintf("app %q uses the table", a.Name))
 		}
 		if a.ProfileID != "" {
-			want[Component{Kind: KindProfile, ID: a.ProfileID}] = true
-		}
-	}
-	for _, c := range sol.Components {
-		if c.Kind == KindProfile {
-			want[c] = true
+			need(Component{Kind: KindProfile, ID: a.ProfileID}, fmt.Sprintf("the offline profile of app %q", a.Name))
 		}
 	}
 	sch := s.p.Schema()
-	for c := range want {
+	profiles := make([]Component, 0, len(why))
+	for c := range why {
+		profiles = append(profiles, c)
+	}
+	for _, c := range profiles {
 		p, err := s.Get(ctx, by, c.ID)
 		if err != nil {
 			return nil, err
 		}
 		for _, it := range p.Items {
 			for _, t := range itemTables(sch, p.Name, &it) {
-				tables[t] = true
+				needTable(t, fmt.Sprintf("offline profile %q takes the table offline", p.Name))
 			}
-		}
-	}
-	for _, c := range sol.Components {
-		if c.Kind == KindTable {
-			tables[c.ID] = true
 		}
 	}
 	// The closure: every custom table the archive needs to recreate the
@@ -318,6 +342,7 @@ func (s *Service) AddRequired(ctx context.Context, by *security.Principal, uniqu
 	for t := range tables {
 		queue = append(queue, t)
 	}
+	sort.Strings(queue)
 	for len(queue) > 0 {
 		t := queue[0]
 		queue = queue[1:]
@@ -325,25 +350,29 @@ func (s *Service) AddRequired(ctx context.Context, by *security.Principal, uniqu
 		if !ok || tb.BuiltIn {
 			continue
 		}
-		want[Component{Kind: KindTable, ID: t}] = true
+		need(Component{Kind: KindTable, ID: t}, tables[t])
 		for _, col := range tb.Columns {
-			if col.Type == schema.Lookup && col.Target != "" && !tables[col.Target] {
-				tables[col.Target] = true
-				queue = append(queue, col.Target)
+			if col.Type == schema.Lookup && col.Target != "" {
+				if _, seen := tables[col.Target]; !seen {
+					tables[col.Target] = fmt.Sprintf("table %q looks it up (column %s)", t, col.Name)
+					queue = append(queue, col.Target)
+				}
 			}
 		}
 	}
 	for _, d := range sch.ManyToMany() {
-		if want[Component{Kind: KindTable, ID: d.Table1}] && want[Component{Kind: KindTable, ID: d.Table2}] {
+		_, ok1 := why[Component{Kind: KindTable, ID: d.Table1}]
+		_, ok2 := why[Component{Kind: KindTable, ID: d.Table2}]
+		if ok1 && ok2 {
 			if tb, ok := sch.Table(d.Intersect); ok && !tb.BuiltIn {
-				want[Component{Kind: KindTable, ID: d.Intersect}] = true
+				need(Component{Kind: KindTable, ID: d.Intersect}, fmt.Sprintf("the intersect table of the N:N relationship %s between %q and %q", d.Name, d.Table1, d.Table2))
 			}
 		}
 	}
-	var added []Component
-	for c := range want {
+	added := []Required{}
+	for c, reason := range why {
 		if !slices.ContainsFunc(sol.Components, func(x Component) bool { return x.Kind == c.Kind && x.ID == c.ID }) {
-			added = append(added, c)
+			added = append(added, Required{Component: c, Reason: reason})
 		}
 	}
 	sort.Slice(added, func(i, j int) bool {
@@ -352,11 +381,14 @@ func (s *Service) AddRequired(ctx context.Context, by *security.Principal, uniqu
 		}
 		return added[i].ID < added[j].ID
 	})
-	err = s.p.Write(ctx, func(w *platform.Writer) error { return s.addComponents(ctx, w, sol, added) })
-	if added == nil {
-		added = []Component{}
+	comps := make([]Component, len(added))
+	for i, r := range added {
+		comps[i] = r.Component
 	}
-	return added, err
+	if err := s.p.Write(ctx, func(w *platform.Writer) error { return s.addComponents(ctx, w, sol, comps) }); err != nil {
+		return nil, err
+	}
+	return added, nil
 }
 
 // itemTables lists the tables a profile item needs: its own, the other

@@ -227,14 +227,7 @@ func Validate(s *schema.Schema, p *Profile) *Validation {
 		v.warnf("", "the profile has %d tables; the guidance is at most %d", len(p.Items), WarnTables)
 	}
 	if !cycles(v, graph) {
-		links := map[string][][]schema.Relationship{}
-		for _, it := range p.Items {
-			if it.Rule == RuleCustom && len(it.Filter) > 0 {
-				if e, err := checkFilter(s, p.Name, it.Table, it.Filter, filter.DefaultMaxLinkDepth); err == nil {
-					links[it.Table] = filterLinks(s, it.Table, e)
-				}
-			}
-		}
+		links := customLinks(s, p)
 		for _, it := range p.Items {
 			limits(v, graph, links, it.Table)
 		}
@@ -348,6 +341,20 @@ func cycles(v *Validation, graph map[string][]schema.Relationship) bool {
 	return found
 }
 
+// customLinks returns the chains of the links of every custom filter of p
+// that checks, by table.
+func customLinks(s *schema.Schema, p *Profile) map[string][][]schema.Relationship {
+	links := map[string][][]schema.Relationship{}
+	for _, it := range p.Items {
+		if it.Rule == RuleCustom && len(it.Filter) > 0 {
+			if e, err := checkFilter(s, p.Name, it.Table, it.Filter, filter.DefaultMaxLinkDepth); err == nil {
+				links[it.Table] = filterLinks(s, it.Table, e)
+			}
+		}
+	}
+	return links
+}
+
 // filterLinks returns the chain to every link of a checked filter e over
 // table, one per link, in the order written.
 func filterLinks(s *schema.Schema, table string, e filter.Expr) [][]schema.Relationship {
@@ -382,12 +389,23 @@ func filterLinks(s *schema.Schema, table string, e filter.Expr) [][]schema.Relat
 }
 
 // limits checks the transitive relationship count and the one-1:N rule of
-// table; graph must be acyclic. The walk stops just past the limit, so it is
-// bounded even for wide graphs.
+// table; graph must be acyclic.
 func limits(v *Validation, graph map[string][]schema.Relationship, links map[string][][]schema.Relationship, table string) {
-	count := 0
-	var many []string
-	var over string
+	_, over, many := countFrom(graph, links, table)
+	if over != "" {
+		v.errorf(table, over, "table %q links to more than %d tables through relationships and filters, counted transitively; the %dth is %s", table, MaxRelationships, MaxRelationships+1, over)
+	}
+	if len(many) > 1 {
+		v.errorf(table, many[1], "table %q: at most one 1:N or N:N relationship is allowed among its relationships counted transitively, found %s and %s", table, many[0], many[1])
+	}
+}
+
+// countFrom walks the relationships and filter links from table and returns
+// its transitive count (a link to a table with N relationships adds N+1),
+// the chain that first goes past MaxRelationships, and the chains of the
+// 1:N and N:N steps met. The walk stops just past the limit, so it is
+// bounded even for wide or cyclic graphs: every step adds one.
+func countFrom(graph map[string][]schema.Relationship, links map[string][][]schema.Relationship, table string) (count int, over string, many []string) {
 	var walk func(n string, path []schema.Relationship) bool
 	walk = func(n string, path []schema.Relationship) bool {
 		// The links of n's custom filter count too (contract §2: "through
@@ -416,10 +434,5 @@ func limits(v *Validation, graph map[string][]schema.Relationship, links map[str
 		return true
 	}
 	walk(table, nil)
-	if over != "" {
-		v.errorf(table, over, "table %q links to more than %d tables through relationships and filters, counted transitively; the %dth is %s", table, MaxRelationships, MaxRelationships+1, over)
-	}
-	if len(many) > 1 {
-		v.errorf(table, many[1], "table %q: at most one 1:N or N:N relationship is allowed among its relationships counted transitively, found %s and %s", table, many[0], many[1])
-	}
+	return count, over, many
 }

@@ -1,6 +1,6 @@
 package store
 
-// writerVersionMigration (15) lets PostgreSQL writers stop queueing on the
+// writerVersionMigration (16) lets PostgreSQL writers stop queueing on the
 // counter row (docs/design.md, "Change tracking that never skips a row"):
 //
 //   - xidoffset: a PostgreSQL writer's version is its transaction id
@@ -15,7 +15,7 @@ package store
 // writer versions on (OUTPOST_PG_XID_VERSIONS=1 at start-up, every server
 // of the database stopped): see store.SwitchToXIDVersions. SQLite keeps the
 // counter row: it has one writer anyway.
-var writerVersionMigration = migration{15, "writerversions", []string{
+var writerVersionMigration = migration{16, "writerversions", []string{
 	`{postgres}ALTER TABLE outpost_clock ADD COLUMN IF NOT EXISTS xidoffset BIGINT NOT NULL DEFAULT 0`,
 	`{postgres}ALTER TABLE outpost_clock ADD COLUMN IF NOT EXISTS lockkey BIGINT NOT NULL DEFAULT 0`,
 }}

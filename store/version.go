@@ -20,7 +20,7 @@ import (
 //   - SQLite has one writer at a time: the version is a counter row,
 //     incremented inside the write transaction; the token is its value.
 //   - PostgreSQL: the version is the writer's transaction id plus a fixed
-//     offset (outpost_clock.xidoffset, migration 15), taken after the
+//     offset (outpost_clock.xidoffset, migration 16), taken after the
 //     writer holds the environment's advisory lock in shared session mode
 //     (the lock only marks its connection as this environment's writer,
 //     from then until it closes; nobody waits on it). The

@@ -10,6 +10,7 @@ import (
 
 	"github.com/outposthq/outpost"
 	"github.com/outposthq/outpost/platform"
+	"github.com/outposthq/outpost/schema"
 	"github.com/outposthq/outpost/security"
 	"github.com/outposthq/outpost/wire"
 )
@@ -49,26 +50,58 @@ func (e *Engine) SetSettings(ctx context.Context, by *security.Principal, s wire
 	return nil
 }
 
-// Errors lists Sync Errors, newest first: by's own, or with all (an
-// administrator only) everyone's. With active only the unresolved ones.
-func (e *Engine) Errors(ctx context.Context, by *security.Principal, all, active bool) ([]wire.SyncError, error) {
-	if all && !by.Admin {
-		return nil, outpost.Forbiddenf("only administrators may list other users' sync errors")
+// ErrorFilter narrows a list of Sync Errors. The zero value is the
+// caller's own errors, resolved or not.
+type ErrorFilter struct {
+	// All lists every user's errors (administrators only).
+	All bool
+	// UserID lists that user's errors; another user's needs an
+	// administrator. Empty: the caller's, or everyone's with All.
+	UserID string
+	// Table keeps the errors of changes to that table.
+	Table string
+	// Type keeps one error type (wire.ErrorConflict …); nil: every type.
+	Type *int64
+	// State keeps active (0) or resolved (1) errors; nil: both.
+	State *int64
+}
+
+// ListErrors lists the Sync Errors f selects, newest first. Only
+// administrators list other users' errors; every value of f is checked
+// before it is used, and a bad one is refused naming its field.
+func (e *Engine) ListErrors(ctx context.Context, by *security.Principal, f ErrorFilter) ([]wire.SyncError, error) {
+	if (f.All || (f.UserID != "" && f.UserID != by.UserID)) && !by.Admin {
+		return nil, outpost.Forbiddenf("only administrators may list other users' sync errors").WithTarget("user")
 	}
-	q := platform.Query{OrderBy: []platform.Order{{Column: "errortime", Desc: true}}, PageSize: platform.MaxPageSize}
 	var conds []string
-	if !all {
+	switch {
+	case f.UserID != "":
+		if !outpost.ValidID(f.UserID) {
+			return nil, outpost.Invalidf("user %q is not a user id: use a UUID", f.UserID).WithTarget("user")
+		}
+		conds = append(conds, fmt.Sprintf("ownerid eq '%s'", f.UserID))
+	case !f.All:
 		conds = append(conds, fmt.Sprintf("ownerid eq '%s'", by.UserID))
 	}
-	if active {
-		conds = append(conds, "statecode eq 0")
-	}
-	for i, c := range conds {
-		if i > 0 {
-			q.Filter += " and "
+	if f.Table != "" {
+		if !schema.ValidName(f.Table) {
+			return nil, outpost.Invalidf("table %q is not a table name: use 2 to 50 lowercase letters, digits and underscores", f.Table).WithTarget("table")
 		}
-		q.Filter += c
+		conds = append(conds, fmt.Sprintf("entityname eq '%s'", f.Table))
 	}
+	if f.Type != nil {
+		if *f.Type < wire.ErrorConflict || *f.Type > wire.ErrorOther {
+			return nil, outpost.Invalidf("type %d is not a sync error type: use 0 (conflict), 1 (record not found), 2 (record already exists) or 3 (others)", *f.Type).WithTarget("type")
+		}
+		conds = append(conds, fmt.Sprintf("errortype eq %d", *f.Type))
+	}
+	if f.State != nil {
+		if *f.State != 0 && *f.State != 1 {
+			return nil, outpost.Invalidf("state %d is not a sync error state: use 0 (active) or 1 (resolved)", *f.State).WithTarget("state")
+		}
+		conds = append(conds, fmt.Sprintf("statecode eq %d", *f.State))
+	}
+	q := platform.Query{OrderBy: []platform.Order{{Column: "errortime", Desc: true}}, PageSize: platform.MaxPageSize, Filter: strings.Join(conds, " and ")}
 	page, err := e.p.List(ctx, platform.System(), "syncerror", q)
 	if err != nil {
 		return nil, err

@@ -75,6 +75,9 @@ type Options struct {
 	// StagedFileMaxAge is how long staged content whose change never came
 	// is kept; default DefaultStagedFileMaxAge.
 	StagedFileMaxAge time.Duration
+	// TelemetryRetention is how long sync telemetry events are kept
+	// before the janitor prunes them; default DefaultTelemetryRetention.
+	TelemetryRetention time.Duration
 }
 
 // Engine serves devices.
@@ -97,6 +100,8 @@ type Engine struct {
 	eventsPerUser   *counter
 	eventsPerDevice *counter
 	restores        restores
+	// janitor counts the janitor's rounds and what they pruned.
+	janitor janitorStats
 }
 
 // New returns the sync engine over p, planning downloads with planner.
@@ -127,6 +132,9 @@ func New(p *platform.Platform, planner Planner, opts Options) *Engine {
 	}
 	if opts.StagedFileMaxAge <= 0 {
 		opts.StagedFileMaxAge = DefaultStagedFileMaxAge
+	}
+	if opts.TelemetryRetention <= 0 {
+		opts.TelemetryRetention = DefaultTelemetryRetention
 	}
 	e := &Engine{p: p, planner: planner, opts: opts, now: opts.Now, logger: opts.Logger, hub: newHub(), cache: newCache(),
 		snapshots: newCounter(opts.SnapshotStreamsPerUser), eventsPerUser: newCounter(opts.EventStreamsPerUser),

@@ -10,6 +10,12 @@ const Version = 1
 // Prefix is the route prefix of this protocol version.
 const Prefix = "/api/sync/v1"
 
+// ClientReportHeader carries, on a sync request, the device's side of its
+// previous sync: "apply-ms=N, errors=N" (milliseconds it took to apply the
+// previous reply to the local store, local errors met since). The server
+// stores it on the telemetry event of the request that carries it.
+const ClientReportHeader = "Outpost-Client-Report"
+
 // Operations of a queued change.
 const (
 	OpCreate = "create"

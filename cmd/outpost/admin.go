@@ -97,6 +97,7 @@ func adminUsage() string {
 // use, after the command's flags parsed, so "-h" needs no database.
 type admin struct {
 	dbf    dbFlags
+	getenv func(string) string
 	stdout io.Writer
 	stderr io.Writer
 	db     *store.DB
@@ -108,7 +109,7 @@ type admin struct {
 }
 
 func runAdmin(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	a := &admin{stdout: stdout, stderr: stderr}
+	a := &admin{stdout: stdout, stderr: stderr, getenv: getenv}
 	fs := flag.NewFlagSet("admin", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, adminUsage()); fs.PrintDefaults() }
@@ -162,7 +163,11 @@ func (a *admin) platform(ctx context.Context) (*platform.Platform, error) {
 		return nil, err
 	}
 	a.db = db
-	if a.p, err = platform.Open(ctx, db, platform.Options{}); err != nil {
+	files, err := a.dbf.fileStore(ctx, a.getenv)
+	if err != nil {
+		return nil, err
+	}
+	if a.p, err = platform.Open(ctx, db, platform.Options{Files: files}); err != nil {
 		return nil, err
 	}
 	a.svc = profile.New(a.p, profile.Options{})

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"path/filepath"
 	"time"
 
 	"github.com/outposthq/outpost/store"
@@ -18,11 +19,12 @@ func runBackup(ctx context.Context, args []string, getenv func(string) string, s
 	fs := flag.NewFlagSet("backup", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprint(stderr, "Usage: outpost backup --data DIR --out FILE\n\nWrites a consistent copy of the embedded (SQLite) database in DIR to FILE,\nwhile a server keeps serving from DIR. FILE must not exist.\nFor PostgreSQL use pg_dump or point-in-time recovery (docs/production.md).\n\nFlags:\n")
+		fmt.Fprint(stderr, "Usage: outpost backup --data DIR --out FILE [--files dir:PATH]\n\nWrites a consistent copy of the embedded (SQLite) database in DIR to FILE,\nwhile a server keeps serving from DIR. FILE must not exist. Files kept in a\ndirectory store (the default, DIR/files) are copied into FILE.files.\nFor PostgreSQL use pg_dump or point-in-time recovery, and for an S3 bucket\nthe bucket's versioning or replication (docs/production.md).\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	data := fs.String("data", envOr(getenv, "OUTPOST_DATA", "outpost-data"), "data directory of the embedded SQLite store ($OUTPOST_DATA)")
 	out := fs.String("out", "", "backup file to write (must not exist)")
+	files := fs.String("files", getenv("OUTPOST_FILES"), "the server's file store, when not the default dir:DATA/files ($OUTPOST_FILES)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -30,10 +32,22 @@ func runBackup(ctx context.Context, args []string, getenv func(string) string, s
 		fs.Usage()
 		return errors.New("backup: name the file to write with --out FILE")
 	}
-	if err := sqlite.Backup(ctx, *data, *out); err != nil {
+	spec, err := (&dbFlags{data: *data, files: *files}).fileSpec()
+	if err != nil {
+		return fmt.Errorf("backup: --files: %w", err)
+	}
+	if spec.Kind != "dir" {
+		if err := sqlite.Backup(ctx, *data, *out); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "backed up %s to %s (files in %s are not copied: back them up with the store's own means)\n", *data, *out, spec.Kind)
+		return nil
+	}
+	n, err := backupFiles(ctx, spec.Path, *out, func() error { return sqlite.Backup(ctx, *data, *out) })
+	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "backed up %s to %s\n", *data, *out)
+	fmt.Fprintf(stdout, "backed up %s to %s and its %d stored files to %s\n", *data, *out, n, filesDirOf(*out))
 	return nil
 }
 
@@ -42,12 +56,13 @@ func runRestore(ctx context.Context, args []string, getenv func(string) string, 
 	fs := flag.NewFlagSet("restore", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprint(stderr, "Usage: outpost restore --from FILE --data DIR [--force]\n\nReplaces the embedded database in DIR with the backup FILE. Stop the server\nfirst: a directory a running server holds is refused, and so is an existing\ndatabase without --force.\n\n       outpost restore --db postgres://... --taken TIME\n\nRecords that a PostgreSQL database was restored (pg_restore, point-in-time\nrecovery) from a backup taken at TIME, before servers start on it, so that\ndevices which synced after TIME reconcile.\n\nFlags:\n")
+		fmt.Fprint(stderr, "Usage: outpost restore --from FILE --data DIR [--force]\n\nReplaces the embedded database in DIR with the backup FILE, and copies the\nbackup's files (FILE.files) into the directory store. Stop the server\nfirst: a directory a running server holds is refused, and so is an existing\ndatabase without --force.\n\n       outpost restore --db postgres://... --taken TIME\n\nRecords that a PostgreSQL database was restored (pg_restore, point-in-time\nrecovery) from a backup taken at TIME, before servers start on it, so that\ndevices which synced after TIME reconcile.\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	from := fs.String("from", "", "backup file written by outpost backup")
 	data := fs.String("data", envOr(getenv, "OUTPOST_DATA", "outpost-data"), "data directory to restore into ($OUTPOST_DATA)")
 	force := fs.Bool("force", false, "replace a database already in the data directory")
+	files := fs.String("files", getenv("OUTPOST_FILES"), "the server's file store, when not the default dir:DATA/files: a backup's files (FILE.files) are copied into it ($OUTPOST_FILES)")
 	pg := fs.String("db", "", "PostgreSQL URL of a database just restored with pg_restore or point-in-time recovery: only record the restore (with --taken)")
 	taken := fs.String("taken", "", "with --db: when the PostgreSQL backup was taken (RFC 3339, e.g. 2026-12-01T23:00:00Z)")
 	if err := fs.Parse(args); err != nil {
@@ -60,10 +75,24 @@ func runRestore(ctx context.Context, args []string, getenv func(string) string, 
 		fs.Usage()
 		return errors.New("restore: name the backup file with --from FILE")
 	}
+	spec, err := (&dbFlags{data: *data, files: *files}).fileSpec()
+	if err != nil {
+		return fmt.Errorf("restore: --files: %w", err)
+	}
 	if err := sqlite.Restore(ctx, *from, *data, *force); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "restored %s into %s\n", *from, *data)
+	n := 0
+	if spec.Kind == "dir" {
+		if n, err = restoreFiles(ctx, *from, spec.Path, filepath.Join(*data, sqlite.FileName)); err != nil {
+			return err
+		}
+	}
+	if n == 0 {
+		fmt.Fprintf(stdout, "restored %s into %s\n", *from, *data)
+		return nil
+	}
+	fmt.Fprintf(stdout, "restored %s and %d stored files into %s\n", *from, n, *data)
 	return nil
 }
 

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/outposthq/outpost/filestore"
 	"github.com/outposthq/outpost/platform"
 	"github.com/outposthq/outpost/schema"
 	"github.com/outposthq/outpost/store/sqlite"
@@ -22,12 +23,25 @@ var reportTable = platform.TableInput{Name: "report", Ownership: schema.OwnedByO
 
 func openPlatform(t *testing.T, dir string) *platform.Platform {
 	t.Helper()
+	return openPlatformWith(t, dir, false)
+}
+
+// openPlatformWith opens the platform of data directory dir, with the
+// server's default file store (dir/files) when files is set.
+func openPlatformWith(t *testing.T, dir string, files bool) *platform.Platform {
+	t.Helper()
 	db, err := sqlite.Open(context.Background(), dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	p, err := platform.Open(context.Background(), db, platform.Options{})
+	var opts platform.Options
+	if files {
+		if opts.Files, err = filestore.NewDir(filepath.Join(dir, "files")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p, err := platform.Open(context.Background(), db, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,10 +65,17 @@ func reportContent(n int) []byte {
 	return bytes.Repeat(fmt.Appendf(nil, "content of report %05d\n", n), 200)
 }
 
-func TestBackupDuringWritesAndRestore(t *testing.T) {
+func TestBackupDuringWritesAndRestore(t *testing.T) { testBackupDuringWrites(t, false) }
+
+// TestBackupWithFileStore: with the files in the data directory's file
+// store, the backup copies them beside the database copy, and a restore
+// puts back every file the restored database references.
+func TestBackupWithFileStore(t *testing.T) { testBackupDuringWrites(t, true) }
+
+func testBackupDuringWrites(t *testing.T, files bool) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	p := openPlatform(t, dir)
+	p := openPlatformWith(t, dir, files)
 	if _, err := p.CreateTable(ctx, platform.System(), reportTable); err != nil {
 		t.Fatal(err)
 	}
@@ -131,10 +152,42 @@ func TestBackupDuringWritesAndRestore(t *testing.T) {
 	}
 
 	into := t.TempDir()
+	if files {
+		// The backup's files directory holds exactly the referenced files.
+		keys, err := sqlite.ObjectKeys(ctx, out, "dir")
+		if err != nil {
+			t.Fatal(err)
+		}
+		backed, err := filestore.NewDir(filesDirOf(out))
+		if err != nil {
+			t.Fatal(err)
+		}
+		have, err := backed.Keys()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(keys) < before || len(have) != len(keys) {
+			t.Fatalf("the backup references %d files and its files directory holds %d; %d reports were committed before it", len(keys), len(have), before)
+		}
+		// Without its files directory, a restore says what is missing.
+		moved := out + ".elsewhere"
+		if err := os.Rename(filesDirOf(out), moved); err != nil {
+			t.Fatal(err)
+		}
+		err = run(ctx, []string{"restore", "--from", out, "--data", t.TempDir()}, noEnv, io.Discard, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), "is missing") {
+			t.Fatalf("restore without the backup's files: %v, want the files directory named as missing", err)
+		}
+		if err := os.Rename(moved, filesDirOf(out)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stdout.Reset()
 	if err := run(ctx, []string{"restore", "--from", out, "--data", into}, noEnv, &stdout, &stderr); err != nil {
 		t.Fatalf("restore: %v\n%s", err, stderr.String())
 	}
-	q := openPlatform(t, into)
+	t.Log(strings.TrimSpace(stdout.String()))
+	q := openPlatformWith(t, into, files)
 	rows, err := q.List(ctx, platform.System(), "report", platform.Query{Select: []string{"reportid", "name"}, OrderBy: []platform.Order{{Column: "name"}}, PageSize: platform.MaxPageSize})
 	if err != nil {
 		t.Fatal(err)

@@ -41,14 +41,23 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 	addr := fs.String("addr", envOr(getenv, "OUTPOST_ADDR", "127.0.0.1:8080"), "address to listen on")
 	accounts := fs.Int("accounts", 40, "accounts per technician (each with 2 contacts and 5 work orders), when seeding")
 	level := fs.String("log-level", "warn", "log level: debug, info, warn or error")
+	files := fs.String("files", getenv("OUTPOST_FILES"), "where file and image content is kept: dir:PATH, s3://BUCKET[/PREFIX]?endpoint=URL or db; default dir:DATA/files ($OUTPOST_FILES)")
 	var lim limitFlags
 	lim.register(fs)
+	lim.metrics.register(fs, getenv)
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := lim.metrics.check(); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("outpost demo: unexpected argument %q", fs.Arg(0))
 	}
+	if err := lim.srv.check(); err != nil {
+		return err
+	}
+	dbf := dbFlags{data: *data, files: *files}
 	logger, err := newLogger(stderr, *level)
 	if err != nil {
 		return err
@@ -59,6 +68,11 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 		fmt.Fprintf(stdout, "Removing the previous demo in %s\n", *data)
 		for _, f := range []string{dbPath, dbPath + "-wal", dbPath + "-shm", statePath} {
 			if err := os.Remove(f); err != nil && !os.IsNotExist(err) {
+				return fmt.Errorf("remove previous demo: %w", err)
+			}
+		}
+		if spec, err := dbf.fileSpec(); err == nil && spec.Kind == "dir" && spec.Path == filepath.Join(*data, "files") {
+			if err := os.RemoveAll(spec.Path); err != nil {
 				return fmt.Errorf("remove previous demo: %w", err)
 			}
 		}
@@ -75,10 +89,15 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 		return err
 	}
 	defer db.Close()
+	lim.srv.applyPool(db)
+	fileStore, err := dbf.fileStore(ctx, getenv)
+	if err != nil {
+		return err
+	}
 	// The demo's passwords are random (64 bits) and printed on its
 	// terminal; key stretching guards guessable passwords, and the demo has
 	// none, so it hashes at bcrypt's lowest cost and starts in a moment.
-	p, err := platform.Open(ctx, db, lim.platformOptions(platform.Options{Logger: logger, PasswordCost: bcrypt.MinCost}))
+	p, err := platform.Open(ctx, db, lim.platformOptions(platform.Options{Logger: logger, PasswordCost: bcrypt.MinCost, Files: fileStore}))
 	if err != nil {
 		return err
 	}

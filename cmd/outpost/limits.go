@@ -9,17 +9,12 @@ import (
 	"github.com/outposthq/outpost/syncsrv"
 )
 
-// HTTP server timeouts. A whole request must arrive within readTimeout
-// (file uploads included) and an ordinary reply be written within
-// writeTimeout; long streams (snapshot pages, change hints) set a deadline
-// per write instead (httpapi.Options.StreamWriteTimeout), so they may run
-// for hours while a device that stops reading is dropped.
-const (
-	readHeaderTimeout = 10 * time.Second
-	readTimeout       = 5 * time.Minute
-	writeTimeout      = 5 * time.Minute
-	idleTimeout       = 2 * time.Minute
-)
+// HTTP server timeouts (serverflags.go): a whole request must arrive
+// within --read-timeout (file uploads included) and an ordinary reply be
+// written within --write-timeout; long streams (snapshot pages, change
+// hints) set a deadline per write instead (httpapi.Options.
+// StreamWriteTimeout), so they may run for hours while a device that stops
+// reading is dropped.
 
 // limitFlags are the server's per-user and per-device limits
 // (docs/security.md, "Limits").
@@ -37,6 +32,10 @@ type limitFlags struct {
 	maxFileMiB         int64
 	maxImageMiB        int64
 	web                webFlags
+	// srv are the timeouts, pool sizes and credential lifetimes.
+	srv serverFlags
+	// metrics are where /metrics is served and the telemetry's retention.
+	metrics metricsFlags
 }
 
 func (l *limitFlags) register(fs *flag.FlagSet) {
@@ -53,6 +52,7 @@ func (l *limitFlags) register(fs *flag.FlagSet) {
 	fs.Int64Var(&l.maxFileMiB, "max-file-mib", platform.DefaultMaxFileBytes>>20, "MiB one file of a file column may have")
 	fs.Int64Var(&l.maxImageMiB, "max-image-mib", platform.DefaultMaxImageBytes>>20, "MiB one image of an image column may have")
 	l.web.register(fs)
+	l.srv.register(fs)
 }
 
 // apply sets the limits in the engine's and the API's options.
@@ -67,10 +67,11 @@ func (l *limitFlags) apply(so *syncsrv.Options, ho *httpapi.Options) {
 	so.TokenMaxAge = l.tokenMaxAge
 	so.MaxRows = l.maxRows
 	ho.MaxBodyBytes = l.maxBodyMiB << 20
+	l.metrics.apply(so, ho)
 }
 
 // platformOptions sets the file limits in the platform's options.
 func (l *limitFlags) platformOptions(po platform.Options) platform.Options {
 	po.MaxFileBytes, po.MaxImageBytes = l.maxFileMiB<<20, l.maxImageMiB<<20
-	return po
+	return l.srv.platformOptions(po)
 }

@@ -9,8 +9,10 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"path/filepath"
 	"time"
 
+	"github.com/outposthq/outpost/filestore"
 	"github.com/outposthq/outpost/httpapi"
 	"github.com/outposthq/outpost/platform"
 	"github.com/outposthq/outpost/profile"
@@ -21,10 +23,11 @@ import (
 	"github.com/outposthq/outpost/ui"
 )
 
-// dbFlags are the flags that choose the database.
+// dbFlags are the flags that choose the database and the file store.
 type dbFlags struct {
-	data string
-	db   string
+	data  string
+	db    string
+	files string
 }
 
 func (f *dbFlags) register(fs *flag.FlagSet, getenv func(string) string) {
@@ -34,6 +37,35 @@ func (f *dbFlags) register(fs *flag.FlagSet, getenv func(string) string) {
 	}
 	fs.StringVar(&f.data, "data", def, "data directory of the embedded SQLite store ($OUTPOST_DATA)")
 	fs.StringVar(&f.db, "db", getenv("OUTPOST_DB"), "PostgreSQL URL, postgres://user@host/db; overrides --data ($OUTPOST_DB)")
+	fs.StringVar(&f.files, "files", getenv("OUTPOST_FILES"), "where file and image content is kept: dir:PATH, s3://BUCKET[/PREFIX]?endpoint=URL&region=R (credentials from $AWS_ACCESS_KEY_ID and $AWS_SECRET_ACCESS_KEY) or db (in the database); default dir:DATA/files with --data, db with --db ($OUTPOST_FILES)")
+}
+
+// fileSpec returns the file store setting, with its default.
+func (f *dbFlags) fileSpec() (filestore.Spec, error) {
+	switch {
+	case f.files != "":
+		return filestore.ParseSpec(f.files)
+	case f.db != "":
+		return filestore.Spec{Kind: "db"}, nil
+	}
+	return filestore.Spec{Kind: "dir", Path: filepath.Join(f.data, "files")}, nil
+}
+
+// fileStore opens the file store; nil when content stays in the database.
+func (f *dbFlags) fileStore(ctx context.Context, getenv func(string) string) (filestore.Store, error) {
+	spec, err := f.fileSpec()
+	if err != nil {
+		return nil, fmt.Errorf("--files: %w", err)
+	}
+	return filestore.Open(ctx, spec, getenv)
+}
+
+// describeFiles names the file store for the start-up log.
+func describeFiles(st filestore.Store) string {
+	if st == nil {
+		return "db"
+	}
+	return st.String()
 }
 
 func (f *dbFlags) open(ctx context.Context) (*store.DB, error) {
@@ -50,20 +82,55 @@ func (f *dbFlags) describe() string {
 	return "sqlite:" + f.data
 }
 
-func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+// serveConfig is outpost serve's parsed command line.
+type serveConfig struct {
+	dbf         dbFlags
+	addr, level string
+	lim         limitFlags
+	oidcf       oidcFlags
+}
+
+// parseServe parses serve's flags, each one also read from its
+// environment variable (applyEnv) when not on the command line.
+func parseServe(args []string, getenv func(string) string, stderr io.Writer) (*serveConfig, error) {
+	c := &serveConfig{}
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	var dbf dbFlags
-	dbf.register(fs, getenv)
-	addr := fs.String("addr", envOr(getenv, "OUTPOST_ADDR", ":8080"), "address to listen on ($OUTPOST_ADDR)")
-	level := fs.String("log-level", "info", "log level: debug, info, warn or error")
-	var lim limitFlags
-	lim.register(fs)
-	var oidcf oidcFlags
-	oidcf.register(fs, getenv)
+	c.dbf.register(fs, getenv)
+	fs.StringVar(&c.addr, "addr", envOr(getenv, "OUTPOST_ADDR", ":8080"), "address to listen on ($OUTPOST_ADDR)")
+	fs.StringVar(&c.level, "log-level", "info", "log level: debug, info, warn or error")
+	c.lim.register(fs)
+	c.lim.metrics.register(fs, getenv)
+	c.oidcf.register(fs, getenv)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, "Usage: outpost serve [flags]\n\nServes the Outpost API, the maker portal and the sync protocol.\n\nFlags:\n")
+		fs.PrintDefaults()
+		fmt.Fprint(stderr, envUsage)
+	}
 	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if err := applyEnv(fs, getenv); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("outpost serve: unexpected argument %q", fs.Arg(0))
+	}
+	if err := c.lim.srv.check(); err != nil {
+		return nil, err
+	}
+	if err := c.lim.metrics.check(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	c, err := parseServe(args, getenv, stderr)
+	if err != nil {
 		return err
 	}
+	dbf, lim, oidcf, addr, level := c.dbf, c.lim, c.oidcf, &c.addr, &c.level
 	logger, err := newLogger(stderr, *level)
 	if err != nil {
 		return err
@@ -80,7 +147,12 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	defer db.Close()
-	p, err := platform.Open(ctx, db, lim.platformOptions(platform.Options{Logger: logger}))
+	lim.srv.applyPool(db)
+	files, err := dbf.fileStore(ctx, getenv)
+	if err != nil {
+		return err
+	}
+	p, err := platform.Open(ctx, db, lim.platformOptions(platform.Options{Logger: logger, Files: files}))
 	if err != nil {
 		return err
 	}
@@ -89,7 +161,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	return serve(ctx, p, *addr, logger, lim, oidc, func(a net.Addr) {
-		logger.Info("serving", "addr", a.String(), "store", dbf.describe())
+		logger.Info("serving", "addr", a.String(), "store", dbf.describe(), "files", describeFiles(files))
 	})
 }
 
@@ -110,15 +182,22 @@ func serve(ctx context.Context, p *platform.Platform, addr string, logger *slog.
 	lim.apply(&so, &ho)
 	engine := syncsrv.New(p, profiles, so)
 	ho.Sync = engine
-	api, err := lim.web.wrap(httpapi.New(p, ho))
+	hs := httpapi.New(p, ho)
+	api, err := lim.web.wrap(hs)
 	if err != nil {
 		return err
 	}
+	stopMetrics, err := lim.metrics.serveMetrics(ctx, hs, logger)
+	if err != nil {
+		return err
+	}
+	defer stopMetrics()
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", addr, err)
 	}
-	srv := &http.Server{Handler: api, ReadHeaderTimeout: readHeaderTimeout, ReadTimeout: readTimeout, WriteTimeout: writeTimeout, IdleTimeout: idleTimeout, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
+	srv := lim.srv.httpServer(api)
+	srv.ErrorLog = slog.NewLogLogger(logger.Handler(), slog.LevelWarn)
 	srv.RegisterOnShutdown(engine.CloseStreams) // event streams never end by themselves
 	errc := make(chan error, 1)
 	go func() { errc <- lim.web.serve(srv, ln) }()
@@ -140,7 +219,7 @@ func serve(ctx context.Context, p *platform.Platform, addr string, logger *slog.
 	case <-ctx.Done():
 	}
 	logger.Info("shutting down")
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), lim.srv.shutdownGrace)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {
 		return fmt.Errorf("shut down: %w", err)

@@ -201,3 +201,25 @@ func copyFile(from, to string) error {
 	}
 	return out.Close()
 }
+
+// ObjectKeys returns the file store keys that the database file (a backup
+// or a data directory's database) records for content kept in a file store
+// of kind (filestore.Store.Kind).
+func ObjectKeys(ctx context.Context, file, kind string) ([]string, error) {
+	db := sql.OpenDB(&connector{dsn: "file:" + file + "?mode=ro", drv: &sqlite.Driver{}})
+	defer db.Close()
+	rows, err := db.QueryContext(ctx, `SELECT contentkey FROM outpost_file WHERE contentstore = ? ORDER BY contentkey`, kind)
+	if err != nil {
+		return nil, fmt.Errorf("list the files of %s: %w", file, err)
+	}
+	defer rows.Close()
+	var keys []string
+	for rows.Next() {
+		var k string
+		if err := rows.Scan(&k); err != nil {
+			return nil, fmt.Errorf("list the files of %s: %w", file, err)
+		}
+		keys = append(keys, k)
+	}
+	return keys, rows.Err()
+}

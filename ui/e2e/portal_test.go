@@ -1,13 +1,8 @@
 package e2e
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -27,94 +22,12 @@ import (
 // refused Can be used offline. At 1280×800
 // and at a tablet's 820×1180, every control has a label.
 func TestPortalMakerFlows(t *testing.T) {
-	if _, err := os.Stat("/usr/bin/chromium"); err != nil {
-		t.Fatal("Debian's chromium is required (apt-get install -y chromium; .ci/run installs it)")
-	}
 	began := time.Now()
-	tmp := t.TempDir()
-	bin := filepath.Join(tmp, "outpost")
-	build := exec.Command("go", "build", "-o", bin, "github.com/outposthq/outpost/cmd/outpost")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
-	shots := screenshotDir(t)
-
-	m, demoOut := start(t, bin, regexp.MustCompile(`serving at (http://\S+)[\s\S]*Press Ctrl\+C`), "demo", "--data", filepath.Join(tmp, "demo"), "--addr", "127.0.0.1:0", "--accounts", "5")
-	server := m[1]
-	token := func(user string) string {
-		mm := regexp.MustCompile(`(?m)^\s+` + regexp.QuoteMeta(user) + `\S*\s.*\s(opt_\S+)$`).FindStringSubmatch(demoOut.String())
-		if mm == nil {
-			t.Fatalf("no token for %s in:\n%s", user, demoOut.String())
-		}
-		return mm[1]
-	}
-	nora := token("nora@")
-	pw := regexp.MustCompile(`(?m)^\s+(maker@\S+)\s.*?\s(\S+)\s+opt_\S+$`).FindStringSubmatch(demoOut.String())
-	if pw == nil {
-		t.Fatalf("no password for the maker in:\n%s", demoOut.String())
-	}
-	makerName, makerPassword, maker := pw[1], pw[2], token("maker@")
-
-	opts := append(chromedp.DefaultExecAllocatorOptions[:0:0],
-		chromedp.ExecPath("/usr/bin/chromium"),
-		chromedp.Flag("headless", true), chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
-		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(filepath.Join(tmp, "chromium")), chromedp.WindowSize(1280, 800))
-	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancelA()
-	ctx, cancel := chromedp.NewContext(actx, chromedp.WithErrorf(t.Logf))
-	defer cancel()
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("start chromium: %v", err)
-	}
-	ctx, cancelT := context.WithTimeout(ctx, 120*time.Second)
-	defer cancelT()
-
-	run := func(what string, steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		sctx, cancel := context.WithTimeout(ctx, 20*time.Second)
-		defer cancel()
-		if err := chromedp.Do(sctx, steps...); err != nil {
-			body, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("body")))
-			t.Fatalf("%s: %v\npage text:\n%s", what, err, body)
-		}
-	}
-	shot := func(name string) chromedp.Action[chromedp.Void] {
-		return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-			buf, err := chromedp.CaptureScreenshot()(ctx, tg)
-			if err != nil {
-				return err
-			}
-			return os.WriteFile(filepath.Join(shots, name+".png"), buf, 0o644)
-		})
-	}
-	text := func(sel string) string {
-		t.Helper()
-		s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
-		if err != nil {
-			t.Fatalf("read %s: %v", sel, err)
-		}
-		return s
-	}
-	// labelled fails when a visible control has no label a screen reader can announce.
-	labelled := func(page string) {
-		t.Helper()
-		missing := eval[string](t, ctx, `[...document.querySelectorAll('input, select, textarea, button')]
-			.filter(el => el.offsetParent !== null)
-			.filter(el => !(el.labels?.length || el.getAttribute('aria-label') || el.getAttribute('aria-labelledby') || (el.tagName === 'BUTTON' && el.textContent.trim())))
-			.map(el => el.outerHTML.slice(0, 80)).join('\n')`)
-		if missing != "" {
-			t.Errorf("%s: controls without a label:\n%s", page, missing)
-		}
-	}
-	click := func(sel string) chromedp.Action[chromedp.Void] { return chromedp.Click(chromedp.CSS(sel)) }
-	visible := func(sel string) chromedp.Action[chromedp.Void] { return chromedp.WaitVisible(chromedp.CSS(sel)) }
-	contains := func(sel, want string) chromedp.Action[chromedp.Void] {
-		sb, _ := json.Marshal(sel)
-		wb, _ := json.Marshal(want)
-		return poll(`(document.querySelector(`+string(sb)+`)?.textContent ?? '').includes(`+string(wb)+`)`, 10*time.Second)
-	}
+	pe := startPortal(t)
+	ctx, server, shots := pe.ctx, pe.server, pe.shots
+	run, shot, text, labelled := pe.run, pe.shot, pe.text, pe.labelled
+	nora, maker := pe.token("nora@"), pe.token("maker@")
+	makerName, makerPassword := pe.login("maker@")
 
 	// A technician signs in and gets the refusal page, nothing else.
 	run("technician", chromedp.EmulateViewport(1280, 800, chromedp.EmulateScale(1)), chromedp.Navigate(server+"/portal"), visible(`#username`), shot("portal-signin"),

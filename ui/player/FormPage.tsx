@@ -41,7 +41,7 @@ function fromDraft(c: Column, d: string | boolean): { value?: unknown; error?: s
   return { value: s };
 }
 
-function LookupField({ col, value, onChange, id }: { col: Column; value: string; onChange: (v: string) => void; id: string }) {
+function LookupField({ col, value, onChange, id, readOnly }: { col: Column; value: string; onChange: (v: string) => void; id: string; readOnly?: boolean }) {
   const [options, setOptions] = useState<{ id: string; name: string }[]>([]);
   const [query, setQuery] = useState("");
   const [current, setCurrent] = useState<string | null>(null); // null while loading
@@ -67,8 +67,8 @@ function LookupField({ col, value, onChange, id }: { col: Column; value: string;
   }, [col.target, query]);
   return (
     <div class="lookup">
-      <input type="search" placeholder={`Search ${label(col.target).toLowerCase()}s`} aria-label={`Find ${label(col.name)}`} value={query} onInput={(e) => setQuery(e.currentTarget.value)} />
-      <select id={id} value={value} onChange={(e) => onChange(e.currentTarget.value)}>
+      {!readOnly && <input type="search" placeholder={`Search ${label(col.target).toLowerCase()}s`} aria-label={`Find ${label(col.name)}`} value={query} onInput={(e) => setQuery(e.currentTarget.value)} />}
+      <select id={id} value={value} disabled={readOnly} onChange={(e) => onChange(e.currentTarget.value)}>
         <option value="">(none)</option>
         {value && !options.some((o) => o.id === value) && <option value={value}>{current ?? "Loading…"}</option>}
         {options.map((o) => (
@@ -184,7 +184,7 @@ export function FormPage({ app, table, id }: { app: AppDefinition; table: string
             let input;
             if (c.type === "boolean") input = <input id={fid} type="checkbox" checked={v === true} onChange={(e) => set(e.currentTarget.checked)} disabled={readOnly} />;
             else if (c.type === "memo") input = <textarea id={fid} rows={4} value={String(v)} onInput={(e) => set(e.currentTarget.value)} readOnly={readOnly} />;
-            else if (c.type === "lookup" && c.target && app.tables.some((t) => t.name === c.target)) input = <LookupField id={fid} col={c} value={String(v)} onChange={set} />;
+            else if (c.type === "lookup" && c.target && app.tables.some((t) => t.name === c.target)) input = <LookupField id={fid} col={c} value={String(v)} onChange={set} readOnly={readOnly} />;
             else if (c.type === "choice" && c.options.length > 0)
               input = (
                 <select id={fid} value={String(v)} onChange={(e) => set(e.currentTarget.value)} disabled={readOnly} aria-required={required.has(c.name)}>

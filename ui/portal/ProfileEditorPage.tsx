@@ -1,7 +1,10 @@
-import { useEffect, useMemo, useState } from "preact/hooks";
-import { server, ServerError, type Item, type Preview, type Problem, type Profile, type Relationship, type Rule, type Table } from "../shared/server";
-import { maxRelationships, relationshipCounts, ruleLabels, rulesFor } from "./relcount";
+import { useEffect, useMemo, useRef, useState } from "preact/hooks";
+import { server, ServerError, type Item, type ItemInput, type Preview, type Problem, type Profile, type Relationship, type Rule, type Table } from "../shared/server";
+import { maxRelationships, ruleLabels, rulesFor } from "./rules";
 import { profileState } from "./ProfilesPage";
+import { FilterBuilder, type Node } from "./FilterBuilder";
+import { profileApi, type ItemCheck } from "./profileApi";
+import { AccessPanel, AppUsagePanel, PublishedPanel } from "./ProfilePanels";
 
 const intervals = [5, 10, 15, 30, 60, 120, 240, 480, 720, 1440];
 const maxImages = 14;
@@ -10,7 +13,20 @@ function intervalLabel(m: number): string {
   return m < 60 ? `${m} minutes` : m === 1440 ? "1 day" : m === 60 ? "1 hour" : `${m / 60} hours`;
 }
 
-type Draft = Item & { filterText?: string };
+/** Draft is the item being edited; filterSource says which form of the
+ * custom filter the maker edited last (the other comes from the server). */
+type Draft = Item & { filterText?: string; filterSource?: "text" | "tree" };
+
+/** itemBody is what PUT (and the check) get for d: the filter in the form edited last. */
+function itemBody(d: Draft): ItemInput {
+  const { table, filter, filterText, filterSource, ...rest } = d;
+  if (d.rule !== "custom") return rest;
+  if (filterSource === "tree" || filterText === undefined) return filter ? { ...rest, filter } : rest;
+  return { ...rest, filterText };
+}
+
+/** checkDelay is how long the editor waits after a change before asking the server. */
+const checkDelay = 250;
 
 /** ProfileEditorPage edits one profile: its tables, their rules, relationships,
  * files and interval, with the live relationship count, validation, publish
@@ -27,6 +43,13 @@ export function ProfileEditorPage({ id }: { id: string }) {
   const [notice, setNotice] = useState("");
 
   useEffect(() => {
+    // Another profile: nothing of the previous one's editing stays.
+    setProfile(null);
+    setSelected("");
+    setDraft(null);
+    setSaveError(null);
+    setValidation(null);
+    setNotice("");
     server.profile(id).then(setProfile, (e: ServerError) => setError(e.message));
     server.tables().then(setTables, (e: ServerError) => setError(e.message));
   }, [id]);
@@ -44,7 +67,35 @@ export function ProfileEditorPage({ id }: { id: string }) {
     if (!draft) return list;
     return list.some((i) => i.table === draft.table) ? list.map((i) => (i.table === draft.table ? draft : i)) : [...list, draft];
   }, [profile, draft]);
-  const counts = useMemo(() => relationshipCounts(items, rels), [items, rels]);
+
+  // The live check: the item being edited (or, with none, the first saved
+  // one) checked by the server against the draft, debounced. It gives every
+  // table's relationship count, the filter's other form and the field error.
+  const [check, setCheck] = useState<ItemCheck | null>(null);
+  const sent = useRef("");
+  useEffect(() => {
+    const it = draft ?? profile?.items[0];
+    if (!profile || !it) return setCheck(null);
+    const body = itemBody(it);
+    const key = profile.id + JSON.stringify([it.table, body, profile.items]);
+    if (key === sent.current) return;
+    const timer = setTimeout(async () => {
+      sent.current = key;
+      try {
+        const c = await profileApi.checkItem(profile.id, it.table, body);
+        if (sent.current !== key) return;
+        setCheck(c);
+        if (draft && c.item && draft.rule === "custom") {
+          if (draft.filterSource === "tree" && c.filterText !== undefined && c.filterText !== draft.filterText) setDraft((d) => (d && d.table === it.table ? { ...d, filterText: c.filterText } : d));
+          if (draft.filterSource !== "tree" && JSON.stringify(c.item.filter) !== JSON.stringify(draft.filter)) setDraft((d) => (d && d.table === it.table ? { ...d, filter: c.item!.filter } : d));
+        }
+      } catch {
+        setCheck(null);
+      }
+    }, checkDelay);
+    return () => clearTimeout(timer);
+  }, [profile, draft]);
+  const counts = check?.counts ?? [];
 
   if (error) return <main class="page"><p class="banner error" role="alert">{error}</p></main>;
   if (!profile) return <main class="page" aria-busy="true"><p>Loading…</p></main>;
@@ -57,7 +108,7 @@ export function ProfileEditorPage({ id }: { id: string }) {
     setSelected(table);
     setSaveError(null);
     const it = profile.items.find((i) => i.table === table);
-    setDraft(it ? { ...it } : null);
+    setDraft(it ? { ...it, filterSource: "tree" } : null);
   };
   const addTable = (table: string) => {
     if (!table) return;
@@ -70,12 +121,11 @@ export function ProfileEditorPage({ id }: { id: string }) {
   const save = async () => {
     if (!draft) return;
     setSaveError(null);
-    const { table, filter, filterText, ...rest } = draft;
-    const body = { ...rest, ...(draft.rule === "custom" ? (filterText !== undefined ? { filterText } : { filter }) : {}) };
+    const table = draft.table;
     try {
-      const p = await server.putItem(profile.id, table, body);
+      const p = await server.putItem(profile.id, table, itemBody(draft));
       setProfile(p);
-      setDraft({ ...p.items.find((i) => i.table === table)!, filterText });
+      setDraft({ ...p.items.find((i) => i.table === table)!, filterText: draft.filterText, filterSource: draft.filterSource });
       setValidation(null);
       setNotice(`Saved ${table}.`);
     } catch (e) {
@@ -104,7 +154,8 @@ export function ProfileEditorPage({ id }: { id: string }) {
     }
   };
 
-  const unsaved = draft && JSON.stringify(profile.items.find((i) => i.table === draft.table)) !== JSON.stringify((({ filterText, ...d }) => d)(draft));
+  const unsaved = draft && JSON.stringify(profile.items.find((i) => i.table === draft.table)) !== JSON.stringify((({ filterText, filterSource, ...d }) => d)(draft));
+  const liveError = check?.error && draft && !saveError ? new ServerError(400, "invalid", check.error.message, check.error.target ?? "") : null;
 
   return (
     <main class="page">
@@ -117,15 +168,15 @@ export function ProfileEditorPage({ id }: { id: string }) {
           <h2 id="tables-h">Tables</h2>
           <ul>
             {items.map((it) => {
-              const c = counts.find((x) => x.table === it.table)!;
+              const c = counts.find((x) => x.table === it.table) ?? { table: it.table, count: -1 };
               const problems = validation?.errors.filter((p) => p.table === it.table) ?? [];
               return (
                 <li class={selected === it.table ? "selected" : ""}>
                   <button class="item-button" aria-pressed={selected === it.table} onClick={() => pick(it.table)}>
                     <span class="item-name">{byName.get(it.table)?.displayName || it.table}</span>
                     <span class="muted">{ruleLabels[it.rule]}</span>
-                    <span class={"rel-count" + (c.over ? " over" : "")} aria-label={`${c.count > maxRelationships ? "more than " + maxRelationships : c.count} of ${maxRelationships} relationships`}>
-                      {c.count > maxRelationships ? `>${maxRelationships}` : c.count}/{maxRelationships}
+                    <span class={"rel-count" + (c.over ? " over" : "")} aria-label={c.count < 0 ? "counting relationships" : `${c.count > maxRelationships ? "more than " + maxRelationships : c.count} of ${maxRelationships} relationships`}>
+                      {c.count < 0 ? "…" : c.count > maxRelationships ? `>${maxRelationships}` : c.count}/{maxRelationships}
                     </span>
                   </button>
                   {c.over && <p class="field-error">More than {maxRelationships} relationships counted transitively; the 16th is {c.over}</p>}
@@ -144,7 +195,7 @@ export function ProfileEditorPage({ id }: { id: string }) {
           {draft ? (
             <ItemEditor key={draft.table} draft={draft} table={byName.get(draft.table)} rels={rels[draft.table] ?? []} inProfile={inProfile}
               imagesElsewhere={items.filter((i) => i.table !== draft.table).reduce((n, i) => n + (i.imageColumns?.length ?? 0), 0)}
-              error={saveError} onChange={setDraft} onSave={save} onRemove={() => remove(draft.table)} unsaved={!!unsaved} />
+              tables={byName} error={saveError ?? liveError} onChange={setDraft} onSave={save} onRemove={() => remove(draft.table)} unsaved={!!unsaved} />
           ) : (
             <p class="muted" id="item-h">Choose a table to edit its rows, relationships, files and sync interval, or add one.</p>
           )}
@@ -162,12 +213,15 @@ export function ProfileEditorPage({ id }: { id: string }) {
         </div>
       )}
       <PreviewPanel profile={profile} />
+      <PublishedPanel profile={profile} onDiscarded={(p) => { setProfile(p); setDraft(null); setSelected(""); setValidation(null); setNotice("Discarded the draft: the profile is its published version again."); }} />
+      <AppUsagePanel profile={profile} />
+      <AccessPanel profile={profile} onSaved={(p) => { setProfile(p); setNotice("Saved who has offline access."); }} />
     </main>
   );
 }
 
 function ItemEditor(props: {
-  draft: Draft; table?: Table; rels: Relationship[]; inProfile: Set<string>; imagesElsewhere: number;
+  draft: Draft; table?: Table; tables: Map<string, Table>; rels: Relationship[]; inProfile: Set<string>; imagesElsewhere: number;
   error: ServerError | null; unsaved: boolean; onChange: (d: Draft) => void; onSave: () => void; onRemove: () => void;
 }) {
   const { draft, table, rels, error } = props;
@@ -176,7 +230,10 @@ function ItemEditor(props: {
   const offered = rels.filter((r) => props.inProfile.has(r.related) && r.related !== draft.table);
   const images = table?.columns.filter((c) => c.type === "image") ?? [];
   const hasFiles = table?.columns.some((c) => c.type === "file");
-  const at = (field: string) => (error && (error.target === field || error.target?.endsWith("." + field)) ? error.message : "");
+  const at = (field: string) => {
+    const t = error?.target ?? "";
+    return error && (t === field || t.endsWith("." + field) || t.startsWith(field + ".") || t.startsWith(field + "[") || t.startsWith(field + ":")) ? error.message : "";
+  };
   const general = error && !["rule", "filter", "filterText", "relationships", "imageColumns", "intervalMinutes", "userRows"].some((f) => at(f)) ? error.message : "";
   const toggle = (list: string[] | undefined, v: string, on: boolean) => (on ? [...(list ?? []), v] : (list ?? []).filter((x) => x !== v));
   const filterText = draft.filterText ?? "";
@@ -198,10 +255,12 @@ function ItemEditor(props: {
         )}
         {draft.rule === "custom" && (
           <div class="sub">
-            <label for="filter-text">Custom filter <small>OData $filter, e.g. <code>statecode eq 0 and createdon ge 2026-01-01T00:00:00Z</code></small></label>
-            <textarea id="filter-text" name="filterText" rows={3} value={filterText} placeholder={draft.filter ? "(a filter built elsewhere is set; type here to replace it)" : ""}
+            <FilterBuilder table={draft.table} tables={props.tables} value={(draft.filter as Node | undefined) ?? null}
+              onChange={(n) => set({ filter: n as Item["filter"], filterSource: "tree" })} />
+            <label for="filter-text">The same filter as text <small>OData $filter, e.g. <code>statecode eq 0 and createdon ge 2026-01-01T00:00:00Z</code>; edit either one</small></label>
+            <textarea id="filter-text" name="filterText" rows={5} value={filterText}
               aria-invalid={at("filterText") || at("filter") ? "true" : undefined} aria-describedby="filter-error"
-              onInput={(e) => set({ filterText: e.currentTarget.value })} />
+              onInput={(e) => set({ filterText: e.currentTarget.value, filterSource: "text" })} />
             {(at("filterText") || at("filter")) && <p id="filter-error" class="field-error" role="alert">{at("filterText") || at("filter")}</p>}
           </div>
         )}

@@ -1,6 +1,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { server, ServerError, type Profile } from "../shared/server";
 import { go } from "./route";
+import { profileApi } from "./profileApi";
 
 /** profileState is a profile's state as the list shows it. */
 export function profileState(p: Profile): string {
@@ -9,13 +10,45 @@ export function profileState(p: Profile): string {
   return `Published (version ${p.publishedVersion})`;
 }
 
+/** attention says why a profile needs the maker's attention, or "". */
+function attention(p: Profile, republish: Set<string>): string {
+  if (p.draft && !p.validated) return "Needs attention: the draft has not been validated";
+  if (republish.has(p.id)) return "Needs attention: an app using it needs republishing";
+  return "";
+}
+
 /** ProfilesPage is Mobile configuration: the offline profiles with their state. */
 export function ProfilesPage() {
   const [profiles, setProfiles] = useState<Profile[] | null>(null);
   const [error, setError] = useState("");
   const [name, setName] = useState("");
   const [createError, setCreateError] = useState("");
-  useEffect(() => void server.profiles().then(setProfiles, (e: ServerError) => setError(e.message)), []);
+  const [republish, setRepublish] = useState(new Set<string>());
+  const [rowError, setRowError] = useState<{ id: string; message: string } | null>(null);
+  const load = () => server.profiles().then(setProfiles, (e: ServerError) => setError(e.message));
+  useEffect(() => {
+    load();
+    server.apps().then((apps) => setRepublish(new Set(apps.filter((a) => a.needsRepublish && a.profileId).map((a) => a.profileId!))), () => {});
+  }, []);
+  const clone = async (p: Profile) => {
+    setRowError(null);
+    try {
+      const c = await profileApi.clone(p.id, `Copy of ${p.name}`);
+      go("profiles", c.id);
+    } catch (x) {
+      setRowError({ id: p.id, message: (x as ServerError).message });
+    }
+  };
+  const remove = async (p: Profile) => {
+    setRowError(null);
+    if (!confirm(`Delete the profile "${p.name}"? Devices of apps using it lose it; the server refuses while an app uses it.`)) return;
+    try {
+      await profileApi.remove(p.id);
+      await load();
+    } catch (x) {
+      setRowError({ id: p.id, message: (x as ServerError).message });
+    }
+  };
   const create = async (e: Event) => {
     e.preventDefault();
     setCreateError("");
@@ -33,13 +66,18 @@ export function ProfilesPage() {
       {error && <p class="banner error" role="alert">{error}</p>}
       {profiles && (
         <table class="rows">
-          <thead><tr><th scope="col">Profile</th><th scope="col">State</th><th scope="col">Tables</th></tr></thead>
+          <thead><tr><th scope="col">Profile</th><th scope="col">State</th><th scope="col">Tables</th><th scope="col">Actions</th></tr></thead>
           <tbody>
             {profiles.map((p) => (
               <tr>
                 <td><a href={"#/profiles/" + encodeURIComponent(p.id)}>{p.name}</a></td>
-                <td data-label="State">{profileState(p)}</td>
+                <td data-label="State">{profileState(p)}{attention(p, republish) && <span class="badge warn-badge attention"> {attention(p, republish)}</span>}</td>
                 <td data-label="Tables">{p.items.length}</td>
+                <td data-label="Actions" class="row-actions">
+                  <button type="button" class="clone" onClick={() => clone(p)} aria-label={`Clone ${p.name}`}>Clone</button>{" "}
+                  <button type="button" class="danger delete" onClick={() => remove(p)} aria-label={`Delete ${p.name}`}>Delete</button>
+                  {rowError?.id === p.id && <p class="field-error" role="alert">{rowError.message}</p>}
+                </td>
               </tr>
             ))}
           </tbody>

@@ -10,11 +10,20 @@ import { TablesPage, TablePage } from "./TablesPage";
 import { ProfilesPage } from "./ProfilesPage";
 import { ProfileEditorPage } from "./ProfileEditorPage";
 import { AppsPage } from "./AppsPage";
+import { AppEditorPage } from "./AppEditorPage";
+import { SolutionsPage, SolutionPage } from "./SolutionsPage";
+import { SyncErrorsPage } from "./SyncErrorsPage";
+import { DevicesPage } from "./DevicesPage";
+import { SecurityPage } from "./SecurityPage";
 
 const sections = [
   { path: "profiles", label: "Offline profiles" },
   { path: "tables", label: "Tables" },
   { path: "apps", label: "Apps" },
+  { path: "solutions", label: "Solutions" },
+  { path: "sync-errors", label: "Sync errors" },
+  { path: "devices", label: "Devices" },
+  { path: "security", label: "Security" },
 ];
 
 /** canMake: the portal is for makers: System Administrator, System Customizer, Environment Maker. */
@@ -77,7 +86,11 @@ function App() {
 
   const [section = "profiles", id] = route;
   let page;
-  if (section === "apps") page = <AppsPage />;
+  if (section === "apps") page = id ? <AppEditorPage id={id} /> : <AppsPage />;
+  else if (section === "solutions") page = id ? <SolutionPage name={id} /> : <SolutionsPage />;
+  else if (section === "sync-errors") page = <SyncErrorsPage />;
+  else if (section === "devices") page = <DevicesPage />;
+  else if (section === "security") page = <SecurityPage me={me} route={route.slice(1)} />;
   else if (section === "tables") page = id ? <TablePage name={id} /> : <TablesPage />;
   else page = id ? <ProfileEditorPage id={id} /> : <ProfilesPage />;
   return (

@@ -27,7 +27,7 @@ export class ApiError extends Error {
 }
 
 function csrfToken(): string {
-  const m = document.cookie.match(/(?:^|; )outpost_csrf=([^;]*)/);
+  const m = document.cookie.match(/(?:^|; )outpost_agent_csrf=([^;]*)/);
   return m ? decodeURIComponent(m[1]) : "";
 }
 

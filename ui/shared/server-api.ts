@@ -716,7 +716,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Add required objects */
+        /** Add required objects: what it added, each with why */
         post: operations["addRequired"];
         delete?: never;
         options?: never;
@@ -1037,7 +1037,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Server-sent change notifications */
+        /** Server-sent change notifications; authenticated by a bearer token, the session cookie, or a stream ticket (for EventSource) */
         get: operations["syncEvents"];
         put?: never;
         post?: never;
@@ -1072,7 +1072,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Sync errors: the caller's, or every user's with all=true (admin); active=true for the unresolved */
+        /** Sync errors, newest first: the caller's, or (administrators) every user's with all=true or one user's with user=ID; table, type and state narrow the list; active=true is state=0 */
         get: operations["syncErrors"];
         put?: never;
         post?: never;
@@ -1145,6 +1145,77 @@ export interface paths {
         get: operations["getAppBundle"];
         /** Replace a canvas app's web bundle (at most 2 MiB zipped, 8 MiB unpacked, 200 files) */
         put: operations["putAppBundle"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/sync/v1/events/ticket": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A single-use stream ticket (valid one minute) that opens the change stream of a device without an Authorization header (browsers' EventSource) */
+        post: operations["syncEventTicket"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/offline/profiles/{id}/items/{table}/check": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Check an unsaved item against the draft, writing nothing: its canonical form with the filter as a JSON tree and as OData text, or its error and field, and every table's transitive relationship count with the item in place */
+        post: operations["checkItem"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/metadata/tables/{table}/operators": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The filter operators each column of the table accepts, with how many values each takes (the expression builder offers these) */
+        get: operations["columnOperators"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/syncs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Sync telemetry events, newest first (admin)
+         * @description One event per sync request (open, first, delta, full, reconcile, upload), kept for the telemetry retention (outpost serve --telemetry-retention). Pages of $top after $skip; @odata.nextLink when more follow.
+         */
+        get: operations["adminSyncs"];
+        put?: never;
         post?: never;
         delete?: never;
         options?: never;
@@ -1384,7 +1455,10 @@ export interface components {
             name: string;
             table: string;
             columns?: string[];
+            /** @description the view's filter as a JSON condition tree (as a profile item's filter) */
             filter?: unknown;
+            /** @description the filter as OData $filter text: sent instead of filter (checked, stored as its tree; an error names definition.views[i].filterText with line and column); replies carry it printed from the tree */
+            filterText?: string;
             orderBy?: string;
             searchColumns?: string[];
         };
@@ -1422,6 +1496,7 @@ export interface components {
             /** @description the profile's newest published version */
             newestProfileVersion?: number;
             solutions: string[];
+            bundle?: components["schemas"]["CanvasBundleInfo"];
         };
         AppList: {
             value: components["schemas"]["App"][];
@@ -1491,6 +1566,12 @@ export interface components {
         };
         RolePrivileges: {
             privileges: components["schemas"]["Grant"][];
+        };
+        /** @description A role's privileges as stored. predefined: the role is one every environment starts with, and its privileges cannot be changed. admin: the System Administrator role, which stores no grants and holds every privilege on every table at organization depth. */
+        RoleGrants: {
+            value: components["schemas"]["Grant"][];
+            predefined: boolean;
+            admin: boolean;
         };
         UserPrivileges: {
             privileges: components["schemas"]["Grant"][];
@@ -1597,13 +1678,9 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
-        /** @description registered devices: last contact, pending uploads, stores, revocation */
+        /** @description registered devices: last contact, pending uploads, stores (each with its last sync result, kind, outcome and time), revocation */
         DeviceList: {
-            value?: {
-                [key: string]: unknown;
-            }[];
-        } & {
-            [key: string]: unknown;
+            value: components["schemas"]["DeviceInfo"][];
         };
         /** @description a message of the sync protocol; see docs/sync.md */
         SyncMessage: {
@@ -1655,6 +1732,150 @@ export interface components {
                 body?: unknown;
                 atomicityGroup?: string;
             }[];
+        };
+        RequiredResult: {
+            added: components["schemas"]["RequiredComponent"][];
+        };
+        /** @description a component Add required objects added, with the reason: the app whose profile it is, the app or profile that uses the table, the table that looks it up, the N:N relationship it is the intersect of */
+        RequiredComponent: {
+            kind: string;
+            id: string;
+            name?: string;
+            reason: string;
+        };
+        SyncErrorList: {
+            errors: components["schemas"]["SyncError"][];
+        };
+        /** @description a Sync Error: a device's change the server refused (docs/sync.md) */
+        SyncError: {
+            syncerrorid: string;
+            name: string;
+            /** @description the table of the change */
+            entityname: string;
+            /** Format: date-time */
+            errortime: string;
+            errormessage: string;
+            errorcode: string;
+            /** @description 0 conflict, 1 record not found, 2 record already exists, 3 others */
+            errortype: number;
+            /** @description 0 create, 1 update, 2 delete */
+            action: number;
+            /** @description the change, as JSON */
+            actiondata: string;
+            /** @description the upload it came in, as JSON (device id and sequence number) */
+            requestdata?: string;
+            /** @description the id of the row the change regards */
+            regardingobjectid: string;
+            ownerid: string;
+            /** @description 0 active, 1 resolved */
+            statecode: number;
+            statuscode: number;
+            /** @description who last retried or resolved it */
+            modifiedby?: string;
+        };
+        /** @description a signed-in device */
+        DeviceInfo: {
+            deviceid: string;
+            userid: string;
+            name: string;
+            platform: string;
+            /** Format: date-time */
+            firstcontact: string;
+            /** Format: date-time */
+            lastcontact: string;
+            /** @description changes waiting in its upload queue, as it last reported */
+            pendinguploads: number;
+            /** Format: date-time */
+            revokedon: string | null;
+            revokedreason?: string;
+            stores: components["schemas"]["DeviceStore"][];
+        };
+        /** @description one local store (app and profile) of a device */
+        DeviceStore: {
+            storeid: string;
+            appid: string;
+            profileid: string;
+            /** Format: date-time */
+            lastsync: string;
+            lastuploadseq: number;
+            lastsyncresult: string;
+            activesyncerrors: number;
+        };
+        EventTicketInput: {
+            /**
+             * Format: uuid
+             * @description the device whose change stream the ticket opens
+             */
+            deviceId: string;
+        };
+        EventTicket: {
+            /** @description pass as ?ticket= to GET /api/sync/v1/events with the same deviceId */
+            ticket: string;
+            /** Format: date-time */
+            expiresOn: string;
+        };
+        /** @description a canvas app's uploaded web bundle; absent when none is uploaded (and for model-driven apps) */
+        CanvasBundleInfo: {
+            /** @description bytes of the zip */
+            size: number;
+            sha256: string;
+            /** Format: date-time */
+            modifiedOn: string;
+        };
+        RelationshipCount: {
+            table: string;
+            /** @description counted transitively, stopped just past 15 */
+            count: number;
+            /** @description the chain past the limit of 15 (the 16th), when over */
+            over?: string;
+        };
+        ItemCheck: {
+            item?: components["schemas"]["Item"];
+            /** @description the item's filter as OData $filter text */
+            filterText?: string;
+            error?: {
+                message: string;
+                target?: string;
+            };
+            counts: components["schemas"]["RelationshipCount"][];
+        };
+        ColumnOperatorsList: {
+            value: {
+                column: string;
+                operators: {
+                    name: string;
+                    /** @enum {string} */
+                    values: "none" | "one" | "many";
+                }[];
+            }[];
+        };
+        /** @description a page of sync telemetry events */
+        SyncEventList: {
+            value?: components["schemas"]["SyncEvent"][];
+            "@odata.nextLink"?: string;
+        };
+        /** @description the telemetry of one sync request; clientapplyms and clienterrors are what the device reported of its previous sync (Outpost-Client-Report header), null when it reported nothing */
+        SyncEvent: {
+            eventid?: string;
+            /** Format: date-time */
+            at?: string;
+            userid?: string;
+            deviceid?: string;
+            storeid?: string;
+            appid?: string;
+            profileversion?: number;
+            /** @enum {string} */
+            kind?: "open" | "first" | "delta" | "full" | "reconcile" | "upload";
+            tables?: string[];
+            rowsup?: number;
+            rowsdown?: number;
+            bytes?: number;
+            durationms?: number;
+            /** @enum {string} */
+            outcome?: "ok" | "error";
+            errorcode?: string;
+            clientapplyms?: number | null;
+            clienterrors?: number | null;
         };
     };
     responses: never;
@@ -2375,7 +2596,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["RolePrivileges"];
+                    "application/json": components["schemas"]["RoleGrants"];
                 };
             };
             /** @description error */
@@ -2404,14 +2625,12 @@ export interface operations {
             };
         };
         responses: {
-            /** @description OK */
-            200: {
+            /** @description No content */
+            204: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": components["schemas"]["RolePrivileges"];
-                };
+                content?: never;
             };
             /** @description error */
             default: {
@@ -3616,7 +3835,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Solution"];
+                    "application/json": components["schemas"]["RequiredResult"];
                 };
             };
             /** @description error */
@@ -3901,7 +4120,13 @@ export interface operations {
     };
     adminDevices: {
         parameters: {
-            query?: never;
+            query?: {
+                user?: string;
+                app?: string;
+                seensince?: string;
+                seenbefore?: string;
+                revoked?: boolean;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -4186,7 +4411,11 @@ export interface operations {
     };
     syncEvents: {
         parameters: {
-            query?: never;
+            query: {
+                deviceId: string;
+                /** @description a stream ticket from POST /api/sync/v1/events/ticket for this device, instead of an Authorization header: used once, within a minute */
+                ticket?: string;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -4200,6 +4429,15 @@ export interface operations {
                 };
                 content: {
                     "text/event-stream": string;
+                };
+            };
+            /** @description no valid credential; for a ticket always the same error, whatever was wrong with it */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description error */
@@ -4282,7 +4520,17 @@ export interface operations {
     syncErrors: {
         parameters: {
             query?: {
+                /** @description every user's errors (administrators) */
                 all?: boolean;
+                /** @description one user's errors; another user's needs an administrator */
+                user?: string;
+                /** @description errors of changes to this table */
+                table?: string;
+                /** @description 0 conflict, 1 record not found, 2 record already exists, 3 others */
+                type?: 0 | 1 | 2 | 3;
+                /** @description 0 active, 1 resolved */
+                state?: 0 | 1;
+                /** @description true: only the unresolved (state=0) */
                 active?: boolean;
             };
             header?: never;
@@ -4297,7 +4545,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SyncMessage"];
+                    "application/json": components["schemas"]["SyncErrorList"];
                 };
             };
             /** @description error */
@@ -4328,7 +4576,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SyncMessage"];
+                    "application/json": components["schemas"]["SyncError"];
                 };
             };
             /** @description error */
@@ -4359,7 +4607,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SyncMessage"];
+                    "application/json": components["schemas"]["SyncError"];
                 };
             };
             /** @description error */
@@ -4488,6 +4736,148 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CanvasBundle"];
+                };
+            };
+            /** @description error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    syncEventTicket: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EventTicketInput"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventTicket"];
+                };
+            };
+            /** @description error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    checkItem: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                table: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ItemInput"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ItemCheck"];
+                };
+            };
+            /** @description error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    columnOperators: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                table: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ColumnOperatorsList"];
+                };
+            };
+            /** @description error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    adminSyncs: {
+        parameters: {
+            query?: {
+                /** @description user id */
+                user?: string;
+                /** @description signed-in device id or local store id */
+                device?: string;
+                kind?: "open" | "first" | "delta" | "full" | "reconcile" | "upload";
+                outcome?: "ok" | "error";
+                /** @description RFC 3339: events at or after */
+                since?: string;
+                /** @description RFC 3339: events before */
+                until?: string;
+                $top?: number;
+                $skip?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SyncEventList"];
                 };
             };
             /** @description error */

@@ -36,7 +36,7 @@ export const token = {
   clear: () => sessionStorage.removeItem(tokenKey),
 };
 
-function csrfToken(): string {
+export function csrfToken(): string {
   const m = document.cookie.match(/(?:^|; )outpost_csrf=([^;]*)/);
   return m ? decodeURIComponent(m[1]) : "";
 }

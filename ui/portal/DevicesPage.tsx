@@ -1,0 +1,93 @@
+import { useEffect, useState } from "preact/hooks";
+import { server, ServerError, type App } from "../shared/server";
+import { formatTime } from "../shared/format";
+import { ops, type DeviceInfo, type DeviceStore } from "./opsApi";
+
+/** lastSync is a device's most recent sync over its stores. */
+function lastSync(d: DeviceInfo): DeviceStore | undefined {
+  return [...d.stores].sort((a, b) => b.lastsync.localeCompare(a.lastsync))[0];
+}
+
+const results: Record<string, string> = { "": "—", applied: "Uploaded", rejected: "Changes rejected" };
+
+/** DevicesPage lists the registered devices (administrators): last
+ * contact, last sync and its result, pending uploads, active sync errors;
+ * Revoke wipes a lost device. Other makers get the API's refusal. */
+export function DevicesPage() {
+  const [list, setList] = useState<DeviceInfo[] | null>(null);
+  const [error, setError] = useState<ServerError | null>(null);
+  const [showRevoked, setShowRevoked] = useState(false);
+  const [users, setUsers] = useState<Record<string, string>>({});
+  const [apps, setApps] = useState<App[]>([]);
+  const [confirm, setConfirm] = useState<DeviceInfo | null>(null);
+  const [rowError, setRowError] = useState<{ id: string; message: string } | null>(null);
+  const [done, setDone] = useState("");
+  const load = (revoked = showRevoked) => ops.devices(revoked).then(setList, (e: ServerError) => setError(e));
+  useEffect(() => {
+    load();
+    server.users().then((rows) => setUsers(Object.fromEntries(rows.map((u) => [String(u.systemuserid), String(u.domainname)]))), () => setUsers({}));
+    server.apps().then(setApps, () => setApps([]));
+  }, []);
+  if (error?.status === 403)
+    return (
+      <main class="page narrow refusal">
+        <h1>Devices</h1>
+        <p class="notice" role="alert">{error.message}. Every user's devices are for administrators (System Administrator).</p>
+      </main>
+    );
+  const revoke = async (d: DeviceInfo) => {
+    setRowError(null);
+    setDone("");
+    try {
+      await ops.revoke(d.deviceid);
+      setConfirm(null);
+      setDone(`Revoked ${d.name} of ${users[d.userid] ?? d.userid}: its next request is refused and it deletes its data.`);
+      load();
+    } catch (x) {
+      setRowError({ id: d.deviceid, message: (x as ServerError).message });
+    }
+  };
+  const appName = (id: string) => apps.find((a) => a.id === id)?.name ?? id;
+  return (
+    <main class="page">
+      <h1>Devices</h1>
+      <p class="muted">Devices signed in with a password. Revoke one that is lost or stolen: its next sync is refused and it wipes its offline data.</p>
+      <label class="choice"><input type="checkbox" name="revoked" checked={showRevoked} onChange={(e) => { setShowRevoked(e.currentTarget.checked); load(e.currentTarget.checked); }} /> Show revoked devices</label>
+      {error && <p class="banner error" role="alert">{error.message}</p>}
+      {done && <p class="banner" role="status">{done}</p>}
+      {list && (list.length === 0 ? <p class="empty">No devices have signed in.</p> : (
+        <table class="rows stack devices">
+          <thead><tr><th scope="col">Device</th><th scope="col">User</th><th scope="col">Last contact</th><th scope="col">Last sync</th>
+            <th scope="col">Pending uploads</th><th scope="col">Sync errors</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
+          <tbody>
+            {list.map((d) => {
+              const ls = lastSync(d);
+              const errors = d.stores.reduce((n, s) => n + s.activesyncerrors, 0);
+              const id = "dev-" + d.deviceid;
+              return (
+                <tr data-id={d.deviceid}>
+                  <td id={id}>{d.name} <span class="muted">{d.platform}</span></td>
+                  <td data-label="User">{users[d.userid] ?? d.userid}</td>
+                  <td data-label="Last contact">{formatTime(d.lastcontact)}</td>
+                  <td data-label="Last sync" class="last-sync">{ls ? `${formatTime(ls.lastsync)} · ${results[ls.lastsyncresult] ?? ls.lastsyncresult} · ${appName(ls.appid)}` : "Never"}</td>
+                  <td data-label="Pending uploads" class="num pending">{d.pendinguploads}</td>
+                  <td data-label="Sync errors" class="num errors">{errors > 0 ? <a href="#/sync-errors">{errors}</a> : 0}</td>
+                  <td>
+                    {d.revokedon ? <span class="badge warn-badge">Revoked {formatTime(d.revokedon)}{d.revokedreason ? `: ${d.revokedreason}` : ""}</span>
+                      : confirm?.deviceid === d.deviceid ? (
+                        <div class="banner warn" role="alertdialog" aria-labelledby={id + "-confirm"}>
+                          <p id={id + "-confirm"}>Revoke {d.name}? It cannot sync again, and deletes its data, changes not uploaded included.</p>
+                          <div class="actions"><button class="danger primary confirm-revoke" ref={(el) => el?.focus()} onClick={() => revoke(d)}>Revoke</button><button onClick={() => setConfirm(null)}>Cancel</button></div>
+                        </div>
+                      ) : <button class="danger revoke" aria-describedby={id} onClick={() => setConfirm(d)}>Revoke</button>}
+                    {rowError?.id === d.deviceid && <p class="field-error" role="alert">{rowError.message}</p>}
+                  </td>
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+      ))}
+    </main>
+  );
+}
