@@ -56,7 +56,7 @@ func (m *metricsFlags) serveMetrics(ctx context.Context, api *httpapi.Server, lo
 	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", api.MetricsHandler())
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: readHeaderTimeout, ReadTimeout: time.Minute, WriteTimeout: time.Minute,
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: defaultReadHeaderTimeout, ReadTimeout: time.Minute, WriteTimeout: time.Minute,
 		ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
