@@ -90,7 +90,7 @@ func (c *config) want(s string) bool {
 func (c *config) n(base, lo int) int { return max(lo, int(math.Round(float64(base)*c.scale))) }
 
 // Scenarios in run order.
-var Scenarios = []string{"firstsync", "compress", "cap", "bulk", "delta", "write", "move", "fanout", "upload"}
+var Scenarios = []string{"writes", "firstsync", "compress", "cap", "bulk", "delta", "write", "move", "fanout", "upload"}
 
 // OptInScenarios run only when named: capfull fills a device to the
 // 3,000,000-row cap.

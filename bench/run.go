@@ -47,6 +47,19 @@ func runEngine(ctx context.Context, cfg *config, opts Options, engine string) (f
 			return nil, nil
 		}
 	}
+	if cfg.want("writes") {
+		w, err := newEnv(ctx, r, opts.Open, "writes", 1000, 0, 0)
+		if err != nil {
+			return nil, err
+		}
+		err = writes(ctx, r, w, time.Duration(max(2, 20*cfg.scale))*time.Second)
+		if err = errors.Join(err, w.close()); err != nil {
+			return nil, fmt.Errorf("writes: %w", err)
+		}
+		if len(cfg.scenarios) == 1 {
+			return nil, nil
+		}
+	}
 	big, err := newEnv(ctx, r, opts.Open, "big", cfg.n(bigRows, 2000), smallUsers, 0)
 	if err != nil {
 		return nil, err

@@ -106,7 +106,7 @@ func rawUpdates(ctx context.Context, db *store.DB, ids []string, k int) (float64
 		`, versionnumber = ` + d.Placeholder(4) + ` WHERE workorderid = ` + d.Placeholder(5)
 	start := time.Now()
 	err := db.Tx(ctx, func(tx *sql.Tx) error {
-		v, err := store.NextVersion(ctx, tx)
+		v, err := db.NextVersion(ctx, tx)
 		if err != nil {
 			return err
 		}

@@ -21,8 +21,8 @@ type Tombstone struct {
 type Changes struct {
 	Rows    []outpost.Row
 	Deleted []Tombstone
-	// Token is the counter value of the snapshot the changes were read in.
-	// Reading again from Token never misses a change: see store.NextVersion.
+	// Token is the token of the snapshot the changes were read in.
+	// Reading again from Token never misses a change: see store.CurrentVersion.
 	Token int64
 	// More is set when limit cut the result; read again from Next.
 	More bool
@@ -44,7 +44,7 @@ func (p *Platform) ChangesSince(ctx context.Context, table string, after int64, 
 	}
 	out := &Changes{}
 	err = p.db.ReadTx(ctx, func(tx *sql.Tx) error {
-		tok, err := store.CurrentVersion(ctx, tx)
+		tok, err := p.db.CurrentVersion(ctx, tx)
 		if err != nil {
 			return err
 		}
@@ -58,35 +58,31 @@ func (p *Platform) ChangesSince(ctx context.Context, table string, after int64, 
 				return outpost.Errorf(outpost.CodeGone, "changes up to version %d were pruned, so deletions after version %d may be missing: read table %q again from version 0", h, after, t.Name).WithTarget("since")
 			}
 		}
-		// Whole versions only: a page never splits one transaction's rows,
-		// so "version > Next" resumes exactly.
 		d := p.db.Dialect
-		b := sqlgen.NewBuilder(d)
 		cols := t.ColumnNames()
-		b.SQL("SELECT ")
-		selectColumns(b, "", cols)
-		b.SQL(" FROM ").Ident(t.Name).SQL(" WHERE versionnumber > ").Arg(after).SQL(" AND versionnumber <= ").Arg(tok).
-			SQL(" ORDER BY versionnumber LIMIT ").Arg(int64(limit + 1))
-		q, args := b.Build()
-		rows, err := tx.QueryContext(ctx, q, args...)
-		if err != nil {
-			return fmt.Errorf("changes of %s: %w", t.Name, err)
+		read := func(hi int64, n int) ([]outpost.Row, error) {
+			b := sqlgen.NewBuilder(d)
+			b.SQL("SELECT ")
+			selectColumns(b, "", cols)
+			b.SQL(" FROM ").Ident(t.Name).SQL(" WHERE versionnumber > ").Arg(after).SQL(" AND versionnumber <= ").Arg(hi).
+				SQL(" ORDER BY versionnumber")
+			if n > 0 {
+				b.SQL(" LIMIT ").Arg(int64(n))
+			}
+			q, args := b.Build()
+			rows, err := tx.QueryContext(ctx, q, args...)
+			if err != nil {
+				return nil, fmt.Errorf("changes of %s: %w", t.Name, err)
+			}
+			return scanRows(t, cols, rows)
 		}
-		if out.Rows, err = scanRows(t, cols, rows); err != nil {
+		version := func(r outpost.Row) int64 { return r["versionnumber"].(int64) }
+		rows, upper, more, err := store.WholeVersions(after, tok, limit, read, version)
+		if err != nil {
 			return err
 		}
-		upper := tok
-		if len(out.Rows) > limit {
-			// Cut below the last version seen so no version is split.
-			last := out.Rows[limit][("versionnumber")].(int64)
-			upper = last - 1
-			for len(out.Rows) > 0 && out.Rows[len(out.Rows)-1]["versionnumber"].(int64) > upper {
-				out.Rows = out.Rows[:len(out.Rows)-1]
-			}
-			if upper <= after {
-				// One transaction wrote more than limit rows: take it whole.
-				return p.wholeVersion(ctx, tx, t.Name, cols, after, last, out)
-			}
+		out.Rows = rows
+		if more {
 			out.More, out.Next = true, upper
 		}
 		out.Deleted, err = p.tombstones(ctx, tx, t.Name, after, upper)
@@ -96,25 +92,6 @@ func (p *Platform) ChangesSince(ctx context.Context, table string, after int64, 
 		return nil, err
 	}
 	return out, nil
-}
-
-func (p *Platform) wholeVersion(ctx context.Context, tx *sql.Tx, table string, cols []string, after, v int64, out *Changes) error {
-	t := p.Schema().MustTable(table)
-	b := sqlgen.NewBuilder(p.db.Dialect)
-	b.SQL("SELECT ")
-	selectColumns(b, "", cols)
-	b.SQL(" FROM ").Ident(t.Name).SQL(" WHERE versionnumber > ").Arg(after).SQL(" AND versionnumber <= ").Arg(v).SQL(" ORDER BY versionnumber")
-	q, args := b.Build()
-	rows, err := tx.QueryContext(ctx, q, args...)
-	if err != nil {
-		return fmt.Errorf("changes of %s: %w", t.Name, err)
-	}
-	if out.Rows, err = scanRows(t, cols, rows); err != nil {
-		return err
-	}
-	out.More, out.Next = v < out.Token, v
-	out.Deleted, err = p.tombstones(ctx, tx, t.Name, after, v)
-	return err
 }
 
 // tombstones returns the deletions of table with a version in (after, upper].

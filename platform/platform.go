@@ -189,7 +189,7 @@ func (p *Platform) bootstrap(ctx context.Context) error {
 			}
 		}
 		p.schema = builtin
-		v, err := store.NextVersion(ctx, tx)
+		v, err := p.db.NextVersion(ctx, tx)
 		if err != nil {
 			return err
 		}

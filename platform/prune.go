@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/outposthq/outpost"
-	"github.com/outposthq/outpost/store"
 )
 
 // Tombstones and the scope log grow with every delete and write; a reader
@@ -38,7 +37,7 @@ type PruneResult struct {
 func (p *Platform) MarkVersion(ctx context.Context) error {
 	d := p.db.Dialect
 	return p.db.Tx(ctx, func(tx *sql.Tx) error {
-		v, err := store.CurrentVersion(ctx, tx)
+		v, err := p.db.CurrentVersion(ctx, tx)
 		if err != nil {
 			return err
 		}

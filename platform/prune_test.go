@@ -63,8 +63,11 @@ func TestPruneDropsOnlyWhatNoReaderNeeds(t *testing.T) {
 			res, err = p.Prune(ctx, 24*time.Hour)
 			mustOK(t, err)
 			t.Logf("pruned %+v (tombstones %d, scope log %d before)", res, tombs, logs)
-			if res.Horizon != before.Token || res.Tombstones != 3 || res.ScopeLog == 0 {
-				t.Fatalf("prune: %+v, want horizon %d and the 3 old tombstones", res, before.Token)
+			// The mark is the token when it was taken: at least the token read
+			// after the old deletes (on PostgreSQL, other transactions of the
+			// database move it on too), and below the fresh writes.
+			if res.Horizon < before.Token || res.Tombstones != 3 || res.ScopeLog == 0 {
+				t.Fatalf("prune: %+v, want horizon at least %d and the 3 old tombstones", res, before.Token)
 			}
 			if got := count("outpost_tombstone"); got != tombs-3 {
 				t.Fatalf("%d tombstones left, want %d", got, tombs-3)

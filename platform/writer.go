@@ -12,11 +12,10 @@ import (
 	"github.com/outposthq/outpost/schema"
 	"github.com/outposthq/outpost/security"
 	"github.com/outposthq/outpost/sqlgen"
-	"github.com/outposthq/outpost/store"
 )
 
 // Writer is one write transaction. Every row it writes carries the same
-// version, taken from the global counter when the transaction began.
+// version, taken when the transaction began (store.NextVersion).
 type Writer struct {
 	p       *Platform
 	tx      *sql.Tx
@@ -116,7 +115,7 @@ func (p *Platform) write(ctx context.Context, fn func(w *Writer) error, meta **s
 	revoked := false
 	var w *Writer
 	err := p.db.Tx(ctx, func(tx *sql.Tx) error {
-		v, err := store.NextVersion(ctx, tx)
+		v, err := p.db.NextVersion(ctx, tx)
 		if err != nil {
 			return err
 		}

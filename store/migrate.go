@@ -4,11 +4,13 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"os"
 	"strings"
 )
 
 // migration is one numbered step of Outpost's own schema. Statements use
-// the placeholders {blob}, {bigint} and {ts}, replaced per dialect.
+// the placeholders {blob}, {bigint} and {ts}, replaced per dialect; a
+// statement that starts with {postgres} runs on PostgreSQL only.
 type migration struct {
 	version int
 	name    string
@@ -17,7 +19,7 @@ type migration struct {
 
 // migrations are applied in order at Open; never edit one that has shipped:
 // add a new one.
-var migrations = []migration{coreMigration, offlineMigration, syncMigration, filesMigration, scopeMigration, scopeEnvMigration, versionMarkMigration, shareRightsMigration, appVersionMigration, signinMigration, syncKeyMigration, canvasBundleMigration, fileStoreMigration, appNeedsRepublishMigration, syncTelemetryMigration}
+var migrations = []migration{coreMigration, offlineMigration, syncMigration, filesMigration, scopeMigration, scopeEnvMigration, versionMarkMigration, shareRightsMigration, appVersionMigration, signinMigration, syncKeyMigration, canvasBundleMigration, fileStoreMigration, appNeedsRepublishMigration, syncTelemetryMigration, writerVersionMigration}
 
 var coreMigration = migration{1, "core", []string{
 	`CREATE TABLE IF NOT EXISTS outpost_clock (id INTEGER PRIMARY KEY, version {bigint} NOT NULL)`,
@@ -53,8 +55,15 @@ func (db *DB) Migrate(ctx context.Context) error {
 		if err := LockStartup(ctx, db, tx); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS outpost_migration (version INTEGER PRIMARY KEY, name TEXT NOT NULL)`)
-		return err
+		if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS outpost_migration (version INTEGER PRIMARY KEY, name TEXT NOT NULL)`); err != nil {
+			return err
+		}
+		// In the same transaction, so start-up takes the start-up lock no
+		// more often than before.
+		if err := rebaseVersions(ctx, db, tx); err != nil {
+			return fmt.Errorf("check version numbering: %w", err)
+		}
+		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("create migration table: %w", err)
@@ -72,6 +81,11 @@ func (db *DB) Migrate(ctx context.Context) error {
 				return nil
 			}
 			for _, s := range m.stmts {
+				pgOnly, ok := strings.CutPrefix(s, "{postgres}")
+				if ok && !db.Dialect.IsPostgres() {
+					continue
+				}
+				s = pgOnly
 				if _, err := tx.ExecContext(ctx, db.expand(s)); err != nil {
 					return fmt.Errorf("%s: %w", s, err)
 				}
@@ -83,7 +97,17 @@ func (db *DB) Migrate(ctx context.Context) error {
 			return fmt.Errorf("apply migration %04d_%s: %w", m.version, m.name, err)
 		}
 	}
-	return nil
+	return db.Tx(ctx, func(tx *sql.Tx) error {
+		if db.Dialect.IsPostgres() && os.Getenv("OUTPOST_PG_XID_VERSIONS") == "1" {
+			if err := LockStartup(ctx, db, tx); err != nil {
+				return err
+			}
+			if err := SwitchToXIDVersions(ctx, tx); err != nil {
+				return fmt.Errorf("switch to transaction-id versions: %w", err)
+			}
+		}
+		return db.loadVersionMode(ctx, tx)
+	})
 }
 
 // LockStartup serialises, until tx ends, the start-up work of several

@@ -9,6 +9,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"sync/atomic"
 
 	"github.com/outposthq/outpost/sqlgen"
 )
@@ -29,6 +30,11 @@ type DB struct {
 	// one database use it to tell each other about commits.
 	Listen func(ctx context.Context, channel string, fn func(payload string), ready func()) error
 	close  func() error
+	// floor is the highest token handed out (version.go).
+	floor atomic.Int64
+	// xidVersions is set when PostgreSQL writers take transaction ids as
+	// versions (version.go).
+	xidVersions atomic.Bool
 }
 
 // New wraps opened pools into a DB. closeFn closes them.
@@ -84,30 +90,4 @@ func ignoreDone(err error) error {
 		return nil
 	}
 	return err
-}
-
-// NextVersion takes the next value of the global change counter inside tx.
-//
-// The counter is one row; updating it takes that row's lock until tx
-// commits, so versions become visible in the order they were handed out, on
-// PostgreSQL as on SQLite. A reader that has seen version v (read in the
-// same snapshot as its data) can therefore never later meet a committed row
-// with a version <= v: no row that commits late is ever skipped.
-func NextVersion(ctx context.Context, tx *sql.Tx) (int64, error) {
-	var v int64
-	if err := tx.QueryRowContext(ctx, "UPDATE outpost_clock SET version = version + 1 WHERE id = 1 RETURNING version").Scan(&v); err != nil {
-		return 0, fmt.Errorf("next version: %w", err)
-	}
-	return v, nil
-}
-
-// CurrentVersion returns the counter as seen by q's snapshot.
-func CurrentVersion(ctx context.Context, q interface {
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-}) (int64, error) {
-	var v int64
-	if err := q.QueryRowContext(ctx, "SELECT version FROM outpost_clock WHERE id = 1").Scan(&v); err != nil {
-		return 0, fmt.Errorf("read version: %w", err)
-	}
-	return v, nil
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/outposthq/outpost/profile"
 	"github.com/outposthq/outpost/security"
 	"github.com/outposthq/outpost/sqlgen"
+	"github.com/outposthq/outpost/store"
 	"github.com/outposthq/outpost/wire"
 )
 
@@ -253,7 +254,15 @@ func (s *session) changes(ctx context.Context, tx *sql.Tx, it *profile.PlanItem,
 	if (newest.rows > after || newest.tombs > after) && tx == nil {
 		return nil, errNeedSnapshot
 	}
-	query := func(upto int64, lim int) ([][]any, []bool, error) {
+	// A change read is its values and whether it is in scope.
+	type change struct {
+		vals []any
+		in   bool
+	}
+	read := func(upto int64, lim int) ([]change, error) {
+		if newest.rows <= after {
+			return nil, nil
+		}
 		b := sqlgen.NewBuilder(s.d)
 		b.SQL("SELECT ")
 		for _, c := range cols {
@@ -261,7 +270,7 @@ func (s *session) changes(ctx context.Context, tx *sql.Tx, it *profile.PlanItem,
 		}
 		b.SQL("CASE WHEN ")
 		if err := s.where(b, it); err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		b.SQL(" THEN 1 ELSE 0 END FROM ").Ident(t.Name).SQL(" AS t0 WHERE t0.versionnumber > ").Arg(after).
 			SQL(" AND t0.versionnumber <= ").Arg(upto).SQL(" ORDER BY t0.versionnumber")
@@ -271,47 +280,26 @@ func (s *session) changes(ctx context.Context, tx *sql.Tx, it *profile.PlanItem,
 		q, args := b.Build()
 		rows, err := tx.QueryContext(ctx, q, args...)
 		if err != nil {
-			return nil, nil, fmt.Errorf("changes of %s: %w", t.Name, err)
+			return nil, fmt.Errorf("changes of %s: %w", t.Name, err)
 		}
-		var vals [][]any
-		var in []bool
+		var out []change
 		err = scanWire(rows, t, cols, 1, func(v []any, ext []int64) error {
-			vals, in = append(vals, v), append(in, ext[0] == 1)
+			out = append(out, change{v, ext[0] == 1})
 			return nil
 		})
-		return vals, in, err
+		return out, err
 	}
-	upper := s.cur
-	var vals [][]any
-	var in []bool
-	more := false
-	if newest.rows > after {
-		if vals, in, err = query(upper, limit+1); err != nil {
-			return nil, err
-		}
-	}
-	if len(vals) > limit {
-		last := vals[limit][1].(int64)
-		upper = last - 1
-		if upper <= after {
-			// One transaction wrote more than limit rows: send it whole.
-			upper = last
-			if vals, in, err = query(upper, 0); err != nil {
-				return nil, err
-			}
-		} else {
-			for len(vals) > 0 && vals[len(vals)-1][1].(int64) > upper {
-				vals, in = vals[:len(vals)-1], in[:len(in)-1]
-			}
-		}
-		more = upper < s.cur
+	// Column 1 is versionnumber (columns puts the key, then the version, first).
+	changed, upper, more, err := store.WholeVersions(after, s.cur, limit, read, func(c change) int64 { return c.vals[1].(int64) })
+	if err != nil {
+		return nil, err
 	}
 	td := &wire.TableDelta{Table: t.Name, Token: s.token(it, upper, now), Columns: cols, More: more}
-	for i, v := range vals {
-		if in[i] {
-			td.Upserts = append(td.Upserts, v)
+	for _, c := range changed {
+		if c.in {
+			td.Upserts = append(td.Upserts, c.vals)
 		} else {
-			td.RemoveKeys = append(td.RemoveKeys, wire.RemoveKey(v[0].(string)))
+			td.RemoveKeys = append(td.RemoveKeys, wire.RemoveKey(c.vals[0].(string)))
 		}
 	}
 	if newest.tombs > after {

@@ -16,6 +16,7 @@ import (
 	"github.com/outposthq/outpost/schema"
 	"github.com/outposthq/outpost/security"
 	"github.com/outposthq/outpost/sqlgen"
+	"github.com/outposthq/outpost/store"
 )
 
 // The engine answers most of a sync request from memory, but nothing it
@@ -283,7 +284,7 @@ func newPlanView(plan *profile.Plan, pr *security.Principal, sv int64, sch *sche
 // arguments are the table names, then the device id.
 func probeSQL(d sqlgen.Dialect, tables []string) string {
 	var b strings.Builder
-	b.WriteString("SELECT (SELECT max(version) FROM outpost_securitylog), c.version, dv.userid, dv.profileid")
+	b.WriteString("SELECT (SELECT max(version) FROM outpost_securitylog), " + store.CurrentVersionSQL(d, "c") + ", dv.userid, dv.profileid")
 	for i, t := range tables {
 		fmt.Fprintf(&b, ", (SELECT max(versionnumber) FROM %s), (SELECT max(version) FROM outpost_tombstone WHERE tablename = %s)",
 			d.Quote(t), d.Placeholder(i+1))
@@ -329,9 +330,11 @@ func (e *Engine) probe(ctx context.Context, q querier, s *session, probeAll bool
 	for i := range maxes {
 		dest = append(dest, &maxes[i])
 	}
+	floor := e.p.DB().Floor()
 	if err := q.QueryRowContext(ctx, query, args...).Scan(dest...); err != nil {
 		return false, fmt.Errorf("read sync state: %w", err)
 	}
+	s.cur = e.p.DB().Raise(floor, s.cur)
 	s.maxes = make(map[string]tableMax, len(v.probeTables))
 	for i, t := range tables {
 		s.maxes[t] = tableMax{rows: maxes[2*i].Int64, tombs: maxes[2*i+1].Int64}
@@ -433,7 +436,7 @@ func (e *Engine) planView(ctx context.Context, pr *security.Principal, sv int64,
 		var err error
 		// Read before the plan is built: a change racing the build makes
 		// the plan look stale, never current.
-		if asOf, err = currentVersion(ctx, e.p.DB().Read); err != nil {
+		if asOf, err = e.p.DB().CurrentVersion(ctx, e.p.DB().Read); err != nil {
 			return nil, err
 		}
 	} else {
@@ -481,12 +484,4 @@ func (e *Engine) appAccess(ctx context.Context, pr *security.Principal, dev devi
 		return outpost.Forbiddenf("you can no longer use app %s offline: %s", dev.AppID, outpost.ErrorMessage(err)).WithTarget("appId")
 	}
 	return err
-}
-
-func currentVersion(ctx context.Context, q querier) (int64, error) {
-	var v int64
-	if err := q.QueryRowContext(ctx, "SELECT version FROM outpost_clock WHERE id = 1").Scan(&v); err != nil {
-		return 0, fmt.Errorf("read version: %w", err)
-	}
-	return v, nil
 }

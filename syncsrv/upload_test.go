@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -238,6 +240,7 @@ func (w *uploadWorld) upload(t *testing.T, changes []wire.Change, size int) []wi
 func (w *uploadWorld) dump(t *testing.T) string {
 	t.Helper()
 	ctx := context.Background()
+	ranks := w.versionRanks(t)
 	var sb strings.Builder
 	for _, q := range []string{
 		`SELECT * FROM workorder ORDER BY workorderid`,
@@ -266,6 +269,9 @@ func (w *uploadWorld) dump(t *testing.T) string {
 				if tm, ok := v.(time.Time); ok {
 					v = tm.UTC().Format(time.RFC3339Nano)
 				}
+				if n, ok := v.(int64); ok && (cols[i] == "version" || cols[i] == "versionnumber") {
+					v = ranks.of(n)
+				}
 				fmt.Fprintf(&sb, "%s=%v ", cols[i], v)
 			}
 			sb.WriteString("\n")
@@ -276,7 +282,52 @@ func (w *uploadWorld) dump(t *testing.T) string {
 	w.mu.Lock()
 	fmt.Fprintf(&sb, "notices %v\n", w.notices)
 	w.mu.Unlock()
-	return w.replace.Replace(sb.String())
+	return w.baseRelative(w.replace.Replace(sb.String()))
+}
+
+// versionRanks numbers the versions stored in the tables an upload
+// changes in order. Versions are not the same in two worlds on PostgreSQL
+// (they are transaction ids, which the whole cluster hands out), but their
+// order is: results and dumps compare ranks.
+func (w *uploadWorld) versionRanks(t *testing.T) versionRanks {
+	t.Helper()
+	rows, err := w.p.DB().Read.QueryContext(context.Background(), `SELECT versionnumber FROM workorder UNION SELECT versionnumber FROM account
+		UNION SELECT versionnumber FROM syncerror UNION SELECT version FROM outpost_syncresult UNION SELECT version FROM outpost_scopelog
+		UNION SELECT version FROM outpost_tombstone ORDER BY 1`)
+	must(t, err)
+	defer rows.Close()
+	ranks := versionRanks{}
+	for rows.Next() {
+		var v int64
+		must(t, rows.Scan(&v))
+		ranks[v] = int64(len(ranks) + 1)
+	}
+	must(t, rows.Err())
+	return ranks
+}
+
+type versionRanks map[int64]int64
+
+var baseVersionJSON = regexp.MustCompile(`"baseVersion":(\d+)`)
+
+// baseRelative writes the base versions of changes in s relative to the
+// world's base version, which differs between worlds on PostgreSQL.
+func (w *uploadWorld) baseRelative(s string) string {
+	return baseVersionJSON.ReplaceAllStringFunc(s, func(m string) string {
+		n, _ := strconv.ParseInt(baseVersionJSON.FindStringSubmatch(m)[1], 10, 64)
+		if n == 0 {
+			return m // a create's
+		}
+		return fmt.Sprintf(`"baseVersion":base%+d`, n-w.base)
+	})
+}
+
+// of returns v's rank, or -v for a version not stored (0 stays 0).
+func (r versionRanks) of(v int64) int64 {
+	if n, ok := r[v]; ok && v != 0 {
+		return n
+	}
+	return -v
 }
 
 // normalize replaces the Sync Error ids of results (random) by their Sync
@@ -284,14 +335,16 @@ func (w *uploadWorld) dump(t *testing.T) string {
 // that differ between worlds in the rows.
 func (w *uploadWorld) normalize(t *testing.T, results []wire.Result) []wire.Result {
 	t.Helper()
+	ranks := w.versionRanks(t)
 	out := make([]wire.Result, len(results))
 	for i, r := range results {
 		out[i] = r
+		out[i].Version = ranks.of(r.Version)
 		if r.Error != nil {
 			e := *r.Error
 			var req string
 			must(t, w.p.DB().Read.QueryRowContext(context.Background(), `SELECT requestdata FROM syncerror WHERE syncerrorid = `+w.p.DB().Dialect.Placeholder(1), e.SyncErrorID).Scan(&req))
-			e.SyncErrorID = req
+			e.SyncErrorID = w.baseRelative(req)
 			out[i].Error = &e
 		}
 		if r.Row != nil {
@@ -299,6 +352,13 @@ func (w *uploadWorld) normalize(t *testing.T, results []wire.Result) []wire.Resu
 			for j, v := range r.Row {
 				if s, ok := v.(string); ok {
 					v = w.replace.Replace(s)
+				}
+				if j < len(r.Columns) && r.Columns[j] == "versionnumber" {
+					if n, ok := v.(int64); ok {
+						v = ranks.of(n)
+					} else if f, ok := v.(float64); ok {
+						v = float64(ranks.of(int64(f)))
+					}
 				}
 				row[j] = v
 			}
