@@ -62,7 +62,7 @@ func TestPortalApps(t *testing.T) {
 		selectValue(`#view-0-filter-fb-1-col`, "priority"), poll(`[...document.querySelectorAll('#view-0-filter-fb-1-op option')].some(o => o.value === 'ge')`, 5*time.Second),
 		selectValue(`#view-0-filter-fb-1-op`, "ge"), p.visible(`select#view-0-filter-fb-1-val`), selectValue(`#view-0-filter-fb-1-val`, "2"),
 		poll(`document.querySelector('#view-0-filter').value === '`+builtFilter+`' && !document.querySelector('#view-0-filter-error')`, 5*time.Second),
-		script(`(document.querySelector('.view-editor .filter-builder').scrollIntoView(), scrollBy(0, -64), true)`), p.shot("portal-apps-view-filter-builder"))
+		script(`(document.querySelector('.view-editor .view-filter').scrollIntoView(), scrollBy(0, -72), true)`), p.shot("portal-apps-view-filter-builder"))
 	p.run("form", p.click(`button.add-form`), p.visible(`#form-0-name`), fill(`#form-0-name`, "Work order"), fill(`#form-0-s0-name`, "Job"))
 	for _, c := range []string{"name", "customerid", "description"} {
 		p.run("field "+c, selectValue(`#form-0-s0-add`, c), p.click(`.form-editor button.add-field`), p.visible(`tr[data-field="`+c+`"]`))

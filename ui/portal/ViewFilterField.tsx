@@ -135,7 +135,7 @@ export function ViewFilterField(props: {
   const error = (props.error && props.error !== editedAfter ? props.error : "") || live;
   return (
     <div class="view-filter">
-      <p class="view-filter-label">Filter <small>the rows of {props.table} the view lists; no conditions shows every row</small></p>
+      <p class="view-filter-label"><strong>Filter</strong> <small>the rows of {props.table} the view lists; no conditions shows every row</small></p>
       {tables ? <FilterBuilder idPrefix={props.id + "-fb"} table={props.table} tables={tables} value={tree} onChange={onTree} /> : <p class="muted" aria-busy="true">Loading…</p>}
       <label for={props.id}>The same filter as text <small>OData $filter, e.g. <code>completed eq false</code>; edit either one</small></label>
       <textarea id={props.id} name="viewFilter" rows={2} value={text} aria-invalid={error ? "true" : undefined} aria-describedby={error ? errId : undefined}
