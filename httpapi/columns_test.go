@@ -48,7 +48,7 @@ func TestPatchColumnOverHTTP(t *testing.T) {
 			wantError(t, st, body, 400, "invalid", `column "note" is text: only choice columns have options`, "options")
 
 			st, body = f.do(t, "PATCH", p+"note", m, `{"maxLength":5}`)
-			wantError(t, st, body, 400, "invalid", `maxLength of column "note" cannot shrink to 5: 1 rows hold longer values`, "maxLength")
+			wantError(t, st, body, 400, "invalid", `maxLength of column "note" cannot shrink to 5: 1 row holds longer values`, "maxLength")
 			st, body = f.do(t, "PATCH", p+"note", m, `{"maxLength":5000}`)
 			wantError(t, st, body, 400, "invalid", `maxLength 5000 of column "note" is out of range: use 1 to 4000`, "maxLength")
 			st, body = f.do(t, "PATCH", p+"note", m, `{"maxLength":20}`)
@@ -63,7 +63,7 @@ func TestPatchColumnOverHTTP(t *testing.T) {
 				t.Errorf("note required with every row filled: %d %v", st, body)
 			}
 			st, body = f.do(t, "PATCH", p+"grade", m, `{"required":true}`)
-			wantError(t, st, body, 400, "invalid", `column "grade" cannot be made required: 1 rows hold no value; fill them first`, "required")
+			wantError(t, st, body, 400, "invalid", `column "grade" cannot be made required: 1 row holds no value; fill them first`, "required")
 			st, body = f.do(t, "PATCH", p+"name", m, `{"required":false}`)
 			wantError(t, st, body, 400, "invalid", `column "name" is the table's primary name and stays required`, "required")
 

@@ -340,7 +340,7 @@ func patchColumn(ctx context.Context, w *Writer, t *schema.Table, old schema.Col
 			if n, err := w.countWhere(ctx, t, w.p.db.Dialect.Quote(old.Name)+" IS NULL"); err != nil {
 				return c, err
 			} else if n > 0 {
-				return c, outpost.Invalidf("column %q cannot be made required: %d rows hold no value; fill them first", old.Name, n).WithTarget("required")
+				return c, outpost.Invalidf("column %q cannot be made required: %s no value; fill them first", old.Name, rowsHold(n)).WithTarget("required")
 			}
 		}
 		if !*patch.Required && t.PrimaryName == old.Name {
@@ -379,7 +379,7 @@ func patchMaxLength(ctx context.Context, w *Writer, t *schema.Table, c *schema.C
 			return err
 		}
 		if cnt > 0 {
-			return outpost.Invalidf("maxLength of column %q cannot shrink to %d: %d rows hold longer values", c.Name, n, cnt).WithTarget("maxLength")
+			return outpost.Invalidf("maxLength of column %q cannot shrink to %d: %s longer values", c.Name, n, rowsHold(cnt)).WithTarget("maxLength")
 		}
 	}
 	c.MaxLength = n
@@ -414,4 +414,12 @@ func (w *Writer) countWhere(ctx context.Context, t *schema.Table, cond string) (
 	var n int64
 	err := w.tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+w.p.db.Dialect.Quote(t.Name)+" WHERE "+cond).Scan(&n)
 	return n, err
+}
+
+// rowsHold is "1 row holds" or "N rows hold".
+func rowsHold(n int64) string {
+	if n == 1 {
+		return "1 row holds"
+	}
+	return strconv.FormatInt(n, 10) + " rows hold"
 }
