@@ -16,6 +16,7 @@ func (s *Server) metadataRoutes() {
 	s.Handle("GET /api/metadata/tables/{table}", s.getTable)
 	s.Handle("PATCH /api/metadata/tables/{table}", s.patchTable)
 	s.Handle("POST /api/metadata/tables/{table}/columns", s.addColumn)
+	s.Handle("PATCH /api/metadata/tables/{table}/columns/{column}", s.patchColumn)
 	s.Handle("GET /api/metadata/tables/{table}/relationships", s.relationships)
 	s.Handle("GET /api/metadata/tables/{table}/operators", s.operators)
 	s.Handle("POST /api/metadata/tables/{table}/filter", s.tableFilter)
@@ -69,6 +70,20 @@ func (s *Server) addColumn(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return writeJSON(w, http.StatusCreated, t)
+}
+
+// patchColumn changes what may change on an existing column (see
+// platform.ColumnPatch) and replies with the whole table.
+func (s *Server) patchColumn(w http.ResponseWriter, r *http.Request) error {
+	var in platform.ColumnPatch
+	if err := DecodeJSON(r, &in, true); err != nil {
+		return err
+	}
+	t, err := s.p.UpdateColumn(r.Context(), Principal(r), r.PathValue("table"), r.PathValue("column"), in)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, t)
 }
 
 func (s *Server) relationships(w http.ResponseWriter, r *http.Request) error {

@@ -3,6 +3,8 @@ package platform
 import (
 	"context"
 	"errors"
+	"strconv"
+	"strings"
 
 	"github.com/outposthq/outpost"
 	"github.com/outposthq/outpost/schema"
@@ -253,4 +255,171 @@ func (w *Writer) applyMeta(change func(cur *schema.Schema) (*schema.Schema, func
 	}
 	w.sch, w.metadataChanged = next, true
 	return nil
+}
+
+// ColumnPatch changes an existing column; nil fields stay as they are. Only
+// changes that keep every stored value valid are accepted: the display name;
+// required on (when no row holds null) or off; a longer maximum length, or
+// a shorter one no stored value exceeds (text and memo); and a choice's
+// options may gain new values and change labels but lose none, because
+// devices may hold a value offline. Name, type and lookup target never
+// change.
+type ColumnPatch struct {
+	DisplayName *string         `json:"displayName"`
+	Required    *bool           `json:"required"`
+	MaxLength   *int            `json:"maxLength"`
+	Options     []schema.Option `json:"options"`
+}
+
+// UpdateColumn changes an existing column of a table (see ColumnPatch).
+func (p *Platform) UpdateColumn(ctx context.Context, by *security.Principal, table, column string, patch ColumnPatch) (*schema.Table, error) {
+	var out *schema.Table
+	err := p.WriteMeta(ctx, func(w *Writer) error {
+		var err error
+		out, err = w.UpdateColumn(ctx, by, table, column, patch)
+		return err
+	})
+	return out, err
+}
+
+// UpdateColumn is Platform.UpdateColumn inside a WriteMeta transaction.
+func (w *Writer) UpdateColumn(ctx context.Context, by *security.Principal, table, column string, patch ColumnPatch) (*schema.Table, error) {
+	p := w.p
+	if err := requireCustomizer(by); err != nil {
+		return nil, err
+	}
+	var out *schema.Table
+	err := w.applyMeta(func(cur *schema.Schema) (*schema.Schema, func(w *Writer) error, error) {
+		t, err := cur.LookupTable(table)
+		if err != nil {
+			return nil, nil, err
+		}
+		i := columnIndex(t, column)
+		if i < 0 {
+			return nil, nil, outpost.NotFoundf("table %q has no column %q", t.Name, column).WithTarget(column)
+		}
+		old := t.Columns[i]
+		if old.System {
+			return nil, nil, outpost.Invalidf("column %q is a system column and cannot be changed", old.Name).WithTarget(old.Name)
+		}
+		c, err := patchColumn(ctx, w, t, old, patch)
+		if err != nil {
+			return nil, nil, err
+		}
+		nt := *t
+		nt.Columns = append([]schema.Column(nil), t.Columns...)
+		nt.Columns[i] = c
+		next, err := cur.WithTable(&nt)
+		if err != nil {
+			return nil, nil, err
+		}
+		out = &nt
+		return next, func(w *Writer) error { return p.saveTable(ctx, w.tx, &nt, false) }, nil
+	})
+	return out, err
+}
+
+func columnIndex(t *schema.Table, name string) int {
+	for i := range t.Columns {
+		if t.Columns[i].Name == name {
+			return i
+		}
+	}
+	return -1
+}
+
+// patchColumn returns old with patch applied, or an invalid-input error
+// naming the field when the change would break stored data.
+func patchColumn(ctx context.Context, w *Writer, t *schema.Table, old schema.Column, patch ColumnPatch) (schema.Column, error) {
+	c := old
+	if patch.DisplayName != nil {
+		c.DisplayName = *patch.DisplayName
+	}
+	if patch.Required != nil && *patch.Required != old.Required {
+		if *patch.Required && t.PrimaryName != old.Name {
+			if n, err := w.countWhere(ctx, t, w.p.db.Dialect.Quote(old.Name)+" IS NULL"); err != nil {
+				return c, err
+			} else if n > 0 {
+				return c, outpost.Invalidf("column %q cannot be made required: %s no value; fill them first", old.Name, rowsHold(n)).WithTarget("required")
+			}
+		}
+		if !*patch.Required && t.PrimaryName == old.Name {
+			return c, outpost.Invalidf("column %q is the table's primary name and stays required", old.Name).WithTarget("required")
+		}
+		c.Required = *patch.Required
+	}
+	if patch.MaxLength != nil {
+		if err := patchMaxLength(ctx, w, t, &c, *patch.MaxLength); err != nil {
+			return c, err
+		}
+	}
+	if patch.Options != nil {
+		if err := patchOptions(&c, patch.Options); err != nil {
+			return c, err
+		}
+	}
+	return c, nil
+}
+
+func patchMaxLength(ctx context.Context, w *Writer, t *schema.Table, c *schema.Column, n int) error {
+	if c.Type != schema.Text && c.Type != schema.Memo {
+		return outpost.Invalidf("column %q is %s: only text and memo columns have a maximum length", c.Name, c.Type).WithTarget("maxLength")
+	}
+	limit := schema.MaxTextLength
+	if c.Type == schema.Memo {
+		limit = schema.MaxMemoLength
+	}
+	if n < 1 || n > limit {
+		return outpost.Invalidf("maxLength %d of column %q is out of range: use 1 to %d", n, c.Name, limit).WithTarget("maxLength")
+	}
+	if n < c.Limit() {
+		q := w.p.db.Dialect.Quote(c.Name)
+		cnt, err := w.countWhere(ctx, t, "length("+q+") > "+strconv.Itoa(n))
+		if err != nil {
+			return err
+		}
+		if cnt > 0 {
+			return outpost.Invalidf("maxLength of column %q cannot shrink to %d: %s longer values", c.Name, n, rowsHold(cnt)).WithTarget("maxLength")
+		}
+	}
+	c.MaxLength = n
+	return nil
+}
+
+// patchOptions replaces c's options with next, which must keep every
+// existing value (labels may change) and may add new ones.
+func patchOptions(c *schema.Column, next []schema.Option) error {
+	if c.Type != schema.Choice {
+		return outpost.Invalidf("column %q is %s: only choice columns have options", c.Name, c.Type).WithTarget("options")
+	}
+	have := make(map[int64]bool, len(next))
+	for _, o := range next {
+		if strings.TrimSpace(o.Label) == "" {
+			return outpost.Invalidf("option %d of column %q needs a label", o.Value, c.Name).WithTarget("options")
+		}
+		have[o.Value] = true
+	}
+	for _, o := range c.Options {
+		if !have[o.Value] {
+			return outpost.Invalidf("option %d (%q) of column %q cannot be removed: stored rows and offline devices may hold it", o.Value, o.Label, c.Name).WithTarget("options")
+		}
+	}
+	c.Options = append([]schema.Option(nil), next...)
+	return nil
+}
+
+// countWhere counts the rows of t's physical table matching cond, inside
+// w's transaction.
+func (w *Writer) countWhere(ctx context.Context, t *schema.Table, cond string) (int64, error) {
+	var n int64
+	err := w.tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+w.p.db.Dialect.Quote(t.Name)+" WHERE "+cond).Scan(&n)
+	return n, err
+}
+
+// rowsHold is "1 row holds" or "N rows hold".
+func rowsHold(n int64) string {
+	if n == 1 {
+		return "1 row holds"
+	}
+	return strconv.FormatInt(n, 10) + " rows hold"
 }

@@ -163,6 +163,17 @@ func TestPortalSolutions(t *testing.T) {
 	if s := p.text(`table.devices tbody tr`); !strings.Contains(s, "nora@") || !strings.Contains(s, "Changes rejected") {
 		t.Errorf("the device row reads %q", s)
 	}
+	// The per-sync telemetry: the last sync's kind and outcome, and the
+	// device's recent syncs.
+	if s := p.text(`table.devices tbody tr td.last-telemetry`); !strings.Contains(s, "Upload") && !strings.Contains(s, "Delta") && !strings.Contains(s, "First sync") ||
+		!strings.Contains(s, "OK") && !strings.Contains(s, "Error") {
+		t.Errorf("the devices page shows no last sync kind and outcome for Nora's device: %q", s)
+	}
+	p.run("recent syncs", click(`table.devices button.recent-syncs-toggle`), visible(`table.recent-syncs tbody tr`))
+	if s := p.text(`table.recent-syncs tbody`); !strings.Contains(s, "First sync") {
+		t.Errorf("Nora's device's recent syncs show no first sync: %q", s)
+	}
+	p.run("hide recent syncs", click(`table.devices button.recent-syncs-toggle`))
 	if n := p.text(`table.devices tbody tr td.errors`); n != "1" {
 		t.Errorf("the device shows %q active sync errors, want 1", n)
 	}

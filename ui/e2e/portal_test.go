@@ -61,6 +61,34 @@ func TestPortalMakerFlows(t *testing.T) {
 		visible(`input[name="offline"]`))
 	run("add column", fill(`#nc-name`, "workorderid"), selectValue(`#nc-type`, "lookup"), visible(`#nc-target`), fill(`#nc-target`, "workorder"),
 		click(`form[aria-label="Add column"] button[type="submit"]`), contains(`main`, "→ workorder"), contains(`main`, "inspection_workorderid"))
+	// Edit a choice column (display name, a new option); the change is
+	// seen through the API.
+	run("add choice", fill(`#nc-name`, "grade"), selectValue(`#nc-type`, "choice"), visible(`#nc-options`), fill(`#nc-options`, "Good, Poor"),
+		click(`form[aria-label="Add column"] button[type="submit"]`), contains(`main`, "Good, Poor"))
+	run("edit column", click(`button[aria-label="Edit grade"]`), visible(`form[aria-label="Edit column grade"]`),
+		fill(`#ec-grade-display`, "Condition"), fill(`#ec-grade-add`, "Broken"), shot("portal-edit-column"),
+		click(`form[aria-label="Edit column grade"] button[type="submit"]`), contains(`tr[data-column="grade"]`, "Good, Poor, Broken"),
+		contains(`tr[data-column="grade"]`, "Condition"))
+	var inspection struct {
+		Columns []struct {
+			Name        string `json:"name"`
+			DisplayName string `json:"displayName"`
+			Options     []struct {
+				Value int    `json:"value"`
+				Label string `json:"label"`
+			} `json:"options"`
+		} `json:"columns"`
+	}
+	serverGet(t, server+"/api/metadata/tables/inspection", maker, &inspection)
+	for _, c := range inspection.Columns {
+		if c.Name == "grade" && (c.DisplayName != "Condition" || len(c.Options) != 3 || c.Options[2].Label != "Broken" || c.Options[2].Value != 3) {
+			t.Errorf("the edited grade column reads %+v through the API", c)
+		}
+	}
+	// The primary name stays required: the API's refusal shows at the field.
+	run("refused edit", click(`button[aria-label="Edit name"]`), visible(`form[aria-label="Edit column name"]`),
+		click(`form[aria-label="Edit column name"] input[name="required"]`), click(`form[aria-label="Edit column name"] button[type="submit"]`),
+		contains(`#ec-name-required-error`, "stays required"), click(`form[aria-label="Edit column name"] button[type="button"]`))
 	run("take offline", click(`input[name="offline"]`), visible(`[role="alertdialog"]`), contains(`[role="alertdialog"]`, "cannot be turned off"),
 		shot("portal-table-offline-warning"), click(`[role="alertdialog"] button.primary`), contains(`.panel`, "It cannot be turned off"))
 	labelled("table")

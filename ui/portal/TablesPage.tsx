@@ -137,6 +137,7 @@ function ColumnsPanel({ table, onChange }: { table: Table; onChange: (t: Table) 
   const [target, setTarget] = useState("");
   const [options, setOptions] = useState("");
   const [err, setErr] = useState<ServerError | null>(null);
+  const [editing, setEditing] = useState("");
   const add = async (e: Event) => {
     e.preventDefault();
     setErr(null);
@@ -155,11 +156,13 @@ function ColumnsPanel({ table, onChange }: { table: Table; onChange: (t: Table) 
     <>
       <h2>Columns</h2>
       <table class="rows">
-        <thead><tr><th scope="col">Column</th><th scope="col">Type</th><th scope="col">Details</th></tr></thead>
+        <thead><tr><th scope="col">Column</th><th scope="col">Type</th><th scope="col">Details</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
         <tbody>
           {table.columns.filter((c) => !c.system).map((c) => (
-            <tr><td>{c.name}{c.required && <span class="required" title="required"> *</span>}</td><td data-label="Type">{c.type}</td>
-              <td data-label="Details">{c.target ? "→ " + c.target : c.options?.map((o) => o.label).join(", ") ?? (c.maxLength ? `up to ${c.maxLength}` : "")}</td></tr>
+            <tr data-column={c.name}><td>{c.displayName && c.displayName !== c.name ? <>{c.displayName} <span class="muted">{c.name}</span></> : c.name}{c.required && <span class="required" title="required"> *</span>}</td><td data-label="Type">{c.type}</td>
+              <td data-label="Details">{c.target ? "→ " + c.target : c.options?.map((o) => o.label).join(", ") ?? (c.maxLength ? `up to ${c.maxLength}` : "")}</td>
+              <td>{editing === c.name ? <EditColumn table={table} column={c} onDone={(t) => { if (t) onChange(t); setEditing(""); }} />
+                : <button class="edit-column" aria-label={"Edit " + c.name} onClick={() => setEditing(c.name)}>Edit</button>}</td></tr>
           ))}
         </tbody>
       </table>
@@ -178,6 +181,71 @@ function ColumnsPanel({ table, onChange }: { table: Table; onChange: (t: Table) 
       </form>
       {err && <p class="field-error" role="alert">{err.message}</p>}
     </>
+  );
+}
+
+/** EditColumn changes what the API lets change on an existing column:
+ * display name, required, maximum length (text, memo) and a choice's
+ * options (relabel, add; none removed). Name, type and target are fixed. */
+function EditColumn({ table, column, onDone }: { table: Table; column: S["Column"]; onDone: (t?: Table) => void }) {
+  const [display, setDisplay] = useState(column.displayName ?? "");
+  const [required, setRequired] = useState(!!column.required);
+  const [maxLength, setMaxLength] = useState(column.maxLength ? String(column.maxLength) : "");
+  const [labels, setLabels] = useState((column.options ?? []).map((o) => o.label));
+  const [added, setAdded] = useState("");
+  const [err, setErr] = useState<ServerError | null>(null);
+  const hasLength = column.type === "text" || column.type === "memo";
+  const id = (f: string) => `ec-${column.name}-${f}`;
+  const fieldError = (f: string) =>
+    err?.target === f ? <p id={id(f) + "-error"} class="field-error" role="alert">{err.message}</p> : null;
+  const invalid = (f: string) => (err?.target === f ? { "aria-invalid": "true" as const, "aria-describedby": id(f) + "-error" } : {});
+  const save = async (e: Event) => {
+    e.preventDefault();
+    setErr(null);
+    const patch: S["ColumnPatch"] = {};
+    if (display !== (column.displayName ?? "")) patch.displayName = display;
+    if (required !== !!column.required) patch.required = required;
+    if (hasLength && maxLength && Number(maxLength) !== (column.maxLength ?? 0)) patch.maxLength = Number(maxLength);
+    if (column.type === "choice") {
+      const old = column.options ?? [];
+      let next = Math.max(0, ...old.map((o) => o.value)) + 1;
+      const extra = added.split(",").map((l) => l.trim()).filter(Boolean).map((label) => ({ value: next++, label }));
+      const relabelled = old.map((o, i) => ({ value: o.value, label: labels[i] ?? o.label }));
+      if (extra.length || relabelled.some((o, i) => o.label !== old[i].label)) patch.options = [...relabelled, ...extra];
+    }
+    if (Object.keys(patch).length === 0) return onDone();
+    try {
+      onDone(await server.patchColumn(table.name, column.name, patch));
+    } catch (x) {
+      setErr(x as ServerError);
+    }
+  };
+  const known = ["displayName", "required", "maxLength", "options"];
+  return (
+    <form class="card-form edit-column-form" onSubmit={save} aria-label={"Edit column " + column.name}>
+      <label for={id("display")}>Display name</label>
+      <input id={id("display")} name="displayName" value={display} onInput={(e) => setDisplay(e.currentTarget.value)} {...invalid("displayName")} />
+      {fieldError("displayName")}
+      <label class="choice"><input type="checkbox" name="required" checked={required} onChange={(e) => setRequired(e.currentTarget.checked)} {...invalid("required")} /> Required</label>
+      {fieldError("required")}
+      {hasLength && <>
+        <label for={id("max")}>Maximum length</label>
+        <input id={id("max")} name="maxLength" type="number" min={1} value={maxLength} onInput={(e) => setMaxLength(e.currentTarget.value)} {...invalid("maxLength")} />
+        {fieldError("maxLength")}
+      </>}
+      {column.type === "choice" && <fieldset {...invalid("options")}>
+        <legend>Options <small>relabel or add; options cannot be removed</small></legend>
+        {(column.options ?? []).map((o, i) => (
+          <div><label for={id("opt" + o.value)}>{o.value}</label>
+            <input id={id("opt" + o.value)} name={"option-" + o.value} value={labels[i]} onInput={(e) => { const v = e.currentTarget.value; setLabels((l) => l.map((x, j) => (j === i ? v : x))); }} /></div>
+        ))}
+        <label for={id("add")}>New options <small>comma separated</small></label>
+        <input id={id("add")} name="newOptions" value={added} onInput={(e) => setAdded(e.currentTarget.value)} />
+      </fieldset>}
+      {fieldError("options")}
+      {err && !known.includes(err.target) && <p class="field-error" role="alert">{err.message}</p>}
+      <div class="actions"><button type="submit" class="primary">Save column</button><button type="button" onClick={() => onDone()}>Cancel</button></div>
+    </form>
   );
 }
 

@@ -9,6 +9,7 @@ export type ImportResult = S["ImportResult"];
 export type SyncError = S["SyncError"];
 export type DeviceInfo = S["DeviceInfo"];
 export type DeviceStore = S["DeviceStore"];
+export type SyncEvent = S["SyncEvent"];
 
 const q = encodeURIComponent;
 const SOL = "/api/offline/solutions";
@@ -74,6 +75,9 @@ export const ops = {
   row: (table: string, id: string) => request<Record<string, unknown>>("GET", `/api/data/${q(table)}(${q(id)})`),
 
   devices: (revoked: boolean) => request<S["DeviceList"]>("GET", `/api/admin/devices${revoked ? "?revoked=true" : ""}`).then((l) => l.value ?? []),
+  /** syncs lists a device's most recent sync telemetry events, newest first. */
+  syncs: (device: string, top = 10) =>
+    request<S["SyncEventList"]>("GET", `/api/admin/syncs?device=${q(device)}&$top=${top}`).then((l) => l.value ?? []),
   revoke: (device: string) => request<void>("POST", `/api/devices/${q(device)}/revoke`),
 };
 

@@ -1240,6 +1240,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/metadata/tables/{table}/columns/{column}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Change an existing column
+         * @description Only changes that keep stored values valid: displayName; required (on only when no row holds null; the primary name stays required); maxLength of text and memo (shorter only when no stored value is longer); a choice's options may add values and change labels but never drop a value. Name, type and lookup target never change. Refusals are 400 with target naming the field.
+         */
+        patch: operations["patchColumn"];
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1817,6 +1837,12 @@ export interface components {
             lastuploadseq: number;
             lastsyncresult: string;
             activesyncerrors: number;
+            /** @description kind of the store's latest sync telemetry event (opens left out); empty when none is kept */
+            lastsynckind: string;
+            /** @description ok or error; empty when no event is kept */
+            lastsyncoutcome: string;
+            /** Format: date-time */
+            lastsyncat: string | null;
         };
         EventTicketInput: {
             /**
@@ -1905,6 +1931,12 @@ export interface components {
             filter: unknown;
             /** @description the filter printed as OData $filter text, empty when there is no filter */
             filterText: string;
+        };
+        ColumnPatch: {
+            displayName?: string;
+            required?: boolean;
+            maxLength?: number;
+            options?: components["schemas"]["Option"][];
         };
     };
     responses: never;
@@ -4942,6 +4974,42 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SyncEventList"];
+                };
+            };
+            /** @description error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    patchColumn: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                table: string;
+                column: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ColumnPatch"];
+            };
+        };
+        responses: {
+            /** @description The table with the changed column */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Table"];
                 };
             };
             /** @description error */

@@ -75,6 +75,8 @@ export const server = {
   createTable: (t: S["TableInput"]) => request<Table>("POST", "/api/metadata/tables", t),
   patchTable: (name: string, p: S["TablePatch"]) => request<Table>("PATCH", `/api/metadata/tables/${q(name)}`, p),
   addColumn: (name: string, c: S["Column"]) => request<Table>("POST", `/api/metadata/tables/${q(name)}/columns`, c),
+  patchColumn: (name: string, column: string, p: S["ColumnPatch"]) =>
+    request<Table>("PATCH", `/api/metadata/tables/${q(name)}/columns/${q(column)}`, p),
   relationships: (name: string) =>
     request<S["RelationshipList"]>("GET", `/api/metadata/tables/${q(name)}/relationships`).then((l) => l.value),
   rows: (table: string, filter: string) =>
