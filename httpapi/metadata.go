@@ -1,10 +1,12 @@
 package httpapi
 
 import (
+	"fmt"
 	"net/http"
 
 	"github.com/outposthq/outpost/filter"
 	"github.com/outposthq/outpost/platform"
+	"github.com/outposthq/outpost/profile"
 	"github.com/outposthq/outpost/schema"
 )
 
@@ -16,6 +18,7 @@ func (s *Server) metadataRoutes() {
 	s.Handle("POST /api/metadata/tables/{table}/columns", s.addColumn)
 	s.Handle("GET /api/metadata/tables/{table}/relationships", s.relationships)
 	s.Handle("GET /api/metadata/tables/{table}/operators", s.operators)
+	s.Handle("POST /api/metadata/tables/{table}/filter", s.tableFilter)
 	s.Handle("POST /api/metadata/relationships", s.createRelationship)
 }
 
@@ -99,6 +102,25 @@ func (s *Server) operators(w http.ResponseWriter, r *http.Request) error {
 		out = append(out, columnOps{Column: c.Name, Operators: filter.ColumnOperators(t, c)})
 	}
 	return writeJSON(w, http.StatusOK, map[string]any{"value": out})
+}
+
+// tableFilter parses or prints a filter on a table and writes nothing: it
+// takes the filter as OData text or as a JSON tree and answers with both,
+// the portal's expression builder keeping tree and text in step outside a
+// profile (an app's views). Profile items and views are checked by the
+// same function when saved, so what it accepts is what they accept.
+func (s *Server) tableFilter(w http.ResponseWriter, r *http.Request) error {
+	sch := s.p.Schema()
+	t, err := sch.LookupTable(r.PathValue("table"))
+	if err != nil {
+		return err
+	}
+	var in profile.FilterForms
+	if err := DecodeJSON(r, &in, true); err != nil {
+		return err
+	}
+	out, err := profile.CheckFilterForms(sch, t.Name, in, fmt.Sprintf("the filter on %s", t.Name), "")
+	return reply(w, http.StatusOK, out, err)
 }
 
 func (s *Server) createRelationship(w http.ResponseWriter, r *http.Request) error {

@@ -145,11 +145,6 @@ func checkDefinition(sch *schema.Schema, d *Definition) error {
 		if err := viewFilterText(sch, t, v, fmt.Sprintf("definition.views[%d]", i)); err != nil {
 			return err
 		}
-		if len(v.Filter) > 0 {
-			if _, err := checkFilter(sch, "view "+v.Name, t.Name, v.Filter, 0); err != nil {
-				return err
-			}
-		}
 		if err := checkView(t, *v, fmt.Sprintf("definition.views[%d]", i)); err != nil {
 			return err
 		}
@@ -171,32 +166,14 @@ func checkDefinition(sch *schema.Schema, d *Definition) error {
 
 // viewFilterText turns view v's OData filter text into its JSON tree, so
 // only the tree is stored. Errors name the field
-// (definition.views[i].filterText) with the line and column in the text.
+// (definition.views[i].filterText or .filter) with the line and column in
+// the text.
 func viewFilterText(sch *schema.Schema, t *schema.Table, v *View, where string) error {
-	text := strings.TrimSpace(v.FilterText)
-	v.FilterText = ""
-	if text == "" {
-		return nil
-	}
-	field := where + ".filterText"
-	e, err := filter.ParseOData(text)
-	if err == nil {
-		_, err = filter.Check(sch, t.Name, e, filter.CheckOptions{Source: fmt.Sprintf("view %q", v.Name), MaxLinkDepth: 1000})
-	}
-	var tree []byte
-	if err == nil {
-		tree, err = filter.ToJSON(e)
-	}
+	f, err := CheckFilterForms(sch, t.Name, FilterForms{Filter: v.Filter, FilterText: v.FilterText}, fmt.Sprintf("view %q", v.Name), where+".")
 	if err != nil {
-		return platform.FilterError(field, err)
+		return err
 	}
-	if len(v.Filter) > 0 && string(v.Filter) != "null" {
-		given, err := filter.ParseJSON(v.Filter)
-		if err != nil || filter.String(given) != filter.String(e) {
-			return outpost.Invalidf("%s: view %q has a filter (JSON) and a filterText that differ: send one of them", field, v.Name).WithTarget(field)
-		}
-	}
-	v.Filter = tree
+	v.Filter, v.FilterText = f.Filter, ""
 	return nil
 }
 

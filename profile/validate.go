@@ -80,27 +80,14 @@ func normalizeItem(s *schema.Schema, profileName string, in ItemInput) (Item, er
 	if t.Ownership == schema.OwnedByBusiness && (it.UserRows || it.TeamRows) {
 		return it, outpost.Invalidf("table %q is business owned: its rows have no owner, so Organization rows offers business-unit rows only", t.Name).WithTarget("userRows")
 	}
-	if in.FilterText != "" {
-		if len(it.Filter) > 0 {
-			return it, outpost.Invalidf("table %q: give the filter as filter (a JSON tree) or filterText (OData), not both", t.Name).WithTarget("filterText")
-		}
-		e, err := filter.ParseOData(in.FilterText)
-		if err != nil {
-			return it, platform.FilterError("filterText", err)
-		}
-		// Check the text first, so errors carry line and column.
-		if _, err := filter.Check(s, t.Name, e, filter.CheckOptions{Source: fmt.Sprintf("profile %q, item %s", profileName, t.Name), MaxLinkDepth: 1000}); err != nil {
-			return it, platform.FilterError("filterText", err)
-		}
-		if it.Filter, err = filter.ToJSON(e); err != nil {
-			return it, platform.FilterError("filterText", err)
-		}
+	if in.FilterText != "" && len(it.Filter) > 0 {
+		return it, outpost.Invalidf("table %q: give the filter as filter (a JSON tree) or filterText (OData), not both", t.Name).WithTarget("filterText")
 	}
-	if len(it.Filter) > 0 {
-		if _, err := checkFilter(s, profileName, t.Name, it.Filter, 1000); err != nil {
-			return it, err
-		}
+	f, err := CheckFilterForms(s, t.Name, FilterForms{Filter: it.Filter, FilterText: in.FilterText}, fmt.Sprintf("profile %q, item %s", profileName, t.Name), "")
+	if err != nil {
+		return it, err
 	}
+	it.Filter = f.Filter
 	var rels []string
 	for _, r := range it.Relationships {
 		if slices.Contains(rels, r) {

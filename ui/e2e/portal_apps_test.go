@@ -54,6 +54,15 @@ func TestPortalApps(t *testing.T) {
 		p.contains(`#view-0-filter-error`, `definition.views[0].filterText:1:13: expected a value after "eq"`),
 		script(`(document.querySelector('.view-editor').scrollIntoView(), scrollBy(0, -64), true)`), p.shot("portal-apps-view-filter-error"),
 		fill(`#view-0-filter`, "completed eq false"))
+	// The text becomes the builder's tree (the server's parse); a condition
+	// built in the builder becomes text (the server's printing).
+	const builtFilter = "completed eq false and priority ge 2"
+	p.run("view filter in the builder", poll(`document.querySelector('#view-0-filter-fb-0-col')?.value === 'completed' && document.querySelector('#view-0-filter-fb-0-val')?.value === 'false'`, 5*time.Second),
+		p.click(`.view-editor .fb-add-condition`), p.visible(`#view-0-filter-fb-1-col`),
+		selectValue(`#view-0-filter-fb-1-col`, "priority"), poll(`[...document.querySelectorAll('#view-0-filter-fb-1-op option')].some(o => o.value === 'ge')`, 5*time.Second),
+		selectValue(`#view-0-filter-fb-1-op`, "ge"), p.visible(`select#view-0-filter-fb-1-val`), selectValue(`#view-0-filter-fb-1-val`, "2"),
+		poll(`document.querySelector('#view-0-filter').value === '`+builtFilter+`' && !document.querySelector('#view-0-filter-error')`, 5*time.Second),
+		script(`(document.querySelector('.view-editor .view-filter').scrollIntoView(), scrollBy(0, -72), true)`), p.shot("portal-apps-view-filter-builder"))
 	p.run("form", p.click(`button.add-form`), p.visible(`#form-0-name`), fill(`#form-0-name`, "Work order"), fill(`#form-0-s0-name`, "Job"))
 	for _, c := range []string{"name", "customerid", "description"} {
 		p.run("field "+c, selectValue(`#form-0-s0-add`, c), p.click(`.form-editor button.add-field`), p.visible(`tr[data-field="`+c+`"]`))
@@ -72,6 +81,7 @@ func TestPortalApps(t *testing.T) {
 			Views  []struct {
 				Name, Table, OrderBy, FilterText string
 				Columns, SearchColumns           []string
+				Filter                           any
 			} `json:"views"`
 			Forms []struct {
 				Name, Table                 string
@@ -89,8 +99,15 @@ func TestPortalApps(t *testing.T) {
 		t.Fatalf("saved definition: %+v", d)
 	}
 	if v := d.Views[0]; v.Name != "Open work orders" || v.Table != "workorder" || !reflect.DeepEqual(v.Columns, []string{"name", "priority", "scheduledstart"}) ||
-		v.OrderBy != "scheduledstart desc" || !reflect.DeepEqual(v.SearchColumns, []string{"name"}) || v.FilterText != "completed eq false" {
+		v.OrderBy != "scheduledstart desc" || !reflect.DeepEqual(v.SearchColumns, []string{"name"}) || v.FilterText != builtFilter {
 		t.Errorf("saved view: %+v", v)
+	}
+	var wantTree any
+	if err := json.Unmarshal([]byte(`{"and":[{"column":"completed","operator":"eq","value":false},{"column":"priority","operator":"ge","value":2}]}`), &wantTree); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(d.Views[0].Filter, wantTree) {
+		t.Errorf("saved view's filter tree: %v, want %v", d.Views[0].Filter, wantTree)
 	}
 	if f := d.Forms[0]; f.Name != "Work order" || len(f.Sections) != 1 || f.Sections[0].Name != "Job" || !reflect.DeepEqual(f.Columns, []string{"name", "customerid", "description"}) ||
 		!reflect.DeepEqual(f.Required, []string{"description"}) || !reflect.DeepEqual(f.ReadOnly, []string{"customerid"}) {
@@ -137,7 +154,7 @@ func TestPortalApps(t *testing.T) {
 		} `json:"forms"`
 	}
 	got := eval[string](t, p.ctx, `fetch('/api/app').then(r => r.text())`)
-	if err := json.Unmarshal([]byte(got), &agentApp); err != nil || len(agentApp.Views) == 0 || agentApp.Views[0].Name != "Open work orders" || agentApp.Views[0].Filter != "completed eq false" ||
+	if err := json.Unmarshal([]byte(got), &agentApp); err != nil || len(agentApp.Views) == 0 || agentApp.Views[0].Name != "Open work orders" || agentApp.Views[0].Filter != builtFilter ||
 		agentApp.Views[0].OrderBy != "scheduledstart desc" || len(agentApp.Forms) != 1 || !reflect.DeepEqual(agentApp.Forms[0].Required, []string{"description"}) {
 		t.Errorf("the agent's app: %v %s", err, got)
 	}

@@ -192,8 +192,8 @@ function ViewEditor({ i, view, tables, table, error, filterError, onChange, onRe
           <label class="choice"><input type="checkbox" name="searchColumn" value={c.name} checked={(view.searchColumns ?? []).includes(c.name)} onChange={(e) => onChange({ searchColumns: toggle(view.searchColumns, c.name, e.currentTarget.checked) })} /> {c.displayName || c.name}</label>
         ))}
       </fieldset>
-      <ViewFilterField id={id + "-filter"} table={view.table} value={view.filterText ?? ""} error={filterError}
-        onChange={(text) => onChange({ filterText: text, filter: undefined })} />
+      <ViewFilterField id={id + "-filter"} table={view.table} value={view.filterText ?? ""} tree={view.filter} error={filterError}
+        onChange={(text, tree) => onChange({ filterText: text, filter: tree as View["filter"] })} />
       {error && !filterError && <p class="field-error" role="alert">{error}</p>}
       <p><button type="button" class="link" aria-label={`Remove view ${view.name}`} onClick={onRemove}>Remove view</button></p>
     </fieldset>

@@ -4,7 +4,8 @@
 // filter package's own rule) with a value editor for each, and/or groups,
 // negation, and links to related tables up to three levels deep through the
 // table's relationships. The text form comes from the server (the item
-// check), so text and tree are printed and parsed in one place.
+// check in a profile, POST …/tables/{t}/filter in an app's view), so text
+// and tree are printed and parsed in one place.
 import { useEffect, useState } from "preact/hooks";
 import { server, type Relationship, type Table } from "../shared/server";
 import { profileApi, type ColumnOperators } from "./profileApi";
@@ -51,12 +52,14 @@ function asGroup(n: Node | null | undefined): { and: Node[] } | { or: Node[] } {
 
 type Ctx = { tables: Map<string, Table>; idPrefix: string };
 
-/** FilterBuilder edits a filter on table; onChange gets the new tree. */
-export function FilterBuilder(props: { table: string; tables: Map<string, Table>; value: Node | null; onChange: (n: Node) => void }) {
-  const ctx: Ctx = { tables: props.tables, idPrefix: "fb" };
+/** FilterBuilder edits a filter on table; onChange gets the new tree.
+ * idPrefix starts its controls' ids (default "fb"), for a page with several. */
+export function FilterBuilder(props: { table: string; tables: Map<string, Table>; value: Node | null; onChange: (n: Node) => void; idPrefix?: string }) {
+  const path = props.idPrefix ?? "fb";
+  const ctx: Ctx = { tables: props.tables, idPrefix: path };
   return (
     <div class="filter-builder" role="group" aria-label="Expression builder">
-      <GroupEditor ctx={ctx} table={props.table} depth={0} path="fb" node={asGroup(props.value)} onChange={props.onChange} />
+      <GroupEditor ctx={ctx} table={props.table} depth={0} path={path} node={asGroup(props.value)} onChange={props.onChange} />
     </div>
   );
 }

@@ -8,6 +8,7 @@ export type Form = S["Form"];
 export type Section = S["Section"];
 export type Generated = S["Generated"];
 export type CanvasBundle = S["CanvasBundle"];
+export type TableFilter = S["TableFilter"];
 
 const A = "/api/offline/apps";
 const q = encodeURIComponent;
@@ -19,6 +20,8 @@ function csrfToken(): string {
 
 export const appsApi = {
   app: (id: string) => request<App>("GET", `${A}/${q(id)}`),
+  /** filter parses (filterText) or prints (filter) a filter on table, writing nothing. */
+  filter: (table: string, f: S["FilterInput"]) => request<TableFilter>("POST", `/api/metadata/tables/${q(table)}/filter`, f),
   patch: (id: string, p: S["AppPatch"]) => request<App>("PATCH", `${A}/${q(id)}`, p),
   generateProfile: (id: string, o: S["GenerateInput"]) => request<Generated>("POST", `${A}/${q(id)}/generate-profile`, o),
   /** putBundle uploads a zip as it is (the body is the file, not JSON). */

@@ -1203,6 +1203,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/metadata/tables/{table}/filter": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Parse or print a filter on a table, writing nothing: give it as OData $filter text (filterText) or as a JSON condition tree (filter), or both when they mean the same filter, and get both back; a filter that does not check is a 400 whose target is filterText (with line and column) or filter. The expression builder keeps tree and text in step through it outside a profile (an app's views); profile items and views are checked by the same rules when saved */
+        post: operations["tableFilter"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/admin/syncs": {
         parameters: {
             query?: never;
@@ -1876,6 +1893,18 @@ export interface components {
             errorcode?: string;
             clientapplyms?: number | null;
             clienterrors?: number | null;
+        };
+        FilterInput: {
+            /** @description the filter as a JSON condition tree (filters.md); null or absent for none */
+            filter?: unknown;
+            /** @description the filter as OData $filter text; empty for none */
+            filterText?: string;
+        };
+        TableFilter: {
+            /** @description the filter as a JSON condition tree, null when there is no filter */
+            filter: unknown;
+            /** @description the filter printed as OData $filter text, empty when there is no filter */
+            filterText: string;
         };
     };
     responses: never;
@@ -4836,6 +4865,41 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ColumnOperatorsList"];
+                };
+            };
+            /** @description error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    tableFilter: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                table: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FilterInput"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TableFilter"];
                 };
             };
             /** @description error */
