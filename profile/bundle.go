@@ -48,20 +48,26 @@ func (s *Service) PutBundle(ctx context.Context, by *security.Principal, id stri
 			return err
 		}
 		now = w.Now()
-		if _, err := w.Tx().ExecContext(ctx, `DELETE FROM outpost_canvasbundle WHERE appid = `+s.ph(1, 1), id); err != nil {
-			return fmt.Errorf("replace the bundle of app %s: %w", id, err)
-		}
-		_, err := w.Tx().ExecContext(ctx, `INSERT INTO outpost_canvasbundle (appid, content, size, sha256, modifiedon) VALUES (`+s.ph(1, 5)+`)`,
-			id, b, int64(len(b)), hash, s.timeArg(now))
-		if err != nil {
-			return fmt.Errorf("store the bundle of app %s: %w", id, err)
-		}
-		return nil
+		return s.storeBundle(ctx, w, id, b, hash)
 	})
 	if err != nil {
 		return nil, err
 	}
 	return &Bundle{AppID: id, Size: int64(len(b)), SHA256: hash, Files: files, ModifiedOn: now.UTC()}, nil
+}
+
+// storeBundle stores checked zip b, of SHA-256 hash, as app id's bundle
+// in w, replacing any earlier one.
+func (s *Service) storeBundle(ctx context.Context, w *platform.Writer, id string, b []byte, hash string) error {
+	if _, err := w.Tx().ExecContext(ctx, `DELETE FROM outpost_canvasbundle WHERE appid = `+s.ph(1, 1), id); err != nil {
+		return fmt.Errorf("replace the bundle of app %s: %w", id, err)
+	}
+	_, err := w.Tx().ExecContext(ctx, `INSERT INTO outpost_canvasbundle (appid, content, size, sha256, modifiedon) VALUES (`+s.ph(1, 5)+`)`,
+		id, b, int64(len(b)), hash, s.timeArg(w.Now()))
+	if err != nil {
+		return fmt.Errorf("store the bundle of app %s: %w", id, err)
+	}
+	return nil
 }
 
 // bundleInfo describes app id's bundle, nil when it has none.

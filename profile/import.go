@@ -37,8 +37,8 @@ type tableChange struct {
 	name    string
 }
 
-// Import recreates a solution archive's tables, profiles and apps on this
-// server, creating or updating each. Everything is checked before anything
+// Import recreates a solution archive's tables, profiles and apps (with
+// their canvas bundles) on this server, creating or updating each. Everything is checked before anything
 // is written: a bad archive, a missing dependency or an invalid profile
 // leaves the server as it was. Tables, profiles, apps and the solution are
 // written in one transaction (Platform.WriteMeta), so even a database
@@ -47,10 +47,11 @@ func (s *Service) Import(ctx context.Context, by *security.Principal, data []byt
 	if err := requireMaker(by); err != nil {
 		return nil, err
 	}
-	m, err := ReadManifest(data)
+	arc, err := ReadArchive(data)
 	if err != nil {
 		return nil, err
 	}
+	m := arc.Manifest
 	res := &ImportResult{Solution: m.Solution.UniqueName, Created: []string{}, Updated: []string{}, Published: []string{}, Notes: []string{}}
 	cand, changes, err := s.planTables(m, res)
 	if err != nil {
@@ -75,7 +76,7 @@ func (s *Service) Import(ctx context.Context, by *security.Principal, data []byt
 				return fmt.Errorf("import table %s: %w", c.name, err)
 			}
 		}
-		return s.importObjects(ctx, w, by, m, profiles, opts, res)
+		return s.importObjects(ctx, w, by, arc, profiles, opts, res)
 	})
 	if err != nil {
 		return nil, err
@@ -235,8 +236,9 @@ func (s *Service) planApps(ctx context.Context, cand *schema.Schema, m *Manifest
 }
 
 // importObjects writes the solution, its profiles and its apps in w.
-func (s *Service) importObjects(ctx context.Context, w *platform.Writer, by *security.Principal, m *Manifest, profiles []*Profile, opts ImportOptions, res *ImportResult) error {
+func (s *Service) importObjects(ctx context.Context, w *platform.Writer, by *security.Principal, arc *Archive, profiles []*Profile, opts ImportOptions, res *ImportResult) error {
 	tx := w.Tx()
+	m := arc.Manifest
 	sol, err := s.solution(ctx, tx, m.Solution.UniqueName)
 	switch {
 	case outpost.ErrorCode(err) == outpost.CodeNotFound:
@@ -291,6 +293,12 @@ func (s *Service) importObjects(ctx context.Context, w *platform.Writer, by *sec
 		}
 		if err := s.importApp(ctx, w, by, a, published[a.ProfileID], opts, res); err != nil {
 			return err
+		}
+		if b, ok := arc.Bundles[a.ID]; ok {
+			// An app the archive carries no bundle for keeps what it has.
+			if err := s.storeBundle(ctx, w, a.ID, b, a.Bundle.SHA256); err != nil {
+				return fmt.Errorf("import app %q: %w", a.Name, err)
+			}
 		}
 		comps = append(comps, Component{Kind: KindApp, ID: a.ID})
 	}
