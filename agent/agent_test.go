@@ -189,7 +189,7 @@ func TestAgentAPI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	profiles := profile.New(p0, profile.Options{})
+	profiles := profile.New(p0)
 	srv := httptest.NewServer(httpapi.New(p0, httpapi.Options{Profiles: profiles, Sync: syncsrv.New(p0, profiles, syncsrv.Options{})}))
 	defer srv.Close()
 	tok, err := p0.IssueToken(ctx, platform.System(), env.Technicians[0].ID, "player")

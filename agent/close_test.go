@@ -30,7 +30,7 @@ func demoServer(t *testing.T, e testenv.Engine, opts platform.Options, wrap func
 	if err != nil {
 		t.Fatal(err)
 	}
-	profiles := profile.New(p, profile.Options{})
+	profiles := profile.New(p)
 	var h http.Handler = httpapi.New(p, httpapi.Options{Profiles: profiles, Sync: syncsrv.New(p, profiles, syncsrv.Options{})})
 	if wrap != nil {
 		h = wrap(h)

@@ -70,7 +70,7 @@ func newShapedEnv(ctx context.Context, r *recorder, open Opener, name string, n,
 		return nil, errors.Join(err, closeDB())
 	}
 	r.logf("built %s data set: %d work orders in %.1f s", name, n, time.Since(start).Seconds())
-	profiles := profile.New(e.p, profile.Options{})
+	profiles := profile.New(e.p)
 	// The fan-out scenario holds thousands of idle change streams over a
 	// few users' devices.
 	e.eng = syncsrv.New(e.p, profiles, syncsrv.Options{MaxRows: maxRows, EventStreamsPerUser: 1 << 20, EventStreamsPerDevice: 1 << 20})
@@ -224,7 +224,7 @@ func (e *env) importSet(ctx context.Context, owner, ownerType, bu string, wos, p
 // publish creates the profile (own and team work orders, their accounts,
 // those accounts' contacts) and a model-driven offline app on it.
 func (e *env) publish(ctx context.Context) error {
-	svc := profile.New(e.p, profile.Options{})
+	svc := profile.New(e.p)
 	sys := platform.System()
 	prof, err := svc.Create(ctx, sys, profile.Input{Name: "Bench", Items: []profile.ItemInput{
 		{Item: profile.Item{Table: "workorder", Rule: profile.RuleOrganization, UserRows: true, TeamRows: true, IntervalMinutes: 10}},

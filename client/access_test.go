@@ -59,7 +59,7 @@ func TestAppAccessLostStopsTheDevice(t *testing.T) {
 				must(t, err)
 				env, err := demo.Seed(ctx, p, demo.Options{AccountsPerTechnician: 2})
 				must(t, err)
-				profiles := profile.New(p, profile.Options{})
+				profiles := profile.New(p)
 				eng := syncsrv.New(p, profiles, syncsrv.Options{})
 				srv := httptest.NewServer(httpapi.New(p, httpapi.Options{Profiles: profiles, Sync: eng}))
 				defer srv.Close()

@@ -29,7 +29,7 @@ func TestDevicesKeepTheAppsProfileVersionUntilRepublish(t *testing.T) {
 			env, err := demo.Seed(ctx, p, demo.Options{AccountsPerTechnician: 1})
 			must(t, err)
 			sys := platform.System()
-			profiles := profile.New(p, profile.Options{})
+			profiles := profile.New(p)
 			srv := httptest.NewServer(httpapi.New(p, httpapi.Options{Profiles: profiles, Sync: syncsrv.New(p, profiles, syncsrv.Options{})}))
 			defer srv.Close()
 			tok, err := p.IssueToken(ctx, sys, env.Technicians[0].ID, "device")

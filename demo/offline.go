@@ -33,7 +33,7 @@ func FieldTechnicianItems() []profile.ItemInput {
 // (in the solution "fieldservice", with its web bundle), both offline on
 // that profile.
 func seedOffline(ctx context.Context, p *platform.Platform, e *Env) error {
-	svc := profile.New(p, profile.Options{})
+	svc := profile.New(p)
 	sys := platform.System()
 	prof, err := svc.Create(ctx, sys, profile.Input{Name: ProfileName, Description: "What a field technician needs on the road.", Items: FieldTechnicianItems()})
 	if err != nil {

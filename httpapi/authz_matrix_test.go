@@ -36,7 +36,7 @@ func newMatrix(t *testing.T, e testenv.Engine) *matrix {
 	mustOK(t, err)
 	env, err := demo.Seed(ctx, p, demo.Options{AccountsPerTechnician: 1})
 	mustOK(t, err)
-	profiles := profile.New(p, profile.Options{})
+	profiles := profile.New(p)
 	eng := syncsrv.New(p, profiles, syncsrv.Options{})
 	m := &matrix{h: httpapi.New(p, httpapi.Options{Profiles: profiles, Sync: eng, MaxBodyBytes: 1 << 20}), p: p, env: env,
 		tokens: map[string]string{}, ids: map[string]string{}}

@@ -50,7 +50,7 @@ func newSyncFixture(t testing.TB, e testenv.Engine) *syncFixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	profiles := profile.New(p, profile.Options{})
+	profiles := profile.New(p)
 	eng := syncsrv.New(p, profiles, syncsrv.Options{})
 	f := &syncFixture{p: p, h: httpapi.New(p, httpapi.Options{Profiles: profiles, Sync: eng, MaxBodyBytes: 256 << 10}), appID: env.ModelDrivenApp, forbidden: map[string]bool{}, sent: map[string]bool{}}
 	nora, sam := env.Technicians[0], env.Technicians[2]

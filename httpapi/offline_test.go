@@ -28,7 +28,7 @@ func offlineFixture(t *testing.T, e testenv.Engine) (*fixture, *demo.Env, map[st
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(httpapi.New(p, httpapi.Options{Profiles: profile.New(p, profile.Options{})}))
+	srv := httptest.NewServer(httpapi.New(p, httpapi.Options{Profiles: profile.New(p)}))
 	t.Cleanup(srv.Close)
 	tokens := map[string]string{}
 	for _, u := range env.Users() {

@@ -47,7 +47,7 @@ func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	profiles := profile.New(p, profile.Options{})
+	profiles := profile.New(p)
 	portal := fstest.MapFS{"index.html": {Data: []byte("<!doctype html><title>portal</title>")}}
 	s := httpapi.New(p, httpapi.Options{Profiles: profiles, Sync: syncsrv.New(p, profiles, syncsrv.Options{}), Portal: portal})
 

@@ -48,7 +48,7 @@ func TestSyncLogsOneLinePerRequest(t *testing.T) {
 			}
 			var logs lockedBuffer
 			logger := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
-			profiles := profile.New(p, profile.Options{})
+			profiles := profile.New(p)
 			h := httpapi.New(p, httpapi.Options{Logger: logger, Profiles: profiles, Sync: syncsrv.New(p, profiles, syncsrv.Options{Logger: logger})})
 			nora := env.Technicians[0]
 			tok, err := p.IssueToken(ctx, platform.System(), nora.ID, "t")

@@ -47,7 +47,7 @@ func newTelemetryFixture(t *testing.T, e testenv.Engine, opts httpapi.Options) *
 	if err != nil {
 		t.Fatal(err)
 	}
-	profiles := profile.New(p, profile.Options{})
+	profiles := profile.New(p)
 	engine := syncsrv.New(p, profiles, syncsrv.Options{TelemetryRetention: time.Hour})
 	opts.Profiles, opts.Sync = profiles, engine
 	srv := httptest.NewServer(httpapi.New(p, opts))

@@ -41,7 +41,7 @@ func TestEventStreamTickets(t *testing.T) {
 			mustOK(t, err)
 			env, err := demo.Seed(ctx, p, demo.Options{AccountsPerTechnician: 1})
 			mustOK(t, err)
-			profiles := profile.New(p, profile.Options{})
+			profiles := profile.New(p)
 			eng := syncsrv.New(p, profiles, syncsrv.Options{Now: now})
 			srv := httptest.NewServer(httpapi.New(p, httpapi.Options{Profiles: profiles, Sync: eng}))
 			t.Cleanup(srv.Close)

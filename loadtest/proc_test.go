@@ -249,7 +249,7 @@ func withChecker(t testing.TB, w *world, fn func(ck *checker)) {
 	defer db.Close()
 	p, err := platform.Open(ctx, db, platform.Options{})
 	must(t, err)
-	fn(&checker{p: p, eng: syncsrv.New(p, profile.New(p, profile.Options{}), syncsrv.Options{})})
+	fn(&checker{p: p, eng: syncsrv.New(p, profile.New(p), syncsrv.Options{})})
 }
 
 // converged fails unless device c of user holds exactly its plan.

@@ -60,7 +60,7 @@ func TestExportImport(t *testing.T) {
 			engine = testenv.Engines(t)[1]
 		}
 		p2 := must[*platform.Platform](t)(platform.Open(ctx, engine.Open(t), platform.Options{}))
-		s2 := profile.New(p2, profile.Options{})
+		s2 := profile.New(p2)
 		owner := must[string](t)(p2.CreateUser(ctx, sys, platform.UserInput{FullName: "Owner", DomainName: "owner", BusinessUnitID: must[string](t)(p2.RootBusinessUnit(ctx))}))
 		res := must[*profile.ImportResult](t)(s2.Import(ctx, sys, data, profile.ImportOptions{Publish: true, OwnerID: owner}))
 		if len(res.Created) != 5 || len(res.Published) != 1 {
@@ -161,7 +161,7 @@ func freshLike(t *testing.T, p *platform.Platform) (*platform.Platform, *profile
 	}
 	p2 := must[*platform.Platform](t)(platform.Open(ctx, engine.Open(t), platform.Options{}))
 	owner := must[string](t)(p2.CreateUser(ctx, sys, platform.UserInput{FullName: "Owner", DomainName: "owner", BusinessUnitID: must[string](t)(p2.RootBusinessUnit(ctx))}))
-	return p2, profile.New(p2, profile.Options{}), owner
+	return p2, profile.New(p2), owner
 }
 
 // unzip returns the entries of zip data by name.

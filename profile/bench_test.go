@@ -28,7 +28,7 @@ func BenchmarkPlan(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			s := profile.New(p, profile.Options{})
+			s := profile.New(p)
 			nora, err := p.Principal(ctx, env.Technicians[0].ID)
 			if err != nil {
 				b.Fatal(err)

@@ -21,7 +21,7 @@ func forEachEngine(t *testing.T, fn func(t *testing.T, p *platform.Platform, s *
 			if err != nil {
 				t.Fatalf("open platform: %v", err)
 			}
-			fn(t, p, profile.New(p, profile.Options{}))
+			fn(t, p, profile.New(p))
 		})
 	}
 }

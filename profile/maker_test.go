@@ -61,7 +61,7 @@ func TestAddRequiredIsAClosure(t *testing.T) {
 		}
 		data := must[[]byte](t)(s.Export(ctx, sys, "sol"))
 		fresh := must[*platform.Platform](t)(platform.Open(ctx, freshDB(t, p), platform.Options{}))
-		res := must[*profile.ImportResult](t)(profile.New(fresh, profile.Options{}).Import(ctx, sys, data, profile.ImportOptions{Publish: true}))
+		res := must[*profile.ImportResult](t)(profile.New(fresh).Import(ctx, sys, data, profile.ImportOptions{Publish: true}))
 		if len(res.Published) != 1 {
 			t.Fatalf("import into a fresh server: %+v", res)
 		}

@@ -8,16 +8,13 @@ import (
 	"github.com/outposthq/outpost/platform"
 )
 
-// Options tunes a Service. The zero value is ready to use.
-type Options struct{}
-
 // Service manages profiles, apps and solutions over a platform.
 type Service struct {
 	p *platform.Platform
 }
 
 // New returns the profile service of p.
-func New(p *platform.Platform, opts Options) *Service {
+func New(p *platform.Platform) *Service {
 	return &Service{p: p}
 }
 

@@ -49,8 +49,8 @@ func newServers(t *testing.T, e testenv.Engine) *servers {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &servers{env: env, p1: p1, p2: p2, eng1: syncsrv.New(p1, profile.New(p1, profile.Options{}), syncsrv.Options{}),
-		prof2: profile.New(p2, profile.Options{}), tech: env.Technicians[0]}
+	return &servers{env: env, p1: p1, p2: p2, eng1: syncsrv.New(p1, profile.New(p1), syncsrv.Options{}),
+		prof2: profile.New(p2), tech: env.Technicians[0]}
 }
 
 // device is a device reduced to its tokens and rows (id to version).

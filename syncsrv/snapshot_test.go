@@ -33,7 +33,7 @@ func newSnapshotEnv(t *testing.T, e testenv.Engine) *snapshotEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &snapshotEnv{env: env, p: p, eng: syncsrv.New(p, profile.New(p, profile.Options{}), syncsrv.Options{})}
+	return &snapshotEnv{env: env, p: p, eng: syncsrv.New(p, profile.New(p), syncsrv.Options{})}
 }
 
 func (s *snapshotEnv) principal(t *testing.T, id string) *security.Principal {

@@ -44,6 +44,10 @@ const (
 
 // Options tunes an Engine. The zero value is ready to use.
 type Options struct {
+	// OneChangeAtATime makes uploads apply every change alone in its
+	// savepoint, without the batched checks of runs of updates: the same
+	// answers, slower (tests compare the two paths with it).
+	OneChangeAtATime bool
 	// TokenMaxAge is how old a device's token may be before the device must
 	// re-sync from scratch; default 7 days.
 	TokenMaxAge time.Duration

@@ -59,7 +59,7 @@ func (e *Engine) Upload(ctx context.Context, by *security.Principal, req wire.Up
 		return nil, err
 	}
 	var results []wire.Result
-	batched := batchUploads
+	batched := !e.opts.OneChangeAtATime
 	for attempt := 0; ; attempt++ {
 		results = results[:0]
 		err = e.p.Write(ctx, func(w *platform.Writer) error {

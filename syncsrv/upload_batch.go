@@ -11,10 +11,6 @@ import (
 	"github.com/outposthq/outpost/wire"
 )
 
-// batchUploads turns on the batched checks of updates; tests turn it off
-// to compare with the one-change-at-a-time path.
-var batchUploads = true
-
 // errBatchFailed marks a batched read or write that failed in the
 // database: the upload is applied again one change at a time, where such a
 // failure rejects only its own change.

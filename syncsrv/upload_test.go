@@ -72,6 +72,12 @@ const (
 )
 
 func newUploadWorld(t testing.TB, e testenv.Engine, detect bool) *uploadWorld {
+	return newUploadWorldWith(t, e, detect, true)
+}
+
+// newUploadWorldWith is newUploadWorld with uploads batched or applied one
+// change at a time.
+func newUploadWorldWith(t testing.TB, e testenv.Engine, detect, batched bool) *uploadWorld {
 	t.Helper()
 	ctx := context.Background()
 	clock := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
@@ -129,7 +135,7 @@ func newUploadWorld(t testing.TB, e testenv.Engine, detect bool) *uploadWorld {
 		}
 		return wr.Share(ctx, sys, "workorder", rowID(kindOtherWO, 0), w.users[0], platform.ShareRead)
 	}))
-	w.eng = New(p, uploadPlanner{p}, Options{})
+	w.eng = New(p, uploadPlanner{p}, Options{OneChangeAtATime: !batched})
 	w.by, err = p.Principal(ctx, w.users[0])
 	must(t, err)
 	_, err = w.eng.Open(ctx, w.by, wire.OpenRequest{DeviceID: w.deviceID, AppID: "fieldapp"})
@@ -376,13 +382,6 @@ func withoutRows(results []wire.Result) []wire.Result {
 	return out
 }
 
-func withBatching(on bool, fn func()) {
-	old := batchUploads
-	batchUploads = on
-	defer func() { batchUploads = old }()
-	fn()
-}
-
 // TestBatchedUploadMatchesOneByOne uploads the same random batches to two
 // identical servers, one checking runs of updates at once and one applying
 // every change alone in its savepoint: results, Sync Errors, rows,
@@ -398,8 +397,8 @@ func TestBatchedUploadMatchesOneByOne(t *testing.T) {
 					var dumps [2]string
 					var worlds [2]*uploadWorld
 					for i, batched := range []bool{true, false} {
-						withBatching(batched, func() {
-							w := newUploadWorld(t, e, detect)
+						func() {
+							w := newUploadWorldWith(t, e, detect, batched)
 							changes := randomBatch(rand.New(rand.NewPCG(seed, 7)), w.base, 240)
 							results[i] = w.normalize(t, w.upload(t, changes, 60+int(seed)*40))
 							dumps[i] = w.dump(t)
@@ -413,7 +412,7 @@ func TestBatchedUploadMatchesOneByOne(t *testing.T) {
 								t.Fatalf("batched=%v seed %d: replay changed the server (-before +after):\n%s", batched, seed, diff)
 							}
 							worlds[i] = w
-						})
+						}()
 					}
 					if diff := cmp.Diff(results[1], results[0]); diff != "" {
 						t.Fatalf("seed %d: results differ (-one by one +batched):\n%s", seed, diff)
@@ -508,36 +507,34 @@ func BenchmarkUpload(b *testing.B) {
 }
 
 func benchmarkUpload(b *testing.B, e testenv.Engine, batched bool) {
-	withBatching(batched, func() {
-		w := newUploadWorld(b, e, true)
-		ctx := context.Background()
-		const rows = 2000
-		must(b, w.p.Write(ctx, func(wr *platform.Writer) error {
-			for i := range rows {
-				if _, err := wr.Create(ctx, platform.System(), "workorder", map[string]any{"workorderid": rowID(kindNewWO, 100000+i), "name": "WO",
-					"ownerid": w.users[0], "customerid": rowID(kindOwnAcc, i%3), "priority": int64(1)}); err != nil {
-					return err
-				}
-			}
-			return nil
-		}))
-		seq := int64(0)
-		b.ResetTimer()
-		for range b.N {
-			changes := make([]wire.Change, 1000)
-			for i := range changes {
-				seq++
-				changes[i] = wire.Change{Seq: seq, MutationID: fmt.Sprint(seq), Table: "workorder", Op: wire.OpUpdate, ID: rowID(kindNewWO, 100000+int(seq)%rows),
-					BaseVersion: 1 << 40, Columns: map[string]any{"description": fmt.Sprintf("edit %d", seq), "priority": int64(1 + seq%3)}}
-			}
-			resp, err := w.eng.Upload(ctx, w.by, wire.UploadRequest{DeviceID: w.deviceID, Changes: changes})
-			must(b, err)
-			if resp.Results[999].Status != wire.StatusApplied {
-				b.Fatalf("result %+v", resp.Results[999])
+	w := newUploadWorldWith(b, e, true, batched)
+	ctx := context.Background()
+	const rows = 2000
+	must(b, w.p.Write(ctx, func(wr *platform.Writer) error {
+		for i := range rows {
+			if _, err := wr.Create(ctx, platform.System(), "workorder", map[string]any{"workorderid": rowID(kindNewWO, 100000+i), "name": "WO",
+				"ownerid": w.users[0], "customerid": rowID(kindOwnAcc, i%3), "priority": int64(1)}); err != nil {
+				return err
 			}
 		}
-		b.ReportMetric(float64(1000*b.N)/b.Elapsed().Seconds(), "changes/s")
-	})
+		return nil
+	}))
+	seq := int64(0)
+	b.ResetTimer()
+	for range b.N {
+		changes := make([]wire.Change, 1000)
+		for i := range changes {
+			seq++
+			changes[i] = wire.Change{Seq: seq, MutationID: fmt.Sprint(seq), Table: "workorder", Op: wire.OpUpdate, ID: rowID(kindNewWO, 100000+int(seq)%rows),
+				BaseVersion: 1 << 40, Columns: map[string]any{"description": fmt.Sprintf("edit %d", seq), "priority": int64(1 + seq%3)}}
+		}
+		resp, err := w.eng.Upload(ctx, w.by, wire.UploadRequest{DeviceID: w.deviceID, Changes: changes})
+		must(b, err)
+		if resp.Results[999].Status != wire.StatusApplied {
+			b.Fatalf("result %+v", resp.Results[999])
+		}
+	}
+	b.ReportMetric(float64(1000*b.N)/b.Elapsed().Seconds(), "changes/s")
 }
 
 // TestUploadWriteFailure: when the database refuses a write the checks
@@ -550,8 +547,8 @@ func TestUploadWriteFailure(t *testing.T) {
 			var got [2][]wire.Result
 			var dumps [2]string
 			for i, batched := range []bool{true, false} {
-				withBatching(batched, func() {
-					w := newUploadWorld(t, e, false)
+				func() {
+					w := newUploadWorldWith(t, e, false, batched)
 					trigger := []string{`CREATE TRIGGER boom BEFORE UPDATE ON workorder WHEN NEW.description = 'boom' BEGIN SELECT RAISE(ABORT, 'boom'); END`}
 					if w.p.DB().Dialect.IsPostgres() {
 						trigger = []string{
@@ -574,7 +571,7 @@ func TestUploadWriteFailure(t *testing.T) {
 					}
 					got[i] = w.normalize(t, w.upload(t, changes, 1000))
 					dumps[i] = w.dump(t)
-				})
+				}()
 			}
 			for _, r := range got[0] {
 				if want := r.Seq != 5; (r.Status == wire.StatusApplied) != want {

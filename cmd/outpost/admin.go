@@ -170,7 +170,7 @@ func (a *admin) platform(ctx context.Context) (*platform.Platform, error) {
 	if a.p, err = platform.Open(ctx, db, platform.Options{Files: files}); err != nil {
 		return nil, err
 	}
-	a.svc = profile.New(a.p, profile.Options{})
+	a.svc = profile.New(a.p)
 	return a.p, nil
 }
 

@@ -40,7 +40,7 @@ func newDeviceFixture(t *testing.T, accounts int) *deviceFixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	profiles := profile.New(p, profile.Options{})
+	profiles := profile.New(p)
 	srv := httptest.NewServer(httpapi.New(p, httpapi.Options{Profiles: profiles, Sync: syncsrv.New(p, profiles, syncsrv.Options{})}))
 	t.Cleanup(srv.Close)
 	tok, err := p.IssueToken(ctx, platform.System(), env.Technicians[0].ID, "cli")
