@@ -228,10 +228,11 @@ func (s *Server) changeSet(r *http.Request, reqs []batchItem, done map[string]ba
 	errFailed := errors.New("change set failed")
 	err := s.p.Write(r.Context(), func(wr *platform.Writer) error {
 		ctx := platform.Join(r.Context(), wr)
-		inSet := map[string]batchResponse{}
 		for k, q := range reqs {
-			resp := s.batchOne(ctx, r, q, mergeDone(done, inSet))
-			out[k], inSet[q.ID] = resp, resp
+			// Later requests of the set may name this one ($id, dependsOn);
+			// the caller records the set's final answers over these.
+			resp := s.batchOne(ctx, r, q, done)
+			out[k], done[q.ID] = resp, resp
 			if resp.Status >= 400 {
 				failed = k
 				return errFailed
@@ -261,17 +262,6 @@ func (s *Server) changeSet(r *http.Request, reqs []batchItem, done map[string]ba
 	return out
 }
 
-func mergeDone(a, b map[string]batchResponse) map[string]batchResponse {
-	m := make(map[string]batchResponse, len(a)+len(b))
-	for k, v := range a {
-		m[k] = v
-	}
-	for k, v := range b {
-		m[k] = v
-	}
-	return m
-}
-
 func withID(resp batchResponse, q batchItem) batchResponse {
 	resp.ID = q.ID
 	return resp
@@ -289,13 +279,7 @@ func (s *Server) batchOne(ctx context.Context, outer *http.Request, q batchItem,
 	if err != nil {
 		return withID(errorResponse(err), q)
 	}
-	var body *bytes.Reader
-	if len(q.Body) > 0 {
-		body = bytes.NewReader(q.Body)
-	} else {
-		body = bytes.NewReader(nil)
-	}
-	sub, err := http.NewRequestWithContext(ctx, q.Method, "/api/data/"+path, body)
+	sub, err := http.NewRequestWithContext(ctx, q.Method, "/api/data/"+path, bytes.NewReader(q.Body))
 	if err != nil {
 		return withID(errorResponse(outpost.Invalidf("request %s: url %q: %v", q.ID, q.URL, err).WithTarget("url")), q)
 	}

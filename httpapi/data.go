@@ -198,10 +198,7 @@ func parseQuery(r *http.Request) (platform.Query, error) {
 }
 
 func (s *Server) dataPost(w http.ResponseWriter, r *http.Request) error {
-	if r.PathValue("path") == "$batch" {
-		if platform.Joined(r.Context()) {
-			return outpost.Invalidf("a $batch cannot hold another $batch").WithTarget("url")
-		}
+	if r.PathValue("path") == "$batch" { // requests inside a batch never name $batch (batchPath)
 		return s.batch(w, r)
 	}
 	dp, err := parseDataPath(r.PathValue("path"))

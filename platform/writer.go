@@ -72,12 +72,6 @@ func (p *Platform) Write(ctx context.Context, fn func(w *Writer) error) error {
 
 type joinedKey struct{}
 
-// Joined reports whether ctx is under Join.
-func Joined(ctx context.Context) bool {
-	_, ok := ctx.Value(joinedKey{}).(*Writer)
-	return ok
-}
-
 // Join returns ctx under which every Write of w's platform runs in w's
 // transaction: the writes of several requests (a $batch change set) commit
 // or fail as one. Metadata changes (WriteMeta) refuse to join.
