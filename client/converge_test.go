@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -71,6 +72,41 @@ func convergenceRepeat(t *testing.T) int {
 	return n
 }
 
+// sweepLog appends a line per finished seed to the file named by
+// OUTPOST_SYNC_PROGRESS, so that a long sweep shows its progress while it
+// runs (go test shows parallel subtests' output only when the whole test
+// ends) and a cut sweep still records which seeds passed.
+type sweepLog struct {
+	mu sync.Mutex
+	f  *os.File
+}
+
+func openSweepLog(t *testing.T) *sweepLog {
+	path := os.Getenv("OUTPOST_SYNC_PROGRESS")
+	if path == "" {
+		return nil
+	}
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		t.Fatalf("OUTPOST_SYNC_PROGRESS: %v", err)
+	}
+	t.Cleanup(func() { _ = f.Close() })
+	return &sweepLog{f: f}
+}
+
+func (l *sweepLog) done(name string, ok bool, took time.Duration) {
+	if l == nil {
+		return
+	}
+	result := "ok"
+	if !ok {
+		result = "FAIL"
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	fmt.Fprintf(l.f, "%s %s %s %.2fs\n", time.Now().UTC().Format(time.RFC3339), name, result, took.Seconds())
+}
+
 // TestConvergence runs seeded random histories: server writes, owner
 // reassignments, team and role changes, profile republishes, conflict
 // detection switched on and off, three devices editing offline and
@@ -91,6 +127,7 @@ func convergenceRepeat(t *testing.T) int {
 // Run one seed: go test ./client -run TestConvergence -seed 1234
 func TestConvergence(t *testing.T) {
 	repeat := convergenceRepeat(t)
+	progress := openSweepLog(t)
 	for _, e := range testenv.Engines(t) {
 		for _, seed := range convergenceSeeds(t) {
 			for r := range repeat {
@@ -100,8 +137,9 @@ func TestConvergence(t *testing.T) {
 				}
 				t.Run(name, func(t *testing.T) {
 					t.Parallel()
-					ok := false
+					ok, began := false, time.Now()
 					defer func() {
+						progress.done(name, ok, time.Since(began))
 						if !ok {
 							t.Logf("FAILING SEED: %d (engine %s); rerun with: go test ./client -run 'TestConvergence/%s/seed=%d' -seed %d", seed, e.Name, e.Name, seed, seed)
 						}
