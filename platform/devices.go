@@ -8,6 +8,7 @@ import (
 
 	"github.com/outposthq/outpost"
 	"github.com/outposthq/outpost/security"
+	"github.com/outposthq/outpost/store"
 )
 
 // DeviceInput describes a device signing in.
@@ -87,7 +88,7 @@ func (p *Platform) SignInDevice(ctx context.Context, userID string, in DeviceInp
 // adds a new refresh token.
 // replacing is the hash of the refresh token it replaces ("" for a
 // sign-in).
-func (p *Platform) issueDeviceCredential(ctx context.Context, tx querier, userID, deviceID, name, replacing string) (DeviceCredential, error) {
+func (p *Platform) issueDeviceCredential(ctx context.Context, tx store.Querier, userID, deviceID, name, replacing string) (DeviceCredential, error) {
 	d := p.db.Dialect
 	now := p.Now()
 	if _, err := tx.ExecContext(ctx, `DELETE FROM outpost_token WHERE deviceid = `+d.Placeholder(1)+` AND kind = `+d.Placeholder(2), deviceID, KindDevice); err != nil {
@@ -194,7 +195,7 @@ const refreshGrace = time.Minute
 // retriedRefresh reports whether the second use of refresh token hash
 // (first used at used) is a device retrying after a lost reply; if so the
 // unused replacement is deleted.
-func (p *Platform) retriedRefresh(ctx context.Context, tx querier, hash string, used any) (bool, error) {
+func (p *Platform) retriedRefresh(ctx context.Context, tx store.Querier, hash string, used any) (bool, error) {
 	if used == nil || p.Now().Sub(timeOf(used)) > refreshGrace {
 		return false, nil
 	}
@@ -217,7 +218,7 @@ func (p *Platform) retriedRefresh(ctx context.Context, tx querier, hash string, 
 // revokeDevices marks the devices whose column (deviceid or userid) is
 // value revoked with reason. Their access and refresh tokens stay, so that
 // they answer device_revoked.
-func (p *Platform) revokeDevices(ctx context.Context, tx querier, column, value, reason string) error {
+func (p *Platform) revokeDevices(ctx context.Context, tx store.Querier, column, value, reason string) error {
 	d := p.db.Dialect
 	if _, err := tx.ExecContext(ctx, `UPDATE outpost_signindevice SET revokedon = `+d.Placeholder(1)+`, revokedreason = `+d.Placeholder(2)+
 		` WHERE revokedon IS NULL AND `+column+` = `+d.Placeholder(3), d.TimeArg(p.Now()), reason, value); err != nil {

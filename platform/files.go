@@ -14,6 +14,7 @@ import (
 	"github.com/outposthq/outpost"
 	"github.com/outposthq/outpost/schema"
 	"github.com/outposthq/outpost/security"
+	"github.com/outposthq/outpost/store"
 )
 
 // Default per-file size limits of Options.
@@ -296,7 +297,7 @@ func (p *Platform) FileByID(ctx context.Context, by *security.Principal, fileID 
 }
 
 // readableRow reads row id of t if by may read it; otherwise not found.
-func (p *Platform) readableRow(ctx context.Context, q querier, by *security.Principal, t *schema.Table, id string) (outpost.Row, error) {
+func (p *Platform) readableRow(ctx context.Context, q store.Querier, by *security.Principal, t *schema.Table, id string) (outpost.Row, error) {
 	notFound := outpost.NotFoundf("no row of table %q has id %s", t.Name, id).WithTarget("id")
 	row, err := p.getRow(ctx, q, t, id)
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 	"github.com/outposthq/outpost/filestore"
 	"github.com/outposthq/outpost/schema"
 	"github.com/outposthq/outpost/sqlgen"
+	"github.com/outposthq/outpost/store"
 )
 
 // Where file content lives. outpost_file keeps every file's metadata and
@@ -146,7 +147,7 @@ func (w *Writer) deleteFilesWhere(ctx context.Context, where string, args ...any
 // content, the content is read from where it lives and checked against the
 // recorded size and SHA-256: damaged or missing content is an error that
 // says so, never wrong bytes.
-func (p *Platform) readFile(ctx context.Context, q querier, fid string, content bool) (*File, error) {
+func (p *Platform) readFile(ctx context.Context, q store.Querier, fid string, content bool) (*File, error) {
 	f := &File{}
 	var kind, key, sum string
 	cols := "fileid, tablename, objectid, columnname, filename, mimetype, size, version, contentstore, contentkey, sha256"

@@ -109,7 +109,7 @@ func (p *Platform) loadPrincipal(ctx context.Context, userID string) (*security.
 }
 
 // setRolePrivileges replaces the grants of roleID.
-func (p *Platform) setRolePrivileges(ctx context.Context, tx querier, roleID string, grants []security.Grant) error {
+func (p *Platform) setRolePrivileges(ctx context.Context, tx store.Querier, roleID string, grants []security.Grant) error {
 	d := p.db.Dialect
 	if _, err := tx.ExecContext(ctx, `DELETE FROM outpost_roleprivilege WHERE roleid = `+d.Placeholder(1), roleID); err != nil {
 		return fmt.Errorf("set privileges of role %s: %w", roleID, err)

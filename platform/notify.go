@@ -7,6 +7,8 @@ import (
 	"slices"
 	"sort"
 	"time"
+
+	"github.com/outposthq/outpost/store"
 )
 
 // notifyChannel is the PostgreSQL channel servers announce commits on.
@@ -20,7 +22,7 @@ type commitNotice struct {
 }
 
 // publish announces a commit in tx; PostgreSQL delivers it when tx commits.
-func (p *Platform) publish(ctx context.Context, tx querier, tables []string, metadata bool) error {
+func (p *Platform) publish(ctx context.Context, tx store.Querier, tables []string, metadata bool) error {
 	sorted := append([]string(nil), tables...)
 	sort.Strings(sorted)
 	payload, err := json.Marshal(commitNotice{Origin: p.origin, Tables: sorted, Metadata: metadata})

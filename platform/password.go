@@ -13,6 +13,7 @@ import (
 
 	"github.com/outposthq/outpost"
 	"github.com/outposthq/outpost/security"
+	"github.com/outposthq/outpost/store"
 )
 
 // The password policy (docs/security.md).
@@ -122,7 +123,7 @@ func (p *Platform) SetPassword(ctx context.Context, by *security.Principal, user
 
 // endSignIns deletes userID's browser sessions and device credentials
 // (access and refresh tokens); the devices stay registered and not revoked.
-func (p *Platform) endSignIns(ctx context.Context, tx querier, userID string) error {
+func (p *Platform) endSignIns(ctx context.Context, tx store.Querier, userID string) error {
 	d := p.db.Dialect
 	if _, err := tx.ExecContext(ctx, `DELETE FROM outpost_token WHERE userid = `+d.Placeholder(1)+` AND kind IN (`+placeholders(d, 2, 2)+`)`, userID, KindSession, KindDevice); err != nil {
 		return err

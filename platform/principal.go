@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/outposthq/outpost/security"
+	"github.com/outposthq/outpost/store"
 )
 
 // userPrincipal is a principal cached with the security log version that
@@ -31,9 +32,7 @@ func (p *Platform) Principal(ctx context.Context, userID string) (*security.Prin
 // SecurityVersion returns the security log's version: max(version) of
 // outpost_securitylog, 0 when it is empty. It moves with every change to
 // users, teams, memberships, business units, roles or privileges.
-func SecurityVersion(ctx context.Context, q interface {
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-}) (int64, error) {
+func SecurityVersion(ctx context.Context, q store.Querier) (int64, error) {
 	var v sql.NullInt64
 	if err := q.QueryRowContext(ctx, `SELECT max(version) FROM outpost_securitylog`).Scan(&v); err != nil {
 		return 0, fmt.Errorf("read security version: %w", err)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/outposthq/outpost"
+	"github.com/outposthq/outpost/store"
 )
 
 // Tombstones and the scope log grow with every delete and write; a reader
@@ -99,7 +100,7 @@ func (p *Platform) Prune(ctx context.Context, keep time.Duration) (PruneResult, 
 
 // prunedVersion returns the pruning horizon: deletions at or below it may
 // be gone.
-func (p *Platform) prunedVersion(ctx context.Context, q querier) (int64, error) {
+func (p *Platform) prunedVersion(ctx context.Context, q store.Querier) (int64, error) {
 	var v string
 	err := q.QueryRowContext(ctx, `SELECT value FROM outpost_setting WHERE name = `+p.db.Dialect.Placeholder(1), settingPrunedVersion).Scan(&v)
 	if errors.Is(err, sql.ErrNoRows) {

@@ -10,19 +10,13 @@ import (
 	"github.com/outposthq/outpost"
 	"github.com/outposthq/outpost/schema"
 	"github.com/outposthq/outpost/sqlgen"
+	"github.com/outposthq/outpost/store"
 )
-
-// querier is what both *sql.Tx and *sql.DB offer.
-type querier interface {
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
-}
 
 // insertRow inserts row into t at version, filling the primary key (when
 // missing), created/modified stamps, state and version. Ownership columns
 // are the caller's business.
-func (p *Platform) insertRow(ctx context.Context, tx querier, t *schema.Table, row outpost.Row, version int64, by string, now time.Time) error {
+func (p *Platform) insertRow(ctx context.Context, tx store.Querier, t *schema.Table, row outpost.Row, version int64, by string, now time.Time) error {
 	pk := t.PrimaryKey()
 	stampCreate(t, row, version, by, now)
 	d := p.db.Dialect
@@ -86,7 +80,7 @@ func stampCreate(t *schema.Table, row outpost.Row, version int64, by string, now
 
 // updateRow sets the columns of set on row id of t at version. It reports
 // whether the row exists.
-func (p *Platform) updateRow(ctx context.Context, tx querier, t *schema.Table, id string, set outpost.Row, version int64, by string, now time.Time) (bool, error) {
+func (p *Platform) updateRow(ctx context.Context, tx store.Querier, t *schema.Table, id string, set outpost.Row, version int64, by string, now time.Time) (bool, error) {
 	d := p.db.Dialect
 	b := sqlgen.NewBuilder(d)
 	b.SQL("UPDATE ").Ident(t.Name).SQL(" SET ")
@@ -128,7 +122,7 @@ func stampUpdate(set outpost.Row, version int64, by string, now time.Time) {
 
 // deleteRow deletes row id of t and leaves a tombstone at version. It
 // reports whether the row existed.
-func (p *Platform) deleteRow(ctx context.Context, tx querier, t *schema.Table, id string, version int64) (bool, error) {
+func (p *Platform) deleteRow(ctx context.Context, tx store.Querier, t *schema.Table, id string, version int64) (bool, error) {
 	d := p.db.Dialect
 	res, err := tx.ExecContext(ctx, "DELETE FROM "+d.Quote(t.Name)+" WHERE "+d.Quote(t.PrimaryKey())+" = "+d.Placeholder(1), id)
 	if err != nil {
@@ -193,7 +187,7 @@ func scanRows(t *schema.Table, cols []string, rows *sql.Rows) ([]outpost.Row, er
 }
 
 // getRow reads row id of t with every column, or returns nil when absent.
-func (p *Platform) getRow(ctx context.Context, q querier, t *schema.Table, id string) (outpost.Row, error) {
+func (p *Platform) getRow(ctx context.Context, q store.Querier, t *schema.Table, id string) (outpost.Row, error) {
 	b := sqlgen.NewBuilder(p.db.Dialect)
 	cols := t.ColumnNames()
 	b.SQL("SELECT ")

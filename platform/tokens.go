@@ -14,6 +14,7 @@ import (
 	"github.com/outposthq/outpost"
 	"github.com/outposthq/outpost/schema"
 	"github.com/outposthq/outpost/security"
+	"github.com/outposthq/outpost/store"
 )
 
 // tokenPrefix marks Outpost bearer tokens so that they are easy to spot in
@@ -107,7 +108,7 @@ func (p *Platform) IssueIntegrationToken(ctx context.Context, by *security.Princ
 
 // insertToken stores a new token of kind and returns it with its
 // description.
-func (p *Platform) insertToken(ctx context.Context, q querier, kind, userID, deviceID, name string, expires time.Time) (string, TokenInfo, error) {
+func (p *Platform) insertToken(ctx context.Context, q store.Querier, kind, userID, deviceID, name string, expires time.Time) (string, TokenInfo, error) {
 	token, err := newSecret(tokenPrefix)
 	if err != nil {
 		return "", TokenInfo{}, err

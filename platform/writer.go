@@ -12,6 +12,7 @@ import (
 	"github.com/outposthq/outpost/schema"
 	"github.com/outposthq/outpost/security"
 	"github.com/outposthq/outpost/sqlgen"
+	"github.com/outposthq/outpost/store"
 )
 
 // Writer is one write transaction. Every row it writes carries the same
@@ -210,11 +211,11 @@ func (w *Writer) matches(ctx context.Context, by *security.Principal, t *schema.
 }
 
 // matches reports whether row id of t satisfies e for by, evaluated in SQL.
-func (p *Platform) matches(ctx context.Context, q querier, by *security.Principal, t *schema.Table, id string, e filter.Expr) (bool, error) {
+func (p *Platform) matches(ctx context.Context, q store.Querier, by *security.Principal, t *schema.Table, id string, e filter.Expr) (bool, error) {
 	return p.matchesIn(ctx, p.Schema(), q, by, t, id, e)
 }
 
-func (p *Platform) matchesIn(ctx context.Context, sch *schema.Schema, q querier, by *security.Principal, t *schema.Table, id string, e filter.Expr) (bool, error) {
+func (p *Platform) matchesIn(ctx context.Context, sch *schema.Schema, q store.Querier, by *security.Principal, t *schema.Table, id string, e filter.Expr) (bool, error) {
 	if e == nil {
 		return false, nil
 	}

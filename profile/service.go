@@ -12,6 +12,7 @@ import (
 	"github.com/outposthq/outpost/platform"
 	"github.com/outposthq/outpost/schema"
 	"github.com/outposthq/outpost/security"
+	"github.com/outposthq/outpost/store"
 )
 
 func checkName(name, description string) error {
@@ -54,7 +55,7 @@ func checkAssignment(a *Assignment) error {
 
 // checkAssignees refuses a restricted assignment naming users or teams that
 // do not exist, naming them.
-func (s *Service) checkAssignees(ctx context.Context, q querier, a *Assignment) error {
+func (s *Service) checkAssignees(ctx context.Context, q store.Querier, a *Assignment) error {
 	var missing []string
 	for _, g := range []struct {
 		table, what string

@@ -13,14 +13,11 @@ import (
 	"github.com/outposthq/outpost/platform"
 	"github.com/outposthq/outpost/security"
 	"github.com/outposthq/outpost/sqlgen"
+	"github.com/outposthq/outpost/store"
 )
 
-// querier is what *sql.DB and *sql.Tx both offer.
-type querier interface {
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
-}
+// querier is store.Querier under the name the apps' and solutions' code uses.
+type querier = store.Querier
 
 // draftRow is a profile's row of outpost_profile.
 type draftRow struct {
@@ -49,7 +46,7 @@ func (s *Service) ph(from, n int) string {
 	return strings.Join(parts, ", ")
 }
 
-func (s *Service) loadDraft(ctx context.Context, q querier, id string) (*draftRow, error) {
+func (s *Service) loadDraft(ctx context.Context, q store.Querier, id string) (*draftRow, error) {
 	var items, assign, gen string
 	var dirty int64
 	err := q.QueryRowContext(ctx, `SELECT draft, assignment, dirty, generatedfrom FROM outpost_profile WHERE profileid = `+s.ph(1, 1), id).Scan(&items, &assign, &dirty, &gen)
@@ -72,7 +69,7 @@ func (s *Service) loadDraft(ctx context.Context, q querier, id string) (*draftRo
 	return d, nil
 }
 
-func (s *Service) saveDraft(ctx context.Context, q querier, id string, d *draftRow, insert bool) error {
+func (s *Service) saveDraft(ctx context.Context, q store.Querier, id string, d *draftRow, insert bool) error {
 	items, err := json.Marshal(d.items)
 	if err != nil {
 		return fmt.Errorf("encode profile %s: %w", id, err)
@@ -98,13 +95,13 @@ func (s *Service) saveDraft(ctx context.Context, q querier, id string, d *draftR
 }
 
 // latest returns the newest published version of profile id, or nil.
-func (s *Service) latest(ctx context.Context, q querier, id string) (*version, error) {
+func (s *Service) latest(ctx context.Context, q store.Querier, id string) (*version, error) {
 	return s.versionUpTo(ctx, q, id, 1<<62)
 }
 
 // versionUpTo returns the newest published version of profile id that is
 // not newer than upTo, or nil.
-func (s *Service) versionUpTo(ctx context.Context, q querier, id string, upTo int64) (*version, error) {
+func (s *Service) versionUpTo(ctx context.Context, q store.Querier, id string, upTo int64) (*version, error) {
 	var def string
 	var v int64
 	var on any
@@ -153,7 +150,7 @@ func (s *Service) profileRow(ctx context.Context, by *security.Principal, id str
 
 // nameTaken reports whether another profile than id is named name
 // (case-insensitively).
-func (s *Service) nameTaken(ctx context.Context, q querier, name, id string) error {
+func (s *Service) nameTaken(ctx context.Context, q store.Querier, name, id string) error {
 	var n int
 	if err := q.QueryRowContext(ctx, `SELECT count(*) FROM mobileofflineprofile WHERE lower(name) = lower(`+s.ph(1, 1)+`) AND mobileofflineprofileid <> `+s.ph(2, 1), name, id).Scan(&n); err != nil {
 		return fmt.Errorf("check profile name: %w", err)

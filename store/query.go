@@ -5,9 +5,13 @@ import (
 	"database/sql"
 )
 
-// Querier is what *sql.DB, *sql.Conn and *sql.Tx offer for reading.
+// Querier is what *sql.DB, *sql.Conn and *sql.Tx all offer: the one
+// interface the server's packages run statements through, so that a
+// function works the same inside a transaction or on a pool.
 type Querier interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 }
 
 // Strings runs a query that returns one text column and collects its

@@ -63,9 +63,7 @@ func (db *DB) NextVersion(ctx context.Context, tx *sql.Tx) (int64, error) {
 //
 // q's snapshot must be taken by this statement (the first of a read
 // transaction, or a statement of its own).
-func (db *DB) CurrentVersion(ctx context.Context, q interface {
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-}) (int64, error) {
+func (db *DB) CurrentVersion(ctx context.Context, q Querier) (int64, error) {
 	floor := db.Floor()
 	var v int64
 	if err := q.QueryRowContext(ctx, "SELECT "+CurrentVersionSQL(db.Dialect, "c")+" FROM outpost_clock c WHERE c.id = 1").Scan(&v); err != nil {

@@ -300,7 +300,7 @@ func probeSQL(d sqlgen.Dialect, tables []string) string {
 // With probeAll the statement reads every table of the plan; otherwise only
 // those whose facts are not known, and ok is false when the facts turn out
 // to be of another counter value.
-func (e *Engine) probe(ctx context.Context, q querier, s *session, probeAll bool) (ok bool, err error) {
+func (e *Engine) probe(ctx context.Context, q store.Querier, s *session, probeAll bool) (ok bool, err error) {
 	v := s.view
 	known := make(map[string]tableMax, len(v.probeTables))
 	at, _ := e.cache.known(v.probeTables, known)

@@ -17,6 +17,7 @@ import (
 	"github.com/outposthq/outpost/schema"
 	"github.com/outposthq/outpost/security"
 	"github.com/outposthq/outpost/sqlgen"
+	"github.com/outposthq/outpost/store"
 	"github.com/outposthq/outpost/wire"
 )
 
@@ -118,7 +119,7 @@ func (c *scopeEnvs) put(fp uint64, env *scopeEnv) {
 }
 
 // recordedEnv returns the environment recorded under fp, or nil.
-func (e *Engine) recordedEnv(ctx context.Context, q querier, fp uint64) (*scopeEnv, error) {
+func (e *Engine) recordedEnv(ctx context.Context, q store.Querier, fp uint64) (*scopeEnv, error) {
 	e.scopes.mu.Lock()
 	env := e.scopes.envs[fp]
 	e.scopes.mu.Unlock()

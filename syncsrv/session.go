@@ -14,6 +14,7 @@ import (
 	"github.com/outposthq/outpost/schema"
 	"github.com/outposthq/outpost/security"
 	"github.com/outposthq/outpost/sqlgen"
+	"github.com/outposthq/outpost/store"
 )
 
 // device is a registered device. Sessions take it from the engine's cache
@@ -54,7 +55,7 @@ type session struct {
 // env is the filter environment of the session's user at its clock.
 func (s *session) env() *filter.Env { return at(s.pr.Env(), s.now) }
 
-func (e *Engine) loadDevice(ctx context.Context, q querier, by *security.Principal, id string) (device, error) {
+func (e *Engine) loadDevice(ctx context.Context, q store.Querier, by *security.Principal, id string) (device, error) {
 	if !outpost.ValidID(id) {
 		return device{}, outpost.Invalidf("deviceId %q is not a UUID", id).WithTarget("deviceId")
 	}
@@ -77,12 +78,6 @@ func ownedBy(dev device, by *security.Principal) error {
 		return outpost.Forbiddenf("device %s belongs to another user", dev.ID).WithTarget("deviceId")
 	}
 	return nil
-}
-
-type querier interface {
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 }
 
 // maxReadAttempts is how often read starts over when the probe finds the
