@@ -140,7 +140,7 @@ func (c *Client) scan(ctx context.Context, lt *localTable, cols []string, query 
 		}
 		r := make(map[string]any, len(cols))
 		for i, col := range cols {
-			r[col] = readValue(lt.types[col], raw[i])
+			r[col] = sqlgen.WireValue(lt.types[col], raw[i])
 		}
 		out = append(out, r)
 	}

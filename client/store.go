@@ -265,31 +265,6 @@ func storeValue(typ schema.Type, v any) (any, error) {
 	return nil, fmt.Errorf("%v (%T) does not fit a %s column", v, v, typ)
 }
 
-// readValue converts a stored value of type typ to its wire form.
-func readValue(typ schema.Type, v any) any {
-	if b, ok := v.([]byte); ok {
-		v = string(b)
-	}
-	if v == nil {
-		return nil
-	}
-	switch typ {
-	case schema.Boolean:
-		if n, ok := v.(int64); ok {
-			return n != 0
-		}
-	case schema.Decimal, schema.Money:
-		if n, ok := v.(int64); ok {
-			return float64(n)
-		}
-	case schema.Integer, schema.Choice:
-		if f, ok := v.(float64); ok {
-			return int64(f)
-		}
-	}
-	return v
-}
-
 // upsert writes wire rows with the given columns into lt, skipping ids in
 // skip (rows with queued local changes, which must not be hidden).
 func (lt *localTable) upsert(ctx context.Context, tx *sql.Tx, cols []string, rows [][]any, skip map[string]bool) (int, error) {

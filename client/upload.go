@@ -102,7 +102,7 @@ func convertValues(lt *localTable, values map[string]any, create bool) (wireVals
 			return nil, nil, outpost.Invalidf("column %q of table %q: %v", k, lt.def.Name, err).WithTarget(k)
 		}
 		stored[k] = sv
-		wireVals[k] = readValue(typ, sv)
+		wireVals[k] = sqlgen.WireValue(typ, sv)
 	}
 	if create {
 		if err := schema.CheckRequired(lt.rules, stored); err != nil {

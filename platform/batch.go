@@ -366,7 +366,7 @@ func (w *Writer) updateRows(ctx context.Context, t *schema.Table, cols []string,
 		value(0, row.id)
 		for i, name := range cols {
 			b.SQL(", ")
-			value(i+1, arg(d, row.set[name]))
+			value(i+1, d.Arg(row.set[name]))
 		}
 		b.SQL(")")
 	}

@@ -350,7 +350,7 @@ func (w *Writer) insertRows(ctx context.Context, t *schema.Table, rows []outpost
 					if i > 0 {
 						b.SQL(", ")
 					}
-					b.Arg(arg(d, row[c]))
+					b.Arg(d.Arg(row[c]))
 				}
 				b.SQL(")")
 			}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/outposthq/outpost"
 	"github.com/outposthq/outpost/security"
+	"github.com/outposthq/outpost/sqlgen"
 	"github.com/outposthq/outpost/store"
 )
 
@@ -52,7 +53,7 @@ func (p *Platform) loadPrincipal(ctx context.Context, userID string) (*security.
 	if err != nil {
 		return nil, fmt.Errorf("load user %s: %w", userID, err)
 	}
-	if b, _ := scanValue("boolean", disabled).(bool); b {
+	if b, _ := sqlgen.GoValue("boolean", disabled).(bool); b {
 		return nil, outpost.Unauthorizedf("user %s is disabled", userID)
 	}
 	pr := &security.Principal{UserID: userID, BusinessUnitID: bu.String, Privileges: security.Set{}}

@@ -68,7 +68,7 @@ func (w *Writer) Import(ctx context.Context, by *security.Principal, table strin
 			return outpost.Invalidf("row %d has %d values for %d columns", n, len(r), len(cols)).WithTarget("rows")
 		}
 		for i := range cols {
-			args[i] = arg(d, r[i])
+			args[i] = d.Arg(r[i])
 		}
 		for i, c := range all[len(cols):] {
 			var v any

@@ -39,7 +39,7 @@ func (p *Platform) insertRow(ctx context.Context, tx store.Querier, t *schema.Ta
 		if i > 0 {
 			b.SQL(", ")
 		}
-		b.Arg(arg(d, row[c]))
+		b.Arg(d.Arg(row[c]))
 	}
 	b.SQL(")")
 	q, args := b.Build()
@@ -95,7 +95,7 @@ func (p *Platform) updateRow(ctx context.Context, tx store.Querier, t *schema.Ta
 			b.SQL(", ")
 		}
 		first = false
-		b.Ident(c.Name).SQL(" = ").Arg(arg(d, v))
+		b.Ident(c.Name).SQL(" = ").Arg(d.Arg(v))
 	}
 	b.SQL(" WHERE ").Ident(t.PrimaryKey()).SQL(" = ").Arg(id)
 	q, args := b.Build()
@@ -176,7 +176,7 @@ func scanRows(t *schema.Table, cols []string, rows *sql.Rows) ([]outpost.Row, er
 		}
 		r := make(outpost.Row, len(cols))
 		for i, name := range cols {
-			r[name] = scanValue(types[i], vals[i])
+			r[name] = sqlgen.GoValue(types[i], vals[i])
 		}
 		out = append(out, r)
 	}

@@ -1,6 +1,9 @@
 // Package sqlgen turns checked filter expressions into SQL text and bound
-// arguments for a database dialect, and owns identifier quoting and
-// placeholders. Values are always bound parameters, never spliced.
+// arguments for a database dialect, and owns identifier quoting,
+// placeholders, select lists and the stored form of values (Arg to bind
+// one, WireValue and GoValue to decode one by column type). Values are
+// always bound parameters, never spliced; SQL with arguments is written
+// with a Builder, which numbers the placeholders itself.
 package sqlgen
 
 import (
@@ -37,6 +40,20 @@ func (d Dialect) Placeholder(n int) string {
 		return "$" + strconv.Itoa(n)
 	}
 	return "?"
+}
+
+// Placeholders returns "p, p, …": the n bind placeholders numbered from
+// from (1-based), separated by ", ". It is the one writer of placeholder
+// lists; a Builder numbers its own (Args).
+func (d Dialect) Placeholders(from, n int) string {
+	var sb strings.Builder
+	for i := range n {
+		if i > 0 {
+			sb.WriteString(", ")
+		}
+		sb.WriteString(d.Placeholder(from + i))
+	}
+	return sb.String()
 }
 
 // TimeFormat is how SQLite stores datetime values: UTC, fixed width, so that
@@ -97,6 +114,18 @@ func (b *Builder) Col(alias, column string) *Builder {
 		b.sb.WriteByte('.')
 	}
 	return b.Ident(column)
+}
+
+// Cols appends the select list alias."c1", alias."c2", … of cols (just the
+// quoted columns with an empty alias).
+func (b *Builder) Cols(alias string, cols []string) *Builder {
+	for i, c := range cols {
+		if i > 0 {
+			b.sb.WriteString(", ")
+		}
+		b.Col(alias, c)
+	}
+	return b
 }
 
 // Arg appends a placeholder bound to v.

@@ -204,7 +204,7 @@ func scanWire(rows *sql.Rows, t *schema.Table, cols []string, extra int, fn func
 		}
 		vals := make([]any, len(cols))
 		for i := range cols {
-			vals[i] = wireValue(types[i], raw[i])
+			vals[i] = sqlgen.WireValue(types[i], raw[i])
 		}
 		var ext []int64
 		for i := len(cols); i < len(raw); i++ {
@@ -219,36 +219,4 @@ func scanWire(rows *sql.Rows, t *schema.Table, cols []string, extra int, fn func
 		return fmt.Errorf("scan %s: %w", t.Name, err)
 	}
 	return nil
-}
-
-// wireValue normalises a scanned database value of type typ.
-func wireValue(typ schema.Type, v any) any {
-	if b, ok := v.([]byte); ok {
-		v = string(b)
-	}
-	if v == nil {
-		return nil
-	}
-	switch typ {
-	case schema.DateTime:
-		if tm, ok := v.(time.Time); ok {
-			return tm.UTC().Format(sqlgen.TimeFormat)
-		}
-	case schema.Boolean:
-		switch x := v.(type) {
-		case int64:
-			return x != 0
-		case bool:
-			return x
-		}
-	case schema.Integer, schema.Choice:
-		if f, ok := v.(float64); ok {
-			return int64(f)
-		}
-	case schema.Decimal, schema.Money:
-		if n, ok := v.(int64); ok {
-			return float64(n)
-		}
-	}
-	return v
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/outposthq/outpost/schema"
+	"github.com/outposthq/outpost/sqlgen"
 	"github.com/outposthq/outpost/wire"
 )
 
@@ -50,7 +51,7 @@ func (sc *pageScanner) scan(rows *sql.Rows, page *wire.SnapshotPage, want int) (
 			return false, fmt.Errorf("scan %s: %w", sc.table, err)
 		}
 		for j, typ := range sc.types {
-			row[j] = wireValue(typ, row[j])
+			row[j] = sqlgen.WireValue(typ, row[j])
 		}
 		key, ok := row[0].(string)
 		if !ok {
