@@ -44,13 +44,7 @@ func (c *Client) Query(ctx context.Context, table string, q Query) ([]map[string
 		}
 	}
 	b := sqlgen.NewBuilder(sqlgen.SQLite)
-	b.SQL("SELECT ")
-	for i, col := range cols {
-		if i > 0 {
-			b.SQL(", ")
-		}
-		b.Col("t0", col)
-	}
+	b.SQL("SELECT ").Cols("t0", cols)
 	b.SQL(" FROM ").Ident(table).SQL(" AS t0")
 	if err := c.whereSearch(ctx, b, lt, q.Filter, q.Search); err != nil {
 		return nil, err

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"strings"
 
 	"github.com/outposthq/outpost/sqlgen"
 	"github.com/outposthq/outpost/wire"
@@ -27,7 +26,7 @@ func (lt *localTable) removeWhere(ctx context.Context, tx *sql.Tx, rules []wire.
 				args[i] = v
 			}
 			q := "SELECT " + sqlgen.SQLite.Quote(lt.pk()) + " FROM " + sqlgen.SQLite.Quote(lt.def.Name) + " WHERE " +
-				sqlgen.SQLite.Quote(r.Column) + " IN (" + strings.TrimSuffix(strings.Repeat("?, ", len(chunk)), ", ") + ")"
+				sqlgen.SQLite.Quote(r.Column) + " IN (" + sqlgen.SQLite.Placeholders(1, len(chunk)) + ")"
 			rows, err := tx.QueryContext(ctx, q, args...)
 			if err != nil {
 				return n, fmt.Errorf("remove from %s by %s: %w", lt.def.Name, r.Column, err)

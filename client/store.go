@@ -333,7 +333,7 @@ func (in *inserter) stmt(ctx context.Context, tx *sql.Tx, k int) (*sql.Stmt, err
 		sb.WriteString(d.Quote(c))
 	}
 	sb.WriteString(") VALUES ")
-	tuple := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(in.cols)), ", ") + ")"
+	tuple := "(" + sqlgen.SQLite.Placeholders(1, len(in.cols)) + ")"
 	for i := range k {
 		if i > 0 {
 			sb.WriteString(", ")
@@ -474,7 +474,7 @@ func (lt *localTable) clear(ctx context.Context, tx *sql.Tx, keep map[string]boo
 	q := "DELETE FROM " + sqlgen.SQLite.Quote(lt.def.Name)
 	var args []any
 	if len(keep) > 0 {
-		q += " WHERE " + sqlgen.SQLite.Quote(lt.pk()) + " NOT IN (" + strings.TrimSuffix(strings.Repeat("?, ", len(keep)), ", ") + ")"
+		q += " WHERE " + sqlgen.SQLite.Quote(lt.pk()) + " NOT IN (" + sqlgen.SQLite.Placeholders(1, len(keep)) + ")"
 		for id := range keep {
 			args = append(args, id)
 		}

@@ -212,7 +212,7 @@ func insertLocal(ctx context.Context, tx *sql.Tx, lt *localTable, stored map[str
 			args = append(args, v)
 		}
 	}
-	q := `INSERT INTO ` + sqlgen.SQLite.Quote(lt.def.Name) + ` (` + strings.Join(cols, ", ") + `) VALUES (` + strings.TrimSuffix(strings.Repeat("?, ", len(cols)), ", ") + `)`
+	q := `INSERT INTO ` + sqlgen.SQLite.Quote(lt.def.Name) + ` (` + strings.Join(cols, ", ") + `) VALUES (` + sqlgen.SQLite.Placeholders(1, len(cols)) + `)`
 	if _, err := tx.ExecContext(ctx, q, args...); err != nil {
 		return outpost.Conflictf("a row of table %q with id %v exists on this device", lt.def.Name, stored[lt.pk()])
 	}

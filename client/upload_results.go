@@ -4,8 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"strings"
 
+	"github.com/outposthq/outpost/sqlgen"
 	"github.com/outposthq/outpost/wire"
 )
 
@@ -99,12 +99,10 @@ func (c *Client) recordApplied(ctx context.Context, tx *sql.Tx, run []wire.Chang
 		ids := groups[k]
 		for len(ids) > 0 {
 			n := min(len(ids), baseChunk)
-			args := make([]any, 0, n+2)
-			args = append(args, k.version, k.table)
-			for _, id := range ids[:n] {
-				args = append(args, id)
-			}
-			q := `UPDATE outpost_queue SET baseversion = ? WHERE tablename = ? AND rowid IN (?` + strings.Repeat(", ?", n-1) + `)`
+			b := sqlgen.NewBuilder(sqlgen.SQLite)
+			b.SQL("UPDATE outpost_queue SET baseversion = ").Arg(k.version).SQL(" WHERE tablename = ").Arg(k.table).
+				SQL(" AND rowid IN (").StringsArgs(ids[:n]).SQL(")")
+			q, args := b.Build()
 			if _, err := tx.ExecContext(ctx, q, args...); err != nil {
 				return err
 			}

@@ -161,7 +161,7 @@ func (w *Writer) checkRows(ctx context.Context, by *security.Principal, t *schem
 		part := ids[:n]
 		ids = ids[n:]
 		b := sqlgen.NewBuilder(w.p.db.Dialect)
-		b.SQL("SELECT t0.").Ident(t.PrimaryKey()).SQL(", t0.").Ident(schema.ColVersionNumber)
+		b.SQL("SELECT ").Cols("t0", []string{t.PrimaryKey(), schema.ColVersionNumber})
 		for _, e := range checks {
 			if e == nil {
 				b.SQL(", 0")

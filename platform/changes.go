@@ -63,7 +63,7 @@ func (p *Platform) ChangesSince(ctx context.Context, table string, after int64, 
 		read := func(hi int64, n int) ([]outpost.Row, error) {
 			b := sqlgen.NewBuilder(d)
 			b.SQL("SELECT ")
-			selectColumns(b, "", cols)
+			b.Cols("", cols)
 			b.SQL(" FROM ").Ident(t.Name).SQL(" WHERE versionnumber > ").Arg(after).SQL(" AND versionnumber <= ").Arg(hi).
 				SQL(" ORDER BY versionnumber")
 			if n > 0 {

@@ -496,7 +496,7 @@ func (w *Writer) Share(ctx context.Context, by *security.Principal, table, id, p
 		return fmt.Errorf("share %s %s: %w", t.Name, id, err)
 	}
 	if rights != 0 {
-		if _, err := w.tx.ExecContext(ctx, `INSERT INTO outpost_share (objecttable, objectid, principalid, accessmask, version) VALUES (`+placeholders(d, 1, 5)+`)`,
+		if _, err := w.tx.ExecContext(ctx, `INSERT INTO outpost_share (objecttable, objectid, principalid, accessmask, version) VALUES (`+d.Placeholders(1, 5)+`)`,
 			t.Name, id, principalID, rights, w.version); err != nil {
 			return fmt.Errorf("share %s %s: %w", t.Name, id, err)
 		}

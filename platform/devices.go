@@ -68,7 +68,7 @@ func (p *Platform) SignInDevice(ctx context.Context, userID string, in DeviceInp
 		}
 		if id == "" {
 			id = outpost.NewID()
-			if _, err := tx.ExecContext(ctx, `INSERT INTO outpost_signindevice (deviceid, userid, name, platform, createdon, lastseen, pending) VALUES (`+placeholders(d, 1, 7)+`)`,
+			if _, err := tx.ExecContext(ctx, `INSERT INTO outpost_signindevice (deviceid, userid, name, platform, createdon, lastseen, pending) VALUES (`+d.Placeholders(1, 7)+`)`,
 				id, userID, in.Name, in.Platform, d.TimeArg(now), d.TimeArg(now), int64(0)); err != nil {
 				return err
 			}
@@ -103,7 +103,7 @@ func (p *Platform) issueDeviceCredential(ctx context.Context, tx store.Querier, 
 		return DeviceCredential{}, err
 	}
 	refreshExp := now.Add(p.refreshTTL)
-	if _, err := tx.ExecContext(ctx, `INSERT INTO outpost_refreshtoken (hash, deviceid, createdon, expireson) VALUES (`+placeholders(d, 1, 4)+`)`,
+	if _, err := tx.ExecContext(ctx, `INSERT INTO outpost_refreshtoken (hash, deviceid, createdon, expireson) VALUES (`+d.Placeholders(1, 4)+`)`,
 		hashToken(refresh), deviceID, d.TimeArg(now), d.TimeArg(refreshExp)); err != nil {
 		return DeviceCredential{}, err
 	}
@@ -308,7 +308,7 @@ func (p *Platform) DeviceContact(ctx context.Context, deviceID string, pending i
 // store storeID (the sync protocol's device id).
 func (p *Platform) LinkDeviceStore(ctx context.Context, deviceID, storeID string) error {
 	d := p.db.Dialect
-	_, err := p.db.Write.ExecContext(ctx, `INSERT INTO outpost_devicestore (storeid, deviceid) VALUES (`+placeholders(d, 1, 2)+
+	_, err := p.db.Write.ExecContext(ctx, `INSERT INTO outpost_devicestore (storeid, deviceid) VALUES (`+d.Placeholders(1, 2)+
 		`) ON CONFLICT (storeid) DO UPDATE SET deviceid = excluded.deviceid`, storeID, deviceID)
 	if err != nil {
 		return fmt.Errorf("link device store: %w", err)

@@ -82,7 +82,7 @@ func (w *Writer) insertFile(ctx context.Context, info *FileInfo, content []byte)
 		content = []byte{}
 	}
 	d := w.p.db.Dialect
-	_, err := w.tx.ExecContext(ctx, `INSERT INTO outpost_file (fileid, tablename, objectid, columnname, filename, mimetype, size, content, version, contentstore, contentkey, sha256) VALUES (`+placeholders(d, 1, 12)+`)`,
+	_, err := w.tx.ExecContext(ctx, `INSERT INTO outpost_file (fileid, tablename, objectid, columnname, filename, mimetype, size, content, version, contentstore, contentkey, sha256) VALUES (`+d.Placeholders(1, 12)+`)`,
 		info.ID, info.Table, info.RowID, info.Column, info.Name, info.MimeType, info.Size, content, info.Version, kind, key, hex.EncodeToString(sum[:]))
 	if err != nil && key != "" {
 		// The caller may go on with the transaction: the object goes now.

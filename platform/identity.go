@@ -73,7 +73,7 @@ func (p *Platform) loadPrincipal(ctx context.Context, userID string) (*security.
 	args := []any{userID}
 	roleQuery := `SELECT roleid FROM systemuserroles WHERE systemuserid = ` + d.Placeholder(1)
 	if len(pr.TeamIDs) > 0 {
-		roleQuery += ` UNION SELECT roleid FROM teamroles WHERE teamid IN (` + placeholders(d, 2, len(pr.TeamIDs)) + `)`
+		roleQuery += ` UNION SELECT roleid FROM teamroles WHERE teamid IN (` + d.Placeholders(2, len(pr.TeamIDs)) + `)`
 		for _, t := range pr.TeamIDs {
 			args = append(args, t)
 		}
@@ -90,7 +90,7 @@ func (p *Platform) loadPrincipal(ctx context.Context, userID string) (*security.
 		for i, r := range pr.RoleIDs {
 			rargs[i] = r
 		}
-		rows, err := q.QueryContext(ctx, `SELECT tablename, privilege, depth FROM outpost_roleprivilege WHERE roleid IN (`+placeholders(d, 1, len(rargs))+`)`, rargs...)
+		rows, err := q.QueryContext(ctx, `SELECT tablename, privilege, depth FROM outpost_roleprivilege WHERE roleid IN (`+d.Placeholders(1, len(rargs))+`)`, rargs...)
 		if err != nil {
 			return nil, fmt.Errorf("load privileges of %s: %w", userID, err)
 		}
@@ -120,7 +120,7 @@ func (p *Platform) setRolePrivileges(ctx context.Context, tx store.Querier, role
 		merged.Add(g)
 	}
 	for _, g := range merged.Grants() {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO outpost_roleprivilege (roleid, tablename, privilege, depth) VALUES (`+placeholders(d, 1, 4)+`)`,
+		if _, err := tx.ExecContext(ctx, `INSERT INTO outpost_roleprivilege (roleid, tablename, privilege, depth) VALUES (`+d.Placeholders(1, 4)+`)`,
 			roleID, g.Table, string(g.Privilege), int(g.Depth)); err != nil {
 			return fmt.Errorf("set privileges of role %s: %w", roleID, err)
 		}

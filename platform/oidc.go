@@ -72,7 +72,7 @@ func (p *Platform) UseNonce(ctx context.Context, nonce string) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM outpost_oidcnonce WHERE usedon < `+d.Placeholder(1), d.TimeArg(now.Add(-nonceLifetime))); err != nil {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO outpost_oidcnonce (nonce, usedon) VALUES (`+placeholders(d, 1, 2)+`) ON CONFLICT (nonce) DO NOTHING`, hashToken(nonce), d.TimeArg(now))
+		res, err := tx.ExecContext(ctx, `INSERT INTO outpost_oidcnonce (nonce, usedon) VALUES (`+d.Placeholders(1, 2)+`) ON CONFLICT (nonce) DO NOTHING`, hashToken(nonce), d.TimeArg(now))
 		if err != nil {
 			return err
 		}

@@ -107,7 +107,7 @@ func (p *Platform) SetPassword(ctx context.Context, by *security.Principal, user
 			return err
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO outpost_password (userid, hash, changedon) VALUES (`+placeholders(d, 1, 3)+`)`, userID, string(hash), now); err != nil {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO outpost_password (userid, hash, changedon) VALUES (`+d.Placeholders(1, 3)+`)`, userID, string(hash), now); err != nil {
 				return err
 			}
 		}
@@ -125,7 +125,7 @@ func (p *Platform) SetPassword(ctx context.Context, by *security.Principal, user
 // (access and refresh tokens); the devices stay registered and not revoked.
 func (p *Platform) endSignIns(ctx context.Context, tx store.Querier, userID string) error {
 	d := p.db.Dialect
-	if _, err := tx.ExecContext(ctx, `DELETE FROM outpost_token WHERE userid = `+d.Placeholder(1)+` AND kind IN (`+placeholders(d, 2, 2)+`)`, userID, KindSession, KindDevice); err != nil {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM outpost_token WHERE userid = `+d.Placeholder(1)+` AND kind IN (`+d.Placeholders(2, 2)+`)`, userID, KindSession, KindDevice); err != nil {
 		return err
 	}
 	_, err := tx.ExecContext(ctx, `DELETE FROM outpost_refreshtoken WHERE deviceid IN (SELECT deviceid FROM outpost_signindevice WHERE userid = `+d.Placeholder(1)+`)`, userID)
@@ -257,7 +257,7 @@ func (p *Platform) recordFailure(ctx context.Context, subject string, limit int)
 			wait := lockoutBase << min(failures-limit, 5)
 			until = d.TimeArg(now.Add(min(wait, lockoutMax)))
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO outpost_loginfailure (subject, failures, lastfailure, lockeduntil) VALUES (`+placeholders(d, 1, 4)+
+		_, err = tx.ExecContext(ctx, `INSERT INTO outpost_loginfailure (subject, failures, lastfailure, lockeduntil) VALUES (`+d.Placeholders(1, 4)+
 			`) ON CONFLICT (subject) DO UPDATE SET failures = excluded.failures, lastfailure = excluded.lastfailure, lockeduntil = excluded.lockeduntil`,
 			subject, failures, d.TimeArg(now), until)
 		return err

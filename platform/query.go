@@ -177,7 +177,7 @@ func (p *Platform) List(ctx context.Context, by *security.Principal, table strin
 	}
 	b := sqlgen.NewBuilder(p.db.Dialect)
 	b.SQL("SELECT ")
-	selectColumns(b, "t0", cols)
+	b.Cols("t0", cols)
 	if err := where(b); err != nil {
 		return nil, err
 	}
@@ -265,7 +265,7 @@ func (p *Platform) Get(ctx context.Context, by *security.Principal, table, id st
 	}
 	b := sqlgen.NewBuilder(p.db.Dialect)
 	b.SQL("SELECT ")
-	selectColumns(b, "t0", cols)
+	b.Cols("t0", cols)
 	b.SQL(" FROM ").Ident(t.Name).SQL(" AS t0 WHERE t0.").Ident(t.PrimaryKey()).SQL(" = ").Arg(id).SQL(" AND (")
 	if err := b.Expr(p.Schema(), t.Name, "t0", access, by.Env()); err != nil {
 		return nil, fmt.Errorf("compile read access of %s: %w", t.Name, err)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/outposthq/outpost"
@@ -143,16 +142,6 @@ func (p *Platform) deleteRow(ctx context.Context, tx store.Querier, t *schema.Ta
 	return true, nil
 }
 
-// selectColumns writes "alias.c1, alias.c2, …" for cols.
-func selectColumns(b *sqlgen.Builder, alias string, cols []string) {
-	for i, c := range cols {
-		if i > 0 {
-			b.SQL(", ")
-		}
-		b.Col(alias, c)
-	}
-}
-
 // scanRows reads every row of rows into Rows of t's columns cols.
 func scanRows(t *schema.Table, cols []string, rows *sql.Rows) ([]outpost.Row, error) {
 	defer rows.Close()
@@ -191,7 +180,7 @@ func (p *Platform) getRow(ctx context.Context, q store.Querier, t *schema.Table,
 	b := sqlgen.NewBuilder(p.db.Dialect)
 	cols := t.ColumnNames()
 	b.SQL("SELECT ")
-	selectColumns(b, "", cols)
+	b.Cols("", cols)
 	b.SQL(" FROM ").Ident(t.Name).SQL(" WHERE ").Ident(t.PrimaryKey()).SQL(" = ").Arg(id)
 	query, args := b.Build()
 	rows, err := q.QueryContext(ctx, query, args...)
@@ -203,13 +192,4 @@ func (p *Platform) getRow(ctx context.Context, q store.Querier, t *schema.Table,
 		return nil, err
 	}
 	return got[0], nil
-}
-
-// placeholders returns "p1, p2, …" for n arguments starting at from (1-based).
-func placeholders(d sqlgen.Dialect, from, n int) string {
-	parts := make([]string, n)
-	for i := range parts {
-		parts[i] = d.Placeholder(from + i)
-	}
-	return strings.Join(parts, ", ")
 }

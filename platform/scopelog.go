@@ -49,7 +49,7 @@ func (w *Writer) logScope(ctx context.Context) error {
 		if c := w.columns[table]; c != nil {
 			cols = strings.Join(slices.Sorted(maps.Keys(c)), ",")
 		}
-		if _, err := w.tx.ExecContext(ctx, `INSERT INTO outpost_scopelog (version, tablename, columns) VALUES (`+placeholders(d, 1, 3)+`)`,
+		if _, err := w.tx.ExecContext(ctx, `INSERT INTO outpost_scopelog (version, tablename, columns) VALUES (`+d.Placeholders(1, 3)+`)`,
 			w.version, table, cols); err != nil {
 			return fmt.Errorf("record changed columns of %s: %w", table, err)
 		}

@@ -59,7 +59,7 @@ func (p *Platform) IssueStreamTicket(ctx context.Context, c Credential, deviceID
 	expires := now.Add(StreamTicketLifetime)
 	hash := hashToken(secret)
 	// name holds what the ticket is for: the credential and the device.
-	_, err = p.db.Write.ExecContext(ctx, `INSERT INTO outpost_token (hash, tokenid, userid, name, createdon, kind, deviceid, expireson) VALUES (`+placeholders(d, 1, 8)+`)`,
+	_, err = p.db.Write.ExecContext(ctx, `INSERT INTO outpost_token (hash, tokenid, userid, name, createdon, kind, deviceid, expireson) VALUES (`+d.Placeholders(1, 8)+`)`,
 		hash, hash[:16], c.UserID, c.TokenID+" "+strings.ToLower(deviceID), d.TimeArg(now), KindStreamTicket, nil, d.TimeArg(expires))
 	if err != nil {
 		return "", time.Time{}, fmt.Errorf("issue stream ticket: %w", err)

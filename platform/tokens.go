@@ -126,7 +126,7 @@ func (p *Platform) insertToken(ctx context.Context, q store.Querier, kind, userI
 	if deviceID != "" {
 		dev = deviceID
 	}
-	_, err = q.ExecContext(ctx, `INSERT INTO outpost_token (hash, tokenid, userid, name, createdon, kind, deviceid, expireson) VALUES (`+placeholders(d, 1, 8)+`)`,
+	_, err = q.ExecContext(ctx, `INSERT INTO outpost_token (hash, tokenid, userid, name, createdon, kind, deviceid, expireson) VALUES (`+d.Placeholders(1, 8)+`)`,
 		hash, info.ID, userID, name, d.TimeArg(info.CreatedOn), kind, dev, exp)
 	if err != nil {
 		return "", TokenInfo{}, fmt.Errorf("issue token for %s: %w", userID, err)

@@ -124,7 +124,7 @@ func (p *Platform) write(ctx context.Context, fn func(w *Writer) error, meta **s
 		}
 		if w.securityChanged {
 			d := p.db.Dialect
-			if _, err := tx.ExecContext(ctx, `INSERT INTO outpost_securitylog (version, kind, principalid) VALUES (`+placeholders(d, 1, 3)+`)`, v, "security", ""); err != nil {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO outpost_securitylog (version, kind, principalid) VALUES (`+d.Placeholders(1, 3)+`)`, v, "security", ""); err != nil {
 				return fmt.Errorf("record security change: %w", err)
 			}
 		}
@@ -136,7 +136,7 @@ func (p *Platform) write(ctx context.Context, fn func(w *Writer) error, meta **s
 			// Other processes on the same SQLite file (outpost admin) see it
 			// in followMetadata.
 			d := p.db.Dialect
-			if _, err := tx.ExecContext(ctx, `INSERT INTO outpost_setting (name, value) VALUES (`+placeholders(d, 1, 2)+`) ON CONFLICT (name) DO UPDATE SET value = excluded.value`, metadataVersionSetting, fmt.Sprint(v)); err != nil {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO outpost_setting (name, value) VALUES (`+d.Placeholders(1, 2)+`) ON CONFLICT (name) DO UPDATE SET value = excluded.value`, metadataVersionSetting, fmt.Sprint(v)); err != nil {
 				return fmt.Errorf("record metadata change: %w", err)
 			}
 		}

@@ -103,13 +103,7 @@ func (s *Service) Preview(ctx context.Context, by *security.Principal, id string
 			return nil, fmt.Errorf("count plan of %s: %w", pi.Table, err)
 		}
 		sel := sqlgen.NewBuilder(s.d())
-		sel.SQL("SELECT ")
-		for i, c := range pi.Columns {
-			if i > 0 {
-				sel.SQL(", ")
-			}
-			sel.Col("t0", c)
-		}
+		sel.SQL("SELECT ").Cols("t0", pi.Columns)
 		sel.SQL(" FROM ").Ident(pi.Table).SQL(" AS t0 WHERE ")
 		_ = sel.Expr(sch, pi.Table, "t0", pi.Filter, user.Env()) // compiled above
 		selSQL, selArgs := sel.Build()

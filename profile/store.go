@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/outposthq/outpost"
@@ -38,13 +37,7 @@ type version struct {
 func (s *Service) d() sqlgen.Dialect { return s.p.DB().Dialect }
 
 // ph returns the placeholders of n arguments starting at from.
-func (s *Service) ph(from, n int) string {
-	parts := make([]string, n)
-	for i := range parts {
-		parts[i] = s.d().Placeholder(from + i)
-	}
-	return strings.Join(parts, ", ")
-}
+func (s *Service) ph(from, n int) string { return s.d().Placeholders(from, n) }
 
 func (s *Service) loadDraft(ctx context.Context, q store.Querier, id string) (*draftRow, error) {
 	var items, assign, gen string

@@ -7,6 +7,7 @@ import (
 
 	"github.com/outposthq/outpost"
 	"github.com/outposthq/outpost/profile"
+	"github.com/outposthq/outpost/schema"
 	"github.com/outposthq/outpost/security"
 	"github.com/outposthq/outpost/sqlgen"
 	"github.com/outposthq/outpost/wire"
@@ -20,7 +21,7 @@ const maxBuckets = 8192
 func (s *session) scope(ctx context.Context, tx *sql.Tx, it *profile.PlanItem, fn func(id string, v int64)) error {
 	t := s.sch.MustTable(it.Table)
 	b := sqlgen.NewBuilder(s.d)
-	b.SQL("SELECT ").Col("t0", t.PrimaryKey()).SQL(", t0.versionnumber FROM ").Ident(t.Name).SQL(" AS t0 WHERE ")
+	b.SQL("SELECT ").Cols("t0", []string{t.PrimaryKey(), schema.ColVersionNumber}).SQL(" FROM ").Ident(t.Name).SQL(" AS t0 WHERE ")
 	if err := s.where(b, it); err != nil {
 		return err
 	}
@@ -122,7 +123,7 @@ func (s *session) rowsByID(ctx context.Context, tx *sql.Tx, it *profile.PlanItem
 		chunk := ids[:min(len(ids), 500)]
 		ids = ids[len(chunk):]
 		b := sqlgen.NewBuilder(s.d)
-		selectColumns(b, cols)
+		b.SQL("SELECT ").Cols("t0", cols)
 		b.SQL(" FROM ").Ident(t.Name).SQL(" AS t0 WHERE ").Col("t0", t.PrimaryKey()).SQL(" IN (").StringsArgs(chunk).SQL(") AND ")
 		if err := s.where(b, it); err != nil {
 			return nil, err

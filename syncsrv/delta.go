@@ -264,11 +264,7 @@ func (s *session) changes(ctx context.Context, tx *sql.Tx, it *profile.PlanItem,
 			return nil, nil
 		}
 		b := sqlgen.NewBuilder(s.d)
-		b.SQL("SELECT ")
-		for _, c := range cols {
-			b.Col("t0", c).SQL(", ")
-		}
-		b.SQL("CASE WHEN ")
+		b.SQL("SELECT ").Cols("t0", cols).SQL(", CASE WHEN ")
 		if err := s.where(b, it); err != nil {
 			return nil, err
 		}

@@ -166,7 +166,7 @@ func (e *Engine) StageFile(ctx context.Context, by *security.Principal, deviceID
 		if _, err := tx.ExecContext(ctx, `DELETE FROM outpost_fileupload WHERE fileid = `+d.Placeholder(1), id); err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO outpost_fileupload (fileid, deviceid, userid, filename, mimetype, size, content, refused, createdon) VALUES (`+ph(d, 1, 9)+`)`,
+		_, err = tx.ExecContext(ctx, `INSERT INTO outpost_fileupload (fileid, deviceid, userid, filename, mimetype, size, content, refused, createdon) VALUES (`+d.Placeholders(1, 9)+`)`,
 			id, dev.ID, dev.UserID, name, mimeType, int64(len(content)), content, refused, d.TimeArg(now))
 		return err
 	})

@@ -9,7 +9,6 @@ import (
 	"github.com/outposthq/outpost"
 	"github.com/outposthq/outpost/schema"
 	"github.com/outposthq/outpost/security"
-	"github.com/outposthq/outpost/sqlgen"
 	"github.com/outposthq/outpost/wire"
 )
 
@@ -38,7 +37,7 @@ func (e *Engine) Open(ctx context.Context, by *security.Principal, req wire.Open
 		switch {
 		case err == sql.ErrNoRows:
 			_, err = tx.ExecContext(ctx, `INSERT INTO outpost_device (deviceid, userid, appid, profileid, kind, createdon, lastseen, lastseq) VALUES (`+
-				ph(d, 1, 8)+`)`, req.DeviceID, by.UserID, req.AppID, profileID, kind, d.TimeArg(now), d.TimeArg(now), int64(0))
+				d.Placeholders(1, 8)+`)`, req.DeviceID, by.UserID, req.AppID, profileID, kind, d.TimeArg(now), d.TimeArg(now), int64(0))
 			return err
 		case err != nil:
 			return err
@@ -130,15 +129,4 @@ func (s *session) tables() []wire.Table {
 		out = append(out, wt)
 	}
 	return out
-}
-
-func ph(d sqlgen.Dialect, from, n int) string {
-	s := ""
-	for i := 0; i < n; i++ {
-		if i > 0 {
-			s += ", "
-		}
-		s += d.Placeholder(from + i)
-	}
-	return s
 }

@@ -88,7 +88,7 @@ func (e *Engine) rememberScopes(ctx context.Context, s *session) {
 	d := db.Dialect
 	err = db.Tx(ctx, func(tx *sql.Tx) error {
 		for _, fp := range missing {
-			_, err := tx.ExecContext(ctx, `INSERT INTO outpost_scopeenv (fingerprint, userid, env) VALUES (`+ph(d, 1, 3)+
+			_, err := tx.ExecContext(ctx, `INSERT INTO outpost_scopeenv (fingerprint, userid, env) VALUES (`+d.Placeholders(1, 3)+
 				`) ON CONFLICT (fingerprint) DO NOTHING`, fingerprintKey(fp), s.pr.UserID, string(data))
 			if err != nil {
 				return err
@@ -208,7 +208,7 @@ func (e *Engine) scopeDiff(ctx context.Context, tx *sql.Tx, s *session, it *prof
 			if i > 0 {
 				b.SQL(" EXCEPT ")
 			}
-			selectColumns(b, sel)
+			b.SQL("SELECT ").Cols("t0", sel)
 			b.SQL(" FROM ").Ident(t.Name).SQL(" AS t0")
 			if err := in(b, env, true); err != nil {
 				return err

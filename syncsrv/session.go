@@ -147,17 +147,6 @@ func columns(t *schema.Table, it *profile.PlanItem) []string {
 	return cols
 }
 
-// selectColumns writes "SELECT t0.c1, t0.c2, ..." for cols.
-func selectColumns(b *sqlgen.Builder, cols []string) {
-	b.SQL("SELECT ")
-	for i, c := range cols {
-		if i > 0 {
-			b.SQL(", ")
-		}
-		b.Col("t0", c)
-	}
-}
-
 // where writes the item's scope for alias t0: "(filter)".
 func (s *session) where(b *sqlgen.Builder, it *profile.PlanItem) error {
 	b.SQL("(")

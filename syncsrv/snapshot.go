@@ -126,7 +126,7 @@ func (s *session) pages(ctx context.Context, tx *sql.Tx, table, after string, si
 	cols := columns(t, it)
 	limit := size * n
 	b := sqlgen.NewBuilder(s.d)
-	selectColumns(b, cols)
+	b.SQL("SELECT ").Cols("t0", cols)
 	b.SQL(" FROM ").Ident(t.Name).SQL(" AS t0 WHERE ")
 	if err := s.where(b, it); err != nil {
 		return err

@@ -92,7 +92,7 @@ func (e *Engine) addKey(ctx context.Context, id int64) error {
 		return fmt.Errorf("make a sync token key: %w", err)
 	}
 	d := e.p.DB().Dialect
-	_, err := e.p.DB().Write.ExecContext(ctx, `INSERT INTO outpost_synckey (id, secret, createdms) VALUES (`+ph(d, 1, 3)+`) ON CONFLICT (id) DO NOTHING`,
+	_, err := e.p.DB().Write.ExecContext(ctx, `INSERT INTO outpost_synckey (id, secret, createdms) VALUES (`+d.Placeholders(1, 3)+`) ON CONFLICT (id) DO NOTHING`,
 		id, hex.EncodeToString(secret), e.now().UnixMilli())
 	if err != nil {
 		return fmt.Errorf("store a sync token key: %w", err)

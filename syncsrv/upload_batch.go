@@ -127,7 +127,7 @@ func (e *Engine) storeResults(ctx context.Context, w *platform.Writer, deviceID 
 				sb.WriteString(", ")
 			}
 			sb.WriteString("(")
-			sb.WriteString(ph(dia, 8*k+1, 8))
+			sb.WriteString(dia.Placeholders(8*k+1, 8))
 			sb.WriteString(")")
 			r := results[i]
 			var typ, code, msg, sid any
