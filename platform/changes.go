@@ -97,8 +97,10 @@ func (p *Platform) ChangesSince(ctx context.Context, table string, after int64, 
 // tombstones returns the deletions of table with a version in (after, upper].
 func (p *Platform) tombstones(ctx context.Context, tx *sql.Tx, table string, after, upper int64) ([]Tombstone, error) {
 	d := p.db.Dialect
-	rows, err := tx.QueryContext(ctx, `SELECT id, version FROM outpost_tombstone WHERE tablename = `+d.Placeholder(1)+
-		` AND version > `+d.Placeholder(2)+` AND version <= `+d.Placeholder(3)+` ORDER BY version`, table, after, upper)
+	query, args := sqlgen.NewBuilder(d).
+		SQL(`SELECT id, version FROM outpost_tombstone WHERE tablename = `).Arg(table).SQL(` AND version > `).Arg(after).
+		SQL(` AND version <= `).Arg(upper).SQL(` ORDER BY version`).Build()
+	rows, err := tx.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("tombstones of %s: %w", table, err)
 	}

@@ -92,7 +92,8 @@ func (w *Writer) ownerOf(ctx context.Context, id string) (typ, bu string, err er
 	d := w.p.db.Dialect
 	for _, tbl := range []string{"systemuser", "team"} {
 		var b *string
-		err := w.tx.QueryRowContext(ctx, `SELECT businessunitid FROM `+tbl+` WHERE `+tbl+`id = `+d.Placeholder(1), id).Scan(&b)
+		query, args := sqlgen.NewBuilder(d).SQL(`SELECT businessunitid FROM `).SQL(tbl).SQL(` WHERE `).SQL(tbl).SQL(`id = `).Arg(id).Build()
+		err := w.tx.QueryRowContext(ctx, query, args...).Scan(&b)
 		if err == nil {
 			if b != nil {
 				bu = *b
@@ -325,8 +326,11 @@ func (w *Writer) followOwnerBusinessUnit(ctx context.Context, ownerID, bu string
 		if !t.HasOwner() {
 			continue
 		}
-		res, err := w.tx.ExecContext(ctx, `UPDATE `+d.Quote(t.Name)+` SET owningbusinessunit = `+d.Placeholder(1)+`, versionnumber = `+d.Placeholder(2)+
-			` WHERE ownerid = `+d.Placeholder(3)+` AND (owningbusinessunit IS NULL OR owningbusinessunit <> `+d.Placeholder(4)+`)`, bu, w.version, ownerID, bu)
+		query, args := sqlgen.NewBuilder(d).
+			SQL(`UPDATE `).Ident(t.Name).SQL(` SET owningbusinessunit = `).Arg(bu).SQL(`, versionnumber = `).Arg(w.version).
+			SQL(` WHERE ownerid = `).Arg(ownerID).SQL(` AND (owningbusinessunit IS NULL OR owningbusinessunit <> `).Arg(bu).
+			SQL(`)`).Build()
+		res, err := w.tx.ExecContext(ctx, query, args...)
 		if err != nil {
 			return fmt.Errorf("move rows of %s to business unit %s: %w", ownerID, bu, err)
 		}
@@ -492,7 +496,10 @@ func (w *Writer) Share(ctx context.Context, by *security.Principal, table, id, p
 		return outpost.Invalidf("principal %s is neither a user nor a team", principalID).WithTarget("principalid")
 	}
 	d := w.p.db.Dialect
-	if _, err := w.tx.ExecContext(ctx, `DELETE FROM outpost_share WHERE objecttable = `+d.Placeholder(1)+` AND objectid = `+d.Placeholder(2)+` AND principalid = `+d.Placeholder(3), t.Name, id, principalID); err != nil {
+	query, args := sqlgen.NewBuilder(d).
+		SQL(`DELETE FROM outpost_share WHERE objecttable = `).Arg(t.Name).SQL(` AND objectid = `).Arg(id).
+		SQL(` AND principalid = `).Arg(principalID).Build()
+	if _, err := w.tx.ExecContext(ctx, query, args...); err != nil {
 		return fmt.Errorf("share %s %s: %w", t.Name, id, err)
 	}
 	if rights != 0 {
@@ -503,7 +510,10 @@ func (w *Writer) Share(ctx context.Context, by *security.Principal, table, id, p
 	}
 	// Sharing moves the row into or out of scopes without changing the row;
 	// stamping it lets deltas see it.
-	if _, err := w.tx.ExecContext(ctx, `UPDATE `+d.Quote(t.Name)+` SET versionnumber = `+d.Placeholder(1)+` WHERE `+d.Quote(t.PrimaryKey())+` = `+d.Placeholder(2), w.version, id); err != nil {
+	query, args = sqlgen.NewBuilder(d).
+		SQL(`UPDATE `).Ident(t.Name).SQL(` SET versionnumber = `).Arg(w.version).SQL(` WHERE `).Ident(t.PrimaryKey()).
+		SQL(` = `).Arg(id).Build()
+	if _, err := w.tx.ExecContext(ctx, query, args...); err != nil {
 		return fmt.Errorf("stamp shared row %s %s: %w", t.Name, id, err)
 	}
 	w.touch(t)

@@ -7,6 +7,7 @@ import (
 	"github.com/outposthq/outpost"
 	"github.com/outposthq/outpost/schema"
 	"github.com/outposthq/outpost/security"
+	"github.com/outposthq/outpost/sqlgen"
 	"github.com/outposthq/outpost/store"
 )
 
@@ -49,7 +50,9 @@ func (w *Writer) checkDelegation(ctx context.Context, by *security.Principal, t 
 		return w.requireRoleWithin(ctx, by, str("roleid"))
 	case "teammembership":
 		team := str("teamid")
-		roles, err := store.Strings(ctx, w.tx, `SELECT roleid FROM teamroles WHERE teamid = `+w.p.db.Dialect.Placeholder(1)+` ORDER BY roleid`, team)
+		query, args := sqlgen.NewBuilder(w.p.db.Dialect).
+			SQL(`SELECT roleid FROM teamroles WHERE teamid = `).Arg(team).SQL(` ORDER BY roleid`).Build()
+		roles, err := store.Strings(ctx, w.tx, query, args...)
 		if err != nil {
 			return fmt.Errorf("read roles of team %s: %w", team, err)
 		}
@@ -82,7 +85,10 @@ func (w *Writer) requireRoleWithin(ctx context.Context, by *security.Principal, 
 	if security.IsCustomizerRole(roleID) && !by.Customizer {
 		return outpost.Forbiddenf("only customizers may give or take a role that customizes the environment").WithTarget("roleid")
 	}
-	rows, err := w.tx.QueryContext(ctx, `SELECT tablename, privilege, depth FROM outpost_roleprivilege WHERE roleid = `+w.p.db.Dialect.Placeholder(1)+` ORDER BY tablename, privilege`, roleID)
+	query, args := sqlgen.NewBuilder(w.p.db.Dialect).
+		SQL(`SELECT tablename, privilege, depth FROM outpost_roleprivilege WHERE roleid = `).Arg(roleID).
+		SQL(` ORDER BY tablename, privilege`).Build()
+	rows, err := w.tx.QueryContext(ctx, query, args...)
 	if err != nil {
 		return fmt.Errorf("read privileges of role %s: %w", roleID, err)
 	}
@@ -121,7 +127,8 @@ func (w *Writer) requireRoleWithin(ctx context.Context, by *security.Principal, 
 // shared with it.
 func (w *Writer) teamHoldsRows(ctx context.Context, team string) (bool, error) {
 	d := w.p.db.Dialect
-	shared, err := store.Strings(ctx, w.tx, `SELECT objectid FROM outpost_share WHERE principalid = `+d.Placeholder(1)+` LIMIT 1`, team)
+	query, args := sqlgen.NewBuilder(d).SQL(`SELECT objectid FROM outpost_share WHERE principalid = `).Arg(team).SQL(` LIMIT 1`).Build()
+	shared, err := store.Strings(ctx, w.tx, query, args...)
 	if err != nil {
 		return false, fmt.Errorf("read shares of team %s: %w", team, err)
 	}
@@ -132,7 +139,10 @@ func (w *Writer) teamHoldsRows(ctx context.Context, team string) (bool, error) {
 		if !t.HasOwner() {
 			continue
 		}
-		ids, err := store.Strings(ctx, w.tx, `SELECT `+d.Quote(t.PrimaryKey())+` FROM `+d.Quote(t.Name)+` WHERE ownerid = `+d.Placeholder(1)+` LIMIT 1`, team)
+		query, args := sqlgen.NewBuilder(d).
+			SQL(`SELECT `).Ident(t.PrimaryKey()).SQL(` FROM `).Ident(t.Name).SQL(` WHERE ownerid = `).Arg(team).
+			SQL(` LIMIT 1`).Build()
+		ids, err := store.Strings(ctx, w.tx, query, args...)
 		if err != nil {
 			return false, fmt.Errorf("read rows of team %s: %w", team, err)
 		}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/outposthq/outpost"
 	"github.com/outposthq/outpost/security"
+	"github.com/outposthq/outpost/sqlgen"
 	"github.com/outposthq/outpost/store"
 )
 
@@ -53,15 +54,18 @@ func (p *Platform) SignInDevice(ctx context.Context, userID string, in DeviceInp
 		if id != "" {
 			var owner string
 			var revoked any
-			err := tx.QueryRowContext(ctx, `SELECT userid, revokedon FROM outpost_signindevice WHERE deviceid = `+d.Placeholder(1), id).Scan(&owner, &revoked)
+			query, args := sqlgen.NewBuilder(d).SQL(`SELECT userid, revokedon FROM outpost_signindevice WHERE deviceid = `).Arg(id).Build()
+			err := tx.QueryRowContext(ctx, query, args...).Scan(&owner, &revoked)
 			switch {
 			case err == sql.ErrNoRows, err == nil && (owner != userID || revoked != nil):
 				id = "" // a revoked device, or another user's, never comes back
 			case err != nil:
 				return err
 			default:
-				if _, err := tx.ExecContext(ctx, `UPDATE outpost_signindevice SET name = `+d.Placeholder(1)+`, platform = `+d.Placeholder(2)+`, lastseen = `+d.Placeholder(3)+
-					` WHERE deviceid = `+d.Placeholder(4), in.Name, in.Platform, d.TimeArg(now), id); err != nil {
+				query, args := sqlgen.NewBuilder(d).
+					SQL(`UPDATE outpost_signindevice SET name = `).Arg(in.Name).SQL(`, platform = `).Arg(in.Platform).
+					SQL(`, lastseen = `).Arg(d.TimeArg(now)).SQL(` WHERE deviceid = `).Arg(id).Build()
+				if _, err := tx.ExecContext(ctx, query, args...); err != nil {
 					return err
 				}
 			}
@@ -91,7 +95,9 @@ func (p *Platform) SignInDevice(ctx context.Context, userID string, in DeviceInp
 func (p *Platform) issueDeviceCredential(ctx context.Context, tx store.Querier, userID, deviceID, name, replacing string) (DeviceCredential, error) {
 	d := p.db.Dialect
 	now := p.Now()
-	if _, err := tx.ExecContext(ctx, `DELETE FROM outpost_token WHERE deviceid = `+d.Placeholder(1)+` AND kind = `+d.Placeholder(2), deviceID, KindDevice); err != nil {
+	query, args := sqlgen.NewBuilder(d).
+		SQL(`DELETE FROM outpost_token WHERE deviceid = `).Arg(deviceID).SQL(` AND kind = `).Arg(KindDevice).Build()
+	if _, err := tx.ExecContext(ctx, query, args...); err != nil {
 		return DeviceCredential{}, err
 	}
 	access, info, err := p.insertToken(ctx, tx, KindDevice, userID, deviceID, name, now.Add(p.accessTTL))
@@ -108,7 +114,9 @@ func (p *Platform) issueDeviceCredential(ctx context.Context, tx store.Querier, 
 		return DeviceCredential{}, err
 	}
 	if replacing != "" {
-		if _, err := tx.ExecContext(ctx, `UPDATE outpost_refreshtoken SET replacedby = `+d.Placeholder(1)+` WHERE hash = `+d.Placeholder(2), hashToken(refresh), replacing); err != nil {
+		query, args := sqlgen.NewBuilder(d).
+			SQL(`UPDATE outpost_refreshtoken SET replacedby = `).Arg(hashToken(refresh)).SQL(` WHERE hash = `).Arg(replacing).Build()
+		if _, err := tx.ExecContext(ctx, query, args...); err != nil {
 			return DeviceCredential{}, err
 		}
 	}
@@ -131,8 +139,9 @@ func (p *Platform) RefreshDevice(ctx context.Context, refreshToken string) (Devi
 	err := p.db.Tx(ctx, func(tx *sql.Tx) error {
 		var deviceID, userID, name string
 		var exp, used, revoked any
-		err := tx.QueryRowContext(ctx, `SELECT r.deviceid, r.expireson, r.usedon, s.userid, s.name, s.revokedon FROM outpost_refreshtoken r
-			JOIN outpost_signindevice s ON s.deviceid = r.deviceid WHERE r.hash = `+d.Placeholder(1), hash).Scan(&deviceID, &exp, &used, &userID, &name, &revoked)
+		query, args := sqlgen.NewBuilder(d).SQL(`SELECT r.deviceid, r.expireson, r.usedon, s.userid, s.name, s.revokedon FROM outpost_refreshtoken r
+			JOIN outpost_signindevice s ON s.deviceid = r.deviceid WHERE r.hash = `).Arg(hash).Build()
+		err := tx.QueryRowContext(ctx, query, args...).Scan(&deviceID, &exp, &used, &userID, &name, &revoked)
 		if err == sql.ErrNoRows {
 			return outpost.Unauthorizedf("the refresh token is not valid: sign in again")
 		}
@@ -147,7 +156,10 @@ func (p *Platform) RefreshDevice(ctx context.Context, refreshToken string) (Devi
 			return outpost.Unauthorizedf("the refresh token expired: sign in again")
 		}
 		if used == nil {
-			res, err := tx.ExecContext(ctx, `UPDATE outpost_refreshtoken SET usedon = `+d.Placeholder(1)+` WHERE hash = `+d.Placeholder(2)+` AND usedon IS NULL`, d.TimeArg(now), hash)
+			query, args := sqlgen.NewBuilder(d).
+				SQL(`UPDATE outpost_refreshtoken SET usedon = `).Arg(d.TimeArg(now)).SQL(` WHERE hash = `).Arg(hash).
+				SQL(` AND usedon IS NULL`).Build()
+			res, err := tx.ExecContext(ctx, query, args...)
 			if err != nil {
 				return err
 			}
@@ -155,7 +167,9 @@ func (p *Platform) RefreshDevice(ctx context.Context, refreshToken string) (Devi
 				if _, err := p.loadPrincipal(ctx, userID); err != nil {
 					return err
 				}
-				if _, err := tx.ExecContext(ctx, `UPDATE outpost_signindevice SET lastseen = `+d.Placeholder(1)+` WHERE deviceid = `+d.Placeholder(2), d.TimeArg(now), deviceID); err != nil {
+				query, args := sqlgen.NewBuilder(d).
+					SQL(`UPDATE outpost_signindevice SET lastseen = `).Arg(d.TimeArg(now)).SQL(` WHERE deviceid = `).Arg(deviceID).Build()
+				if _, err := tx.ExecContext(ctx, query, args...); err != nil {
 					return err
 				}
 				cred, err = p.issueDeviceCredential(ctx, tx, userID, deviceID, name, hash)
@@ -201,13 +215,16 @@ func (p *Platform) retriedRefresh(ctx context.Context, tx store.Querier, hash st
 	}
 	d := p.db.Dialect
 	var next sql.NullString
-	if err := tx.QueryRowContext(ctx, `SELECT replacedby FROM outpost_refreshtoken WHERE hash = `+d.Placeholder(1), hash).Scan(&next); err != nil {
+	query, args := sqlgen.NewBuilder(d).SQL(`SELECT replacedby FROM outpost_refreshtoken WHERE hash = `).Arg(hash).Build()
+	if err := tx.QueryRowContext(ctx, query, args...).Scan(&next); err != nil {
 		return false, err
 	}
 	if !next.Valid {
 		return false, nil
 	}
-	res, err := tx.ExecContext(ctx, `DELETE FROM outpost_refreshtoken WHERE hash = `+d.Placeholder(1)+` AND usedon IS NULL`, next.String)
+	query, args = sqlgen.NewBuilder(d).
+		SQL(`DELETE FROM outpost_refreshtoken WHERE hash = `).Arg(next.String).SQL(` AND usedon IS NULL`).Build()
+	res, err := tx.ExecContext(ctx, query, args...)
 	if err != nil {
 		return false, err
 	}
@@ -220,8 +237,10 @@ func (p *Platform) retriedRefresh(ctx context.Context, tx store.Querier, hash st
 // they answer device_revoked.
 func (p *Platform) revokeDevices(ctx context.Context, tx store.Querier, column, value, reason string) error {
 	d := p.db.Dialect
-	if _, err := tx.ExecContext(ctx, `UPDATE outpost_signindevice SET revokedon = `+d.Placeholder(1)+`, revokedreason = `+d.Placeholder(2)+
-		` WHERE revokedon IS NULL AND `+column+` = `+d.Placeholder(3), d.TimeArg(p.Now()), reason, value); err != nil {
+	query, args := sqlgen.NewBuilder(d).
+		SQL(`UPDATE outpost_signindevice SET revokedon = `).Arg(d.TimeArg(p.Now())).SQL(`, revokedreason = `).Arg(reason).
+		SQL(` WHERE revokedon IS NULL AND `).SQL(column).SQL(` = `).Arg(value).Build()
+	if _, err := tx.ExecContext(ctx, query, args...); err != nil {
 		return fmt.Errorf("revoke devices: %w", err)
 	}
 	return nil
@@ -237,7 +256,8 @@ func (p *Platform) RevokeDevice(ctx context.Context, by *security.Principal, dev
 	d := p.db.Dialect
 	var owner string
 	var revoked any
-	err := p.db.Read.QueryRowContext(ctx, `SELECT userid, revokedon FROM outpost_signindevice WHERE deviceid = `+d.Placeholder(1), deviceID).Scan(&owner, &revoked)
+	query, args := sqlgen.NewBuilder(d).SQL(`SELECT userid, revokedon FROM outpost_signindevice WHERE deviceid = `).Arg(deviceID).Build()
+	err := p.db.Read.QueryRowContext(ctx, query, args...).Scan(&owner, &revoked)
 	if err == sql.ErrNoRows || (err == nil && !by.Admin && owner != by.UserID) {
 		return outpost.NotFoundf("no signed-in device has the id %s", deviceID).WithTarget("device")
 	}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/outposthq/outpost"
 	"github.com/outposthq/outpost/security"
+	"github.com/outposthq/outpost/sqlgen"
 	"github.com/outposthq/outpost/store"
 )
 
@@ -71,7 +72,8 @@ func (p *Platform) CreateUser(ctx context.Context, by *security.Principal, in Us
 
 // FindUser returns the id of the user with the given domain name.
 func (p *Platform) FindUser(ctx context.Context, domainName string) (string, error) {
-	ids, err := store.Strings(ctx, p.db.Read, `SELECT systemuserid FROM systemuser WHERE domainname = `+p.db.Dialect.Placeholder(1), domainName)
+	query, args := sqlgen.NewBuilder(p.db.Dialect).SQL(`SELECT systemuserid FROM systemuser WHERE domainname = `).Arg(domainName).Build()
+	ids, err := store.Strings(ctx, p.db.Read, query, args...)
 	if err != nil {
 		return "", fmt.Errorf("find user %s: %w", domainName, err)
 	}
@@ -114,7 +116,10 @@ func (p *Platform) CreateRole(ctx context.Context, by *security.Principal, name 
 // link creates the intersect row pairing a and b unless it exists.
 func (p *Platform) link(ctx context.Context, by *security.Principal, intersect, colA, a, colB, b string) error {
 	return p.Write(ctx, func(w *Writer) error {
-		ids, err := store.Strings(ctx, w.tx, `SELECT `+colA+` FROM `+intersect+` WHERE `+colA+` = `+p.db.Dialect.Placeholder(1)+` AND `+colB+` = `+p.db.Dialect.Placeholder(2), a, b)
+		query, args := sqlgen.NewBuilder(p.db.Dialect).
+			SQL(`SELECT `).SQL(colA).SQL(` FROM `).SQL(intersect).SQL(` WHERE `).SQL(colA).SQL(` = `).Arg(a).
+			SQL(` AND `).SQL(colB).SQL(` = `).Arg(b).Build()
+		ids, err := store.Strings(ctx, w.tx, query, args...)
 		if err != nil {
 			return fmt.Errorf("read %s: %w", intersect, err)
 		}
@@ -131,7 +136,10 @@ func (p *Platform) link(ctx context.Context, by *security.Principal, intersect, 
 // unlink deletes the intersect row pairing a and b, if any.
 func (p *Platform) unlink(ctx context.Context, by *security.Principal, intersect, colA, a, colB, b string) error {
 	return p.Write(ctx, func(w *Writer) error {
-		ids, err := store.Strings(ctx, w.tx, `SELECT `+intersect+`id FROM `+intersect+` WHERE `+colA+` = `+p.db.Dialect.Placeholder(1)+` AND `+colB+` = `+p.db.Dialect.Placeholder(2), a, b)
+		query, args := sqlgen.NewBuilder(p.db.Dialect).
+			SQL(`SELECT `).SQL(intersect).SQL(`id FROM `).SQL(intersect).SQL(` WHERE `).SQL(colA).SQL(` = `).Arg(a).
+			SQL(` AND `).SQL(colB).SQL(` = `).Arg(b).Build()
+		ids, err := store.Strings(ctx, w.tx, query, args...)
 		if err != nil {
 			return fmt.Errorf("read %s: %w", intersect, err)
 		}

@@ -156,7 +156,8 @@ func (p *Platform) readFile(ctx context.Context, q store.Querier, fid string, co
 		cols += ", content"
 		dst = append(dst, &f.Content)
 	}
-	err := q.QueryRowContext(ctx, `SELECT `+cols+` FROM outpost_file WHERE fileid = `+p.db.Dialect.Placeholder(1), fid).Scan(dst...)
+	query, args := sqlgen.NewBuilder(p.db.Dialect).SQL(`SELECT `).SQL(cols).SQL(` FROM outpost_file WHERE fileid = `).Arg(fid).Build()
+	err := q.QueryRowContext(ctx, query, args...).Scan(dst...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}

@@ -46,7 +46,8 @@ func (p *Platform) loadPrincipal(ctx context.Context, userID string) (*security.
 	q := p.db.Read
 	var bu sql.NullString
 	var disabled any
-	err := q.QueryRowContext(ctx, `SELECT businessunitid, isdisabled FROM systemuser WHERE systemuserid = `+d.Placeholder(1), userID).Scan(&bu, &disabled)
+	query, args := sqlgen.NewBuilder(d).SQL(`SELECT businessunitid, isdisabled FROM systemuser WHERE systemuserid = `).Arg(userID).Build()
+	err := q.QueryRowContext(ctx, query, args...).Scan(&bu, &disabled)
 	if err == sql.ErrNoRows {
 		return nil, outpost.Unauthorizedf("user %s does not exist", userID)
 	}
@@ -57,28 +58,31 @@ func (p *Platform) loadPrincipal(ctx context.Context, userID string) (*security.
 		return nil, outpost.Unauthorizedf("user %s is disabled", userID)
 	}
 	pr := &security.Principal{UserID: userID, BusinessUnitID: bu.String, Privileges: security.Set{}}
-	if pr.TeamIDs, err = store.Strings(ctx, q, `SELECT teamid FROM teammembership WHERE systemuserid = `+d.Placeholder(1)+` ORDER BY teamid`, userID); err != nil {
+	query, args = sqlgen.NewBuilder(d).
+		SQL(`SELECT teamid FROM teammembership WHERE systemuserid = `).Arg(userID).SQL(` ORDER BY teamid`).Build()
+	if pr.TeamIDs, err = store.Strings(ctx, q, query, args...); err != nil {
 		return nil, fmt.Errorf("load teams of %s: %w", userID, err)
 	}
-	if pr.HierarchyUserIDs, err = store.Strings(ctx, q, `WITH RECURSIVE h(id) AS (SELECT `+d.Placeholder(1)+
-		` UNION SELECT u.systemuserid FROM systemuser u JOIN h ON u.parentsystemuserid = h.id) SELECT id FROM h ORDER BY id`, userID); err != nil {
+	query, args = sqlgen.NewBuilder(d).
+		SQL(`WITH RECURSIVE h(id) AS (SELECT `).Arg(userID).
+		SQL(` UNION SELECT u.systemuserid FROM systemuser u JOIN h ON u.parentsystemuserid = h.id) SELECT id FROM h ORDER BY id`).Build()
+	if pr.HierarchyUserIDs, err = store.Strings(ctx, q, query, args...); err != nil {
 		return nil, fmt.Errorf("load hierarchy of %s: %w", userID, err)
 	}
 	if bu.Valid {
-		if pr.BusinessUnitSubtree, err = store.Strings(ctx, q, `WITH RECURSIVE s(id) AS (SELECT `+d.Placeholder(1)+
-			` UNION SELECT b.businessunitid FROM businessunit b JOIN s ON b.parentbusinessunitid = s.id) SELECT id FROM s ORDER BY id`, bu.String); err != nil {
+		query, args := sqlgen.NewBuilder(d).
+			SQL(`WITH RECURSIVE s(id) AS (SELECT `).Arg(bu.String).
+			SQL(` UNION SELECT b.businessunitid FROM businessunit b JOIN s ON b.parentbusinessunitid = s.id) SELECT id FROM s ORDER BY id`).Build()
+		if pr.BusinessUnitSubtree, err = store.Strings(ctx, q, query, args...); err != nil {
 			return nil, fmt.Errorf("load business units under %s: %w", bu.String, err)
 		}
 	}
-	args := []any{userID}
-	roleQuery := `SELECT roleid FROM systemuserroles WHERE systemuserid = ` + d.Placeholder(1)
+	rb := sqlgen.NewBuilder(d).SQL(`SELECT roleid FROM systemuserroles WHERE systemuserid = `).Arg(userID)
 	if len(pr.TeamIDs) > 0 {
-		roleQuery += ` UNION SELECT roleid FROM teamroles WHERE teamid IN (` + d.Placeholders(2, len(pr.TeamIDs)) + `)`
-		for _, t := range pr.TeamIDs {
-			args = append(args, t)
-		}
+		rb.SQL(` UNION SELECT roleid FROM teamroles WHERE teamid IN (`).StringsArgs(pr.TeamIDs).SQL(`)`)
 	}
-	if pr.RoleIDs, err = store.Strings(ctx, q, roleQuery, args...); err != nil {
+	roleQuery, roleArgs := rb.Build()
+	if pr.RoleIDs, err = store.Strings(ctx, q, roleQuery, roleArgs...); err != nil {
 		return nil, fmt.Errorf("load roles of %s: %w", userID, err)
 	}
 	for _, r := range pr.RoleIDs {
@@ -86,11 +90,10 @@ func (p *Platform) loadPrincipal(ctx context.Context, userID string) (*security.
 		pr.Customizer = pr.Customizer || security.IsCustomizerRole(r)
 	}
 	if len(pr.RoleIDs) > 0 {
-		rargs := make([]any, len(pr.RoleIDs))
-		for i, r := range pr.RoleIDs {
-			rargs[i] = r
-		}
-		rows, err := q.QueryContext(ctx, `SELECT tablename, privilege, depth FROM outpost_roleprivilege WHERE roleid IN (`+d.Placeholders(1, len(rargs))+`)`, rargs...)
+		query, args := sqlgen.NewBuilder(d).
+			SQL(`SELECT tablename, privilege, depth FROM outpost_roleprivilege WHERE roleid IN (`).
+			StringsArgs(pr.RoleIDs).SQL(`)`).Build()
+		rows, err := q.QueryContext(ctx, query, args...)
 		if err != nil {
 			return nil, fmt.Errorf("load privileges of %s: %w", userID, err)
 		}
@@ -112,7 +115,8 @@ func (p *Platform) loadPrincipal(ctx context.Context, userID string) (*security.
 // setRolePrivileges replaces the grants of roleID.
 func (p *Platform) setRolePrivileges(ctx context.Context, tx store.Querier, roleID string, grants []security.Grant) error {
 	d := p.db.Dialect
-	if _, err := tx.ExecContext(ctx, `DELETE FROM outpost_roleprivilege WHERE roleid = `+d.Placeholder(1), roleID); err != nil {
+	query, args := sqlgen.NewBuilder(d).SQL(`DELETE FROM outpost_roleprivilege WHERE roleid = `).Arg(roleID).Build()
+	if _, err := tx.ExecContext(ctx, query, args...); err != nil {
 		return fmt.Errorf("set privileges of role %s: %w", roleID, err)
 	}
 	merged := security.Set{}
@@ -130,7 +134,10 @@ func (p *Platform) setRolePrivileges(ctx context.Context, tx store.Querier, role
 
 // RolePrivileges returns the grants of roleID.
 func (p *Platform) RolePrivileges(ctx context.Context, roleID string) ([]security.Grant, error) {
-	rows, err := p.db.Read.QueryContext(ctx, `SELECT tablename, privilege, depth FROM outpost_roleprivilege WHERE roleid = `+p.db.Dialect.Placeholder(1)+` ORDER BY tablename, privilege`, roleID)
+	query, args := sqlgen.NewBuilder(p.db.Dialect).
+		SQL(`SELECT tablename, privilege, depth FROM outpost_roleprivilege WHERE roleid = `).Arg(roleID).
+		SQL(` ORDER BY tablename, privilege`).Build()
+	rows, err := p.db.Read.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("read privileges of role %s: %w", roleID, err)
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/outposthq/outpost"
+	"github.com/outposthq/outpost/sqlgen"
 )
 
 // Provisioning says whether single sign-on creates a user it does not
@@ -69,7 +70,9 @@ func (p *Platform) UseNonce(ctx context.Context, nonce string) error {
 	d := p.db.Dialect
 	now := p.Now()
 	return p.db.Tx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM outpost_oidcnonce WHERE usedon < `+d.Placeholder(1), d.TimeArg(now.Add(-nonceLifetime))); err != nil {
+		query, args := sqlgen.NewBuilder(d).
+			SQL(`DELETE FROM outpost_oidcnonce WHERE usedon < `).Arg(d.TimeArg(now.Add(-nonceLifetime))).Build()
+		if _, err := tx.ExecContext(ctx, query, args...); err != nil {
 			return err
 		}
 		res, err := tx.ExecContext(ctx, `INSERT INTO outpost_oidcnonce (nonce, usedon) VALUES (`+d.Placeholders(1, 2)+`) ON CONFLICT (nonce) DO NOTHING`, hashToken(nonce), d.TimeArg(now))

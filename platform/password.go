@@ -13,6 +13,7 @@ import (
 
 	"github.com/outposthq/outpost"
 	"github.com/outposthq/outpost/security"
+	"github.com/outposthq/outpost/sqlgen"
 	"github.com/outposthq/outpost/store"
 )
 
@@ -77,7 +78,9 @@ func (p *Platform) SetPassword(ctx context.Context, by *security.Principal, user
 	}
 	var login, email sql.NullString
 	d := p.db.Dialect
-	err := p.db.Read.QueryRowContext(ctx, `SELECT domainname, internalemailaddress FROM systemuser WHERE systemuserid = `+d.Placeholder(1), userID).Scan(&login, &email)
+	query, args := sqlgen.NewBuilder(d).
+		SQL(`SELECT domainname, internalemailaddress FROM systemuser WHERE systemuserid = `).Arg(userID).Build()
+	err := p.db.Read.QueryRowContext(ctx, query, args...).Scan(&login, &email)
 	if err == sql.ErrNoRows {
 		return outpost.NotFoundf("no user has the id %s", userID).WithTarget("user")
 	}
@@ -102,7 +105,10 @@ func (p *Platform) SetPassword(ctx context.Context, by *security.Principal, user
 	}
 	err = p.db.Tx(ctx, func(tx *sql.Tx) error {
 		now := d.TimeArg(p.Now())
-		res, err := tx.ExecContext(ctx, `UPDATE outpost_password SET hash = `+d.Placeholder(1)+`, changedon = `+d.Placeholder(2)+` WHERE userid = `+d.Placeholder(3), string(hash), now, userID)
+		query, args := sqlgen.NewBuilder(d).
+			SQL(`UPDATE outpost_password SET hash = `).Arg(string(hash)).SQL(`, changedon = `).Arg(now).
+			SQL(` WHERE userid = `).Arg(userID).Build()
+		res, err := tx.ExecContext(ctx, query, args...)
 		if err != nil {
 			return err
 		}
@@ -128,13 +134,17 @@ func (p *Platform) endSignIns(ctx context.Context, tx store.Querier, userID stri
 	if _, err := tx.ExecContext(ctx, `DELETE FROM outpost_token WHERE userid = `+d.Placeholder(1)+` AND kind IN (`+d.Placeholders(2, 2)+`)`, userID, KindSession, KindDevice); err != nil {
 		return err
 	}
-	_, err := tx.ExecContext(ctx, `DELETE FROM outpost_refreshtoken WHERE deviceid IN (SELECT deviceid FROM outpost_signindevice WHERE userid = `+d.Placeholder(1)+`)`, userID)
+	query, args := sqlgen.NewBuilder(d).
+		SQL(`DELETE FROM outpost_refreshtoken WHERE deviceid IN (SELECT deviceid FROM outpost_signindevice WHERE userid = `).Arg(userID).
+		SQL(`)`).Build()
+	_, err := tx.ExecContext(ctx, query, args...)
 	return err
 }
 
 func (p *Platform) passwordHash(ctx context.Context, userID string) ([]byte, error) {
 	var h string
-	err := p.db.Read.QueryRowContext(ctx, `SELECT hash FROM outpost_password WHERE userid = `+p.db.Dialect.Placeholder(1), userID).Scan(&h)
+	query, args := sqlgen.NewBuilder(p.db.Dialect).SQL(`SELECT hash FROM outpost_password WHERE userid = `).Arg(userID).Build()
+	err := p.db.Read.QueryRowContext(ctx, query, args...).Scan(&h)
 	if err == sql.ErrNoRows {
 		return nil, nil
 	}
@@ -186,7 +196,8 @@ func (p *Platform) CheckPassword(ctx context.Context, login, password, address s
 		p.logger.InfoContext(ctx, "sign-in failed", "login", login, "address", address)
 		return "", outpost.Unauthorizedf("the user name or password is not right")
 	}
-	if _, err := p.db.Write.ExecContext(ctx, `DELETE FROM outpost_loginfailure WHERE subject = `+p.db.Dialect.Placeholder(1), subjects[0]); err != nil {
+	query, args := sqlgen.NewBuilder(p.db.Dialect).SQL(`DELETE FROM outpost_loginfailure WHERE subject = `).Arg(subjects[0]).Build()
+	if _, err := p.db.Write.ExecContext(ctx, query, args...); err != nil {
 		return "", fmt.Errorf("clear failed sign-ins: %w", err)
 	}
 	if _, err := p.Principal(ctx, userID); err != nil {
@@ -222,7 +233,8 @@ func RetryAfterOf(err error) int {
 // locked out.
 func (p *Platform) lockedUntil(ctx context.Context, subject string) (time.Time, error) {
 	var until any
-	err := p.db.Read.QueryRowContext(ctx, `SELECT lockeduntil FROM outpost_loginfailure WHERE subject = `+p.db.Dialect.Placeholder(1), subject).Scan(&until)
+	query, args := sqlgen.NewBuilder(p.db.Dialect).SQL(`SELECT lockeduntil FROM outpost_loginfailure WHERE subject = `).Arg(subject).Build()
+	err := p.db.Read.QueryRowContext(ctx, query, args...).Scan(&until)
 	if err == sql.ErrNoRows {
 		return time.Time{}, nil
 	}
@@ -243,7 +255,9 @@ func (p *Platform) recordFailure(ctx context.Context, subject string, limit int)
 	return p.db.Tx(ctx, func(tx *sql.Tx) error {
 		var failures int
 		var last any
-		err := tx.QueryRowContext(ctx, `SELECT failures, lastfailure FROM outpost_loginfailure WHERE subject = `+d.Placeholder(1), subject).Scan(&failures, &last)
+		query, args := sqlgen.NewBuilder(d).
+			SQL(`SELECT failures, lastfailure FROM outpost_loginfailure WHERE subject = `).Arg(subject).Build()
+		err := tx.QueryRowContext(ctx, query, args...).Scan(&failures, &last)
 		switch {
 		case err == sql.ErrNoRows:
 		case err != nil:
@@ -268,7 +282,10 @@ func (p *Platform) recordFailure(ctx context.Context, subject string, limit int)
 // ignoring case; empty when there is none.
 func (p *Platform) userByLogin(ctx context.Context, login string) (string, error) {
 	var id string
-	err := p.db.Read.QueryRowContext(ctx, `SELECT systemuserid FROM systemuser WHERE lower(domainname) = lower(`+p.db.Dialect.Placeholder(1)+`) ORDER BY systemuserid LIMIT 1`, login).Scan(&id)
+	query, args := sqlgen.NewBuilder(p.db.Dialect).
+		SQL(`SELECT systemuserid FROM systemuser WHERE lower(domainname) = lower(`).Arg(login).
+		SQL(`) ORDER BY systemuserid LIMIT 1`).Build()
+	err := p.db.Read.QueryRowContext(ctx, query, args...).Scan(&id)
 	if err == sql.ErrNoRows {
 		return "", nil
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/outposthq/outpost"
+	"github.com/outposthq/outpost/sqlgen"
 	"github.com/outposthq/outpost/store"
 )
 
@@ -42,8 +43,10 @@ func (p *Platform) MarkVersion(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO outpost_versionmark (version, markedon) VALUES (`+d.Placeholder(1)+`, `+d.Placeholder(2)+
-			`) ON CONFLICT (version) DO NOTHING`, v, d.TimeArg(p.now()))
+		query, args := sqlgen.NewBuilder(d).
+			SQL(`INSERT INTO outpost_versionmark (version, markedon) VALUES (`).Arg(v).SQL(`, `).Arg(d.TimeArg(p.now())).
+			SQL(`) ON CONFLICT (version) DO NOTHING`).Build()
+		_, err = tx.ExecContext(ctx, query, args...)
 		if err != nil {
 			return fmt.Errorf("mark version: %w", err)
 		}
@@ -64,7 +67,9 @@ func (p *Platform) Prune(ctx context.Context, keep time.Duration) (PruneResult, 
 	var res PruneResult
 	err := p.db.Tx(ctx, func(tx *sql.Tx) error {
 		var h sql.NullInt64
-		err := tx.QueryRowContext(ctx, `SELECT max(version) FROM outpost_versionmark WHERE markedon < `+d.Placeholder(1), d.TimeArg(p.now().Add(-keep))).Scan(&h)
+		query, args := sqlgen.NewBuilder(d).
+			SQL(`SELECT max(version) FROM outpost_versionmark WHERE markedon < `).Arg(d.TimeArg(p.now().Add(-keep))).Build()
+		err := tx.QueryRowContext(ctx, query, args...).Scan(&h)
 		if err != nil {
 			return fmt.Errorf("read version marks: %w", err)
 		}
@@ -88,8 +93,10 @@ func (p *Platform) Prune(ctx context.Context, keep time.Duration) (PruneResult, 
 				*q.n, _ = r.RowsAffected()
 			}
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO outpost_setting (name, value) VALUES (`+d.Placeholder(1)+`, `+d.Placeholder(2)+
-			`) ON CONFLICT (name) DO UPDATE SET value = excluded.value`, settingPrunedVersion, strconv.FormatInt(res.Horizon, 10))
+		query, args = sqlgen.NewBuilder(d).
+			SQL(`INSERT INTO outpost_setting (name, value) VALUES (`).Arg(settingPrunedVersion).SQL(`, `).Arg(strconv.FormatInt(res.Horizon, 10)).
+			SQL(`) ON CONFLICT (name) DO UPDATE SET value = excluded.value`).Build()
+		_, err = tx.ExecContext(ctx, query, args...)
 		return err
 	})
 	if err != nil {
@@ -102,7 +109,8 @@ func (p *Platform) Prune(ctx context.Context, keep time.Duration) (PruneResult, 
 // be gone.
 func (p *Platform) prunedVersion(ctx context.Context, q store.Querier) (int64, error) {
 	var v string
-	err := q.QueryRowContext(ctx, `SELECT value FROM outpost_setting WHERE name = `+p.db.Dialect.Placeholder(1), settingPrunedVersion).Scan(&v)
+	query, args := sqlgen.NewBuilder(p.db.Dialect).SQL(`SELECT value FROM outpost_setting WHERE name = `).Arg(settingPrunedVersion).Build()
+	err := q.QueryRowContext(ctx, query, args...).Scan(&v)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, nil
 	}

@@ -49,7 +49,9 @@ func (p *Platform) insertRow(ctx context.Context, tx store.Querier, t *schema.Ta
 		return fmt.Errorf("insert into %s: %w", t.Name, err)
 	}
 	// A row created again under an id that was deleted is no longer a tombstone.
-	if _, err := tx.ExecContext(ctx, "DELETE FROM outpost_tombstone WHERE tablename = "+d.Placeholder(1)+" AND id = "+d.Placeholder(2), t.Name, row[pk]); err != nil {
+	query, args := sqlgen.NewBuilder(d).
+		SQL("DELETE FROM outpost_tombstone WHERE tablename = ").Arg(t.Name).SQL(" AND id = ").Arg(row[pk]).Build()
+	if _, err := tx.ExecContext(ctx, query, args...); err != nil {
 		return fmt.Errorf("clear tombstone of %s %s: %w", t.Name, row[pk], err)
 	}
 	return nil
@@ -123,7 +125,8 @@ func stampUpdate(set outpost.Row, version int64, by string, now time.Time) {
 // reports whether the row existed.
 func (p *Platform) deleteRow(ctx context.Context, tx store.Querier, t *schema.Table, id string, version int64) (bool, error) {
 	d := p.db.Dialect
-	res, err := tx.ExecContext(ctx, "DELETE FROM "+d.Quote(t.Name)+" WHERE "+d.Quote(t.PrimaryKey())+" = "+d.Placeholder(1), id)
+	query, args := sqlgen.NewBuilder(d).SQL("DELETE FROM ").Ident(t.Name).SQL(" WHERE ").Ident(t.PrimaryKey()).SQL(" = ").Arg(id).Build()
+	res, err := tx.ExecContext(ctx, query, args...)
 	if err != nil {
 		return false, fmt.Errorf("delete %s %s: %w", t.Name, id, err)
 	}
@@ -136,7 +139,9 @@ func (p *Platform) deleteRow(ctx context.Context, tx store.Querier, t *schema.Ta
 	if _, err := tx.ExecContext(ctx, q, t.Name, id, version); err != nil {
 		return false, fmt.Errorf("tombstone %s %s: %w", t.Name, id, err)
 	}
-	if _, err := tx.ExecContext(ctx, "DELETE FROM outpost_share WHERE objecttable = "+d.Placeholder(1)+" AND objectid = "+d.Placeholder(2), t.Name, id); err != nil {
+	query, args = sqlgen.NewBuilder(d).
+		SQL("DELETE FROM outpost_share WHERE objecttable = ").Arg(t.Name).SQL(" AND objectid = ").Arg(id).Build()
+	if _, err := tx.ExecContext(ctx, query, args...); err != nil {
 		return false, fmt.Errorf("unshare %s %s: %w", t.Name, id, err)
 	}
 	return true, nil

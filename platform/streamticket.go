@@ -10,6 +10,7 @@ import (
 
 	"github.com/outposthq/outpost"
 	"github.com/outposthq/outpost/security"
+	"github.com/outposthq/outpost/sqlgen"
 )
 
 // Stream tickets let a browser open a change-hint stream (EventSource,
@@ -49,7 +50,9 @@ func (p *Platform) IssueStreamTicket(ctx context.Context, c Credential, deviceID
 	}
 	d := p.db.Dialect
 	now := p.Now()
-	if _, err := p.db.Write.ExecContext(ctx, `DELETE FROM outpost_token WHERE kind = `+d.Placeholder(1)+` AND expireson < `+d.Placeholder(2), KindStreamTicket, d.TimeArg(now)); err != nil {
+	query, args := sqlgen.NewBuilder(d).
+		SQL(`DELETE FROM outpost_token WHERE kind = `).Arg(KindStreamTicket).SQL(` AND expireson < `).Arg(d.TimeArg(now)).Build()
+	if _, err := p.db.Write.ExecContext(ctx, query, args...); err != nil {
 		return "", time.Time{}, fmt.Errorf("remove expired stream tickets: %w", err)
 	}
 	secret, err := newSecret(ticketPrefix)
@@ -77,7 +80,10 @@ func (p *Platform) RedeemStreamTicket(ctx context.Context, ticket, deviceID stri
 	d := p.db.Dialect
 	var name string
 	var exp any
-	err := p.db.Write.QueryRowContext(ctx, `DELETE FROM outpost_token WHERE hash = `+d.Placeholder(1)+` AND kind = `+d.Placeholder(2)+` RETURNING name, expireson`, hashToken(ticket), KindStreamTicket).Scan(&name, &exp)
+	query, args := sqlgen.NewBuilder(d).
+		SQL(`DELETE FROM outpost_token WHERE hash = `).Arg(hashToken(ticket)).SQL(` AND kind = `).Arg(KindStreamTicket).
+		SQL(` RETURNING name, expireson`).Build()
+	err := p.db.Write.QueryRowContext(ctx, query, args...).Scan(&name, &exp)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Credential{}, nil, errTicket()
 	}
@@ -111,7 +117,9 @@ func (p *Platform) credentialByID(ctx context.Context, tokenID string) (Credenti
 	var c Credential
 	var dev sql.NullString
 	var exp any
-	err := p.db.Read.QueryRowContext(ctx, `SELECT tokenid, kind, userid, deviceid, expireson FROM outpost_token WHERE tokenid = `+p.db.Dialect.Placeholder(1), tokenID).
+	query, args := sqlgen.NewBuilder(p.db.Dialect).
+		SQL(`SELECT tokenid, kind, userid, deviceid, expireson FROM outpost_token WHERE tokenid = `).Arg(tokenID).Build()
+	err := p.db.Read.QueryRowContext(ctx, query, args...).
 		Scan(&c.TokenID, &c.Kind, &c.UserID, &dev, &exp)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Credential{}, errTicket()

@@ -10,6 +10,7 @@ import (
 
 	"github.com/outposthq/outpost"
 	"github.com/outposthq/outpost/security"
+	"github.com/outposthq/outpost/sqlgen"
 )
 
 // Sync kinds of telemetry events: one per sync request. "first" is a
@@ -188,7 +189,8 @@ func (p *Platform) ListSyncs(ctx context.Context, by *security.Principal, f Sync
 // how many went.
 func (p *Platform) PruneTelemetry(ctx context.Context, retention time.Duration) (int64, error) {
 	d := p.db.Dialect
-	res, err := p.db.Write.ExecContext(ctx, `DELETE FROM outpost_synctelemetry WHERE at < `+d.Placeholder(1), d.TimeArg(p.Now().Add(-retention)))
+	query, args := sqlgen.NewBuilder(d).SQL(`DELETE FROM outpost_synctelemetry WHERE at < `).Arg(d.TimeArg(p.Now().Add(-retention))).Build()
+	res, err := p.db.Write.ExecContext(ctx, query, args...)
 	if err != nil {
 		return 0, fmt.Errorf("prune sync telemetry: %w", err)
 	}
@@ -202,8 +204,9 @@ func (p *Platform) DevicesSeen(ctx context.Context, windows ...time.Duration) ([
 	d := p.db.Dialect
 	out := make([]int64, len(windows))
 	for i, w := range windows {
-		if err := p.db.Read.QueryRowContext(ctx, `SELECT count(*) FROM outpost_signindevice WHERE revokedon IS NULL AND lastseen >= `+d.Placeholder(1),
-			d.TimeArg(p.Now().Add(-w))).Scan(&out[i]); err != nil {
+		query, args := sqlgen.NewBuilder(d).
+			SQL(`SELECT count(*) FROM outpost_signindevice WHERE revokedon IS NULL AND lastseen >= `).Arg(d.TimeArg(p.Now().Add(-w))).Build()
+		if err := p.db.Read.QueryRowContext(ctx, query, args...).Scan(&out[i]); err != nil {
 			return nil, fmt.Errorf("count devices seen: %w", err)
 		}
 	}

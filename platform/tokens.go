@@ -196,7 +196,9 @@ func (p *Platform) RevokeTokens(ctx context.Context, by *security.Principal, use
 		return outpost.Forbiddenf("only administrators may revoke tokens of other users")
 	}
 	d := p.db.Dialect
-	_, err := p.db.Write.ExecContext(ctx, `DELETE FROM outpost_token WHERE userid = `+d.Placeholder(1)+` AND kind <> `+d.Placeholder(2), userID, KindDevice)
+	query, args := sqlgen.NewBuilder(d).
+		SQL(`DELETE FROM outpost_token WHERE userid = `).Arg(userID).SQL(` AND kind <> `).Arg(KindDevice).Build()
+	_, err := p.db.Write.ExecContext(ctx, query, args...)
 	p.credentialsRevoked(ctx)
 	return err
 }
@@ -271,8 +273,9 @@ func (p *Platform) Verify(ctx context.Context, token string) (Credential, error)
 	var c Credential
 	var dev sql.NullString
 	var exp, used, revoked any
-	err := p.db.Read.QueryRowContext(ctx, `SELECT t.tokenid, t.kind, t.userid, t.deviceid, t.expireson, t.lastused, d.revokedon FROM outpost_token t
-		LEFT JOIN outpost_signindevice d ON d.deviceid = t.deviceid WHERE t.hash = `+p.db.Dialect.Placeholder(1), hash).
+	query, args := sqlgen.NewBuilder(p.db.Dialect).SQL(`SELECT t.tokenid, t.kind, t.userid, t.deviceid, t.expireson, t.lastused, d.revokedon FROM outpost_token t
+		LEFT JOIN outpost_signindevice d ON d.deviceid = t.deviceid WHERE t.hash = `).Arg(hash).Build()
+	err := p.db.Read.QueryRowContext(ctx, query, args...).
 		Scan(&c.TokenID, &c.Kind, &c.UserID, &dev, &exp, &used, &revoked)
 	if err == sql.ErrNoRows {
 		return Credential{}, outpost.Unauthorizedf("the bearer token is not valid")
@@ -290,7 +293,9 @@ func (p *Platform) Verify(ctx context.Context, token string) (Credential, error)
 	now := p.Now()
 	if u := timeOf(used); u.IsZero() || now.Sub(u) >= lastUseGrain {
 		d := p.db.Dialect
-		if _, err := p.db.Write.ExecContext(ctx, `UPDATE outpost_token SET lastused = `+d.Placeholder(1)+` WHERE hash = `+d.Placeholder(2), d.TimeArg(now), hash); err != nil {
+		query, args := sqlgen.NewBuilder(d).
+			SQL(`UPDATE outpost_token SET lastused = `).Arg(d.TimeArg(now)).SQL(` WHERE hash = `).Arg(hash).Build()
+		if _, err := p.db.Write.ExecContext(ctx, query, args...); err != nil {
 			return Credential{}, fmt.Errorf("record token use: %w", err)
 		}
 	}
@@ -347,8 +352,9 @@ func (p *Platform) credentialsRevoked(ctx context.Context) {
 // stream) and check it again now and then.
 func (p *Platform) CheckCredential(ctx context.Context, c Credential) error {
 	var revoked any
-	err := p.db.Read.QueryRowContext(ctx, `SELECT d.revokedon FROM outpost_token t
-		LEFT JOIN outpost_signindevice d ON d.deviceid = t.deviceid WHERE t.tokenid = `+p.db.Dialect.Placeholder(1), c.TokenID).Scan(&revoked)
+	query, args := sqlgen.NewBuilder(p.db.Dialect).SQL(`SELECT d.revokedon FROM outpost_token t
+		LEFT JOIN outpost_signindevice d ON d.deviceid = t.deviceid WHERE t.tokenid = `).Arg(c.TokenID).Build()
+	err := p.db.Read.QueryRowContext(ctx, query, args...).Scan(&revoked)
 	if err == sql.ErrNoRows {
 		return outpost.Unauthorizedf("the bearer token was revoked")
 	}
@@ -387,16 +393,19 @@ func (p *Platform) StartSession(ctx context.Context, userID string) (string, Tok
 func (p *Platform) EndCredential(ctx context.Context, c Credential) error {
 	d := p.db.Dialect
 	err := p.db.Tx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM outpost_token WHERE tokenid = `+d.Placeholder(1), c.TokenID); err != nil {
+		query, args := sqlgen.NewBuilder(d).SQL(`DELETE FROM outpost_token WHERE tokenid = `).Arg(c.TokenID).Build()
+		if _, err := tx.ExecContext(ctx, query, args...); err != nil {
 			return err
 		}
 		if c.DeviceID == "" {
 			return nil
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM outpost_token WHERE deviceid = `+d.Placeholder(1), c.DeviceID); err != nil {
+		query, args = sqlgen.NewBuilder(d).SQL(`DELETE FROM outpost_token WHERE deviceid = `).Arg(c.DeviceID).Build()
+		if _, err := tx.ExecContext(ctx, query, args...); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `DELETE FROM outpost_refreshtoken WHERE deviceid = `+d.Placeholder(1), c.DeviceID)
+		query, args = sqlgen.NewBuilder(d).SQL(`DELETE FROM outpost_refreshtoken WHERE deviceid = `).Arg(c.DeviceID).Build()
+		_, err := tx.ExecContext(ctx, query, args...)
 		return err
 	})
 	p.credentialsRevoked(ctx)
