@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 	"strings"
+
+	"github.com/outposthq/outpost/sqlgen"
 )
 
 // migration is one numbered step of Outpost's own schema. Statements use
@@ -74,7 +76,9 @@ func (db *DB) Migrate(ctx context.Context) error {
 				return err
 			}
 			var n int
-			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM outpost_migration WHERE version = `+db.Dialect.Placeholder(1), m.version).Scan(&n); err != nil {
+			query, args := sqlgen.NewBuilder(db.Dialect).
+				SQL(`SELECT count(*) FROM outpost_migration WHERE version = `).Arg(m.version).Build()
+			if err := tx.QueryRowContext(ctx, query, args...).Scan(&n); err != nil {
 				return err
 			}
 			if n > 0 {
@@ -90,7 +94,10 @@ func (db *DB) Migrate(ctx context.Context) error {
 					return fmt.Errorf("%s: %w", s, err)
 				}
 			}
-			_, err := tx.ExecContext(ctx, `INSERT INTO outpost_migration (version, name) VALUES (`+db.Dialect.Placeholder(1)+`, `+db.Dialect.Placeholder(2)+`)`, m.version, m.name)
+			query, args = sqlgen.NewBuilder(db.Dialect).
+				SQL(`INSERT INTO outpost_migration (version, name) VALUES (`).Arg(m.version).SQL(`, `).Arg(m.name).
+				SQL(`)`).Build()
+			_, err := tx.ExecContext(ctx, query, args...)
 			return err
 		})
 		if err != nil {

@@ -32,8 +32,10 @@ func RecordRestore(ctx context.Context, db *sql.DB, d sqlgen.Dialect, taken, res
 	if !taken.Before(restored) {
 		return fmt.Errorf("the backup was taken at %s, not before the restore at %s", taken.Format(time.RFC3339), restored.Format(time.RFC3339))
 	}
-	_, err := db.ExecContext(ctx, `INSERT INTO outpost_setting (name, value) VALUES (`+d.Placeholder(1)+`, `+d.Placeholder(2)+`)`,
-		RestorePrefix+strconv.FormatInt(restored.UnixMilli(), 10), strconv.FormatInt(taken.UnixMilli(), 10))
+	query, args := sqlgen.NewBuilder(d).
+		SQL(`INSERT INTO outpost_setting (name, value) VALUES (`).Arg(RestorePrefix + strconv.FormatInt(restored.UnixMilli(), 10)).
+		SQL(`, `).Arg(strconv.FormatInt(taken.UnixMilli(), 10)).SQL(`)`).Build()
+	_, err := db.ExecContext(ctx, query, args...)
 	if err != nil {
 		return fmt.Errorf("record the restore: %w", err)
 	}
@@ -42,7 +44,8 @@ func RecordRestore(ctx context.Context, db *sql.DB, d sqlgen.Dialect, taken, res
 
 // Restores reads the recorded restores.
 func Restores(ctx context.Context, q *sql.DB, d sqlgen.Dialect) ([]Restore, error) {
-	rows, err := q.QueryContext(ctx, `SELECT name, value FROM outpost_setting WHERE name LIKE `+d.Placeholder(1), RestorePrefix+"%")
+	query, args := sqlgen.NewBuilder(d).SQL(`SELECT name, value FROM outpost_setting WHERE name LIKE `).Arg(RestorePrefix + "%").Build()
+	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("read restores: %w", err)
 	}

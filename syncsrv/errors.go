@@ -12,6 +12,7 @@ import (
 	"github.com/outposthq/outpost/platform"
 	"github.com/outposthq/outpost/schema"
 	"github.com/outposthq/outpost/security"
+	"github.com/outposthq/outpost/sqlgen"
 	"github.com/outposthq/outpost/wire"
 )
 
@@ -20,7 +21,8 @@ const settingConflictDetection = "sync.conflictdetection"
 func (e *Engine) conflictDetection(ctx context.Context) (bool, error) {
 	var v string
 	d := e.p.DB().Dialect
-	err := e.p.DB().Read.QueryRowContext(ctx, `SELECT value FROM outpost_setting WHERE name = `+d.Placeholder(1), settingConflictDetection).Scan(&v)
+	query, args := sqlgen.NewBuilder(d).SQL(`SELECT value FROM outpost_setting WHERE name = `).Arg(settingConflictDetection).Build()
+	err := e.p.DB().Read.QueryRowContext(ctx, query, args...).Scan(&v)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
 	}
@@ -42,8 +44,10 @@ func (e *Engine) SetSettings(ctx context.Context, by *security.Principal, s wire
 		return outpost.Forbiddenf("only administrators may change sync settings")
 	}
 	d := e.p.DB().Dialect
-	_, err := e.p.DB().Write.ExecContext(ctx, `INSERT INTO outpost_setting (name, value) VALUES (`+d.Placeholder(1)+`, `+d.Placeholder(2)+
-		`) ON CONFLICT (name) DO UPDATE SET value = excluded.value`, settingConflictDetection, fmt.Sprint(s.ConflictDetection))
+	query, args := sqlgen.NewBuilder(d).
+		SQL(`INSERT INTO outpost_setting (name, value) VALUES (`).Arg(settingConflictDetection).SQL(`, `).Arg(fmt.Sprint(s.ConflictDetection)).
+		SQL(`) ON CONFLICT (name) DO UPDATE SET value = excluded.value`).Build()
+	_, err := e.p.DB().Write.ExecContext(ctx, query, args...)
 	if err != nil {
 		return fmt.Errorf("save sync settings: %w", err)
 	}
@@ -220,8 +224,10 @@ func (e *Engine) recordedUploader(ctx context.Context, se wire.SyncError) (strin
 	d := e.p.DB().Dialect
 	var userID string
 	var sid sql.NullString
-	err := e.p.DB().Read.QueryRowContext(ctx, `SELECT d.userid, r.syncerrorid FROM outpost_syncresult r JOIN outpost_device d ON d.deviceid = r.deviceid WHERE r.deviceid = `+
-		d.Placeholder(1)+` AND r.seq = `+d.Placeholder(2)+` AND r.status = `+d.Placeholder(3), req.DeviceID, req.Seq, wire.StatusRejected).Scan(&userID, &sid)
+	query, args := sqlgen.NewBuilder(d).
+		SQL(`SELECT d.userid, r.syncerrorid FROM outpost_syncresult r JOIN outpost_device d ON d.deviceid = r.deviceid WHERE r.deviceid = `).Arg(req.DeviceID).
+		SQL(` AND r.seq = `).Arg(req.Seq).SQL(` AND r.status = `).Arg(wire.StatusRejected).Build()
+	err := e.p.DB().Read.QueryRowContext(ctx, query, args...).Scan(&userID, &sid)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", refuse
 	}

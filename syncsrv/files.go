@@ -13,6 +13,7 @@ import (
 	"github.com/outposthq/outpost/platform"
 	"github.com/outposthq/outpost/schema"
 	"github.com/outposthq/outpost/security"
+	"github.com/outposthq/outpost/sqlgen"
 	"github.com/outposthq/outpost/wire"
 )
 
@@ -142,18 +143,22 @@ func (e *Engine) StageFile(ctx context.Context, by *security.Principal, deviceID
 	d := e.p.DB().Dialect
 	err = e.p.DB().Tx(ctx, func(tx *sql.Tx) error {
 		var n int
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM outpost_file WHERE fileid = `+d.Placeholder(1), id).Scan(&n); err != nil {
+		query, args := sqlgen.NewBuilder(d).SQL(`SELECT count(*) FROM outpost_file WHERE fileid = `).Arg(id).Build()
+		if err := tx.QueryRowContext(ctx, query, args...).Scan(&n); err != nil {
 			return err
 		}
 		if n > 0 {
 			return nil // applied already: a late duplicate
 		}
 		now := e.now()
-		if _, err := tx.ExecContext(ctx, `DELETE FROM outpost_fileupload WHERE createdon < `+d.Placeholder(1), d.TimeArg(now.Add(-e.opts.StagedFileMaxAge))); err != nil {
+		query, args = sqlgen.NewBuilder(d).
+			SQL(`DELETE FROM outpost_fileupload WHERE createdon < `).Arg(d.TimeArg(now.Add(-e.opts.StagedFileMaxAge))).Build()
+		if _, err := tx.ExecContext(ctx, query, args...); err != nil {
 			return err
 		}
 		var owner string
-		err := tx.QueryRowContext(ctx, `SELECT userid FROM outpost_fileupload WHERE fileid = `+d.Placeholder(1), id).Scan(&owner)
+		query, args = sqlgen.NewBuilder(d).SQL(`SELECT userid FROM outpost_fileupload WHERE fileid = `).Arg(id).Build()
+		err := tx.QueryRowContext(ctx, query, args...).Scan(&owner)
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
@@ -163,7 +168,8 @@ func (e *Engine) StageFile(ctx context.Context, by *security.Principal, deviceID
 		if err := e.stagedQuota(ctx, tx, dev, id, int64(len(content))); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM outpost_fileupload WHERE fileid = `+d.Placeholder(1), id); err != nil {
+		query, args = sqlgen.NewBuilder(d).SQL(`DELETE FROM outpost_fileupload WHERE fileid = `).Arg(id).Build()
+		if _, err := tx.ExecContext(ctx, query, args...); err != nil {
 			return err
 		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO outpost_fileupload (fileid, deviceid, userid, filename, mimetype, size, content, refused, createdon) VALUES (`+d.Placeholders(1, 9)+`)`,
@@ -211,7 +217,9 @@ func (e *Engine) pruneStaged(ctx context.Context) (int64, error) {
 	d := e.p.DB().Dialect
 	var n int64
 	err := e.p.DB().Tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `DELETE FROM outpost_fileupload WHERE createdon < `+d.Placeholder(1), d.TimeArg(e.now().Add(-e.opts.StagedFileMaxAge)))
+		query, args := sqlgen.NewBuilder(d).
+			SQL(`DELETE FROM outpost_fileupload WHERE createdon < `).Arg(d.TimeArg(e.now().Add(-e.opts.StagedFileMaxAge))).Build()
+		res, err := tx.ExecContext(ctx, query, args...)
 		if err != nil {
 			return err
 		}
@@ -247,7 +255,9 @@ func (e *Engine) applyFile(ctx context.Context, w *platform.Writer, by *security
 		d := e.p.DB().Dialect
 		var owner, name, mimeType, refused string
 		var content []byte
-		err := w.Tx().QueryRowContext(ctx, `SELECT userid, filename, mimetype, refused, content FROM outpost_fileupload WHERE fileid = `+d.Placeholder(1), fid).
+		query, args := sqlgen.NewBuilder(d).
+			SQL(`SELECT userid, filename, mimetype, refused, content FROM outpost_fileupload WHERE fileid = `).Arg(fid).Build()
+		err := w.Tx().QueryRowContext(ctx, query, args...).
 			Scan(&owner, &name, &mimeType, &refused, &content)
 		if errors.Is(err, sql.ErrNoRows) || (err == nil && owner != by.UserID) {
 			return outpost.Invalidf("the content of file %s was not uploaded before its change", fid).WithTarget(column)
@@ -261,7 +271,8 @@ func (e *Engine) applyFile(ctx context.Context, w *platform.Writer, by *security
 		if _, err := w.PutFile(ctx, by, t.Name, ch.ID, column, platform.FileInput{ID: fid, Name: name, MimeType: mimeType, Content: content}); err != nil {
 			return err
 		}
-		if _, err := w.Tx().ExecContext(ctx, `DELETE FROM outpost_fileupload WHERE fileid = `+d.Placeholder(1), fid); err != nil {
+		query, args = sqlgen.NewBuilder(d).SQL(`DELETE FROM outpost_fileupload WHERE fileid = `).Arg(fid).Build()
+		if _, err := w.Tx().ExecContext(ctx, query, args...); err != nil {
 			return fmt.Errorf("drop staged file %s: %w", fid, err)
 		}
 	}

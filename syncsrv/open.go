@@ -9,6 +9,7 @@ import (
 	"github.com/outposthq/outpost"
 	"github.com/outposthq/outpost/schema"
 	"github.com/outposthq/outpost/security"
+	"github.com/outposthq/outpost/sqlgen"
 	"github.com/outposthq/outpost/wire"
 )
 
@@ -33,7 +34,8 @@ func (e *Engine) Open(ctx context.Context, by *security.Principal, req wire.Open
 	now := e.now()
 	err = db.Tx(ctx, func(tx *sql.Tx) error {
 		var owner string
-		err := tx.QueryRowContext(ctx, `SELECT userid FROM outpost_device WHERE deviceid = `+d.Placeholder(1), req.DeviceID).Scan(&owner)
+		query, args := sqlgen.NewBuilder(d).SQL(`SELECT userid FROM outpost_device WHERE deviceid = `).Arg(req.DeviceID).Build()
+		err := tx.QueryRowContext(ctx, query, args...).Scan(&owner)
 		switch {
 		case err == sql.ErrNoRows:
 			_, err = tx.ExecContext(ctx, `INSERT INTO outpost_device (deviceid, userid, appid, profileid, kind, createdon, lastseen, lastseq) VALUES (`+
@@ -44,8 +46,10 @@ func (e *Engine) Open(ctx context.Context, by *security.Principal, req wire.Open
 		case owner != by.UserID:
 			return outpost.Forbiddenf("device %s belongs to another user", req.DeviceID).WithTarget("deviceId")
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE outpost_device SET appid = `+d.Placeholder(1)+`, profileid = `+d.Placeholder(2)+`, kind = `+d.Placeholder(3)+
-			`, lastseen = `+d.Placeholder(4)+` WHERE deviceid = `+d.Placeholder(5), req.AppID, profileID, kind, d.TimeArg(now), req.DeviceID)
+		query, args = sqlgen.NewBuilder(d).
+			SQL(`UPDATE outpost_device SET appid = `).Arg(req.AppID).SQL(`, profileid = `).Arg(profileID).
+			SQL(`, kind = `).Arg(kind).SQL(`, lastseen = `).Arg(d.TimeArg(now)).SQL(` WHERE deviceid = `).Arg(req.DeviceID).Build()
+		_, err = tx.ExecContext(ctx, query, args...)
 		return err
 	})
 	if err != nil {

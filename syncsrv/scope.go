@@ -10,6 +10,7 @@ import (
 	"github.com/outposthq/outpost/platform"
 	"github.com/outposthq/outpost/profile"
 	"github.com/outposthq/outpost/schema"
+	"github.com/outposthq/outpost/sqlgen"
 )
 
 // dependencyColumns returns, per table the item's filter links to, the
@@ -130,8 +131,10 @@ func (s *session) scopeLog(ctx context.Context, tx *sql.Tx, table string, v int6
 	if tx == nil {
 		return scopeLog{}, errNeedSnapshot
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT columns FROM outpost_scopelog WHERE tablename = `+s.d.Placeholder(1)+
-		` AND version > `+s.d.Placeholder(2)+` AND version <= `+s.d.Placeholder(3), table, v, s.cur)
+	query, args := sqlgen.NewBuilder(s.d).
+		SQL(`SELECT columns FROM outpost_scopelog WHERE tablename = `).Arg(table).SQL(` AND version > `).Arg(v).
+		SQL(` AND version <= `).Arg(s.cur).Build()
+	rows, err := tx.QueryContext(ctx, query, args...)
 	if err != nil {
 		return scopeLog{}, fmt.Errorf("read scope log of %s: %w", table, err)
 	}

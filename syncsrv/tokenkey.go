@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"sync"
 	"time"
+
+	"github.com/outposthq/outpost/sqlgen"
 )
 
 // Sync tokens are signed: a device cannot make one up (ask from version 0,
@@ -162,7 +164,10 @@ func (e *Engine) rotateKeys(ctx context.Context) error {
 	}
 	d := e.p.DB().Dialect
 	cutoff := now.Add(-(e.opts.TokenMaxAge + keyReload + pruneSlack)).UnixMilli()
-	_, err = e.p.DB().Write.ExecContext(ctx, `DELETE FROM outpost_synckey WHERE id < (SELECT max(id) FROM outpost_synckey WHERE createdms <= `+d.Placeholder(1)+`)`, cutoff)
+	query, args := sqlgen.NewBuilder(d).
+		SQL(`DELETE FROM outpost_synckey WHERE id < (SELECT max(id) FROM outpost_synckey WHERE createdms <= `).Arg(cutoff).
+		SQL(`)`).Build()
+	_, err = e.p.DB().Write.ExecContext(ctx, query, args...)
 	if err != nil {
 		return fmt.Errorf("drop old sync token keys: %w", err)
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/outposthq/outpost/platform"
 	"github.com/outposthq/outpost/schema"
 	"github.com/outposthq/outpost/security"
+	"github.com/outposthq/outpost/sqlgen"
 	"github.com/outposthq/outpost/wire"
 )
 
@@ -99,7 +100,8 @@ func (e *Engine) applyBatch(ctx context.Context, w *platform.Writer, pr *securit
 		lock = " FOR UPDATE"
 	}
 	var last int64
-	if err := tx.QueryRowContext(ctx, `SELECT lastseq FROM outpost_device WHERE deviceid = `+d.Placeholder(1)+lock, deviceID).Scan(&last); err != nil {
+	query, args := sqlgen.NewBuilder(d).SQL(`SELECT lastseq FROM outpost_device WHERE deviceid = `).Arg(deviceID).SQL(lock).Build()
+	if err := tx.QueryRowContext(ctx, query, args...).Scan(&last); err != nil {
 		return nil, fmt.Errorf("read last sequence: %w", err)
 	}
 	if err := contiguous(changes, last); err != nil {
@@ -209,8 +211,10 @@ func (e *Engine) applyBatch(ctx context.Context, w *platform.Writer, pr *securit
 	if err := e.storeResults(ctx, w, deviceID, results, fresh); err != nil {
 		return nil, err
 	}
-	_, err := tx.ExecContext(ctx, `UPDATE outpost_device SET lastseq = `+d.Placeholder(1)+`, lastseen = `+d.Placeholder(2)+` WHERE deviceid = `+d.Placeholder(3),
-		last, d.TimeArg(w.Now()), deviceID)
+	query, args = sqlgen.NewBuilder(d).
+		SQL(`UPDATE outpost_device SET lastseq = `).Arg(last).SQL(`, lastseen = `).Arg(d.TimeArg(w.Now())).
+		SQL(` WHERE deviceid = `).Arg(deviceID).Build()
+	_, err := tx.ExecContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("record last sequence: %w", err)
 	}
@@ -351,8 +355,10 @@ func (e *Engine) storedResult(ctx context.Context, tx *sql.Tx, deviceID string, 
 	r := wire.Result{Seq: seq}
 	var typ sql.NullInt64
 	var code, msg, sid sql.NullString
-	err := tx.QueryRowContext(ctx, `SELECT status, version, errortype, errorcode, message, syncerrorid FROM outpost_syncresult WHERE deviceid = `+
-		d.Placeholder(1)+` AND seq = `+d.Placeholder(2), deviceID, seq).Scan(&r.Status, &r.Version, &typ, &code, &msg, &sid)
+	query, args := sqlgen.NewBuilder(d).
+		SQL(`SELECT status, version, errortype, errorcode, message, syncerrorid FROM outpost_syncresult WHERE deviceid = `).Arg(deviceID).
+		SQL(` AND seq = `).Arg(seq).Build()
+	err := tx.QueryRowContext(ctx, query, args...).Scan(&r.Status, &r.Version, &typ, &code, &msg, &sid)
 	if errors.Is(err, sql.ErrNoRows) {
 		return r, false, nil
 	}
