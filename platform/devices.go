@@ -310,14 +310,12 @@ func (p *Platform) DeviceContact(ctx context.Context, deviceID string, pending i
 		}
 	}
 	d := p.db.Dialect
-	q := `UPDATE outpost_signindevice SET lastseen = ` + d.Placeholder(1)
-	args := []any{d.TimeArg(now)}
+	b := sqlgen.NewBuilder(d).SQL(`UPDATE outpost_signindevice SET lastseen = `).Arg(d.TimeArg(now))
 	if pending >= 0 {
-		q += `, pending = ` + d.Placeholder(2)
-		args = append(args, pending)
+		b.SQL(`, pending = `).Arg(pending)
 	}
-	args = append(args, deviceID)
-	if _, err := p.db.Write.ExecContext(ctx, q+` WHERE deviceid = `+d.Placeholder(len(args)), args...); err != nil {
+	query, args := b.SQL(` WHERE deviceid = `).Arg(deviceID).Build()
+	if _, err := p.db.Write.ExecContext(ctx, query, args...); err != nil {
 		return fmt.Errorf("record device contact: %w", err)
 	}
 	p.contacts.Store(deviceID, contact{at: now, pending: pending})
@@ -434,11 +432,12 @@ func (p *Platform) ListDevices(ctx context.Context, by *security.Principal, f De
 
 func (p *Platform) deviceStores(ctx context.Context, deviceID string) ([]DeviceStore, error) {
 	d := p.db.Dialect
-	rows, err := p.db.Read.QueryContext(ctx, `SELECT o.deviceid, o.appid, o.profileid, o.lastseen, o.lastseq,
+	query, args := sqlgen.NewBuilder(d).SQL(`SELECT o.deviceid, o.appid, o.profileid, o.lastseen, o.lastseq,
 		COALESCE((SELECT r.status FROM outpost_syncresult r WHERE r.deviceid = o.deviceid ORDER BY r.seq DESC LIMIT 1), ''),
 		(SELECT count(*) FROM outpost_syncresult r JOIN syncerror e ON e.syncerrorid = r.syncerrorid WHERE r.deviceid = o.deviceid AND e.statecode = 0),
-		`+lastSync("kind")+`, `+lastSync("outcome")+`, `+lastSync("at")+`
-		FROM outpost_devicestore l JOIN outpost_device o ON o.deviceid = l.storeid WHERE l.deviceid = `+d.Placeholder(1)+` ORDER BY o.appid, o.deviceid`, deviceID)
+		` + lastSync("kind") + `, ` + lastSync("outcome") + `, ` + lastSync("at") + `
+		FROM outpost_devicestore l JOIN outpost_device o ON o.deviceid = l.storeid WHERE l.deviceid = `).Arg(deviceID).SQL(` ORDER BY o.appid, o.deviceid`).Build()
+	rows, err := p.db.Read.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list device stores: %w", err)
 	}

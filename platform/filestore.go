@@ -100,7 +100,8 @@ func randomSuffix() string {
 
 // deleteFileContent deletes file fileID; its object goes once w commits.
 func (w *Writer) deleteFileContent(ctx context.Context, fileID string) error {
-	return w.deleteFilesWhere(ctx, "fileid = "+w.p.db.Dialect.Placeholder(1), fileID)
+	where, args := sqlgen.NewBuilder(w.p.db.Dialect).SQL("fileid = ").Arg(fileID).Build()
+	return w.deleteFilesWhere(ctx, where, args...)
 }
 
 // deleteFilesOf deletes the files of rows ids of t (the rows are being

@@ -131,10 +131,12 @@ func (p *Platform) SetPassword(ctx context.Context, by *security.Principal, user
 // (access and refresh tokens); the devices stay registered and not revoked.
 func (p *Platform) endSignIns(ctx context.Context, tx store.Querier, userID string) error {
 	d := p.db.Dialect
-	if _, err := tx.ExecContext(ctx, `DELETE FROM outpost_token WHERE userid = `+d.Placeholder(1)+` AND kind IN (`+d.Placeholders(2, 2)+`)`, userID, KindSession, KindDevice); err != nil {
+	query, args := sqlgen.NewBuilder(d).SQL(`DELETE FROM outpost_token WHERE userid = `).Arg(userID).
+		SQL(` AND kind IN (`).Args(KindSession, KindDevice).SQL(`)`).Build()
+	if _, err := tx.ExecContext(ctx, query, args...); err != nil {
 		return err
 	}
-	query, args := sqlgen.NewBuilder(d).
+	query, args = sqlgen.NewBuilder(d).
 		SQL(`DELETE FROM outpost_refreshtoken WHERE deviceid IN (SELECT deviceid FROM outpost_signindevice WHERE userid = `).Arg(userID).
 		SQL(`)`).Build()
 	_, err := tx.ExecContext(ctx, query, args...)

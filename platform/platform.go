@@ -20,6 +20,7 @@ import (
 	"github.com/outposthq/outpost/filestore"
 	"github.com/outposthq/outpost/schema"
 	"github.com/outposthq/outpost/security"
+	"github.com/outposthq/outpost/sqlgen"
 	"github.com/outposthq/outpost/store"
 )
 
@@ -283,9 +284,9 @@ func saveMeta(ctx context.Context, db *store.DB, tx *sql.Tx, kind, name string, 
 		return fmt.Errorf("encode %s %s: %w", kind, name, err)
 	}
 	d := db.Dialect
-	q := `INSERT INTO outpost_meta (kind, name, definition) VALUES (` + d.Placeholder(1) + `, ` + d.Placeholder(2) + `, ` + d.Placeholder(3) +
-		`) ON CONFLICT (kind, name) DO UPDATE SET definition = excluded.definition`
-	if _, err := tx.ExecContext(ctx, q, kind, name, string(def)); err != nil {
+	query, args := sqlgen.NewBuilder(d).SQL(`INSERT INTO outpost_meta (kind, name, definition) VALUES (`).Args(kind, name, string(def)).
+		SQL(`) ON CONFLICT (kind, name) DO UPDATE SET definition = excluded.definition`).Build()
+	if _, err := tx.ExecContext(ctx, query, args...); err != nil {
 		return fmt.Errorf("save %s %s: %w", kind, name, err)
 	}
 	return nil

@@ -134,9 +134,9 @@ func (p *Platform) deleteRow(ctx context.Context, tx store.Querier, t *schema.Ta
 	if err != nil || n == 0 {
 		return false, err
 	}
-	q := "INSERT INTO outpost_tombstone (tablename, id, version) VALUES (" + d.Placeholder(1) + ", " + d.Placeholder(2) + ", " + d.Placeholder(3) +
-		") ON CONFLICT (tablename, id) DO UPDATE SET version = excluded.version"
-	if _, err := tx.ExecContext(ctx, q, t.Name, id, version); err != nil {
+	query, args = sqlgen.NewBuilder(d).SQL("INSERT INTO outpost_tombstone (tablename, id, version) VALUES (").Args(t.Name, id, version).
+		SQL(") ON CONFLICT (tablename, id) DO UPDATE SET version = excluded.version").Build()
+	if _, err := tx.ExecContext(ctx, query, args...); err != nil {
 		return false, fmt.Errorf("tombstone %s %s: %w", t.Name, id, err)
 	}
 	query, args = sqlgen.NewBuilder(d).

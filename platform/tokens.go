@@ -141,13 +141,13 @@ func (p *Platform) ListTokens(ctx context.Context, by *security.Principal, userI
 		return nil, outpost.Forbiddenf("only administrators may list other users' tokens")
 	}
 	d := p.db.Dialect
-	q := `SELECT tokenid, userid, name, kind, deviceid, createdon, expireson, lastused FROM outpost_token WHERE kind = ` + d.Placeholder(1)
-	args := []any{KindIntegration}
+	b := sqlgen.NewBuilder(d).
+		SQL(`SELECT tokenid, userid, name, kind, deviceid, createdon, expireson, lastused FROM outpost_token WHERE kind = `).Arg(KindIntegration)
 	if userID != "" {
-		q += ` AND userid = ` + d.Placeholder(2)
-		args = append(args, userID)
+		b.SQL(` AND userid = `).Arg(userID)
 	}
-	rows, err := p.db.Read.QueryContext(ctx, q+` ORDER BY createdon DESC, tokenid`, args...)
+	query, args := b.SQL(` ORDER BY createdon DESC, tokenid`).Build()
+	rows, err := p.db.Read.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list tokens: %w", err)
 	}
@@ -172,13 +172,12 @@ func (p *Platform) ListTokens(ctx context.Context, by *security.Principal, userI
 // administrators anyone's; a token the caller may not see is not found.
 func (p *Platform) RevokeToken(ctx context.Context, by *security.Principal, id string) error {
 	d := p.db.Dialect
-	q := `DELETE FROM outpost_token WHERE tokenid = ` + d.Placeholder(1)
-	args := []any{id}
+	b := sqlgen.NewBuilder(d).SQL(`DELETE FROM outpost_token WHERE tokenid = `).Arg(id)
 	if !by.Admin {
-		q += ` AND userid = ` + d.Placeholder(2)
-		args = append(args, by.UserID)
+		b.SQL(` AND userid = `).Arg(by.UserID)
 	}
-	res, err := p.db.Write.ExecContext(ctx, q, args...)
+	query, args := b.Build()
+	res, err := p.db.Write.ExecContext(ctx, query, args...)
 	if err != nil {
 		return fmt.Errorf("revoke token %s: %w", id, err)
 	}
