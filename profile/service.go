@@ -12,6 +12,7 @@ import (
 	"github.com/outposthq/outpost/platform"
 	"github.com/outposthq/outpost/schema"
 	"github.com/outposthq/outpost/security"
+	"github.com/outposthq/outpost/sqlgen"
 	"github.com/outposthq/outpost/store"
 )
 
@@ -63,7 +64,9 @@ func (s *Service) checkAssignees(ctx context.Context, q store.Querier, a *Assign
 	}{{"systemuser", "user", a.Users}, {"team", "team", a.Teams}} {
 		for _, id := range g.ids {
 			var n int
-			if err := q.QueryRowContext(ctx, `SELECT count(*) FROM `+g.table+` WHERE `+g.table+`id = `+s.ph(1, 1), strings.ToLower(id)).Scan(&n); err != nil {
+			query, args := sqlgen.NewBuilder(s.d()).
+				SQL(`SELECT count(*) FROM `).SQL(g.table).SQL(` WHERE `).SQL(g.table).SQL(`id = `).Arg(strings.ToLower(id)).Build()
+			if err := q.QueryRowContext(ctx, query, args...).Scan(&n); err != nil {
 				return fmt.Errorf("check assignment: %w", err)
 			}
 			if n == 0 {
@@ -335,7 +338,8 @@ func (s *Service) Delete(ctx context.Context, by *security.Principal, id string)
 		}
 		for _, q := range []string{`DELETE FROM outpost_profile WHERE profileid = `, `DELETE FROM outpost_profileversion WHERE profileid = `,
 			`DELETE FROM outpost_solutioncomponent WHERE kind = 'profile' AND objectid = `} {
-			if _, err := w.Tx().ExecContext(ctx, q+s.ph(1, 1), id); err != nil {
+			query, args := sqlgen.NewBuilder(s.d()).SQL(q).Arg(id).Build()
+			if _, err := w.Tx().ExecContext(ctx, query, args...); err != nil {
 				return fmt.Errorf("delete profile %s: %w", id, err)
 			}
 		}
@@ -414,11 +418,14 @@ func (s *Service) publish(ctx context.Context, w *platform.Writer, by *security.
 		"publishedon": w.Now().Format("2006-01-02T15:04:05.000Z07:00")}); err != nil {
 		return err
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO outpost_profileversion (profileid, version, definition, publishedon) VALUES (`+s.ph(1, 4)+`)`,
-		p.ID, w.Version(), def, s.timeArg(w.Now())); err != nil {
+	query, args := sqlgen.NewBuilder(s.d()).
+		SQL(`INSERT INTO outpost_profileversion (profileid, version, definition, publishedon) VALUES (`).Args(p.ID, w.Version(), def, s.timeArg(w.Now())).
+		SQL(`)`).Build()
+	if _, err := tx.ExecContext(ctx, query, args...); err != nil {
 		return fmt.Errorf("publish profile %s: %w", p.ID, err)
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE outpost_profile SET dirty = 0 WHERE profileid = `+s.ph(1, 1), p.ID); err != nil {
+	query, args = sqlgen.NewBuilder(s.d()).SQL(`UPDATE outpost_profile SET dirty = 0 WHERE profileid = `).Arg(p.ID).Build()
+	if _, err := tx.ExecContext(ctx, query, args...); err != nil {
 		return fmt.Errorf("publish profile %s: %w", p.ID, err)
 	}
 	// The apps of the profile now need republishing: each is published
@@ -469,7 +476,8 @@ func (s *Service) DiscardDraft(ctx context.Context, by *security.Principal, id s
 		if _, err := w.Update(ctx, by, "mobileofflineprofile", id, map[string]any{"isvalidated": true}); err != nil {
 			return err
 		}
-		_, err := w.Tx().ExecContext(ctx, `UPDATE outpost_profile SET dirty = 0 WHERE profileid = `+s.ph(1, 1), id)
+		query, args := sqlgen.NewBuilder(s.d()).SQL(`UPDATE outpost_profile SET dirty = 0 WHERE profileid = `).Arg(id).Build()
+		_, err := w.Tx().ExecContext(ctx, query, args...)
 		return err
 	})
 	if err != nil {

@@ -42,7 +42,9 @@ func (s *Service) ph(from, n int) string { return s.d().Placeholders(from, n) }
 func (s *Service) loadDraft(ctx context.Context, q store.Querier, id string) (*draftRow, error) {
 	var items, assign, gen string
 	var dirty int64
-	err := q.QueryRowContext(ctx, `SELECT draft, assignment, dirty, generatedfrom FROM outpost_profile WHERE profileid = `+s.ph(1, 1), id).Scan(&items, &assign, &dirty, &gen)
+	query, args := sqlgen.NewBuilder(s.d()).
+		SQL(`SELECT draft, assignment, dirty, generatedfrom FROM outpost_profile WHERE profileid = `).Arg(id).Build()
+	err := q.QueryRowContext(ctx, query, args...).Scan(&items, &assign, &dirty, &gen)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, outpost.NotFoundf("no offline profile has id %s", id).WithTarget("id")
 	}
@@ -76,10 +78,15 @@ func (s *Service) saveDraft(ctx context.Context, q store.Querier, id string, d *
 		dirty = 1
 	}
 	if insert {
-		_, err = q.ExecContext(ctx, `INSERT INTO outpost_profile (profileid, draft, assignment, dirty, generatedfrom) VALUES (`+s.ph(1, 5)+`)`, id, string(items), string(assign), dirty, d.generatedFrom)
+		query, args := sqlgen.NewBuilder(s.d()).
+			SQL(`INSERT INTO outpost_profile (profileid, draft, assignment, dirty, generatedfrom) VALUES (`).Args(id, string(items), string(assign), dirty, d.generatedFrom).
+			SQL(`)`).Build()
+		_, err = q.ExecContext(ctx, query, args...)
 	} else {
-		_, err = q.ExecContext(ctx, `UPDATE outpost_profile SET draft = `+s.ph(1, 1)+`, assignment = `+s.ph(2, 1)+`, dirty = `+s.ph(3, 1)+`, generatedfrom = `+s.ph(4, 1)+` WHERE profileid = `+s.ph(5, 1),
-			string(items), string(assign), dirty, d.generatedFrom, id)
+		query, args := sqlgen.NewBuilder(s.d()).
+			SQL(`UPDATE outpost_profile SET draft = `).Arg(string(items)).SQL(`, assignment = `).Arg(string(assign)).
+			SQL(`, dirty = `).Arg(dirty).SQL(`, generatedfrom = `).Arg(d.generatedFrom).SQL(` WHERE profileid = `).Arg(id).Build()
+		_, err = q.ExecContext(ctx, query, args...)
 	}
 	if err != nil {
 		return fmt.Errorf("save profile %s: %w", id, err)
@@ -98,7 +105,10 @@ func (s *Service) versionUpTo(ctx context.Context, q store.Querier, id string, u
 	var def string
 	var v int64
 	var on any
-	err := q.QueryRowContext(ctx, `SELECT version, definition, publishedon FROM outpost_profileversion WHERE profileid = `+s.ph(1, 1)+` AND version <= `+s.ph(2, 1)+` ORDER BY version DESC LIMIT 1`, id, upTo).Scan(&v, &def, &on)
+	query, args := sqlgen.NewBuilder(s.d()).
+		SQL(`SELECT version, definition, publishedon FROM outpost_profileversion WHERE profileid = `).Arg(id).
+		SQL(` AND version <= `).Arg(upTo).SQL(` ORDER BY version DESC LIMIT 1`).Build()
+	err := q.QueryRowContext(ctx, query, args...).Scan(&v, &def, &on)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
@@ -145,7 +155,10 @@ func (s *Service) profileRow(ctx context.Context, by *security.Principal, id str
 // (case-insensitively).
 func (s *Service) nameTaken(ctx context.Context, q store.Querier, name, id string) error {
 	var n int
-	if err := q.QueryRowContext(ctx, `SELECT count(*) FROM mobileofflineprofile WHERE lower(name) = lower(`+s.ph(1, 1)+`) AND mobileofflineprofileid <> `+s.ph(2, 1), name, id).Scan(&n); err != nil {
+	query, args := sqlgen.NewBuilder(s.d()).
+		SQL(`SELECT count(*) FROM mobileofflineprofile WHERE lower(name) = lower(`).Arg(name).
+		SQL(`) AND mobileofflineprofileid <> `).Arg(id).Build()
+	if err := q.QueryRowContext(ctx, query, args...).Scan(&n); err != nil {
 		return fmt.Errorf("check profile name: %w", err)
 	}
 	if n > 0 {

@@ -201,7 +201,10 @@ func (e *Engine) stagedQuota(ctx context.Context, tx *sql.Tx, dev device, id str
 		{"userid", dev.UserID, "this user", e.opts.StagedBytesPerUser},
 	} {
 		var staged sql.NullInt64
-		err := tx.QueryRowContext(ctx, `SELECT sum(size) FROM outpost_fileupload WHERE `+q.column+` = `+d.Placeholder(1)+` AND fileid <> `+d.Placeholder(2), q.key, id).Scan(&staged)
+		query, args := sqlgen.NewBuilder(d).
+			SQL(`SELECT sum(size) FROM outpost_fileupload WHERE `).SQL(q.column).SQL(` = `).Arg(q.key).
+			SQL(` AND fileid <> `).Arg(id).Build()
+		err := tx.QueryRowContext(ctx, query, args...).Scan(&staged)
 		if err != nil {
 			return fmt.Errorf("read staged bytes: %w", err)
 		}
