@@ -117,6 +117,7 @@ func New(p *platform.Platform, opts Options) *Server {
 	s.reg.MustRegister(s.requests, s.duration)
 	s.registerMetrics()
 	s.routes()
+	s.providerRoutes(opts.OIDC)
 	if opts.OIDC != nil {
 		s.oidcRoutes(*opts.OIDC)
 	}
