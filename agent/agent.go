@@ -87,6 +87,11 @@ type Agent struct {
 	bg     sync.WaitGroup  // syncs started beside the scheduler (Refresh)
 	addrs  map[string]bool // Host values accepted
 	closed bool
+
+	// sso is the single sign-on in progress, signInError why the last one
+	// failed.
+	sso         *ssoPending
+	signInError string
 }
 
 // config is what the agent (and the device CLI) keep in Home/config.json.

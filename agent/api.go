@@ -26,6 +26,9 @@ func (a *Agent) routeList() []route {
 		{"GET /api/session", a.handle(a.session)},
 		{"POST /api/signin", a.handle(a.signIn)},
 		{"POST /api/signout", a.handle(a.signOut)},
+		{"GET /api/signin/providers", a.handle(a.providers)},
+		{"POST /api/signin/sso", a.handle(a.startSSO)},
+		{"GET /signin/callback", a.handle(a.ssoCallback)},
 		{"GET /api/apps", a.handle(a.apps)},
 		{"POST /api/apps/{id}/open", a.handle(a.open)},
 		{"GET /api/app", a.withDevice(a.appDef)},
@@ -140,7 +143,7 @@ func decode(r *http.Request, v any) error {
 func (a *Agent) currentSession() Session {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	s := Session{SignedIn: a.cfg.signedIn(), Server: a.cfg.Server, User: a.cfg.User}
+	s := Session{SignedIn: a.cfg.signedIn(), Server: a.cfg.Server, User: a.cfg.User, SignInError: a.signInError}
 	if a.dev != nil && a.app != nil {
 		s.AppID, s.AppName = a.app.ID, a.app.Name
 	}
