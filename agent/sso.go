@@ -121,6 +121,9 @@ func (a *Agent) ssoCallback(w http.ResponseWriter, r *http.Request) error {
 		a.logger.WarnContext(r.Context(), "single sign-on failed", "err", err)
 		a.mu.Lock()
 		a.signInError = msg
+		if p != nil && !a.cfg.signedIn() {
+			a.cfg.Server = p.server // the sign-in page keeps the address
+		}
 		a.mu.Unlock()
 	}
 	w.Header().Set("Cache-Control", "no-store")

@@ -105,7 +105,7 @@ func TestAgentSingleSignOn(t *testing.T) {
 	}
 	op.QueueUser(&mockoidc.MockUser{Subject: "n", Email: nora.DomainName, EmailVerified: true})
 	ssoBrowser(t, start.URL) // the pending sign-in survived the forged reply
-	if s = sessionOf(p); s.SignedIn || !strings.Contains(s.SignInError, "Single sign-on was refused") || !strings.Contains(s.SignInError, "disabled") {
+	if s = sessionOf(p); s.SignedIn || !strings.Contains(s.SignInError, "Single sign-on was refused") || !strings.Contains(s.SignInError, "disabled") || s.Server != srv.URL {
 		t.Fatalf("disabled user: %+v", s)
 	}
 	if _, err := p0.Update(ctx, platform.System(), "systemuser", nora.ID, map[string]any{"isdisabled": false}); err != nil {

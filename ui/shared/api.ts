@@ -59,6 +59,8 @@ export const api = {
   session: () => call<Session>("GET", "/api/session"),
   signIn: (req: Schemas["SignInRequest"]) => call<Session>("POST", "/api/signin", req),
   signOut: () => call<Session>("POST", "/api/signout"),
+  signInProviders: (server: string) => call<Schemas["SignInProviders"]>("GET", `/api/signin/providers?server=${encodeURIComponent(server)}`),
+  startSSO: (server: string) => call<Schemas["SSOStart"]>("POST", "/api/signin/sso", { server }),
   apps: () => call<Schemas["AppList"]>("GET", "/api/apps"),
   openApp: (id: string) => call<Session>("POST", `/api/apps/${encodeURIComponent(id)}/open`),
   app: () => call<AppDefinition>("GET", "/api/app"),
