@@ -76,6 +76,22 @@ const Tables = {
   remove: (table: string, id: string) => call<void>({ op: "delete", table, rowId: id }),
 };
 
+type StoredFile = { name: string; type: string; size: number; blob: Blob };
+
+// Files and images of a row's file and image columns: stored on the
+// device at once and uploaded with the next sync, as a form's.
+const Files = {
+  /** get reads a row's file: {name, type, size, blob}. */
+  get: (table: string, id: string, column: string) => call<StoredFile>({ op: "getFile", table, rowId: id, column }),
+  /** url reads a row's file into an object URL of this frame (for <img src>); URL.revokeObjectURL frees it. */
+  url: async (table: string, id: string, column: string) => URL.createObjectURL((await Files.get(table, id, column)).blob),
+  /** put attaches or replaces a row's file (a File from an input or the camera, or a Blob and its name); the row as stored. */
+  put: (table: string, id: string, column: string, file: Blob, name?: string) =>
+    call<Record<string, unknown>>({ op: "putFile", table, rowId: id, column, file, name: name ?? (file instanceof File ? file.name : "") }),
+  /** remove clears a row's file; the row as stored. */
+  remove: (table: string, id: string, column: string) => call<Record<string, unknown>>({ op: "removeFile", table, rowId: id, column }),
+};
+
 /** ShowHostInfo(HostInfo.OfflineSync) opens the player's Device status page. */
 function ShowHostInfo(info: string): Promise<void> {
   return call<void>({ op: "showHostInfo", info });
@@ -137,7 +153,7 @@ const style = document.createElement("style");
 style.textContent = css;
 document.head.append(style);
 
-const Outpost = { ready, Host, HostInfo, ShowHostInfo, Connection, ConnectionSync, Tables, OutpostError };
+const Outpost = { ready, Host, HostInfo, ShowHostInfo, Connection, ConnectionSync, Tables, Files, OutpostError };
 (window as any).Outpost = Outpost;
 
 if (document.readyState === "loading") addEventListener("DOMContentLoaded", () => send({ outpost: "ready" }));
