@@ -1,14 +1,13 @@
 // Field Inspections: a canvas app over the host API (window.Outpost). It
 // lists the technician's work orders from the device's store and records
 // an inspection by updating the work order, and takes a site photo into
-// the work order's image column (Outpost.Files); all of it works offline.
+// the work order's image column with the Offline template's <outpost-file>
+// (over Outpost.Files); all of it works offline.
 (function () {
   "use strict";
   const $ = (id) => document.getElementById(id);
   const Tables = Outpost.Tables;
-  const Files = Outpost.Files;
   let current = null;
-  let photoURL = "";
 
   function text(el, s) { el.textContent = s; }
 
@@ -44,56 +43,12 @@
     $("inspection").reset();
     $("done").checked = !!current.completed;
     text($("message"), "");
-    text($("photo-message"), "");
-    await showPhoto();
+    // The Offline template's <outpost-file> shows and takes the photo.
+    $("photo").setAttribute("row-id", current.workorderid);
   }
 
-  // showPhoto shows the work order's photo from the device.
-  async function showPhoto() {
-    const img = $("photo");
-    if (photoURL) URL.revokeObjectURL(photoURL);
-    photoURL = "";
-    img.hidden = true;
-    img.removeAttribute("src");
-    $("photo-remove").hidden = !current.photo;
-    text($("photo-take"), current.photo ? "Replace photo" : "Take or choose a photo");
-    if (!current.photo) {
-      text($("photo-state"), "No photo yet.");
-      return;
-    }
-    try {
-      photoURL = await Files.url("workorder", current.workorderid, "photo");
-      img.src = photoURL;
-      img.hidden = false;
-      text($("photo-state"), "");
-    } catch (e) {
-      // A photo taken on another device downloads with the next sync.
-      text($("photo-state"), e.status === 404 ? "The photo is not on this device yet: it downloads with the next sync." : "The photo cannot be shown: " + e.message);
-    }
-  }
-
-  function photoResult(promise, done) {
-    const msg = $("photo-message");
-    return promise.then(
-      async (row) => {
-        current = row;
-        msg.className = "";
-        text(msg, done + (Outpost.Connection.Sync.startsWith("NotConnected") ? "; it uploads when the connection returns." : "."));
-        await showPhoto();
-      },
-      (e) => {
-        msg.className = "error";
-        text(msg, "Not stored: " + e.message);
-      },
-    );
-  }
-
-  $("photo-input").addEventListener("change", (ev) => {
-    const file = ev.target.files[0];
-    ev.target.value = "";
-    if (file) photoResult(Files.put("workorder", current.workorderid, "photo", file), "Photo stored on this device");
-  });
-  $("photo-remove").addEventListener("click", () => photoResult(Files.remove("workorder", current.workorderid, "photo"), "Photo removed on this device"));
+  // A photo stored or removed changes the row (its photo column).
+  $("photo").addEventListener("stored", (ev) => { current = ev.detail; });
 
   $("inspection").addEventListener("submit", async (ev) => {
     ev.preventDefault();

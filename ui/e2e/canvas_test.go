@@ -101,10 +101,12 @@ func TestCanvasOffline(t *testing.T) {
 	// goes into the work order's image column through Outpost.Files; the
 	// app shows it from the device and reads back its very bytes.
 	photo := photoFile(t, s.tmp)
-	runIn(frame, "photo offline", chromedp.WaitReady(chromedp.CSS(`input#photo-input[type="file"][accept="image/*"][capture]`)),
-		chromedp.SetUploadFiles(chromedp.CSS(`#photo-input`), []string{photo.path}),
-		chromedp.WaitVisible(chromedp.Search(`//p[@id="photo-message" and contains(., "Photo stored on this device; it uploads when the connection returns")]`)),
-		chromedp.WaitVisible(chromedp.CSS(`img#photo[src^="blob:"]`)), poll(`document.querySelector('#photo').naturalWidth === 64`, 5*time.Second))
+	// The app places the Offline template's <outpost-file> field.
+	runIn(frame, "photo offline", chromedp.WaitReady(chromedp.CSS(`outpost-file input[type="file"][accept="image/*"][capture]`)),
+		chromedp.SetUploadFiles(chromedp.CSS(`outpost-file input[type="file"]`), []string{photo.path}),
+		chromedp.WaitVisible(chromedp.Search(`//outpost-file/p[@role="status" and contains(., "Photo stored on this device; it uploads when the connection returns")]`)),
+		chromedp.WaitVisible(chromedp.CSS(`outpost-file img[src^="blob:"]`)), poll(`document.querySelector('outpost-file img').naturalWidth === 64`, 5*time.Second),
+		chromedp.WaitVisible(chromedp.Search(`//outpost-file/label[.="Replace photo"]`)), chromedp.WaitVisible(chromedp.Search(`//outpost-file/button[.="Remove photo"]`)))
 	readPhoto := `Outpost.Files.get('workorder', '` + rowID + `', 'photo').then(async f => f.name + ' ' + f.type + ' ' + f.size + ' ' +
 		btoa(String.fromCharCode(...new Uint8Array(await f.blob.arrayBuffer()))))`
 	if got, want := eval[string](t, frame, readPhoto), "site-photo.png image/png "+fmt.Sprint(len(photo.content))+" "+base64.StdEncoding.EncodeToString(photo.content); got != want {
