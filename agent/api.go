@@ -309,18 +309,29 @@ func (a *Agent) rows(w http.ResponseWriter, r *http.Request, dev *client.Client)
 		return err
 	}
 	// A page that is not full ends the list, so it gives the total without
-	// counting (most searches); otherwise count.
+	// counting (most searches); otherwise count. A search counts up to the
+	// next multiple of the cap past this page: a search matching
+	// thousands answers as fast as one matching the cap, and its total
+	// reads "5,000+" (more) until the pages reach the last multiple.
 	total := int64(skip + len(rows))
+	more := false
 	if len(rows) == top || (len(rows) == 0 && skip > 0) {
-		if total, err = dev.CountSearch(r.Context(), table, filterText, search); err != nil {
+		var limit int64
+		if c := int64(a.searchCountCap()); search.Text != "" && c > 0 {
+			limit = c * (int64(skip+top)/c + 1)
+		}
+		if total, err = dev.CountSearchUpTo(r.Context(), table, filterText, search, limit); err != nil {
 			return err
+		}
+		if limit > 0 && total > limit {
+			total, more = limit, true
 		}
 	}
 	names, err := lookupNames(r.Context(), dev, table, rows)
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, RowPage{Rows: rows, Total: total, Skip: skip, Names: names})
+	return writeJSON(w, http.StatusOK, RowPage{Rows: rows, Total: total, More: more, Skip: skip, Names: names})
 }
 
 // lookupNames finds the "name" of every row that a lookup column of rows

@@ -187,7 +187,10 @@ type DeviceStatus struct {
 type RowPage struct {
 	Rows  []map[string]any `json:"rows"`
 	Total int64            `json:"total"`
-	Skip  int              `json:"skip"`
+	// More says that total is a lower bound: a quick search stopped
+	// counting at the agent's cap (Options.SearchCountCap).
+	More bool `json:"more,omitempty"`
+	Skip int  `json:"skip"`
 	// Names are the display names of the rows the page's lookups name.
 	Names map[string]string `json:"names"`
 }

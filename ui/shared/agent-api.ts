@@ -468,6 +468,8 @@ export interface components {
                 [key: string]: unknown;
             }[];
             total: number;
+            /** @description total is a lower bound: the quick search stopped counting at the agent's cap, and more rows match */
+            more?: boolean;
             skip: number;
             /** @description display names of the rows that the page's lookup columns name */
             names: {
