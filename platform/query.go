@@ -118,7 +118,7 @@ func (p *Platform) List(ctx context.Context, by *security.Principal, table strin
 		if user, err = filter.Check(sch, t.Name, e, filter.CheckOptions{Source: "$filter"}); err != nil {
 			return nil, FilterError("$filter", err)
 		}
-		user = secureLinks(sch, t.Name, user, by)
+		user = by.SecureLinks(sch, t.Name, user)
 	}
 	cols, err := selectList(t, q.Select)
 	if err != nil {

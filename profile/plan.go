@@ -132,15 +132,15 @@ func itemFilter(sch *schema.Schema, t *schema.Table, it *Item, by *security.Prin
 			return nil, outpost.Conflictf("relationship %q of table %q no longer exists: republish the profile", name, t.Name).WithTarget(t.Name)
 		}
 		linked := done[r.Related]
-		if linked == nil || isConst(linked, false) {
+		if linked == nil || filter.IsConst(linked, false) {
 			continue // the linked table downloads nothing, so neither does the link
 		}
-		if isConst(linked, true) {
+		if filter.IsConst(linked, true) {
 			linked = nil
 		}
 		or = append(or, &filter.Link{Relationship: r.Name, Expr: linked})
 	}
-	return simplify(&filter.And{List: []filter.Expr{read, &filter.Or{List: or}}}), nil
+	return filter.Simplify(&filter.And{List: []filter.Expr{read, &filter.Or{List: or}}}), nil
 }
 
 // ruleFilter returns the rows of the item's rule, nil for none.
@@ -171,56 +171,6 @@ func ruleFilter(sch *schema.Schema, t *schema.Table, it *Item) (filter.Expr, err
 		return e, nil
 	}
 	return nil, nil
-}
-
-func isConst(e filter.Expr, v bool) bool {
-	c, ok := e.(*filter.Const)
-	return ok && c.Value == v
-}
-
-// simplify folds constants out of And and Or lists, one level deep at a
-// time, so "All rows" at Organization depth becomes true and a table the
-// user cannot read becomes false.
-func simplify(e filter.Expr) filter.Expr {
-	switch x := e.(type) {
-	case *filter.And:
-		var list []filter.Expr
-		for _, y := range x.List {
-			y = simplify(y)
-			if isConst(y, false) {
-				return &filter.Const{Value: false}
-			}
-			if !isConst(y, true) {
-				list = append(list, y)
-			}
-		}
-		if len(list) == 0 {
-			return &filter.Const{Value: true}
-		}
-		if len(list) == 1 {
-			return list[0]
-		}
-		return &filter.And{Pos: x.Pos, List: list}
-	case *filter.Or:
-		var list []filter.Expr
-		for _, y := range x.List {
-			y = simplify(y)
-			if isConst(y, true) {
-				return &filter.Const{Value: true}
-			}
-			if !isConst(y, false) {
-				list = append(list, y)
-			}
-		}
-		if len(list) == 0 {
-			return &filter.Const{Value: false}
-		}
-		if len(list) == 1 {
-			return list[0]
-		}
-		return &filter.Or{Pos: x.Pos, List: list}
-	}
-	return e
 }
 
 // topoOrder orders the items so that every table comes after the tables its
