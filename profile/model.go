@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/outposthq/outpost"
+	"github.com/outposthq/outpost/filter"
+	"github.com/outposthq/outpost/schema"
 )
 
 // Rule is an item's record distribution criterion: which rows of the table
@@ -219,4 +221,25 @@ func (it *Item) interval() int {
 		return DefaultInterval
 	}
 	return it.IntervalMinutes
+}
+
+// Tables lists the tables item it of profile profileName needs: its own, the other
+// ends (and intersect tables) of its relationships, and every table its
+// filter links to.
+func (it *Item) Tables(sch *schema.Schema, profileName string) []string {
+	out := []string{it.Table}
+	for _, name := range it.Relationships {
+		if r, ok := sch.Relationship(it.Table, name); ok {
+			out = append(out, r.Related)
+			if r.Intersect != "" {
+				out = append(out, r.Intersect)
+			}
+		}
+	}
+	if len(it.Filter) > 0 {
+		if e, err := checkFilter(sch, profileName, it.Table, it.Filter, 1000); err == nil {
+			out = append(out, filter.LinkedTables(sch, it.Table, e)...)
+		}
+	}
+	return out
 }

@@ -2,7 +2,6 @@ package profile
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -19,31 +18,13 @@ import (
 // related rows follow the item's relationships to the download filters of
 // the linked items (the item graph is a DAG, enforced at publish).
 func (s *Service) Plan(ctx context.Context, by *security.Principal, profileID string) (*Plan, error) {
-	return s.planUpTo(ctx, by, profileID, 1<<62)
+	return s.PlanAt(ctx, by, profileID, 1<<62)
 }
 
-// AppPlan returns by's download plan for the devices of app appID, whose
-// profile is profileID: the profile version the app is published against,
-// not a newer one published since (contract §2: after a profile is published, the
-// apps that use it must be published too).
-func (s *Service) AppPlan(ctx context.Context, by *security.Principal, appID, profileID string) (*Plan, error) {
-	kind, _, pin, _, err := s.appKind(ctx, s.p.DB().Read, appID)
-	if err != nil {
-		return nil, err
-	}
-	var bound sql.NullString
-	t := appTable(kind)
-	if err := s.p.DB().Read.QueryRowContext(ctx, `SELECT mobileofflineprofileid FROM `+t+` WHERE `+t+`id = `+s.ph(1, 1), appID).Scan(&bound); err != nil {
-		return nil, fmt.Errorf("load app %s: %w", appID, err)
-	}
-	if pin == 0 || bound.String != profileID {
-		// Not published against a version of this profile: the newest.
-		pin = 1 << 62
-	}
-	return s.planUpTo(ctx, by, profileID, pin)
-}
-
-func (s *Service) planUpTo(ctx context.Context, by *security.Principal, profileID string, upTo int64) (*Plan, error) {
+// PlanAt returns by's download plan for the newest published version of
+// profile profileID that is not newer than upTo: package apps asks for the
+// version an app is published against.
+func (s *Service) PlanAt(ctx context.Context, by *security.Principal, profileID string, upTo int64) (*Plan, error) {
 	if _, err := s.profileRow(ctx, by, profileID); err != nil {
 		return nil, err
 	}

@@ -14,7 +14,9 @@ import (
 	"github.com/outposthq/outpost/security"
 )
 
-func checkName(name, description string) error {
+// CheckName checks the name and description of a profile or a solution:
+// a name is required, and both are text of bounded length.
+func CheckName(name, description string) error {
 	if strings.TrimSpace(name) == "" {
 		return outpost.Invalidf("name is required").WithTarget("name")
 	}
@@ -99,7 +101,7 @@ func (s *Service) create(ctx context.Context, by *security.Principal, in Input, 
 
 // newDraft checks in and returns the draft of a new profile.
 func (s *Service) newDraft(in Input, generatedFrom string) (*draftRow, error) {
-	if err := checkName(in.Name, in.Description); err != nil {
+	if err := CheckName(in.Name, in.Description); err != nil {
 		return nil, err
 	}
 	d := &draftRow{dirty: true, generatedFrom: generatedFrom, items: []Item{}}
@@ -216,7 +218,7 @@ func (s *Service) Update(ctx context.Context, by *security.Principal, id string,
 	if patch.Description != nil {
 		desc = *patch.Description
 	}
-	if err := checkName(name, desc); err != nil {
+	if err := CheckName(name, desc); err != nil {
 		return nil, err
 	}
 	if patch.Assignment != nil {
@@ -322,12 +324,12 @@ func (s *Service) Delete(ctx context.Context, by *security.Principal, id string)
 		return outpost.Forbiddenf("you lack the delete privilege on table %q", "mobileofflineprofile").WithTarget("mobileofflineprofile")
 	}
 	return s.p.Write(ctx, func(w *platform.Writer) error {
-		apps, err := s.appsUsing(ctx, w.Tx(), id)
+		apps, err := s.boundApps(ctx, w.Tx(), id)
 		if err != nil {
 			return err
 		}
 		if len(apps) > 0 {
-			return outpost.Conflictf("the profile is used by %d app(s) (%s): turn their offline mode off or choose another profile first", len(apps), apps[0].Name).WithTarget("id")
+			return outpost.Conflictf("the profile is used by %d app(s) (%s): turn their offline mode off or choose another profile first", len(apps), apps[0]).WithTarget("id")
 		}
 		if err := w.Delete(ctx, by, "mobileofflineprofile", id); err != nil {
 			return err
