@@ -61,23 +61,23 @@ func (r Rule) label() string {
 
 // Sync interval limits in minutes.
 const (
-	MinInterval     = 5
-	MaxInterval     = 1440
-	DefaultInterval = 10
+	minInterval     = 5
+	maxInterval     = 1440
+	defaultInterval = 10
 )
 
 // Publish-time limits of contract §2.
 const (
-	MaxRelationships   = 15 // per table, counted transitively
-	MaxImageColumns    = 14 // per profile
-	MaxNameLength      = 255
-	MaxDescriptionLen  = 2000
-	MaxItems           = 500
-	WarnRowsPerDevice  = 200_000
-	MaxRowsPerDevice   = 3_000_000
-	WarnTables         = 100
-	WarnFileBytes      = 4 << 30
-	WarnDataBytes      = 1 << 30
+	maxRelationships   = 15 // per table, counted transitively
+	maxImageColumns    = 14 // per profile
+	maxNameLength      = 255
+	maxDescriptionLen  = 2000
+	maxItems           = 500
+	warnRowsPerDevice  = 200_000
+	maxRowsPerDevice   = 3_000_000
+	warnTables         = 100
+	warnFileBytes      = 4 << 30
+	warnDataBytes      = 1 << 30
 	estimatedRowLength = 1024 // bytes per row in the data-size guidance
 )
 
@@ -218,7 +218,7 @@ func (v *Validation) warnf(table, format string, args ...any) {
 // interval returns the item's interval with the default applied.
 func (it *Item) interval() int {
 	if it.IntervalMinutes == 0 {
-		return DefaultInterval
+		return defaultInterval
 	}
 	return it.IntervalMinutes
 }

@@ -26,11 +26,11 @@ func CheckName(name, description string) error {
 	if err := outpost.CheckText("description", description); err != nil {
 		return err
 	}
-	if n := utf8.RuneCountInString(name); n > MaxNameLength {
-		return outpost.Invalidf("name must be at most %d characters, got %d", MaxNameLength, n).WithTarget("name")
+	if n := utf8.RuneCountInString(name); n > maxNameLength {
+		return outpost.Invalidf("name must be at most %d characters, got %d", maxNameLength, n).WithTarget("name")
 	}
-	if n := utf8.RuneCountInString(description); n > MaxDescriptionLen {
-		return outpost.Invalidf("description must be at most %d characters, got %d", MaxDescriptionLen, n).WithTarget("description")
+	if n := utf8.RuneCountInString(description); n > maxDescriptionLen {
+		return outpost.Invalidf("description must be at most %d characters, got %d", maxDescriptionLen, n).WithTarget("description")
 	}
 	return nil
 }
@@ -293,8 +293,8 @@ func (s *Service) PutItem(ctx context.Context, by *security.Principal, id string
 				return nil
 			}
 		}
-		if len(d.items) >= MaxItems {
-			return outpost.Invalidf("a profile holds at most %d tables", MaxItems).WithTarget("items")
+		if len(d.items) >= maxItems {
+			return outpost.Invalidf("a profile holds at most %d tables", maxItems).WithTarget("items")
 		}
 		d.items = append(d.items, it)
 		return nil
@@ -353,8 +353,8 @@ func (s *Service) Clone(ctx context.Context, by *security.Principal, id, name st
 	}
 	if name == "" {
 		name = "Copy of " + cur.Name
-		if utf8.RuneCountInString(name) > MaxNameLength {
-			name = string([]rune(name)[:MaxNameLength])
+		if utf8.RuneCountInString(name) > maxNameLength {
+			name = string([]rune(name)[:maxNameLength])
 		}
 	}
 	in := Input{Name: name, Description: cur.Description, Assignment: &cur.Assignment}
