@@ -39,7 +39,8 @@ type Options struct {
 	// Registry receives the metrics; default a new registry with the Go and
 	// process collectors.
 	Registry *prometheus.Registry
-	// Profiles serves /api/offline; nil leaves those routes out.
+	// Profiles serves /api/offline (profiles, apps and solutions: an
+	// apps.Service carries its profile service); nil leaves those routes out.
 	Profiles *apps.Service
 	// Sync serves /api/sync; nil leaves those routes out.
 	Sync *syncsrv.Engine
