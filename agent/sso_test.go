@@ -13,11 +13,11 @@ import (
 	"github.com/oauth2-proxy/mockoidc"
 
 	"github.com/outposthq/outpost/agent"
+	"github.com/outposthq/outpost/apps"
 	"github.com/outposthq/outpost/demo"
 	"github.com/outposthq/outpost/httpapi"
 	"github.com/outposthq/outpost/internal/testenv"
 	"github.com/outposthq/outpost/platform"
-	"github.com/outposthq/outpost/profile"
 	"github.com/outposthq/outpost/syncsrv"
 )
 
@@ -46,7 +46,7 @@ func ssoServer(t *testing.T) (*httptest.Server, *platform.Platform, *mockoidc.Mo
 	if err != nil {
 		t.Fatal(err)
 	}
-	profiles := profile.New(p)
+	profiles := apps.New(p)
 	cfg := op.Config()
 	srv := httptest.NewServer(httpapi.New(p, httpapi.Options{Profiles: profiles, Sync: syncsrv.New(p, profiles, syncsrv.Options{}),
 		OIDC: &httpapi.OIDCOptions{Issuer: cfg.Issuer, ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret, Name: "Example ID"}}))
