@@ -1,4 +1,4 @@
-package profile
+package apps
 
 import (
 	"context"
@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/outposthq/outpost/bundle"
-	"github.com/outposthq/outpost/sqlgen"
 
 	"github.com/outposthq/outpost"
 	"github.com/outposthq/outpost/platform"
@@ -61,14 +60,11 @@ func (s *Service) PutBundle(ctx context.Context, by *security.Principal, id stri
 // storeBundle stores checked zip b, of SHA-256 hash, as app id's bundle
 // in w, replacing any earlier one.
 func (s *Service) storeBundle(ctx context.Context, w *platform.Writer, id string, b []byte, hash string) error {
-	query, args := sqlgen.NewBuilder(s.d()).SQL(`DELETE FROM outpost_canvasbundle WHERE appid = `).Arg(id).Build()
-	if _, err := w.Tx().ExecContext(ctx, query, args...); err != nil {
+	if _, err := w.Tx().ExecContext(ctx, `DELETE FROM outpost_canvasbundle WHERE appid = `+s.ph(1, 1), id); err != nil {
 		return fmt.Errorf("replace the bundle of app %s: %w", id, err)
 	}
-	query, args = sqlgen.NewBuilder(s.d()).
-		SQL(`INSERT INTO outpost_canvasbundle (appid, content, size, sha256, modifiedon) VALUES (`).Args(id, b, int64(len(b)), hash, s.timeArg(w.Now())).
-		SQL(`)`).Build()
-	_, err := w.Tx().ExecContext(ctx, query, args...)
+	_, err := w.Tx().ExecContext(ctx, `INSERT INTO outpost_canvasbundle (appid, content, size, sha256, modifiedon) VALUES (`+s.ph(1, 5)+`)`,
+		id, b, int64(len(b)), hash, s.timeArg(w.Now()))
 	if err != nil {
 		return fmt.Errorf("store the bundle of app %s: %w", id, err)
 	}
@@ -79,8 +75,7 @@ func (s *Service) storeBundle(ctx context.Context, w *platform.Writer, id string
 func (s *Service) bundleInfo(ctx context.Context, id string) (*BundleInfo, error) {
 	var b BundleInfo
 	var on any
-	query, args := sqlgen.NewBuilder(s.d()).SQL(`SELECT size, sha256, modifiedon FROM outpost_canvasbundle WHERE appid = `).Arg(id).Build()
-	err := s.p.DB().Read.QueryRowContext(ctx, query, args...).Scan(&b.Size, &b.SHA256, &on)
+	err := s.p.DB().Read.QueryRowContext(ctx, `SELECT size, sha256, modifiedon FROM outpost_canvasbundle WHERE appid = `+s.ph(1, 1), id).Scan(&b.Size, &b.SHA256, &on)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
@@ -99,8 +94,7 @@ func (s *Service) GetBundle(ctx context.Context, by *security.Principal, id stri
 	}
 	var b []byte
 	var hash string
-	query, args := sqlgen.NewBuilder(s.d()).SQL(`SELECT content, sha256 FROM outpost_canvasbundle WHERE appid = `).Arg(id).Build()
-	err := s.p.DB().Read.QueryRowContext(ctx, query, args...).Scan(&b, &hash)
+	err := s.p.DB().Read.QueryRowContext(ctx, `SELECT content, sha256 FROM outpost_canvasbundle WHERE appid = `+s.ph(1, 1), id).Scan(&b, &hash)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, "", outpost.NotFoundf("canvas app %s has no bundle yet: a maker uploads one with PUT /api/offline/apps/%s/bundle", id, id).WithTarget("bundle")
 	}
