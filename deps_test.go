@@ -58,15 +58,15 @@ var layering = map[string][]never{
 		{[]string{"database/sql"}, "types only"},
 	},
 	"bundle": {
-		{[]string{"store", "platform", "profile", "security"}, "a canvas bundle's check is shared by the server and the device agent, which holds no server code"},
+		{[]string{"store", "platform", "profile", "apps", "security"}, "a canvas bundle's check is shared by the server and the device agent, which holds no server code"},
 		{[]string{"net/http", "database/sql"}, "a check on bytes, neither a handler nor storage"},
 	},
 	"client": {
-		{[]string{"platform", "profile", "syncsrv", "httpapi", "store"}, "the device library holds no server code: a device trusts only the protocol (wire) and has its own store"},
+		{[]string{"platform", "profile", "apps", "syncsrv", "httpapi", "store"}, "the device library holds no server code: a device trusts only the protocol (wire) and has its own store"},
 		{[]string{"security"}, "privileges are decided on the server, never on the device"},
 	},
 	"agent": {
-		{[]string{"platform", "profile", "syncsrv", "httpapi", "store"}, "the device agent, like the library it serves, holds no server code"},
+		{[]string{"platform", "profile", "apps", "syncsrv", "httpapi", "store"}, "the device agent, like the library it serves, holds no server code"},
 		{[]string{"security"}, "privileges are decided on the server, never on the device"},
 	},
 	"mobile": {
@@ -75,12 +75,19 @@ var layering = map[string][]never{
 	"platform": {
 		// platform imports net/http only for http.DetectContentType (image sniffing).
 		{[]string{"httpapi"}, "the core knows no adapter above it"},
-		{[]string{"syncsrv", "profile"}, "sync and profiles build on the core, not the reverse"},
+		{[]string{"syncsrv", "profile", "apps"}, "sync, profiles and apps build on the core, not the reverse"},
 		{[]string{"store/sqlite", "store/postgres"}, "the core runs on either engine through store"},
 	},
 	"profile": {
-		{[]string{"httpapi"}, "profiles and apps are domain services; routes call them"},
+		{[]string{"httpapi"}, "profiles are a domain service; routes call them"},
 		{[]string{"syncsrv"}, "the sync engine reads plans, not the reverse"},
+		{[]string{"apps"}, "apps use profiles and solutions ship them; a profile knows an app only as the row that binds it"},
+		{[]string{"store/sqlite", "store/postgres"}, "either engine through store"},
+	},
+	"apps": {
+		{[]string{"httpapi"}, "apps and solutions are a domain service; routes call them"},
+		{[]string{"syncsrv"}, "the sync engine asks apps for an app's plan, not the reverse"},
+		{[]string{"agent", "client"}, "the maker's side of apps is server code; the device runs what it downloads"},
 		{[]string{"store/sqlite", "store/postgres"}, "either engine through store"},
 	},
 	"syncsrv": {

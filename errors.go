@@ -120,3 +120,12 @@ func ErrorTarget(err error) string {
 	}
 	return ""
 }
+
+// BodyRef turns "not found" for an object named inside a request body into
+// CodeInvalid with target: 404 is for the resource of the URL only.
+func BodyRef(err error, target string) error {
+	if ErrorCode(err) != CodeNotFound {
+		return err
+	}
+	return Invalidf("%s", ErrorMessage(err)).WithTarget(target)
+}

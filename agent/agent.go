@@ -62,7 +62,21 @@ type Options struct {
 	HTTPClient *http.Client
 	// RetryAfter is the scheduler's wait after a failed sync; default 30 s.
 	RetryAfter time.Duration
-	Logger     *slog.Logger
+	// SearchCountCap is how far a quick search counts its matches for the
+	// pager before it answers "at least": default 5,000 (as Dataverse's
+	// "5000+"); the count goes on in steps of it as the pages pass it.
+	SearchCountCap int
+	Logger         *slog.Logger
+}
+
+// DefaultSearchCountCap is the default of Options.SearchCountCap.
+const DefaultSearchCountCap = 5000
+
+func (a *Agent) searchCountCap() int {
+	if a.opts.SearchCountCap > 0 {
+		return a.opts.SearchCountCap
+	}
+	return DefaultSearchCountCap
 }
 
 // Agent serves the local API for one device directory.
@@ -87,6 +101,11 @@ type Agent struct {
 	bg     sync.WaitGroup  // syncs started beside the scheduler (Refresh)
 	addrs  map[string]bool // Host values accepted
 	closed bool
+
+	// sso is the single sign-on in progress, signInError why the last one
+	// failed.
+	sso         *ssoPending
+	signInError string
 }
 
 // config is what the agent (and the device CLI) keep in Home/config.json.

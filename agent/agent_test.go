@@ -3,6 +3,7 @@ package agent_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -15,11 +16,11 @@ import (
 	"time"
 
 	"github.com/outposthq/outpost/agent"
+	"github.com/outposthq/outpost/apps"
 	"github.com/outposthq/outpost/demo"
 	"github.com/outposthq/outpost/httpapi"
 	"github.com/outposthq/outpost/internal/testenv"
 	"github.com/outposthq/outpost/platform"
-	"github.com/outposthq/outpost/profile"
 	"github.com/outposthq/outpost/syncsrv"
 	"github.com/outposthq/outpost/wire"
 )
@@ -34,8 +35,15 @@ type player struct {
 
 func startAgent(t *testing.T, home string) (*agent.Agent, *player) {
 	t.Helper()
-	a, err := agent.New(context.Background(), agent.Options{Home: home, UI: fstest.MapFS{"index.html": {Data: []byte("<!doctype html><title>player</title>")}},
-		RetryAfter: 200 * time.Millisecond})
+	return startAgentWith(t, agent.Options{Home: home})
+}
+
+// startAgentWith starts an agent with opts, its test UI and a short retry.
+func startAgentWith(t *testing.T, opts agent.Options) (*agent.Agent, *player) {
+	t.Helper()
+	opts.UI = fstest.MapFS{"index.html": {Data: []byte("<!doctype html><title>player</title>")}}
+	opts.RetryAfter = 200 * time.Millisecond
+	a, err := agent.New(context.Background(), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -189,7 +197,7 @@ func TestAgentAPI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	profiles := profile.New(p0)
+	profiles := apps.New(p0)
 	srv := httptest.NewServer(httpapi.New(p0, httpapi.Options{Profiles: profiles, Sync: syncsrv.New(p0, profiles, syncsrv.Options{})}))
 	defer srv.Close()
 	tok, err := p0.IssueToken(ctx, platform.System(), env.Technicians[0].ID, "player")
@@ -197,7 +205,8 @@ func TestAgentAPI(t *testing.T) {
 		t.Fatal(err)
 	}
 	home := t.TempDir()
-	a, p := startAgent(t, home)
+	// A small count cap, so that the quick searches below pass it.
+	a, p := startAgentWith(t, agent.Options{Home: home, SearchCountCap: 4})
 
 	var e wire.ErrorBody
 	if code := p.do("POST", "/api/signin", agent.SignInRequest{Server: srv.URL, Token: "wrong"}, &e); code != 401 || e.Error.Target != "token" {
@@ -254,6 +263,37 @@ func TestAgentAPI(t *testing.T) {
 	p.do("GET", "/api/tables/workorder/rows?view="+view+"&search="+url.QueryEscape(name[:8]), nil, &hit)
 	if hit.Total < 1 || hit.Total >= page.Total {
 		t.Fatalf("search %q: %d of %d", name[:8], hit.Total, page.Total)
+	}
+	if hit.More {
+		t.Fatalf("search %q: a page that is not full ends the list, yet total %d is a lower bound", name[:8], hit.Total)
+	}
+	// A search matching more rows than the cap counts up to the next
+	// multiple of it past the page and says so; the pages go on to the
+	// end, where the total is exact: every row of the view, once.
+	seen := map[string]bool{}
+	for skip := 0; ; skip += 5 {
+		var pg agent.RowPage
+		if code := p.do("GET", fmt.Sprintf("/api/tables/workorder/rows?view=%s&search=WO-&top=5&skip=%d", view, skip), nil, &pg); code != 200 {
+			t.Fatalf("search page at %d: %d", skip, code)
+		}
+		for _, r := range pg.Rows {
+			seen[r["workorderid"].(string)] = true
+		}
+		if limit := int64(4 * ((skip+5)/4 + 1)); pg.More && pg.Total != limit {
+			t.Fatalf("search page at %d: total %d (more), want the cap's multiple %d", skip, pg.Total, limit)
+		}
+		if skip == 0 && !pg.More {
+			t.Fatalf("search over %d rows with a cap of 4: total %d is not marked as a lower bound", page.Total, pg.Total)
+		}
+		if !pg.More && int64(skip+5) >= pg.Total {
+			if pg.Total != page.Total || int64(len(seen)) != page.Total {
+				t.Fatalf("the search's last page: total %d, %d rows seen, the view has %d", pg.Total, len(seen), page.Total)
+			}
+			break
+		}
+		if skip > int(page.Total) {
+			t.Fatalf("the search's pages go past the view's %d rows", page.Total)
+		}
 	}
 	// A form's related rows: the work orders of the first one's account.
 	var related agent.RowPage

@@ -26,6 +26,9 @@ func (a *Agent) routeList() []route {
 		{"GET /api/session", a.handle(a.session)},
 		{"POST /api/signin", a.handle(a.signIn)},
 		{"POST /api/signout", a.handle(a.signOut)},
+		{"GET /api/signin/providers", a.handle(a.providers)},
+		{"POST /api/signin/sso", a.handle(a.startSSO)},
+		{"GET /signin/callback", a.handle(a.ssoCallback)},
 		{"GET /api/apps", a.handle(a.apps)},
 		{"POST /api/apps/{id}/open", a.handle(a.open)},
 		{"GET /api/app", a.withDevice(a.appDef)},
@@ -140,7 +143,7 @@ func decode(r *http.Request, v any) error {
 func (a *Agent) currentSession() Session {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	s := Session{SignedIn: a.cfg.signedIn(), Server: a.cfg.Server, User: a.cfg.User}
+	s := Session{SignedIn: a.cfg.signedIn(), Server: a.cfg.Server, User: a.cfg.User, SignInError: a.signInError}
 	if a.dev != nil && a.app != nil {
 		s.AppID, s.AppName = a.app.ID, a.app.Name
 	}
@@ -306,18 +309,29 @@ func (a *Agent) rows(w http.ResponseWriter, r *http.Request, dev *client.Client)
 		return err
 	}
 	// A page that is not full ends the list, so it gives the total without
-	// counting (most searches); otherwise count.
+	// counting (most searches); otherwise count. A search counts up to the
+	// next multiple of the cap past this page: a search matching
+	// thousands answers as fast as one matching the cap, and its total
+	// reads "5,000+" (more) until the pages reach the last multiple.
 	total := int64(skip + len(rows))
+	more := false
 	if len(rows) == top || (len(rows) == 0 && skip > 0) {
-		if total, err = dev.CountSearch(r.Context(), table, filterText, search); err != nil {
+		var limit int64
+		if c := int64(a.searchCountCap()); search.Text != "" && c > 0 {
+			limit = c * (int64(skip+top)/c + 1)
+		}
+		if total, err = dev.CountSearchUpTo(r.Context(), table, filterText, search, limit); err != nil {
 			return err
+		}
+		if limit > 0 && total > limit {
+			total, more = limit, true
 		}
 	}
 	names, err := lookupNames(r.Context(), dev, table, rows)
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, RowPage{Rows: rows, Total: total, Skip: skip, Names: names})
+	return writeJSON(w, http.StatusOK, RowPage{Rows: rows, Total: total, More: more, Skip: skip, Names: names})
 }
 
 // lookupNames finds the "name" of every row that a lookup column of rows

@@ -135,11 +135,13 @@ func (a *Agent) signIn(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(r, &in); err != nil {
 		return err
 	}
-	server := strings.TrimRight(strings.TrimSpace(in.Server), "/")
-	u, err := url.Parse(server)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return outpost.Invalidf("the server address must be an http:// or https:// URL, such as http://127.0.0.1:8080, not %q", in.Server).WithTarget("server")
+	server, err := serverAddress(in.Server)
+	if err != nil {
+		return err
 	}
+	a.mu.Lock()
+	a.signInError = ""
+	a.mu.Unlock()
 	ctx := r.Context()
 	cfg := config{Server: server, Token: strings.TrimSpace(in.Token)}
 	switch {
@@ -164,14 +166,34 @@ func (a *Agent) signIn(w http.ResponseWriter, r *http.Request) error {
 	default:
 		return outpost.Invalidf("sign in with a user name and password, or paste a token").WithTarget("token")
 	}
+	sess, err := a.finishSignIn(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, sess)
+}
+
+// serverAddress checks and normalises a server address.
+func serverAddress(in string) (string, error) {
+	server := strings.TrimRight(strings.TrimSpace(in), "/")
+	u, err := url.Parse(server)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return "", outpost.Invalidf("the server address must be an http:// or https:// URL, such as http://127.0.0.1:8080, not %q", in).WithTarget("server")
+	}
+	return server, nil
+}
+
+// finishSignIn checks cfg's credential with the server, learns the user's
+// name and makes cfg the agent's sign-in.
+func (a *Agent) finishSignIn(ctx context.Context, cfg config) (Session, error) {
 	var who struct {
 		UserID string `json:"userid"`
 	}
 	if err := a.call(ctx, cfg, http.MethodGet, "/api/whoami", nil, &who); err != nil {
 		if outpost.ErrorCode(err) == outpost.CodeUnauthorized {
-			return outpost.Errorf(outpost.CodeUnauthorized, "the server did not accept these credentials").WithTarget("token")
+			return Session{}, outpost.Errorf(outpost.CodeUnauthorized, "the server did not accept these credentials").WithTarget("token")
 		}
-		return err
+		return Session{}, err
 	}
 	user := who.UserID
 	var me struct {
@@ -191,11 +213,11 @@ func (a *Agent) signIn(w http.ResponseWriter, r *http.Request) error {
 	}
 	cfg.User = user
 	a.cfg = cfg
+	a.signInError = ""
 	if err := a.saveConfig(); err != nil {
-		return err
+		return Session{}, err
 	}
-	s := Session{SignedIn: true, Server: server, User: user}
-	return writeJSON(w, http.StatusOK, s)
+	return Session{SignedIn: true, Server: cfg.Server, User: user}, nil
 }
 
 // signOut forgets the token; the device's stores stay (with any queued

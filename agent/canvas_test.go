@@ -11,11 +11,11 @@ import (
 	"testing"
 
 	"github.com/outposthq/outpost/agent"
+	"github.com/outposthq/outpost/apps"
 	"github.com/outposthq/outpost/demo"
 	"github.com/outposthq/outpost/httpapi"
 	"github.com/outposthq/outpost/internal/testenv"
 	"github.com/outposthq/outpost/platform"
-	"github.com/outposthq/outpost/profile"
 	"github.com/outposthq/outpost/syncsrv"
 )
 
@@ -31,7 +31,7 @@ func TestAgentCanvas(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	profiles := profile.New(p0)
+	profiles := apps.New(p0)
 	srv := httptest.NewServer(httpapi.New(p0, httpapi.Options{Profiles: profiles, Sync: syncsrv.New(p0, profiles, syncsrv.Options{})}))
 	t.Cleanup(srv.Close) // after the agent's cleanup, which ends its requests
 	tok, err := p0.IssueToken(ctx, platform.System(), env.Technicians[0].ID, "player")

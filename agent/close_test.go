@@ -9,11 +9,11 @@ import (
 	"time"
 
 	"github.com/outposthq/outpost/agent"
+	"github.com/outposthq/outpost/apps"
 	"github.com/outposthq/outpost/demo"
 	"github.com/outposthq/outpost/httpapi"
 	"github.com/outposthq/outpost/internal/testenv"
 	"github.com/outposthq/outpost/platform"
-	"github.com/outposthq/outpost/profile"
 	"github.com/outposthq/outpost/syncsrv"
 )
 
@@ -30,7 +30,7 @@ func demoServer(t *testing.T, e testenv.Engine, opts platform.Options, wrap func
 	if err != nil {
 		t.Fatal(err)
 	}
-	profiles := profile.New(p)
+	profiles := apps.New(p)
 	var h http.Handler = httpapi.New(p, httpapi.Options{Profiles: profiles, Sync: syncsrv.New(p, profiles, syncsrv.Options{})})
 	if wrap != nil {
 		h = wrap(h)

@@ -6,6 +6,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -32,6 +33,12 @@ func (a *Agent) fileGet(w http.ResponseWriter, r *http.Request, dev *client.Clie
 	h.Set("Content-Security-Policy", "sandbox; default-src 'none'; img-src 'self'")
 	h.Set("Content-Length", strconv.Itoa(len(f.Content)))
 	h.Set("X-Outpost-File-Id", f.ID)
+	// The file's own name and the type it was stored with, for the
+	// canvas host API (the name percent-encoded: headers are ASCII).
+	h.Set("X-Outpost-File-Name", url.PathEscape(f.Name))
+	if f.MimeType != "" {
+		h.Set("X-Outpost-File-Type", f.MimeType)
+	}
 	disposition := "attachment"
 	if ct := http.DetectContentType(f.Content); strings.HasPrefix(ct, "image/") {
 		h.Set("Content-Type", ct)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"net/url"
 	"testing"
 
 	"github.com/outposthq/outpost/agent"
@@ -44,13 +45,17 @@ func TestAgentFiles(t *testing.T) {
 				t.Fatalf("photo before one is taken: %d %s", code, body)
 			}
 			img := append([]byte("\x89PNG\r\n\x1a\n"), bytes.Repeat([]byte{7}, 5000)...)
-			code, _, body := p.raw("PUT", path+"?name=site.png", "image/png", img)
+			code, _, body := p.raw("PUT", path+"?name="+url.QueryEscape("site ö.png"), "image/png", img)
 			if code != 200 || !bytes.Contains(body, []byte(`"photo":"`)) {
 				t.Fatalf("put photo: %d %s", code, body)
 			}
 			code, hdr, got := p.raw("GET", path, "", nil)
 			if code != 200 || hdr.Get("Content-Type") != "image/png" || !bytes.Equal(got, img) || hdr.Get("Content-Security-Policy") == "" {
 				t.Fatalf("get photo: %d %v, %d bytes", code, hdr, len(got))
+			}
+			// The canvas host API reads the file's own name and type.
+			if name, err := url.PathUnescape(hdr.Get("X-Outpost-File-Name")); err != nil || name != "site ö.png" || hdr.Get("X-Outpost-File-Type") != "image/png" {
+				t.Fatalf("get photo: name %q (%v), type %q", hdr.Get("X-Outpost-File-Name"), err, hdr.Get("X-Outpost-File-Type"))
 			}
 			refusals := []struct {
 				name   string
@@ -74,8 +79,8 @@ func TestAgentFiles(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if f.Name != "site.png" || !bytes.Equal(f.Content, img) {
-				t.Fatalf("server holds %s with %d bytes, want site.png with the %d bytes taken", f.Name, len(f.Content), len(img))
+			if f.Name != "site ö.png" || !bytes.Equal(f.Content, img) {
+				t.Fatalf("server holds %s with %d bytes, want site ö.png with the %d bytes taken", f.Name, len(f.Content), len(img))
 			}
 			if code, _, body := p.raw("DELETE", path, "", nil); code != 200 || !bytes.Contains(body, []byte(`"photo":null`)) {
 				t.Fatalf("remove photo: %d %s", code, body)

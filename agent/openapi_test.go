@@ -30,7 +30,7 @@ func TestOpenAPIMatchesGo(t *testing.T) {
 	}
 	goTypes := []any{Session{}, SignInRequest{}, AppSummary{}, AppList{}, Column{}, Option{}, TableDef{}, View{}, Form{}, Section{}, AppDefinition{}, CanvasInfo{}, Progress{},
 		TableStatus{}, DeviceStatus{}, RowPage{}, RowValues{}, Created{}, PendingChange{}, PendingList{}, SyncErrorItem{}, SyncErrorList{},
-		SyncRequest{}, wire.ErrorBody{}, wire.ErrorDetail{}}
+		SyncRequest{}, SignInProvider{}, SignInProviders{}, SSORequest{}, SSOStart{}, wire.ErrorBody{}, wire.ErrorDetail{}}
 	seen := map[string]bool{"SyncState": true}
 	for _, v := range goTypes {
 		rt := reflect.TypeOf(v)

@@ -10,6 +10,31 @@ type Session struct {
 	User     string `json:"user"`
 	AppID    string `json:"appId"`
 	AppName  string `json:"appName"`
+	// SignInError is why the last single sign-on failed, in plain words;
+	// empty once a sign-in starts again or succeeds.
+	SignInError string `json:"signInError,omitempty"`
+}
+
+// SignInProvider is a single sign-on provider the server offers.
+type SignInProvider struct {
+	Name string `json:"name"`
+}
+
+// SignInProviders lists the server's single sign-on providers (none when
+// it offers only passwords and tokens).
+type SignInProviders struct {
+	Providers []SignInProvider `json:"providers"`
+}
+
+// SSORequest starts a single sign-on with a server.
+type SSORequest struct {
+	Server string `json:"server"`
+}
+
+// SSOStart is where the browser goes next: the server's single sign-on,
+// which comes back to the agent's /signin/callback.
+type SSOStart struct {
+	URL string `json:"url"`
 }
 
 // SignInRequest signs in with a token, or with a user name and password
@@ -162,7 +187,10 @@ type DeviceStatus struct {
 type RowPage struct {
 	Rows  []map[string]any `json:"rows"`
 	Total int64            `json:"total"`
-	Skip  int              `json:"skip"`
+	// More says that total is a lower bound: a quick search stopped
+	// counting at the agent's cap (Options.SearchCountCap).
+	More bool `json:"more,omitempty"`
+	Skip int  `json:"skip"`
 	// Names are the display names of the rows the page's lookups name.
 	Names map[string]string `json:"names"`
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/outposthq/outpost"
+	"github.com/outposthq/outpost/apps"
 	"github.com/outposthq/outpost/demo"
 	"github.com/outposthq/outpost/httpapi"
 	"github.com/outposthq/outpost/platform"
@@ -70,7 +71,7 @@ func newShapedEnv(ctx context.Context, r *recorder, open Opener, name string, n,
 		return nil, errors.Join(err, closeDB())
 	}
 	r.logf("built %s data set: %d work orders in %.1f s", name, n, time.Since(start).Seconds())
-	profiles := profile.New(e.p)
+	profiles := apps.New(e.p)
 	// The fan-out scenario holds thousands of idle change streams over a
 	// few users' devices.
 	e.eng = syncsrv.New(e.p, profiles, syncsrv.Options{MaxRows: maxRows, EventStreamsPerUser: 1 << 20, EventStreamsPerDevice: 1 << 20})
@@ -224,7 +225,7 @@ func (e *env) importSet(ctx context.Context, owner, ownerType, bu string, wos, p
 // publish creates the profile (own and team work orders, their accounts,
 // those accounts' contacts) and a model-driven offline app on it.
 func (e *env) publish(ctx context.Context) error {
-	svc := profile.New(e.p)
+	svc := apps.New(e.p)
 	sys := platform.System()
 	prof, err := svc.Create(ctx, sys, profile.Input{Name: "Bench", Items: []profile.ItemInput{
 		{Item: profile.Item{Table: "workorder", Rule: profile.RuleOrganization, UserRows: true, TeamRows: true, IntervalMinutes: 10}},
@@ -237,11 +238,11 @@ func (e *env) publish(ctx context.Context) error {
 	if _, _, err := svc.Publish(ctx, sys, prof.ID); err != nil {
 		return err
 	}
-	app, err := svc.CreateApp(ctx, sys, profile.AppInput{Kind: profile.ModelDriven, Name: "BenchApp", Definition: profile.Definition{Tables: []string{"workorder"}}})
+	app, err := svc.CreateApp(ctx, sys, apps.AppInput{Kind: apps.ModelDriven, Name: "BenchApp", Definition: apps.Definition{Tables: []string{"workorder"}}})
 	if err != nil {
 		return err
 	}
-	if _, err := svc.SetOffline(ctx, sys, app.ID, profile.OfflineInput{Enabled: true, ProfileID: prof.ID}); err != nil {
+	if _, err := svc.SetOffline(ctx, sys, app.ID, apps.OfflineInput{Enabled: true, ProfileID: prof.ID}); err != nil {
 		return err
 	}
 	if _, err := svc.PublishApp(ctx, sys, app.ID); err != nil {

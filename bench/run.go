@@ -9,9 +9,9 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/outposthq/outpost/apps"
 	"github.com/outposthq/outpost/client"
 	"github.com/outposthq/outpost/httpapi"
-	"github.com/outposthq/outpost/profile"
 	"github.com/outposthq/outpost/syncsrv"
 )
 
@@ -163,7 +163,7 @@ func runEngine(ctx context.Context, cfg *config, opts Options, engine string) (f
 // half the device's download set, and checks the refusal.
 func runCap(ctx context.Context, r *recorder, opts Options, e *env, dir string) error {
 	capRows := int64(e.deviceRows / 2)
-	profiles := profile.New(e.p)
+	profiles := apps.New(e.p)
 	eng := syncsrv.New(e.p, profiles, syncsrv.Options{MaxRows: capRows})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

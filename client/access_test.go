@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/outposthq/outpost"
+	"github.com/outposthq/outpost/apps"
 	"github.com/outposthq/outpost/client"
 	"github.com/outposthq/outpost/demo"
 	"github.com/outposthq/outpost/httpapi"
@@ -31,23 +32,23 @@ func TestAppAccessLostStopsTheDevice(t *testing.T) {
 			name string
 			app  func(env *demo.Env) string
 			// before runs before the device opens; lose takes access away.
-			before, lose func(ctx context.Context, t *testing.T, p *platform.Platform, profiles *profile.Service, env *demo.Env)
+			before, lose func(ctx context.Context, t *testing.T, p *platform.Platform, profiles *apps.Service, env *demo.Env)
 		}{
 			{
 				name: "canvas role removed",
 				app:  func(env *demo.Env) string { return env.CanvasApp },
-				lose: func(ctx context.Context, t *testing.T, p *platform.Platform, _ *profile.Service, env *demo.Env) {
+				lose: func(ctx context.Context, t *testing.T, p *platform.Platform, _ *apps.Service, env *demo.Env) {
 					must(t, p.RemoveUserRole(ctx, platform.System(), env.Technicians[0].ID, env.FieldRole))
 				},
 			},
 			{
 				name: "left the restricted profile's team",
 				app:  func(env *demo.Env) string { return env.ModelDrivenApp },
-				before: func(ctx context.Context, t *testing.T, p *platform.Platform, profiles *profile.Service, env *demo.Env) {
+				before: func(ctx context.Context, t *testing.T, p *platform.Platform, profiles *apps.Service, env *demo.Env) {
 					_, err := profiles.Update(ctx, platform.System(), env.ProfileID, profile.Patch{Assignment: &profile.Assignment{Mode: profile.AssignRestricted, Teams: []string{env.NorthTeam}}})
 					must(t, err)
 				},
-				lose: func(ctx context.Context, t *testing.T, p *platform.Platform, _ *profile.Service, env *demo.Env) {
+				lose: func(ctx context.Context, t *testing.T, p *platform.Platform, _ *apps.Service, env *demo.Env) {
 					must(t, p.RemoveTeamMember(ctx, platform.System(), env.NorthTeam, env.Technicians[0].ID))
 				},
 			},
@@ -59,7 +60,7 @@ func TestAppAccessLostStopsTheDevice(t *testing.T) {
 				must(t, err)
 				env, err := demo.Seed(ctx, p, demo.Options{AccountsPerTechnician: 2})
 				must(t, err)
-				profiles := profile.New(p)
+				profiles := apps.New(p)
 				eng := syncsrv.New(p, profiles, syncsrv.Options{})
 				srv := httptest.NewServer(httpapi.New(p, httpapi.Options{Profiles: profiles, Sync: eng}))
 				defer srv.Close()

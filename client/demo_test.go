@@ -6,12 +6,12 @@ import (
 	"net/http/httptest"
 	"testing"
 
+	"github.com/outposthq/outpost/apps"
 	"github.com/outposthq/outpost/client"
 	"github.com/outposthq/outpost/demo"
 	"github.com/outposthq/outpost/httpapi"
 	"github.com/outposthq/outpost/internal/testenv"
 	"github.com/outposthq/outpost/platform"
-	"github.com/outposthq/outpost/profile"
 	"github.com/outposthq/outpost/syncsrv"
 )
 
@@ -28,7 +28,7 @@ func TestDemoProfileEndToEnd(t *testing.T) {
 			must(t, err)
 			env, err := demo.Seed(ctx, p, demo.Options{AccountsPerTechnician: 4})
 			must(t, err)
-			profiles := profile.New(p)
+			profiles := apps.New(p)
 			eng := syncsrv.New(p, profiles, syncsrv.Options{})
 			srv := httptest.NewServer(httpapi.New(p, httpapi.Options{Profiles: profiles, Sync: eng}))
 			defer srv.Close()

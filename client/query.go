@@ -52,7 +52,7 @@ func (c *Client) Query(ctx context.Context, table string, q Query) ([]map[string
 		b.Col("t0", col)
 	}
 	b.SQL(" FROM ").Ident(table).SQL(" AS t0")
-	if err := c.whereSearch(ctx, b, lt, q.Filter, q.Search); err != nil {
+	if err := c.whereSearch(ctx, b, lt, q.Filter, q.Search, false); err != nil {
 		return nil, err
 	}
 	b.SQL(" ORDER BY ")

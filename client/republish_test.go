@@ -6,12 +6,12 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/outposthq/outpost/apps"
 	"github.com/outposthq/outpost/client"
 	"github.com/outposthq/outpost/demo"
 	"github.com/outposthq/outpost/httpapi"
 	"github.com/outposthq/outpost/internal/testenv"
 	"github.com/outposthq/outpost/platform"
-	"github.com/outposthq/outpost/profile"
 	"github.com/outposthq/outpost/syncsrv"
 )
 
@@ -29,7 +29,7 @@ func TestDevicesKeepTheAppsProfileVersionUntilRepublish(t *testing.T) {
 			env, err := demo.Seed(ctx, p, demo.Options{AccountsPerTechnician: 1})
 			must(t, err)
 			sys := platform.System()
-			profiles := profile.New(p)
+			profiles := apps.New(p)
 			srv := httptest.NewServer(httpapi.New(p, httpapi.Options{Profiles: profiles, Sync: syncsrv.New(p, profiles, syncsrv.Options{})}))
 			defer srv.Close()
 			tok, err := p.IssueToken(ctx, sys, env.Technicians[0].ID, "device")

@@ -179,8 +179,9 @@ func (c *Client) searchMatch(ctx context.Context, lt *localTable, s Search) (str
 
 // whereSearch adds the WHERE clause of a filter and a search: the filter
 // and the contains tests, narrowed to the index's candidates when it has
-// them.
-func (c *Client) whereSearch(ctx context.Context, b *sqlgen.Builder, lt *localTable, filterText string, s Search) error {
+// them. joined says that the query reads the index as s0, joined to t0
+// by rowid, so the candidates are its MATCH.
+func (c *Client) whereSearch(ctx context.Context, b *sqlgen.Builder, lt *localTable, filterText string, s Search, joined bool) error {
 	sf, err := searchFilter(lt, s)
 	if err != nil {
 		return err
@@ -200,6 +201,10 @@ func (c *Client) whereSearch(ctx context.Context, b *sqlgen.Builder, lt *localTa
 	match, err := c.searchMatch(ctx, lt, s)
 	if err != nil || match == "" {
 		return err
+	}
+	if joined {
+		b.SQL(" AND s0.").Ident(searchIndexName(lt.def.Name)).SQL(" MATCH ").Arg(match)
+		return nil
 	}
 	b.SQL(" AND t0.rowid IN (SELECT rowid FROM ").Ident(searchIndexName(lt.def.Name)).SQL(" WHERE ").Ident(searchIndexName(lt.def.Name)).SQL(" MATCH ").Arg(match).SQL(")")
 	return nil

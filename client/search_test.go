@@ -68,6 +68,12 @@ func TestSearchIndexKeepsContainsSemantics(t *testing.T) {
 					if n != int64(len(want)) {
 						t.Errorf("%s: search %q counts %d, want %d", step, text, n, len(want))
 					}
+					// Counting up to a limit stops after limit+1 matches.
+					capped, err := dev.CountSearchUpTo(ctx, "workorder", "", client.Search{Text: text, Columns: cols}, 2)
+					must(t, err)
+					if want := min(int64(len(want)), 3); capped != want {
+						t.Errorf("%s: search %q counts %d up to 2, want %d", step, text, capped, want)
+					}
 				}
 			}
 			check("first sync")

@@ -109,14 +109,43 @@ func (c *Client) Count(ctx context.Context, table, filterText string) (int64, er
 // CountSearch returns how many local rows of table match the filter and
 // the search.
 func (c *Client) CountSearch(ctx context.Context, table, filterText string, s Search) (int64, error) {
+	return c.CountSearchUpTo(ctx, table, filterText, s, 0)
+}
+
+// CountSearchUpTo counts like CountSearch but stops after limit+1 rows
+// when limit is positive, so that a search matching many rows costs no
+// more than reading limit of them: an answer above limit means "more
+// than limit".
+func (c *Client) CountSearchUpTo(ctx context.Context, table, filterText string, s Search, limit int64) (int64, error) {
 	lt, err := c.readable(ctx, table)
 	if err != nil {
 		return 0, err
 	}
 	b := sqlgen.NewBuilder(sqlgen.SQLite)
-	b.SQL("SELECT count(*) FROM ").Ident(lt.def.Name).SQL(" AS t0")
-	if err := c.whereSearch(ctx, b, lt, filterText, s); err != nil {
-		return 0, err
+	if limit <= 0 {
+		b.SQL("SELECT count(*) FROM ").Ident(lt.def.Name).SQL(" AS t0")
+		if err := c.whereSearch(ctx, b, lt, filterText, s, false); err != nil {
+			return 0, err
+		}
+	} else {
+		// The index's matches drive the rows read (rather than a list of
+		// them all built first), so the count stops after limit+1.
+		match := ""
+		if s.Text != "" {
+			if match, err = c.searchMatch(ctx, lt, s); err != nil {
+				return 0, err
+			}
+		}
+		b.SQL("SELECT count(*) FROM (SELECT 1 FROM ")
+		if match != "" {
+			b.Ident(searchIndexName(lt.def.Name)).SQL(" AS s0 CROSS JOIN ").Ident(lt.def.Name).SQL(" AS t0 ON t0.rowid = s0.rowid")
+		} else {
+			b.Ident(lt.def.Name).SQL(" AS t0")
+		}
+		if err := c.whereSearch(ctx, b, lt, filterText, s, match != ""); err != nil {
+			return 0, err
+		}
+		b.SQL(" LIMIT ").Arg(limit + 1).SQL(")")
 	}
 	query, args := b.Build()
 	var n int64

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 
+	"github.com/outposthq/outpost/apps"
 	"github.com/outposthq/outpost/platform"
 	"github.com/outposthq/outpost/profile"
 )
@@ -33,7 +34,7 @@ func FieldTechnicianItems() []profile.ItemInput {
 // (in the solution "fieldservice", with its web bundle), both offline on
 // that profile.
 func seedOffline(ctx context.Context, p *platform.Platform, e *Env) error {
-	svc := profile.New(p)
+	svc := apps.New(p)
 	sys := platform.System()
 	prof, err := svc.Create(ctx, sys, profile.Input{Name: ProfileName, Description: "What a field technician needs on the road.", Items: FieldTechnicianItems()})
 	if err != nil {
@@ -46,17 +47,17 @@ func seedOffline(ctx context.Context, p *platform.Platform, e *Env) error {
 	open, _ := json.Marshal(map[string]any{"column": "completed", "operator": "eq", "value": false})
 	done, _ := json.Marshal(map[string]any{"column": "completed", "operator": "eq", "value": true})
 	search := []string{"name", "description"}
-	md, err := svc.CreateApp(ctx, sys, profile.AppInput{Kind: profile.ModelDriven, Name: ModelDrivenName, Definition: profile.Definition{
+	md, err := svc.CreateApp(ctx, sys, apps.AppInput{Kind: apps.ModelDriven, Name: ModelDrivenName, Definition: apps.Definition{
 		Tables: []string{"workorder"},
-		Views: []profile.View{
+		Views: []apps.View{
 			{Name: "Open work orders", Table: "workorder", Columns: []string{"name", "customerid", "scheduledstart", "priority"}, Filter: open,
 				OrderBy: "scheduledstart", SearchColumns: search},
 			{Name: "Completed work orders", Table: "workorder", Columns: []string{"name", "customerid", "scheduledstart"}, Filter: done,
 				OrderBy: "scheduledstart desc", SearchColumns: search},
 		},
-		Forms: []profile.Form{{Name: "Work order", Table: "workorder",
+		Forms: []apps.Form{{Name: "Work order", Table: "workorder",
 			Columns: []string{"name", "customerid", "productid", "priority", "scheduledstart", "estimatedhours", "cost", "completed", "description", "photo"},
-			Sections: []profile.Section{
+			Sections: []apps.Section{
 				{Name: "Work order", Columns: []string{"name", "customerid", "productid", "priority"}},
 				{Name: "Schedule and cost", Columns: []string{"scheduledstart", "estimatedhours", "cost", "completed"}},
 				{Name: "Notes", Columns: []string{"description"}},
@@ -68,8 +69,8 @@ func seedOffline(ctx context.Context, p *platform.Platform, e *Env) error {
 	if err != nil {
 		return err
 	}
-	cv, err := svc.CreateApp(ctx, sys, profile.AppInput{Kind: profile.Canvas, Name: CanvasName, OwnerID: e.Maker.ID,
-		Definition: profile.Definition{Tables: []string{"workorder", "account", "product"}}})
+	cv, err := svc.CreateApp(ctx, sys, apps.AppInput{Kind: apps.Canvas, Name: CanvasName, OwnerID: e.Maker.ID,
+		Definition: apps.Definition{Tables: []string{"workorder", "account", "product"}}})
 	if err != nil {
 		return err
 	}
@@ -80,14 +81,14 @@ func seedOffline(ctx context.Context, p *platform.Platform, e *Env) error {
 	if _, err := svc.PutBundle(ctx, sys, cv.ID, bundle); err != nil {
 		return err
 	}
-	if _, err := svc.CreateSolution(ctx, sys, profile.SolutionInput{UniqueName: SolutionName, Name: "Field Service"}); err != nil {
+	if _, err := svc.CreateSolution(ctx, sys, apps.SolutionInput{UniqueName: SolutionName, Name: "Field Service"}); err != nil {
 		return err
 	}
-	if _, err := svc.AddComponents(ctx, sys, SolutionName, profile.Component{Kind: profile.KindApp, ID: cv.ID}); err != nil {
+	if _, err := svc.AddComponents(ctx, sys, SolutionName, apps.Component{Kind: apps.KindApp, ID: cv.ID}); err != nil {
 		return err
 	}
 	for _, id := range []string{md.ID, cv.ID} {
-		if _, err := svc.SetOffline(ctx, sys, id, profile.OfflineInput{Enabled: true, ProfileID: prof.ID}); err != nil {
+		if _, err := svc.SetOffline(ctx, sys, id, apps.OfflineInput{Enabled: true, ProfileID: prof.ID}); err != nil {
 			return err
 		}
 		if _, err := svc.PublishApp(ctx, sys, id); err != nil {

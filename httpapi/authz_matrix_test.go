@@ -10,11 +10,11 @@ import (
 	"testing"
 
 	"github.com/outposthq/outpost"
+	"github.com/outposthq/outpost/apps"
 	"github.com/outposthq/outpost/demo"
 	"github.com/outposthq/outpost/httpapi"
 	"github.com/outposthq/outpost/internal/testenv"
 	"github.com/outposthq/outpost/platform"
-	"github.com/outposthq/outpost/profile"
 	"github.com/outposthq/outpost/security"
 	"github.com/outposthq/outpost/syncsrv"
 	"github.com/outposthq/outpost/wire"
@@ -36,7 +36,7 @@ func newMatrix(t *testing.T, e testenv.Engine) *matrix {
 	mustOK(t, err)
 	env, err := demo.Seed(ctx, p, demo.Options{AccountsPerTechnician: 1})
 	mustOK(t, err)
-	profiles := profile.New(p)
+	profiles := apps.New(p)
 	eng := syncsrv.New(p, profiles, syncsrv.Options{})
 	m := &matrix{h: httpapi.New(p, httpapi.Options{Profiles: profiles, Sync: eng, MaxBodyBytes: 1 << 20}), p: p, env: env,
 		tokens: map[string]string{}, ids: map[string]string{}}

@@ -10,11 +10,11 @@ import (
 	"time"
 
 	"github.com/outposthq/outpost"
+	"github.com/outposthq/outpost/apps"
 	"github.com/outposthq/outpost/demo"
 	"github.com/outposthq/outpost/httpapi"
 	"github.com/outposthq/outpost/internal/testenv"
 	"github.com/outposthq/outpost/platform"
-	"github.com/outposthq/outpost/profile"
 	"github.com/outposthq/outpost/schema"
 	"github.com/outposthq/outpost/syncsrv"
 	"github.com/outposthq/outpost/wire"
@@ -97,7 +97,7 @@ func TestEventStreams(t *testing.T) {
 			_, err = p.CreateTable(ctx, sys, platform.TableInput{Name: "memo", Ownership: schema.OwnedByOrganization, PrimaryName: "name",
 				Columns: []schema.Column{{Name: "name", Type: schema.Text, MaxLength: 100}}})
 			mustOK(t, err)
-			profiles := profile.New(p)
+			profiles := apps.New(p)
 			eng := syncsrv.New(p, profiles, syncsrv.Options{EventStreamsPerUser: 3, EventStreamsPerDevice: 2})
 			srv := httptest.NewServer(httpapi.New(p, httpapi.Options{Profiles: profiles, Sync: eng}))
 			t.Cleanup(srv.Close) // after the streams' cleanups end them
@@ -200,7 +200,7 @@ func TestStreamsOutliveServerTimeouts(t *testing.T) {
 			mustOK(t, err)
 			env, err := demo.Seed(ctx, p, demo.Options{AccountsPerTechnician: 1})
 			mustOK(t, err)
-			profiles := profile.New(p)
+			profiles := apps.New(p)
 			eng := syncsrv.New(p, profiles, syncsrv.Options{})
 			api := httpapi.New(p, httpapi.Options{Profiles: profiles, Sync: eng})
 			// The device opens through a server without timeouts (an open
@@ -247,7 +247,7 @@ func TestEventStreamsEndOnRevocation(t *testing.T) {
 			mustOK(t, err)
 			env, err := demo.Seed(ctx, p, demo.Options{AccountsPerTechnician: 1})
 			mustOK(t, err)
-			profiles := profile.New(p)
+			profiles := apps.New(p)
 			eng := syncsrv.New(p, profiles, syncsrv.Options{})
 			srv := httptest.NewServer(httpapi.New(p, httpapi.Options{Profiles: profiles, Sync: eng}))
 			t.Cleanup(srv.Close)

@@ -10,11 +10,11 @@ import (
 	"testing"
 
 	"github.com/outposthq/outpost"
+	"github.com/outposthq/outpost/apps"
 	"github.com/outposthq/outpost/demo"
 	"github.com/outposthq/outpost/httpapi"
 	"github.com/outposthq/outpost/internal/testenv"
 	"github.com/outposthq/outpost/platform"
-	"github.com/outposthq/outpost/profile"
 	"github.com/outposthq/outpost/syncsrv"
 	"github.com/outposthq/outpost/wire"
 )
@@ -50,7 +50,7 @@ func newSyncFixture(t testing.TB, e testenv.Engine) *syncFixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	profiles := profile.New(p)
+	profiles := apps.New(p)
 	eng := syncsrv.New(p, profiles, syncsrv.Options{})
 	f := &syncFixture{p: p, h: httpapi.New(p, httpapi.Options{Profiles: profiles, Sync: eng, MaxBodyBytes: 256 << 10}), appID: env.ModelDrivenApp, forbidden: map[string]bool{}, sent: map[string]bool{}}
 	nora, sam := env.Technicians[0], env.Technicians[2]

@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"github.com/outposthq/outpost"
+	"github.com/outposthq/outpost/apps"
 	"github.com/outposthq/outpost/filter"
 	"github.com/outposthq/outpost/profile"
 )
@@ -213,7 +214,7 @@ func (s *Server) listApps(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) createApp(w http.ResponseWriter, r *http.Request) error {
-	var in profile.AppInput
+	var in apps.AppInput
 	if err := DecodeJSON(r, &in, true); err != nil {
 		return err
 	}
@@ -227,7 +228,7 @@ func (s *Server) getApp(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) patchApp(w http.ResponseWriter, r *http.Request) error {
-	var in profile.AppPatch
+	var in apps.AppPatch
 	if err := DecodeJSON(r, &in, true); err != nil {
 		return err
 	}
@@ -254,7 +255,7 @@ func (s *Server) deleteApp(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) setOffline(w http.ResponseWriter, r *http.Request) error {
-	var in profile.OfflineInput
+	var in apps.OfflineInput
 	if err := DecodeJSON(r, &in, true); err != nil {
 		return err
 	}
@@ -268,7 +269,7 @@ func (s *Server) publishApp(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) generateProfile(w http.ResponseWriter, r *http.Request) error {
-	var in profile.GenerateOptions
+	var in apps.GenerateOptions
 	if r.ContentLength != 0 {
 		if err := DecodeJSON(r, &in, true); err != nil {
 			return err
@@ -289,7 +290,7 @@ func (s *Server) listSolutions(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) createSolution(w http.ResponseWriter, r *http.Request) error {
-	var in profile.SolutionInput
+	var in apps.SolutionInput
 	if err := DecodeJSON(r, &in, true); err != nil {
 		return err
 	}
@@ -311,7 +312,7 @@ func (s *Server) deleteSolution(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) addComponent(w http.ResponseWriter, r *http.Request) error {
-	var c profile.Component
+	var c apps.Component
 	if err := DecodeJSON(r, &c, true); err != nil {
 		return err
 	}
@@ -320,7 +321,7 @@ func (s *Server) addComponent(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) removeComponent(w http.ResponseWriter, r *http.Request) error {
-	c := profile.Component{Kind: r.PathValue("kind"), ID: r.PathValue("cid")}
+	c := apps.Component{Kind: r.PathValue("kind"), ID: r.PathValue("cid")}
 	sol, err := s.profiles.RemoveComponent(r.Context(), Principal(r), r.PathValue("name"), c)
 	return reply(w, http.StatusOK, sol, err)
 }
@@ -344,7 +345,7 @@ func (s *Server) exportSolution(w http.ResponseWriter, r *http.Request) error {
 // importSolution reads a zip archive body; ?publish=true publishes the
 // imported profiles.
 func (s *Server) importSolution(w http.ResponseWriter, r *http.Request) error {
-	opts := profile.ImportOptions{OwnerID: r.URL.Query().Get("owner")}
+	opts := apps.ImportOptions{OwnerID: r.URL.Query().Get("owner")}
 	if v := r.URL.Query().Get("publish"); v != "" {
 		b, err := strconv.ParseBool(v)
 		if err != nil {
@@ -352,7 +353,7 @@ func (s *Server) importSolution(w http.ResponseWriter, r *http.Request) error {
 		}
 		opts.Publish = b
 	}
-	data, err := io.ReadAll(io.LimitReader(r.Body, profile.MaxArchiveBytes+1))
+	data, err := io.ReadAll(io.LimitReader(r.Body, apps.MaxArchiveBytes+1))
 	if err != nil {
 		return err
 	}

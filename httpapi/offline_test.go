@@ -9,11 +9,11 @@ import (
 	"net/http/httptest"
 	"testing"
 
+	"github.com/outposthq/outpost/apps"
 	"github.com/outposthq/outpost/demo"
 	"github.com/outposthq/outpost/httpapi"
 	"github.com/outposthq/outpost/internal/testenv"
 	"github.com/outposthq/outpost/platform"
-	"github.com/outposthq/outpost/profile"
 )
 
 // offlineFixture serves the seeded demo with the offline routes.
@@ -28,7 +28,7 @@ func offlineFixture(t *testing.T, e testenv.Engine) (*fixture, *demo.Env, map[st
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(httpapi.New(p, httpapi.Options{Profiles: profile.New(p)}))
+	srv := httptest.NewServer(httpapi.New(p, httpapi.Options{Profiles: apps.New(p)}))
 	t.Cleanup(srv.Close)
 	tokens := map[string]string{}
 	for _, u := range env.Users() {

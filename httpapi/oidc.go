@@ -17,9 +17,13 @@ import (
 )
 
 // OIDCOptions configures single sign-on with an OpenID Connect provider
-// (authorization code flow with PKCE, for browsers).
+// (authorization code flow with PKCE, for browsers and, through a
+// loopback redirect, for devices).
 type OIDCOptions struct {
 	Issuer, ClientID, ClientSecret string
+	// Name is the provider's name on sign-in pages ("Sign in with
+	// Name"); default the issuer's host name.
+	Name string
 	// RedirectURL is the callback registered with the provider; default
 	// this server's /api/auth/oidc/callback as the browser reached it.
 	RedirectURL string
@@ -92,6 +96,7 @@ func (s *Server) oidcRoutes(opts OIDCOptions) {
 	o := &oidcProvider{opts: opts}
 	s.HandlePublic("GET /api/auth/oidc/login", s.handle(o.login))
 	s.HandlePublic("GET /api/auth/oidc/callback", s.handle(func(w http.ResponseWriter, r *http.Request) error { return s.oidcCallback(o, w, r) }))
+	s.oidcDeviceRoutes(o)
 }
 
 func randomString() string {
@@ -114,11 +119,20 @@ func (o *oidcProvider) login(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// oidcCallback exchanges the code (with the PKCE verifier), verifies the
-// ID token (signature, issuer, audience, expiry, nonce, once), finds or
-// creates the user and starts a browser session.
+// deviceStatePrefix marks the state Outpost sends the provider for a
+// device's sign-in, which the callback finds in the database rather than
+// in a browser cookie.
+const deviceStatePrefix = "dev."
+
+// oidcCallback takes the provider's redirect back. A browser's sign-in
+// (state in its cookie) gets a session; a device's (state in the
+// database) sends the browser on to the device's loopback redirect with a
+// one-time code.
 func (s *Server) oidcCallback(o *oidcProvider, w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
+	if strings.HasPrefix(q.Get("state"), deviceStatePrefix) {
+		return s.deviceCallback(o, w, r)
+	}
 	if e := q.Get("error"); e != "" {
 		return outpost.Unauthorizedf("the identity provider refused the sign-in: %s %s", e, q.Get("error_description"))
 	}
@@ -131,46 +145,7 @@ func (s *Server) oidcCallback(o *oidcProvider, w http.ResponseWriter, r *http.Re
 	if len(parts) != 3 || subtle.ConstantTimeCompare([]byte(parts[0]), []byte(q.Get("state"))) != 1 {
 		return outpost.Unauthorizedf("the sign-in's state does not match: start again at /api/auth/oidc/login")
 	}
-	nonce, verifier := parts[1], parts[2]
-	code := q.Get("code")
-	if code == "" {
-		return outpost.Invalidf("the callback has no code").WithTarget("code")
-	}
-	prov, err := o.provider(r.Context())
-	if err != nil {
-		return err
-	}
-	ctx := o.ctx(r.Context())
-	tok, err := o.config(r, prov).Exchange(ctx, code, oauth2.VerifierOption(verifier))
-	if err != nil {
-		return withCause(outpost.Unauthorizedf("the identity provider did not exchange the code: sign in again"), err)
-	}
-	raw, _ := tok.Extra("id_token").(string)
-	if raw == "" {
-		return outpost.Unauthorizedf("the identity provider sent no ID token")
-	}
-	idt, err := prov.Verifier(&oidc.Config{ClientID: o.opts.ClientID}).Verify(ctx, raw)
-	if err != nil {
-		return outpost.Unauthorizedf("the ID token is not valid: %v", err)
-	}
-	if subtle.ConstantTimeCompare([]byte(idt.Nonce), []byte(nonce)) != 1 {
-		return outpost.Unauthorizedf("the ID token's nonce does not match this sign-in")
-	}
-	var claims map[string]any
-	if err := idt.Claims(&claims); err != nil {
-		return outpost.Unauthorizedf("the ID token's claims are not readable: %v", err)
-	}
-	login, _ := claims[o.opts.Claim].(string)
-	if o.opts.Claim == "email" {
-		if v, _ := claims["email_verified"].(bool); !v {
-			return outpost.Unauthorizedf("the identity provider has not verified the email %q", login)
-		}
-	}
-	if err := s.p.UseNonce(r.Context(), nonce); err != nil {
-		return err
-	}
-	name, _ := claims["name"].(string)
-	userID, err := s.p.UserForIdentity(r.Context(), login, name, o.opts.Provisioning)
+	userID, err := s.oidcIdentity(o, r, parts[1], parts[2])
 	if err != nil {
 		return err
 	}
@@ -179,6 +154,51 @@ func (s *Server) oidcCallback(o *oidcProvider, w http.ResponseWriter, r *http.Re
 	}
 	http.Redirect(w, r, o.opts.AfterLogin, http.StatusFound)
 	return nil
+}
+
+// oidcIdentity exchanges the callback's code (with the PKCE verifier),
+// verifies the ID token (signature, issuer, audience, expiry, nonce,
+// once) and finds or creates the user.
+func (s *Server) oidcIdentity(o *oidcProvider, r *http.Request, nonce, verifier string) (string, error) {
+	code := r.URL.Query().Get("code")
+	if code == "" {
+		return "", outpost.Invalidf("the callback has no code").WithTarget("code")
+	}
+	prov, err := o.provider(r.Context())
+	if err != nil {
+		return "", err
+	}
+	ctx := o.ctx(r.Context())
+	tok, err := o.config(r, prov).Exchange(ctx, code, oauth2.VerifierOption(verifier))
+	if err != nil {
+		return "", withCause(outpost.Unauthorizedf("the identity provider did not exchange the code: sign in again"), err)
+	}
+	raw, _ := tok.Extra("id_token").(string)
+	if raw == "" {
+		return "", outpost.Unauthorizedf("the identity provider sent no ID token")
+	}
+	idt, err := prov.Verifier(&oidc.Config{ClientID: o.opts.ClientID}).Verify(ctx, raw)
+	if err != nil {
+		return "", outpost.Unauthorizedf("the ID token is not valid: %v", err)
+	}
+	if subtle.ConstantTimeCompare([]byte(idt.Nonce), []byte(nonce)) != 1 {
+		return "", outpost.Unauthorizedf("the ID token's nonce does not match this sign-in")
+	}
+	var claims map[string]any
+	if err := idt.Claims(&claims); err != nil {
+		return "", outpost.Unauthorizedf("the ID token's claims are not readable: %v", err)
+	}
+	login, _ := claims[o.opts.Claim].(string)
+	if o.opts.Claim == "email" {
+		if v, _ := claims["email_verified"].(bool); !v {
+			return "", outpost.Unauthorizedf("the identity provider has not verified the email %q", login)
+		}
+	}
+	if err := s.p.UseNonce(r.Context(), nonce); err != nil {
+		return "", err
+	}
+	name, _ := claims["name"].(string)
+	return s.p.UserForIdentity(r.Context(), login, name, o.opts.Provisioning)
 }
 
 func withCause(e *outpost.Error, err error) *outpost.Error {

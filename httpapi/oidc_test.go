@@ -33,8 +33,10 @@ type oidcFixture struct {
 	// wrongAudience makes the provider's token endpoint answer an ID
 	// token minted for another client (signed with the provider's key).
 	wrongAudience atomic.Bool
-	userID        string
-	unit          string
+	// skew moves the Outpost server's clock (nanoseconds ahead).
+	skew   atomic.Int64
+	userID string
+	unit   string
 }
 
 func newOIDCFixture(t *testing.T, e testenv.Engine, create bool) *oidcFixture {
@@ -44,11 +46,12 @@ func newOIDCFixture(t *testing.T, e testenv.Engine, create bool) *oidcFixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := platform.Open(ctx, e.Open(t), platform.Options{})
+	f := &oidcFixture{op: op}
+	p, err := platform.Open(ctx, e.Open(t), platform.Options{Now: func() time.Time { return time.Now().Add(time.Duration(f.skew.Load())) }})
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &oidcFixture{p: p, op: op}
+	f.p = p
 	must(t, op.AddMiddleware(f.audienceRewriter))
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	must(t, err)
@@ -67,7 +70,7 @@ func newOIDCFixture(t *testing.T, e testenv.Engine, create bool) *oidcFixture {
 	}
 	cfg := op.Config()
 	f.srv = httptest.NewServer(httpapi.New(p, httpapi.Options{OIDC: &httpapi.OIDCOptions{
-		Issuer: cfg.Issuer, ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret, AfterLogin: "/signed-in",
+		Issuer: cfg.Issuer, ClientID: cfg.ClientID, Name: "Example ID", ClientSecret: cfg.ClientSecret, AfterLogin: "/signed-in",
 		Provisioning: platform.Provisioning{Create: create, BusinessUnitID: f.unit, RoleIDs: []string{security.RoleBasicUser}},
 	}}))
 	t.Cleanup(f.srv.Close)

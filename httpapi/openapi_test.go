@@ -12,10 +12,10 @@ import (
 	"testing"
 	"testing/fstest"
 
+	"github.com/outposthq/outpost/apps"
 	"github.com/outposthq/outpost/httpapi"
 	"github.com/outposthq/outpost/internal/testenv"
 	"github.com/outposthq/outpost/platform"
-	"github.com/outposthq/outpost/profile"
 	"github.com/outposthq/outpost/security"
 	"github.com/outposthq/outpost/syncsrv"
 )
@@ -47,7 +47,7 @@ func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	profiles := profile.New(p)
+	profiles := apps.New(p)
 	portal := fstest.MapFS{"index.html": {Data: []byte("<!doctype html><title>portal</title>")}}
 	s := httpapi.New(p, httpapi.Options{Profiles: profiles, Sync: syncsrv.New(p, profiles, syncsrv.Options{}), Portal: portal})
 

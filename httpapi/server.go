@@ -24,8 +24,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/outposthq/outpost"
+	"github.com/outposthq/outpost/apps"
 	"github.com/outposthq/outpost/platform"
-	"github.com/outposthq/outpost/profile"
 	"github.com/outposthq/outpost/security"
 	"github.com/outposthq/outpost/syncsrv"
 	"github.com/outposthq/outpost/wire"
@@ -39,8 +39,9 @@ type Options struct {
 	// Registry receives the metrics; default a new registry with the Go and
 	// process collectors.
 	Registry *prometheus.Registry
-	// Profiles serves /api/offline; nil leaves those routes out.
-	Profiles *profile.Service
+	// Profiles serves /api/offline (profiles, apps and solutions: an
+	// apps.Service carries its profile service); nil leaves those routes out.
+	Profiles *apps.Service
 	// Sync serves /api/sync; nil leaves those routes out.
 	Sync *syncsrv.Engine
 	// Portal is the maker portal's files, served under /portal/ without a
@@ -76,7 +77,7 @@ type Server struct {
 	// patterns are the registered routes, in order (Routes).
 	patterns []string
 
-	profiles *profile.Service
+	profiles *apps.Service
 	sync     *syncsrv.Engine
 	portal   fs.FS
 	// streamWrite: see Options.StreamWriteTimeout.
@@ -117,6 +118,7 @@ func New(p *platform.Platform, opts Options) *Server {
 	s.reg.MustRegister(s.requests, s.duration)
 	s.registerMetrics()
 	s.routes()
+	s.providerRoutes(opts.OIDC)
 	if opts.OIDC != nil {
 		s.oidcRoutes(*opts.OIDC)
 	}

@@ -12,11 +12,11 @@ import (
 	"time"
 
 	"github.com/outposthq/outpost"
+	"github.com/outposthq/outpost/apps"
 	"github.com/outposthq/outpost/demo"
 	"github.com/outposthq/outpost/httpapi"
 	"github.com/outposthq/outpost/internal/testenv"
 	"github.com/outposthq/outpost/platform"
-	"github.com/outposthq/outpost/profile"
 	"github.com/outposthq/outpost/syncsrv"
 	"github.com/outposthq/outpost/wire"
 )
@@ -48,7 +48,7 @@ func newStallFixture(t *testing.T, e testenv.Engine, streams int, writeTimeout t
 	// buffer.
 	_, err = p.DB().Write.ExecContext(ctx, `UPDATE workorder SET description = `+p.DB().Dialect.Placeholder(1), strings.Repeat("stalled reader ", 200))
 	mustOK(t, err)
-	profiles := profile.New(p)
+	profiles := apps.New(p)
 	eng := syncsrv.New(p, profiles, syncsrv.Options{SnapshotStreamsPerUser: streams})
 	srv := httptest.NewUnstartedServer(httpapi.New(p, httpapi.Options{Profiles: profiles, Sync: eng, StreamWriteTimeout: writeTimeout}))
 	// Small send buffers, as over a slow link: loopback would otherwise

@@ -11,11 +11,11 @@ import (
 	"testing"
 
 	"github.com/outposthq/outpost"
+	"github.com/outposthq/outpost/apps"
 	"github.com/outposthq/outpost/demo"
 	"github.com/outposthq/outpost/httpapi"
 	"github.com/outposthq/outpost/internal/testenv"
 	"github.com/outposthq/outpost/platform"
-	"github.com/outposthq/outpost/profile"
 	"github.com/outposthq/outpost/syncsrv"
 	"github.com/outposthq/outpost/wire"
 )
@@ -48,7 +48,7 @@ func TestSyncLogsOneLinePerRequest(t *testing.T) {
 			}
 			var logs lockedBuffer
 			logger := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
-			profiles := profile.New(p)
+			profiles := apps.New(p)
 			h := httpapi.New(p, httpapi.Options{Logger: logger, Profiles: profiles, Sync: syncsrv.New(p, profiles, syncsrv.Options{Logger: logger})})
 			nora := env.Technicians[0]
 			tok, err := p.IssueToken(ctx, platform.System(), nora.ID, "t")

@@ -16,11 +16,11 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/outposthq/outpost"
+	"github.com/outposthq/outpost/apps"
 	"github.com/outposthq/outpost/demo"
 	"github.com/outposthq/outpost/httpapi"
 	"github.com/outposthq/outpost/internal/testenv"
 	"github.com/outposthq/outpost/platform"
-	"github.com/outposthq/outpost/profile"
 	"github.com/outposthq/outpost/syncsrv"
 	"github.com/outposthq/outpost/wire"
 )
@@ -47,7 +47,7 @@ func newTelemetryFixture(t *testing.T, e testenv.Engine, opts httpapi.Options) *
 	if err != nil {
 		t.Fatal(err)
 	}
-	profiles := profile.New(p)
+	profiles := apps.New(p)
 	engine := syncsrv.New(p, profiles, syncsrv.Options{TelemetryRetention: time.Hour})
 	opts.Profiles, opts.Sync = profiles, engine
 	srv := httptest.NewServer(httpapi.New(p, opts))

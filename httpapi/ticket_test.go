@@ -15,11 +15,11 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/outposthq/outpost"
+	"github.com/outposthq/outpost/apps"
 	"github.com/outposthq/outpost/demo"
 	"github.com/outposthq/outpost/httpapi"
 	"github.com/outposthq/outpost/internal/testenv"
 	"github.com/outposthq/outpost/platform"
-	"github.com/outposthq/outpost/profile"
 	"github.com/outposthq/outpost/syncsrv"
 	"github.com/outposthq/outpost/wire"
 )
@@ -41,7 +41,7 @@ func TestEventStreamTickets(t *testing.T) {
 			mustOK(t, err)
 			env, err := demo.Seed(ctx, p, demo.Options{AccountsPerTechnician: 1})
 			mustOK(t, err)
-			profiles := profile.New(p)
+			profiles := apps.New(p)
 			eng := syncsrv.New(p, profiles, syncsrv.Options{Now: now})
 			srv := httptest.NewServer(httpapi.New(p, httpapi.Options{Profiles: profiles, Sync: eng}))
 			t.Cleanup(srv.Close)

@@ -16,11 +16,11 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/outposthq/outpost/apps"
 	"github.com/outposthq/outpost/client"
 	"github.com/outposthq/outpost/demo"
 	"github.com/outposthq/outpost/internal/testenv"
 	"github.com/outposthq/outpost/platform"
-	"github.com/outposthq/outpost/profile"
 	"github.com/outposthq/outpost/store"
 	"github.com/outposthq/outpost/store/postgres"
 	"github.com/outposthq/outpost/store/sqlite"
@@ -249,7 +249,7 @@ func withChecker(t testing.TB, w *world, fn func(ck *checker)) {
 	defer db.Close()
 	p, err := platform.Open(ctx, db, platform.Options{})
 	must(t, err)
-	fn(&checker{p: p, eng: syncsrv.New(p, profile.New(p), syncsrv.Options{})})
+	fn(&checker{p: p, eng: syncsrv.New(p, apps.New(p), syncsrv.Options{})})
 }
 
 // converged fails unless device c of user holds exactly its plan.

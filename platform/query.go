@@ -95,8 +95,56 @@ func withSource(e *filter.Error, source string) *filter.Error {
 }
 
 // List returns the rows of table that by may read and that match q, one
-// page at a time. The read restriction is part of the SQL.
+// page at a time. The read restriction is part of the SQL. It runs in four
+// phases: check the request (checkList), count the matches when asked
+// (countList), read one row more than the page (readPage), and cut the page there
+// (cut).
 func (p *Platform) List(ctx context.Context, by *security.Principal, table string, q Query) (*Page, error) {
+	l, err := p.checkList(by, table, q)
+	if err != nil {
+		return nil, err
+	}
+	page := &Page{}
+	if q.Count {
+		n, err := p.countList(ctx, l)
+		if err != nil {
+			return nil, err
+		}
+		page.Count = &n // OData: the count ignores $top and paging
+	}
+	if l.limit <= 0 {
+		return page, nil
+	}
+	got, err := p.readPage(ctx, l)
+	if err != nil {
+		return nil, err
+	}
+	l.cut(page, got)
+	return page, nil
+}
+
+// list is a checked list request: the table, by's read access to it, the
+// caller's $filter with its links secured, the columns to read and the
+// window of rows the page covers.
+type list struct {
+	q      Query
+	by     *security.Principal
+	sch    *schema.Schema
+	t      *schema.Table
+	access filter.Expr
+	user   filter.Expr // nil without $filter
+	cols   []string
+	// limit is the most rows the page returns (0 or less: none); top is
+	// $top when hasTop; keyset resumes after q.After.
+	limit  int
+	hasTop bool
+	top    int
+	keyset bool
+}
+
+// checkList checks q against table and by's read privilege and works out
+// the page's window.
+func (p *Platform) checkList(by *security.Principal, table string, q Query) (*list, error) {
 	sch := p.Schema()
 	t, err := sch.LookupTable(table)
 	if err != nil {
@@ -105,23 +153,22 @@ func (p *Platform) List(ctx context.Context, by *security.Principal, table strin
 	if len(q.OrderBy) > MaxOrderBy {
 		return nil, outpost.Invalidf("$orderby has %d terms: at most %d", len(q.OrderBy), MaxOrderBy).WithTarget("$orderby")
 	}
-	access := by.Filter(t, security.Read)
-	if access == nil {
+	l := &list{q: q, by: by, sch: sch, t: t, access: by.Filter(t, security.Read)}
+	if l.access == nil {
 		return nil, outpost.Forbiddenf("you lack the read privilege on table %q", t.Name).WithTarget(t.Name)
 	}
-	var user filter.Expr
 	if q.Filter != "" {
 		e, err := filter.ParseOData(q.Filter)
 		if err != nil {
 			return nil, FilterError("$filter", err)
 		}
-		if user, err = filter.Check(sch, t.Name, e, filter.CheckOptions{Source: "$filter"}); err != nil {
+		user, err := filter.Check(sch, t.Name, e, filter.CheckOptions{Source: "$filter"})
+		if err != nil {
 			return nil, FilterError("$filter", err)
 		}
-		user = secureLinks(sch, t.Name, user, by)
+		l.user = by.SecureLinks(sch, t.Name, user)
 	}
-	cols, err := selectList(t, q.Select)
-	if err != nil {
+	if l.cols, err = selectList(t, q.Select); err != nil {
 		return nil, err
 	}
 	for _, o := range q.OrderBy {
@@ -134,93 +181,101 @@ func (p *Platform) List(ctx context.Context, by *security.Principal, table strin
 		size = DefaultPageSize
 	}
 	size = min(size, MaxPageSize)
-	limit := size
-	hasTop, top := q.Top != 0, max(q.Top, 0) // Top < 0 asks for no rows ($top=0)
-	if hasTop {
-		limit = min(size, top-q.Skip)
+	l.limit = size
+	l.hasTop, l.top = q.Top != 0, max(q.Top, 0) // Top < 0 asks for no rows ($top=0)
+	if l.hasTop {
+		l.limit = min(size, l.top-q.Skip)
 	}
-	keyset := len(q.OrderBy) == 0 && q.After != ""
-	if keyset && !outpost.ValidID(q.After) {
+	l.keyset = len(q.OrderBy) == 0 && q.After != ""
+	if l.keyset && !outpost.ValidID(q.After) {
 		return nil, outpost.Invalidf("$skiptoken does not hold a row id: follow @odata.nextLink as given").WithTarget("$skiptoken")
 	}
-	where := func(b *sqlgen.Builder) error {
-		b.SQL(" FROM ").Ident(t.Name).SQL(" AS t0 WHERE (")
-		if err := b.Expr(sch, t.Name, "t0", access, by.Env()); err != nil {
-			return fmt.Errorf("compile read access of %s: %w", t.Name, err)
+	return l, nil
+}
+
+// where writes the FROM and WHERE clauses of l: by's read access and the
+// caller's $filter.
+func (l *list) where(b *sqlgen.Builder) error {
+	b.SQL(" FROM ").Ident(l.t.Name).SQL(" AS t0 WHERE (")
+	if err := b.Expr(l.sch, l.t.Name, "t0", l.access, l.by.Env()); err != nil {
+		return fmt.Errorf("compile read access of %s: %w", l.t.Name, err)
+	}
+	b.SQL(")")
+	if l.user != nil {
+		b.SQL(" AND (")
+		if err := b.Expr(l.sch, l.t.Name, "t0", l.user, l.by.Env()); err != nil {
+			return FilterError("$filter", err)
 		}
 		b.SQL(")")
-		if user != nil {
-			b.SQL(" AND (")
-			if err := b.Expr(sch, t.Name, "t0", user, by.Env()); err != nil {
-				return FilterError("$filter", err)
-			}
-			b.SQL(")")
-		}
-		return nil
 	}
-	page := &Page{}
-	if q.Count {
-		b := sqlgen.NewBuilder(p.db.Dialect)
-		b.SQL("SELECT count(*)")
-		if err := where(b); err != nil {
-			return nil, err
-		}
-		query, args := b.Build()
-		var n int64
-		if err := p.db.Read.QueryRowContext(ctx, query, args...).Scan(&n); err != nil {
-			return nil, fmt.Errorf("count %s: %w", t.Name, err)
-		}
-		page.Count = &n // OData: the count ignores $top and paging
+	return nil
+}
+
+// countList returns how many rows match l over all pages.
+func (p *Platform) countList(ctx context.Context, l *list) (int64, error) {
+	b := sqlgen.NewBuilder(p.db.Dialect)
+	b.SQL("SELECT count(*)")
+	if err := l.where(b); err != nil {
+		return 0, err
 	}
-	if limit <= 0 {
-		return page, nil
+	query, args := b.Build()
+	var n int64
+	if err := p.db.Read.QueryRowContext(ctx, query, args...).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count %s: %w", l.t.Name, err)
 	}
+	return n, nil
+}
+
+// readPage reads the rows of l's page in order, and one more when another page
+// follows.
+func (p *Platform) readPage(ctx context.Context, l *list) ([]outpost.Row, error) {
 	b := sqlgen.NewBuilder(p.db.Dialect)
 	b.SQL("SELECT ")
-	selectColumns(b, "t0", cols)
-	if err := where(b); err != nil {
+	selectColumns(b, "t0", l.cols)
+	if err := l.where(b); err != nil {
 		return nil, err
 	}
-	offset := q.Skip
-	if keyset {
-		b.SQL(" AND t0.").Ident(t.PrimaryKey()).SQL(" > ").Arg(q.After)
+	offset := l.q.Skip
+	if l.keyset {
+		b.SQL(" AND t0.").Ident(l.t.PrimaryKey()).SQL(" > ").Arg(l.q.After)
 		offset = 0
 	}
 	b.SQL(" ORDER BY ")
-	for _, o := range q.OrderBy {
+	for _, o := range l.q.OrderBy {
 		b.Col("t0", o.Column)
 		if o.Desc {
 			b.SQL(" DESC")
 		}
 		b.SQL(", ")
 	}
-	b.Col("t0", t.PrimaryKey())
-	b.SQL(" LIMIT ").Arg(int64(limit + 1)).SQL(" OFFSET ").Arg(int64(offset))
+	b.Col("t0", l.t.PrimaryKey())
+	b.SQL(" LIMIT ").Arg(int64(l.limit + 1)).SQL(" OFFSET ").Arg(int64(offset))
 	query, args := b.Build()
 	rows, err := p.db.Read.QueryContext(ctx, query, args...)
 	if err != nil {
-		return nil, fmt.Errorf("list %s: %w", t.Name, err)
+		return nil, fmt.Errorf("list %s: %w", l.t.Name, err)
 	}
-	got, err := scanRows(t, cols, rows)
-	if err != nil {
-		return nil, err
-	}
-	if len(got) > limit {
-		got = got[:limit]
+	return scanRows(l.t, l.cols, rows)
+}
+
+// cut puts the rows read by readPage into page: at most l.limit of them, and
+// where the next page starts when more follow within $top.
+func (l *list) cut(page *Page, got []outpost.Row) {
+	if len(got) > l.limit {
+		got = got[:l.limit]
 		page.More = true
-		page.NextSkip = q.Skip + limit
-		if len(q.OrderBy) == 0 {
-			page.NextAfter, _ = got[limit-1][t.PrimaryKey()].(string)
+		page.NextSkip = l.q.Skip + l.limit
+		if len(l.q.OrderBy) == 0 {
+			page.NextAfter, _ = got[l.limit-1][l.t.PrimaryKey()].(string)
 		}
 	}
-	if hasTop && q.Skip+len(got) >= top {
+	if l.hasTop && l.q.Skip+len(got) >= l.top {
 		page.More = false
 	}
 	page.Rows = got
 	if page.Rows == nil {
 		page.Rows = []outpost.Row{}
 	}
-	return page, nil
 }
 
 // selectList checks $select and returns the columns to read; the primary

@@ -48,7 +48,7 @@ func (s *Service) CheckItem(ctx context.Context, by *security.Principal, id stri
 	}
 	sch := s.p.Schema()
 	if _, err := offlineTable(sch, in.Table); err != nil {
-		return nil, bodyRef(err, "table")
+		return nil, outpost.BodyRef(err, "table")
 	}
 	out := &ItemCheck{}
 	it, err := normalizeItem(sch, p.Name, in)

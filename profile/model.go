@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/outposthq/outpost"
+	"github.com/outposthq/outpost/filter"
+	"github.com/outposthq/outpost/schema"
 )
 
 // Rule is an item's record distribution criterion: which rows of the table
@@ -59,23 +61,23 @@ func (r Rule) label() string {
 
 // Sync interval limits in minutes.
 const (
-	MinInterval     = 5
-	MaxInterval     = 1440
-	DefaultInterval = 10
+	minInterval     = 5
+	maxInterval     = 1440
+	defaultInterval = 10
 )
 
 // Publish-time limits of contract §2.
 const (
-	MaxRelationships   = 15 // per table, counted transitively
-	MaxImageColumns    = 14 // per profile
-	MaxNameLength      = 255
-	MaxDescriptionLen  = 2000
-	MaxItems           = 500
-	WarnRowsPerDevice  = 200_000
-	MaxRowsPerDevice   = 3_000_000
-	WarnTables         = 100
-	WarnFileBytes      = 4 << 30
-	WarnDataBytes      = 1 << 30
+	maxRelationships   = 15 // per table, counted transitively
+	maxImageColumns    = 14 // per profile
+	maxNameLength      = 255
+	maxDescriptionLen  = 2000
+	maxItems           = 500
+	warnRowsPerDevice  = 200_000
+	maxRowsPerDevice   = 3_000_000
+	warnTables         = 100
+	warnFileBytes      = 4 << 30
+	warnDataBytes      = 1 << 30
 	estimatedRowLength = 1024 // bytes per row in the data-size guidance
 )
 
@@ -216,7 +218,28 @@ func (v *Validation) warnf(table, format string, args ...any) {
 // interval returns the item's interval with the default applied.
 func (it *Item) interval() int {
 	if it.IntervalMinutes == 0 {
-		return DefaultInterval
+		return defaultInterval
 	}
 	return it.IntervalMinutes
+}
+
+// Tables lists the tables item it of profile profileName needs: its own, the other
+// ends (and intersect tables) of its relationships, and every table its
+// filter links to.
+func (it *Item) Tables(sch *schema.Schema, profileName string) []string {
+	out := []string{it.Table}
+	for _, name := range it.Relationships {
+		if r, ok := sch.Relationship(it.Table, name); ok {
+			out = append(out, r.Related)
+			if r.Intersect != "" {
+				out = append(out, r.Intersect)
+			}
+		}
+	}
+	if len(it.Filter) > 0 {
+		if e, err := checkFilter(sch, profileName, it.Table, it.Filter, 1000); err == nil {
+			out = append(out, filter.LinkedTables(sch, it.Table, e)...)
+		}
+	}
+	return out
 }

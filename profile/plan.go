@@ -2,7 +2,6 @@ package profile
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -19,31 +18,13 @@ import (
 // related rows follow the item's relationships to the download filters of
 // the linked items (the item graph is a DAG, enforced at publish).
 func (s *Service) Plan(ctx context.Context, by *security.Principal, profileID string) (*Plan, error) {
-	return s.planUpTo(ctx, by, profileID, 1<<62)
+	return s.PlanAt(ctx, by, profileID, 1<<62)
 }
 
-// AppPlan returns by's download plan for the devices of app appID, whose
-// profile is profileID: the profile version the app is published against,
-// not a newer one published since (contract §2: after a profile is published, the
-// apps that use it must be published too).
-func (s *Service) AppPlan(ctx context.Context, by *security.Principal, appID, profileID string) (*Plan, error) {
-	kind, _, pin, _, err := s.appKind(ctx, s.p.DB().Read, appID)
-	if err != nil {
-		return nil, err
-	}
-	var bound sql.NullString
-	t := appTable(kind)
-	if err := s.p.DB().Read.QueryRowContext(ctx, `SELECT mobileofflineprofileid FROM `+t+` WHERE `+t+`id = `+s.ph(1, 1), appID).Scan(&bound); err != nil {
-		return nil, fmt.Errorf("load app %s: %w", appID, err)
-	}
-	if pin == 0 || bound.String != profileID {
-		// Not published against a version of this profile: the newest.
-		pin = 1 << 62
-	}
-	return s.planUpTo(ctx, by, profileID, pin)
-}
-
-func (s *Service) planUpTo(ctx context.Context, by *security.Principal, profileID string, upTo int64) (*Plan, error) {
+// PlanAt returns by's download plan for the newest published version of
+// profile profileID that is not newer than upTo: package apps asks for the
+// version an app is published against.
+func (s *Service) PlanAt(ctx context.Context, by *security.Principal, profileID string, upTo int64) (*Plan, error) {
 	if _, err := s.profileRow(ctx, by, profileID); err != nil {
 		return nil, err
 	}
@@ -132,15 +113,15 @@ func itemFilter(sch *schema.Schema, t *schema.Table, it *Item, by *security.Prin
 			return nil, outpost.Conflictf("relationship %q of table %q no longer exists: republish the profile", name, t.Name).WithTarget(t.Name)
 		}
 		linked := done[r.Related]
-		if linked == nil || isConst(linked, false) {
+		if linked == nil || filter.IsConst(linked, false) {
 			continue // the linked table downloads nothing, so neither does the link
 		}
-		if isConst(linked, true) {
+		if filter.IsConst(linked, true) {
 			linked = nil
 		}
 		or = append(or, &filter.Link{Relationship: r.Name, Expr: linked})
 	}
-	return simplify(&filter.And{List: []filter.Expr{read, &filter.Or{List: or}}}), nil
+	return filter.Simplify(&filter.And{List: []filter.Expr{read, &filter.Or{List: or}}}), nil
 }
 
 // ruleFilter returns the rows of the item's rule, nil for none.
@@ -171,56 +152,6 @@ func ruleFilter(sch *schema.Schema, t *schema.Table, it *Item) (filter.Expr, err
 		return e, nil
 	}
 	return nil, nil
-}
-
-func isConst(e filter.Expr, v bool) bool {
-	c, ok := e.(*filter.Const)
-	return ok && c.Value == v
-}
-
-// simplify folds constants out of And and Or lists, one level deep at a
-// time, so "All rows" at Organization depth becomes true and a table the
-// user cannot read becomes false.
-func simplify(e filter.Expr) filter.Expr {
-	switch x := e.(type) {
-	case *filter.And:
-		var list []filter.Expr
-		for _, y := range x.List {
-			y = simplify(y)
-			if isConst(y, false) {
-				return &filter.Const{Value: false}
-			}
-			if !isConst(y, true) {
-				list = append(list, y)
-			}
-		}
-		if len(list) == 0 {
-			return &filter.Const{Value: true}
-		}
-		if len(list) == 1 {
-			return list[0]
-		}
-		return &filter.And{Pos: x.Pos, List: list}
-	case *filter.Or:
-		var list []filter.Expr
-		for _, y := range x.List {
-			y = simplify(y)
-			if isConst(y, true) {
-				return &filter.Const{Value: true}
-			}
-			if !isConst(y, false) {
-				list = append(list, y)
-			}
-		}
-		if len(list) == 0 {
-			return &filter.Const{Value: false}
-		}
-		if len(list) == 1 {
-			return list[0]
-		}
-		return &filter.Or{Pos: x.Pos, List: list}
-	}
-	return e
 }
 
 // topoOrder orders the items so that every table comes after the tables its

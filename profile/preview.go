@@ -114,10 +114,10 @@ func (s *Service) Preview(ctx context.Context, by *security.Principal, id string
 	}
 	slices.SortFunc(out.Items, func(a, b PreviewItem) int { return cmpString(a.Table, b.Table) })
 	switch {
-	case out.TotalRows > MaxRowsPerDevice:
-		out.Warnings = append(out.Warnings, Problem{Message: fmt.Sprintf("the device would download %d rows, over the hard cap of %d: sync will fail", out.TotalRows, MaxRowsPerDevice)})
-	case out.TotalRows > WarnRowsPerDevice:
-		out.Warnings = append(out.Warnings, Problem{Message: fmt.Sprintf("the device would download %d rows; the guidance is at most %d", out.TotalRows, WarnRowsPerDevice)})
+	case out.TotalRows > maxRowsPerDevice:
+		out.Warnings = append(out.Warnings, Problem{Message: fmt.Sprintf("the device would download %d rows, over the hard cap of %d: sync will fail", out.TotalRows, maxRowsPerDevice)})
+	case out.TotalRows > warnRowsPerDevice:
+		out.Warnings = append(out.Warnings, Problem{Message: fmt.Sprintf("the device would download %d rows; the guidance is at most %d", out.TotalRows, warnRowsPerDevice)})
 	}
 	return out, nil
 }
@@ -151,7 +151,7 @@ func chains(graph map[string][]schema.Relationship, table string) []string {
 	out := []string{}
 	var walk func(n string, path []schema.Relationship)
 	walk = func(n string, path []schema.Relationship) {
-		if len(path) > MaxRelationships {
+		if len(path) > maxRelationships {
 			return
 		}
 		for _, r := range graph[n] {
@@ -195,13 +195,13 @@ func (s *Service) estimate(ctx context.Context, p *Profile, v *Validation) error
 			}
 		}
 	}
-	if rows > WarnRowsPerDevice {
-		v.warnf("", "the profile's tables hold %d rows; a device may download up to that many, and the guidance is at most %d (preview it for a user to see the real figure)", rows, WarnRowsPerDevice)
+	if rows > warnRowsPerDevice {
+		v.warnf("", "the profile's tables hold %d rows; a device may download up to that many, and the guidance is at most %d (preview it for a user to see the real figure)", rows, warnRowsPerDevice)
 	}
-	if rows*estimatedRowLength > WarnDataBytes {
+	if rows*estimatedRowLength > warnDataBytes {
 		v.warnf("", "the profile's tables hold about %d MB of data; the guidance is at most 1 GB per device", rows*estimatedRowLength>>20)
 	}
-	if files > WarnFileBytes {
+	if files > warnFileBytes {
 		v.warnf("", "the profile's file and image columns hold %d MB; the guidance is at most 4 GB per device", files>>20)
 	}
 	return nil

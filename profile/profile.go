@@ -1,6 +1,8 @@
 // Package profile is offline profiles: the model, publish-time validation,
-// apps and solutions, and the download plan that says which rows of each
-// table a user's device holds.
+// and the download plan that says which rows of each table a user's device
+// holds. Apps and the solutions that ship them are package apps, which
+// builds on this one; a profile knows an app only as the row that binds
+// it (a profile an app uses is not deleted).
 package profile
 
 import (
@@ -8,7 +10,7 @@ import (
 	"github.com/outposthq/outpost/platform"
 )
 
-// Service manages profiles, apps and solutions over a platform.
+// Service manages offline profiles over a platform.
 type Service struct {
 	p *platform.Platform
 }

@@ -14,7 +14,9 @@ import (
 	"github.com/outposthq/outpost/security"
 )
 
-func checkName(name, description string) error {
+// CheckName checks the name and description of a profile or a solution:
+// a name is required, and both are text of bounded length.
+func CheckName(name, description string) error {
 	if strings.TrimSpace(name) == "" {
 		return outpost.Invalidf("name is required").WithTarget("name")
 	}
@@ -24,11 +26,11 @@ func checkName(name, description string) error {
 	if err := outpost.CheckText("description", description); err != nil {
 		return err
 	}
-	if n := utf8.RuneCountInString(name); n > MaxNameLength {
-		return outpost.Invalidf("name must be at most %d characters, got %d", MaxNameLength, n).WithTarget("name")
+	if n := utf8.RuneCountInString(name); n > maxNameLength {
+		return outpost.Invalidf("name must be at most %d characters, got %d", maxNameLength, n).WithTarget("name")
 	}
-	if n := utf8.RuneCountInString(description); n > MaxDescriptionLen {
-		return outpost.Invalidf("description must be at most %d characters, got %d", MaxDescriptionLen, n).WithTarget("description")
+	if n := utf8.RuneCountInString(description); n > maxDescriptionLen {
+		return outpost.Invalidf("description must be at most %d characters, got %d", maxDescriptionLen, n).WithTarget("description")
 	}
 	return nil
 }
@@ -99,7 +101,7 @@ func (s *Service) create(ctx context.Context, by *security.Principal, in Input, 
 
 // newDraft checks in and returns the draft of a new profile.
 func (s *Service) newDraft(in Input, generatedFrom string) (*draftRow, error) {
-	if err := checkName(in.Name, in.Description); err != nil {
+	if err := CheckName(in.Name, in.Description); err != nil {
 		return nil, err
 	}
 	d := &draftRow{dirty: true, generatedFrom: generatedFrom, items: []Item{}}
@@ -216,7 +218,7 @@ func (s *Service) Update(ctx context.Context, by *security.Principal, id string,
 	if patch.Description != nil {
 		desc = *patch.Description
 	}
-	if err := checkName(name, desc); err != nil {
+	if err := CheckName(name, desc); err != nil {
 		return nil, err
 	}
 	if patch.Assignment != nil {
@@ -291,8 +293,8 @@ func (s *Service) PutItem(ctx context.Context, by *security.Principal, id string
 				return nil
 			}
 		}
-		if len(d.items) >= MaxItems {
-			return outpost.Invalidf("a profile holds at most %d tables", MaxItems).WithTarget("items")
+		if len(d.items) >= maxItems {
+			return outpost.Invalidf("a profile holds at most %d tables", maxItems).WithTarget("items")
 		}
 		d.items = append(d.items, it)
 		return nil
@@ -322,12 +324,12 @@ func (s *Service) Delete(ctx context.Context, by *security.Principal, id string)
 		return outpost.Forbiddenf("you lack the delete privilege on table %q", "mobileofflineprofile").WithTarget("mobileofflineprofile")
 	}
 	return s.p.Write(ctx, func(w *platform.Writer) error {
-		apps, err := s.appsUsing(ctx, w.Tx(), id)
+		apps, err := s.boundApps(ctx, w.Tx(), id)
 		if err != nil {
 			return err
 		}
 		if len(apps) > 0 {
-			return outpost.Conflictf("the profile is used by %d app(s) (%s): turn their offline mode off or choose another profile first", len(apps), apps[0].Name).WithTarget("id")
+			return outpost.Conflictf("the profile is used by %d app(s) (%s): turn their offline mode off or choose another profile first", len(apps), apps[0]).WithTarget("id")
 		}
 		if err := w.Delete(ctx, by, "mobileofflineprofile", id); err != nil {
 			return err
@@ -351,8 +353,8 @@ func (s *Service) Clone(ctx context.Context, by *security.Principal, id, name st
 	}
 	if name == "" {
 		name = "Copy of " + cur.Name
-		if utf8.RuneCountInString(name) > MaxNameLength {
-			name = string([]rune(name)[:MaxNameLength])
+		if utf8.RuneCountInString(name) > maxNameLength {
+			name = string([]rune(name)[:maxNameLength])
 		}
 	}
 	in := Input{Name: name, Description: cur.Description, Assignment: &cur.Assignment}

@@ -13,6 +13,7 @@ import (
 	"github.com/outposthq/outpost/platform"
 	"github.com/outposthq/outpost/security"
 	"github.com/outposthq/outpost/sqlgen"
+	"github.com/outposthq/outpost/store"
 )
 
 // querier is what *sql.DB and *sql.Tx both offer.
@@ -162,4 +163,20 @@ func (s *Service) nameTaken(ctx context.Context, q querier, name, id string) err
 		return outpost.Conflictf("an offline profile named %q already exists", name).WithTarget("name")
 	}
 	return nil
+}
+
+// boundApps returns the names of the apps whose offline profile is id,
+// canvas apps first and each kind by name: a profile an app uses is not
+// deleted. Package apps writes the binding; this is the one reference
+// from an app row that the profile side reads.
+func (s *Service) boundApps(ctx context.Context, q querier, id string) ([]string, error) {
+	var out []string
+	for _, t := range []string{"canvasapp", "appmodule"} {
+		names, err := store.Strings(ctx, q, `SELECT a.name FROM `+t+` a JOIN outpost_app o ON o.appid = a.`+t+`id WHERE a.mobileofflineprofileid = `+s.ph(1, 1)+` ORDER BY a.name`, id)
+		if err != nil {
+			return nil, fmt.Errorf("list apps of profile %s: %w", id, err)
+		}
+		out = append(out, names...)
+	}
+	return out, nil
 }

@@ -187,8 +187,8 @@ func Validate(s *schema.Schema, p *Profile) *Validation {
 			continue
 		}
 		validateRule(s, v, p.Name, t, it)
-		if n := it.interval(); n < MinInterval || n > MaxInterval {
-			v.errorf(t.Name, "", "table %q: sync interval must be between %d and %d minutes, got %d", t.Name, MinInterval, MaxInterval, n)
+		if n := it.interval(); n < minInterval || n > maxInterval {
+			v.errorf(t.Name, "", "table %q: sync interval must be between %d and %d minutes, got %d", t.Name, minInterval, maxInterval, n)
 		}
 		for _, name := range it.Relationships {
 			r, ok := s.Relationship(t.Name, name)
@@ -207,11 +207,11 @@ func Validate(s *schema.Schema, p *Profile) *Validation {
 			images = append(images, t.Name+"."+c)
 		}
 	}
-	if len(images) > MaxImageColumns {
-		v.errorf("", "", "the profile selects %d image columns (%s); at most %d are allowed", len(images), strings.Join(images, ", "), MaxImageColumns)
+	if len(images) > maxImageColumns {
+		v.errorf("", "", "the profile selects %d image columns (%s); at most %d are allowed", len(images), strings.Join(images, ", "), maxImageColumns)
 	}
-	if len(p.Items) > WarnTables {
-		v.warnf("", "the profile has %d tables; the guidance is at most %d", len(p.Items), WarnTables)
+	if len(p.Items) > warnTables {
+		v.warnf("", "the profile has %d tables; the guidance is at most %d", len(p.Items), warnTables)
 	}
 	if !cycles(v, graph) {
 		links := customLinks(s, p)
@@ -380,7 +380,7 @@ func filterLinks(s *schema.Schema, table string, e filter.Expr) [][]schema.Relat
 func limits(v *Validation, graph map[string][]schema.Relationship, links map[string][][]schema.Relationship, table string) {
 	_, over, many := countFrom(graph, links, table)
 	if over != "" {
-		v.errorf(table, over, "table %q links to more than %d tables through relationships and filters, counted transitively; the %dth is %s", table, MaxRelationships, MaxRelationships+1, over)
+		v.errorf(table, over, "table %q links to more than %d tables through relationships and filters, counted transitively; the %dth is %s", table, maxRelationships, maxRelationships+1, over)
 	}
 	if len(many) > 1 {
 		v.errorf(table, many[1], "table %q: at most one 1:N or N:N relationship is allowed among its relationships counted transitively, found %s and %s", table, many[0], many[1])
@@ -399,7 +399,7 @@ func countFrom(graph map[string][]schema.Relationship, links map[string][][]sche
 		// filters or relationships").
 		for _, l := range links[n] {
 			count++
-			if count > MaxRelationships {
+			if count > maxRelationships {
 				over = chainOf(table, append(slices.Clone(path), l...)...) + " (a filter link)"
 				return false
 			}
@@ -410,7 +410,7 @@ func countFrom(graph map[string][]schema.Relationship, links map[string][][]sche
 			if r.Kind != schema.ManyToOne {
 				many = append(many, chainOf(table, p...))
 			}
-			if count > MaxRelationships {
+			if count > maxRelationships {
 				over = chainOf(table, p...)
 				return false
 			}

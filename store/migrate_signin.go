@@ -38,3 +38,19 @@ var signinMigration = migration{10, "signin", []string{
 	`CREATE INDEX IF NOT EXISTS ix_outpost_devicestore_device ON outpost_devicestore (deviceid)`,
 	`CREATE TABLE IF NOT EXISTS outpost_oidcnonce (nonce TEXT PRIMARY KEY, usedon {ts} NOT NULL)`,
 }}
+
+// deviceSignInMigration holds single sign-on for devices (native apps'
+// loopback redirect, RFC 8252):
+//
+//   - outpost_oidcdevicerequest: a device's sign-in in progress at the
+//     identity provider, keyed by the hash of the state Outpost sent the
+//     provider, with the nonce and PKCE verifier of that request, the
+//     device's loopback redirect URI, its own state and code challenge.
+//     Any server sharing the database takes the provider's callback.
+//   - outpost_devicecode: the one-time codes handed to a device's
+//     loopback redirect (hashed), the user they stand for, the device's
+//     code challenge, their expiry and when they were used.
+var deviceSignInMigration = migration{17, "devicesignin", []string{
+	`CREATE TABLE IF NOT EXISTS outpost_oidcdevicerequest (state TEXT PRIMARY KEY, nonce TEXT NOT NULL, verifier TEXT NOT NULL, redirecturi TEXT NOT NULL, devicestate TEXT NOT NULL, challenge TEXT NOT NULL, expireson {ts} NOT NULL)`,
+	`CREATE TABLE IF NOT EXISTS outpost_devicecode (hash TEXT PRIMARY KEY, userid TEXT NOT NULL, challenge TEXT NOT NULL, expireson {ts} NOT NULL, usedon {ts})`,
+}}

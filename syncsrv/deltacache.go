@@ -58,7 +58,7 @@ var errNeedSnapshot = errors.New("the delta needs a read transaction")
 
 // planTabler is implemented by planners whose Plan result is a function of
 // the principal, the schema and the rows of the tables PlanTables names
-// (*profile.Service). The engine reuses their plans while those hold;
+// (*apps.Service). The engine reuses their plans while those hold;
 // plans of other planners are built for every request.
 type planTabler interface {
 	PlanTables() []string
@@ -94,7 +94,7 @@ type cache struct {
 type planKey struct{ user, profile, app string }
 
 // appPlanner is a Planner that plans for the devices of one app: the
-// profile version the app is published against (*profile.Service).
+// profile version the app is published against (*apps.Service).
 type appPlanner interface {
 	AppPlan(ctx context.Context, by *security.Principal, appID, profileID string) (*profile.Plan, error)
 }

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/outposthq/outpost"
+	"github.com/outposthq/outpost/apps"
 	"github.com/outposthq/outpost/demo"
 	"github.com/outposthq/outpost/internal/testenv"
 	"github.com/outposthq/outpost/platform"
@@ -29,7 +30,7 @@ type servers struct {
 	env    *demo.Env
 	p1, p2 *platform.Platform
 	eng1   *syncsrv.Engine
-	prof2  *profile.Service
+	prof2  *apps.Service
 	tech   demo.User
 }
 
@@ -49,8 +50,8 @@ func newServers(t *testing.T, e testenv.Engine) *servers {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &servers{env: env, p1: p1, p2: p2, eng1: syncsrv.New(p1, profile.New(p1), syncsrv.Options{}),
-		prof2: profile.New(p2), tech: env.Technicians[0]}
+	return &servers{env: env, p1: p1, p2: p2, eng1: syncsrv.New(p1, apps.New(p1), syncsrv.Options{}),
+		prof2: apps.New(p2), tech: env.Technicians[0]}
 }
 
 // device is a device reduced to its tokens and rows (id to version).
@@ -299,11 +300,11 @@ func TestDeltaSeesWritesOfAnotherServer(t *testing.T) {
 			if _, _, err := s.prof2.Publish(ctx, sys, other.ID); err != nil {
 				t.Fatal(err)
 			}
-			app, err := s.prof2.CreateApp(ctx, sys, profile.AppInput{Kind: profile.ModelDriven, Name: "Products", Definition: profile.Definition{Tables: []string{"product"}}})
+			app, err := s.prof2.CreateApp(ctx, sys, apps.AppInput{Kind: apps.ModelDriven, Name: "Products", Definition: apps.Definition{Tables: []string{"product"}}})
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, err := s.prof2.SetOffline(ctx, sys, app.ID, profile.OfflineInput{Enabled: true, ProfileID: other.ID}); err != nil {
+			if _, err := s.prof2.SetOffline(ctx, sys, app.ID, apps.OfflineInput{Enabled: true, ProfileID: other.ID}); err != nil {
 				t.Fatal(err)
 			}
 			s.delta(t, d) // the first server knows the device and its plan again

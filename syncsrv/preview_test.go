@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/outposthq/outpost"
+	"github.com/outposthq/outpost/apps"
 	"github.com/outposthq/outpost/demo"
 	"github.com/outposthq/outpost/internal/testenv"
 	"github.com/outposthq/outpost/platform"
@@ -27,7 +28,7 @@ func TestPreviewShowsSnapshotStatement(t *testing.T) {
 			env, err := demo.Seed(ctx, p, demo.Options{AccountsPerTechnician: 2})
 			must(t, err)
 			svc := profile.New(p)
-			eng := New(p, svc, Options{})
+			eng := New(p, apps.New(p), Options{})
 			user := env.Technicians[0].ID
 			pr, err := p.Principal(ctx, user)
 			must(t, err)

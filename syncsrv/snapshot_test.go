@@ -6,10 +6,10 @@ import (
 	"testing"
 
 	"github.com/outposthq/outpost"
+	"github.com/outposthq/outpost/apps"
 	"github.com/outposthq/outpost/demo"
 	"github.com/outposthq/outpost/internal/testenv"
 	"github.com/outposthq/outpost/platform"
-	"github.com/outposthq/outpost/profile"
 	"github.com/outposthq/outpost/security"
 	"github.com/outposthq/outpost/syncsrv"
 	"github.com/outposthq/outpost/wire"
@@ -33,7 +33,7 @@ func newSnapshotEnv(t *testing.T, e testenv.Engine) *snapshotEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &snapshotEnv{env: env, p: p, eng: syncsrv.New(p, profile.New(p), syncsrv.Options{})}
+	return &snapshotEnv{env: env, p: p, eng: syncsrv.New(p, apps.New(p), syncsrv.Options{})}
 }
 
 func (s *snapshotEnv) principal(t *testing.T, id string) *security.Principal {

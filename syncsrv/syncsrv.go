@@ -21,7 +21,7 @@ import (
 	"github.com/outposthq/outpost/security"
 )
 
-// Planner is what sync needs from offline profiles; *profile.Service
+// Planner is what sync needs from offline profiles; *apps.Service
 // implements it.
 type Planner interface {
 	// AppProfile returns the published profile id of the offline app appID

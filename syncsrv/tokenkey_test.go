@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/outposthq/outpost"
+	"github.com/outposthq/outpost/apps"
 	"github.com/outposthq/outpost/internal/testenv"
-	"github.com/outposthq/outpost/profile"
 	"github.com/outposthq/outpost/syncsrv"
 	"github.com/outposthq/outpost/wire"
 )
@@ -29,7 +29,7 @@ func TestTokenKeysRotateAndAreShared(t *testing.T) {
 			clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
 			advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
 			opts := syncsrv.Options{Now: clock, KeyRotation: 24 * time.Hour}
-			eng1 := syncsrv.New(s.p1, profile.New(s.p1), opts)
+			eng1 := syncsrv.New(s.p1, apps.New(s.p1), opts)
 			eng2 := syncsrv.New(s.p2, s.prof2, opts)
 			s.eng1 = eng1
 			d := s.register(t)

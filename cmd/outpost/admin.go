@@ -12,8 +12,8 @@ import (
 	"text/tabwriter"
 
 	"github.com/outposthq/outpost"
+	"github.com/outposthq/outpost/apps"
 	"github.com/outposthq/outpost/platform"
-	"github.com/outposthq/outpost/profile"
 	"github.com/outposthq/outpost/store"
 )
 
@@ -102,7 +102,7 @@ type admin struct {
 	stderr io.Writer
 	db     *store.DB
 	p      *platform.Platform
-	svc    *profile.Service
+	svc    *apps.Service
 	// noEnv, when set, is why the database may not be opened: no
 	// environment was named and the default one does not exist.
 	noEnv error
@@ -170,12 +170,12 @@ func (a *admin) platform(ctx context.Context) (*platform.Platform, error) {
 	if a.p, err = platform.Open(ctx, db, platform.Options{Files: files}); err != nil {
 		return nil, err
 	}
-	a.svc = profile.New(a.p)
+	a.svc = apps.New(a.p)
 	return a.p, nil
 }
 
 // profiles opens the platform and returns the profile service.
-func (a *admin) profiles(ctx context.Context) (*profile.Service, error) {
+func (a *admin) profiles(ctx context.Context) (*apps.Service, error) {
 	if _, err := a.platform(ctx); err != nil {
 		return nil, err
 	}

@@ -5,13 +5,13 @@ import (
 	"flag"
 	"fmt"
 
+	"github.com/outposthq/outpost/apps"
 	"github.com/outposthq/outpost/platform"
-	"github.com/outposthq/outpost/profile"
 )
 
 // onApp runs fn on the one APP argument (an id) of a command whose flags
 // fs defines, and prints what fn returns.
-func (a *admin) onApp(ctx context.Context, fs *flag.FlagSet, args []string, fn func(svc *profile.Service, id string) (any, error)) error {
+func (a *admin) onApp(ctx context.Context, fs *flag.FlagSet, args []string, fn func(svc *apps.Service, id string) (any, error)) error {
 	pos, err := parse(fs, args, "app (id)")
 	if err != nil {
 		return err
@@ -44,7 +44,7 @@ func (a *admin) appCreate(ctx context.Context, args []string) error {
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
-	in := profile.AppInput{Kind: *kind, Name: *name}
+	in := apps.AppInput{Kind: *kind, Name: *name}
 	if *file != "" {
 		if err := readJSONFile(*file, &in.Definition); err != nil {
 			return err
@@ -67,7 +67,7 @@ func (a *admin) appCreate(ctx context.Context, args []string) error {
 }
 
 func (a *admin) appShow(ctx context.Context, args []string) error {
-	return a.onApp(ctx, a.flags("app show", "APP", "app show APPID"), args, func(svc *profile.Service, id string) (any, error) {
+	return a.onApp(ctx, a.flags("app show", "APP", "app show APPID"), args, func(svc *apps.Service, id string) (any, error) {
 		return svc.GetApp(ctx, platform.System(), id)
 	})
 }
@@ -76,10 +76,10 @@ func (a *admin) appUpdate(ctx context.Context, args []string) error {
 	fs := a.flags("app update", "APP [--file DEF.json] [--display-name NAME]", "app update APPID --file def.json")
 	file := fs.String("file", "", "JSON definition that replaces the app's tables, views and forms")
 	display := fs.String("display-name", "", "a canvas app's display name")
-	return a.onApp(ctx, fs, args, func(svc *profile.Service, id string) (any, error) {
-		var patch profile.AppPatch
+	return a.onApp(ctx, fs, args, func(svc *apps.Service, id string) (any, error) {
+		var patch apps.AppPatch
 		if *file != "" {
-			patch.Definition = &profile.Definition{}
+			patch.Definition = &apps.Definition{}
 			if err := readJSONFile(*file, patch.Definition); err != nil {
 				return nil, err
 			}
@@ -98,8 +98,8 @@ func (a *admin) appOffline(ctx context.Context, args []string) error {
 	fs := a.flags("app offline", "APP --profile PROFILE | --off", `app offline APPID --profile "Field Technician"`, "app offline APPID --off")
 	prof := fs.String("profile", "", "offline profile id or name")
 	off := fs.Bool("off", false, `turn "Can be used offline" off`)
-	return a.onApp(ctx, fs, args, func(svc *profile.Service, id string) (any, error) {
-		in := profile.OfflineInput{Enabled: !*off}
+	return a.onApp(ctx, fs, args, func(svc *apps.Service, id string) (any, error) {
+		in := apps.OfflineInput{Enabled: !*off}
 		if *off == (*prof != "") {
 			return nil, fmt.Errorf("app offline needs --profile or --off (one of them)")
 		}
@@ -115,7 +115,7 @@ func (a *admin) appOffline(ctx context.Context, args []string) error {
 }
 
 func (a *admin) appPublish(ctx context.Context, args []string) error {
-	return a.onApp(ctx, a.flags("app publish", "APP", "app publish APPID"), args, func(svc *profile.Service, id string) (any, error) {
+	return a.onApp(ctx, a.flags("app publish", "APP", "app publish APPID"), args, func(svc *apps.Service, id string) (any, error) {
 		return svc.PublishApp(ctx, platform.System(), id)
 	})
 }
@@ -125,8 +125,8 @@ func (a *admin) appGenerateProfile(ctx context.Context, args []string) error {
 	name := fs.String("name", "", `profile name (default "<app> (auto-generated)")`)
 	publish := fs.Bool("publish", false, "publish the profile (it must validate)")
 	bind := fs.Bool("bind", false, "also make it the app's offline profile (needs --publish)")
-	return a.onApp(ctx, fs, args, func(svc *profile.Service, id string) (any, error) {
-		return svc.GenerateProfile(ctx, platform.System(), id, profile.GenerateOptions{Name: *name, Publish: *publish, Bind: *bind})
+	return a.onApp(ctx, fs, args, func(svc *apps.Service, id string) (any, error) {
+		return svc.GenerateProfile(ctx, platform.System(), id, apps.GenerateOptions{Name: *name, Publish: *publish, Bind: *bind})
 	})
 }
 

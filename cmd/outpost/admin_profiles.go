@@ -8,6 +8,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/outposthq/outpost"
+	"github.com/outposthq/outpost/apps"
 	"github.com/outposthq/outpost/platform"
 	"github.com/outposthq/outpost/profile"
 )
@@ -84,7 +85,7 @@ func (a *admin) profileCreate(ctx context.Context, args []string) error {
 
 // onProfile runs fn on the one PROFILE argument of command name, whose
 // flags fs defines, and prints what fn returns.
-func (a *admin) onProfile(ctx context.Context, fs *flag.FlagSet, args []string, fn func(svc *profile.Service, id string) (any, error)) error {
+func (a *admin) onProfile(ctx context.Context, fs *flag.FlagSet, args []string, fn func(svc *apps.Service, id string) (any, error)) error {
 	pos, err := parse(fs, args, "profile (id or name)")
 	if err != nil {
 		return err
@@ -99,7 +100,7 @@ func (a *admin) onProfile(ctx context.Context, fs *flag.FlagSet, args []string, 
 func (a *admin) profileShow(ctx context.Context, args []string) error {
 	fs := a.flags("profile show", "PROFILE [--published]", `profile show "Field Technician"`, `profile show "Field Technician" --published`)
 	published := fs.Bool("published", false, "show the published version (what apps published from now on get) instead of the draft")
-	return a.onProfile(ctx, fs, args, func(svc *profile.Service, id string) (any, error) {
+	return a.onProfile(ctx, fs, args, func(svc *apps.Service, id string) (any, error) {
 		if *published {
 			return svc.Published(ctx, platform.System(), id)
 		}
@@ -110,7 +111,7 @@ func (a *admin) profileShow(ctx context.Context, args []string) error {
 func (a *admin) profileSetItem(ctx context.Context, args []string) error {
 	fs := a.flags("profile set-item", "PROFILE --file ITEM.json", `profile set-item Inspections --file item.json   (see docs/profiles.md)`)
 	file := fs.String("file", "", "JSON item: table, rule, filter or filterText, relationships, columns…")
-	return a.onProfile(ctx, fs, args, func(svc *profile.Service, id string) (any, error) {
+	return a.onProfile(ctx, fs, args, func(svc *apps.Service, id string) (any, error) {
 		var in profile.ItemInput
 		if err := readJSONFile(*file, &in); err != nil {
 			return nil, err
@@ -122,7 +123,7 @@ func (a *admin) profileSetItem(ctx context.Context, args []string) error {
 func (a *admin) profileRemoveItem(ctx context.Context, args []string) error {
 	fs := a.flags("profile remove-item", "PROFILE --table NAME", "profile remove-item Inspections --table product")
 	table := fs.String("table", "", "the table whose item goes")
-	return a.onProfile(ctx, fs, args, func(svc *profile.Service, id string) (any, error) {
+	return a.onProfile(ctx, fs, args, func(svc *apps.Service, id string) (any, error) {
 		return svc.RemoveItem(ctx, platform.System(), id, *table)
 	})
 }
@@ -135,7 +136,7 @@ func (a *admin) profileAssign(ctx context.Context, args []string) error {
 	var users, teams multi
 	fs.Var(&users, "user", "user id or login (repeatable)")
 	fs.Var(&teams, "team", "team id (repeatable)")
-	return a.onProfile(ctx, fs, args, func(svc *profile.Service, id string) (any, error) {
+	return a.onProfile(ctx, fs, args, func(svc *apps.Service, id string) (any, error) {
 		as := &profile.Assignment{Mode: *mode, Teams: teams}
 		for _, u := range users {
 			uid, err := a.userID(ctx, u)
@@ -151,19 +152,19 @@ func (a *admin) profileAssign(ctx context.Context, args []string) error {
 func (a *admin) profileClone(ctx context.Context, args []string) error {
 	fs := a.flags("profile clone", "PROFILE [--name NAME]", `profile clone "Field Technician" --name "Field Technician 2"`)
 	name := fs.String("name", "", `name of the copy (default "Copy of …")`)
-	return a.onProfile(ctx, fs, args, func(svc *profile.Service, id string) (any, error) {
+	return a.onProfile(ctx, fs, args, func(svc *apps.Service, id string) (any, error) {
 		return svc.Clone(ctx, platform.System(), id, *name)
 	})
 }
 
 func (a *admin) profileValidate(ctx context.Context, args []string) error {
-	return a.onProfile(ctx, a.flags("profile validate", "PROFILE", "profile validate Inspections"), args, func(svc *profile.Service, id string) (any, error) {
+	return a.onProfile(ctx, a.flags("profile validate", "PROFILE", "profile validate Inspections"), args, func(svc *apps.Service, id string) (any, error) {
 		return svc.Validate(ctx, platform.System(), id)
 	})
 }
 
 func (a *admin) profilePublish(ctx context.Context, args []string) error {
-	return a.onProfile(ctx, a.flags("profile publish", "PROFILE", "profile publish Inspections"), args, func(svc *profile.Service, id string) (any, error) {
+	return a.onProfile(ctx, a.flags("profile publish", "PROFILE", "profile publish Inspections"), args, func(svc *apps.Service, id string) (any, error) {
 		p, v, err := svc.Publish(ctx, platform.System(), id)
 		if err != nil {
 			return nil, err
@@ -183,7 +184,7 @@ func (a *admin) profilePublish(ctx context.Context, args []string) error {
 }
 
 func (a *admin) profileDiscard(ctx context.Context, args []string) error {
-	return a.onProfile(ctx, a.flags("profile discard", "PROFILE", "profile discard Inspections"), args, func(svc *profile.Service, id string) (any, error) {
+	return a.onProfile(ctx, a.flags("profile discard", "PROFILE", "profile discard Inspections"), args, func(svc *apps.Service, id string) (any, error) {
 		return svc.DiscardDraft(ctx, platform.System(), id)
 	})
 }
@@ -201,7 +202,7 @@ func (a *admin) profileDelete(ctx context.Context, args []string) error {
 }
 
 func (a *admin) profileApps(ctx context.Context, args []string) error {
-	return a.onProfile(ctx, a.flags("profile apps", "PROFILE", `profile apps "Field Technician"`), args, func(svc *profile.Service, id string) (any, error) {
+	return a.onProfile(ctx, a.flags("profile apps", "PROFILE", `profile apps "Field Technician"`), args, func(svc *apps.Service, id string) (any, error) {
 		return svc.AppUsage(ctx, platform.System(), id)
 	})
 }

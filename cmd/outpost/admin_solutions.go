@@ -6,13 +6,13 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/outposthq/outpost/apps"
 	"github.com/outposthq/outpost/platform"
-	"github.com/outposthq/outpost/profile"
 )
 
 // onSolution runs fn on the one SOLUTION argument (a unique name) of a
 // command whose flags fs defines, and prints what fn returns.
-func (a *admin) onSolution(ctx context.Context, fs *flag.FlagSet, args []string, fn func(svc *profile.Service, name string) (any, error)) error {
+func (a *admin) onSolution(ctx context.Context, fs *flag.FlagSet, args []string, fn func(svc *apps.Service, name string) (any, error)) error {
 	pos, err := parse(fs, args, "solution (unique name)")
 	if err != nil {
 		return err
@@ -46,11 +46,11 @@ func (a *admin) solutionCreate(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	return a.show(svc.CreateSolution(ctx, platform.System(), profile.SolutionInput{UniqueName: *name, Name: *desc}))
+	return a.show(svc.CreateSolution(ctx, platform.System(), apps.SolutionInput{UniqueName: *name, Name: *desc}))
 }
 
 func (a *admin) solutionShow(ctx context.Context, args []string) error {
-	return a.onSolution(ctx, a.flags("solution show", "SOLUTION", "solution show fieldservice"), args, func(svc *profile.Service, name string) (any, error) {
+	return a.onSolution(ctx, a.flags("solution show", "SOLUTION", "solution show fieldservice"), args, func(svc *apps.Service, name string) (any, error) {
 		return svc.GetSolution(ctx, platform.System(), name)
 	})
 }
@@ -67,8 +67,8 @@ func (a *admin) solutionComponent(ctx context.Context, cmd string, args []string
 	fs := a.flags(cmd, "SOLUTION --kind table|app|profile --id ID", cmd+" inspections --kind app --id APPID", cmd+" inspections --kind table --id inspection")
 	kind := fs.String("kind", "", "table, app or profile")
 	id := fs.String("id", "", "a table name, an app id or a profile id")
-	return a.onSolution(ctx, fs, args, func(svc *profile.Service, name string) (any, error) {
-		c := profile.Component{Kind: *kind, ID: *id}
+	return a.onSolution(ctx, fs, args, func(svc *apps.Service, name string) (any, error) {
+		c := apps.Component{Kind: *kind, ID: *id}
 		if add {
 			return svc.AddComponents(ctx, platform.System(), name, c)
 		}
@@ -77,7 +77,7 @@ func (a *admin) solutionComponent(ctx context.Context, cmd string, args []string
 }
 
 func (a *admin) solutionAddRequired(ctx context.Context, args []string) error {
-	return a.onSolution(ctx, a.flags("solution add-required", "SOLUTION", "solution add-required inspections"), args, func(svc *profile.Service, name string) (any, error) {
+	return a.onSolution(ctx, a.flags("solution add-required", "SOLUTION", "solution add-required inspections"), args, func(svc *apps.Service, name string) (any, error) {
 		return svc.AddRequired(ctx, platform.System(), name)
 	})
 }
@@ -126,7 +126,7 @@ func (a *admin) solutionImport(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	opts := profile.ImportOptions{Publish: *publish}
+	opts := apps.ImportOptions{Publish: *publish}
 	if *user != "" {
 		if opts.OwnerID, err = a.userID(ctx, *user); err != nil {
 			return err

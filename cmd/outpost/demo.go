@@ -45,6 +45,8 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 	var lim limitFlags
 	lim.register(fs)
 	lim.metrics.register(fs, getenv)
+	var oidcf oidcFlags
+	oidcf.register(fs, getenv)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -129,7 +131,11 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 			return err
 		}
 	}
-	return serve(ctx, p, *addr, logger, lim, nil, func(a net.Addr) {
+	oidc, err := oidcf.options(ctx, p)
+	if err != nil {
+		return err
+	}
+	return serve(ctx, p, *addr, logger, lim, oidc, func(a net.Addr) {
 		fmt.Fprint(stdout, demoBanner("http://"+a.String(), *data, state))
 	})
 }

@@ -46,8 +46,9 @@ var deviceCommands []deviceCommand
 
 func init() {
 	deviceCommands = []deviceCommand{
-		{name: "login", args: "--server URL [--user NAME | --token TOKEN]", summary: "sign in with a user name and password (asked for), or check an integration token and remember it",
+		{name: "login", args: "--server URL [--user NAME | --token TOKEN | --sso]", summary: "sign in with a user name and password (asked for), the organisation's single sign-on in a browser, or check an integration token and remember it",
 			examples: []string{"outpost device login --server http://127.0.0.1:8080 --user nora@contoso.example",
+				"outpost device login --server https://outpost.example.com --sso",
 				"outpost device login --server http://127.0.0.1:8080 --token opt_..."}, setup: (*deviceCmd).loginCmd},
 		{name: "open", args: "APPID", summary: "open an offline app (the first open needs the server)",
 			examples: []string{"outpost device open 3f2504e0-4f89-41d3-9a0c-0305e82c3301"}, setup: (*deviceCmd).openCmd},
@@ -275,6 +276,8 @@ func (d *deviceCmd) loginCmd(fs *flag.FlagSet) deviceRun {
 	token := fs.String("token", "", "a bearer token (for integrations); without it, sign in with a user name and password")
 	user := fs.String("user", "", "user name for a password sign-in (asked for when not given)")
 	timeout := fs.Duration("timeout", 10*time.Second, "how long to wait for the server")
+	sso := fs.Bool("sso", false, "sign in with the server's single sign-on: prints an address to open in a browser on this machine")
+	ssoWait := fs.Duration("sso-wait", 5*time.Minute, "how long --sso waits for the browser")
 	return func(ctx context.Context, _ *client.Client, args []string) error {
 		if err := wantArgs("login", args, 0, 0); err != nil {
 			return err
@@ -282,6 +285,12 @@ func (d *deviceCmd) loginCmd(fs *flag.FlagSet) deviceRun {
 		base, err := client.ServerURL(*server)
 		if err != nil {
 			return err
+		}
+		if *sso {
+			if *token != "" || *user != "" {
+				return errors.New("--sso signs in through the browser: leave out --token and --user")
+			}
+			return d.ssoLogin(ctx, base, *timeout, *ssoWait)
 		}
 		if *token == "" {
 			return d.passwordLogin(ctx, base, *user, *timeout, stdinReader)

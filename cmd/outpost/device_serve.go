@@ -20,20 +20,24 @@ func (d *deviceCmd) serveCmd(fs *flag.FlagSet) deviceRun {
 	addr := fs.String("addr", "127.0.0.1:8765", "loopback address of the player (port 0 picks one)")
 	retry := fs.Duration("retry", 30*time.Second, "wait after a failed sync before the next attempt")
 	level := fs.String("log-level", "warn", "log level: debug, info, warn or error")
+	countCap := fs.Int("search-count-cap", agent.DefaultSearchCountCap, "matches a quick search counts for the pager before it shows \"N+\" (it counts on as the pages pass N)")
 	return func(ctx context.Context, _ *client.Client, args []string) error {
 		if err := wantArgs("serve", args, 0, 0); err != nil {
 			return err
 		}
-		return d.serve(ctx, *addr, *retry, *level)
+		if *countCap < 1 {
+			return fmt.Errorf("--search-count-cap must be at least 1, not %d", *countCap)
+		}
+		return d.serve(ctx, *addr, *retry, *level, *countCap)
 	}
 }
 
-func (d *deviceCmd) serve(ctx context.Context, addr string, retry time.Duration, level string) error {
+func (d *deviceCmd) serve(ctx context.Context, addr string, retry time.Duration, level string, countCap int) error {
 	logger, err := newLogger(d.stderr, level)
 	if err != nil {
 		return err
 	}
-	a, err := agent.New(ctx, agent.Options{Home: d.home, UI: ui.Player, RetryAfter: retry, Logger: logger})
+	a, err := agent.New(ctx, agent.Options{Home: d.home, UI: ui.Player, RetryAfter: retry, SearchCountCap: countCap, Logger: logger})
 	if err != nil {
 		return err
 	}

@@ -3,13 +3,17 @@ package main
 import (
 	"bufio"
 	"context"
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"io"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/term"
@@ -71,5 +75,77 @@ func (d *deviceCmd) passwordLogin(ctx context.Context, server, user string, time
 		return err
 	}
 	fmt.Fprintf(d.stdout, "Signed in to %s as %s (device %s). Next: outpost device open APPID\n", server, user, cred.DeviceID)
+	return nil
+}
+
+// ssoLogin signs the device in through the server's single sign-on, as
+// native apps do (RFC 8252): it listens on a loopback port, prints the
+// address to open in a browser on this machine, takes the browser's
+// return there (checking the state), exchanges the one-time code with the
+// PKCE verifier and keeps the device credential, as a password sign-in
+// does.
+func (d *deviceCmd) ssoLogin(ctx context.Context, server string, timeout, wait time.Duration) error {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return fmt.Errorf("listen for the browser's return: %w", err)
+	}
+	defer ln.Close()
+	req := client.StartSSO(server, "http://"+ln.Addr().String()+"/callback")
+	type result struct {
+		cred *client.Credential
+		err  error
+	}
+	done := make(chan result, 1)
+	var once sync.Once
+	host, _ := os.Hostname()
+	srv := &http.Server{ReadHeaderTimeout: 10 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		if r.URL.Path != "/callback" || q.Get("state") == "" || subtle.ConstantTimeCompare([]byte(q.Get("state")), []byte(req.State)) != 1 {
+			http.Error(w, "This is not the reply of the sign-in outpost device login started.", http.StatusBadRequest)
+			return
+		}
+		var res result
+		switch {
+		case q.Get("error") != "":
+			why := q.Get("error_description")
+			if why == "" {
+				why = q.Get("error")
+			}
+			res.err = fmt.Errorf("single sign-on was refused: %s", why)
+		case q.Get("code") == "":
+			res.err = errors.New("the server came back without a sign-in code")
+		default:
+			cctx, cancel := context.WithTimeout(ctx, timeout)
+			res.cred, res.err = client.SignInWithCode(cctx, nil, server, q.Get("code"), req.Verifier, client.DeviceInfo{Name: "outpost device on " + host, Platform: runtime.GOOS}, d.credentials())
+			cancel()
+		}
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		if res.err != nil {
+			w.WriteHeader(http.StatusUnauthorized)
+			fmt.Fprintf(w, "Not signed in: %v\n", res.err)
+		} else {
+			fmt.Fprintln(w, "Signed in. You can close this page and go back to the terminal.")
+		}
+		once.Do(func() { done <- res })
+	})}
+	go srv.Serve(ln)
+	defer srv.Close()
+	fmt.Fprintf(d.stdout, "Open this address in a browser on this machine to sign in:\n  %s\n", req.URL)
+	var res result
+	select {
+	case res = <-done:
+	case <-time.After(wait):
+		return fmt.Errorf("no sign-in came back from the browser within %s: run outpost device login --sso again", wait)
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	if res.err != nil {
+		return res.err
+	}
+	d.cfg = deviceConfig{Server: server, App: d.cfg.App}
+	if err := d.saveConfig(); err != nil {
+		return err
+	}
+	fmt.Fprintf(d.stdout, "Signed in to %s as user %s (device %s). Next: outpost device open APPID\n", server, res.cred.UserID, res.cred.DeviceID)
 	return nil
 }

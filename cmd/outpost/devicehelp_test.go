@@ -3,15 +3,16 @@ package main
 import (
 	"bytes"
 	"context"
-	"golang.org/x/crypto/bcrypt"
 	"net/http/httptest"
 	"testing"
 
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/outposthq/outpost/apps"
 	"github.com/outposthq/outpost/demo"
 	"github.com/outposthq/outpost/httpapi"
 	"github.com/outposthq/outpost/internal/testenv"
 	"github.com/outposthq/outpost/platform"
-	"github.com/outposthq/outpost/profile"
 	"github.com/outposthq/outpost/syncsrv"
 )
 
@@ -40,7 +41,7 @@ func newDeviceFixture(t *testing.T, accounts int) *deviceFixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	profiles := profile.New(p)
+	profiles := apps.New(p)
 	srv := httptest.NewServer(httpapi.New(p, httpapi.Options{Profiles: profiles, Sync: syncsrv.New(p, profiles, syncsrv.Options{})}))
 	t.Cleanup(srv.Close)
 	tok, err := p.IssueToken(ctx, platform.System(), env.Technicians[0].ID, "cli")

@@ -13,10 +13,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/outposthq/outpost/apps"
 	"github.com/outposthq/outpost/filestore"
 	"github.com/outposthq/outpost/httpapi"
 	"github.com/outposthq/outpost/platform"
-	"github.com/outposthq/outpost/profile"
 	"github.com/outposthq/outpost/store"
 	"github.com/outposthq/outpost/store/postgres"
 	"github.com/outposthq/outpost/store/sqlite"
@@ -177,7 +177,7 @@ func envOr(getenv func(string) string, key, def string) string {
 // gracefully. ready is called with the bound address.
 // oidc, when not nil, turns on single sign-on.
 func serve(ctx context.Context, p *platform.Platform, addr string, logger *slog.Logger, lim limitFlags, oidc *httpapi.OIDCOptions, ready func(net.Addr)) error {
-	profiles := profile.New(p)
+	profiles := apps.New(p)
 	so := syncsrv.Options{Logger: logger}
 	ho := httpapi.Options{Logger: logger, Profiles: profiles, OIDC: oidc, Portal: ui.Portal}
 	lim.apply(&so, &ho)

@@ -1,6 +1,8 @@
 // Field Inspections: a canvas app over the host API (window.Outpost). It
 // lists the technician's work orders from the device's store and records
-// an inspection by updating the work order; all of it works offline.
+// an inspection by updating the work order, and takes a site photo into
+// the work order's image column with the Offline template's <outpost-file>
+// (over Outpost.Files); all of it works offline.
 (function () {
   "use strict";
   const $ = (id) => document.getElementById(id);
@@ -13,7 +15,7 @@
     $("inspect-screen").hidden = true;
     $("list-screen").hidden = false;
     const page = await Tables.list("workorder", { search: $("search").value, orderby: "scheduledstart", top: 50 });
-    text($("count"), page.total + (page.total === 1 ? " work order" : " work orders") + " on this device");
+    text($("count"), page.total.toLocaleString() + (page.more ? "+" : "") + (page.total === 1 && !page.more ? " work order" : " work orders") + " on this device");
     const list = $("orders");
     list.replaceChildren();
     for (const row of page.rows) {
@@ -41,7 +43,12 @@
     $("inspection").reset();
     $("done").checked = !!current.completed;
     text($("message"), "");
+    // The Offline template's <outpost-file> shows and takes the photo.
+    $("photo").setAttribute("row-id", current.workorderid);
   }
+
+  // A photo stored or removed changes the row (its photo column).
+  $("photo").addEventListener("stored", (ev) => { current = ev.detail; });
 
   $("inspection").addEventListener("submit", async (ev) => {
     ev.preventDefault();

@@ -3,9 +3,23 @@
 // Hello (after the frame's Ready) and Sync (on every change of state).
 import type { SyncState } from "../shared/api";
 
-export type Op = "list" | "get" | "create" | "update" | "delete" | "showHostInfo";
+export type Op = "list" | "get" | "create" | "update" | "delete" | "getFile" | "putFile" | "removeFile" | "showHostInfo";
 
-export type Call = { outpost: "call"; id: number; op: Op; table?: string; rowId?: string; values?: Record<string, unknown>; query?: ListQuery; info?: string };
+// A file crosses the frame's boundary as a Blob (a File is one), which
+// postMessage copies; getFile answers a StoredFile.
+export type Call = {
+  outpost: "call";
+  id: number;
+  op: Op;
+  table?: string;
+  rowId?: string;
+  values?: Record<string, unknown>;
+  query?: ListQuery;
+  info?: string;
+  column?: string;
+  file?: Blob;
+  name?: string;
+};
 export type ListQuery = { view?: string; search?: string; orderby?: string; skip?: number; top?: number };
 export type HostError = { status: number; code: string; message: string; target: string };
 export type Reply = { outpost: "reply"; id: number; ok: boolean; value?: unknown; error?: HostError };

@@ -1,7 +1,10 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
+	"encoding/base64"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -94,12 +97,42 @@ func TestCanvasOffline(t *testing.T) {
 	runIn(frame, "inspection result",
 		chromedp.WaitVisible(chromedp.Search(`//p[@id="message" and contains(., "Inspection recorded on this device")]`)),
 		globe("NotConnectedPendingUpsync"))
+	// A site photo taken offline (the input opens the camera on a phone)
+	// goes into the work order's image column through Outpost.Files; the
+	// app shows it from the device and reads back its very bytes.
+	photo := photoFile(t, s.tmp)
+	// The app places the Offline template's <outpost-file> field.
+	runIn(frame, "photo offline", chromedp.WaitReady(chromedp.CSS(`outpost-file input[type="file"][accept="image/*"][capture]`)),
+		chromedp.SetUploadFiles(chromedp.CSS(`outpost-file input[type="file"]`), []string{photo.path}),
+		chromedp.WaitVisible(chromedp.Search(`//outpost-file/p[@role="status" and contains(., "Photo stored on this device; it uploads when the connection returns")]`)),
+		chromedp.WaitVisible(chromedp.CSS(`outpost-file img[src^="blob:"]`)), poll(`document.querySelector('outpost-file img').naturalWidth === 64`, 5*time.Second),
+		chromedp.WaitVisible(chromedp.Search(`//outpost-file/label[.="Replace photo"]`)), chromedp.WaitVisible(chromedp.Search(`//outpost-file/button[.="Remove photo"]`)))
+	readPhoto := `Outpost.Files.get('workorder', '` + rowID + `', 'photo').then(async f => f.name + ' ' + f.type + ' ' + f.size + ' ' +
+		btoa(String.fromCharCode(...new Uint8Array(await f.blob.arrayBuffer()))))`
+	if got, want := eval[string](t, frame, readPhoto), "site-photo.png image/png "+fmt.Sprint(len(photo.content))+" "+base64.StdEncoding.EncodeToString(photo.content); got != want {
+		t.Fatalf("the photo read back through the host API: %.80s…, want %.80s…", got, want)
+	}
+	// The same checks as a form's image field: an image column takes
+	// images of at most 10 MiB, and only file and image columns take files.
+	refusals := map[string]string{
+		`Outpost.Files.put('workorder', '` + rowID + `', 'photo', new Blob(['notes'], {type: 'text/plain'}), 'notes.txt')`:                   "400 invalid photo: Photo takes images",
+		`Outpost.Files.put('workorder', '` + rowID + `', 'photo', new Blob(['these are notes'], {type: 'image/png'}), 'notes.png')`:          "400 invalid content: image column \"photo\"",
+		`Outpost.Files.put('workorder', '` + rowID + `', 'photo', new Blob([new Uint8Array((10 << 20) + 1)], {type: 'image/png'}), 'x.png')`: "413 too_large photo: Photo takes files of at most 10.0 MiB",
+		`Outpost.Files.put('workorder', '` + rowID + `', 'photo', 'not a blob')`:                                                             "400 invalid file: give the file",
+		`Outpost.Files.get('workorder', '` + rowID + `', 'name')`:                                                                            "400 invalid column: \"name\" is not a file or image column",
+	}
+	for call, want := range refusals {
+		if got := eval[string](t, frame, call+`.then(() => 'stored', e => e.status + ' ' + e.code + ' ' + e.target + ': ' + e.message)`); !strings.HasPrefix(got, want) {
+			t.Errorf("%s: %s, want %s…", call, got, want)
+		}
+	}
 	runIn(ctx, "screenshot", shot("canvas-offline"))
 
-	// The globe opens Device status, which counts the one change.
+	// The globe opens Device status, which counts the two changes (the
+	// inspection and the photo).
 	runIn(frame, "globe", chromedp.Click(chromedp.CSS(`outpost-offline .sync-button`)))
 	runIn(ctx, "status", chromedp.WaitVisible(chromedp.CSS(`.status-page`)),
-		poll(`document.querySelector('[data-testid="pending-count"]').textContent === '1'`, 5*time.Second))
+		poll(`document.querySelector('[data-testid="pending-count"]').textContent === '2'`, 5*time.Second))
 
 	// Back in the app, the link returns: the change uploads and the app
 	// hears Connection.Sync change to Connected.
@@ -116,6 +149,10 @@ func TestCanvasOffline(t *testing.T) {
 	serverGet(t, server+"/api/data/workorder("+rowID+")?$select=description,completed", admin, &wo)
 	if !strings.Contains(wo.Description, ": Failed — Compressor rattles") || !wo.Completed {
 		t.Fatalf("the server's work order after upload: %+v", wo)
+	}
+	// The server holds the photo's very bytes (its files API).
+	if got := serverBytes(t, server+"/api/files/workorder("+rowID+")/photo", admin); !bytes.Equal(got, photo.content) {
+		t.Fatalf("the server's photo has %d bytes, not the %d taken in the canvas app", len(got), len(photo.content))
 	}
 	runIn(ctx, "screenshot", shot("canvas"))
 	t.Logf("canvas browser test took %v", time.Since(began).Round(time.Millisecond))

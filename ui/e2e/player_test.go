@@ -190,3 +190,42 @@ func notAnImage(t *testing.T, dir string) string {
 	}
 	return path
 }
+
+// TestPlayerSearchPager pages through a quick search that matches more
+// rows than the agent counts (its cap lowered to 20 here; 5,000 by
+// default): the pager reads "of 60+", Next stays on past the count, and
+// the last page has the exact total, every row of the view once.
+func TestPlayerSearchPager(t *testing.T) {
+	s := newStack(t, stackOptions{Accounts: 20, Agent: true, AgentArgs: []string{"--search-count-cap", "20"}})
+	ctx, run := s.ctx, s.run
+	s.signIn(s.token("nora@"))
+	pager := `document.querySelector('.pager span').textContent`
+	run("view", chromedp.Click(chromedp.Search(`//button[contains(., "Field Service")]`)),
+		chromedp.WaitVisible(chromedp.CSS(`table.rows tbody tr`)), poll(pager+` !== ''`, 5*time.Second))
+	all := eval[string](t, ctx, pager)
+	viewTotal := all[strings.LastIndex(all, " ")+1:]
+	// Every work order's name starts with "WO-".
+	run("search", fill(`input.search`, "WO-"), poll(pager+` === '1–50 of 60+'`, 5*time.Second))
+	seen := map[string]bool{}
+	for page := 1; ; page++ {
+		for _, id := range eval[[]string](t, ctx, `[...document.querySelectorAll('table.rows tbody tr td a')].map(a => a.hash)`) {
+			seen[id] = true
+		}
+		if eval[bool](t, ctx, `document.querySelector('.pager button:last-child').disabled`) {
+			break
+		}
+		if page > 20 {
+			t.Fatalf("the search's pages go on past %d rows", len(seen))
+		}
+		before := eval[string](t, ctx, pager)
+		run("next", chromedp.Click(chromedp.CSS(`.pager button:last-child`)), poll(pager+` !== '`+before+`'`, 5*time.Second))
+		t.Logf("page %d: %s", page+1, eval[string](t, ctx, pager))
+	}
+	last := eval[string](t, ctx, pager)
+	if strings.HasSuffix(last, "+") || !strings.HasSuffix(last, " of "+viewTotal) {
+		t.Fatalf("the search's last page reads %q; the view has %s rows", last, viewTotal)
+	}
+	if got := fmt.Sprint(len(seen)); got != strings.ReplaceAll(viewTotal, ",", "") {
+		t.Fatalf("the search's pages showed %s rows; the view has %s", got, viewTotal)
+	}
+}

@@ -50,7 +50,8 @@ func TestPlayerSpeed(t *testing.T) {
 		screen := eval[float64](t, ctx, `new Promise(done => { const before = document.querySelector('.pager span').textContent; const el = document.querySelector('input.search');
 			const t0 = performance.now(); el.value = '`+q+`'; el.dispatchEvent(new Event('input', {bubbles: true}));
 			const check = () => document.querySelector('.pager span').textContent !== before ? done(performance.now() - t0) : requestAnimationFrame(check); check(); })`)
-		t.Logf("search %q: agent answers in %.0f ms; the screen shows it after %.0f ms (150 ms of it is the typing pause)", q, api, screen)
+		pager := eval[string](t, ctx, `document.querySelector('.pager span').textContent`)
+		t.Logf("search %q: agent answers in %.0f ms; the screen shows it after %.0f ms (150 ms of it is the typing pause); the pager reads %q", q, api, screen, pager)
 		rows := eval[float64](t, ctx, `document.querySelectorAll('table.rows tbody tr').length`)
 		if found := rows > 0; found != (q != "zzz-absent") {
 			t.Errorf("search %q shows %v rows", q, rows)

@@ -35,8 +35,12 @@ type stackOptions struct {
 	// Agent starts `outpost device serve`, whose link to the server goes
 	// through a proxy the test can slow and cut.
 	Agent bool
+	// AgentArgs are more flags of `outpost device serve`.
+	AgentArgs []string
 	// Width and Height of the browser's window; default 1280×860.
 	Width, Height int
+	// DemoArgs are more flags of `outpost demo` (single sign-on, say).
+	DemoArgs []string
 }
 
 // stack is a demo server, optionally a device agent behind a link proxy,
@@ -66,13 +70,13 @@ func newStack(t *testing.T, opts stackOptions) *stack {
 	s := &stack{t: t, tmp: t.TempDir(), shots: screenshotDir(t)}
 	s.bin = buildBinary(t, s.tmp)
 	m, demo := start(t, s.bin, regexp.MustCompile(`serving at (http://\S+)[\s\S]*Press Ctrl\+C`),
-		"demo", "--data", filepath.Join(s.tmp, "demo"), "--addr", "127.0.0.1:0", "--accounts", fmt.Sprint(opts.Accounts))
+		append([]string{"demo", "--data", filepath.Join(s.tmp, "demo"), "--addr", "127.0.0.1:0", "--accounts", fmt.Sprint(opts.Accounts)}, opts.DemoArgs...)...)
 	s.server, s.demo = m[1], demo
 	serverCall(t, "PUT", s.server+"/api/sync/v1/settings", s.token("admin@"), map[string]bool{"conflictDetection": false})
 	if opts.Agent {
 		s.link = newLinkProxy(t, strings.TrimPrefix(s.server, "http://"))
-		m, _ = start(t, s.bin, regexp.MustCompile(`(http://127\.0\.0\.1:\d+/\?key=\S+)`),
-			"device", "--home", filepath.Join(s.tmp, "device"), "serve", "--addr", "127.0.0.1:0", "--retry", "500ms")
+		args := append([]string{"device", "--home", filepath.Join(s.tmp, "device"), "serve", "--addr", "127.0.0.1:0", "--retry", "500ms"}, opts.AgentArgs...)
+		m, _ = start(t, s.bin, regexp.MustCompile(`(http://127\.0\.0\.1:\d+/\?key=\S+)`), args...)
 		s.playerURL = m[1]
 		s.base = strings.Split(s.playerURL, "/?")[0]
 	}

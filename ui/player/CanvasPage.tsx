@@ -2,9 +2,11 @@
 // without same-origin, served by the agent. The frame asks for data by
 // postMessage (ui/canvas/protocol.ts); the page answers through the same
 // local API as views and forms, so writes get the same checks, and sends
-// every change of Connection.Sync.
+// every change of Connection.Sync. Files and images go through the same
+// routes as a form's file fields, with the same checks.
 import { useEffect, useRef } from "preact/hooks";
-import { api, ApiError, type AppDefinition, type SyncState } from "../shared/api";
+import { api, ApiError, checkFile, type AppDefinition, type SyncState } from "../shared/api";
+import { label } from "../shared/format";
 import type { Call, Hello, HostError, Reply, Sync, ToPlayer } from "../canvas/protocol";
 import { go } from "./route";
 
@@ -23,6 +25,23 @@ async function answer(app: AppDefinition, c: Call): Promise<unknown> {
   const table = c.table ?? "";
   if (!app.tables.some((t) => t.name === table))
     throw new ApiError(400, "invalid", `table ${JSON.stringify(table)} is not in this app: use one of ${app.tables.map((t) => t.name).join(", ")}`, "table");
+  if (c.op === "getFile" || c.op === "putFile" || c.op === "removeFile") {
+    const def = app.tables.find((t) => t.name === table)!;
+    const col = def.columns.find((x) => x.name === c.column);
+    if (!col || (col.type !== "image" && col.type !== "file")) {
+      const cols = def.columns.filter((x) => x.type === "image" || x.type === "file").map((x) => x.name);
+      throw new ApiError(400, "invalid", `${JSON.stringify(c.column ?? "")} is not a file or image column of table ${JSON.stringify(table)}${cols.length ? `: use ${cols.join(", ")}` : ""}`, "column");
+    }
+    const rowId = c.rowId ?? "";
+    if (c.op === "getFile") return api.getFile(table, rowId, col.name);
+    if (c.op === "removeFile") return api.removeFile(table, rowId, col.name);
+    const file = c.file;
+    if (!(file instanceof Blob)) throw new ApiError(400, "invalid", "give the file as a File or a Blob (from a file input, the camera or a canvas)", "file");
+    // The same checks as a form's file field, before the agent's own.
+    const refused = checkFile(col, file, label(col.name));
+    if (refused) throw refused;
+    return api.putFile(table, rowId, col.name, file, c.name || (file instanceof File ? file.name : ""));
+  }
   switch (c.op) {
     case "list":
       return api.rows(table, c.query ?? {});

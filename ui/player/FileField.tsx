@@ -1,10 +1,6 @@
 import { useState } from "preact/hooks";
-import { api, ApiError, maxFileBytes, maxImageBytes, type Column, type Row } from "../shared/api";
+import { api, ApiError, checkFile, type Column, type Row } from "../shared/api";
 import { label } from "../shared/format";
-
-function mib(n: number): string {
-  return `${(n / (1 << 20)).toFixed(1)} MiB`;
-}
 
 /**
  * FileField shows a row's image or file and takes a new one: a file
@@ -18,7 +14,6 @@ export function FileField({ table, id, col, row, readOnly, onStored }: { table: 
   const fid = `f-${col.name}`;
   const fileId = typeof row[col.name] === "string" ? String(row[col.name]) : "";
   const isImage = col.type === "image";
-  const limit = isImage ? maxImageBytes : maxFileBytes;
   const url = fileId ? api.fileURL(table, id, col.name, fileId) : "";
 
   async function take(e: Event) {
@@ -26,12 +21,9 @@ export function FileField({ table, id, col, row, readOnly, onStored }: { table: 
     const file = input.files?.[0];
     input.value = "";
     if (!file) return;
-    if (file.size > limit) {
-      setError(`${label(col.name)} takes files of at most ${mib(limit)}; this one has ${mib(file.size)}.`);
-      return;
-    }
-    if (isImage && file.type && !file.type.startsWith("image/")) {
-      setError(`${label(col.name)} takes images (PNG, JPEG, GIF, WebP, BMP or ICO), not ${file.type}.`);
+    const refused = checkFile(col, file, label(col.name));
+    if (refused) {
+      setError(refused.message);
       return;
     }
     setBusy(true);

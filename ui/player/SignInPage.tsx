@@ -1,13 +1,15 @@
-import { useState } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
 import { api, ApiError, type Session } from "../shared/api";
 
 type Method = "password" | "token";
 
 /**
- * SignInPage asks for the server and then for credentials: a user name and
- * password (where the server offers password sign-in), or a pasted token.
+ * SignInPage asks for the server and then for credentials: the
+ * organisation's single sign-on (where the server offers it), a user name
+ * and password (where the server offers password sign-in), or a pasted
+ * token. ssoError is why the last single sign-on failed.
  */
-export function SignInPage({ server, onSignedIn }: { server: string; onSignedIn: (s: Session) => void }) {
+export function SignInPage({ server, ssoError, onSignedIn }: { server: string; ssoError: string; onSignedIn: (s: Session) => void }) {
   const [addr, setAddr] = useState(server || "http://127.0.0.1:8080");
   const [method, setMethod] = useState<Method>("token");
   const [username, setUsername] = useState("");
@@ -15,6 +17,37 @@ export function SignInPage({ server, onSignedIn }: { server: string; onSignedIn:
   const [token, setToken] = useState("");
   const [error, setError] = useState<ApiError | null>(null);
   const [busy, setBusy] = useState(false);
+  const [providers, setProviders] = useState<string[]>([]);
+
+  // The server's single sign-on providers, asked again when the address
+  // settles.
+  useEffect(() => {
+    setProviders([]);
+    if (!/^https?:\/\/[^/]+/.test(addr)) return;
+    let live = true;
+    const t = setTimeout(() => {
+      api.signInProviders(addr).then(
+        (l) => live && setProviders(l.providers.map((p) => p.name)),
+        () => {},
+      );
+    }, 300);
+    return () => {
+      live = false;
+      clearTimeout(t);
+    };
+  }, [addr]);
+
+  async function sso() {
+    setBusy(true);
+    setError(null);
+    try {
+      const { url } = await api.startSSO(addr);
+      window.location.assign(url);
+    } catch (err) {
+      setError(err as ApiError);
+      setBusy(false);
+    }
+  }
 
   async function submit(e: Event) {
     e.preventDefault();
@@ -40,6 +73,17 @@ export function SignInPage({ server, onSignedIn }: { server: string; onSignedIn:
           <input name="server" type="url" required value={addr} onInput={(e) => setAddr(e.currentTarget.value)} aria-invalid={!!fieldError("server")} />
         </label>
         {fieldError("server") && <p class="field-error">{fieldError("server")}</p>}
+        {ssoError && !error && (
+          <p class="field-error" role="alert">
+            {ssoError}
+          </p>
+        )}
+        {providers.map((name) => (
+          <button type="button" class="primary sso" disabled={busy} onClick={sso}>
+            Sign in with {name}
+          </button>
+        ))}
+        {providers.length > 0 && <p class="muted or">or</p>}
         <div class="tabs" role="tablist" aria-label="How to sign in">
           {(["password", "token"] as Method[]).map((m) => (
             <button type="button" role="tab" aria-selected={method === m} onClick={() => setMethod(m)}>

@@ -41,6 +41,11 @@ export function ViewPage({ app, view }: { app: AppDefinition; view: View }) {
     setSkip(0);
   }
   const total = page?.total ?? 0;
+  // A search matching many rows counts up to a cap: "of 5,000+" until
+  // the pages pass it.
+  const more = page?.more ?? false;
+  // The pager follows the page on screen, not the one being fetched.
+  const at = page?.skip ?? 0;
   return (
     <main class="page view-page">
       <div class="view-head">
@@ -95,11 +100,11 @@ export function ViewPage({ app, view }: { app: AppDefinition; view: View }) {
       </table>
       {page && page.rows.length === 0 && <p class="muted">No rows{search ? ` match “${search}”` : ""}.</p>}
       <nav class="pager" aria-label="Pages">
-        <button type="button" disabled={skip === 0} onClick={() => setSkip(Math.max(0, skip - pageSize))}>
+        <button type="button" disabled={at === 0} onClick={() => setSkip(Math.max(0, at - pageSize))}>
           Previous
         </button>
-        <span aria-live="polite">{total > 0 ? `${skip + 1}–${Math.min(skip + pageSize, total)} of ${total.toLocaleString()}` : ""}</span>
-        <button type="button" disabled={skip + pageSize >= total} onClick={() => setSkip(skip + pageSize)}>
+        <span aria-live="polite">{total > 0 ? `${at + 1}–${Math.min(at + pageSize, total)} of ${total.toLocaleString()}${more ? "+" : ""}` : ""}</span>
+        <button type="button" disabled={!more && at + pageSize >= total} onClick={() => setSkip(at + pageSize)}>
           Next
         </button>
       </nav>

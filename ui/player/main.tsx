@@ -59,7 +59,7 @@ function App() {
 
   if (fatal) return <NoSessionPage message={fatal} />;
   if (!session) return <main class="page narrow" aria-busy="true"><p>Loading…</p></main>;
-  if (!session.signedIn) return <SignInPage server={session.server} onSignedIn={setSession} />;
+  if (!session.signedIn) return <SignInPage server={session.server} ssoError={session.signInError ?? ""} onSignedIn={setSession} />;
   if (!session.appId || route[0] === "apps")
     return (
       <AppPickerPage

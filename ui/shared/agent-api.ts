@@ -52,6 +52,57 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/signin/providers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The single sign-on providers the server offers (none when it offers only passwords and tokens) */
+        get: operations["signInProviders"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/signin/sso": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Start a single sign-on: the agent makes a state and a PKCE verifier and answers the server's start URL, whose loopback redirect is the agent's /signin/callback; the page sends the browser there */
+        post: operations["startSSO"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/signin/callback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The single sign-on's loopback redirect (RFC 8252): checks the state, exchanges the code with the verifier for a device credential and redirects to the player; a failure is kept in Session.signInError. Checked by the state, not the agent's cookie */
+        get: operations["ssoCallback"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/apps": {
         parameters: {
             query?: never;
@@ -292,6 +343,8 @@ export interface components {
             /** @description the open app, empty when none */
             appId: string;
             appName: string;
+            /** @description why the last single sign-on failed, in plain words; absent once a sign-in starts again or succeeds */
+            signInError?: string;
         };
         /** @description A token, or a user name and password where the server offers password sign-in. */
         SignInRequest: {
@@ -415,6 +468,8 @@ export interface components {
                 [key: string]: unknown;
             }[];
             total: number;
+            /** @description total is a lower bound: the quick search stopped counting at the agent's cap, and more rows match */
+            more?: boolean;
             skip: number;
             /** @description display names of the rows that the page's lookup columns name */
             names: {
@@ -477,6 +532,24 @@ export interface components {
         Option: {
             value: number;
             label: string;
+        };
+        /** @description A single sign-on provider of the server. */
+        SignInProvider: {
+            /** @description the provider's name, for "Sign in with …" */
+            name: string;
+        };
+        /** @description The server's single sign-on providers. */
+        SignInProviders: {
+            providers: components["schemas"]["SignInProvider"][];
+        };
+        /** @description Start a single sign-on with a server. */
+        SSORequest: {
+            server: string;
+        };
+        /** @description The server's single sign-on start URL. */
+        SSOStart: {
+            /** @description where the page sends the browser */
+            url: string;
         };
     };
     responses: never;
@@ -566,6 +639,103 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Session"];
                 };
+            };
+            /** @description error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    signInProviders: {
+        parameters: {
+            query: {
+                /** @description the server address */
+                server: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description SignInProviders */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SignInProviders"];
+                };
+            };
+            /** @description error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    startSSO: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SSORequest"];
+            };
+        };
+        responses: {
+            /** @description SSOStart */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SSOStart"];
+                };
+            };
+            /** @description error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ssoCallback: {
+        parameters: {
+            query?: {
+                code?: string;
+                state?: string;
+                error?: string;
+                error_description?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description to the player */
+            303: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description error */
             default: {

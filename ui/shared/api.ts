@@ -59,6 +59,8 @@ export const api = {
   session: () => call<Session>("GET", "/api/session"),
   signIn: (req: Schemas["SignInRequest"]) => call<Session>("POST", "/api/signin", req),
   signOut: () => call<Session>("POST", "/api/signout"),
+  signInProviders: (server: string) => call<Schemas["SignInProviders"]>("GET", `/api/signin/providers?server=${encodeURIComponent(server)}`),
+  startSSO: (server: string) => call<Schemas["SSOStart"]>("POST", "/api/signin/sso", { server }),
   apps: () => call<Schemas["AppList"]>("GET", "/api/apps"),
   openApp: (id: string) => call<Session>("POST", `/api/apps/${encodeURIComponent(id)}/open`),
   app: () => call<AppDefinition>("GET", "/api/app"),
@@ -78,8 +80,25 @@ export const api = {
   /** fileURL is the address of a row's file; fileId makes it change with the file. */
   fileURL: (table: string, id: string, column: string, fileId: string) =>
     `${filePath(table, id, column)}?v=${encodeURIComponent(fileId)}`,
-  putFile: (table: string, id: string, column: string, file: File) =>
-    send<Row>("PUT", `${filePath(table, id, column)}?name=${encodeURIComponent(file.name)}`, file.type ? { "Content-Type": file.type } : {}, file),
+  /** putFile stores file (a File, or a Blob with its name) as a row's file or image. */
+  putFile: (table: string, id: string, column: string, file: Blob, name = file instanceof File ? file.name : "") =>
+    send<Row>("PUT", `${filePath(table, id, column)}?name=${encodeURIComponent(name)}`, file.type ? { "Content-Type": file.type } : {}, file),
+  /** getFile reads a row's file or image from the device: its bytes, name and type. */
+  getFile: async (table: string, id: string, column: string): Promise<StoredFile> => {
+    const res = await fetch(filePath(table, id, column), { credentials: "same-origin" });
+    if (!res.ok) {
+      const text = await res.text();
+      let e: Schemas["ErrorDetail"] = { code: "internal", message: `The device agent answered ${res.status}: ${text}`, target: "" };
+      try {
+        e = JSON.parse(text).error ?? e;
+      } catch {}
+      throw new ApiError(res.status, e.code, e.message, e.target ?? "");
+    }
+    const bytes = await res.arrayBuffer();
+    const type = res.headers.get("X-Outpost-File-Type") || res.headers.get("Content-Type") || "application/octet-stream";
+    const name = decodeURIComponent(res.headers.get("X-Outpost-File-Name") ?? column);
+    return { name, type, size: bytes.byteLength, blob: new Blob([bytes], { type }) };
+  },
   removeFile: (table: string, id: string, column: string) => call<Row>("DELETE", filePath(table, id, column)),
   pending: () => call<Schemas["PendingList"]>("GET", "/api/pending"),
   syncErrors: () => call<Schemas["SyncErrorList"]>("GET", "/api/errors"),
@@ -96,6 +115,27 @@ function filePath(table: string, id: string, column: string): string {
 /** The largest image and file the device takes (the library's limits). */
 export const maxImageBytes = 10 << 20;
 export const maxFileBytes = 32 << 20;
+
+/** StoredFile is a row's file or image as the device holds it. */
+export type StoredFile = { name: string; type: string; size: number; blob: Blob };
+
+function mib(n: number): string {
+  return `${(n / (1 << 20)).toFixed(1)} MiB`;
+}
+
+/**
+ * checkFile is the device's check of a file before it is stored in column
+ * col (forms and canvas apps alike): the column's size limit, and an image
+ * type for an image column. It returns the refusal, or null.
+ */
+export function checkFile(col: Column, file: Blob, colLabel: string): ApiError | null {
+  const limit = col.type === "image" ? maxImageBytes : maxFileBytes;
+  if (file.size > limit) return new ApiError(413, "too_large", `${colLabel} takes files of at most ${mib(limit)}; this one has ${mib(file.size)}.`, col.name);
+  if (file.size === 0) return new ApiError(400, "invalid", `The file for ${colLabel} is empty.`, col.name);
+  if (col.type === "image" && file.type && !file.type.startsWith("image/"))
+    return new ApiError(400, "invalid", `${colLabel} takes images (PNG, JPEG, GIF, WebP, BMP or ICO), not ${file.type}.`, col.name);
+  return null;
+}
 
 /** watchStatus follows the agent's server-sent status events. */
 export function watchStatus(onStatus: (s: DeviceStatus) => void, onDown: (down: boolean) => void): () => void {

@@ -826,6 +826,57 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/auth/providers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The ways of signing in besides the password (single sign-on providers, when configured) */
+        get: operations["authProviders"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/oidc/device/start": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Single sign-on for a device (RFC 8252): redirect to the identity provider; the callback then sends the browser to the device's loopback redirect_uri with code and state (or error and error_description) */
+        get: operations["oidcDeviceStart"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/oidc/device/token": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Exchange a device's one-time sign-in code (single use, 60 s) and its PKCE verifier for a device credential */
+        post: operations["oidcDeviceToken"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/security/users/{user}/password": {
         parameters: {
             query?: never;
@@ -1937,6 +1988,30 @@ export interface components {
             required?: boolean;
             maxLength?: number;
             options?: components["schemas"]["Option"][];
+        };
+        ProviderList: {
+            providers: components["schemas"]["Provider"][];
+        };
+        Provider: {
+            /** @enum {string} */
+            kind: "oidc";
+            /** @description the provider's name for a "Sign in with" button */
+            name: string;
+            /** @description where a browser starts its sign-in */
+            login: string;
+            /** @description where a device starts its sign-in (loopback redirect with PKCE) */
+            device_start: string;
+        };
+        DeviceTokenInput: {
+            /** @description the one-time code the device's loopback received */
+            code: string;
+            /** @description the PKCE verifier of the code_challenge the device sent to the start route */
+            code_verifier: string;
+            device?: {
+                deviceid?: string;
+                name?: string;
+                platform?: string;
+            };
         };
     };
     responses: never;
@@ -4076,6 +4151,104 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    authProviders: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProviderList"];
+                };
+            };
+            /** @description error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    oidcDeviceStart: {
+        parameters: {
+            query: {
+                /** @description the device's loopback address: http://127.0.0.1, http://[::1] or http://localhost, any port; anything else is refused with 400 */
+                redirect_uri: string;
+                /** @description the device's random value, returned with the code (at most 200 characters) */
+                state: string;
+                /** @description the S256 PKCE challenge of the device's code verifier */
+                code_challenge: string;
+                /** @description S256 */
+                code_challenge_method: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description redirect to the identity provider */
+            302: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    oidcDeviceToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DeviceTokenInput"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeviceCredential"];
+                };
             };
             /** @description error */
             default: {

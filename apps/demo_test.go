@@ -1,10 +1,11 @@
-package profile_test
+package apps_test
 
 import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/outposthq/outpost/apps"
 	"github.com/outposthq/outpost/demo"
 	"github.com/outposthq/outpost/platform"
 	"github.com/outposthq/outpost/profile"
@@ -12,12 +13,12 @@ import (
 
 func TestDemoProfile(t *testing.T) {
 	t.Parallel()
-	forEachEngine(t, func(t *testing.T, p *platform.Platform, s *profile.Service) {
+	forEachEngine(t, func(t *testing.T, p *platform.Platform, s *apps.Service) {
 		env := must[*demo.Env](t)(demo.Seed(t.Context(), p, demo.Options{AccountsPerTechnician: 3}))
 		nora := principal(t, p, env.Technicians[0].ID)
 		id, kind, err := s.AppProfile(t.Context(), nora, env.CanvasApp)
 		mustOK(t, err)
-		if id != env.ProfileID || kind != profile.Canvas {
+		if id != env.ProfileID || kind != apps.Canvas {
 			t.Fatalf("AppProfile = %s %s", id, kind)
 		}
 		plan := must[*profile.Plan](t)(s.Plan(t.Context(), nora, env.ProfileID))

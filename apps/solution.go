@@ -1,4 +1,4 @@
-package profile
+package apps
 
 import (
 	"context"
@@ -10,8 +10,8 @@ import (
 	"strings"
 
 	"github.com/outposthq/outpost"
-	"github.com/outposthq/outpost/filter"
 	"github.com/outposthq/outpost/platform"
+	"github.com/outposthq/outpost/profile"
 	"github.com/outposthq/outpost/schema"
 	"github.com/outposthq/outpost/security"
 	"github.com/outposthq/outpost/store"
@@ -67,7 +67,7 @@ func (s *Service) CreateSolution(ctx context.Context, by *security.Principal, in
 	if in.Name == "" {
 		in.Name = in.UniqueName
 	}
-	if err := checkName(in.Name, ""); err != nil {
+	if err := profile.CheckName(in.Name, ""); err != nil {
 		return nil, err
 	}
 	if in.Version == "" {
@@ -193,7 +193,7 @@ func (s *Service) AddComponents(ctx context.Context, by *security.Principal, uni
 	}
 	for _, c := range cs {
 		if err := s.checkComponent(ctx, by, c); err != nil {
-			return nil, bodyRef(err, "id")
+			return nil, outpost.BodyRef(err, "id")
 		}
 	}
 	err = s.p.Write(ctx, func(w *platform.Writer) error { return s.addComponents(ctx, w, sol, cs) })
@@ -250,7 +250,7 @@ func (s *Service) RemoveComponent(ctx context.Context, by *security.Principal, u
 func (s *Service) keepOfflineCanvasInSolution(ctx context.Context, q querier, solID, appID string) error {
 	query := `SELECT a.name FROM canvasapp a JOIN outpost_solutioncomponent c ON c.kind = 'app' AND c.objectid = a.canvasappid AND c.solutionid = ` + s.ph(1, 1) +
 		` WHERE a.canbeusedoffline = ` + s.ph(2, 1) + ` AND NOT EXISTS (SELECT 1 FROM outpost_solutioncomponent o WHERE o.kind = 'app' AND o.objectid = a.canvasappid AND o.solutionid <> ` + s.ph(3, 1) + `)`
-	args := []any{solID, s.d().BoolArg(true), solID}
+	args := []any{solID, s.p.DB().Dialect.BoolArg(true), solID}
 	if appID != "" {
 		query += ` AND a.canvasappid = ` + s.ph(4, 1)
 		args = append(args, appID)
@@ -331,7 +331,7 @@ func (s *Service) AddRequired(ctx context.Context, by *security.Principal, uniqu
 			return nil, err
 		}
 		for _, it := range p.Items {
-			for _, t := range itemTables(sch, p.Name, &it) {
+			for _, t := range it.Tables(sch, p.Name) {
 				needTable(t, fmt.Sprintf("offline profile %q takes the table offline", p.Name))
 			}
 		}
@@ -389,27 +389,6 @@ func (s *Service) AddRequired(ctx context.Context, by *security.Principal, uniqu
 		return nil, err
 	}
 	return added, nil
-}
-
-// itemTables lists the tables a profile item needs: its own, the other
-// ends (and intersect tables) of its relationships, and every table its
-// filter links to.
-func itemTables(sch *schema.Schema, profileName string, it *Item) []string {
-	out := []string{it.Table}
-	for _, name := range it.Relationships {
-		if r, ok := sch.Relationship(it.Table, name); ok {
-			out = append(out, r.Related)
-			if r.Intersect != "" {
-				out = append(out, r.Intersect)
-			}
-		}
-	}
-	if len(it.Filter) > 0 {
-		if e, err := checkFilter(sch, profileName, it.Table, it.Filter, 1000); err == nil {
-			out = append(out, filter.LinkedTables(sch, it.Table, e)...)
-		}
-	}
-	return out
 }
 
 // appTables lists every table an app definition names, sorted.

@@ -1,4 +1,4 @@
-package profile
+package apps
 
 import (
 	"context"
@@ -7,8 +7,9 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"github.com/outposthq/outpost/bundle"
 	"time"
+
+	"github.com/outposthq/outpost/bundle"
 
 	"github.com/outposthq/outpost"
 	"github.com/outposthq/outpost/platform"

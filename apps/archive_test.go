@@ -1,4 +1,4 @@
-package profile_test
+package apps_test
 
 import (
 	"archive/zip"
@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/outposthq/outpost"
+	"github.com/outposthq/outpost/apps"
 	"github.com/outposthq/outpost/bundle"
 	"github.com/outposthq/outpost/demo"
 	"github.com/outposthq/outpost/internal/testenv"
@@ -36,7 +37,7 @@ func zipOf(t *testing.T, files map[string][]byte) []byte {
 	return buf.Bytes()
 }
 
-func manifestJSON(t *testing.T, m profile.Manifest) []byte {
+func manifestJSON(t *testing.T, m apps.Manifest) []byte {
 	t.Helper()
 	b, err := json.Marshal(m)
 	mustOK(t, err)
@@ -46,11 +47,11 @@ func manifestJSON(t *testing.T, m profile.Manifest) []byte {
 // TestExportImport moves the demo solution to a fresh server on each engine.
 func TestExportImport(t *testing.T) {
 	t.Parallel()
-	forEachEngine(t, func(t *testing.T, p *platform.Platform, s *profile.Service) {
+	forEachEngine(t, func(t *testing.T, p *platform.Platform, s *apps.Service) {
 		env := seedDemo(t, p)
 		ctx := t.Context()
 		data := must[[]byte](t)(s.Export(ctx, sys, demo.SolutionName))
-		m := must[*profile.Manifest](t)(profile.ReadManifest(data))
+		m := must[*apps.Manifest](t)(apps.ReadManifest(data))
 		if len(m.Tables) != 2 || len(m.Profiles) != 1 || len(m.Apps) != 1 || strings.Join(m.Requires, ",") != "account,contact" {
 			t.Fatalf("manifest: %d tables, %d profiles, %d apps, requires %v", len(m.Tables), len(m.Profiles), len(m.Apps), m.Requires)
 		}
@@ -60,9 +61,9 @@ func TestExportImport(t *testing.T) {
 			engine = testenv.Engines(t)[1]
 		}
 		p2 := must[*platform.Platform](t)(platform.Open(ctx, engine.Open(t), platform.Options{}))
-		s2 := profile.New(p2)
+		s2 := apps.New(p2)
 		owner := must[string](t)(p2.CreateUser(ctx, sys, platform.UserInput{FullName: "Owner", DomainName: "owner", BusinessUnitID: must[string](t)(p2.RootBusinessUnit(ctx))}))
-		res := must[*profile.ImportResult](t)(s2.Import(ctx, sys, data, profile.ImportOptions{Publish: true, OwnerID: owner}))
+		res := must[*apps.ImportResult](t)(s2.Import(ctx, sys, data, apps.ImportOptions{Publish: true, OwnerID: owner}))
 		if len(res.Created) != 5 || len(res.Published) != 1 {
 			t.Errorf("import result = %+v", res)
 		}
@@ -70,21 +71,21 @@ func TestExportImport(t *testing.T) {
 		if prof.PublishedVersion == 0 || len(prof.Items) != 4 {
 			t.Errorf("imported profile = %+v", prof)
 		}
-		a := must[*profile.App](t)(s2.GetApp(ctx, sys, env.CanvasApp))
+		a := must[*apps.App](t)(s2.GetApp(ctx, sys, env.CanvasApp))
 		// A new app is published against the imported version: nothing to republish.
 		if !a.Offline || a.ProfileID != env.ProfileID || a.NeedsRepublish || a.ProfileVersion != prof.PublishedVersion {
 			t.Errorf("imported app = %+v", a)
 		}
 		// Importing again updates in place.
-		res = must[*profile.ImportResult](t)(s2.Import(ctx, sys, data, profile.ImportOptions{}))
+		res = must[*apps.ImportResult](t)(s2.Import(ctx, sys, data, apps.ImportOptions{}))
 		if len(res.Created) != 0 || len(res.Updated) != 3 {
 			t.Errorf("second import = %+v", res)
 		}
 		// Importing with publish makes a newer version; the app already
 		// published here keeps its version until it is published, and the
 		// note says exactly that.
-		res = must[*profile.ImportResult](t)(s2.Import(ctx, sys, data, profile.ImportOptions{Publish: true, OwnerID: owner}))
-		after := must[*profile.App](t)(s2.GetApp(ctx, sys, env.CanvasApp))
+		res = must[*apps.ImportResult](t)(s2.Import(ctx, sys, data, apps.ImportOptions{Publish: true, OwnerID: owner}))
+		after := must[*apps.App](t)(s2.GetApp(ctx, sys, env.CanvasApp))
 		newest := must[*profile.Profile](t)(s2.Get(ctx, sys, env.ProfileID)).PublishedVersion
 		want := fmt.Sprintf(`app "Field Inspections" is published against version %d of its offline profile; its devices keep that version until you publish the app, which moves them to version %d`, a.ProfileVersion, newest)
 		if !slices.Contains(res.Notes, want) || !after.NeedsRepublish || after.ProfileVersion != a.ProfileVersion {
@@ -95,9 +96,9 @@ func TestExportImport(t *testing.T) {
 
 func TestImportErrors(t *testing.T) {
 	t.Parallel()
-	good := profile.Manifest{Format: profile.ArchiveFormat, FormatVersion: 1, Solution: profile.SolutionInput{UniqueName: "sol"}}
+	good := apps.Manifest{Format: apps.ArchiveFormat, FormatVersion: 1, Solution: apps.SolutionInput{UniqueName: "sol"}}
 	withProfile := good
-	withProfile.Profiles = []profile.ManifestProfile{{ID: "00000000-0000-4000-8000-0000000000aa", Name: "P", Items: []profile.Item{{Table: "gizmo", Rule: profile.RuleAll}}}}
+	withProfile.Profiles = []apps.ManifestProfile{{ID: "00000000-0000-4000-8000-0000000000aa", Name: "P", Items: []profile.Item{{Table: "gizmo", Rule: profile.RuleAll}}}}
 	requires := good
 	requires.Requires = []string{"gizmo"}
 	circular := good
@@ -108,7 +109,7 @@ func TestImportErrors(t *testing.T) {
 	dangling := good
 	dangling.Tables = []platform.TableInput{{Name: "aa", Columns: []schema.Column{lookup("gizmoid", "gizmo")}}}
 	app := good
-	app.Apps = []profile.ManifestApp{{ID: "00000000-0000-4000-8000-0000000000bb", Kind: profile.ModelDriven, Name: "A", Offline: true, ProfileID: "00000000-0000-4000-8000-0000000000cc"}}
+	app.Apps = []apps.ManifestApp{{ID: "00000000-0000-4000-8000-0000000000bb", Kind: apps.ModelDriven, Name: "A", Offline: true, ProfileID: "00000000-0000-4000-8000-0000000000cc"}}
 	// A zip bomb: 9 MiB of zeros compress to a few kilobytes.
 	bomb := zipOf(t, map[string][]byte{"manifest.json": bytes.Repeat([]byte{' '}, 9<<20)})
 	tests := []struct {
@@ -135,16 +136,16 @@ func TestImportErrors(t *testing.T) {
 		{"missing profile of an app", zipOf(t, map[string][]byte{"manifest.json": manifestJSON(t, app)}), outpost.CodeInvalid,
 			`app "A" uses offline profile 00000000-0000-4000-8000-0000000000cc, which is neither in the archive nor on this server`},
 	}
-	forEachEngine(t, func(t *testing.T, p *platform.Platform, s *profile.Service) {
+	forEachEngine(t, func(t *testing.T, p *platform.Platform, s *apps.Service) {
 		for _, tt := range tests {
-			_, err := s.Import(t.Context(), sys, tt.data, profile.ImportOptions{})
+			_, err := s.Import(t.Context(), sys, tt.data, apps.ImportOptions{})
 			t.Run(tt.name, func(t *testing.T) { wantErr(t, err, tt.code, tt.msg) })
 		}
 		// Nothing was half-imported.
 		if _, ok := p.Schema().Table("aa"); ok {
 			t.Error("table aa exists after failed imports")
 		}
-		if sols := must[[]*profile.Solution](t)(s.ListSolutions(t.Context(), sys)); len(sols) != 0 {
+		if sols := must[[]*apps.Solution](t)(s.ListSolutions(t.Context(), sys)); len(sols) != 0 {
 			t.Errorf("solutions after failed imports: %d", len(sols))
 		}
 	})
@@ -152,7 +153,7 @@ func TestImportErrors(t *testing.T) {
 
 // freshLike opens an empty server on p's engine, with a user to own
 // imported canvas apps.
-func freshLike(t *testing.T, p *platform.Platform) (*platform.Platform, *profile.Service, string) {
+func freshLike(t *testing.T, p *platform.Platform) (*platform.Platform, *apps.Service, string) {
 	t.Helper()
 	ctx := t.Context()
 	engine := testenv.Engines(t)[0]
@@ -161,7 +162,7 @@ func freshLike(t *testing.T, p *platform.Platform) (*platform.Platform, *profile
 	}
 	p2 := must[*platform.Platform](t)(platform.Open(ctx, engine.Open(t), platform.Options{}))
 	owner := must[string](t)(p2.CreateUser(ctx, sys, platform.UserInput{FullName: "Owner", DomainName: "owner", BusinessUnitID: must[string](t)(p2.RootBusinessUnit(ctx))}))
-	return p2, profile.New(p2), owner
+	return p2, apps.New(p2), owner
 }
 
 // unzip returns the entries of zip data by name.
@@ -188,13 +189,13 @@ func hexSHA256(b []byte) string {
 // carried.
 func TestExportImportBundle(t *testing.T) {
 	t.Parallel()
-	forEachEngine(t, func(t *testing.T, p *platform.Platform, s *profile.Service) {
+	forEachEngine(t, func(t *testing.T, p *platform.Platform, s *apps.Service) {
 		env := seedDemo(t, p)
 		ctx := t.Context()
 		src, srcHash := must2(t)(s.GetBundle(ctx, sys, env.CanvasApp))
 		data := must[[]byte](t)(s.Export(ctx, sys, demo.SolutionName))
-		arc := must[*profile.Archive](t)(profile.ReadArchive(data))
-		var canvas profile.ManifestApp
+		arc := must[*apps.Archive](t)(apps.ReadArchive(data))
+		var canvas apps.ManifestApp
 		for _, a := range arc.Manifest.Apps {
 			if a.ID == env.CanvasApp {
 				canvas = a
@@ -207,19 +208,19 @@ func TestExportImportBundle(t *testing.T) {
 		}
 
 		entries := unzip(t, data)
-		rezip := func(edit func(m *profile.Manifest, files map[string][]byte)) []byte {
+		rezip := func(edit func(m *apps.Manifest, files map[string][]byte)) []byte {
 			files := map[string][]byte{}
 			for k, v := range entries {
 				files[k] = v
 			}
-			var m profile.Manifest
+			var m apps.Manifest
 			mustOK(t, json.Unmarshal(files["manifest.json"], &m))
 			edit(&m, files)
 			files["manifest.json"] = manifestJSON(t, m)
 			return zipOf(t, files)
 		}
-		setBundle := func(b []byte) func(*profile.Manifest, map[string][]byte) {
-			return func(m *profile.Manifest, files map[string][]byte) {
+		setBundle := func(b []byte) func(*apps.Manifest, map[string][]byte) {
+			return func(m *apps.Manifest, files map[string][]byte) {
 				files[entry] = b
 				for i := range m.Apps {
 					if m.Apps[i].Bundle != nil {
@@ -238,12 +239,12 @@ func TestExportImportBundle(t *testing.T) {
 			code outpost.Code
 			msg  string
 		}{
-			{"tampered bundle", rezip(func(_ *profile.Manifest, files map[string][]byte) { files[entry] = tampered }), outpost.CodeInvalid,
+			{"tampered bundle", rezip(func(_ *apps.Manifest, files map[string][]byte) { files[entry] = tampered }), outpost.CodeInvalid,
 				fmt.Sprintf(app+"its bundle %s has %d bytes with SHA-256 %s, but manifest.json says %d bytes with SHA-256 %s: the archive was changed or damaged after export",
 					entry, len(src), hexSHA256(tampered), len(src), srcHash)},
-			{"missing bundle entry", rezip(func(_ *profile.Manifest, files map[string][]byte) { delete(files, entry) }), outpost.CodeInvalid,
+			{"missing bundle entry", rezip(func(_ *apps.Manifest, files map[string][]byte) { delete(files, entry) }), outpost.CodeInvalid,
 				app + fmt.Sprintf("its bundle %q is not in the archive", entry)},
-			{"bundle no app names", rezip(func(m *profile.Manifest, _ map[string][]byte) {
+			{"bundle no app names", rezip(func(m *apps.Manifest, _ map[string][]byte) {
 				for i := range m.Apps {
 					m.Apps[i].Bundle = nil
 				}
@@ -257,7 +258,7 @@ func TestExportImportBundle(t *testing.T) {
 		}
 		p2, s2, owner := freshLike(t, p)
 		for _, tt := range bad {
-			_, err := s2.Import(ctx, sys, tt.data, profile.ImportOptions{Publish: true, OwnerID: owner})
+			_, err := s2.Import(ctx, sys, tt.data, apps.ImportOptions{Publish: true, OwnerID: owner})
 			t.Run(tt.name, func(t *testing.T) { wantErr(t, err, tt.code, tt.msg) })
 		}
 		// All or nothing: the refused imports left no table, app or solution.
@@ -269,38 +270,38 @@ func TestExportImportBundle(t *testing.T) {
 		}
 
 		// An archive from before bundles were carried imports, without one.
-		old := rezip(func(m *profile.Manifest, files map[string][]byte) {
+		old := rezip(func(m *apps.Manifest, files map[string][]byte) {
 			m.FormatVersion = 1
 			for i := range m.Apps {
 				m.Apps[i].Bundle = nil
 			}
 			delete(files, entry)
 		})
-		must[*profile.ImportResult](t)(s2.Import(ctx, sys, old, profile.ImportOptions{Publish: true, OwnerID: owner}))
-		if a := must[*profile.App](t)(s2.GetApp(ctx, sys, env.CanvasApp)); a.Bundle != nil {
+		must[*apps.ImportResult](t)(s2.Import(ctx, sys, old, apps.ImportOptions{Publish: true, OwnerID: owner}))
+		if a := must[*apps.App](t)(s2.GetApp(ctx, sys, env.CanvasApp)); a.Bundle != nil {
 			t.Errorf("app imported from a version 1 archive has bundle %+v", a.Bundle)
 		}
 		_, _, err := s2.GetBundle(ctx, sys, env.CanvasApp)
 		wantErr(t, err, outpost.CodeNotFound, fmt.Sprintf("canvas app %s has no bundle yet: a maker uploads one with PUT /api/offline/apps/%s/bundle", env.CanvasApp, env.CanvasApp))
 
 		// The current archive updates the app and restores its bundle.
-		must[*profile.ImportResult](t)(s2.Import(ctx, sys, data, profile.ImportOptions{OwnerID: owner}))
+		must[*apps.ImportResult](t)(s2.Import(ctx, sys, data, apps.ImportOptions{OwnerID: owner}))
 		got, gotHash := must2(t)(s2.GetBundle(ctx, sys, env.CanvasApp))
 		if !bytes.Equal(got, src) || gotHash != srcHash || gotHash != hexSHA256(got) {
 			t.Errorf("imported bundle: %d bytes, SHA-256 %s; want %d bytes, %s", len(got), gotHash, len(src), srcHash)
 		}
-		if a := must[*profile.App](t)(s2.GetApp(ctx, sys, env.CanvasApp)); a.Bundle == nil || a.Bundle.SHA256 != srcHash || a.Bundle.Size != int64(len(src)) {
+		if a := must[*apps.App](t)(s2.GetApp(ctx, sys, env.CanvasApp)); a.Bundle == nil || a.Bundle.SHA256 != srcHash || a.Bundle.Size != int64(len(src)) {
 			t.Errorf("imported app's bundle = %+v", a.Bundle)
 		}
 		// An archive without the bundle leaves the one the app has.
-		must[*profile.ImportResult](t)(s2.Import(ctx, sys, old, profile.ImportOptions{OwnerID: owner}))
+		must[*apps.ImportResult](t)(s2.Import(ctx, sys, old, apps.ImportOptions{OwnerID: owner}))
 		if _, h := must2(t)(s2.GetBundle(ctx, sys, env.CanvasApp)); h != srcHash {
 			t.Errorf("bundle after importing an archive without it: %s, want %s", h, srcHash)
 		}
 
 		// Into another fresh server, the bundle is created with the app.
 		_, s3, owner3 := freshLike(t, p)
-		must[*profile.ImportResult](t)(s3.Import(ctx, sys, data, profile.ImportOptions{Publish: true, OwnerID: owner3}))
+		must[*apps.ImportResult](t)(s3.Import(ctx, sys, data, apps.ImportOptions{Publish: true, OwnerID: owner3}))
 		if got, h := must2(t)(s3.GetBundle(ctx, sys, env.CanvasApp)); !bytes.Equal(got, src) || h != srcHash {
 			t.Errorf("bundle created with the app: %d bytes, %s", len(got), h)
 		}

@@ -1,4 +1,4 @@
-package profile
+package apps
 
 import (
 	"context"
@@ -13,6 +13,7 @@ import (
 	"github.com/outposthq/outpost"
 	"github.com/outposthq/outpost/filter"
 	"github.com/outposthq/outpost/platform"
+	"github.com/outposthq/outpost/profile"
 	"github.com/outposthq/outpost/schema"
 	"github.com/outposthq/outpost/security"
 	"github.com/outposthq/outpost/store"
@@ -169,7 +170,7 @@ func checkDefinition(sch *schema.Schema, d *Definition) error {
 // (definition.views[i].filterText or .filter) with the line and column in
 // the text.
 func viewFilterText(sch *schema.Schema, t *schema.Table, v *View, where string) error {
-	f, err := CheckFilterForms(sch, t.Name, FilterForms{Filter: v.Filter, FilterText: v.FilterText}, fmt.Sprintf("view %q", v.Name), where+".")
+	f, err := profile.CheckFilterForms(sch, t.Name, profile.FilterForms{Filter: v.Filter, FilterText: v.FilterText}, fmt.Sprintf("view %q", v.Name), where+".")
 	if err != nil {
 		return err
 	}
@@ -361,13 +362,13 @@ func (s *Service) GetApp(ctx context.Context, by *security.Principal, id string)
 	a.Offline, _ = row["canbeusedoffline"].(bool)
 	a.ProfileID, _ = row["mobileofflineprofileid"].(string)
 	if a.Offline && a.ProfileID != "" {
-		v, err := s.latest(ctx, s.p.DB().Read, a.ProfileID)
+		newest, err := s.Newest(ctx, s.p.DB().Read, a.ProfileID)
 		if err != nil {
 			return nil, err
 		}
-		if v != nil {
-			a.ProfileVersion, a.NewestProfileVersion = servedVersion(pin, v.Version), v.Version
-			a.NeedsRepublish = a.ProfileVersion < v.Version
+		if newest > 0 {
+			a.ProfileVersion, a.NewestProfileVersion = servedVersion(pin, newest), newest
+			a.NeedsRepublish = a.ProfileVersion < newest
 		}
 	}
 	a.Solutions, err = store.Strings(ctx, s.p.DB().Read, `SELECT s.uniquename FROM outpost_solution s JOIN outpost_solutioncomponent c ON c.solutionid = s.solutionid WHERE c.kind = 'app' AND c.objectid = `+s.ph(1, 1)+` ORDER BY s.uniquename`, id)
@@ -443,7 +444,7 @@ func (s *Service) SetOffline(ctx context.Context, by *security.Principal, id str
 		}
 		p, err := s.Get(ctx, by, in.ProfileID)
 		if err != nil {
-			return nil, bodyRef(err, "profileId")
+			return nil, outpost.BodyRef(err, "profileId")
 		}
 		if p.PublishedVersion == 0 {
 			return nil, outpost.Conflictf("offline profile %q is not published: publish it before an app can use it", p.Name).WithTarget("profileId")
@@ -478,14 +479,14 @@ func (s *Service) bind(ctx context.Context, w *platform.Writer, by *security.Pri
 // pin records the newest published version of profileID as the one app
 // appID is published against.
 func (s *Service) pin(ctx context.Context, w *platform.Writer, appID, profileID string) error {
-	v, err := s.latest(ctx, w.Tx(), profileID)
+	newest, err := s.Newest(ctx, w.Tx(), profileID)
 	if err != nil {
 		return err
 	}
-	if v == nil {
+	if newest == 0 {
 		return outpost.Conflictf("offline profile %s is not published: publish it before an app can use it", profileID).WithTarget("profileId")
 	}
-	if _, err := w.Tx().ExecContext(ctx, `UPDATE outpost_app SET profileversion = `+s.ph(1, 1)+` WHERE appid = `+s.ph(2, 1), v.Version, appID); err != nil {
+	if _, err := w.Tx().ExecContext(ctx, `UPDATE outpost_app SET profileversion = `+s.ph(1, 1)+` WHERE appid = `+s.ph(2, 1), newest, appID); err != nil {
 		return fmt.Errorf("publish app %s: %w", appID, err)
 	}
 	return nil
@@ -538,7 +539,7 @@ type AppRef struct {
 
 func (s *Service) appsUsing(ctx context.Context, q querier, profileID string) ([]AppRef, error) {
 	out := []AppRef{}
-	newest, err := s.latest(ctx, q, profileID)
+	newest, err := s.Newest(ctx, q, profileID)
 	if err != nil {
 		return nil, err
 	}
@@ -557,9 +558,9 @@ func (s *Service) appsUsing(ctx context.Context, q querier, profileID string) ([
 				return nil, fmt.Errorf("list apps of profile %s: %w", profileID, err)
 			}
 			r.InSolution = sols > 0
-			if newest != nil {
-				r.ProfileVersion = servedVersion(needs, newest.Version)
-				r.NeedsRepublish = r.ProfileVersion < newest.Version
+			if newest > 0 {
+				r.ProfileVersion = servedVersion(needs, newest)
+				r.NeedsRepublish = r.ProfileVersion < newest
 			}
 			out = append(out, r)
 		}
@@ -612,39 +613,10 @@ func (s *Service) AppProfile(ctx context.Context, by *security.Principal, appID 
 	if !a.Offline || a.ProfileID == "" {
 		return "", "", outpost.Conflictf("app %q cannot be used offline: turn on \"Can be used offline\" first", a.Name).WithTarget(appID)
 	}
-	d, err := s.loadDraft(ctx, s.p.DB().Read, a.ProfileID)
-	if err != nil {
+	if err := s.CheckAssigned(ctx, by, a.ProfileID, a.Name, appID); err != nil {
 		return "", "", err
 	}
-	if d.assignment.Mode == AssignRestricted && !assigned(d.assignment, by) {
-		return "", "", outpost.Forbiddenf("the offline profile of app %q is restricted to selected users and teams, and you are not one of them", a.Name).WithTarget(appID)
-	}
 	return a.ProfileID, kind, nil
-}
-
-func assigned(a Assignment, by *security.Principal) bool {
-	for _, u := range a.Users {
-		if strings.EqualFold(u, by.UserID) {
-			return true
-		}
-	}
-	for _, t := range a.Teams {
-		for _, mine := range by.TeamIDs {
-			if strings.EqualFold(t, mine) {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-// bodyRef turns "not found" for an object named inside a request body into
-// CodeInvalid with target: 404 is for the resource of the URL only.
-func bodyRef(err error, target string) error {
-	if outpost.ErrorCode(err) != outpost.CodeNotFound {
-		return err
-	}
-	return outpost.Invalidf("%s", outpost.ErrorMessage(err)).WithTarget(target)
 }
 
 // AppPatch changes an app after creation; nil fields stay as they are.
@@ -691,4 +663,25 @@ func (s *Service) UpdateApp(ctx context.Context, by *security.Principal, id stri
 		return nil, err
 	}
 	return s.GetApp(ctx, by, id)
+}
+
+// AppPlan returns by's download plan for the devices of app appID, whose
+// profile is profileID: the profile version the app is published against,
+// not a newer one published since (contract §2: after a profile is published, the
+// apps that use it must be published too).
+func (s *Service) AppPlan(ctx context.Context, by *security.Principal, appID, profileID string) (*profile.Plan, error) {
+	kind, _, pin, _, err := s.appKind(ctx, s.p.DB().Read, appID)
+	if err != nil {
+		return nil, err
+	}
+	var bound sql.NullString
+	t := appTable(kind)
+	if err := s.p.DB().Read.QueryRowContext(ctx, `SELECT mobileofflineprofileid FROM `+t+` WHERE `+t+`id = `+s.ph(1, 1), appID).Scan(&bound); err != nil {
+		return nil, fmt.Errorf("load app %s: %w", appID, err)
+	}
+	if pin == 0 || bound.String != profileID {
+		// Not published against a version of this profile: the newest.
+		pin = 1 << 62
+	}
+	return s.PlanAt(ctx, by, profileID, pin)
 }

@@ -1,10 +1,11 @@
-package profile_test
+package apps_test
 
 import (
 	"encoding/json"
 	"testing"
 
 	"github.com/outposthq/outpost"
+	"github.com/outposthq/outpost/apps"
 	"github.com/outposthq/outpost/demo"
 	"github.com/outposthq/outpost/internal/testenv"
 	"github.com/outposthq/outpost/platform"
@@ -18,7 +19,7 @@ import (
 // imports into a fresh server.
 func TestAddRequiredIsAClosure(t *testing.T) {
 	t.Parallel()
-	forEachEngine(t, func(t *testing.T, p *platform.Platform, s *profile.Service) {
+	forEachEngine(t, func(t *testing.T, p *platform.Platform, s *apps.Service) {
 		ctx := t.Context()
 		for _, in := range []platform.TableInput{
 			{Name: "cc", PrimaryName: "name", Offline: true},
@@ -34,19 +35,19 @@ func TestAddRequiredIsAClosure(t *testing.T) {
 		prof := must[*profile.Profile](t)(s.Create(ctx, sys, profile.Input{Name: "A", Items: []profile.ItemInput{{Item: profile.Item{Table: "aa", Rule: profile.RuleCustom, Filter: f}}}}))
 		_, _, err := s.Publish(ctx, sys, prof.ID)
 		mustOK(t, err)
-		app := must[*profile.App](t)(s.CreateApp(ctx, sys, profile.AppInput{Kind: profile.ModelDriven, Name: "A app", Definition: profile.Definition{Tables: []string{"aa"}}}))
-		must[*profile.App](t)(s.SetOffline(ctx, sys, app.ID, profile.OfflineInput{Enabled: true, ProfileID: prof.ID}))
-		must[*profile.Solution](t)(s.CreateSolution(ctx, sys, profile.SolutionInput{UniqueName: "sol"}))
-		must[*profile.Solution](t)(s.AddComponents(ctx, sys, "sol", profile.Component{Kind: profile.KindApp, ID: app.ID}))
-		added := must[[]profile.Required](t)(s.AddRequired(ctx, sys, "sol"))
+		app := must[*apps.App](t)(s.CreateApp(ctx, sys, apps.AppInput{Kind: apps.ModelDriven, Name: "A app", Definition: apps.Definition{Tables: []string{"aa"}}}))
+		must[*apps.App](t)(s.SetOffline(ctx, sys, app.ID, apps.OfflineInput{Enabled: true, ProfileID: prof.ID}))
+		must[*apps.Solution](t)(s.CreateSolution(ctx, sys, apps.SolutionInput{UniqueName: "sol"}))
+		must[*apps.Solution](t)(s.AddComponents(ctx, sys, "sol", apps.Component{Kind: apps.KindApp, ID: app.ID}))
+		added := must[[]apps.Required](t)(s.AddRequired(ctx, sys, "sol"))
 		// Each with why: the app's profile, the app's table, the tables it
 		// looks up, the table the profile's filter links to.
-		want := []profile.Required{
-			{Component: profile.Component{Kind: "profile", ID: prof.ID}, Reason: `the offline profile of app "A app"`},
-			{Component: profile.Component{Kind: "table", ID: "aa"}, Reason: `app "A app" uses the table`},
-			{Component: profile.Component{Kind: "table", ID: "bb"}, Reason: `table "aa" looks it up (column bbid)`},
-			{Component: profile.Component{Kind: "table", ID: "cc"}, Reason: `table "bb" looks it up (column ccid)`},
-			{Component: profile.Component{Kind: "table", ID: "ee"}, Reason: `offline profile "A" takes the table offline`},
+		want := []apps.Required{
+			{Component: apps.Component{Kind: "profile", ID: prof.ID}, Reason: `the offline profile of app "A app"`},
+			{Component: apps.Component{Kind: "table", ID: "aa"}, Reason: `app "A app" uses the table`},
+			{Component: apps.Component{Kind: "table", ID: "bb"}, Reason: `table "aa" looks it up (column bbid)`},
+			{Component: apps.Component{Kind: "table", ID: "cc"}, Reason: `table "bb" looks it up (column ccid)`},
+			{Component: apps.Component{Kind: "table", ID: "ee"}, Reason: `offline profile "A" takes the table offline`},
 		}
 		if len(added) != len(want) {
 			t.Fatalf("added %v, want %v", added, want)
@@ -56,12 +57,12 @@ func TestAddRequiredIsAClosure(t *testing.T) {
 				t.Fatalf("added %v, want %v", added, want)
 			}
 		}
-		if again := must[[]profile.Required](t)(s.AddRequired(ctx, sys, "sol")); len(again) != 0 {
+		if again := must[[]apps.Required](t)(s.AddRequired(ctx, sys, "sol")); len(again) != 0 {
 			t.Errorf("a second Add required objects added %v; everything is in already", again)
 		}
 		data := must[[]byte](t)(s.Export(ctx, sys, "sol"))
 		fresh := must[*platform.Platform](t)(platform.Open(ctx, freshDB(t, p), platform.Options{}))
-		res := must[*profile.ImportResult](t)(profile.New(fresh).Import(ctx, sys, data, profile.ImportOptions{Publish: true}))
+		res := must[*apps.ImportResult](t)(apps.New(fresh).Import(ctx, sys, data, apps.ImportOptions{Publish: true}))
 		if len(res.Published) != 1 {
 			t.Fatalf("import into a fresh server: %+v", res)
 		}
@@ -71,20 +72,20 @@ func TestAddRequiredIsAClosure(t *testing.T) {
 // generate-profile with publish and bind is all or nothing.
 func TestGenerateProfileIsAtomic(t *testing.T) {
 	t.Parallel()
-	forEachEngine(t, func(t *testing.T, p *platform.Platform, s *profile.Service) {
+	forEachEngine(t, func(t *testing.T, p *platform.Platform, s *apps.Service) {
 		env := seedDemo(t, p)
 		ctx := t.Context()
-		app := must[*profile.App](t)(s.CreateApp(ctx, sys, profile.AppInput{Kind: profile.Canvas, Name: "Loose", OwnerID: env.Technicians[0].ID, Definition: profile.Definition{Tables: []string{"product"}}}))
+		app := must[*apps.App](t)(s.CreateApp(ctx, sys, apps.AppInput{Kind: apps.Canvas, Name: "Loose", OwnerID: env.Technicians[0].ID, Definition: apps.Definition{Tables: []string{"product"}}}))
 		before := must[[]*profile.Profile](t)(s.List(ctx, sys))
-		_, err := s.GenerateProfile(ctx, sys, app.ID, profile.GenerateOptions{Name: "X", Publish: true, Bind: true})
+		_, err := s.GenerateProfile(ctx, sys, app.ID, apps.GenerateOptions{Name: "X", Publish: true, Bind: true})
 		wantErr(t, err, outpost.CodeConflict, `canvas app "Loose" must be in a solution before it can be used offline: add it to a solution first`)
 		if after := must[[]*profile.Profile](t)(s.List(ctx, sys)); len(after) != len(before) {
 			t.Fatalf("a refused generate left a profile behind: %d profiles, were %d", len(after), len(before))
 		}
-		must[*profile.Solution](t)(s.CreateSolution(ctx, sys, profile.SolutionInput{UniqueName: "loose"}))
-		must[*profile.Solution](t)(s.AddComponents(ctx, sys, "loose", profile.Component{Kind: profile.KindApp, ID: app.ID}))
-		g := must[*profile.Generated](t)(s.GenerateProfile(ctx, sys, app.ID, profile.GenerateOptions{Name: "X", Publish: true, Bind: true}))
-		a := must[*profile.App](t)(s.GetApp(ctx, sys, app.ID))
+		must[*apps.Solution](t)(s.CreateSolution(ctx, sys, apps.SolutionInput{UniqueName: "loose"}))
+		must[*apps.Solution](t)(s.AddComponents(ctx, sys, "loose", apps.Component{Kind: apps.KindApp, ID: app.ID}))
+		g := must[*apps.Generated](t)(s.GenerateProfile(ctx, sys, app.ID, apps.GenerateOptions{Name: "X", Publish: true, Bind: true}))
+		a := must[*apps.App](t)(s.GetApp(ctx, sys, app.ID))
 		if !g.Published || !g.Bound || !a.Offline || a.ProfileID != g.Profile.ID || a.ProfileVersion != g.Profile.PublishedVersion {
 			t.Fatalf("retry: generated %+v, app %+v", g, a)
 		}
@@ -95,17 +96,17 @@ func TestGenerateProfileIsAtomic(t *testing.T) {
 // deleting the solution, is refused until its offline is turned off.
 func TestOfflineCanvasAppKeepsASolution(t *testing.T) {
 	t.Parallel()
-	forEachEngine(t, func(t *testing.T, p *platform.Platform, s *profile.Service) {
+	forEachEngine(t, func(t *testing.T, p *platform.Platform, s *apps.Service) {
 		env := seedDemo(t, p)
 		ctx := t.Context()
 		msg := `canvas app "Field Inspections" is used offline and this is its only solution: a canvas app can be used offline only from a solution; turn its offline off first, or add it to another solution`
-		_, err := s.RemoveComponent(ctx, sys, demo.SolutionName, profile.Component{Kind: profile.KindApp, ID: env.CanvasApp})
+		_, err := s.RemoveComponent(ctx, sys, demo.SolutionName, apps.Component{Kind: apps.KindApp, ID: env.CanvasApp})
 		wantErr(t, err, outpost.CodeConflict, msg)
 		wantErr(t, s.DeleteSolution(ctx, sys, demo.SolutionName), outpost.CodeConflict, msg)
-		must[*profile.Solution](t)(s.CreateSolution(ctx, sys, profile.SolutionInput{UniqueName: "other"}))
-		must[*profile.Solution](t)(s.AddComponents(ctx, sys, "other", profile.Component{Kind: profile.KindApp, ID: env.CanvasApp}))
-		must[*profile.Solution](t)(s.RemoveComponent(ctx, sys, demo.SolutionName, profile.Component{Kind: profile.KindApp, ID: env.CanvasApp}))
-		must[*profile.App](t)(s.SetOffline(ctx, sys, env.CanvasApp, profile.OfflineInput{}))
+		must[*apps.Solution](t)(s.CreateSolution(ctx, sys, apps.SolutionInput{UniqueName: "other"}))
+		must[*apps.Solution](t)(s.AddComponents(ctx, sys, "other", apps.Component{Kind: apps.KindApp, ID: env.CanvasApp}))
+		must[*apps.Solution](t)(s.RemoveComponent(ctx, sys, demo.SolutionName, apps.Component{Kind: apps.KindApp, ID: env.CanvasApp}))
+		must[*apps.App](t)(s.SetOffline(ctx, sys, env.CanvasApp, apps.OfflineInput{}))
 		mustOK(t, s.DeleteSolution(ctx, sys, "other"))
 	})
 }
@@ -115,21 +116,21 @@ func TestOfflineCanvasAppKeepsASolution(t *testing.T) {
 // name the users and teams that do not exist.
 func TestBodyReferencesAndAssignees(t *testing.T) {
 	t.Parallel()
-	forEachEngine(t, func(t *testing.T, p *platform.Platform, s *profile.Service) {
+	forEachEngine(t, func(t *testing.T, p *platform.Platform, s *apps.Service) {
 		env := seedDemo(t, p)
 		ctx := t.Context()
 		prof := must[*profile.Profile](t)(s.Create(ctx, sys, profile.Input{Name: "Refs"}))
 		_, err := s.PutItem(ctx, sys, prof.ID, item("mobileofflineprofile", profile.RuleAll))
 		wantErr(t, err, outpost.CodeInvalid, `table "mobileofflineprofile" can never be taken offline, so it cannot be in an offline profile`)
-		_, err = s.CreateApp(ctx, sys, profile.AppInput{Kind: profile.ModelDriven, Name: "Bad", Definition: profile.Definition{Tables: []string{"nosuch"}}})
+		_, err = s.CreateApp(ctx, sys, apps.AppInput{Kind: apps.ModelDriven, Name: "Bad", Definition: apps.Definition{Tables: []string{"nosuch"}}})
 		wantErr(t, err, outpost.CodeInvalid, `definition.tables[0]: table "nosuch" does not exist`)
 		missing := "00000000-0000-4000-8000-00000000abcd"
-		_, err = s.SetOffline(ctx, sys, env.ModelDrivenApp, profile.OfflineInput{Enabled: true, ProfileID: missing})
+		_, err = s.SetOffline(ctx, sys, env.ModelDrivenApp, apps.OfflineInput{Enabled: true, ProfileID: missing})
 		wantErr(t, err, outpost.CodeInvalid, "no offline profile has id "+missing)
 		if outpost.ErrorTarget(err) != "profileId" {
 			t.Errorf("target = %q, want profileId", outpost.ErrorTarget(err))
 		}
-		_, err = s.AddComponents(ctx, sys, demo.SolutionName, profile.Component{Kind: profile.KindApp, ID: missing})
+		_, err = s.AddComponents(ctx, sys, demo.SolutionName, apps.Component{Kind: apps.KindApp, ID: missing})
 		wantErr(t, err, outpost.CodeInvalid, "no app has id "+missing)
 		team := "00000000-0000-4000-8000-00000000beef"
 		restricted := &profile.Assignment{Mode: profile.AssignRestricted, Users: []string{env.Technicians[0].ID, missing}, Teams: []string{team}}

@@ -1,4 +1,4 @@
-package profile_test
+package apps_test
 
 import (
 	"encoding/json"
@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/outposthq/outpost"
+	"github.com/outposthq/outpost/apps"
 	"github.com/outposthq/outpost/platform"
 	"github.com/outposthq/outpost/profile"
 )
@@ -17,13 +18,13 @@ import (
 // was read keeps the filter.
 func TestViewFilterText(t *testing.T) {
 	t.Parallel()
-	forEachEngine(t, func(t *testing.T, p *platform.Platform, s *profile.Service) {
+	forEachEngine(t, func(t *testing.T, p *platform.Platform, s *apps.Service) {
 		env := seedDemo(t, p)
 		ctx := t.Context()
-		def := func(text string, tree json.RawMessage) profile.Definition {
-			return profile.Definition{Tables: []string{"workorder"}, Views: []profile.View{{Name: "Open", Table: "workorder", Columns: []string{"name"}, FilterText: text, Filter: tree}}}
+		def := func(text string, tree json.RawMessage) apps.Definition {
+			return apps.Definition{Tables: []string{"workorder"}, Views: []apps.View{{Name: "Open", Table: "workorder", Columns: []string{"name"}, FilterText: text, Filter: tree}}}
 		}
-		a := must[*profile.App](t)(s.CreateApp(ctx, sys, profile.AppInput{Kind: profile.ModelDriven, Name: "Filtered", Definition: def("completed eq false and priority ne 3", nil)}))
+		a := must[*apps.App](t)(s.CreateApp(ctx, sys, apps.AppInput{Kind: apps.ModelDriven, Name: "Filtered", Definition: def("completed eq false and priority ne 3", nil)}))
 		v := a.Definition.Views[0]
 		if v.FilterText != "completed eq false and priority ne 3" || !strings.Contains(string(v.Filter), `"completed"`) {
 			t.Fatalf("read back: text %q tree %s", v.FilterText, v.Filter)
@@ -34,31 +35,31 @@ func TestViewFilterText(t *testing.T) {
 			t.Errorf("stored definition %s: want the tree only", stored)
 		}
 
-		_, err := s.UpdateApp(ctx, sys, a.ID, profile.AppPatch{Definition: ptr(def("completed eq", nil))})
+		_, err := s.UpdateApp(ctx, sys, a.ID, apps.AppPatch{Definition: ptr(def("completed eq", nil))})
 		wantErr(t, err, outpost.CodeInvalid, `definition.views[0].filterText:1:13: expected a value after "eq", found end of input`)
 		if outpost.ErrorTarget(err) != "definition.views[0].filterText" {
 			t.Errorf("target %q", outpost.ErrorTarget(err))
 		}
-		_, err = s.UpdateApp(ctx, sys, a.ID, profile.AppPatch{Definition: ptr(def("colour eq 'red'", nil))})
+		_, err = s.UpdateApp(ctx, sys, a.ID, apps.AppPatch{Definition: ptr(def("colour eq 'red'", nil))})
 		if outpost.ErrorCode(err) != outpost.CodeInvalid || !strings.Contains(outpost.ErrorMessage(err), `unknown column "colour"`) || outpost.ErrorTarget(err) != "definition.views[0].filterText" {
 			t.Errorf("unknown column: %v (target %q)", err, outpost.ErrorTarget(err))
 		}
-		_, err = s.UpdateApp(ctx, sys, a.ID, profile.AppPatch{Definition: ptr(def("priority eq 1", v.Filter))})
+		_, err = s.UpdateApp(ctx, sys, a.ID, apps.AppPatch{Definition: ptr(def("priority eq 1", v.Filter))})
 		wantErr(t, err, outpost.CodeInvalid, `definition.views[0].filterText: view "Open" has a filter (JSON) and a filterText that differ: send one of them`)
 
 		// What a client read goes back as it is.
-		back := must[*profile.App](t)(s.UpdateApp(ctx, sys, a.ID, profile.AppPatch{Definition: &a.Definition}))
+		back := must[*apps.App](t)(s.UpdateApp(ctx, sys, a.ID, apps.AppPatch{Definition: &a.Definition}))
 		if back.Definition.Views[0].FilterText != v.FilterText {
 			t.Errorf("round trip: %q", back.Definition.Views[0].FilterText)
 		}
 		// An empty text with no tree clears the filter.
-		cleared := must[*profile.App](t)(s.UpdateApp(ctx, sys, a.ID, profile.AppPatch{Definition: ptr(def("", nil))}))
+		cleared := must[*apps.App](t)(s.UpdateApp(ctx, sys, a.ID, apps.AppPatch{Definition: ptr(def("", nil))}))
 		if cv := cleared.Definition.Views[0]; cv.FilterText != "" || len(cv.Filter) != 0 {
 			t.Errorf("cleared: %+v", cv)
 		}
 		// A PATCH of the display name alone keeps the stored tree.
-		c := must[*profile.App](t)(s.CreateApp(ctx, sys, profile.AppInput{Kind: profile.Canvas, Name: "Canvas filtered", OwnerID: env.Maker.ID, Definition: def("priority eq 1", nil)}))
-		c = must[*profile.App](t)(s.UpdateApp(ctx, sys, c.ID, profile.AppPatch{DisplayName: ptr("Canvas")}))
+		c := must[*apps.App](t)(s.CreateApp(ctx, sys, apps.AppInput{Kind: apps.Canvas, Name: "Canvas filtered", OwnerID: env.Maker.ID, Definition: def("priority eq 1", nil)}))
+		c = must[*apps.App](t)(s.UpdateApp(ctx, sys, c.ID, apps.AppPatch{DisplayName: ptr("Canvas")}))
 		if c.Definition.Views[0].FilterText != "priority eq 1" {
 			t.Errorf("after a name change: %+v", c.Definition.Views[0])
 		}
@@ -71,10 +72,10 @@ func TestViewFilterText(t *testing.T) {
 // clears it, turning offline off drops it.
 func TestNeedsRepublishFollowsVersions(t *testing.T) {
 	t.Parallel()
-	forEachEngine(t, func(t *testing.T, p *platform.Platform, s *profile.Service) {
+	forEachEngine(t, func(t *testing.T, p *platform.Platform, s *apps.Service) {
 		env := seedDemo(t, p)
 		ctx := t.Context()
-		a := must[*profile.App](t)(s.GetApp(ctx, sys, env.ModelDrivenApp))
+		a := must[*apps.App](t)(s.GetApp(ctx, sys, env.ModelDrivenApp))
 		if a.NeedsRepublish || a.ProfileVersion == 0 || a.ProfileVersion != a.NewestProfileVersion {
 			t.Fatalf("seeded app: %+v", a)
 		}
@@ -82,21 +83,21 @@ func TestNeedsRepublishFollowsVersions(t *testing.T) {
 		if _, _, err := s.Publish(ctx, sys, env.ProfileID); err != nil {
 			t.Fatal(err)
 		}
-		a = must[*profile.App](t)(s.GetApp(ctx, sys, env.ModelDrivenApp))
+		a = must[*apps.App](t)(s.GetApp(ctx, sys, env.ModelDrivenApp))
 		if !a.NeedsRepublish || a.NewestProfileVersion <= a.ProfileVersion {
 			t.Fatalf("after the profile's publish: %+v", a)
 		}
-		usage := must[[]profile.AppRef](t)(s.AppUsage(ctx, sys, env.ProfileID))
+		usage := must[[]apps.AppRef](t)(s.AppUsage(ctx, sys, env.ProfileID))
 		for _, u := range usage {
 			if u.ID == a.ID && !u.NeedsRepublish {
 				t.Errorf("app usage disagrees with the app: %+v", u)
 			}
 		}
-		a = must[*profile.App](t)(s.PublishApp(ctx, sys, env.ModelDrivenApp))
+		a = must[*apps.App](t)(s.PublishApp(ctx, sys, env.ModelDrivenApp))
 		if a.NeedsRepublish || a.ProfileVersion != a.NewestProfileVersion {
 			t.Errorf("after the app's publish: %+v", a)
 		}
-		a = must[*profile.App](t)(s.SetOffline(ctx, sys, env.ModelDrivenApp, profile.OfflineInput{}))
+		a = must[*apps.App](t)(s.SetOffline(ctx, sys, env.ModelDrivenApp, apps.OfflineInput{}))
 		if a.NeedsRepublish {
 			t.Errorf("offline off: %+v", a)
 		}

@@ -1,4 +1,4 @@
-package profile
+package apps
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 
 	"github.com/outposthq/outpost"
 	"github.com/outposthq/outpost/platform"
+	"github.com/outposthq/outpost/profile"
 	"github.com/outposthq/outpost/schema"
 	"github.com/outposthq/outpost/security"
 )
@@ -166,35 +167,13 @@ func applyTable(ctx context.Context, w *platform.Writer, by *security.Principal,
 	return nil
 }
 
-func (s *Service) planProfiles(ctx context.Context, cand *schema.Schema, m *Manifest, opts ImportOptions) ([]*Profile, error) {
-	var out []*Profile
+func (s *Service) planProfiles(ctx context.Context, cand *schema.Schema, m *Manifest, opts ImportOptions) ([]*profile.Profile, error) {
+	var out []*profile.Profile
 	for _, mp := range m.Profiles {
-		if err := checkName(mp.Name, mp.Description); err != nil {
-			return nil, outpost.Invalidf("profile %q: %s", mp.Name, outpost.ErrorMessage(err)).WithTarget("profiles")
-		}
-		p := &Profile{ID: mp.ID, Name: mp.Name, Description: mp.Description, GeneratedFrom: mp.GeneratedFrom, Assignment: Assignment{Mode: mp.AssignMode}}
-		if err := checkAssignment(&p.Assignment); err != nil {
+		p, err := s.CheckImported(ctx, cand, &profile.Profile{ID: mp.ID, Name: mp.Name, Description: mp.Description, GeneratedFrom: mp.GeneratedFrom,
+			Assignment: profile.Assignment{Mode: mp.AssignMode}, Items: mp.Items}, opts.Publish)
+		if err != nil {
 			return nil, err
-		}
-		p.Assignment.Users, p.Assignment.Teams = nil, nil // environment-specific
-		for _, it := range mp.Items {
-			n, err := normalizeItem(cand, mp.Name, ItemInput{Item: it})
-			if err != nil {
-				return nil, outpost.Invalidf("profile %q: %s", mp.Name, outpost.ErrorMessage(err)).WithTarget("profiles")
-			}
-			if _, dup := p.Item(n.Table); dup {
-				return nil, outpost.Invalidf("profile %q: table %q is in the profile twice", mp.Name, n.Table).WithTarget("profiles")
-			}
-			p.Items = append(p.Items, n)
-		}
-		sortItems(p.Items)
-		if err := s.nameTaken(ctx, s.p.DB().Read, p.Name, p.ID); err != nil {
-			return nil, err
-		}
-		if opts.Publish {
-			if err := Validate(cand, p).err(p.Name); err != nil {
-				return nil, err
-			}
 		}
 		out = append(out, p)
 	}
@@ -214,7 +193,7 @@ func (s *Service) planApps(ctx context.Context, cand *schema.Schema, m *Manifest
 			return outpost.Invalidf("app %q: %s", a.Name, outpost.ErrorMessage(err)).WithTarget("apps")
 		}
 		if a.ProfileID != "" && !inArchive[a.ProfileID] {
-			if _, err := s.loadDraft(ctx, s.p.DB().Read, a.ProfileID); err != nil {
+			if err := s.Exists(ctx, s.p.DB().Read, a.ProfileID); err != nil {
 				return outpost.Invalidf("app %q uses offline profile %s, which is neither in the archive nor on this server", a.Name, a.ProfileID).WithTarget("apps")
 			}
 		}
@@ -236,7 +215,7 @@ func (s *Service) planApps(ctx context.Context, cand *schema.Schema, m *Manifest
 }
 
 // importObjects writes the solution, its profiles and its apps in w.
-func (s *Service) importObjects(ctx context.Context, w *platform.Writer, by *security.Principal, arc *Archive, profiles []*Profile, opts ImportOptions, res *ImportResult) error {
+func (s *Service) importObjects(ctx context.Context, w *platform.Writer, by *security.Principal, arc *Archive, profiles []*profile.Profile, opts ImportOptions, res *ImportResult) error {
 	tx := w.Tx()
 	m := arc.Manifest
 	sol, err := s.solution(ctx, tx, m.Solution.UniqueName)
@@ -274,7 +253,7 @@ func (s *Service) importObjects(ctx context.Context, w *platform.Writer, by *sec
 			return err
 		}
 		if opts.Publish {
-			if err := s.publish(ctx, w, by, p); err != nil {
+			if err := s.PublishIn(ctx, w, by, p); err != nil {
 				return err
 			}
 			res.Published = append(res.Published, "profile "+p.Name)
@@ -285,11 +264,11 @@ func (s *Service) importObjects(ctx context.Context, w *platform.Writer, by *sec
 	}
 	for _, a := range m.Apps {
 		if a.ProfileID != "" && !published[a.ProfileID] {
-			v, err := s.latest(ctx, tx, a.ProfileID)
+			newest, err := s.Newest(ctx, tx, a.ProfileID)
 			if err != nil {
 				return err
 			}
-			published[a.ProfileID] = v != nil || opts.Publish && containsProfile(profiles, a.ProfileID)
+			published[a.ProfileID] = newest > 0 || opts.Publish && containsProfile(profiles, a.ProfileID)
 		}
 		if err := s.importApp(ctx, w, by, a, published[a.ProfileID], opts, res); err != nil {
 			return err
@@ -305,7 +284,7 @@ func (s *Service) importObjects(ctx context.Context, w *platform.Writer, by *sec
 	return s.addComponents(ctx, w, sol, comps)
 }
 
-func containsProfile(ps []*Profile, id string) bool {
+func containsProfile(ps []*profile.Profile, id string) bool {
 	for _, p := range ps {
 		if p.ID == id {
 			return true
@@ -314,31 +293,17 @@ func containsProfile(ps []*Profile, id string) bool {
 	return false
 }
 
-func (s *Service) importProfile(ctx context.Context, w *platform.Writer, by *security.Principal, p *Profile, res *ImportResult) error {
-	tx := w.Tx()
-	d, err := s.loadDraft(ctx, tx, p.ID)
-	fields := map[string]any{"name": p.Name, "description": p.Description, "isvalidated": false}
-	switch {
-	case outpost.ErrorCode(err) == outpost.CodeNotFound:
-		fields["mobileofflineprofileid"] = p.ID
-		if _, err := w.Create(ctx, by, "mobileofflineprofile", fields); err != nil {
-			return fmt.Errorf("import profile %q: %w", p.Name, err)
-		}
-		res.Created = append(res.Created, "profile "+p.Name)
-		return s.saveDraft(ctx, tx, p.ID, &draftRow{items: p.Items, assignment: p.Assignment, dirty: true, generatedFrom: p.GeneratedFrom}, true)
-	case err != nil:
+func (s *Service) importProfile(ctx context.Context, w *platform.Writer, by *security.Principal, p *profile.Profile, res *ImportResult) error {
+	created, err := s.ImportIn(ctx, w, by, p)
+	if err != nil {
 		return err
 	}
-	if _, err := w.Update(ctx, by, "mobileofflineprofile", p.ID, fields); err != nil {
-		return fmt.Errorf("import profile %q: %w", p.Name, err)
+	if created {
+		res.Created = append(res.Created, "profile "+p.Name)
+	} else {
+		res.Updated = append(res.Updated, "profile "+p.Name)
 	}
-	res.Updated = append(res.Updated, "profile "+p.Name)
-	d.items, d.dirty, d.generatedFrom = p.Items, true, p.GeneratedFrom
-	if d.assignment.Mode != p.Assignment.Mode {
-		d.assignment = p.Assignment
-	}
-	p.Assignment = d.assignment
-	return s.saveDraft(ctx, tx, p.ID, d, false)
+	return nil
 }
 
 func (s *Service) importApp(ctx context.Context, w *platform.Writer, by *security.Principal, a ManifestApp, profilePublished bool, opts ImportOptions, res *ImportResult) error {
@@ -403,13 +368,13 @@ func (s *Service) importApp(ctx context.Context, w *platform.Writer, by *securit
 		if _, err := w.Update(ctx, by, table, a.ID, map[string]any{"canbeusedoffline": true}); err != nil {
 			return err
 		}
-		newest, err := s.latest(ctx, tx, a.ProfileID)
+		newest, err := s.Newest(ctx, tx, a.ProfileID)
 		if err != nil {
 			return err
 		}
-		if newest != nil && pin < newest.Version {
+		if newest > 0 && pin < newest {
 			res.Notes = append(res.Notes, fmt.Sprintf("app %q is published against version %d of its offline profile; its devices keep that version until you publish the app, which moves them to version %d",
-				a.Name, pin, newest.Version))
+				a.Name, pin, newest))
 		}
 		return nil
 	case a.Offline && profilePublished:

@@ -1,4 +1,4 @@
-package profile
+package apps
 
 import (
 	"archive/zip"
@@ -15,6 +15,7 @@ import (
 	"github.com/outposthq/outpost"
 	"github.com/outposthq/outpost/bundle"
 	"github.com/outposthq/outpost/platform"
+	"github.com/outposthq/outpost/profile"
 	"github.com/outposthq/outpost/schema"
 	"github.com/outposthq/outpost/security"
 )
@@ -54,13 +55,13 @@ type Manifest struct {
 // ManifestProfile is a profile in an archive: its draft items, and whether
 // it was published on the source server.
 type ManifestProfile struct {
-	ID            string `json:"id"`
-	Name          string `json:"name"`
-	Description   string `json:"description,omitempty"`
-	Items         []Item `json:"items"`
-	AssignMode    string `json:"assignmentMode"`
-	GeneratedFrom string `json:"generatedFrom,omitempty"`
-	Published     bool   `json:"published"`
+	ID            string         `json:"id"`
+	Name          string         `json:"name"`
+	Description   string         `json:"description,omitempty"`
+	Items         []profile.Item `json:"items"`
+	AssignMode    string         `json:"assignmentMode"`
+	GeneratedFrom string         `json:"generatedFrom,omitempty"`
+	Published     bool           `json:"published"`
 }
 
 // ManifestApp is an app in an archive.

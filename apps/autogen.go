@@ -1,4 +1,4 @@
-package profile
+package apps
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 
 	"github.com/outposthq/outpost"
 	"github.com/outposthq/outpost/platform"
+	"github.com/outposthq/outpost/profile"
 	"github.com/outposthq/outpost/schema"
 	"github.com/outposthq/outpost/security"
 )
@@ -23,8 +24,8 @@ type GenerateOptions struct {
 
 // Generated is the result of GenerateProfile.
 type Generated struct {
-	Profile    *Profile    `json:"profile"`
-	Validation *Validation `json:"validation"`
+	Profile    *profile.Profile    `json:"profile"`
+	Validation *profile.Validation `json:"validation"`
 	// NotGenerated says which parts of the app the profile does not cover,
 	// and why.
 	NotGenerated []string `json:"notGenerated"`
@@ -76,16 +77,15 @@ func (s *Service) GenerateProfile(ctx context.Context, by *security.Principal, a
 	if name == "" {
 		name = a.Name + " (auto-generated)"
 	}
-	in := Input{Name: name, Description: fmt.Sprintf("Generated from the %s app %q.", a.Kind, a.Name)}
+	in := profile.Input{Name: name, Description: fmt.Sprintf("Generated from the %s app %q.", a.Kind, a.Name)}
 	for _, it := range g.items {
-		in.Items = append(in.Items, ItemInput{Item: it})
+		in.Items = append(in.Items, profile.ItemInput{Item: it})
 	}
-	d, err := s.newDraft(in, appID)
+	d, err := s.NewDraft(in, appID)
 	if err != nil {
 		return nil, err
 	}
-	draft := &Profile{Name: in.Name, Items: d.items}
-	out := &Generated{NotGenerated: g.notGenerated, Validation: Validate(sch, draft)}
+	out := &Generated{NotGenerated: g.notGenerated, Validation: profile.Validate(sch, d.Profile)}
 	if opts.Bind && !opts.Publish {
 		return nil, outpost.Invalidf("bind needs publish: an app can use only a published profile").WithTarget("bind")
 	}
@@ -93,7 +93,7 @@ func (s *Service) GenerateProfile(ctx context.Context, by *security.Principal, a
 		// All or nothing: what would refuse the publish or the bind is
 		// checked first, and the profile, its publish and the bind are one
 		// transaction.
-		if err := out.Validation.err(in.Name); err != nil {
+		if err := out.Validation.Err(in.Name); err != nil {
 			return nil, err
 		}
 		if opts.Bind && a.Kind == Canvas && len(a.Solutions) == 0 {
@@ -102,14 +102,7 @@ func (s *Service) GenerateProfile(ctx context.Context, by *security.Principal, a
 	}
 	var id string
 	err = s.p.Write(ctx, func(w *platform.Writer) error {
-		if id, err = s.insertProfile(ctx, w, by, in, d); err != nil {
-			return err
-		}
-		if !opts.Publish {
-			return nil
-		}
-		draft.ID = id
-		if err := s.publish(ctx, w, by, draft); err != nil {
+		if id, err = s.Insert(ctx, w, by, d, opts.Publish); err != nil {
 			return err
 		}
 		if opts.Bind {
@@ -129,11 +122,11 @@ func (s *Service) GenerateProfile(ctx context.Context, by *security.Principal, a
 
 type generator struct {
 	sch          *schema.Schema
-	items        []Item
+	items        []profile.Item
 	notGenerated []string
 }
 
-func (g *generator) has(table string) *Item {
+func (g *generator) has(table string) *profile.Item {
 	for i := range g.items {
 		if g.items[i].Table == table {
 			return &g.items[i]
@@ -169,16 +162,16 @@ func (g *generator) main(table string, canvas bool) {
 	if !ok {
 		return
 	}
-	it := Item{Table: t.Name, Rule: RuleAll}
+	it := profile.Item{Table: t.Name, Rule: profile.RuleAll}
 	switch {
 	case t.Ownership == schema.OwnedByNone:
 		g.skip("table %q has no ownership and offers only Related rows only, so it was left out", t.Name)
 		return
 	case canvas:
 	case t.Ownership == schema.OwnedByUser:
-		it = Item{Table: t.Name, Rule: RuleOrganization, UserRows: true}
+		it = profile.Item{Table: t.Name, Rule: profile.RuleOrganization, UserRows: true}
 	case t.Ownership == schema.OwnedByBusiness:
-		it = Item{Table: t.Name, Rule: RuleOrganization, BusinessUnitRows: true}
+		it = profile.Item{Table: t.Name, Rule: profile.RuleOrganization, BusinessUnitRows: true}
 		g.skip("table %q is business owned: it got business-unit rows instead of user's rows; review it", t.Name)
 	default:
 		g.skip("table %q is organization owned: it got All rows instead of user's rows; review it", t.Name)
@@ -212,8 +205,8 @@ func (g *generator) secondary(table, where string, cols []string) {
 		it := g.has(target.Name)
 		switch {
 		case it == nil:
-			g.items = append(g.items, Item{Table: target.Name, Rule: RuleRelated, Relationships: []string{rel}})
-		case it.Rule != RuleRelated || slices.Contains(it.Relationships, rel):
+			g.items = append(g.items, profile.Item{Table: target.Name, Rule: profile.RuleRelated, Relationships: []string{rel}})
+		case it.Rule != profile.RuleRelated || slices.Contains(it.Relationships, rel):
 		case g.reaches(t.Name, target.Name):
 			g.skip("relationship %s of table %q (%s) was left out: it would make a circular chain", rel, target.Name, where)
 		case g.oneToMany(it):
@@ -224,7 +217,7 @@ func (g *generator) secondary(table, where string, cols []string) {
 	}
 }
 
-func (g *generator) oneToMany(it *Item) bool {
+func (g *generator) oneToMany(it *profile.Item) bool {
 	for _, name := range it.Relationships {
 		if r, ok := g.sch.Relationship(it.Table, name); ok && r.Kind != schema.ManyToOne {
 			return true
@@ -241,7 +234,7 @@ func (g *generator) relate(t *schema.Table, where string) bool {
 			if c, ok := t.Column(r.Column); ok && c.System {
 				continue
 			}
-			g.items = append(g.items, Item{Table: t.Name, Rule: RuleRelated, Relationships: []string{r.Name}})
+			g.items = append(g.items, profile.Item{Table: t.Name, Rule: profile.RuleRelated, Relationships: []string{r.Name}})
 			return true
 		}
 	}

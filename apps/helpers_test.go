@@ -1,0 +1,85 @@
+package apps_test
+
+import (
+	"testing"
+
+	"github.com/outposthq/outpost"
+	"github.com/outposthq/outpost/apps"
+	"github.com/outposthq/outpost/demo"
+	"github.com/outposthq/outpost/internal/testenv"
+	"github.com/outposthq/outpost/platform"
+	"github.com/outposthq/outpost/profile"
+	"github.com/outposthq/outpost/schema"
+	"github.com/outposthq/outpost/security"
+)
+
+// forEachEngine runs fn against a fresh platform and app service on
+// every engine.
+func forEachEngine(t *testing.T, fn func(t *testing.T, p *platform.Platform, s *apps.Service)) {
+	t.Helper()
+	for _, e := range testenv.Engines(t) {
+		t.Run(e.Name, func(t *testing.T) {
+			t.Parallel()
+			p, err := platform.Open(t.Context(), e.Open(t), platform.Options{})
+			if err != nil {
+				t.Fatalf("open platform: %v", err)
+			}
+			fn(t, p, apps.New(p))
+		})
+	}
+}
+
+func must[T any](t *testing.T) func(v T, err error) T {
+	return func(v T, err error) T {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+}
+
+func mustOK(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// wantErr checks that err has code and exactly message msg.
+func wantErr(t *testing.T, err error, code outpost.Code, msg string) {
+	t.Helper()
+	if err == nil {
+		t.Fatalf("error = nil, want %s %q", code, msg)
+	}
+	if got := outpost.ErrorCode(err); got != code {
+		t.Errorf("error code = %q (%v), want %q", got, err, code)
+	}
+	if got := outpost.ErrorMessage(err); got != msg {
+		t.Errorf("error message:\n got: %s\nwant: %s", got, msg)
+	}
+}
+
+var sys = platform.System()
+
+func principal(t *testing.T, p *platform.Platform, id string) *security.Principal {
+	t.Helper()
+	pr, err := p.Principal(t.Context(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pr
+}
+
+func seedDemo(t *testing.T, p *platform.Platform) *demo.Env {
+	t.Helper()
+	return must[*demo.Env](t)(demo.Seed(t.Context(), p, demo.Options{AccountsPerTechnician: 1}))
+}
+
+func item(table string, rule profile.Rule) profile.ItemInput {
+	return profile.ItemInput{Item: profile.Item{Table: table, Rule: rule}}
+}
+
+func lookup(name, target string) schema.Column {
+	return schema.Column{Name: name, Type: schema.Lookup, Target: target}
+}
