@@ -286,7 +286,7 @@ func planned(t *testing.T, p *platform.Platform, pr *security.Principal, plan *p
 	for _, it := range plan.Items {
 		b := sqlgen.NewBuilder(p.DB().Dialect)
 		b.SQL("SELECT t0.").Ident(it.Table + "id").SQL(" FROM ").Ident(it.Table).SQL(" AS t0 WHERE ")
-		if err := b.Expr(p.Schema(), it.Table, "t0", it.Filter, pr.Env()); err != nil {
+		if err := it.WriteScope(b, p.Schema(), pr.Env()); err != nil {
 			t.Fatalf("compile %s: %v", it.Table, err)
 		}
 		q, args := b.Build()

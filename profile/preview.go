@@ -94,18 +94,19 @@ func (s *Service) Preview(ctx context.Context, by *security.Principal, id string
 	for _, pi := range plan {
 		b := sqlgen.NewBuilder(s.d())
 		b.SQL("SELECT count(*) FROM ").Ident(pi.Table).SQL(" AS t0 WHERE ")
-		if err := b.Expr(sch, pi.Table, "t0", pi.Filter, user.Env()); err != nil {
-			return nil, fmt.Errorf("compile plan of %s: %w", pi.Table, err)
+		if err := pi.WriteScope(b, sch, user.Env()); err != nil {
+			return nil, err
 		}
 		query, args := b.Build()
 		var n int64
 		if err := s.p.DB().Read.QueryRowContext(ctx, query, args...).Scan(&n); err != nil {
 			return nil, fmt.Errorf("count plan of %s: %w", pi.Table, err)
 		}
+		// The statement sync's snapshot runs for this item and user.
 		sel := sqlgen.NewBuilder(s.d())
-		sel.SQL("SELECT ").Cols("t0", pi.Columns)
-		sel.SQL(" FROM ").Ident(pi.Table).SQL(" AS t0 WHERE ")
-		_ = sel.Expr(sch, pi.Table, "t0", pi.Filter, user.Env()) // compiled above
+		if err := pi.WriteSelect(sel, sch, sch.MustTable(pi.Table), user.Env()); err != nil {
+			return nil, err
+		}
 		selSQL, selArgs := sel.Build()
 		out.Items = append(out.Items, PreviewItem{Table: pi.Table, Rows: n, SQL: selSQL, Args: nonNilArgs(selArgs), Columns: pi.Columns,
 			IntervalMinutes: pi.IntervalMinutes, Chains: chains(graph, pi.Table), DependsOn: nonNilStrings(pi.DependsOn)})

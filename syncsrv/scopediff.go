@@ -186,13 +186,10 @@ func (e *Engine) scopeDiff(ctx context.Context, tx *sql.Tx, s *session, it *prof
 	// links into joins: a correlated EXISTS inside a CASE ran once per row
 	// on PostgreSQL.
 	in := func(b *sqlgen.Builder, env *filter.Env, banded bool) error {
-		b.SQL(" WHERE t0.versionnumber <= ").Arg(tok.Version).SQL(" AND (")
-		if it.Filter == nil {
-			b.SQL("1=0")
-		} else if err := b.Expr(s.sch, it.Table, "t0", it.Filter, env); err != nil {
-			return fmt.Errorf("compile plan filter of %s: %w", it.Table, err)
+		b.SQL(" WHERE t0.versionnumber <= ").Arg(tok.Version).SQL(" AND ")
+		if err := it.WriteScope(b, s.sch, env); err != nil {
+			return err
 		}
-		b.SQL(")")
 		if band != nil && banded {
 			b.SQL(" AND (")
 			if err := b.Expr(s.sch, it.Table, "t0", band, newEnv); err != nil {
@@ -298,11 +295,10 @@ func (e *Engine) scopeDiff(ctx context.Context, tx *sql.Tx, s *session, it *prof
 		if err := in(b, oldEnv, false); err != nil {
 			return nil, err
 		}
-		b.SQL(" AND ").Col("t0", schema.ColOwnerID).SQL(" IN (").StringsArgs(owners).SQL(") AND (")
-		if err := b.Expr(s.sch, it.Table, "t0", it.Filter, newEnv); err != nil {
-			return nil, fmt.Errorf("compile plan filter of %s: %w", it.Table, err)
+		b.SQL(" AND ").Col("t0", schema.ColOwnerID).SQL(" IN (").StringsArgs(owners).SQL(") AND ")
+		if err := it.WriteScope(b, s.sch, newEnv); err != nil {
+			return nil, err
 		}
-		b.SQL(")")
 		q, args = b.Build()
 		rows, err = tx.QueryContext(ctx, q, args...)
 		if err != nil {

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/outposthq/outpost"
@@ -131,32 +130,12 @@ func (s *session) item(table string) (*profile.PlanItem, *schema.Table, error) {
 	return it, s.sch.MustTable(table), nil
 }
 
-// columns returns the columns of item sent to devices: the primary key,
-// the version, then the item's other columns in table order.
-func columns(t *schema.Table, it *profile.PlanItem) []string {
-	cols := []string{t.PrimaryKey(), schema.ColVersionNumber}
-	want := map[string]bool{}
-	for _, c := range it.Columns {
-		want[c] = true
-	}
-	for _, c := range t.Columns {
-		if (len(it.Columns) == 0 || want[c.Name]) && !slices.Contains(cols, c.Name) {
-			cols = append(cols, c.Name)
-		}
-	}
-	return cols
-}
+// columns returns the columns of item sent to devices (PlanItem.SyncColumns).
+func columns(t *schema.Table, it *profile.PlanItem) []string { return it.SyncColumns(t) }
 
-// where writes the item's scope for alias t0: "(filter)".
+// where writes the item's scope for alias t0 (PlanItem.WriteScope).
 func (s *session) where(b *sqlgen.Builder, it *profile.PlanItem) error {
-	b.SQL("(")
-	if it.Filter == nil {
-		b.SQL("1=0")
-	} else if err := b.Expr(s.sch, it.Table, "t0", it.Filter, s.env()); err != nil {
-		return fmt.Errorf("compile plan filter of %s: %w", it.Table, err)
-	}
-	b.SQL(")")
-	return nil
+	return it.WriteScope(b, s.sch, s.env())
 }
 
 func (s *session) token(it *profile.PlanItem, version int64, now time.Time) string {

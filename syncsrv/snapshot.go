@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/outposthq/outpost/profile"
+	"github.com/outposthq/outpost/schema"
 	"github.com/outposthq/outpost/security"
 	"github.com/outposthq/outpost/sqlgen"
 	"github.com/outposthq/outpost/wire"
@@ -125,27 +126,10 @@ func (s *session) pages(ctx context.Context, tx *sql.Tx, table, after string, si
 	}
 	cols := columns(t, it)
 	limit := size * n
-	b := sqlgen.NewBuilder(s.d)
-	b.SQL("SELECT ").Cols("t0", cols)
-	b.SQL(" FROM ").Ident(t.Name).SQL(" AS t0 WHERE ")
-	if err := s.where(b, it); err != nil {
+	q, args, err := s.pageQuery(it, t, after, limit)
+	if err != nil {
 		return err
 	}
-	if after != "" {
-		b.SQL(" AND ").Col("t0", t.PrimaryKey()).SQL(" > ").Arg(after)
-	}
-	b.SQL(" ORDER BY ").Col("t0", t.PrimaryKey())
-	if s.d.IsPostgres() {
-		// PostgreSQL sorts at most limit rows (in a bounded heap when the
-		// scope is larger). SQLite sorts an ORDER BY with LIMIT by
-		// inserting every row of the scope into a temporary b-tree, which
-		// took longer than finding the rows; without LIMIT it uses its
-		// merge sorter, which holds what the page cache allows in memory
-		// and spills the rest to temporary files, and the read stops
-		// after limit rows instead.
-		b.SQL(" LIMIT ").Arg(int64(limit))
-	}
-	q, args := b.Build()
 	rows, err := tx.QueryContext(ctx, q, args...)
 	if err != nil {
 		return fmt.Errorf("snapshot %s: %w", t.Name, err)
@@ -170,4 +154,30 @@ func (s *session) pages(ctx context.Context, tx *sql.Tx, table, after string, si
 		}
 	}
 	return nil
+}
+
+// pageQuery is the statement pages runs: the item's download set
+// (PlanItem.WriteSelect, the statement the maker's preview shows) after
+// the cursor, in key order, at most limit rows.
+func (s *session) pageQuery(it *profile.PlanItem, t *schema.Table, after string, limit int) (string, []any, error) {
+	b := sqlgen.NewBuilder(s.d)
+	if err := it.WriteSelect(b, s.sch, t, s.env()); err != nil {
+		return "", nil, err
+	}
+	if after != "" {
+		b.SQL(" AND ").Col("t0", t.PrimaryKey()).SQL(" > ").Arg(after)
+	}
+	b.SQL(" ORDER BY ").Col("t0", t.PrimaryKey())
+	if s.d.IsPostgres() {
+		// PostgreSQL sorts at most limit rows (in a bounded heap when the
+		// scope is larger). SQLite sorts an ORDER BY with LIMIT by
+		// inserting every row of the scope into a temporary b-tree, which
+		// took longer than finding the rows; without LIMIT it uses its
+		// merge sorter, which holds what the page cache allows in memory
+		// and spills the rest to temporary files, and the read stops
+		// after limit rows instead.
+		b.SQL(" LIMIT ").Arg(int64(limit))
+	}
+	q, args := b.Build()
+	return q, args, nil
 }
