@@ -40,7 +40,7 @@ func TestPushHint(t *testing.T) {
 	w.seed([]string{w.users[0]}, 1, 1)
 	dev := w.device(0, t.TempDir(), &faults{})
 	_, err := dev.Sync(ctx, client.SyncOptions{})
-	must(t, err)
+	testenv.Must(t, err)
 	done := make(chan error, 1)
 	go func() { done <- dev.Run(ctx, client.RunOptions{}) }()
 	waitFor(t, 5*time.Second, func() error {
@@ -50,13 +50,13 @@ func TestPushHint(t *testing.T) {
 		return nil
 	})
 	row, err := w.p.Create(ctx, platform.System(), "workorder", map[string]any{"name": "Pushed", "ownerid": w.users[0]})
-	must(t, err)
+	testenv.Must(t, err)
 	id := row["workorderid"].(string)
 	waitFor(t, 5*time.Second, func() error {
 		_, err := dev.Get(ctx, "workorder", id)
 		return err
 	})
-	must(t, dev.Update(ctx, "workorder", id, map[string]any{"description": "from the device"}))
+	testenv.Must(t, dev.Update(ctx, "workorder", id, map[string]any{"description": "from the device"}))
 	waitFor(t, 5*time.Second, func() error {
 		r, err := w.p.Get(ctx, platform.System(), "workorder", id, nil)
 		if err != nil {
@@ -68,5 +68,5 @@ func TestPushHint(t *testing.T) {
 		return nil
 	})
 	cancel()
-	must(t, <-done)
+	testenv.Must(t, <-done)
 }

@@ -49,10 +49,10 @@ func newOIDCFixture(t *testing.T, e testenv.Engine, create bool) *oidcFixture {
 		t.Fatal(err)
 	}
 	f := &oidcFixture{p: p, op: op}
-	must(t, op.AddMiddleware(f.audienceRewriter))
+	testenv.Must(t, op.AddMiddleware(f.audienceRewriter))
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	must(t, err)
-	must(t, op.Start(ln, nil))
+	testenv.Must(t, err)
+	testenv.Must(t, op.Start(ln, nil))
 	t.Cleanup(func() { _ = op.Shutdown() })
 	sys := platform.System()
 	if f.userID, err = p.CreateUser(ctx, sys, platform.UserInput{FullName: "Jane", DomainName: "jane.doe@example.com"}); err != nil {
@@ -72,13 +72,6 @@ func newOIDCFixture(t *testing.T, e testenv.Engine, create bool) *oidcFixture {
 	}}))
 	t.Cleanup(f.srv.Close)
 	return f
-}
-
-func must(t *testing.T, err error) {
-	t.Helper()
-	if err != nil {
-		t.Fatal(err)
-	}
 }
 
 // audienceRewriter re-signs the token endpoint's ID token for another
@@ -150,102 +143,98 @@ func (f *oidcFixture) whoami(t *testing.T, hc *http.Client) string {
 }
 
 func TestOIDCSignIn(t *testing.T) {
-	for _, e := range testenv.Engines(t) {
-		t.Run(e.Name, func(t *testing.T) {
-			t.Parallel()
-			f := newOIDCFixture(t, e, false)
-			// Discovery, keys, code exchange with PKCE, a verified email.
-			f.op.QueueUser(&mockoidc.MockUser{Subject: "1", Email: "Jane.Doe@example.com", EmailVerified: true})
-			hc := browser()
-			res, body := f.signIn(t, hc)
-			if res.StatusCode != http.StatusFound || res.Header.Get("Location") != "/signed-in" {
-				t.Fatalf("sign-in: %d %v", res.StatusCode, body)
-			}
-			if got := f.whoami(t, hc); got != f.userID {
-				t.Fatalf("signed in as %q, want %s", got, f.userID)
-			}
+	testenv.ForEachEngine(t, func(t *testing.T, e testenv.Engine) {
+		t.Parallel()
+		f := newOIDCFixture(t, e, false)
+		// Discovery, keys, code exchange with PKCE, a verified email.
+		f.op.QueueUser(&mockoidc.MockUser{Subject: "1", Email: "Jane.Doe@example.com", EmailVerified: true})
+		hc := browser()
+		res, body := f.signIn(t, hc)
+		if res.StatusCode != http.StatusFound || res.Header.Get("Location") != "/signed-in" {
+			t.Fatalf("sign-in: %d %v", res.StatusCode, body)
+		}
+		if got := f.whoami(t, hc); got != f.userID {
+			t.Fatalf("signed in as %q, want %s", got, f.userID)
+		}
 
-			// An email the provider has not verified is not enough.
-			f.op.QueueUser(&mockoidc.MockUser{Subject: "1", Email: "jane.doe@example.com", EmailVerified: false})
-			if res, body := f.signIn(t, browser()); res.StatusCode != 401 || !strings.Contains(errMessage(body), "not verified") {
-				t.Fatalf("unverified email: %d %v", res.StatusCode, body)
-			}
-			// Nobody by that name, and no user creation.
-			f.op.QueueUser(&mockoidc.MockUser{Subject: "2", Email: "stranger@example.com", EmailVerified: true})
-			if res, body := f.signIn(t, browser()); res.StatusCode != 401 || !strings.Contains(errMessage(body), "no Outpost user") {
-				t.Fatalf("unknown user: %d %v", res.StatusCode, body)
-			}
+		// An email the provider has not verified is not enough.
+		f.op.QueueUser(&mockoidc.MockUser{Subject: "1", Email: "jane.doe@example.com", EmailVerified: false})
+		if res, body := f.signIn(t, browser()); res.StatusCode != 401 || !strings.Contains(errMessage(body), "not verified") {
+			t.Fatalf("unverified email: %d %v", res.StatusCode, body)
+		}
+		// Nobody by that name, and no user creation.
+		f.op.QueueUser(&mockoidc.MockUser{Subject: "2", Email: "stranger@example.com", EmailVerified: true})
+		if res, body := f.signIn(t, browser()); res.StatusCode != 401 || !strings.Contains(errMessage(body), "no Outpost user") {
+			t.Fatalf("unknown user: %d %v", res.StatusCode, body)
+		}
 
-			// A token minted for another client is refused.
-			f.wrongAudience.Store(true)
-			f.op.QueueUser(&mockoidc.MockUser{Subject: "1", Email: "jane.doe@example.com", EmailVerified: true})
-			if res, body := f.signIn(t, browser()); res.StatusCode != 401 || !strings.Contains(errMessage(body), "audience") {
-				t.Fatalf("wrong audience: %d %v", res.StatusCode, body)
-			}
-			f.wrongAudience.Store(false)
+		// A token minted for another client is refused.
+		f.wrongAudience.Store(true)
+		f.op.QueueUser(&mockoidc.MockUser{Subject: "1", Email: "jane.doe@example.com", EmailVerified: true})
+		if res, body := f.signIn(t, browser()); res.StatusCode != 401 || !strings.Contains(errMessage(body), "audience") {
+			t.Fatalf("wrong audience: %d %v", res.StatusCode, body)
+		}
+		f.wrongAudience.Store(false)
 
-			// An expired token is refused: the provider's clock is an hour behind.
-			f.op.FastForward(-time.Hour)
-			f.op.QueueUser(&mockoidc.MockUser{Subject: "1", Email: "jane.doe@example.com", EmailVerified: true})
-			if res, body := f.signIn(t, browser()); res.StatusCode != 401 || !strings.Contains(errMessage(body), "expired") {
-				t.Fatalf("expired token: %d %v", res.StatusCode, body)
-			}
-			f.op.FastForward(time.Hour)
-		})
-	}
+		// An expired token is refused: the provider's clock is an hour behind.
+		f.op.FastForward(-time.Hour)
+		f.op.QueueUser(&mockoidc.MockUser{Subject: "1", Email: "jane.doe@example.com", EmailVerified: true})
+		if res, body := f.signIn(t, browser()); res.StatusCode != 401 || !strings.Contains(errMessage(body), "expired") {
+			t.Fatalf("expired token: %d %v", res.StatusCode, body)
+		}
+		f.op.FastForward(time.Hour)
+	})
 }
 
 func TestOIDCNonceReplayAndUserCreation(t *testing.T) {
-	for _, e := range testenv.Engines(t) {
-		t.Run(e.Name, func(t *testing.T) {
-			t.Parallel()
-			f := newOIDCFixture(t, e, true)
-			noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-			res, err := noFollow.Get(f.srv.URL + "/api/auth/oidc/login")
-			must(t, err)
+	testenv.ForEachEngine(t, func(t *testing.T, e testenv.Engine) {
+		t.Parallel()
+		f := newOIDCFixture(t, e, true)
+		noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		res, err := noFollow.Get(f.srv.URL + "/api/auth/oidc/login")
+		testenv.Must(t, err)
+		res.Body.Close()
+		authorize, cookies := res.Header.Get("Location"), res.Cookies()
+		u, err := url.Parse(authorize)
+		testenv.Must(t, err)
+		if u.Query().Get("code_challenge") == "" || u.Query().Get("code_challenge_method") != "S256" || u.Query().Get("nonce") == "" {
+			t.Fatalf("the authorization request lacks PKCE or a nonce: %s", authorize)
+		}
+		// The same authorization request (same state and nonce) twice:
+		// the second ID token replays the nonce.
+		for i, want := range []int{http.StatusFound, http.StatusUnauthorized} {
+			f.op.QueueUser(&mockoidc.MockUser{Subject: "3", Email: "new.tech@example.com", EmailVerified: true})
+			res, err := noFollow.Get(authorize)
+			testenv.Must(t, err)
 			res.Body.Close()
-			authorize, cookies := res.Header.Get("Location"), res.Cookies()
-			u, err := url.Parse(authorize)
-			must(t, err)
-			if u.Query().Get("code_challenge") == "" || u.Query().Get("code_challenge_method") != "S256" || u.Query().Get("nonce") == "" {
-				t.Fatalf("the authorization request lacks PKCE or a nonce: %s", authorize)
+			callback, err := http.NewRequest(http.MethodGet, res.Header.Get("Location"), nil)
+			testenv.Must(t, err)
+			for _, c := range cookies {
+				callback.AddCookie(c)
 			}
-			// The same authorization request (same state and nonce) twice:
-			// the second ID token replays the nonce.
-			for i, want := range []int{http.StatusFound, http.StatusUnauthorized} {
-				f.op.QueueUser(&mockoidc.MockUser{Subject: "3", Email: "new.tech@example.com", EmailVerified: true})
-				res, err := noFollow.Get(authorize)
-				must(t, err)
-				res.Body.Close()
-				callback, err := http.NewRequest(http.MethodGet, res.Header.Get("Location"), nil)
-				must(t, err)
-				for _, c := range cookies {
-					callback.AddCookie(c)
-				}
-				res, err = noFollow.Do(callback)
-				must(t, err)
-				var b bytes.Buffer
-				_, _ = b.ReadFrom(res.Body)
-				res.Body.Close()
-				if res.StatusCode != want || (i == 1 && !strings.Contains(b.String(), "replayed")) {
-					t.Fatalf("callback %d: %d %s, want %d", i, res.StatusCode, b.String(), want)
-				}
-			}
-			// The first sign-in created the user in the configured unit with the configured role.
-			id, err := f.p.FindUser(context.Background(), "new.tech@example.com")
-			must(t, err)
-			pr, err := f.p.Principal(context.Background(), id)
-			must(t, err)
-			if pr.BusinessUnitID != f.unit || len(pr.RoleIDs) != 1 || pr.RoleIDs[0] != security.RoleBasicUser {
-				t.Fatalf("created user: unit %s roles %v", pr.BusinessUnitID, pr.RoleIDs)
-			}
-			// A callback without the browser's cookie is refused.
-			res, err = noFollow.Get(f.srv.URL + "/api/auth/oidc/callback?code=x&state=y")
-			must(t, err)
+			res, err = noFollow.Do(callback)
+			testenv.Must(t, err)
+			var b bytes.Buffer
+			_, _ = b.ReadFrom(res.Body)
 			res.Body.Close()
-			if res.StatusCode != 401 {
-				t.Fatalf("callback without a sign-in in progress: %d", res.StatusCode)
+			if res.StatusCode != want || (i == 1 && !strings.Contains(b.String(), "replayed")) {
+				t.Fatalf("callback %d: %d %s, want %d", i, res.StatusCode, b.String(), want)
 			}
-		})
-	}
+		}
+		// The first sign-in created the user in the configured unit with the configured role.
+		id, err := f.p.FindUser(context.Background(), "new.tech@example.com")
+		testenv.Must(t, err)
+		pr, err := f.p.Principal(context.Background(), id)
+		testenv.Must(t, err)
+		if pr.BusinessUnitID != f.unit || len(pr.RoleIDs) != 1 || pr.RoleIDs[0] != security.RoleBasicUser {
+			t.Fatalf("created user: unit %s roles %v", pr.BusinessUnitID, pr.RoleIDs)
+		}
+		// A callback without the browser's cookie is refused.
+		res, err = noFollow.Get(f.srv.URL + "/api/auth/oidc/callback?code=x&state=y")
+		testenv.Must(t, err)
+		res.Body.Close()
+		if res.StatusCode != 401 {
+			t.Fatalf("callback without a sign-in in progress: %d", res.StatusCode)
+		}
+	})
 }

@@ -41,13 +41,13 @@ type stallFixture struct {
 func newStallFixture(t *testing.T, e testenv.Engine, streams int, writeTimeout time.Duration) *stallFixture {
 	ctx := context.Background()
 	p, err := platform.Open(ctx, e.Open(t), platform.Options{})
-	mustOK(t, err)
+	testenv.Must(t, err)
 	env, err := demo.Seed(ctx, p, demo.Options{AccountsPerTechnician: 10})
-	mustOK(t, err)
+	testenv.Must(t, err)
 	// Wide rows, so each stream is far larger than what the sockets
 	// buffer.
 	_, err = p.DB().Write.ExecContext(ctx, `UPDATE workorder SET description = `+p.DB().Dialect.Placeholder(1), strings.Repeat("stalled reader ", 200))
-	mustOK(t, err)
+	testenv.Must(t, err)
 	profiles := profile.New(p)
 	eng := syncsrv.New(p, profiles, syncsrv.Options{SnapshotStreamsPerUser: streams})
 	srv := httptest.NewUnstartedServer(httpapi.New(p, httpapi.Options{Profiles: profiles, Sync: eng, StreamWriteTimeout: writeTimeout}))
@@ -59,9 +59,9 @@ func newStallFixture(t *testing.T, e testenv.Engine, streams int, writeTimeout t
 	f := &stallFixture{t: t, srv: srv, env: env, p: p}
 	sys := platform.System()
 	f.nora, err = p.IssueToken(ctx, sys, env.Technicians[0].ID, "device")
-	mustOK(t, err)
+	testenv.Must(t, err)
 	f.sam, err = p.IssueToken(ctx, sys, env.Technicians[2].ID, "browser")
-	mustOK(t, err)
+	testenv.Must(t, err)
 	device := outpost.NewID()
 	if code, _ := f.call("POST", wire.Prefix+"/open", f.nora, `{"deviceId":"`+device+`","appId":"`+env.ModelDrivenApp+`"}`); code != 200 {
 		t.Fatalf("open: %d", code)
@@ -85,7 +85,7 @@ func (f *stallFixture) call(method, path, token, body string) (int, time.Duratio
 	f.t.Helper()
 	hc := &http.Client{Timeout: 30 * time.Second}
 	req, err := http.NewRequest(method, f.srv.URL+path, strings.NewReader(body))
-	mustOK(f.t, err)
+	testenv.Must(f.t, err)
 	req.Header.Set("Authorization", "Bearer "+token)
 	start := time.Now()
 	resp, err := hc.Do(req)
@@ -100,10 +100,10 @@ func (f *stallFixture) call(method, path, token, body string) (int, time.Duratio
 func (f *stallFixture) stall(n int) {
 	for range n {
 		conn, err := f.dialer.Dial("tcp", f.srv.Listener.Addr().String())
-		mustOK(f.t, err)
+		testenv.Must(f.t, err)
 		f.t.Cleanup(func() { conn.Close() })
 		_, err = conn.Write([]byte(f.request))
-		mustOK(f.t, err)
+		testenv.Must(f.t, err)
 	}
 	// Once their sockets are full the streams wait on the network, and
 	// then none of them may hold a read connection. On a loaded machine
@@ -135,55 +135,51 @@ func (f *stallFixture) stall(n int) {
 // write to it, so the others answer. It prints the slowest answer; the
 // bound it asserts is only there to fail instead of hanging.
 func TestStalledSnapshotReadersDoNotStarveOthers(t *testing.T) {
-	for _, e := range testenv.Engines(t) {
-		t.Run(e.Name, func(t *testing.T) {
-			f := newStallFixture(t, e, stalledReaders, time.Minute)
-			f.stall(stalledReaders)
-			var slowest time.Duration
-			for i := range 5 {
-				for _, c := range []struct{ method, path, token string }{
-					{"GET", "/healthz", ""},
-					{"GET", "/api/whoami", f.sam},
-					{"GET", "/api/data/workorder?$top=5&$select=name", f.sam},
-					{"GET", "/api/data/account?$top=5&$select=name", f.nora},
-				} {
-					code, took := f.call(c.method, c.path, c.token, "")
-					if code != 200 {
-						t.Fatalf("round %d: %s %s answered %d while readers stall", i, c.method, c.path, code)
-					}
-					slowest = max(slowest, took)
+	testenv.ForEachEngine(t, func(t *testing.T, e testenv.Engine) {
+		f := newStallFixture(t, e, stalledReaders, time.Minute)
+		f.stall(stalledReaders)
+		var slowest time.Duration
+		for i := range 5 {
+			for _, c := range []struct{ method, path, token string }{
+				{"GET", "/healthz", ""},
+				{"GET", "/api/whoami", f.sam},
+				{"GET", "/api/data/workorder?$top=5&$select=name", f.sam},
+				{"GET", "/api/data/account?$top=5&$select=name", f.nora},
+			} {
+				code, took := f.call(c.method, c.path, c.token, "")
+				if code != 200 {
+					t.Fatalf("round %d: %s %s answered %d while readers stall", i, c.method, c.path, code)
 				}
+				slowest = max(slowest, took)
 			}
-			// The stalled streams still count against their user's limit.
-			if code, _ := f.call("POST", wire.Prefix+"/snapshot", f.nora, f.body); code != http.StatusTooManyRequests {
-				t.Fatalf("snapshot over the per-user limit: %d, want 429", code)
-			}
-			t.Logf("%s: with %d stalled snapshot readers, the slowest of 20 other requests answered in %v", e.Name, stalledReaders, slowest)
-		})
-	}
+		}
+		// The stalled streams still count against their user's limit.
+		if code, _ := f.call("POST", wire.Prefix+"/snapshot", f.nora, f.body); code != http.StatusTooManyRequests {
+			t.Fatalf("snapshot over the per-user limit: %d, want 429", code)
+		}
+		t.Logf("%s: with %d stalled snapshot readers, the slowest of 20 other requests answered in %v", e.Name, stalledReaders, slowest)
+	})
 }
 
 // TestStalledSnapshotReaderIsCut: a stream whose reader stops is cut when
 // one write takes longer than the stream write timeout, which frees its
 // place under the per-user limit.
 func TestStalledSnapshotReaderIsCut(t *testing.T) {
-	for _, e := range testenv.Engines(t) {
-		t.Run(e.Name, func(t *testing.T) {
-			f := newStallFixture(t, e, 1, 200*time.Millisecond)
-			f.stall(1)
-			deadline := time.Now().Add(20 * time.Second)
-			for {
-				code, _ := f.call("POST", wire.Prefix+"/snapshot", f.nora, f.body)
-				if code == 200 {
-					break
-				}
-				if code != http.StatusTooManyRequests || time.Now().After(deadline) {
-					t.Fatalf("snapshot while the stalled stream should be cut: %d", code)
-				}
-				time.Sleep(100 * time.Millisecond)
+	testenv.ForEachEngine(t, func(t *testing.T, e testenv.Engine) {
+		f := newStallFixture(t, e, 1, 200*time.Millisecond)
+		f.stall(1)
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			code, _ := f.call("POST", wire.Prefix+"/snapshot", f.nora, f.body)
+			if code == 200 {
+				break
 			}
-		})
-	}
+			if code != http.StatusTooManyRequests || time.Now().After(deadline) {
+				t.Fatalf("snapshot while the stalled stream should be cut: %d", code)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	})
 }
 
 // smallBuffers gives accepted connections an 8 KiB send buffer.

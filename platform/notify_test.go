@@ -57,15 +57,15 @@ func TestServersShareCommits(t *testing.T) {
 
 	o := newOrg(t, p1)
 	sys := platform.System()
-	must[outpost.Row](t)(p1.Create(ctx, sys, "account", map[string]any{"name": "a", "ownerid": o.u1}))
+	testenv.MustGet[outpost.Row](t)(p1.Create(ctx, sys, "account", map[string]any{"name": "a", "ownerid": o.u1}))
 	waitFor(t, 5*time.Second, func() bool {
 		mu.Lock()
 		defer mu.Unlock()
 		return slices.Contains(seen, "account")
 	})
 
-	tok := must[string](t)(p1.IssueToken(ctx, sys, o.u1, "t"))
-	if pr := must[*security.Principal](t)(p2.Authenticate(ctx, tok)); pr.Privileges.Depth("account", security.Read) != security.None {
+	tok := testenv.MustGet[string](t)(p1.IssueToken(ctx, sys, o.u1, "t"))
+	if pr := testenv.MustGet[*security.Principal](t)(p2.Authenticate(ctx, tok)); pr.Privileges.Depth("account", security.Read) != security.None {
 		t.Fatal("u1 starts with read on account")
 	}
 	role(t, p1, o.u1, false, security.Grant{Table: "account", Privilege: security.Read, Depth: security.User})
@@ -74,7 +74,7 @@ func TestServersShareCommits(t *testing.T) {
 		return err == nil && pr.Privileges.Depth("account", security.Read) == security.User
 	})
 
-	must[*schema.Table](t)(p1.CreateTable(ctx, sys, platform.TableInput{Name: "gadget"}))
+	testenv.MustGet[*schema.Table](t)(p1.CreateTable(ctx, sys, platform.TableInput{Name: "gadget"}))
 	waitFor(t, 5*time.Second, func() bool { _, ok := p2.Schema().Table("gadget"); return ok })
 }
 
@@ -91,7 +91,7 @@ func TestSQLiteServerFollowsMetadata(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { _ = db.Close() })
-		return must[*platform.Platform](t)(platform.Open(ctx, db, platform.Options{}))
+		return testenv.MustGet[*platform.Platform](t)(platform.Open(ctx, db, platform.Options{}))
 	}
 	server := open()
 	old := platform.MetadataPoll
@@ -102,13 +102,13 @@ func TestSQLiteServerFollowsMetadata(t *testing.T) {
 	<-ready
 	admin := open()
 	sys := platform.System()
-	must[*schema.Table](t)(admin.AddColumn(ctx, sys, "account", schema.Column{Name: "new_notes", Type: schema.Memo}))
+	testenv.MustGet[*schema.Table](t)(admin.AddColumn(ctx, sys, "account", schema.Column{Name: "new_notes", Type: schema.Memo}))
 	waitFor(t, 5*time.Second, func() bool {
 		_, ok := server.Schema().MustTable("account").Column("new_notes")
 		return ok
 	})
 	o := newOrg(t, server)
-	row := must[outpost.Row](t)(server.Create(ctx, sys, "account", map[string]any{"name": "a", "ownerid": o.u1, "new_notes": "seen"}))
+	row := testenv.MustGet[outpost.Row](t)(server.Create(ctx, sys, "account", map[string]any{"name": "a", "ownerid": o.u1, "new_notes": "seen"}))
 	if row["new_notes"] != "seen" {
 		t.Fatalf("row = %v", row)
 	}

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/outposthq/outpost"
+	"github.com/outposthq/outpost/internal/testenv"
 	"github.com/outposthq/outpost/platform"
 	"github.com/outposthq/outpost/profile"
 )
@@ -23,13 +24,13 @@ func TestViewFilterText(t *testing.T) {
 		def := func(text string, tree json.RawMessage) profile.Definition {
 			return profile.Definition{Tables: []string{"workorder"}, Views: []profile.View{{Name: "Open", Table: "workorder", Columns: []string{"name"}, FilterText: text, Filter: tree}}}
 		}
-		a := must[*profile.App](t)(s.CreateApp(ctx, sys, profile.AppInput{Kind: profile.ModelDriven, Name: "Filtered", Definition: def("completed eq false and priority ne 3", nil)}))
+		a := testenv.MustGet[*profile.App](t)(s.CreateApp(ctx, sys, profile.AppInput{Kind: profile.ModelDriven, Name: "Filtered", Definition: def("completed eq false and priority ne 3", nil)}))
 		v := a.Definition.Views[0]
 		if v.FilterText != "completed eq false and priority ne 3" || !strings.Contains(string(v.Filter), `"completed"`) {
 			t.Fatalf("read back: text %q tree %s", v.FilterText, v.Filter)
 		}
 		var stored string
-		mustOK(t, p.DB().Read.QueryRowContext(ctx, `SELECT definition FROM outpost_app WHERE appid = '`+a.ID+`'`).Scan(&stored))
+		testenv.Must(t, p.DB().Read.QueryRowContext(ctx, `SELECT definition FROM outpost_app WHERE appid = '`+a.ID+`'`).Scan(&stored))
 		if strings.Contains(stored, "filterText") || !strings.Contains(stored, `"filter"`) {
 			t.Errorf("stored definition %s: want the tree only", stored)
 		}
@@ -47,18 +48,18 @@ func TestViewFilterText(t *testing.T) {
 		wantErr(t, err, outpost.CodeInvalid, `definition.views[0].filterText: view "Open" has a filter (JSON) and a filterText that differ: send one of them`)
 
 		// What a client read goes back as it is.
-		back := must[*profile.App](t)(s.UpdateApp(ctx, sys, a.ID, profile.AppPatch{Definition: &a.Definition}))
+		back := testenv.MustGet[*profile.App](t)(s.UpdateApp(ctx, sys, a.ID, profile.AppPatch{Definition: &a.Definition}))
 		if back.Definition.Views[0].FilterText != v.FilterText {
 			t.Errorf("round trip: %q", back.Definition.Views[0].FilterText)
 		}
 		// An empty text with no tree clears the filter.
-		cleared := must[*profile.App](t)(s.UpdateApp(ctx, sys, a.ID, profile.AppPatch{Definition: ptr(def("", nil))}))
+		cleared := testenv.MustGet[*profile.App](t)(s.UpdateApp(ctx, sys, a.ID, profile.AppPatch{Definition: ptr(def("", nil))}))
 		if cv := cleared.Definition.Views[0]; cv.FilterText != "" || len(cv.Filter) != 0 {
 			t.Errorf("cleared: %+v", cv)
 		}
 		// A PATCH of the display name alone keeps the stored tree.
-		c := must[*profile.App](t)(s.CreateApp(ctx, sys, profile.AppInput{Kind: profile.Canvas, Name: "Canvas filtered", OwnerID: env.Maker.ID, Definition: def("priority eq 1", nil)}))
-		c = must[*profile.App](t)(s.UpdateApp(ctx, sys, c.ID, profile.AppPatch{DisplayName: ptr("Canvas")}))
+		c := testenv.MustGet[*profile.App](t)(s.CreateApp(ctx, sys, profile.AppInput{Kind: profile.Canvas, Name: "Canvas filtered", OwnerID: env.Maker.ID, Definition: def("priority eq 1", nil)}))
+		c = testenv.MustGet[*profile.App](t)(s.UpdateApp(ctx, sys, c.ID, profile.AppPatch{DisplayName: ptr("Canvas")}))
 		if c.Definition.Views[0].FilterText != "priority eq 1" {
 			t.Errorf("after a name change: %+v", c.Definition.Views[0])
 		}
@@ -74,29 +75,29 @@ func TestNeedsRepublishFollowsVersions(t *testing.T) {
 	forEachEngine(t, func(t *testing.T, p *platform.Platform, s *profile.Service) {
 		env := seedDemo(t, p)
 		ctx := t.Context()
-		a := must[*profile.App](t)(s.GetApp(ctx, sys, env.ModelDrivenApp))
+		a := testenv.MustGet[*profile.App](t)(s.GetApp(ctx, sys, env.ModelDrivenApp))
 		if a.NeedsRepublish || a.ProfileVersion == 0 || a.ProfileVersion != a.NewestProfileVersion {
 			t.Fatalf("seeded app: %+v", a)
 		}
-		must[*profile.Profile](t)(s.PutItem(ctx, sys, env.ProfileID, item("product", profile.RuleAll)))
+		testenv.MustGet[*profile.Profile](t)(s.PutItem(ctx, sys, env.ProfileID, item("product", profile.RuleAll)))
 		if _, _, err := s.Publish(ctx, sys, env.ProfileID); err != nil {
 			t.Fatal(err)
 		}
-		a = must[*profile.App](t)(s.GetApp(ctx, sys, env.ModelDrivenApp))
+		a = testenv.MustGet[*profile.App](t)(s.GetApp(ctx, sys, env.ModelDrivenApp))
 		if !a.NeedsRepublish || a.NewestProfileVersion <= a.ProfileVersion {
 			t.Fatalf("after the profile's publish: %+v", a)
 		}
-		usage := must[[]profile.AppRef](t)(s.AppUsage(ctx, sys, env.ProfileID))
+		usage := testenv.MustGet[[]profile.AppRef](t)(s.AppUsage(ctx, sys, env.ProfileID))
 		for _, u := range usage {
 			if u.ID == a.ID && !u.NeedsRepublish {
 				t.Errorf("app usage disagrees with the app: %+v", u)
 			}
 		}
-		a = must[*profile.App](t)(s.PublishApp(ctx, sys, env.ModelDrivenApp))
+		a = testenv.MustGet[*profile.App](t)(s.PublishApp(ctx, sys, env.ModelDrivenApp))
 		if a.NeedsRepublish || a.ProfileVersion != a.NewestProfileVersion {
 			t.Errorf("after the app's publish: %+v", a)
 		}
-		a = must[*profile.App](t)(s.SetOffline(ctx, sys, env.ModelDrivenApp, profile.OfflineInput{}))
+		a = testenv.MustGet[*profile.App](t)(s.SetOffline(ctx, sys, env.ModelDrivenApp, profile.OfflineInput{}))
 		if a.NeedsRepublish {
 			t.Errorf("offline off: %+v", a)
 		}

@@ -5,6 +5,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/outposthq/outpost/internal/testenv"
 	"github.com/outposthq/outpost/platform"
 	"github.com/outposthq/outpost/profile"
 )
@@ -15,7 +16,7 @@ func TestGenerateProfile(t *testing.T) {
 		env := seedDemo(t, p)
 		ctx := t.Context()
 		// Canvas: every table the app uses, all rows.
-		g := must[*profile.Generated](t)(s.GenerateProfile(ctx, sys, env.CanvasApp, profile.GenerateOptions{Publish: true, Bind: true}))
+		g := testenv.MustGet[*profile.Generated](t)(s.GenerateProfile(ctx, sys, env.CanvasApp, profile.GenerateOptions{Publish: true, Bind: true}))
 		want := []profile.Item{{Table: "account", Rule: profile.RuleAll}, {Table: "product", Rule: profile.RuleAll}, {Table: "workorder", Rule: profile.RuleAll}}
 		if diff := cmp.Diff(want, g.Profile.Items); diff != "" {
 			t.Errorf("canvas items (-want +got):\n%s", diff)
@@ -25,12 +26,12 @@ func TestGenerateProfile(t *testing.T) {
 		}
 		// Model-driven: main tables get user's rows; lookups of views and
 		// forms get related rows; what cannot be generated is reported.
-		md := must[*profile.App](t)(s.CreateApp(ctx, sys, profile.AppInput{Kind: profile.ModelDriven, Name: "Desk", Definition: profile.Definition{
+		md := testenv.MustGet[*profile.App](t)(s.CreateApp(ctx, sys, profile.AppInput{Kind: profile.ModelDriven, Name: "Desk", Definition: profile.Definition{
 			Tables: []string{"workorder", "product", "role"},
 			Views:  []profile.View{{Name: "Contacts", Table: "contact", Columns: []string{"fullname", "parentcustomerid"}}},
 			Forms:  []profile.Form{{Name: "WO", Table: "workorder", Columns: []string{"customerid", "productid"}}},
 		}}))
-		g = must[*profile.Generated](t)(s.GenerateProfile(ctx, sys, md.ID, profile.GenerateOptions{}))
+		g = testenv.MustGet[*profile.Generated](t)(s.GenerateProfile(ctx, sys, md.ID, profile.GenerateOptions{}))
 		want = []profile.Item{
 			{Table: "account", Rule: profile.RuleRelated, Relationships: []string{"workorder_customerid"}},
 			{Table: "contact", Rule: profile.RuleRelated, Relationships: []string{"contact_parentcustomerid"}},

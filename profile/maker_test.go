@@ -27,18 +27,18 @@ func TestAddRequiredIsAClosure(t *testing.T) {
 			{Name: "dd", PrimaryName: "name", Offline: true},
 			{Name: "ee", PrimaryName: "name", Offline: true, Columns: []schema.Column{{Name: "aaid", Type: schema.Lookup, Target: "aa"}}},
 		} {
-			must[*schema.Table](t)(p.CreateTable(ctx, sys, in))
+			testenv.MustGet[*schema.Table](t)(p.CreateTable(ctx, sys, in))
 		}
 		// The profile's filter on aa links (1:N) to ee.
 		f, _ := json.Marshal(map[string]any{"link": "ee_aaid", "filter": map[string]any{"column": "name", "operator": "eq", "value": "x"}})
-		prof := must[*profile.Profile](t)(s.Create(ctx, sys, profile.Input{Name: "A", Items: []profile.ItemInput{{Item: profile.Item{Table: "aa", Rule: profile.RuleCustom, Filter: f}}}}))
+		prof := testenv.MustGet[*profile.Profile](t)(s.Create(ctx, sys, profile.Input{Name: "A", Items: []profile.ItemInput{{Item: profile.Item{Table: "aa", Rule: profile.RuleCustom, Filter: f}}}}))
 		_, _, err := s.Publish(ctx, sys, prof.ID)
-		mustOK(t, err)
-		app := must[*profile.App](t)(s.CreateApp(ctx, sys, profile.AppInput{Kind: profile.ModelDriven, Name: "A app", Definition: profile.Definition{Tables: []string{"aa"}}}))
-		must[*profile.App](t)(s.SetOffline(ctx, sys, app.ID, profile.OfflineInput{Enabled: true, ProfileID: prof.ID}))
-		must[*profile.Solution](t)(s.CreateSolution(ctx, sys, profile.SolutionInput{UniqueName: "sol"}))
-		must[*profile.Solution](t)(s.AddComponents(ctx, sys, "sol", profile.Component{Kind: profile.KindApp, ID: app.ID}))
-		added := must[[]profile.Required](t)(s.AddRequired(ctx, sys, "sol"))
+		testenv.Must(t, err)
+		app := testenv.MustGet[*profile.App](t)(s.CreateApp(ctx, sys, profile.AppInput{Kind: profile.ModelDriven, Name: "A app", Definition: profile.Definition{Tables: []string{"aa"}}}))
+		testenv.MustGet[*profile.App](t)(s.SetOffline(ctx, sys, app.ID, profile.OfflineInput{Enabled: true, ProfileID: prof.ID}))
+		testenv.MustGet[*profile.Solution](t)(s.CreateSolution(ctx, sys, profile.SolutionInput{UniqueName: "sol"}))
+		testenv.MustGet[*profile.Solution](t)(s.AddComponents(ctx, sys, "sol", profile.Component{Kind: profile.KindApp, ID: app.ID}))
+		added := testenv.MustGet[[]profile.Required](t)(s.AddRequired(ctx, sys, "sol"))
 		// Each with why: the app's profile, the app's table, the tables it
 		// looks up, the table the profile's filter links to.
 		want := []profile.Required{
@@ -56,12 +56,12 @@ func TestAddRequiredIsAClosure(t *testing.T) {
 				t.Fatalf("added %v, want %v", added, want)
 			}
 		}
-		if again := must[[]profile.Required](t)(s.AddRequired(ctx, sys, "sol")); len(again) != 0 {
+		if again := testenv.MustGet[[]profile.Required](t)(s.AddRequired(ctx, sys, "sol")); len(again) != 0 {
 			t.Errorf("a second Add required objects added %v; everything is in already", again)
 		}
-		data := must[[]byte](t)(s.Export(ctx, sys, "sol"))
-		fresh := must[*platform.Platform](t)(platform.Open(ctx, freshDB(t, p), platform.Options{}))
-		res := must[*profile.ImportResult](t)(profile.New(fresh).Import(ctx, sys, data, profile.ImportOptions{Publish: true}))
+		data := testenv.MustGet[[]byte](t)(s.Export(ctx, sys, "sol"))
+		fresh := testenv.MustGet[*platform.Platform](t)(platform.Open(ctx, freshDB(t, p), platform.Options{}))
+		res := testenv.MustGet[*profile.ImportResult](t)(profile.New(fresh).Import(ctx, sys, data, profile.ImportOptions{Publish: true}))
 		if len(res.Published) != 1 {
 			t.Fatalf("import into a fresh server: %+v", res)
 		}
@@ -74,17 +74,17 @@ func TestGenerateProfileIsAtomic(t *testing.T) {
 	forEachEngine(t, func(t *testing.T, p *platform.Platform, s *profile.Service) {
 		env := seedDemo(t, p)
 		ctx := t.Context()
-		app := must[*profile.App](t)(s.CreateApp(ctx, sys, profile.AppInput{Kind: profile.Canvas, Name: "Loose", OwnerID: env.Technicians[0].ID, Definition: profile.Definition{Tables: []string{"product"}}}))
-		before := must[[]*profile.Profile](t)(s.List(ctx, sys))
+		app := testenv.MustGet[*profile.App](t)(s.CreateApp(ctx, sys, profile.AppInput{Kind: profile.Canvas, Name: "Loose", OwnerID: env.Technicians[0].ID, Definition: profile.Definition{Tables: []string{"product"}}}))
+		before := testenv.MustGet[[]*profile.Profile](t)(s.List(ctx, sys))
 		_, err := s.GenerateProfile(ctx, sys, app.ID, profile.GenerateOptions{Name: "X", Publish: true, Bind: true})
 		wantErr(t, err, outpost.CodeConflict, `canvas app "Loose" must be in a solution before it can be used offline: add it to a solution first`)
-		if after := must[[]*profile.Profile](t)(s.List(ctx, sys)); len(after) != len(before) {
+		if after := testenv.MustGet[[]*profile.Profile](t)(s.List(ctx, sys)); len(after) != len(before) {
 			t.Fatalf("a refused generate left a profile behind: %d profiles, were %d", len(after), len(before))
 		}
-		must[*profile.Solution](t)(s.CreateSolution(ctx, sys, profile.SolutionInput{UniqueName: "loose"}))
-		must[*profile.Solution](t)(s.AddComponents(ctx, sys, "loose", profile.Component{Kind: profile.KindApp, ID: app.ID}))
-		g := must[*profile.Generated](t)(s.GenerateProfile(ctx, sys, app.ID, profile.GenerateOptions{Name: "X", Publish: true, Bind: true}))
-		a := must[*profile.App](t)(s.GetApp(ctx, sys, app.ID))
+		testenv.MustGet[*profile.Solution](t)(s.CreateSolution(ctx, sys, profile.SolutionInput{UniqueName: "loose"}))
+		testenv.MustGet[*profile.Solution](t)(s.AddComponents(ctx, sys, "loose", profile.Component{Kind: profile.KindApp, ID: app.ID}))
+		g := testenv.MustGet[*profile.Generated](t)(s.GenerateProfile(ctx, sys, app.ID, profile.GenerateOptions{Name: "X", Publish: true, Bind: true}))
+		a := testenv.MustGet[*profile.App](t)(s.GetApp(ctx, sys, app.ID))
 		if !g.Published || !g.Bound || !a.Offline || a.ProfileID != g.Profile.ID || a.ProfileVersion != g.Profile.PublishedVersion {
 			t.Fatalf("retry: generated %+v, app %+v", g, a)
 		}
@@ -102,11 +102,11 @@ func TestOfflineCanvasAppKeepsASolution(t *testing.T) {
 		_, err := s.RemoveComponent(ctx, sys, demo.SolutionName, profile.Component{Kind: profile.KindApp, ID: env.CanvasApp})
 		wantErr(t, err, outpost.CodeConflict, msg)
 		wantErr(t, s.DeleteSolution(ctx, sys, demo.SolutionName), outpost.CodeConflict, msg)
-		must[*profile.Solution](t)(s.CreateSolution(ctx, sys, profile.SolutionInput{UniqueName: "other"}))
-		must[*profile.Solution](t)(s.AddComponents(ctx, sys, "other", profile.Component{Kind: profile.KindApp, ID: env.CanvasApp}))
-		must[*profile.Solution](t)(s.RemoveComponent(ctx, sys, demo.SolutionName, profile.Component{Kind: profile.KindApp, ID: env.CanvasApp}))
-		must[*profile.App](t)(s.SetOffline(ctx, sys, env.CanvasApp, profile.OfflineInput{}))
-		mustOK(t, s.DeleteSolution(ctx, sys, "other"))
+		testenv.MustGet[*profile.Solution](t)(s.CreateSolution(ctx, sys, profile.SolutionInput{UniqueName: "other"}))
+		testenv.MustGet[*profile.Solution](t)(s.AddComponents(ctx, sys, "other", profile.Component{Kind: profile.KindApp, ID: env.CanvasApp}))
+		testenv.MustGet[*profile.Solution](t)(s.RemoveComponent(ctx, sys, demo.SolutionName, profile.Component{Kind: profile.KindApp, ID: env.CanvasApp}))
+		testenv.MustGet[*profile.App](t)(s.SetOffline(ctx, sys, env.CanvasApp, profile.OfflineInput{}))
+		testenv.Must(t, s.DeleteSolution(ctx, sys, "other"))
 	})
 }
 
@@ -118,7 +118,7 @@ func TestBodyReferencesAndAssignees(t *testing.T) {
 	forEachEngine(t, func(t *testing.T, p *platform.Platform, s *profile.Service) {
 		env := seedDemo(t, p)
 		ctx := t.Context()
-		prof := must[*profile.Profile](t)(s.Create(ctx, sys, profile.Input{Name: "Refs"}))
+		prof := testenv.MustGet[*profile.Profile](t)(s.Create(ctx, sys, profile.Input{Name: "Refs"}))
 		_, err := s.PutItem(ctx, sys, prof.ID, item("mobileofflineprofile", profile.RuleAll))
 		wantErr(t, err, outpost.CodeInvalid, `table "mobileofflineprofile" can never be taken offline, so it cannot be in an offline profile`)
 		_, err = s.CreateApp(ctx, sys, profile.AppInput{Kind: profile.ModelDriven, Name: "Bad", Definition: profile.Definition{Tables: []string{"nosuch"}}})
@@ -138,7 +138,7 @@ func TestBodyReferencesAndAssignees(t *testing.T) {
 		_, err = s.Create(ctx, sys, profile.Input{Name: "R2", Assignment: restricted})
 		wantErr(t, err, outpost.CodeInvalid, "assignment: no such user "+missing+", no such team "+team)
 		restricted.Users, restricted.Teams = []string{env.Technicians[0].ID}, []string{env.NorthTeam}
-		got := must[*profile.Profile](t)(s.Update(ctx, sys, prof.ID, profile.Patch{Assignment: restricted}))
+		got := testenv.MustGet[*profile.Profile](t)(s.Update(ctx, sys, prof.ID, profile.Patch{Assignment: restricted}))
 		if len(got.Assignment.Users) != 1 || len(got.Assignment.Teams) != 1 {
 			t.Fatalf("assignment = %+v", got.Assignment)
 		}

@@ -211,112 +211,110 @@ func (s *servers) ownWorkOrders(t *testing.T, d *device) []string {
 // through the second server: the very next delta on the first must carry
 // each change, although no commit notice told it.
 func TestDeltaSeesWritesOfAnotherServer(t *testing.T) {
-	for _, e := range testenv.Engines(t) {
-		t.Run(e.Name, func(t *testing.T) {
-			ctx := context.Background()
-			s := newServers(t, e)
-			sys := platform.System()
-			d := s.register(t)
-			s.delta(t, d)
-			before := s.delta(t, d) // answered from memory
-			for _, td := range before.Deltas {
-				if len(td.Upserts)+len(td.Removes)+len(td.RemoveKeys) > 0 || td.Reconcile != nil {
-					t.Fatalf("nothing changed, yet table %s: %+v", td.Table, td)
-				}
+	testenv.ForEachEngine(t, func(t *testing.T, e testenv.Engine) {
+		ctx := context.Background()
+		s := newServers(t, e)
+		sys := platform.System()
+		d := s.register(t)
+		s.delta(t, d)
+		before := s.delta(t, d) // answered from memory
+		for _, td := range before.Deltas {
+			if len(td.Upserts)+len(td.Removes)+len(td.RemoveKeys) > 0 || td.Reconcile != nil {
+				t.Fatalf("nothing changed, yet table %s: %+v", td.Table, td)
 			}
-			s.converged(t, d, "warm")
-			own := s.ownWorkOrders(t, d)
+		}
+		s.converged(t, d, "warm")
+		own := s.ownWorkOrders(t, d)
 
-			// A row update.
-			if _, err := s.p2.Update(ctx, sys, "workorder", own[0], map[string]any{"description": "from server 2"}); err != nil {
-				t.Fatal(err)
-			}
-			resp := s.delta(t, d)
-			if got := upserted(resp, "workorder"); len(got) != 1 || got[0] != own[0] {
-				t.Fatalf("update on server 2: upserts %v, want [%s]", got, own[0])
-			}
-			s.converged(t, d, "update")
+		// A row update.
+		if _, err := s.p2.Update(ctx, sys, "workorder", own[0], map[string]any{"description": "from server 2"}); err != nil {
+			t.Fatal(err)
+		}
+		resp := s.delta(t, d)
+		if got := upserted(resp, "workorder"); len(got) != 1 || got[0] != own[0] {
+			t.Fatalf("update on server 2: upserts %v, want [%s]", got, own[0])
+		}
+		s.converged(t, d, "update")
 
-			// A delete: a tombstone only.
-			if err := s.p2.Delete(ctx, sys, "workorder", own[1]); err != nil {
-				t.Fatal(err)
-			}
-			resp = s.delta(t, d)
-			if td := tableDelta(resp, "workorder"); len(td.RemoveKeys) != 1 || td.RemoveKeys[0] != wire.RemoveKey(own[1]) {
-				t.Fatalf("delete on server 2: %+v", td)
-			}
-			s.converged(t, d, "delete")
+		// A delete: a tombstone only.
+		if err := s.p2.Delete(ctx, sys, "workorder", own[1]); err != nil {
+			t.Fatal(err)
+		}
+		resp = s.delta(t, d)
+		if td := tableDelta(resp, "workorder"); len(td.RemoveKeys) != 1 || td.RemoveKeys[0] != wire.RemoveKey(own[1]) {
+			t.Fatalf("delete on server 2: %+v", td)
+		}
+		s.converged(t, d, "delete")
 
-			// A row reassigned away: it leaves the scope.
-			if _, err := s.p2.Assign(ctx, sys, "workorder", own[2], s.env.Technicians[2].ID); err != nil {
-				t.Fatal(err)
-			}
-			s.delta(t, d)
-			if _, ok := d.rows["workorder"][own[2]]; ok {
-				t.Fatal("a work order reassigned on server 2 is still on the device")
-			}
-			s.delta(t, d)
-			s.converged(t, d, "assign")
+		// A row reassigned away: it leaves the scope.
+		if _, err := s.p2.Assign(ctx, sys, "workorder", own[2], s.env.Technicians[2].ID); err != nil {
+			t.Fatal(err)
+		}
+		s.delta(t, d)
+		if _, ok := d.rows["workorder"][own[2]]; ok {
+			t.Fatal("a work order reassigned on server 2 is still on the device")
+		}
+		s.delta(t, d)
+		s.converged(t, d, "assign")
 
-			// A security change: the technician leaves her team.
-			if err := s.p2.RemoveTeamMember(ctx, sys, s.env.NorthTeam, s.tech.ID); err != nil {
-				t.Fatal(err)
-			}
-			resp = s.delta(t, d)
-			if td := tableDelta(resp, "workorder"); td.Reconcile == nil && len(td.RemoveWhere)+len(td.Removes)+len(td.RemoveKeys) == 0 {
-				t.Fatalf("team membership changed on server 2, yet no work order left: %+v", td)
-			}
-			s.converged(t, d, "team")
+		// A security change: the technician leaves her team.
+		if err := s.p2.RemoveTeamMember(ctx, sys, s.env.NorthTeam, s.tech.ID); err != nil {
+			t.Fatal(err)
+		}
+		resp = s.delta(t, d)
+		if td := tableDelta(resp, "workorder"); td.Reconcile == nil && len(td.RemoveWhere)+len(td.Removes)+len(td.RemoveKeys) == 0 {
+			t.Fatalf("team membership changed on server 2, yet no work order left: %+v", td)
+		}
+		s.converged(t, d, "team")
 
-			// The profile and the app republished without products.
-			version := resp.ProfileVersion
-			if _, err := s.prof2.RemoveItem(ctx, sys, s.env.ProfileID, "product"); err != nil {
-				t.Fatal(err)
-			}
-			if _, _, err := s.prof2.Publish(ctx, sys, s.env.ProfileID); err != nil {
-				t.Fatal(err)
-			}
-			// Devices keep the app's version until the app is published.
-			if resp = s.delta(t, d); resp.ProfileVersion != version || resp.Tables != nil {
-				t.Fatalf("profile published on server 2, app not: version %d (was %d), tables %v", resp.ProfileVersion, version, tableNames(resp.Tables))
-			}
-			if _, err := s.prof2.PublishApp(ctx, sys, s.env.ModelDrivenApp); err != nil {
-				t.Fatal(err)
-			}
-			resp = s.delta(t, d)
-			if resp.ProfileVersion == version || resp.Tables == nil || hasTable(resp.Tables, "product") {
-				t.Fatalf("profile republished on server 2: version %d (was %d), tables %v", resp.ProfileVersion, version, tableNames(resp.Tables))
-			}
+		// The profile and the app republished without products.
+		version := resp.ProfileVersion
+		if _, err := s.prof2.RemoveItem(ctx, sys, s.env.ProfileID, "product"); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := s.prof2.Publish(ctx, sys, s.env.ProfileID); err != nil {
+			t.Fatal(err)
+		}
+		// Devices keep the app's version until the app is published.
+		if resp = s.delta(t, d); resp.ProfileVersion != version || resp.Tables != nil {
+			t.Fatalf("profile published on server 2, app not: version %d (was %d), tables %v", resp.ProfileVersion, version, tableNames(resp.Tables))
+		}
+		if _, err := s.prof2.PublishApp(ctx, sys, s.env.ModelDrivenApp); err != nil {
+			t.Fatal(err)
+		}
+		resp = s.delta(t, d)
+		if resp.ProfileVersion == version || resp.Tables == nil || hasTable(resp.Tables, "product") {
+			t.Fatalf("profile republished on server 2: version %d (was %d), tables %v", resp.ProfileVersion, version, tableNames(resp.Tables))
+		}
 
-			// The device registered again, on server 2, for another
-			// profile (as opening another app does): the next delta plans
-			// with that profile.
-			other, err := s.prof2.Create(ctx, sys, profile.Input{Name: "Products only", Items: []profile.ItemInput{
-				{Item: profile.Item{Table: "product", Rule: profile.RuleAll, IntervalMinutes: 60}}}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, _, err := s.prof2.Publish(ctx, sys, other.ID); err != nil {
-				t.Fatal(err)
-			}
-			app, err := s.prof2.CreateApp(ctx, sys, profile.AppInput{Kind: profile.ModelDriven, Name: "Products", Definition: profile.Definition{Tables: []string{"product"}}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, err := s.prof2.SetOffline(ctx, sys, app.ID, profile.OfflineInput{Enabled: true, ProfileID: other.ID}); err != nil {
-				t.Fatal(err)
-			}
-			s.delta(t, d) // the first server knows the device and its plan again
-			db := s.p2.DB()
-			if _, err := db.Write.ExecContext(ctx, `UPDATE outpost_device SET profileid = `+db.Dialect.Placeholder(1)+`, appid = `+db.Dialect.Placeholder(2)+` WHERE deviceid = `+db.Dialect.Placeholder(3), other.ID, app.ID, d.id); err != nil {
-				t.Fatal(err)
-			}
-			resp = s.delta(t, d)
-			if names := tableNames(resp.Tables); !slices.Equal(names, []string{"product"}) {
-				t.Fatalf("device moved to another profile on server 2: tables %v, want [product]", names)
-			}
-		})
-	}
+		// The device registered again, on server 2, for another
+		// profile (as opening another app does): the next delta plans
+		// with that profile.
+		other, err := s.prof2.Create(ctx, sys, profile.Input{Name: "Products only", Items: []profile.ItemInput{
+			{Item: profile.Item{Table: "product", Rule: profile.RuleAll, IntervalMinutes: 60}}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := s.prof2.Publish(ctx, sys, other.ID); err != nil {
+			t.Fatal(err)
+		}
+		app, err := s.prof2.CreateApp(ctx, sys, profile.AppInput{Kind: profile.ModelDriven, Name: "Products", Definition: profile.Definition{Tables: []string{"product"}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.prof2.SetOffline(ctx, sys, app.ID, profile.OfflineInput{Enabled: true, ProfileID: other.ID}); err != nil {
+			t.Fatal(err)
+		}
+		s.delta(t, d) // the first server knows the device and its plan again
+		db := s.p2.DB()
+		if _, err := db.Write.ExecContext(ctx, `UPDATE outpost_device SET profileid = `+db.Dialect.Placeholder(1)+`, appid = `+db.Dialect.Placeholder(2)+` WHERE deviceid = `+db.Dialect.Placeholder(3), other.ID, app.ID, d.id); err != nil {
+			t.Fatal(err)
+		}
+		resp = s.delta(t, d)
+		if names := tableNames(resp.Tables); !slices.Equal(names, []string{"product"}) {
+			t.Fatalf("device moved to another profile on server 2: tables %v, want [product]", names)
+		}
+	})
 }
 
 func hasTable(ts []wire.Table, name string) bool { return slices.Contains(tableNames(ts), name) }
@@ -333,36 +331,34 @@ func tableNames(ts []wire.Table) []string {
 // the counter of its snapshot, and the next one the same version; a write
 // to a table moves only the tokens it must.
 func TestDeltaTokenStaysWhenNothingChanged(t *testing.T) {
-	for _, e := range testenv.Engines(t) {
-		t.Run(e.Name, func(t *testing.T) {
-			ctx := context.Background()
-			s := newServers(t, e)
-			d := s.register(t)
-			s.delta(t, d)
-			first := maps.Clone(d.tokens)
-			s.delta(t, d)
-			for table, tok := range d.tokens {
-				if tokenVersion(t, tok) != tokenVersion(t, first[table]) {
-					t.Fatalf("table %s: token moved from %s to %s with nothing changed", table, first[table], tok)
-				}
+	testenv.ForEachEngine(t, func(t *testing.T, e testenv.Engine) {
+		ctx := context.Background()
+		s := newServers(t, e)
+		d := s.register(t)
+		s.delta(t, d)
+		first := maps.Clone(d.tokens)
+		s.delta(t, d)
+		for table, tok := range d.tokens {
+			if tokenVersion(t, tok) != tokenVersion(t, first[table]) {
+				t.Fatalf("table %s: token moved from %s to %s with nothing changed", table, first[table], tok)
 			}
-			// A write through the same server (its notice arrives at once).
-			own := s.ownWorkOrders(t, d)
-			if _, err := s.p1.Update(ctx, platform.System(), "workorder", own[0], map[string]any{"description": "same server"}); err != nil {
-				t.Fatal(err)
+		}
+		// A write through the same server (its notice arrives at once).
+		own := s.ownWorkOrders(t, d)
+		if _, err := s.p1.Update(ctx, platform.System(), "workorder", own[0], map[string]any{"description": "same server"}); err != nil {
+			t.Fatal(err)
+		}
+		resp := s.delta(t, d)
+		if got := upserted(resp, "workorder"); len(got) != 1 {
+			t.Fatalf("upserts %v", got)
+		}
+		for _, td := range resp.Deltas {
+			if td.Table != "workorder" && (len(td.Upserts)+len(td.Removes)+len(td.RemoveKeys) > 0 || td.Reconcile != nil) {
+				t.Fatalf("a description edit of a work order changed table %s: %+v", td.Table, td)
 			}
-			resp := s.delta(t, d)
-			if got := upserted(resp, "workorder"); len(got) != 1 {
-				t.Fatalf("upserts %v", got)
-			}
-			for _, td := range resp.Deltas {
-				if td.Table != "workorder" && (len(td.Upserts)+len(td.Removes)+len(td.RemoveKeys) > 0 || td.Reconcile != nil) {
-					t.Fatalf("a description edit of a work order changed table %s: %+v", td.Table, td)
-				}
-			}
-			s.converged(t, d, "same server")
-		})
-	}
+		}
+		s.converged(t, d, "same server")
+	})
 }
 
 // TestDeltaNeverSkipsConcurrentWrites syncs a device over and over on the
@@ -371,66 +367,64 @@ func TestDeltaTokenStaysWhenNothingChanged(t *testing.T) {
 // leave the device equal to its plan. A token that claimed a version whose
 // rows the device did not get would leave a row behind for good.
 func TestDeltaNeverSkipsConcurrentWrites(t *testing.T) {
-	for _, e := range testenv.Engines(t) {
-		t.Run(e.Name, func(t *testing.T) {
-			ctx := context.Background()
-			s := newServers(t, e)
-			d := s.register(t)
-			own := s.ownWorkOrders(t, d)
-			var account string
-			for id := range d.rows["account"] {
-				account = id
-				break
-			}
-			sys := platform.System()
-			stop := make(chan struct{})
-			var wg sync.WaitGroup
-			var werr error
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				rng := rand.New(rand.NewPCG(1, 2))
-				for i := 0; ; i++ {
-					select {
-					case <-stop:
-						return
-					default:
+	testenv.ForEachEngine(t, func(t *testing.T, e testenv.Engine) {
+		ctx := context.Background()
+		s := newServers(t, e)
+		d := s.register(t)
+		own := s.ownWorkOrders(t, d)
+		var account string
+		for id := range d.rows["account"] {
+			account = id
+			break
+		}
+		sys := platform.System()
+		stop := make(chan struct{})
+		var wg sync.WaitGroup
+		var werr error
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rng := rand.New(rand.NewPCG(1, 2))
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				var err error
+				switch rng.IntN(3) {
+				case 0:
+					var row outpost.Row
+					row, err = s.p2.Create(ctx, sys, "workorder", map[string]any{"name": fmt.Sprintf("wo %d", i), "ownerid": s.tech.ID, "customerid": account})
+					if err == nil {
+						own = append(own, row["workorderid"].(string))
 					}
-					var err error
-					switch rng.IntN(3) {
-					case 0:
-						var row outpost.Row
-						row, err = s.p2.Create(ctx, sys, "workorder", map[string]any{"name": fmt.Sprintf("wo %d", i), "ownerid": s.tech.ID, "customerid": account})
-						if err == nil {
-							own = append(own, row["workorderid"].(string))
-						}
-					case 1:
-						_, err = s.p2.Update(ctx, sys, "workorder", own[rng.IntN(len(own))], map[string]any{"description": fmt.Sprint(i)})
-					case 2:
-						if len(own) > 3 {
-							k := rng.IntN(len(own))
-							err = s.p2.Delete(ctx, sys, "workorder", own[k])
-							own = append(own[:k], own[k+1:]...)
-						}
-					}
-					if err != nil {
-						werr = err
-						return
+				case 1:
+					_, err = s.p2.Update(ctx, sys, "workorder", own[rng.IntN(len(own))], map[string]any{"description": fmt.Sprint(i)})
+				case 2:
+					if len(own) > 3 {
+						k := rng.IntN(len(own))
+						err = s.p2.Delete(ctx, sys, "workorder", own[k])
+						own = append(own[:k], own[k+1:]...)
 					}
 				}
-			}()
-			for range 60 {
-				s.delta(t, d)
+				if err != nil {
+					werr = err
+					return
+				}
 			}
-			close(stop)
-			wg.Wait()
-			if werr != nil {
-				t.Fatal(werr)
-			}
+		}()
+		for range 60 {
 			s.delta(t, d)
-			s.converged(t, d, "after concurrent writes")
-		})
-	}
+		}
+		close(stop)
+		wg.Wait()
+		if werr != nil {
+			t.Fatal(werr)
+		}
+		s.delta(t, d)
+		s.converged(t, d, "after concurrent writes")
+	})
 }
 
 func tableDelta(resp *wire.DeltaResponse, table string) wire.TableDelta {
