@@ -148,7 +148,7 @@ func (s *server) start() {
 	s.cmd = exec.Command(binary, append(append([]string{"serve"}, where...), "--addr", s.addr, "--log-level", "error")...)
 	s.cmd.Stderr = os.Stderr
 	testenv.Must(s.t, s.cmd.Start())
-	err := waitFor(60*time.Second, func() error {
+	testenv.WaitFor(s.t, 60*time.Second, func() error {
 		resp, err := http.Get(s.url() + "/healthz")
 		if err != nil {
 			return err
@@ -159,7 +159,6 @@ func (s *server) start() {
 		}
 		return nil
 	})
-	testenv.Must(s.t, err)
 }
 
 // kill stops the server with SIGKILL: no shutdown, no flush.
@@ -187,32 +186,16 @@ func (s *server) rss() int64 {
 	return 0
 }
 
-// waitFor retries fn until it returns nil or timeout passes.
-func waitFor(timeout time.Duration, fn func() error) error {
-	deadline := time.Now().Add(timeout)
-	for {
-		err := fn()
-		if err == nil {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("after %s: %w", timeout, err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 // openDevice opens a device of user i on url in dir.
 func openDevice(t testing.TB, w *world, i int, url, dir string, tr http.RoundTripper) *client.Client {
 	t.Helper()
 	var c *client.Client
-	err := waitFor(60*time.Second, func() error {
+	testenv.WaitFor(t, 60*time.Second, func() error {
 		var err error
 		c, err = client.Open(context.Background(), client.Options{Dir: dir, Server: url, Token: w.tokens[i], AppID: w.app, PageSize: 50,
 			HTTPClient: &http.Client{Transport: tr, Timeout: 30 * time.Second}})
 		return err
 	})
-	testenv.Must(t, err)
 	t.Cleanup(func() { _ = c.Close() })
 	return c
 }
@@ -220,11 +203,10 @@ func openDevice(t testing.TB, w *world, i int, url, dir string, tr http.RoundTri
 // syncUntilDone retries a sync until it succeeds.
 func syncUntilDone(t testing.TB, c *client.Client) {
 	t.Helper()
-	err := waitFor(60*time.Second, func() error {
+	testenv.WaitFor(t, 60*time.Second, func() error {
 		_, err := c.Sync(context.Background(), client.SyncOptions{})
 		return err
 	})
-	testenv.Must(t, err)
 }
 
 // checker opens the server's store in this process (on SQLite the server

@@ -68,14 +68,14 @@ func testRollingRestart(t *testing.T, engine string) {
 			_ = d.c.Run(ctx, client.RunOptions{RetryAfter: 100 * time.Millisecond})
 		}()
 	}
-	testenv.Must(t, waitFor(60*time.Second, func() error {
+	testenv.WaitFor(t, 60*time.Second, func() error {
 		for _, d := range devs {
 			if !d.c.HintsConnected() {
 				return fmt.Errorf("device %s has no change-hint stream", d.c.DeviceID())
 			}
 		}
 		return nil
-	}))
+	})
 	for _, d := range devs {
 		writing.Add(1)
 		go func() {
@@ -105,14 +105,14 @@ func testRollingRestart(t *testing.T, engine string) {
 	}
 	time.Sleep(200 * time.Millisecond) // writes queue while the server is away
 	srvs[0].start()
-	testenv.Must(t, waitFor(60*time.Second, func() error {
+	testenv.WaitFor(t, 60*time.Second, func() error {
 		for _, d := range devs {
 			if !d.c.HintsConnected() {
 				return fmt.Errorf("device %s has not reconnected its change-hint stream", d.c.DeviceID())
 			}
 		}
 		return nil
-	}))
+	})
 	time.Sleep(300 * time.Millisecond)
 	close(stopWriting)
 	writing.Wait()

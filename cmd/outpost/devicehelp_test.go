@@ -3,9 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
-	"golang.org/x/crypto/bcrypt"
 	"net/http/httptest"
 	"testing"
+
+	"golang.org/x/crypto/bcrypt"
 
 	"github.com/outposthq/outpost/demo"
 	"github.com/outposthq/outpost/httpapi"
