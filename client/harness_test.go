@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -16,6 +17,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/outposthq/outpost/client"
+	"github.com/outposthq/outpost/demo"
 	"github.com/outposthq/outpost/filter"
 	"github.com/outposthq/outpost/httpapi"
 	"github.com/outposthq/outpost/internal/testenv"
@@ -147,20 +149,18 @@ func (c *testClock) Add(d time.Duration) {
 }
 
 var (
-	workOrderTable = platform.TableInput{Name: "workorder", Ownership: schema.OwnedByUser, PrimaryName: "name", Offline: true,
-		Columns: []schema.Column{
-			{Name: "name", Type: schema.Text, Required: true, MaxLength: 100},
-			{Name: "customerid", Type: schema.Lookup, Target: "account"},
-			{Name: "productid", Type: schema.Lookup, Target: "product"},
-			{Name: "description", Type: schema.Memo},
-			{Name: "priority", Type: schema.Choice, Options: []schema.Option{{Value: 1, Label: "Low"}, {Value: 2, Label: "Normal"}, {Value: 3, Label: "High"}}},
-			{Name: "scheduledstart", Type: schema.DateTime},
-			{Name: "estimatedhours", Type: schema.Decimal},
-			{Name: "completed", Type: schema.Boolean},
-		}}
-	productTable = platform.TableInput{Name: "product", Ownership: schema.OwnedByOrganization, PrimaryName: "name", Offline: true,
+	// workOrderTable is the demo's work order without its money and file
+	// columns (the file tests add the file columns they need).
+	workOrderTable = without(demo.WorkOrder, "cost", "photo", "report")
+	productTable   = platform.TableInput{Name: "product", Ownership: schema.OwnedByOrganization, PrimaryName: "name", Offline: true,
 		Columns: []schema.Column{{Name: "name", Type: schema.Text, Required: true, MaxLength: 100}, {Name: "price", Type: schema.Money}}}
 )
+
+// without returns t without the named columns.
+func without(t platform.TableInput, names ...string) platform.TableInput {
+	t.Columns = slices.DeleteFunc(slices.Clone(t.Columns), func(c schema.Column) bool { return slices.Contains(names, c.Name) })
+	return t
+}
 
 func techGrants() []security.Grant {
 	var g []security.Grant
