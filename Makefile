@@ -30,11 +30,13 @@ soak:
 	go test ./loadtest -timeout 60m -v -soak.devices 200 -soak.duration 10m -kill.rounds 100 -device.kills 50
 
 # The long convergence sweep (docs/protocol.md): SEEDS seeds, each run REPEAT times, on SQLite
-# and PostgreSQL.
+# and PostgreSQL; a line per finished seed goes to PROGRESS as it ends.
 SEEDS ?= 1-10000
 REPEAT ?= 2
+PROGRESS ?= converge-sweep.log
 converge-sweep:
 	OUTPOST_TEST_POSTGRES='$(PG)' OUTPOST_SYNC_SEEDS='$(SEEDS)' OUTPOST_SYNC_REPEAT='$(REPEAT)' \
+		OUTPOST_SYNC_PROGRESS='$(abspath $(PROGRESS))' \
 		go test -count=1 -timeout 0 -parallel 8 -run '^TestConvergence$$' ./client
 
 build:

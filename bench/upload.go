@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/outposthq/outpost"
 	"github.com/outposthq/outpost/client"
 	"github.com/outposthq/outpost/store"
 )
@@ -60,6 +61,9 @@ func upload(ctx context.Context, r *recorder, e *env, c *client.Client, k int, d
 	}
 	rate := float64(k) / up.Seconds()
 	r.add("upload", fmt.Sprintf("%d changes from one device", k), rate, "changes/s", base, "plain UPDATEs, one tx", ">=", 20000)
+	if err := uploadCreatesDeletes(ctx, r, e, c, k); err != nil {
+		return err
+	}
 
 	for i, d := range devs {
 		u := e.small[i%len(e.small)]
@@ -124,4 +128,89 @@ func rawUpdates(ctx context.Context, db *store.DB, ids []string, k int) (float64
 		return nil
 	})
 	return float64(k) / time.Since(start).Seconds(), err
+}
+
+// uploadCreatesDeletes times k offline creates from one device, then the
+// deletes of the same rows, against the same rows as plain INSERTs, then
+// plain DELETEs, each in one server transaction.
+func uploadCreatesDeletes(ctx context.Context, r *recorder, e *env, c *client.Client, k int) error {
+	ids := make([]string, k)
+	for i := range k {
+		id, err := c.Create(ctx, "workorder", map[string]any{"name": fmt.Sprintf("OFF-%d", i), "description": "Inspect the unit and replace worn parts.", "priority": int64(1 + i%3)})
+		if err != nil {
+			return fmt.Errorf("queue create %d: %w", i, err)
+		}
+		ids[i] = id
+	}
+	created, res, err := uploadPhase(ctx, c)
+	if err != nil {
+		return err
+	}
+	if res.Uploaded != k {
+		return fmt.Errorf("uploaded %d of %d creates (%d rejected)", res.Uploaded, k, res.Rejected)
+	}
+	for i, id := range ids {
+		if err := c.Delete(ctx, "workorder", id); err != nil {
+			return fmt.Errorf("queue delete %d: %w", i, err)
+		}
+	}
+	deleted, res, err := uploadPhase(ctx, c)
+	if err != nil {
+		return err
+	}
+	if res.Uploaded != k {
+		return fmt.Errorf("uploaded %d of %d deletes (%d rejected)", res.Uploaded, k, res.Rejected)
+	}
+	ins, del, err := rawInsertsDeletes(ctx, e.p.DB(), k)
+	if err != nil {
+		return fmt.Errorf("baseline: %w", err)
+	}
+	r.add("upload", fmt.Sprintf("%d creates from one device", k), float64(k)/created.Seconds(), "changes/s", ins, "plain INSERTs, one tx", ">=", 20000)
+	r.add("upload", fmt.Sprintf("%d deletes from one device", k), float64(k)/deleted.Seconds(), "changes/s", del, "plain DELETEs, one tx", ">=", 20000)
+	return nil
+}
+
+// rawInsertsDeletes is the physical limit of uploaded creates and deletes:
+// k rows of the device's columns inserted with prepared single-row INSERTs
+// in one transaction into a table of the same columns, then deleted with
+// prepared single-row DELETEs in another.
+func rawInsertsDeletes(ctx context.Context, db *store.DB, k int) (ins, del float64, err error) {
+	d := db.Dialect
+	if err := db.Tx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `CREATE TABLE benchupload (id TEXT PRIMARY KEY, name TEXT NOT NULL, description TEXT, priority INTEGER, versionnumber BIGINT NOT NULL)`)
+		return err
+	}); err != nil {
+		return 0, 0, fmt.Errorf("create the baseline table: %w", err)
+	}
+	ids := make([]string, k)
+	for i := range ids {
+		ids[i] = outpost.NewID()
+	}
+	timed := func(q string, args func(i int) []any) (float64, error) {
+		start := time.Now()
+		err := db.Tx(ctx, func(tx *sql.Tx) error {
+			st, err := tx.PrepareContext(ctx, q)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			for i := range k {
+				if _, err := st.ExecContext(ctx, args(i)...); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		return float64(k) / time.Since(start).Seconds(), err
+	}
+	ins, err = timed(`INSERT INTO benchupload (id, name, description, priority, versionnumber) VALUES (`+
+		d.Placeholder(1)+`, `+d.Placeholder(2)+`, `+d.Placeholder(3)+`, `+d.Placeholder(4)+`, `+d.Placeholder(5)+`)`,
+		func(i int) []any {
+			return []any{ids[i], fmt.Sprintf("RAW-%d", i), "Inspect the unit and replace worn parts.", int64(1 + i%3), int64(i)}
+		})
+	if err != nil {
+		return 0, 0, err
+	}
+	del, err = timed(`DELETE FROM benchupload WHERE id = `+d.Placeholder(1), func(i int) []any { return []any{ids[i]} })
+	return ins, del, err
 }

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -71,6 +72,41 @@ func convergenceRepeat(t *testing.T) int {
 	return n
 }
 
+// sweepLog appends a line per finished seed to the file named by
+// OUTPOST_SYNC_PROGRESS, so that a long sweep shows its progress while it
+// runs (go test shows parallel subtests' output only when the whole test
+// ends) and a cut sweep still records which seeds passed.
+type sweepLog struct {
+	mu sync.Mutex
+	f  *os.File
+}
+
+func openSweepLog(t *testing.T) *sweepLog {
+	path := os.Getenv("OUTPOST_SYNC_PROGRESS")
+	if path == "" {
+		return nil
+	}
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		t.Fatalf("OUTPOST_SYNC_PROGRESS: %v", err)
+	}
+	t.Cleanup(func() { _ = f.Close() })
+	return &sweepLog{f: f}
+}
+
+func (l *sweepLog) done(name string, ok bool, took time.Duration) {
+	if l == nil {
+		return
+	}
+	result := "ok"
+	if !ok {
+		result = "FAIL"
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	fmt.Fprintf(l.f, "%s %s %s %.2fs\n", time.Now().UTC().Format(time.RFC3339), name, result, took.Seconds())
+}
+
 // TestConvergence runs seeded random histories: server writes, owner
 // reassignments, team and role changes, profile republishes, conflict
 // detection switched on and off, three devices editing offline and
@@ -91,6 +127,7 @@ func convergenceRepeat(t *testing.T) int {
 // Run one seed: go test ./client -run TestConvergence -seed 1234
 func TestConvergence(t *testing.T) {
 	repeat := convergenceRepeat(t)
+	progress := openSweepLog(t)
 	for _, e := range testenv.Engines(t) {
 		for _, seed := range convergenceSeeds(t) {
 			for r := range repeat {
@@ -100,8 +137,9 @@ func TestConvergence(t *testing.T) {
 				}
 				t.Run(name, func(t *testing.T) {
 					t.Parallel()
-					ok := false
+					ok, began := false, time.Now()
 					defer func() {
+						progress.done(name, ok, time.Since(began))
 						if !ok {
 							t.Logf("FAILING SEED: %d (engine %s); rerun with: go test ./client -run 'TestConvergence/%s/seed=%d' -seed %d", seed, e.Name, e.Name, seed, seed)
 						}
@@ -176,18 +214,36 @@ func converge(t *testing.T, e testenv.Engine, seed uint64, steps int) {
 		return page.Rows[rng.IntN(len(page.Rows))][table+"id"].(string)
 	}
 	owners := append(slices.Clone(w.users), w.team)
+	// who names a user (u0…) or the team in the trace.
+	who := func(id string) string {
+		if i := slices.Index(w.users, id); i >= 0 {
+			return fmt.Sprintf("u%d", i)
+		}
+		return "team"
+	}
 	marker := 0
 	for step := range steps {
+		// trace writes what the step does, with -v: a failing seed's
+		// history reads step by step.
+		trace := func(format string, args ...any) {
+			if testing.Verbose() {
+				t.Logf("step %d: "+format, append([]any{step}, args...)...)
+			}
+		}
 		switch r := rng.IntN(100); {
 		case r < 22: // server data writes
 			id := pick("workorder")
 			switch {
 			case id == "" || rng.IntN(4) == 0:
-				w.seed([]string{owners[rng.IntN(len(owners))]}, 1, 1+rng.IntN(2))
+				owner := owners[rng.IntN(len(owners))]
+				trace("server seeds rows of %s", who(owner))
+				w.seed([]string{owner}, 1, 1+rng.IntN(2))
 			case rng.IntN(5) == 0:
+				trace("server deletes work order %s", id)
 				err := w.p.Delete(ctx, sys, "workorder", id)
 				testenv.Must(t, err)
 			default:
+				trace("server updates work order %s", id)
 				marker++
 				_, err := w.p.Update(ctx, sys, "workorder", id, map[string]any{"description": fmt.Sprintf("server %d", marker), "completed": rng.IntN(2) == 0})
 				testenv.Must(t, err)
@@ -195,43 +251,58 @@ func converge(t *testing.T, e testenv.Engine, seed uint64, steps int) {
 		case r < 32: // owner reassignments
 			table := []string{"workorder", "account", "contact"}[rng.IntN(3)]
 			if id := pick(table); id != "" {
-				_, err := w.p.Assign(ctx, sys, table, id, owners[rng.IntN(len(owners))])
+				owner := owners[rng.IntN(len(owners))]
+				trace("server assigns %s %s to %s", table, id, who(owner))
+				_, err := w.p.Assign(ctx, sys, table, id, owner)
 				testenv.Must(t, err)
 			}
 		case r < 37: // team membership
 			u := w.users[rng.IntN(len(w.users))]
 			if rng.IntN(2) == 0 {
+				trace("%s joins the team", who(u))
 				testenv.Must(t, w.p.AddTeamMember(ctx, sys, w.team, u))
 			} else {
+				trace("%s leaves the team", who(u))
 				testenv.Must(t, w.p.RemoveTeamMember(ctx, sys, w.team, u))
 			}
 		case r < 41: // roles
 			u := w.users[rng.IntN(3)]
 			role := []string{w.role, w.wide}[rng.IntN(2)]
 			if rng.IntN(3) == 0 {
+				trace("%s loses role %s", who(u), role)
 				testenv.Must(t, w.p.RemoveUserRole(ctx, sys, u, role))
 			} else {
+				trace("%s gets role %s", who(u), role)
 				testenv.Must(t, w.p.AssignUserRole(ctx, sys, u, role))
 			}
 		case r < 43: // republish the profile
+			trace("the profile is republished")
 			w.planner.version.Add(1)
 		case r < 44: // a work-order window relative to the clock, or none
 			if rng.IntN(3) == 0 {
+				trace("work orders have no clock window")
 				w.planner.when.Store(nil)
 			} else {
-				w.planner.when.Store(clockConds[rng.IntN(len(clockConds))])
+				c := clockConds[rng.IntN(len(clockConds))]
+				trace("work orders in the window %s %v", c.Op, c.Values)
+				w.planner.when.Store(c)
 			}
 		case r < 46:
-			testenv.Must(t, w.eng.SetSettings(ctx, sys, wire.Settings{ConflictDetection: rng.IntN(2) == 0}))
+			detect := rng.IntN(2) == 0
+			trace("conflict detection %v", detect)
+			testenv.Must(t, w.eng.SetSettings(ctx, sys, wire.Settings{ConflictDetection: detect}))
 		case r < 72: // offline edits
 			d := devs[rng.IntN(len(devs))]
 			d.f.set(func(f *faults) { f.down = true })
+			trace("device %d edits offline", d.user)
 			if deviceEdit(t, rng, d, &marker) {
 				d.enqueued++
 			}
 		default: // a sync, maybe with a fault; the clock moves first
-			w.clock.Add(clockJumps[rng.IntN(len(clockJumps))])
+			jump := clockJumps[rng.IntN(len(clockJumps))]
+			w.clock.Add(jump)
 			d := devs[rng.IntN(len(devs))]
+			trace("the clock moves %v to %v", jump, w.clock.Now().Format(time.RFC3339))
 			syncWithFault(t, w, rng, d, step)
 		}
 	}
@@ -293,10 +364,18 @@ func deviceEdit(t *testing.T, rng *rand.Rand, d *simDevice, marker *int) bool {
 		_, err = d.c.Create(ctx, "workorder", vals)
 		testenv.Must(t, err)
 	case n < 9:
-		err := d.c.Update(ctx, "workorder", ids[rng.IntN(len(ids))], map[string]any{"description": fmt.Sprintf("device %d edit %d", d.user, *marker)})
+		id := ids[rng.IntN(len(ids))]
+		if testing.Verbose() {
+			t.Logf("device %d updates work order %s offline", d.user, id)
+		}
+		err := d.c.Update(ctx, "workorder", id, map[string]any{"description": fmt.Sprintf("device %d edit %d", d.user, *marker)})
 		testenv.Must(t, err)
 	default:
-		testenv.Must(t, d.c.Delete(ctx, "workorder", ids[rng.IntN(len(ids))]))
+		id := ids[rng.IntN(len(ids))]
+		if testing.Verbose() {
+			t.Logf("device %d deletes work order %s offline", d.user, id)
+		}
+		testenv.Must(t, d.c.Delete(ctx, "workorder", id))
 	}
 	return true
 }

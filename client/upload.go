@@ -493,14 +493,15 @@ func (c *Client) revert(ctx context.Context, tx *sql.Tx, ch wire.Change, r wire.
 	if err != nil {
 		return nil // table no longer offline: nothing to revert
 	}
-	removed, err := lt.remove(ctx, tx, []string{ch.ID}, nil)
-	if err != nil {
+	if _, err := lt.remove(ctx, tx, []string{ch.ID}, nil); err != nil {
 		return err
 	}
-	if removed > 0 && r.Row == nil {
-		// The row left outside a delta: the table's token no longer says
-		// what the device holds (a scope that comes back unchanged would
-		// not send the row again), so the next delta checks it.
+	if r.Row == nil {
+		// The device does not hold the row, outside any delta: it left
+		// now, or went already with the device's own rejected delete. The
+		// table's token no longer says what the device holds (a scope that
+		// comes back unchanged would not send the row again), so the next
+		// delta checks it.
 		if err := setMeta(ctx, tx, recheckKey(ch.Table), "1"); err != nil {
 			return err
 		}

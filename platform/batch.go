@@ -377,3 +377,132 @@ func (w *Writer) updateRows(ctx context.Context, t *schema.Table, cols []string,
 	}
 	return nil
 }
+
+// CreateBatch inserts inputs into table as Writer.Create would insert each,
+// all or none, with a few queries for the whole batch. It reports false,
+// having written nothing, when any row needs Create's own path (an error,
+// a key that exists, an owner or lookup the batch cannot check); the
+// caller then creates the rows one by one, which gives the exact errors.
+func (w *Writer) CreateBatch(ctx context.Context, by *security.Principal, table string, inputs []map[string]any) ([]string, bool, error) {
+	t, ok := w.Schema().Table(table)
+	if !ok {
+		return nil, false, nil
+	}
+	return w.createBatch(ctx, by, t, inputs)
+}
+
+// BatchDeletable reports whether deletes of table can go through a
+// DeleteBatch: a table BatchUpdatable accepts with no lookup to itself (a
+// delete clears such lookups, which would move rows that later deletes of
+// the batch check).
+func (w *Writer) BatchDeletable(table string) bool {
+	if !w.BatchUpdatable(table) {
+		return false
+	}
+	for _, c := range w.Schema().MustTable(table).Columns {
+		if c.Type == schema.Lookup && c.Target == table {
+			return false
+		}
+	}
+	return true
+}
+
+// DeleteBatch holds what deletes of rows of one table check, read for the
+// whole batch at once (each row's version and whether by may read and
+// delete it), and the deletes applied and not written yet (Flush).
+type DeleteBatch struct {
+	w       *Writer
+	t       *schema.Table
+	rows    map[string]*batchRow // write holds the Delete privilege's check
+	pending []string
+}
+
+// PrepareDeletes reads the checks of deleting ids of table, which must be
+// BatchDeletable.
+func (w *Writer) PrepareDeletes(ctx context.Context, by *security.Principal, table string, ids []string) (*DeleteBatch, error) {
+	t, ok := w.Schema().Table(table)
+	if !ok || !w.BatchDeletable(table) {
+		return nil, fmt.Errorf("rows of table %q cannot be deleted in a batch", table)
+	}
+	b := &DeleteBatch{w: w, t: t, rows: map[string]*batchRow{}}
+	checks := []filter.Expr{by.Filter(t, security.Read), by.Filter(t, security.Delete)}
+	err := w.checkRows(ctx, by, t, ids, checks, func(id string, version int64, ok []bool) {
+		b.rows[id] = &batchRow{version: version, read: ok[0], write: ok[1]}
+	})
+	if err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// Version returns the version of row id when it exists and by may read it,
+// as Writer.VisibleVersion would.
+func (b *DeleteBatch) Version(id string) (int64, bool) {
+	r := b.rows[id]
+	if r == nil || !r.read {
+		return 0, false
+	}
+	return r.version, true
+}
+
+// Delete applies the delete of row id when Writer.Delete would delete it
+// (by may read and delete it), to be written by Flush; it reports false,
+// having done nothing, otherwise (Writer.Delete then gives the exact
+// error).
+func (b *DeleteBatch) Delete(id string) bool {
+	r := b.rows[id]
+	if r == nil || !r.read || !r.write {
+		return false
+	}
+	delete(b.rows, id)
+	b.pending = append(b.pending, id)
+	return true
+}
+
+// Flush writes the applied deletes as Writer.Delete writes one, a few rows
+// a statement: the rows go, leaving tombstones, their shares and files go,
+// lookups to them are cleared and relationship rows naming them deleted.
+// An error is the database's: the batch's transaction must not commit.
+func (b *DeleteBatch) Flush(ctx context.Context) error {
+	w, t, d := b.w, b.t, b.w.p.db.Dialect
+	ids := b.pending
+	b.pending = nil
+	if len(ids) == 0 {
+		return nil
+	}
+	for rest := ids; len(rest) > 0; {
+		n := chunk(len(rest))
+		part := rest[:n]
+		rest = rest[n:]
+		in := func(b *sqlgen.Builder) { b.SQL(" IN (").StringsArgs(part).SQL(")") }
+		del := sqlgen.NewBuilder(d)
+		del.SQL("DELETE FROM ").Ident(t.Name).SQL(" WHERE ").Ident(t.PrimaryKey())
+		in(del)
+		tomb := sqlgen.NewBuilder(d)
+		tomb.SQL("INSERT INTO outpost_tombstone (tablename, id, version) VALUES ")
+		for i, id := range part {
+			if i > 0 {
+				tomb.SQL(", ")
+			}
+			tomb.SQL("(").Arg(t.Name).SQL(", ").Arg(id).SQL(", ").Arg(w.version).SQL(")")
+		}
+		tomb.SQL(" ON CONFLICT (tablename, id) DO UPDATE SET version = excluded.version")
+		unshare := sqlgen.NewBuilder(d)
+		unshare.SQL("DELETE FROM outpost_share WHERE objecttable = ").Arg(t.Name).SQL(" AND objectid")
+		in(unshare)
+		for _, st := range []*sqlgen.Builder{del, tomb, unshare} {
+			q, args := st.Build()
+			if _, err := w.tx.ExecContext(ctx, q, args...); err != nil {
+				return fmt.Errorf("delete %d rows of %s: %w", len(part), t.Name, err)
+			}
+		}
+		if err := w.deleteFilesOf(ctx, t, part); err != nil {
+			return err
+		}
+		if err := w.clearLinksTo(ctx, t, part); err != nil {
+			return err
+		}
+	}
+	w.touch(t)
+	return nil
+}

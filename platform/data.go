@@ -9,6 +9,7 @@ import (
 	"github.com/outposthq/outpost"
 	"github.com/outposthq/outpost/schema"
 	"github.com/outposthq/outpost/security"
+	"github.com/outposthq/outpost/sqlgen"
 	"github.com/outposthq/outpost/store"
 )
 
@@ -360,22 +361,31 @@ func (w *Writer) deleteCascade(ctx context.Context, t *schema.Table, id string) 
 	if _, err := w.p.deleteRow(ctx, w.tx, t, id, w.version); err != nil {
 		return err
 	}
-	if err := w.deleteFiles(ctx, t, id); err != nil {
+	if err := w.deleteFilesOf(ctx, t, []string{id}); err != nil {
 		return err
 	}
 	w.touch(t)
+	return w.clearLinksTo(ctx, t, []string{id})
+}
+
+// clearLinksTo clears the lookups to rows ids of t, which are being
+// deleted, and deletes the relationship rows that name them.
+func (w *Writer) clearLinksTo(ctx context.Context, t *schema.Table, ids []string) error {
 	d := w.p.db.Dialect
 	for _, other := range w.Schema().Tables() {
 		for _, c := range other.Columns {
 			if c.Type != schema.Lookup || c.Target != t.Name || c.System {
 				continue
 			}
+			b := sqlgen.NewBuilder(d)
 			if other.Intersect {
-				ids, err := store.Strings(ctx, w.tx, `SELECT `+d.Quote(other.PrimaryKey())+` FROM `+d.Quote(other.Name)+` WHERE `+d.Quote(c.Name)+` = `+d.Placeholder(1), id)
+				b.SQL("SELECT ").Ident(other.PrimaryKey()).SQL(" FROM ").Ident(other.Name).SQL(" WHERE ").Ident(c.Name).SQL(" IN (").StringsArgs(ids).SQL(")")
+				q, args := b.Build()
+				rids, err := store.Strings(ctx, w.tx, q, args...)
 				if err != nil {
-					return fmt.Errorf("find %s rows of %s: %w", other.Name, id, err)
+					return fmt.Errorf("find %s rows of %d deleted %s rows: %w", other.Name, len(ids), t.Name, err)
 				}
-				for _, rid := range ids {
+				for _, rid := range rids {
 					if _, err := w.p.deleteRow(ctx, w.tx, other, rid, w.version); err != nil {
 						return err
 					}
@@ -383,10 +393,12 @@ func (w *Writer) deleteCascade(ctx context.Context, t *schema.Table, id string) 
 				}
 				continue
 			}
-			res, err := w.tx.ExecContext(ctx, `UPDATE `+d.Quote(other.Name)+` SET `+d.Quote(c.Name)+` = NULL, versionnumber = `+d.Placeholder(1)+
-				` WHERE `+d.Quote(c.Name)+` = `+d.Placeholder(2), w.version, id)
+			b.SQL("UPDATE ").Ident(other.Name).SQL(" SET ").Ident(c.Name).SQL(" = NULL, versionnumber = ").Arg(w.version).
+				SQL(" WHERE ").Ident(c.Name).SQL(" IN (").StringsArgs(ids).SQL(")")
+			q, args := b.Build()
+			res, err := w.tx.ExecContext(ctx, q, args...)
 			if err != nil {
-				return fmt.Errorf("clear %s.%s of %s: %w", other.Name, c.Name, id, err)
+				return fmt.Errorf("clear %s.%s of %d deleted %s rows: %w", other.Name, c.Name, len(ids), t.Name, err)
 			}
 			if n, _ := res.RowsAffected(); n > 0 {
 				w.touch(other)

@@ -12,6 +12,7 @@ import (
 	"github.com/outposthq/outpost"
 	"github.com/outposthq/outpost/filestore"
 	"github.com/outposthq/outpost/schema"
+	"github.com/outposthq/outpost/sqlgen"
 )
 
 // Where file content lives. outpost_file keeps every file's metadata and
@@ -101,8 +102,9 @@ func (w *Writer) deleteFileContent(ctx context.Context, fileID string) error {
 	return w.deleteFilesWhere(ctx, "fileid = "+w.p.db.Dialect.Placeholder(1), fileID)
 }
 
-// deleteFiles deletes the files of row id of t (the row is being deleted).
-func (w *Writer) deleteFiles(ctx context.Context, t *schema.Table, id string) error {
+// deleteFilesOf deletes the files of rows ids of t (the rows are being
+// deleted).
+func (w *Writer) deleteFilesOf(ctx context.Context, t *schema.Table, ids []string) error {
 	has := false
 	for _, c := range t.Columns {
 		has = has || c.Type == schema.File || c.Type == schema.Image
@@ -110,8 +112,10 @@ func (w *Writer) deleteFiles(ctx context.Context, t *schema.Table, id string) er
 	if !has {
 		return nil
 	}
-	d := w.p.db.Dialect
-	return w.deleteFilesWhere(ctx, "tablename = "+d.Placeholder(1)+" AND objectid = "+d.Placeholder(2), t.Name, id)
+	b := sqlgen.NewBuilder(w.p.db.Dialect)
+	b.SQL("tablename = ").Arg(t.Name).SQL(" AND objectid IN (").StringsArgs(ids).SQL(")")
+	where, args := b.Build()
+	return w.deleteFilesWhere(ctx, where, args...)
 }
 
 func (w *Writer) deleteFilesWhere(ctx context.Context, where string, args ...any) error {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"sync"
 	"time"
 )
 
@@ -19,7 +20,8 @@ type commitNotice struct {
 	Metadata bool     `json:"m,omitempty"`
 }
 
-// publish announces a commit in tx; PostgreSQL delivers it when tx commits.
+// publish announces a commit in tx; PostgreSQL delivers it when tx commits
+// (at once when tx is the pool).
 func (p *Platform) publish(ctx context.Context, tx querier, tables []string, metadata bool) error {
 	sorted := append([]string(nil), tables...)
 	sort.Strings(sorted)
@@ -34,6 +36,56 @@ func (p *Platform) publish(ctx context.Context, tx querier, tables []string, met
 		return fmt.Errorf("announce commit: %w", err)
 	}
 	return nil
+}
+
+// announcer coalesces the commit notices of data-only commits, sent after
+// they commit: one NOTIFY at a time, carrying every table touched since
+// the last one. A NOTIFY inside a write transaction takes PostgreSQL's
+// global notification lock at commit, which would queue every writer
+// behind the others' commits; data notices are only hints (other servers'
+// readers check versions in the database, never a notice), so they need
+// not be part of the transaction. Metadata, security and credential
+// changes are still announced inside their transaction.
+type announcer struct {
+	mu      sync.Mutex
+	pending map[string]bool
+	sending bool
+}
+
+// announce tells the other servers that tables changed in a committed
+// transaction. The caller that finds no notice in flight sends, until
+// nothing is pending, what every caller added meanwhile; the others
+// return at once.
+func (p *Platform) announce(ctx context.Context, tables []string) {
+	a := &p.announcer
+	a.mu.Lock()
+	if a.pending == nil {
+		a.pending = map[string]bool{}
+	}
+	for _, t := range tables {
+		a.pending[t] = true
+	}
+	if a.sending {
+		a.mu.Unlock()
+		return
+	}
+	a.sending = true
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	for len(a.pending) > 0 {
+		batch := make([]string, 0, len(a.pending))
+		for t := range a.pending {
+			batch = append(batch, t)
+		}
+		clear(a.pending)
+		a.mu.Unlock()
+		if err := p.publish(ctx, p.db.Write, batch, false); err != nil {
+			p.logger.Warn("announce a commit to the other servers", "err", err)
+		}
+		a.mu.Lock()
+	}
+	a.sending = false
+	a.mu.Unlock()
 }
 
 // Listen runs until ctx is done, relaying commits announced by other

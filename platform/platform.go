@@ -80,6 +80,8 @@ type Platform struct {
 	// hooks run after a write transaction commits, with the tables it touched.
 	hooksMu sync.RWMutex
 	hooks   []func(tables []string)
+	// announcer sends data commits' notices after they commit (notify.go).
+	announcer announcer
 }
 
 // RootBusinessUnitName is the name of the business unit at the top of the tree.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 
@@ -106,7 +107,7 @@ func (p *Platform) WriteMeta(ctx context.Context, fn func(w *Writer) error) erro
 // transaction's schema if fn changed metadata.
 func (p *Platform) write(ctx context.Context, fn func(w *Writer) error, meta **schema.Schema) error {
 	var touched []string
-	revoked := false
+	revoked, announced := false, false
 	var w *Writer
 	err := p.db.Tx(ctx, func(tx *sql.Tx) error {
 		v, err := p.db.NextVersion(ctx, tx)
@@ -139,11 +140,13 @@ func (p *Platform) write(ctx context.Context, fn func(w *Writer) error, meta **s
 				return fmt.Errorf("record metadata change: %w", err)
 			}
 		}
-		if p.db.Listen != nil && (len(touched) > 0 || w.metadataChanged) {
-			// Delivered at commit to the other servers sharing the database.
+		if p.db.Listen != nil && (w.metadataChanged || w.securityChanged || slices.Contains(touched, CredentialsTable)) {
+			// Delivered at commit to the other servers sharing the
+			// database: they must not serve the old metadata or tokens.
 			if err := p.publish(ctx, tx, touched, w.metadataChanged); err != nil {
 				return err
 			}
+			announced = true
 		}
 		return nil
 	})
@@ -158,6 +161,9 @@ func (p *Platform) write(ctx context.Context, fn func(w *Writer) error, meta **s
 	}
 	if len(touched) > 0 {
 		sort.Strings(touched)
+		if p.db.Listen != nil && !announced {
+			p.announce(ctx, touched)
+		}
 		p.notify(touched)
 	}
 	return nil

@@ -109,7 +109,9 @@ func (e *Engine) applyBatch(ctx context.Context, w *platform.Writer, pr *securit
 	results := make([]wire.Result, 0, len(changes))
 	fresh := map[int64]int{} // seq -> index in results, for results not stored yet
 	var run *updateRun
-	for i, ch := range changes {
+	tried := 0 // changes before tried were offered to a create or delete run
+	for i := 0; i < len(changes); i++ {
+		ch := changes[i]
 		if ch.Seq <= last {
 			if j, ok := fresh[ch.Seq]; ok {
 				results = append(results, storedForm(results[j]))
@@ -134,6 +136,34 @@ func (e *Engine) applyBatch(ctx context.Context, w *platform.Writer, pr *securit
 			fresh[ch.Seq] = len(results)
 			results = append(results, wire.Result{Seq: ch.Seq, Status: wire.StatusRejected, Error: ce})
 			continue
+		}
+		if batched && i >= tried && (ch.Op == wire.OpCreate || ch.Op == wire.OpDelete) {
+			// The run's updates go first.
+			if err := run.flush(ctx); err != nil {
+				return nil, err
+			}
+			run = nil
+			n, next, err := e.applyRun(ctx, w, pr, changes, i, last, detect, written)
+			if err != nil {
+				return nil, err
+			}
+			for _, ch := range changes[i : i+n] {
+				written[ch.Table+"/"+ch.ID] = true
+				last = ch.Seq
+				fresh[ch.Seq] = len(results)
+				results = append(results, wire.Result{Seq: ch.Seq, Status: wire.StatusApplied, Version: w.Version()})
+			}
+			tried = next
+			if n > 0 {
+				i += n
+				if i >= next {
+					i-- // the whole run applied
+					continue
+				}
+				// The run stopped at a change it would not apply: that
+				// change goes alone, below.
+				ch = changes[i]
+			}
 		}
 		r := wire.Result{Seq: ch.Seq, Status: wire.StatusApplied, Version: w.Version()}
 		done := false

@@ -142,3 +142,84 @@ func (e *Engine) storeResults(ctx context.Context, w *platform.Writer, deviceID 
 	}
 	return nil
 }
+
+// runMax bounds the changes of one create or delete run.
+const runMax = 1000
+
+// applyRun applies a run of creates, or of deletes, of one table that
+// starts at changes[i], the way apply would apply each: creates all at once
+// or none (platform.Writer.CreateBatch), deletes checked at once and
+// written together (platform.DeleteBatch), up to the first one apply would
+// reject. It returns how many changes from i it applied and next: the
+// changes from i+applied up to next are not to be offered to a run again
+// (they go alone, each in its savepoint).
+func (e *Engine) applyRun(ctx context.Context, w *platform.Writer, by *security.Principal, changes []wire.Change, i int, last int64, detect bool, written map[string]bool) (applied, next int, err error) {
+	first := changes[i]
+	end := i
+	for end < len(changes) && end-i < runMax && e.runnable(w, first, changes[end], last+int64(end-i)+1) {
+		end++
+	}
+	if end-i < 2 {
+		return 0, i + 1, nil // a lone change goes alone
+	}
+	run := changes[i:end]
+	if first.Op == wire.OpCreate {
+		inputs := make([]map[string]any, len(run))
+		pk := w.Schema().MustTable(first.Table).PrimaryKey()
+		for k, ch := range run {
+			in := make(map[string]any, len(ch.Columns)+1)
+			for c, v := range ch.Columns {
+				in[c] = v
+			}
+			in[pk] = ch.ID
+			inputs[k] = in
+		}
+		_, ok, err := w.CreateBatch(ctx, by, first.Table, inputs)
+		if err != nil {
+			return 0, 0, fmt.Errorf("%w: %w", errBatchFailed, err)
+		}
+		if !ok {
+			return 0, end, nil
+		}
+		return len(run), end, nil
+	}
+	ids := make([]string, len(run))
+	for k, ch := range run {
+		ids[k] = ch.ID
+	}
+	b, err := w.PrepareDeletes(ctx, by, first.Table, ids)
+	if err != nil {
+		return 0, 0, fmt.Errorf("%w: %w", errBatchFailed, err)
+	}
+	applied, next = len(run), end
+	for k, ch := range run {
+		cur, ok := b.Version(ch.ID)
+		if !ok || (detect && cur > ch.BaseVersion && !written[ch.Table+"/"+ch.ID]) || !b.Delete(ch.ID) {
+			applied, next = k, i+k+1
+			break
+		}
+		written[ch.Table+"/"+ch.ID] = true
+	}
+	if err := b.Flush(ctx); err != nil {
+		return 0, 0, fmt.Errorf("%w: %w", errBatchFailed, err)
+	}
+	return applied, next, nil
+}
+
+// runnable reports whether ch, whose sequence number should be seq, can
+// join a run that starts with first: the same operation on the same table,
+// a well-formed change, a table whose writes the platform can batch, and
+// the next sequence number (a change sent twice, or a replay, ends the
+// run).
+func (e *Engine) runnable(w *platform.Writer, first, ch wire.Change, seq int64) bool {
+	if ch.Op != first.Op || ch.Table != first.Table || ch.Seq != seq || checkChange(ch) != nil {
+		return false
+	}
+	if _, err := e.p.Schema().LookupTable(ch.Table); err != nil {
+		return false
+	}
+	if ch.Op == wire.OpCreate {
+		return w.BatchUpdatable(ch.Table)
+	}
+	return w.BatchDeletable(ch.Table)
+}

@@ -164,6 +164,46 @@ func randomBatch(r *rand.Rand, base int64, n int) []wire.Change {
 	var out []wire.Change
 	created := 0
 	for seq := int64(1); len(out) < n; seq++ {
+		if r.IntN(10) == 0 {
+			// A run of creates or of deletes, which the batched path
+			// applies at once: now and then with a change it must not
+			// apply (an invalid option, a key created already, a row
+			// that may only be read, a missing row).
+			burst := 2 + r.IntN(5)
+			create := r.IntN(2) == 0
+			for k := range burst {
+				ch := wire.Change{Seq: seq, MutationID: fmt.Sprintf("m%d", seq), Table: "workorder", Op: wire.OpDelete, ID: rowID(kindOwnWO, r.IntN(12)), BaseVersion: base}
+				if create {
+					ch.Op, ch.ID, ch.BaseVersion = wire.OpCreate, rowID(kindNewWO, created), 0
+					ch.Columns = map[string]any{"name": fmt.Sprintf("Burst %d", seq), "customerid": rowID(kindOwnAcc, r.IntN(3))}
+					created++
+					switch r.IntN(8) {
+					case 0:
+						ch.Columns["priority"] = int64(4) // not an option
+					case 1:
+						if k > 0 {
+							ch.ID = out[len(out)-1].ID // created just before
+						}
+					}
+				} else {
+					switch r.IntN(6) {
+					case 0:
+						ch.ID = rowID(kindOtherWO, r.IntN(12)) // readable only, or shared
+					case 1:
+						ch.ID = rowID(kindMissing, r.IntN(3))
+					case 2:
+						if created > 0 {
+							ch.ID, ch.BaseVersion = rowID(kindNewWO, r.IntN(created)), 0
+						}
+					}
+				}
+				out = append(out, ch)
+				if k < burst-1 {
+					seq++
+				}
+			}
+			continue
+		}
 		ch := wire.Change{Seq: seq, MutationID: fmt.Sprintf("m%d", seq), Table: "workorder", Op: wire.OpUpdate, BaseVersion: base,
 			ID: rowID(kindOwnWO, r.IntN(12)), Columns: map[string]any{"description": fmt.Sprintf("edit %d", seq)}}
 		switch k := r.IntN(40); {
