@@ -7,6 +7,7 @@ import (
 
 	"github.com/outposthq/outpost"
 	"github.com/outposthq/outpost/apps"
+	"github.com/outposthq/outpost/internal/testenv"
 	"github.com/outposthq/outpost/platform"
 	"github.com/outposthq/outpost/profile"
 )
@@ -24,13 +25,13 @@ func TestViewFilterText(t *testing.T) {
 		def := func(text string, tree json.RawMessage) apps.Definition {
 			return apps.Definition{Tables: []string{"workorder"}, Views: []apps.View{{Name: "Open", Table: "workorder", Columns: []string{"name"}, FilterText: text, Filter: tree}}}
 		}
-		a := must[*apps.App](t)(s.CreateApp(ctx, sys, apps.AppInput{Kind: apps.ModelDriven, Name: "Filtered", Definition: def("completed eq false and priority ne 3", nil)}))
+		a := testenv.MustGet[*apps.App](t)(s.CreateApp(ctx, sys, apps.AppInput{Kind: apps.ModelDriven, Name: "Filtered", Definition: def("completed eq false and priority ne 3", nil)}))
 		v := a.Definition.Views[0]
 		if v.FilterText != "completed eq false and priority ne 3" || !strings.Contains(string(v.Filter), `"completed"`) {
 			t.Fatalf("read back: text %q tree %s", v.FilterText, v.Filter)
 		}
 		var stored string
-		mustOK(t, p.DB().Read.QueryRowContext(ctx, `SELECT definition FROM outpost_app WHERE appid = '`+a.ID+`'`).Scan(&stored))
+		testenv.Must(t, p.DB().Read.QueryRowContext(ctx, `SELECT definition FROM outpost_app WHERE appid = '`+a.ID+`'`).Scan(&stored))
 		if strings.Contains(stored, "filterText") || !strings.Contains(stored, `"filter"`) {
 			t.Errorf("stored definition %s: want the tree only", stored)
 		}
@@ -48,18 +49,18 @@ func TestViewFilterText(t *testing.T) {
 		wantErr(t, err, outpost.CodeInvalid, `definition.views[0].filterText: view "Open" has a filter (JSON) and a filterText that differ: send one of them`)
 
 		// What a client read goes back as it is.
-		back := must[*apps.App](t)(s.UpdateApp(ctx, sys, a.ID, apps.AppPatch{Definition: &a.Definition}))
+		back := testenv.MustGet[*apps.App](t)(s.UpdateApp(ctx, sys, a.ID, apps.AppPatch{Definition: &a.Definition}))
 		if back.Definition.Views[0].FilterText != v.FilterText {
 			t.Errorf("round trip: %q", back.Definition.Views[0].FilterText)
 		}
 		// An empty text with no tree clears the filter.
-		cleared := must[*apps.App](t)(s.UpdateApp(ctx, sys, a.ID, apps.AppPatch{Definition: ptr(def("", nil))}))
+		cleared := testenv.MustGet[*apps.App](t)(s.UpdateApp(ctx, sys, a.ID, apps.AppPatch{Definition: ptr(def("", nil))}))
 		if cv := cleared.Definition.Views[0]; cv.FilterText != "" || len(cv.Filter) != 0 {
 			t.Errorf("cleared: %+v", cv)
 		}
 		// A PATCH of the display name alone keeps the stored tree.
-		c := must[*apps.App](t)(s.CreateApp(ctx, sys, apps.AppInput{Kind: apps.Canvas, Name: "Canvas filtered", OwnerID: env.Maker.ID, Definition: def("priority eq 1", nil)}))
-		c = must[*apps.App](t)(s.UpdateApp(ctx, sys, c.ID, apps.AppPatch{DisplayName: ptr("Canvas")}))
+		c := testenv.MustGet[*apps.App](t)(s.CreateApp(ctx, sys, apps.AppInput{Kind: apps.Canvas, Name: "Canvas filtered", OwnerID: env.Maker.ID, Definition: def("priority eq 1", nil)}))
+		c = testenv.MustGet[*apps.App](t)(s.UpdateApp(ctx, sys, c.ID, apps.AppPatch{DisplayName: ptr("Canvas")}))
 		if c.Definition.Views[0].FilterText != "priority eq 1" {
 			t.Errorf("after a name change: %+v", c.Definition.Views[0])
 		}
@@ -75,29 +76,29 @@ func TestNeedsRepublishFollowsVersions(t *testing.T) {
 	forEachEngine(t, func(t *testing.T, p *platform.Platform, s *apps.Service) {
 		env := seedDemo(t, p)
 		ctx := t.Context()
-		a := must[*apps.App](t)(s.GetApp(ctx, sys, env.ModelDrivenApp))
+		a := testenv.MustGet[*apps.App](t)(s.GetApp(ctx, sys, env.ModelDrivenApp))
 		if a.NeedsRepublish || a.ProfileVersion == 0 || a.ProfileVersion != a.NewestProfileVersion {
 			t.Fatalf("seeded app: %+v", a)
 		}
-		must[*profile.Profile](t)(s.PutItem(ctx, sys, env.ProfileID, item("product", profile.RuleAll)))
+		testenv.MustGet[*profile.Profile](t)(s.PutItem(ctx, sys, env.ProfileID, item("product", profile.RuleAll)))
 		if _, _, err := s.Publish(ctx, sys, env.ProfileID); err != nil {
 			t.Fatal(err)
 		}
-		a = must[*apps.App](t)(s.GetApp(ctx, sys, env.ModelDrivenApp))
+		a = testenv.MustGet[*apps.App](t)(s.GetApp(ctx, sys, env.ModelDrivenApp))
 		if !a.NeedsRepublish || a.NewestProfileVersion <= a.ProfileVersion {
 			t.Fatalf("after the profile's publish: %+v", a)
 		}
-		usage := must[[]apps.AppRef](t)(s.AppUsage(ctx, sys, env.ProfileID))
+		usage := testenv.MustGet[[]apps.AppRef](t)(s.AppUsage(ctx, sys, env.ProfileID))
 		for _, u := range usage {
 			if u.ID == a.ID && !u.NeedsRepublish {
 				t.Errorf("app usage disagrees with the app: %+v", u)
 			}
 		}
-		a = must[*apps.App](t)(s.PublishApp(ctx, sys, env.ModelDrivenApp))
+		a = testenv.MustGet[*apps.App](t)(s.PublishApp(ctx, sys, env.ModelDrivenApp))
 		if a.NeedsRepublish || a.ProfileVersion != a.NewestProfileVersion {
 			t.Errorf("after the app's publish: %+v", a)
 		}
-		a = must[*apps.App](t)(s.SetOffline(ctx, sys, env.ModelDrivenApp, apps.OfflineInput{}))
+		a = testenv.MustGet[*apps.App](t)(s.SetOffline(ctx, sys, env.ModelDrivenApp, apps.OfflineInput{}))
 		if a.NeedsRepublish {
 			t.Errorf("offline off: %+v", a)
 		}

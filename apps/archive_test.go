@@ -29,18 +29,18 @@ func zipOf(t *testing.T, files map[string][]byte) []byte {
 	zw := zip.NewWriter(&buf)
 	for name, data := range files {
 		f, err := zw.Create(name)
-		mustOK(t, err)
+		testenv.Must(t, err)
 		_, err = f.Write(data)
-		mustOK(t, err)
+		testenv.Must(t, err)
 	}
-	mustOK(t, zw.Close())
+	testenv.Must(t, zw.Close())
 	return buf.Bytes()
 }
 
 func manifestJSON(t *testing.T, m apps.Manifest) []byte {
 	t.Helper()
 	b, err := json.Marshal(m)
-	mustOK(t, err)
+	testenv.Must(t, err)
 	return b
 }
 
@@ -50,8 +50,8 @@ func TestExportImport(t *testing.T) {
 	forEachEngine(t, func(t *testing.T, p *platform.Platform, s *apps.Service) {
 		env := seedDemo(t, p)
 		ctx := t.Context()
-		data := must[[]byte](t)(s.Export(ctx, sys, demo.SolutionName))
-		m := must[*apps.Manifest](t)(apps.ReadManifest(data))
+		data := testenv.MustGet[[]byte](t)(s.Export(ctx, sys, demo.SolutionName))
+		m := testenv.MustGet[*apps.Manifest](t)(apps.ReadManifest(data))
 		if len(m.Tables) != 2 || len(m.Profiles) != 1 || len(m.Apps) != 1 || strings.Join(m.Requires, ",") != "account,contact" {
 			t.Fatalf("manifest: %d tables, %d profiles, %d apps, requires %v", len(m.Tables), len(m.Profiles), len(m.Apps), m.Requires)
 		}
@@ -60,33 +60,33 @@ func TestExportImport(t *testing.T) {
 		if p.DB().Dialect.IsPostgres() {
 			engine = testenv.Engines(t)[1]
 		}
-		p2 := must[*platform.Platform](t)(platform.Open(ctx, engine.Open(t), platform.Options{}))
+		p2 := testenv.MustGet[*platform.Platform](t)(platform.Open(ctx, engine.Open(t), platform.Options{}))
 		s2 := apps.New(p2)
-		owner := must[string](t)(p2.CreateUser(ctx, sys, platform.UserInput{FullName: "Owner", DomainName: "owner", BusinessUnitID: must[string](t)(p2.RootBusinessUnit(ctx))}))
-		res := must[*apps.ImportResult](t)(s2.Import(ctx, sys, data, apps.ImportOptions{Publish: true, OwnerID: owner}))
+		owner := testenv.MustGet[string](t)(p2.CreateUser(ctx, sys, platform.UserInput{FullName: "Owner", DomainName: "owner", BusinessUnitID: testenv.MustGet[string](t)(p2.RootBusinessUnit(ctx))}))
+		res := testenv.MustGet[*apps.ImportResult](t)(s2.Import(ctx, sys, data, apps.ImportOptions{Publish: true, OwnerID: owner}))
 		if len(res.Created) != 5 || len(res.Published) != 1 {
 			t.Errorf("import result = %+v", res)
 		}
-		prof := must[*profile.Profile](t)(s2.Get(ctx, sys, env.ProfileID))
+		prof := testenv.MustGet[*profile.Profile](t)(s2.Get(ctx, sys, env.ProfileID))
 		if prof.PublishedVersion == 0 || len(prof.Items) != 4 {
 			t.Errorf("imported profile = %+v", prof)
 		}
-		a := must[*apps.App](t)(s2.GetApp(ctx, sys, env.CanvasApp))
+		a := testenv.MustGet[*apps.App](t)(s2.GetApp(ctx, sys, env.CanvasApp))
 		// A new app is published against the imported version: nothing to republish.
 		if !a.Offline || a.ProfileID != env.ProfileID || a.NeedsRepublish || a.ProfileVersion != prof.PublishedVersion {
 			t.Errorf("imported app = %+v", a)
 		}
 		// Importing again updates in place.
-		res = must[*apps.ImportResult](t)(s2.Import(ctx, sys, data, apps.ImportOptions{}))
+		res = testenv.MustGet[*apps.ImportResult](t)(s2.Import(ctx, sys, data, apps.ImportOptions{}))
 		if len(res.Created) != 0 || len(res.Updated) != 3 {
 			t.Errorf("second import = %+v", res)
 		}
 		// Importing with publish makes a newer version; the app already
 		// published here keeps its version until it is published, and the
 		// note says exactly that.
-		res = must[*apps.ImportResult](t)(s2.Import(ctx, sys, data, apps.ImportOptions{Publish: true, OwnerID: owner}))
-		after := must[*apps.App](t)(s2.GetApp(ctx, sys, env.CanvasApp))
-		newest := must[*profile.Profile](t)(s2.Get(ctx, sys, env.ProfileID)).PublishedVersion
+		res = testenv.MustGet[*apps.ImportResult](t)(s2.Import(ctx, sys, data, apps.ImportOptions{Publish: true, OwnerID: owner}))
+		after := testenv.MustGet[*apps.App](t)(s2.GetApp(ctx, sys, env.CanvasApp))
+		newest := testenv.MustGet[*profile.Profile](t)(s2.Get(ctx, sys, env.ProfileID)).PublishedVersion
 		want := fmt.Sprintf(`app "Field Inspections" is published against version %d of its offline profile; its devices keep that version until you publish the app, which moves them to version %d`, a.ProfileVersion, newest)
 		if !slices.Contains(res.Notes, want) || !after.NeedsRepublish || after.ProfileVersion != a.ProfileVersion {
 			t.Errorf("third import: notes %q, want %q; app %+v", res.Notes, want, after)
@@ -145,7 +145,7 @@ func TestImportErrors(t *testing.T) {
 		if _, ok := p.Schema().Table("aa"); ok {
 			t.Error("table aa exists after failed imports")
 		}
-		if sols := must[[]*apps.Solution](t)(s.ListSolutions(t.Context(), sys)); len(sols) != 0 {
+		if sols := testenv.MustGet[[]*apps.Solution](t)(s.ListSolutions(t.Context(), sys)); len(sols) != 0 {
 			t.Errorf("solutions after failed imports: %d", len(sols))
 		}
 	})
@@ -160,20 +160,20 @@ func freshLike(t *testing.T, p *platform.Platform) (*platform.Platform, *apps.Se
 	if p.DB().Dialect.IsPostgres() {
 		engine = testenv.Engines(t)[1]
 	}
-	p2 := must[*platform.Platform](t)(platform.Open(ctx, engine.Open(t), platform.Options{}))
-	owner := must[string](t)(p2.CreateUser(ctx, sys, platform.UserInput{FullName: "Owner", DomainName: "owner", BusinessUnitID: must[string](t)(p2.RootBusinessUnit(ctx))}))
+	p2 := testenv.MustGet[*platform.Platform](t)(platform.Open(ctx, engine.Open(t), platform.Options{}))
+	owner := testenv.MustGet[string](t)(p2.CreateUser(ctx, sys, platform.UserInput{FullName: "Owner", DomainName: "owner", BusinessUnitID: testenv.MustGet[string](t)(p2.RootBusinessUnit(ctx))}))
 	return p2, apps.New(p2), owner
 }
 
 // unzip returns the entries of zip data by name.
 func unzip(t *testing.T, data []byte) map[string][]byte {
 	t.Helper()
-	zr := must[*zip.Reader](t)(zip.NewReader(bytes.NewReader(data), int64(len(data))))
+	zr := testenv.MustGet[*zip.Reader](t)(zip.NewReader(bytes.NewReader(data), int64(len(data))))
 	out := map[string][]byte{}
 	for _, f := range zr.File {
-		rc := must[io.ReadCloser](t)(f.Open())
-		out[f.Name] = must[[]byte](t)(io.ReadAll(rc))
-		mustOK(t, rc.Close())
+		rc := testenv.MustGet[io.ReadCloser](t)(f.Open())
+		out[f.Name] = testenv.MustGet[[]byte](t)(io.ReadAll(rc))
+		testenv.Must(t, rc.Close())
 	}
 	return out
 }
@@ -193,8 +193,8 @@ func TestExportImportBundle(t *testing.T) {
 		env := seedDemo(t, p)
 		ctx := t.Context()
 		src, srcHash := must2(t)(s.GetBundle(ctx, sys, env.CanvasApp))
-		data := must[[]byte](t)(s.Export(ctx, sys, demo.SolutionName))
-		arc := must[*apps.Archive](t)(apps.ReadArchive(data))
+		data := testenv.MustGet[[]byte](t)(s.Export(ctx, sys, demo.SolutionName))
+		arc := testenv.MustGet[*apps.Archive](t)(apps.ReadArchive(data))
 		var canvas apps.ManifestApp
 		for _, a := range arc.Manifest.Apps {
 			if a.ID == env.CanvasApp {
@@ -214,7 +214,7 @@ func TestExportImportBundle(t *testing.T) {
 				files[k] = v
 			}
 			var m apps.Manifest
-			mustOK(t, json.Unmarshal(files["manifest.json"], &m))
+			testenv.Must(t, json.Unmarshal(files["manifest.json"], &m))
 			edit(&m, files)
 			files["manifest.json"] = manifestJSON(t, m)
 			return zipOf(t, files)
@@ -277,31 +277,31 @@ func TestExportImportBundle(t *testing.T) {
 			}
 			delete(files, entry)
 		})
-		must[*apps.ImportResult](t)(s2.Import(ctx, sys, old, apps.ImportOptions{Publish: true, OwnerID: owner}))
-		if a := must[*apps.App](t)(s2.GetApp(ctx, sys, env.CanvasApp)); a.Bundle != nil {
+		testenv.MustGet[*apps.ImportResult](t)(s2.Import(ctx, sys, old, apps.ImportOptions{Publish: true, OwnerID: owner}))
+		if a := testenv.MustGet[*apps.App](t)(s2.GetApp(ctx, sys, env.CanvasApp)); a.Bundle != nil {
 			t.Errorf("app imported from a version 1 archive has bundle %+v", a.Bundle)
 		}
 		_, _, err := s2.GetBundle(ctx, sys, env.CanvasApp)
 		wantErr(t, err, outpost.CodeNotFound, fmt.Sprintf("canvas app %s has no bundle yet: a maker uploads one with PUT /api/offline/apps/%s/bundle", env.CanvasApp, env.CanvasApp))
 
 		// The current archive updates the app and restores its bundle.
-		must[*apps.ImportResult](t)(s2.Import(ctx, sys, data, apps.ImportOptions{OwnerID: owner}))
+		testenv.MustGet[*apps.ImportResult](t)(s2.Import(ctx, sys, data, apps.ImportOptions{OwnerID: owner}))
 		got, gotHash := must2(t)(s2.GetBundle(ctx, sys, env.CanvasApp))
 		if !bytes.Equal(got, src) || gotHash != srcHash || gotHash != hexSHA256(got) {
 			t.Errorf("imported bundle: %d bytes, SHA-256 %s; want %d bytes, %s", len(got), gotHash, len(src), srcHash)
 		}
-		if a := must[*apps.App](t)(s2.GetApp(ctx, sys, env.CanvasApp)); a.Bundle == nil || a.Bundle.SHA256 != srcHash || a.Bundle.Size != int64(len(src)) {
+		if a := testenv.MustGet[*apps.App](t)(s2.GetApp(ctx, sys, env.CanvasApp)); a.Bundle == nil || a.Bundle.SHA256 != srcHash || a.Bundle.Size != int64(len(src)) {
 			t.Errorf("imported app's bundle = %+v", a.Bundle)
 		}
 		// An archive without the bundle leaves the one the app has.
-		must[*apps.ImportResult](t)(s2.Import(ctx, sys, old, apps.ImportOptions{OwnerID: owner}))
+		testenv.MustGet[*apps.ImportResult](t)(s2.Import(ctx, sys, old, apps.ImportOptions{OwnerID: owner}))
 		if _, h := must2(t)(s2.GetBundle(ctx, sys, env.CanvasApp)); h != srcHash {
 			t.Errorf("bundle after importing an archive without it: %s, want %s", h, srcHash)
 		}
 
 		// Into another fresh server, the bundle is created with the app.
 		_, s3, owner3 := freshLike(t, p)
-		must[*apps.ImportResult](t)(s3.Import(ctx, sys, data, apps.ImportOptions{Publish: true, OwnerID: owner3}))
+		testenv.MustGet[*apps.ImportResult](t)(s3.Import(ctx, sys, data, apps.ImportOptions{Publish: true, OwnerID: owner3}))
 		if got, h := must2(t)(s3.GetBundle(ctx, sys, env.CanvasApp)); !bytes.Equal(got, src) || h != srcHash {
 			t.Errorf("bundle created with the app: %d bytes, %s", len(got), h)
 		}
@@ -311,7 +311,7 @@ func TestExportImportBundle(t *testing.T) {
 func must2(t *testing.T) func(b []byte, h string, err error) ([]byte, string) {
 	return func(b []byte, h string, err error) ([]byte, string) {
 		t.Helper()
-		mustOK(t, err)
+		testenv.Must(t, err)
 		return b, h
 	}
 }
@@ -320,6 +320,6 @@ func must2(t *testing.T) func(b []byte, h string, err error) ([]byte, string) {
 func randomBytes(t *testing.T, n int) []byte {
 	b := make([]byte, n)
 	_, err := rand.Read(b)
-	mustOK(t, err)
+	testenv.Must(t, err)
 	return b
 }

@@ -6,6 +6,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/outposthq/outpost/apps"
+	"github.com/outposthq/outpost/internal/testenv"
 	"github.com/outposthq/outpost/platform"
 	"github.com/outposthq/outpost/profile"
 )
@@ -16,7 +17,7 @@ func TestGenerateProfile(t *testing.T) {
 		env := seedDemo(t, p)
 		ctx := t.Context()
 		// Canvas: every table the app uses, all rows.
-		g := must[*apps.Generated](t)(s.GenerateProfile(ctx, sys, env.CanvasApp, apps.GenerateOptions{Publish: true, Bind: true}))
+		g := testenv.MustGet[*apps.Generated](t)(s.GenerateProfile(ctx, sys, env.CanvasApp, apps.GenerateOptions{Publish: true, Bind: true}))
 		want := []profile.Item{{Table: "account", Rule: profile.RuleAll}, {Table: "product", Rule: profile.RuleAll}, {Table: "workorder", Rule: profile.RuleAll}}
 		if diff := cmp.Diff(want, g.Profile.Items); diff != "" {
 			t.Errorf("canvas items (-want +got):\n%s", diff)
@@ -26,12 +27,12 @@ func TestGenerateProfile(t *testing.T) {
 		}
 		// Model-driven: main tables get user's rows; lookups of views and
 		// forms get related rows; what cannot be generated is reported.
-		md := must[*apps.App](t)(s.CreateApp(ctx, sys, apps.AppInput{Kind: apps.ModelDriven, Name: "Desk", Definition: apps.Definition{
+		md := testenv.MustGet[*apps.App](t)(s.CreateApp(ctx, sys, apps.AppInput{Kind: apps.ModelDriven, Name: "Desk", Definition: apps.Definition{
 			Tables: []string{"workorder", "product", "role"},
 			Views:  []apps.View{{Name: "Contacts", Table: "contact", Columns: []string{"fullname", "parentcustomerid"}}},
 			Forms:  []apps.Form{{Name: "WO", Table: "workorder", Columns: []string{"customerid", "productid"}}},
 		}}))
-		g = must[*apps.Generated](t)(s.GenerateProfile(ctx, sys, md.ID, apps.GenerateOptions{}))
+		g = testenv.MustGet[*apps.Generated](t)(s.GenerateProfile(ctx, sys, md.ID, apps.GenerateOptions{}))
 		want = []profile.Item{
 			{Table: "account", Rule: profile.RuleRelated, Relationships: []string{"workorder_customerid"}},
 			{Table: "contact", Rule: profile.RuleRelated, Relationships: []string{"contact_parentcustomerid"}},

@@ -7,6 +7,7 @@ import (
 
 	"github.com/outposthq/outpost/apps"
 	"github.com/outposthq/outpost/demo"
+	"github.com/outposthq/outpost/internal/testenv"
 	"github.com/outposthq/outpost/platform"
 	"github.com/outposthq/outpost/profile"
 )
@@ -14,14 +15,14 @@ import (
 func TestDemoProfile(t *testing.T) {
 	t.Parallel()
 	forEachEngine(t, func(t *testing.T, p *platform.Platform, s *apps.Service) {
-		env := must[*demo.Env](t)(demo.Seed(t.Context(), p, demo.Options{AccountsPerTechnician: 3}))
+		env := testenv.MustGet[*demo.Env](t)(demo.Seed(t.Context(), p, demo.Options{AccountsPerTechnician: 3}))
 		nora := principal(t, p, env.Technicians[0].ID)
 		id, kind, err := s.AppProfile(t.Context(), nora, env.CanvasApp)
-		mustOK(t, err)
+		testenv.Must(t, err)
 		if id != env.ProfileID || kind != apps.Canvas {
 			t.Fatalf("AppProfile = %s %s", id, kind)
 		}
-		plan := must[*profile.Plan](t)(s.Plan(t.Context(), nora, env.ProfileID))
+		plan := testenv.MustGet[*profile.Plan](t)(s.Plan(t.Context(), nora, env.ProfileID))
 		var tables []string
 		for _, it := range plan.Items {
 			tables = append(tables, it.Table)
@@ -29,7 +30,7 @@ func TestDemoProfile(t *testing.T) {
 		if diff := cmp.Diff([]string{"workorder", "account", "contact", "product"}, tables); diff != "" {
 			t.Errorf("plan order (-want +got):\n%s", diff)
 		}
-		pv := must[*profile.Preview](t)(s.Preview(t.Context(), sys, env.ProfileID, profile.PreviewOptions{UserID: nora.UserID, Published: true}))
+		pv := testenv.MustGet[*profile.Preview](t)(s.Preview(t.Context(), sys, env.ProfileID, profile.PreviewOptions{UserID: nora.UserID, Published: true}))
 		counts := map[string]int64{}
 		for _, it := range pv.Items {
 			counts[it.Table] = it.Rows

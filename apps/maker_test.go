@@ -28,18 +28,18 @@ func TestAddRequiredIsAClosure(t *testing.T) {
 			{Name: "dd", PrimaryName: "name", Offline: true},
 			{Name: "ee", PrimaryName: "name", Offline: true, Columns: []schema.Column{{Name: "aaid", Type: schema.Lookup, Target: "aa"}}},
 		} {
-			must[*schema.Table](t)(p.CreateTable(ctx, sys, in))
+			testenv.MustGet[*schema.Table](t)(p.CreateTable(ctx, sys, in))
 		}
 		// The profile's filter on aa links (1:N) to ee.
 		f, _ := json.Marshal(map[string]any{"link": "ee_aaid", "filter": map[string]any{"column": "name", "operator": "eq", "value": "x"}})
-		prof := must[*profile.Profile](t)(s.Create(ctx, sys, profile.Input{Name: "A", Items: []profile.ItemInput{{Item: profile.Item{Table: "aa", Rule: profile.RuleCustom, Filter: f}}}}))
+		prof := testenv.MustGet[*profile.Profile](t)(s.Create(ctx, sys, profile.Input{Name: "A", Items: []profile.ItemInput{{Item: profile.Item{Table: "aa", Rule: profile.RuleCustom, Filter: f}}}}))
 		_, _, err := s.Publish(ctx, sys, prof.ID)
-		mustOK(t, err)
-		app := must[*apps.App](t)(s.CreateApp(ctx, sys, apps.AppInput{Kind: apps.ModelDriven, Name: "A app", Definition: apps.Definition{Tables: []string{"aa"}}}))
-		must[*apps.App](t)(s.SetOffline(ctx, sys, app.ID, apps.OfflineInput{Enabled: true, ProfileID: prof.ID}))
-		must[*apps.Solution](t)(s.CreateSolution(ctx, sys, apps.SolutionInput{UniqueName: "sol"}))
-		must[*apps.Solution](t)(s.AddComponents(ctx, sys, "sol", apps.Component{Kind: apps.KindApp, ID: app.ID}))
-		added := must[[]apps.Required](t)(s.AddRequired(ctx, sys, "sol"))
+		testenv.Must(t, err)
+		app := testenv.MustGet[*apps.App](t)(s.CreateApp(ctx, sys, apps.AppInput{Kind: apps.ModelDriven, Name: "A app", Definition: apps.Definition{Tables: []string{"aa"}}}))
+		testenv.MustGet[*apps.App](t)(s.SetOffline(ctx, sys, app.ID, apps.OfflineInput{Enabled: true, ProfileID: prof.ID}))
+		testenv.MustGet[*apps.Solution](t)(s.CreateSolution(ctx, sys, apps.SolutionInput{UniqueName: "sol"}))
+		testenv.MustGet[*apps.Solution](t)(s.AddComponents(ctx, sys, "sol", apps.Component{Kind: apps.KindApp, ID: app.ID}))
+		added := testenv.MustGet[[]apps.Required](t)(s.AddRequired(ctx, sys, "sol"))
 		// Each with why: the app's profile, the app's table, the tables it
 		// looks up, the table the profile's filter links to.
 		want := []apps.Required{
@@ -57,12 +57,12 @@ func TestAddRequiredIsAClosure(t *testing.T) {
 				t.Fatalf("added %v, want %v", added, want)
 			}
 		}
-		if again := must[[]apps.Required](t)(s.AddRequired(ctx, sys, "sol")); len(again) != 0 {
+		if again := testenv.MustGet[[]apps.Required](t)(s.AddRequired(ctx, sys, "sol")); len(again) != 0 {
 			t.Errorf("a second Add required objects added %v; everything is in already", again)
 		}
-		data := must[[]byte](t)(s.Export(ctx, sys, "sol"))
-		fresh := must[*platform.Platform](t)(platform.Open(ctx, freshDB(t, p), platform.Options{}))
-		res := must[*apps.ImportResult](t)(apps.New(fresh).Import(ctx, sys, data, apps.ImportOptions{Publish: true}))
+		data := testenv.MustGet[[]byte](t)(s.Export(ctx, sys, "sol"))
+		fresh := testenv.MustGet[*platform.Platform](t)(platform.Open(ctx, freshDB(t, p), platform.Options{}))
+		res := testenv.MustGet[*apps.ImportResult](t)(apps.New(fresh).Import(ctx, sys, data, apps.ImportOptions{Publish: true}))
 		if len(res.Published) != 1 {
 			t.Fatalf("import into a fresh server: %+v", res)
 		}
@@ -75,17 +75,17 @@ func TestGenerateProfileIsAtomic(t *testing.T) {
 	forEachEngine(t, func(t *testing.T, p *platform.Platform, s *apps.Service) {
 		env := seedDemo(t, p)
 		ctx := t.Context()
-		app := must[*apps.App](t)(s.CreateApp(ctx, sys, apps.AppInput{Kind: apps.Canvas, Name: "Loose", OwnerID: env.Technicians[0].ID, Definition: apps.Definition{Tables: []string{"product"}}}))
-		before := must[[]*profile.Profile](t)(s.List(ctx, sys))
+		app := testenv.MustGet[*apps.App](t)(s.CreateApp(ctx, sys, apps.AppInput{Kind: apps.Canvas, Name: "Loose", OwnerID: env.Technicians[0].ID, Definition: apps.Definition{Tables: []string{"product"}}}))
+		before := testenv.MustGet[[]*profile.Profile](t)(s.List(ctx, sys))
 		_, err := s.GenerateProfile(ctx, sys, app.ID, apps.GenerateOptions{Name: "X", Publish: true, Bind: true})
 		wantErr(t, err, outpost.CodeConflict, `canvas app "Loose" must be in a solution before it can be used offline: add it to a solution first`)
-		if after := must[[]*profile.Profile](t)(s.List(ctx, sys)); len(after) != len(before) {
+		if after := testenv.MustGet[[]*profile.Profile](t)(s.List(ctx, sys)); len(after) != len(before) {
 			t.Fatalf("a refused generate left a profile behind: %d profiles, were %d", len(after), len(before))
 		}
-		must[*apps.Solution](t)(s.CreateSolution(ctx, sys, apps.SolutionInput{UniqueName: "loose"}))
-		must[*apps.Solution](t)(s.AddComponents(ctx, sys, "loose", apps.Component{Kind: apps.KindApp, ID: app.ID}))
-		g := must[*apps.Generated](t)(s.GenerateProfile(ctx, sys, app.ID, apps.GenerateOptions{Name: "X", Publish: true, Bind: true}))
-		a := must[*apps.App](t)(s.GetApp(ctx, sys, app.ID))
+		testenv.MustGet[*apps.Solution](t)(s.CreateSolution(ctx, sys, apps.SolutionInput{UniqueName: "loose"}))
+		testenv.MustGet[*apps.Solution](t)(s.AddComponents(ctx, sys, "loose", apps.Component{Kind: apps.KindApp, ID: app.ID}))
+		g := testenv.MustGet[*apps.Generated](t)(s.GenerateProfile(ctx, sys, app.ID, apps.GenerateOptions{Name: "X", Publish: true, Bind: true}))
+		a := testenv.MustGet[*apps.App](t)(s.GetApp(ctx, sys, app.ID))
 		if !g.Published || !g.Bound || !a.Offline || a.ProfileID != g.Profile.ID || a.ProfileVersion != g.Profile.PublishedVersion {
 			t.Fatalf("retry: generated %+v, app %+v", g, a)
 		}
@@ -103,11 +103,11 @@ func TestOfflineCanvasAppKeepsASolution(t *testing.T) {
 		_, err := s.RemoveComponent(ctx, sys, demo.SolutionName, apps.Component{Kind: apps.KindApp, ID: env.CanvasApp})
 		wantErr(t, err, outpost.CodeConflict, msg)
 		wantErr(t, s.DeleteSolution(ctx, sys, demo.SolutionName), outpost.CodeConflict, msg)
-		must[*apps.Solution](t)(s.CreateSolution(ctx, sys, apps.SolutionInput{UniqueName: "other"}))
-		must[*apps.Solution](t)(s.AddComponents(ctx, sys, "other", apps.Component{Kind: apps.KindApp, ID: env.CanvasApp}))
-		must[*apps.Solution](t)(s.RemoveComponent(ctx, sys, demo.SolutionName, apps.Component{Kind: apps.KindApp, ID: env.CanvasApp}))
-		must[*apps.App](t)(s.SetOffline(ctx, sys, env.CanvasApp, apps.OfflineInput{}))
-		mustOK(t, s.DeleteSolution(ctx, sys, "other"))
+		testenv.MustGet[*apps.Solution](t)(s.CreateSolution(ctx, sys, apps.SolutionInput{UniqueName: "other"}))
+		testenv.MustGet[*apps.Solution](t)(s.AddComponents(ctx, sys, "other", apps.Component{Kind: apps.KindApp, ID: env.CanvasApp}))
+		testenv.MustGet[*apps.Solution](t)(s.RemoveComponent(ctx, sys, demo.SolutionName, apps.Component{Kind: apps.KindApp, ID: env.CanvasApp}))
+		testenv.MustGet[*apps.App](t)(s.SetOffline(ctx, sys, env.CanvasApp, apps.OfflineInput{}))
+		testenv.Must(t, s.DeleteSolution(ctx, sys, "other"))
 	})
 }
 
@@ -119,7 +119,7 @@ func TestBodyReferencesAndAssignees(t *testing.T) {
 	forEachEngine(t, func(t *testing.T, p *platform.Platform, s *apps.Service) {
 		env := seedDemo(t, p)
 		ctx := t.Context()
-		prof := must[*profile.Profile](t)(s.Create(ctx, sys, profile.Input{Name: "Refs"}))
+		prof := testenv.MustGet[*profile.Profile](t)(s.Create(ctx, sys, profile.Input{Name: "Refs"}))
 		_, err := s.PutItem(ctx, sys, prof.ID, item("mobileofflineprofile", profile.RuleAll))
 		wantErr(t, err, outpost.CodeInvalid, `table "mobileofflineprofile" can never be taken offline, so it cannot be in an offline profile`)
 		_, err = s.CreateApp(ctx, sys, apps.AppInput{Kind: apps.ModelDriven, Name: "Bad", Definition: apps.Definition{Tables: []string{"nosuch"}}})
@@ -139,7 +139,7 @@ func TestBodyReferencesAndAssignees(t *testing.T) {
 		_, err = s.Create(ctx, sys, profile.Input{Name: "R2", Assignment: restricted})
 		wantErr(t, err, outpost.CodeInvalid, "assignment: no such user "+missing+", no such team "+team)
 		restricted.Users, restricted.Teams = []string{env.Technicians[0].ID}, []string{env.NorthTeam}
-		got := must[*profile.Profile](t)(s.Update(ctx, sys, prof.ID, profile.Patch{Assignment: restricted}))
+		got := testenv.MustGet[*profile.Profile](t)(s.Update(ctx, sys, prof.ID, profile.Patch{Assignment: restricted}))
 		if len(got.Assignment.Users) != 1 || len(got.Assignment.Teams) != 1 {
 			t.Fatalf("assignment = %+v", got.Assignment)
 		}

@@ -38,7 +38,7 @@ func TestAppAccessLostStopsTheDevice(t *testing.T) {
 				name: "canvas role removed",
 				app:  func(env *demo.Env) string { return env.CanvasApp },
 				lose: func(ctx context.Context, t *testing.T, p *platform.Platform, _ *apps.Service, env *demo.Env) {
-					must(t, p.RemoveUserRole(ctx, platform.System(), env.Technicians[0].ID, env.FieldRole))
+					testenv.Must(t, p.RemoveUserRole(ctx, platform.System(), env.Technicians[0].ID, env.FieldRole))
 				},
 			},
 			{
@@ -46,10 +46,10 @@ func TestAppAccessLostStopsTheDevice(t *testing.T) {
 				app:  func(env *demo.Env) string { return env.ModelDrivenApp },
 				before: func(ctx context.Context, t *testing.T, p *platform.Platform, profiles *apps.Service, env *demo.Env) {
 					_, err := profiles.Update(ctx, platform.System(), env.ProfileID, profile.Patch{Assignment: &profile.Assignment{Mode: profile.AssignRestricted, Teams: []string{env.NorthTeam}}})
-					must(t, err)
+					testenv.Must(t, err)
 				},
 				lose: func(ctx context.Context, t *testing.T, p *platform.Platform, _ *apps.Service, env *demo.Env) {
-					must(t, p.RemoveTeamMember(ctx, platform.System(), env.NorthTeam, env.Technicians[0].ID))
+					testenv.Must(t, p.RemoveTeamMember(ctx, platform.System(), env.NorthTeam, env.Technicians[0].ID))
 				},
 			},
 		} {
@@ -57,9 +57,9 @@ func TestAppAccessLostStopsTheDevice(t *testing.T) {
 				t.Parallel()
 				ctx := context.Background()
 				p, err := platform.Open(ctx, e.Open(t), platform.Options{})
-				must(t, err)
+				testenv.Must(t, err)
 				env, err := demo.Seed(ctx, p, demo.Options{AccountsPerTechnician: 2})
-				must(t, err)
+				testenv.Must(t, err)
 				profiles := apps.New(p)
 				eng := syncsrv.New(p, profiles, syncsrv.Options{})
 				srv := httptest.NewServer(httpapi.New(p, httpapi.Options{Profiles: profiles, Sync: eng}))
@@ -69,16 +69,16 @@ func TestAppAccessLostStopsTheDevice(t *testing.T) {
 				}
 				nora := env.Technicians[0]
 				tok, err := p.IssueToken(ctx, platform.System(), nora.ID, "device")
-				must(t, err)
+				testenv.Must(t, err)
 				dir := t.TempDir()
 				opts := client.Options{Dir: dir, Server: srv.URL, Token: tok, AppID: c.app(env)}
 				dev, err := client.Open(ctx, opts)
-				must(t, err)
+				testenv.Must(t, err)
 				defer dev.Close()
 				_, err = dev.Sync(ctx, client.SyncOptions{})
-				must(t, err)
+				testenv.Must(t, err)
 				_, err = dev.Sync(ctx, client.SyncOptions{}) // a delta, with the plan cached
-				must(t, err)
+				testenv.Must(t, err)
 
 				c.lose(ctx, t, p, profiles, env)
 				_, err = dev.Sync(ctx, client.SyncOptions{})
@@ -86,13 +86,13 @@ func TestAppAccessLostStopsTheDevice(t *testing.T) {
 					t.Fatalf("sync after access was lost: %v, want ErrAccessLost", err)
 				}
 				st, err := dev.Status(ctx)
-				must(t, err)
+				testenv.Must(t, err)
 				if st.AccessLost == "" || st.State != client.ConnectedError {
 					t.Fatalf("status after access was lost: state %s, access lost %q", st.State, st.AccessLost)
 				}
 
 				pr, err := p.Principal(ctx, nora.ID)
-				must(t, err)
+				testenv.Must(t, err)
 				id := dev.DeviceID()
 				refused := func(what string, err error) {
 					t.Helper()

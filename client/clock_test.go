@@ -45,20 +45,18 @@ func TestClockWindowsMoveInDeltas(t *testing.T) {
 		{filter.ThisMonth, 0}, {filter.LastMonth, 0}, {filter.NextMonth, 0},
 		{filter.ThisYear, 0}, {filter.LastYear, 0}, {filter.NextYear, 0},
 	}
-	for _, e := range testenv.Engines(t) {
-		t.Run(e.Name, func(t *testing.T) {
-			t.Parallel()
-			for _, o := range ops {
-				t.Run(string(o.op), func(t *testing.T) {
-					cond := &filter.Cond{Column: "scheduledstart", Op: o.op}
-					if o.n > 0 {
-						cond.Values = []any{o.n}
-					}
-					clockWindow(t, e, cond)
-				})
-			}
-		})
-	}
+	testenv.ForEachEngine(t, func(t *testing.T, e testenv.Engine) {
+		t.Parallel()
+		for _, o := range ops {
+			t.Run(string(o.op), func(t *testing.T) {
+				cond := &filter.Cond{Column: "scheduledstart", Op: o.op}
+				if o.n > 0 {
+					cond.Values = []any{o.n}
+				}
+				clockWindow(t, e, cond)
+			})
+		}
+	})
 }
 
 func clockWindow(t *testing.T, e testenv.Engine, cond *filter.Cond) {
@@ -72,7 +70,7 @@ func clockWindow(t *testing.T, e testenv.Engine, cond *filter.Cond) {
 	var dates []time.Time
 	for _, now := range clockSteps {
 		start, end, err := filter.DateRange(cond.Op, cond.Values, &filter.Env{Now: func() time.Time { return now }})
-		must(t, err)
+		testenv.Must(t, err)
 		for _, edge := range []time.Time{start, end} {
 			if edge.IsZero() {
 				continue
@@ -85,7 +83,7 @@ func clockWindow(t *testing.T, e testenv.Engine, cond *filter.Cond) {
 		}
 	}
 	sys := platform.System()
-	must(t, w.p.Write(ctx, func(wr *platform.Writer) error {
+	testenv.Must(t, w.p.Write(ctx, func(wr *platform.Writer) error {
 		for i, d := range dates {
 			acc, err := wr.Create(ctx, sys, "account", map[string]any{"name": fmt.Sprintf("Account %d", i), "ownerid": w.users[0]})
 			if err != nil {
@@ -104,13 +102,13 @@ func clockWindow(t *testing.T, e testenv.Engine, cond *filter.Cond) {
 
 	dev := w.device(0, t.TempDir(), &faults{})
 	_, err := dev.Sync(ctx, client.SyncOptions{})
-	must(t, err)
+	testenv.Must(t, err)
 	w.checkEqual(t, 0, dev)
 	entered, left := 0, 0
 	for _, now := range clockSteps[1:] {
 		w.clock.Set(now)
 		res, err := dev.Sync(ctx, client.SyncOptions{})
-		must(t, err)
+		testenv.Must(t, err)
 		if len(res.Reconciled) > 0 {
 			t.Fatalf("at %s the delta reconciled by checksums: %v", now, res.Reconciled)
 		}

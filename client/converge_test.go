@@ -206,7 +206,7 @@ func converge(t *testing.T, e testenv.Engine, seed uint64, steps int) {
 	// so a seed picks the same rows whatever their random ids.
 	pick := func(table string) string {
 		page, err := w.p.List(ctx, sys, table, platform.Query{PageSize: platform.MaxPageSize})
-		must(t, err)
+		testenv.Must(t, err)
 		if len(page.Rows) == 0 {
 			return ""
 		}
@@ -241,12 +241,12 @@ func converge(t *testing.T, e testenv.Engine, seed uint64, steps int) {
 			case rng.IntN(5) == 0:
 				trace("server deletes work order %s", id)
 				err := w.p.Delete(ctx, sys, "workorder", id)
-				must(t, err)
+				testenv.Must(t, err)
 			default:
 				trace("server updates work order %s", id)
 				marker++
 				_, err := w.p.Update(ctx, sys, "workorder", id, map[string]any{"description": fmt.Sprintf("server %d", marker), "completed": rng.IntN(2) == 0})
-				must(t, err)
+				testenv.Must(t, err)
 			}
 		case r < 32: // owner reassignments
 			table := []string{"workorder", "account", "contact"}[rng.IntN(3)]
@@ -254,26 +254,26 @@ func converge(t *testing.T, e testenv.Engine, seed uint64, steps int) {
 				owner := owners[rng.IntN(len(owners))]
 				trace("server assigns %s %s to %s", table, id, who(owner))
 				_, err := w.p.Assign(ctx, sys, table, id, owner)
-				must(t, err)
+				testenv.Must(t, err)
 			}
 		case r < 37: // team membership
 			u := w.users[rng.IntN(len(w.users))]
 			if rng.IntN(2) == 0 {
 				trace("%s joins the team", who(u))
-				must(t, w.p.AddTeamMember(ctx, sys, w.team, u))
+				testenv.Must(t, w.p.AddTeamMember(ctx, sys, w.team, u))
 			} else {
 				trace("%s leaves the team", who(u))
-				must(t, w.p.RemoveTeamMember(ctx, sys, w.team, u))
+				testenv.Must(t, w.p.RemoveTeamMember(ctx, sys, w.team, u))
 			}
 		case r < 41: // roles
 			u := w.users[rng.IntN(3)]
 			role := []string{w.role, w.wide}[rng.IntN(2)]
 			if rng.IntN(3) == 0 {
 				trace("%s loses role %s", who(u), role)
-				must(t, w.p.RemoveUserRole(ctx, sys, u, role))
+				testenv.Must(t, w.p.RemoveUserRole(ctx, sys, u, role))
 			} else {
 				trace("%s gets role %s", who(u), role)
-				must(t, w.p.AssignUserRole(ctx, sys, u, role))
+				testenv.Must(t, w.p.AssignUserRole(ctx, sys, u, role))
 			}
 		case r < 43: // republish the profile
 			trace("the profile is republished")
@@ -290,7 +290,7 @@ func converge(t *testing.T, e testenv.Engine, seed uint64, steps int) {
 		case r < 46:
 			detect := rng.IntN(2) == 0
 			trace("conflict detection %v", detect)
-			must(t, w.eng.SetSettings(ctx, sys, wire.Settings{ConflictDetection: detect}))
+			testenv.Must(t, w.eng.SetSettings(ctx, sys, wire.Settings{ConflictDetection: detect}))
 		case r < 72: // offline edits
 			d := devs[rng.IntN(len(devs))]
 			d.f.set(func(f *faults) { f.down = true })
@@ -322,11 +322,11 @@ func converge(t *testing.T, e testenv.Engine, seed uint64, steps int) {
 		rows := 0
 		for _, table := range d.c.Tables() {
 			r, err := d.c.Rows(ctx, table)
-			must(t, err)
+			testenv.Must(t, err)
 			rows += len(r)
 		}
 		le, err := d.c.LocalErrors(ctx)
-		must(t, err)
+		testenv.Must(t, err)
 		t.Logf("device %d: %d changes queued, %d rejected, %d rows held", d.user, d.enqueued, len(le), rows)
 	}
 }
@@ -336,7 +336,7 @@ func converge(t *testing.T, e testenv.Engine, seed uint64, steps int) {
 func deviceEdit(t *testing.T, rng *rand.Rand, d *simDevice, marker *int) bool {
 	ctx := context.Background()
 	rows, err := d.c.Rows(ctx, "workorder")
-	must(t, err)
+	testenv.Must(t, err)
 	ids := make([]string, 0, len(rows))
 	for id := range rows {
 		ids = append(ids, id)
@@ -351,7 +351,7 @@ func deviceEdit(t *testing.T, rng *rand.Rand, d *simDevice, marker *int) bool {
 	switch n := rng.IntN(10); {
 	case n < 3 || len(ids) == 0:
 		accs, err := d.c.Rows(ctx, "account")
-		must(t, err)
+		testenv.Must(t, err)
 		vals := map[string]any{"name": fmt.Sprintf("device %d edit %d", d.user, *marker), "priority": int64(1 + rng.IntN(3))}
 		if len(accs) > 0 {
 			aids := make([]string, 0, len(accs))
@@ -362,20 +362,20 @@ func deviceEdit(t *testing.T, rng *rand.Rand, d *simDevice, marker *int) bool {
 			vals["customerid"] = aids[rng.IntN(len(aids))]
 		}
 		_, err = d.c.Create(ctx, "workorder", vals)
-		must(t, err)
+		testenv.Must(t, err)
 	case n < 9:
 		id := ids[rng.IntN(len(ids))]
 		if testing.Verbose() {
 			t.Logf("device %d updates work order %s offline", d.user, id)
 		}
 		err := d.c.Update(ctx, "workorder", id, map[string]any{"description": fmt.Sprintf("device %d edit %d", d.user, *marker)})
-		must(t, err)
+		testenv.Must(t, err)
 	default:
 		id := ids[rng.IntN(len(ids))]
 		if testing.Verbose() {
 			t.Logf("device %d deletes work order %s offline", d.user, id)
 		}
-		must(t, d.c.Delete(ctx, "workorder", id))
+		testenv.Must(t, d.c.Delete(ctx, "workorder", id))
 	}
 	return true
 }
@@ -410,7 +410,7 @@ func syncWithFault(t *testing.T, w *world, rng *rand.Rand, d *simDevice, step in
 		t.Fatalf("step %d: sync of device %d: %v", step, d.user, err)
 	}
 	if kill {
-		must(t, d.c.Close())
+		testenv.Must(t, d.c.Close())
 		d.c = w.device(d.user, d.dir, d.f)
 	}
 }
@@ -421,21 +421,21 @@ func syncWithFault(t *testing.T, w *world, rng *rand.Rand, d *simDevice, step in
 func checkExactlyOnce(t *testing.T, w *world, d *simDevice) {
 	ctx := context.Background()
 	st, err := d.c.Status(ctx)
-	must(t, err)
+	testenv.Must(t, err)
 	if st.PendingUploads != 0 {
 		t.Fatalf("device %d still has %d queued changes", d.user, st.PendingUploads)
 	}
 	db := w.p.DB()
 	ph := db.Dialect.Placeholder
 	var n, maxSeq, rejected, exists int64
-	must(t, db.Read.QueryRowContext(ctx, `SELECT count(*), coalesce(max(seq), 0) FROM outpost_syncresult WHERE deviceid = `+ph(1), d.c.DeviceID()).Scan(&n, &maxSeq))
+	testenv.Must(t, db.Read.QueryRowContext(ctx, `SELECT count(*), coalesce(max(seq), 0) FROM outpost_syncresult WHERE deviceid = `+ph(1), d.c.DeviceID()).Scan(&n, &maxSeq))
 	if n != int64(d.enqueued) || maxSeq != int64(d.enqueued) {
 		t.Fatalf("device %d queued %d changes; the server recorded %d results up to sequence %d", d.user, d.enqueued, n, maxSeq)
 	}
-	must(t, db.Read.QueryRowContext(ctx, `SELECT count(*) FROM outpost_syncresult WHERE status = 'rejected' AND deviceid = `+ph(1), d.c.DeviceID()).Scan(&rejected))
-	must(t, db.Read.QueryRowContext(ctx, `SELECT count(*) FROM outpost_syncresult WHERE errortype = 2 AND deviceid = `+ph(1), d.c.DeviceID()).Scan(&exists))
+	testenv.Must(t, db.Read.QueryRowContext(ctx, `SELECT count(*) FROM outpost_syncresult WHERE status = 'rejected' AND deviceid = `+ph(1), d.c.DeviceID()).Scan(&rejected))
+	testenv.Must(t, db.Read.QueryRowContext(ctx, `SELECT count(*) FROM outpost_syncresult WHERE errortype = 2 AND deviceid = `+ph(1), d.c.DeviceID()).Scan(&exists))
 	var errorsRows int64
-	must(t, db.Read.QueryRowContext(ctx, `SELECT count(*) FROM syncerror WHERE requestdata LIKE `+ph(1), `%"`+d.c.DeviceID()+`"%`).Scan(&errorsRows))
+	testenv.Must(t, db.Read.QueryRowContext(ctx, `SELECT count(*) FROM syncerror WHERE requestdata LIKE `+ph(1), `%"`+d.c.DeviceID()+`"%`).Scan(&errorsRows))
 	if errorsRows != rejected {
 		t.Fatalf("device %d: %d rejected changes but %d Sync Error rows", d.user, rejected, errorsRows)
 	}
@@ -443,7 +443,7 @@ func checkExactlyOnce(t *testing.T, w *world, d *simDevice) {
 		t.Fatalf("device %d: %d creates were rejected as already existing: applied twice", d.user, exists)
 	}
 	local, err := d.c.LocalErrors(ctx)
-	must(t, err)
+	testenv.Must(t, err)
 	if int64(len(local)) != rejected {
 		t.Fatalf("device %d knows %d sync errors, the server has %d", d.user, len(local), rejected)
 	}

@@ -25,34 +25,34 @@ func TestDemoProfileEndToEnd(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
 			p, err := platform.Open(ctx, e.Open(t), platform.Options{})
-			must(t, err)
+			testenv.Must(t, err)
 			env, err := demo.Seed(ctx, p, demo.Options{AccountsPerTechnician: 4})
-			must(t, err)
+			testenv.Must(t, err)
 			profiles := apps.New(p)
 			eng := syncsrv.New(p, profiles, syncsrv.Options{})
 			srv := httptest.NewServer(httpapi.New(p, httpapi.Options{Profiles: profiles, Sync: eng}))
 			defer srv.Close()
 			nora := env.Technicians[0]
 			tok, err := p.IssueToken(ctx, platform.System(), nora.ID, "device")
-			must(t, err)
+			testenv.Must(t, err)
 			f := &faults{}
 			dev, err := client.Open(ctx, client.Options{Dir: t.TempDir(), Server: srv.URL, Token: tok, AppID: env.ModelDrivenApp, HTTPClient: &http.Client{Transport: f}})
-			must(t, err)
+			testenv.Must(t, err)
 			defer dev.Close()
 			_, err = dev.Sync(ctx, client.SyncOptions{})
-			must(t, err)
+			testenv.Must(t, err)
 			check := func() {
 				t.Helper()
 				pr, err := p.Principal(ctx, nora.ID)
-				must(t, err)
+				testenv.Must(t, err)
 				want, err := eng.Expected(ctx, pr, dev.DeviceID())
-				must(t, err)
+				testenv.Must(t, err)
 				if len(want["workorder"]) == 0 {
 					t.Fatal("the plan holds no work orders")
 				}
 				for table, rows := range want {
 					got, err := dev.Rows(ctx, table)
-					must(t, err)
+					testenv.Must(t, err)
 					if len(got) != len(rows) {
 						t.Fatalf("table %s: device holds %d rows, plan %d", table, len(got), len(rows))
 					}
@@ -67,15 +67,15 @@ func TestDemoProfileEndToEnd(t *testing.T) {
 
 			f.set(func(f *faults) { f.down = true })
 			own, err := dev.Query(ctx, "workorder", client.Query{Filter: "ownerid eq '" + nora.ID + "'", Top: 2})
-			must(t, err)
-			must(t, dev.Update(ctx, "workorder", own[0]["workorderid"].(string), map[string]any{"description": "done offline", "completed": true}))
+			testenv.Must(t, err)
+			testenv.Must(t, dev.Update(ctx, "workorder", own[0]["workorderid"].(string), map[string]any{"description": "done offline", "completed": true}))
 			sys := platform.System()
 			_, err = p.Assign(ctx, sys, "workorder", own[1]["workorderid"].(string), env.Technicians[2].ID)
-			must(t, err)
-			must(t, p.RemoveTeamMember(ctx, sys, env.NorthTeam, nora.ID))
+			testenv.Must(t, err)
+			testenv.Must(t, p.RemoveTeamMember(ctx, sys, env.NorthTeam, nora.ID))
 			f.set(func(f *faults) { f.down = false })
 			res, err := dev.Sync(ctx, client.SyncOptions{})
-			must(t, err)
+			testenv.Must(t, err)
 			if res.Uploaded != 1 || res.Removed == 0 {
 				t.Fatalf("reconnect: %+v", res)
 			}

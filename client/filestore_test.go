@@ -19,7 +19,7 @@ import (
 func (w *world) objectOf(t *testing.T, fid string) (kind, key string) {
 	t.Helper()
 	d := w.p.DB().Dialect
-	must(t, w.p.DB().Read.QueryRow(`SELECT contentstore, contentkey FROM outpost_file WHERE fileid = `+d.Placeholder(1), fid).Scan(&kind, &key))
+	testenv.Must(t, w.p.DB().Read.QueryRow(`SELECT contentstore, contentkey FROM outpost_file WHERE fileid = `+d.Placeholder(1), fid).Scan(&kind, &key))
 	return kind, key
 }
 
@@ -33,7 +33,7 @@ func TestDeviceFilesInFileStore(t *testing.T) {
 		stores := map[string]func() filestore.Store{
 			"dir": func() filestore.Store {
 				d, err := filestore.NewDir(t.TempDir())
-				must(t, err)
+				testenv.Must(t, err)
 				return d
 			},
 			"s3": func() filestore.Store { return fakes3.Store(t) },
@@ -45,7 +45,7 @@ func TestDeviceFilesInFileStore(t *testing.T) {
 				st := open()
 				w := fileWorldWith(t, e, platform.Options{Files: st})
 				wos, err := w.p.List(ctx, w.principal(0), "workorder", platform.Query{OrderBy: []platform.Order{{Column: "workorderid"}}})
-				must(t, err)
+				testenv.Must(t, err)
 				wo1, wo2 := wos.Rows[0]["workorderid"].(string), wos.Rows[1]["workorderid"].(string)
 
 				// Down: content the server put in the store.
@@ -56,15 +56,15 @@ func TestDeviceFilesInFileStore(t *testing.T) {
 				}
 				dev := w.device(0, t.TempDir(), &fileTransport{})
 				_, err = dev.Sync(ctx, client.SyncOptions{})
-				must(t, err)
+				testenv.Must(t, err)
 				wantFile(t, dev, "workorder", wo1, "manual", manual)
 
 				// Up: the device's photo lands in the store.
 				img := pngOf(4000, 6)
 				fid, err := dev.PutFile(ctx, "workorder", wo2, "photo", "site.png", "", img)
-				must(t, err)
+				testenv.Must(t, err)
 				res, err := dev.Sync(ctx, client.SyncOptions{})
-				must(t, err)
+				testenv.Must(t, err)
 				if res.Uploaded != 1 {
 					t.Fatalf("uploaded %d changes, want 1", res.Uploaded)
 				}
@@ -76,7 +76,7 @@ func TestDeviceFilesInFileStore(t *testing.T) {
 				// A second device gets the uploaded photo; damaged, it is
 				// refused instead.
 				_, mkey := w.objectOf(t, mid)
-				must(t, st.Put(ctx, mkey, bytes.ToUpper(manual)))
+				testenv.Must(t, st.Put(ctx, mkey, bytes.ToUpper(manual)))
 				dev2 := w.device(0, t.TempDir(), &fileTransport{})
 				if _, err := dev2.Sync(ctx, client.SyncOptions{}); err == nil || !strings.Contains(err.Error(), "is damaged") {
 					t.Fatalf("sync with a damaged file on the server: %v, want the damage reported", err)
@@ -84,16 +84,16 @@ func TestDeviceFilesInFileStore(t *testing.T) {
 				if f, err := dev2.GetFile(ctx, "workorder", wo1, "manual"); err == nil && !bytes.Equal(f.Content, manual) {
 					t.Fatalf("the device got damaged bytes %q", f.Content)
 				}
-				must(t, st.Put(ctx, mkey, manual))
+				testenv.Must(t, st.Put(ctx, mkey, manual))
 				_, err = dev2.Sync(ctx, client.SyncOptions{})
-				must(t, err)
+				testenv.Must(t, err)
 				wantFile(t, dev2, "workorder", wo1, "manual", manual)
 				wantFile(t, dev2, "workorder", wo2, "photo", img)
 
 				// The device removes the photo: the object goes.
-				must(t, dev.RemoveFile(ctx, "workorder", wo2, "photo"))
+				testenv.Must(t, dev.RemoveFile(ctx, "workorder", wo2, "photo"))
 				_, err = dev.Sync(ctx, client.SyncOptions{})
-				must(t, err)
+				testenv.Must(t, err)
 				if _, err := st.Get(ctx, key); !errors.Is(err, filestore.ErrNotExist) {
 					t.Fatalf("the removed photo's object is left: %v", err)
 				}

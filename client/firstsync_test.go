@@ -56,7 +56,7 @@ func (w *world) deviceWith(i int, dir string, tr http.RoundTripper, pageSize int
 	w.t.Helper()
 	c, err := client.Open(context.Background(), client.Options{Dir: dir, Server: w.srv.URL, Token: w.tokens[i], AppID: "fieldapp",
 		HTTPClient: &http.Client{Transport: tr}, PageSize: pageSize})
-	must(w.t, err)
+	testenv.Must(w.t, err)
 	w.t.Cleanup(func() { _ = c.Close() })
 	return c
 }
@@ -67,31 +67,29 @@ func (w *world) deviceWith(i int, dir string, tr http.RoundTripper, pageSize int
 // included (datetimes, decimals, money, booleans, choices, lookups, memos,
 // nulls).
 func TestFirstSyncEncodings(t *testing.T) {
-	for _, e := range testenv.Engines(t) {
-		t.Run(e.Name, func(t *testing.T) {
-			t.Parallel()
-			ctx := context.Background()
-			w := newWorld(t, e, 3)
-			w.seed([]string{w.users[0], w.users[1], w.team}, 5, 3)
-			for _, jsonOnly := range []bool{false, true} {
-				spy := &snapshotSpy{next: http.DefaultTransport, jsonOnly: jsonOnly}
-				dev := w.deviceWith(0, t.TempDir(), spy, 4)
-				res, err := dev.Sync(ctx, client.SyncOptions{})
-				must(t, err)
-				if !res.FirstSync || res.Upserted == 0 {
-					t.Fatalf("json only %v: first sync = %+v", jsonOnly, res)
-				}
-				w.checkEqual(t, 0, dev)
-				want, other := wire.PagesContentType, wire.NDJSONContentType
-				if jsonOnly {
-					want, other = other, want
-				}
-				if spy.count(want) == 0 || spy.count(other) != 0 {
-					t.Fatalf("json only %v: snapshot replies by type %v, want only %s", jsonOnly, spy.types, want)
-				}
+	testenv.ForEachEngine(t, func(t *testing.T, e testenv.Engine) {
+		t.Parallel()
+		ctx := context.Background()
+		w := newWorld(t, e, 3)
+		w.seed([]string{w.users[0], w.users[1], w.team}, 5, 3)
+		for _, jsonOnly := range []bool{false, true} {
+			spy := &snapshotSpy{next: http.DefaultTransport, jsonOnly: jsonOnly}
+			dev := w.deviceWith(0, t.TempDir(), spy, 4)
+			res, err := dev.Sync(ctx, client.SyncOptions{})
+			testenv.Must(t, err)
+			if !res.FirstSync || res.Upserted == 0 {
+				t.Fatalf("json only %v: first sync = %+v", jsonOnly, res)
 			}
-		})
-	}
+			w.checkEqual(t, 0, dev)
+			want, other := wire.PagesContentType, wire.NDJSONContentType
+			if jsonOnly {
+				want, other = other, want
+			}
+			if spy.count(want) == 0 || spy.count(other) != 0 {
+				t.Fatalf("json only %v: snapshot replies by type %v, want only %s", jsonOnly, spy.types, want)
+			}
+		}
+	})
 }
 
 // TestFirstSyncResumesAfterCuts: every snapshot stream, the ones requested
@@ -100,60 +98,58 @@ func TestFirstSyncEncodings(t *testing.T) {
 // and the device ends equal to its plan, having downloaded each row about
 // once.
 func TestFirstSyncResumesAfterCuts(t *testing.T) {
-	for _, e := range testenv.Engines(t) {
-		t.Run(e.Name, func(t *testing.T) {
-			t.Parallel()
-			ctx := context.Background()
-			w := newWorld(t, e, 3)
-			w.seed([]string{w.users[0], w.users[1], w.team}, 8, 3)
-			for _, jsonOnly := range []bool{false, true} {
-				spy := &snapshotSpy{next: http.DefaultTransport, jsonOnly: jsonOnly, cut: 2500}
-				dev := w.deviceWith(0, t.TempDir(), spy, 3)
-				cuts, rows := 0, 0
-				var last client.Progress
-				for {
-					// The progress of a resumed sync counts the rows stored
-					// before, and never says more than all of them.
-					last.Rows = 0
-					res, err := dev.Sync(ctx, client.SyncOptions{OnProgress: func(p client.Progress) {
-						if p.Phase != "first sync" {
-							return
-						}
-						if p.Rows < last.Rows || p.Rows > p.TotalRows {
-							t.Errorf("json only %v: progress went from %d/%d rows to %d/%d", jsonOnly, last.Rows, last.TotalRows, p.Rows, p.TotalRows)
-						}
-						last = p
-					}})
-					rows += res.Upserted
-					if err == nil {
-						break
+	testenv.ForEachEngine(t, func(t *testing.T, e testenv.Engine) {
+		t.Parallel()
+		ctx := context.Background()
+		w := newWorld(t, e, 3)
+		w.seed([]string{w.users[0], w.users[1], w.team}, 8, 3)
+		for _, jsonOnly := range []bool{false, true} {
+			spy := &snapshotSpy{next: http.DefaultTransport, jsonOnly: jsonOnly, cut: 2500}
+			dev := w.deviceWith(0, t.TempDir(), spy, 3)
+			cuts, rows := 0, 0
+			var last client.Progress
+			for {
+				// The progress of a resumed sync counts the rows stored
+				// before, and never says more than all of them.
+				last.Rows = 0
+				res, err := dev.Sync(ctx, client.SyncOptions{OnProgress: func(p client.Progress) {
+					if p.Phase != "first sync" {
+						return
 					}
-					if !errors.Is(err, client.ErrUnreachable) {
-						t.Fatalf("json only %v: cut sync: %v", jsonOnly, err)
+					if p.Rows < last.Rows || p.Rows > p.TotalRows {
+						t.Errorf("json only %v: progress went from %d/%d rows to %d/%d", jsonOnly, last.Rows, last.TotalRows, p.Rows, p.TotalRows)
 					}
-					if cuts++; cuts > 500 {
-						t.Fatalf("json only %v: no progress after %d cuts", jsonOnly, cuts)
-					}
+					last = p
+				}})
+				rows += res.Upserted
+				if err == nil {
+					break
 				}
-				w.checkEqual(t, 0, dev)
-				if last.Rows != last.TotalRows || last.TablesDone != last.Tables {
-					t.Errorf("json only %v: the resumed first sync ended at %d/%d rows, %d/%d tables", jsonOnly, last.Rows, last.TotalRows, last.TablesDone, last.Tables)
+				if !errors.Is(err, client.ErrUnreachable) {
+					t.Fatalf("json only %v: cut sync: %v", jsonOnly, err)
 				}
-				if cuts < 3 {
-					t.Fatalf("json only %v: only %d cuts happened", jsonOnly, cuts)
-				}
-				total := 0
-				for _, table := range dev.Tables() {
-					got, err := dev.Rows(ctx, table)
-					must(t, err)
-					total += len(got)
-				}
-				// Rows stored in a transaction cut before its commit are
-				// downloaded again; nothing else is.
-				if rows > 2*total {
-					t.Errorf("json only %v: %d rows downloaded for %d held over %d cuts", jsonOnly, rows, total, cuts)
+				if cuts++; cuts > 500 {
+					t.Fatalf("json only %v: no progress after %d cuts", jsonOnly, cuts)
 				}
 			}
-		})
-	}
+			w.checkEqual(t, 0, dev)
+			if last.Rows != last.TotalRows || last.TablesDone != last.Tables {
+				t.Errorf("json only %v: the resumed first sync ended at %d/%d rows, %d/%d tables", jsonOnly, last.Rows, last.TotalRows, last.TablesDone, last.Tables)
+			}
+			if cuts < 3 {
+				t.Fatalf("json only %v: only %d cuts happened", jsonOnly, cuts)
+			}
+			total := 0
+			for _, table := range dev.Tables() {
+				got, err := dev.Rows(ctx, table)
+				testenv.Must(t, err)
+				total += len(got)
+			}
+			// Rows stored in a transaction cut before its commit are
+			// downloaded again; nothing else is.
+			if rows > 2*total {
+				t.Errorf("json only %v: %d rows downloaded for %d held over %d cuts", jsonOnly, rows, total, cuts)
+			}
+		}
+	})
 }

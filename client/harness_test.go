@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -16,6 +17,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/outposthq/outpost/client"
+	"github.com/outposthq/outpost/demo"
 	"github.com/outposthq/outpost/filter"
 	"github.com/outposthq/outpost/httpapi"
 	"github.com/outposthq/outpost/internal/testenv"
@@ -147,20 +149,18 @@ func (c *testClock) Add(d time.Duration) {
 }
 
 var (
-	workOrderTable = platform.TableInput{Name: "workorder", Ownership: schema.OwnedByUser, PrimaryName: "name", Offline: true,
-		Columns: []schema.Column{
-			{Name: "name", Type: schema.Text, Required: true, MaxLength: 100},
-			{Name: "customerid", Type: schema.Lookup, Target: "account"},
-			{Name: "productid", Type: schema.Lookup, Target: "product"},
-			{Name: "description", Type: schema.Memo},
-			{Name: "priority", Type: schema.Choice, Options: []schema.Option{{Value: 1, Label: "Low"}, {Value: 2, Label: "Normal"}, {Value: 3, Label: "High"}}},
-			{Name: "scheduledstart", Type: schema.DateTime},
-			{Name: "estimatedhours", Type: schema.Decimal},
-			{Name: "completed", Type: schema.Boolean},
-		}}
-	productTable = platform.TableInput{Name: "product", Ownership: schema.OwnedByOrganization, PrimaryName: "name", Offline: true,
+	// workOrderTable is the demo's work order without its money and file
+	// columns (the file tests add the file columns they need).
+	workOrderTable = without(demo.WorkOrder, "cost", "photo", "report")
+	productTable   = platform.TableInput{Name: "product", Ownership: schema.OwnedByOrganization, PrimaryName: "name", Offline: true,
 		Columns: []schema.Column{{Name: "name", Type: schema.Text, Required: true, MaxLength: 100}, {Name: "price", Type: schema.Money}}}
 )
+
+// without returns t without the named columns.
+func without(t platform.TableInput, names ...string) platform.TableInput {
+	t.Columns = slices.DeleteFunc(slices.Clone(t.Columns), func(c schema.Column) bool { return slices.Contains(names, c.Name) })
+	return t
+}
 
 func techGrants() []security.Grant {
 	var g []security.Grant
@@ -187,41 +187,41 @@ func newWorldWith(t testing.TB, e testenv.Engine, nusers int, opts platform.Opti
 		opts.Now = clock.Now
 	}
 	p, err := platform.Open(ctx, e.Open(t), opts)
-	must(t, err)
+	testenv.Must(t, err)
 	w := &world{t: t, p: p, planner: &fakePlanner{p: p}, clock: clock}
 	sys := platform.System()
 	_, err = p.CreateTable(ctx, sys, productTable)
-	must(t, err)
+	testenv.Must(t, err)
 	_, err = p.CreateTable(ctx, sys, workOrderTable)
-	must(t, err)
+	testenv.Must(t, err)
 	w.root, err = p.RootBusinessUnit(ctx)
-	must(t, err)
+	testenv.Must(t, err)
 	w.team, err = p.CreateTeam(ctx, sys, "Field Team", "")
-	must(t, err)
+	testenv.Must(t, err)
 	w.role, err = p.CreateRole(ctx, sys, "Technician", techGrants())
-	must(t, err)
+	testenv.Must(t, err)
 	w.wide, err = p.CreateRole(ctx, sys, "Dispatcher", []security.Grant{{Table: "workorder", Privilege: security.Read, Depth: security.BusinessUnit}})
-	must(t, err)
+	testenv.Must(t, err)
 	for i := range nusers {
 		id, err := p.CreateUser(ctx, sys, platform.UserInput{FullName: "User " + string(rune('A'+i)), DomainName: "u" + string(rune('a'+i))})
-		must(t, err)
-		must(t, p.AssignUserRole(ctx, sys, id, w.role))
+		testenv.Must(t, err)
+		testenv.Must(t, p.AssignUserRole(ctx, sys, id, w.role))
 		if i < 2 {
-			must(t, p.AddTeamMember(ctx, sys, w.team, id))
+			testenv.Must(t, p.AddTeamMember(ctx, sys, w.team, id))
 		}
 		tok, err := p.IssueToken(ctx, sys, id, "test")
-		must(t, err)
+		testenv.Must(t, err)
 		w.users, w.tokens = append(w.users, id), append(w.tokens, tok)
 	}
 	w.eng = syncsrv.New(p, w.planner, syncsrv.Options{Now: clock.Now})
 	w.srv = httptest.NewServer(httpapi.New(p, httpapi.Options{Sync: w.eng}))
 	t.Cleanup(w.srv.Close)
 	admin, err := p.CreateUser(ctx, sys, platform.UserInput{FullName: "Admin", DomainName: "admin"})
-	must(t, err)
-	must(t, p.AssignUserRole(ctx, sys, admin, security.RoleSystemAdministrator))
+	testenv.Must(t, err)
+	testenv.Must(t, p.AssignUserRole(ctx, sys, admin, security.RoleSystemAdministrator))
 	w.admin, err = p.IssueToken(ctx, sys, admin, "test")
-	must(t, err)
-	must(t, p.Write(ctx, func(wr *platform.Writer) error {
+	testenv.Must(t, err)
+	testenv.Must(t, p.Write(ctx, func(wr *platform.Writer) error {
 		for i := range 5 {
 			r, err := wr.Create(ctx, sys, "product", map[string]any{"name": "Part " + string(rune('A'+i)), "price": float64(i) + 0.5})
 			if err != nil {
@@ -239,7 +239,7 @@ func newWorldWith(t testing.TB, e testenv.Engine, nusers int, opts platform.Opti
 func (w *world) seed(owners []string, n, k int) {
 	ctx := context.Background()
 	sys := platform.System()
-	must(w.t, w.p.Write(ctx, func(wr *platform.Writer) error {
+	testenv.Must(w.t, w.p.Write(ctx, func(wr *platform.Writer) error {
 		for _, o := range owners {
 			for a := range n {
 				w.seeded++
@@ -266,7 +266,7 @@ func (w *world) seed(owners []string, n, k int) {
 
 func (w *world) principal(i int) *security.Principal {
 	pr, err := w.p.Principal(context.Background(), w.users[i])
-	must(w.t, err)
+	testenv.Must(w.t, err)
 	return pr
 }
 
@@ -275,7 +275,7 @@ func (w *world) device(i int, dir string, tr http.RoundTripper) *client.Client {
 	w.t.Helper()
 	c, err := client.Open(context.Background(), client.Options{Dir: dir, Server: w.srv.URL, Token: w.tokens[i], AppID: "fieldapp",
 		HTTPClient: &http.Client{Transport: tr}})
-	must(w.t, err)
+	testenv.Must(w.t, err)
 	w.t.Cleanup(func() { _ = c.Close() })
 	return c
 }
@@ -284,20 +284,13 @@ func (w *world) device(i int, dir string, tr http.RoundTripper) *client.Client {
 func (w *world) checkEqual(t testing.TB, i int, c *client.Client) {
 	t.Helper()
 	want, err := w.eng.Expected(context.Background(), w.principal(i), c.DeviceID())
-	must(t, err)
+	testenv.Must(t, err)
 	for table, rows := range want {
 		got, err := c.Rows(context.Background(), table)
-		must(t, err)
+		testenv.Must(t, err)
 		if diff := cmp.Diff(rows, got); diff != "" {
 			t.Fatalf("device of user %d, table %s differs from the plan (-want +got):\n%s", i, table, diff)
 		}
-	}
-}
-
-func must(t testing.TB, err error) {
-	t.Helper()
-	if err != nil {
-		t.Fatal(err)
 	}
 }
 

@@ -11,24 +11,6 @@ import (
 	"github.com/outposthq/outpost/platform"
 )
 
-// waitFor polls check until it returns nil or timeout passes.
-func waitFor(t *testing.T, timeout time.Duration, check func() error) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	tick := time.NewTicker(10 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		err := check()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("after %v: %v", timeout, err)
-		}
-		<-tick.C
-	}
-}
-
 // TestPushHint: a running scheduler gets the server's change hint and
 // syncs a new row long before any table's interval is due; a local change
 // is pushed at once.
@@ -40,24 +22,24 @@ func TestPushHint(t *testing.T) {
 	w.seed([]string{w.users[0]}, 1, 1)
 	dev := w.device(0, t.TempDir(), &faults{})
 	_, err := dev.Sync(ctx, client.SyncOptions{})
-	must(t, err)
+	testenv.Must(t, err)
 	done := make(chan error, 1)
 	go func() { done <- dev.Run(ctx, client.RunOptions{}) }()
-	waitFor(t, 5*time.Second, func() error {
+	testenv.WaitFor(t, 5*time.Second, func() error {
 		if !dev.HintsConnected() {
 			return fmt.Errorf("change hints not connected")
 		}
 		return nil
 	})
 	row, err := w.p.Create(ctx, platform.System(), "workorder", map[string]any{"name": "Pushed", "ownerid": w.users[0]})
-	must(t, err)
+	testenv.Must(t, err)
 	id := row["workorderid"].(string)
-	waitFor(t, 5*time.Second, func() error {
+	testenv.WaitFor(t, 5*time.Second, func() error {
 		_, err := dev.Get(ctx, "workorder", id)
 		return err
 	})
-	must(t, dev.Update(ctx, "workorder", id, map[string]any{"description": "from the device"}))
-	waitFor(t, 5*time.Second, func() error {
+	testenv.Must(t, dev.Update(ctx, "workorder", id, map[string]any{"description": "from the device"}))
+	testenv.WaitFor(t, 5*time.Second, func() error {
 		r, err := w.p.Get(ctx, platform.System(), "workorder", id, nil)
 		if err != nil {
 			return err
@@ -68,5 +50,5 @@ func TestPushHint(t *testing.T) {
 		return nil
 	})
 	cancel()
-	must(t, <-done)
+	testenv.Must(t, <-done)
 }

@@ -32,45 +32,43 @@ func (r *reportRecorder) RoundTrip(req *http.Request) (*http.Response, error) {
 // next request reports the time it spent applying them, once; the server
 // stores it on that request's telemetry event.
 func TestClientReportsItsSide(t *testing.T) {
-	for _, e := range testenv.Engines(t) {
-		t.Run(e.Name, func(t *testing.T) {
-			t.Parallel()
-			w := newWorld(t, e, 1)
-			w.seed(w.users[:1], 3, 2)
-			rec := &reportRecorder{}
-			c := w.device(0, t.TempDir(), rec)
-			ctx := context.Background()
-			if _, err := c.Sync(ctx, client.SyncOptions{}); err != nil {
-				t.Fatal(err)
-			}
-			rec.mu.Lock()
-			before := len(rec.reports)
-			rec.mu.Unlock()
-			if _, err := c.Sync(ctx, client.SyncOptions{}); err != nil {
-				t.Fatal(err)
-			}
-			rec.mu.Lock()
-			reports := append([]string(nil), rec.reports...)
-			rec.mu.Unlock()
-			if len(reports) <= before || !strings.Contains(reports[before], "apply-ms=") || !strings.HasSuffix(reports[before], "errors=0") {
-				t.Fatalf("reports %v (%d before the second sync)", reports, before)
-			}
-			events, _, err := w.p.ListSyncs(ctx, platform.System(), platform.SyncFilter{DeviceID: c.DeviceID(), Top: 1000})
-			if err != nil {
-				t.Fatal(err)
-			}
-			stored := 0
-			for _, ev := range events {
-				if ev.ClientApplyMs != nil {
-					stored++
-					if *ev.ClientApplyMs < 1 || ev.ClientErrors == nil || *ev.ClientErrors != 0 {
-						t.Errorf("stored report %+v", ev)
-					}
+	testenv.ForEachEngine(t, func(t *testing.T, e testenv.Engine) {
+		t.Parallel()
+		w := newWorld(t, e, 1)
+		w.seed(w.users[:1], 3, 2)
+		rec := &reportRecorder{}
+		c := w.device(0, t.TempDir(), rec)
+		ctx := context.Background()
+		if _, err := c.Sync(ctx, client.SyncOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		rec.mu.Lock()
+		before := len(rec.reports)
+		rec.mu.Unlock()
+		if _, err := c.Sync(ctx, client.SyncOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		rec.mu.Lock()
+		reports := append([]string(nil), rec.reports...)
+		rec.mu.Unlock()
+		if len(reports) <= before || !strings.Contains(reports[before], "apply-ms=") || !strings.HasSuffix(reports[before], "errors=0") {
+			t.Fatalf("reports %v (%d before the second sync)", reports, before)
+		}
+		events, _, err := w.p.ListSyncs(ctx, platform.System(), platform.SyncFilter{DeviceID: c.DeviceID(), Top: 1000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		stored := 0
+		for _, ev := range events {
+			if ev.ClientApplyMs != nil {
+				stored++
+				if *ev.ClientApplyMs < 1 || ev.ClientErrors == nil || *ev.ClientErrors != 0 {
+					t.Errorf("stored report %+v", ev)
 				}
 			}
-			if stored != len(reports) {
-				t.Errorf("%d events carry a report, %d reports sent: %v", stored, len(reports), reports)
-			}
-		})
-	}
+		}
+		if stored != len(reports) {
+			t.Errorf("%d events carry a report, %d reports sent: %v", stored, len(reports), reports)
+		}
+	})
 }

@@ -36,7 +36,7 @@ func TestSyncAfterRestore(t *testing.T) {
 	dir := t.TempDir()
 	w := newWorld(t, testenv.Engine{Name: "sqlite", Open: func(t testing.TB) *store.DB {
 		db, err := sqlite.Open(ctx, dir)
-		must(t, err)
+		testenv.Must(t, err)
 		t.Cleanup(func() { db.Close() })
 		return db
 	}}, 2)
@@ -46,25 +46,25 @@ func TestSyncAfterRestore(t *testing.T) {
 	w.seed([]string{w.users[0]}, 3, 2)
 	dev := w.device(0, t.TempDir(), nil)
 	_, err := dev.Sync(ctx, client.SyncOptions{})
-	must(t, err)
+	testenv.Must(t, err)
 
 	backup := filepath.Join(t.TempDir(), "outpost.backup")
-	must(t, sqlite.Backup(ctx, dir, backup))
+	testenv.Must(t, sqlite.Backup(ctx, dir, backup))
 
 	// History the restore loses: the device syncs it.
 	w.seed([]string{w.users[0]}, 4, 3)
 	_, err = dev.Sync(ctx, client.SyncOptions{})
-	must(t, err)
+	testenv.Must(t, err)
 	w.checkEqual(t, 0, dev)
 
 	// The server is restored into a new directory and serves there.
 	restored := t.TempDir()
-	must(t, sqlite.Restore(ctx, backup, restored, false))
+	testenv.Must(t, sqlite.Restore(ctx, backup, restored, false))
 	db, err := sqlite.Open(ctx, restored)
-	must(t, err)
+	testenv.Must(t, err)
 	t.Cleanup(func() { db.Close() })
 	p, err := platform.Open(ctx, db, platform.Options{})
-	must(t, err)
+	testenv.Must(t, err)
 	w.p = p
 	w.planner = &fakePlanner{p: p}
 	w.eng = syncsrv.New(p, w.planner, syncsrv.Options{})
@@ -74,12 +74,12 @@ func TestSyncAfterRestore(t *testing.T) {
 	// the device's tokens.
 	w.seed([]string{w.users[0]}, 1, 2)
 	accs, err := p.List(ctx, platform.System(), "account", platform.Query{Filter: "ownerid eq '" + w.users[0] + "'", Top: 1})
-	must(t, err)
+	testenv.Must(t, err)
 	queued, err := dev.Create(ctx, "workorder", map[string]any{"name": "Queued offline", "customerid": accs.Rows[0]["accountid"], "priority": 2})
-	must(t, err)
+	testenv.Must(t, err)
 
 	res, err := dev.Sync(ctx, client.SyncOptions{})
-	must(t, err)
+	testenv.Must(t, err)
 	t.Logf("sync after restore: %+v", res)
 	w.checkEqual(t, 0, dev)
 	if _, err := p.Get(ctx, platform.System(), "workorder", queued, nil); err != nil {
@@ -91,7 +91,7 @@ func TestSyncAfterRestore(t *testing.T) {
 	// Tokens the restored server issued are trusted again.
 	w.seed([]string{w.users[0]}, 1, 1)
 	res, err = dev.Sync(ctx, client.SyncOptions{})
-	must(t, err)
+	testenv.Must(t, err)
 	for _, r := range res.Reconciled {
 		if strings.Contains(r, "restored") {
 			t.Fatalf("second sync after the restore reconciled again: %v", res.Reconciled)

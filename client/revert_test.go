@@ -42,17 +42,17 @@ func TestRevertedRemovalIsRechecked(t *testing.T) {
 				f := &faults{}
 				dev := w.device(0, t.TempDir(), f)
 				_, err := dev.Sync(ctx, client.SyncOptions{})
-				must(t, err)
+				testenv.Must(t, err)
 				w.checkEqual(t, 0, dev)
 
 				wos, err := dev.Query(ctx, "workorder", client.Query{Top: 1})
-				must(t, err)
+				testenv.Must(t, err)
 				id := wos[0]["workorderid"].(string)
-				must(t, edits[op](ctx, dev, id))
+				testenv.Must(t, edits[op](ctx, dev, id))
 				// The user loses the role that lets them read and write work
 				// orders: the upload is rejected and the row is not the
 				// device's any more. The process dies before its delta.
-				must(t, w.p.RemoveUserRole(ctx, sys, w.users[0], w.role))
+				testenv.Must(t, w.p.RemoveUserRole(ctx, sys, w.users[0], w.role))
 				f.set(func(f *faults) { f.fail = []string{"/delta"} })
 				res, err := dev.Sync(ctx, client.SyncOptions{})
 				if !errors.Is(err, client.ErrUnreachable) {
@@ -67,10 +67,10 @@ func TestRevertedRemovalIsRechecked(t *testing.T) {
 
 				// The role comes back: the row is in scope again, its version
 				// unchanged since the device's token.
-				must(t, w.p.AssignUserRole(ctx, sys, w.users[0], w.role))
+				testenv.Must(t, w.p.AssignUserRole(ctx, sys, w.users[0], w.role))
 				f.set(func(f *faults) { f.fail = nil })
 				res, err = dev.Sync(ctx, client.SyncOptions{})
-				must(t, err)
+				testenv.Must(t, err)
 				t.Logf("after the role came back: %+v", res)
 				w.checkEqual(t, 0, dev)
 			})

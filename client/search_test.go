@@ -27,13 +27,13 @@ func TestSearchIndexKeepsContainsSemantics(t *testing.T) {
 			f := &faults{}
 			dev := w.device(0, t.TempDir(), f)
 			_, err := dev.Sync(ctx, client.SyncOptions{})
-			must(t, err)
+			testenv.Must(t, err)
 			if client.SQLiteDriver == "modernc" {
 				db, err := client.OpenSQLite(dev.Path(), true)
-				must(t, err)
+				testenv.Must(t, err)
 				var n int
-				must(t, db.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE name = 'outpost_search_workorder'`).Scan(&n))
-				must(t, db.Close())
+				testenv.Must(t, db.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE name = 'outpost_search_workorder'`).Scan(&n))
+				testenv.Must(t, db.Close())
 				if n != 1 {
 					t.Fatalf("the store has no search index of workorder after the first sync")
 				}
@@ -42,7 +42,7 @@ func TestSearchIndexKeepsContainsSemantics(t *testing.T) {
 			check := func(step string) {
 				t.Helper()
 				all, err := dev.Rows(ctx, "workorder")
-				must(t, err)
+				testenv.Must(t, err)
 				for _, text := range []string{"WO", "Pump", "pump", "Pump seal", "ump", "x'y", `say "hi"`, "xxxx", "absent"} {
 					var want []string
 					for id, r := range all {
@@ -55,7 +55,7 @@ func TestSearchIndexKeepsContainsSemantics(t *testing.T) {
 					}
 					slices.Sort(want)
 					got, err := dev.Query(ctx, "workorder", client.Query{Search: client.Search{Text: text, Columns: cols}, OrderBy: "workorderid"})
-					must(t, err)
+					testenv.Must(t, err)
 					var ids []string
 					for _, r := range got {
 						ids = append(ids, r["workorderid"].(string))
@@ -64,13 +64,13 @@ func TestSearchIndexKeepsContainsSemantics(t *testing.T) {
 						t.Errorf("%s: search %q finds %v, want %v", step, text, ids, want)
 					}
 					n, err := dev.CountSearch(ctx, "workorder", "", client.Search{Text: text, Columns: cols})
-					must(t, err)
+					testenv.Must(t, err)
 					if n != int64(len(want)) {
 						t.Errorf("%s: search %q counts %d, want %d", step, text, n, len(want))
 					}
 					// Counting up to a limit stops after limit+1 matches.
 					capped, err := dev.CountSearchUpTo(ctx, "workorder", "", client.Search{Text: text, Columns: cols}, 2)
-					must(t, err)
+					testenv.Must(t, err)
 					if want := min(int64(len(want)), 3); capped != want {
 						t.Errorf("%s: search %q counts %d up to 2, want %d", step, text, capped, want)
 					}
@@ -81,26 +81,26 @@ func TestSearchIndexKeepsContainsSemantics(t *testing.T) {
 			// A delta from the server: one row renamed.
 			sys := platform.System()
 			first, err := dev.Query(ctx, "workorder", client.Query{OrderBy: "workorderid", Top: 3})
-			must(t, err)
-			must(t, w.p.Write(ctx, func(wr *platform.Writer) error {
+			testenv.Must(t, err)
+			testenv.Must(t, w.p.Write(ctx, func(wr *platform.Writer) error {
 				_, err := wr.Update(ctx, sys, "workorder", first[0]["workorderid"].(string), map[string]any{"name": "Pump seal replaced"})
 				return err
 			}))
 			_, err = dev.Sync(ctx, client.SyncOptions{})
-			must(t, err)
+			testenv.Must(t, err)
 			check("delta")
 
 			// Local edits offline: a create, an edit, a delete.
 			f.set(func(f *faults) { f.down = true })
 			_, err = dev.Create(ctx, "workorder", map[string]any{"name": `Pump check, say "hi"`, "description": "x'y"})
-			must(t, err)
-			must(t, dev.Update(ctx, "workorder", first[1]["workorderid"].(string), map[string]any{"description": "pump noise"}))
-			must(t, dev.Delete(ctx, "workorder", first[0]["workorderid"].(string)))
+			testenv.Must(t, err)
+			testenv.Must(t, dev.Update(ctx, "workorder", first[1]["workorderid"].(string), map[string]any{"description": "pump noise"}))
+			testenv.Must(t, dev.Delete(ctx, "workorder", first[0]["workorderid"].(string)))
 			check("local edits")
 
 			f.set(func(f *faults) { f.down = false })
 			_, err = dev.Sync(ctx, client.SyncOptions{})
-			must(t, err)
+			testenv.Must(t, err)
 			check("uploaded")
 
 			if _, err := dev.Query(ctx, "workorder", client.Query{Search: client.Search{Text: "x", Columns: []string{"priority"}}}); err == nil || !strings.Contains(err.Error(), `"priority" is not a text column`) {

@@ -29,8 +29,8 @@ const (
 
 type credentialKey struct{}
 
-// Credential returns what the caller of r authenticated with.
-func Credential(r *http.Request) platform.Credential {
+// credentialOf returns what the caller of r authenticated with.
+func credentialOf(r *http.Request) platform.Credential {
 	c, _ := r.Context().Value(credentialKey{}).(platform.Credential)
 	return c
 }
@@ -120,7 +120,7 @@ type loginRequest struct {
 
 func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 	var in loginRequest
-	if err := DecodeJSON(r, &in, true); err != nil {
+	if err := decodeBody(r, &in, true); err != nil {
 		return err
 	}
 	if in.Mode != "session" && in.Mode != "device" {
@@ -169,7 +169,7 @@ func (s *Server) refresh(w http.ResponseWriter, r *http.Request) error {
 	var in struct {
 		RefreshToken string `json:"refresh_token"`
 	}
-	if err := DecodeJSON(r, &in, true); err != nil {
+	if err := decodeBody(r, &in, true); err != nil {
 		return err
 	}
 	if in.RefreshToken == "" {
@@ -184,7 +184,7 @@ func (s *Server) refresh(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) error {
-	if err := s.p.EndCredential(r.Context(), Credential(r)); err != nil {
+	if err := s.p.EndCredential(r.Context(), credentialOf(r)); err != nil {
 		return err
 	}
 	for _, name := range []string{SessionCookie, CSRFCookie} {
@@ -203,10 +203,10 @@ func (s *Server) setPassword(w http.ResponseWriter, r *http.Request) error {
 		Password string `json:"password"`
 		Current  string `json:"current"`
 	}
-	if err := DecodeJSON(r, &in, true); err != nil {
+	if err := decodeBody(r, &in, true); err != nil {
 		return err
 	}
-	if err := s.p.SetPassword(r.Context(), Principal(r), id[0], in.Password, in.Current); err != nil {
+	if err := s.p.SetPassword(r.Context(), principalOf(r), id[0], in.Password, in.Current); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -215,7 +215,7 @@ func (s *Server) setPassword(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) listTokens(w http.ResponseWriter, r *http.Request) error {
 	user := r.URL.Query().Get("user")
-	by := Principal(r)
+	by := principalOf(r)
 	if user != "" && !outpost.ValidID(user) {
 		return outpost.Invalidf("user %q is not an id: use a UUID", user).WithTarget("user")
 	}
@@ -230,7 +230,7 @@ func (s *Server) listTokens(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request) error {
-	if err := s.p.RevokeToken(r.Context(), Principal(r), r.PathValue("token")); err != nil {
+	if err := s.p.RevokeToken(r.Context(), principalOf(r), r.PathValue("token")); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -238,14 +238,14 @@ func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) adminDevices(w http.ResponseWriter, r *http.Request) error {
-	if !Principal(r).Admin {
+	if !principalOf(r).Admin {
 		return outpost.Forbiddenf("only administrators may list every device: GET /api/devices lists your own")
 	}
 	return s.devices(w, r)
 }
 
 func (s *Server) ownDevices(w http.ResponseWriter, r *http.Request) error {
-	if u := r.URL.Query().Get("user"); u != "" && u != Principal(r).UserID {
+	if u := r.URL.Query().Get("user"); u != "" && u != principalOf(r).UserID {
 		return outpost.Forbiddenf("GET /api/devices lists your own devices: administrators use GET /api/admin/devices").WithTarget("user")
 	}
 	return s.devices(w, r)
@@ -275,7 +275,7 @@ func (s *Server) devices(w http.ResponseWriter, r *http.Request) error {
 	default:
 		return outpost.Invalidf("revoked takes true or false, got %q", q.Get("revoked")).WithTarget("revoked")
 	}
-	list, err := s.p.ListDevices(r.Context(), Principal(r), f)
+	list, err := s.p.ListDevices(r.Context(), principalOf(r), f)
 	if err != nil {
 		return err
 	}
@@ -287,7 +287,7 @@ func (s *Server) revokeDevice(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := s.p.RevokeDevice(r.Context(), Principal(r), id[0]); err != nil {
+	if err := s.p.RevokeDevice(r.Context(), principalOf(r), id[0]); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

@@ -33,9 +33,9 @@ func newMatrix(t *testing.T, e testenv.Engine) *matrix {
 	t.Helper()
 	ctx := context.Background()
 	p, err := platform.Open(ctx, e.Open(t), platform.Options{})
-	mustOK(t, err)
+	testenv.Must(t, err)
 	env, err := demo.Seed(ctx, p, demo.Options{AccountsPerTechnician: 1})
-	mustOK(t, err)
+	testenv.Must(t, err)
 	profiles := apps.New(p)
 	eng := syncsrv.New(p, profiles, syncsrv.Options{})
 	m := &matrix{h: httpapi.New(p, httpapi.Options{Profiles: profiles, Sync: eng, MaxBodyBytes: 1 << 20}), p: p, env: env,
@@ -43,7 +43,7 @@ func newMatrix(t *testing.T, e testenv.Engine) *matrix {
 	for _, u := range env.Users() {
 		name := strings.Split(u.DomainName, "@")[0]
 		m.tokens[name], err = p.IssueToken(ctx, platform.System(), u.ID, "matrix")
-		mustOK(t, err)
+		testenv.Must(t, err)
 		m.ids[name] = u.ID
 	}
 	return m
@@ -74,7 +74,7 @@ func (m *matrix) call(t *testing.T, who, method, path, body string) (int, map[st
 func (m *matrix) rowOf(t *testing.T, table, owner string) string {
 	t.Helper()
 	var id string
-	mustOK(t, m.p.DB().Read.QueryRow(`SELECT `+table+`id FROM `+table+` WHERE ownerid = '`+owner+`' ORDER BY `+table+`id LIMIT 1`).Scan(&id))
+	testenv.Must(t, m.p.DB().Read.QueryRow(`SELECT `+table+`id FROM `+table+` WHERE ownerid = '`+owner+`' ORDER BY `+table+`id LIMIT 1`).Scan(&id))
 	return id
 }
 
@@ -280,7 +280,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 
 			t.Run("metadata and offline", func(t *testing.T) {
 				var profileID string
-				mustOK(t, m.p.DB().Read.QueryRow(`SELECT mobileofflineprofileid FROM mobileofflineprofile LIMIT 1`).Scan(&profileID))
+				testenv.Must(t, m.p.DB().Read.QueryRow(`SELECT mobileofflineprofileid FROM mobileofflineprofile LIMIT 1`).Scan(&profileID))
 				m.run(t, []step{
 					{"nora", "POST", "/api/metadata/tables", `{"name":"noratable","ownership":"user","primaryName":"name","columns":[{"name":"name","type":"text","maxLength":10}]}`, forbidden},
 					{"nora", "POST", "/api/metadata/tables/workorder/columns", `{"name":"extra","type":"text","maxLength":10}`, forbidden},

@@ -64,7 +64,7 @@ func continueOnError(r *http.Request) bool {
 // that passes its checks.
 func (s *Server) bulk(w http.ResponseWriter, r *http.Request, table, action string) error {
 	var in bulkRequest
-	if err := DecodeJSON(r, &in, true); err != nil {
+	if err := decodeBody(r, &in, true); err != nil {
 		return err
 	}
 	if in.Targets == nil {
@@ -78,7 +78,7 @@ func (s *Server) bulk(w http.ResponseWriter, r *http.Request, table, action stri
 			delete(row, "@odata.type")
 		}
 	}
-	by := Principal(r)
+	by := principalOf(r)
 	opt := platform.BulkOptions{ContinueOnError: continueOnError(r)}
 	var res *platform.BulkResult
 	err := s.p.Write(r.Context(), func(wr *platform.Writer) error {
@@ -108,8 +108,8 @@ func (s *Server) bulk(w http.ResponseWriter, r *http.Request, table, action stri
 	return writeJSON(w, http.StatusOK, reply)
 }
 
-// MaxBatchRequests bounds the requests of one $batch.
-const MaxBatchRequests = 1000
+// maxBatchRequests bounds the requests of one $batch.
+const maxBatchRequests = 1000
 
 // batchRequest is an OData JSON batch (OData 4.01 JSON Format, section 19):
 // requests run in order; consecutive requests of one atomicityGroup form a
@@ -150,7 +150,7 @@ func (s *Server) batch(w http.ResponseWriter, r *http.Request) error {
 		return outpost.Errorf(outpost.CodeUnsupported, "$batch takes the OData JSON batch format (Content-Type: application/json), not %q", ct).WithTarget("Content-Type")
 	}
 	var in batchRequest
-	if err := DecodeJSON(r, &in, true); err != nil {
+	if err := decodeBody(r, &in, true); err != nil {
 		return err
 	}
 	if err := checkBatch(in.Requests); err != nil {
@@ -185,8 +185,8 @@ func checkBatch(reqs []batchItem) error {
 	if len(reqs) == 0 {
 		return outpost.Invalidf("the body must be {\"requests\": [...]} with at least one request").WithTarget("requests")
 	}
-	if len(reqs) > MaxBatchRequests {
-		return outpost.Errorf(outpost.CodeTooLarge, "a $batch takes at most %d requests, got %d", MaxBatchRequests, len(reqs)).WithTarget("requests")
+	if len(reqs) > maxBatchRequests {
+		return outpost.Errorf(outpost.CodeTooLarge, "a $batch takes at most %d requests, got %d", maxBatchRequests, len(reqs)).WithTarget("requests")
 	}
 	seen := map[string]bool{}
 	closed := map[string]bool{}
@@ -340,9 +340,10 @@ func batchPath(u string, done map[string]batchResponse) (string, error) {
 	return u, nil
 }
 
+// errorResponse is the answer of a request inside a $batch that failed
+// with err: the status and envelope a route answers with.
 func errorResponse(err error) batchResponse {
 	code := outpost.ErrorCode(err)
-	msg := outpost.ErrorMessage(err)
-	b, _ := json.Marshal(wire.ErrorBody{Error: wire.ErrorDetail{Code: string(code), Message: msg, Target: outpost.ErrorTarget(err)}})
-	return batchResponse{Status: StatusOf(code), Headers: map[string]string{"content-type": "application/json; charset=utf-8"}, Body: b}
+	b, _ := json.Marshal(errorEnvelope(code, outpost.ErrorMessage(err), outpost.ErrorTarget(err)))
+	return batchResponse{Status: statusOf(code), Headers: map[string]string{"content-type": "application/json; charset=utf-8"}, Body: b}
 }

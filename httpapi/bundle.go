@@ -26,12 +26,12 @@ func (s *Server) putBundle(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	bd, err := s.profiles.PutBundle(r.Context(), Principal(r), r.PathValue("id"), b)
+	bd, err := s.profiles.PutBundle(r.Context(), principalOf(r), r.PathValue("id"), b)
 	return reply(w, http.StatusOK, bd, err)
 }
 
 func (s *Server) getBundle(w http.ResponseWriter, r *http.Request) error {
-	b, hash, err := s.profiles.GetBundle(r.Context(), Principal(r), r.PathValue("id"))
+	b, hash, err := s.profiles.GetBundle(r.Context(), principalOf(r), r.PathValue("id"))
 	if err != nil {
 		return err
 	}

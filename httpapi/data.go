@@ -56,7 +56,7 @@ func (s *Server) dataGet(w http.ResponseWriter, r *http.Request) error {
 	if dp.action != "" {
 		return outpost.NotFoundf("no route GET /api/data/%s", r.PathValue("path")).WithTarget("path")
 	}
-	by := Principal(r)
+	by := principalOf(r)
 	if dp.id != "" {
 		sel, err := parseSelect(r.URL.Query())
 		if err != nil {
@@ -205,14 +205,14 @@ func (s *Server) dataPost(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	by := Principal(r)
+	by := principalOf(r)
 	if action, ok := bulkAction(dp.action); ok && dp.id == "" {
 		return s.bulk(w, r, dp.table, action)
 	}
 	switch {
 	case dp.id == "":
 		var in map[string]any
-		if err := DecodeJSON(r, &in, false); err != nil {
+		if err := decodeBody(r, &in, false); err != nil {
 			return err
 		}
 		if in == nil {
@@ -228,7 +228,7 @@ func (s *Server) dataPost(w http.ResponseWriter, r *http.Request) error {
 		var in struct {
 			OwnerID string `json:"ownerid"`
 		}
-		if err := DecodeJSON(r, &in, true); err != nil {
+		if err := decodeBody(r, &in, true); err != nil {
 			return err
 		}
 		row, err := s.p.Assign(r.Context(), by, dp.table, dp.id, in.OwnerID)
@@ -241,7 +241,7 @@ func (s *Server) dataPost(w http.ResponseWriter, r *http.Request) error {
 			PrincipalID string `json:"principalid"`
 			Rights      *int64 `json:"rights"`
 		}
-		if err := DecodeJSON(r, &in, true); err != nil {
+		if err := decodeBody(r, &in, true); err != nil {
 			return err
 		}
 		rights := int64(platform.ShareRead)
@@ -269,13 +269,13 @@ func (s *Server) dataPatch(w http.ResponseWriter, r *http.Request) error {
 		return outpost.Invalidf("PATCH a row: /api/data/{table}({id})").WithTarget("path")
 	}
 	var in map[string]any
-	if err := DecodeJSON(r, &in, false); err != nil {
+	if err := decodeBody(r, &in, false); err != nil {
 		return err
 	}
 	if in == nil {
 		return outpost.Invalidf("the request body must be a JSON object of column values").WithTarget("body")
 	}
-	row, err := s.p.Update(r.Context(), Principal(r), dp.table, dp.id, in)
+	row, err := s.p.Update(r.Context(), principalOf(r), dp.table, dp.id, in)
 	if err != nil {
 		return err
 	}
@@ -290,7 +290,7 @@ func (s *Server) dataDelete(w http.ResponseWriter, r *http.Request) error {
 	if dp.id == "" || dp.action != "" {
 		return outpost.Invalidf("DELETE a row: /api/data/{table}({id})").WithTarget("path")
 	}
-	if err := s.p.Delete(r.Context(), Principal(r), dp.table, dp.id); err != nil {
+	if err := s.p.Delete(r.Context(), principalOf(r), dp.table, dp.id); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -299,7 +299,7 @@ func (s *Server) dataDelete(w http.ResponseWriter, r *http.Request) error {
 
 // changes serves the change-tracking API to administrators.
 func (s *Server) changes(w http.ResponseWriter, r *http.Request) error {
-	if !Principal(r).Admin {
+	if !principalOf(r).Admin {
 		return outpost.Forbiddenf("the change-tracking API is for administrators")
 	}
 	since, limit := int64(0), 0

@@ -30,7 +30,7 @@ func openEvents(t *testing.T, url, token, device string) (int, <-chan sseEvent) 
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url+wire.Prefix+"/events?deviceId="+device, nil)
-	mustOK(t, err)
+	testenv.Must(t, err)
 	req.Header.Set("Authorization", "Bearer "+token)
 	return openStream(t, http.DefaultClient, req)
 }
@@ -41,7 +41,7 @@ func openStream(t *testing.T, hc *http.Client, req *http.Request) (int, <-chan s
 	ctx, cancel := context.WithCancel(req.Context())
 	t.Cleanup(cancel) // before the server's cleanup waits for its connections
 	resp, err := hc.Do(req.WithContext(ctx))
-	mustOK(t, err)
+	testenv.Must(t, err)
 	events := make(chan sseEvent, 16)
 	if resp.StatusCode != http.StatusOK {
 		resp.Body.Close()
@@ -90,29 +90,29 @@ func TestEventStreams(t *testing.T) {
 		t.Run(e.Name, func(t *testing.T) {
 			ctx := context.Background()
 			p, err := platform.Open(ctx, e.Open(t), platform.Options{})
-			mustOK(t, err)
+			testenv.Must(t, err)
 			env, err := demo.Seed(ctx, p, demo.Options{AccountsPerTechnician: 2})
-			mustOK(t, err)
+			testenv.Must(t, err)
 			sys := platform.System()
 			_, err = p.CreateTable(ctx, sys, platform.TableInput{Name: "memo", Ownership: schema.OwnedByOrganization, PrimaryName: "name",
 				Columns: []schema.Column{{Name: "name", Type: schema.Text, MaxLength: 100}}})
-			mustOK(t, err)
+			testenv.Must(t, err)
 			profiles := apps.New(p)
 			eng := syncsrv.New(p, profiles, syncsrv.Options{EventStreamsPerUser: 3, EventStreamsPerDevice: 2})
 			srv := httptest.NewServer(httpapi.New(p, httpapi.Options{Profiles: profiles, Sync: eng}))
 			t.Cleanup(srv.Close) // after the streams' cleanups end them
 			nora, sam := env.Technicians[0], env.Technicians[2]
 			noraTok, err := p.IssueToken(ctx, sys, nora.ID, "device")
-			mustOK(t, err)
+			testenv.Must(t, err)
 			samTok, err := p.IssueToken(ctx, sys, sam.ID, "device")
-			mustOK(t, err)
+			testenv.Must(t, err)
 			hc := srv.Client()
 			open := func(tok, app string) string {
 				id := outpost.NewID()
 				req, _ := http.NewRequest("POST", srv.URL+wire.Prefix+"/open", strings.NewReader(`{"deviceId":"`+id+`","appId":"`+app+`"}`))
 				req.Header.Set("Authorization", "Bearer "+tok)
 				resp, err := hc.Do(req)
-				mustOK(t, err)
+				testenv.Must(t, err)
 				resp.Body.Close()
 				if resp.StatusCode != 200 {
 					t.Fatalf("open: %d", resp.StatusCode)
@@ -134,9 +134,9 @@ func TestEventStreams(t *testing.T) {
 
 			// Only tables of the plan are hinted.
 			_, err = p.Create(ctx, sys, "memo", map[string]any{"name": "outside every plan"})
-			mustOK(t, err)
+			testenv.Must(t, err)
 			_, err = p.Update(ctx, sys, "workorder", firstID(t, p, "workorder"), map[string]any{"description": "hint"})
-			mustOK(t, err)
+			testenv.Must(t, err)
 			ev, ok := next(t, events)
 			if !ok || ev.name != "change" || ev.data != `{"tables":["workorder"]}` {
 				t.Fatalf("first hint: %+v (open %v), want a change of workorder only", ev, ok)
@@ -161,7 +161,7 @@ func TestEventStreams(t *testing.T) {
 			if code != 200 {
 				t.Fatalf("sam's stream: %d", code)
 			}
-			mustOK(t, p.RemoveUserRole(ctx, sys, sam.ID, env.FieldRole))
+			testenv.Must(t, p.RemoveUserRole(ctx, sys, sam.ID, env.FieldRole))
 			if ev, ok := next(t, samEvents); !ok || ev.name != "closed" || !strings.Contains(ev.data, `"target":"appId"`) {
 				t.Fatalf("after the app's role was removed: %+v (open %v), want closed naming appId", ev, ok)
 			}
@@ -171,7 +171,7 @@ func TestEventStreams(t *testing.T) {
 
 			// A disabled user's streams close.
 			_, err = p.Update(ctx, sys, "systemuser", nora.ID, map[string]any{"isdisabled": true})
-			mustOK(t, err)
+			testenv.Must(t, err)
 			if ev, ok := next(t, events); !ok || ev.name != "closed" || !strings.Contains(ev.data, `"code":"unauthorized"`) {
 				t.Fatalf("after the user was disabled: %+v (open %v), want closed, unauthorized", ev, ok)
 			}
@@ -185,7 +185,7 @@ func TestEventStreams(t *testing.T) {
 func firstID(t *testing.T, p *platform.Platform, table string) string {
 	t.Helper()
 	var id string
-	mustOK(t, p.DB().Read.QueryRowContext(context.Background(), `SELECT `+table+`id FROM `+table+` ORDER BY `+table+`id LIMIT 1`).Scan(&id))
+	testenv.Must(t, p.DB().Read.QueryRowContext(context.Background(), `SELECT `+table+`id FROM `+table+` ORDER BY `+table+`id LIMIT 1`).Scan(&id))
 	return id
 }
 
@@ -197,9 +197,9 @@ func TestStreamsOutliveServerTimeouts(t *testing.T) {
 		t.Run(e.Name, func(t *testing.T) {
 			ctx := context.Background()
 			p, err := platform.Open(ctx, e.Open(t), platform.Options{})
-			mustOK(t, err)
+			testenv.Must(t, err)
 			env, err := demo.Seed(ctx, p, demo.Options{AccountsPerTechnician: 1})
-			mustOK(t, err)
+			testenv.Must(t, err)
 			profiles := apps.New(p)
 			eng := syncsrv.New(p, profiles, syncsrv.Options{})
 			api := httpapi.New(p, httpapi.Options{Profiles: profiles, Sync: eng})
@@ -214,12 +214,12 @@ func TestStreamsOutliveServerTimeouts(t *testing.T) {
 			t.Cleanup(srv.Close) // after the streams' cleanups end them
 			sys := platform.System()
 			tok, err := p.IssueToken(ctx, sys, env.Technicians[0].ID, "device")
-			mustOK(t, err)
+			testenv.Must(t, err)
 			id := outpost.NewID()
 			req, _ := http.NewRequest("POST", plain.URL+wire.Prefix+"/open", strings.NewReader(`{"deviceId":"`+id+`","appId":"`+env.ModelDrivenApp+`"}`))
 			req.Header.Set("Authorization", "Bearer "+tok)
 			resp, err := plain.Client().Do(req)
-			mustOK(t, err)
+			testenv.Must(t, err)
 			resp.Body.Close()
 			code, events := openEvents(t, srv.URL, tok, id)
 			if code != 200 {
@@ -227,7 +227,7 @@ func TestStreamsOutliveServerTimeouts(t *testing.T) {
 			}
 			time.Sleep(time.Second)
 			_, err = p.Update(ctx, sys, "workorder", firstID(t, p, "workorder"), map[string]any{"description": "late hint"})
-			mustOK(t, err)
+			testenv.Must(t, err)
 			if ev, ok := next(t, events); !ok || ev.name != "change" {
 				t.Fatalf("hint after the server's timeouts passed: %+v (open %v)", ev, ok)
 			}
@@ -244,9 +244,9 @@ func TestEventStreamsEndOnRevocation(t *testing.T) {
 		t.Run(e.Name, func(t *testing.T) {
 			ctx := context.Background()
 			p, err := platform.Open(ctx, e.Open(t), platform.Options{})
-			mustOK(t, err)
+			testenv.Must(t, err)
 			env, err := demo.Seed(ctx, p, demo.Options{AccountsPerTechnician: 1})
-			mustOK(t, err)
+			testenv.Must(t, err)
 			profiles := apps.New(p)
 			eng := syncsrv.New(p, profiles, syncsrv.Options{})
 			srv := httptest.NewServer(httpapi.New(p, httpapi.Options{Profiles: profiles, Sync: eng}))
@@ -256,7 +256,7 @@ func TestEventStreamsEndOnRevocation(t *testing.T) {
 				req, _ := http.NewRequest(method, srv.URL+path, strings.NewReader(body))
 				req.Header.Set("Authorization", "Bearer "+tok)
 				resp, err := srv.Client().Do(req)
-				mustOK(t, err)
+				testenv.Must(t, err)
 				resp.Body.Close()
 				return resp.StatusCode
 			}
@@ -283,10 +283,10 @@ func TestEventStreamsEndOnRevocation(t *testing.T) {
 			}
 
 			kept, _, err := p.IssueIntegrationToken(ctx, sys, nora.ID, "kept", time.Time{})
-			mustOK(t, err)
+			testenv.Must(t, err)
 			keptEvents := open(kept, outpost.NewID())
 			doomed, info, err := p.IssueIntegrationToken(ctx, sys, nora.ID, "doomed", time.Time{})
-			mustOK(t, err)
+			testenv.Must(t, err)
 			doomedEvents := open(doomed, outpost.NewID())
 			if code := call("DELETE", "/api/security/tokens/"+info.ID, kept, ""); code != http.StatusNoContent && code != http.StatusOK {
 				t.Fatalf("revoke token: %d", code)
@@ -294,7 +294,7 @@ func TestEventStreamsEndOnRevocation(t *testing.T) {
 			closedWith(doomedEvents, "unauthorized", "its token was revoked")
 
 			dc, err := p.SignInDevice(ctx, nora.ID, platform.DeviceInput{Name: "tablet", Platform: "test"})
-			mustOK(t, err)
+			testenv.Must(t, err)
 			deviceEvents := open(dc.AccessToken, dc.DeviceID)
 			if code := call("POST", "/api/devices/"+dc.DeviceID+"/revoke", kept, ""); code != http.StatusNoContent && code != http.StatusOK {
 				t.Fatalf("revoke device: %d", code)
@@ -303,7 +303,7 @@ func TestEventStreamsEndOnRevocation(t *testing.T) {
 
 			// The stream of the credential kept still gets hints.
 			_, err = p.Update(ctx, sys, "workorder", firstID(t, p, "workorder"), map[string]any{"description": "hint"})
-			mustOK(t, err)
+			testenv.Must(t, err)
 			if ev, ok := next(t, keptEvents); !ok || ev.name != "change" {
 				t.Fatalf("kept stream: %+v (open %v), want a change", ev, ok)
 			}

@@ -86,7 +86,7 @@ func (s *Server) filePut(w http.ResponseWriter, r *http.Request) error {
 	if int64(len(content)) > limit {
 		return outpost.Errorf(outpost.CodeTooLarge, "column %q of table %q takes files of at most %d bytes", column, table, limit).WithTarget("content")
 	}
-	info, err := s.p.PutFile(r.Context(), Principal(r), table, id, column,
+	info, err := s.p.PutFile(r.Context(), principalOf(r), table, id, column,
 		platform.FileInput{Name: fileName(r), MimeType: r.Header.Get("Content-Type"), Content: content})
 	if err != nil {
 		return err
@@ -99,7 +99,7 @@ func (s *Server) fileGet(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	f, err := s.p.GetFile(r.Context(), Principal(r), table, id, column, true)
+	f, err := s.p.GetFile(r.Context(), principalOf(r), table, id, column, true)
 	if err != nil {
 		return err
 	}
@@ -112,7 +112,7 @@ func (s *Server) fileDelete(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := s.p.DeleteFile(r.Context(), Principal(r), table, id, column); err != nil {
+	if err := s.p.DeleteFile(r.Context(), principalOf(r), table, id, column); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -140,10 +140,10 @@ func serveFile(w http.ResponseWriter, r *http.Request, f *platform.File) {
 
 func (s *Server) syncFiles(w http.ResponseWriter, r *http.Request) error {
 	var req wire.FilesRequest
-	if err := DecodeJSON(r, &req, true); err != nil {
+	if err := decodeBody(r, &req, true); err != nil {
 		return err
 	}
-	out, err := s.sync.Files(r.Context(), Principal(r), req)
+	out, err := s.sync.Files(r.Context(), principalOf(r), req)
 	if err != nil {
 		return err
 	}
@@ -151,7 +151,7 @@ func (s *Server) syncFiles(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) syncFileGet(w http.ResponseWriter, r *http.Request) error {
-	f, err := s.sync.File(r.Context(), Principal(r), r.URL.Query().Get("deviceId"), r.PathValue("id"))
+	f, err := s.sync.File(r.Context(), principalOf(r), r.URL.Query().Get("deviceId"), r.PathValue("id"))
 	if err != nil {
 		return err
 	}
@@ -160,7 +160,7 @@ func (s *Server) syncFileGet(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) syncFilePut(w http.ResponseWriter, r *http.Request) error {
-	err := s.sync.StageFile(r.Context(), Principal(r), r.URL.Query().Get("deviceId"), r.PathValue("id"), fileName(r), r.Header.Get("Content-Type"), r.Body)
+	err := s.sync.StageFile(r.Context(), principalOf(r), r.URL.Query().Get("deviceId"), r.PathValue("id"), fileName(r), r.Header.Get("Content-Type"), r.Body)
 	if err != nil {
 		return err
 	}

@@ -50,43 +50,36 @@ func newFileFixtureIn(t *testing.T, e testenv.Engine, files filestore.Store) *fi
 	t.Helper()
 	ctx := context.Background()
 	p, err := platform.Open(ctx, e.Open(t), platform.Options{MaxFileBytes: 1024, MaxImageBytes: 512, Files: files})
-	mustOK(t, err)
+	testenv.Must(t, err)
 	f := &fileFixture{p: p, srv: httptest.NewServer(httpapi.New(p, httpapi.Options{MaxBodyBytes: 256}))}
 	t.Cleanup(f.srv.Close)
 	sys := platform.System()
 	_, err = p.CreateTable(ctx, sys, platform.TableInput{Name: "job", Ownership: schema.OwnedByUser, Columns: []schema.Column{
 		{Name: "name", Type: schema.Text, MaxLength: 100}, {Name: "photo", Type: schema.Image}, {Name: "report", Type: schema.File}}})
-	mustOK(t, err)
+	testenv.Must(t, err)
 	admin, err := p.CreateUser(ctx, sys, platform.UserInput{FullName: "Admin", DomainName: "admin"})
-	mustOK(t, err)
-	mustOK(t, p.AssignUserRole(ctx, sys, admin, security.RoleSystemAdministrator))
+	testenv.Must(t, err)
+	testenv.Must(t, p.AssignUserRole(ctx, sys, admin, security.RoleSystemAdministrator))
 	user, err := p.CreateUser(ctx, sys, platform.UserInput{FullName: "Reader", DomainName: "reader"})
-	mustOK(t, err)
+	testenv.Must(t, err)
 	role, err := p.CreateRole(ctx, sys, "Job reader", []security.Grant{{Table: "job", Privilege: security.Read, Depth: security.Organization}})
-	mustOK(t, err)
-	mustOK(t, p.AssignUserRole(ctx, sys, user, role))
+	testenv.Must(t, err)
+	testenv.Must(t, p.AssignUserRole(ctx, sys, user, role))
 	f.admin, err = p.IssueToken(ctx, sys, admin, "test")
-	mustOK(t, err)
+	testenv.Must(t, err)
 	f.user, err = p.IssueToken(ctx, sys, user, "test")
-	mustOK(t, err)
+	testenv.Must(t, err)
 	row, err := p.Create(ctx, sys, "job", map[string]any{"name": "Job", "ownerid": admin})
-	mustOK(t, err)
+	testenv.Must(t, err)
 	f.row = row["jobid"].(string)
 	return f
-}
-
-func mustOK(t testing.TB, err error) {
-	t.Helper()
-	if err != nil {
-		t.Fatal(err)
-	}
 }
 
 // send makes a request with a raw body and returns the status, headers and body.
 func (f *fileFixture) send(t *testing.T, method, path, token string, body []byte, header map[string]string) (int, http.Header, []byte) {
 	t.Helper()
 	req, err := http.NewRequest(method, f.srv.URL+path, bytes.NewReader(body))
-	mustOK(t, err)
+	testenv.Must(t, err)
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
@@ -94,17 +87,17 @@ func (f *fileFixture) send(t *testing.T, method, path, token string, body []byte
 		req.Header.Set(k, v)
 	}
 	res, err := http.DefaultClient.Do(req)
-	mustOK(t, err)
+	testenv.Must(t, err)
 	defer res.Body.Close()
 	data, err := io.ReadAll(res.Body)
-	mustOK(t, err)
+	testenv.Must(t, err)
 	return res.StatusCode, res.Header, data
 }
 
 func (f *fileFixture) fileCount(t *testing.T) int {
 	t.Helper()
 	var n int
-	mustOK(t, f.p.DB().Read.QueryRow(`SELECT count(*) FROM outpost_file`).Scan(&n))
+	testenv.Must(t, f.p.DB().Read.QueryRow(`SELECT count(*) FROM outpost_file`).Scan(&n))
 	return n
 }
 
@@ -115,7 +108,7 @@ func fileStores(t *testing.T) map[string]func() filestore.Store {
 		"db": func() filestore.Store { return nil },
 		"dir": func() filestore.Store {
 			d, err := filestore.NewDir(t.TempDir())
-			mustOK(t, err)
+			testenv.Must(t, err)
 			return d
 		},
 		"s3": func() filestore.Store { return fakes3.Store(t) },
@@ -147,9 +140,9 @@ func testFilesOverHTTP(t *testing.T, f *fileFixture) {
 				t.Fatalf("PUT image: %d %s", code, body)
 			}
 			var info map[string]any
-			mustOK(t, json.Unmarshal(body, &info))
+			testenv.Must(t, json.Unmarshal(body, &info))
 			row, err := f.p.Get(ctx, platform.System(), "job", f.row, nil)
-			mustOK(t, err)
+			testenv.Must(t, err)
 			if row["photo"] != info["fileId"] || row["versionnumber"].(int64) != int64(info["version"].(float64)) {
 				t.Fatalf("row after PUT = photo %v version %v, want the file %v at version %v", row["photo"], row["versionnumber"], info["fileId"], info["version"])
 			}
@@ -191,7 +184,7 @@ func testFilesOverHTTP(t *testing.T, f *fileFixture) {
 			}
 
 			// Deleting the row deletes its files.
-			mustOK(t, f.p.Delete(ctx, platform.System(), "job", f.row))
+			testenv.Must(t, f.p.Delete(ctx, platform.System(), "job", f.row))
 			if n := f.fileCount(t); n != 0 {
 				t.Fatalf("after deleting the row, %d files are stored, want 0", n)
 			}
@@ -200,60 +193,58 @@ func testFilesOverHTTP(t *testing.T, f *fileFixture) {
 }
 
 func TestFilesBadInput(t *testing.T) {
-	for _, e := range testenv.Engines(t) {
-		t.Run(e.Name, func(t *testing.T) {
-			t.Parallel()
-			f := newFileFixture(t, e)
-			row := "job(" + f.row + ")"
-			tests := []struct {
-				name, method, path string
-				user               bool
-				body               []byte
-				header             map[string]string
-				wantStatus         int
-				wantCode           outpost.Code
-				wantMessage        string
-			}{
-				{"unknown table", "PUT", "/api/files/nope(" + f.row + ")/photo", false, pngBytes(20), nil, 404, outpost.CodeNotFound, "nope"},
-				{"unknown column", "PUT", "/api/files/" + row + "/picture", false, pngBytes(20), nil, 404, outpost.CodeNotFound, `no column "picture"`},
-				{"not a file column", "PUT", "/api/files/" + row + "/name", false, []byte("x"), nil, 400, outpost.CodeInvalid, "not a file or image column"},
-				{"bad row id", "PUT", "/api/files/job(42)/photo", false, pngBytes(20), nil, 400, outpost.CodeInvalid, "not a row id"},
-				{"missing row", "PUT", "/api/files/job(" + outpost.NewID() + ")/photo", false, pngBytes(20), nil, 404, outpost.CodeNotFound, "no row"},
-				{"no column in path", "GET", "/api/files/" + row, false, nil, nil, 404, outpost.CodeNotFound, "{table}({id})/{column}"},
-				{"image too large", "PUT", "/api/files/" + row + "/photo", false, pngBytes(513), nil, 413, outpost.CodeTooLarge, "at most 512 bytes"},
-				{"file too large", "PUT", "/api/files/" + row + "/report", false, make([]byte, 1025), nil, 413, outpost.CodeTooLarge, "at most 1024 bytes"},
-				{"image that is text", "PUT", "/api/files/" + row + "/photo", false, []byte("hello, world"), nil, 400, outpost.CodeInvalid, "the content is text/plain"},
-				{"image declared as text", "PUT", "/api/files/" + row + "/photo", false, pngBytes(20), map[string]string{"Content-Type": "text/plain"}, 400, outpost.CodeInvalid, "takes an image type"},
-				{"bad mime type", "PUT", "/api/files/" + row + "/report", false, []byte("x"), map[string]string{"Content-Type": "not a type"}, 400, outpost.CodeInvalid, "not a MIME type"},
-				{"control character in name", "PUT", "/api/files/" + row + "/report", false, []byte("x"), map[string]string{"X-File-Name": "a%07b"}, 400, outpost.CodeInvalid, "control characters"},
-				{"no file to get", "GET", "/api/files/" + row + "/report", false, nil, nil, 404, outpost.CodeNotFound, "holds no file"},
-				{"no file to delete", "DELETE", "/api/files/" + row + "/report", false, nil, nil, 404, outpost.CodeNotFound, "holds no file"},
-				{"put without write", "PUT", "/api/files/" + row + "/report", true, []byte("x"), nil, 403, outpost.CodeForbidden, "write privilege"},
-				{"delete without write", "DELETE", "/api/files/" + row + "/report", true, nil, nil, 403, outpost.CodeForbidden, "write privilege"},
-				{"no token", "GET", "/api/files/" + row + "/report", false, nil, map[string]string{"Authorization": ""}, 401, outpost.CodeUnauthorized, "bearer token"},
-			}
-			for _, tt := range tests {
-				t.Run(tt.name, func(t *testing.T) {
-					token := f.admin
-					if tt.user {
-						token = f.user
-					}
-					if _, ok := tt.header["Authorization"]; ok {
-						token = ""
-					}
-					code, _, body := f.send(t, tt.method, tt.path, token, tt.body, tt.header)
-					var eb wire.ErrorBody
-					_ = json.Unmarshal(body, &eb)
-					if code != tt.wantStatus || eb.Error.Code != string(tt.wantCode) || !strings.Contains(eb.Error.Message, tt.wantMessage) {
-						t.Fatalf("%s %s = %d %s, want %d %s containing %q", tt.method, tt.path, code, body, tt.wantStatus, tt.wantCode, tt.wantMessage)
-					}
-				})
-			}
-			// Writing a file column through the data API points to the files route.
-			code, _, body := f.send(t, "PATCH", "/api/data/"+row, f.admin, []byte(`{"photo":"`+outpost.NewID()+`"}`), nil)
-			if code != 400 || !strings.Contains(string(body), "PUT /api/files/job({id})/photo") {
-				t.Fatalf("PATCH a file column = %d %s", code, body)
-			}
-		})
-	}
+	testenv.ForEachEngine(t, func(t *testing.T, e testenv.Engine) {
+		t.Parallel()
+		f := newFileFixture(t, e)
+		row := "job(" + f.row + ")"
+		tests := []struct {
+			name, method, path string
+			user               bool
+			body               []byte
+			header             map[string]string
+			wantStatus         int
+			wantCode           outpost.Code
+			wantMessage        string
+		}{
+			{"unknown table", "PUT", "/api/files/nope(" + f.row + ")/photo", false, pngBytes(20), nil, 404, outpost.CodeNotFound, "nope"},
+			{"unknown column", "PUT", "/api/files/" + row + "/picture", false, pngBytes(20), nil, 404, outpost.CodeNotFound, `no column "picture"`},
+			{"not a file column", "PUT", "/api/files/" + row + "/name", false, []byte("x"), nil, 400, outpost.CodeInvalid, "not a file or image column"},
+			{"bad row id", "PUT", "/api/files/job(42)/photo", false, pngBytes(20), nil, 400, outpost.CodeInvalid, "not a row id"},
+			{"missing row", "PUT", "/api/files/job(" + outpost.NewID() + ")/photo", false, pngBytes(20), nil, 404, outpost.CodeNotFound, "no row"},
+			{"no column in path", "GET", "/api/files/" + row, false, nil, nil, 404, outpost.CodeNotFound, "{table}({id})/{column}"},
+			{"image too large", "PUT", "/api/files/" + row + "/photo", false, pngBytes(513), nil, 413, outpost.CodeTooLarge, "at most 512 bytes"},
+			{"file too large", "PUT", "/api/files/" + row + "/report", false, make([]byte, 1025), nil, 413, outpost.CodeTooLarge, "at most 1024 bytes"},
+			{"image that is text", "PUT", "/api/files/" + row + "/photo", false, []byte("hello, world"), nil, 400, outpost.CodeInvalid, "the content is text/plain"},
+			{"image declared as text", "PUT", "/api/files/" + row + "/photo", false, pngBytes(20), map[string]string{"Content-Type": "text/plain"}, 400, outpost.CodeInvalid, "takes an image type"},
+			{"bad mime type", "PUT", "/api/files/" + row + "/report", false, []byte("x"), map[string]string{"Content-Type": "not a type"}, 400, outpost.CodeInvalid, "not a MIME type"},
+			{"control character in name", "PUT", "/api/files/" + row + "/report", false, []byte("x"), map[string]string{"X-File-Name": "a%07b"}, 400, outpost.CodeInvalid, "control characters"},
+			{"no file to get", "GET", "/api/files/" + row + "/report", false, nil, nil, 404, outpost.CodeNotFound, "holds no file"},
+			{"no file to delete", "DELETE", "/api/files/" + row + "/report", false, nil, nil, 404, outpost.CodeNotFound, "holds no file"},
+			{"put without write", "PUT", "/api/files/" + row + "/report", true, []byte("x"), nil, 403, outpost.CodeForbidden, "write privilege"},
+			{"delete without write", "DELETE", "/api/files/" + row + "/report", true, nil, nil, 403, outpost.CodeForbidden, "write privilege"},
+			{"no token", "GET", "/api/files/" + row + "/report", false, nil, map[string]string{"Authorization": ""}, 401, outpost.CodeUnauthorized, "bearer token"},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				token := f.admin
+				if tt.user {
+					token = f.user
+				}
+				if _, ok := tt.header["Authorization"]; ok {
+					token = ""
+				}
+				code, _, body := f.send(t, tt.method, tt.path, token, tt.body, tt.header)
+				var eb wire.ErrorBody
+				_ = json.Unmarshal(body, &eb)
+				if code != tt.wantStatus || eb.Error.Code != string(tt.wantCode) || !strings.Contains(eb.Error.Message, tt.wantMessage) {
+					t.Fatalf("%s %s = %d %s, want %d %s containing %q", tt.method, tt.path, code, body, tt.wantStatus, tt.wantCode, tt.wantMessage)
+				}
+			})
+		}
+		// Writing a file column through the data API points to the files route.
+		code, _, body := f.send(t, "PATCH", "/api/data/"+row, f.admin, []byte(`{"photo":"`+outpost.NewID()+`"}`), nil)
+		if code != 400 || !strings.Contains(string(body), "PUT /api/files/job({id})/photo") {
+			t.Fatalf("PATCH a file column = %d %s", code, body)
+		}
+	})
 }

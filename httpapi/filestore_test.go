@@ -22,7 +22,7 @@ import (
 func (f *fileFixture) storedAt(t *testing.T, fid string) (kind, key, sum string, inDB int) {
 	t.Helper()
 	d := f.p.DB().Dialect
-	mustOK(t, f.p.DB().Read.QueryRow(`SELECT contentstore, contentkey, sha256, length(content) FROM outpost_file WHERE fileid = `+d.Placeholder(1), fid).Scan(&kind, &key, &sum, &inDB))
+	testenv.Must(t, f.p.DB().Read.QueryRow(`SELECT contentstore, contentkey, sha256, length(content) FROM outpost_file WHERE fileid = `+d.Placeholder(1), fid).Scan(&kind, &key, &sum, &inDB))
 	return kind, key, sum, inDB
 }
 
@@ -30,7 +30,7 @@ func (f *fileFixture) storedAt(t *testing.T, fid string) (kind, key, sum string,
 func objectCount(t *testing.T, root string) int {
 	t.Helper()
 	n := 0
-	mustOK(t, filepath.WalkDir(root, func(_ string, d fs.DirEntry, err error) error {
+	testenv.Must(t, filepath.WalkDir(root, func(_ string, d fs.DirEntry, err error) error {
 		if err == nil && !d.IsDir() {
 			n++
 		}
@@ -64,7 +64,7 @@ func TestFileStoreContent(t *testing.T) {
 					t.Fatalf("PUT: %d %s", code, body)
 				}
 				got, err := f.p.GetFile(ctx, platform.System(), "job", f.row, "report", false)
-				mustOK(t, err)
+				testenv.Must(t, err)
 				sk, key, sum, inDB := f.storedAt(t, got.ID)
 				want := sha256.Sum256(doc)
 				if sk != kind || !strings.HasPrefix(key, got.ID+".") || sum != hex.EncodeToString(want[:]) || inDB != 0 {
@@ -80,23 +80,23 @@ func TestFileStoreContent(t *testing.T) {
 				// Damaged content: same length, other bytes; then cut short.
 				damaged := bytes.ToUpper(doc)
 				if d, ok := st.(*filestore.Dir); ok {
-					mustOK(t, os.WriteFile(filepath.Join(d.Root(), filestore.Path(key)), damaged, 0o600))
+					testenv.Must(t, os.WriteFile(filepath.Join(d.Root(), filestore.Path(key)), damaged, 0o600))
 				} else {
-					mustOK(t, st.Put(ctx, key, damaged))
+					testenv.Must(t, st.Put(ctx, key, damaged))
 				}
 				for _, bad := range [][]byte{damaged, doc[:5]} {
-					mustOK(t, st.Put(ctx, key, bad))
+					testenv.Must(t, st.Put(ctx, key, bad))
 					code, _, body = f.send(t, http.MethodGet, report, f.user, nil, nil)
 					if code != http.StatusInternalServerError || !strings.Contains(string(body), "is damaged") || !strings.Contains(string(body), got.ID) || bytes.Contains(body, bad) {
 						t.Fatalf("GET of damaged content: %d %s", code, body)
 					}
 				}
-				mustOK(t, st.Delete(ctx, key))
+				testenv.Must(t, st.Delete(ctx, key))
 				code, _, body = f.send(t, http.MethodGet, report, f.user, nil, nil)
 				if code != http.StatusInternalServerError || !strings.Contains(string(body), "missing from the file store") {
 					t.Fatalf("GET of missing content: %d %s", code, body)
 				}
-				mustOK(t, st.Put(ctx, key, doc))
+				testenv.Must(t, st.Put(ctx, key, doc))
 
 				// Deleting the file removes its object.
 				if code, _, body := f.send(t, http.MethodDelete, report, f.admin, nil, nil); code != http.StatusNoContent {
@@ -128,10 +128,10 @@ func TestFileStoreContent(t *testing.T) {
 				// Content stored in the database before is still served,
 				// beside content in the store.
 				legacy, err := platform.Open(ctx, f.p.DB(), platform.Options{})
-				mustOK(t, err)
+				testenv.Must(t, err)
 				img := pngBytes(300)
 				old, err := legacy.PutFile(ctx, platform.System(), "job", f.row, "photo", platform.FileInput{Content: img})
-				mustOK(t, err)
+				testenv.Must(t, err)
 				if sk, _, _, inDB := f.storedAt(t, old.ID); sk != "" || inDB != len(img) {
 					t.Fatalf("a server without a file store stored at %q with %d bytes in the database", sk, inDB)
 				}
@@ -145,9 +145,9 @@ func TestFileStoreContent(t *testing.T) {
 					t.Fatalf("PUT: %d %s", code, body)
 				}
 				got, err = f.p.GetFile(ctx, platform.System(), "job", f.row, "report", false)
-				mustOK(t, err)
+				testenv.Must(t, err)
 				_, key, _, _ = f.storedAt(t, got.ID)
-				mustOK(t, f.p.Delete(ctx, platform.System(), "job", f.row))
+				testenv.Must(t, f.p.Delete(ctx, platform.System(), "job", f.row))
 				if _, err := st.Get(ctx, key); !errors.Is(err, filestore.ErrNotExist) {
 					t.Fatalf("the object is left after its row was deleted: %v", err)
 				}

@@ -87,55 +87,53 @@ func (f *fixture) doTB(t testing.TB, method, path, token, body string) (int, map
 }
 
 func TestCRUDOverHTTP(t *testing.T) {
-	for _, e := range testenv.Engines(t) {
-		t.Run(e.Name, func(t *testing.T) {
-			t.Parallel()
-			f := newFixture(t, e)
-			code, row := f.do(t, "POST", "/api/data/account", f.user, `{"name":"Contoso","telephone1":"555"}`)
-			if code != http.StatusCreated {
-				t.Fatalf("create: %d %v", code, row)
-			}
-			id := row["accountid"].(string)
-			if row["ownerid"] != f.userID {
-				t.Errorf("owner = %v, want the caller", row["ownerid"])
-			}
-			code, row = f.do(t, "PATCH", "/api/data/account("+id+")", f.user, `{"telephone1":"556"}`)
-			if code != 200 || row["telephone1"] != "556" || row["name"] != "Contoso" {
-				t.Fatalf("patch: %d %v", code, row)
-			}
-			code, row = f.do(t, "GET", "/api/data/account("+id+")?$select=name", f.user, "")
-			if code != 200 || row["name"] != "Contoso" || row["telephone1"] != nil {
-				t.Fatalf("get with $select: %d %v", code, row)
-			}
-			for i := range 4 {
-				f.do(t, "POST", "/api/data/account", f.user, `{"name":"A`+string(rune('0'+i))+`"}`)
-			}
-			// Follow @odata.nextLink through every page.
-			total, req := f.pages(t, "/api/data/account?$count=true&$orderby=name", func(page map[string]any) {
-				if page["@odata.count"] != float64(5) {
-					t.Fatalf("count = %v", page["@odata.count"])
-				}
-			})
-			if total != 5 || req != 3 {
-				t.Errorf("paging gave %d rows in %d pages, want 5 in 3", total, req)
-			}
-			// Without $orderby the server pages by key.
-			total, req = f.pages(t, "/api/data/account", func(page map[string]any) {
-				if next, _ := page["@odata.nextLink"].(string); next != "" && !strings.Contains(next, ".") {
-					t.Fatalf("nextLink %q carries no key", next)
-				}
-			})
-			if total != 5 || req != 3 {
-				t.Errorf("keyset paging gave %d rows in %d pages, want 5 in 3", total, req)
-			}
-			if code, _ := f.do(t, "DELETE", "/api/data/account("+id+")", f.user, ""); code != http.StatusNoContent {
-				t.Fatalf("delete: %d", code)
-			}
-			if code, _ := f.do(t, "GET", "/api/data/account("+id+")", f.user, ""); code != http.StatusNotFound {
-				t.Fatalf("get after delete: %d", code)
+	testenv.ForEachEngine(t, func(t *testing.T, e testenv.Engine) {
+		t.Parallel()
+		f := newFixture(t, e)
+		code, row := f.do(t, "POST", "/api/data/account", f.user, `{"name":"Contoso","telephone1":"555"}`)
+		if code != http.StatusCreated {
+			t.Fatalf("create: %d %v", code, row)
+		}
+		id := row["accountid"].(string)
+		if row["ownerid"] != f.userID {
+			t.Errorf("owner = %v, want the caller", row["ownerid"])
+		}
+		code, row = f.do(t, "PATCH", "/api/data/account("+id+")", f.user, `{"telephone1":"556"}`)
+		if code != 200 || row["telephone1"] != "556" || row["name"] != "Contoso" {
+			t.Fatalf("patch: %d %v", code, row)
+		}
+		code, row = f.do(t, "GET", "/api/data/account("+id+")?$select=name", f.user, "")
+		if code != 200 || row["name"] != "Contoso" || row["telephone1"] != nil {
+			t.Fatalf("get with $select: %d %v", code, row)
+		}
+		for i := range 4 {
+			f.do(t, "POST", "/api/data/account", f.user, `{"name":"A`+string(rune('0'+i))+`"}`)
+		}
+		// Follow @odata.nextLink through every page.
+		total, req := f.pages(t, "/api/data/account?$count=true&$orderby=name", func(page map[string]any) {
+			if page["@odata.count"] != float64(5) {
+				t.Fatalf("count = %v", page["@odata.count"])
 			}
 		})
-	}
+		if total != 5 || req != 3 {
+			t.Errorf("paging gave %d rows in %d pages, want 5 in 3", total, req)
+		}
+		// Without $orderby the server pages by key.
+		total, req = f.pages(t, "/api/data/account", func(page map[string]any) {
+			if next, _ := page["@odata.nextLink"].(string); next != "" && !strings.Contains(next, ".") {
+				t.Fatalf("nextLink %q carries no key", next)
+			}
+		})
+		if total != 5 || req != 3 {
+			t.Errorf("keyset paging gave %d rows in %d pages, want 5 in 3", total, req)
+		}
+		if code, _ := f.do(t, "DELETE", "/api/data/account("+id+")", f.user, ""); code != http.StatusNoContent {
+			t.Fatalf("delete: %d", code)
+		}
+		if code, _ := f.do(t, "GET", "/api/data/account("+id+")", f.user, ""); code != http.StatusNotFound {
+			t.Fatalf("get after delete: %d", code)
+		}
+	})
 }
 
 // pages follows @odata.nextLink from path as the user, two rows a page,
@@ -161,58 +159,56 @@ func (f *fixture) pages(t *testing.T, path string, each func(page map[string]any
 }
 
 func TestBadRequests(t *testing.T) {
-	for _, e := range testenv.Engines(t) {
-		t.Run(e.Name, func(t *testing.T) {
-			t.Parallel()
-			f := newFixture(t, e)
-			_, acc := f.do(t, "POST", "/api/data/account", f.admin, `{"name":"Other","ownerid":"`+f.userID+`"}`)
-			other := acc["accountid"].(string)
-			tests := []struct {
-				name, method, path, token, body string
-				status                          int
-				code, target                    string
-			}{
-				{"no token", "GET", "/api/data/account", "", "", 401, "unauthorized", ""},
-				{"bad token", "GET", "/api/data/account", "opt_nope", "", 401, "unauthorized", ""},
-				{"not a token", "GET", "/api/data/account", "hello", "", 401, "unauthorized", ""},
-				{"malformed JSON", "POST", "/api/data/account", f.user, `{"name":`, 400, "invalid", "body"},
-				{"JSON array", "POST", "/api/data/account", f.user, `[1]`, 400, "invalid", ""},
-				{"two values", "POST", "/api/data/account", f.user, `{"name":"a"}{"name":"b"}`, 400, "invalid", "body"},
-				{"empty body", "POST", "/api/data/account", f.user, ``, 400, "invalid", "body"},
-				{"unknown table", "GET", "/api/data/nope", f.user, "", 404, "not_found", "nope"},
-				{"unknown column", "POST", "/api/data/account", f.user, `{"name":"a","nope":1}`, 400, "invalid", "nope"},
-				{"wrong type", "POST", "/api/data/account", f.user, `{"name":true}`, 400, "invalid", "name"},
-				{"oversized body", "POST", "/api/data/account", f.user, `{"name":"` + strings.Repeat("x", 70<<10) + `"}`, 413, "too_large", ""},
-				{"bad filter", "GET", "/api/data/account?$filter=name%20eq", f.user, "", 400, "invalid", "$filter"},
-				{"unknown option", "GET", "/api/data/account?$expand=x", f.user, "", 400, "invalid", "$expand"},
-				{"bad top", "GET", "/api/data/account?$top=-1", f.user, "", 400, "invalid", "$top"},
-				{"bad id", "GET", "/api/data/account(42)", f.user, "", 400, "invalid", "id"},
-				{"missing row", "GET", "/api/data/account(3f2504e0-4f89-41d3-9a0c-0305e82c3301)", f.user, "", 404, "not_found", "id"},
-				{"no create privilege", "POST", "/api/data/product_missing", f.user, `{}`, 404, "not_found", "product_missing"},
-				{"no privilege on role", "POST", "/api/data/role", f.user, `{"name":"r"}`, 403, "forbidden", "role"},
-				{"metadata needs a maker", "POST", "/api/metadata/tables", f.user, `{"name":"t1"}`, 403, "forbidden", ""},
-				{"metadata unknown field", "POST", "/api/metadata/tables", f.admin, `{"name":"t1","bogus":1}`, 400, "invalid", "bogus"},
-				{"changes need admin", "GET", "/api/changes/account", f.user, "", 403, "forbidden", ""},
-				{"token for another user", "POST", "/api/security/users/" + other + "/tokens", f.user, "", 403, "forbidden", ""},
-				{"no route", "GET", "/api/nothing", f.user, "", 404, "not_found", "/api/nothing"},
-			}
-			for _, tt := range tests {
-				t.Run(tt.name, func(t *testing.T) {
-					status, body := f.do(t, tt.method, tt.path, tt.token, tt.body)
-					if status != tt.status {
-						t.Fatalf("status = %d, want %d (%v)", status, tt.status, body)
-					}
-					e, _ := body["error"].(map[string]any)
-					if e == nil || e["code"] != tt.code || e["message"] == "" {
-						t.Fatalf("error = %v, want code %q and a message", body, tt.code)
-					}
-					if tt.target != "" && e["target"] != tt.target {
-						t.Errorf("target = %v, want %q", e["target"], tt.target)
-					}
-				})
-			}
-		})
-	}
+	testenv.ForEachEngine(t, func(t *testing.T, e testenv.Engine) {
+		t.Parallel()
+		f := newFixture(t, e)
+		_, acc := f.do(t, "POST", "/api/data/account", f.admin, `{"name":"Other","ownerid":"`+f.userID+`"}`)
+		other := acc["accountid"].(string)
+		tests := []struct {
+			name, method, path, token, body string
+			status                          int
+			code, target                    string
+		}{
+			{"no token", "GET", "/api/data/account", "", "", 401, "unauthorized", ""},
+			{"bad token", "GET", "/api/data/account", "opt_nope", "", 401, "unauthorized", ""},
+			{"not a token", "GET", "/api/data/account", "hello", "", 401, "unauthorized", ""},
+			{"malformed JSON", "POST", "/api/data/account", f.user, `{"name":`, 400, "invalid", "body"},
+			{"JSON array", "POST", "/api/data/account", f.user, `[1]`, 400, "invalid", ""},
+			{"two values", "POST", "/api/data/account", f.user, `{"name":"a"}{"name":"b"}`, 400, "invalid", "body"},
+			{"empty body", "POST", "/api/data/account", f.user, ``, 400, "invalid", "body"},
+			{"unknown table", "GET", "/api/data/nope", f.user, "", 404, "not_found", "nope"},
+			{"unknown column", "POST", "/api/data/account", f.user, `{"name":"a","nope":1}`, 400, "invalid", "nope"},
+			{"wrong type", "POST", "/api/data/account", f.user, `{"name":true}`, 400, "invalid", "name"},
+			{"oversized body", "POST", "/api/data/account", f.user, `{"name":"` + strings.Repeat("x", 70<<10) + `"}`, 413, "too_large", ""},
+			{"bad filter", "GET", "/api/data/account?$filter=name%20eq", f.user, "", 400, "invalid", "$filter"},
+			{"unknown option", "GET", "/api/data/account?$expand=x", f.user, "", 400, "invalid", "$expand"},
+			{"bad top", "GET", "/api/data/account?$top=-1", f.user, "", 400, "invalid", "$top"},
+			{"bad id", "GET", "/api/data/account(42)", f.user, "", 400, "invalid", "id"},
+			{"missing row", "GET", "/api/data/account(3f2504e0-4f89-41d3-9a0c-0305e82c3301)", f.user, "", 404, "not_found", "id"},
+			{"no create privilege", "POST", "/api/data/product_missing", f.user, `{}`, 404, "not_found", "product_missing"},
+			{"no privilege on role", "POST", "/api/data/role", f.user, `{"name":"r"}`, 403, "forbidden", "role"},
+			{"metadata needs a maker", "POST", "/api/metadata/tables", f.user, `{"name":"t1"}`, 403, "forbidden", ""},
+			{"metadata unknown field", "POST", "/api/metadata/tables", f.admin, `{"name":"t1","bogus":1}`, 400, "invalid", "bogus"},
+			{"changes need admin", "GET", "/api/changes/account", f.user, "", 403, "forbidden", ""},
+			{"token for another user", "POST", "/api/security/users/" + other + "/tokens", f.user, "", 403, "forbidden", ""},
+			{"no route", "GET", "/api/nothing", f.user, "", 404, "not_found", "/api/nothing"},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				status, body := f.do(t, tt.method, tt.path, tt.token, tt.body)
+				if status != tt.status {
+					t.Fatalf("status = %d, want %d (%v)", status, tt.status, body)
+				}
+				e, _ := body["error"].(map[string]any)
+				if e == nil || e["code"] != tt.code || e["message"] == "" {
+					t.Fatalf("error = %v, want code %q and a message", body, tt.code)
+				}
+				if tt.target != "" && e["target"] != tt.target {
+					t.Errorf("target = %v, want %q", e["target"], tt.target)
+				}
+			})
+		}
+	})
 }
 
 func TestHealthAndMetrics(t *testing.T) {

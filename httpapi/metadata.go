@@ -37,10 +37,10 @@ func (s *Server) getTable(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) createTable(w http.ResponseWriter, r *http.Request) error {
 	var in platform.TableInput
-	if err := DecodeJSON(r, &in, true); err != nil {
+	if err := decodeBody(r, &in, true); err != nil {
 		return err
 	}
-	t, err := s.p.CreateTable(r.Context(), Principal(r), in)
+	t, err := s.p.CreateTable(r.Context(), principalOf(r), in)
 	if err != nil {
 		return err
 	}
@@ -50,10 +50,10 @@ func (s *Server) createTable(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) patchTable(w http.ResponseWriter, r *http.Request) error {
 	var in platform.TablePatch
-	if err := DecodeJSON(r, &in, true); err != nil {
+	if err := decodeBody(r, &in, true); err != nil {
 		return err
 	}
-	t, err := s.p.UpdateTable(r.Context(), Principal(r), r.PathValue("table"), in)
+	t, err := s.p.UpdateTable(r.Context(), principalOf(r), r.PathValue("table"), in)
 	if err != nil {
 		return err
 	}
@@ -62,10 +62,10 @@ func (s *Server) patchTable(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) addColumn(w http.ResponseWriter, r *http.Request) error {
 	var c schema.Column
-	if err := DecodeJSON(r, &c, true); err != nil {
+	if err := decodeBody(r, &c, true); err != nil {
 		return err
 	}
-	t, err := s.p.AddColumn(r.Context(), Principal(r), r.PathValue("table"), c)
+	t, err := s.p.AddColumn(r.Context(), principalOf(r), r.PathValue("table"), c)
 	if err != nil {
 		return err
 	}
@@ -76,10 +76,10 @@ func (s *Server) addColumn(w http.ResponseWriter, r *http.Request) error {
 // platform.ColumnPatch) and replies with the whole table.
 func (s *Server) patchColumn(w http.ResponseWriter, r *http.Request) error {
 	var in platform.ColumnPatch
-	if err := DecodeJSON(r, &in, true); err != nil {
+	if err := decodeBody(r, &in, true); err != nil {
 		return err
 	}
-	t, err := s.p.UpdateColumn(r.Context(), Principal(r), r.PathValue("table"), r.PathValue("column"), in)
+	t, err := s.p.UpdateColumn(r.Context(), principalOf(r), r.PathValue("table"), r.PathValue("column"), in)
 	if err != nil {
 		return err
 	}
@@ -131,7 +131,7 @@ func (s *Server) tableFilter(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	var in profile.FilterForms
-	if err := DecodeJSON(r, &in, true); err != nil {
+	if err := decodeBody(r, &in, true); err != nil {
 		return err
 	}
 	out, err := profile.CheckFilterForms(sch, t.Name, in, fmt.Sprintf("the filter on %s", t.Name), "")
@@ -140,10 +140,10 @@ func (s *Server) tableFilter(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) createRelationship(w http.ResponseWriter, r *http.Request) error {
 	var d schema.ManyToManyDef
-	if err := DecodeJSON(r, &d, true); err != nil {
+	if err := decodeBody(r, &d, true); err != nil {
 		return err
 	}
-	if err := s.p.CreateManyToMany(r.Context(), Principal(r), d); err != nil {
+	if err := s.p.CreateManyToMany(r.Context(), principalOf(r), d); err != nil {
 		return err
 	}
 	return writeJSON(w, http.StatusCreated, d)

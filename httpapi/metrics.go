@@ -171,14 +171,11 @@ func (s *Server) MetricsHandler() http.Handler {
 	})
 }
 
-// ClientReportHeader is the header in which the device library reports
-// its side of its previous sync: "apply-ms=N, errors=N" (time it took to
-// apply the reply locally, local errors met). It is stored on the event of
-// the request that carries it; a malformed header is ignored.
-const ClientReportHeader = wire.ClientReportHeader
-
-// parseClientReport reads the ClientReportHeader; nil fields were not
-// reported (or not valid).
+// parseClientReport reads wire.ClientReportHeader, in which the device
+// library reports its side of its previous sync: "apply-ms=N, errors=N"
+// (time it took to apply the reply locally, local errors met). It is stored
+// on the event of the request that carries it; a malformed header is
+// ignored, and nil fields were not reported (or not valid).
 func parseClientReport(v string) (apply, errs *int64) {
 	if v == "" || len(v) > 200 {
 		return nil, nil

@@ -62,16 +62,16 @@ func reply(w http.ResponseWriter, status int, v any, err error) error {
 }
 
 func (s *Server) listProfiles(w http.ResponseWriter, r *http.Request) error {
-	ps, err := s.profiles.List(r.Context(), Principal(r))
+	ps, err := s.profiles.List(r.Context(), principalOf(r))
 	return reply(w, http.StatusOK, map[string]any{"value": ps}, err)
 }
 
 func (s *Server) createProfile(w http.ResponseWriter, r *http.Request) error {
 	var in profile.Input
-	if err := DecodeJSON(r, &in, true); err != nil {
+	if err := decodeBody(r, &in, true); err != nil {
 		return err
 	}
-	p, err := s.profiles.Create(r.Context(), Principal(r), in)
+	p, err := s.profiles.Create(r.Context(), principalOf(r), in)
 	if err == nil {
 		w.Header().Set("Location", "/api/offline/profiles/"+p.ID)
 	}
@@ -79,21 +79,21 @@ func (s *Server) createProfile(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) getProfile(w http.ResponseWriter, r *http.Request) error {
-	p, err := s.profiles.Get(r.Context(), Principal(r), r.PathValue("id"))
+	p, err := s.profiles.Get(r.Context(), principalOf(r), r.PathValue("id"))
 	return reply(w, http.StatusOK, p, err)
 }
 
 func (s *Server) patchProfile(w http.ResponseWriter, r *http.Request) error {
 	var in profile.Patch
-	if err := DecodeJSON(r, &in, true); err != nil {
+	if err := decodeBody(r, &in, true); err != nil {
 		return err
 	}
-	p, err := s.profiles.Update(r.Context(), Principal(r), r.PathValue("id"), in)
+	p, err := s.profiles.Update(r.Context(), principalOf(r), r.PathValue("id"), in)
 	return reply(w, http.StatusOK, p, err)
 }
 
 func (s *Server) deleteProfile(w http.ResponseWriter, r *http.Request) error {
-	if err := s.profiles.Delete(r.Context(), Principal(r), r.PathValue("id")); err != nil {
+	if err := s.profiles.Delete(r.Context(), principalOf(r), r.PathValue("id")); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -105,11 +105,11 @@ func (s *Server) cloneProfile(w http.ResponseWriter, r *http.Request) error {
 		Name string `json:"name"`
 	}
 	if r.ContentLength != 0 {
-		if err := DecodeJSON(r, &in, true); err != nil {
+		if err := decodeBody(r, &in, true); err != nil {
 			return err
 		}
 	}
-	p, err := s.profiles.Clone(r.Context(), Principal(r), r.PathValue("id"), in.Name)
+	p, err := s.profiles.Clone(r.Context(), principalOf(r), r.PathValue("id"), in.Name)
 	return reply(w, http.StatusCreated, p, err)
 }
 
@@ -118,7 +118,7 @@ func (s *Server) putItem(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	p, err := s.profiles.PutItem(r.Context(), Principal(r), r.PathValue("id"), in)
+	p, err := s.profiles.PutItem(r.Context(), principalOf(r), r.PathValue("id"), in)
 	return reply(w, http.StatusOK, p, err)
 }
 
@@ -129,14 +129,14 @@ func (s *Server) checkItem(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	c, err := s.profiles.CheckItem(r.Context(), Principal(r), r.PathValue("id"), in)
+	c, err := s.profiles.CheckItem(r.Context(), principalOf(r), r.PathValue("id"), in)
 	return reply(w, http.StatusOK, c, err)
 }
 
 // itemInput decodes an item whose table is the path's.
 func itemInput(r *http.Request) (profile.ItemInput, error) {
 	var in profile.ItemInput
-	if err := DecodeJSON(r, &in, true); err != nil {
+	if err := decodeBody(r, &in, true); err != nil {
 		return in, err
 	}
 	if in.Table != "" && in.Table != r.PathValue("table") {
@@ -147,17 +147,17 @@ func itemInput(r *http.Request) (profile.ItemInput, error) {
 }
 
 func (s *Server) deleteItem(w http.ResponseWriter, r *http.Request) error {
-	p, err := s.profiles.RemoveItem(r.Context(), Principal(r), r.PathValue("id"), r.PathValue("table"))
+	p, err := s.profiles.RemoveItem(r.Context(), principalOf(r), r.PathValue("id"), r.PathValue("table"))
 	return reply(w, http.StatusOK, p, err)
 }
 
 func (s *Server) validateProfile(w http.ResponseWriter, r *http.Request) error {
-	v, err := s.profiles.Validate(r.Context(), Principal(r), r.PathValue("id"))
+	v, err := s.profiles.Validate(r.Context(), principalOf(r), r.PathValue("id"))
 	return reply(w, http.StatusOK, v, err)
 }
 
 func (s *Server) publishProfile(w http.ResponseWriter, r *http.Request) error {
-	p, v, err := s.profiles.Publish(r.Context(), Principal(r), r.PathValue("id"))
+	p, v, err := s.profiles.Publish(r.Context(), principalOf(r), r.PathValue("id"))
 	if err != nil {
 		return err
 	}
@@ -165,7 +165,7 @@ func (s *Server) publishProfile(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) appUsage(w http.ResponseWriter, r *http.Request) error {
-	apps, err := s.profiles.AppUsage(r.Context(), Principal(r), r.PathValue("id"))
+	apps, err := s.profiles.AppUsage(r.Context(), principalOf(r), r.PathValue("id"))
 	return reply(w, http.StatusOK, map[string]any{"value": apps}, err)
 }
 
@@ -176,7 +176,7 @@ type planItemJSON struct {
 }
 
 func (s *Server) plan(w http.ResponseWriter, r *http.Request) error {
-	plan, err := s.profiles.Plan(r.Context(), Principal(r), r.PathValue("id"))
+	plan, err := s.profiles.Plan(r.Context(), principalOf(r), r.PathValue("id"))
 	if err != nil {
 		return err
 	}
@@ -202,52 +202,52 @@ func (s *Server) preview(w http.ResponseWriter, r *http.Request) error {
 		opts.Published = b
 	}
 	if opts.UserID == "" {
-		opts.UserID = Principal(r).UserID
+		opts.UserID = principalOf(r).UserID
 	}
-	pv, err := s.profiles.Preview(r.Context(), Principal(r), r.PathValue("id"), opts)
+	pv, err := s.profiles.Preview(r.Context(), principalOf(r), r.PathValue("id"), opts)
 	return reply(w, http.StatusOK, pv, err)
 }
 
 func (s *Server) listApps(w http.ResponseWriter, r *http.Request) error {
-	apps, err := s.profiles.ListApps(r.Context(), Principal(r))
+	apps, err := s.profiles.ListApps(r.Context(), principalOf(r))
 	return reply(w, http.StatusOK, map[string]any{"value": apps}, err)
 }
 
 func (s *Server) createApp(w http.ResponseWriter, r *http.Request) error {
 	var in apps.AppInput
-	if err := DecodeJSON(r, &in, true); err != nil {
+	if err := decodeBody(r, &in, true); err != nil {
 		return err
 	}
-	a, err := s.profiles.CreateApp(r.Context(), Principal(r), in)
+	a, err := s.profiles.CreateApp(r.Context(), principalOf(r), in)
 	return reply(w, http.StatusCreated, a, err)
 }
 
 func (s *Server) getApp(w http.ResponseWriter, r *http.Request) error {
-	a, err := s.profiles.GetApp(r.Context(), Principal(r), r.PathValue("id"))
+	a, err := s.profiles.GetApp(r.Context(), principalOf(r), r.PathValue("id"))
 	return reply(w, http.StatusOK, a, err)
 }
 
 func (s *Server) patchApp(w http.ResponseWriter, r *http.Request) error {
 	var in apps.AppPatch
-	if err := DecodeJSON(r, &in, true); err != nil {
+	if err := decodeBody(r, &in, true); err != nil {
 		return err
 	}
-	a, err := s.profiles.UpdateApp(r.Context(), Principal(r), r.PathValue("id"), in)
+	a, err := s.profiles.UpdateApp(r.Context(), principalOf(r), r.PathValue("id"), in)
 	return reply(w, http.StatusOK, a, err)
 }
 
 func (s *Server) publishedProfile(w http.ResponseWriter, r *http.Request) error {
-	p, err := s.profiles.Published(r.Context(), Principal(r), r.PathValue("id"))
+	p, err := s.profiles.Published(r.Context(), principalOf(r), r.PathValue("id"))
 	return reply(w, http.StatusOK, p, err)
 }
 
 func (s *Server) discardDraft(w http.ResponseWriter, r *http.Request) error {
-	p, err := s.profiles.DiscardDraft(r.Context(), Principal(r), r.PathValue("id"))
+	p, err := s.profiles.DiscardDraft(r.Context(), principalOf(r), r.PathValue("id"))
 	return reply(w, http.StatusOK, p, err)
 }
 
 func (s *Server) deleteApp(w http.ResponseWriter, r *http.Request) error {
-	if err := s.profiles.DeleteApp(r.Context(), Principal(r), r.PathValue("id")); err != nil {
+	if err := s.profiles.DeleteApp(r.Context(), principalOf(r), r.PathValue("id")); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -256,55 +256,55 @@ func (s *Server) deleteApp(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) setOffline(w http.ResponseWriter, r *http.Request) error {
 	var in apps.OfflineInput
-	if err := DecodeJSON(r, &in, true); err != nil {
+	if err := decodeBody(r, &in, true); err != nil {
 		return err
 	}
-	a, err := s.profiles.SetOffline(r.Context(), Principal(r), r.PathValue("id"), in)
+	a, err := s.profiles.SetOffline(r.Context(), principalOf(r), r.PathValue("id"), in)
 	return reply(w, http.StatusOK, a, err)
 }
 
 func (s *Server) publishApp(w http.ResponseWriter, r *http.Request) error {
-	a, err := s.profiles.PublishApp(r.Context(), Principal(r), r.PathValue("id"))
+	a, err := s.profiles.PublishApp(r.Context(), principalOf(r), r.PathValue("id"))
 	return reply(w, http.StatusOK, a, err)
 }
 
 func (s *Server) generateProfile(w http.ResponseWriter, r *http.Request) error {
 	var in apps.GenerateOptions
 	if r.ContentLength != 0 {
-		if err := DecodeJSON(r, &in, true); err != nil {
+		if err := decodeBody(r, &in, true); err != nil {
 			return err
 		}
 	}
-	g, err := s.profiles.GenerateProfile(r.Context(), Principal(r), r.PathValue("id"), in)
+	g, err := s.profiles.GenerateProfile(r.Context(), principalOf(r), r.PathValue("id"), in)
 	return reply(w, http.StatusCreated, g, err)
 }
 
 func (s *Server) appProfile(w http.ResponseWriter, r *http.Request) error {
-	id, kind, err := s.profiles.AppProfile(r.Context(), Principal(r), r.PathValue("id"))
+	id, kind, err := s.profiles.AppProfile(r.Context(), principalOf(r), r.PathValue("id"))
 	return reply(w, http.StatusOK, map[string]string{"profileId": id, "kind": kind}, err)
 }
 
 func (s *Server) listSolutions(w http.ResponseWriter, r *http.Request) error {
-	sols, err := s.profiles.ListSolutions(r.Context(), Principal(r))
+	sols, err := s.profiles.ListSolutions(r.Context(), principalOf(r))
 	return reply(w, http.StatusOK, map[string]any{"value": sols}, err)
 }
 
 func (s *Server) createSolution(w http.ResponseWriter, r *http.Request) error {
 	var in apps.SolutionInput
-	if err := DecodeJSON(r, &in, true); err != nil {
+	if err := decodeBody(r, &in, true); err != nil {
 		return err
 	}
-	sol, err := s.profiles.CreateSolution(r.Context(), Principal(r), in)
+	sol, err := s.profiles.CreateSolution(r.Context(), principalOf(r), in)
 	return reply(w, http.StatusCreated, sol, err)
 }
 
 func (s *Server) getSolution(w http.ResponseWriter, r *http.Request) error {
-	sol, err := s.profiles.GetSolution(r.Context(), Principal(r), r.PathValue("name"))
+	sol, err := s.profiles.GetSolution(r.Context(), principalOf(r), r.PathValue("name"))
 	return reply(w, http.StatusOK, sol, err)
 }
 
 func (s *Server) deleteSolution(w http.ResponseWriter, r *http.Request) error {
-	if err := s.profiles.DeleteSolution(r.Context(), Principal(r), r.PathValue("name")); err != nil {
+	if err := s.profiles.DeleteSolution(r.Context(), principalOf(r), r.PathValue("name")); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -313,26 +313,26 @@ func (s *Server) deleteSolution(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) addComponent(w http.ResponseWriter, r *http.Request) error {
 	var c apps.Component
-	if err := DecodeJSON(r, &c, true); err != nil {
+	if err := decodeBody(r, &c, true); err != nil {
 		return err
 	}
-	sol, err := s.profiles.AddComponents(r.Context(), Principal(r), r.PathValue("name"), c)
+	sol, err := s.profiles.AddComponents(r.Context(), principalOf(r), r.PathValue("name"), c)
 	return reply(w, http.StatusOK, sol, err)
 }
 
 func (s *Server) removeComponent(w http.ResponseWriter, r *http.Request) error {
 	c := apps.Component{Kind: r.PathValue("kind"), ID: r.PathValue("cid")}
-	sol, err := s.profiles.RemoveComponent(r.Context(), Principal(r), r.PathValue("name"), c)
+	sol, err := s.profiles.RemoveComponent(r.Context(), principalOf(r), r.PathValue("name"), c)
 	return reply(w, http.StatusOK, sol, err)
 }
 
 func (s *Server) addRequired(w http.ResponseWriter, r *http.Request) error {
-	added, err := s.profiles.AddRequired(r.Context(), Principal(r), r.PathValue("name"))
+	added, err := s.profiles.AddRequired(r.Context(), principalOf(r), r.PathValue("name"))
 	return reply(w, http.StatusOK, map[string]any{"added": added}, err)
 }
 
 func (s *Server) exportSolution(w http.ResponseWriter, r *http.Request) error {
-	data, err := s.profiles.Export(r.Context(), Principal(r), r.PathValue("name"))
+	data, err := s.profiles.Export(r.Context(), principalOf(r), r.PathValue("name"))
 	if err != nil {
 		return err
 	}
@@ -357,6 +357,6 @@ func (s *Server) importSolution(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	res, err := s.profiles.Import(r.Context(), Principal(r), data, opts)
+	res, err := s.profiles.Import(r.Context(), principalOf(r), data, opts)
 	return reply(w, http.StatusOK, res, err)
 }

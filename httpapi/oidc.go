@@ -39,9 +39,9 @@ type OIDCOptions struct {
 	HTTPClient *http.Client
 }
 
-// OIDCCookie carries the state, nonce and PKCE verifier of a sign-in in
+// oidcCookie carries the state, nonce and PKCE verifier of a sign-in in
 // progress between the redirect to the provider and its callback.
-const OIDCCookie = "outpost_oidc"
+const oidcCookie = "outpost_oidc"
 
 // oidcProvider discovers the provider on first use and keeps it.
 type oidcProvider struct {
@@ -112,7 +112,7 @@ func (o *oidcProvider) login(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	state, nonce, verifier := randomString(), randomString(), oauth2.GenerateVerifier()
-	http.SetCookie(w, &http.Cookie{Name: OIDCCookie, Value: state + "." + nonce + "." + verifier, Path: "/api/auth/oidc", MaxAge: 600,
+	http.SetCookie(w, &http.Cookie{Name: oidcCookie, Value: state + "." + nonce + "." + verifier, Path: "/api/auth/oidc", MaxAge: 600,
 		HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode})
 	url := o.config(r, prov).AuthCodeURL(state, oidc.Nonce(nonce), oauth2.S256ChallengeOption(verifier))
 	http.Redirect(w, r, url, http.StatusFound)
@@ -136,11 +136,11 @@ func (s *Server) oidcCallback(o *oidcProvider, w http.ResponseWriter, r *http.Re
 	if e := q.Get("error"); e != "" {
 		return outpost.Unauthorizedf("the identity provider refused the sign-in: %s %s", e, q.Get("error_description"))
 	}
-	c, err := r.Cookie(OIDCCookie)
+	c, err := r.Cookie(oidcCookie)
 	if err != nil {
 		return outpost.Unauthorizedf("no sign-in is in progress in this browser: start at /api/auth/oidc/login")
 	}
-	http.SetCookie(w, &http.Cookie{Name: OIDCCookie, Value: "", Path: "/api/auth/oidc", MaxAge: -1, HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode})
+	http.SetCookie(w, &http.Cookie{Name: oidcCookie, Value: "", Path: "/api/auth/oidc", MaxAge: -1, HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode})
 	parts := strings.Split(c.Value, ".")
 	if len(parts) != 3 || subtle.ConstantTimeCompare([]byte(parts[0]), []byte(q.Get("state"))) != 1 {
 		return outpost.Unauthorizedf("the sign-in's state does not match: start again at /api/auth/oidc/login")

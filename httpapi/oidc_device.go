@@ -188,7 +188,7 @@ type deviceTokenRequest struct {
 // device credential.
 func (s *Server) deviceToken(w http.ResponseWriter, r *http.Request) error {
 	var in deviceTokenRequest
-	if err := DecodeJSON(r, &in, true); err != nil {
+	if err := decodeBody(r, &in, true); err != nil {
 		return err
 	}
 	cred, err := s.p.ExchangeDeviceCode(r.Context(), in.Code, in.CodeVerifier, in.Device)

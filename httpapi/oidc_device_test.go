@@ -35,7 +35,7 @@ func deviceBrowser() *http.Client {
 func (f *oidcFixture) deviceSignIn(t *testing.T, query url.Values) (url.Values, int, map[string]any) {
 	t.Helper()
 	res, err := deviceBrowser().Get(f.srv.URL + "/api/auth/oidc/device/start?" + query.Encode())
-	must(t, err)
+	testenv.Must(t, err)
 	defer res.Body.Close()
 	if res.StatusCode != http.StatusFound {
 		var body map[string]any
@@ -43,7 +43,7 @@ func (f *oidcFixture) deviceSignIn(t *testing.T, query url.Values) (url.Values, 
 		return nil, res.StatusCode, body
 	}
 	u, err := url.Parse(res.Header.Get("Location"))
-	must(t, err)
+	testenv.Must(t, err)
 	if u.Scheme+"://"+u.Host+u.Path != loopback {
 		t.Fatalf("the browser was sent to %s, not the device's loopback", u)
 	}
@@ -59,7 +59,7 @@ func (f *oidcFixture) exchange(t *testing.T, code, verifier string) (int, map[st
 	t.Helper()
 	b, _ := json.Marshal(map[string]any{"code": code, "code_verifier": verifier, "device": map[string]string{"name": "tablet", "platform": "android"}})
 	res, err := http.Post(f.srv.URL+"/api/auth/oidc/device/token", "application/json", bytes.NewReader(b))
-	must(t, err)
+	testenv.Must(t, err)
 	defer res.Body.Close()
 	var body map[string]any
 	_ = json.NewDecoder(res.Body).Decode(&body)
@@ -77,11 +77,11 @@ func TestOIDCDeviceSignIn(t *testing.T) {
 
 			// The providers route names the provider and its device start.
 			res, err := http.Get(f.srv.URL + "/api/auth/providers")
-			must(t, err)
+			testenv.Must(t, err)
 			var list struct {
 				Providers []map[string]string `json:"providers"`
 			}
-			must(t, json.NewDecoder(res.Body).Decode(&list))
+			testenv.Must(t, json.NewDecoder(res.Body).Decode(&list))
 			res.Body.Close()
 			if len(list.Providers) != 1 || list.Providers[0]["name"] != "Example ID" || list.Providers[0]["device_start"] != "/api/auth/oidc/device/start" {
 				t.Fatalf("providers: %v", list)
@@ -102,7 +102,7 @@ func TestOIDCDeviceSignIn(t *testing.T) {
 			req, _ := http.NewRequest(http.MethodGet, f.srv.URL+"/api/whoami", nil)
 			req.Header.Set("Authorization", "Bearer "+cred["access_token"].(string))
 			res, err = http.DefaultClient.Do(req)
-			must(t, err)
+			testenv.Must(t, err)
 			var who map[string]any
 			_ = json.NewDecoder(res.Body).Decode(&who)
 			res.Body.Close()
@@ -112,13 +112,13 @@ func TestOIDCDeviceSignIn(t *testing.T) {
 			// It renews like a password sign-in's.
 			b, _ := json.Marshal(map[string]any{"refresh_token": cred["refresh_token"]})
 			res, err = http.Post(f.srv.URL+"/api/auth/refresh", "application/json", bytes.NewReader(b))
-			must(t, err)
+			testenv.Must(t, err)
 			res.Body.Close()
 			if res.StatusCode != http.StatusOK {
 				t.Fatalf("refresh of the device credential: %d", res.StatusCode)
 			}
 			devs, err := f.p.ListDevices(context.Background(), platform.System(), platform.DeviceFilter{})
-			must(t, err)
+			testenv.Must(t, err)
 			if len(devs) != 1 || devs[0].Name != "tablet" {
 				t.Fatalf("devices: %+v", devs)
 			}
@@ -154,7 +154,7 @@ func TestOIDCDeviceSignIn(t *testing.T) {
 			// A disabled user gets no code: the refusal goes to the device.
 			f.op.QueueUser(jane)
 			_, err = f.p.Update(context.Background(), platform.System(), "systemuser", f.userID, map[string]any{"isdisabled": true})
-			must(t, err)
+			testenv.Must(t, err)
 			q, status, _ = f.deviceSignIn(t, startQuery("s4", verifier))
 			if status != http.StatusFound || q.Get("code") != "" || q.Get("error") != "access_denied" || q.Get("state") != "s4" || !strings.Contains(q.Get("error_description"), "disabled") {
 				t.Fatalf("disabled user: %d %v", status, q)
@@ -162,13 +162,13 @@ func TestOIDCDeviceSignIn(t *testing.T) {
 
 			// The provider's callback with a state no device started.
 			res, err = deviceBrowser().Get(f.srv.URL + "/api/auth/oidc/callback?code=x&state=dev.unknown")
-			must(t, err)
+			testenv.Must(t, err)
 			res.Body.Close()
 			if res.StatusCode != http.StatusUnauthorized {
 				t.Fatalf("unknown device state: %d", res.StatusCode)
 			}
 			devs, err = f.p.ListDevices(context.Background(), platform.System(), platform.DeviceFilter{IncludeRevoked: true})
-			must(t, err)
+			testenv.Must(t, err)
 			if len(devs) != 1 {
 				t.Fatalf("refused sign-ins registered devices: %+v", devs)
 			}
@@ -202,7 +202,7 @@ func TestOIDCDeviceStartRefusesBadRequests(t *testing.T) {
 				q := startQuery("s", verifier)
 				q.Set("redirect_uri", ok)
 				res, err := (&http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).Get(f.srv.URL + "/api/auth/oidc/device/start?" + q.Encode())
-				must(t, err)
+				testenv.Must(t, err)
 				res.Body.Close()
 				if res.StatusCode != http.StatusFound || !strings.HasPrefix(res.Header.Get("Location"), f.op.Config().Issuer) {
 					t.Errorf("loopback %s: %d %s", ok, res.StatusCode, res.Header.Get("Location"))

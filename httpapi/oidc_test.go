@@ -52,10 +52,10 @@ func newOIDCFixture(t *testing.T, e testenv.Engine, create bool) *oidcFixture {
 		t.Fatal(err)
 	}
 	f.p = p
-	must(t, op.AddMiddleware(f.audienceRewriter))
+	testenv.Must(t, op.AddMiddleware(f.audienceRewriter))
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	must(t, err)
-	must(t, op.Start(ln, nil))
+	testenv.Must(t, err)
+	testenv.Must(t, op.Start(ln, nil))
 	t.Cleanup(func() { _ = op.Shutdown() })
 	sys := platform.System()
 	if f.userID, err = p.CreateUser(ctx, sys, platform.UserInput{FullName: "Jane", DomainName: "jane.doe@example.com"}); err != nil {
@@ -75,13 +75,6 @@ func newOIDCFixture(t *testing.T, e testenv.Engine, create bool) *oidcFixture {
 	}}))
 	t.Cleanup(f.srv.Close)
 	return f
-}
-
-func must(t *testing.T, err error) {
-	t.Helper()
-	if err != nil {
-		t.Fatal(err)
-	}
 }
 
 // audienceRewriter re-signs the token endpoint's ID token for another
@@ -205,11 +198,11 @@ func TestOIDCNonceReplayAndUserCreation(t *testing.T) {
 			f := newOIDCFixture(t, e, true)
 			noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 			res, err := noFollow.Get(f.srv.URL + "/api/auth/oidc/login")
-			must(t, err)
+			testenv.Must(t, err)
 			res.Body.Close()
 			authorize, cookies := res.Header.Get("Location"), res.Cookies()
 			u, err := url.Parse(authorize)
-			must(t, err)
+			testenv.Must(t, err)
 			if u.Query().Get("code_challenge") == "" || u.Query().Get("code_challenge_method") != "S256" || u.Query().Get("nonce") == "" {
 				t.Fatalf("the authorization request lacks PKCE or a nonce: %s", authorize)
 			}
@@ -218,15 +211,15 @@ func TestOIDCNonceReplayAndUserCreation(t *testing.T) {
 			for i, want := range []int{http.StatusFound, http.StatusUnauthorized} {
 				f.op.QueueUser(&mockoidc.MockUser{Subject: "3", Email: "new.tech@example.com", EmailVerified: true})
 				res, err := noFollow.Get(authorize)
-				must(t, err)
+				testenv.Must(t, err)
 				res.Body.Close()
 				callback, err := http.NewRequest(http.MethodGet, res.Header.Get("Location"), nil)
-				must(t, err)
+				testenv.Must(t, err)
 				for _, c := range cookies {
 					callback.AddCookie(c)
 				}
 				res, err = noFollow.Do(callback)
-				must(t, err)
+				testenv.Must(t, err)
 				var b bytes.Buffer
 				_, _ = b.ReadFrom(res.Body)
 				res.Body.Close()
@@ -236,15 +229,15 @@ func TestOIDCNonceReplayAndUserCreation(t *testing.T) {
 			}
 			// The first sign-in created the user in the configured unit with the configured role.
 			id, err := f.p.FindUser(context.Background(), "new.tech@example.com")
-			must(t, err)
+			testenv.Must(t, err)
 			pr, err := f.p.Principal(context.Background(), id)
-			must(t, err)
+			testenv.Must(t, err)
 			if pr.BusinessUnitID != f.unit || len(pr.RoleIDs) != 1 || pr.RoleIDs[0] != security.RoleBasicUser {
 				t.Fatalf("created user: unit %s roles %v", pr.BusinessUnitID, pr.RoleIDs)
 			}
 			// A callback without the browser's cookie is refused.
 			res, err = noFollow.Get(f.srv.URL + "/api/auth/oidc/callback?code=x&state=y")
-			must(t, err)
+			testenv.Must(t, err)
 			res.Body.Close()
 			if res.StatusCode != 401 {
 				t.Fatalf("callback without a sign-in in progress: %d", res.StatusCode)

@@ -138,94 +138,92 @@ func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 // replies of the routes the portal reads most: every field a reply carries
 // is a property of its schema.
 func TestOpenAPISchemasMatchReplies(t *testing.T) {
-	for _, e := range testenv.Engines(t) {
-		t.Run(e.Name, func(t *testing.T) {
-			t.Parallel()
-			f, _, _ := offlineFixture(t, e)
-			check := func(schema string, v any) { t.Helper(); checkSchema(t, schema, v) }
-			first := func(v any) any { return v.(map[string]any)["value"].([]any)[0] }
-			_, who := f.do(t, "GET", "/api/whoami", f.admin, "")
-			check("Whoami", who)
-			_, tables := f.do(t, "GET", "/api/metadata/tables", f.admin, "")
-			for _, tb := range tables["value"].([]any) {
-				check("Table", tb)
-				for _, c := range tb.(map[string]any)["columns"].([]any) {
-					check("Column", c)
-				}
+	testenv.ForEachEngine(t, func(t *testing.T, e testenv.Engine) {
+		t.Parallel()
+		f, _, _ := offlineFixture(t, e)
+		check := func(schema string, v any) { t.Helper(); checkSchema(t, schema, v) }
+		first := func(v any) any { return v.(map[string]any)["value"].([]any)[0] }
+		_, who := f.do(t, "GET", "/api/whoami", f.admin, "")
+		check("Whoami", who)
+		_, tables := f.do(t, "GET", "/api/metadata/tables", f.admin, "")
+		for _, tb := range tables["value"].([]any) {
+			check("Table", tb)
+			for _, c := range tb.(map[string]any)["columns"].([]any) {
+				check("Column", c)
 			}
-			_, rels := f.do(t, "GET", "/api/metadata/tables/account/relationships", f.admin, "")
-			check("Relationship", first(rels))
-			_, profs := f.do(t, "GET", "/api/offline/profiles", f.admin, "")
-			pr := first(profs).(map[string]any)
-			check("Profile", pr)
-			for _, it := range pr["items"].([]any) {
-				check("Item", it)
+		}
+		_, rels := f.do(t, "GET", "/api/metadata/tables/account/relationships", f.admin, "")
+		check("Relationship", first(rels))
+		_, profs := f.do(t, "GET", "/api/offline/profiles", f.admin, "")
+		pr := first(profs).(map[string]any)
+		check("Profile", pr)
+		for _, it := range pr["items"].([]any) {
+			check("Item", it)
+		}
+		id := pr["id"].(string)
+		_, v := f.do(t, "POST", "/api/offline/profiles/"+id+"/validate", f.admin, "")
+		check("Validation", v)
+		_, ic := f.do(t, "POST", "/api/offline/profiles/"+id+"/items/workorder/check", f.admin, `{"rule":"custom","filterText":"priority ge 2"}`)
+		check("ItemCheck", ic)
+		check("RelationshipCount", ic["counts"].([]any)[0])
+		_, bad := f.do(t, "POST", "/api/offline/profiles/"+id+"/items/workorder/check", f.admin, `{"rule":"custom","filterText":"nosuch eq 1"}`)
+		check("ItemCheck", bad)
+		_, ops := f.do(t, "GET", "/api/metadata/tables/workorder/operators", f.admin, "")
+		check("ColumnOperatorsList", ops)
+		_, tf := f.do(t, "POST", "/api/metadata/tables/workorder/filter", f.admin, `{"filterText":"priority ge 2"}`)
+		check("TableFilter", tf)
+		_, tf = f.do(t, "POST", "/api/metadata/tables/workorder/filter", f.admin, `{}`)
+		check("TableFilter", tf)
+		_, pv := f.do(t, "GET", "/api/offline/profiles/"+id+"/preview?user="+f.userID, f.admin, "")
+		check("Preview", pv)
+		check("PreviewItem", pv["items"].([]any)[0])
+		_, apps := f.do(t, "GET", "/api/offline/apps", f.admin, "")
+		check("App", first(apps))
+		_, rg := f.do(t, "GET", "/api/security/roles/"+security.RoleBasicUser+"/privileges", f.admin, "")
+		check("RoleGrants", rg)
+		check("Grant", first(rg))
+		st, bad := f.do(t, "GET", "/api/metadata/tables/nosuch", f.admin, "")
+		if st != http.StatusNotFound {
+			t.Fatalf("unknown table: %d", st)
+		}
+		_, sol := f.do(t, "POST", "/api/offline/solutions", f.admin, `{"uniqueName":"schemacheck"}`)
+		check("Solution", sol)
+		_, sol = f.do(t, "POST", "/api/offline/solutions/schemacheck/components", f.admin, `{"kind":"app","id":"`+first(apps).(map[string]any)["id"].(string)+`"}`)
+		check("Solution", sol)
+		check("Component", sol["components"].([]any)[0])
+		_, req := f.do(t, "POST", "/api/offline/solutions/schemacheck/required", f.admin, "")
+		check("RequiredResult", req)
+		check("RequiredComponent", req["added"].([]any)[0])
+		check("ErrorBody", bad)
+		check("ErrorDetail", bad["error"])
+		_, bulk := f.do(t, "POST", "/api/data/account/UpsertMultiple", f.admin, `{"Targets":[{"name":"Bulk"}]}`)
+		check("BulkReply", bulk)
+		_, batch := f.do(t, "POST", "/api/data/$batch", f.admin, `{"requests":[{"id":"1","method":"POST","url":"account","body":{"name":"B"},"atomicityGroup":"g"}]}`)
+		check("BatchReply", batch)
+		resp := batch["responses"].([]any)[0].(map[string]any)
+		if resp["status"] != float64(201) {
+			t.Fatalf("batch: %v", batch)
+		}
+		var item struct {
+			Properties struct {
+				Responses struct {
+					Items struct {
+						Properties map[string]json.RawMessage `json:"properties"`
+					} `json:"items"`
+				} `json:"responses"`
+			} `json:"properties"`
+		}
+		var doc openAPIDoc
+		if err := json.Unmarshal(httpapi.OpenAPI, &doc); err != nil {
+			t.Fatal(err)
+		}
+		_ = json.Unmarshal(doc.Components.Schemas["BatchReply"], &item)
+		for k := range resp {
+			if _, ok := item.Properties.Responses.Items.Properties[k]; !ok {
+				t.Errorf("schema BatchReply's responses lack %q, which the reply carries", k)
 			}
-			id := pr["id"].(string)
-			_, v := f.do(t, "POST", "/api/offline/profiles/"+id+"/validate", f.admin, "")
-			check("Validation", v)
-			_, ic := f.do(t, "POST", "/api/offline/profiles/"+id+"/items/workorder/check", f.admin, `{"rule":"custom","filterText":"priority ge 2"}`)
-			check("ItemCheck", ic)
-			check("RelationshipCount", ic["counts"].([]any)[0])
-			_, bad := f.do(t, "POST", "/api/offline/profiles/"+id+"/items/workorder/check", f.admin, `{"rule":"custom","filterText":"nosuch eq 1"}`)
-			check("ItemCheck", bad)
-			_, ops := f.do(t, "GET", "/api/metadata/tables/workorder/operators", f.admin, "")
-			check("ColumnOperatorsList", ops)
-			_, tf := f.do(t, "POST", "/api/metadata/tables/workorder/filter", f.admin, `{"filterText":"priority ge 2"}`)
-			check("TableFilter", tf)
-			_, tf = f.do(t, "POST", "/api/metadata/tables/workorder/filter", f.admin, `{}`)
-			check("TableFilter", tf)
-			_, pv := f.do(t, "GET", "/api/offline/profiles/"+id+"/preview?user="+f.userID, f.admin, "")
-			check("Preview", pv)
-			check("PreviewItem", pv["items"].([]any)[0])
-			_, apps := f.do(t, "GET", "/api/offline/apps", f.admin, "")
-			check("App", first(apps))
-			_, rg := f.do(t, "GET", "/api/security/roles/"+security.RoleBasicUser+"/privileges", f.admin, "")
-			check("RoleGrants", rg)
-			check("Grant", first(rg))
-			st, bad := f.do(t, "GET", "/api/metadata/tables/nosuch", f.admin, "")
-			if st != http.StatusNotFound {
-				t.Fatalf("unknown table: %d", st)
-			}
-			_, sol := f.do(t, "POST", "/api/offline/solutions", f.admin, `{"uniqueName":"schemacheck"}`)
-			check("Solution", sol)
-			_, sol = f.do(t, "POST", "/api/offline/solutions/schemacheck/components", f.admin, `{"kind":"app","id":"`+first(apps).(map[string]any)["id"].(string)+`"}`)
-			check("Solution", sol)
-			check("Component", sol["components"].([]any)[0])
-			_, req := f.do(t, "POST", "/api/offline/solutions/schemacheck/required", f.admin, "")
-			check("RequiredResult", req)
-			check("RequiredComponent", req["added"].([]any)[0])
-			check("ErrorBody", bad)
-			check("ErrorDetail", bad["error"])
-			_, bulk := f.do(t, "POST", "/api/data/account/UpsertMultiple", f.admin, `{"Targets":[{"name":"Bulk"}]}`)
-			check("BulkReply", bulk)
-			_, batch := f.do(t, "POST", "/api/data/$batch", f.admin, `{"requests":[{"id":"1","method":"POST","url":"account","body":{"name":"B"},"atomicityGroup":"g"}]}`)
-			check("BatchReply", batch)
-			resp := batch["responses"].([]any)[0].(map[string]any)
-			if resp["status"] != float64(201) {
-				t.Fatalf("batch: %v", batch)
-			}
-			var item struct {
-				Properties struct {
-					Responses struct {
-						Items struct {
-							Properties map[string]json.RawMessage `json:"properties"`
-						} `json:"items"`
-					} `json:"responses"`
-				} `json:"properties"`
-			}
-			var doc openAPIDoc
-			if err := json.Unmarshal(httpapi.OpenAPI, &doc); err != nil {
-				t.Fatal(err)
-			}
-			_ = json.Unmarshal(doc.Components.Schemas["BatchReply"], &item)
-			for k := range resp {
-				if _, ok := item.Properties.Responses.Items.Properties[k]; !ok {
-					t.Errorf("schema BatchReply's responses lack %q, which the reply carries", k)
-				}
-			}
-		})
-	}
+		}
+	})
 }
 
 // checkSchema fails when reply v is not an object or carries a field that

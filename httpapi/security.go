@@ -43,11 +43,11 @@ func (s *Server) issueToken(w http.ResponseWriter, r *http.Request) error {
 		ExpiresOn time.Time `json:"expireson"`
 	}
 	if r.ContentLength != 0 {
-		if err := DecodeJSON(r, &in, true); err != nil {
+		if err := decodeBody(r, &in, true); err != nil {
 			return err
 		}
 	}
-	tok, info, err := s.p.IssueIntegrationToken(r.Context(), Principal(r), id[0], in.Name, in.ExpiresOn)
+	tok, info, err := s.p.IssueIntegrationToken(r.Context(), principalOf(r), id[0], in.Name, in.ExpiresOn)
 	if err != nil {
 		return err
 	}
@@ -59,7 +59,7 @@ func (s *Server) userPrivileges(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	by := Principal(r)
+	by := principalOf(r)
 	if !by.Admin && by.UserID != id[0] {
 		return outpost.Forbiddenf("only administrators may read another user's privileges")
 	}
@@ -78,7 +78,7 @@ func (s *Server) rolePrivileges(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if _, err := s.p.Get(r.Context(), Principal(r), "role", id[0], []string{"name"}); err != nil {
+	if _, err := s.p.Get(r.Context(), principalOf(r), "role", id[0], []string{"name"}); err != nil {
 		return err
 	}
 	g, err := s.p.RolePrivileges(r.Context(), id[0])
@@ -105,10 +105,10 @@ func (s *Server) setRolePrivileges(w http.ResponseWriter, r *http.Request) error
 	var in struct {
 		Privileges []security.Grant `json:"privileges"`
 	}
-	if err := DecodeJSON(r, &in, true); err != nil {
+	if err := decodeBody(r, &in, true); err != nil {
 		return err
 	}
-	if err := s.p.SetRolePrivileges(r.Context(), Principal(r), id[0], in.Privileges); err != nil {
+	if err := s.p.SetRolePrivileges(r.Context(), principalOf(r), id[0], in.Privileges); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -122,9 +122,9 @@ func (s *Server) member(add bool) func(w http.ResponseWriter, r *http.Request) e
 			return err
 		}
 		if add {
-			err = s.p.AddTeamMember(r.Context(), Principal(r), id[0], id[1])
+			err = s.p.AddTeamMember(r.Context(), principalOf(r), id[0], id[1])
 		} else {
-			err = s.p.RemoveTeamMember(r.Context(), Principal(r), id[0], id[1])
+			err = s.p.RemoveTeamMember(r.Context(), principalOf(r), id[0], id[1])
 		}
 		if err != nil {
 			return err
@@ -141,9 +141,9 @@ func (s *Server) userRole(add bool) func(w http.ResponseWriter, r *http.Request)
 			return err
 		}
 		if add {
-			err = s.p.AssignUserRole(r.Context(), Principal(r), id[0], id[1])
+			err = s.p.AssignUserRole(r.Context(), principalOf(r), id[0], id[1])
 		} else {
-			err = s.p.RemoveUserRole(r.Context(), Principal(r), id[0], id[1])
+			err = s.p.RemoveUserRole(r.Context(), principalOf(r), id[0], id[1])
 		}
 		if err != nil {
 			return err
@@ -160,9 +160,9 @@ func (s *Server) teamRole(add bool) func(w http.ResponseWriter, r *http.Request)
 			return err
 		}
 		if add {
-			err = s.p.AssignTeamRole(r.Context(), Principal(r), id[0], id[1])
+			err = s.p.AssignTeamRole(r.Context(), principalOf(r), id[0], id[1])
 		} else {
-			err = s.p.RemoveTeamRole(r.Context(), Principal(r), id[0], id[1])
+			err = s.p.RemoveTeamRole(r.Context(), principalOf(r), id[0], id[1])
 		}
 		if err != nil {
 			return err

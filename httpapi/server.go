@@ -270,8 +270,8 @@ func (r *recorder) Flush() {
 // Unwrap exposes the underlying writer to http.ResponseController.
 func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 
-// Principal returns the authenticated caller of r.
-func Principal(r *http.Request) *security.Principal {
+// principalOf returns the authenticated caller of r.
+func principalOf(r *http.Request) *security.Principal {
 	p, _ := r.Context().Value(principalKey{}).(*security.Principal)
 	return p
 }
@@ -320,12 +320,12 @@ func (s *Server) handle(h func(w http.ResponseWriter, r *http.Request) error) ht
 			id, _ := r.Context().Value(requestIDKey{}).(string)
 			s.logger.ErrorContext(r.Context(), "request failed", "request_id", id, "method", r.Method, "path", r.URL.Path, "err", err)
 		}
-		writeError(w, StatusOf(code), code, outpost.ErrorMessage(err), outpost.ErrorTarget(err))
+		writeError(w, statusOf(code), code, outpost.ErrorMessage(err), outpost.ErrorTarget(err))
 	})
 }
 
-// StatusOf maps an error code to its HTTP status.
-func StatusOf(c outpost.Code) int {
+// statusOf maps an error code to its HTTP status.
+func statusOf(c outpost.Code) int {
 	switch c {
 	case outpost.CodeInvalid:
 		return http.StatusBadRequest
@@ -353,13 +353,18 @@ func StatusOf(c outpost.Code) int {
 	return http.StatusInternalServerError
 }
 
+// writeError writes the JSON error envelope with status.
 func writeError(w http.ResponseWriter, status int, code outpost.Code, msg, target string) {
-	_ = writeJSON(w, status, wire.ErrorBody{Error: wire.ErrorDetail{Code: string(code), Message: msg, Target: target}})
+	_ = writeJSON(w, status, errorEnvelope(code, msg, target))
 }
 
-// WriteJSON writes v as JSON with status.
-func WriteJSON(w http.ResponseWriter, status int, v any) error { return writeJSON(w, status, v) }
+// errorEnvelope is the JSON body of every error reply, of a route or of a
+// request inside a $batch.
+func errorEnvelope(code outpost.Code, msg, target string) wire.ErrorBody {
+	return wire.ErrorBody{Error: wire.ErrorDetail{Code: string(code), Message: msg, Target: target}}
+}
 
+// writeJSON writes v as JSON with status.
 func writeJSON(w http.ResponseWriter, status int, v any) error {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(status)
@@ -368,12 +373,12 @@ func writeJSON(w http.ResponseWriter, status int, v any) error {
 	return enc.Encode(v)
 }
 
-// DecodeJSON decodes the request body into v: numbers kept exact, one
+// decodeBody decodes the request body into v: numbers kept exact, one
 // value only; unknown fields rejected when strict.
 //
 // Text holding NUL (U+0000) anywhere in the body is refused, naming the
 // field: no text Outpost stores may hold it (outpost.CheckText).
-func DecodeJSON(r *http.Request, v any, strict bool) error {
+func decodeBody(r *http.Request, v any, strict bool) error {
 	if err := decodeJSON(r, v, strict); err != nil {
 		return err
 	}
@@ -434,7 +439,7 @@ func nulField(v reflect.Value, name string) (string, bool) {
 	return "", false
 }
 
-// decodeJSON is DecodeJSON without the NUL check, for bodies whose parts
+// decodeJSON is decodeBody without the NUL check, for bodies whose parts
 // are checked one by one (a device upload, where a bad change becomes a
 // Sync Error and never blocks the changes behind it).
 func decodeJSON(r *http.Request, v any, strict bool) error {
@@ -479,7 +484,7 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) whoami(w http.ResponseWriter, r *http.Request) error {
-	p := Principal(r)
+	p := principalOf(r)
 	return writeJSON(w, http.StatusOK, map[string]any{
 		"userid": p.UserID, "businessunitid": p.BusinessUnitID, "teams": nonNil(p.TeamIDs), "roles": nonNil(p.RoleIDs),
 		"admin": p.Admin, "customizer": p.Customizer, "privileges": p.Privileges.Grants(),

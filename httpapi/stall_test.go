@@ -41,13 +41,13 @@ type stallFixture struct {
 func newStallFixture(t *testing.T, e testenv.Engine, streams int, writeTimeout time.Duration) *stallFixture {
 	ctx := context.Background()
 	p, err := platform.Open(ctx, e.Open(t), platform.Options{})
-	mustOK(t, err)
+	testenv.Must(t, err)
 	env, err := demo.Seed(ctx, p, demo.Options{AccountsPerTechnician: 10})
-	mustOK(t, err)
+	testenv.Must(t, err)
 	// Wide rows, so each stream is far larger than what the sockets
 	// buffer.
 	_, err = p.DB().Write.ExecContext(ctx, `UPDATE workorder SET description = `+p.DB().Dialect.Placeholder(1), strings.Repeat("stalled reader ", 200))
-	mustOK(t, err)
+	testenv.Must(t, err)
 	profiles := apps.New(p)
 	eng := syncsrv.New(p, profiles, syncsrv.Options{SnapshotStreamsPerUser: streams})
 	srv := httptest.NewUnstartedServer(httpapi.New(p, httpapi.Options{Profiles: profiles, Sync: eng, StreamWriteTimeout: writeTimeout}))
@@ -59,9 +59,9 @@ func newStallFixture(t *testing.T, e testenv.Engine, streams int, writeTimeout t
 	f := &stallFixture{t: t, srv: srv, env: env, p: p}
 	sys := platform.System()
 	f.nora, err = p.IssueToken(ctx, sys, env.Technicians[0].ID, "device")
-	mustOK(t, err)
+	testenv.Must(t, err)
 	f.sam, err = p.IssueToken(ctx, sys, env.Technicians[2].ID, "browser")
-	mustOK(t, err)
+	testenv.Must(t, err)
 	device := outpost.NewID()
 	if code, _ := f.call("POST", wire.Prefix+"/open", f.nora, `{"deviceId":"`+device+`","appId":"`+env.ModelDrivenApp+`"}`); code != 200 {
 		t.Fatalf("open: %d", code)
@@ -85,7 +85,7 @@ func (f *stallFixture) call(method, path, token, body string) (int, time.Duratio
 	f.t.Helper()
 	hc := &http.Client{Timeout: 30 * time.Second}
 	req, err := http.NewRequest(method, f.srv.URL+path, strings.NewReader(body))
-	mustOK(f.t, err)
+	testenv.Must(f.t, err)
 	req.Header.Set("Authorization", "Bearer "+token)
 	start := time.Now()
 	resp, err := hc.Do(req)
@@ -100,10 +100,10 @@ func (f *stallFixture) call(method, path, token, body string) (int, time.Duratio
 func (f *stallFixture) stall(n int) {
 	for range n {
 		conn, err := f.dialer.Dial("tcp", f.srv.Listener.Addr().String())
-		mustOK(f.t, err)
+		testenv.Must(f.t, err)
 		f.t.Cleanup(func() { conn.Close() })
 		_, err = conn.Write([]byte(f.request))
-		mustOK(f.t, err)
+		testenv.Must(f.t, err)
 	}
 	// Once their sockets are full the streams wait on the network, and
 	// then none of them may hold a read connection. On a loaded machine

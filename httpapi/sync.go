@@ -36,17 +36,17 @@ func (s *Server) syncRoutes() {
 
 func (s *Server) syncOpen(w http.ResponseWriter, r *http.Request) error {
 	var req wire.OpenRequest
-	if err := DecodeJSON(r, &req, true); err != nil {
+	if err := decodeBody(r, &req, true); err != nil {
 		return err
 	}
 	noteSync(r, req.DeviceID, 0)
-	out, err := s.sync.Open(r.Context(), Principal(r), req)
+	out, err := s.sync.Open(r.Context(), principalOf(r), req)
 	if err != nil {
 		return err
 	}
 	e := entry(r)
 	e.appID, e.profileVersion = out.AppID, out.ProfileVersion
-	if c := Credential(r); c.DeviceID != "" {
+	if c := credentialOf(r); c.DeviceID != "" {
 		if err := s.p.LinkDeviceStore(r.Context(), c.DeviceID, req.DeviceID); err != nil {
 			return err
 		}
@@ -60,7 +60,7 @@ func (s *Server) syncOpen(w http.ResponseWriter, r *http.Request) error {
 // ones end the stream with a page that carries the error.
 func (s *Server) syncSnapshot(w http.ResponseWriter, r *http.Request) error {
 	var req wire.SnapshotRequest
-	if err := DecodeJSON(r, &req, true); err != nil {
+	if err := decodeBody(r, &req, true); err != nil {
 		return err
 	}
 	noteSync(r, req.DeviceID, 0)
@@ -84,7 +84,7 @@ func (s *Server) syncSnapshot(w http.ResponseWriter, r *http.Request) error {
 		write = func(p *wire.SnapshotPage) error { return enc.Encode(p) }
 	}
 	started := false
-	err := s.sync.Snapshot(r.Context(), Principal(r), req, func(p *wire.SnapshotPage) error {
+	err := s.sync.Snapshot(r.Context(), principalOf(r), req, func(p *wire.SnapshotPage) error {
 		if !started {
 			w.Header().Set("Content-Type", contentType)
 			w.Header().Add("Vary", "Accept")
@@ -152,7 +152,7 @@ func accepts(accept []string, want string) bool {
 
 func (s *Server) syncDelta(w http.ResponseWriter, r *http.Request) error {
 	var req wire.DeltaRequest
-	if err := DecodeJSON(r, &req, true); err != nil {
+	if err := decodeBody(r, &req, true); err != nil {
 		return err
 	}
 	noteSync(r, req.DeviceID, 0)
@@ -161,7 +161,7 @@ func (s *Server) syncDelta(w http.ResponseWriter, r *http.Request) error {
 		e.kind = platform.SyncKindFull
 	}
 	e.profileVersion = req.ProfileVersion
-	out, err := s.sync.Delta(r.Context(), Principal(r), req)
+	out, err := s.sync.Delta(r.Context(), principalOf(r), req)
 	if err != nil {
 		return err
 	}
@@ -192,11 +192,11 @@ func (s *Server) syncDelta(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) syncReconcile(w http.ResponseWriter, r *http.Request) error {
 	var req wire.ReconcileRequest
-	if err := DecodeJSON(r, &req, true); err != nil {
+	if err := decodeBody(r, &req, true); err != nil {
 		return err
 	}
 	noteSync(r, req.DeviceID, 0)
-	out, err := s.sync.Reconcile(r.Context(), Principal(r), req)
+	out, err := s.sync.Reconcile(r.Context(), principalOf(r), req)
 	if err != nil {
 		return err
 	}
@@ -212,7 +212,7 @@ func (s *Server) syncUpload(w http.ResponseWriter, r *http.Request) error {
 	}
 	noteSync(r, req.DeviceID, 0)
 	entry(r).rowsUp = int64(len(req.Changes))
-	out, err := s.sync.Upload(r.Context(), Principal(r), req)
+	out, err := s.sync.Upload(r.Context(), principalOf(r), req)
 	if err != nil {
 		return err
 	}
@@ -220,30 +220,30 @@ func (s *Server) syncUpload(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, http.StatusOK, out)
 }
 
-// EventTicketRequest asks for a stream ticket for a device's change stream.
-type EventTicketRequest struct {
+// eventTicketRequest asks for a stream ticket for a device's change stream.
+type eventTicketRequest struct {
 	DeviceID string `json:"deviceId"`
 }
 
-// EventTicket is a single-use ticket that opens the change stream of its
+// eventTicket is a single-use ticket that opens the change stream of its
 // device: GET /api/sync/v1/events?deviceId=...&ticket=... (for browsers,
 // whose EventSource cannot send an Authorization header).
-type EventTicket struct {
+type eventTicket struct {
 	Ticket    string    `json:"ticket"`
 	ExpiresOn time.Time `json:"expiresOn"`
 }
 
 func (s *Server) syncEventTicket(w http.ResponseWriter, r *http.Request) error {
-	var req EventTicketRequest
-	if err := DecodeJSON(r, &req, true); err != nil {
+	var req eventTicketRequest
+	if err := decodeBody(r, &req, true); err != nil {
 		return err
 	}
-	ticket, exp, err := s.p.IssueStreamTicket(r.Context(), Credential(r), req.DeviceID)
+	ticket, exp, err := s.p.IssueStreamTicket(r.Context(), credentialOf(r), req.DeviceID)
 	if err != nil {
 		return err
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	return writeJSON(w, http.StatusOK, EventTicket{Ticket: ticket, ExpiresOn: exp})
+	return writeJSON(w, http.StatusOK, eventTicket{Ticket: ticket, ExpiresOn: exp})
 }
 
 // eventsAuth authenticates a change stream by its ticket when the query
@@ -278,8 +278,8 @@ func (s *Server) eventsAuth(h func(w http.ResponseWriter, r *http.Request) error
 // token or device, an expired token); when either fails the stream ends
 // with a "closed" event carrying the error.
 func (s *Server) syncEvents(w http.ResponseWriter, r *http.Request) error {
-	cred := Credential(r)
-	sub, err := s.sync.Subscribe(r.Context(), Principal(r), r.URL.Query().Get("deviceId"), func(ctx context.Context) error {
+	cred := credentialOf(r)
+	sub, err := s.sync.Subscribe(r.Context(), principalOf(r), r.URL.Query().Get("deviceId"), func(ctx context.Context) error {
 		return s.p.CheckCredential(ctx, cred)
 	})
 	if err != nil {
@@ -376,7 +376,7 @@ func (s *Server) syncErrors(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	f.UserID, f.Table = q.Get("user"), q.Get("table")
-	list, err := s.sync.ListErrors(r.Context(), Principal(r), f)
+	list, err := s.sync.ListErrors(r.Context(), principalOf(r), f)
 	if err != nil {
 		return err
 	}
@@ -384,7 +384,7 @@ func (s *Server) syncErrors(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) syncRetry(w http.ResponseWriter, r *http.Request) error {
-	se, err := s.sync.Retry(r.Context(), Principal(r), r.PathValue("id"))
+	se, err := s.sync.Retry(r.Context(), principalOf(r), r.PathValue("id"))
 	if err != nil {
 		return err
 	}
@@ -392,7 +392,7 @@ func (s *Server) syncRetry(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) syncResolve(w http.ResponseWriter, r *http.Request) error {
-	se, err := s.sync.Resolve(r.Context(), Principal(r), r.PathValue("id"))
+	se, err := s.sync.Resolve(r.Context(), principalOf(r), r.PathValue("id"))
 	if err != nil {
 		return err
 	}
@@ -409,10 +409,10 @@ func (s *Server) syncGetSettings(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) syncPutSettings(w http.ResponseWriter, r *http.Request) error {
 	var st wire.Settings
-	if err := DecodeJSON(r, &st, true); err != nil {
+	if err := decodeBody(r, &st, true); err != nil {
 		return err
 	}
-	if err := s.sync.SetSettings(r.Context(), Principal(r), st); err != nil {
+	if err := s.sync.SetSettings(r.Context(), principalOf(r), st); err != nil {
 		return err
 	}
 	return writeJSON(w, http.StatusOK, st)

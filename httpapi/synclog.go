@@ -95,10 +95,10 @@ func (s *Server) syncLogged(kind string, h func(w http.ResponseWriter, r *http.R
 		if ev.Tables == nil {
 			ev.Tables = []string{}
 		}
-		if p := Principal(r); p != nil {
+		if p := principalOf(r); p != nil {
 			ev.UserID = p.UserID
 		}
-		ev.DeviceID = Credential(r).DeviceID
+		ev.DeviceID = credentialOf(r).DeviceID
 		ev.ClientApplyMs, ev.ClientErrors = parseClientReport(r.Header.Get(wire.ClientReportHeader))
 		label := outcome
 		if code != "" {

@@ -21,7 +21,7 @@ func (s *Server) telemetryRoutes() {
 // @odata.nextLink when more follow (it fixes until to the first page's
 // time, so events recorded meanwhile do not shift the pages).
 func (s *Server) adminSyncs(w http.ResponseWriter, r *http.Request) error {
-	if !Principal(r).Admin {
+	if !principalOf(r).Admin {
 		return outpost.Forbiddenf("only administrators may read sync telemetry")
 	}
 	q := r.URL.Query()
@@ -56,7 +56,7 @@ func (s *Server) adminSyncs(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	asOf := s.p.Now()
-	list, more, err := s.p.ListSyncs(r.Context(), Principal(r), f)
+	list, more, err := s.p.ListSyncs(r.Context(), principalOf(r), f)
 	if err != nil {
 		return err
 	}

@@ -38,9 +38,9 @@ func TestEventStreamTickets(t *testing.T) {
 			var offset atomic.Int64 // the clock's lead on time.Now
 			now := func() time.Time { return time.Now().Add(time.Duration(offset.Load())) }
 			p, err := platform.Open(ctx, e.Open(t), platform.Options{Now: now, PasswordCost: bcrypt.MinCost})
-			mustOK(t, err)
+			testenv.Must(t, err)
 			env, err := demo.Seed(ctx, p, demo.Options{AccountsPerTechnician: 1})
-			mustOK(t, err)
+			testenv.Must(t, err)
 			profiles := apps.New(p)
 			eng := syncsrv.New(p, profiles, syncsrv.Options{Now: now})
 			srv := httptest.NewServer(httpapi.New(p, httpapi.Options{Profiles: profiles, Sync: eng}))
@@ -57,7 +57,7 @@ func TestEventStreamTickets(t *testing.T) {
 					req.Header.Set(k, v)
 				}
 				resp, err := hc.Do(req)
-				mustOK(t, err)
+				testenv.Must(t, err)
 				defer resp.Body.Close()
 				b, _ := io.ReadAll(resp.Body)
 				return resp.StatusCode, resp.Header, string(b)
@@ -95,9 +95,9 @@ func TestEventStreamTickets(t *testing.T) {
 			}
 
 			noraTok, err := p.IssueToken(ctx, sys, nora.ID, "browser")
-			mustOK(t, err)
+			testenv.Must(t, err)
 			samTok, err := p.IssueToken(ctx, sys, sam.ID, "browser")
-			mustOK(t, err)
+			testenv.Must(t, err)
 			dev, samDev := openDevice(noraTok, env.ModelDrivenApp), openDevice(samTok, env.CanvasApp)
 
 			// Once: the ticket opens the stream, which hears of changes.
@@ -107,7 +107,7 @@ func TestEventStreamTickets(t *testing.T) {
 				t.Fatalf("stream with a ticket: %d", code)
 			}
 			_, err = p.Update(ctx, sys, "workorder", firstID(t, p, "workorder"), map[string]any{"description": "hint"})
-			mustOK(t, err)
+			testenv.Must(t, err)
 			if ev, ok := next(t, events); !ok || ev.name != "change" {
 				t.Fatalf("ticketed stream: %+v (open %v), want a change", ev, ok)
 			}
@@ -133,13 +133,13 @@ func TestEventStreamTickets(t *testing.T) {
 
 			// Of a credential revoked since: refused; a stream it opened ends.
 			doomed, info, err := p.IssueIntegrationToken(ctx, sys, nora.ID, "doomed", time.Time{})
-			mustOK(t, err)
+			testenv.Must(t, err)
 			unused, used := ticketFor(http.DefaultClient, doomed, dev, nil), ticketFor(http.DefaultClient, doomed, dev, nil)
 			code, doomedEvents := stream(http.DefaultClient, dev, used)
 			if code != 200 {
 				t.Fatalf("stream: %d", code)
 			}
-			mustOK(t, p.RevokeToken(ctx, sys, info.ID))
+			testenv.Must(t, p.RevokeToken(ctx, sys, info.ID))
 			wantRefused(dev, unused, "a ticket of a revoked token")
 			if ev, ok := next(t, doomedEvents); !ok || ev.name != "closed" || !strings.Contains(ev.data, `"code":"unauthorized"`) {
 				t.Fatalf("after its token was revoked: %+v (open %v), want closed, unauthorized", ev, ok)
@@ -147,7 +147,7 @@ func TestEventStreamTickets(t *testing.T) {
 
 			// A signed-in browser session: the cookie opens the stream, and
 			// asks for tickets with its CSRF token.
-			mustOK(t, p.SetPassword(ctx, sys, nora.ID, userPassword, ""))
+			testenv.Must(t, p.SetPassword(ctx, sys, nora.ID, userPassword, ""))
 			jar, _ := cookiejar.New(nil)
 			browser := &http.Client{Jar: jar}
 			code, _, body := call(browser, "POST", "/api/auth/login", "", `{"username":"`+nora.DomainName+`","password":"`+userPassword+`","mode":"session"}`, nil)
@@ -155,7 +155,7 @@ func TestEventStreamTickets(t *testing.T) {
 				t.Fatalf("login: %d %s", code, body)
 			}
 			var login map[string]any
-			mustOK(t, json.Unmarshal([]byte(body), &login))
+			testenv.Must(t, json.Unmarshal([]byte(body), &login))
 			req, _ := http.NewRequest("GET", srv.URL+wire.Prefix+"/events?deviceId="+dev, nil)
 			if code, _ := openStream(t, browser, req); code != 200 {
 				t.Fatalf("stream with the session cookie: %d", code)

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/outposthq/outpost/client"
+	"github.com/outposthq/outpost/internal/testenv"
 )
 
 var deviceKills = flag.Int("device.kills", 5, "device process kills per phase in TestDeviceKilled")
@@ -73,7 +74,7 @@ func runHelper(t *testing.T, a helperArgs, kill bool) bool {
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), helperEnv+"="+string(b))
 	cmd.Stderr = os.Stderr
-	must(t, cmd.Start())
+	testenv.Must(t, cmd.Start())
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
 	if !kill {
@@ -122,15 +123,15 @@ func testDeviceKilled(t *testing.T, engine string) {
 	srv.kill()
 	c, err := client.Open(context.Background(), client.Options{Dir: dir, Server: srv.url(), Token: w.tokens[0], AppID: w.app,
 		HTTPClient: &http.Client{Transport: http.DefaultTransport}})
-	must(t, err)
+	testenv.Must(t, err)
 	defer c.Close()
 	st, err := c.Status(context.Background())
-	must(t, err)
+	testenv.Must(t, err)
 	if st.PendingUploads != 0 {
 		t.Fatalf("%d uploads still pending", st.PendingUploads)
 	}
 	local, err := c.Rows(context.Background(), "workorder")
-	must(t, err)
+	testenv.Must(t, err)
 	for _, r := range local {
 		if n, _ := r["name"].(string); len(n) > 3 && n[:3] == "lt-" {
 			names = append(names, n)

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/outposthq/outpost/client"
+	"github.com/outposthq/outpost/internal/testenv"
 	"github.com/outposthq/outpost/platform"
 )
 
@@ -78,7 +79,7 @@ func testServerKilled(t *testing.T, engine string) {
 	for round := range *killRounds {
 		for _, d := range devs {
 			if ok, _ := d.c.Status(context.Background()); ok != nil && ok.Ready {
-				must(t, queueEdits(d.c, w.users[d.user], fmt.Sprintf("lt-r%d-d%s", round, d.c.DeviceID()[:8]), 5, d.e))
+				testenv.Must(t, queueEdits(d.c, w.users[d.user], fmt.Sprintf("lt-r%d-d%s", round, d.c.DeviceID()[:8]), 5, d.e))
 			}
 		}
 		newDev(round % len(w.tokens)) // a fresh device: a first sync to cut
@@ -98,7 +99,7 @@ func testServerKilled(t *testing.T, engine string) {
 	for _, d := range devs {
 		syncUntilDone(t, d.c)
 		st, err := d.c.Status(context.Background())
-		must(t, err)
+		testenv.Must(t, err)
 		if st.PendingUploads != 0 {
 			t.Fatalf("device %s still has %d pending uploads", d.c.DeviceID(), st.PendingUploads)
 		}
@@ -123,7 +124,7 @@ func testServerKilled(t *testing.T, engine string) {
 		}
 		for id, want := range last {
 			row, err := ck.p.Get(context.Background(), platform.System(), "workorder", id, nil)
-			must(t, err)
+			testenv.Must(t, err)
 			if got, _ := row["description"].(string); !slices.Contains(want, got) {
 				t.Errorf("work order %s: description %q, want the last offline edit of a device that edited it, one of %q", id, row["description"], want)
 			}

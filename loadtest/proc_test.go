@@ -96,16 +96,16 @@ func newWorld(t testing.TB, engine string, accounts int) *world {
 		w.db = testenv.PostgresURL(t)
 	}
 	db, err := w.open(ctx)
-	must(t, err)
+	testenv.Must(t, err)
 	defer db.Close()
 	p, err := platform.Open(ctx, db, platform.Options{})
-	must(t, err)
+	testenv.Must(t, err)
 	env, err := demo.Seed(ctx, p, demo.Options{AccountsPerTechnician: accounts})
-	must(t, err)
+	testenv.Must(t, err)
 	w.app = env.ModelDrivenApp
 	for _, u := range env.Technicians {
 		tok, err := p.IssueToken(ctx, platform.System(), u.ID, "loadtest")
-		must(t, err)
+		testenv.Must(t, err)
 		w.tokens, w.users = append(w.tokens, tok), append(w.users, u.ID)
 	}
 	return w
@@ -123,7 +123,7 @@ type server struct {
 func freeAddr(t testing.TB) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	must(t, err)
+	testenv.Must(t, err)
 	defer ln.Close()
 	return ln.Addr().String()
 }
@@ -147,7 +147,7 @@ func (s *server) start() {
 	}
 	s.cmd = exec.Command(binary, append(append([]string{"serve"}, where...), "--addr", s.addr, "--log-level", "error")...)
 	s.cmd.Stderr = os.Stderr
-	must(s.t, s.cmd.Start())
+	testenv.Must(s.t, s.cmd.Start())
 	err := waitFor(60*time.Second, func() error {
 		resp, err := http.Get(s.url() + "/healthz")
 		if err != nil {
@@ -159,7 +159,7 @@ func (s *server) start() {
 		}
 		return nil
 	})
-	must(s.t, err)
+	testenv.Must(s.t, err)
 }
 
 // kill stops the server with SIGKILL: no shutdown, no flush.
@@ -202,13 +202,6 @@ func waitFor(timeout time.Duration, fn func() error) error {
 	}
 }
 
-func must(t testing.TB, err error) {
-	t.Helper()
-	if err != nil {
-		t.Fatal(err)
-	}
-}
-
 // openDevice opens a device of user i on url in dir.
 func openDevice(t testing.TB, w *world, i int, url, dir string, tr http.RoundTripper) *client.Client {
 	t.Helper()
@@ -219,7 +212,7 @@ func openDevice(t testing.TB, w *world, i int, url, dir string, tr http.RoundTri
 			HTTPClient: &http.Client{Transport: tr, Timeout: 30 * time.Second}})
 		return err
 	})
-	must(t, err)
+	testenv.Must(t, err)
 	t.Cleanup(func() { _ = c.Close() })
 	return c
 }
@@ -231,7 +224,7 @@ func syncUntilDone(t testing.TB, c *client.Client) {
 		_, err := c.Sync(context.Background(), client.SyncOptions{})
 		return err
 	})
-	must(t, err)
+	testenv.Must(t, err)
 }
 
 // checker opens the server's store in this process (on SQLite the server
@@ -245,10 +238,10 @@ func withChecker(t testing.TB, w *world, fn func(ck *checker)) {
 	t.Helper()
 	ctx := context.Background()
 	db, err := w.open(ctx)
-	must(t, err)
+	testenv.Must(t, err)
 	defer db.Close()
 	p, err := platform.Open(ctx, db, platform.Options{})
-	must(t, err)
+	testenv.Must(t, err)
 	fn(&checker{p: p, eng: syncsrv.New(p, apps.New(p), syncsrv.Options{})})
 }
 
@@ -257,12 +250,12 @@ func (ck *checker) converged(t testing.TB, user string, c *client.Client) {
 	t.Helper()
 	ctx := context.Background()
 	pr, err := ck.p.Principal(ctx, user)
-	must(t, err)
+	testenv.Must(t, err)
 	want, err := ck.eng.Expected(ctx, pr, c.DeviceID())
-	must(t, err)
+	testenv.Must(t, err)
 	for table, rows := range want {
 		got, err := c.Rows(ctx, table)
-		must(t, err)
+		testenv.Must(t, err)
 		if diff := cmp.Diff(rows, got); diff != "" {
 			t.Fatalf("device %s, table %s differs from its plan (-want +got):\n%s", c.DeviceID(), table, diff)
 		}
@@ -273,15 +266,15 @@ func (ck *checker) converged(t testing.TB, user string, c *client.Client) {
 func (ck *checker) names(t testing.TB, prefix string) map[string]int {
 	t.Helper()
 	rows, err := ck.p.DB().Read.QueryContext(context.Background(), `SELECT name FROM workorder WHERE name LIKE `+ck.p.DB().Dialect.Placeholder(1), prefix+"%")
-	must(t, err)
+	testenv.Must(t, err)
 	defer rows.Close()
 	out := map[string]int{}
 	for rows.Next() {
 		var n string
-		must(t, rows.Scan(&n))
+		testenv.Must(t, rows.Scan(&n))
 		out[n]++
 	}
-	must(t, rows.Err())
+	testenv.Must(t, rows.Err())
 	return out
 }
 
@@ -289,7 +282,7 @@ func (ck *checker) names(t testing.TB, prefix string) map[string]int {
 func (ck *checker) syncErrors(t testing.TB) int {
 	t.Helper()
 	var n int
-	must(t, ck.p.DB().Read.QueryRowContext(context.Background(), `SELECT count(*) FROM syncerror`).Scan(&n))
+	testenv.Must(t, ck.p.DB().Read.QueryRowContext(context.Background(), `SELECT count(*) FROM syncerror`).Scan(&n))
 	return n
 }
 

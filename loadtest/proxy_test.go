@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/outposthq/outpost/client"
+	"github.com/outposthq/outpost/internal/testenv"
 )
 
 // proxy forwards TCP connections to target. While faulty, each connection
@@ -31,7 +32,7 @@ type proxy struct {
 func newProxy(t testing.TB, target string) *proxy {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	must(t, err)
+	testenv.Must(t, err)
 	p := &proxy{ln: ln, target: target}
 	p.faulty.Store(true)
 	p.wg.Add(1)
@@ -147,7 +148,7 @@ func testProxyFaults(t *testing.T, engine string) {
 		var wg sync.WaitGroup
 		var mu sync.Mutex
 		for _, d := range devs {
-			must(t, queueEdits(d.c, w.users[d.user], fmt.Sprintf("lt-p%d-%s", round, d.c.DeviceID()[:8]), 3, d.e))
+			testenv.Must(t, queueEdits(d.c, w.users[d.user], fmt.Sprintf("lt-p%d-%s", round, d.c.DeviceID()[:8]), 3, d.e))
 			wg.Add(1)
 			go func() {
 				defer wg.Done()

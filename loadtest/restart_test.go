@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/outposthq/outpost/client"
+	"github.com/outposthq/outpost/internal/testenv"
 	"github.com/outposthq/outpost/platform"
 )
 
@@ -19,7 +20,7 @@ import (
 func (s *server) stop() (time.Duration, error) {
 	s.t.Helper()
 	start := time.Now()
-	must(s.t, s.cmd.Process.Signal(syscall.SIGTERM))
+	testenv.Must(s.t, s.cmd.Process.Signal(syscall.SIGTERM))
 	err := s.cmd.Wait()
 	s.cmd = nil
 	return time.Since(start), err
@@ -67,14 +68,14 @@ func testRollingRestart(t *testing.T, engine string) {
 			_ = d.c.Run(ctx, client.RunOptions{RetryAfter: 100 * time.Millisecond})
 		}()
 	}
-	must(t, waitFor(60*time.Second, func() error {
+	testenv.WaitFor(t, 60*time.Second, func() error {
 		for _, d := range devs {
 			if !d.c.HintsConnected() {
 				return fmt.Errorf("device %s has no change-hint stream", d.c.DeviceID())
 			}
 		}
 		return nil
-	}))
+	})
 	for _, d := range devs {
 		writing.Add(1)
 		go func() {
@@ -104,14 +105,14 @@ func testRollingRestart(t *testing.T, engine string) {
 	}
 	time.Sleep(200 * time.Millisecond) // writes queue while the server is away
 	srvs[0].start()
-	must(t, waitFor(60*time.Second, func() error {
+	testenv.WaitFor(t, 60*time.Second, func() error {
 		for _, d := range devs {
 			if !d.c.HintsConnected() {
 				return fmt.Errorf("device %s has not reconnected its change-hint stream", d.c.DeviceID())
 			}
 		}
 		return nil
-	}))
+	})
 	time.Sleep(300 * time.Millisecond)
 	close(stopWriting)
 	writing.Wait()
@@ -126,7 +127,7 @@ func testRollingRestart(t *testing.T, engine string) {
 		for _, d := range devs {
 			syncUntilDone(t, d.c)
 			st, err := d.c.Status(context.Background())
-			must(t, err)
+			testenv.Must(t, err)
 			if pass == 0 && st.PendingUploads != 0 {
 				t.Fatalf("device %s still has %d pending uploads", d.c.DeviceID(), st.PendingUploads)
 			}
@@ -142,7 +143,7 @@ func testRollingRestart(t *testing.T, engine string) {
 			all = append(all, d.e.created...)
 			for id, want := range d.e.updated {
 				row, err := ck.p.Get(context.Background(), platform.System(), "workorder", id, nil)
-				must(t, err)
+				testenv.Must(t, err)
 				if got, _ := row["description"].(string); got != want {
 					t.Errorf("work order %s: description %q, want the device's last offline edit %q", id, got, want)
 				}

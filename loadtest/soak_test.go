@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/outposthq/outpost/client"
+	"github.com/outposthq/outpost/internal/testenv"
 )
 
 var (
@@ -108,7 +109,7 @@ func testSoak(t *testing.T, engine string) {
 func noPending(t testing.TB, c *client.Client) {
 	t.Helper()
 	st, err := c.Status(context.Background())
-	must(t, err)
+	testenv.Must(t, err)
 	if st.PendingUploads != 0 {
 		t.Fatalf("device %s has %d pending uploads after the soak", c.DeviceID(), st.PendingUploads)
 	}

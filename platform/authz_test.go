@@ -7,6 +7,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/outposthq/outpost"
+	"github.com/outposthq/outpost/internal/testenv"
 	"github.com/outposthq/outpost/platform"
 	"github.com/outposthq/outpost/security"
 )
@@ -33,17 +34,17 @@ func TestShareRightsPerPrivilege(t *testing.T) {
 		role(t, p, o.u2, false, grants...)
 		role(t, p, o.u4, false, grants...)
 		u1, u2 := principal(t, p, o.u1), principal(t, p, o.u2)
-		row := must[outpost.Row](t)(p.Create(ctx, u1, "account", map[string]any{"name": "nora's"}))
+		row := testenv.MustGet[outpost.Row](t)(p.Create(ctx, u1, "account", map[string]any{"name": "nora's"}))
 		id := row["accountid"].(string)
-		contact := must[outpost.Row](t)(p.Create(ctx, u2, "contact", map[string]any{"lastname": "sam's"}))
-		share := func(rights int64) { t.Helper(); mustOK(t, p.Share(ctx, u1, "account", id, o.u2, rights)) }
+		contact := testenv.MustGet[outpost.Row](t)(p.Create(ctx, u2, "contact", map[string]any{"lastname": "sam's"}))
+		share := func(rights int64) { t.Helper(); testenv.Must(t, p.Share(ctx, u1, "account", id, o.u2, rights)) }
 
 		// Read only: u2 lists and reads it, and may do nothing else.
 		share(platform.ShareRead)
 		if got := names(t, p, u2, "account", platform.Query{}); !cmp.Equal(got, []string{"nora's"}) {
 			t.Fatalf("u2 lists %v", got)
 		}
-		must[outpost.Row](t)(p.Get(ctx, u2, "account", id, nil))
+		testenv.MustGet[outpost.Row](t)(p.Get(ctx, u2, "account", id, nil))
 		_, err := p.Update(ctx, u2, "account", id, map[string]any{"name": "x"})
 		wantCode(t, err, outpost.CodeForbidden)
 		wantCode(t, p.Delete(ctx, u2, "account", id), outpost.CodeForbidden)
@@ -55,21 +56,21 @@ func TestShareRightsPerPrivilege(t *testing.T) {
 
 		// Write: u2 may change columns, but not set a lookup without append.
 		share(platform.ShareRead | platform.ShareWrite)
-		must[outpost.Row](t)(p.Update(ctx, u2, "account", id, map[string]any{"telephone1": "555"}))
+		testenv.MustGet[outpost.Row](t)(p.Update(ctx, u2, "account", id, map[string]any{"telephone1": "555"}))
 		_, err = p.Update(ctx, u2, "account", id, map[string]any{"primarycontactid": contact["contactid"]})
 		wantCode(t, err, outpost.CodeForbidden)
 		wantCode(t, p.Delete(ctx, u2, "account", id), outpost.CodeForbidden)
 		share(platform.ShareRead | platform.ShareWrite | platform.ShareAppend)
-		must[outpost.Row](t)(p.Update(ctx, u2, "account", id, map[string]any{"primarycontactid": contact["contactid"]}))
+		testenv.MustGet[outpost.Row](t)(p.Update(ctx, u2, "account", id, map[string]any{"primarycontactid": contact["contactid"]}))
 
 		// Append to: u2 may point a contact of theirs at it.
 		share(platform.ShareRead | platform.ShareAppendTo)
-		must[outpost.Row](t)(p.Update(ctx, u2, "contact", contact["contactid"].(string), map[string]any{"parentcustomerid": id}))
+		testenv.MustGet[outpost.Row](t)(p.Update(ctx, u2, "contact", contact["contactid"].(string), map[string]any{"parentcustomerid": id}))
 
 		// Share: u2 may re-share only the rights they hold.
 		share(platform.ShareRead | platform.ShareShare)
 		wantCode(t, p.Share(ctx, u2, "account", id, o.u4, platform.ShareRead|platform.ShareWrite), outpost.CodeForbidden)
-		mustOK(t, p.Share(ctx, u2, "account", id, o.u4, platform.ShareRead))
+		testenv.Must(t, p.Share(ctx, u2, "account", id, o.u4, platform.ShareRead))
 		if got := names(t, p, principal(t, p, o.u4), "account", platform.Query{}); !cmp.Equal(got, []string{"nora's"}) {
 			t.Fatalf("u4 lists %v after u2 re-shared", got)
 		}
@@ -89,17 +90,17 @@ func TestShareRightsPerPrivilege(t *testing.T) {
 			security.Grant{Table: "account", Privilege: security.Share, Depth: security.User},
 			security.Grant{Table: "account", Privilege: security.Create, Depth: security.User})
 		u3 := principal(t, p, o.u3)
-		own := must[outpost.Row](t)(p.Create(ctx, u3, "account", map[string]any{"name": "u3's"}))
+		own := testenv.MustGet[outpost.Row](t)(p.Create(ctx, u3, "account", map[string]any{"name": "u3's"}))
 		wantCode(t, p.Share(ctx, u3, "account", own["accountid"].(string), o.u2, platform.ShareRead|platform.ShareDelete), outpost.CodeForbidden)
-		mustOK(t, p.Share(ctx, u3, "account", own["accountid"].(string), o.u2, platform.ShareRead))
+		testenv.Must(t, p.Share(ctx, u3, "account", own["accountid"].(string), o.u2, platform.ShareRead))
 
 		// Assign and delete rights.
 		share(platform.ShareRead | platform.ShareAssign)
 		wantCode(t, p.Delete(ctx, u2, "account", id), outpost.CodeForbidden)
-		must[outpost.Row](t)(p.Assign(ctx, u2, "account", id, o.u2))
-		must[outpost.Row](t)(p.Assign(ctx, sys, "account", id, o.u1))
+		testenv.MustGet[outpost.Row](t)(p.Assign(ctx, u2, "account", id, o.u2))
+		testenv.MustGet[outpost.Row](t)(p.Assign(ctx, sys, "account", id, o.u1))
 		share(platform.ShareRead | platform.ShareDelete)
-		mustOK(t, p.Delete(ctx, u2, "account", id))
+		testenv.Must(t, p.Delete(ctx, u2, "account", id))
 	})
 }
 
@@ -124,39 +125,39 @@ func TestDelegatedRoleManagementCannotEscalate(t *testing.T) {
 		grants = append(grants, security.Grant{Table: "account", Privilege: security.Read, Depth: security.User})
 		role(t, p, o.u1, false, grants...)
 		u1 := principal(t, p, o.u1)
-		big := must[string](t)(p.CreateRole(ctx, sys, "big", []security.Grant{{Table: "account", Privilege: security.Read, Depth: security.Organization}}))
-		small := must[string](t)(p.CreateRole(ctx, sys, "small", []security.Grant{{Table: "account", Privilege: security.Read, Depth: security.User}}))
+		big := testenv.MustGet[string](t)(p.CreateRole(ctx, sys, "big", []security.Grant{{Table: "account", Privilege: security.Read, Depth: security.Organization}}))
+		small := testenv.MustGet[string](t)(p.CreateRole(ctx, sys, "small", []security.Grant{{Table: "account", Privilege: security.Read, Depth: security.User}}))
 
 		for _, who := range []string{o.u1, o.u2} {
 			wantCode(t, p.AssignUserRole(ctx, u1, who, security.RoleSystemAdministrator), outpost.CodeForbidden)
 			wantCode(t, p.AssignUserRole(ctx, u1, who, security.RoleSystemCustomizer), outpost.CodeForbidden)
 			wantCode(t, p.AssignUserRole(ctx, u1, who, big), outpost.CodeForbidden)
 		}
-		mustOK(t, p.AssignUserRole(ctx, u1, o.u2, small))
-		mustOK(t, p.RemoveUserRole(ctx, u1, o.u2, small))
+		testenv.Must(t, p.AssignUserRole(ctx, u1, o.u2, small))
+		testenv.Must(t, p.RemoveUserRole(ctx, u1, o.u2, small))
 		// Nor may they take what they could not give.
-		mustOK(t, p.AssignUserRole(ctx, sys, o.u2, security.RoleSystemAdministrator))
+		testenv.Must(t, p.AssignUserRole(ctx, sys, o.u2, security.RoleSystemAdministrator))
 		wantCode(t, p.RemoveUserRole(ctx, u1, o.u2, security.RoleSystemAdministrator), outpost.CodeForbidden)
 
 		// Team roles: the same rule, u1 being a member of TA.
 		wantCode(t, p.AssignTeamRole(ctx, u1, o.ta, big), outpost.CodeForbidden)
 		wantCode(t, p.AssignTeamRole(ctx, u1, o.ta, security.RoleSystemAdministrator), outpost.CodeForbidden)
-		mustOK(t, p.AssignTeamRole(ctx, u1, o.ta, small))
+		testenv.Must(t, p.AssignTeamRole(ctx, u1, o.ta, small))
 
 		// Team membership: not a team holding a bigger role, nor one that
 		// owns rows u1 does not reach through it.
-		tb := must[string](t)(p.CreateTeam(ctx, sys, "TB", o.b))
-		mustOK(t, p.AssignTeamRole(ctx, sys, tb, big))
+		tb := testenv.MustGet[string](t)(p.CreateTeam(ctx, sys, "TB", o.b))
+		testenv.Must(t, p.AssignTeamRole(ctx, sys, tb, big))
 		wantCode(t, p.AddTeamMember(ctx, u1, tb, o.u1), outpost.CodeForbidden)
-		tc := must[string](t)(p.CreateTeam(ctx, sys, "TC", o.b))
-		must[outpost.Row](t)(p.Create(ctx, sys, "account", map[string]any{"name": "tc's", "ownerid": tc}))
+		tc := testenv.MustGet[string](t)(p.CreateTeam(ctx, sys, "TC", o.b))
+		testenv.MustGet[outpost.Row](t)(p.Create(ctx, sys, "account", map[string]any{"name": "tc's", "ownerid": tc}))
 		wantCode(t, p.AddTeamMember(ctx, u1, tc, o.u1), outpost.CodeForbidden)
-		td := must[string](t)(p.CreateTeam(ctx, sys, "TD", o.b))
-		mustOK(t, p.AssignTeamRole(ctx, sys, td, small))
-		mustOK(t, p.AddTeamMember(ctx, u1, td, o.u2))
-		mustOK(t, p.RemoveTeamMember(ctx, u1, td, o.u2))
+		td := testenv.MustGet[string](t)(p.CreateTeam(ctx, sys, "TD", o.b))
+		testenv.Must(t, p.AssignTeamRole(ctx, sys, td, small))
+		testenv.Must(t, p.AddTeamMember(ctx, u1, td, o.u2))
+		testenv.Must(t, p.RemoveTeamMember(ctx, u1, td, o.u2))
 		// Members of a team holding rows may manage it.
-		mustOK(t, p.AddTeamMember(ctx, u1, o.ta, o.u2))
+		testenv.Must(t, p.AddTeamMember(ctx, u1, o.ta, o.u2))
 
 		// The data API on the relationship tables follows the same rules.
 		_, err := p.Create(ctx, u1, "systemuserroles", map[string]any{"systemuserid": o.u1, "roleid": security.RoleSystemAdministrator})
@@ -184,10 +185,10 @@ func TestSyncErrorsAreWrittenOnlyByTheServer(t *testing.T) {
 		ctx := context.Background()
 		o := newOrg(t, p)
 		sys := platform.System()
-		mustOK(t, p.AssignUserRole(ctx, sys, o.u1, security.RoleBasicUser))
-		mustOK(t, p.AssignUserRole(ctx, sys, o.u2, security.RoleSystemCustomizer))
-		mustOK(t, p.AssignUserRole(ctx, sys, o.u3, security.RoleSystemAdministrator))
-		own := must[outpost.Row](t)(p.Create(ctx, sys, "syncerror", map[string]any{"name": "recorded", "ownerid": o.u1, "actiondata": "{}"}))
+		testenv.Must(t, p.AssignUserRole(ctx, sys, o.u1, security.RoleBasicUser))
+		testenv.Must(t, p.AssignUserRole(ctx, sys, o.u2, security.RoleSystemCustomizer))
+		testenv.Must(t, p.AssignUserRole(ctx, sys, o.u3, security.RoleSystemAdministrator))
+		own := testenv.MustGet[outpost.Row](t)(p.Create(ctx, sys, "syncerror", map[string]any{"name": "recorded", "ownerid": o.u1, "actiondata": "{}"}))
 		id := own["syncerrorid"].(string)
 		for _, who := range []string{o.u1, o.u2, o.u3} {
 			by := principal(t, p, who)
@@ -199,7 +200,7 @@ func TestSyncErrorsAreWrittenOnlyByTheServer(t *testing.T) {
 			wantCode(t, err, outpost.CodeForbidden)
 		}
 		// Users still read their own.
-		got := must[outpost.Row](t)(p.Get(ctx, principal(t, p, o.u1), "syncerror", id, nil))
+		got := testenv.MustGet[outpost.Row](t)(p.Get(ctx, principal(t, p, o.u1), "syncerror", id, nil))
 		if got["actiondata"] != "{}" || got["ownerid"] != o.u1 {
 			t.Fatalf("sync error changed: %v", got)
 		}

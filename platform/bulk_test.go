@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/outposthq/outpost"
+	"github.com/outposthq/outpost/internal/testenv"
 	"github.com/outposthq/outpost/platform"
 	"github.com/outposthq/outpost/security"
 )
@@ -25,8 +26,8 @@ func TestCreateManyMatchesCreate(t *testing.T) {
 			security.Grant{Table: "account", Privilege: security.Delete, Depth: security.User})
 		role(t, p, o.u2, false, security.Grant{Table: "account", Privilege: security.Create, Depth: security.User})
 		u1, u2 := principal(t, p, o.u1), principal(t, p, o.u2)
-		parent := must[outpost.Row](t)(p.Create(ctx, u1, "account", map[string]any{"name": "Parent"}))["accountid"].(string)
-		hidden := must[outpost.Row](t)(p.Create(ctx, u2, "account", map[string]any{"name": "Not u1's"}))["accountid"].(string)
+		parent := testenv.MustGet[outpost.Row](t)(p.Create(ctx, u1, "account", map[string]any{"name": "Parent"}))["accountid"].(string)
+		hidden := testenv.MustGet[outpost.Row](t)(p.Create(ctx, u2, "account", map[string]any{"name": "Not u1's"}))["accountid"].(string)
 
 		inputs := func(tag string) []map[string]any {
 			return []map[string]any{
@@ -44,15 +45,15 @@ func TestCreateManyMatchesCreate(t *testing.T) {
 			})
 			return res, err
 		}
-		res := must[*platform.BulkResult](t)(bulk(u1, inputs("Bulk")))
+		res := testenv.MustGet[*platform.BulkResult](t)(bulk(u1, inputs("Bulk")))
 		var single []string
 		for _, in := range inputs("Single") {
-			single = append(single, must[outpost.Row](t)(p.Create(ctx, u1, "account", in))["accountid"].(string))
+			single = append(single, testenv.MustGet[outpost.Row](t)(p.Create(ctx, u1, "account", in))["accountid"].(string))
 		}
 		compare := []string{"ownerid", "owneridtype", "owningbusinessunit", "createdby", "modifiedby", "statecode", "statuscode", "telephone1", "revenue", "parentaccountid"}
 		for i, id := range res.IDs {
-			a := must[outpost.Row](t)(p.Get(ctx, u1, "account", id, nil))
-			b := must[outpost.Row](t)(p.Get(ctx, u1, "account", single[i], nil))
+			a := testenv.MustGet[outpost.Row](t)(p.Get(ctx, u1, "account", id, nil))
+			b := testenv.MustGet[outpost.Row](t)(p.Get(ctx, u1, "account", single[i], nil))
 			for _, c := range compare {
 				if fmt.Sprint(a[c]) != fmt.Sprint(b[c]) {
 					t.Errorf("row %d column %s: CreateMany stored %v, Create %v", i, c, a[c], b[c])
@@ -92,13 +93,13 @@ func TestCreateManyMatchesCreate(t *testing.T) {
 
 		// A row created again under a deleted id is no longer a tombstone.
 		gone := res.IDs[0]
-		mustOK(t, p.Delete(ctx, u1, "account", gone))
-		v0 := must[*platform.Changes](t)(p.ChangesSince(ctx, "account", 0, 1000)).Token
-		again := must[*platform.BulkResult](t)(bulk(u1, []map[string]any{{"name": "Back", "accountid": gone}, {"name": "Also"}}))
+		testenv.Must(t, p.Delete(ctx, u1, "account", gone))
+		v0 := testenv.MustGet[*platform.Changes](t)(p.ChangesSince(ctx, "account", 0, 1000)).Token
+		again := testenv.MustGet[*platform.BulkResult](t)(bulk(u1, []map[string]any{{"name": "Back", "accountid": gone}, {"name": "Also"}}))
 		if again.IDs[0] != gone {
 			t.Fatalf("ids %v", again.IDs)
 		}
-		ch := must[*platform.Changes](t)(p.ChangesSince(ctx, "account", v0, 1000))
+		ch := testenv.MustGet[*platform.Changes](t)(p.ChangesSince(ctx, "account", v0, 1000))
 		for _, d := range ch.Deleted {
 			if d.ID == gone {
 				t.Errorf("the re-created row is still reported deleted")

@@ -9,6 +9,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/outposthq/outpost"
+	"github.com/outposthq/outpost/internal/testenv"
 	"github.com/outposthq/outpost/platform"
 )
 
@@ -16,7 +17,7 @@ import (
 func tasks(t *testing.T, p *platform.Platform, owner string, n int) {
 	t.Helper()
 	ctx := context.Background()
-	mustOK(t, p.Write(ctx, func(w *platform.Writer) error {
+	testenv.Must(t, p.Write(ctx, func(w *platform.Writer) error {
 		for i := range n {
 			in := map[string]any{"subject": fmt.Sprintf("t%02d", i), "prioritycode": i % 3, "ownerid": owner,
 				"scheduledend": fmt.Sprintf("2026-01-%02dT10:00:00Z", i%28+1)}
@@ -47,7 +48,7 @@ func TestListODataOptions(t *testing.T) {
 		sys := platform.System()
 		list := func(q platform.Query) *platform.Page {
 			t.Helper()
-			return must[*platform.Page](t)(p.List(ctx, sys, "task", q))
+			return testenv.MustGet[*platform.Page](t)(p.List(ctx, sys, "task", q))
 		}
 		tests := []struct {
 			name string
@@ -115,7 +116,7 @@ func TestDataBadInput(t *testing.T) {
 		ctx := context.Background()
 		o := newOrg(t, p)
 		sys := platform.System()
-		acc := must[outpost.Row](t)(p.Create(ctx, sys, "account", map[string]any{"name": "a", "ownerid": o.u1}))
+		acc := testenv.MustGet[outpost.Row](t)(p.Create(ctx, sys, "account", map[string]any{"name": "a", "ownerid": o.u1}))
 		id := acc["accountid"].(string)
 		tests := []struct {
 			name   string
@@ -187,7 +188,7 @@ func TestDataBadInput(t *testing.T) {
 			})
 		}
 		// Nothing above wrote anything: the account is unchanged.
-		got := must[outpost.Row](t)(p.Get(ctx, sys, "account", id, nil))
+		got := testenv.MustGet[outpost.Row](t)(p.Get(ctx, sys, "account", id, nil))
 		if got["versionnumber"] != acc["versionnumber"] || got["name"] != "a" {
 			t.Errorf("account changed by failed writes: %v", got)
 		}
@@ -199,18 +200,18 @@ func TestDeleteLeavesTombstoneAndClearsLookups(t *testing.T) {
 		ctx := context.Background()
 		o := newOrg(t, p)
 		sys := platform.System()
-		acc := must[outpost.Row](t)(p.Create(ctx, sys, "account", map[string]any{"name": "a", "ownerid": o.u1}))
-		con := must[outpost.Row](t)(p.Create(ctx, sys, "contact", map[string]any{"lastname": "c", "ownerid": o.u1, "parentcustomerid@odata.bind": "/account(" + acc["accountid"].(string) + ")"}))
+		acc := testenv.MustGet[outpost.Row](t)(p.Create(ctx, sys, "account", map[string]any{"name": "a", "ownerid": o.u1}))
+		con := testenv.MustGet[outpost.Row](t)(p.Create(ctx, sys, "contact", map[string]any{"lastname": "c", "ownerid": o.u1, "parentcustomerid@odata.bind": "/account(" + acc["accountid"].(string) + ")"}))
 		if con["parentcustomerid"] != acc["accountid"] {
 			t.Fatalf("@odata.bind did not set the lookup: %v", con["parentcustomerid"])
 		}
-		before := must[*platform.Changes](t)(p.ChangesSince(ctx, "account", 0, 0)).Token
-		mustOK(t, p.Delete(ctx, sys, "account", acc["accountid"].(string)))
-		ch := must[*platform.Changes](t)(p.ChangesSince(ctx, "account", before, 0))
+		before := testenv.MustGet[*platform.Changes](t)(p.ChangesSince(ctx, "account", 0, 0)).Token
+		testenv.Must(t, p.Delete(ctx, sys, "account", acc["accountid"].(string)))
+		ch := testenv.MustGet[*platform.Changes](t)(p.ChangesSince(ctx, "account", before, 0))
 		if len(ch.Deleted) != 1 || ch.Deleted[0].ID != acc["accountid"] {
 			t.Fatalf("tombstones after delete = %v", ch.Deleted)
 		}
-		cch := must[*platform.Changes](t)(p.ChangesSince(ctx, "contact", before, 0))
+		cch := testenv.MustGet[*platform.Changes](t)(p.ChangesSince(ctx, "contact", before, 0))
 		if len(cch.Rows) != 1 || cch.Rows[0]["parentcustomerid"] != nil {
 			t.Fatalf("contact after its account's delete = %v", cch.Rows)
 		}
@@ -223,8 +224,8 @@ func TestImport(t *testing.T) {
 		o := newOrg(t, p)
 		cols := []string{"subject", "ownerid", "owningbusinessunit", "owneridtype"}
 		rows := [][]any{{"a", o.u1, o.a, "systemuser"}, {"b", o.u2, o.a, "systemuser"}}
-		mustOK(t, p.Write(ctx, func(w *platform.Writer) error { return w.Import(ctx, platform.System(), "task", cols, rows) }))
-		page := must[*platform.Page](t)(p.List(ctx, platform.System(), "task", platform.Query{Count: true}))
+		testenv.Must(t, p.Write(ctx, func(w *platform.Writer) error { return w.Import(ctx, platform.System(), "task", cols, rows) }))
+		page := testenv.MustGet[*platform.Page](t)(p.List(ctx, platform.System(), "task", platform.Query{Count: true}))
 		if *page.Count != 2 || page.Rows[0]["versionnumber"] == nil {
 			t.Fatalf("imported rows = %v", page.Rows)
 		}
@@ -244,7 +245,7 @@ func TestKeysetPaging(t *testing.T) {
 		q := platform.Query{PageSize: 4}
 		pages := 0
 		for {
-			pg := must[*platform.Page](t)(p.List(ctx, platform.System(), "task", q))
+			pg := testenv.MustGet[*platform.Page](t)(p.List(ctx, platform.System(), "task", q))
 			pages++
 			for _, r := range pg.Rows {
 				id := r["taskid"].(string)
@@ -265,8 +266,8 @@ func TestKeysetPaging(t *testing.T) {
 			t.Fatalf("keyset paging returned %d rows in %d pages, want 11 in 3", len(seen), pages)
 		}
 		// $top still stops the walk.
-		pg := must[*platform.Page](t)(p.List(ctx, platform.System(), "task", platform.Query{PageSize: 4, Top: 6}))
-		pg2 := must[*platform.Page](t)(p.List(ctx, platform.System(), "task", platform.Query{PageSize: 4, Top: 6, Skip: pg.NextSkip, After: pg.NextAfter}))
+		pg := testenv.MustGet[*platform.Page](t)(p.List(ctx, platform.System(), "task", platform.Query{PageSize: 4, Top: 6}))
+		pg2 := testenv.MustGet[*platform.Page](t)(p.List(ctx, platform.System(), "task", platform.Query{PageSize: 4, Top: 6, Skip: pg.NextSkip, After: pg.NextAfter}))
 		if len(pg2.Rows) != 2 || pg2.More {
 			t.Fatalf("second page under $top 6 has %d rows (more=%v)", len(pg2.Rows), pg2.More)
 		}

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/outposthq/outpost"
+	"github.com/outposthq/outpost/internal/testenv"
 	"github.com/outposthq/outpost/platform"
 	"github.com/outposthq/outpost/schema"
 	"github.com/outposthq/outpost/security"
@@ -22,11 +23,11 @@ func TestDeleteBatchMatchesDelete(t *testing.T) {
 		ctx := context.Background()
 		sys := platform.System()
 		o := newOrg(t, p)
-		must[*schema.Table](t)(p.CreateTable(ctx, sys, platform.TableInput{Name: "site", Ownership: schema.OwnedByUser,
+		testenv.MustGet[*schema.Table](t)(p.CreateTable(ctx, sys, platform.TableInput{Name: "site", Ownership: schema.OwnedByUser,
 			Columns: []schema.Column{{Name: "plan", Type: schema.File}}}))
-		must[*schema.Table](t)(p.CreateTable(ctx, sys, platform.TableInput{Name: "visit", Ownership: schema.OwnedByUser,
+		testenv.MustGet[*schema.Table](t)(p.CreateTable(ctx, sys, platform.TableInput{Name: "visit", Ownership: schema.OwnedByUser,
 			Columns: []schema.Column{{Name: "siteid", Type: schema.Lookup, Target: "site"}}}))
-		mustOK(t, p.CreateManyToMany(ctx, sys, schema.ManyToManyDef{Name: "site_contact", Table1: "site", Table2: "contact", Intersect: "site_contact"}))
+		testenv.Must(t, p.CreateManyToMany(ctx, sys, schema.ManyToManyDef{Name: "site_contact", Table1: "site", Table2: "contact", Intersect: "site_contact"}))
 		grants := []security.Grant{}
 		for _, table := range []string{"site", "visit"} {
 			for _, priv := range []security.Privilege{security.Create, security.Read, security.Write, security.Delete, security.Append, security.AppendTo, security.Share} {
@@ -36,23 +37,23 @@ func TestDeleteBatchMatchesDelete(t *testing.T) {
 		grants = append(grants, security.Grant{Table: "site", Privilege: security.Read, Depth: security.BusinessUnit})
 		role(t, p, o.u1, false, grants...)
 		u1 := principal(t, p, o.u1)
-		mustOK(t, p.Write(ctx, func(w *platform.Writer) error {
+		testenv.Must(t, p.Write(ctx, func(w *platform.Writer) error {
 			if !w.BatchDeletable("site") || w.BatchDeletable("account") {
 				t.Error("site (no lookup to itself) must be batch-deletable and account (parentaccountid) not")
 			}
 			return nil
 		}))
-		contact := must[outpost.Row](t)(p.Create(ctx, sys, "contact", map[string]any{"lastname": "c", "ownerid": o.u1}))["contactid"].(string)
+		contact := testenv.MustGet[outpost.Row](t)(p.Create(ctx, sys, "contact", map[string]any{"lastname": "c", "ownerid": o.u1}))["contactid"].(string)
 		// set makes n sites of u1, each with a visit, a contact link, a share
 		// and a file.
 		set := func(tag string, n int) []string {
 			var ids []string
 			for i := range n {
-				id := must[outpost.Row](t)(p.Create(ctx, u1, "site", map[string]any{"name": fmt.Sprintf("%s %d", tag, i)}))["siteid"].(string)
-				must[outpost.Row](t)(p.Create(ctx, u1, "visit", map[string]any{"name": "v", "siteid": id}))
-				must[outpost.Row](t)(p.Create(ctx, sys, "site_contact", map[string]any{"siteid": id, "contactid": contact}))
-				mustOK(t, p.Share(ctx, u1, "site", id, o.u2, platform.ShareRead))
-				mustOK(t, p.Write(ctx, func(w *platform.Writer) error {
+				id := testenv.MustGet[outpost.Row](t)(p.Create(ctx, u1, "site", map[string]any{"name": fmt.Sprintf("%s %d", tag, i)}))["siteid"].(string)
+				testenv.MustGet[outpost.Row](t)(p.Create(ctx, u1, "visit", map[string]any{"name": "v", "siteid": id}))
+				testenv.MustGet[outpost.Row](t)(p.Create(ctx, sys, "site_contact", map[string]any{"siteid": id, "contactid": contact}))
+				testenv.Must(t, p.Share(ctx, u1, "site", id, o.u2, platform.ShareRead))
+				testenv.Must(t, p.Write(ctx, func(w *platform.Writer) error {
 					_, err := w.PutFile(ctx, u1, "site", id, "plan", platform.FileInput{Name: "plan.txt", Content: []byte("plan " + id)})
 					return err
 				}))
@@ -61,11 +62,11 @@ func TestDeleteBatchMatchesDelete(t *testing.T) {
 			return ids
 		}
 		one, batch := set("one", 5), set("batch", 5)
-		others := must[outpost.Row](t)(p.Create(ctx, sys, "site", map[string]any{"name": "u2's", "ownerid": o.u2}))["siteid"].(string)
+		others := testenv.MustGet[outpost.Row](t)(p.Create(ctx, sys, "site", map[string]any{"name": "u2's", "ownerid": o.u2}))["siteid"].(string)
 		missing := outpost.NewID()
 
 		var vOne, vBatch int64
-		mustOK(t, p.Write(ctx, func(w *platform.Writer) error {
+		testenv.Must(t, p.Write(ctx, func(w *platform.Writer) error {
 			vOne = w.Version()
 			for _, id := range one {
 				if err := w.Delete(ctx, u1, "site", id); err != nil {
@@ -74,7 +75,7 @@ func TestDeleteBatchMatchesDelete(t *testing.T) {
 			}
 			return nil
 		}))
-		mustOK(t, p.Write(ctx, func(w *platform.Writer) error {
+		testenv.Must(t, p.Write(ctx, func(w *platform.Writer) error {
 			vBatch = w.Version()
 			b, err := w.PrepareDeletes(ctx, u1, "site", append([]string{others, missing}, batch...))
 			if err != nil {
@@ -105,7 +106,7 @@ func TestDeleteBatchMatchesDelete(t *testing.T) {
 		q := func(query string, args ...any) int64 {
 			t.Helper()
 			var n int64
-			mustOK(t, db.Read.QueryRowContext(ctx, query, args...).Scan(&n))
+			testenv.Must(t, db.Read.QueryRowContext(ctx, query, args...).Scan(&n))
 			return n
 		}
 		ph := db.Dialect.Placeholder

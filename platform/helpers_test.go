@@ -13,33 +13,14 @@ import (
 // forEachEngine runs fn against a fresh platform on every engine.
 func forEachEngine(t *testing.T, fn func(t *testing.T, p *platform.Platform)) {
 	t.Helper()
-	for _, e := range testenv.Engines(t) {
-		t.Run(e.Name, func(t *testing.T) {
-			t.Parallel()
-			p, err := platform.Open(t.Context(), e.Open(t), platform.Options{})
-			if err != nil {
-				t.Fatalf("open platform: %v", err)
-			}
-			fn(t, p)
-		})
-	}
-}
-
-func must[T any](t *testing.T) func(v T, err error) T {
-	return func(v T, err error) T {
-		t.Helper()
+	testenv.ForEachEngine(t, func(t *testing.T, e testenv.Engine) {
+		t.Parallel()
+		p, err := platform.Open(t.Context(), e.Open(t), platform.Options{})
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("open platform: %v", err)
 		}
-		return v
-	}
-}
-
-func mustOK(t *testing.T, err error) {
-	t.Helper()
-	if err != nil {
-		t.Fatal(err)
-	}
+		fn(t, p)
+	})
 }
 
 // wantCode checks that err carries code.
@@ -66,7 +47,7 @@ func newOrg(t *testing.T, p *platform.Platform) *org {
 	t.Helper()
 	ctx := context.Background()
 	sys := platform.System()
-	s := must[string](t)
+	s := testenv.MustGet[string](t)
 	o := &org{}
 	o.root = s(p.RootBusinessUnit(ctx))
 	o.a = s(p.CreateBusinessUnit(ctx, sys, "A", o.root))
@@ -77,7 +58,7 @@ func newOrg(t *testing.T, p *platform.Platform) *org {
 	o.u3 = s(p.CreateUser(ctx, sys, platform.UserInput{FullName: "U Three", DomainName: "u3", BusinessUnitID: o.a1, ManagerID: o.u1}))
 	o.u4 = s(p.CreateUser(ctx, sys, platform.UserInput{FullName: "U Four", DomainName: "u4", BusinessUnitID: o.b}))
 	o.ta = s(p.CreateTeam(ctx, sys, "TA", o.a))
-	mustOK(t, p.AddTeamMember(ctx, sys, o.ta, o.u1))
+	testenv.Must(t, p.AddTeamMember(ctx, sys, o.ta, o.u1))
 	return o
 }
 
@@ -95,11 +76,11 @@ func principal(t *testing.T, p *platform.Platform, id string) *security.Principa
 func role(t *testing.T, p *platform.Platform, to string, team bool, grants ...security.Grant) string {
 	t.Helper()
 	ctx := context.Background()
-	id := must[string](t)(p.CreateRole(ctx, platform.System(), "r-"+outpost.NewID()[:8], grants))
+	id := testenv.MustGet[string](t)(p.CreateRole(ctx, platform.System(), "r-"+outpost.NewID()[:8], grants))
 	if team {
-		mustOK(t, p.AssignTeamRole(ctx, platform.System(), to, id))
+		testenv.Must(t, p.AssignTeamRole(ctx, platform.System(), to, id))
 	} else {
-		mustOK(t, p.AssignUserRole(ctx, platform.System(), to, id))
+		testenv.Must(t, p.AssignUserRole(ctx, platform.System(), to, id))
 	}
 	return id
 }

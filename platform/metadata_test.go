@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/outposthq/outpost"
+	"github.com/outposthq/outpost/internal/testenv"
 	"github.com/outposthq/outpost/platform"
 	"github.com/outposthq/outpost/schema"
 	"github.com/outposthq/outpost/security"
@@ -31,7 +32,7 @@ func TestCreateAndAlterTable(t *testing.T) {
 	forEachEngine(t, func(t *testing.T, p *platform.Platform) {
 		ctx := context.Background()
 		sys := platform.System()
-		tbl := must[*schema.Table](t)(p.CreateTable(ctx, sys, inspection))
+		tbl := testenv.MustGet[*schema.Table](t)(p.CreateTable(ctx, sys, inspection))
 		for _, c := range []string{"inspectionid", "name", "ownerid", "owningbusinessunit", "versionnumber", "statecode", "createdon"} {
 			if _, ok := tbl.Column(c); !ok {
 				t.Errorf("new table lacks column %q", c)
@@ -47,12 +48,12 @@ func TestCreateAndAlterTable(t *testing.T) {
 		}
 		// Rows round-trip with every type.
 		o := newOrg(t, p)
-		acc := must[outpost.Row](t)(p.Create(ctx, sys, "account", map[string]any{"name": "a", "ownerid": o.u1}))
-		row := must[outpost.Row](t)(p.Create(ctx, sys, "inspection", map[string]any{
+		acc := testenv.MustGet[outpost.Row](t)(p.Create(ctx, sys, "account", map[string]any{"name": "a", "ownerid": o.u1}))
+		row := testenv.MustGet[outpost.Row](t)(p.Create(ctx, sys, "inspection", map[string]any{
 			"name": "i1", "ownerid": o.u1, "accountid": acc["accountid"], "score": 7, "result": 2, "notes": "long text",
 			"inspectedon": "2026-03-04T05:06:07Z", "passed": true, "fee": 12.5, "ratio": 0.25,
 		}))
-		got := must[outpost.Row](t)(p.Get(ctx, sys, "inspection", row["inspectionid"].(string), nil))
+		got := testenv.MustGet[outpost.Row](t)(p.Get(ctx, sys, "inspection", row["inspectionid"].(string), nil))
 		js := platform.JSONRow(got)
 		checks := map[string]any{"score": int64(7), "result": int64(2), "passed": true, "fee": 12.5, "ratio": 0.25, "inspectedon": "2026-03-04T05:06:07.000Z", "notes": "long text"}
 		for k, want := range checks {
@@ -61,11 +62,11 @@ func TestCreateAndAlterTable(t *testing.T) {
 			}
 		}
 		// Add a column; the physical table follows.
-		must[*schema.Table](t)(p.AddColumn(ctx, sys, "inspection", schema.Column{Name: "inspector", Type: schema.Text, MaxLength: 50}))
-		must[outpost.Row](t)(p.Update(ctx, sys, "inspection", row["inspectionid"].(string), map[string]any{"inspector": "Kim"}))
+		testenv.MustGet[*schema.Table](t)(p.AddColumn(ctx, sys, "inspection", schema.Column{Name: "inspector", Type: schema.Text, MaxLength: 50}))
+		testenv.MustGet[outpost.Row](t)(p.Update(ctx, sys, "inspection", row["inspectionid"].(string), map[string]any{"inspector": "Kim"}))
 		// Offline is irreversible and switches change tracking on.
 		on, off := true, false
-		tt := must[*schema.Table](t)(p.UpdateTable(ctx, sys, "inspection", platform.TablePatch{Offline: &on}))
+		tt := testenv.MustGet[*schema.Table](t)(p.UpdateTable(ctx, sys, "inspection", platform.TablePatch{Offline: &on}))
 		if !tt.Offline || !tt.ChangeTracking {
 			t.Fatalf("offline=%v tracking=%v, want both on", tt.Offline, tt.ChangeTracking)
 		}
@@ -74,12 +75,12 @@ func TestCreateAndAlterTable(t *testing.T) {
 		_, err = p.UpdateTable(ctx, sys, "mobileofflineprofile", platform.TablePatch{Offline: &on})
 		wantCode(t, err, outpost.CodeInvalid)
 		// The metadata survives a reload from the database.
-		mustOK(t, p.Reload(ctx))
+		testenv.Must(t, p.Reload(ctx))
 		if c, ok := p.Schema().MustTable("inspection").Column("inspector"); !ok || c.MaxLength != 50 {
 			t.Fatalf("after reload inspector column = %v, %v", c, ok)
 		}
 		// N:N relationship with its intersect table.
-		mustOK(t, p.CreateManyToMany(ctx, sys, schema.ManyToManyDef{Name: "inspection_contact", Table1: "inspection", Table2: "contact"}))
+		testenv.Must(t, p.CreateManyToMany(ctx, sys, schema.ManyToManyDef{Name: "inspection_contact", Table1: "inspection", Table2: "contact"}))
 		if _, ok := p.Schema().Relationship("contact", "inspection_contact"); !ok {
 			t.Fatal("contact has no N:N inspection_contact")
 		}
@@ -90,7 +91,7 @@ func TestMetadataBadInput(t *testing.T) {
 	forEachEngine(t, func(t *testing.T, p *platform.Platform) {
 		ctx := context.Background()
 		sys := platform.System()
-		must[*schema.Table](t)(p.CreateTable(ctx, sys, inspection))
+		testenv.MustGet[*schema.Table](t)(p.CreateTable(ctx, sys, inspection))
 		tests := []struct {
 			name    string
 			in      platform.TableInput
@@ -131,8 +132,8 @@ func TestMetadataBadInput(t *testing.T) {
 		_, err = p.CreateTable(ctx, principal(t, p, o.u1), platform.TableInput{Name: "t9"})
 		wantCode(t, err, outpost.CodeForbidden)
 		role(t, p, o.u1, false)
-		mustOK(t, p.AssignUserRole(ctx, sys, o.u1, security.RoleSystemCustomizer))
-		must[*schema.Table](t)(p.CreateTable(ctx, principal(t, p, o.u1), platform.TableInput{Name: "t9"}))
+		testenv.Must(t, p.AssignUserRole(ctx, sys, o.u1, security.RoleSystemCustomizer))
+		testenv.MustGet[*schema.Table](t)(p.CreateTable(ctx, principal(t, p, o.u1), platform.TableInput{Name: "t9"}))
 	})
 }
 
@@ -155,11 +156,11 @@ func TestWriteMetaIsAllOrNothing(t *testing.T) {
 		if _, ok := p.Schema().Table("widget"); ok {
 			t.Fatal("a failed WriteMeta left its table in the schema")
 		}
-		mustOK(t, p.Reload(ctx))
+		testenv.Must(t, p.Reload(ctx))
 		if _, ok := p.Schema().Table("widget"); ok {
 			t.Fatal("a failed WriteMeta left its table in the database's metadata")
 		}
-		must[*schema.Table](t)(p.CreateTable(ctx, sys, platform.TableInput{Name: "widget", Ownership: schema.OwnedByOrganization}))
+		testenv.MustGet[*schema.Table](t)(p.CreateTable(ctx, sys, platform.TableInput{Name: "widget", Ownership: schema.OwnedByOrganization}))
 		// Metadata methods outside WriteMeta are refused.
 		err = p.Write(ctx, func(w *platform.Writer) error {
 			_, err := w.CreateTable(ctx, sys, platform.TableInput{Name: "gizmo"})
@@ -209,9 +210,9 @@ func TestReservedTableNames(t *testing.T) {
 		}
 		// Outpost's own tables still work.
 		u, err := p.CreateUser(ctx, sys, platform.UserInput{FullName: "U", DomainName: "u"})
-		mustOK(t, err)
+		testenv.Must(t, err)
 		row, err := p.Create(ctx, sys, "account", map[string]any{"name": "a", "ownerid": u})
-		mustOK(t, err)
-		mustOK(t, p.Delete(ctx, sys, "account", row["accountid"].(string)))
+		testenv.Must(t, err)
+		testenv.Must(t, p.Delete(ctx, sys, "account", row["accountid"].(string)))
 	})
 }

@@ -2,6 +2,8 @@ package platform_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"slices"
 	"sync"
 	"testing"
@@ -14,17 +16,6 @@ import (
 	"github.com/outposthq/outpost/security"
 	"github.com/outposthq/outpost/store/sqlite"
 )
-
-func waitFor(t *testing.T, timeout time.Duration, f func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !f() {
-		if time.Now().After(deadline) {
-			t.Fatalf("condition not met within %v", timeout)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
 
 // TestServersShareCommits runs two servers on one PostgreSQL database: a
 // commit on one reaches the other's hooks, and security and metadata changes
@@ -57,25 +48,39 @@ func TestServersShareCommits(t *testing.T) {
 
 	o := newOrg(t, p1)
 	sys := platform.System()
-	must[outpost.Row](t)(p1.Create(ctx, sys, "account", map[string]any{"name": "a", "ownerid": o.u1}))
-	waitFor(t, 5*time.Second, func() bool {
+	testenv.MustGet[outpost.Row](t)(p1.Create(ctx, sys, "account", map[string]any{"name": "a", "ownerid": o.u1}))
+	testenv.WaitFor(t, 5*time.Second, func() error {
 		mu.Lock()
 		defer mu.Unlock()
-		return slices.Contains(seen, "account")
+		if !slices.Contains(seen, "account") {
+			return fmt.Errorf("no commit on account seen, only %v", seen)
+		}
+		return nil
 	})
 
-	tok := must[string](t)(p1.IssueToken(ctx, sys, o.u1, "t"))
-	if pr := must[*security.Principal](t)(p2.Authenticate(ctx, tok)); pr.Privileges.Depth("account", security.Read) != security.None {
+	tok := testenv.MustGet[string](t)(p1.IssueToken(ctx, sys, o.u1, "t"))
+	if pr := testenv.MustGet[*security.Principal](t)(p2.Authenticate(ctx, tok)); pr.Privileges.Depth("account", security.Read) != security.None {
 		t.Fatal("u1 starts with read on account")
 	}
 	role(t, p1, o.u1, false, security.Grant{Table: "account", Privilege: security.Read, Depth: security.User})
-	waitFor(t, 5*time.Second, func() bool {
+	testenv.WaitFor(t, 5*time.Second, func() error {
 		pr, err := p2.Authenticate(ctx, tok)
-		return err == nil && pr.Privileges.Depth("account", security.Read) == security.User
+		if err != nil {
+			return err
+		}
+		if d := pr.Privileges.Depth("account", security.Read); d != security.User {
+			return fmt.Errorf("read depth on account = %v, want user", d)
+		}
+		return nil
 	})
 
-	must[*schema.Table](t)(p1.CreateTable(ctx, sys, platform.TableInput{Name: "gadget"}))
-	waitFor(t, 5*time.Second, func() bool { _, ok := p2.Schema().Table("gadget"); return ok })
+	testenv.MustGet[*schema.Table](t)(p1.CreateTable(ctx, sys, platform.TableInput{Name: "gadget"}))
+	testenv.WaitFor(t, 5*time.Second, func() error {
+		if _, ok := p2.Schema().Table("gadget"); !ok {
+			return errors.New("table gadget not seen")
+		}
+		return nil
+	})
 }
 
 // TestSQLiteServerFollowsMetadata changes metadata through a second handle
@@ -91,7 +96,7 @@ func TestSQLiteServerFollowsMetadata(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { _ = db.Close() })
-		return must[*platform.Platform](t)(platform.Open(ctx, db, platform.Options{}))
+		return testenv.MustGet[*platform.Platform](t)(platform.Open(ctx, db, platform.Options{}))
 	}
 	server := open()
 	old := platform.MetadataPoll
@@ -102,13 +107,15 @@ func TestSQLiteServerFollowsMetadata(t *testing.T) {
 	<-ready
 	admin := open()
 	sys := platform.System()
-	must[*schema.Table](t)(admin.AddColumn(ctx, sys, "account", schema.Column{Name: "new_notes", Type: schema.Memo}))
-	waitFor(t, 5*time.Second, func() bool {
-		_, ok := server.Schema().MustTable("account").Column("new_notes")
-		return ok
+	testenv.MustGet[*schema.Table](t)(admin.AddColumn(ctx, sys, "account", schema.Column{Name: "new_notes", Type: schema.Memo}))
+	testenv.WaitFor(t, 5*time.Second, func() error {
+		if _, ok := server.Schema().MustTable("account").Column("new_notes"); !ok {
+			return errors.New("column account.new_notes not seen")
+		}
+		return nil
 	})
 	o := newOrg(t, server)
-	row := must[outpost.Row](t)(server.Create(ctx, sys, "account", map[string]any{"name": "a", "ownerid": o.u1, "new_notes": "seen"}))
+	row := testenv.MustGet[outpost.Row](t)(server.Create(ctx, sys, "account", map[string]any{"name": "a", "ownerid": o.u1, "new_notes": "seen"}))
 	if row["new_notes"] != "seen" {
 		t.Fatalf("row = %v", row)
 	}

@@ -16,75 +16,73 @@ import (
 // newer ones stay, and a change read from below the horizon is refused
 // with "gone" instead of silently missing deletions.
 func TestPruneDropsOnlyWhatNoReaderNeeds(t *testing.T) {
-	for _, e := range testenv.Engines(t) {
-		t.Run(e.Name, func(t *testing.T) {
-			t.Parallel()
-			ctx := context.Background()
-			var mu sync.Mutex
-			now := time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC)
-			clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-			advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
-			p, err := platform.Open(ctx, e.Open(t), platform.Options{Now: clock})
-			mustOK(t, err)
-			o := newOrg(t, p)
-			sys := platform.System()
-			create := func(n int) []string {
-				var ids []string
-				for range n {
-					r, err := p.Create(ctx, sys, "task", map[string]any{"subject": "t", "ownerid": o.u1})
-					mustOK(t, err)
-					ids = append(ids, r["taskid"].(string))
-				}
-				return ids
+	testenv.ForEachEngine(t, func(t *testing.T, e testenv.Engine) {
+		t.Parallel()
+		ctx := context.Background()
+		var mu sync.Mutex
+		now := time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC)
+		clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+		advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
+		p, err := platform.Open(ctx, e.Open(t), platform.Options{Now: clock})
+		testenv.Must(t, err)
+		o := newOrg(t, p)
+		sys := platform.System()
+		create := func(n int) []string {
+			var ids []string
+			for range n {
+				r, err := p.Create(ctx, sys, "task", map[string]any{"subject": "t", "ownerid": o.u1})
+				testenv.Must(t, err)
+				ids = append(ids, r["taskid"].(string))
 			}
-			count := func(table string) int {
-				var n int
-				mustOK(t, p.DB().Read.QueryRowContext(ctx, `SELECT count(*) FROM `+table).Scan(&n))
-				return n
-			}
+			return ids
+		}
+		count := func(table string) int {
+			var n int
+			testenv.Must(t, p.DB().Read.QueryRowContext(ctx, `SELECT count(*) FROM `+table).Scan(&n))
+			return n
+		}
 
-			old := create(3)
-			for _, id := range old {
-				mustOK(t, p.Delete(ctx, sys, "task", id))
-			}
-			before, err := p.ChangesSince(ctx, "task", 0, 100)
-			mustOK(t, err)
-			mustOK(t, p.MarkVersion(ctx)) // the version after the old deletes, marked now
-			advance(48 * time.Hour)
-			fresh := create(2)
-			mustOK(t, p.Delete(ctx, sys, "task", fresh[0]))
-			tombs, logs := count("outpost_tombstone"), count("outpost_scopelog")
+		old := create(3)
+		for _, id := range old {
+			testenv.Must(t, p.Delete(ctx, sys, "task", id))
+		}
+		before, err := p.ChangesSince(ctx, "task", 0, 100)
+		testenv.Must(t, err)
+		testenv.Must(t, p.MarkVersion(ctx)) // the version after the old deletes, marked now
+		advance(48 * time.Hour)
+		fresh := create(2)
+		testenv.Must(t, p.Delete(ctx, sys, "task", fresh[0]))
+		tombs, logs := count("outpost_tombstone"), count("outpost_scopelog")
 
-			res, err := p.Prune(ctx, 72*time.Hour) // nothing is that old yet
-			mustOK(t, err)
-			if res.Horizon != 0 || count("outpost_tombstone") != tombs {
-				t.Fatalf("prune with nothing old enough: %+v, tombstones %d -> %d", res, tombs, count("outpost_tombstone"))
-			}
-			res, err = p.Prune(ctx, 24*time.Hour)
-			mustOK(t, err)
-			t.Logf("pruned %+v (tombstones %d, scope log %d before)", res, tombs, logs)
-			// The mark is the token when it was taken: at least the token read
-			// after the old deletes (on PostgreSQL, other transactions of the
-			// database move it on too), and below the fresh writes.
-			if res.Horizon < before.Token || res.Tombstones != 3 || res.ScopeLog == 0 {
-				t.Fatalf("prune: %+v, want horizon at least %d and the 3 old tombstones", res, before.Token)
-			}
-			if got := count("outpost_tombstone"); got != tombs-3 {
-				t.Fatalf("%d tombstones left, want %d", got, tombs-3)
-			}
+		res, err := p.Prune(ctx, 72*time.Hour) // nothing is that old yet
+		testenv.Must(t, err)
+		if res.Horizon != 0 || count("outpost_tombstone") != tombs {
+			t.Fatalf("prune with nothing old enough: %+v, tombstones %d -> %d", res, tombs, count("outpost_tombstone"))
+		}
+		res, err = p.Prune(ctx, 24*time.Hour)
+		testenv.Must(t, err)
+		t.Logf("pruned %+v (tombstones %d, scope log %d before)", res, tombs, logs)
+		// The mark is the token when it was taken: at least the token read
+		// after the old deletes (on PostgreSQL, other transactions of the
+		// database move it on too), and below the fresh writes.
+		if res.Horizon < before.Token || res.Tombstones != 3 || res.ScopeLog == 0 {
+			t.Fatalf("prune: %+v, want horizon at least %d and the 3 old tombstones", res, before.Token)
+		}
+		if got := count("outpost_tombstone"); got != tombs-3 {
+			t.Fatalf("%d tombstones left, want %d", got, tombs-3)
+		}
 
-			// A reader at the horizon or later misses nothing; one below it
-			// is told to start over.
-			ch, err := p.ChangesSince(ctx, "task", before.Token, 100)
-			mustOK(t, err)
-			if len(ch.Deleted) != 1 || ch.Deleted[0].ID != fresh[0] {
-				t.Fatalf("changes after the horizon: deleted %+v, want %s", ch.Deleted, fresh[0])
-			}
-			_, err = p.ChangesSince(ctx, "task", before.Token-1, 100)
-			wantCode(t, err, outpost.CodeGone)
-			if _, err := p.ChangesSince(ctx, "task", 0, 100); err != nil {
-				t.Fatalf("a read from the start is always possible: %v", err)
-			}
-		})
-	}
+		// A reader at the horizon or later misses nothing; one below it
+		// is told to start over.
+		ch, err := p.ChangesSince(ctx, "task", before.Token, 100)
+		testenv.Must(t, err)
+		if len(ch.Deleted) != 1 || ch.Deleted[0].ID != fresh[0] {
+			t.Fatalf("changes after the horizon: deleted %+v, want %s", ch.Deleted, fresh[0])
+		}
+		_, err = p.ChangesSince(ctx, "task", before.Token-1, 100)
+		wantCode(t, err, outpost.CodeGone)
+		if _, err := p.ChangesSince(ctx, "task", 0, 100); err != nil {
+			t.Fatalf("a read from the start is always possible: %v", err)
+		}
+	})
 }

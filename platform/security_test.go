@@ -8,6 +8,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/outposthq/outpost"
+	"github.com/outposthq/outpost/internal/testenv"
 	"github.com/outposthq/outpost/platform"
 	"github.com/outposthq/outpost/security"
 )
@@ -19,10 +20,10 @@ func accounts(t *testing.T, p *platform.Platform, o *org) {
 	ctx := context.Background()
 	sys := platform.System()
 	for name, owner := range map[string]string{"u1": o.u1, "u2": o.u2, "u3": o.u3, "u4": o.u4, "ta": o.ta} {
-		must[outpost.Row](t)(p.Create(ctx, sys, "account", map[string]any{"name": name, "ownerid": owner}))
+		testenv.MustGet[outpost.Row](t)(p.Create(ctx, sys, "account", map[string]any{"name": name, "ownerid": owner}))
 	}
-	sh := must[outpost.Row](t)(p.Create(ctx, sys, "account", map[string]any{"name": "shared", "ownerid": o.u2}))
-	mustOK(t, p.Share(ctx, sys, "account", sh["accountid"].(string), o.u1, platform.ShareRead))
+	sh := testenv.MustGet[outpost.Row](t)(p.Create(ctx, sys, "account", map[string]any{"name": "shared", "ownerid": o.u2}))
+	testenv.Must(t, p.Share(ctx, sys, "account", sh["accountid"].(string), o.u1, platform.ShareRead))
 }
 
 func TestReadDepths(t *testing.T) {
@@ -42,7 +43,7 @@ func TestReadDepths(t *testing.T) {
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
 				r := role(t, p, o.u1, false, security.Grant{Table: "account", Privilege: security.Read, Depth: tt.depth})
-				defer func() { mustOK(t, p.RemoveUserRole(context.Background(), platform.System(), o.u1, r)) }()
+				defer func() { testenv.Must(t, p.RemoveUserRole(context.Background(), platform.System(), o.u1, r)) }()
 				got := names(t, p, principal(t, p, o.u1), "account", platform.Query{})
 				if diff := cmp.Diff(tt.want, got); diff != "" {
 					t.Errorf("rows u1 reads (-want +got):\n%s", diff)
@@ -76,7 +77,7 @@ func TestPrivilegesAddUpThroughTeams(t *testing.T) {
 			t.Errorf("rows through the team's role (-want +got):\n%s", diff)
 		}
 		// Leaving the team takes the team's privileges and team rows away.
-		mustOK(t, p.RemoveTeamMember(context.Background(), platform.System(), o.ta, o.u1))
+		testenv.Must(t, p.RemoveTeamMember(context.Background(), platform.System(), o.ta, o.u1))
 		want = []string{"shared", "u1"}
 		if diff := cmp.Diff(want, names(t, p, principal(t, p, o.u1), "account", platform.Query{})); diff != "" {
 			t.Errorf("rows after leaving the team (-want +got):\n%s", diff)
@@ -97,12 +98,12 @@ func TestWriteDeleteAssignShareChecks(t *testing.T) {
 			security.Grant{Table: "account", Privilege: security.Share, Depth: security.User},
 			security.Grant{Table: "account", Privilege: security.Assign, Depth: security.User})
 		u1 := principal(t, p, o.u1)
-		mine := must[outpost.Row](t)(p.Create(ctx, u1, "account", map[string]any{"name": "mine"}))
+		mine := testenv.MustGet[outpost.Row](t)(p.Create(ctx, u1, "account", map[string]any{"name": "mine"}))
 		if mine["ownerid"] != o.u1 || mine["owningbusinessunit"] != o.a || mine["owneridtype"] != "systemuser" {
 			t.Fatalf("new row ownership = %v/%v/%v, want u1 in A", mine["ownerid"], mine["owningbusinessunit"], mine["owneridtype"])
 		}
-		theirs := must[outpost.Row](t)(p.Create(ctx, sys, "account", map[string]any{"name": "theirs", "ownerid": o.u2}))
-		far := must[outpost.Row](t)(p.Create(ctx, sys, "account", map[string]any{"name": "far", "ownerid": o.u4}))
+		theirs := testenv.MustGet[outpost.Row](t)(p.Create(ctx, sys, "account", map[string]any{"name": "theirs", "ownerid": o.u2}))
+		far := testenv.MustGet[outpost.Row](t)(p.Create(ctx, sys, "account", map[string]any{"name": "far", "ownerid": o.u4}))
 		id := func(r outpost.Row) string { return r["accountid"].(string) }
 
 		// u1 reads u2's row (BU depth) but may not write or delete it (User depth).
@@ -116,7 +117,7 @@ func TestWriteDeleteAssignShareChecks(t *testing.T) {
 		wantCode(t, err, outpost.CodeNotFound)
 
 		// PATCH changes only the sent columns.
-		upd := must[outpost.Row](t)(p.Update(ctx, u1, "account", id(mine), map[string]any{"telephone1": "555"}))
+		upd := testenv.MustGet[outpost.Row](t)(p.Update(ctx, u1, "account", id(mine), map[string]any{"telephone1": "555"}))
 		if upd["name"] != "mine" || upd["telephone1"] != "555" || upd["versionnumber"].(int64) <= mine["versionnumber"].(int64) {
 			t.Fatalf("after PATCH row = %v", upd)
 		}
@@ -127,25 +128,25 @@ func TestWriteDeleteAssignShareChecks(t *testing.T) {
 		if got := names(t, p, u2, "account", platform.Query{}); !cmp.Equal(got, []string{"theirs"}) {
 			t.Fatalf("u2 before share reads %v", got)
 		}
-		mustOK(t, p.Share(ctx, u1, "account", id(mine), o.u2, platform.ShareRead))
+		testenv.Must(t, p.Share(ctx, u1, "account", id(mine), o.u2, platform.ShareRead))
 		if got := names(t, p, u2, "account", platform.Query{}); !cmp.Equal(got, []string{"mine", "theirs"}) {
 			t.Fatalf("u2 after share reads %v", got)
 		}
-		mustOK(t, p.Share(ctx, u1, "account", id(mine), o.u2, 0))
+		testenv.Must(t, p.Share(ctx, u1, "account", id(mine), o.u2, 0))
 		if got := names(t, p, u2, "account", platform.Query{}); !cmp.Equal(got, []string{"theirs"}) {
 			t.Fatalf("u2 after unshare reads %v", got)
 		}
 
 		// Assign moves the row to u4 (business unit B) and out of u1's reach.
-		row := must[outpost.Row](t)(p.Assign(ctx, u1, "account", id(mine), o.u4))
+		row := testenv.MustGet[outpost.Row](t)(p.Assign(ctx, u1, "account", id(mine), o.u4))
 		if row["ownerid"] != o.u4 || row["owningbusinessunit"] != o.b {
 			t.Fatalf("after assign ownership = %v/%v", row["ownerid"], row["owningbusinessunit"])
 		}
 		_, err = p.Get(ctx, u1, "account", id(mine), nil)
 		wantCode(t, err, outpost.CodeNotFound)
 		// u1 may delete its own rows.
-		again := must[outpost.Row](t)(p.Create(ctx, u1, "account", map[string]any{"name": "again"}))
-		mustOK(t, p.Delete(ctx, u1, "account", id(again)))
+		again := testenv.MustGet[outpost.Row](t)(p.Create(ctx, u1, "account", map[string]any{"name": "again"}))
+		testenv.Must(t, p.Delete(ctx, u1, "account", id(again)))
 		// u2 cannot assign (no Assign privilege).
 		_, err = p.Assign(ctx, u2, "account", id(theirs), o.u1)
 		wantCode(t, err, outpost.CodeForbidden)
@@ -157,8 +158,8 @@ func TestAppendAndAppendTo(t *testing.T) {
 		ctx := context.Background()
 		o := newOrg(t, p)
 		sys := platform.System()
-		far := must[outpost.Row](t)(p.Create(ctx, sys, "account", map[string]any{"name": "far", "ownerid": o.u4}))
-		near := must[outpost.Row](t)(p.Create(ctx, sys, "account", map[string]any{"name": "near", "ownerid": o.u1}))
+		far := testenv.MustGet[outpost.Row](t)(p.Create(ctx, sys, "account", map[string]any{"name": "far", "ownerid": o.u4}))
+		near := testenv.MustGet[outpost.Row](t)(p.Create(ctx, sys, "account", map[string]any{"name": "near", "ownerid": o.u1}))
 		role(t, p, o.u1, false,
 			security.Grant{Table: "contact", Privilege: security.Create, Depth: security.User},
 			security.Grant{Table: "contact", Privilege: security.Read, Depth: security.User},
@@ -171,7 +172,7 @@ func TestAppendAndAppendTo(t *testing.T) {
 			security.Grant{Table: "contact", Privilege: security.Append, Depth: security.User},
 			security.Grant{Table: "account", Privilege: security.AppendTo, Depth: security.User})
 		u1 = principal(t, p, o.u1)
-		must[outpost.Row](t)(p.Create(ctx, u1, "contact", map[string]any{"lastname": "x", "parentcustomerid": near["accountid"]}))
+		testenv.MustGet[outpost.Row](t)(p.Create(ctx, u1, "contact", map[string]any{"lastname": "x", "parentcustomerid": near["accountid"]}))
 		// A lookup to a row that does not exist is bad input, and one to a
 		// row u1 can neither read nor append to answers the same.
 		missingID := outpost.NewID()
@@ -184,12 +185,12 @@ func TestAppendAndAppendTo(t *testing.T) {
 		}
 		// Shared for reading only, far is readable but Append To still
 		// reaches only u1's accounts.
-		mustOK(t, p.Share(ctx, sys, "account", far["accountid"].(string), o.u1, platform.ShareRead))
+		testenv.Must(t, p.Share(ctx, sys, "account", far["accountid"].(string), o.u1, platform.ShareRead))
 		_, err = p.Create(ctx, u1, "contact", map[string]any{"lastname": "y", "parentcustomerid": far["accountid"]})
 		wantCode(t, err, outpost.CodeForbidden)
 		// The append to right of a share reaches it.
-		mustOK(t, p.Share(ctx, sys, "account", far["accountid"].(string), o.u1, platform.ShareRead|platform.ShareAppendTo))
-		must[outpost.Row](t)(p.Create(ctx, u1, "contact", map[string]any{"lastname": "y", "parentcustomerid": far["accountid"]}))
+		testenv.Must(t, p.Share(ctx, sys, "account", far["accountid"].(string), o.u1, platform.ShareRead|platform.ShareAppendTo))
+		testenv.MustGet[outpost.Row](t)(p.Create(ctx, u1, "contact", map[string]any{"lastname": "y", "parentcustomerid": far["accountid"]}))
 	})
 }
 
@@ -198,11 +199,11 @@ func TestUserDepthOnOrganizationOwnedTable(t *testing.T) {
 		ctx := context.Background()
 		o := newOrg(t, p)
 		role(t, p, o.u1, false, security.Grant{Table: "appmodule", Privilege: security.Read, Depth: security.Organization})
-		must[outpost.Row](t)(p.Create(ctx, platform.System(), "appmodule", map[string]any{"name": "app"}))
+		testenv.MustGet[outpost.Row](t)(p.Create(ctx, platform.System(), "appmodule", map[string]any{"name": "app"}))
 		if got := names(t, p, principal(t, p, o.u1), "appmodule", platform.Query{}); !cmp.Equal(got, []string{"app"}) {
 			t.Fatalf("u1 reads %v", got)
 		}
-		r := must[string](t)(p.CreateRole(ctx, platform.System(), "bad", nil))
+		r := testenv.MustGet[string](t)(p.CreateRole(ctx, platform.System(), "bad", nil))
 		err := p.SetRolePrivileges(ctx, platform.System(), r, []security.Grant{{Table: "appmodule", Privilege: security.Read, Depth: security.User}})
 		wantCode(t, err, outpost.CodeInvalid)
 	})
@@ -235,29 +236,29 @@ func TestAuthenticateFollowsSecurityChanges(t *testing.T) {
 		ctx := context.Background()
 		o := newOrg(t, p)
 		sys := platform.System()
-		tok := must[string](t)(p.IssueToken(ctx, sys, o.u1, "t"))
-		pr := must[*security.Principal](t)(p.Authenticate(ctx, tok))
+		tok := testenv.MustGet[string](t)(p.IssueToken(ctx, sys, o.u1, "t"))
+		pr := testenv.MustGet[*security.Principal](t)(p.Authenticate(ctx, tok))
 		if pr.Privileges.Depth("account", security.Read) != security.None {
 			t.Fatal("u1 starts with read on account")
 		}
 		// A cached principal must not hide a new role.
 		r := role(t, p, o.u1, false, security.Grant{Table: "account", Privilege: security.Read, Depth: security.User})
-		pr = must[*security.Principal](t)(p.Authenticate(ctx, tok))
+		pr = testenv.MustGet[*security.Principal](t)(p.Authenticate(ctx, tok))
 		if pr.Privileges.Depth("account", security.Read) != security.User {
 			t.Fatal("new role not seen by Authenticate")
 		}
-		mustOK(t, p.RemoveUserRole(ctx, sys, o.u1, r))
-		pr = must[*security.Principal](t)(p.Authenticate(ctx, tok))
+		testenv.Must(t, p.RemoveUserRole(ctx, sys, o.u1, r))
+		pr = testenv.MustGet[*security.Principal](t)(p.Authenticate(ctx, tok))
 		if pr.Privileges.Depth("account", security.Read) != security.None {
 			t.Fatal("removed role still seen by Authenticate")
 		}
 		// Disabling the user or revoking tokens locks them out at once.
-		must[outpost.Row](t)(p.Update(ctx, sys, "systemuser", o.u1, map[string]any{"isdisabled": true}))
+		testenv.MustGet[outpost.Row](t)(p.Update(ctx, sys, "systemuser", o.u1, map[string]any{"isdisabled": true}))
 		_, err := p.Authenticate(ctx, tok)
 		wantCode(t, err, outpost.CodeUnauthorized)
-		must[outpost.Row](t)(p.Update(ctx, sys, "systemuser", o.u1, map[string]any{"isdisabled": false}))
-		must[*security.Principal](t)(p.Authenticate(ctx, tok))
-		mustOK(t, p.RevokeTokens(ctx, sys, o.u1))
+		testenv.MustGet[outpost.Row](t)(p.Update(ctx, sys, "systemuser", o.u1, map[string]any{"isdisabled": false}))
+		testenv.MustGet[*security.Principal](t)(p.Authenticate(ctx, tok))
+		testenv.Must(t, p.RevokeTokens(ctx, sys, o.u1))
 		_, err = p.Authenticate(ctx, tok)
 		wantCode(t, err, outpost.CodeUnauthorized)
 	})
@@ -268,8 +269,8 @@ func TestFilterLinksOnlySeeReadableRows(t *testing.T) {
 		ctx := context.Background()
 		o := newOrg(t, p)
 		sys := platform.System()
-		hidden := must[outpost.Row](t)(p.Create(ctx, sys, "contact", map[string]any{"lastname": "Secret", "fullname": "Secret", "ownerid": o.u4}))
-		must[outpost.Row](t)(p.Create(ctx, sys, "account", map[string]any{"name": "mine", "ownerid": o.u1, "primarycontactid": hidden["contactid"]}))
+		hidden := testenv.MustGet[outpost.Row](t)(p.Create(ctx, sys, "contact", map[string]any{"lastname": "Secret", "fullname": "Secret", "ownerid": o.u4}))
+		testenv.MustGet[outpost.Row](t)(p.Create(ctx, sys, "account", map[string]any{"name": "mine", "ownerid": o.u1, "primarycontactid": hidden["contactid"]}))
 		role(t, p, o.u1, false, security.Grant{Table: "account", Privilege: security.Read, Depth: security.User})
 		u1 := principal(t, p, o.u1)
 		q := platform.Query{Filter: "primarycontactid/fullname eq 'Secret'"}

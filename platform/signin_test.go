@@ -31,17 +31,15 @@ func (c *clock) add(d time.Duration) {
 // hashes.
 func forEachEngineClock(t *testing.T, fn func(t *testing.T, p *platform.Platform, c *clock)) {
 	t.Helper()
-	for _, e := range testenv.Engines(t) {
-		t.Run(e.Name, func(t *testing.T) {
-			t.Parallel()
-			c := &clock{t: time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC)}
-			p, err := platform.Open(t.Context(), e.Open(t), platform.Options{Now: c.now, PasswordCost: bcrypt.MinCost})
-			if err != nil {
-				t.Fatalf("open platform: %v", err)
-			}
-			fn(t, p, c)
-		})
-	}
+	testenv.ForEachEngine(t, func(t *testing.T, e testenv.Engine) {
+		t.Parallel()
+		c := &clock{t: time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC)}
+		p, err := platform.Open(t.Context(), e.Open(t), platform.Options{Now: c.now, PasswordCost: bcrypt.MinCost})
+		if err != nil {
+			t.Fatalf("open platform: %v", err)
+		}
+		fn(t, p, c)
+	})
 }
 
 const goodPassword = "correct horse battery"
@@ -57,11 +55,11 @@ func TestPasswordSignIn(t *testing.T) {
 		for _, bad := range []string{"short", "1234567890", "u1", string(make([]byte, 73))} {
 			wantCode(t, p.SetPassword(ctx, sys, o.u1, bad, ""), outpost.CodeInvalid)
 		}
-		mustOK(t, p.SetPassword(ctx, sys, o.u1, goodPassword, ""))
-		if got := must[string](t)(p.CheckPassword(ctx, "u1", goodPassword, "10.0.0.1")); got != o.u1 {
+		testenv.Must(t, p.SetPassword(ctx, sys, o.u1, goodPassword, ""))
+		if got := testenv.MustGet[string](t)(p.CheckPassword(ctx, "u1", goodPassword, "10.0.0.1")); got != o.u1 {
 			t.Fatalf("signed in as %s, want %s", got, o.u1)
 		}
-		if got := must[string](t)(p.CheckPassword(ctx, "U1", goodPassword, "10.0.0.1")); got != o.u1 {
+		if got := testenv.MustGet[string](t)(p.CheckPassword(ctx, "U1", goodPassword, "10.0.0.1")); got != o.u1 {
 			t.Fatalf("login names are case-insensitive: signed in as %s", got)
 		}
 		_, err = p.CheckPassword(ctx, "u1", "wrong horse battery", "10.0.0.1")
@@ -70,16 +68,16 @@ func TestPasswordSignIn(t *testing.T) {
 		wantCode(t, err, outpost.CodeUnauthorized)
 
 		// Users change their own password with the current one, and only their own.
-		u1 := must[*security.Principal](t)(p.Principal(ctx, o.u1))
+		u1 := testenv.MustGet[*security.Principal](t)(p.Principal(ctx, o.u1))
 		wantCode(t, p.SetPassword(ctx, u1, o.u1, "another good password", "not the current"), outpost.CodeForbidden)
 		wantCode(t, p.SetPassword(ctx, u1, o.u2, "another good password", goodPassword), outpost.CodeForbidden)
-		mustOK(t, p.SetPassword(ctx, u1, o.u1, "another good password", goodPassword))
+		testenv.Must(t, p.SetPassword(ctx, u1, o.u1, "another good password", goodPassword))
 		_, err = p.CheckPassword(ctx, "u1", goodPassword, "10.0.0.1")
 		wantCode(t, err, outpost.CodeUnauthorized)
-		must[string](t)(p.CheckPassword(ctx, "u1", "another good password", "10.0.0.1"))
+		testenv.MustGet[string](t)(p.CheckPassword(ctx, "u1", "another good password", "10.0.0.1"))
 
 		// A disabled user is refused even with the right password.
-		must[outpost.Row](t)(p.Update(ctx, sys, "systemuser", o.u1, map[string]any{"isdisabled": true}))
+		testenv.MustGet[outpost.Row](t)(p.Update(ctx, sys, "systemuser", o.u1, map[string]any{"isdisabled": true}))
 		_, err = p.CheckPassword(ctx, "u1", "another good password", "10.0.0.1")
 		wantCode(t, err, outpost.CodeUnauthorized)
 	})
@@ -89,7 +87,7 @@ func TestSignInLockout(t *testing.T) {
 	forEachEngineClock(t, func(t *testing.T, p *platform.Platform, c *clock) {
 		ctx := context.Background()
 		o := newOrg(t, p)
-		mustOK(t, p.SetPassword(ctx, platform.System(), o.u1, goodPassword, ""))
+		testenv.Must(t, p.SetPassword(ctx, platform.System(), o.u1, goodPassword, ""))
 		for i := range 5 {
 			_, err := p.CheckPassword(ctx, "u1", "wrong password!", "10.0.0.1")
 			wantCode(t, err, outpost.CodeUnauthorized)
@@ -110,11 +108,11 @@ func TestSignInLockout(t *testing.T) {
 			t.Fatalf("after a sixth failure: retry after %d s (%v), want 31..60", s, err)
 		}
 		c.add(61 * time.Second)
-		must[string](t)(p.CheckPassword(ctx, "u1", goodPassword, "10.0.0.2"))
+		testenv.MustGet[string](t)(p.CheckPassword(ctx, "u1", goodPassword, "10.0.0.2"))
 		// A success clears the account's counter.
 		_, err = p.CheckPassword(ctx, "u1", "wrong password!", "10.0.0.2")
 		wantCode(t, err, outpost.CodeUnauthorized)
-		must[string](t)(p.CheckPassword(ctx, "u1", goodPassword, "10.0.0.2"))
+		testenv.MustGet[string](t)(p.CheckPassword(ctx, "u1", goodPassword, "10.0.0.2"))
 
 		// Per address: twenty failures over many names lock the address out.
 		for i := range 20 {
@@ -123,7 +121,7 @@ func TestSignInLockout(t *testing.T) {
 		}
 		_, err = p.CheckPassword(ctx, "u1", goodPassword, "10.9.9.9")
 		wantCode(t, err, outpost.CodeTooManyAttempts)
-		must[string](t)(p.CheckPassword(ctx, "u1", goodPassword, "10.0.0.3"))
+		testenv.MustGet[string](t)(p.CheckPassword(ctx, "u1", goodPassword, "10.0.0.3"))
 	})
 }
 
@@ -132,15 +130,15 @@ func TestIntegrationTokensListRevokeExpire(t *testing.T) {
 		ctx := context.Background()
 		o := newOrg(t, p)
 		sys := platform.System()
-		forever := must[string](t)(p.IssueToken(ctx, sys, o.u1, "etl"))
+		forever := testenv.MustGet[string](t)(p.IssueToken(ctx, sys, o.u1, "etl"))
 		_, _, err := p.IssueIntegrationToken(ctx, sys, o.u1, "old", c.now().Add(-time.Hour))
 		wantCode(t, err, outpost.CodeInvalid)
 		short, info, err := p.IssueIntegrationToken(ctx, sys, o.u1, "report", c.now().Add(time.Hour))
-		mustOK(t, err)
-		u2tok := must[string](t)(p.IssueToken(ctx, sys, o.u2, "u2"))
-		must[*security.Principal](t)(p.Authenticate(ctx, short))
+		testenv.Must(t, err)
+		u2tok := testenv.MustGet[string](t)(p.IssueToken(ctx, sys, o.u2, "u2"))
+		testenv.MustGet[*security.Principal](t)(p.Authenticate(ctx, short))
 
-		list := must[[]platform.TokenInfo](t)(p.ListTokens(ctx, sys, o.u1))
+		list := testenv.MustGet[[]platform.TokenInfo](t)(p.ListTokens(ctx, sys, o.u1))
 		if len(list) != 2 {
 			t.Fatalf("u1 has %d tokens, want 2: %+v", len(list), list)
 		}
@@ -154,25 +152,25 @@ func TestIntegrationTokensListRevokeExpire(t *testing.T) {
 		if e := byName["etl"]; e.ExpiresOn != nil || e.LastUsed != nil {
 			t.Fatalf("unused token without expiry = %+v", e)
 		}
-		if all := must[[]platform.TokenInfo](t)(p.ListTokens(ctx, sys, "")); len(all) != 3 {
+		if all := testenv.MustGet[[]platform.TokenInfo](t)(p.ListTokens(ctx, sys, "")); len(all) != 3 {
 			t.Fatalf("all tokens: %d, want 3", len(all))
 		}
-		u1 := must[*security.Principal](t)(p.Authenticate(ctx, forever))
+		u1 := testenv.MustGet[*security.Principal](t)(p.Authenticate(ctx, forever))
 		_, err = p.ListTokens(ctx, u1, o.u2)
 		wantCode(t, err, outpost.CodeForbidden)
 		// A user cannot even see another user's token to revoke it.
-		u2list := must[[]platform.TokenInfo](t)(p.ListTokens(ctx, sys, o.u2))
+		u2list := testenv.MustGet[[]platform.TokenInfo](t)(p.ListTokens(ctx, sys, o.u2))
 		wantCode(t, p.RevokeToken(ctx, u1, u2list[0].ID), outpost.CodeNotFound)
-		must[*security.Principal](t)(p.Authenticate(ctx, u2tok))
+		testenv.MustGet[*security.Principal](t)(p.Authenticate(ctx, u2tok))
 
 		// Expiry: the short token stops working, the other goes on.
 		c.add(time.Hour)
 		_, err = p.Authenticate(ctx, short)
 		wantCode(t, err, outpost.CodeTokenExpired)
-		must[*security.Principal](t)(p.Authenticate(ctx, forever))
+		testenv.MustGet[*security.Principal](t)(p.Authenticate(ctx, forever))
 
 		// Revoke by id: at once.
-		mustOK(t, p.RevokeToken(ctx, u1, byName["etl"].ID))
+		testenv.Must(t, p.RevokeToken(ctx, u1, byName["etl"].ID))
 		_, err = p.Authenticate(ctx, forever)
 		wantCode(t, err, outpost.CodeUnauthorized)
 		wantCode(t, p.RevokeToken(ctx, sys, byName["etl"].ID), outpost.CodeNotFound)
@@ -183,8 +181,8 @@ func TestDeviceRefreshRotationAndReuse(t *testing.T) {
 	forEachEngineClock(t, func(t *testing.T, p *platform.Platform, c *clock) {
 		ctx := context.Background()
 		o := newOrg(t, p)
-		cred := must[platform.DeviceCredential](t)(p.SignInDevice(ctx, o.u1, platform.DeviceInput{Name: "Nora's phone", Platform: "android"}))
-		got := must[platform.Credential](t)(p.Verify(ctx, cred.AccessToken))
+		cred := testenv.MustGet[platform.DeviceCredential](t)(p.SignInDevice(ctx, o.u1, platform.DeviceInput{Name: "Nora's phone", Platform: "android"}))
+		got := testenv.MustGet[platform.Credential](t)(p.Verify(ctx, cred.AccessToken))
 		if got.Kind != platform.KindDevice || got.DeviceID != cred.DeviceID || got.UserID != o.u1 {
 			t.Fatalf("credential = %+v", got)
 		}
@@ -192,22 +190,22 @@ func TestDeviceRefreshRotationAndReuse(t *testing.T) {
 		c.add(16 * time.Minute)
 		_, err := p.Verify(ctx, cred.AccessToken)
 		wantCode(t, err, outpost.CodeTokenExpired)
-		next := must[platform.DeviceCredential](t)(p.RefreshDevice(ctx, cred.RefreshToken))
+		next := testenv.MustGet[platform.DeviceCredential](t)(p.RefreshDevice(ctx, cred.RefreshToken))
 		if next.DeviceID != cred.DeviceID || next.RefreshToken == cred.RefreshToken || next.AccessToken == cred.AccessToken {
 			t.Fatalf("refresh did not rotate: %+v", next)
 		}
-		must[platform.Credential](t)(p.Verify(ctx, next.AccessToken))
+		testenv.MustGet[platform.Credential](t)(p.Verify(ctx, next.AccessToken))
 		// A device that lost the reply sends the same token again at once:
 		// it gets a new pair, and the lost one is dead.
-		lost := must[platform.DeviceCredential](t)(p.RefreshDevice(ctx, next.RefreshToken))
+		lost := testenv.MustGet[platform.DeviceCredential](t)(p.RefreshDevice(ctx, next.RefreshToken))
 		c.add(10 * time.Second)
-		third := must[platform.DeviceCredential](t)(p.RefreshDevice(ctx, next.RefreshToken))
+		third := testenv.MustGet[platform.DeviceCredential](t)(p.RefreshDevice(ctx, next.RefreshToken))
 		if third.RefreshToken == lost.RefreshToken {
 			t.Fatal("the retried refresh gave the lost token again")
 		}
 		_, err = p.RefreshDevice(ctx, lost.RefreshToken)
 		wantCode(t, err, outpost.CodeUnauthorized)
-		must[platform.Credential](t)(p.Verify(ctx, third.AccessToken))
+		testenv.MustGet[platform.Credential](t)(p.Verify(ctx, third.AccessToken))
 		// Later, the first refresh token comes back: a replay.
 		c.add(2 * time.Minute)
 		_, err = p.RefreshDevice(ctx, cred.RefreshToken)
@@ -219,12 +217,12 @@ func TestDeviceRefreshRotationAndReuse(t *testing.T) {
 		wantCode(t, err, outpost.CodeDeviceRevoked)
 		_, err = p.RefreshDevice(ctx, "opr_unknown")
 		wantCode(t, err, outpost.CodeUnauthorized)
-		devs := must[[]platform.DeviceInfo](t)(p.ListDevices(ctx, platform.System(), platform.DeviceFilter{UserID: o.u1, IncludeRevoked: true}))
+		devs := testenv.MustGet[[]platform.DeviceInfo](t)(p.ListDevices(ctx, platform.System(), platform.DeviceFilter{UserID: o.u1, IncludeRevoked: true}))
 		if len(devs) != 1 || devs[0].RevokedOn == nil || devs[0].RevokedReason != "refresh token replayed" || devs[0].Name != "Nora's phone" || devs[0].Platform != "android" {
 			t.Fatalf("devices = %+v", devs)
 		}
 		// Signing in again with the revoked id makes a new device.
-		again := must[platform.DeviceCredential](t)(p.SignInDevice(ctx, o.u1, platform.DeviceInput{DeviceID: cred.DeviceID, Name: "phone"}))
+		again := testenv.MustGet[platform.DeviceCredential](t)(p.SignInDevice(ctx, o.u1, platform.DeviceInput{DeviceID: cred.DeviceID, Name: "phone"}))
 		if again.DeviceID == cred.DeviceID {
 			t.Fatal("a revoked device came back")
 		}
@@ -240,44 +238,44 @@ func TestRevokeDeviceAndDisableUser(t *testing.T) {
 		ctx := context.Background()
 		o := newOrg(t, p)
 		sys := platform.System()
-		phone := must[platform.DeviceCredential](t)(p.SignInDevice(ctx, o.u1, platform.DeviceInput{Name: "phone"}))
-		tablet := must[platform.DeviceCredential](t)(p.SignInDevice(ctx, o.u1, platform.DeviceInput{Name: "tablet"}))
-		other := must[platform.DeviceCredential](t)(p.SignInDevice(ctx, o.u2, platform.DeviceInput{Name: "u2 phone"}))
-		u1 := must[*security.Principal](t)(p.Principal(ctx, o.u1))
-		u2 := must[*security.Principal](t)(p.Principal(ctx, o.u2))
+		phone := testenv.MustGet[platform.DeviceCredential](t)(p.SignInDevice(ctx, o.u1, platform.DeviceInput{Name: "phone"}))
+		tablet := testenv.MustGet[platform.DeviceCredential](t)(p.SignInDevice(ctx, o.u1, platform.DeviceInput{Name: "tablet"}))
+		other := testenv.MustGet[platform.DeviceCredential](t)(p.SignInDevice(ctx, o.u2, platform.DeviceInput{Name: "u2 phone"}))
+		u1 := testenv.MustGet[*security.Principal](t)(p.Principal(ctx, o.u1))
+		u2 := testenv.MustGet[*security.Principal](t)(p.Principal(ctx, o.u2))
 
-		if own := must[[]platform.DeviceInfo](t)(p.ListDevices(ctx, u1, platform.DeviceFilter{})); len(own) != 2 {
+		if own := testenv.MustGet[[]platform.DeviceInfo](t)(p.ListDevices(ctx, u1, platform.DeviceFilter{})); len(own) != 2 {
 			t.Fatalf("u1 lists %d devices, want 2", len(own))
 		}
 		_, err := p.ListDevices(ctx, u1, platform.DeviceFilter{UserID: o.u2})
 		wantCode(t, err, outpost.CodeForbidden)
-		if all := must[[]platform.DeviceInfo](t)(p.ListDevices(ctx, sys, platform.DeviceFilter{})); len(all) != 3 {
+		if all := testenv.MustGet[[]platform.DeviceInfo](t)(p.ListDevices(ctx, sys, platform.DeviceFilter{})); len(all) != 3 {
 			t.Fatalf("admin lists %d devices, want 3", len(all))
 		}
 		c.add(time.Minute)
-		mustOK(t, p.DeviceContact(ctx, tablet.DeviceID, 4))
-		recent := must[[]platform.DeviceInfo](t)(p.ListDevices(ctx, sys, platform.DeviceFilter{SeenSince: c.now().Add(-time.Second)}))
+		testenv.Must(t, p.DeviceContact(ctx, tablet.DeviceID, 4))
+		recent := testenv.MustGet[[]platform.DeviceInfo](t)(p.ListDevices(ctx, sys, platform.DeviceFilter{SeenSince: c.now().Add(-time.Second)}))
 		if len(recent) != 1 || recent[0].DeviceID != tablet.DeviceID || recent[0].PendingUpload != 4 {
 			t.Fatalf("seen in the last second: %+v", recent)
 		}
 
 		// Another user's device is not found; the owner revokes their own.
 		wantCode(t, p.RevokeDevice(ctx, u2, phone.DeviceID), outpost.CodeNotFound)
-		mustOK(t, p.RevokeDevice(ctx, u1, phone.DeviceID))
+		testenv.Must(t, p.RevokeDevice(ctx, u1, phone.DeviceID))
 		_, err = p.Verify(ctx, phone.AccessToken)
 		wantCode(t, err, outpost.CodeDeviceRevoked)
-		must[platform.Credential](t)(p.Verify(ctx, tablet.AccessToken))
+		testenv.MustGet[platform.Credential](t)(p.Verify(ctx, tablet.AccessToken))
 
 		// Disabling the user revokes their devices; re-enabling does not revive them.
-		must[outpost.Row](t)(p.Update(ctx, sys, "systemuser", o.u1, map[string]any{"isdisabled": true}))
+		testenv.MustGet[outpost.Row](t)(p.Update(ctx, sys, "systemuser", o.u1, map[string]any{"isdisabled": true}))
 		_, err = p.Verify(ctx, tablet.AccessToken)
 		wantCode(t, err, outpost.CodeDeviceRevoked)
-		must[outpost.Row](t)(p.Update(ctx, sys, "systemuser", o.u1, map[string]any{"isdisabled": false}))
+		testenv.MustGet[outpost.Row](t)(p.Update(ctx, sys, "systemuser", o.u1, map[string]any{"isdisabled": false}))
 		_, err = p.Verify(ctx, tablet.AccessToken)
 		wantCode(t, err, outpost.CodeDeviceRevoked)
 		_, err = p.RefreshDevice(ctx, tablet.RefreshToken)
 		wantCode(t, err, outpost.CodeDeviceRevoked)
-		must[platform.Credential](t)(p.Verify(ctx, other.AccessToken))
+		testenv.MustGet[platform.Credential](t)(p.Verify(ctx, other.AccessToken))
 	})
 }
 
@@ -286,18 +284,18 @@ func TestPasswordChangeEndsDeviceCredentials(t *testing.T) {
 		ctx := context.Background()
 		o := newOrg(t, p)
 		sys := platform.System()
-		mustOK(t, p.SetPassword(ctx, sys, o.u1, goodPassword, ""))
-		cred := must[platform.DeviceCredential](t)(p.SignInDevice(ctx, o.u1, platform.DeviceInput{Name: "phone"}))
-		mustOK(t, p.SetPassword(ctx, sys, o.u1, "a brand new password", ""))
+		testenv.Must(t, p.SetPassword(ctx, sys, o.u1, goodPassword, ""))
+		cred := testenv.MustGet[platform.DeviceCredential](t)(p.SignInDevice(ctx, o.u1, platform.DeviceInput{Name: "phone"}))
+		testenv.Must(t, p.SetPassword(ctx, sys, o.u1, "a brand new password", ""))
 		// Signed out, not revoked: the device keeps its data and signs in again.
 		_, err := p.Verify(ctx, cred.AccessToken)
 		wantCode(t, err, outpost.CodeUnauthorized)
 		_, err = p.RefreshDevice(ctx, cred.RefreshToken)
 		wantCode(t, err, outpost.CodeUnauthorized)
-		again := must[platform.DeviceCredential](t)(p.SignInDevice(ctx, o.u1, platform.DeviceInput{DeviceID: cred.DeviceID, Name: "phone"}))
+		again := testenv.MustGet[platform.DeviceCredential](t)(p.SignInDevice(ctx, o.u1, platform.DeviceInput{DeviceID: cred.DeviceID, Name: "phone"}))
 		if again.DeviceID != cred.DeviceID {
 			t.Fatalf("the device came back as %s, want %s", again.DeviceID, cred.DeviceID)
 		}
-		must[platform.Credential](t)(p.Verify(ctx, again.AccessToken))
+		testenv.MustGet[platform.Credential](t)(p.Verify(ctx, again.AccessToken))
 	})
 }

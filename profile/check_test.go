@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/outposthq/outpost/internal/testenv"
 	"github.com/outposthq/outpost/platform"
 	"github.com/outposthq/outpost/profile"
 )
@@ -52,16 +53,16 @@ func TestCheckItem(t *testing.T) {
 		ctx := t.Context()
 		text := "statecode eq 0 and (priority ge 2 or Microsoft.Dynamics.CRM.EqUserOrUserTeams(PropertyName='ownerid')) and customerid/name ne 'x'"
 		in := profile.ItemInput{Item: profile.Item{Table: "workorder", Rule: profile.RuleCustom}, FilterText: text}
-		c := must[*profile.ItemCheck](t)(s.CheckItem(ctx, sys, env.ProfileID, in))
+		c := testenv.MustGet[*profile.ItemCheck](t)(s.CheckItem(ctx, sys, env.ProfileID, in))
 		if c.Error != nil || c.Item == nil || len(c.Item.Filter) == 0 {
 			t.Fatalf("check of a good filter: %+v %+v", c, c.Error)
 		}
 		tree := c.Item.Filter
-		back := must[*profile.ItemCheck](t)(s.CheckItem(ctx, sys, env.ProfileID, profile.ItemInput{Item: profile.Item{Table: "workorder", Rule: profile.RuleCustom, Filter: tree}}))
+		back := testenv.MustGet[*profile.ItemCheck](t)(s.CheckItem(ctx, sys, env.ProfileID, profile.ItemInput{Item: profile.Item{Table: "workorder", Rule: profile.RuleCustom, Filter: tree}}))
 		if back.FilterText == "" || back.FilterText != c.FilterText {
 			t.Errorf("filter text from the tree %q, from the text %q", back.FilterText, c.FilterText)
 		}
-		again := must[*profile.ItemCheck](t)(s.CheckItem(ctx, sys, env.ProfileID, profile.ItemInput{Item: in.Item, FilterText: back.FilterText}))
+		again := testenv.MustGet[*profile.ItemCheck](t)(s.CheckItem(ctx, sys, env.ProfileID, profile.ItemInput{Item: in.Item, FilterText: back.FilterText}))
 		if string(again.Item.Filter) != string(tree) {
 			t.Errorf("text → tree → text → tree: %s, then %s", tree, again.Item.Filter)
 		}
@@ -75,14 +76,14 @@ func TestCheckItem(t *testing.T) {
 			t.Errorf("counts with the custom filter (-want +got):\n%s", diff)
 		}
 
-		bad := must[*profile.ItemCheck](t)(s.CheckItem(ctx, sys, env.ProfileID, profile.ItemInput{Item: profile.Item{Table: "workorder", Rule: profile.RuleCustom}, FilterText: "nosuch eq 1"}))
+		bad := testenv.MustGet[*profile.ItemCheck](t)(s.CheckItem(ctx, sys, env.ProfileID, profile.ItemInput{Item: profile.Item{Table: "workorder", Rule: profile.RuleCustom}, FilterText: "nosuch eq 1"}))
 		if bad.Error == nil || bad.Error.Target != "filterText" || !strings.Contains(bad.Error.Message, `unknown column "nosuch"`) || bad.Item != nil || len(bad.Counts) != 4 {
 			t.Errorf("check of a wrong filter: %+v", bad)
 		}
 		_, err := s.CheckItem(ctx, sys, env.ProfileID, profile.ItemInput{Item: profile.Item{Table: "nosuch", Rule: profile.RuleAll}})
 		wantErr(t, err, "invalid", `table "nosuch" does not exist`)
 
-		prof := must[*profile.Profile](t)(s.Get(ctx, sys, env.ProfileID))
+		prof := testenv.MustGet[*profile.Profile](t)(s.Get(ctx, sys, env.ProfileID))
 		if prof.Draft {
 			b, _ := json.Marshal(prof.Items)
 			t.Errorf("checking wrote the draft: %s", b)

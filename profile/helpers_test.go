@@ -14,33 +14,14 @@ import (
 // every engine.
 func forEachEngine(t *testing.T, fn func(t *testing.T, p *platform.Platform, s *profile.Service)) {
 	t.Helper()
-	for _, e := range testenv.Engines(t) {
-		t.Run(e.Name, func(t *testing.T) {
-			t.Parallel()
-			p, err := platform.Open(t.Context(), e.Open(t), platform.Options{})
-			if err != nil {
-				t.Fatalf("open platform: %v", err)
-			}
-			fn(t, p, profile.New(p))
-		})
-	}
-}
-
-func must[T any](t *testing.T) func(v T, err error) T {
-	return func(v T, err error) T {
-		t.Helper()
+	testenv.ForEachEngine(t, func(t *testing.T, e testenv.Engine) {
+		t.Parallel()
+		p, err := platform.Open(t.Context(), e.Open(t), platform.Options{})
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("open platform: %v", err)
 		}
-		return v
-	}
-}
-
-func mustOK(t *testing.T, err error) {
-	t.Helper()
-	if err != nil {
-		t.Fatal(err)
-	}
+		fn(t, p, profile.New(p))
+	})
 }
 
 // wantErr checks that err has code and exactly message msg.

@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/outposthq/outpost"
+	"github.com/outposthq/outpost/internal/testenv"
 	"github.com/outposthq/outpost/platform"
 	"github.com/outposthq/outpost/profile"
 	"github.com/outposthq/outpost/schema"
@@ -46,7 +47,7 @@ func lookup(name, target string) schema.Column {
 func newWorld(t *testing.T, p *platform.Platform) *world {
 	t.Helper()
 	ctx := t.Context()
-	s := must[string](t)
+	s := testenv.MustGet[string](t)
 	w := &world{rows: map[string][]outpost.Row{}, shares: map[string]map[string][]string{}}
 	w.root = s(p.RootBusinessUnit(ctx))
 	w.a = s(p.CreateBusinessUnit(ctx, sys, "A", w.root))
@@ -57,9 +58,9 @@ func newWorld(t *testing.T, p *platform.Platform) *world {
 	}
 	w.ta = s(p.CreateTeam(ctx, sys, "TA", w.a))
 	w.tb = s(p.CreateTeam(ctx, sys, "TB", w.b))
-	mustOK(t, p.AddTeamMember(ctx, sys, w.ta, w.users[0]))
-	mustOK(t, p.AddTeamMember(ctx, sys, w.ta, w.users[2]))
-	mustOK(t, p.AddTeamMember(ctx, sys, w.tb, w.users[3]))
+	testenv.Must(t, p.AddTeamMember(ctx, sys, w.ta, w.users[0]))
+	testenv.Must(t, p.AddTeamMember(ctx, sys, w.ta, w.users[2]))
+	testenv.Must(t, p.AddTeamMember(ctx, sys, w.tb, w.users[3]))
 	prio := schema.Column{Name: "priority", Type: schema.Integer}
 	for _, in := range []platform.TableInput{
 		{Name: "part", Ownership: schema.OwnedByOrganization, Offline: true},
@@ -70,9 +71,9 @@ func newWorld(t *testing.T, p *platform.Platform) *world {
 			{Name: "photo", Type: schema.Image}, {Name: "doc", Type: schema.File}}},
 		{Name: "person", Offline: true, Columns: []schema.Column{lookup("clientid", "client")}},
 	} {
-		must[*schema.Table](t)(p.CreateTable(ctx, sys, in))
+		testenv.MustGet[*schema.Table](t)(p.CreateTable(ctx, sys, in))
 	}
-	mustOK(t, p.CreateManyToMany(ctx, sys, schema.ManyToManyDef{Name: "job_tool", Table1: "job", Table2: "tool", Intersect: "job_tool"}))
+	testenv.Must(t, p.CreateManyToMany(ctx, sys, schema.ManyToManyDef{Name: "job_tool", Table1: "job", Table2: "tool", Intersect: "job_tool"}))
 	tables := []string{"client", "job", "person", "part", "tool", "zone"}
 	var grants []security.Grant
 	grants = append(grants, security.Grant{Table: "mobileofflineprofile", Privilege: security.Read, Depth: security.Organization})
@@ -90,11 +91,11 @@ func newWorld(t *testing.T, p *platform.Platform) *world {
 			g = g[:len(g)-3] // u3 cannot read part, tool or zone
 		}
 		role := s(p.CreateRole(ctx, sys, fmt.Sprintf("R%d", i+1), g))
-		mustOK(t, p.AssignUserRole(ctx, sys, u, role))
+		testenv.Must(t, p.AssignUserRole(ctx, sys, u, role))
 	}
 	// Team TA's role adds business-unit read on client for u1 and u3.
 	role := s(p.CreateRole(ctx, sys, "TA client", []security.Grant{{Table: "client", Privilege: security.Read, Depth: security.BusinessUnit}}))
-	mustOK(t, p.AssignTeamRole(ctx, sys, w.ta, role))
+	testenv.Must(t, p.AssignTeamRole(ctx, sys, w.ta, role))
 	w.seed(t, p)
 	return w
 }
@@ -167,12 +168,12 @@ func (w *world) seed(t *testing.T, p *platform.Platform) {
 		}
 		return nil
 	})
-	mustOK(t, err)
+	testenv.Must(t, err)
 	for _, table := range []string{"client", "job", "person"} {
 		for range 8 {
 			id := w.rows[table][rng.IntN(len(w.rows[table]))][table+"id"].(string)
 			to := owners[rng.IntN(len(owners))]
-			mustOK(t, p.Share(ctx, sys, table, id, to, platform.ShareRead))
+			testenv.Must(t, p.Share(ctx, sys, table, id, to, platform.ShareRead))
 			if w.shares[table] == nil {
 				w.shares[table] = map[string][]string{}
 			}
@@ -181,7 +182,7 @@ func (w *world) seed(t *testing.T, p *platform.Platform) {
 	}
 	// Re-read the rows: sharing stamped new versions, job pairs are done.
 	for table := range w.rows {
-		page := must[*platform.Page](t)(p.List(ctx, sys, table, platform.Query{PageSize: platform.MaxPageSize}))
+		page := testenv.MustGet[*platform.Page](t)(p.List(ctx, sys, table, platform.Query{PageSize: platform.MaxPageSize}))
 		w.rows[table] = page.Rows
 	}
 }
@@ -297,7 +298,7 @@ func planned(t *testing.T, p *platform.Platform, pr *security.Principal, plan *p
 		ids := []string{}
 		for rows.Next() {
 			var id string
-			mustOK(t, rows.Scan(&id))
+			testenv.Must(t, rows.Scan(&id))
 			ids = append(ids, id)
 		}
 		rows.Close()
@@ -363,7 +364,7 @@ func TestPlanMatchesBruteForce(t *testing.T) {
 			for _, it := range tt.items {
 				in.Items = append(in.Items, profile.ItemInput{Item: it})
 			}
-			prof := must[*profile.Profile](t)(s.Create(t.Context(), sys, in))
+			prof := testenv.MustGet[*profile.Profile](t)(s.Create(t.Context(), sys, in))
 			_, v, err := s.Publish(t.Context(), sys, prof.ID)
 			if err != nil {
 				t.Fatalf("%s: publish: %v", tt.name, err)
@@ -374,7 +375,7 @@ func TestPlanMatchesBruteForce(t *testing.T) {
 				// A copy per user: the engines' subtests run in parallel.
 				rules := maps.Clone(custom)
 				rules["person"] = func(r outpost.Row, _ map[string]map[string]outpost.Row) bool { return r["ownerid"] == pr.UserID }
-				plan := must[*profile.Plan](t)(s.Plan(t.Context(), pr, prof.ID))
+				plan := testenv.MustGet[*profile.Plan](t)(s.Plan(t.Context(), pr, prof.ID))
 				got := planned(t, p, pr, plan)
 				want := w.brute(t, p.Schema(), pr, tt.items, rules)
 				if diff := cmp.Diff(want, got); diff != "" {

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/outposthq/outpost/internal/testenv"
+
 	"github.com/outposthq/outpost"
 	"github.com/outposthq/outpost/demo"
 	"github.com/outposthq/outpost/platform"
@@ -12,7 +14,7 @@ import (
 
 func seedDemo(t *testing.T, p *platform.Platform) *demo.Env {
 	t.Helper()
-	return must[*demo.Env](t)(demo.Seed(t.Context(), p, demo.Options{AccountsPerTechnician: 1}))
+	return testenv.MustGet[*demo.Env](t)(demo.Seed(t.Context(), p, demo.Options{AccountsPerTechnician: 1}))
 }
 
 func item(table string, rule profile.Rule) profile.ItemInput {
@@ -26,7 +28,7 @@ func TestSaveErrors(t *testing.T) {
 	forEachEngine(t, func(t *testing.T, p *platform.Platform, s *profile.Service) {
 		env := seedDemo(t, p)
 		ctx := t.Context()
-		prof := must[*profile.Profile](t)(s.Create(ctx, sys, profile.Input{Name: "Draft"}))
+		prof := testenv.MustGet[*profile.Profile](t)(s.Create(ctx, sys, profile.Input{Name: "Draft"}))
 		tests := []struct {
 			name string
 			in   profile.ItemInput

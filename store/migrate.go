@@ -2,7 +2,9 @@ package store
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"fmt"
 	"os"
 	"strings"
@@ -130,4 +132,20 @@ func LockStartup(ctx context.Context, db *DB, tx *sql.Tx) error {
 		return fmt.Errorf("take the start-up lock: %w", err)
 	}
 	return nil
+}
+
+// MigrationDigest identifies the migrations of this build as they run on
+// PostgreSQL (versions, names and statements): two builds with the same
+// digest migrate a database to the same schema. Tests use it to name one
+// migrated database they copy for each test.
+func MigrationDigest() string {
+	db := &DB{Dialect: sqlgen.Postgres}
+	h := sha256.New()
+	for _, m := range migrations {
+		fmt.Fprintf(h, "%d %s\n", m.version, m.name)
+		for _, s := range m.stmts {
+			fmt.Fprintf(h, "%s\n", db.expand(s))
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }

@@ -69,67 +69,65 @@ func TestWholeVersions(t *testing.T) {
 // this environment's writer (another schema, another application) does
 // not hold tokens back, while one of this environment's does.
 func TestTokenPassesOtherTransactions(t *testing.T) {
-	for _, e := range testenv.Engines(t) {
-		t.Run(e.Name, func(t *testing.T) {
-			t.Parallel()
-			db := e.Open(t)
-			ctx := context.Background()
-			write := func() int64 {
-				var v int64
-				if err := db.Tx(ctx, func(tx *sql.Tx) error {
-					var err error
-					v, err = db.NextVersion(ctx, tx)
-					return err
-				}); err != nil {
-					t.Fatal(err)
-				}
-				return v
+	testenv.ForEachEngine(t, func(t *testing.T, e testenv.Engine) {
+		t.Parallel()
+		db := e.Open(t)
+		ctx := context.Background()
+		write := func() int64 {
+			var v int64
+			if err := db.Tx(ctx, func(tx *sql.Tx) error {
+				var err error
+				v, err = db.NextVersion(ctx, tx)
+				return err
+			}); err != nil {
+				t.Fatal(err)
 			}
-			token := func() int64 {
-				v, err := db.CurrentVersion(ctx, db.Read)
-				if err != nil {
-					t.Fatal(err)
-				}
-				return v
-			}
-			if db.Dialect.IsPostgres() {
-				other, err := sql.Open("pgx", os.Getenv("OUTPOST_TEST_POSTGRES"))
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer other.Close()
-				otx, err := other.BeginTx(ctx, nil)
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer otx.Rollback()
-				if _, err := otx.ExecContext(ctx, `SELECT pg_current_xact_id()`); err != nil {
-					t.Fatal(err)
-				}
-				if v := write(); token() < v {
-					t.Fatalf("token %d is below version %d though only a foreign transaction is in flight", token(), v)
-				}
-			}
-			// One of ours in flight holds the token below its version.
-			tx, err := db.Write.BeginTx(ctx, nil)
+			return v
+		}
+		token := func() int64 {
+			v, err := db.CurrentVersion(ctx, db.Read)
 			if err != nil {
 				t.Fatal(err)
 			}
-			v, err := db.NextVersion(ctx, tx)
+			return v
+		}
+		if db.Dialect.IsPostgres() {
+			other, err := sql.Open("pgx", os.Getenv("OUTPOST_TEST_POSTGRES"))
 			if err != nil {
 				t.Fatal(err)
 			}
-			if db.Dialect.IsPostgres() {
-				if tok := token(); tok >= v {
-					t.Fatalf("token %d while version %d is in flight", tok, v)
-				}
-			}
-			if err := tx.Commit(); err != nil {
+			defer other.Close()
+			otx, err := other.BeginTx(ctx, nil)
+			if err != nil {
 				t.Fatal(err)
 			}
-			if tok := token(); tok < v {
-				t.Fatalf("token %d after version %d committed", tok, v)
+			defer otx.Rollback()
+			if _, err := otx.ExecContext(ctx, `SELECT pg_current_xact_id()`); err != nil {
+				t.Fatal(err)
 			}
-		})
-	}
+			if v := write(); token() < v {
+				t.Fatalf("token %d is below version %d though only a foreign transaction is in flight", token(), v)
+			}
+		}
+		// One of ours in flight holds the token below its version.
+		tx, err := db.Write.BeginTx(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, err := db.NextVersion(ctx, tx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if db.Dialect.IsPostgres() {
+			if tok := token(); tok >= v {
+				t.Fatalf("token %d while version %d is in flight", tok, v)
+			}
+		}
+		if err := tx.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		if tok := token(); tok < v {
+			t.Fatalf("token %d after version %d committed", tok, v)
+		}
+	})
 }

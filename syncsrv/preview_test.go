@@ -24,26 +24,26 @@ func TestPreviewShowsSnapshotStatement(t *testing.T) {
 		t.Run(e.Name, func(t *testing.T) {
 			ctx := context.Background()
 			p, err := platform.Open(ctx, e.Open(t), platform.Options{})
-			must(t, err)
+			testenv.Must(t, err)
 			env, err := demo.Seed(ctx, p, demo.Options{AccountsPerTechnician: 2})
-			must(t, err)
+			testenv.Must(t, err)
 			svc := profile.New(p)
 			eng := New(p, apps.New(p), Options{})
 			user := env.Technicians[0].ID
 			pr, err := p.Principal(ctx, user)
-			must(t, err)
+			testenv.Must(t, err)
 			dev := outpost.NewID()
 			_, err = eng.Open(ctx, pr, wire.OpenRequest{DeviceID: dev, AppID: env.ModelDrivenApp})
-			must(t, err)
+			testenv.Must(t, err)
 			pv, err := svc.Preview(ctx, platform.System(), env.ProfileID, profile.PreviewOptions{UserID: user, Published: true})
-			must(t, err)
+			testenv.Must(t, err)
 			if len(pv.Items) == 0 {
 				t.Fatal("the preview has no items")
 			}
 			for _, item := range pv.Items {
 				var q string
 				var args []any
-				must(t, eng.read(ctx, pr, dev, func(_ *sql.Tx, s *session) error {
+				testenv.Must(t, eng.read(ctx, pr, dev, func(_ *sql.Tx, s *session) error {
 					it, tbl, err := s.item(item.Table)
 					if err != nil {
 						return err

@@ -109,40 +109,38 @@ func (s *snapshotEnv) download(t *testing.T, user string, size, maxPages int) (s
 // small enough that a table spans several reads: both hold exactly the
 // rows of the device's scope, each once, in primary key order.
 func TestSnapshotResumesByCursor(t *testing.T) {
-	for _, e := range testenv.Engines(t) {
-		t.Run(e.Name, func(t *testing.T) {
-			s := newSnapshotEnv(t, e)
-			tech := s.env.Technicians[0].ID
-			id, whole, tables := s.download(t, tech, 1, 0)
-			want, err := s.eng.Expected(context.Background(), s.principal(t, tech), id)
-			if err != nil {
-				t.Fatal(err)
+	testenv.ForEachEngine(t, func(t *testing.T, e testenv.Engine) {
+		s := newSnapshotEnv(t, e)
+		tech := s.env.Technicians[0].ID
+		id, whole, tables := s.download(t, tech, 1, 0)
+		want, err := s.eng.Expected(context.Background(), s.principal(t, tech), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, resumed, _ := s.download(t, tech, 3, 2)
+		for _, tb := range tables {
+			if len(want[tb.Name]) == 0 {
+				continue
 			}
-			_, resumed, _ := s.download(t, tech, 3, 2)
-			for _, tb := range tables {
-				if len(want[tb.Name]) == 0 {
-					continue
+			if tb.Name == "workorder" && len(want[tb.Name]) <= 64 {
+				t.Fatalf("only %d work orders: one read holds them all", len(want[tb.Name]))
+			}
+			for name, got := range map[string]map[string][]any{"whole": whole[tb.Name], "resumed": resumed[tb.Name]} {
+				if len(got) != len(want[tb.Name]) {
+					t.Fatalf("%s %s: %d rows, the scope %d", name, tb.Name, len(got), len(want[tb.Name]))
 				}
-				if tb.Name == "workorder" && len(want[tb.Name]) <= 64 {
-					t.Fatalf("only %d work orders: one read holds them all", len(want[tb.Name]))
-				}
-				for name, got := range map[string]map[string][]any{"whole": whole[tb.Name], "resumed": resumed[tb.Name]} {
-					if len(got) != len(want[tb.Name]) {
-						t.Fatalf("%s %s: %d rows, the scope %d", name, tb.Name, len(got), len(want[tb.Name]))
+				for key, r := range got {
+					w, ok := want[tb.Name][key]
+					if !ok {
+						t.Fatalf("%s %s: row %s is not in the scope", name, tb.Name, key)
 					}
-					for key, r := range got {
-						w, ok := want[tb.Name][key]
-						if !ok {
-							t.Fatalf("%s %s: row %s is not in the scope", name, tb.Name, key)
-						}
-						if r[1] != w["versionnumber"] {
-							t.Fatalf("%s %s: row %s version %v, the scope %v", name, tb.Name, key, r[1], w["versionnumber"])
-						}
+					if r[1] != w["versionnumber"] {
+						t.Fatalf("%s %s: row %s version %v, the scope %v", name, tb.Name, key, r[1], w["versionnumber"])
 					}
 				}
 			}
-		})
-	}
+		}
+	})
 }
 
 // TestSnapshotHoldsOnlyTheUsersRows checks that no work order owned by
@@ -150,39 +148,37 @@ func TestSnapshotResumesByCursor(t *testing.T) {
 // their teams) reaches the user's device, while it does reach that
 // technician's.
 func TestSnapshotHoldsOnlyTheUsersRows(t *testing.T) {
-	for _, e := range testenv.Engines(t) {
-		t.Run(e.Name, func(t *testing.T) {
-			s := newSnapshotEnv(t, e)
-			tech, other := s.env.Technicians[0].ID, s.env.Technicians[1].ID
-			pr := s.principal(t, tech)
-			_, mine, _ := s.download(t, tech, 50, 0)
-			_, theirs, _ := s.download(t, other, 50, 0)
-			owners := append([]string{tech}, pr.TeamIDs...)
-			for key := range mine["workorder"] {
-				row, err := s.p.Get(context.Background(), platform.System(), "workorder", key, nil)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if !slices.Contains(owners, row["ownerid"].(string)) {
-					t.Fatalf("work order %s of owner %v is on the device of %s", key, row["ownerid"], tech)
+	testenv.ForEachEngine(t, func(t *testing.T, e testenv.Engine) {
+		s := newSnapshotEnv(t, e)
+		tech, other := s.env.Technicians[0].ID, s.env.Technicians[1].ID
+		pr := s.principal(t, tech)
+		_, mine, _ := s.download(t, tech, 50, 0)
+		_, theirs, _ := s.download(t, other, 50, 0)
+		owners := append([]string{tech}, pr.TeamIDs...)
+		for key := range mine["workorder"] {
+			row, err := s.p.Get(context.Background(), platform.System(), "workorder", key, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Contains(owners, row["ownerid"].(string)) {
+				t.Fatalf("work order %s of owner %v is on the device of %s", key, row["ownerid"], tech)
+			}
+		}
+		foreign := 0
+		for key := range theirs["workorder"] {
+			row, err := s.p.Get(context.Background(), platform.System(), "workorder", key, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if row["ownerid"] == other {
+				foreign++
+				if _, ok := mine["workorder"][key]; ok {
+					t.Fatalf("work order %s of %s is on the device of %s", key, other, tech)
 				}
 			}
-			foreign := 0
-			for key := range theirs["workorder"] {
-				row, err := s.p.Get(context.Background(), platform.System(), "workorder", key, nil)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if row["ownerid"] == other {
-					foreign++
-					if _, ok := mine["workorder"][key]; ok {
-						t.Fatalf("work order %s of %s is on the device of %s", key, other, tech)
-					}
-				}
-			}
-			if foreign == 0 {
-				t.Fatal("the other technician owns no work orders: the test proves nothing")
-			}
-		})
-	}
+		}
+		if foreign == 0 {
+			t.Fatal("the other technician owns no work orders: the test proves nothing")
+		}
+	})
 }

@@ -82,11 +82,11 @@ func newUploadWorldWith(t testing.TB, e testenv.Engine, detect, batched bool) *u
 	ctx := context.Background()
 	clock := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
 	p, err := platform.Open(ctx, e.Open(t), platform.Options{Now: func() time.Time { return clock }})
-	must(t, err)
+	testenv.Must(t, err)
 	sys := platform.System()
 	_, err = p.CreateTable(ctx, sys, platform.TableInput{Name: "product", Ownership: schema.OwnedByOrganization, PrimaryName: "name", Offline: true,
 		Columns: []schema.Column{{Name: "name", Type: schema.Text, Required: true, MaxLength: 100}}})
-	must(t, err)
+	testenv.Must(t, err)
 	_, err = p.CreateTable(ctx, sys, platform.TableInput{Name: "workorder", Ownership: schema.OwnedByUser, PrimaryName: "name", Offline: true,
 		Columns: []schema.Column{
 			{Name: "name", Type: schema.Text, Required: true, MaxLength: 100},
@@ -94,7 +94,7 @@ func newUploadWorldWith(t testing.TB, e testenv.Engine, detect, batched bool) *u
 			{Name: "description", Type: schema.Memo},
 			{Name: "priority", Type: schema.Choice, Options: []schema.Option{{Value: 1, Label: "Low"}, {Value: 2, Label: "Normal"}, {Value: 3, Label: "High"}}},
 		}})
-	must(t, err)
+	testenv.Must(t, err)
 	var grants []security.Grant
 	for _, tbl := range []string{"workorder", "account"} {
 		for _, pv := range security.Privileges {
@@ -106,18 +106,18 @@ func newUploadWorldWith(t testing.TB, e testenv.Engine, detect, batched bool) *u
 		}
 	}
 	role, err := p.CreateRole(ctx, sys, "Technician", grants)
-	must(t, err)
+	testenv.Must(t, err)
 	w := &uploadWorld{p: p, deviceID: "5f2504e0-4f89-41d3-9a0c-0305e82c3301"}
 	for i := range 2 {
 		id, err := p.CreateUser(ctx, sys, platform.UserInput{FullName: fmt.Sprintf("User %d", i), DomainName: fmt.Sprintf("u%d", i)})
-		must(t, err)
-		must(t, p.AssignUserRole(ctx, sys, id, role))
+		testenv.Must(t, err)
+		testenv.Must(t, p.AssignUserRole(ctx, sys, id, role))
 		w.users = append(w.users, id)
 	}
 	root, err := p.RootBusinessUnit(ctx)
-	must(t, err)
+	testenv.Must(t, err)
 	w.replace = strings.NewReplacer(w.users[0], "<user0>", w.users[1], "<user1>", root, "<root>")
-	must(t, p.Write(ctx, func(wr *platform.Writer) error {
+	testenv.Must(t, p.Write(ctx, func(wr *platform.Writer) error {
 		for i := range 3 {
 			for kind, owner := range map[int]string{kindOwnAcc: w.users[0], kindOtherAcc: w.users[1]} {
 				if _, err := wr.Create(ctx, sys, "account", map[string]any{"accountid": rowID(kind, i), "name": "Account", "ownerid": owner}); err != nil {
@@ -137,15 +137,15 @@ func newUploadWorldWith(t testing.TB, e testenv.Engine, detect, batched bool) *u
 	}))
 	w.eng = New(p, uploadPlanner{p}, Options{OneChangeAtATime: !batched})
 	w.by, err = p.Principal(ctx, w.users[0])
-	must(t, err)
+	testenv.Must(t, err)
 	_, err = w.eng.Open(ctx, w.by, wire.OpenRequest{DeviceID: w.deviceID, AppID: "fieldapp"})
-	must(t, err)
-	must(t, w.eng.SetSettings(ctx, sys, wire.Settings{ConflictDetection: detect}))
-	must(t, p.DB().Read.QueryRowContext(ctx, `SELECT max(versionnumber) FROM workorder`).Scan(&w.base))
+	testenv.Must(t, err)
+	testenv.Must(t, w.eng.SetSettings(ctx, sys, wire.Settings{ConflictDetection: detect}))
+	testenv.Must(t, p.DB().Read.QueryRowContext(ctx, `SELECT max(versionnumber) FROM workorder`).Scan(&w.base))
 	// Changed on the server after the device read them.
 	for i := range 3 {
 		_, err := p.Update(ctx, sys, "workorder", rowID(kindOwnWO, i), map[string]any{"description": "server edit"})
-		must(t, err)
+		testenv.Must(t, err)
 	}
 	p.OnCommit(func(tables []string) {
 		w.mu.Lock()
@@ -153,13 +153,6 @@ func newUploadWorldWith(t testing.TB, e testenv.Engine, detect, batched bool) *u
 		w.mu.Unlock()
 	})
 	return w
-}
-
-func must(t testing.TB, err error) {
-	t.Helper()
-	if err != nil {
-		t.Fatal(err)
-	}
 }
 
 // randomBatch returns n changes of every kind: updates (valid, invalid,
@@ -274,7 +267,7 @@ func (w *uploadWorld) upload(t *testing.T, changes []wire.Change, size int) []wi
 	for len(changes) > 0 {
 		n := min(size, len(changes))
 		resp, err := w.eng.Upload(context.Background(), w.by, wire.UploadRequest{DeviceID: w.deviceID, Changes: changes[:n]})
-		must(t, err)
+		testenv.Must(t, err)
 		out = append(out, resp.Results...)
 		changes = changes[n:]
 	}
@@ -298,16 +291,16 @@ func (w *uploadWorld) dump(t *testing.T) string {
 		`SELECT deviceid, lastseq FROM outpost_device`,
 	} {
 		rows, err := w.p.DB().Read.QueryContext(ctx, q)
-		must(t, err)
+		testenv.Must(t, err)
 		cols, err := rows.Columns()
-		must(t, err)
+		testenv.Must(t, err)
 		vals := make([]any, len(cols))
 		ptrs := make([]any, len(cols))
 		for i := range vals {
 			ptrs[i] = &vals[i]
 		}
 		for rows.Next() {
-			must(t, rows.Scan(ptrs...))
+			testenv.Must(t, rows.Scan(ptrs...))
 			for i, v := range vals {
 				if b, ok := v.([]byte); ok {
 					v = string(b)
@@ -322,8 +315,8 @@ func (w *uploadWorld) dump(t *testing.T) string {
 			}
 			sb.WriteString("\n")
 		}
-		must(t, rows.Err())
-		must(t, rows.Close())
+		testenv.Must(t, rows.Err())
+		testenv.Must(t, rows.Close())
 	}
 	w.mu.Lock()
 	fmt.Fprintf(&sb, "notices %v\n", w.notices)
@@ -340,15 +333,15 @@ func (w *uploadWorld) versionRanks(t *testing.T) versionRanks {
 	rows, err := w.p.DB().Read.QueryContext(context.Background(), `SELECT versionnumber FROM workorder UNION SELECT versionnumber FROM account
 		UNION SELECT versionnumber FROM syncerror UNION SELECT version FROM outpost_syncresult UNION SELECT version FROM outpost_scopelog
 		UNION SELECT version FROM outpost_tombstone ORDER BY 1`)
-	must(t, err)
+	testenv.Must(t, err)
 	defer rows.Close()
 	ranks := versionRanks{}
 	for rows.Next() {
 		var v int64
-		must(t, rows.Scan(&v))
+		testenv.Must(t, rows.Scan(&v))
 		ranks[v] = int64(len(ranks) + 1)
 	}
-	must(t, rows.Err())
+	testenv.Must(t, rows.Err())
 	return ranks
 }
 
@@ -389,7 +382,7 @@ func (w *uploadWorld) normalize(t *testing.T, results []wire.Result) []wire.Resu
 		if r.Error != nil {
 			e := *r.Error
 			var req string
-			must(t, w.p.DB().Read.QueryRowContext(context.Background(), `SELECT requestdata FROM syncerror WHERE syncerrorid = `+w.p.DB().Dialect.Placeholder(1), e.SyncErrorID).Scan(&req))
+			testenv.Must(t, w.p.DB().Read.QueryRowContext(context.Background(), `SELECT requestdata FROM syncerror WHERE syncerrorid = `+w.p.DB().Dialect.Placeholder(1), e.SyncErrorID).Scan(&req))
 			e.SyncErrorID = w.baseRelative(req)
 			out[i].Error = &e
 		}
@@ -481,58 +474,56 @@ func TestBatchedUploadMatchesOneByOne(t *testing.T) {
 // rejected as a conflict, between applied updates, become Sync Errors; the
 // changes around them apply, and a replay answers the same.
 func TestUploadRejectionInTheMiddle(t *testing.T) {
-	for _, e := range testenv.Engines(t) {
-		t.Run(e.Name, func(t *testing.T) {
-			w := newUploadWorld(t, e, true)
-			upd := func(seq int64, id string, cols map[string]any) wire.Change {
-				return wire.Change{Seq: seq, MutationID: fmt.Sprint(seq), Table: "workorder", Op: wire.OpUpdate, ID: id, BaseVersion: w.base, Columns: cols}
+	testenv.ForEachEngine(t, func(t *testing.T, e testenv.Engine) {
+		w := newUploadWorld(t, e, true)
+		upd := func(seq int64, id string, cols map[string]any) wire.Change {
+			return wire.Change{Seq: seq, MutationID: fmt.Sprint(seq), Table: "workorder", Op: wire.OpUpdate, ID: id, BaseVersion: w.base, Columns: cols}
+		}
+		changes := []wire.Change{
+			upd(1, rowID(kindOwnWO, 5), map[string]any{"description": "a"}),
+			upd(2, rowID(kindOtherWO, 1), map[string]any{"description": "another user's row"}),
+			upd(7, rowID(kindMissing, 1), map[string]any{"description": "no such row"}),
+			upd(3, rowID(kindOwnWO, 6), map[string]any{"description": "b"}),
+			upd(4, rowID(kindOwnWO, 0), map[string]any{"description": "changed on the server"}),
+			upd(5, rowID(kindOwnWO, 7), map[string]any{"customerid": rowID(kindOtherAcc, 0)}),
+			upd(6, rowID(kindOwnWO, 8), map[string]any{"description": "c", "customerid": rowID(kindOwnAcc, 1)}),
+		}
+		res := w.upload(t, changes, 1000)
+		slices.SortFunc(changes, func(a, b wire.Change) int { return int(a.Seq - b.Seq) })
+		want := []string{wire.StatusApplied, wire.StatusRejected, wire.StatusApplied, wire.StatusRejected, wire.StatusRejected, wire.StatusApplied, wire.StatusRejected}
+		for i, r := range res {
+			if r.Status != want[i] {
+				t.Fatalf("change %d: %s, want %s (%+v)", r.Seq, r.Status, want[i], r.Error)
 			}
-			changes := []wire.Change{
-				upd(1, rowID(kindOwnWO, 5), map[string]any{"description": "a"}),
-				upd(2, rowID(kindOtherWO, 1), map[string]any{"description": "another user's row"}),
-				upd(7, rowID(kindMissing, 1), map[string]any{"description": "no such row"}),
-				upd(3, rowID(kindOwnWO, 6), map[string]any{"description": "b"}),
-				upd(4, rowID(kindOwnWO, 0), map[string]any{"description": "changed on the server"}),
-				upd(5, rowID(kindOwnWO, 7), map[string]any{"customerid": rowID(kindOtherAcc, 0)}),
-				upd(6, rowID(kindOwnWO, 8), map[string]any{"description": "c", "customerid": rowID(kindOwnAcc, 1)}),
+		}
+		// Change 5 points a lookup at an account the user cannot read:
+		// it answers as a missing account would.
+		if res[1].Error.Code != string(outpost.CodeForbidden) || res[3].Error.Type != wire.ErrorConflict || res[4].Error.Code != string(outpost.CodeInvalid) || res[6].Error.Type != wire.ErrorNotFound {
+			t.Fatalf("errors = %+v, %+v, %+v, %+v; want forbidden, conflict, invalid, not found", res[1].Error, res[3].Error, res[4].Error, res[6].Error)
+		}
+		var n int
+		testenv.Must(t, w.p.DB().Read.QueryRowContext(context.Background(), `SELECT count(*) FROM syncerror`).Scan(&n))
+		if n != 4 {
+			t.Fatalf("%d Sync Errors, want 4", n)
+		}
+		for _, c := range []struct{ id, desc string }{{rowID(kindOwnWO, 5), "a"}, {rowID(kindOwnWO, 6), "b"}, {rowID(kindOwnWO, 8), "c"}, {rowID(kindOwnWO, 0), "server edit"}} {
+			row, err := w.p.Get(context.Background(), platform.System(), "workorder", c.id, nil)
+			testenv.Must(t, err)
+			if row["description"] != c.desc || (c.desc != "server edit" && row["versionnumber"] != res[0].Version) {
+				t.Fatalf("row %s = %v at %v, want %q at %d", c.id, row["description"], row["versionnumber"], c.desc, res[0].Version)
 			}
-			res := w.upload(t, changes, 1000)
-			slices.SortFunc(changes, func(a, b wire.Change) int { return int(a.Seq - b.Seq) })
-			want := []string{wire.StatusApplied, wire.StatusRejected, wire.StatusApplied, wire.StatusRejected, wire.StatusRejected, wire.StatusApplied, wire.StatusRejected}
-			for i, r := range res {
-				if r.Status != want[i] {
-					t.Fatalf("change %d: %s, want %s (%+v)", r.Seq, r.Status, want[i], r.Error)
-				}
-			}
-			// Change 5 points a lookup at an account the user cannot read:
-			// it answers as a missing account would.
-			if res[1].Error.Code != string(outpost.CodeForbidden) || res[3].Error.Type != wire.ErrorConflict || res[4].Error.Code != string(outpost.CodeInvalid) || res[6].Error.Type != wire.ErrorNotFound {
-				t.Fatalf("errors = %+v, %+v, %+v, %+v; want forbidden, conflict, invalid, not found", res[1].Error, res[3].Error, res[4].Error, res[6].Error)
-			}
-			var n int
-			must(t, w.p.DB().Read.QueryRowContext(context.Background(), `SELECT count(*) FROM syncerror`).Scan(&n))
-			if n != 4 {
-				t.Fatalf("%d Sync Errors, want 4", n)
-			}
-			for _, c := range []struct{ id, desc string }{{rowID(kindOwnWO, 5), "a"}, {rowID(kindOwnWO, 6), "b"}, {rowID(kindOwnWO, 8), "c"}, {rowID(kindOwnWO, 0), "server edit"}} {
-				row, err := w.p.Get(context.Background(), platform.System(), "workorder", c.id, nil)
-				must(t, err)
-				if row["description"] != c.desc || (c.desc != "server edit" && row["versionnumber"] != res[0].Version) {
-					t.Fatalf("row %s = %v at %v, want %q at %d", c.id, row["description"], row["versionnumber"], c.desc, res[0].Version)
-				}
-			}
-			again := w.upload(t, changes, 1000)
-			for i := range again {
-				again[i].Columns, again[i].Row = res[i].Columns, res[i].Row // only the server's current row may differ
-			}
-			if diff := cmp.Diff(res, again); diff != "" {
-				t.Fatalf("replay differs (-first +replay):\n%s", diff)
-			}
-			if !slices.ContainsFunc(w.notices, func(tables []string) bool { return slices.Contains(tables, "workorder") }) {
-				t.Fatalf("no commit notice for workorder: %v", w.notices)
-			}
-		})
-	}
+		}
+		again := w.upload(t, changes, 1000)
+		for i := range again {
+			again[i].Columns, again[i].Row = res[i].Columns, res[i].Row // only the server's current row may differ
+		}
+		if diff := cmp.Diff(res, again); diff != "" {
+			t.Fatalf("replay differs (-first +replay):\n%s", diff)
+		}
+		if !slices.ContainsFunc(w.notices, func(tables []string) bool { return slices.Contains(tables, "workorder") }) {
+			t.Fatalf("no commit notice for workorder: %v", w.notices)
+		}
+	})
 }
 
 // BenchmarkUpload times Engine.Upload of 1,000 updates of distinct rows
@@ -550,7 +541,7 @@ func benchmarkUpload(b *testing.B, e testenv.Engine, batched bool) {
 	w := newUploadWorldWith(b, e, true, batched)
 	ctx := context.Background()
 	const rows = 2000
-	must(b, w.p.Write(ctx, func(wr *platform.Writer) error {
+	testenv.Must(b, w.p.Write(ctx, func(wr *platform.Writer) error {
 		for i := range rows {
 			if _, err := wr.Create(ctx, platform.System(), "workorder", map[string]any{"workorderid": rowID(kindNewWO, 100000+i), "name": "WO",
 				"ownerid": w.users[0], "customerid": rowID(kindOwnAcc, i%3), "priority": int64(1)}); err != nil {
@@ -569,7 +560,7 @@ func benchmarkUpload(b *testing.B, e testenv.Engine, batched bool) {
 				BaseVersion: 1 << 40, Columns: map[string]any{"description": fmt.Sprintf("edit %d", seq), "priority": int64(1 + seq%3)}}
 		}
 		resp, err := w.eng.Upload(ctx, w.by, wire.UploadRequest{DeviceID: w.deviceID, Changes: changes})
-		must(b, err)
+		testenv.Must(b, err)
 		if resp.Results[999].Status != wire.StatusApplied {
 			b.Fatalf("result %+v", resp.Results[999])
 		}
@@ -582,50 +573,48 @@ func benchmarkUpload(b *testing.B, e testenv.Engine, batched bool) {
 // time: only that change is rejected, with the same answers as without
 // batching.
 func TestUploadWriteFailure(t *testing.T) {
-	for _, e := range testenv.Engines(t) {
-		t.Run(e.Name, func(t *testing.T) {
-			var got [2][]wire.Result
-			var dumps [2]string
-			for i, batched := range []bool{true, false} {
-				func() {
-					w := newUploadWorldWith(t, e, false, batched)
-					trigger := []string{`CREATE TRIGGER boom BEFORE UPDATE ON workorder WHEN NEW.description = 'boom' BEGIN SELECT RAISE(ABORT, 'boom'); END`}
-					if w.p.DB().Dialect.IsPostgres() {
-						trigger = []string{
-							`CREATE FUNCTION boom() RETURNS trigger AS $$ BEGIN IF NEW.description = 'boom' THEN RAISE EXCEPTION 'boom'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql`,
-							`CREATE TRIGGER boom BEFORE UPDATE ON workorder FOR EACH ROW EXECUTE FUNCTION boom()`,
-						}
+	testenv.ForEachEngine(t, func(t *testing.T, e testenv.Engine) {
+		var got [2][]wire.Result
+		var dumps [2]string
+		for i, batched := range []bool{true, false} {
+			func() {
+				w := newUploadWorldWith(t, e, false, batched)
+				trigger := []string{`CREATE TRIGGER boom BEFORE UPDATE ON workorder WHEN NEW.description = 'boom' BEGIN SELECT RAISE(ABORT, 'boom'); END`}
+				if w.p.DB().Dialect.IsPostgres() {
+					trigger = []string{
+						`CREATE FUNCTION boom() RETURNS trigger AS $$ BEGIN IF NEW.description = 'boom' THEN RAISE EXCEPTION 'boom'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql`,
+						`CREATE TRIGGER boom BEFORE UPDATE ON workorder FOR EACH ROW EXECUTE FUNCTION boom()`,
 					}
-					for _, q := range trigger {
-						_, err := w.p.DB().Write.ExecContext(context.Background(), q)
-						must(t, err)
-					}
-					var changes []wire.Change
-					for seq := int64(1); seq <= 9; seq++ {
-						desc := fmt.Sprintf("edit %d", seq)
-						if seq == 5 {
-							desc = "boom"
-						}
-						changes = append(changes, wire.Change{Seq: seq, MutationID: fmt.Sprint(seq), Table: "workorder", Op: wire.OpUpdate,
-							ID: rowID(kindOwnWO, int(seq)), BaseVersion: w.base, Columns: map[string]any{"description": desc}})
-					}
-					got[i] = w.normalize(t, w.upload(t, changes, 1000))
-					dumps[i] = w.dump(t)
-				}()
-			}
-			for _, r := range got[0] {
-				if want := r.Seq != 5; (r.Status == wire.StatusApplied) != want {
-					t.Fatalf("change %d: %s (%+v), want applied only for changes other than 5", r.Seq, r.Status, r.Error)
 				}
+				for _, q := range trigger {
+					_, err := w.p.DB().Write.ExecContext(context.Background(), q)
+					testenv.Must(t, err)
+				}
+				var changes []wire.Change
+				for seq := int64(1); seq <= 9; seq++ {
+					desc := fmt.Sprintf("edit %d", seq)
+					if seq == 5 {
+						desc = "boom"
+					}
+					changes = append(changes, wire.Change{Seq: seq, MutationID: fmt.Sprint(seq), Table: "workorder", Op: wire.OpUpdate,
+						ID: rowID(kindOwnWO, int(seq)), BaseVersion: w.base, Columns: map[string]any{"description": desc}})
+				}
+				got[i] = w.normalize(t, w.upload(t, changes, 1000))
+				dumps[i] = w.dump(t)
+			}()
+		}
+		for _, r := range got[0] {
+			if want := r.Seq != 5; (r.Status == wire.StatusApplied) != want {
+				t.Fatalf("change %d: %s (%+v), want applied only for changes other than 5", r.Seq, r.Status, r.Error)
 			}
-			if diff := cmp.Diff(got[1], got[0]); diff != "" {
-				t.Fatalf("results differ (-one by one +batched):\n%s", diff)
-			}
-			if diff := cmp.Diff(dumps[1], dumps[0]); diff != "" {
-				t.Fatalf("server state differs (-one by one +batched):\n%s", diff)
-			}
-		})
-	}
+		}
+		if diff := cmp.Diff(got[1], got[0]); diff != "" {
+			t.Fatalf("results differ (-one by one +batched):\n%s", diff)
+		}
+		if diff := cmp.Diff(dumps[1], dumps[0]); diff != "" {
+			t.Fatalf("server state differs (-one by one +batched):\n%s", diff)
+		}
+	})
 }
 
 // TestUploadSequenceNumbers: sequence numbers are positive and follow the
@@ -635,121 +624,117 @@ func TestUploadWriteFailure(t *testing.T) {
 // jumped ahead before the rule) is recorded as a Sync Error, never
 // answered "applied" while dropped.
 func TestUploadSequenceNumbers(t *testing.T) {
-	for _, e := range testenv.Engines(t) {
-		t.Run(e.Name, func(t *testing.T) {
-			ctx := context.Background()
-			w := newUploadWorld(t, e, false)
-			upd := func(seq int64, desc string) wire.Change {
-				return wire.Change{Seq: seq, MutationID: fmt.Sprint(seq), Table: "workorder", Op: wire.OpUpdate, ID: rowID(kindOwnWO, 5), BaseVersion: w.base,
-					Columns: map[string]any{"description": desc}}
+	testenv.ForEachEngine(t, func(t *testing.T, e testenv.Engine) {
+		ctx := context.Background()
+		w := newUploadWorld(t, e, false)
+		upd := func(seq int64, desc string) wire.Change {
+			return wire.Change{Seq: seq, MutationID: fmt.Sprint(seq), Table: "workorder", Op: wire.OpUpdate, ID: rowID(kindOwnWO, 5), BaseVersion: w.base,
+				Columns: map[string]any{"description": desc}}
+		}
+		lastSeq := func() int64 {
+			var n int64
+			testenv.Must(t, w.p.DB().Read.QueryRowContext(ctx, `SELECT lastseq FROM outpost_device WHERE deviceid = `+w.p.DB().Dialect.Placeholder(1), w.deviceID).Scan(&n))
+			return n
+		}
+		description := func() any {
+			row, err := w.p.Get(ctx, platform.System(), "workorder", rowID(kindOwnWO, 5), nil)
+			testenv.Must(t, err)
+			return row["description"]
+		}
+		for _, c := range []struct {
+			name    string
+			changes []wire.Change
+		}{
+			{"negative", []wire.Change{upd(-1, "minus one")}},
+			{"zero", []wire.Change{upd(0, "zero")}},
+			{"huge", []wire.Change{upd(1<<62, "huge")}},
+			{"gap in the batch", []wire.Change{upd(1, "one"), upd(3, "three")}},
+		} {
+			resp, err := w.eng.Upload(ctx, w.by, wire.UploadRequest{DeviceID: w.deviceID, Changes: c.changes})
+			if outpost.ErrorCode(err) != outpost.CodeInvalid {
+				t.Fatalf("%s: %+v, %v; want an invalid error", c.name, resp, err)
 			}
-			lastSeq := func() int64 {
-				var n int64
-				must(t, w.p.DB().Read.QueryRowContext(ctx, `SELECT lastseq FROM outpost_device WHERE deviceid = `+w.p.DB().Dialect.Placeholder(1), w.deviceID).Scan(&n))
-				return n
+			if outpost.ErrorTarget(err) != "changes" || !strings.Contains(outpost.ErrorMessage(err), "seq") {
+				t.Fatalf("%s: %v; want a message about seq on changes", c.name, err)
 			}
-			description := func() any {
-				row, err := w.p.Get(ctx, platform.System(), "workorder", rowID(kindOwnWO, 5), nil)
-				must(t, err)
-				return row["description"]
+			if n := lastSeq(); n != 0 {
+				t.Fatalf("%s: last sequence %d after a refused upload", c.name, n)
 			}
-			for _, c := range []struct {
-				name    string
-				changes []wire.Change
-			}{
-				{"negative", []wire.Change{upd(-1, "minus one")}},
-				{"zero", []wire.Change{upd(0, "zero")}},
-				{"huge", []wire.Change{upd(1<<62, "huge")}},
-				{"gap in the batch", []wire.Change{upd(1, "one"), upd(3, "three")}},
-			} {
-				resp, err := w.eng.Upload(ctx, w.by, wire.UploadRequest{DeviceID: w.deviceID, Changes: c.changes})
-				if outpost.ErrorCode(err) != outpost.CodeInvalid {
-					t.Fatalf("%s: %+v, %v; want an invalid error", c.name, resp, err)
-				}
-				if outpost.ErrorTarget(err) != "changes" || !strings.Contains(outpost.ErrorMessage(err), "seq") {
-					t.Fatalf("%s: %v; want a message about seq on changes", c.name, err)
-				}
-				if n := lastSeq(); n != 0 {
-					t.Fatalf("%s: last sequence %d after a refused upload", c.name, n)
-				}
-				if d := description(); d != nil {
-					t.Fatalf("%s: description %v written by a refused upload", c.name, d)
-				}
+			if d := description(); d != nil {
+				t.Fatalf("%s: description %v written by a refused upload", c.name, d)
 			}
-			res := w.upload(t, []wire.Change{upd(1, "one"), upd(2, "two")}, 1000)
-			if res[0].Status != wire.StatusApplied || res[1].Status != wire.StatusApplied || description() != "two" || lastSeq() != 2 {
-				t.Fatalf("contiguous upload: %+v, description %v, last %d", res, description(), lastSeq())
-			}
-			if _, err := w.eng.Upload(ctx, w.by, wire.UploadRequest{DeviceID: w.deviceID, Changes: []wire.Change{upd(4, "four")}}); outpost.ErrorCode(err) != outpost.CodeInvalid {
-				t.Fatalf("upload after a gap: %v, want invalid", err)
-			}
-			// A device whose last sequence jumped ahead (as servers before
-			// the rule allowed): its later changes are not dropped.
-			_, err := w.p.DB().Write.ExecContext(ctx, `UPDATE outpost_device SET lastseq = `+w.p.DB().Dialect.Placeholder(1), int64(1<<62))
-			must(t, err)
-			res = w.upload(t, []wire.Change{upd(3, "three")}, 1000)
-			if res[0].Status != wire.StatusRejected || res[0].Error == nil || res[0].Error.SyncErrorID == "" {
-				t.Fatalf("change below a jumped sequence: %+v, want rejected with a Sync Error", res[0])
-			}
-			again := w.upload(t, []wire.Change{upd(3, "three")}, 1000)
-			if again[0].Status != wire.StatusRejected || again[0].Error.SyncErrorID != res[0].Error.SyncErrorID {
-				t.Fatalf("replay: %+v, want the same rejection %+v", again[0], res[0])
-			}
-		})
-	}
+		}
+		res := w.upload(t, []wire.Change{upd(1, "one"), upd(2, "two")}, 1000)
+		if res[0].Status != wire.StatusApplied || res[1].Status != wire.StatusApplied || description() != "two" || lastSeq() != 2 {
+			t.Fatalf("contiguous upload: %+v, description %v, last %d", res, description(), lastSeq())
+		}
+		if _, err := w.eng.Upload(ctx, w.by, wire.UploadRequest{DeviceID: w.deviceID, Changes: []wire.Change{upd(4, "four")}}); outpost.ErrorCode(err) != outpost.CodeInvalid {
+			t.Fatalf("upload after a gap: %v, want invalid", err)
+		}
+		// A device whose last sequence jumped ahead (as servers before
+		// the rule allowed): its later changes are not dropped.
+		_, err := w.p.DB().Write.ExecContext(ctx, `UPDATE outpost_device SET lastseq = `+w.p.DB().Dialect.Placeholder(1), int64(1<<62))
+		testenv.Must(t, err)
+		res = w.upload(t, []wire.Change{upd(3, "three")}, 1000)
+		if res[0].Status != wire.StatusRejected || res[0].Error == nil || res[0].Error.SyncErrorID == "" {
+			t.Fatalf("change below a jumped sequence: %+v, want rejected with a Sync Error", res[0])
+		}
+		again := w.upload(t, []wire.Change{upd(3, "three")}, 1000)
+		if again[0].Status != wire.StatusRejected || again[0].Error.SyncErrorID != res[0].Error.SyncErrorID {
+			t.Fatalf("replay: %+v, want the same rejection %+v", again[0], res[0])
+		}
+	})
 }
 
 // TestStagedFileLimits: staged content is bounded per device and per
 // user, a staged id belongs to its user (another user cannot replace it),
 // and content whose change never came is removed after StagedFileMaxAge.
 func TestStagedFileLimits(t *testing.T) {
-	for _, e := range testenv.Engines(t) {
-		t.Run(e.Name, func(t *testing.T) {
-			ctx := context.Background()
-			w := newUploadWorld(t, e, false)
-			now := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
-			eng := New(w.p, uploadPlanner{w.p}, Options{StagedBytesPerDevice: 100, StagedBytesPerUser: 150, StagedFileMaxAge: time.Hour, Now: func() time.Time { return now }})
-			other, err := w.p.Principal(ctx, w.users[1])
-			must(t, err)
-			devA, devB, devOther := w.deviceID, outpost.NewID(), outpost.NewID()
-			_, err = eng.Open(ctx, w.by, wire.OpenRequest{DeviceID: devB, AppID: "fieldapp"})
-			must(t, err)
-			_, err = eng.Open(ctx, other, wire.OpenRequest{DeviceID: devOther, AppID: "fieldapp"})
-			must(t, err)
-			stage := func(by *security.Principal, dev, id string, n int) error {
-				return eng.StageFile(ctx, by, dev, id, "f.txt", "text/plain", strings.NewReader(strings.Repeat("x", n)))
-			}
-			staged := func(id string) int64 {
-				var n int64
-				must(t, w.p.DB().Read.QueryRowContext(ctx, `SELECT coalesce(sum(size), 0) FROM outpost_fileupload WHERE fileid = `+w.p.DB().Dialect.Placeholder(1), id).Scan(&n))
-				return n
-			}
-			ids := []string{outpost.NewID(), outpost.NewID(), outpost.NewID(), outpost.NewID()}
-			must(t, stage(w.by, devA, ids[0], 60))
-			if err := stage(w.by, devA, ids[1], 60); outpost.ErrorCode(err) != outpost.CodeTooMany {
-				t.Fatalf("staging past the device's limit: %v, want too_many", err)
-			}
-			must(t, stage(w.by, devA, ids[0], 80)) // replaces its own content
-			must(t, stage(w.by, devB, ids[2], 60))
-			if err := stage(w.by, devB, ids[3], 20); outpost.ErrorCode(err) != outpost.CodeTooMany || !strings.Contains(outpost.ErrorMessage(err), "this user") {
-				t.Fatalf("staging past the user's limit: %v, want too_many for the user", err)
-			}
-			if err := stage(other, devOther, ids[0], 5); outpost.ErrorCode(err) != outpost.CodeConflict {
-				t.Fatalf("another user staging a taken id: %v, want conflict", err)
-			}
-			if n := staged(ids[0]); n != 80 {
-				t.Fatalf("staged content of the taken id is %d bytes, want the owner's 80", n)
-			}
-			if n := staged(ids[1]) + staged(ids[3]); n != 0 {
-				t.Fatalf("refused staging stored %d bytes", n)
-			}
-			now = now.Add(2 * time.Hour)
-			removed, err := eng.pruneStaged(ctx)
-			must(t, err)
-			if removed != 2 || staged(ids[0])+staged(ids[2]) != 0 {
-				t.Fatalf("pruned %d staged files, %d bytes left; want 2 and none", removed, staged(ids[0])+staged(ids[2]))
-			}
-			must(t, stage(other, devOther, ids[0], 5)) // the id is free again
-		})
-	}
+	testenv.ForEachEngine(t, func(t *testing.T, e testenv.Engine) {
+		ctx := context.Background()
+		w := newUploadWorld(t, e, false)
+		now := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
+		eng := New(w.p, uploadPlanner{w.p}, Options{StagedBytesPerDevice: 100, StagedBytesPerUser: 150, StagedFileMaxAge: time.Hour, Now: func() time.Time { return now }})
+		other, err := w.p.Principal(ctx, w.users[1])
+		testenv.Must(t, err)
+		devA, devB, devOther := w.deviceID, outpost.NewID(), outpost.NewID()
+		_, err = eng.Open(ctx, w.by, wire.OpenRequest{DeviceID: devB, AppID: "fieldapp"})
+		testenv.Must(t, err)
+		_, err = eng.Open(ctx, other, wire.OpenRequest{DeviceID: devOther, AppID: "fieldapp"})
+		testenv.Must(t, err)
+		stage := func(by *security.Principal, dev, id string, n int) error {
+			return eng.StageFile(ctx, by, dev, id, "f.txt", "text/plain", strings.NewReader(strings.Repeat("x", n)))
+		}
+		staged := func(id string) int64 {
+			var n int64
+			testenv.Must(t, w.p.DB().Read.QueryRowContext(ctx, `SELECT coalesce(sum(size), 0) FROM outpost_fileupload WHERE fileid = `+w.p.DB().Dialect.Placeholder(1), id).Scan(&n))
+			return n
+		}
+		ids := []string{outpost.NewID(), outpost.NewID(), outpost.NewID(), outpost.NewID()}
+		testenv.Must(t, stage(w.by, devA, ids[0], 60))
+		if err := stage(w.by, devA, ids[1], 60); outpost.ErrorCode(err) != outpost.CodeTooMany {
+			t.Fatalf("staging past the device's limit: %v, want too_many", err)
+		}
+		testenv.Must(t, stage(w.by, devA, ids[0], 80)) // replaces its own content
+		testenv.Must(t, stage(w.by, devB, ids[2], 60))
+		if err := stage(w.by, devB, ids[3], 20); outpost.ErrorCode(err) != outpost.CodeTooMany || !strings.Contains(outpost.ErrorMessage(err), "this user") {
+			t.Fatalf("staging past the user's limit: %v, want too_many for the user", err)
+		}
+		if err := stage(other, devOther, ids[0], 5); outpost.ErrorCode(err) != outpost.CodeConflict {
+			t.Fatalf("another user staging a taken id: %v, want conflict", err)
+		}
+		if n := staged(ids[0]); n != 80 {
+			t.Fatalf("staged content of the taken id is %d bytes, want the owner's 80", n)
+		}
+		if n := staged(ids[1]) + staged(ids[3]); n != 0 {
+			t.Fatalf("refused staging stored %d bytes", n)
+		}
+		now = now.Add(2 * time.Hour)
+		removed, err := eng.pruneStaged(ctx)
+		testenv.Must(t, err)
+		if removed != 2 || staged(ids[0])+staged(ids[2]) != 0 {
+			t.Fatalf("pruned %d staged files, %d bytes left; want 2 and none", removed, staged(ids[0])+staged(ids[2]))
+		}
+		testenv.Must(t, stage(other, devOther, ids[0], 5)) // the id is free again
+	})
 }

@@ -1,14 +1,12 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/outposthq/outpost/demo"
 	"github.com/outposthq/outpost/platform"
 	"github.com/outposthq/outpost/store/sqlite"
 )
@@ -19,27 +17,8 @@ import (
 // writes nothing, and --upsert updates rows that exist.
 func TestAdminImport(t *testing.T) {
 	ctx := context.Background()
-	dir := t.TempDir()
-	db, err := sqlite.Open(ctx, dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := platform.Open(ctx, db, platform.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	env, err := demo.Seed(ctx, p, demo.Options{AccountsPerTechnician: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	_ = db.Close()
+	env, dir, admin := seededAdmin(t, 1)
 	nora := env.Technicians[0]
-	admin := func(args ...string) (string, string, error) {
-		t.Helper()
-		var out, errOut bytes.Buffer
-		err := run(ctx, append([]string{"admin", "--data", dir}, args...), noEnv, &out, &errOut)
-		return strings.TrimSpace(out.String()), errOut.String(), err
-	}
 	// count returns the accounts named with prefix, and how many Nora owns.
 	count := func(prefix string) (n, owned int) {
 		t.Helper()

@@ -1,37 +1,19 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/outposthq/outpost/demo"
-	"github.com/outposthq/outpost/platform"
-	"github.com/outposthq/outpost/store/sqlite"
 )
 
 func TestAdminOfflineCommands(t *testing.T) {
-	ctx := context.Background()
-	dir := t.TempDir()
-	db, err := sqlite.Open(ctx, dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := platform.Open(ctx, db, platform.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := demo.Seed(ctx, p, demo.Options{AccountsPerTechnician: 2}); err != nil {
-		t.Fatal(err)
-	}
-	_ = db.Close()
+	_, _, admin3 := seededAdmin(t, 2)
 	admin := func(args ...string) (string, error) {
 		t.Helper()
-		var out, errOut bytes.Buffer
-		err := run(ctx, append([]string{"admin", "--data", dir}, args...), noEnv, &out, &errOut)
-		return strings.TrimSpace(out.String()), err
+		out, _, err := admin3(args...)
+		return out, err
 	}
 	ok := func(args ...string) string {
 		t.Helper()

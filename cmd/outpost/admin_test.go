@@ -45,25 +45,11 @@ func TestAdminCommandsHaveTheirOwnFlags(t *testing.T) {
 // creation; app update changes an app's tables.
 func TestAdminMakerCommands(t *testing.T) {
 	ctx := context.Background()
-	dir := t.TempDir()
-	db, err := sqlite.Open(ctx, dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := platform.Open(ctx, db, platform.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	env, err := demo.Seed(ctx, p, demo.Options{AccountsPerTechnician: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	_ = db.Close()
+	env, dir, admin3 := seededAdmin(t, 1)
 	admin := func(args ...string) (string, error) {
 		t.Helper()
-		var out, errOut bytes.Buffer
-		err := run(ctx, append([]string{"admin", "--data", dir}, args...), noEnv, &out, &errOut)
-		return strings.TrimSpace(out.String()), err
+		out, _, err := admin3(args...)
+		return out, err
 	}
 	ok := func(args ...string) string {
 		t.Helper()
@@ -123,5 +109,34 @@ func TestAdminMakerCommands(t *testing.T) {
 	}
 	if _, err := admin("profile", "show", demo.ProfileName, "extra"); err == nil || !strings.Contains(err.Error(), `unexpected arguments ["extra"]`) {
 		t.Errorf("extra argument: %v", err)
+	}
+}
+
+// seededAdmin seeds the demo, with accountsPerTechnician accounts for each
+// technician, into a new SQLite data directory, and returns its
+// environment, the directory, and a runner of outpost admin --data dir that
+// returns the trimmed output, the error output and the error.
+func seededAdmin(t *testing.T, accountsPerTechnician int) (*demo.Env, string, func(args ...string) (string, string, error)) {
+	t.Helper()
+	ctx := context.Background()
+	dir := t.TempDir()
+	db, err := sqlite.Open(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := platform.Open(ctx, db, platform.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	env, err := demo.Seed(ctx, p, demo.Options{AccountsPerTechnician: accountsPerTechnician})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = db.Close()
+	return env, dir, func(args ...string) (string, string, error) {
+		t.Helper()
+		var out, errOut bytes.Buffer
+		err := run(ctx, append([]string{"admin", "--data", dir}, args...), noEnv, &out, &errOut)
+		return strings.TrimSpace(out.String()), errOut.String(), err
 	}
 }

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/outposthq/outpost/internal/testenv"
 )
 
 // startDemo runs outpost demo with args until the test stops it; it
@@ -24,7 +26,7 @@ func startDemo(t *testing.T, args ...string) (string, string, func()) {
 	}()
 	re := regexp.MustCompile(`serving at (http://\S+)`)
 	var base string
-	waitFor(t, 60*time.Second, func() error {
+	testenv.WaitFor(t, 60*time.Second, func() error {
 		select {
 		case err := <-done:
 			t.Fatalf("demo stopped: %v\n%s\n%s", err, out.String(), errOut.String())

@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/outposthq/outpost/internal/testenv"
 )
 
 // syncBuffer is a bytes.Buffer safe for one writer and one reader.
@@ -30,21 +32,6 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-func waitFor(t *testing.T, timeout time.Duration, f func() error) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		err := f()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("gave up after %v: %v", timeout, err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 func noEnv(string) string { return "" }
 
 func TestDemoServesSeededEnvironment(t *testing.T) {
@@ -56,7 +43,7 @@ func TestDemoServesSeededEnvironment(t *testing.T) {
 	}()
 	re := regexp.MustCompile(`serving at (http://\S+)`)
 	var base string
-	waitFor(t, 60*time.Second, func() error {
+	testenv.WaitFor(t, 60*time.Second, func() error {
 		m := re.FindStringSubmatch(out.String())
 		if m == nil {
 			select {

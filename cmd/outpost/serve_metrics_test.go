@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/outposthq/outpost/internal/testenv"
 )
 
 // TestServeMetricsAddrAndToken serves with --metrics-addr and the metrics
@@ -26,7 +28,7 @@ func TestServeMetricsAddrAndToken(t *testing.T) {
 	serving := regexp.MustCompile(`"msg":"serving","addr":"([^"]+)"`)
 	metrics := regexp.MustCompile(`"msg":"serving metrics","addr":"([^"]+)"`)
 	var api, m string
-	waitFor(t, 60*time.Second, func() error {
+	testenv.WaitFor(t, 60*time.Second, func() error {
 		a, b := serving.FindStringSubmatch(logs.String()), metrics.FindStringSubmatch(logs.String())
 		if a == nil || b == nil {
 			return io.EOF

@@ -15,6 +15,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/outposthq/outpost/internal/testenv"
 )
 
 // TestShutdownEndsEventStreams starts the server, connects a device's
@@ -30,7 +32,7 @@ func TestShutdownEndsEventStreams(t *testing.T) {
 	}()
 	re := regexp.MustCompile(`serving at (http://\S+)`)
 	var base string
-	waitFor(t, 60*time.Second, func() error {
+	testenv.WaitFor(t, 60*time.Second, func() error {
 		m := re.FindStringSubmatch(out.String())
 		if m == nil {
 			return io.EOF

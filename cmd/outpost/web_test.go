@@ -24,6 +24,7 @@ import (
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
+	"github.com/outposthq/outpost/internal/testenv"
 )
 
 // startServer runs "outpost serve" on a fresh data directory with an
@@ -54,7 +55,7 @@ func startServer(t *testing.T, args ...string) (addr, token string) {
 		}
 	})
 	re := regexp.MustCompile(`"msg":"serving","addr":"([^"]+)"`)
-	waitFor(t, 30*time.Second, func() error {
+	testenv.WaitFor(t, 30*time.Second, func() error {
 		select {
 		case err := <-done:
 			t.Fatalf("serve stopped: %v\n%s", err, logs.String())

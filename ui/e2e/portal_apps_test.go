@@ -28,7 +28,7 @@ import (
 // rule explained at the switch), and gets one once it is in a solution.
 func TestPortalApps(t *testing.T) {
 	began := time.Now()
-	p := newPortalSession(t, "5")
+	p := newPortalSession(t, 5)
 	nora, maker := p.token("nora@"), p.token("maker@")
 	p.signInAsMaker()
 

@@ -3,8 +3,6 @@ package e2e
 import (
 	"context"
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"regexp"
 	"testing"
 	"time"
@@ -12,53 +10,19 @@ import (
 	"github.com/chromedp/chromedp"
 )
 
-// portalEnv is a portal browser test's setting: `outpost demo` served on
-// a free port, the users it printed, and Chromium at 1280×800.
+// portalEnv is a portal browser test's setting: the stack's demo server
+// (conflict detection as the demo starts it), the users it printed, and
+// Chromium at 1280×800.
 type portalEnv struct {
-	t      *testing.T
-	ctx    context.Context
-	server string // the demo's base URL
-	out    string // what the demo printed: users, passwords, tokens
-	shots  string // where screenshots go
-	bin    string // the outpost binary the demo runs
-	tmp    string // the test's directory (device homes go here)
+	*stack
+	out string // what the demo printed: users, passwords, tokens
 }
 
 // startPortal builds the binary, starts the demo and a headless Chromium.
 func startPortal(t *testing.T) *portalEnv {
 	t.Helper()
-	if _, err := os.Stat("/usr/bin/chromium"); err != nil {
-		t.Fatal("Debian's chromium is required (apt-get install -y chromium; .ci/run installs it)")
-	}
-	tmp := t.TempDir()
-	bin := buildBinary(t, tmp)
-	m, out := start(t, bin, regexp.MustCompile(`serving at (http://\S+)[\s\S]*Press Ctrl\+C`), "demo", "--data", filepath.Join(tmp, "demo"), "--addr", "127.0.0.1:0", "--accounts", "5")
-	opts := append(chromedp.DefaultExecAllocatorOptions[:0:0],
-		chromedp.ExecPath("/usr/bin/chromium"),
-		chromedp.Flag("headless", true), chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
-		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(filepath.Join(tmp, "chromium")), chromedp.WindowSize(1280, 800))
-	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancel := chromedp.NewContext(actx, chromedp.WithErrorf(t.Logf))
-	if err := chromedp.Do(ctx); err != nil {
-		cancel()
-		cancelA()
-		t.Fatalf("start chromium: %v", err)
-	}
-	ctx, cancelT := context.WithTimeout(ctx, 120*time.Second)
-	t.Cleanup(func() { cancelT(); cancel(); cancelA() })
-	return &portalEnv{t: t, ctx: ctx, server: m[1], out: out.output(), shots: screenshotDir(t), bin: bin, tmp: tmp}
-}
-
-// token is the API token the demo printed for a user (by login prefix).
-func (p *portalEnv) token(user string) string {
-	p.t.Helper()
-	mm := regexp.MustCompile(`(?m)^\s+` + regexp.QuoteMeta(user) + `\S*\s.*\s(opt_\S+)$`).FindStringSubmatch(p.out)
-	if mm == nil {
-		p.t.Fatalf("no token for %s in:\n%s", user, p.out)
-	}
-	return mm[1]
+	s := newStack(t, stackOptions{Accounts: 5, Width: 1280, Height: 800, Conflicts: true})
+	return &portalEnv{stack: s, out: s.demo.output()}
 }
 
 // login is a user's full login name and the password the demo printed.
@@ -80,27 +44,6 @@ func (p *portalEnv) run(what string, steps ...chromedp.Action[chromedp.Void]) {
 		body, _ := chromedp.Run(p.ctx, chromedp.Text(chromedp.CSS("body")))
 		p.t.Fatalf("%s: %v\npage text:\n%s", what, err, body)
 	}
-}
-
-// shot saves a screenshot as name.png.
-func (p *portalEnv) shot(name string) chromedp.Action[chromedp.Void] {
-	return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-		buf, err := chromedp.CaptureScreenshot()(ctx, tg)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(p.shots, name+".png"), buf, 0o644)
-	})
-}
-
-// text is the text of the first element sel matches.
-func (p *portalEnv) text(sel string) string {
-	p.t.Helper()
-	s, err := chromedp.Run(p.ctx, chromedp.Text(chromedp.CSS(sel)))
-	if err != nil {
-		p.t.Fatalf("read %s: %v", sel, err)
-	}
-	return s
 }
 
 // labelled fails when a visible control has no label a screen reader can announce.

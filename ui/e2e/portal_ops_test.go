@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"archive/zip"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -24,18 +23,15 @@ import (
 // Sync errors and Devices as the API refuses them. At 1280×800 and 820×1180
 // every control is labelled and nothing scrolls sideways.
 func TestPortalSolutions(t *testing.T) {
-	if _, err := os.Stat("/usr/bin/chromium"); err != nil {
-		t.Fatal("Debian's chromium is required (apt-get install -y chromium; .ci/run installs it)")
-	}
 	began := time.Now()
-	tmp := t.TempDir()
-	bin := buildBinary(t, tmp)
-	demo := startDemo(t, bin, tmp, 3)
+	s := newStack(t, stackOptions{Accounts: 3, Width: 1280, Height: 800, Conflicts: true})
+	tmp, bin := s.tmp, s.bin
+	demo := &demoServer{url: s.server, out: s.demo.output()}
 	_, _, admin := demo.account(t, "admin@")
 	_, _, maker := demo.account(t, "maker@")
 	noraLogin, noraPassword, nora := demo.account(t, "nora@")
 	fieldService := demo.appID(t, "Field Service")
-	p := newPortalPage(t, tmp)
+	p := newPortalPage(t, s)
 	desktop := chromedp.EmulateViewport(1280, 800, chromedp.EmulateScale(1))
 	tablet := chromedp.EmulateViewport(820, 1180, chromedp.EmulateScale(1), chromedp.EmulateMobile, chromedp.EmulatePortrait)
 

@@ -3,6 +3,7 @@ package e2e
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
+	"github.com/outposthq/outpost/internal/testenv"
 )
 
 // TestPortalSecurity walks the security pages of the portal against the
@@ -132,13 +134,19 @@ func TestPortalSecurity(t *testing.T) {
 	var links struct {
 		Value []map[string]any `json:"value"`
 	}
-	waitFor(t, "Ana to hold Site Inspector", func() bool {
+	testenv.WaitFor(t, 5*time.Second, func() error {
 		serverGet(t, server+"/api/data/systemuserroles?$filter=systemuserid%20eq%20"+anaID, admin, &links)
-		return len(links.Value) == 1 && links.Value[0]["roleid"] == roleID
+		if len(links.Value) != 1 || links.Value[0]["roleid"] != roleID {
+			return fmt.Errorf("Ana's roles = %v, want Site Inspector alone", links.Value)
+		}
+		return nil
 	})
-	waitFor(t, "Ana to be in the North Field Team", func() bool {
+	testenv.WaitFor(t, 5*time.Second, func() error {
 		serverGet(t, server+"/api/data/teammembership?$filter=systemuserid%20eq%20"+anaID, admin, &links)
-		return len(links.Value) == 1 && links.Value[0]["teamid"] == northTeam
+		if len(links.Value) != 1 || links.Value[0]["teamid"] != northTeam {
+			return fmt.Errorf("Ana's teams = %v, want the North Field Team alone", links.Value)
+		}
+		return nil
 	})
 
 	// A weak password is refused at the field; then the reset.
@@ -225,14 +233,4 @@ func login(t *testing.T, server, user, password string) int {
 	}
 	resp.Body.Close()
 	return resp.StatusCode
-}
-
-// waitFor polls cond for up to 5 s (the page's writes are asynchronous).
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(5 * time.Second); !cond(); time.Sleep(100 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("waited 5 s for %s", what)
-		}
-	}
 }

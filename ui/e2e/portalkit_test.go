@@ -11,7 +11,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -24,14 +23,6 @@ import (
 type demoServer struct {
 	url string
 	out string
-}
-
-// startDemo runs `outpost demo` with an empty data directory under dir.
-func startDemo(t *testing.T, bin, dir string, accounts int) *demoServer {
-	t.Helper()
-	m, out := start(t, bin, regexp.MustCompile(`serving at (http://\S+)[\s\S]*Press Ctrl\+C`), "demo", "--data", filepath.Join(dir, "demo"),
-		"--addr", "127.0.0.1:0", "--accounts", strconv.Itoa(accounts))
-	return &demoServer{url: m[1], out: out.output()}
 }
 
 // account returns the login, password and token the demo printed for the
@@ -105,11 +96,11 @@ type portalPage struct {
 	downloads string
 }
 
-// newPortalPage starts Chromium (downloads go to a directory of their own).
-func newPortalPage(t *testing.T, dir string) *portalPage {
+// newPortalPage is the stack's browser with downloads going to a
+// directory of their own.
+func newPortalPage(t *testing.T, s *stack) *portalPage {
 	t.Helper()
-	ctx := browser(t, dir, 1280, 800)
-	p := &portalPage{t: t, ctx: ctx, shots: screenshotDir(t), downloads: filepath.Join(dir, "downloads")}
+	p := &portalPage{t: t, ctx: s.ctx, shots: s.shots, downloads: filepath.Join(s.tmp, "downloads")}
 	if err := os.MkdirAll(p.downloads, 0o755); err != nil {
 		t.Fatal(err)
 	}

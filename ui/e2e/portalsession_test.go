@@ -3,8 +3,6 @@ package e2e
 import (
 	"context"
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"regexp"
 	"testing"
 	"time"
@@ -13,45 +11,23 @@ import (
 )
 
 // portalSession is the shared setup of the portal's browser tests: the
-// binary built once per test, `outpost demo` serving, Chromium at 1280×800,
-// and the steps every page needs (run with the page's text on failure,
-// screenshots, waiting for text, the every-control-has-a-label check).
+// stack's demo server (conflict detection as the demo starts it), Chromium
+// at 1280×800, and the steps every page needs (run with the page's text on
+// failure, waiting for text, the every-control-has-a-label check).
 type portalSession struct {
-	t       *testing.T
-	ctx     context.Context
-	tmp     string
-	bin     string
-	server  string
+	*stack
 	demoOut string
-	shots   string
 }
 
 // newPortalSession builds the binary, starts the demo with accounts per
 // technician and a browser; everything stops when the test ends.
-func newPortalSession(t *testing.T, accounts string) *portalSession {
+func newPortalSession(t *testing.T, accounts int) *portalSession {
 	t.Helper()
-	if _, err := os.Stat("/usr/bin/chromium"); err != nil {
-		t.Fatal("Debian's chromium is required (apt-get install -y chromium; .ci/run installs it)")
-	}
-	p := &portalSession{t: t, tmp: t.TempDir(), shots: screenshotDir(t)}
-	p.bin = buildBinary(t, p.tmp)
-	m, out := start(t, p.bin, regexp.MustCompile(`serving at (http://\S+)[\s\S]*Press Ctrl\+C`), "demo", "--data", filepath.Join(p.tmp, "demo"), "--addr", "127.0.0.1:0", "--accounts", accounts)
-	p.server, p.demoOut = m[1], out.output()
-	p.ctx = browser(t, p.tmp, 1280, 800)
-	if err := chromedp.Do(p.ctx, chromedp.EmulateViewport(1280, 800, chromedp.EmulateScale(1))); err != nil {
+	s := newStack(t, stackOptions{Accounts: accounts, Width: 1280, Height: 800, Conflicts: true})
+	if err := chromedp.Do(s.ctx, chromedp.EmulateViewport(1280, 800, chromedp.EmulateScale(1))); err != nil {
 		t.Fatal(err)
 	}
-	return p
-}
-
-// token is the API token the demo printed for user (a login's prefix).
-func (p *portalSession) token(user string) string {
-	p.t.Helper()
-	mm := regexp.MustCompile(`(?m)^\s+` + regexp.QuoteMeta(user) + `\S*\s.*\s(opt_\S+)$`).FindStringSubmatch(p.demoOut)
-	if mm == nil {
-		p.t.Fatalf("no token for %s in:\n%s", user, p.demoOut)
-	}
-	return mm[1]
+	return &portalSession{stack: s, demoOut: s.demo.output()}
 }
 
 // signInAsMaker opens the portal and signs in with the demo maker's
@@ -83,17 +59,6 @@ func (p *portalSession) runIn(ctx context.Context, what string, steps ...chromed
 		body, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("body")))
 		p.t.Fatalf("%s: %v\npage text:\n%s", what, err, body)
 	}
-}
-
-// shot saves the visible screen as name.png in the screenshot directory.
-func (p *portalSession) shot(name string) chromedp.Action[chromedp.Void] {
-	return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-		buf, err := chromedp.CaptureScreenshot()(ctx, tg)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(p.shots, name+".png"), buf, 0o644)
-	})
 }
 
 func (p *portalSession) click(sel string) chromedp.Action[chromedp.Void] {

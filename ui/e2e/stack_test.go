@@ -41,6 +41,8 @@ type stackOptions struct {
 	Width, Height int
 	// DemoArgs are more flags of `outpost demo` (single sign-on, say).
 	DemoArgs []string
+	// Conflicts leaves conflict detection on, as the demo starts it.
+	Conflicts bool
 }
 
 // stack is a demo server, optionally a device agent behind a link proxy,
@@ -61,7 +63,7 @@ type stack struct {
 }
 
 // newStack builds the binary and starts what opts ask for; conflict
-// detection is off on the demo server (tests that need it turn it on).
+// detection is off on the demo server unless opts.Conflicts.
 func newStack(t *testing.T, opts stackOptions) *stack {
 	t.Helper()
 	if _, err := os.Stat("/usr/bin/chromium"); err != nil {
@@ -72,7 +74,9 @@ func newStack(t *testing.T, opts stackOptions) *stack {
 	m, demo := start(t, s.bin, regexp.MustCompile(`serving at (http://\S+)[\s\S]*Press Ctrl\+C`),
 		append([]string{"demo", "--data", filepath.Join(s.tmp, "demo"), "--addr", "127.0.0.1:0", "--accounts", fmt.Sprint(opts.Accounts)}, opts.DemoArgs...)...)
 	s.server, s.demo = m[1], demo
-	serverCall(t, "PUT", s.server+"/api/sync/v1/settings", s.token("admin@"), map[string]bool{"conflictDetection": false})
+	if !opts.Conflicts {
+		serverCall(t, "PUT", s.server+"/api/sync/v1/settings", s.token("admin@"), map[string]bool{"conflictDetection": false})
+	}
 	if opts.Agent {
 		s.link = newLinkProxy(t, strings.TrimPrefix(s.server, "http://"))
 		args := append([]string{"device", "--home", filepath.Join(s.tmp, "device"), "serve", "--addr", "127.0.0.1:0", "--retry", "500ms"}, opts.AgentArgs...)
