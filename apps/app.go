@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/outposthq/outpost/sqlgen"
 	"slices"
 	"strings"
 	"time"
@@ -326,7 +327,7 @@ func (s *Service) appKind(ctx context.Context, q store.Querier, id string) (kind
 	if err != nil {
 		return "", "", 0, on, fmt.Errorf("load app %s: %w", id, err)
 	}
-	return kind, def, pin, scanTime(pub), nil
+	return kind, def, pin, sqlgen.TimeValue(pub), nil
 }
 
 // servedVersion is the profile version the devices of an app get: the one

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/outposthq/outpost/sqlgen"
 	"time"
 
 	"github.com/outposthq/outpost/bundle"
@@ -82,7 +83,7 @@ func (s *Service) bundleInfo(ctx context.Context, id string) (*BundleInfo, error
 	if err != nil {
 		return nil, fmt.Errorf("load the bundle of app %s: %w", id, err)
 	}
-	b.ModifiedOn = scanTime(on).UTC()
+	b.ModifiedOn = sqlgen.TimeValue(on).UTC()
 	return &b, nil
 }
 

@@ -111,27 +111,40 @@ type DeviceInfo struct {
 // store holds its credential, say after a password change) keeps its
 // device id, and with it its local data and upload queue.
 func SignIn(ctx context.Context, hc *http.Client, server, username, password string, dev DeviceInfo, store CredentialStore) (*Credential, error) {
+	return obtainCredential(ctx, hc, server, "/api/auth/login", dev, store, func(device deviceRef) any {
+		return struct {
+			Username string    `json:"username"`
+			Password string    `json:"password"`
+			Mode     string    `json:"mode"`
+			Device   deviceRef `json:"device"`
+		}{username, password, "device", device}
+	})
+}
+
+// deviceRef is the device part of a sign-in request: its id when it
+// signed in to the server before, and its name and platform.
+type deviceRef struct {
+	DeviceID string `json:"deviceid,omitempty"`
+	DeviceInfo
+}
+
+// obtainCredential posts the sign-in request body(device) to path of
+// server and saves the device credential it answers in store. The device
+// keeps the id of its earlier credential for the same server, and with it
+// its local data and upload queue.
+func obtainCredential(ctx context.Context, hc *http.Client, server, path string, dev DeviceInfo, store CredentialStore, body func(deviceRef) any) (*Credential, error) {
 	if hc == nil {
 		hc = http.DefaultClient
 	}
-	var in struct {
-		Username string `json:"username"`
-		Password string `json:"password"`
-		Mode     string `json:"mode"`
-		Device   struct {
-			DeviceID string `json:"deviceid,omitempty"`
-			DeviceInfo
-		} `json:"device"`
-	}
-	in.Username, in.Password, in.Mode, in.Device.DeviceInfo = username, password, "device", dev
+	device := deviceRef{DeviceInfo: dev}
 	if old, err := store.Load(ctx); err != nil {
 		return nil, err
 	} else if old != nil && sameServer(old.Server, server) {
-		in.Device.DeviceID = old.DeviceID
+		device.DeviceID = old.DeviceID
 	}
 	r := &remote{base: server, hc: hc}
 	var out wireCredential
-	if err := r.call(ctx, http.MethodPost, "/api/auth/login", in, &out); err != nil {
+	if err := r.call(ctx, http.MethodPost, path, body(device), &out); err != nil {
 		return nil, err
 	}
 	c := out.credential(server)

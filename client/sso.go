@@ -55,31 +55,11 @@ func StartSSO(server, redirectURI string) SSORequest {
 // store, as SignIn does for a password: a device that signed in before
 // keeps its device id.
 func SignInWithCode(ctx context.Context, hc *http.Client, server, code, verifier string, dev DeviceInfo, store CredentialStore) (*Credential, error) {
-	if hc == nil {
-		hc = http.DefaultClient
-	}
-	var in struct {
-		Code     string `json:"code"`
-		Verifier string `json:"code_verifier"`
-		Device   struct {
-			DeviceID string `json:"deviceid,omitempty"`
-			DeviceInfo
-		} `json:"device"`
-	}
-	in.Code, in.Verifier, in.Device.DeviceInfo = code, verifier, dev
-	if old, err := store.Load(ctx); err != nil {
-		return nil, err
-	} else if old != nil && sameServer(old.Server, server) {
-		in.Device.DeviceID = old.DeviceID
-	}
-	r := &remote{base: server, hc: hc}
-	var out wireCredential
-	if err := r.call(ctx, http.MethodPost, "/api/auth/oidc/device/token", in, &out); err != nil {
-		return nil, err
-	}
-	c := out.credential(server)
-	if err := store.Save(ctx, c); err != nil {
-		return nil, err
-	}
-	return c, nil
+	return obtainCredential(ctx, hc, server, "/api/auth/oidc/device/token", dev, store, func(device deviceRef) any {
+		return struct {
+			Code     string    `json:"code"`
+			Verifier string    `json:"code_verifier"`
+			Device   deviceRef `json:"device"`
+		}{code, verifier, device}
+	})
 }

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/outposthq/outpost"
-	"github.com/outposthq/outpost/schema"
 	"github.com/outposthq/outpost/security"
 	"github.com/outposthq/outpost/sqlgen"
 	"github.com/outposthq/outpost/store"
@@ -367,10 +366,7 @@ func (p *Platform) CheckCredential(ctx context.Context, c Credential) error {
 }
 
 // timeOf reads a timestamp column of either engine; NULL is the zero time.
-func timeOf(v any) time.Time {
-	t, _ := sqlgen.GoValue(schema.DateTime, v).(time.Time)
-	return t.UTC()
-}
+func timeOf(v any) time.Time { return sqlgen.TimeValue(v) }
 
 func timePtr(v any) *time.Time {
 	t := timeOf(v)

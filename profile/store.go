@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/outposthq/outpost"
-	"github.com/outposthq/outpost/platform"
 	"github.com/outposthq/outpost/security"
 	"github.com/outposthq/outpost/sqlgen"
 	"github.com/outposthq/outpost/store"
@@ -117,22 +116,8 @@ func (s *Service) versionUpTo(ctx context.Context, q store.Querier, id string, u
 		return nil, fmt.Errorf("decode published profile %s: %w", id, err)
 	}
 	out.Version = v
-	out.On = scanTime(on)
+	out.On = sqlgen.TimeValue(on)
 	return out, nil
-}
-
-func scanTime(v any) time.Time {
-	switch v := v.(type) {
-	case time.Time:
-		return v.UTC()
-	case string:
-		t, _ := platform.ParseTime(v)
-		return t
-	case []byte:
-		t, _ := platform.ParseTime(string(v))
-		return t
-	}
-	return time.Time{}
 }
 
 // timeArg is a timestamp bound in the dialect's form.

@@ -84,3 +84,10 @@ func GoValue(t schema.Type, v any) any {
 	}
 	return WireValue(t, v)
 }
+
+// TimeValue reads a stored timestamp in whichever form the engine returns
+// it (time, text or bytes); the zero time for NULL or anything else.
+func TimeValue(v any) time.Time {
+	t, _ := GoValue(schema.DateTime, v).(time.Time)
+	return t.UTC()
+}
