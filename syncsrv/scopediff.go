@@ -156,177 +156,31 @@ func (e *Engine) recordedEnv(ctx context.Context, q store.Querier, fp uint64) (*
 // windows' edges were and where they are, read through the index of the
 // date column.
 func (e *Engine) scopeDiff(ctx context.Context, tx *sql.Tx, s *session, it *profile.PlanItem, tok token, limit int, now time.Time) (*wire.TableDelta, error) {
-	old := s.pr
-	if tok.Scope != s.fingerprint(it) {
-		env, err := e.recordedEnv(ctx, tx, tok.Scope)
-		if err != nil || env == nil {
-			return nil, err
-		}
-		old = env.principal()
-		if old.UserID != s.pr.UserID || scopeFingerprint(old, it) != tok.Scope {
-			return nil, nil
-		}
+	old, err := e.tokenPrincipal(ctx, tx, s, it, tok)
+	if err != nil || old == nil {
+		return nil, err
 	}
-	t := s.sch.MustTable(it.Table)
-	cols := columns(t, it)
-	oldEnv, newEnv := at(old.Env(), tok.Issued), s.env()
-	var band filter.Expr
+	c := &scopeCompare{tx: tx, s: s, it: it, t: s.sch.MustTable(it.Table), tok: tok, oldEnv: at(old.Env(), tok.Issued), newEnv: s.env()}
 	if old == s.pr && it.Filter != nil {
-		var err error
-		if band, err = clockBand(it.Filter, oldEnv, newEnv); err != nil {
+		if c.band, err = clockBand(it.Filter, c.oldEnv, c.newEnv); err != nil {
 			return nil, fmt.Errorf("clock band of %s: %w", it.Table, err)
 		}
-		if band == nil {
+		if c.band == nil {
 			return s.changes(ctx, tx, it, tok.Version, limit, now)
 		}
 	}
-	// in writes "t0 at or below the token and in the scope of env", and
-	// in the clock band when banded. The filters stay plain conditions of
-	// the WHERE clause (no CASE around them), so the planners turn their
-	// links into joins: a correlated EXISTS inside a CASE ran once per row
-	// on PostgreSQL.
-	in := func(b *sqlgen.Builder, env *filter.Env, banded bool) error {
-		b.SQL(" WHERE t0.versionnumber <= ").Arg(tok.Version).SQL(" AND ")
-		if err := it.WriteScope(b, s.sch, env); err != nil {
-			return err
-		}
-		if band != nil && banded {
-			b.SQL(" AND (")
-			if err := b.Expr(s.sch, it.Table, "t0", band, newEnv); err != nil {
-				return fmt.Errorf("compile clock band of %s: %w", it.Table, err)
-			}
-			b.SQL(")")
-		}
-		return nil
-	}
-	// diff writes the rows (sel) in the scope of a but not of b.
-	diff := func(b *sqlgen.Builder, sel []string, a, not *filter.Env) error {
-		for i, env := range []*filter.Env{a, not} {
-			if i > 0 {
-				b.SQL(" EXCEPT ")
-			}
-			b.SQL("SELECT ").Cols("t0", sel)
-			b.SQL(" FROM ").Ident(t.Name).SQL(" AS t0")
-			if err := in(b, env, true); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-
-	// Move-ins: their ids, then whole rows, bounded.
-	b := sqlgen.NewBuilder(s.d)
-	if err := diff(b, []string{t.PrimaryKey()}, newEnv, oldEnv); err != nil {
+	inIDs, err := c.moveIns(ctx)
+	if err != nil || len(inIDs) > maxScopeMoveIns {
 		return nil, err
-	}
-	b.SQL(" LIMIT ").Arg(int64(maxScopeMoveIns + 1))
-	q, args := b.Build()
-	rows, err := tx.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("rows entering the scope of %s: %w", t.Name, err)
-	}
-	var inIDs []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("rows entering the scope of %s: %w", t.Name, err)
-		}
-		inIDs = append(inIDs, id)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("rows entering the scope of %s: %w", t.Name, err)
-	}
-	if len(inIDs) > maxScopeMoveIns {
-		return nil, nil
 	}
 	ins, err := s.rowsByID(ctx, tx, it, inIDs)
 	if err != nil {
 		return nil, err
 	}
-
-	// Move-outs, with their owners when the device holds the owner column.
-	byOwner := t.HasOwner() && slices.Contains(cols, schema.ColOwnerID)
-	sel := []string{t.PrimaryKey()}
-	if byOwner {
-		sel = append(sel, schema.ColOwnerID)
-	}
-	b = sqlgen.NewBuilder(s.d)
-	if err := diff(b, sel, oldEnv, newEnv); err != nil {
+	outs, gone, err := c.moveOuts(ctx)
+	if err != nil {
 		return nil, err
 	}
-	q, args = b.Build()
-	rows, err = tx.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("rows leaving the scope of %s: %w", t.Name, err)
-	}
-	var outs []string
-	outsByOwner := map[string][]string{}
-	for rows.Next() {
-		var id string
-		var owner sql.NullString
-		dst := []any{&id}
-		if byOwner {
-			dst = append(dst, &owner)
-		}
-		if err := rows.Scan(dst...); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("rows leaving the scope of %s: %w", t.Name, err)
-		}
-		if byOwner && owner.Valid {
-			outsByOwner[owner.String] = append(outsByOwner[owner.String], id)
-		} else {
-			outs = append(outs, id)
-		}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("rows leaving the scope of %s: %w", t.Name, err)
-	}
-
-	// An owner all of whose rows the device holds leave is removed by rule.
-	var gone []string
-	if len(outsByOwner) > 0 {
-		owners := slices.Sorted(maps.Keys(outsByOwner))
-		b = sqlgen.NewBuilder(s.d)
-		b.SQL("SELECT DISTINCT ").Col("t0", schema.ColOwnerID).SQL(" FROM ").Ident(t.Name).SQL(" AS t0")
-		// Every row of the owner, not only those of the band.
-		if err := in(b, oldEnv, false); err != nil {
-			return nil, err
-		}
-		b.SQL(" AND ").Col("t0", schema.ColOwnerID).SQL(" IN (").StringsArgs(owners).SQL(") AND ")
-		if err := it.WriteScope(b, s.sch, newEnv); err != nil {
-			return nil, err
-		}
-		q, args = b.Build()
-		rows, err = tx.QueryContext(ctx, q, args...)
-		if err != nil {
-			return nil, fmt.Errorf("owners staying in the scope of %s: %w", t.Name, err)
-		}
-		stay := map[string]bool{}
-		for rows.Next() {
-			var o string
-			if err := rows.Scan(&o); err != nil {
-				rows.Close()
-				return nil, err
-			}
-			stay[o] = true
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, err
-		}
-		for _, o := range owners {
-			// A rule is worth it from a handful of rows on.
-			if !stay[o] && len(outsByOwner[o]) >= 8 {
-				gone = append(gone, o)
-			} else {
-				outs = append(outs, outsByOwner[o]...)
-			}
-		}
-	}
-
 	td, err := s.changes(ctx, tx, it, tok.Version, limit, now)
 	if err != nil {
 		return nil, err
@@ -337,9 +191,189 @@ func (e *Engine) scopeDiff(ctx context.Context, tx *sql.Tx, s *session, it *prof
 	td.Removes = append(outs, td.Removes...)
 	if len(ins) > 0 {
 		if td.Columns == nil {
-			td.Columns = cols
+			td.Columns = columns(c.t, it)
 		}
 		td.Upserts = append(ins, td.Upserts...)
 	}
 	return td, nil
+}
+
+// tokenPrincipal returns the principal the token's scope was computed
+// for: the session's own when the scope fingerprint is unchanged, else
+// the one recorded under the token's fingerprint; nil when none was
+// recorded or it is not this user's (the caller then reconciles).
+func (e *Engine) tokenPrincipal(ctx context.Context, tx *sql.Tx, s *session, it *profile.PlanItem, tok token) (*security.Principal, error) {
+	if tok.Scope == s.fingerprint(it) {
+		return s.pr, nil
+	}
+	env, err := e.recordedEnv(ctx, tx, tok.Scope)
+	if err != nil || env == nil {
+		return nil, err
+	}
+	old := env.principal()
+	if old.UserID != s.pr.UserID || scopeFingerprint(old, it) != tok.Scope {
+		return nil, nil
+	}
+	return old, nil
+}
+
+// scopeCompare compares an item's scope at a token (oldEnv) with its scope
+// now (newEnv) on the rows unchanged since the token, within the clock
+// band when only the clock moved.
+type scopeCompare struct {
+	tx             *sql.Tx
+	s              *session
+	it             *profile.PlanItem
+	t              *schema.Table
+	tok            token
+	oldEnv, newEnv *filter.Env
+	band           filter.Expr
+}
+
+// in writes "t0 at or below the token and in the scope of env", and in the
+// clock band when banded. The filters stay plain conditions of the WHERE
+// clause (no CASE around them), so the planners turn their links into
+// joins: a correlated EXISTS inside a CASE ran once per row on PostgreSQL.
+func (c *scopeCompare) in(b *sqlgen.Builder, env *filter.Env, banded bool) error {
+	b.SQL(" WHERE t0.versionnumber <= ").Arg(c.tok.Version).SQL(" AND ")
+	if err := c.it.WriteScope(b, c.s.sch, env); err != nil {
+		return err
+	}
+	if c.band != nil && banded {
+		b.SQL(" AND (")
+		if err := b.Expr(c.s.sch, c.it.Table, "t0", c.band, c.newEnv); err != nil {
+			return fmt.Errorf("compile clock band of %s: %w", c.it.Table, err)
+		}
+		b.SQL(")")
+	}
+	return nil
+}
+
+// diff writes the columns sel of the rows in the scope of a but not of not.
+func (c *scopeCompare) diff(b *sqlgen.Builder, sel []string, a, not *filter.Env) error {
+	for i, env := range []*filter.Env{a, not} {
+		if i > 0 {
+			b.SQL(" EXCEPT ")
+		}
+		b.SQL("SELECT ").Cols("t0", sel)
+		b.SQL(" FROM ").Ident(c.t.Name).SQL(" AS t0")
+		if err := c.in(b, env, true); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// query runs the statement b for what (named in errors), calling scan for
+// every row.
+func (c *scopeCompare) query(ctx context.Context, b *sqlgen.Builder, what string, scan func(*sql.Rows) error) error {
+	q, args := b.Build()
+	rows, err := c.tx.QueryContext(ctx, q, args...)
+	if err != nil {
+		return fmt.Errorf("%s of %s: %w", what, c.t.Name, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := scan(rows); err != nil {
+			return fmt.Errorf("%s of %s: %w", what, c.t.Name, err)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("%s of %s: %w", what, c.t.Name, err)
+	}
+	return nil
+}
+
+// moveIns returns the ids of the rows that entered the scope, at most
+// maxScopeMoveIns+1 of them (more means: reconcile instead).
+func (c *scopeCompare) moveIns(ctx context.Context) ([]string, error) {
+	b := sqlgen.NewBuilder(c.s.d)
+	if err := c.diff(b, []string{c.t.PrimaryKey()}, c.newEnv, c.oldEnv); err != nil {
+		return nil, err
+	}
+	b.SQL(" LIMIT ").Arg(int64(maxScopeMoveIns + 1))
+	var ids []string
+	err := c.query(ctx, b, "rows entering the scope", func(rows *sql.Rows) error {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return err
+		}
+		ids = append(ids, id)
+		return nil
+	})
+	return ids, err
+}
+
+// moveOuts returns the ids of the rows that left the scope, and the owners
+// all of whose rows the device held left (removed by one rule, when the
+// device holds the owner column, instead of one id per row).
+func (c *scopeCompare) moveOuts(ctx context.Context) (outs, gone []string, err error) {
+	byOwner := c.t.HasOwner() && slices.Contains(columns(c.t, c.it), schema.ColOwnerID)
+	sel := []string{c.t.PrimaryKey()}
+	if byOwner {
+		sel = append(sel, schema.ColOwnerID)
+	}
+	b := sqlgen.NewBuilder(c.s.d)
+	if err := c.diff(b, sel, c.oldEnv, c.newEnv); err != nil {
+		return nil, nil, err
+	}
+	outsByOwner := map[string][]string{}
+	err = c.query(ctx, b, "rows leaving the scope", func(rows *sql.Rows) error {
+		var id string
+		var owner sql.NullString
+		dst := []any{&id}
+		if byOwner {
+			dst = append(dst, &owner)
+		}
+		if err := rows.Scan(dst...); err != nil {
+			return err
+		}
+		if byOwner && owner.Valid {
+			outsByOwner[owner.String] = append(outsByOwner[owner.String], id)
+		} else {
+			outs = append(outs, id)
+		}
+		return nil
+	})
+	if err != nil || len(outsByOwner) == 0 {
+		return outs, nil, err
+	}
+	owners := slices.Sorted(maps.Keys(outsByOwner))
+	stay, err := c.ownersStaying(ctx, owners)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, o := range owners {
+		// A rule is worth it from a handful of rows on.
+		if !stay[o] && len(outsByOwner[o]) >= 8 {
+			gone = append(gone, o)
+		} else {
+			outs = append(outs, outsByOwner[o]...)
+		}
+	}
+	return outs, gone, nil
+}
+
+// ownersStaying returns which of owners still own a row in the scope now,
+// among all their rows in the scope at the token (not only the band's).
+func (c *scopeCompare) ownersStaying(ctx context.Context, owners []string) (map[string]bool, error) {
+	b := sqlgen.NewBuilder(c.s.d)
+	b.SQL("SELECT DISTINCT ").Col("t0", schema.ColOwnerID).SQL(" FROM ").Ident(c.t.Name).SQL(" AS t0")
+	if err := c.in(b, c.oldEnv, false); err != nil {
+		return nil, err
+	}
+	b.SQL(" AND ").Col("t0", schema.ColOwnerID).SQL(" IN (").StringsArgs(owners).SQL(") AND ")
+	if err := c.it.WriteScope(b, c.s.sch, c.newEnv); err != nil {
+		return nil, err
+	}
+	stay := map[string]bool{}
+	err := c.query(ctx, b, "owners staying in the scope", func(rows *sql.Rows) error {
+		var o string
+		if err := rows.Scan(&o); err != nil {
+			return err
+		}
+		stay[o] = true
+		return nil
+	})
+	return stay, err
 }
