@@ -7,6 +7,7 @@ import (
 
 	"github.com/outposthq/outpost"
 	"github.com/outposthq/outpost/apps"
+	"github.com/outposthq/outpost/internal/testenv"
 	"github.com/outposthq/outpost/platform"
 	"github.com/outposthq/outpost/profile"
 	"github.com/outposthq/outpost/security"
@@ -20,25 +21,25 @@ func TestLifecycle(t *testing.T) {
 		env := seedDemo(t, p)
 		ctx := t.Context()
 		nora := principal(t, p, env.Technicians[0].ID)
-		prof := must[*profile.Profile](t)(s.Get(ctx, sys, env.ProfileID))
+		prof := testenv.MustGet[*profile.Profile](t)(s.Get(ctx, sys, env.ProfileID))
 		if prof.Draft || prof.PublishedVersion == 0 || !prof.Validated {
 			t.Fatalf("seeded profile: %+v", prof)
 		}
 		v1 := prof.PublishedVersion
-		usage := must[[]apps.AppRef](t)(s.AppUsage(ctx, sys, prof.ID))
+		usage := testenv.MustGet[[]apps.AppRef](t)(s.AppUsage(ctx, sys, prof.ID))
 		if len(usage) != 2 || usage[0].NeedsRepublish || !usage[0].InSolution || usage[1].InSolution {
 			t.Fatalf("app usage = %+v", usage)
 		}
 		// Editing makes a draft; devices still get the published version.
-		prof = must[*profile.Profile](t)(s.PutItem(ctx, sys, prof.ID, profile.ItemInput{Item: profile.Item{Table: "task", Rule: profile.RuleRelated}}))
+		prof = testenv.MustGet[*profile.Profile](t)(s.PutItem(ctx, sys, prof.ID, profile.ItemInput{Item: profile.Item{Table: "task", Rule: profile.RuleRelated}}))
 		if !prof.Draft || prof.Validated || prof.PublishedVersion != v1 {
 			t.Fatalf("after edit: %+v", prof)
 		}
-		plan := must[*profile.Plan](t)(s.Plan(ctx, nora, prof.ID))
+		plan := testenv.MustGet[*profile.Plan](t)(s.Plan(ctx, nora, prof.ID))
 		if plan.Version != v1 || len(plan.Items) != 4 {
 			t.Fatalf("plan after edit: version %d, %d items", plan.Version, len(plan.Items))
 		}
-		v := must[*profile.Validation](t)(s.Validate(ctx, sys, prof.ID))
+		v := testenv.MustGet[*profile.Validation](t)(s.Validate(ctx, sys, prof.ID))
 		if diff := cmp.Diff([]profile.Problem{{Table: "task", Message: `table "task": Related rows only needs at least one relationship; with none selected the table downloads nothing`}}, v.Errors); diff != "" {
 			t.Errorf("validate (-want +got):\n%s", diff)
 		}
@@ -47,22 +48,22 @@ func TestLifecycle(t *testing.T) {
 		if got := outpost.ErrorTarget(err); got != "items.task" {
 			t.Errorf("target = %q", got)
 		}
-		prof = must[*profile.Profile](t)(s.RemoveItem(ctx, sys, prof.ID, "task"))
+		prof = testenv.MustGet[*profile.Profile](t)(s.RemoveItem(ctx, sys, prof.ID, "task"))
 		prof, _, err = s.Publish(ctx, sys, prof.ID)
-		mustOK(t, err)
+		testenv.Must(t, err)
 		if prof.Draft || prof.PublishedVersion <= v1 {
 			t.Fatalf("after republish: %+v", prof)
 		}
-		for _, a := range must[[]apps.AppRef](t)(s.AppUsage(ctx, sys, prof.ID)) {
+		for _, a := range testenv.MustGet[[]apps.AppRef](t)(s.AppUsage(ctx, sys, prof.ID)) {
 			if !a.NeedsRepublish {
 				t.Errorf("app %s not flagged for republish", a.Name)
 			}
 		}
-		a := must[*apps.App](t)(s.PublishApp(ctx, sys, env.CanvasApp))
+		a := testenv.MustGet[*apps.App](t)(s.PublishApp(ctx, sys, env.CanvasApp))
 		if a.NeedsRepublish {
 			t.Error("published app still needs republish")
 		}
-		clone := must[*profile.Profile](t)(s.Clone(ctx, sys, prof.ID, ""))
+		clone := testenv.MustGet[*profile.Profile](t)(s.Clone(ctx, sys, prof.ID, ""))
 		if clone.Name != "Copy of Field Technician" || !clone.Draft || clone.PublishedVersion != 0 || len(clone.Items) != 4 {
 			t.Errorf("clone = %+v", clone)
 		}
@@ -70,8 +71,8 @@ func TestLifecycle(t *testing.T) {
 		wantErr(t, err, outpost.CodeConflict, "offline profile "+clone.ID+" is not published yet: publish it first")
 		err = s.Delete(ctx, sys, prof.ID)
 		wantErr(t, err, outpost.CodeConflict, "the profile is used by 2 app(s) (Field Inspections): turn their offline mode off or choose another profile first")
-		mustOK(t, s.Delete(ctx, sys, clone.ID))
-		got := must[[]*profile.Profile](t)(s.List(ctx, nora))
+		testenv.Must(t, s.Delete(ctx, sys, clone.ID))
+		got := testenv.MustGet[[]*profile.Profile](t)(s.List(ctx, nora))
 		if len(got) != 1 || got[0].Name != "Field Technician" {
 			t.Errorf("List = %d profiles", len(got))
 		}
@@ -85,13 +86,13 @@ func TestApps(t *testing.T) {
 	forEachEngine(t, func(t *testing.T, p *platform.Platform, s *apps.Service) {
 		env := seedDemo(t, p)
 		ctx := t.Context()
-		canvas := must[*apps.App](t)(s.CreateApp(ctx, sys, apps.AppInput{Kind: apps.Canvas, Name: "Loose canvas", OwnerID: env.Maker.ID, Definition: apps.Definition{Tables: []string{"account"}}}))
+		canvas := testenv.MustGet[*apps.App](t)(s.CreateApp(ctx, sys, apps.AppInput{Kind: apps.Canvas, Name: "Loose canvas", OwnerID: env.Maker.ID, Definition: apps.Definition{Tables: []string{"account"}}}))
 		_, err := s.SetOffline(ctx, sys, canvas.ID, apps.OfflineInput{Enabled: true, ProfileID: env.ProfileID})
 		wantErr(t, err, outpost.CodeConflict, `canvas app "Loose canvas" must be in a solution before it can be used offline: add it to a solution first`)
-		md := must[*apps.App](t)(s.CreateApp(ctx, sys, apps.AppInput{Kind: apps.ModelDriven, Name: "Desk", Definition: apps.Definition{Tables: []string{"account"}}}))
+		md := testenv.MustGet[*apps.App](t)(s.CreateApp(ctx, sys, apps.AppInput{Kind: apps.ModelDriven, Name: "Desk", Definition: apps.Definition{Tables: []string{"account"}}}))
 		_, err = s.SetOffline(ctx, sys, md.ID, apps.OfflineInput{Enabled: true})
 		wantErr(t, err, outpost.CodeInvalid, "an offline app needs exactly one profile: set profileId")
-		draft := must[*profile.Profile](t)(s.Create(ctx, sys, profile.Input{Name: "Unpublished", Items: []profile.ItemInput{item("account", profile.RuleAll)}}))
+		draft := testenv.MustGet[*profile.Profile](t)(s.Create(ctx, sys, profile.Input{Name: "Unpublished", Items: []profile.ItemInput{item("account", profile.RuleAll)}}))
 		_, err = s.SetOffline(ctx, sys, md.ID, apps.OfflineInput{Enabled: true, ProfileID: draft.ID})
 		wantErr(t, err, outpost.CodeConflict, `offline profile "Unpublished" is not published: publish it before an app can use it`)
 		_, err = s.CreateApp(ctx, sys, apps.AppInput{Kind: "web", Name: "x"})
@@ -106,8 +107,8 @@ func TestApps(t *testing.T) {
 		// The seeds' rule: a Basic User opens an offline model-driven app,
 		// but a canvas one only with read on Canvas App, Mobile offline
 		// profile and Sync Error.
-		basic := must[string](t)(p.CreateUser(ctx, sys, platform.UserInput{FullName: "B", DomainName: "basic", BusinessUnitID: env.NorthBU}))
-		mustOK(t, p.AssignUserRole(ctx, sys, basic, security.RoleBasicUser))
+		basic := testenv.MustGet[string](t)(p.CreateUser(ctx, sys, platform.UserInput{FullName: "B", DomainName: "basic", BusinessUnitID: env.NorthBU}))
+		testenv.Must(t, p.AssignUserRole(ctx, sys, basic, security.RoleBasicUser))
 		bp := principal(t, p, basic)
 		id, kind, err := s.AppProfile(ctx, bp, env.ModelDrivenApp)
 		if err != nil || id != env.ProfileID || kind != apps.ModelDriven {
@@ -115,15 +116,15 @@ func TestApps(t *testing.T) {
 		}
 		_, _, err = s.AppProfile(ctx, bp, env.CanvasApp)
 		wantErr(t, err, outpost.CodeForbidden, "opening an offline canvas app needs read on canvasapp, mobileofflineprofile, syncerror; you lack read on canvasapp")
-		role := must[string](t)(p.CreateRole(ctx, sys, "Canvas offline", []security.Grant{{Table: "canvasapp", Privilege: security.Read, Depth: security.Organization}}))
-		mustOK(t, p.AssignUserRole(ctx, sys, basic, role))
+		role := testenv.MustGet[string](t)(p.CreateRole(ctx, sys, "Canvas offline", []security.Grant{{Table: "canvasapp", Privilege: security.Read, Depth: security.Organization}}))
+		testenv.Must(t, p.AssignUserRole(ctx, sys, basic, role))
 		if _, _, err := s.AppProfile(ctx, principal(t, p, basic), env.CanvasApp); err != nil {
 			t.Errorf("with the custom role, canvas: %v", err)
 		}
 
 		// Restricted assignment admits the chosen users and team members.
 		_, err = s.Update(ctx, sys, env.ProfileID, profile.Patch{Assignment: &profile.Assignment{Mode: profile.AssignRestricted, Teams: []string{env.SouthTeam}}})
-		mustOK(t, err)
+		testenv.Must(t, err)
 		_, _, err = s.AppProfile(ctx, principal(t, p, env.Technicians[0].ID), env.ModelDrivenApp)
 		wantErr(t, err, outpost.CodeForbidden, `the offline profile of app "Field Service" is restricted to selected users and teams, and you are not one of them`)
 		if _, _, err := s.AppProfile(ctx, principal(t, p, env.Technicians[2].ID), env.ModelDrivenApp); err != nil {
@@ -132,7 +133,7 @@ func TestApps(t *testing.T) {
 		_, _, err = s.AppProfile(ctx, sys, "00000000-0000-4000-8000-00000000abcd")
 		wantErr(t, err, outpost.CodeNotFound, "no app has id 00000000-0000-4000-8000-00000000abcd")
 		// Turning offline off unbinds the profile.
-		a := must[*apps.App](t)(s.SetOffline(ctx, sys, env.ModelDrivenApp, apps.OfflineInput{}))
+		a := testenv.MustGet[*apps.App](t)(s.SetOffline(ctx, sys, env.ModelDrivenApp, apps.OfflineInput{}))
 		if a.Offline || a.ProfileID != "" {
 			t.Errorf("after turning offline off: %+v", a)
 		}
@@ -156,7 +157,7 @@ func TestAppDefinitionExtensions(t *testing.T) {
 		form := apps.Form{Name: "f", Table: "workorder", Columns: []string{"name", "customerid", "description"},
 			Sections: []apps.Section{{Name: "Main", Columns: []string{"name", "customerid"}}, {Name: "Notes", Columns: []string{"description"}}},
 			Required: []string{"name"}, ReadOnly: []string{"customerid"}}
-		mustOK(t, app(view, form))
+		testenv.Must(t, app(view, form))
 		bad := view
 		bad.OrderBy = "colour"
 		wantErr(t, app(bad, form), outpost.CodeNotFound, `definition.views[0].orderBy: table "workorder" has no column "colour"`)

@@ -17,33 +17,14 @@ import (
 // every engine.
 func forEachEngine(t *testing.T, fn func(t *testing.T, p *platform.Platform, s *apps.Service)) {
 	t.Helper()
-	for _, e := range testenv.Engines(t) {
-		t.Run(e.Name, func(t *testing.T) {
-			t.Parallel()
-			p, err := platform.Open(t.Context(), e.Open(t), platform.Options{})
-			if err != nil {
-				t.Fatalf("open platform: %v", err)
-			}
-			fn(t, p, apps.New(p))
-		})
-	}
-}
-
-func must[T any](t *testing.T) func(v T, err error) T {
-	return func(v T, err error) T {
-		t.Helper()
+	testenv.ForEachEngine(t, func(t *testing.T, e testenv.Engine) {
+		t.Parallel()
+		p, err := platform.Open(t.Context(), e.Open(t), platform.Options{})
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("open platform: %v", err)
 		}
-		return v
-	}
-}
-
-func mustOK(t *testing.T, err error) {
-	t.Helper()
-	if err != nil {
-		t.Fatal(err)
-	}
+		fn(t, p, apps.New(p))
+	})
 }
 
 // wantErr checks that err has code and exactly message msg.
@@ -73,7 +54,7 @@ func principal(t *testing.T, p *platform.Platform, id string) *security.Principa
 
 func seedDemo(t *testing.T, p *platform.Platform) *demo.Env {
 	t.Helper()
-	return must[*demo.Env](t)(demo.Seed(t.Context(), p, demo.Options{AccountsPerTechnician: 1}))
+	return testenv.MustGet[*demo.Env](t)(demo.Seed(t.Context(), p, demo.Options{AccountsPerTechnician: 1}))
 }
 
 func item(table string, rule profile.Rule) profile.ItemInput {
