@@ -20,9 +20,9 @@ import (
 // code and its PKCE verifier at POST /api/auth/oidc/device/token for the
 // device credential a password sign-in returns.
 
-// Provider is a way of signing in that a sign-in page offers besides the
+// provider is a way of signing in that a sign-in page offers besides the
 // password.
-type Provider struct {
+type provider struct {
 	Kind string `json:"kind"`
 	Name string `json:"name"`
 	// Login starts a browser's sign-in; DeviceStart a device's.
@@ -30,13 +30,13 @@ type Provider struct {
 	DeviceStart string `json:"device_start"`
 }
 
-// ProviderList is the reply of GET /api/auth/providers.
-type ProviderList struct {
-	Providers []Provider `json:"providers"`
+// providerList is the reply of GET /api/auth/providers.
+type providerList struct {
+	Providers []provider `json:"providers"`
 }
 
 func (s *Server) providerRoutes(opts *OIDCOptions) {
-	list := ProviderList{Providers: []Provider{}}
+	list := providerList{Providers: []provider{}}
 	if opts != nil {
 		name := opts.Name
 		if name == "" {
@@ -45,7 +45,7 @@ func (s *Server) providerRoutes(opts *OIDCOptions) {
 				name = u.Hostname()
 			}
 		}
-		list.Providers = append(list.Providers, Provider{Kind: "oidc", Name: name, Login: "/api/auth/oidc/login", DeviceStart: "/api/auth/oidc/device/start"})
+		list.Providers = append(list.Providers, provider{Kind: "oidc", Name: name, Login: "/api/auth/oidc/login", DeviceStart: "/api/auth/oidc/device/start"})
 	}
 	s.HandlePublic("GET /api/auth/providers", s.handle(func(w http.ResponseWriter, r *http.Request) error {
 		return writeJSON(w, http.StatusOK, list)
@@ -57,10 +57,10 @@ func (s *Server) oidcDeviceRoutes(o *oidcProvider) {
 	s.HandlePublic("POST /api/auth/oidc/device/token", s.handle(s.deviceToken))
 }
 
-// LoopbackRedirect checks that raw is a loopback redirect URI as RFC 8252
+// loopbackRedirect checks that raw is a loopback redirect URI as RFC 8252
 // allows for native apps: http, host 127.0.0.1, [::1] or localhost, any
 // port, no user info and no fragment.
-func LoopbackRedirect(raw string) (*url.URL, error) {
+func loopbackRedirect(raw string) (*url.URL, error) {
 	bad := func(why string) error {
 		return outpost.Invalidf("redirect_uri %q is not accepted: %s (a device signs in through its own loopback address, such as http://127.0.0.1:4000/callback)", raw, why).WithTarget("redirect_uri")
 	}
@@ -99,7 +99,7 @@ func LoopbackRedirect(raw string) (*url.URL, error) {
 func (o *oidcProvider) deviceStart(s *Server) func(w http.ResponseWriter, r *http.Request) error {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		q := r.URL.Query()
-		redirect, err := LoopbackRedirect(q.Get("redirect_uri"))
+		redirect, err := loopbackRedirect(q.Get("redirect_uri"))
 		if err != nil {
 			return err
 		}
