@@ -26,7 +26,7 @@ import (
 var seedFlag = flag.String("seed", "", "seeds for TestConvergence: a comma-separated list of seeds and ranges (1-500); default OUTPOST_SYNC_SEEDS, else "+defaultSeeds)
 
 // defaultSeeds are the seeds of a plain test run (the race-detector run of
-// CI among them); CI also runs seeds 1-400 per engine without the race
+// CI among them); CI also runs seeds 1-250 per engine without the race
 // detector (.ci/run). OUTPOST_SYNC_SEEDS and -seed choose others,
 // OUTPOST_SYNC_REPEAT runs each seed that many times (the long sweep:
 // make converge-sweep, docs/protocol.md).
