@@ -44,7 +44,7 @@ func TestLifecycle(t *testing.T) {
 			t.Errorf("validate (-want +got):\n%s", diff)
 		}
 		_, _, err := s.Publish(ctx, sys, prof.ID)
-		wantErr(t, err, outpost.CodeInvalid, `profile "Field Technician" cannot be published: table "task": Related rows only needs at least one relationship; with none selected the table downloads nothing`)
+		testenv.WantError(t, err, outpost.CodeInvalid, `profile "Field Technician" cannot be published: table "task": Related rows only needs at least one relationship; with none selected the table downloads nothing`)
 		if got := outpost.ErrorTarget(err); got != "items.task" {
 			t.Errorf("target = %q", got)
 		}
@@ -68,9 +68,9 @@ func TestLifecycle(t *testing.T) {
 			t.Errorf("clone = %+v", clone)
 		}
 		_, err = s.Plan(ctx, nora, clone.ID)
-		wantErr(t, err, outpost.CodeConflict, "offline profile "+clone.ID+" is not published yet: publish it first")
+		testenv.WantError(t, err, outpost.CodeConflict, "offline profile "+clone.ID+" is not published yet: publish it first")
 		err = s.Delete(ctx, sys, prof.ID)
-		wantErr(t, err, outpost.CodeConflict, "the profile is used by 2 app(s) (Field Inspections): turn their offline mode off or choose another profile first")
+		testenv.WantError(t, err, outpost.CodeConflict, "the profile is used by 2 app(s) (Field Inspections): turn their offline mode off or choose another profile first")
 		testenv.Must(t, s.Delete(ctx, sys, clone.ID))
 		got := testenv.MustGet[[]*profile.Profile](t)(s.List(ctx, nora))
 		if len(got) != 1 || got[0].Name != "Field Technician" {
@@ -88,21 +88,21 @@ func TestApps(t *testing.T) {
 		ctx := t.Context()
 		canvas := testenv.MustGet[*apps.App](t)(s.CreateApp(ctx, sys, apps.AppInput{Kind: apps.Canvas, Name: "Loose canvas", OwnerID: env.Maker.ID, Definition: apps.Definition{Tables: []string{"account"}}}))
 		_, err := s.SetOffline(ctx, sys, canvas.ID, apps.OfflineInput{Enabled: true, ProfileID: env.ProfileID})
-		wantErr(t, err, outpost.CodeConflict, `canvas app "Loose canvas" must be in a solution before it can be used offline: add it to a solution first`)
+		testenv.WantError(t, err, outpost.CodeConflict, `canvas app "Loose canvas" must be in a solution before it can be used offline: add it to a solution first`)
 		md := testenv.MustGet[*apps.App](t)(s.CreateApp(ctx, sys, apps.AppInput{Kind: apps.ModelDriven, Name: "Desk", Definition: apps.Definition{Tables: []string{"account"}}}))
 		_, err = s.SetOffline(ctx, sys, md.ID, apps.OfflineInput{Enabled: true})
-		wantErr(t, err, outpost.CodeInvalid, "an offline app needs exactly one profile: set profileId")
+		testenv.WantError(t, err, outpost.CodeInvalid, "an offline app needs exactly one profile: set profileId")
 		draft := testenv.MustGet[*profile.Profile](t)(s.Create(ctx, sys, profile.Input{Name: "Unpublished", Items: []profile.ItemInput{item("account", profile.RuleAll)}}))
 		_, err = s.SetOffline(ctx, sys, md.ID, apps.OfflineInput{Enabled: true, ProfileID: draft.ID})
-		wantErr(t, err, outpost.CodeConflict, `offline profile "Unpublished" is not published: publish it before an app can use it`)
+		testenv.WantError(t, err, outpost.CodeConflict, `offline profile "Unpublished" is not published: publish it before an app can use it`)
 		_, err = s.CreateApp(ctx, sys, apps.AppInput{Kind: "web", Name: "x"})
-		wantErr(t, err, outpost.CodeInvalid, `app kind "web" is not valid: use canvas or modeldriven`)
+		testenv.WantError(t, err, outpost.CodeInvalid, `app kind "web" is not valid: use canvas or modeldriven`)
 		_, err = s.CreateApp(ctx, sys, apps.AppInput{Kind: apps.ModelDriven, Name: "Desk"})
-		wantErr(t, err, outpost.CodeConflict, `a modeldriven app named "Desk" already exists`)
+		testenv.WantError(t, err, outpost.CodeConflict, `a modeldriven app named "Desk" already exists`)
 		_, err = s.CreateApp(ctx, sys, apps.AppInput{Kind: apps.ModelDriven, Name: "Bad", Definition: apps.Definition{Forms: []apps.Form{{Table: "account", Columns: []string{"colour"}}}}})
-		wantErr(t, err, outpost.CodeInvalid, `definition.forms[0]: table "account" has no column "colour"`)
+		testenv.WantError(t, err, outpost.CodeInvalid, `definition.forms[0]: table "account" has no column "colour"`)
 		_, _, err = s.AppProfile(ctx, sys, md.ID)
-		wantErr(t, err, outpost.CodeConflict, `app "Desk" cannot be used offline: turn on "Can be used offline" first`)
+		testenv.WantError(t, err, outpost.CodeConflict, `app "Desk" cannot be used offline: turn on "Can be used offline" first`)
 
 		// The seeds' rule: a Basic User opens an offline model-driven app,
 		// but a canvas one only with read on Canvas App, Mobile offline
@@ -115,7 +115,7 @@ func TestApps(t *testing.T) {
 			t.Errorf("Basic User, model-driven: %s %s %v", id, kind, err)
 		}
 		_, _, err = s.AppProfile(ctx, bp, env.CanvasApp)
-		wantErr(t, err, outpost.CodeForbidden, "opening an offline canvas app needs read on canvasapp, mobileofflineprofile, syncerror; you lack read on canvasapp")
+		testenv.WantError(t, err, outpost.CodeForbidden, "opening an offline canvas app needs read on canvasapp, mobileofflineprofile, syncerror; you lack read on canvasapp")
 		role := testenv.MustGet[string](t)(p.CreateRole(ctx, sys, "Canvas offline", []security.Grant{{Table: "canvasapp", Privilege: security.Read, Depth: security.Organization}}))
 		testenv.Must(t, p.AssignUserRole(ctx, sys, basic, role))
 		if _, _, err := s.AppProfile(ctx, principal(t, p, basic), env.CanvasApp); err != nil {
@@ -126,12 +126,12 @@ func TestApps(t *testing.T) {
 		_, err = s.Update(ctx, sys, env.ProfileID, profile.Patch{Assignment: &profile.Assignment{Mode: profile.AssignRestricted, Teams: []string{env.SouthTeam}}})
 		testenv.Must(t, err)
 		_, _, err = s.AppProfile(ctx, principal(t, p, env.Technicians[0].ID), env.ModelDrivenApp)
-		wantErr(t, err, outpost.CodeForbidden, `the offline profile of app "Field Service" is restricted to selected users and teams, and you are not one of them`)
+		testenv.WantError(t, err, outpost.CodeForbidden, `the offline profile of app "Field Service" is restricted to selected users and teams, and you are not one of them`)
 		if _, _, err := s.AppProfile(ctx, principal(t, p, env.Technicians[2].ID), env.ModelDrivenApp); err != nil {
 			t.Errorf("South team member: %v", err)
 		}
 		_, _, err = s.AppProfile(ctx, sys, "00000000-0000-4000-8000-00000000abcd")
-		wantErr(t, err, outpost.CodeNotFound, "no app has id 00000000-0000-4000-8000-00000000abcd")
+		testenv.WantError(t, err, outpost.CodeNotFound, "no app has id 00000000-0000-4000-8000-00000000abcd")
 		// Turning offline off unbinds the profile.
 		a := testenv.MustGet[*apps.App](t)(s.SetOffline(ctx, sys, env.ModelDrivenApp, apps.OfflineInput{}))
 		if a.Offline || a.ProfileID != "" {
@@ -160,17 +160,17 @@ func TestAppDefinitionExtensions(t *testing.T) {
 		testenv.Must(t, app(view, form))
 		bad := view
 		bad.OrderBy = "colour"
-		wantErr(t, app(bad, form), outpost.CodeNotFound, `definition.views[0].orderBy: table "workorder" has no column "colour"`)
+		testenv.WantError(t, app(bad, form), outpost.CodeNotFound, `definition.views[0].orderBy: table "workorder" has no column "colour"`)
 		bad.OrderBy = "name sideways"
-		wantErr(t, app(bad, form), outpost.CodeInvalid, `definition.views[0].orderBy: "sideways" is not a direction: use asc or desc after the column`)
+		testenv.WantError(t, app(bad, form), outpost.CodeInvalid, `definition.views[0].orderBy: "sideways" is not a direction: use asc or desc after the column`)
 		bad = view
 		bad.SearchColumns = []string{"priority"}
-		wantErr(t, app(bad, form), outpost.CodeInvalid, `definition.views[0].searchColumns: column "priority" is choice; quick search looks in text and memo columns`)
+		testenv.WantError(t, app(bad, form), outpost.CodeInvalid, `definition.views[0].searchColumns: column "priority" is choice; quick search looks in text and memo columns`)
 		bf := form
 		bf.Required = []string{"productid"}
-		wantErr(t, app(view, bf), outpost.CodeInvalid, `definition.forms[0].required: column "productid" is not among the form's columns [name customerid description]`)
+		testenv.WantError(t, app(view, bf), outpost.CodeInvalid, `definition.forms[0].required: column "productid" is not among the form's columns [name customerid description]`)
 		bf = form
 		bf.Sections = []apps.Section{{Name: "", Columns: []string{"name"}}}
-		wantErr(t, app(view, bf), outpost.CodeInvalid, `definition.forms[0].sections[0]: a section needs a name`)
+		testenv.WantError(t, app(view, bf), outpost.CodeInvalid, `definition.forms[0].sections[0]: a section needs a name`)
 	})
 }

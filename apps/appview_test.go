@@ -37,7 +37,7 @@ func TestViewFilterText(t *testing.T) {
 		}
 
 		_, err := s.UpdateApp(ctx, sys, a.ID, apps.AppPatch{Definition: ptr(def("completed eq", nil))})
-		wantErr(t, err, outpost.CodeInvalid, `definition.views[0].filterText:1:13: expected a value after "eq", found end of input`)
+		testenv.WantError(t, err, outpost.CodeInvalid, `definition.views[0].filterText:1:13: expected a value after "eq", found end of input`)
 		if outpost.ErrorTarget(err) != "definition.views[0].filterText" {
 			t.Errorf("target %q", outpost.ErrorTarget(err))
 		}
@@ -46,7 +46,7 @@ func TestViewFilterText(t *testing.T) {
 			t.Errorf("unknown column: %v (target %q)", err, outpost.ErrorTarget(err))
 		}
 		_, err = s.UpdateApp(ctx, sys, a.ID, apps.AppPatch{Definition: ptr(def("priority eq 1", v.Filter))})
-		wantErr(t, err, outpost.CodeInvalid, `definition.views[0].filterText: view "Open" has a filter (JSON) and a filterText that differ: send one of them`)
+		testenv.WantError(t, err, outpost.CodeInvalid, `definition.views[0].filterText: view "Open" has a filter (JSON) and a filterText that differ: send one of them`)
 
 		// What a client read goes back as it is.
 		back := testenv.MustGet[*apps.App](t)(s.UpdateApp(ctx, sys, a.ID, apps.AppPatch{Definition: &a.Definition}))

@@ -139,7 +139,7 @@ func TestImportErrors(t *testing.T) {
 	forEachEngine(t, func(t *testing.T, p *platform.Platform, s *apps.Service) {
 		for _, tt := range tests {
 			_, err := s.Import(t.Context(), sys, tt.data, apps.ImportOptions{})
-			t.Run(tt.name, func(t *testing.T) { wantErr(t, err, tt.code, tt.msg) })
+			t.Run(tt.name, func(t *testing.T) { testenv.WantError(t, err, tt.code, tt.msg) })
 		}
 		// Nothing was half-imported.
 		if _, ok := p.Schema().Table("aa"); ok {
@@ -259,7 +259,7 @@ func TestExportImportBundle(t *testing.T) {
 		p2, s2, owner := freshLike(t, p)
 		for _, tt := range bad {
 			_, err := s2.Import(ctx, sys, tt.data, apps.ImportOptions{Publish: true, OwnerID: owner})
-			t.Run(tt.name, func(t *testing.T) { wantErr(t, err, tt.code, tt.msg) })
+			t.Run(tt.name, func(t *testing.T) { testenv.WantError(t, err, tt.code, tt.msg) })
 		}
 		// All or nothing: the refused imports left no table, app or solution.
 		if _, ok := p2.Schema().Table("workorder"); ok {
@@ -282,7 +282,7 @@ func TestExportImportBundle(t *testing.T) {
 			t.Errorf("app imported from a version 1 archive has bundle %+v", a.Bundle)
 		}
 		_, _, err := s2.GetBundle(ctx, sys, env.CanvasApp)
-		wantErr(t, err, outpost.CodeNotFound, fmt.Sprintf("canvas app %s has no bundle yet: a maker uploads one with PUT /api/offline/apps/%s/bundle", env.CanvasApp, env.CanvasApp))
+		testenv.WantError(t, err, outpost.CodeNotFound, fmt.Sprintf("canvas app %s has no bundle yet: a maker uploads one with PUT /api/offline/apps/%s/bundle", env.CanvasApp, env.CanvasApp))
 
 		// The current archive updates the app and restores its bundle.
 		testenv.MustGet[*apps.ImportResult](t)(s2.Import(ctx, sys, data, apps.ImportOptions{OwnerID: owner}))

@@ -3,7 +3,6 @@ package apps_test
 import (
 	"testing"
 
-	"github.com/outposthq/outpost"
 	"github.com/outposthq/outpost/apps"
 	"github.com/outposthq/outpost/demo"
 	"github.com/outposthq/outpost/internal/testenv"
@@ -25,20 +24,6 @@ func forEachEngine(t *testing.T, fn func(t *testing.T, p *platform.Platform, s *
 		}
 		fn(t, p, apps.New(p))
 	})
-}
-
-// wantErr checks that err has code and exactly message msg.
-func wantErr(t *testing.T, err error, code outpost.Code, msg string) {
-	t.Helper()
-	if err == nil {
-		t.Fatalf("error = nil, want %s %q", code, msg)
-	}
-	if got := outpost.ErrorCode(err); got != code {
-		t.Errorf("error code = %q (%v), want %q", got, err, code)
-	}
-	if got := outpost.ErrorMessage(err); got != msg {
-		t.Errorf("error message:\n got: %s\nwant: %s", got, msg)
-	}
 }
 
 var sys = platform.System()

@@ -78,7 +78,7 @@ func TestGenerateProfileIsAtomic(t *testing.T) {
 		app := testenv.MustGet[*apps.App](t)(s.CreateApp(ctx, sys, apps.AppInput{Kind: apps.Canvas, Name: "Loose", OwnerID: env.Technicians[0].ID, Definition: apps.Definition{Tables: []string{"product"}}}))
 		before := testenv.MustGet[[]*profile.Profile](t)(s.List(ctx, sys))
 		_, err := s.GenerateProfile(ctx, sys, app.ID, apps.GenerateOptions{Name: "X", Publish: true, Bind: true})
-		wantErr(t, err, outpost.CodeConflict, `canvas app "Loose" must be in a solution before it can be used offline: add it to a solution first`)
+		testenv.WantError(t, err, outpost.CodeConflict, `canvas app "Loose" must be in a solution before it can be used offline: add it to a solution first`)
 		if after := testenv.MustGet[[]*profile.Profile](t)(s.List(ctx, sys)); len(after) != len(before) {
 			t.Fatalf("a refused generate left a profile behind: %d profiles, were %d", len(after), len(before))
 		}
@@ -101,8 +101,8 @@ func TestOfflineCanvasAppKeepsASolution(t *testing.T) {
 		ctx := t.Context()
 		msg := `canvas app "Field Inspections" is used offline and this is its only solution: a canvas app can be used offline only from a solution; turn its offline off first, or add it to another solution`
 		_, err := s.RemoveComponent(ctx, sys, demo.SolutionName, apps.Component{Kind: apps.KindApp, ID: env.CanvasApp})
-		wantErr(t, err, outpost.CodeConflict, msg)
-		wantErr(t, s.DeleteSolution(ctx, sys, demo.SolutionName), outpost.CodeConflict, msg)
+		testenv.WantError(t, err, outpost.CodeConflict, msg)
+		testenv.WantError(t, s.DeleteSolution(ctx, sys, demo.SolutionName), outpost.CodeConflict, msg)
 		testenv.MustGet[*apps.Solution](t)(s.CreateSolution(ctx, sys, apps.SolutionInput{UniqueName: "other"}))
 		testenv.MustGet[*apps.Solution](t)(s.AddComponents(ctx, sys, "other", apps.Component{Kind: apps.KindApp, ID: env.CanvasApp}))
 		testenv.MustGet[*apps.Solution](t)(s.RemoveComponent(ctx, sys, demo.SolutionName, apps.Component{Kind: apps.KindApp, ID: env.CanvasApp}))
@@ -121,23 +121,23 @@ func TestBodyReferencesAndAssignees(t *testing.T) {
 		ctx := t.Context()
 		prof := testenv.MustGet[*profile.Profile](t)(s.Create(ctx, sys, profile.Input{Name: "Refs"}))
 		_, err := s.PutItem(ctx, sys, prof.ID, item("mobileofflineprofile", profile.RuleAll))
-		wantErr(t, err, outpost.CodeInvalid, `table "mobileofflineprofile" can never be taken offline, so it cannot be in an offline profile`)
+		testenv.WantError(t, err, outpost.CodeInvalid, `table "mobileofflineprofile" can never be taken offline, so it cannot be in an offline profile`)
 		_, err = s.CreateApp(ctx, sys, apps.AppInput{Kind: apps.ModelDriven, Name: "Bad", Definition: apps.Definition{Tables: []string{"nosuch"}}})
-		wantErr(t, err, outpost.CodeInvalid, `definition.tables[0]: table "nosuch" does not exist`)
+		testenv.WantError(t, err, outpost.CodeInvalid, `definition.tables[0]: table "nosuch" does not exist`)
 		missing := "00000000-0000-4000-8000-00000000abcd"
 		_, err = s.SetOffline(ctx, sys, env.ModelDrivenApp, apps.OfflineInput{Enabled: true, ProfileID: missing})
-		wantErr(t, err, outpost.CodeInvalid, "no offline profile has id "+missing)
+		testenv.WantError(t, err, outpost.CodeInvalid, "no offline profile has id "+missing)
 		if outpost.ErrorTarget(err) != "profileId" {
 			t.Errorf("target = %q, want profileId", outpost.ErrorTarget(err))
 		}
 		_, err = s.AddComponents(ctx, sys, demo.SolutionName, apps.Component{Kind: apps.KindApp, ID: missing})
-		wantErr(t, err, outpost.CodeInvalid, "no app has id "+missing)
+		testenv.WantError(t, err, outpost.CodeInvalid, "no app has id "+missing)
 		team := "00000000-0000-4000-8000-00000000beef"
 		restricted := &profile.Assignment{Mode: profile.AssignRestricted, Users: []string{env.Technicians[0].ID, missing}, Teams: []string{team}}
 		_, err = s.Update(ctx, sys, prof.ID, profile.Patch{Assignment: restricted})
-		wantErr(t, err, outpost.CodeInvalid, "assignment: no such user "+missing+", no such team "+team)
+		testenv.WantError(t, err, outpost.CodeInvalid, "assignment: no such user "+missing+", no such team "+team)
 		_, err = s.Create(ctx, sys, profile.Input{Name: "R2", Assignment: restricted})
-		wantErr(t, err, outpost.CodeInvalid, "assignment: no such user "+missing+", no such team "+team)
+		testenv.WantError(t, err, outpost.CodeInvalid, "assignment: no such user "+missing+", no such team "+team)
 		restricted.Users, restricted.Teams = []string{env.Technicians[0].ID}, []string{env.NorthTeam}
 		got := testenv.MustGet[*profile.Profile](t)(s.Update(ctx, sys, prof.ID, profile.Patch{Assignment: restricted}))
 		if len(got.Assignment.Users) != 1 || len(got.Assignment.Teams) != 1 {

@@ -81,7 +81,7 @@ func TestCheckItem(t *testing.T) {
 			t.Errorf("check of a wrong filter: %+v", bad)
 		}
 		_, err := s.CheckItem(ctx, sys, env.ProfileID, profile.ItemInput{Item: profile.Item{Table: "nosuch", Rule: profile.RuleAll}})
-		wantErr(t, err, "invalid", `table "nosuch" does not exist`)
+		testenv.WantError(t, err, "invalid", `table "nosuch" does not exist`)
 
 		prof := testenv.MustGet[*profile.Profile](t)(s.Get(ctx, sys, env.ProfileID))
 		if prof.Draft {

@@ -1,6 +1,7 @@
 package testenv
 
 import (
+	"github.com/outposthq/outpost"
 	"testing"
 	"time"
 )
@@ -51,5 +52,20 @@ func WaitFor(t testing.TB, timeout time.Duration, cond func() error) {
 			t.Fatalf("after %v: %v", timeout, err)
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// WantError fails the test unless err has code and exactly the message
+// msg.
+func WantError(t testing.TB, err error, code outpost.Code, msg string) {
+	t.Helper()
+	if err == nil {
+		t.Fatalf("error = nil, want %s %q", code, msg)
+	}
+	if got := outpost.ErrorCode(err); got != code {
+		t.Errorf("error code = %q (%v), want %q", got, err, code)
+	}
+	if got := outpost.ErrorMessage(err); got != msg {
+		t.Errorf("error message:\n got: %s\nwant: %s", got, msg)
 	}
 }
