@@ -111,6 +111,9 @@ var layering = map[string][]never{
 	"internal/testenv": {
 		{[]string{"platform", "httpapi"}, "test engines only; the packages under test build on them"},
 	},
+	"internal/oidctest": {
+		{[]string{"platform", "store", "httpapi", "agent", "client"}, "a test OpenID provider speaks the protocol only; the packages under test sign in against it, and only their tests import it"},
+	},
 	// The binary, the benchmark and the test drivers wire everything together.
 	"cmd/outpost": nil, "bench": nil, "loadtest": nil, "ui": nil, "ui/e2e": nil,
 }

@@ -2,7 +2,6 @@ package agent_test
 
 import (
 	"context"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -10,12 +9,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/oauth2-proxy/mockoidc"
-
 	"github.com/outposthq/outpost/agent"
 	"github.com/outposthq/outpost/apps"
 	"github.com/outposthq/outpost/demo"
 	"github.com/outposthq/outpost/httpapi"
+	"github.com/outposthq/outpost/internal/oidctest"
 	"github.com/outposthq/outpost/internal/testenv"
 	"github.com/outposthq/outpost/platform"
 	"github.com/outposthq/outpost/syncsrv"
@@ -23,21 +21,10 @@ import (
 
 // ssoServer is an Outpost server with single sign-on against a test
 // identity provider, over the demo's data.
-func ssoServer(t *testing.T) (*httptest.Server, *platform.Platform, *mockoidc.MockOIDC, *demo.Env) {
+func ssoServer(t *testing.T) (*httptest.Server, *platform.Platform, *oidctest.Provider, *demo.Env) {
 	t.Helper()
 	ctx := context.Background()
-	op, err := mockoidc.NewServer(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := op.Start(ln, nil); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = op.Shutdown() })
+	op := oidctest.Start(t)
 	p, err := platform.Open(ctx, testenv.OpenSQLite(t), platform.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -47,9 +34,8 @@ func ssoServer(t *testing.T) (*httptest.Server, *platform.Platform, *mockoidc.Mo
 		t.Fatal(err)
 	}
 	profiles := apps.New(p)
-	cfg := op.Config()
 	srv := httptest.NewServer(httpapi.New(p, httpapi.Options{Profiles: profiles, Sync: syncsrv.New(p, profiles, syncsrv.Options{}),
-		OIDC: &httpapi.OIDCOptions{Issuer: cfg.Issuer, ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret, Name: "Example ID"}}))
+		OIDC: &httpapi.OIDCOptions{Issuer: op.Issuer(), ClientID: op.ClientID(), ClientSecret: op.ClientSecret(), Name: "Example ID"}}))
 	t.Cleanup(srv.Close)
 	return srv, p, op, env
 }
@@ -103,7 +89,7 @@ func TestAgentSingleSignOn(t *testing.T) {
 	if _, err := p0.Update(ctx, platform.System(), "systemuser", nora.ID, map[string]any{"isdisabled": true}); err != nil {
 		t.Fatal(err)
 	}
-	op.QueueUser(&mockoidc.MockUser{Subject: "n", Email: nora.DomainName, EmailVerified: true})
+	op.QueueUser("n", nora.DomainName)
 	ssoBrowser(t, start.URL) // the pending sign-in survived the forged reply
 	if s = sessionOf(p); s.SignedIn || !strings.Contains(s.SignInError, "Single sign-on was refused") || !strings.Contains(s.SignInError, "disabled") || s.Server != srv.URL {
 		t.Fatalf("disabled user: %+v", s)
@@ -117,7 +103,7 @@ func TestAgentSingleSignOn(t *testing.T) {
 	if code := p.do("POST", "/api/signin/sso", agent.SSORequest{Server: srv.URL}, &start); code != 200 {
 		t.Fatalf("start: %d", code)
 	}
-	op.QueueUser(&mockoidc.MockUser{Subject: "n", Email: nora.DomainName, EmailVerified: true})
+	op.QueueUser("n", nora.DomainName)
 	if resp := ssoBrowser(t, start.URL); resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/" {
 		t.Fatalf("sign-in: %d %s", resp.StatusCode, resp.Header.Get("Location"))
 	}

@@ -10,8 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/oauth2-proxy/mockoidc"
-
 	"github.com/outposthq/outpost/internal/testenv"
 	"github.com/outposthq/outpost/platform"
 )
@@ -73,7 +71,6 @@ func TestOIDCDeviceSignIn(t *testing.T) {
 		t.Run(e.Name, func(t *testing.T) {
 			t.Parallel()
 			f := newOIDCFixture(t, e, false)
-			jane := &mockoidc.MockUser{Subject: "1", Email: "jane.doe@example.com", EmailVerified: true}
 
 			// The providers route names the provider and its device start.
 			res, err := http.Get(f.srv.URL + "/api/auth/providers")
@@ -89,7 +86,7 @@ func TestOIDCDeviceSignIn(t *testing.T) {
 
 			// The happy path: a one-time code and the device's state at the
 			// loopback, exchanged for a device credential that works.
-			f.op.QueueUser(jane)
+			f.op.QueueUser("1", "jane.doe@example.com")
 			q, status, body := f.deviceSignIn(t, startQuery("device-state-1", verifier))
 			if status != http.StatusFound || q.Get("state") != "device-state-1" || q.Get("code") == "" || q.Get("error") != "" {
 				t.Fatalf("device sign-in: %d %v %v", status, q, body)
@@ -133,7 +130,7 @@ func TestOIDCDeviceSignIn(t *testing.T) {
 			}
 
 			// A wrong verifier issues nothing, and spends the code.
-			f.op.QueueUser(jane)
+			f.op.QueueUser("1", "jane.doe@example.com")
 			q, _, _ = f.deviceSignIn(t, startQuery("s2", verifier))
 			if st, body := f.exchange(t, q.Get("code"), verifier+"x"); st != http.StatusBadRequest || !strings.Contains(errMessage(body), "code_verifier does not match") {
 				t.Fatalf("wrong verifier: %d %v", st, body)
@@ -143,7 +140,7 @@ func TestOIDCDeviceSignIn(t *testing.T) {
 			}
 
 			// An expired code: the server's clock moves past its 60 seconds.
-			f.op.QueueUser(jane)
+			f.op.QueueUser("1", "jane.doe@example.com")
 			q, _, _ = f.deviceSignIn(t, startQuery("s3", verifier))
 			f.skew.Store(int64(platform.DeviceCodeLifetime + time.Second))
 			if st, body := f.exchange(t, q.Get("code"), verifier); st != http.StatusBadRequest || !strings.Contains(errMessage(body), "expired") {
@@ -152,7 +149,7 @@ func TestOIDCDeviceSignIn(t *testing.T) {
 			f.skew.Store(0)
 
 			// A disabled user gets no code: the refusal goes to the device.
-			f.op.QueueUser(jane)
+			f.op.QueueUser("1", "jane.doe@example.com")
 			_, err = f.p.Update(context.Background(), platform.System(), "systemuser", f.userID, map[string]any{"isdisabled": true})
 			testenv.Must(t, err)
 			q, status, _ = f.deviceSignIn(t, startQuery("s4", verifier))
@@ -204,7 +201,7 @@ func TestOIDCDeviceStartRefusesBadRequests(t *testing.T) {
 				res, err := (&http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).Get(f.srv.URL + "/api/auth/oidc/device/start?" + q.Encode())
 				testenv.Must(t, err)
 				res.Body.Close()
-				if res.StatusCode != http.StatusFound || !strings.HasPrefix(res.Header.Get("Location"), f.op.Config().Issuer) {
+				if res.StatusCode != http.StatusFound || !strings.HasPrefix(res.Header.Get("Location"), f.op.Issuer()) {
 					t.Errorf("loopback %s: %d %s", ok, res.StatusCode, res.Header.Get("Location"))
 				}
 			}

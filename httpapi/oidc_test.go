@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -15,24 +14,19 @@ import (
 	"testing"
 	"time"
 
-	"github.com/golang-jwt/jwt/v5"
-	"github.com/oauth2-proxy/mockoidc"
-
 	"github.com/outposthq/outpost/httpapi"
+	"github.com/outposthq/outpost/internal/oidctest"
 	"github.com/outposthq/outpost/internal/testenv"
 	"github.com/outposthq/outpost/platform"
 	"github.com/outposthq/outpost/security"
 )
 
 // oidcFixture is an Outpost server configured for single sign-on against a
-// real OpenID provider (mockoidc) on loopback.
+// real OpenID provider (oidctest) on loopback.
 type oidcFixture struct {
 	srv *httptest.Server
 	p   *platform.Platform
-	op  *mockoidc.MockOIDC
-	// wrongAudience makes the provider's token endpoint answer an ID
-	// token minted for another client (signed with the provider's key).
-	wrongAudience atomic.Bool
+	op  *oidctest.Provider
 	// skew moves the Outpost server's clock (nanoseconds ahead).
 	skew   atomic.Int64
 	userID string
@@ -42,21 +36,12 @@ type oidcFixture struct {
 func newOIDCFixture(t *testing.T, e testenv.Engine, create bool) *oidcFixture {
 	t.Helper()
 	ctx := context.Background()
-	op, err := mockoidc.NewServer(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := &oidcFixture{op: op}
+	f := &oidcFixture{op: oidctest.Start(t)}
 	p, err := platform.Open(ctx, e.Open(t), platform.Options{Now: func() time.Time { return time.Now().Add(time.Duration(f.skew.Load())) }})
 	if err != nil {
 		t.Fatal(err)
 	}
 	f.p = p
-	testenv.Must(t, op.AddMiddleware(f.audienceRewriter))
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	testenv.Must(t, err)
-	testenv.Must(t, op.Start(ln, nil))
-	t.Cleanup(func() { _ = op.Shutdown() })
 	sys := platform.System()
 	if f.userID, err = p.CreateUser(ctx, sys, platform.UserInput{FullName: "Jane", DomainName: "jane.doe@example.com"}); err != nil {
 		t.Fatal(err)
@@ -68,42 +53,12 @@ func newOIDCFixture(t *testing.T, e testenv.Engine, create bool) *oidcFixture {
 	if f.unit, err = p.CreateBusinessUnit(ctx, sys, "Field", root); err != nil {
 		t.Fatal(err)
 	}
-	cfg := op.Config()
 	f.srv = httptest.NewServer(httpapi.New(p, httpapi.Options{OIDC: &httpapi.OIDCOptions{
-		Issuer: cfg.Issuer, ClientID: cfg.ClientID, Name: "Example ID", ClientSecret: cfg.ClientSecret, AfterLogin: "/signed-in",
+		Issuer: f.op.Issuer(), ClientID: f.op.ClientID(), Name: "Example ID", ClientSecret: f.op.ClientSecret(), AfterLogin: "/signed-in",
 		Provisioning: platform.Provisioning{Create: create, BusinessUnitID: f.unit, RoleIDs: []string{security.RoleBasicUser}},
 	}}))
 	t.Cleanup(f.srv.Close)
 	return f
-}
-
-// audienceRewriter re-signs the token endpoint's ID token for another
-// audience when wrongAudience is set.
-func (f *oidcFixture) audienceRewriter(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !f.wrongAudience.Load() || !strings.HasSuffix(r.URL.Path, "/token") {
-			next.ServeHTTP(w, r)
-			return
-		}
-		rec := httptest.NewRecorder()
-		next.ServeHTTP(rec, r)
-		var body map[string]any
-		if err := json.Unmarshal(rec.Body.Bytes(), &body); err == nil {
-			if raw, ok := body["id_token"].(string); ok {
-				claims := jwt.MapClaims{}
-				if _, _, err := jwt.NewParser().ParseUnverified(raw, claims); err == nil {
-					claims["aud"] = "another-client"
-					if signed, err := f.op.Keypair.SignJWT(claims); err == nil {
-						body["id_token"] = signed
-					}
-				}
-			}
-		}
-		b, _ := json.Marshal(body)
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(rec.Code)
-		_, _ = w.Write(b)
-	})
 }
 
 // browser is a cookie-keeping client that stops at the page after sign-in.
@@ -151,7 +106,7 @@ func TestOIDCSignIn(t *testing.T) {
 			t.Parallel()
 			f := newOIDCFixture(t, e, false)
 			// Discovery, keys, code exchange with PKCE, a verified email.
-			f.op.QueueUser(&mockoidc.MockUser{Subject: "1", Email: "Jane.Doe@example.com", EmailVerified: true})
+			f.op.QueueUser("1", "Jane.Doe@example.com")
 			hc := browser()
 			res, body := f.signIn(t, hc)
 			if res.StatusCode != http.StatusFound || res.Header.Get("Location") != "/signed-in" {
@@ -162,27 +117,27 @@ func TestOIDCSignIn(t *testing.T) {
 			}
 
 			// An email the provider has not verified is not enough.
-			f.op.QueueUser(&mockoidc.MockUser{Subject: "1", Email: "jane.doe@example.com", EmailVerified: false})
+			f.op.QueueUnverifiedUser("1", "jane.doe@example.com")
 			if res, body := f.signIn(t, browser()); res.StatusCode != 401 || !strings.Contains(errMessage(body), "not verified") {
 				t.Fatalf("unverified email: %d %v", res.StatusCode, body)
 			}
 			// Nobody by that name, and no user creation.
-			f.op.QueueUser(&mockoidc.MockUser{Subject: "2", Email: "stranger@example.com", EmailVerified: true})
+			f.op.QueueUser("2", "stranger@example.com")
 			if res, body := f.signIn(t, browser()); res.StatusCode != 401 || !strings.Contains(errMessage(body), "no Outpost user") {
 				t.Fatalf("unknown user: %d %v", res.StatusCode, body)
 			}
 
 			// A token minted for another client is refused.
-			f.wrongAudience.Store(true)
-			f.op.QueueUser(&mockoidc.MockUser{Subject: "1", Email: "jane.doe@example.com", EmailVerified: true})
+			f.op.SetWrongAudience(true)
+			f.op.QueueUser("1", "jane.doe@example.com")
 			if res, body := f.signIn(t, browser()); res.StatusCode != 401 || !strings.Contains(errMessage(body), "audience") {
 				t.Fatalf("wrong audience: %d %v", res.StatusCode, body)
 			}
-			f.wrongAudience.Store(false)
+			f.op.SetWrongAudience(false)
 
 			// An expired token is refused: the provider's clock is an hour behind.
 			f.op.FastForward(-time.Hour)
-			f.op.QueueUser(&mockoidc.MockUser{Subject: "1", Email: "jane.doe@example.com", EmailVerified: true})
+			f.op.QueueUser("1", "jane.doe@example.com")
 			if res, body := f.signIn(t, browser()); res.StatusCode != 401 || !strings.Contains(errMessage(body), "expired") {
 				t.Fatalf("expired token: %d %v", res.StatusCode, body)
 			}
@@ -209,7 +164,7 @@ func TestOIDCNonceReplayAndUserCreation(t *testing.T) {
 			// The same authorization request (same state and nonce) twice:
 			// the second ID token replays the nonce.
 			for i, want := range []int{http.StatusFound, http.StatusUnauthorized} {
-				f.op.QueueUser(&mockoidc.MockUser{Subject: "3", Email: "new.tech@example.com", EmailVerified: true})
+				f.op.QueueUser("3", "new.tech@example.com")
 				res, err := noFollow.Get(authorize)
 				testenv.Must(t, err)
 				res.Body.Close()

@@ -4,18 +4,17 @@ import (
 	"bufio"
 	"context"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 
-	"github.com/oauth2-proxy/mockoidc"
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/outposthq/outpost/apps"
 	"github.com/outposthq/outpost/demo"
 	"github.com/outposthq/outpost/httpapi"
+	"github.com/outposthq/outpost/internal/oidctest"
 	"github.com/outposthq/outpost/internal/testenv"
 	"github.com/outposthq/outpost/platform"
 	"github.com/outposthq/outpost/syncsrv"
@@ -26,18 +25,7 @@ import (
 // credential; the device then opens and syncs an app.
 func TestDeviceLoginWithSSO(t *testing.T) {
 	ctx := context.Background()
-	op, err := mockoidc.NewServer(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := op.Start(ln, nil); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = op.Shutdown() })
+	op := oidctest.Start(t)
 	p, err := platform.Open(ctx, testenv.OpenSQLite(t), platform.Options{PasswordCost: bcrypt.MinCost})
 	if err != nil {
 		t.Fatal(err)
@@ -47,9 +35,8 @@ func TestDeviceLoginWithSSO(t *testing.T) {
 		t.Fatal(err)
 	}
 	profiles := apps.New(p)
-	cfg := op.Config()
 	srv := httptest.NewServer(httpapi.New(p, httpapi.Options{Profiles: profiles, Sync: syncsrv.New(p, profiles, syncsrv.Options{}),
-		OIDC: &httpapi.OIDCOptions{Issuer: cfg.Issuer, ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret}}))
+		OIDC: &httpapi.OIDCOptions{Issuer: op.Issuer(), ClientID: op.ClientID(), ClientSecret: op.ClientSecret()}}))
 	t.Cleanup(srv.Close)
 	nora := env.Technicians[0]
 	home := t.TempDir()
@@ -80,11 +67,11 @@ func TestDeviceLoginWithSSO(t *testing.T) {
 		return out.String(), <-errc
 	}
 
-	op.QueueUser(&mockoidc.MockUser{Subject: "x", Email: "stranger@example.com", EmailVerified: true})
+	op.QueueUser("x", "stranger@example.com")
 	if out, err := login(); err == nil || !strings.Contains(err.Error(), "single sign-on was refused") || !strings.Contains(err.Error(), "no Outpost user") {
 		t.Fatalf("a login Outpost does not know: %v\n%s", err, out)
 	}
-	op.QueueUser(&mockoidc.MockUser{Subject: "n", Email: nora.DomainName, EmailVerified: true})
+	op.QueueUser("n", nora.DomainName)
 	out, err := login()
 	if err != nil || !strings.Contains(out, "Open this address in a browser") || !strings.Contains(out, "Signed in to "+srv.URL+" as user "+nora.ID) {
 		t.Fatalf("login --sso: %v\n%s", err, out)

@@ -1,12 +1,12 @@
 package e2e
 
 import (
-	"net"
 	"strings"
 	"testing"
 
 	"github.com/chromedp/chromedp"
-	"github.com/oauth2-proxy/mockoidc"
+
+	"github.com/outposthq/outpost/internal/oidctest"
 )
 
 // TestPlayerSingleSignOn signs the player in through the organisation's
@@ -15,26 +15,14 @@ import (
 // words, and a sign-in lands on the app picker; the app opens and its
 // data syncs through the device credential the sign-in gave.
 func TestPlayerSingleSignOn(t *testing.T) {
-	op, err := mockoidc.NewServer(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := op.Start(ln, nil); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = op.Shutdown() })
-	cfg := op.Config()
-	s := newStack(t, stackOptions{Accounts: 3, Agent: true, DemoArgs: []string{"--oidc-issuer", cfg.Issuer, "--oidc-client-id", cfg.ClientID,
-		"--oidc-client-secret", cfg.ClientSecret, "--oidc-name", "Example ID"}})
+	op := oidctest.Start(t)
+	s := newStack(t, stackOptions{Accounts: 3, Agent: true, DemoArgs: []string{"--oidc-issuer", op.Issuer(), "--oidc-client-id", op.ClientID(),
+		"--oidc-client-secret", op.ClientSecret(), "--oidc-name", "Example ID"}})
 	login, _ := s.password("nora@")
 	button := `//button[contains(., "Sign in with Example ID")]`
 
 	// Someone the provider knows but Outpost does not: refused, and said so.
-	op.QueueUser(&mockoidc.MockUser{Subject: "x", Email: "stranger@example.com", EmailVerified: true})
+	op.QueueUser("x", "stranger@example.com")
 	s.run("offer single sign-on", chromedp.Navigate(s.playerURL), chromedp.WaitVisible(chromedp.CSS(`input[name="server"]`)),
 		fill(`input[name="server"]`, s.link.url()), chromedp.WaitVisible(chromedp.Search(button)),
 		chromedp.Click(chromedp.Search(button)),
@@ -45,7 +33,7 @@ func TestPlayerSingleSignOn(t *testing.T) {
 	}
 
 	// Nora signs in and opens her app; its data syncs.
-	op.QueueUser(&mockoidc.MockUser{Subject: "nora", Email: login, EmailVerified: true})
+	op.QueueUser("nora", login)
 	s.run("sign in with single sign-on", chromedp.Click(chromedp.Search(button)), chromedp.WaitVisible(chromedp.CSS(`.app-card`)))
 	if body := s.text("body"); !strings.Contains(body, "Nora") {
 		t.Fatalf("the app picker does not name the user:\n%s", body)
