@@ -9,7 +9,6 @@ import (
 	"io"
 	"os"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/outposthq/outpost"
 	"github.com/outposthq/outpost/apps"
@@ -82,15 +81,9 @@ var adminCommands = []adminCommand{
 }
 
 func adminUsage() string {
-	var sb strings.Builder
-	sb.WriteString("Usage: outpost admin [--data DIR | --db URL] COMMAND [flags]\n\nCommands:\n")
-	tw := tabwriter.NewWriter(&sb, 0, 4, 2, ' ', 0)
-	for _, c := range adminCommands {
-		fmt.Fprintf(tw, "  %s\t%s\n", c.name, c.summary)
-	}
-	tw.Flush()
-	sb.WriteString("\nRun \"outpost admin COMMAND -h\" for a command's flags and examples.\n")
-	return sb.String()
+	return commandsUsage("Usage: outpost admin [--data DIR | --db URL] COMMAND [flags]\n\nCommands:\n",
+		adminCommands, func(c adminCommand) (string, string) { return c.name, c.summary },
+		"\nRun \"outpost admin COMMAND -h\" for a command's flags and examples.\n")
 }
 
 // admin holds what every admin command uses; the database opens on first

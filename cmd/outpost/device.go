@@ -93,16 +93,9 @@ func findDeviceCommand(name string) *deviceCommand {
 }
 
 func deviceUsage() string {
-	var b strings.Builder
-	b.WriteString("Usage: outpost device [--home DIR] COMMAND [flags]\n\nCommands:\n")
-	tw := tabwriter.NewWriter(&b, 2, 4, 2, ' ', 0)
-	for _, c := range deviceCommands {
-		fmt.Fprintf(tw, "  %s\t%s\n", c.name, c.summary)
-	}
-	tw.Flush()
-	b.WriteString("\nRun \"outpost device help COMMAND\" or \"outpost device COMMAND -h\" for a command's flags and examples.\n\n")
-	b.WriteString(deviceHomeHelp + "\n")
-	return b.String()
+	return commandsUsage("Usage: outpost device [--home DIR] COMMAND [flags]\n\nCommands:\n",
+		deviceCommands, func(c deviceCommand) (string, string) { return c.name, c.summary },
+		"\nRun \"outpost device help COMMAND\" or \"outpost device COMMAND -h\" for a command's flags and examples.\n\n"+deviceHomeHelp+"\n")
 }
 
 // usage is the command's own help: usage line, summary, flags, examples.

@@ -10,7 +10,9 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
+	"text/tabwriter"
 
 	"github.com/outposthq/outpost"
 )
@@ -48,27 +50,32 @@ Usage:
 Run "outpost COMMAND -h" for the flags of a command.
 `
 
+// command is one of the binary's commands, run with the arguments after
+// its name.
+type command func(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error
+
+// commands are the commands of the usage text but version and help, which
+// need no flags.
+var commands = map[string]command{
+	"serve":   runServe,
+	"demo":    runDemo,
+	"admin":   runAdmin,
+	"device":  runDevice,
+	"bench":   runBench,
+	"backup":  runBackup,
+	"restore": runRestore,
+}
+
 // run is the whole program; tests call it directly.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return errors.New("name a command: serve, demo, admin, device or version")
 	}
+	if cmd, ok := commands[args[0]]; ok {
+		return cmd(ctx, args[1:], getenv, stdout, stderr)
+	}
 	switch args[0] {
-	case "serve":
-		return runServe(ctx, args[1:], getenv, stdout, stderr)
-	case "demo":
-		return runDemo(ctx, args[1:], getenv, stdout, stderr)
-	case "admin":
-		return runAdmin(ctx, args[1:], getenv, stdout, stderr)
-	case "device":
-		return runDevice(ctx, args[1:], getenv, stdout, stderr)
-	case "bench":
-		return runBench(ctx, args[1:], getenv, stdout, stderr)
-	case "backup":
-		return runBackup(ctx, args[1:], getenv, stdout, stderr)
-	case "restore":
-		return runRestore(ctx, args[1:], getenv, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "outpost", version)
 		return nil
@@ -81,6 +88,21 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 }
 
 const version = "0.1.0"
+
+// commandsUsage is the usage text of a family of commands: head, a line
+// for each command with the summaries aligned, then tail.
+func commandsUsage[C any](head string, cmds []C, line func(C) (name, summary string), tail string) string {
+	var b strings.Builder
+	b.WriteString(head)
+	tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
+	for _, c := range cmds {
+		name, summary := line(c)
+		fmt.Fprintf(tw, "  %s\t%s\n", name, summary)
+	}
+	tw.Flush()
+	b.WriteString(tail)
+	return b.String()
+}
 
 func newLogger(w io.Writer, level string) (*slog.Logger, error) {
 	var l slog.Level
