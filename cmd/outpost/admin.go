@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"text/tabwriter"
 
 	"github.com/outposthq/outpost"
 	"github.com/outposthq/outpost/apps"
@@ -175,6 +176,55 @@ func (a *admin) profiles(ctx context.Context) (*apps.Service, error) {
 	return a.svc, nil
 }
 
+// open parses args with fs, requiring the positional arguments named in
+// want, then opens the environment (a.p and a.svc): the start of most
+// admin commands, in this order, so that "-h" and wrong arguments need no
+// database.
+func (a *admin) open(ctx context.Context, fs *flag.FlagSet, args []string, want ...string) ([]string, error) {
+	pos, err := parse(fs, args, want...)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := a.platform(ctx); err != nil {
+		return nil, err
+	}
+	return pos, nil
+}
+
+// onArg runs fn on the one positional argument of a command whose flags
+// fs defines (what names the argument in errors), and prints what fn
+// returns.
+func (a *admin) onArg(ctx context.Context, fs *flag.FlagSet, args []string, what string, fn func(svc *apps.Service, arg string) (any, error)) error {
+	pos, err := a.open(ctx, fs, args, what)
+	if err != nil {
+		return err
+	}
+	return a.show(fn(a.svc, pos[0]))
+}
+
+// report prints what a command did, one line, unless err says it failed.
+func (a *admin) report(err error, format string, args ...any) error {
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(a.stdout, format+"\n", args...)
+	return nil
+}
+
+// printID prints the id of what a command created, unless err says it
+// was not.
+func (a *admin) printID(id string, err error) error {
+	return a.report(err, "%s", id)
+}
+
+// table returns a writer of aligned columns on standard output, with the
+// header line written; the caller writes the rows and flushes it.
+func (a *admin) table(header string) *tabwriter.Writer {
+	tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, header)
+	return tw
+}
+
 // flags returns the flag set of command name; synopsis follows the name
 // in the usage line, and examples are printed after the flags.
 func (a *admin) flags(name, synopsis string, examples ...string) *flag.FlagSet {
@@ -263,12 +313,30 @@ func readJSONFile(path string, v any) error {
 
 // userID resolves a user id or login.
 func (a *admin) userID(ctx context.Context, s string) (string, error) {
+	return a.idOf(ctx, s, "--user is required: a user id or login", func(p *platform.Platform, login string) (string, error) {
+		return p.FindUser(ctx, login)
+	})
+}
+
+// optionalUserID is userID for a --user that may be left out: then it is
+// "", no user.
+func (a *admin) optionalUserID(ctx context.Context, s string) (string, error) {
 	if s == "" {
-		return "", fmt.Errorf("--user is required: a user id or login")
+		return "", nil
+	}
+	return a.userID(ctx, s)
+}
+
+// idOf resolves s, an id or a name, opening the environment: an id stands
+// for itself, find looks a name up, and required is the error when s is
+// empty.
+func (a *admin) idOf(ctx context.Context, s, required string, find func(p *platform.Platform, name string) (string, error)) (string, error) {
+	if s == "" {
+		return "", errors.New(required)
 	}
 	p, err := a.platform(ctx)
 	if err != nil || outpost.ValidID(s) {
 		return s, err
 	}
-	return p.FindUser(ctx, s)
+	return find(p, s)
 }

@@ -12,26 +12,14 @@ import (
 // onApp runs fn on the one APP argument (an id) of a command whose flags
 // fs defines, and prints what fn returns.
 func (a *admin) onApp(ctx context.Context, fs *flag.FlagSet, args []string, fn func(svc *apps.Service, id string) (any, error)) error {
-	pos, err := parse(fs, args, "app (id)")
-	if err != nil {
-		return err
-	}
-	svc, err := a.profiles(ctx)
-	if err != nil {
-		return err
-	}
-	return a.show(fn(svc, pos[0]))
+	return a.onArg(ctx, fs, args, "app (id)", fn)
 }
 
 func (a *admin) appList(ctx context.Context, args []string) error {
-	if _, err := parse(a.flags("app list", ""), args); err != nil {
+	if _, err := a.open(ctx, a.flags("app list", ""), args); err != nil {
 		return err
 	}
-	svc, err := a.profiles(ctx)
-	if err != nil {
-		return err
-	}
-	return a.show(svc.ListApps(ctx, platform.System()))
+	return a.show(a.svc.ListApps(ctx, platform.System()))
 }
 
 func (a *admin) appCreate(ctx context.Context, args []string) error {
@@ -54,10 +42,8 @@ func (a *admin) appCreate(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if *user != "" {
-		if in.OwnerID, err = a.userID(ctx, *user); err != nil {
-			return err
-		}
+	if in.OwnerID, err = a.optionalUserID(ctx, *user); err != nil {
+		return err
 	}
 	app, err := svc.CreateApp(ctx, platform.System(), in)
 	if err == nil {
@@ -131,13 +117,9 @@ func (a *admin) appGenerateProfile(ctx context.Context, args []string) error {
 }
 
 func (a *admin) appDelete(ctx context.Context, args []string) error {
-	pos, err := parse(a.flags("app delete", "APP", "app delete APPID"), args, "app (id)")
+	pos, err := a.open(ctx, a.flags("app delete", "APP", "app delete APPID"), args, "app (id)")
 	if err != nil {
 		return err
 	}
-	svc, err := a.profiles(ctx)
-	if err != nil {
-		return err
-	}
-	return svc.DeleteApp(ctx, platform.System(), pos[0])
+	return a.svc.DeleteApp(ctx, platform.System(), pos[0])
 }

@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/outposthq/outpost"
 	"github.com/outposthq/outpost/apps"
@@ -32,19 +31,14 @@ func (a *admin) profileID(ctx context.Context, ref string) (string, error) {
 }
 
 func (a *admin) profileList(ctx context.Context, args []string) error {
-	if _, err := parse(a.flags("profile list", ""), args); err != nil {
+	if _, err := a.open(ctx, a.flags("profile list", ""), args); err != nil {
 		return err
 	}
-	svc, err := a.profiles(ctx)
+	ps, err := a.svc.List(ctx, platform.System())
 	if err != nil {
 		return err
 	}
-	ps, err := svc.List(ctx, platform.System())
-	if err != nil {
-		return err
-	}
-	tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tNAME\tTABLES\tPUBLISHED\tDRAFT")
+	tw := a.table("ID\tNAME\tTABLES\tPUBLISHED\tDRAFT")
 	for _, p := range ps {
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%t\n", p.ID, p.Name, len(p.Items), p.PublishedVersion, p.Draft)
 	}
@@ -83,14 +77,20 @@ func (a *admin) profileCreate(ctx context.Context, args []string) error {
 	return err
 }
 
+// profileArg parses args with fs, requiring the one PROFILE argument, and
+// resolves it to the profile's id (opening the environment).
+func (a *admin) profileArg(ctx context.Context, fs *flag.FlagSet, args []string) (string, error) {
+	pos, err := parse(fs, args, "profile (id or name)")
+	if err != nil {
+		return "", err
+	}
+	return a.profileID(ctx, pos[0])
+}
+
 // onProfile runs fn on the one PROFILE argument of command name, whose
 // flags fs defines, and prints what fn returns.
 func (a *admin) onProfile(ctx context.Context, fs *flag.FlagSet, args []string, fn func(svc *apps.Service, id string) (any, error)) error {
-	pos, err := parse(fs, args, "profile (id or name)")
-	if err != nil {
-		return err
-	}
-	id, err := a.profileID(ctx, pos[0])
+	id, err := a.profileArg(ctx, fs, args)
 	if err != nil {
 		return err
 	}
@@ -190,11 +190,7 @@ func (a *admin) profileDiscard(ctx context.Context, args []string) error {
 }
 
 func (a *admin) profileDelete(ctx context.Context, args []string) error {
-	pos, err := parse(a.flags("profile delete", "PROFILE", "profile delete Scratch"), args, "profile (id or name)")
-	if err != nil {
-		return err
-	}
-	id, err := a.profileID(ctx, pos[0])
+	id, err := a.profileArg(ctx, a.flags("profile delete", "PROFILE", "profile delete Scratch"), args)
 	if err != nil {
 		return err
 	}
@@ -211,11 +207,7 @@ func (a *admin) profilePreview(ctx context.Context, args []string) error {
 	fs := a.flags("profile preview", "PROFILE --user ID|LOGIN [--published]", `profile preview "Field Technician" --user nora@contoso.example --published`)
 	user := fs.String("user", "", "the user whose download to preview (id or login)")
 	published := fs.Bool("published", false, "preview the published version instead of the draft")
-	pos, err := parse(fs, args, "profile (id or name)")
-	if err != nil {
-		return err
-	}
-	id, err := a.profileID(ctx, pos[0])
+	id, err := a.profileArg(ctx, fs, args)
 	if err != nil {
 		return err
 	}
@@ -232,8 +224,7 @@ func (a *admin) profilePreview(ctx context.Context, args []string) error {
 
 // printPreview shows rows per table, then each table's SQL and chains.
 func (a *admin) printPreview(pv *profile.Preview) error {
-	tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "TABLE\tROWS\tINTERVAL\tCOLUMNS\tDEPENDS ON")
+	tw := a.table("TABLE\tROWS\tINTERVAL\tCOLUMNS\tDEPENDS ON")
 	for _, it := range pv.Items {
 		fmt.Fprintf(tw, "%s\t%d\t%dm\t%d\t%s\n", it.Table, it.Rows, it.IntervalMinutes, len(it.Columns), strings.Join(it.DependsOn, ", "))
 	}

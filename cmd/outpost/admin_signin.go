@@ -3,9 +3,9 @@ package main
 import (
 	"bufio"
 	"context"
+	"flag"
 	"fmt"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/outposthq/outpost"
@@ -16,26 +16,15 @@ import (
 
 func (a *admin) tokenList(ctx context.Context, args []string) error {
 	fs := a.flags("token list", "[--user ID|LOGIN]", "token list --user nora@contoso.example")
-	user := fs.String("user", "", "only this user's tokens (id or login)")
-	if _, err := parse(fs, args); err != nil {
-		return err
-	}
-	p, err := a.platform(ctx)
+	uid, err := a.userFilter(ctx, fs, args, "only this user's tokens (id or login)")
 	if err != nil {
 		return err
 	}
-	uid := ""
-	if *user != "" {
-		if uid, err = a.userID(ctx, *user); err != nil {
-			return err
-		}
-	}
-	list, err := p.ListTokens(ctx, platform.System(), uid)
+	list, err := a.p.ListTokens(ctx, platform.System(), uid)
 	if err != nil {
 		return err
 	}
-	tw := tabwriter.NewWriter(a.stdout, 0, 2, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tUSER\tNAME\tCREATED\tEXPIRES\tLAST USED")
+	tw := a.table("ID\tUSER\tNAME\tCREATED\tEXPIRES\tLAST USED")
 	for _, t := range list {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.UserID, t.Name, t.CreatedOn.Format(time.RFC3339), orDash(t.ExpiresOn), orDash(t.LastUsed))
 	}
@@ -43,20 +32,11 @@ func (a *admin) tokenList(ctx context.Context, args []string) error {
 }
 
 func (a *admin) tokenRevoke(ctx context.Context, args []string) error {
-	fs := a.flags("token revoke", "ID", "token revoke 3f2504e04f8941d3")
-	pos, err := parse(fs, args, "token id")
+	pos, err := a.open(ctx, a.flags("token revoke", "ID", "token revoke 3f2504e04f8941d3"), args, "token id")
 	if err != nil {
 		return err
 	}
-	p, err := a.platform(ctx)
-	if err != nil {
-		return err
-	}
-	if err := p.RevokeToken(ctx, platform.System(), pos[0]); err != nil {
-		return err
-	}
-	fmt.Fprintf(a.stdout, "revoked token %s\n", pos[0])
-	return nil
+	return a.report(a.p.RevokeToken(ctx, platform.System(), pos[0]), "revoked token %s", pos[0])
 }
 
 func (a *admin) userSetPassword(ctx context.Context, args []string) error {
@@ -73,35 +53,21 @@ func (a *admin) userSetPassword(ctx context.Context, args []string) error {
 	if err != nil && line == "" {
 		return outpost.Invalidf("write the new password on standard input, one line")
 	}
-	if err := a.p.SetPassword(ctx, platform.System(), uid, strings.TrimRight(line, "\r\n"), ""); err != nil {
-		return err
-	}
-	fmt.Fprintf(a.stdout, "password set for %s; their sessions and device sign-ins ended\n", uid)
-	return nil
+	return a.report(a.p.SetPassword(ctx, platform.System(), uid, strings.TrimRight(line, "\r\n"), ""),
+		"password set for %s; their sessions and device sign-ins ended", uid)
 }
 
 func (a *admin) deviceList(ctx context.Context, args []string) error {
 	fs := a.flags("device list", "[--user ID|LOGIN]", "device list --user nora@contoso.example")
-	user := fs.String("user", "", "only this user's devices (id or login)")
-	if _, err := parse(fs, args); err != nil {
-		return err
-	}
-	p, err := a.platform(ctx)
+	uid, err := a.userFilter(ctx, fs, args, "only this user's devices (id or login)")
 	if err != nil {
 		return err
 	}
-	uid := ""
-	if *user != "" {
-		if uid, err = a.userID(ctx, *user); err != nil {
-			return err
-		}
-	}
-	list, err := p.ListDevices(ctx, platform.System(), platform.DeviceFilter{UserID: uid, IncludeRevoked: true})
+	list, err := a.p.ListDevices(ctx, platform.System(), platform.DeviceFilter{UserID: uid, IncludeRevoked: true})
 	if err != nil {
 		return err
 	}
-	tw := tabwriter.NewWriter(a.stdout, 0, 2, 2, ' ', 0)
-	fmt.Fprintln(tw, "DEVICE\tUSER\tNAME\tPLATFORM\tLAST CONTACT\tPENDING\tSTORES\tREVOKED")
+	tw := a.table("DEVICE\tUSER\tNAME\tPLATFORM\tLAST CONTACT\tPENDING\tSTORES\tREVOKED")
 	for _, d := range list {
 		revoked := "-"
 		if d.RevokedOn != nil {
@@ -113,20 +79,22 @@ func (a *admin) deviceList(ctx context.Context, args []string) error {
 }
 
 func (a *admin) deviceRevoke(ctx context.Context, args []string) error {
-	fs := a.flags("device revoke", "ID", "device revoke 3f2504e0-4f89-41d3-9a0c-0305e82c3301")
-	pos, err := parse(fs, args, "device id")
+	pos, err := a.open(ctx, a.flags("device revoke", "ID", "device revoke 3f2504e0-4f89-41d3-9a0c-0305e82c3301"), args, "device id")
 	if err != nil {
 		return err
 	}
-	p, err := a.platform(ctx)
-	if err != nil {
-		return err
+	return a.report(a.p.RevokeDevice(ctx, platform.System(), pos[0]), "revoked device %s: its next request is refused and it deletes its local data", pos[0])
+}
+
+// userFilter is the start of a list that --user may narrow to one user:
+// it defines --user with usage, parses args with fs, opens the
+// environment and resolves the user, "" when none was named.
+func (a *admin) userFilter(ctx context.Context, fs *flag.FlagSet, args []string, usage string) (string, error) {
+	user := fs.String("user", "", usage)
+	if _, err := a.open(ctx, fs, args); err != nil {
+		return "", err
 	}
-	if err := p.RevokeDevice(ctx, platform.System(), pos[0]); err != nil {
-		return err
-	}
-	fmt.Fprintf(a.stdout, "revoked device %s: its next request is refused and it deletes its local data\n", pos[0])
-	return nil
+	return a.optionalUserID(ctx, *user)
 }
 
 func orDash(t *time.Time) string {

@@ -13,40 +13,24 @@ import (
 // onSolution runs fn on the one SOLUTION argument (a unique name) of a
 // command whose flags fs defines, and prints what fn returns.
 func (a *admin) onSolution(ctx context.Context, fs *flag.FlagSet, args []string, fn func(svc *apps.Service, name string) (any, error)) error {
-	pos, err := parse(fs, args, "solution (unique name)")
-	if err != nil {
-		return err
-	}
-	svc, err := a.profiles(ctx)
-	if err != nil {
-		return err
-	}
-	return a.show(fn(svc, pos[0]))
+	return a.onArg(ctx, fs, args, "solution (unique name)", fn)
 }
 
 func (a *admin) solutionList(ctx context.Context, args []string) error {
-	if _, err := parse(a.flags("solution list", ""), args); err != nil {
+	if _, err := a.open(ctx, a.flags("solution list", ""), args); err != nil {
 		return err
 	}
-	svc, err := a.profiles(ctx)
-	if err != nil {
-		return err
-	}
-	return a.show(svc.ListSolutions(ctx, platform.System()))
+	return a.show(a.svc.ListSolutions(ctx, platform.System()))
 }
 
 func (a *admin) solutionCreate(ctx context.Context, args []string) error {
 	fs := a.flags("solution create", "--name UNIQUENAME [--description DISPLAYNAME]", `solution create --name inspections --description "Site inspections"`)
 	name := fs.String("name", "", "unique name: lowercase letters, digits and underscores")
 	desc := fs.String("description", "", "display name (default the unique name)")
-	if _, err := parse(fs, args); err != nil {
+	if _, err := a.open(ctx, fs, args); err != nil {
 		return err
 	}
-	svc, err := a.profiles(ctx)
-	if err != nil {
-		return err
-	}
-	return a.show(svc.CreateSolution(ctx, platform.System(), apps.SolutionInput{UniqueName: *name, Name: *desc}))
+	return a.show(a.svc.CreateSolution(ctx, platform.System(), apps.SolutionInput{UniqueName: *name, Name: *desc}))
 }
 
 func (a *admin) solutionShow(ctx context.Context, args []string) error {
@@ -127,10 +111,8 @@ func (a *admin) solutionImport(ctx context.Context, args []string) error {
 		return err
 	}
 	opts := apps.ImportOptions{Publish: *publish}
-	if *user != "" {
-		if opts.OwnerID, err = a.userID(ctx, *user); err != nil {
-			return err
-		}
+	if opts.OwnerID, err = a.optionalUserID(ctx, *user); err != nil {
+		return err
 	}
 	return a.show(svc.Import(ctx, platform.System(), data, opts))
 }

@@ -3,23 +3,17 @@ package main
 import (
 	"context"
 	"fmt"
-	"text/tabwriter"
 
 	"github.com/outposthq/outpost/platform"
 	"github.com/outposthq/outpost/schema"
 )
 
 func (a *admin) tableList(ctx context.Context, args []string) error {
-	if _, err := parse(a.flags("table list", ""), args); err != nil {
+	if _, err := a.open(ctx, a.flags("table list", ""), args); err != nil {
 		return err
 	}
-	p, err := a.platform(ctx)
-	if err != nil {
-		return err
-	}
-	tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tOWNERSHIP\tCOLUMNS\tOFFLINE\tBUILT-IN")
-	for _, t := range p.Schema().Tables() {
+	tw := a.table("NAME\tOWNERSHIP\tCOLUMNS\tOFFLINE\tBUILT-IN")
+	for _, t := range a.p.Schema().Tables() {
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%t\t%t\n", t.Name, t.Ownership, len(t.Columns), t.Offline, t.BuiltIn)
 	}
 	return tw.Flush()
@@ -28,14 +22,11 @@ func (a *admin) tableList(ctx context.Context, args []string) error {
 // tableShow prints the table's definition and its relationships, as the
 // names a profile item selects.
 func (a *admin) tableShow(ctx context.Context, args []string) error {
-	pos, err := parse(a.flags("table show", "NAME", "table show workorder"), args, "table")
+	pos, err := a.open(ctx, a.flags("table show", "NAME", "table show workorder"), args, "table")
 	if err != nil {
 		return err
 	}
-	p, err := a.platform(ctx)
-	if err != nil {
-		return err
-	}
+	p := a.p
 	t, err := p.Schema().LookupTable(pos[0])
 	if err != nil {
 		return err
@@ -82,26 +73,16 @@ func (a *admin) tableAddColumn(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if _, err := p.AddColumn(ctx, platform.System(), *table, c); err != nil {
-		return err
-	}
-	fmt.Fprintf(a.stdout, "added column %s to %s\n", c.Name, *table)
-	return nil
+	_, err = p.AddColumn(ctx, platform.System(), *table, c)
+	return a.report(err, "added column %s to %s", c.Name, *table)
 }
 
 func (a *admin) tableOffline(ctx context.Context, args []string) error {
-	pos, err := parse(a.flags("table offline", "NAME", "table offline inspection"), args, "table")
-	if err != nil {
-		return err
-	}
-	p, err := a.platform(ctx)
+	pos, err := a.open(ctx, a.flags("table offline", "NAME", "table offline inspection"), args, "table")
 	if err != nil {
 		return err
 	}
 	on := true
-	if _, err := p.UpdateTable(ctx, platform.System(), pos[0], platform.TablePatch{Offline: &on}); err != nil {
-		return err
-	}
-	fmt.Fprintf(a.stdout, "table %s can now be taken offline (change tracking on)\n", pos[0])
-	return nil
+	_, err = a.p.UpdateTable(ctx, platform.System(), pos[0], platform.TablePatch{Offline: &on})
+	return a.report(err, "table %s can now be taken offline (change tracking on)", pos[0])
 }

@@ -4,9 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"text/tabwriter"
 
-	"github.com/outposthq/outpost"
 	"github.com/outposthq/outpost/platform"
 	"github.com/outposthq/outpost/security"
 )
@@ -21,19 +19,17 @@ func (a *admin) userCreate(ctx context.Context, args []string) error {
 	var roles multi
 	fs.Var(&roles, "role", "role id or name (repeatable, or comma-separated)")
 	fs.Var(&roles, "roles", "the same as --role")
-	if _, err := parse(fs, args); err != nil {
+	if _, err := a.open(ctx, fs, args); err != nil {
 		return err
 	}
-	p, err := a.platform(ctx)
-	if err != nil {
-		return err
-	}
-	sys := platform.System()
+	p, sys := a.p, platform.System()
 	rids := make([]string, len(roles))
 	for i, r := range roles {
-		if rids[i], err = a.roleID(ctx, r); err != nil {
+		rid, err := a.roleID(ctx, r)
+		if err != nil {
 			return err
 		}
+		rids[i] = rid
 	}
 	id, err := p.CreateUser(ctx, sys, platform.UserInput{FullName: *name, DomainName: *domain, BusinessUnitID: *bu, ManagerID: *manager, Email: *domain})
 	if err != nil {
@@ -66,30 +62,17 @@ func (a *admin) tokenCreate(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	tok, err := a.p.IssueToken(ctx, platform.System(), uid, *name)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintln(a.stdout, tok)
-	return nil
+	return a.printID(a.p.IssueToken(ctx, platform.System(), uid, *name))
 }
 
 func (a *admin) teamCreate(ctx context.Context, args []string) error {
 	fs := a.flags("team create", "--name NAME [--bu ID]", `team create --name "North Crew"`)
 	name := fs.String("name", "", "team name")
 	bu := fs.String("bu", "", "business unit id (default the root)")
-	if _, err := parse(fs, args); err != nil {
+	if _, err := a.open(ctx, fs, args); err != nil {
 		return err
 	}
-	p, err := a.platform(ctx)
-	if err != nil {
-		return err
-	}
-	id, err := p.CreateTeam(ctx, platform.System(), *name, *bu)
-	if err == nil {
-		fmt.Fprintln(a.stdout, id)
-	}
-	return err
+	return a.printID(a.p.CreateTeam(ctx, platform.System(), *name, *bu))
 }
 
 func (a *admin) teamAddMember(ctx context.Context, args []string) error {
@@ -121,18 +104,10 @@ func (a *admin) buCreate(ctx context.Context, args []string) error {
 	fs := a.flags("bu create", "--name NAME --parent ID", "bu create --name North --parent PARENTID")
 	name := fs.String("name", "", "business unit name")
 	parent := fs.String("parent", "", "parent business unit id")
-	if _, err := parse(fs, args); err != nil {
+	if _, err := a.open(ctx, fs, args); err != nil {
 		return err
 	}
-	p, err := a.platform(ctx)
-	if err != nil {
-		return err
-	}
-	id, err := p.CreateBusinessUnit(ctx, platform.System(), *name, *parent)
-	if err == nil {
-		fmt.Fprintln(a.stdout, id)
-	}
-	return err
+	return a.printID(a.p.CreateBusinessUnit(ctx, platform.System(), *name, *parent))
 }
 
 func (a *admin) roleList(ctx context.Context, args []string) error {
@@ -171,11 +146,7 @@ func (a *admin) roleCreate(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	id, err := p.CreateRole(ctx, platform.System(), *name, gs)
-	if err == nil {
-		fmt.Fprintln(a.stdout, id)
-	}
-	return err
+	return a.printID(p.CreateRole(ctx, platform.System(), *name, gs))
 }
 
 func (a *admin) roleAssign(ctx context.Context, args []string) error {
@@ -220,23 +191,18 @@ func (a *admin) roleMember(ctx context.Context, name string, args []string, assi
 }
 
 func (a *admin) roleID(ctx context.Context, s string) (string, error) {
-	if s == "" {
-		return "", fmt.Errorf("--role is required: a role id or name")
-	}
-	p, err := a.platform(ctx)
-	if err != nil || outpost.ValidID(s) {
-		return s, err
-	}
-	page, err := p.List(ctx, platform.System(), "role", platform.Query{Select: []string{"name"}, PageSize: platform.MaxPageSize})
-	if err != nil {
-		return "", err
-	}
-	for _, r := range page.Rows {
-		if strings.EqualFold(r["name"].(string), s) {
-			return r["roleid"].(string), nil
+	return a.idOf(ctx, s, "--role is required: a role id or name", func(p *platform.Platform, name string) (string, error) {
+		page, err := p.List(ctx, platform.System(), "role", platform.Query{Select: []string{"name"}, PageSize: platform.MaxPageSize})
+		if err != nil {
+			return "", err
 		}
-	}
-	return "", fmt.Errorf("no role is named %q: outpost admin role list shows them", s)
+		for _, r := range page.Rows {
+			if strings.EqualFold(r["name"].(string), name) {
+				return r["roleid"].(string), nil
+			}
+		}
+		return "", fmt.Errorf("no role is named %q: outpost admin role list shows them", name)
+	})
 }
 
 func (a *admin) list(ctx context.Context, table string, cols ...string) error {
@@ -244,8 +210,7 @@ func (a *admin) list(ctx context.Context, table string, cols ...string) error {
 	if err != nil {
 		return err
 	}
-	tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, strings.ToUpper(strings.Join(cols, "\t")))
+	tw := a.table(strings.ToUpper(strings.Join(cols, "\t")))
 	q := platform.Query{Select: cols, PageSize: platform.MaxPageSize, OrderBy: []platform.Order{{Column: cols[1]}}}
 	for {
 		page, err := p.List(ctx, platform.System(), table, q)
