@@ -104,9 +104,7 @@ type admin struct {
 
 func runAdmin(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	a := &admin{stdout: stdout, stderr: stderr, getenv: getenv}
-	fs := flag.NewFlagSet("admin", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, adminUsage()); fs.PrintDefaults() }
+	fs := commandFlags("admin", stderr, adminUsage(), "")
 	a.dbf.register(fs, getenv)
 	if err := fs.Parse(args); err != nil {
 		return err

@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/outposthq/outpost/platform"
-	"github.com/outposthq/outpost/store/sqlite"
 )
 
 // outpost admin import loads CSV and NDJSON through the bulk write path:
@@ -22,25 +21,19 @@ func TestAdminImport(t *testing.T) {
 	// count returns the accounts named with prefix, and how many Nora owns.
 	count := func(prefix string) (n, owned int) {
 		t.Helper()
-		db, err := sqlite.Open(ctx, dir)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer db.Close()
-		p, err := platform.Open(ctx, db, platform.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		page, err := p.List(ctx, platform.System(), "account", platform.Query{Filter: "startswith(name,'" + prefix + "')", PageSize: platform.MaxPageSize})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, r := range page.Rows {
-			if r["ownerid"] == nora.ID {
-				owned++
+		onPlatform(t, dir, func(p *platform.Platform) {
+			page, err := p.List(ctx, platform.System(), "account", platform.Query{Filter: "startswith(name,'" + prefix + "')", PageSize: platform.MaxPageSize})
+			if err != nil {
+				t.Fatal(err)
 			}
-		}
-		return len(page.Rows), owned
+			for _, r := range page.Rows {
+				if r["ownerid"] == nora.ID {
+					owned++
+				}
+			}
+			n = len(page.Rows)
+		})
+		return n, owned
 	}
 	write := func(name, text string) string {
 		path := filepath.Join(t.TempDir(), name)

@@ -10,19 +10,7 @@ import (
 
 func TestAdminOfflineCommands(t *testing.T) {
 	_, _, admin3 := seededAdmin(t, 2)
-	admin := func(args ...string) (string, error) {
-		t.Helper()
-		out, _, err := admin3(args...)
-		return out, err
-	}
-	ok := func(args ...string) string {
-		t.Helper()
-		out, err := admin(args...)
-		if err != nil {
-			t.Fatalf("admin %v: %v", args, err)
-		}
-		return out
-	}
+	admin, ok := adminRunners(t, admin3)
 	if got := ok("profile", "list"); !strings.Contains(got, "Field Technician") {
 		t.Fatalf("profile list:\n%s", got)
 	}

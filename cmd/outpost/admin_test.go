@@ -46,38 +46,20 @@ func TestAdminCommandsHaveTheirOwnFlags(t *testing.T) {
 func TestAdminMakerCommands(t *testing.T) {
 	ctx := context.Background()
 	env, dir, admin3 := seededAdmin(t, 1)
-	admin := func(args ...string) (string, error) {
-		t.Helper()
-		out, _, err := admin3(args...)
-		return out, err
-	}
-	ok := func(args ...string) string {
-		t.Helper()
-		out, err := admin(args...)
-		if err != nil {
-			t.Fatalf("admin %v: %v", args, err)
-		}
-		return out
-	}
+	admin, ok := adminRunners(t, admin3)
 	ok("role", "create", "--name", "R1")
 	ok("role", "create", "--name", "R2")
 	uid := ok("user", "create", "--name", "Ann", "--domain", "ann@contoso.example", "--role", "R1", "--role", "R2")
-	roles := func() int {
+	roles := func() (n int) {
 		t.Helper()
-		db, err := sqlite.Open(ctx, dir)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer db.Close()
-		p, err := platform.Open(ctx, db, platform.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		pr, err := p.Principal(ctx, uid)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return len(pr.RoleIDs)
+		onPlatform(t, dir, func(p *platform.Platform) {
+			pr, err := p.Principal(ctx, uid)
+			if err != nil {
+				t.Fatal(err)
+			}
+			n = len(pr.RoleIDs)
+		})
+		return n
 	}
 	if got := roles(); got != 2 {
 		t.Fatalf("user create --role R1 --role R2: %d roles, want 2", got)
@@ -138,5 +120,55 @@ func seededAdmin(t *testing.T, accountsPerTechnician int) (*demo.Env, string, fu
 		var out, errOut bytes.Buffer
 		err := run(ctx, append([]string{"admin", "--data", dir}, args...), noEnv, &out, &errOut)
 		return strings.TrimSpace(out.String()), errOut.String(), err
+	}
+}
+
+// adminRunners makes of admin3 (seededAdmin's) the two forms most tests
+// use: admin, without standard error, and ok, which fails the test on an
+// error.
+func adminRunners(t *testing.T, admin3 func(args ...string) (string, string, error)) (admin func(args ...string) (string, error), ok func(args ...string) string) {
+	admin = func(args ...string) (string, error) {
+		t.Helper()
+		out, _, err := admin3(args...)
+		return out, err
+	}
+	ok = func(args ...string) string {
+		t.Helper()
+		out, err := admin(args...)
+		if err != nil {
+			t.Fatalf("admin %v: %v", args, err)
+		}
+		return out
+	}
+	return admin, ok
+}
+
+// onPlatform opens the environment in dir, runs fn on it and closes it
+// again, so that the commands the test runs next find it as they left it.
+func onPlatform(t *testing.T, dir string, fn func(p *platform.Platform)) {
+	t.Helper()
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	p, err := platform.Open(ctx, db, platform.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fn(p)
+}
+
+// adminIn runs admin commands on the environment in dir (made by the
+// first one) and returns their output; an error fails the test.
+func adminIn(t *testing.T, dir string) func(args ...string) string {
+	return func(args ...string) string {
+		t.Helper()
+		var out, errOut bytes.Buffer
+		if err := run(context.Background(), append([]string{"admin", "--data", dir}, args...), noEnv, &out, &errOut); err != nil {
+			t.Fatalf("admin %v: %v\n%s", args, err, errOut.String())
+		}
+		return strings.TrimSpace(out.String())
 	}
 }

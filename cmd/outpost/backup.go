@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -16,12 +15,7 @@ import (
 
 // runBackup copies an embedded server's database while it serves.
 func runBackup(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("backup", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprint(stderr, "Usage: outpost backup --data DIR --out FILE [--files dir:PATH]\n\nWrites a consistent copy of the embedded (SQLite) database in DIR to FILE,\nwhile a server keeps serving from DIR. FILE must not exist. Files kept in a\ndirectory store (the default, DIR/files) are copied into FILE.files.\nFor PostgreSQL use pg_dump or point-in-time recovery, and for an S3 bucket\nthe bucket's versioning or replication (docs/production.md).\n\nFlags:\n")
-		fs.PrintDefaults()
-	}
+	fs := commandFlags("backup", stderr, "Usage: outpost backup --data DIR --out FILE [--files dir:PATH]\n\nWrites a consistent copy of the embedded (SQLite) database in DIR to FILE,\nwhile a server keeps serving from DIR. FILE must not exist. Files kept in a\ndirectory store (the default, DIR/files) are copied into FILE.files.\nFor PostgreSQL use pg_dump or point-in-time recovery, and for an S3 bucket\nthe bucket's versioning or replication (docs/production.md).\n\nFlags:\n", "")
 	data := fs.String("data", envOr(getenv, "OUTPOST_DATA", "outpost-data"), "data directory of the embedded SQLite store ($OUTPOST_DATA)")
 	out := fs.String("out", "", "backup file to write (must not exist)")
 	files := fs.String("files", getenv("OUTPOST_FILES"), "the server's file store, when not the default dir:DATA/files ($OUTPOST_FILES)")
@@ -53,12 +47,7 @@ func runBackup(ctx context.Context, args []string, getenv func(string) string, s
 
 // runRestore puts a backup in place of an embedded server's database.
 func runRestore(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("restore", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprint(stderr, "Usage: outpost restore --from FILE --data DIR [--force]\n\nReplaces the embedded database in DIR with the backup FILE, and copies the\nbackup's files (FILE.files) into the directory store. Stop the server\nfirst: a directory a running server holds is refused, and so is an existing\ndatabase without --force.\n\n       outpost restore --db postgres://... --taken TIME\n\nRecords that a PostgreSQL database was restored (pg_restore, point-in-time\nrecovery) from a backup taken at TIME, before servers start on it, so that\ndevices which synced after TIME reconcile.\n\nFlags:\n")
-		fs.PrintDefaults()
-	}
+	fs := commandFlags("restore", stderr, "Usage: outpost restore --from FILE --data DIR [--force]\n\nReplaces the embedded database in DIR with the backup FILE, and copies the\nbackup's files (FILE.files) into the directory store. Stop the server\nfirst: a directory a running server holds is refused, and so is an existing\ndatabase without --force.\n\n       outpost restore --db postgres://... --taken TIME\n\nRecords that a PostgreSQL database was restored (pg_restore, point-in-time\nrecovery) from a backup taken at TIME, before servers start on it, so that\ndevices which synced after TIME reconcile.\n\nFlags:\n", "")
 	from := fs.String("from", "", "backup file written by outpost backup")
 	data := fs.String("data", envOr(getenv, "OUTPOST_DATA", "outpost-data"), "data directory to restore into ($OUTPOST_DATA)")
 	force := fs.Bool("force", false, "replace a database already in the data directory")

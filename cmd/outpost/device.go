@@ -677,27 +677,31 @@ func errorType(t int) string {
 }
 
 func (d *deviceCmd) retryCmd(fs *flag.FlagSet) deviceRun {
-	return func(ctx context.Context, c *client.Client, args []string) error {
-		if err := wantArgs("retry", args, 1, 1); err != nil {
-			return err
-		}
-		if _, err := c.RetryError(ctx, args[0]); err != nil {
-			return err
-		}
-		fmt.Fprintf(d.stdout, "Sync error %s: the change was applied again and the error resolved. Next: outpost device sync\n", args[0])
-		return nil
-	}
+	return d.onSyncError("retry", func(ctx context.Context, c *client.Client, id string) error {
+		_, err := c.RetryError(ctx, id)
+		return err
+	}, "Sync error %s: the change was applied again and the error resolved. Next: outpost device sync\n")
 }
 
 func (d *deviceCmd) discardCmd(fs *flag.FlagSet) deviceRun {
+	return d.onSyncError("discard", func(ctx context.Context, c *client.Client, id string) error {
+		_, err := c.DiscardError(ctx, id)
+		return err
+	}, "Sync error %s discarded: its change is not applied.\n")
+}
+
+// onSyncError runs command cmd, which resolves the one sync error its
+// argument names with resolve, and says so with done (the error's id in
+// it).
+func (d *deviceCmd) onSyncError(cmd string, resolve func(ctx context.Context, c *client.Client, id string) error, done string) deviceRun {
 	return func(ctx context.Context, c *client.Client, args []string) error {
-		if err := wantArgs("discard", args, 1, 1); err != nil {
+		if err := wantArgs(cmd, args, 1, 1); err != nil {
 			return err
 		}
-		if _, err := c.DiscardError(ctx, args[0]); err != nil {
+		if err := resolve(ctx, c, args[0]); err != nil {
 			return err
 		}
-		fmt.Fprintf(d.stdout, "Sync error %s discarded: its change is not applied.\n", args[0])
+		fmt.Fprintf(d.stdout, done, args[0])
 		return nil
 	}
 }

@@ -89,6 +89,19 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 const version = "0.1.0"
 
+// commandFlags is the flag set of a command: its errors and usage go to
+// stderr, the usage being head, the flags, then tail.
+func commandFlags(name string, stderr io.Writer, head, tail string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, head)
+		fs.PrintDefaults()
+		fmt.Fprint(stderr, tail)
+	}
+	return fs
+}
+
 // commandsUsage is the usage text of a family of commands: head, a line
 // for each command with the summaries aligned, then tail.
 func commandsUsage[C any](head string, cmds []C, line func(C) (name, summary string), tail string) string {

@@ -86,14 +86,7 @@ func TestDemoServesSeededEnvironment(t *testing.T) {
 func TestAdminCommands(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	admin := func(args ...string) string {
-		t.Helper()
-		var out, errOut bytes.Buffer
-		if err := run(ctx, append([]string{"admin", "--data", dir}, args...), noEnv, &out, &errOut); err != nil {
-			t.Fatalf("admin %v: %v\n%s", args, err, errOut.String())
-		}
-		return strings.TrimSpace(out.String())
-	}
+	admin := adminIn(t, dir)
 	uid := admin("user", "create", "--name", "Kim Lee", "--domain", "kim@example.com", "--role", "Basic User")
 	if !regexp.MustCompile(`^[0-9a-f-]{36}$`).MatchString(uid) {
 		t.Fatalf("user create printed %q", uid)

@@ -95,19 +95,13 @@ type serveConfig struct {
 // environment variable (applyEnv) when not on the command line.
 func parseServe(args []string, getenv func(string) string, stderr io.Writer) (*serveConfig, error) {
 	c := &serveConfig{}
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := commandFlags("serve", stderr, "Usage: outpost serve [flags]\n\nServes the Outpost API, the maker portal and the sync protocol.\n\nFlags:\n", envUsage)
 	c.dbf.register(fs, getenv)
 	fs.StringVar(&c.addr, "addr", envOr(getenv, "OUTPOST_ADDR", ":8080"), "address to listen on ($OUTPOST_ADDR)")
 	fs.StringVar(&c.level, "log-level", "info", "log level: debug, info, warn or error")
 	c.lim.register(fs)
 	c.lim.metrics.register(fs, getenv)
 	c.oidcf.register(fs, getenv)
-	fs.Usage = func() {
-		fmt.Fprint(stderr, "Usage: outpost serve [flags]\n\nServes the Outpost API, the maker portal and the sync protocol.\n\nFlags:\n")
-		fs.PrintDefaults()
-		fmt.Fprint(stderr, envUsage)
-	}
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}

@@ -50,14 +50,7 @@ func TestDeviceLoginWithPassword(t *testing.T) {
 func TestAdminTokenAndDeviceCommands(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	admin := func(args ...string) string {
-		t.Helper()
-		var out, errOut bytes.Buffer
-		if err := run(ctx, append([]string{"admin", "--data", dir}, args...), noEnv, &out, &errOut); err != nil {
-			t.Fatalf("admin %v: %v\n%s", args, err, errOut.String())
-		}
-		return strings.TrimSpace(out.String())
-	}
+	admin := adminIn(t, dir)
 	admin("user", "create", "--name", "Kim Lee", "--domain", "kim@example.com", "--role", "Basic User")
 	admin("token", "create", "--user", "kim@example.com", "--name", "etl")
 	list := admin("token", "list", "--user", "kim@example.com")
