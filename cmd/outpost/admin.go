@@ -316,6 +316,17 @@ func (a *admin) userID(ctx context.Context, s string) (string, error) {
 	})
 }
 
+// userArg is the start of a command on one user: it defines the required
+// --user, parses args with fs (no positional arguments) and resolves the
+// user.
+func (a *admin) userArg(ctx context.Context, fs *flag.FlagSet, args []string) (string, error) {
+	user := fs.String("user", "", "user id or login")
+	if _, err := parse(fs, args); err != nil {
+		return "", err
+	}
+	return a.userID(ctx, *user)
+}
+
 // optionalUserID is userID for a --user that may be left out: then it is
 // "", no user.
 func (a *admin) optionalUserID(ctx context.Context, s string) (string, error) {

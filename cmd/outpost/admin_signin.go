@@ -41,11 +41,7 @@ func (a *admin) tokenRevoke(ctx context.Context, args []string) error {
 
 func (a *admin) userSetPassword(ctx context.Context, args []string) error {
 	fs := a.flags("user set-password", "--user ID|LOGIN   (the password on standard input, one line)", "user set-password --user nora@contoso.example < password.txt")
-	user := fs.String("user", "", "user id or login")
-	if _, err := parse(fs, args); err != nil {
-		return err
-	}
-	uid, err := a.userID(ctx, *user)
+	uid, err := a.userArg(ctx, fs, args)
 	if err != nil {
 		return err
 	}

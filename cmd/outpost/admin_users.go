@@ -53,12 +53,8 @@ func (a *admin) userList(ctx context.Context, args []string) error {
 
 func (a *admin) tokenCreate(ctx context.Context, args []string) error {
 	fs := a.flags("token create", "--user ID|LOGIN [--name NAME]", "token create --user nora@contoso.example --name phone")
-	user := fs.String("user", "", "user id or login")
 	name := fs.String("name", "", "what the token is for")
-	if _, err := parse(fs, args); err != nil {
-		return err
-	}
-	uid, err := a.userID(ctx, *user)
+	uid, err := a.userArg(ctx, fs, args)
 	if err != nil {
 		return err
 	}
@@ -86,11 +82,7 @@ func (a *admin) teamRemoveMember(ctx context.Context, args []string) error {
 func (a *admin) teamMember(ctx context.Context, name string, args []string, add bool) error {
 	fs := a.flags(name, "--team ID --user ID|LOGIN", name+" --team TEAMID --user nora@contoso.example")
 	team := fs.String("team", "", "team id")
-	user := fs.String("user", "", "user id or login")
-	if _, err := parse(fs, args); err != nil {
-		return err
-	}
-	uid, err := a.userID(ctx, *user)
+	uid, err := a.userArg(ctx, fs, args)
 	if err != nil {
 		return err
 	}
