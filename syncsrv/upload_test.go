@@ -15,7 +15,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/outposthq/outpost"
-	"github.com/outposthq/outpost/filter"
 	"github.com/outposthq/outpost/internal/testenv"
 	"github.com/outposthq/outpost/platform"
 	"github.com/outposthq/outpost/profile"
@@ -32,14 +31,12 @@ func (u uploadPlanner) AppProfile(context.Context, *security.Principal, string) 
 }
 
 func (u uploadPlanner) Plan(ctx context.Context, pr *security.Principal, profileID string) (*profile.Plan, error) {
-	s := u.p.Schema()
-	var items []profile.PlanItem
-	for _, name := range []string{"account", "workorder"} {
-		var e filter.Expr = &filter.Const{Value: false}
-		if f := pr.Filter(s.MustTable(name), security.Read); f != nil {
-			e = f
-		}
-		items = append(items, profile.PlanItem{Table: name, Filter: e, IntervalMinutes: 10})
+	items, err := profile.BuildPlan(u.p.Schema(), []profile.Item{
+		{Table: "account", Rule: profile.RuleAll, IntervalMinutes: 10},
+		{Table: "workorder", Rule: profile.RuleAll, IntervalMinutes: 10},
+	}, pr)
+	if err != nil {
+		return nil, err
 	}
 	return &profile.Plan{ProfileID: profileID, Items: items}, nil
 }
