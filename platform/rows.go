@@ -17,6 +17,7 @@ import (
 // are the caller's business.
 func (p *Platform) insertRow(ctx context.Context, tx store.Querier, t *schema.Table, row outpost.Row, version int64, by string, now time.Time) error {
 	pk := t.PrimaryKey()
+	named := row[pk] != nil && row[pk] != ""
 	stampCreate(t, row, version, by, now)
 	d := p.db.Dialect
 	b := sqlgen.NewBuilder(d)
@@ -48,7 +49,11 @@ func (p *Platform) insertRow(ctx context.Context, tx store.Querier, t *schema.Ta
 		}
 		return fmt.Errorf("insert into %s: %w", t.Name, err)
 	}
-	// A row created again under an id that was deleted is no longer a tombstone.
+	// A row created again under an id that was deleted is no longer a
+	// tombstone. An id the server just made up has none.
+	if !named {
+		return nil
+	}
 	query, args := sqlgen.NewBuilder(d).
 		SQL("DELETE FROM outpost_tombstone WHERE tablename = ").Arg(t.Name).SQL(" AND id = ").Arg(row[pk]).Build()
 	if _, err := tx.ExecContext(ctx, query, args...); err != nil {
