@@ -187,7 +187,8 @@ func (w *Writer) Create(ctx context.Context, by *security.Principal, table strin
 	if err := w.fillOwnership(ctx, by, t, row); err != nil {
 		return nil, err
 	}
-	if err := w.p.insertRow(ctx, w.tx, t, row, w.version, by.UserID, w.now); err != nil {
+	stored, err := w.p.insertRow(ctx, w.tx, t, row, w.version, by.UserID, w.now)
+	if err != nil {
 		return nil, err
 	}
 	id := row[t.PrimaryKey()].(string)
@@ -198,7 +199,7 @@ func (w *Writer) Create(ctx context.Context, by *security.Principal, table strin
 		}
 	}
 	w.touch(t)
-	return w.p.getRow(ctx, w.tx, t, id)
+	return stored, nil
 }
 
 // createReaches reports whether by's create privilege on t reaches the
