@@ -40,13 +40,7 @@ func (c columnPlanner) Plan(ctx context.Context, pr *security.Principal, profile
 	}
 	for i := range plan.Items {
 		it := &plan.Items[i]
-		if drop := c.drop[it.Table]; drop != nil {
-			for _, col := range c.p.Schema().MustTable(it.Table).ColumnNames() {
-				if !slices.Contains(drop, col) {
-					it.Columns = append(it.Columns, col)
-				}
-			}
-		}
+		it.Columns = slices.DeleteFunc(it.Columns, func(col string) bool { return slices.Contains(c.drop[it.Table], col) })
 	}
 	return plan, nil
 }

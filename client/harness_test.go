@@ -28,8 +28,9 @@ import (
 	"github.com/outposthq/outpost/syncsrv"
 )
 
-// fakePlanner builds field-service plans by hand while the profile
-// service is elsewhere: own and team work orders (optionally only the
+// fakePlanner declares field-service profiles and plans them as a
+// published profile is (profile.BuildPlan), without the profile service's
+// storage: own and team work orders (optionally only the
 // unfinished ones: "republishing" flips it), their accounts and the
 // accounts' contacts, every product.
 type fakePlanner struct {
@@ -48,15 +49,7 @@ func (f *fakePlanner) AppProfile(ctx context.Context, by *security.Principal, ap
 	return "field", "modeldriven", nil
 }
 
-func readable(pr *security.Principal, t *schema.Table) filter.Expr {
-	if e := pr.Filter(t, security.Read); e != nil {
-		return e
-	}
-	return &filter.Const{Value: false}
-}
-
 func (f *fakePlanner) Plan(ctx context.Context, pr *security.Principal, profileID string) (*profile.Plan, error) {
-	s := f.p.Schema()
 	v := f.version.Load()
 	var rule filter.Expr = &filter.Cond{Column: "ownerid", Op: filter.EqUserOrUserTeams}
 	if f.shares.Load() {
@@ -69,30 +62,36 @@ func (f *fakePlanner) Plan(ctx context.Context, pr *security.Principal, profileI
 		c := *when
 		rule = &filter.And{List: []filter.Expr{rule, &c}}
 	}
-	wo := &filter.And{List: []filter.Expr{readable(pr, s.MustTable("workorder")), rule}}
-	var accRule filter.Expr = &filter.Or{List: []filter.Expr{
-		&filter.Cond{Column: "ownerid", Op: filter.EqUserOrUserTeams},
-		&filter.Link{Relationship: "workorder_customerid", Expr: wo},
-	}}
+	woRule, err := filter.ToJSON(rule)
+	if err != nil {
+		return nil, err
+	}
+	own, err := filter.ToJSON(&filter.Cond{Column: "ownerid", Op: filter.EqUserOrUserTeams})
+	if err != nil {
+		return nil, err
+	}
+	items := []profile.Item{
+		{Table: "workorder", Rule: profile.RuleCustom, Filter: woRule, IntervalMinutes: 10},
+		{Table: "account", Rule: profile.RuleCustom, Filter: own, Relationships: []string{"workorder_customerid"}, IntervalMinutes: 10},
+		{Table: "contact", Rule: profile.RuleRelated, Relationships: []string{"contact_parentcustomerid"}, IntervalMinutes: 30},
+		{Table: "product", Rule: profile.RuleAll, IntervalMinutes: 60},
+	}
 	if f.linkOnly.Load() {
-		accRule = &filter.Link{Relationship: "workorder_customerid", Expr: wo}
+		items[1].Rule, items[1].Filter = profile.RuleRelated, nil
 	}
-	acc := &filter.And{List: []filter.Expr{readable(pr, s.MustTable("account")), accRule}}
-	con := &filter.And{List: []filter.Expr{readable(pr, s.MustTable("contact")), &filter.Link{Relationship: "contact_parentcustomerid", Expr: acc}}}
-	items := []profile.PlanItem{
-		{Table: "workorder", Filter: wo, IntervalMinutes: 10},
-		{Table: "account", Filter: acc, IntervalMinutes: 10, DependsOn: []string{"workorder"}},
-		{Table: "contact", Filter: con, IntervalMinutes: 30, DependsOn: []string{"account", "workorder"}},
-		{Table: "product", Filter: readable(pr, s.MustTable("product")), IntervalMinutes: 60},
-	}
-	for i := range items {
-		e, err := filter.Check(s, items[i].Table, items[i].Filter, filter.CheckOptions{MaxLinkDepth: 5})
-		if err != nil {
-			return nil, err
+	for i := range items { // every column, images and files included
+		for _, c := range f.p.Schema().MustTable(items[i].Table).Columns {
+			if c.Type == schema.Image {
+				items[i].ImageColumns = append(items[i].ImageColumns, c.Name)
+			}
 		}
-		items[i].Filter = e
+		items[i].Files = true
 	}
-	return &profile.Plan{ProfileID: profileID, Version: v, Items: items}, nil
+	plan, err := profile.BuildPlan(f.p.Schema(), items, pr)
+	if err != nil {
+		return nil, err
+	}
+	return &profile.Plan{ProfileID: profileID, Version: v, Items: plan}, nil
 }
 
 // world is a server with a few users, teams and the field tables.

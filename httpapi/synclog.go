@@ -6,6 +6,8 @@ import (
 	"slices"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/outposthq/outpost"
 	"github.com/outposthq/outpost/platform"
 	"github.com/outposthq/outpost/wire"
@@ -76,13 +78,23 @@ func (c *countingWriter) Unwrap() http.ResponseWriter { return c.ResponseWriter 
 // down, bytes sent — an error reply is written after it, so 0 —, duration,
 // outcome, error code and the device's report of its previous sync), the
 // sync metrics and a telemetry event (platform.RecordSync). The reply is
-// flushed to the device before the event is stored.
+// flushed to the device before the event is stored, so the event carries
+// the time the request began: a device's next request may be stored first,
+// and the list of events newest first must still show them in the order
+// the device sent them (the event id breaks ties, platform.ListSyncs).
 func (s *Server) syncLogged(kind string, h func(w http.ResponseWriter, r *http.Request) error) func(w http.ResponseWriter, r *http.Request) error {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		start := time.Now()
+		start, at := time.Now(), s.p.Now()
+		// Version 7 ids grow with time, within a millisecond too: events
+		// that share their time list in the order their requests began.
+		id, err := uuid.NewV7()
+		if err != nil {
+			return err
+		}
+		eventID := id.String()
 		e := &syncEntry{kind: kind}
 		cw := &countingWriter{ResponseWriter: w}
-		err := h(cw, r.WithContext(context.WithValue(r.Context(), syncEntryKey{}, e)))
+		err = h(cw, r.WithContext(context.WithValue(r.Context(), syncEntryKey{}, e)))
 		elapsed := time.Since(start)
 		outcome, code := "ok", ""
 		if err != nil {
@@ -90,7 +102,7 @@ func (s *Server) syncLogged(kind string, h func(w http.ResponseWriter, r *http.R
 		} else if e.streamErr != "" {
 			outcome, code = "error", e.streamErr
 		}
-		ev := platform.SyncEvent{StoreID: e.device, AppID: e.appID, ProfileVersion: e.profileVersion, Kind: e.kind, Tables: e.tables,
+		ev := platform.SyncEvent{EventID: eventID, At: at, StoreID: e.device, AppID: e.appID, ProfileVersion: e.profileVersion, Kind: e.kind, Tables: e.tables,
 			RowsUp: e.rowsUp, RowsDown: e.rowsDown, Bytes: cw.n, DurationMs: float64(elapsed.Microseconds()) / 1000, Outcome: outcome, ErrorCode: code}
 		if ev.Tables == nil {
 			ev.Tables = []string{}

@@ -199,12 +199,12 @@ func (p *Platform) bootstrap(ctx context.Context) error {
 		now := p.Now()
 		root := outpost.NewID()
 		bu := builtin.MustTable("businessunit")
-		if err := p.insertRow(ctx, tx, bu, outpost.Row{"businessunitid": root, "name": RootBusinessUnitName}, v, "", now); err != nil {
+		if _, err := p.insertRow(ctx, tx, bu, outpost.Row{"businessunitid": root, "name": RootBusinessUnitName}, v, "", now); err != nil {
 			return err
 		}
 		for _, r := range security.PredefinedRoles() {
 			row := outpost.Row{"roleid": r.ID, "name": r.Name, "description": r.Description, "businessunitid": root, schema.ColOwningBusinessUnit: root}
-			if err := p.insertRow(ctx, tx, builtin.MustTable("role"), row, v, "", now); err != nil {
+			if _, err := p.insertRow(ctx, tx, builtin.MustTable("role"), row, v, "", now); err != nil {
 				return err
 			}
 			if err := p.setRolePrivileges(ctx, tx, r.ID, r.Grants); err != nil {

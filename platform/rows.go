@@ -13,10 +13,12 @@ import (
 )
 
 // insertRow inserts row into t at version, filling the primary key (when
-// missing), created/modified stamps, state and version. Ownership columns
-// are the caller's business.
-func (p *Platform) insertRow(ctx context.Context, tx store.Querier, t *schema.Table, row outpost.Row, version int64, by string, now time.Time) error {
+// missing), created/modified stamps, state and version, and returns the
+// row as stored (INSERT … RETURNING: no second statement reads it back).
+// Ownership columns are the caller's business.
+func (p *Platform) insertRow(ctx context.Context, tx store.Querier, t *schema.Table, row outpost.Row, version int64, by string, now time.Time) (outpost.Row, error) {
 	pk := t.PrimaryKey()
+	named := row[pk] != nil && row[pk] != ""
 	stampCreate(t, row, version, by, now)
 	d := p.db.Dialect
 	b := sqlgen.NewBuilder(d)
@@ -40,21 +42,34 @@ func (p *Platform) insertRow(ctx context.Context, tx store.Querier, t *schema.Ta
 		}
 		b.Arg(d.Arg(row[c]))
 	}
-	b.SQL(")")
+	all := t.ColumnNames()
+	b.SQL(") RETURNING ").Cols("", all)
 	q, args := b.Build()
-	if _, err := tx.ExecContext(ctx, q, args...); err != nil {
-		if p.db.IsUnique(err) {
-			return outpost.Conflictf("a row of table %q with id %s already exists", t.Name, row[pk]).WithTarget(pk)
-		}
-		return fmt.Errorf("insert into %s: %w", t.Name, err)
+	rows, err := tx.QueryContext(ctx, q, args...)
+	var got []outpost.Row
+	if err == nil {
+		got, err = scanRows(t, all, rows)
 	}
-	// A row created again under an id that was deleted is no longer a tombstone.
+	if err == nil && len(got) != 1 {
+		err = fmt.Errorf("%d rows came back", len(got))
+	}
+	if err != nil {
+		if p.db.IsUnique(err) {
+			return nil, outpost.Conflictf("a row of table %q with id %s already exists", t.Name, row[pk]).WithTarget(pk)
+		}
+		return nil, fmt.Errorf("insert into %s: %w", t.Name, err)
+	}
+	// A row created again under an id that was deleted is no longer a
+	// tombstone. An id the server just made up has none.
+	if !named {
+		return got[0], nil
+	}
 	query, args := sqlgen.NewBuilder(d).
 		SQL("DELETE FROM outpost_tombstone WHERE tablename = ").Arg(t.Name).SQL(" AND id = ").Arg(row[pk]).Build()
 	if _, err := tx.ExecContext(ctx, query, args...); err != nil {
-		return fmt.Errorf("clear tombstone of %s %s: %w", t.Name, row[pk], err)
+		return nil, fmt.Errorf("clear tombstone of %s %s: %w", t.Name, row[pk], err)
 	}
-	return nil
+	return got[0], nil
 }
 
 // stampCreate gives a new row its id (when it has none), its creation and

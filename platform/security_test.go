@@ -153,6 +153,47 @@ func TestWriteDeleteAssignShareChecks(t *testing.T) {
 	})
 }
 
+// TestCreateDepthReachesOwners: a new row must fall inside the caller's
+// create depth, whoever it is given to: at User depth the caller and its
+// teams, at Business Unit depth every owner of the caller's unit, never one
+// of another unit; a refused create leaves no row behind.
+func TestCreateDepthReachesOwners(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, p *platform.Platform) {
+		ctx := context.Background()
+		o := newOrg(t, p)
+		grants := func(create security.Depth) []security.Grant {
+			return []security.Grant{
+				{Table: "account", Privilege: security.Read, Depth: security.Organization},
+				{Table: "account", Privilege: security.Create, Depth: create},
+				{Table: "account", Privilege: security.Assign, Depth: security.Organization},
+			}
+		}
+		role(t, p, o.u1, false, grants(security.User)...)
+		role(t, p, o.u2, false, grants(security.BusinessUnit)...)
+		u1, u2 := principal(t, p, o.u1), principal(t, p, o.u2)
+		for _, c := range []struct {
+			by    *security.Principal
+			owner string
+			ok    bool
+		}{
+			{u1, o.u1, true}, {u1, o.ta, true}, {u1, o.u2, false}, {u1, o.u4, false},
+			{u2, o.u2, true}, {u2, o.u1, true}, {u2, o.ta, true}, {u2, o.u3, false}, {u2, o.u4, false},
+		} {
+			name := "for " + c.owner + " by " + c.by.UserID
+			_, err := p.Create(ctx, c.by, "account", map[string]any{"name": name, "ownerid": c.owner})
+			switch {
+			case c.ok && err != nil:
+				t.Errorf("create %s: %v", name, err)
+			case !c.ok:
+				testenv.WantError(t, err, outpost.CodeForbidden, `your create privilege on table "account" does not reach rows owned by `+c.owner)
+				if got := names(t, p, platform.System(), "account", platform.Query{Filter: "name eq '" + name + "'"}); len(got) != 0 {
+					t.Errorf("refused create %s left %v", name, got)
+				}
+			}
+		}
+	})
+}
+
 func TestAppendAndAppendTo(t *testing.T) {
 	forEachEngine(t, func(t *testing.T, p *platform.Platform) {
 		ctx := context.Background()

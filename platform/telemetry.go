@@ -146,7 +146,7 @@ func (p *Platform) ListSyncs(ctx context.Context, by *security.Principal, f Sync
 	if !f.Until.IsZero() {
 		q += ` AND at < ` + arg(d.TimeArg(f.Until.UTC()))
 	}
-	q += fmt.Sprintf(` ORDER BY at DESC, eventid LIMIT %d OFFSET %d`, f.Top+1, f.Skip)
+	q += fmt.Sprintf(` ORDER BY at DESC, eventid DESC LIMIT %d OFFSET %d`, f.Top+1, f.Skip)
 	rows, err := p.db.Read.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, false, fmt.Errorf("list sync telemetry: %w", err)

@@ -35,7 +35,7 @@ func (s *Service) PlanAt(ctx context.Context, by *security.Principal, profileID 
 	if v == nil {
 		return nil, outpost.Conflictf("offline profile %s is not published yet: publish it first", profileID).WithTarget("id")
 	}
-	items, err := buildPlan(s.p.Schema(), v.Items, by)
+	items, err := BuildPlan(s.p.Schema(), v.Items, by)
 	if err != nil {
 		return nil, err
 	}
@@ -57,9 +57,11 @@ func (s *Service) PlanTables() []string {
 	return []string{"mobileofflineprofile", "canvasapp", "appmodule"}
 }
 
-// buildPlan computes the plan items of items for by, in dependency order
-// (the tables an item links to come before it).
-func buildPlan(sch *schema.Schema, items []Item, by *security.Principal) ([]PlanItem, error) {
+// BuildPlan computes the plan items of items for by, in dependency order
+// (the tables an item links to come before it): what Plan returns for a
+// published profile, and what the sync engine's tests declare their plans
+// with, so that they run the download sets a maker's profile would.
+func BuildPlan(sch *schema.Schema, items []Item, by *security.Principal) ([]PlanItem, error) {
 	byTable := map[string]*Item{}
 	for i := range items {
 		byTable[items[i].Table] = &items[i]

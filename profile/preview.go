@@ -79,7 +79,7 @@ func (s *Service) Preview(ctx context.Context, by *security.Principal, id string
 	} else if err := Validate(sch, p).err(p.Name); err != nil {
 		return nil, err
 	}
-	plan, err := buildPlan(sch, items, user)
+	plan, err := BuildPlan(sch, items, user)
 	if err != nil {
 		return nil, err
 	}

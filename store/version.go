@@ -42,7 +42,7 @@ import (
 func (db *DB) NextVersion(ctx context.Context, tx *sql.Tx) (int64, error) {
 	var v int64
 	q := "UPDATE outpost_clock SET version = version + 1 WHERE id = 1 RETURNING version"
-	if db.Dialect.IsPostgres() && db.xidVersions.Load() {
+	if db.SparseVersions() {
 		// The subquery (kept apart by OFFSET 0) takes the lock before the
 		// outer select list assigns the transaction id: a reader that sees
 		// the id running always sees the lock with it. The lock is the
@@ -83,6 +83,12 @@ func (db *DB) CurrentVersion(ctx context.Context, q Querier) (int64, error) {
 // snapshot is visible in every later one, so the higher of the two is
 // safe, and tokens never go backwards.
 func (db *DB) Floor() int64 { return db.floor.Load() }
+
+// SparseVersions reports whether versions are PostgreSQL transaction ids
+// (migration 16, OUTPOST_PG_XID_VERSIONS): they move with every transaction
+// of the cluster, not only with this environment's writes, so a reader's
+// token moves even when nothing it reads changed.
+func (db *DB) SparseVersions() bool { return db.Dialect.IsPostgres() && db.xidVersions.Load() }
 
 // Raise returns the token of a snapshot taken after floor was read: the
 // greater of floor and v, which it records as the new floor.

@@ -2,7 +2,6 @@ package syncsrv
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 
 	"github.com/outposthq/outpost"
@@ -18,7 +17,7 @@ import (
 const maxBuckets = 8192
 
 // scope reads (id, version) of every row of it in the device's scope.
-func (s *session) scope(ctx context.Context, tx *sql.Tx, it *profile.PlanItem, fn func(id string, v int64)) error {
+func (s *session) scope(ctx context.Context, it *profile.PlanItem, fn func(id string, v int64)) error {
 	t := s.sch.MustTable(it.Table)
 	b := sqlgen.NewBuilder(s.d)
 	b.SQL("SELECT ").Cols("t0", []string{t.PrimaryKey(), schema.ColVersionNumber}).SQL(" FROM ").Ident(t.Name).SQL(" AS t0 WHERE ")
@@ -26,7 +25,7 @@ func (s *session) scope(ctx context.Context, tx *sql.Tx, it *profile.PlanItem, f
 		return err
 	}
 	q, args := b.Build()
-	rows, err := tx.QueryContext(ctx, q, args...)
+	rows, err := s.query(ctx, q, args...)
 	if err != nil {
 		return fmt.Errorf("read scope of %s: %w", t.Name, err)
 	}
@@ -43,10 +42,10 @@ func (s *session) scope(ctx context.Context, tx *sql.Tx, it *profile.PlanItem, f
 }
 
 // checksums returns the bucket sums of it in the device's scope.
-func (s *session) checksums(ctx context.Context, tx *sql.Tx, it *profile.PlanItem) (*wire.Checksums, error) {
+func (s *session) checksums(ctx context.Context, it *profile.PlanItem) (*wire.Checksums, error) {
 	fine := make([]uint64, maxBuckets)
 	var n int64
-	err := s.scope(ctx, tx, it, func(id string, v int64) {
+	err := s.scope(ctx, it, func(id string, v int64) {
 		fine[wire.Bucket(id, maxBuckets)] += wire.RowHash(id, v)
 		n++
 	})
@@ -77,13 +76,13 @@ func (e *Engine) Reconcile(ctx context.Context, by *security.Principal, req wire
 		diff[b] = true
 	}
 	out := &wire.ReconcileResponse{Table: req.Table}
-	err := e.read(ctx, by, req.DeviceID, func(tx *sql.Tx, s *session) error {
-		it, t, err := s.item(req.Table)
+	err := e.read(ctx, by, req.DeviceID, func(s *session) error {
+		it, _, err := s.item(req.Table)
 		if err != nil {
 			return err
 		}
 		server := map[string]int64{}
-		err = s.scope(ctx, tx, it, func(id string, v int64) {
+		err = s.scope(ctx, it, func(id string, v int64) {
 			if diff[wire.Bucket(id, req.Buckets)] {
 				server[id] = v
 			}
@@ -104,8 +103,8 @@ func (e *Engine) Reconcile(ctx context.Context, by *security.Principal, req wire
 				need = append(need, id)
 			}
 		}
-		out.Columns = columns(t, it)
-		out.Upserts, err = s.rowsByID(ctx, tx, it, need)
+		out.Columns = s.cols(it)
+		out.Upserts, err = s.rowsByID(ctx, it, need)
 		return err
 	})
 	if err != nil {
@@ -115,9 +114,9 @@ func (e *Engine) Reconcile(ctx context.Context, by *security.Principal, req wire
 }
 
 // rowsByID reads the rows of it with the given ids that are in scope.
-func (s *session) rowsByID(ctx context.Context, tx *sql.Tx, it *profile.PlanItem, ids []string) ([][]any, error) {
+func (s *session) rowsByID(ctx context.Context, it *profile.PlanItem, ids []string) ([][]any, error) {
 	t := s.sch.MustTable(it.Table)
-	cols := columns(t, it)
+	cols := s.cols(it)
 	var out [][]any
 	for len(ids) > 0 {
 		chunk := ids[:min(len(ids), 500)]
@@ -129,7 +128,7 @@ func (s *session) rowsByID(ctx context.Context, tx *sql.Tx, it *profile.PlanItem
 			return nil, err
 		}
 		q, args := b.Build()
-		rows, err := tx.QueryContext(ctx, q, args...)
+		rows, err := s.query(ctx, q, args...)
 		if err != nil {
 			return nil, fmt.Errorf("read rows of %s: %w", t.Name, err)
 		}

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"time"
 
 	"github.com/outposthq/outpost/profile"
 	"github.com/outposthq/outpost/security"
@@ -54,13 +53,13 @@ func (e *Engine) Delta(ctx context.Context, by *security.Principal, req wire.Del
 	if err != nil {
 		return nil, err
 	}
-	if out, err := e.quickDelta(ctx, s, req, toks, limit, now); err != nil || out != nil {
+	if out, err := e.quickDelta(ctx, s, req, toks, limit); err != nil || out != nil {
 		return out, err
 	}
 	var out *wire.DeltaResponse
-	err = e.read(ctx, by, req.DeviceID, func(tx *sql.Tx, s *session) error {
+	err = e.read(ctx, by, req.DeviceID, func(s *session) error {
 		var err error
-		out, err = e.delta(ctx, tx, s, req, toks, limit, now)
+		out, err = e.delta(ctx, s, req, toks, limit)
 		return err
 	})
 	if err != nil {
@@ -75,7 +74,7 @@ func (e *Engine) Delta(ctx context.Context, by *security.Principal, req wire.Del
 // outside the token's range. It returns nil when the request needs a read
 // transaction: something changed, a commit notice named a table the
 // request depends on, or the session is stale.
-func (e *Engine) quickDelta(ctx context.Context, s *session, req wire.DeltaRequest, toks []token, limit int, now time.Time) (*wire.DeltaResponse, error) {
+func (e *Engine) quickDelta(ctx context.Context, s *session, req wire.DeltaRequest, toks []token, limit int) (*wire.DeltaResponse, error) {
 	if req.Full || slices.ContainsFunc(req.Tables, func(ts wire.TableState) bool { return ts.Check }) {
 		return nil, nil
 	}
@@ -87,18 +86,18 @@ func (e *Engine) quickDelta(ctx context.Context, s *session, req wire.DeltaReque
 	if err != nil || !ok {
 		return nil, err
 	}
-	out, err := e.delta(ctx, nil, s, req, toks, limit, now)
+	s.fromProbe = true
+	out, err := e.delta(ctx, s, req, toks, limit)
 	if errors.Is(err, errNeedSnapshot) {
 		return nil, nil
 	}
 	return out, err
 }
 
-// delta computes the response to req in tx's snapshot; with tx nil, from
-// the session's newest versions alone, failing with errNeedSnapshot when a
-// query is needed.
-func (e *Engine) delta(ctx context.Context, tx *sql.Tx, s *session, req wire.DeltaRequest, toks []token, limit int, now time.Time) (*wire.DeltaResponse, error) {
-	now = s.now // the clock the session's filters are evaluated at
+// delta computes the response to req in the session's snapshot or, when
+// the session answers from its probe alone, from the newest versions the
+// probe read, failing with errNeedSnapshot when a statement is needed.
+func (e *Engine) delta(ctx context.Context, s *session, req wire.DeltaRequest, toks []token, limit int) (*wire.DeltaResponse, error) {
 	out := &wire.DeltaResponse{ProfileVersion: s.plan.Version, Deltas: make([]wire.TableDelta, 0, len(req.Tables))}
 	have := make([]string, len(req.Tables))
 	for i, ts := range req.Tables {
@@ -112,7 +111,7 @@ func (e *Engine) delta(ctx context.Context, tx *sql.Tx, s *session, req wire.Del
 		if !ok {
 			continue
 		}
-		td, err := e.tableDelta(ctx, tx, s, it, toks[i], req.Full || ts.Check, limit, now)
+		td, err := e.tableDelta(ctx, s, it, toks[i], req.Full || ts.Check, limit)
 		if err != nil {
 			return nil, err
 		}
@@ -134,38 +133,32 @@ func sameTables(a []string, items []profile.PlanItem) bool {
 	return slices.Equal(a, names)
 }
 
-func (e *Engine) tableDelta(ctx context.Context, tx *sql.Tx, s *session, it *profile.PlanItem, tok token, full bool, limit int, now time.Time) (*wire.TableDelta, error) {
-	reason, scopeOnly, err := e.reconcileReason(ctx, tx, s, it, tok, full, now)
+func (e *Engine) tableDelta(ctx context.Context, s *session, it *profile.PlanItem, tok token, full bool, limit int) (*wire.TableDelta, error) {
+	reason, scopeOnly, err := e.reconcileReason(ctx, s, it, tok, full)
 	if err != nil {
 		return nil, err
 	}
 	if scopeOnly {
-		if tx == nil {
-			return nil, errNeedSnapshot
-		}
-		td, err := e.scopeDiff(ctx, tx, s, it, tok, limit, now)
+		td, err := e.scopeDiff(ctx, s, it, tok, limit)
 		if err != nil || td != nil {
 			return td, err
 		}
 	}
 	if reason != "" {
-		if tx == nil {
-			return nil, errNeedSnapshot
-		}
-		sums, err := s.checksums(ctx, tx, it)
+		sums, err := s.checksums(ctx, it)
 		if err != nil {
 			return nil, err
 		}
-		return &wire.TableDelta{Table: it.Table, Token: s.token(it, s.cur, now), Reconcile: sums, Reason: reason}, nil
+		return &wire.TableDelta{Table: it.Table, Token: s.token(it, s.cur), Reconcile: sums, Reason: reason}, nil
 	}
-	return s.changes(ctx, tx, it, tok.Version, limit, now)
+	return s.changes(ctx, it, tok.Version, limit)
 }
 
 // reconcileReason says why rows of it may have entered or left the
 // device's scope without their own version moving since tok, or "".
 // scopeOnly is set when the only reason is a change of the user's scope
 // (teams, business unit, hierarchy) that the server can work out itself.
-func (e *Engine) reconcileReason(ctx context.Context, tx *sql.Tx, s *session, it *profile.PlanItem, tok token, full bool, now time.Time) (reason string, scopeOnly bool, err error) {
+func (e *Engine) reconcileReason(ctx context.Context, s *session, it *profile.PlanItem, tok token, full bool) (reason string, scopeOnly bool, err error) {
 	m := s.view.meta[it.Table]
 	switch {
 	case full:
@@ -178,7 +171,7 @@ func (e *Engine) reconcileReason(ctx context.Context, tx *sql.Tx, s *session, it
 		return "token from the future of the server (restored from a backup)", false, nil
 	}
 	for _, dep := range m.deps {
-		moved, err := s.scopeMoved(ctx, tx, dep, m.depCols[dep], tok.Version)
+		moved, err := s.scopeMoved(ctx, dep, m.depCols[dep], tok.Version)
 		if err != nil {
 			return "", false, err
 		}
@@ -189,7 +182,7 @@ func (e *Engine) reconcileReason(ctx context.Context, tx *sql.Tx, s *session, it
 	if tok.Scope != m.fingerprint {
 		return "scope changed (profile, privileges, teams, business unit or hierarchy)", true, nil
 	}
-	if m.clock && !tok.Issued.Equal(now) {
+	if m.clock && !tok.Issued.Equal(s.now) {
 		band, err := clockBand(it.Filter, at(s.pr.Env(), tok.Issued), s.env())
 		if err != nil || band != nil {
 			return "filter relative to the date", true, err
@@ -199,31 +192,29 @@ func (e *Engine) reconcileReason(ctx context.Context, tx *sql.Tx, s *session, it
 }
 
 // changedSince reports whether table has a row or tombstone newer than v,
-// from the newest versions the probe read; with tx, a table the probe did
-// not read is asked for them. They are answered from the end of an index
+// from the newest versions the probe read; a table the probe did not read
+// is asked for them in the snapshot. They are answered from the end of an index
 // whatever v is: "versionnumber > $1 LIMIT 1" let PostgreSQL pick a
 // sequential scan on stale statistics, 240 ms per check on a
 // 1,000,000-row table (docs/benchmarks.md).
-func (s *session) changedSince(ctx context.Context, tx *sql.Tx, table string, v int64) (bool, error) {
-	m, err := s.tableMax(ctx, tx, table)
+func (s *session) changedSince(ctx context.Context, table string, v int64) (bool, error) {
+	m, err := s.tableMax(ctx, table)
 	return max(m.rows, m.tombs) > v, err
 }
 
 // tableMax returns the newest row and tombstone versions of table in the
 // snapshot.
-func (s *session) tableMax(ctx context.Context, tx *sql.Tx, table string) (tableMax, error) {
+func (s *session) tableMax(ctx context.Context, table string) (tableMax, error) {
 	if m, ok := s.maxes[table]; ok {
 		return m, nil
 	}
-	if tx == nil {
-		return tableMax{}, errNeedSnapshot
-	}
 	var rows, tombs sql.NullInt64
-	if err := tx.QueryRowContext(ctx, `SELECT max(versionnumber) FROM `+s.d.Quote(table)).Scan(&rows); err != nil {
+	if err := s.scanRow(ctx, `SELECT max(versionnumber) FROM `+s.d.Quote(table), nil, &rows); err != nil {
 		return tableMax{}, fmt.Errorf("check changes of %s: %w", table, err)
 	}
-	err := tx.QueryRowContext(ctx, `SELECT max(version) FROM outpost_tombstone WHERE tablename = `+s.d.Placeholder(1), table).Scan(&tombs)
-	if err != nil {
+	b := sqlgen.NewBuilder(s.d).SQL("SELECT max(version) FROM outpost_tombstone WHERE tablename = ").Arg(table)
+	q, args := b.Build()
+	if err := s.scanRow(ctx, q, args, &tombs); err != nil {
 		return tableMax{}, fmt.Errorf("check deletes of %s: %w", table, err)
 	}
 	m := tableMax{rows: rows.Int64, tombs: tombs.Int64}
@@ -237,22 +228,19 @@ func (s *session) tableMax(ctx context.Context, tx *sql.Tx, table string) (table
 // changes returns the rows of it changed after version after, up to limit
 // rows cut at a whole version, with tombstones of the same range. The
 // newest versions of the table in the snapshot say which of the two queries
-// can find anything; with tx nil, a needed query fails with
-// errNeedSnapshot.
-func (s *session) changes(ctx context.Context, tx *sql.Tx, it *profile.PlanItem, after int64, limit int, now time.Time) (*wire.TableDelta, error) {
+// can find anything; a session answering from its probe alone fails with
+// errNeedSnapshot when one of them is needed.
+func (s *session) changes(ctx context.Context, it *profile.PlanItem, after int64, limit int) (*wire.TableDelta, error) {
 	t := s.sch.MustTable(it.Table)
-	newest, err := s.tableMax(ctx, tx, t.Name)
+	newest, err := s.tableMax(ctx, t.Name)
 	if err != nil {
 		return nil, err
 	}
-	var cols []string
-	if m := s.view.meta[t.Name]; m != nil {
-		cols = m.cols
-	} else {
-		cols = columns(t, it)
-	}
-	if (newest.rows > after || newest.tombs > after) && tx == nil {
-		return nil, errNeedSnapshot
+	cols := s.cols(it)
+	if newest.rows > after || newest.tombs > after {
+		if _, err := s.snapshot(); err != nil {
+			return nil, err
+		}
 	}
 	// A change read is its values and whether it is in scope.
 	type change struct {
@@ -274,7 +262,7 @@ func (s *session) changes(ctx context.Context, tx *sql.Tx, it *profile.PlanItem,
 			b.SQL(" LIMIT ").Arg(int64(lim))
 		}
 		q, args := b.Build()
-		rows, err := tx.QueryContext(ctx, q, args...)
+		rows, err := s.query(ctx, q, args...)
 		if err != nil {
 			return nil, fmt.Errorf("changes of %s: %w", t.Name, err)
 		}
@@ -290,7 +278,7 @@ func (s *session) changes(ctx context.Context, tx *sql.Tx, it *profile.PlanItem,
 	if err != nil {
 		return nil, err
 	}
-	td := &wire.TableDelta{Table: t.Name, Token: s.token(it, upper, now), Columns: cols, More: more}
+	td := &wire.TableDelta{Table: t.Name, Token: s.token(it, upper), Columns: cols, More: more}
 	for _, c := range changed {
 		if c.in {
 			td.Upserts = append(td.Upserts, c.vals)
@@ -299,7 +287,7 @@ func (s *session) changes(ctx context.Context, tx *sql.Tx, it *profile.PlanItem,
 		}
 	}
 	if newest.tombs > after {
-		if err := s.tombstones(ctx, tx, t.Name, after, upper, td); err != nil {
+		if err := s.tombstones(ctx, t.Name, after, upper, td); err != nil {
 			return nil, err
 		}
 	}
@@ -311,9 +299,11 @@ func (s *session) changes(ctx context.Context, tx *sql.Tx, it *profile.PlanItem,
 
 // tombstones adds the removal keys of rows of table deleted after version
 // after up to upper to td's.
-func (s *session) tombstones(ctx context.Context, tx *sql.Tx, table string, after, upper int64, td *wire.TableDelta) error {
-	rows, err := tx.QueryContext(ctx, `SELECT id FROM outpost_tombstone WHERE tablename = `+s.d.Placeholder(1)+
-		` AND version > `+s.d.Placeholder(2)+` AND version <= `+s.d.Placeholder(3)+` ORDER BY version`, table, after, upper)
+func (s *session) tombstones(ctx context.Context, table string, after, upper int64, td *wire.TableDelta) error {
+	b := sqlgen.NewBuilder(s.d).SQL("SELECT id FROM outpost_tombstone WHERE tablename = ").Arg(table).
+		SQL(" AND version > ").Arg(after).SQL(" AND version <= ").Arg(upper).SQL(" ORDER BY version")
+	q, args := b.Build()
+	rows, err := s.query(ctx, q, args...)
 	if err != nil {
 		return fmt.Errorf("tombstones of %s: %w", table, err)
 	}

@@ -256,7 +256,7 @@ func newPlanView(plan *profile.Plan, pr *security.Principal, sv int64, sch *sche
 		if err != nil {
 			return nil, fmt.Errorf("plan of profile %s: %w", plan.ProfileID, err)
 		}
-		m := &itemMeta{fingerprint: scopeFingerprint(pr, it), cols: columns(t, it), deps: dependencies(sch, it),
+		m := &itemMeta{fingerprint: scopeFingerprint(pr, it), cols: it.SyncColumns(t), deps: dependencies(sch, it),
 			depCols: dependencyColumns(sch, it), clock: it.Filter != nil && clockRelative(it.Filter)}
 		if m.clock {
 			m.clockCols = clockColumns(sch, it.Table, it.Filter, nil)

@@ -331,8 +331,10 @@ func tableNames(ts []wire.Table) []string {
 }
 
 // TestDeltaTokenStaysWhenNothingChanged: a delta that finds nothing returns
-// the counter of its snapshot, and the next one the same version; a write
-// to a table moves only the tokens it must.
+// the counter of its snapshot, and the next one the same version (with
+// transaction-id versions the horizon moves with the cluster's other
+// transactions, so only the counter's is checked); a write to a table moves
+// only the tokens it must.
 func TestDeltaTokenStaysWhenNothingChanged(t *testing.T) {
 	for _, e := range testenv.Engines(t) {
 		t.Run(e.Name, func(t *testing.T) {
@@ -343,7 +345,7 @@ func TestDeltaTokenStaysWhenNothingChanged(t *testing.T) {
 			first := maps.Clone(d.tokens)
 			s.delta(t, d)
 			for table, tok := range d.tokens {
-				if tokenVersion(t, tok) != tokenVersion(t, first[table]) {
+				if !s.p1.DB().SparseVersions() && tokenVersion(t, tok) != tokenVersion(t, first[table]) {
 					t.Fatalf("table %s: token moved from %s to %s with nothing changed", table, first[table], tok)
 				}
 			}

@@ -2,7 +2,6 @@ package syncsrv
 
 import (
 	"context"
-	"database/sql"
 	"slices"
 	"sync"
 
@@ -104,7 +103,7 @@ func (s *Subscription) Check(ctx context.Context) error {
 			return err
 		}
 	}
-	return s.e.read(ctx, s.by, s.deviceID, func(_ *sql.Tx, ss *session) error {
+	return s.e.read(ctx, s.by, s.deviceID, func(ss *session) error {
 		rel := make(map[string]bool, len(ss.view.probeTables))
 		for _, t := range ss.view.probeTables {
 			rel[t] = true

@@ -2,7 +2,6 @@ package syncsrv
 
 import (
 	"context"
-	"database/sql"
 
 	"github.com/outposthq/outpost/security"
 )
@@ -12,17 +11,16 @@ import (
 // name (wire values). Tests compare devices with it; it reads whole tables.
 func (e *Engine) Expected(ctx context.Context, by *security.Principal, deviceID string) (map[string]map[string]map[string]any, error) {
 	out := map[string]map[string]map[string]any{}
-	err := e.read(ctx, by, deviceID, func(tx *sql.Tx, s *session) error {
+	err := e.read(ctx, by, deviceID, func(s *session) error {
 		for i := range s.plan.Items {
 			it := &s.plan.Items[i]
-			t := s.sch.MustTable(it.Table)
-			cols := columns(t, it)
+			cols := s.cols(it)
 			rows := map[string]map[string]any{}
 			var ids []string
-			if err := s.scope(ctx, tx, it, func(id string, _ int64) { ids = append(ids, id) }); err != nil {
+			if err := s.scope(ctx, it, func(id string, _ int64) { ids = append(ids, id) }); err != nil {
 				return err
 			}
-			vals, err := s.rowsByID(ctx, tx, it, ids)
+			vals, err := s.rowsByID(ctx, it, ids)
 			if err != nil {
 				return err
 			}

@@ -32,7 +32,7 @@ func (s *session) selectedFileColumns() map[string][]string {
 	out := map[string][]string{}
 	for name, it := range s.items {
 		t := s.sch.MustTable(name)
-		for _, c := range columns(t, it) {
+		for _, c := range s.cols(it) {
 			col, _ := t.Column(c)
 			if col.Type == schema.File || col.Type == schema.Image {
 				out[name] = append(out[name], c)
@@ -58,7 +58,7 @@ func (e *Engine) fileFor(ctx context.Context, pr *security.Principal, selected m
 func (e *Engine) fileSession(ctx context.Context, by *security.Principal, deviceID string) (*security.Principal, map[string][]string, error) {
 	var pr *security.Principal
 	var selected map[string][]string
-	err := e.read(ctx, by, deviceID, func(_ *sql.Tx, s *session) error {
+	err := e.read(ctx, by, deviceID, func(s *session) error {
 		pr, selected = s.pr, s.selectedFileColumns()
 		return nil
 	})
@@ -172,8 +172,9 @@ func (e *Engine) StageFile(ctx context.Context, by *security.Principal, deviceID
 		if _, err := tx.ExecContext(ctx, query, args...); err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO outpost_fileupload (fileid, deviceid, userid, filename, mimetype, size, content, refused, createdon) VALUES (`+d.Placeholders(1, 9)+`)`,
-			id, dev.ID, dev.UserID, name, mimeType, int64(len(content)), content, refused, d.TimeArg(now))
+		query, args = sqlgen.NewBuilder(d).SQL(`INSERT INTO outpost_fileupload (fileid, deviceid, userid, filename, mimetype, size, content, refused, createdon) VALUES (`).
+			Args(id, dev.ID, dev.UserID, name, mimeType, int64(len(content)), content, refused, d.TimeArg(now)).SQL(")").Build()
+		_, err = tx.ExecContext(ctx, query, args...)
 		return err
 	})
 	if err != nil && outpost.ErrorCode(err) != outpost.CodeInternal {

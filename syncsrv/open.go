@@ -38,8 +38,9 @@ func (e *Engine) Open(ctx context.Context, by *security.Principal, req wire.Open
 		err := tx.QueryRowContext(ctx, query, args...).Scan(&owner)
 		switch {
 		case err == sql.ErrNoRows:
-			_, err = tx.ExecContext(ctx, `INSERT INTO outpost_device (deviceid, userid, appid, profileid, kind, createdon, lastseen, lastseq) VALUES (`+
-				d.Placeholders(1, 8)+`)`, req.DeviceID, by.UserID, req.AppID, profileID, kind, d.TimeArg(now), d.TimeArg(now), int64(0))
+			query, args := sqlgen.NewBuilder(d).SQL(`INSERT INTO outpost_device (deviceid, userid, appid, profileid, kind, createdon, lastseen, lastseq) VALUES (`).
+				Args(req.DeviceID, by.UserID, req.AppID, profileID, kind, d.TimeArg(now), d.TimeArg(now), int64(0)).SQL(")").Build()
+			_, err = tx.ExecContext(ctx, query, args...)
 			return err
 		case err != nil:
 			return err
@@ -56,7 +57,7 @@ func (e *Engine) Open(ctx context.Context, by *security.Principal, req wire.Open
 		return nil, fmt.Errorf("register device %s: %w", req.DeviceID, err)
 	}
 	out := &wire.OpenResponse{DeviceID: req.DeviceID, UserID: by.UserID, AppID: req.AppID, ProfileID: profileID, Kind: kind, MaxRows: e.opts.MaxRows}
-	err = e.read(ctx, by, req.DeviceID, func(tx *sql.Tx, s *session) error {
+	err = e.read(ctx, by, req.DeviceID, func(s *session) error {
 		out.ProfileVersion = s.plan.Version
 		out.Tables = s.tables()
 		return nil
@@ -93,12 +94,12 @@ func (e *Engine) countTables(ctx context.Context, by *security.Principal, device
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			errs[i] = e.read(ctx, by, deviceID, func(tx *sql.Tx, s *session) error {
+			errs[i] = e.read(ctx, by, deviceID, func(s *session) error {
 				it, _, err := s.item(tables[i].Name)
 				if err != nil {
 					return err
 				}
-				tables[i].Rows, err = s.count(ctx, tx, it)
+				tables[i].Rows, err = s.count(ctx, it)
 				return err
 			})
 		})
@@ -119,7 +120,7 @@ func (s *session) tables() []wire.Table {
 		it := &s.plan.Items[i]
 		t := s.sch.MustTable(it.Table)
 		wt := wire.Table{Name: t.Name, PrimaryKey: t.PrimaryKey(), IntervalMinutes: it.IntervalMinutes}
-		for _, name := range columns(t, it) {
+		for _, name := range s.cols(it) {
 			c, _ := t.Column(name)
 			wc := wire.Column{Name: c.Name, Type: string(c.Type), Target: c.Target, Required: c.Required && !c.System}
 			if c.Type == schema.Text || c.Type == schema.Memo {

@@ -2,7 +2,6 @@ package syncsrv
 
 import (
 	"context"
-	"database/sql"
 	"slices"
 	"strings"
 	"testing"
@@ -43,7 +42,7 @@ func TestPreviewShowsSnapshotStatement(t *testing.T) {
 			for _, item := range pv.Items {
 				var q string
 				var args []any
-				testenv.Must(t, eng.read(ctx, pr, dev, func(_ *sql.Tx, s *session) error {
+				testenv.Must(t, eng.read(ctx, pr, dev, func(s *session) error {
 					it, tbl, err := s.item(item.Table)
 					if err != nil {
 						return err

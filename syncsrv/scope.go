@@ -2,7 +2,6 @@ package syncsrv
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"strings"
 
@@ -87,12 +86,12 @@ func dependencyColumns(s *schema.Schema, item *profile.PlanItem) map[string]map[
 // scopeMoved reports whether a write to table after version v changed one
 // of cols (nil: any change counts). A change the scope log does not
 // explain counts too.
-func (s *session) scopeMoved(ctx context.Context, tx *sql.Tx, table string, cols map[string]bool, v int64) (bool, error) {
-	changed, err := s.changedSince(ctx, tx, table, v)
+func (s *session) scopeMoved(ctx context.Context, table string, cols map[string]bool, v int64) (bool, error) {
+	changed, err := s.changedSince(ctx, table, v)
 	if err != nil || !changed || cols == nil {
 		return changed, err
 	}
-	l, err := s.scopeLog(ctx, tx, table, v)
+	l, err := s.scopeLog(ctx, table, v)
 	if err != nil {
 		return false, err
 	}
@@ -123,18 +122,15 @@ type scopeLog struct {
 // scopeLog reads the scope log of table for the versions after v up to the
 // snapshot's, once per request: the tables linked to the same table with
 // the same token share it.
-func (s *session) scopeLog(ctx context.Context, tx *sql.Tx, table string, v int64) (scopeLog, error) {
+func (s *session) scopeLog(ctx context.Context, table string, v int64) (scopeLog, error) {
 	key := scopeLogKey{table, v}
 	if l, ok := s.scopeLogs[key]; ok {
 		return l, nil
 	}
-	if tx == nil {
-		return scopeLog{}, errNeedSnapshot
-	}
 	query, args := sqlgen.NewBuilder(s.d).
 		SQL(`SELECT columns FROM outpost_scopelog WHERE tablename = `).Arg(table).SQL(` AND version > `).Arg(v).
 		SQL(` AND version <= `).Arg(s.cur).Build()
-	rows, err := tx.QueryContext(ctx, query, args...)
+	rows, err := s.query(ctx, query, args...)
 	if err != nil {
 		return scopeLog{}, fmt.Errorf("read scope log of %s: %w", table, err)
 	}

@@ -10,7 +10,6 @@ import (
 	"slices"
 	"strconv"
 	"sync"
-	"time"
 
 	"github.com/outposthq/outpost/filter"
 	"github.com/outposthq/outpost/profile"
@@ -88,8 +87,9 @@ func (e *Engine) rememberScopes(ctx context.Context, s *session) {
 	d := db.Dialect
 	err = db.Tx(ctx, func(tx *sql.Tx) error {
 		for _, fp := range missing {
-			_, err := tx.ExecContext(ctx, `INSERT INTO outpost_scopeenv (fingerprint, userid, env) VALUES (`+d.Placeholders(1, 3)+
-				`) ON CONFLICT (fingerprint) DO NOTHING`, fingerprintKey(fp), s.pr.UserID, string(data))
+			query, args := sqlgen.NewBuilder(d).SQL(`INSERT INTO outpost_scopeenv (fingerprint, userid, env) VALUES (`).
+				Args(fingerprintKey(fp), s.pr.UserID, string(data)).SQL(`) ON CONFLICT (fingerprint) DO NOTHING`).Build()
+			_, err := tx.ExecContext(ctx, query, args...)
 			if err != nil {
 				return err
 			}
@@ -127,7 +127,8 @@ func (e *Engine) recordedEnv(ctx context.Context, q store.Querier, fp uint64) (*
 		return env, nil
 	}
 	var data string
-	err := q.QueryRowContext(ctx, `SELECT env FROM outpost_scopeenv WHERE fingerprint = `+e.p.DB().Dialect.Placeholder(1), fingerprintKey(fp)).Scan(&data)
+	query, args := sqlgen.NewBuilder(e.p.DB().Dialect).SQL(`SELECT env FROM outpost_scopeenv WHERE fingerprint = `).Arg(fingerprintKey(fp)).Build()
+	err := q.QueryRowContext(ctx, query, args...).Scan(&data)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
@@ -155,25 +156,25 @@ func (e *Engine) recordedEnv(ctx context.Context, q store.Querier, fp uint64) (*
 // clock band (clockdiff.go): the rows whose dates lie between where the
 // windows' edges were and where they are, read through the index of the
 // date column.
-func (e *Engine) scopeDiff(ctx context.Context, tx *sql.Tx, s *session, it *profile.PlanItem, tok token, limit int, now time.Time) (*wire.TableDelta, error) {
-	old, err := e.tokenPrincipal(ctx, tx, s, it, tok)
+func (e *Engine) scopeDiff(ctx context.Context, s *session, it *profile.PlanItem, tok token, limit int) (*wire.TableDelta, error) {
+	old, err := e.tokenPrincipal(ctx, s, it, tok)
 	if err != nil || old == nil {
 		return nil, err
 	}
-	c := &scopeCompare{tx: tx, s: s, it: it, t: s.sch.MustTable(it.Table), tok: tok, oldEnv: at(old.Env(), tok.Issued), newEnv: s.env()}
+	c := &scopeCompare{s: s, it: it, t: s.sch.MustTable(it.Table), tok: tok, oldEnv: at(old.Env(), tok.Issued), newEnv: s.env()}
 	if old == s.pr && it.Filter != nil {
 		if c.band, err = clockBand(it.Filter, c.oldEnv, c.newEnv); err != nil {
 			return nil, fmt.Errorf("clock band of %s: %w", it.Table, err)
 		}
 		if c.band == nil {
-			return s.changes(ctx, tx, it, tok.Version, limit, now)
+			return s.changes(ctx, it, tok.Version, limit)
 		}
 	}
 	inIDs, err := c.moveIns(ctx)
 	if err != nil || len(inIDs) > maxScopeMoveIns {
 		return nil, err
 	}
-	ins, err := s.rowsByID(ctx, tx, it, inIDs)
+	ins, err := s.rowsByID(ctx, it, inIDs)
 	if err != nil {
 		return nil, err
 	}
@@ -181,7 +182,7 @@ func (e *Engine) scopeDiff(ctx context.Context, tx *sql.Tx, s *session, it *prof
 	if err != nil {
 		return nil, err
 	}
-	td, err := s.changes(ctx, tx, it, tok.Version, limit, now)
+	td, err := s.changes(ctx, it, tok.Version, limit)
 	if err != nil {
 		return nil, err
 	}
@@ -191,7 +192,7 @@ func (e *Engine) scopeDiff(ctx context.Context, tx *sql.Tx, s *session, it *prof
 	td.Removes = append(outs, td.Removes...)
 	if len(ins) > 0 {
 		if td.Columns == nil {
-			td.Columns = columns(c.t, it)
+			td.Columns = s.cols(it)
 		}
 		td.Upserts = append(ins, td.Upserts...)
 	}
@@ -202,9 +203,13 @@ func (e *Engine) scopeDiff(ctx context.Context, tx *sql.Tx, s *session, it *prof
 // for: the session's own when the scope fingerprint is unchanged, else
 // the one recorded under the token's fingerprint; nil when none was
 // recorded or it is not this user's (the caller then reconciles).
-func (e *Engine) tokenPrincipal(ctx context.Context, tx *sql.Tx, s *session, it *profile.PlanItem, tok token) (*security.Principal, error) {
+func (e *Engine) tokenPrincipal(ctx context.Context, s *session, it *profile.PlanItem, tok token) (*security.Principal, error) {
 	if tok.Scope == s.fingerprint(it) {
 		return s.pr, nil
+	}
+	tx, err := s.snapshot()
+	if err != nil {
+		return nil, err
 	}
 	env, err := e.recordedEnv(ctx, tx, tok.Scope)
 	if err != nil || env == nil {
@@ -221,7 +226,6 @@ func (e *Engine) tokenPrincipal(ctx context.Context, tx *sql.Tx, s *session, it 
 // now (newEnv) on the rows unchanged since the token, within the clock
 // band when only the clock moved.
 type scopeCompare struct {
-	tx             *sql.Tx
 	s              *session
 	it             *profile.PlanItem
 	t              *schema.Table
@@ -268,7 +272,7 @@ func (c *scopeCompare) diff(b *sqlgen.Builder, sel []string, a, not *filter.Env)
 // every row.
 func (c *scopeCompare) query(ctx context.Context, b *sqlgen.Builder, what string, scan func(*sql.Rows) error) error {
 	q, args := b.Build()
-	rows, err := c.tx.QueryContext(ctx, q, args...)
+	rows, err := c.s.query(ctx, q, args...)
 	if err != nil {
 		return fmt.Errorf("%s of %s: %w", what, c.t.Name, err)
 	}
@@ -308,7 +312,7 @@ func (c *scopeCompare) moveIns(ctx context.Context) ([]string, error) {
 // all of whose rows the device held left (removed by one rule, when the
 // device holds the owner column, instead of one id per row).
 func (c *scopeCompare) moveOuts(ctx context.Context) (outs, gone []string, err error) {
-	byOwner := c.t.HasOwner() && slices.Contains(columns(c.t, c.it), schema.ColOwnerID)
+	byOwner := c.t.HasOwner() && slices.Contains(c.s.cols(c.it), schema.ColOwnerID)
 	sel := []string{c.t.PrimaryKey()}
 	if byOwner {
 		sel = append(sel, schema.ColOwnerID)

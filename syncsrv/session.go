@@ -49,6 +49,45 @@ type session struct {
 	now time.Time
 	// key signs the tokens the session issues.
 	key signKey
+	// tx is the read snapshot the session's statements run in (read sets
+	// it). A session answering from its probe alone has none and says so
+	// with fromProbe.
+	tx *sql.Tx
+	// fromProbe is set while the session answers from the newest versions
+	// its probe read, without a read transaction (quickDelta): a statement
+	// it would need fails with errNeedSnapshot, and the request is answered
+	// again in a snapshot.
+	fromProbe bool
+}
+
+// snapshot returns the read transaction to run a statement in, or
+// errNeedSnapshot when the session answers from its probe alone.
+func (s *session) snapshot() (*sql.Tx, error) {
+	switch {
+	case s.fromProbe:
+		return nil, errNeedSnapshot
+	case s.tx == nil:
+		return nil, errors.New("sync session used outside its read snapshot")
+	}
+	return s.tx, nil
+}
+
+// query runs a statement in the session's snapshot.
+func (s *session) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	tx, err := s.snapshot()
+	if err != nil {
+		return nil, err
+	}
+	return tx.QueryContext(ctx, q, args...)
+}
+
+// scanRow runs a statement of one row in the session's snapshot into dest.
+func (s *session) scanRow(ctx context.Context, q string, args []any, dest ...any) error {
+	tx, err := s.snapshot()
+	if err != nil {
+		return err
+	}
+	return tx.QueryRowContext(ctx, q, args...).Scan(dest...)
 }
 
 // env is the filter environment of the session's user at its clock.
@@ -58,9 +97,9 @@ func (e *Engine) loadDevice(ctx context.Context, q store.Querier, by *security.P
 	if !outpost.ValidID(id) {
 		return device{}, outpost.Invalidf("deviceId %q is not a UUID", id).WithTarget("deviceId")
 	}
-	d := e.p.DB().Dialect
+	query, args := sqlgen.NewBuilder(e.p.DB().Dialect).SQL(`SELECT deviceid, userid, appid, profileid, kind, lastseq FROM outpost_device WHERE deviceid = `).Arg(id).Build()
 	var dev device
-	err := q.QueryRowContext(ctx, `SELECT deviceid, userid, appid, profileid, kind, lastseq FROM outpost_device WHERE deviceid = `+d.Placeholder(1), id).
+	err := q.QueryRowContext(ctx, query, args...).
 		Scan(&dev.ID, &dev.UserID, &dev.AppID, &dev.ProfileID, &dev.Kind, &dev.LastSeq)
 	if errors.Is(err, sql.ErrNoRows) {
 		return device{}, outpost.NotFoundf("device %s is not registered: open the app first", id).WithTarget("deviceId")
@@ -89,7 +128,7 @@ const maxReadAttempts = 5
 // loaded before it, then checked against it by the probe (deltacache.go),
 // and loaded again when it shows they moved in between, so a token never
 // claims a scope it was not read with.
-func (e *Engine) read(ctx context.Context, by *security.Principal, deviceID string, fn func(tx *sql.Tx, s *session) error) error {
+func (e *Engine) read(ctx context.Context, by *security.Principal, deviceID string, fn func(s *session) error) error {
 	db := e.p.DB()
 	for attempt := 0; ; attempt++ {
 		s, err := e.prepare(ctx, by, deviceID, attempt > 0)
@@ -106,7 +145,8 @@ func (e *Engine) read(ctx context.Context, by *security.Principal, deviceID stri
 				retry = true
 				return nil
 			}
-			return fn(tx, s)
+			s.tx = tx
+			return fn(s)
 		})
 		if err != nil || !retry {
 			return err
@@ -119,7 +159,7 @@ func (e *Engine) read(ctx context.Context, by *security.Principal, deviceID stri
 // lost (appAccess). It costs the probe of one read snapshot, or less when
 // the plan is cached.
 func (e *Engine) checkAccess(ctx context.Context, by *security.Principal, deviceID string) error {
-	return e.read(ctx, by, deviceID, func(*sql.Tx, *session) error { return nil })
+	return e.read(ctx, by, deviceID, func(*session) error { return nil })
 }
 
 func (s *session) item(table string) (*profile.PlanItem, *schema.Table, error) {
@@ -130,16 +170,24 @@ func (s *session) item(table string) (*profile.PlanItem, *schema.Table, error) {
 	return it, s.sch.MustTable(table), nil
 }
 
-// columns returns the columns of item sent to devices (PlanItem.SyncColumns).
-func columns(t *schema.Table, it *profile.PlanItem) []string { return it.SyncColumns(t) }
+// cols returns the columns of it sent to devices (PlanItem.SyncColumns),
+// computed once per plan (planView).
+func (s *session) cols(it *profile.PlanItem) []string {
+	if m := s.view.meta[it.Table]; m != nil {
+		return m.cols
+	}
+	return it.SyncColumns(s.sch.MustTable(it.Table))
+}
 
 // where writes the item's scope for alias t0 (PlanItem.WriteScope).
 func (s *session) where(b *sqlgen.Builder, it *profile.PlanItem) error {
 	return it.WriteScope(b, s.sch, s.env())
 }
 
-func (s *session) token(it *profile.PlanItem, version int64, now time.Time) string {
-	return token{Version: version, Issued: now, Scope: s.fingerprint(it)}.sign(s.key)
+// token returns the signed token of it at version, issued at the session's
+// clock.
+func (s *session) token(it *profile.PlanItem, version int64) string {
+	return token{Version: version, Issued: s.now, Scope: s.fingerprint(it)}.sign(s.key)
 }
 
 // fingerprint is scopeFingerprint of it for the session's principal.

@@ -2,9 +2,7 @@ package syncsrv
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
-	"time"
 
 	"github.com/outposthq/outpost/profile"
 	"github.com/outposthq/outpost/schema"
@@ -14,7 +12,7 @@ import (
 )
 
 // count returns the number of rows of it in the device's scope.
-func (s *session) count(ctx context.Context, tx *sql.Tx, it *profile.PlanItem) (int64, error) {
+func (s *session) count(ctx context.Context, it *profile.PlanItem) (int64, error) {
 	b := sqlgen.NewBuilder(s.d)
 	b.SQL("SELECT count(*) FROM ").Ident(it.Table).SQL(" AS t0 WHERE ")
 	if err := s.where(b, it); err != nil {
@@ -22,7 +20,7 @@ func (s *session) count(ctx context.Context, tx *sql.Tx, it *profile.PlanItem) (
 	}
 	q, args := b.Build()
 	var n int64
-	if err := tx.QueryRowContext(ctx, q, args...).Scan(&n); err != nil {
+	if err := s.scanRow(ctx, q, args, &n); err != nil {
 		return 0, fmt.Errorf("count %s: %w", it.Table, err)
 	}
 	return n, nil
@@ -71,11 +69,11 @@ func (e *Engine) Snapshot(ctx context.Context, by *security.Principal, req wire.
 			n = min(n, req.MaxPages-pages)
 		}
 		batch = batch[:0]
-		err := e.read(ctx, by, req.DeviceID, func(tx *sql.Tx, s *session) error {
-			if err := s.sortMemory(ctx, tx); err != nil {
+		err := e.read(ctx, by, req.DeviceID, func(s *session) error {
+			if err := s.sortMemory(ctx); err != nil {
 				return err
 			}
-			return s.pages(ctx, tx, req.Table, after, size, n, s.now, func(page *wire.SnapshotPage) error {
+			return s.pages(ctx, req.Table, after, size, n, func(page *wire.SnapshotPage) error {
 				batch = append(batch, page)
 				return nil
 			})
@@ -106,9 +104,13 @@ const snapshotSortMemory = "64MB"
 
 // sortMemory raises the sort memory of a PostgreSQL read transaction for
 // the rest of it.
-func (s *session) sortMemory(ctx context.Context, tx *sql.Tx) error {
+func (s *session) sortMemory(ctx context.Context) error {
 	if !s.d.IsPostgres() {
 		return nil
+	}
+	tx, err := s.snapshot()
+	if err != nil {
+		return err
 	}
 	if _, err := tx.ExecContext(ctx, "SET LOCAL work_mem = '"+snapshotSortMemory+"'"); err != nil {
 		return fmt.Errorf("snapshot sort memory: %w", err)
@@ -117,25 +119,25 @@ func (s *session) sortMemory(ctx context.Context, tx *sql.Tx) error {
 }
 
 // pages emits up to n pages of size rows of table after the cursor, read
-// with one query in tx. The last page of the table has Done set (it may be
+// with one query in the session's snapshot. The last page of the table has Done set (it may be
 // empty when the table ends on a full page).
-func (s *session) pages(ctx context.Context, tx *sql.Tx, table, after string, size, n int, now time.Time, emit func(*wire.SnapshotPage) error) error {
+func (s *session) pages(ctx context.Context, table, after string, size, n int, emit func(*wire.SnapshotPage) error) error {
 	it, t, err := s.item(table)
 	if err != nil {
 		return err
 	}
-	cols := columns(t, it)
+	cols := s.cols(it)
 	limit := size * n
 	q, args, err := s.pageQuery(it, t, after, limit)
 	if err != nil {
 		return err
 	}
-	rows, err := tx.QueryContext(ctx, q, args...)
+	rows, err := s.query(ctx, q, args...)
 	if err != nil {
 		return fmt.Errorf("snapshot %s: %w", t.Name, err)
 	}
 	defer rows.Close()
-	token := s.token(it, s.cur, now)
+	token := s.token(it, s.cur)
 	sc := newPageScanner(t, cols)
 	for total := 0; total < limit; {
 		page := &wire.SnapshotPage{Table: t.Name, Columns: cols, Cursor: after, Token: token}

@@ -108,38 +108,26 @@ type Engine struct {
 	janitor janitorStats
 }
 
+// orDefault sets *v to d when it is not positive.
+func orDefault[T int | int64 | time.Duration](v *T, d T) {
+	if *v <= 0 {
+		*v = d
+	}
+}
+
 // New returns the sync engine over p, planning downloads with planner.
 func New(p *platform.Platform, planner Planner, opts Options) *Engine {
-	if opts.TokenMaxAge <= 0 {
-		opts.TokenMaxAge = DefaultTokenMaxAge
-	}
-	if opts.KeyRotation <= 0 {
-		opts.KeyRotation = DefaultKeyRotation
-	}
-	if opts.MaxRows <= 0 {
-		opts.MaxRows = DefaultMaxRows
-	}
-	if opts.SnapshotStreamsPerUser <= 0 {
-		opts.SnapshotStreamsPerUser = DefaultSnapshotStreamsPerUser
-	}
-	if opts.EventStreamsPerUser <= 0 {
-		opts.EventStreamsPerUser = DefaultEventStreamsPerUser
-	}
-	if opts.EventStreamsPerDevice <= 0 {
-		opts.EventStreamsPerDevice = DefaultEventStreamsPerDevice
-	}
-	if opts.StagedBytesPerDevice <= 0 {
-		opts.StagedBytesPerDevice = DefaultStagedBytesPerDevice
-	}
-	if opts.StagedBytesPerUser <= 0 {
-		opts.StagedBytesPerUser = DefaultStagedBytesPerUser
-	}
-	if opts.StagedFileMaxAge <= 0 {
-		opts.StagedFileMaxAge = DefaultStagedFileMaxAge
-	}
-	if opts.TelemetryRetention <= 0 {
-		opts.TelemetryRetention = DefaultTelemetryRetention
-	}
+	// Unset (or negative) options take their defaults.
+	orDefault(&opts.TokenMaxAge, DefaultTokenMaxAge)
+	orDefault(&opts.KeyRotation, DefaultKeyRotation)
+	orDefault(&opts.MaxRows, DefaultMaxRows)
+	orDefault(&opts.SnapshotStreamsPerUser, DefaultSnapshotStreamsPerUser)
+	orDefault(&opts.EventStreamsPerUser, DefaultEventStreamsPerUser)
+	orDefault(&opts.EventStreamsPerDevice, DefaultEventStreamsPerDevice)
+	orDefault(&opts.StagedBytesPerDevice, DefaultStagedBytesPerDevice)
+	orDefault(&opts.StagedBytesPerUser, DefaultStagedBytesPerUser)
+	orDefault(&opts.StagedFileMaxAge, DefaultStagedFileMaxAge)
+	orDefault(&opts.TelemetryRetention, DefaultTelemetryRetention)
 	e := &Engine{p: p, planner: planner, opts: opts, now: opts.Now, logger: opts.Logger, hub: newHub(), cache: newCache(),
 		snapshots: newCounter(opts.SnapshotStreamsPerUser), eventsPerUser: newCounter(opts.EventStreamsPerUser),
 		eventsPerDevice: newCounter(opts.EventStreamsPerDevice)}

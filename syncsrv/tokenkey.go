@@ -93,9 +93,9 @@ func (e *Engine) addKey(ctx context.Context, id int64) error {
 	if _, err := rand.Read(secret); err != nil {
 		return fmt.Errorf("make a sync token key: %w", err)
 	}
-	d := e.p.DB().Dialect
-	_, err := e.p.DB().Write.ExecContext(ctx, `INSERT INTO outpost_synckey (id, secret, createdms) VALUES (`+d.Placeholders(1, 3)+`) ON CONFLICT (id) DO NOTHING`,
-		id, hex.EncodeToString(secret), e.now().UnixMilli())
+	query, args := sqlgen.NewBuilder(e.p.DB().Dialect).SQL(`INSERT INTO outpost_synckey (id, secret, createdms) VALUES (`).
+		Args(id, hex.EncodeToString(secret), e.now().UnixMilli()).SQL(`) ON CONFLICT (id) DO NOTHING`).Build()
+	_, err := e.p.DB().Write.ExecContext(ctx, query, args...)
 	if err != nil {
 		return fmt.Errorf("store a sync token key: %w", err)
 	}

@@ -385,7 +385,7 @@ func (e *Engine) revertRows(ctx context.Context, by *security.Principal, deviceI
 	if !rejected {
 		return nil
 	}
-	return e.read(ctx, by, deviceID, func(tx *sql.Tx, s *session) error {
+	return e.read(ctx, by, deviceID, func(s *session) error {
 		for i := range results {
 			r := &results[i]
 			ch := idx[r.Seq]
@@ -393,12 +393,12 @@ func (e *Engine) revertRows(ctx context.Context, by *security.Principal, deviceI
 			if r.Status != wire.StatusRejected || !ok || !outpost.ValidID(ch.ID) {
 				continue
 			}
-			rows, err := s.rowsByID(ctx, tx, it, []string{ch.ID})
+			rows, err := s.rowsByID(ctx, it, []string{ch.ID})
 			if err != nil {
 				return err
 			}
 			if len(rows) == 1 {
-				r.Columns, r.Row = columns(s.sch.MustTable(ch.Table), it), rows[0]
+				r.Columns, r.Row = s.cols(it), rows[0]
 			}
 		}
 		return nil

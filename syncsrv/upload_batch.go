@@ -4,10 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/outposthq/outpost/platform"
 	"github.com/outposthq/outpost/security"
+	"github.com/outposthq/outpost/sqlgen"
 	"github.com/outposthq/outpost/wire"
 )
 
@@ -119,24 +119,20 @@ func (e *Engine) storeResults(ctx context.Context, w *platform.Writer, deviceID 
 		}
 		part := idx[:n]
 		idx = idx[n:]
-		var sb strings.Builder
-		sb.WriteString(`INSERT INTO outpost_syncresult (deviceid, seq, status, version, errortype, errorcode, message, syncerrorid) VALUES `)
-		args := make([]any, 0, 8*n)
+		b := sqlgen.NewBuilder(dia).SQL(`INSERT INTO outpost_syncresult (deviceid, seq, status, version, errortype, errorcode, message, syncerrorid) VALUES `)
 		for k, i := range part {
 			if k > 0 {
-				sb.WriteString(", ")
+				b.SQL(", ")
 			}
-			sb.WriteString("(")
-			sb.WriteString(dia.Placeholders(8*k+1, 8))
-			sb.WriteString(")")
 			r := results[i]
 			var typ, code, msg, sid any
 			if r.Error != nil {
 				typ, code, msg, sid = int64(r.Error.Type), r.Error.Code, r.Error.Message, r.Error.SyncErrorID
 			}
-			args = append(args, deviceID, r.Seq, r.Status, r.Version, typ, code, msg, sid)
+			b.SQL("(").Args(deviceID, r.Seq, r.Status, r.Version, typ, code, msg, sid).SQL(")")
 		}
-		if _, err := w.Tx().ExecContext(ctx, sb.String(), args...); err != nil {
+		query, args := b.Build()
+		if _, err := w.Tx().ExecContext(ctx, query, args...); err != nil {
 			return fmt.Errorf("record results of changes %d to %d: %w", results[part[0]].Seq, results[part[n-1]].Seq, err)
 		}
 	}

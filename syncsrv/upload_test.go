@@ -15,7 +15,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/outposthq/outpost"
-	"github.com/outposthq/outpost/filter"
 	"github.com/outposthq/outpost/internal/testenv"
 	"github.com/outposthq/outpost/platform"
 	"github.com/outposthq/outpost/profile"
@@ -32,14 +31,12 @@ func (u uploadPlanner) AppProfile(context.Context, *security.Principal, string) 
 }
 
 func (u uploadPlanner) Plan(ctx context.Context, pr *security.Principal, profileID string) (*profile.Plan, error) {
-	s := u.p.Schema()
-	var items []profile.PlanItem
-	for _, name := range []string{"account", "workorder"} {
-		var e filter.Expr = &filter.Const{Value: false}
-		if f := pr.Filter(s.MustTable(name), security.Read); f != nil {
-			e = f
-		}
-		items = append(items, profile.PlanItem{Table: name, Filter: e, IntervalMinutes: 10})
+	items, err := profile.BuildPlan(u.p.Schema(), []profile.Item{
+		{Table: "account", Rule: profile.RuleAll, IntervalMinutes: 10},
+		{Table: "workorder", Rule: profile.RuleAll, IntervalMinutes: 10},
+	}, pr)
+	if err != nil {
+		return nil, err
 	}
 	return &profile.Plan{ProfileID: profileID, Items: items}, nil
 }
@@ -321,7 +318,7 @@ func (w *uploadWorld) dump(t *testing.T) string {
 	w.mu.Lock()
 	fmt.Fprintf(&sb, "notices %v\n", w.notices)
 	w.mu.Unlock()
-	return w.baseRelative(w.replace.Replace(sb.String()))
+	return w.messageVersions(w.baseRelative(w.replace.Replace(sb.String())), ranks)
 }
 
 // versionRanks numbers the versions stored in the tables an upload
@@ -361,6 +358,21 @@ func (w *uploadWorld) baseRelative(s string) string {
 	})
 }
 
+var messageVersion = regexp.MustCompile(`\(version (\d+)\)`)
+
+// messageVersions writes the versions a conflict message names as ranks
+// (a stored row's) or relative to the world's base version (what the
+// device read).
+func (w *uploadWorld) messageVersions(s string, ranks versionRanks) string {
+	return messageVersion.ReplaceAllStringFunc(s, func(m string) string {
+		n, _ := strconv.ParseInt(messageVersion.FindStringSubmatch(m)[1], 10, 64)
+		if r, ok := ranks[n]; ok {
+			return fmt.Sprintf("(version #%d)", r)
+		}
+		return fmt.Sprintf("(version base%+d)", n-w.base)
+	})
+}
+
 // of returns v's rank, or -v for a version not stored (0 stays 0).
 func (r versionRanks) of(v int64) int64 {
 	if n, ok := r[v]; ok && v != 0 {
@@ -384,6 +396,7 @@ func (w *uploadWorld) normalize(t *testing.T, results []wire.Result) []wire.Resu
 			var req string
 			testenv.Must(t, w.p.DB().Read.QueryRowContext(context.Background(), `SELECT requestdata FROM syncerror WHERE syncerrorid = `+w.p.DB().Dialect.Placeholder(1), e.SyncErrorID).Scan(&req))
 			e.SyncErrorID = w.baseRelative(req)
+			e.Message = w.messageVersions(e.Message, ranks)
 			out[i].Error = &e
 		}
 		if r.Row != nil {
