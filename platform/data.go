@@ -192,27 +192,16 @@ func (w *Writer) Create(ctx context.Context, by *security.Principal, table strin
 		return nil, err
 	}
 	id := row[t.PrimaryKey()].(string)
-	if (t.HasOwner() || t.HasBusinessUnit()) && !createReaches(by, t, row) {
-		// The new row must fall inside the caller's create depth.
+	owner, _ := row[schema.ColOwnerID].(string)
+	if (t.HasOwner() || t.HasBusinessUnit()) && !by.Reaches(t, security.Create, owner) {
+		// The new row must fall inside the caller's create depth; when its
+		// owner alone does not tell, the database does.
 		if err := w.require(ctx, by, t, id, security.Create); err != nil {
 			return nil, outpost.Forbiddenf("your create privilege on table %q does not reach rows owned by %v", t.Name, row[schema.ColOwnerID]).WithTarget(schema.ColOwnerID)
 		}
 	}
 	w.touch(t)
 	return stored, nil
-}
-
-// createReaches reports whether by's create privilege on t reaches the
-// new row without asking the database: the organization depth reaches
-// every row, and every depth reaches the rows owned by the caller or one
-// of its teams (security.Principal.Filter). Any other row is checked in
-// SQL, against its business unit and the hierarchy.
-func createReaches(by *security.Principal, t *schema.Table, row outpost.Row) bool {
-	if by.Depth(t, security.Create) == security.Organization {
-		return true
-	}
-	owner, _ := row[schema.ColOwnerID].(string)
-	return t.HasOwner() && owner != "" && (owner == by.UserID || contains(by.TeamIDs, owner))
 }
 
 // checkLink runs the checks creating (priv Create) or deleting (priv

@@ -7,6 +7,7 @@ package security
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -210,6 +211,20 @@ func (p *Principal) Depth(t *schema.Table, priv Privilege) Depth {
 		return Organization
 	}
 	return d
+}
+
+// Reaches reports whether Filter(t, priv) admits a row owned by owner
+// whatever its other columns hold: Organization depth admits every row,
+// and every depth the rows owned by the user or one of their teams. false
+// means only the filter, evaluated on the row, can tell.
+func (p *Principal) Reaches(t *schema.Table, priv Privilege, owner string) bool {
+	switch d := p.Depth(t, priv); {
+	case d == None:
+		return false
+	case d == Organization:
+		return true
+	}
+	return t.HasOwner() && owner != "" && (owner == p.UserID || slices.Contains(p.TeamIDs, owner))
 }
 
 // Filter returns the rows of t that p may use priv on, as a filter over t,

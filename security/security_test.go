@@ -49,6 +49,38 @@ func TestFilterShapes(t *testing.T) {
 	}
 }
 
+// TestReaches: the owner alone tells only for the user's and their teams'
+// rows (any depth) and for every row at Organization depth; never without
+// the privilege, never for another user's row below Organization depth.
+func TestReaches(t *testing.T) {
+	acc := schema.BuiltIn().MustTable("account")
+	at := func(d security.Depth) *security.Principal {
+		p := &security.Principal{UserID: "u", TeamIDs: []string{"team"}, Privileges: security.Set{}}
+		if d > security.None {
+			p.Privileges.Add(security.Grant{Table: "account", Privilege: security.Create, Depth: d})
+		}
+		return p
+	}
+	for _, c := range []struct {
+		depth security.Depth
+		owner string
+		want  bool
+	}{
+		{security.None, "u", false}, {security.None, "team", false},
+		{security.User, "u", true}, {security.User, "team", true}, {security.User, "other", false}, {security.User, "", false},
+		{security.BusinessUnit, "u", true}, {security.BusinessUnit, "other", false},
+		{security.ParentChild, "other", false},
+		{security.Organization, "other", true},
+	} {
+		if got := at(c.depth).Reaches(acc, security.Create, c.owner); got != c.want {
+			t.Errorf("depth %v, owner %q: Reaches = %v, want %v", c.depth, c.owner, got, c.want)
+		}
+	}
+	if at(security.User).Reaches(acc, security.Write, "u") {
+		t.Error("a create grant reached a write")
+	}
+}
+
 func TestBasicUserCannotReadCanvasApps(t *testing.T) {
 	for _, r := range security.PredefinedRoles() {
 		if r.ID != security.RoleBasicUser {
