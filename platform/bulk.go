@@ -10,6 +10,7 @@ import (
 	"github.com/outposthq/outpost/schema"
 	"github.com/outposthq/outpost/security"
 	"github.com/outposthq/outpost/sqlgen"
+	"github.com/outposthq/outpost/store"
 )
 
 // MaxBulkRows bounds the rows of one bulk write (CreateMany, UpdateMany,
@@ -367,12 +368,16 @@ func (w *Writer) insertRows(ctx context.Context, t *schema.Table, rows []outpost
 // clearTombstones removes the tombstones of ids of t: rows created again
 // under ids that were deleted are no longer deleted.
 func (w *Writer) clearTombstones(ctx context.Context, t *schema.Table, ids []string) error {
+	return w.p.clearTombstones(ctx, w.tx, t, ids)
+}
+
+func (p *Platform) clearTombstones(ctx context.Context, q store.Querier, t *schema.Table, ids []string) error {
 	for len(ids) > 0 {
 		n := chunk(len(ids))
-		b := sqlgen.NewBuilder(w.p.db.Dialect)
+		b := sqlgen.NewBuilder(p.db.Dialect)
 		b.SQL("DELETE FROM outpost_tombstone WHERE tablename = ").Arg(t.Name).SQL(" AND id IN (").StringsArgs(ids[:n]).SQL(")")
-		q, args := b.Build()
-		if _, err := w.tx.ExecContext(ctx, q, args...); err != nil {
+		query, args := b.Build()
+		if _, err := q.ExecContext(ctx, query, args...); err != nil {
 			return fmt.Errorf("clear tombstones of %s: %w", t.Name, err)
 		}
 		ids = ids[n:]

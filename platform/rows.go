@@ -18,7 +18,7 @@ import (
 // Ownership columns are the caller's business.
 func (p *Platform) insertRow(ctx context.Context, tx store.Querier, t *schema.Table, row outpost.Row, version int64, by string, now time.Time) (outpost.Row, error) {
 	pk := t.PrimaryKey()
-	named := row[pk] != nil && row[pk] != ""
+	named, _ := row[pk].(string) // an id the caller chose may be a tombstone's
 	stampCreate(t, row, version, by, now)
 	d := p.db.Dialect
 	b := sqlgen.NewBuilder(d)
@@ -61,13 +61,10 @@ func (p *Platform) insertRow(ctx context.Context, tx store.Querier, t *schema.Ta
 	}
 	// A row created again under an id that was deleted is no longer a
 	// tombstone. An id the server just made up has none.
-	if !named {
-		return got[0], nil
-	}
-	query, args := sqlgen.NewBuilder(d).
-		SQL("DELETE FROM outpost_tombstone WHERE tablename = ").Arg(t.Name).SQL(" AND id = ").Arg(row[pk]).Build()
-	if _, err := tx.ExecContext(ctx, query, args...); err != nil {
-		return nil, fmt.Errorf("clear tombstone of %s %s: %w", t.Name, row[pk], err)
+	if named != "" {
+		if err := p.clearTombstones(ctx, tx, t, []string{named}); err != nil {
+			return nil, err
+		}
 	}
 	return got[0], nil
 }
