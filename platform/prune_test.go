@@ -89,3 +89,27 @@ func TestPruneDropsOnlyWhatNoReaderNeeds(t *testing.T) {
 		}
 	})
 }
+
+// TestCreateAgainUnderDeletedID: a row created again under the id of a
+// deleted row is no longer reported deleted; a create under an id the
+// server makes up touches no tombstone.
+func TestCreateAgainUnderDeletedID(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, p *platform.Platform) {
+		ctx := context.Background()
+		sys := platform.System()
+		o := newOrg(t, p)
+		id := outpost.NewID()
+		testenv.MustGet[outpost.Row](t)(p.Create(ctx, sys, "task", map[string]any{"taskid": id, "subject": "first", "ownerid": o.u1}))
+		testenv.Must(t, p.Delete(ctx, sys, "task", id))
+		ch := testenv.MustGet[*platform.Changes](t)(p.ChangesSince(ctx, "task", 0, 100))
+		if len(ch.Deleted) != 1 || ch.Deleted[0].ID != id {
+			t.Fatalf("after the delete: deleted %+v, want %s", ch.Deleted, id)
+		}
+		testenv.MustGet[outpost.Row](t)(p.Create(ctx, sys, "task", map[string]any{"taskid": id, "subject": "again", "ownerid": o.u1}))
+		testenv.MustGet[outpost.Row](t)(p.Create(ctx, sys, "task", map[string]any{"subject": "new id", "ownerid": o.u1}))
+		ch = testenv.MustGet[*platform.Changes](t)(p.ChangesSince(ctx, "task", 0, 100))
+		if len(ch.Deleted) != 0 || len(ch.Rows) != 2 {
+			t.Fatalf("after creating it again: %d rows, deleted %+v; want 2 rows and no deletion", len(ch.Rows), ch.Deleted)
+		}
+	})
+}
