@@ -6,10 +6,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/outposthq/outpost/sqlgen"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/outposthq/outpost/sqlgen"
 
 	"github.com/outposthq/outpost"
 	"github.com/outposthq/outpost/filter"
@@ -282,11 +283,11 @@ func (s *Service) CreateApp(ctx context.Context, by *security.Principal, in AppI
 	var id string
 	err = s.p.Write(ctx, func(w *platform.Writer) error {
 		table := appTable(in.Kind)
-		var n int
-		if err := w.Tx().QueryRowContext(ctx, `SELECT count(*) FROM `+table+` WHERE lower(name) = lower(`+s.ph(1, 1)+`)`, in.Name).Scan(&n); err != nil {
-			return fmt.Errorf("check app name: %w", err)
+		taken, err := s.nameTaken(ctx, w.Tx(), in.Kind, in.Name)
+		if err != nil {
+			return err
 		}
-		if n > 0 {
+		if taken {
 			return outpost.Conflictf("a %s app named %q already exists", in.Kind, in.Name).WithTarget("name")
 		}
 		row := map[string]any{"name": in.Name, "canbeusedoffline": false}
@@ -303,8 +304,7 @@ func (s *Service) CreateApp(ctx context.Context, by *security.Principal, in AppI
 			return err
 		}
 		id = created[table+"id"].(string)
-		_, err = w.Tx().ExecContext(ctx, `INSERT INTO outpost_app (appid, kind, definition) VALUES (`+s.ph(1, 3)+`)`, id, in.Kind, def)
-		return err
+		return s.insertDefinition(ctx, w.Tx(), id, in.Kind, def)
 	})
 	if err != nil {
 		return nil, err
@@ -320,7 +320,7 @@ func (s *Service) appKind(ctx context.Context, q store.Querier, id string) (kind
 		return "", "", 0, on, outpost.Invalidf("%q is not an app id", id).WithTarget("id")
 	}
 	var pub any
-	err = q.QueryRowContext(ctx, `SELECT kind, definition, profileversion, publishedon FROM outpost_app WHERE appid = `+s.ph(1, 1), id).Scan(&kind, &def, &pin, &pub)
+	err = s.stmt(`SELECT kind, definition, profileversion, publishedon FROM outpost_app WHERE appid = `).Arg(id).QueryRow(ctx, q).Scan(&kind, &def, &pin, &pub)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", "", 0, on, outpost.NotFoundf("no app has id %s", id).WithTarget("id")
 	}
@@ -372,7 +372,9 @@ func (s *Service) GetApp(ctx context.Context, by *security.Principal, id string)
 			a.NeedsRepublish = a.ProfileVersion < newest
 		}
 	}
-	a.Solutions, err = store.Strings(ctx, s.p.DB().Read, `SELECT s.uniquename FROM outpost_solution s JOIN outpost_solutioncomponent c ON c.solutionid = s.solutionid WHERE c.kind = 'app' AND c.objectid = `+s.ph(1, 1)+` ORDER BY s.uniquename`, id)
+	query, args := s.stmt(`SELECT s.uniquename FROM outpost_solution s JOIN outpost_solutioncomponent c ON c.solutionid = s.solutionid WHERE c.kind = 'app' AND c.objectid = `).
+		Arg(id).SQL(` ORDER BY s.uniquename`).Build()
+	a.Solutions, err = store.Strings(ctx, s.p.DB().Read, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("load solutions of app %s: %w", id, err)
 	}
@@ -421,7 +423,7 @@ func (s *Service) DeleteApp(ctx context.Context, by *security.Principal, id stri
 			return err
 		}
 		for _, q := range []string{`DELETE FROM outpost_app WHERE appid = `, `DELETE FROM outpost_canvasbundle WHERE appid = `, `DELETE FROM outpost_solutioncomponent WHERE kind = 'app' AND objectid = `} {
-			if _, err := w.Tx().ExecContext(ctx, q+s.ph(1, 1), id); err != nil {
+			if _, err := s.stmt(q).Arg(id).Exec(ctx, w.Tx()); err != nil {
 				return fmt.Errorf("delete app %s: %w", id, err)
 			}
 		}
@@ -487,7 +489,7 @@ func (s *Service) pin(ctx context.Context, w *platform.Writer, appID, profileID 
 	if newest == 0 {
 		return outpost.Conflictf("offline profile %s is not published: publish it before an app can use it", profileID).WithTarget("profileId")
 	}
-	if _, err := w.Tx().ExecContext(ctx, `UPDATE outpost_app SET profileversion = `+s.ph(1, 1)+` WHERE appid = `+s.ph(2, 1), newest, appID); err != nil {
+	if _, err := s.stmt(`UPDATE outpost_app SET profileversion = `).Arg(newest).SQL(` WHERE appid = `).Arg(appID).Exec(ctx, w.Tx()); err != nil {
 		return fmt.Errorf("publish app %s: %w", appID, err)
 	}
 	return nil
@@ -498,7 +500,7 @@ func (s *Service) unbind(ctx context.Context, w *platform.Writer, by *security.P
 	if _, err := w.Update(ctx, by, appTable(a.Kind), a.ID, map[string]any{"canbeusedoffline": false, "mobileofflineprofileid": nil}); err != nil {
 		return err
 	}
-	_, err := w.Tx().ExecContext(ctx, `UPDATE outpost_app SET profileversion = 0 WHERE appid = `+s.ph(1, 1), a.ID)
+	_, err := s.stmt(`UPDATE outpost_app SET profileversion = 0 WHERE appid = `).Arg(a.ID).Exec(ctx, w.Tx())
 	return err
 }
 
@@ -513,7 +515,7 @@ func (s *Service) PublishApp(ctx context.Context, by *security.Principal, id str
 		if _, err := w.Update(ctx, by, appTable(a.Kind), id, map[string]any{"name": a.Name}); err != nil {
 			return err
 		}
-		if _, err := w.Tx().ExecContext(ctx, `UPDATE outpost_app SET publishedon = `+s.ph(1, 1)+` WHERE appid = `+s.ph(2, 1), s.timeArg(w.Now()), id); err != nil {
+		if _, err := s.stmt(`UPDATE outpost_app SET publishedon = `).Arg(s.timeArg(w.Now())).SQL(` WHERE appid = `).Arg(id).Exec(ctx, w.Tx()); err != nil {
 			return err
 		}
 		if a.Offline && a.ProfileID != "" {
@@ -546,8 +548,8 @@ func (s *Service) appsUsing(ctx context.Context, q store.Querier, profileID stri
 	}
 	for _, kind := range []string{Canvas, ModelDriven} {
 		t := appTable(kind)
-		rows, err := q.QueryContext(ctx, `SELECT a.`+t+`id, a.name, o.profileversion, (SELECT count(*) FROM outpost_solutioncomponent c WHERE c.kind = 'app' AND c.objectid = a.`+t+`id) FROM `+t+
-			` a JOIN outpost_app o ON o.appid = a.`+t+`id WHERE a.mobileofflineprofileid = `+s.ph(1, 1)+` ORDER BY a.name`, profileID)
+		rows, err := s.stmt(`SELECT a.`+t+`id, a.name, o.profileversion, (SELECT count(*) FROM outpost_solutioncomponent c WHERE c.kind = 'app' AND c.objectid = a.`+t+`id) FROM `+t+
+			` a JOIN outpost_app o ON o.appid = a.`+t+`id WHERE a.mobileofflineprofileid = `).Arg(profileID).SQL(` ORDER BY a.name`).Query(ctx, q)
 		if err != nil {
 			return nil, fmt.Errorf("list apps of profile %s: %w", profileID, err)
 		}
@@ -657,8 +659,7 @@ func (s *Service) UpdateApp(ctx context.Context, by *security.Principal, id stri
 		if _, err := w.Update(ctx, by, appTable(a.Kind), id, fields); err != nil {
 			return err
 		}
-		_, err := w.Tx().ExecContext(ctx, `UPDATE outpost_app SET definition = `+s.ph(1, 1)+` WHERE appid = `+s.ph(2, 1), text, id)
-		return err
+		return s.setDefinition(ctx, w.Tx(), id, text)
 	})
 	if err != nil {
 		return nil, err
@@ -675,12 +676,11 @@ func (s *Service) AppPlan(ctx context.Context, by *security.Principal, appID, pr
 	if err != nil {
 		return nil, err
 	}
-	var bound sql.NullString
-	t := appTable(kind)
-	if err := s.p.DB().Read.QueryRowContext(ctx, `SELECT mobileofflineprofileid FROM `+t+` WHERE `+t+`id = `+s.ph(1, 1), appID).Scan(&bound); err != nil {
-		return nil, fmt.Errorf("load app %s: %w", appID, err)
+	bound, err := s.boundProfile(ctx, s.p.DB().Read, kind, appID)
+	if err != nil {
+		return nil, err
 	}
-	if pin == 0 || bound.String != profileID {
+	if pin == 0 || bound != profileID {
 		// Not published against a version of this profile: the newest.
 		pin = 1 << 62
 	}

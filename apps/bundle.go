@@ -7,8 +7,9 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"github.com/outposthq/outpost/sqlgen"
 	"time"
+
+	"github.com/outposthq/outpost/sqlgen"
 
 	"github.com/outposthq/outpost/bundle"
 
@@ -61,11 +62,11 @@ func (s *Service) PutBundle(ctx context.Context, by *security.Principal, id stri
 // storeBundle stores checked zip b, of SHA-256 hash, as app id's bundle
 // in w, replacing any earlier one.
 func (s *Service) storeBundle(ctx context.Context, w *platform.Writer, id string, b []byte, hash string) error {
-	if _, err := w.Tx().ExecContext(ctx, `DELETE FROM outpost_canvasbundle WHERE appid = `+s.ph(1, 1), id); err != nil {
+	if _, err := s.stmt(`DELETE FROM outpost_canvasbundle WHERE appid = `).Arg(id).Exec(ctx, w.Tx()); err != nil {
 		return fmt.Errorf("replace the bundle of app %s: %w", id, err)
 	}
-	_, err := w.Tx().ExecContext(ctx, `INSERT INTO outpost_canvasbundle (appid, content, size, sha256, modifiedon) VALUES (`+s.ph(1, 5)+`)`,
-		id, b, int64(len(b)), hash, s.timeArg(w.Now()))
+	_, err := s.stmt(`INSERT INTO outpost_canvasbundle (appid, content, size, sha256, modifiedon) VALUES (`).
+		Args(id, b, int64(len(b)), hash, s.timeArg(w.Now())).SQL(`)`).Exec(ctx, w.Tx())
 	if err != nil {
 		return fmt.Errorf("store the bundle of app %s: %w", id, err)
 	}
@@ -76,7 +77,7 @@ func (s *Service) storeBundle(ctx context.Context, w *platform.Writer, id string
 func (s *Service) bundleInfo(ctx context.Context, id string) (*BundleInfo, error) {
 	var b BundleInfo
 	var on any
-	err := s.p.DB().Read.QueryRowContext(ctx, `SELECT size, sha256, modifiedon FROM outpost_canvasbundle WHERE appid = `+s.ph(1, 1), id).Scan(&b.Size, &b.SHA256, &on)
+	err := s.stmt(`SELECT size, sha256, modifiedon FROM outpost_canvasbundle WHERE appid = `).Arg(id).QueryRow(ctx, s.p.DB().Read).Scan(&b.Size, &b.SHA256, &on)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
@@ -95,7 +96,7 @@ func (s *Service) GetBundle(ctx context.Context, by *security.Principal, id stri
 	}
 	var b []byte
 	var hash string
-	err := s.p.DB().Read.QueryRowContext(ctx, `SELECT content, sha256 FROM outpost_canvasbundle WHERE appid = `+s.ph(1, 1), id).Scan(&b, &hash)
+	err := s.stmt(`SELECT content, sha256 FROM outpost_canvasbundle WHERE appid = `).Arg(id).QueryRow(ctx, s.p.DB().Read).Scan(&b, &hash)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, "", outpost.NotFoundf("canvas app %s has no bundle yet: a maker uploads one with PUT /api/offline/apps/%s/bundle", id, id).WithTarget("bundle")
 	}

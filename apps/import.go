@@ -2,7 +2,6 @@ package apps
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 
 	"github.com/outposthq/outpost"
@@ -203,11 +202,11 @@ func (s *Service) planApps(ctx context.Context, cand *schema.Schema, m *Manifest
 		if a.Kind == Canvas && opts.OwnerID == "" && by.UserID == "" {
 			return outpost.Invalidf("app %q: a new canvas app needs an owner: import as a user or name an owner", a.Name).WithTarget("ownerId")
 		}
-		var n int
-		if err := s.p.DB().Read.QueryRowContext(ctx, `SELECT count(*) FROM `+appTable(a.Kind)+` WHERE lower(name) = lower(`+s.ph(1, 1)+`)`, a.Name).Scan(&n); err != nil {
-			return fmt.Errorf("check app name: %w", err)
+		taken, err := s.nameTaken(ctx, s.p.DB().Read, a.Kind, a.Name)
+		if err != nil {
+			return err
 		}
-		if n > 0 {
+		if taken {
 			return outpost.Conflictf("a %s app named %q already exists on this server with another id", a.Kind, a.Name).WithTarget("apps")
 		}
 	}
@@ -237,8 +236,8 @@ func (s *Service) importObjects(ctx context.Context, w *platform.Writer, by *sec
 	case err != nil:
 		return err
 	default:
-		if _, err := tx.ExecContext(ctx, `UPDATE outpost_solution SET name = `+s.ph(1, 1)+`, version = `+s.ph(2, 1)+` WHERE solutionid = `+s.ph(3, 1),
-			m.Solution.Name, m.Solution.Version, sol.ID); err != nil {
+		if _, err := s.stmt(`UPDATE outpost_solution SET name = `).Arg(m.Solution.Name).SQL(`, version = `).Arg(m.Solution.Version).
+			SQL(` WHERE solutionid = `).Arg(sol.ID).Exec(ctx, tx); err != nil {
 			return fmt.Errorf("update solution %s: %w", sol.UniqueName, err)
 		}
 		res.Updated = append(res.Updated, "solution "+sol.UniqueName)
@@ -316,19 +315,17 @@ func (s *Service) importApp(ctx context.Context, w *platform.Writer, by *securit
 	kind, _, pin, _, err := s.appKind(ctx, tx, a.ID)
 	var boundTo string // the app's profile on this server before the import
 	if err == nil {
-		var ref sql.NullString
-		if err := tx.QueryRowContext(ctx, `SELECT mobileofflineprofileid FROM `+table+` WHERE `+table+`id = `+s.ph(1, 1), a.ID).Scan(&ref); err != nil {
+		if boundTo, err = s.boundProfile(ctx, tx, kind, a.ID); err != nil {
 			return fmt.Errorf("import app %q: %w", a.Name, err)
 		}
-		boundTo = ref.String
 	}
 	switch {
 	case outpost.ErrorCode(err) == outpost.CodeNotFound:
-		var n int
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM `+table+` WHERE lower(name) = lower(`+s.ph(1, 1)+`)`, a.Name).Scan(&n); err != nil {
-			return fmt.Errorf("check app name: %w", err)
+		taken, err := s.nameTaken(ctx, tx, a.Kind, a.Name)
+		if err != nil {
+			return err
 		}
-		if n > 0 {
+		if taken {
 			return outpost.Conflictf("a %s app named %q already exists on this server with another id", a.Kind, a.Name).WithTarget("apps")
 		}
 		row := map[string]any{table + "id": a.ID, "name": a.Name, "canbeusedoffline": false}
@@ -343,7 +340,7 @@ func (s *Service) importApp(ctx context.Context, w *platform.Writer, by *securit
 		if _, err := w.Create(ctx, by, table, row); err != nil {
 			return fmt.Errorf("import app %q: %w", a.Name, err)
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO outpost_app (appid, kind, definition) VALUES (`+s.ph(1, 3)+`)`, a.ID, a.Kind, def); err != nil {
+		if err := s.insertDefinition(ctx, tx, a.ID, a.Kind, def); err != nil {
 			return fmt.Errorf("import app %q: %w", a.Name, err)
 		}
 		res.Created = append(res.Created, a.Kind+" app "+a.Name)
@@ -355,7 +352,7 @@ func (s *Service) importApp(ctx context.Context, w *platform.Writer, by *securit
 		if _, err := w.Update(ctx, by, table, a.ID, map[string]any{"name": a.Name}); err != nil {
 			return fmt.Errorf("import app %q: %w", a.Name, err)
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE outpost_app SET definition = `+s.ph(1, 1)+` WHERE appid = `+s.ph(2, 1), def, a.ID); err != nil {
+		if err := s.setDefinition(ctx, tx, a.ID, def); err != nil {
 			return fmt.Errorf("import app %q: %w", a.Name, err)
 		}
 		res.Updated = append(res.Updated, a.Kind+" app "+a.Name)

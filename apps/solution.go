@@ -83,14 +83,14 @@ func (s *Service) CreateSolution(ctx context.Context, by *security.Principal, in
 
 func (s *Service) insertSolution(ctx context.Context, w *platform.Writer, id string, in SolutionInput) error {
 	var n int
-	if err := w.Tx().QueryRowContext(ctx, `SELECT count(*) FROM outpost_solution WHERE uniquename = `+s.ph(1, 1), in.UniqueName).Scan(&n); err != nil {
+	if err := s.stmt(`SELECT count(*) FROM outpost_solution WHERE uniquename = `).Arg(in.UniqueName).QueryRow(ctx, w.Tx()).Scan(&n); err != nil {
 		return fmt.Errorf("check solution name: %w", err)
 	}
 	if n > 0 {
 		return outpost.Conflictf("a solution named %q already exists", in.UniqueName).WithTarget("uniqueName")
 	}
-	_, err := w.Tx().ExecContext(ctx, `INSERT INTO outpost_solution (solutionid, uniquename, name, version, createdon) VALUES (`+s.ph(1, 5)+`)`,
-		id, in.UniqueName, in.Name, in.Version, s.timeArg(w.Now()))
+	_, err := s.stmt(`INSERT INTO outpost_solution (solutionid, uniquename, name, version, createdon) VALUES (`).
+		Args(id, in.UniqueName, in.Name, in.Version, s.timeArg(w.Now())).SQL(`)`).Exec(ctx, w.Tx())
 	if err != nil {
 		return fmt.Errorf("create solution %s: %w", in.UniqueName, err)
 	}
@@ -107,15 +107,15 @@ func (s *Service) GetSolution(ctx context.Context, by *security.Principal, uniqu
 
 func (s *Service) solution(ctx context.Context, q store.Querier, key string) (*Solution, error) {
 	sol := &Solution{Components: []Component{}}
-	err := q.QueryRowContext(ctx, `SELECT solutionid, uniquename, name, version FROM outpost_solution WHERE uniquename = `+s.ph(1, 1)+` OR solutionid = `+s.ph(2, 1), key, key).
-		Scan(&sol.ID, &sol.UniqueName, &sol.Name, &sol.Version)
+	err := s.stmt(`SELECT solutionid, uniquename, name, version FROM outpost_solution WHERE uniquename = `).Arg(key).SQL(` OR solutionid = `).Arg(key).
+		QueryRow(ctx, q).Scan(&sol.ID, &sol.UniqueName, &sol.Name, &sol.Version)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, outpost.NotFoundf("no solution is named %q", key).WithTarget("solution")
 	}
 	if err != nil {
 		return nil, fmt.Errorf("load solution %s: %w", key, err)
 	}
-	rows, err := q.QueryContext(ctx, `SELECT kind, objectid FROM outpost_solutioncomponent WHERE solutionid = `+s.ph(1, 1)+` ORDER BY kind, objectid`, sol.ID)
+	rows, err := s.stmt(`SELECT kind, objectid FROM outpost_solutioncomponent WHERE solutionid = `).Arg(sol.ID).SQL(` ORDER BY kind, objectid`).Query(ctx, q)
 	if err != nil {
 		return nil, fmt.Errorf("load solution %s: %w", key, err)
 	}
@@ -161,7 +161,7 @@ func (s *Service) DeleteSolution(ctx context.Context, by *security.Principal, un
 			return err
 		}
 		for _, q := range []string{`DELETE FROM outpost_solutioncomponent WHERE solutionid = `, `DELETE FROM outpost_solution WHERE solutionid = `} {
-			if _, err := w.Tx().ExecContext(ctx, q+s.ph(1, 1), sol.ID); err != nil {
+			if _, err := s.stmt(q).Arg(sol.ID).Exec(ctx, w.Tx()); err != nil {
 				return fmt.Errorf("delete solution %s: %w", uniqueName, err)
 			}
 		}
@@ -208,8 +208,8 @@ func (s *Service) addComponents(ctx context.Context, w *platform.Writer, sol *So
 		if slices.ContainsFunc(sol.Components, func(x Component) bool { return x.Kind == c.Kind && x.ID == c.ID }) {
 			continue
 		}
-		if _, err := w.Tx().ExecContext(ctx, `INSERT INTO outpost_solutioncomponent (solutionid, kind, objectid) VALUES (`+s.ph(1, 3)+`) ON CONFLICT DO NOTHING`,
-			sol.ID, c.Kind, c.ID); err != nil {
+		if _, err := s.stmt(`INSERT INTO outpost_solutioncomponent (solutionid, kind, objectid) VALUES (`).Args(sol.ID, c.Kind, c.ID).SQL(`) ON CONFLICT DO NOTHING`).
+			Exec(ctx, w.Tx()); err != nil {
 			return fmt.Errorf("add %s %s to solution %s: %w", c.Kind, c.ID, sol.UniqueName, err)
 		}
 		sol.Components = append(sol.Components, c)
@@ -229,7 +229,7 @@ func (s *Service) RemoveComponent(ctx context.Context, by *security.Principal, u
 				return err
 			}
 		}
-		res, err := w.Tx().ExecContext(ctx, `DELETE FROM outpost_solutioncomponent WHERE solutionid = `+s.ph(1, 1)+` AND kind = `+s.ph(2, 1)+` AND objectid = `+s.ph(3, 1), sol.ID, c.Kind, c.ID)
+		res, err := s.stmt(`DELETE FROM outpost_solutioncomponent WHERE solutionid = `).Arg(sol.ID).SQL(` AND kind = `).Arg(c.Kind).SQL(` AND objectid = `).Arg(c.ID).Exec(ctx, w.Tx())
 		if err != nil {
 			return fmt.Errorf("remove %s %s from solution %s: %w", c.Kind, c.ID, uniqueName, err)
 		}
@@ -248,14 +248,14 @@ func (s *Service) RemoveComponent(ctx context.Context, by *security.Principal, u
 // solution solID (or only app appID, when given) out of their last
 // solution: a canvas app can be used offline only from a solution.
 func (s *Service) keepOfflineCanvasInSolution(ctx context.Context, q store.Querier, solID, appID string) error {
-	query := `SELECT a.name FROM canvasapp a JOIN outpost_solutioncomponent c ON c.kind = 'app' AND c.objectid = a.canvasappid AND c.solutionid = ` + s.ph(1, 1) +
-		` WHERE a.canbeusedoffline = ` + s.ph(2, 1) + ` AND NOT EXISTS (SELECT 1 FROM outpost_solutioncomponent o WHERE o.kind = 'app' AND o.objectid = a.canvasappid AND o.solutionid <> ` + s.ph(3, 1) + `)`
-	args := []any{solID, s.p.DB().Dialect.BoolArg(true), solID}
+	b := s.stmt(`SELECT a.name FROM canvasapp a JOIN outpost_solutioncomponent c ON c.kind = 'app' AND c.objectid = a.canvasappid AND c.solutionid = `).Arg(solID).
+		SQL(` WHERE a.canbeusedoffline = `).Arg(s.p.DB().Dialect.BoolArg(true)).
+		SQL(` AND NOT EXISTS (SELECT 1 FROM outpost_solutioncomponent o WHERE o.kind = 'app' AND o.objectid = a.canvasappid AND o.solutionid <> `).Arg(solID).SQL(`)`)
 	if appID != "" {
-		query += ` AND a.canvasappid = ` + s.ph(4, 1)
-		args = append(args, appID)
+		b.SQL(` AND a.canvasappid = `).Arg(appID)
 	}
-	names, err := store.Strings(ctx, q, query+` ORDER BY a.name`, args...)
+	query, args := b.SQL(` ORDER BY a.name`).Build()
+	names, err := store.Strings(ctx, q, query, args...)
 	if err != nil {
 		return fmt.Errorf("check offline canvas apps: %w", err)
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/outposthq/outpost"
 	"github.com/outposthq/outpost/client"
+	"github.com/outposthq/outpost/sqlgen"
 	"github.com/outposthq/outpost/store"
 )
 
@@ -106,8 +107,10 @@ func upload(ctx context.Context, r *recorder, e *env, c *client.Client, k int, d
 // prepared UPDATE statements in one transaction, without checks.
 func rawUpdates(ctx context.Context, db *store.DB, ids []string, k int) (float64, error) {
 	d := db.Dialect
-	q := `UPDATE workorder SET description = ` + d.Placeholder(1) + `, priority = ` + d.Placeholder(2) + `, modifiedon = ` + d.Placeholder(3) +
-		`, versionnumber = ` + d.Placeholder(4) + ` WHERE workorderid = ` + d.Placeholder(5)
+	// The statement is prepared once and bound per row: the builder
+	// numbers its placeholders, the arguments come with each execution.
+	q := sqlgen.NewBuilder(d).SQL(`UPDATE workorder SET description = `).Arg(nil).SQL(`, priority = `).Arg(nil).SQL(`, modifiedon = `).Arg(nil).
+		SQL(`, versionnumber = `).Arg(nil).SQL(` WHERE workorderid = `).Arg(nil).String()
 	start := time.Now()
 	err := db.Tx(ctx, func(tx *sql.Tx) error {
 		v, err := db.NextVersion(ctx, tx)
@@ -203,14 +206,13 @@ func rawInsertsDeletes(ctx context.Context, db *store.DB, k int) (ins, del float
 		})
 		return float64(k) / time.Since(start).Seconds(), err
 	}
-	ins, err = timed(`INSERT INTO benchupload (id, name, description, priority, versionnumber) VALUES (`+
-		d.Placeholder(1)+`, `+d.Placeholder(2)+`, `+d.Placeholder(3)+`, `+d.Placeholder(4)+`, `+d.Placeholder(5)+`)`,
+	ins, err = timed(`INSERT INTO benchupload (id, name, description, priority, versionnumber) VALUES (`+d.Placeholders(1, 5)+`)`,
 		func(i int) []any {
 			return []any{ids[i], fmt.Sprintf("RAW-%d", i), "Inspect the unit and replace worn parts.", int64(1 + i%3), int64(i)}
 		})
 	if err != nil {
 		return 0, 0, err
 	}
-	del, err = timed(`DELETE FROM benchupload WHERE id = `+d.Placeholder(1), func(i int) []any { return []any{ids[i]} })
+	del, err = timed(sqlgen.NewBuilder(d).SQL(`DELETE FROM benchupload WHERE id = `).Arg(nil).String(), func(i int) []any { return []any{ids[i]} })
 	return ins, del, err
 }

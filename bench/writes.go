@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/outposthq/outpost"
+	"github.com/outposthq/outpost/sqlgen"
 	"github.com/outposthq/outpost/store"
 )
 
@@ -115,9 +116,8 @@ func sweep(ctx context.Context, n int, d time.Duration, op func(i int) error) (f
 func plainInsert(ctx context.Context, db *store.DB, i int) error {
 	d := db.Dialect
 	return db.Tx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO benchplain (id, name, description, priority, versionnumber) VALUES (`+
-			d.Placeholder(1)+`, `+d.Placeholder(2)+`, `+d.Placeholder(3)+`, `+d.Placeholder(4)+`, `+d.Placeholder(5)+`)`,
-			outpost.NewID(), fmt.Sprintf("RAW-%d", i), "Inspect the unit and replace worn parts.", int64(1+i%3), int64(i))
+		_, err := sqlgen.NewBuilder(d).SQL(`INSERT INTO benchplain (id, name, description, priority, versionnumber) VALUES (`).
+			Args(outpost.NewID(), fmt.Sprintf("RAW-%d", i), "Inspect the unit and replace worn parts.", int64(1+i%3), int64(i)).SQL(`)`).Exec(ctx, tx)
 		return err
 	})
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/outposthq/outpost"
+	"github.com/outposthq/outpost/sqlgen"
 )
 
 // Single sign-on for devices, as native apps do it (RFC 8252): the device
@@ -42,7 +43,7 @@ func (p *Platform) StartDeviceSignIn(ctx context.Context, req DeviceSignInReques
 	d := p.db.Dialect
 	now := p.Now()
 	return p.db.Tx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM outpost_oidcdevicerequest WHERE expireson < `+d.Placeholder(1), d.TimeArg(now)); err != nil {
+		if _, err := sqlgen.NewBuilder(d).SQL(`DELETE FROM outpost_oidcdevicerequest WHERE expireson < `).Arg(d.TimeArg(now)).Exec(ctx, tx); err != nil {
 			return err
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO outpost_oidcdevicerequest (state, nonce, verifier, redirecturi, devicestate, challenge, expireson) VALUES (`+d.Placeholders(1, 7)+`)`,
@@ -58,8 +59,8 @@ func (p *Platform) TakeDeviceSignIn(ctx context.Context, state string) (req Devi
 	d := p.db.Dialect
 	var exp any
 	err = p.db.Tx(ctx, func(tx *sql.Tx) error {
-		err := tx.QueryRowContext(ctx, `SELECT nonce, verifier, redirecturi, devicestate, challenge, expireson FROM outpost_oidcdevicerequest WHERE state = `+d.Placeholder(1), hashToken(state)).
-			Scan(&req.Nonce, &req.Verifier, &req.RedirectURI, &req.DeviceState, &req.Challenge, &exp)
+		err := sqlgen.NewBuilder(d).SQL(`SELECT nonce, verifier, redirecturi, devicestate, challenge, expireson FROM outpost_oidcdevicerequest WHERE state = `).Arg(hashToken(state)).
+			QueryRow(ctx, tx).Scan(&req.Nonce, &req.Verifier, &req.RedirectURI, &req.DeviceState, &req.Challenge, &exp)
 		if err == sql.ErrNoRows {
 			return nil
 		}
@@ -67,7 +68,7 @@ func (p *Platform) TakeDeviceSignIn(ctx context.Context, state string) (req Devi
 			return err
 		}
 		found = true
-		_, err = tx.ExecContext(ctx, `DELETE FROM outpost_oidcdevicerequest WHERE state = `+d.Placeholder(1), hashToken(state))
+		_, err = sqlgen.NewBuilder(d).SQL(`DELETE FROM outpost_oidcdevicerequest WHERE state = `).Arg(hashToken(state)).Exec(ctx, tx)
 		return err
 	})
 	if err != nil || !found {
@@ -91,7 +92,7 @@ func (p *Platform) IssueDeviceCode(ctx context.Context, userID, challenge string
 	d := p.db.Dialect
 	now := p.Now()
 	err = p.db.Tx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM outpost_devicecode WHERE expireson < `+d.Placeholder(1), d.TimeArg(now.Add(-time.Hour))); err != nil {
+		if _, err := sqlgen.NewBuilder(d).SQL(`DELETE FROM outpost_devicecode WHERE expireson < `).Arg(d.TimeArg(now.Add(-time.Hour))).Exec(ctx, tx); err != nil {
 			return err
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO outpost_devicecode (hash, userid, challenge, expireson) VALUES (`+d.Placeholders(1, 4)+`)`,
@@ -131,7 +132,7 @@ func (p *Platform) ExchangeDeviceCode(ctx context.Context, code, verifier string
 	var userID, challenge string
 	var exp, used any
 	err := p.db.Tx(ctx, func(tx *sql.Tx) error {
-		err := tx.QueryRowContext(ctx, `SELECT userid, challenge, expireson, usedon FROM outpost_devicecode WHERE hash = `+d.Placeholder(1), hash).Scan(&userID, &challenge, &exp, &used)
+		err := sqlgen.NewBuilder(d).SQL(`SELECT userid, challenge, expireson, usedon FROM outpost_devicecode WHERE hash = `).Arg(hash).QueryRow(ctx, tx).Scan(&userID, &challenge, &exp, &used)
 		if err == sql.ErrNoRows {
 			return outpost.Invalidf("this code is not one the server issued: sign in again").WithTarget("code")
 		}
@@ -141,7 +142,7 @@ func (p *Platform) ExchangeDeviceCode(ctx context.Context, code, verifier string
 		if used != nil {
 			return outpost.Invalidf("this code was already used: sign in again").WithTarget("code")
 		}
-		res, err := tx.ExecContext(ctx, `UPDATE outpost_devicecode SET usedon = `+d.Placeholder(1)+` WHERE hash = `+d.Placeholder(2)+` AND usedon IS NULL`, d.TimeArg(now), hash)
+		res, err := sqlgen.NewBuilder(d).SQL(`UPDATE outpost_devicecode SET usedon = `).Arg(d.TimeArg(now)).SQL(` WHERE hash = `).Arg(hash).SQL(` AND usedon IS NULL`).Exec(ctx, tx)
 		if err != nil {
 			return err
 		}

@@ -81,11 +81,11 @@ func (p *Platform) Prune(ctx context.Context, keep time.Duration) (PruneResult, 
 			sql string
 			n   *int64
 		}{
-			{`DELETE FROM outpost_tombstone WHERE version <= ` + d.Placeholder(1), &res.Tombstones},
-			{`DELETE FROM outpost_scopelog WHERE version <= ` + d.Placeholder(1), &res.ScopeLog},
-			{`DELETE FROM outpost_versionmark WHERE version < ` + d.Placeholder(1), nil},
+			{`DELETE FROM outpost_tombstone WHERE version <= `, &res.Tombstones},
+			{`DELETE FROM outpost_scopelog WHERE version <= `, &res.ScopeLog},
+			{`DELETE FROM outpost_versionmark WHERE version < `, nil},
 		} {
-			r, err := tx.ExecContext(ctx, q.sql, res.Horizon)
+			r, err := sqlgen.NewBuilder(d).SQL(q.sql).Arg(res.Horizon).Exec(ctx, tx)
 			if err != nil {
 				return fmt.Errorf("prune: %w", err)
 			}

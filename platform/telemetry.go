@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -71,27 +70,12 @@ func (p *Platform) RecordSync(ctx context.Context, ev SyncEvent) (SyncEvent, err
 		}
 		return *v
 	}
-	// Numbered placeholders on both engines: the store id is used thrice.
-	ph := func(i int) string {
-		if d.IsPostgres() {
-			return "$" + strconv.Itoa(i)
-		}
-		return "?" + strconv.Itoa(i)
-	}
-	phs := func(from, n int) string {
-		parts := make([]string, n)
-		for i := range parts {
-			parts[i] = ph(from + i)
-		}
-		return strings.Join(parts, ", ")
-	}
-	err := p.db.Write.QueryRowContext(ctx, `INSERT INTO outpost_synctelemetry (eventid, at, userid, deviceid, storeid, appid, profileversion, kind, tables, rowsup, rowsdown,
-		bytes, durationus, outcome, errorcode, clientapplyms, clienterrors) VALUES (`+phs(1, 5)+
-		`, COALESCE(NULLIF(`+ph(6)+`, ''), (SELECT o.appid FROM outpost_device o WHERE o.deviceid = `+ph(5)+`), ''),
-		COALESCE(NULLIF(`+ph(7)+`, 0), (SELECT t.profileversion FROM outpost_synctelemetry t WHERE t.storeid = `+ph(5)+` ORDER BY t.at DESC LIMIT 1), 0), `+
-		phs(8, 10)+`) RETURNING appid, profileversion`,
-		ev.EventID, d.TimeArg(ev.At), ev.UserID, ev.DeviceID, ev.StoreID, ev.AppID, ev.ProfileVersion, ev.Kind, strings.Join(ev.Tables, ","),
-		ev.RowsUp, ev.RowsDown, ev.Bytes, int64(ev.DurationMs*1000), ev.Outcome, ev.ErrorCode, nullable(ev.ClientApplyMs), nullable(ev.ClientErrors)).Scan(&ev.AppID, &ev.ProfileVersion)
+	err := sqlgen.NewBuilder(d).SQL(`INSERT INTO outpost_synctelemetry (eventid, at, userid, deviceid, storeid, appid, profileversion, kind, tables, rowsup, rowsdown,
+		bytes, durationus, outcome, errorcode, clientapplyms, clienterrors) VALUES (`).Args(ev.EventID, d.TimeArg(ev.At), ev.UserID, ev.DeviceID, ev.StoreID).
+		SQL(`, COALESCE(NULLIF(`).Arg(ev.AppID).SQL(`, ''), (SELECT o.appid FROM outpost_device o WHERE o.deviceid = `).Arg(ev.StoreID).SQL(`), ''),
+		COALESCE(NULLIF(`).Arg(ev.ProfileVersion).SQL(`, 0), (SELECT t.profileversion FROM outpost_synctelemetry t WHERE t.storeid = `).Arg(ev.StoreID).SQL(` ORDER BY t.at DESC LIMIT 1), 0), `).
+		Args(ev.Kind, strings.Join(ev.Tables, ","), ev.RowsUp, ev.RowsDown, ev.Bytes, int64(ev.DurationMs*1000), ev.Outcome, ev.ErrorCode, nullable(ev.ClientApplyMs), nullable(ev.ClientErrors)).
+		SQL(`) RETURNING appid, profileversion`).QueryRow(ctx, p.db.Write).Scan(&ev.AppID, &ev.ProfileVersion)
 	if err != nil {
 		return ev, fmt.Errorf("record sync telemetry: %w", err)
 	}

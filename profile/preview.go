@@ -187,7 +187,7 @@ func (s *Service) estimate(ctx context.Context, p *Profile, v *Validation) error
 		}
 		for _, c := range cols {
 			var size *int64
-			if err := s.p.DB().Read.QueryRowContext(ctx, "SELECT sum(size) FROM outpost_file WHERE tablename = "+s.ph(1, 1)+" AND columnname = "+s.ph(2, 1), t.Name, c).Scan(&size); err != nil {
+			if err := s.stmt("SELECT sum(size) FROM outpost_file WHERE tablename = ").Arg(t.Name).SQL(" AND columnname = ").Arg(c).QueryRow(ctx, s.p.DB().Read).Scan(&size); err != nil {
 				return fmt.Errorf("size files of %s.%s: %w", t.Name, c, err)
 			}
 			if size != nil {

@@ -32,8 +32,8 @@ type version struct {
 
 func (s *Service) d() sqlgen.Dialect { return s.p.DB().Dialect }
 
-// ph returns the placeholders of n arguments starting at from.
-func (s *Service) ph(from, n int) string { return s.d().Placeholders(from, n) }
+// stmt starts a statement in the server's dialect.
+func (s *Service) stmt(query string) *sqlgen.Builder { return sqlgen.NewBuilder(s.d()).SQL(query) }
 
 func (s *Service) loadDraft(ctx context.Context, q store.Querier, id string) (*draftRow, error) {
 	var items, assign, gen string
@@ -156,7 +156,8 @@ func (s *Service) nameTaken(ctx context.Context, q store.Querier, name, id strin
 func (s *Service) boundApps(ctx context.Context, q store.Querier, id string) ([]string, error) {
 	var out []string
 	for _, t := range []string{"canvasapp", "appmodule"} {
-		names, err := store.Strings(ctx, q, `SELECT a.name FROM `+t+` a JOIN outpost_app o ON o.appid = a.`+t+`id WHERE a.mobileofflineprofileid = `+s.ph(1, 1)+` ORDER BY a.name`, id)
+		query, args := s.stmt(`SELECT a.name FROM ` + t + ` a JOIN outpost_app o ON o.appid = a.` + t + `id WHERE a.mobileofflineprofileid = `).Arg(id).SQL(` ORDER BY a.name`).Build()
+		names, err := store.Strings(ctx, q, query, args...)
 		if err != nil {
 			return nil, fmt.Errorf("list apps of profile %s: %w", id, err)
 		}

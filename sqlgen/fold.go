@@ -2,7 +2,6 @@ package sqlgen
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"strings"
 	"unicode"
@@ -53,11 +52,6 @@ func operand(col *schema.Column, v any) any {
 		return filter.Fold(s)
 	}
 	return v
-}
-
-// Querier runs a query that returns one row.
-type Querier interface {
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
 // CheckPostgresFold reports an error unless lower() under

@@ -7,6 +7,8 @@
 package sqlgen
 
 import (
+	"context"
+	"database/sql"
 	"strconv"
 	"strings"
 	"time"
@@ -171,3 +173,27 @@ func (b *Builder) Build() (string, []any) { return b.sb.String(), b.args }
 
 // String returns the SQL text so far.
 func (b *Builder) String() string { return b.sb.String() }
+
+// Querier is what *sql.DB, *sql.Conn and *sql.Tx all offer: the one
+// interface the server's packages run statements through, so that a
+// function works the same inside a transaction or on a pool.
+type Querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+// Exec runs the built statement on q.
+func (b *Builder) Exec(ctx context.Context, q Querier) (sql.Result, error) {
+	return q.ExecContext(ctx, b.sb.String(), b.args...)
+}
+
+// QueryRow runs the built query on q for one row.
+func (b *Builder) QueryRow(ctx context.Context, q Querier) *sql.Row {
+	return q.QueryRowContext(ctx, b.sb.String(), b.args...)
+}
+
+// Query runs the built query on q.
+func (b *Builder) Query(ctx context.Context, q Querier) (*sql.Rows, error) {
+	return q.QueryContext(ctx, b.sb.String(), b.args...)
+}

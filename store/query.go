@@ -3,16 +3,13 @@ package store
 import (
 	"context"
 	"database/sql"
+
+	"github.com/outposthq/outpost/sqlgen"
 )
 
-// Querier is what *sql.DB, *sql.Conn and *sql.Tx all offer: the one
-// interface the server's packages run statements through, so that a
-// function works the same inside a transaction or on a pool.
-type Querier interface {
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
-}
+// Querier is sqlgen.Querier, what *sql.DB, *sql.Conn and *sql.Tx all
+// offer, under the name the server's packages know it by.
+type Querier = sqlgen.Querier
 
 // Strings runs a query that returns one text column and collects its
 // non-null values.
