@@ -43,13 +43,7 @@ func requireCustomizer(by *security.Principal) error {
 // SQL table. When PrimaryName names no column, a required text column of
 // that name is added.
 func (p *Platform) CreateTable(ctx context.Context, by *security.Principal, in TableInput) (*schema.Table, error) {
-	var out *schema.Table
-	err := p.WriteMeta(ctx, func(w *Writer) error {
-		var err error
-		out, err = w.CreateTable(ctx, by, in)
-		return err
-	})
-	return out, err
+	return writeMeta(ctx, p, func(w *Writer) (*schema.Table, error) { return w.CreateTable(ctx, by, in) })
 }
 
 // CreateTable is Platform.CreateTable inside a WriteMeta transaction.
@@ -95,27 +89,12 @@ func (w *Writer) CreateTable(ctx context.Context, by *security.Principal, in Tab
 
 // AddColumn adds a column to a table and to its physical SQL table.
 func (p *Platform) AddColumn(ctx context.Context, by *security.Principal, table string, c schema.Column) (*schema.Table, error) {
-	var out *schema.Table
-	err := p.WriteMeta(ctx, func(w *Writer) error {
-		var err error
-		out, err = w.AddColumn(ctx, by, table, c)
-		return err
-	})
-	return out, err
+	return writeMeta(ctx, p, func(w *Writer) (*schema.Table, error) { return w.AddColumn(ctx, by, table, c) })
 }
 
 // AddColumn is Platform.AddColumn inside a WriteMeta transaction.
 func (w *Writer) AddColumn(ctx context.Context, by *security.Principal, table string, c schema.Column) (*schema.Table, error) {
-	p := w.p
-	if err := requireCustomizer(by); err != nil {
-		return nil, err
-	}
-	var out *schema.Table
-	err := w.applyMeta(func(cur *schema.Schema) (*schema.Schema, func(w *Writer) error, error) {
-		t, err := cur.LookupTable(table)
-		if err != nil {
-			return nil, nil, err
-		}
+	return w.changeTable(ctx, by, table, func(t *schema.Table) (*schema.Table, func(w *Writer) error, error) {
 		if _, exists := t.Column(c.Name); exists {
 			return nil, nil, outpost.Conflictf("table %q already has a column %q", t.Name, c.Name).WithTarget(c.Name)
 		}
@@ -129,47 +108,26 @@ func (w *Writer) AddColumn(ctx context.Context, by *security.Principal, table st
 		c.System, c.ReadOnly = false, false
 		nt := *t
 		nt.Columns = append(append([]schema.Column(nil), t.Columns...), c)
-		next, err := cur.WithTable(&nt)
-		if err != nil {
-			return nil, nil, err
-		}
-		out = &nt
-		return next, func(w *Writer) error {
-			for _, stmt := range p.db.Dialect.AddColumn(&nt, &c) {
+		return &nt, func(w *Writer) error {
+			for _, stmt := range w.p.db.Dialect.AddColumn(&nt, &c) {
 				if _, err := w.tx.ExecContext(ctx, stmt); err != nil {
 					return err
 				}
 			}
-			return p.saveTable(ctx, w.tx, &nt, false)
+			return nil
 		}, nil
 	})
-	return out, err
 }
 
 // UpdateTable changes a table's display properties and turns on offline
 // availability and change tracking.
 func (p *Platform) UpdateTable(ctx context.Context, by *security.Principal, table string, patch TablePatch) (*schema.Table, error) {
-	var out *schema.Table
-	err := p.WriteMeta(ctx, func(w *Writer) error {
-		var err error
-		out, err = w.UpdateTable(ctx, by, table, patch)
-		return err
-	})
-	return out, err
+	return writeMeta(ctx, p, func(w *Writer) (*schema.Table, error) { return w.UpdateTable(ctx, by, table, patch) })
 }
 
 // UpdateTable is Platform.UpdateTable inside a WriteMeta transaction.
 func (w *Writer) UpdateTable(ctx context.Context, by *security.Principal, table string, patch TablePatch) (*schema.Table, error) {
-	p := w.p
-	if err := requireCustomizer(by); err != nil {
-		return nil, err
-	}
-	var out *schema.Table
-	err := w.applyMeta(func(cur *schema.Schema) (*schema.Schema, func(w *Writer) error, error) {
-		t, err := cur.LookupTable(table)
-		if err != nil {
-			return nil, nil, err
-		}
+	return w.changeTable(ctx, by, table, func(t *schema.Table) (*schema.Table, func(w *Writer) error, error) {
 		nt := *t
 		if patch.DisplayName != nil {
 			nt.DisplayName = *patch.DisplayName
@@ -194,14 +152,8 @@ func (w *Writer) UpdateTable(ctx context.Context, by *security.Principal, table 
 				nt.Offline, nt.ChangeTracking = true, true
 			}
 		}
-		next, err := cur.WithTable(&nt)
-		if err != nil {
-			return nil, nil, err
-		}
-		out = &nt
-		return next, func(w *Writer) error { return p.saveTable(ctx, w.tx, &nt, false) }, nil
+		return &nt, nil, nil
 	})
-	return out, err
 }
 
 // CreateManyToMany creates an N:N relationship and its intersect table.
@@ -239,6 +191,53 @@ func (w *Writer) CreateManyToMany(ctx context.Context, by *security.Principal, d
 	})
 }
 
+// writeMeta runs f, a Writer's metadata change, in a WriteMeta transaction
+// of its own and returns its result.
+func writeMeta[T any](ctx context.Context, p *Platform, f func(w *Writer) (T, error)) (T, error) {
+	var out T
+	err := p.WriteMeta(ctx, func(w *Writer) error {
+		var err error
+		out, err = f(w)
+		return err
+	})
+	return out, err
+}
+
+// changeTable replaces table with the table edit makes of it (a copy: the
+// current one is shared) for a customizer by, runs the DDL edit returns
+// (nil when the physical table stays as it is) and saves the new
+// definition.
+func (w *Writer) changeTable(ctx context.Context, by *security.Principal, table string, edit func(t *schema.Table) (*schema.Table, func(w *Writer) error, error)) (*schema.Table, error) {
+	if err := requireCustomizer(by); err != nil {
+		return nil, err
+	}
+	var out *schema.Table
+	err := w.applyMeta(func(cur *schema.Schema) (*schema.Schema, func(w *Writer) error, error) {
+		t, err := cur.LookupTable(table)
+		if err != nil {
+			return nil, nil, err
+		}
+		nt, ddl, err := edit(t)
+		if err != nil {
+			return nil, nil, err
+		}
+		next, err := cur.WithTable(nt)
+		if err != nil {
+			return nil, nil, err
+		}
+		out = nt
+		return next, func(w *Writer) error {
+			if ddl != nil {
+				if err := ddl(w); err != nil {
+					return err
+				}
+			}
+			return w.p.saveTable(ctx, w.tx, nt, false)
+		}, nil
+	})
+	return out, err
+}
+
 // applyMeta applies one metadata change in w: change computes the next
 // schema from the transaction's and the statements that make the database
 // follow.
@@ -273,27 +272,12 @@ type ColumnPatch struct {
 
 // UpdateColumn changes an existing column of a table (see ColumnPatch).
 func (p *Platform) UpdateColumn(ctx context.Context, by *security.Principal, table, column string, patch ColumnPatch) (*schema.Table, error) {
-	var out *schema.Table
-	err := p.WriteMeta(ctx, func(w *Writer) error {
-		var err error
-		out, err = w.UpdateColumn(ctx, by, table, column, patch)
-		return err
-	})
-	return out, err
+	return writeMeta(ctx, p, func(w *Writer) (*schema.Table, error) { return w.UpdateColumn(ctx, by, table, column, patch) })
 }
 
 // UpdateColumn is Platform.UpdateColumn inside a WriteMeta transaction.
 func (w *Writer) UpdateColumn(ctx context.Context, by *security.Principal, table, column string, patch ColumnPatch) (*schema.Table, error) {
-	p := w.p
-	if err := requireCustomizer(by); err != nil {
-		return nil, err
-	}
-	var out *schema.Table
-	err := w.applyMeta(func(cur *schema.Schema) (*schema.Schema, func(w *Writer) error, error) {
-		t, err := cur.LookupTable(table)
-		if err != nil {
-			return nil, nil, err
-		}
+	return w.changeTable(ctx, by, table, func(t *schema.Table) (*schema.Table, func(w *Writer) error, error) {
 		i := columnIndex(t, column)
 		if i < 0 {
 			return nil, nil, outpost.NotFoundf("table %q has no column %q", t.Name, column).WithTarget(column)
@@ -309,14 +293,8 @@ func (w *Writer) UpdateColumn(ctx context.Context, by *security.Principal, table
 		nt := *t
 		nt.Columns = append([]schema.Column(nil), t.Columns...)
 		nt.Columns[i] = c
-		next, err := cur.WithTable(&nt)
-		if err != nil {
-			return nil, nil, err
-		}
-		out = &nt
-		return next, func(w *Writer) error { return p.saveTable(ctx, w.tx, &nt, false) }, nil
+		return &nt, nil, nil
 	})
-	return out, err
 }
 
 func columnIndex(t *schema.Table, name string) int {
