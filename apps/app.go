@@ -422,10 +422,9 @@ func (s *Service) DeleteApp(ctx context.Context, by *security.Principal, id stri
 		if err := w.Delete(ctx, by, appTable(a.Kind), id); err != nil {
 			return err
 		}
-		for _, q := range []string{`DELETE FROM outpost_app WHERE appid = `, `DELETE FROM outpost_canvasbundle WHERE appid = `, `DELETE FROM outpost_solutioncomponent WHERE kind = 'app' AND objectid = `} {
-			if _, err := s.stmt(q).Arg(id).Exec(ctx, w.Tx()); err != nil {
-				return fmt.Errorf("delete app %s: %w", id, err)
-			}
+		if err := s.execEach(ctx, w.Tx(), id, `DELETE FROM outpost_app WHERE appid = `, `DELETE FROM outpost_canvasbundle WHERE appid = `,
+			`DELETE FROM outpost_solutioncomponent WHERE kind = 'app' AND objectid = `); err != nil {
+			return fmt.Errorf("delete app %s: %w", id, err)
 		}
 		return nil
 	})

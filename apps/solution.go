@@ -160,10 +160,8 @@ func (s *Service) DeleteSolution(ctx context.Context, by *security.Principal, un
 		if err := s.keepOfflineCanvasInSolution(ctx, w.Tx(), sol.ID, ""); err != nil {
 			return err
 		}
-		for _, q := range []string{`DELETE FROM outpost_solutioncomponent WHERE solutionid = `, `DELETE FROM outpost_solution WHERE solutionid = `} {
-			if _, err := s.stmt(q).Arg(sol.ID).Exec(ctx, w.Tx()); err != nil {
-				return fmt.Errorf("delete solution %s: %w", uniqueName, err)
-			}
+		if err := s.execEach(ctx, w.Tx(), sol.ID, `DELETE FROM outpost_solutioncomponent WHERE solutionid = `, `DELETE FROM outpost_solution WHERE solutionid = `); err != nil {
+			return fmt.Errorf("delete solution %s: %w", uniqueName, err)
 		}
 		return nil
 	})

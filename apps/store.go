@@ -16,6 +16,17 @@ func (s *Service) stmt(query string) *sqlgen.Builder {
 	return sqlgen.NewBuilder(s.p.DB().Dialect).SQL(query)
 }
 
+// execEach runs each of stmts, whose text ends where its one argument
+// goes, with arg.
+func (s *Service) execEach(ctx context.Context, q store.Querier, arg any, stmts ...string) error {
+	for _, st := range stmts {
+		if _, err := s.stmt(st).Arg(arg).Exec(ctx, q); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // nameTaken reports whether an app of kind is already named name,
 // compared without case.
 func (s *Service) nameTaken(ctx context.Context, q store.Querier, kind, name string) (bool, error) {

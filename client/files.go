@@ -213,14 +213,7 @@ func nonNilBytes(b []byte) []byte {
 // rejects the change with that reason, so it counts as staged too.
 func (c *Client) stageFiles(ctx context.Context, batch []wire.Change) error {
 	for _, ch := range batch {
-		if ch.Op != wire.OpFile {
-			continue
-		}
-		for _, v := range ch.Columns {
-			fid, ok := v.(string)
-			if !ok {
-				continue
-			}
+		for _, fid := range fileIDs(ch) {
 			var name, mimeType string
 			var content []byte
 			var staged bool

@@ -41,14 +41,7 @@ func nextQueued(ctx context.Context, q execer, seq int64) ([]wire.Change, error)
 	}
 	var size int64
 	for i, ch := range batch {
-		if ch.Op != wire.OpFile {
-			continue
-		}
-		for _, v := range ch.Columns {
-			fid, ok := v.(string)
-			if !ok {
-				continue
-			}
+		for _, fid := range fileIDs(ch) {
 			var n int64
 			err := q.QueryRowContext(ctx, `SELECT coalesce(sum(length(content)), 0) FROM outpost_filedata WHERE fileid = ? AND staged = 0`, fid).Scan(&n)
 			if err != nil {
@@ -61,6 +54,21 @@ func nextQueued(ctx context.Context, q execer, seq int64) ([]wire.Change, error)
 		}
 	}
 	return batch, nil
+}
+
+// fileIDs returns the ids of the files change ch attaches: none unless it
+// is a file change.
+func fileIDs(ch wire.Change) []string {
+	if ch.Op != wire.OpFile {
+		return nil
+	}
+	var out []string
+	for _, v := range ch.Columns {
+		if fid, ok := v.(string); ok {
+			out = append(out, fid)
+		}
+	}
+	return out
 }
 
 // writable reports whether a device may set column c of lt.

@@ -333,15 +333,7 @@ func (w *Writer) insertRows(ctx context.Context, t *schema.Table, rows []outpost
 		cols, all := colsOf[key], groups[key]
 		for len(all) > 0 {
 			n := min(writeChunk, len(all))
-			b := sqlgen.NewBuilder(d)
-			b.SQL("INSERT INTO ").Ident(t.Name).SQL(" (")
-			for i, c := range cols {
-				if i > 0 {
-					b.SQL(", ")
-				}
-				b.Ident(c)
-			}
-			b.SQL(") VALUES ")
+			b := sqlgen.NewBuilder(d).SQL("INSERT INTO ").Ident(t.Name).SQL(" (").Cols("", cols).SQL(") VALUES ")
 			for r, row := range all[:n] {
 				if r > 0 {
 					b.SQL(", ")

@@ -40,22 +40,9 @@ func (w *Writer) Import(ctx context.Context, by *security.Principal, table strin
 		}
 	}
 	d := w.p.db.Dialect
-	b := sqlgen.NewBuilder(d)
-	b.SQL("INSERT INTO ").Ident(t.Name).SQL(" (")
-	for i, c := range all {
-		if i > 0 {
-			b.SQL(", ")
-		}
-		b.Ident(c)
-	}
-	b.SQL(") VALUES (")
-	for i := range all {
-		if i > 0 {
-			b.SQL(", ")
-		}
-		b.SQL(d.Placeholder(i + 1))
-	}
-	b.SQL(")")
+	// Prepared once, bound per row: the placeholders are a list, the
+	// values come with each execution.
+	b := sqlgen.NewBuilder(d).SQL("INSERT INTO ").Ident(t.Name).SQL(" (").Cols("", all).SQL(") VALUES (" + d.Placeholders(1, len(all)) + ")")
 	stmt, err := w.tx.PrepareContext(ctx, b.String())
 	if err != nil {
 		return fmt.Errorf("prepare import into %s: %w", t.Name, err)

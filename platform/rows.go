@@ -29,13 +29,7 @@ func (p *Platform) insertRow(ctx context.Context, tx store.Querier, t *schema.Ta
 			cols = append(cols, c.Name)
 		}
 	}
-	for i, c := range cols {
-		if i > 0 {
-			b.SQL(", ")
-		}
-		b.Ident(c)
-	}
-	b.SQL(") VALUES (")
+	b.Cols("", cols).SQL(") VALUES (")
 	for i, c := range cols {
 		if i > 0 {
 			b.SQL(", ")
