@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/outposthq/outpost"
+	"github.com/outposthq/outpost/wire"
 )
 
 // Credential is a device credential as the device keeps it: a short-lived
@@ -143,11 +144,11 @@ func obtainCredential(ctx context.Context, hc *http.Client, server, path string,
 		device.DeviceID = old.DeviceID
 	}
 	r := &remote{base: server, hc: hc}
-	var out wireCredential
+	var out wire.DeviceCredential
 	if err := r.call(ctx, http.MethodPost, path, body(device), &out); err != nil {
 		return nil, err
 	}
-	c := out.credential(server)
+	c := credentialOf(server, out)
 	if err := store.Save(ctx, c); err != nil {
 		return nil, err
 	}
@@ -156,17 +157,9 @@ func obtainCredential(ctx context.Context, hc *http.Client, server, path string,
 
 func sameServer(a, b string) bool { return strings.TrimRight(a, "/") == strings.TrimRight(b, "/") }
 
-// wireCredential is the server's reply to a device sign-in or refresh.
-type wireCredential struct {
-	UserID           string    `json:"userid"`
-	DeviceID         string    `json:"deviceid"`
-	AccessToken      string    `json:"access_token"`
-	AccessExpiresOn  time.Time `json:"access_expires_on"`
-	RefreshToken     string    `json:"refresh_token"`
-	RefreshExpiresOn time.Time `json:"refresh_expires_on"`
-}
-
-func (w wireCredential) credential(server string) *Credential {
+// credentialOf is the credential to keep for server's reply w to a sign-in
+// or refresh.
+func credentialOf(server string, w wire.DeviceCredential) *Credential {
 	return &Credential{Server: server, UserID: w.UserID, DeviceID: w.DeviceID, AccessToken: w.AccessToken, AccessExpiresOn: w.AccessExpiresOn,
 		RefreshToken: w.RefreshToken, RefreshExpiresOn: w.RefreshExpiresOn}
 }
@@ -226,12 +219,12 @@ func (a *auth) refresh(ctx context.Context, r *remote, used string) error {
 	if a.cred == nil || a.cred.AccessToken != used {
 		return nil
 	}
-	var out wireCredential
+	var out wire.DeviceCredential
 	in := map[string]string{"refresh_token": a.cred.RefreshToken}
 	if err := r.callWith(ctx, http.MethodPost, "/api/auth/refresh", in, &out, false); err != nil {
 		return err
 	}
-	c := out.credential(a.cred.Server)
+	c := credentialOf(a.cred.Server, out)
 	if err := a.store.Save(ctx, c); err != nil {
 		return fmt.Errorf("keep the refreshed credential: %w", err)
 	}

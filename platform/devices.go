@@ -10,6 +10,7 @@ import (
 	"github.com/outposthq/outpost/security"
 	"github.com/outposthq/outpost/sqlgen"
 	"github.com/outposthq/outpost/store"
+	"github.com/outposthq/outpost/wire"
 )
 
 // DeviceInput describes a device signing in.
@@ -21,18 +22,9 @@ type DeviceInput struct {
 	Platform string `json:"platform"`
 }
 
-// DeviceCredential is what a device keeps to call the server: a
-// short-lived access token (a bearer token) and a refresh token that
-// renews both, bound to the device.
-type DeviceCredential struct {
-	UserID           string    `json:"userid"`
-	DeviceID         string    `json:"deviceid"`
-	AccessToken      string    `json:"access_token"`
-	AccessExpiresOn  time.Time `json:"access_expires_on"`
-	RefreshToken     string    `json:"refresh_token"`
-	RefreshExpiresOn time.Time `json:"refresh_expires_on"`
-	ExpiresInSeconds int64     `json:"expires_in"`
-}
+// DeviceCredential is what a device keeps to call the server, as the
+// protocol sends it.
+type DeviceCredential = wire.DeviceCredential
 
 // SignInDevice registers a device for userID (who has just proven who they
 // are) and returns its first credential.
