@@ -15,7 +15,8 @@ import (
 )
 
 // startDemo runs outpost demo with args until the test stops it; it
-// returns the server's URL, the demo's output so far and the stop.
+// returns the server's URL, the demo's output so far and the stop, which
+// fails the test unless the demo shuts down cleanly within 20 seconds.
 func startDemo(t *testing.T, args ...string) (string, string, func()) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -41,8 +42,13 @@ func startDemo(t *testing.T, args ...string) (string, string, func()) {
 	})
 	return base, out.String(), func() {
 		cancel()
-		if err := <-done; err != nil {
-			t.Fatalf("demo returned %v", err)
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatalf("demo returned %v\n%s", err, errOut.String())
+			}
+		case <-time.After(20 * time.Second):
+			t.Fatalf("demo did not shut down\n%s", errOut.String())
 		}
 	}
 }

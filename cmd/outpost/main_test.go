@@ -9,9 +9,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
-
-	"github.com/outposthq/outpost/internal/testenv"
 )
 
 // syncBuffer is a bytes.Buffer safe for one writer and one reader.
@@ -35,30 +32,10 @@ func (s *syncBuffer) String() string {
 func noEnv(string) string { return "" }
 
 func TestDemoServesSeededEnvironment(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	var out, errOut syncBuffer
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, []string{"demo", "--data", t.TempDir(), "--addr", "127.0.0.1:0", "--accounts", "3"}, noEnv, &out, &errOut)
-	}()
-	re := regexp.MustCompile(`serving at (http://\S+)`)
-	var base string
-	testenv.WaitFor(t, 60*time.Second, func() error {
-		m := re.FindStringSubmatch(out.String())
-		if m == nil {
-			select {
-			case err := <-done:
-				t.Fatalf("demo stopped: %v\n%s\n%s", err, out.String(), errOut.String())
-			default:
-			}
-			return io.EOF
-		}
-		base = m[1]
-		return nil
-	})
-	tok := regexp.MustCompile(`nora@contoso.example\s+.*?\s(opt_\S+)`).FindStringSubmatch(out.String())
+	base, out, stop := startDemo(t, "--data", t.TempDir(), "--accounts", "3")
+	tok := regexp.MustCompile(`nora@contoso.example\s+.*?\s(opt_\S+)`).FindStringSubmatch(out)
 	if tok == nil {
-		t.Fatalf("no token for nora in:\n%s", out.String())
+		t.Fatalf("no token for nora in:\n%s", out)
 	}
 	req, _ := http.NewRequest("GET", base+"/api/data/workorder?$count=true&$top=1", nil)
 	req.Header.Set("Authorization", "Bearer "+tok[1])
@@ -72,15 +49,7 @@ func TestDemoServesSeededEnvironment(t *testing.T) {
 	if res.StatusCode != 200 || !strings.Contains(string(body), `"@odata.count":30`) {
 		t.Fatalf("nora's work orders: %d %s", res.StatusCode, body)
 	}
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("demo returned %v", err)
-		}
-	case <-time.After(20 * time.Second):
-		t.Fatal("demo did not shut down")
-	}
+	stop()
 }
 
 func TestAdminCommands(t *testing.T) {

@@ -15,35 +15,17 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/outposthq/outpost/internal/testenv"
 )
 
 // TestShutdownEndsEventStreams starts the server, connects a device's
 // change-hint stream and stops the server: it shuts down promptly and
 // cleanly, the stream ending.
 func TestShutdownEndsEventStreams(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var out, logs syncBuffer
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, []string{"demo", "--data", t.TempDir(), "--addr", "127.0.0.1:0", "--accounts", "1"}, noEnv, &out, &logs)
-	}()
-	re := regexp.MustCompile(`serving at (http://\S+)`)
-	var base string
-	testenv.WaitFor(t, 60*time.Second, func() error {
-		m := re.FindStringSubmatch(out.String())
-		if m == nil {
-			return io.EOF
-		}
-		base = m[1]
-		return nil
-	})
+	base, out, stop := startDemo(t, "--data", t.TempDir(), "--accounts", "1")
 	token := func(login string) string {
-		m := regexp.MustCompile(regexp.QuoteMeta(login) + `\s+.*?\s(opt_\S+)`).FindStringSubmatch(out.String())
+		m := regexp.MustCompile(regexp.QuoteMeta(login) + `\s+.*?\s(opt_\S+)`).FindStringSubmatch(out)
 		if m == nil {
-			t.Fatalf("no token for %s in:\n%s", login, out.String())
+			t.Fatalf("no token for %s in:\n%s", login, out)
 		}
 		return m[1]
 	}
@@ -85,19 +67,11 @@ func TestShutdownEndsEventStreams(t *testing.T) {
 		t.Fatalf("stream began %q, %v", line, err)
 	}
 	start := time.Now()
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("serve returned %v\n%s", err, logs.String())
-		}
-		if d := time.Since(start); d > 3*time.Second {
-			t.Fatalf("shutdown took %v", d)
-		}
-		t.Logf("shut down in %v with a change stream open", time.Since(start))
-	case <-time.After(10 * time.Second):
-		t.Fatalf("serve did not shut down with a stream open\n%s", logs.String())
+	stop()
+	if d := time.Since(start); d > 3*time.Second {
+		t.Fatalf("shutdown took %v", d)
 	}
+	t.Logf("shut down in %v with a change stream open", time.Since(start))
 }
 
 // TestAdminRefusesImplicitEnvironment runs `outpost admin` with no --data
