@@ -53,8 +53,10 @@ func (db *DB) expand(stmt string) string {
 }
 
 // Migrate applies every migration not yet applied, each in its own
-// transaction, and records it in outpost_migration.
+// transaction, and records it in outpost_migration. A new PostgreSQL
+// database gets transaction-id writer versions (see XIDVersionsWanted).
 func (db *DB) Migrate(ctx context.Context) error {
+	fresh := false
 	err := db.Tx(ctx, func(tx *sql.Tx) error {
 		if err := LockStartup(ctx, db, tx); err != nil {
 			return err
@@ -62,6 +64,11 @@ func (db *DB) Migrate(ctx context.Context) error {
 		if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS outpost_migration (version INTEGER PRIMARY KEY, name TEXT NOT NULL)`); err != nil {
 			return err
 		}
+		var applied int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM outpost_migration`).Scan(&applied); err != nil {
+			return err
+		}
+		fresh = applied == 0
 		// In the same transaction, so start-up takes the start-up lock no
 		// more often than before.
 		if err := rebaseVersions(ctx, db, tx); err != nil {
@@ -107,7 +114,7 @@ func (db *DB) Migrate(ctx context.Context) error {
 		}
 	}
 	return db.Tx(ctx, func(tx *sql.Tx) error {
-		if db.Dialect.IsPostgres() && os.Getenv("OUTPOST_PG_XID_VERSIONS") == "1" {
+		if db.Dialect.IsPostgres() && XIDVersionsWanted(fresh, os.Getenv("OUTPOST_PG_XID_VERSIONS")) {
 			if err := LockStartup(ctx, db, tx); err != nil {
 				return err
 			}
@@ -148,4 +155,20 @@ func MigrationDigest() string {
 		}
 	}
 	return hex.EncodeToString(h.Sum(nil))
+}
+
+// XIDVersionsWanted reports whether Migrate switches a PostgreSQL
+// database to transaction-id writer versions (docs/design.md, "Change
+// tracking that never skips a row"), given whether the database had no
+// migration applied before (fresh) and OUTPOST_PG_XID_VERSIONS (env): a
+// new database switches unless env is "0"; one that already holds data
+// keeps its counter row unless env is "1" (every server of it stopped
+// first, since one still taking versions from the counter row would break
+// the ordering). There is no way back: "0" leaves a switched database as
+// it is.
+func XIDVersionsWanted(fresh bool, env string) bool {
+	if fresh {
+		return env != "0"
+	}
+	return env == "1"
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/outposthq/outpost/internal/testenv"
 	"github.com/outposthq/outpost/store"
+	"github.com/outposthq/outpost/store/postgres"
 )
 
 // TestWholeVersions checks the one reader of changes by version: pages end
@@ -130,4 +131,51 @@ func TestTokenPassesOtherTransactions(t *testing.T) {
 			t.Fatalf("token %d after version %d committed", tok, v)
 		}
 	})
+}
+
+// TestNewPostgresDatabaseTakesXIDVersions checks the writer-version mode
+// Migrate picks: a new PostgreSQL database takes transaction ids unless
+// OUTPOST_PG_XID_VERSIONS is 0; one that already holds a migrated store
+// keeps its counter row until the variable is 1, and keeps transaction
+// ids after that whatever the variable says.
+func TestNewPostgresDatabaseTakesXIDVersions(t *testing.T) {
+	for _, c := range []struct {
+		fresh bool
+		env   string
+		want  bool
+	}{{true, "", true}, {true, "1", true}, {true, "0", false}, {false, "", false}, {false, "0", false}, {false, "1", true}} {
+		if got := store.XIDVersionsWanted(c.fresh, c.env); got != c.want {
+			t.Errorf("XIDVersionsWanted(fresh %v, %q) = %v, want %v", c.fresh, c.env, got, c.want)
+		}
+	}
+	url := testenv.PostgresURL(t)
+	open := func(env string) bool {
+		t.Helper()
+		t.Setenv("OUTPOST_PG_XID_VERSIONS", env)
+		db, err := postgres.Open(context.Background(), url)
+		if err != nil {
+			t.Fatalf("open with OUTPOST_PG_XID_VERSIONS=%q: %v", env, err)
+		}
+		defer db.Close()
+		return db.SparseVersions()
+	}
+	if open("0") {
+		t.Fatal("a new database opened with OUTPOST_PG_XID_VERSIONS=0 took transaction-id versions")
+	}
+	if open("") {
+		t.Fatal("a database with a counter row switched to transaction-id versions without OUTPOST_PG_XID_VERSIONS=1")
+	}
+	if !open("1") {
+		t.Fatal("OUTPOST_PG_XID_VERSIONS=1 did not switch the database to transaction-id versions")
+	}
+	if !open("0") {
+		t.Fatal("a database with transaction-id versions went back to the counter row")
+	}
+	if !open("") {
+		t.Fatal("transaction-id versions did not stay on")
+	}
+	url = testenv.PostgresURL(t)
+	if !open("") {
+		t.Fatal("a new database opened without OUTPOST_PG_XID_VERSIONS did not take transaction-id versions")
+	}
 }

@@ -149,7 +149,7 @@ var template struct {
 
 // migratedTemplate returns the name of a database migrated by this build's
 // migrations, creating it once. Its name carries store.MigrationDigest (and
-// the writer-version mode OUTPOST_PG_XID_VERSIONS picks at migration), so
+// the writer-version mode OUTPOST_PG_XID_VERSIONS picks for a new database), so
 // builds with other migrations, on the same server at once, use their own;
 // test processes of the same build agree under an advisory lock, and the
 // template is published by a rename only once fully migrated. No one
@@ -165,8 +165,8 @@ func migratedTemplate(dsn string) (string, error) {
 func buildTemplate(dsn string) (string, error) {
 	ctx := context.Background()
 	name := "outpost_template_" + store.MigrationDigest()[:16]
-	if os.Getenv("OUTPOST_PG_XID_VERSIONS") == "1" {
-		name += "_xid"
+	if !store.XIDVersionsWanted(true, os.Getenv("OUTPOST_PG_XID_VERSIONS")) {
+		name += "_counter"
 	}
 	admin, err := sql.Open("pgx", dsn)
 	if err != nil {
