@@ -83,6 +83,9 @@ type Platform struct {
 	hooks   []func(tables []string)
 	// announcer sends data commits' notices after they commit (notify.go).
 	announcer announcer
+	// group queues concurrent writes on SQLite for one transaction
+	// (group.go).
+	group writeGroup
 }
 
 // RootBusinessUnitName is the name of the business unit at the top of the tree.

@@ -16,8 +16,10 @@ import (
 	"github.com/outposthq/outpost/store"
 )
 
-// Writer is one write transaction. Every row it writes carries the same
-// version, taken when the transaction began (store.NextVersion).
+// Writer is one write transaction. Every row one Write writes carries the
+// same version (store.NextVersion); on SQLite, concurrent Writes may share
+// the transaction, each in a savepoint with a version of its own
+// (group.go).
 type Writer struct {
 	p       *Platform
 	tx      *sql.Tx
@@ -46,7 +48,7 @@ type Writer struct {
 	objects objectLog
 }
 
-// Version returns the version every write of w is stamped with.
+// Version returns the version the current write of w stamps rows with.
 func (w *Writer) Version() int64 { return w.version }
 
 // Tx returns the transaction, for packages that keep their own tables in it.
@@ -64,10 +66,15 @@ func (w *Writer) Touch(table string) {
 // Write runs fn in one write transaction and commits when fn returns nil.
 // Hooks registered with OnCommit run after the commit. Under a context
 // from Join, fn runs in the joined transaction instead, which commits or
-// rolls back with everything else written in it.
+// rolls back with everything else written in it. On SQLite, writes that
+// wait for the writer meanwhile share one transaction (group.go): fn sees
+// what those before it wrote, and its failure undoes only its own writes.
 func (p *Platform) Write(ctx context.Context, fn func(w *Writer) error) error {
 	if w, ok := ctx.Value(joinedKey{}).(*Writer); ok && w.p == p {
 		return fn(w)
+	}
+	if !p.db.Dialect.IsPostgres() {
+		return p.groupWrite(ctx, fn)
 	}
 	return p.write(ctx, fn, nil)
 }

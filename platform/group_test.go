@@ -1,0 +1,165 @@
+package platform_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/outposthq/outpost"
+	"github.com/outposthq/outpost/internal/testenv"
+	"github.com/outposthq/outpost/platform"
+)
+
+// TestWritesQueuedTogether holds the writer with one write while others
+// arrive, then lets them run: on SQLite they share one transaction (group
+// commit), on PostgreSQL each has its own. Either way every write keeps
+// its own outcome: a refused create, a write that fails after writing and
+// one that panics leave nothing behind and take nothing with them; two
+// updates of one row carry different versions, the later one winning; a
+// write whose context ended before its turn writes nothing.
+func TestWritesQueuedTogether(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, p *platform.Platform) {
+		ctx := context.Background()
+		sys := platform.System()
+		o := newOrg(t, p)
+		shared := testenv.MustGet[outpost.Row](t)(p.Create(ctx, sys, "task", map[string]any{"subject": "shared", "ownerid": o.u1}))
+		id := shared["taskid"].(string)
+		errFailed := errors.New("failed after writing")
+		cancelled, cancel := context.WithCancel(ctx)
+		cancel()
+		create := func(subject string) func() (outpost.Row, error) {
+			return func() (outpost.Row, error) {
+				return p.Create(ctx, sys, "task", map[string]any{"subject": subject, "ownerid": o.u1})
+			}
+		}
+		update := func(subject string) func() (outpost.Row, error) {
+			return func() (outpost.Row, error) {
+				return p.Update(ctx, sys, "task", id, map[string]any{"subject": subject})
+			}
+		}
+		failing := func(subject string, panics bool) func() (outpost.Row, error) {
+			return func() (outpost.Row, error) {
+				return nil, p.Write(ctx, func(w *platform.Writer) error {
+					if _, err := w.Create(ctx, sys, "task", map[string]any{"subject": subject, "ownerid": o.u1}); err != nil {
+						return err
+					}
+					if panics {
+						panic(subject)
+					}
+					return errFailed
+				})
+			}
+		}
+
+		for _, withPanic := range []bool{false, true} {
+			ops := []func() (outpost.Row, error){
+				create("a"),
+				update("first"),
+				func() (outpost.Row, error) { // the id is taken
+					return p.Create(ctx, sys, "task", map[string]any{"taskid": id, "subject": "duplicate", "ownerid": o.u1})
+				},
+				update("second"),
+				failing("rolled back", false),
+				func() (outpost.Row, error) {
+					return p.Create(cancelled, sys, "task", map[string]any{"subject": "cancelled", "ownerid": o.u1})
+				},
+				create("b"),
+			}
+			if withPanic {
+				ops = append(ops, failing("panicked", true))
+			}
+			before := p.WriteStats()
+			release, started := make(chan struct{}), make(chan struct{})
+			holder := make(chan error, 1)
+			go func() {
+				holder <- p.Write(ctx, func(w *platform.Writer) error {
+					close(started)
+					<-release
+					return nil
+				})
+			}()
+			<-started
+			type result struct {
+				row       outpost.Row
+				err       error
+				recovered any
+			}
+			results := make([]result, len(ops))
+			queued := !p.DB().Dialect.IsPostgres()
+			if !queued {
+				// PostgreSQL writers do not wait for each other, except on
+				// the counter row of an older database: the ops run in turn.
+				close(release)
+			}
+			var wg sync.WaitGroup
+			for i, op := range ops {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					defer func() { results[i].recovered = recover() }()
+					results[i].row, results[i].err = op()
+				}()
+				if !queued {
+					wg.Wait()
+					continue
+				}
+				// Queue them in order, so the updates run in order.
+				testenv.WaitFor(t, 10*time.Second, func() error {
+					if p.WriteStats().Waiting < i+1 {
+						return errors.New("not queued yet")
+					}
+					return nil
+				})
+			}
+			if queued {
+				close(release)
+			}
+			wg.Wait()
+			testenv.Must(t, <-holder)
+
+			for _, i := range []int{0, 1, 3, 6} {
+				if results[i].err != nil || results[i].recovered != nil {
+					t.Fatalf("panic %v: op %d: %v %v", withPanic, i, results[i].err, results[i].recovered)
+				}
+			}
+			if outpost.ErrorCode(results[2].err) != outpost.CodeConflict {
+				t.Fatalf("panic %v: a create under a taken id: %v, want a conflict", withPanic, results[2].err)
+			}
+			if !errors.Is(results[4].err, errFailed) || !errors.Is(results[5].err, context.Canceled) {
+				t.Fatalf("panic %v: failing write: %v; cancelled one: %v", withPanic, results[4].err, results[5].err)
+			}
+			if withPanic && results[7].recovered != "panicked" {
+				t.Fatalf("the panicking write recovered %v in its own goroutine, want its panic", results[7].recovered)
+			}
+			first, second := results[1].row["versionnumber"].(int64), results[3].row["versionnumber"].(int64)
+			if first >= second {
+				t.Fatalf("panic %v: the updates of one row carry versions %d then %d", withPanic, first, second)
+			}
+			got := testenv.MustGet[outpost.Row](t)(p.Get(ctx, sys, "task", id, nil))
+			if got["subject"] != "second" || got["versionnumber"] != second {
+				t.Fatalf("panic %v: the row is %v at version %v, want second at %d", withPanic, got["subject"], got["versionnumber"], second)
+			}
+			for _, subject := range []string{"rolled back", "cancelled", "duplicate", "panicked"} {
+				page := testenv.MustGet[*platform.Page](t)(p.List(ctx, sys, "task", platform.Query{Filter: "subject eq '" + subject + "'"}))
+				if len(page.Rows) != 0 {
+					t.Fatalf("panic %v: %q was written", withPanic, subject)
+				}
+			}
+			after := p.WriteStats()
+			if p.DB().Dialect.IsPostgres() {
+				continue
+			}
+			writes, txs := after.Writes-before.Writes, after.Transactions-before.Transactions
+			if writes != uint64(len(ops)+1) {
+				t.Fatalf("panic %v: %d writes counted, want %d", withPanic, writes, len(ops)+1)
+			}
+			// The holder ran alone and the others waited for it: together
+			// in one transaction, or each alone again after a panic.
+			if want := uint64(2); !withPanic && txs != want {
+				t.Fatalf("%d transactions for %d writes, want %d", txs, writes, want)
+			}
+		}
+	})
+}
