@@ -2,6 +2,8 @@ package platform
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -100,7 +102,7 @@ func (w *Writer) ownerOf(ctx context.Context, id string) (typ, bu string, err er
 			}
 			return tbl, bu, nil
 		}
-		if err.Error() != "sql: no rows in result set" {
+		if !errors.Is(err, sql.ErrNoRows) {
 			return "", "", fmt.Errorf("resolve owner %s: %w", id, err)
 		}
 	}

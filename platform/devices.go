@@ -376,25 +376,23 @@ func (p *Platform) ListDevices(ctx context.Context, by *security.Principal, f De
 		f.UserID = by.UserID
 	}
 	d := p.db.Dialect
-	q := `SELECT s.deviceid, s.userid, s.name, s.platform, s.createdon, s.lastseen, s.pending, s.revokedon, s.revokedreason FROM outpost_signindevice s WHERE 1 = 1`
-	var args []any
-	arg := func(v any) string { args = append(args, v); return d.Placeholder(len(args)) }
+	b := sqlgen.NewBuilder(d).SQL(`SELECT s.deviceid, s.userid, s.name, s.platform, s.createdon, s.lastseen, s.pending, s.revokedon, s.revokedreason FROM outpost_signindevice s WHERE 1 = 1`)
 	if f.UserID != "" {
-		q += ` AND s.userid = ` + arg(f.UserID)
+		b.SQL(` AND s.userid = `).Arg(f.UserID)
 	}
 	if f.AppID != "" {
-		q += ` AND EXISTS (SELECT 1 FROM outpost_devicestore l JOIN outpost_device o ON o.deviceid = l.storeid WHERE l.deviceid = s.deviceid AND o.appid = ` + arg(f.AppID) + `)`
+		b.SQL(` AND EXISTS (SELECT 1 FROM outpost_devicestore l JOIN outpost_device o ON o.deviceid = l.storeid WHERE l.deviceid = s.deviceid AND o.appid = `).Arg(f.AppID).SQL(`)`)
 	}
 	if !f.SeenSince.IsZero() {
-		q += ` AND s.lastseen >= ` + arg(d.TimeArg(f.SeenSince))
+		b.SQL(` AND s.lastseen >= `).Arg(d.TimeArg(f.SeenSince))
 	}
 	if !f.SeenBefore.IsZero() {
-		q += ` AND s.lastseen < ` + arg(d.TimeArg(f.SeenBefore))
+		b.SQL(` AND s.lastseen < `).Arg(d.TimeArg(f.SeenBefore))
 	}
 	if !f.IncludeRevoked {
-		q += ` AND s.revokedon IS NULL`
+		b.SQL(` AND s.revokedon IS NULL`)
 	}
-	rows, err := p.db.Read.QueryContext(ctx, q+` ORDER BY s.lastseen DESC, s.deviceid`, args...)
+	rows, err := b.SQL(` ORDER BY s.lastseen DESC, s.deviceid`).Query(ctx, p.db.Read)
 	if err != nil {
 		return nil, fmt.Errorf("list devices: %w", err)
 	}

@@ -108,30 +108,27 @@ func (p *Platform) ListSyncs(ctx context.Context, by *security.Principal, f Sync
 		return nil, false, outpost.Invalidf("$top takes 1 to %d and $skip 0 or more", MaxSyncPage).WithTarget("$top")
 	}
 	d := p.db.Dialect
-	q := `SELECT eventid, at, userid, deviceid, storeid, appid, profileversion, kind, tables, rowsup, rowsdown, bytes, durationus, outcome, errorcode, clientapplyms, clienterrors
-		FROM outpost_synctelemetry WHERE 1 = 1`
-	var args []any
-	arg := func(v any) string { args = append(args, v); return d.Placeholder(len(args)) }
+	b := sqlgen.NewBuilder(d).SQL(`SELECT eventid, at, userid, deviceid, storeid, appid, profileversion, kind, tables, rowsup, rowsdown, bytes, durationus, outcome, errorcode, clientapplyms, clienterrors
+		FROM outpost_synctelemetry WHERE 1 = 1`)
 	if f.UserID != "" {
-		q += ` AND userid = ` + arg(f.UserID)
+		b.SQL(` AND userid = `).Arg(f.UserID)
 	}
 	if f.DeviceID != "" {
-		q += ` AND (deviceid = ` + arg(f.DeviceID) + ` OR storeid = ` + arg(f.DeviceID) + `)`
+		b.SQL(` AND (deviceid = `).Arg(f.DeviceID).SQL(` OR storeid = `).Arg(f.DeviceID).SQL(`)`)
 	}
 	if f.Kind != "" {
-		q += ` AND kind = ` + arg(f.Kind)
+		b.SQL(` AND kind = `).Arg(f.Kind)
 	}
 	if f.Outcome != "" {
-		q += ` AND outcome = ` + arg(f.Outcome)
+		b.SQL(` AND outcome = `).Arg(f.Outcome)
 	}
 	if !f.Since.IsZero() {
-		q += ` AND at >= ` + arg(d.TimeArg(f.Since.UTC()))
+		b.SQL(` AND at >= `).Arg(d.TimeArg(f.Since.UTC()))
 	}
 	if !f.Until.IsZero() {
-		q += ` AND at < ` + arg(d.TimeArg(f.Until.UTC()))
+		b.SQL(` AND at < `).Arg(d.TimeArg(f.Until.UTC()))
 	}
-	q += fmt.Sprintf(` ORDER BY at DESC, eventid DESC LIMIT %d OFFSET %d`, f.Top+1, f.Skip)
-	rows, err := p.db.Read.QueryContext(ctx, q, args...)
+	rows, err := b.SQL(fmt.Sprintf(` ORDER BY at DESC, eventid DESC LIMIT %d OFFSET %d`, f.Top+1, f.Skip)).Query(ctx, p.db.Read)
 	if err != nil {
 		return nil, false, fmt.Errorf("list sync telemetry: %w", err)
 	}
