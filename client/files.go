@@ -126,24 +126,16 @@ func (c *Client) PutFile(ctx context.Context, table, id, column, name, mimeType 
 		return "", outpost.Invalidf("image column %q of table %q takes PNG, JPEG, GIF, WebP, BMP or ICO images", column, table).WithTarget("content")
 	}
 	fid := outpost.NewID()
-	err = inTx(ctx, c.db, func(tx *sql.Tx) error {
-		base, ok, err := localVersion(ctx, tx, lt, id)
-		if err != nil || !ok {
-			return errorsOr(err, outpost.NotFoundf("no row of table %q has id %s on this device", table, id))
-		}
+	err = c.changeLocal(ctx, lt, id, wire.OpFile, map[string]any{column: fid}, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO outpost_filedata (fileid, tablename, rowid, columnname, name, mimetype, size, version, content) VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?)`,
 			fid, table, id, column, name, mimeType, len(content), nonNilBytes(content)); err != nil {
 			return fmt.Errorf("store file: %w", err)
 		}
-		if err := updateLocal(ctx, tx, lt, id, map[string]any{column: fid}); err != nil {
-			return err
-		}
-		return c.enqueue(ctx, tx, lt, wire.OpFile, id, base, map[string]any{column: fid})
+		return updateLocal(ctx, tx, lt, id, map[string]any{column: fid})
 	})
 	if err != nil {
 		return "", err
 	}
-	c.wake()
 	return fid, nil
 }
 
@@ -154,20 +146,9 @@ func (c *Client) RemoveFile(ctx context.Context, table, id, column string) error
 	if err != nil {
 		return err
 	}
-	err = inTx(ctx, c.db, func(tx *sql.Tx) error {
-		base, ok, err := localVersion(ctx, tx, lt, id)
-		if err != nil || !ok {
-			return errorsOr(err, outpost.NotFoundf("no row of table %q has id %s on this device", table, id))
-		}
-		if err := updateLocal(ctx, tx, lt, id, map[string]any{column: nil}); err != nil {
-			return err
-		}
-		return c.enqueue(ctx, tx, lt, wire.OpFile, id, base, map[string]any{column: nil})
+	return c.changeLocal(ctx, lt, id, wire.OpFile, map[string]any{column: nil}, func(tx *sql.Tx) error {
+		return updateLocal(ctx, tx, lt, id, map[string]any{column: nil})
 	})
-	if err == nil {
-		c.wake()
-	}
-	return err
 }
 
 // GetFile returns the file of column of row id of table as the device

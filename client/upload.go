@@ -261,15 +261,24 @@ func (c *Client) Update(ctx context.Context, table, id string, values map[string
 	if len(w) == 0 {
 		return nil
 	}
-	err = inTx(ctx, c.db, func(tx *sql.Tx) error {
+	return c.changeLocal(ctx, lt, id, wire.OpUpdate, w, func(tx *sql.Tx) error {
+		return updateLocal(ctx, tx, lt, id, stored)
+	})
+}
+
+// changeLocal runs write on row id of lt in one transaction of the device
+// store and queues change op with data, based on the row's version there,
+// then wakes the uploader. A row the device does not hold is not found.
+func (c *Client) changeLocal(ctx context.Context, lt *localTable, id, op string, data map[string]any, write func(tx *sql.Tx) error) error {
+	err := inTx(ctx, c.db, func(tx *sql.Tx) error {
 		base, ok, err := localVersion(ctx, tx, lt, id)
 		if err != nil || !ok {
-			return errorsOr(err, outpost.NotFoundf("no row of table %q has id %s on this device", table, id))
+			return errorsOr(err, outpost.NotFoundf("no row of table %q has id %s on this device", lt.def.Name, id))
 		}
-		if err := updateLocal(ctx, tx, lt, id, stored); err != nil {
+		if err := write(tx); err != nil {
 			return err
 		}
-		return c.enqueue(ctx, tx, lt, wire.OpUpdate, id, base, w)
+		return c.enqueue(ctx, tx, lt, op, id, base, data)
 	})
 	if err == nil {
 		c.wake()
@@ -307,20 +316,10 @@ func (c *Client) Delete(ctx context.Context, table, id string) error {
 	if err != nil {
 		return err
 	}
-	err = inTx(ctx, c.db, func(tx *sql.Tx) error {
-		base, ok, err := localVersion(ctx, tx, lt, id)
-		if err != nil || !ok {
-			return errorsOr(err, outpost.NotFoundf("no row of table %q has id %s on this device", table, id))
-		}
-		if _, err := lt.remove(ctx, tx, []string{id}, nil); err != nil {
-			return err
-		}
-		return c.enqueue(ctx, tx, lt, wire.OpDelete, id, base, nil)
+	return c.changeLocal(ctx, lt, id, wire.OpDelete, nil, func(tx *sql.Tx) error {
+		_, err := lt.remove(ctx, tx, []string{id}, nil)
+		return err
 	})
-	if err == nil {
-		c.wake()
-	}
-	return err
 }
 
 // queued reads up to n changes from the head of the queue; with maxBytes

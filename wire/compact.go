@@ -354,15 +354,8 @@ func DecodePage(body []byte) (*SnapshotPage, error) {
 		}
 		p.Rows[i] = row
 	}
-	if d.err != nil {
-		return nil, d.err
-	}
-	arena := string(d.arena)
-	for _, f := range d.fixups {
-		vals[f.idx] = arena[f.from:f.to]
-	}
-	if d.i != len(d.b) {
-		return nil, fmt.Errorf("%w: %d bytes after the rows", ErrBadFrame, len(d.b)-d.i)
+	if err := d.finish(vals); err != nil {
+		return nil, err
 	}
 	return p, nil
 }
@@ -379,6 +372,22 @@ type decoder struct {
 }
 
 type fixup struct{ idx, from, to int }
+
+// finish ends decoding the values vals of a frame: it reports the first
+// error met, puts the arena's texts in place and refuses bytes left over.
+func (d *decoder) finish(vals []any) error {
+	if d.err != nil {
+		return d.err
+	}
+	arena := string(d.arena)
+	for _, f := range d.fixups {
+		vals[f.idx] = arena[f.from:f.to]
+	}
+	if d.i != len(d.b) {
+		return fmt.Errorf("%w: %d bytes after the rows", ErrBadFrame, len(d.b)-d.i)
+	}
+	return nil
+}
 
 func (d *decoder) fail(what string) {
 	if d.err == nil {

@@ -94,15 +94,8 @@ func DecodeDelta(body []byte) (*DeltaResponse, error) {
 	for i := range vals {
 		vals[i] = d.value(i)
 	}
-	if d.err != nil {
-		return nil, d.err
-	}
-	arena := string(d.arena)
-	for _, f := range d.fixups {
-		vals[f.idx] = arena[f.from:f.to]
-	}
-	if d.i != len(d.b) {
-		return nil, fmt.Errorf("%w: %d bytes after the rows", ErrBadFrame, len(d.b)-d.i)
+	if err := d.finish(vals); err != nil {
+		return nil, err
 	}
 	at := 0
 	for i := range resp.Deltas {
