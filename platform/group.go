@@ -97,29 +97,37 @@ func (p *Platform) groupWrite(ctx context.Context, fn func(w *Writer) error) err
 	batch := append([]*groupMember(nil), g.waiting[:n]...)
 	g.waiting = append(g.waiting[:0], g.waiting[n:]...)
 	g.mu.Unlock()
+	defer p.handOff() // even when fn panics, the next write gets the writer
 
+	if len(batch) == 1 {
+		// Alone, in its own goroutine: a panic keeps its own stack.
+		g.writes.Add(1)
+		g.transactions.Add(1)
+		return p.write(ctx, fn, nil)
+	}
 	p.runGroup(batch)
+	return (<-m.done).unwrap()
+}
 
+// handOff passes the writer to the first write waiting, or marks it free.
+func (p *Platform) handOff() {
+	g := &p.group
 	g.mu.Lock()
+	defer g.mu.Unlock()
 	if len(g.waiting) > 0 {
 		close(g.waiting[0].lead)
 	} else {
 		g.busy = false
 	}
-	g.mu.Unlock()
-	return (<-m.done).unwrap()
 }
 
-// runGroup runs batch in one transaction and hands each member its result.
+// runGroup runs batch, two writes or more, in one transaction and hands
+// each member its result.
 // When the group's transaction itself fails (its begin or commit, or a
 // member leaving it unusable), nothing of it was written, and each member
 // runs again alone, which gives each its own result.
 func (p *Platform) runGroup(batch []*groupMember) {
 	p.group.writes.Add(uint64(len(batch)))
-	if len(batch) == 1 {
-		batch[0].done <- p.runAlone(batch[0])
-		return
-	}
 	ctx := context.WithoutCancel(batch[0].ctx)
 	results := make([]groupResult, len(batch))
 	p.group.transactions.Add(1)

@@ -163,3 +163,33 @@ func TestWritesQueuedTogether(t *testing.T) {
 		}
 	})
 }
+
+// TestWriteAfterAPanic: a write that panics alone rolls back, its panic
+// reaches its caller, and the next write gets the writer.
+func TestWriteAfterAPanic(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, p *platform.Platform) {
+		ctx := context.Background()
+		sys := platform.System()
+		o := newOrg(t, p)
+		func() {
+			defer func() {
+				if v := recover(); v != "boom" {
+					t.Errorf("recovered %v, want the write's panic", v)
+				}
+			}()
+			_ = p.Write(ctx, func(w *platform.Writer) error {
+				if _, err := w.Create(ctx, sys, "task", map[string]any{"subject": "before the panic", "ownerid": o.u1}); err != nil {
+					return err
+				}
+				panic("boom")
+			})
+		}()
+		next, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		testenv.MustGet[outpost.Row](t)(p.Create(next, sys, "task", map[string]any{"subject": "after", "ownerid": o.u1}))
+		page := testenv.MustGet[*platform.Page](t)(p.List(ctx, sys, "task", platform.Query{Filter: "subject eq 'before the panic'"}))
+		if len(page.Rows) != 0 {
+			t.Fatal("the panicking write's row was kept")
+		}
+	})
+}
