@@ -4,24 +4,29 @@
 package outpost
 
 import (
-	"crypto/rand"
 	"fmt"
 	"strings"
+
+	"github.com/google/uuid"
 )
 
 // Row is one record as column name to value. Values are Go types decided by
 // the column type: string, int64, float64, bool, time.Time or nil.
 type Row map[string]any
 
-// NewID returns a new random (version 4) UUID in its canonical text form.
+// NewID returns a new time-ordered (version 7) UUID in its canonical text
+// form: 48 bits of Unix milliseconds, 12 bits that keep the ids of one
+// process ascending within a millisecond, and 62 random bits. Ids made
+// later sort after earlier ones, so the rows a server or a device inserts
+// land at the end of every primary-key index instead of on a random page
+// of it: a batch of creates dirties a few pages, not one per row
+// (docs/design.md, "Row ids are time-ordered").
 func NewID() string {
-	var b [16]byte
-	if _, err := rand.Read(b[:]); err != nil {
+	id, err := uuid.NewV7()
+	if err != nil {
 		panic(fmt.Sprintf("outpost: crypto/rand failed: %v", err)) // broken invariant: no entropy
 	}
-	b[6] = (b[6] & 0x0f) | 0x40
-	b[8] = (b[8] & 0x3f) | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+	return id.String()
 }
 
 // ValidID reports whether s is a UUID in canonical text form (any version).

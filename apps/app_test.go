@@ -149,7 +149,7 @@ func TestAppDefinitionExtensions(t *testing.T) {
 		seedDemo(t, p)
 		ctx := t.Context()
 		app := func(v apps.View, f apps.Form) error {
-			_, err := s.CreateApp(ctx, sys, apps.AppInput{Kind: apps.ModelDriven, Name: "Ext " + outpost.NewID()[:8], Definition: apps.Definition{
+			_, err := s.CreateApp(ctx, sys, apps.AppInput{Kind: apps.ModelDriven, Name: "Ext " + testenv.Tag(outpost.NewID()), Definition: apps.Definition{
 				Views: []apps.View{v}, Forms: []apps.Form{f}}})
 			return err
 		}

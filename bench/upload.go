@@ -44,7 +44,8 @@ func uploadPhase(ctx context.Context, c *client.Client) (time.Duration, *client.
 
 // upload times k queued changes from one device, against the baseline of
 // the same updates as plain prepared UPDATEs in one server transaction;
-// then devs devices upload per changes each at once.
+// then devs devices upload per changes each at once; then k creates and
+// the k deletes of those rows from one device.
 func upload(ctx context.Context, r *recorder, e *env, c *client.Client, k int, devs []*client.Client, per int) error {
 	if err := queueUpdates(ctx, c, e.own, k, "offline"); err != nil {
 		return err
@@ -62,10 +63,17 @@ func upload(ctx context.Context, r *recorder, e *env, c *client.Client, k int, d
 	}
 	rate := float64(k) / up.Seconds()
 	r.add("upload", fmt.Sprintf("%d changes from one device", k), rate, "changes/s", base, "plain UPDATEs, one tx", ">=", 20000)
-	if err := uploadCreatesDeletes(ctx, r, e, c, k); err != nil {
+	if err := uploadMany(ctx, r, e, devs, per, base); err != nil {
 		return err
 	}
+	// Last: the creates and deletes leave tombstones that the other
+	// devices' deltas would otherwise carry.
+	return uploadCreatesDeletes(ctx, r, e, c, k)
+}
 
+// uploadMany times devs devices each uploading per queued updates of their
+// own rows at once, as whole syncs, against base (plain UPDATEs).
+func uploadMany(ctx context.Context, r *recorder, e *env, devs []*client.Client, per int, base float64) error {
 	for i, d := range devs {
 		u := e.small[i%len(e.small)]
 		if err := queueUpdates(ctx, d, u.wos, per, fmt.Sprintf("dev%d", i)); err != nil {

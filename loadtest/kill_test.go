@@ -79,7 +79,7 @@ func testServerKilled(t *testing.T, engine string) {
 	for round := range *killRounds {
 		for _, d := range devs {
 			if ok, _ := d.c.Status(context.Background()); ok != nil && ok.Ready {
-				testenv.Must(t, queueEdits(d.c, w.users[d.user], fmt.Sprintf("lt-r%d-d%s", round, d.c.DeviceID()[:8]), 5, d.e))
+				testenv.Must(t, queueEdits(d.c, w.users[d.user], fmt.Sprintf("lt-r%d-d%s", round, testenv.Tag(d.c.DeviceID())), 5, d.e))
 			}
 		}
 		newDev(round % len(w.tokens)) // a fresh device: a first sync to cut

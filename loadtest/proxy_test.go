@@ -148,7 +148,7 @@ func testProxyFaults(t *testing.T, engine string) {
 		var wg sync.WaitGroup
 		var mu sync.Mutex
 		for _, d := range devs {
-			testenv.Must(t, queueEdits(d.c, w.users[d.user], fmt.Sprintf("lt-p%d-%s", round, d.c.DeviceID()[:8]), 3, d.e))
+			testenv.Must(t, queueEdits(d.c, w.users[d.user], fmt.Sprintf("lt-p%d-%s", round, testenv.Tag(d.c.DeviceID())), 3, d.e))
 			wg.Add(1)
 			go func() {
 				defer wg.Done()

@@ -86,7 +86,7 @@ func testRollingRestart(t *testing.T, engine string) {
 					return
 				case <-time.After(30 * time.Millisecond):
 				}
-				if err := queueEdits(d.c, w.users[d.user], fmt.Sprintf("rr-%s-%d", d.c.DeviceID()[:8], round), 2, d.e); err != nil {
+				if err := queueEdits(d.c, w.users[d.user], fmt.Sprintf("rr-%s-%d", testenv.Tag(d.c.DeviceID()), round), 2, d.e); err != nil {
 					writeErrs <- err
 					return
 				}

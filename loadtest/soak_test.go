@@ -54,7 +54,7 @@ func testSoak(t *testing.T, engine string) {
 			for n := 0; ctx.Err() == nil; n++ {
 				var err error
 				if rand.IntN(2) == 0 {
-					err = queueEdits(d.c, w.users[d.user], fmt.Sprintf("lt-s%d-%s", n, d.c.DeviceID()[:8]), 1, d.e)
+					err = queueEdits(d.c, w.users[d.user], fmt.Sprintf("lt-s%d-%s", n, testenv.Tag(d.c.DeviceID())), 1, d.e)
 				}
 				if err == nil {
 					_, err = d.c.Sync(context.Background(), client.SyncOptions{})

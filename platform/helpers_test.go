@@ -76,7 +76,7 @@ func principal(t *testing.T, p *platform.Platform, id string) *security.Principa
 func role(t *testing.T, p *platform.Platform, to string, team bool, grants ...security.Grant) string {
 	t.Helper()
 	ctx := context.Background()
-	id := testenv.MustGet[string](t)(p.CreateRole(ctx, platform.System(), "r-"+outpost.NewID()[:8], grants))
+	id := testenv.MustGet[string](t)(p.CreateRole(ctx, platform.System(), "r-"+testenv.Tag(outpost.NewID()), grants))
 	if team {
 		testenv.Must(t, p.AssignTeamRole(ctx, platform.System(), to, id))
 	} else {

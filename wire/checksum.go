@@ -73,7 +73,9 @@ func BucketCount(rows int64) int {
 // out of the device's scope, since the token): the first 8 bytes of the
 // SHA-256 of its id, in hex. The device removes its rows whose key is
 // listed; a key tells nothing about a row the device does not hold (ids
-// are random UUIDs: a key has some 2^58 of them as preimages).
+// carry 62 random bits beside the millisecond they were made in, so
+// finding one id behind a key means trying the ids of every millisecond
+// the row may have been made in, 2^62 each).
 func RemoveKey(id string) string {
 	sum := sha256.Sum256([]byte(id))
 	return hex.EncodeToString(sum[:8])

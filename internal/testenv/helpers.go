@@ -69,3 +69,8 @@ func WantError(t testing.TB, err error, code outpost.Code, msg string) {
 		t.Errorf("error message:\n got: %s\nwant: %s", got, msg)
 	}
 }
+
+// Tag is a short tag made from id for names that must differ: its last 8
+// characters. Ids are time-ordered, so ids made within a minute share their
+// first characters; the last ones are random.
+func Tag(id string) string { return id[len(id)-8:] }

@@ -1,7 +1,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { api, ApiError, type DeviceStatus, type Schemas, type Session } from "../shared/api";
 import { SyncIcon, stateLabel } from "../shared/SyncIcon";
-import { formatBytes, formatTime } from "../shared/format";
+import { formatBytes, formatTime, shortId } from "../shared/format";
 
 /** DeviceStatusPage is everything about sync on this device. */
 export function DeviceStatusPage({ status, onSignedOut }: { status: DeviceStatus; onSignedOut: (s: Session) => void }) {
@@ -100,7 +100,7 @@ export function DeviceStatusPage({ status, onSignedOut }: { status: DeviceStatus
           <ul class="pending-list">
             {pending.changes.map((c) => (
               <li>
-                <strong>{c.op}</strong> {c.table} <code>{c.id.slice(0, 8)}</code>
+                <strong>{c.op}</strong> {c.table} <code>{shortId(c.id)}</code>
                 {c.columns && Object.keys(c.columns).length > 0 && <span class="muted"> — {Object.keys(c.columns).join(", ")}</span>}
                 <span class="muted"> · {formatTime(c.time)}</span>
               </li>
@@ -121,7 +121,7 @@ export function DeviceStatusPage({ status, onSignedOut }: { status: DeviceStatus
           {active.map((e) => (
             <li class="sync-error">
               <p>
-                <strong>{e.type}</strong> on {e.op} of {e.table} <code>{e.rowId.slice(0, 8)}</code> · {formatTime(e.time)}
+                <strong>{e.type}</strong> on {e.op} of {e.table} <code>{shortId(e.rowId)}</code> · {formatTime(e.time)}
               </p>
               <p>{e.message}</p>
               <div class="actions">

@@ -1,6 +1,6 @@
 import { useEffect, useState } from "preact/hooks";
 import { api, ApiError, type AppDefinition, type Column, type Row } from "../shared/api";
-import { label, systemColumns } from "../shared/format";
+import { label, shortId, systemColumns } from "../shared/format";
 import { FileField } from "./FileField";
 import { RelatedRows, relationsTo } from "./RelatedRows";
 import { go } from "./route";
@@ -54,7 +54,7 @@ function LookupField({ col, value, onChange, id, readOnly }: { col: Column; valu
     setCurrent(null);
     api.row(col.target, value).then(
       (r) => setCurrent(String(r.name ?? value)),
-      () => setCurrent(`${value.slice(0, 8)}… (not on this device)`),
+      () => setCurrent(`${shortId(value)} (not on this device)`),
     );
   }, [col.target, value]);
   useEffect(() => {

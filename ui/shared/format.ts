@@ -17,6 +17,15 @@ export function formatTime(iso: string): string {
     : d.toLocaleString([], { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" });
 }
 
+/**
+ * shortId is the handle of an id where there is no room for all of it: its
+ * last 8 characters. Ids are time-ordered (version 7 UUIDs), so ids made
+ * within a minute share their first characters; the last are random.
+ */
+export function shortId(id: string): string {
+  return "…" + id.slice(-8);
+}
+
 /** formatValue shows a column value by its type; lookups by their names. */
 export function formatValue(type: string, v: unknown, names?: Record<string, string>): string {
   if (v === null || v === undefined || v === "") return "";
@@ -29,7 +38,7 @@ export function formatValue(type: string, v: unknown, names?: Record<string, str
       return typeof v === "number" ? v.toLocaleString([], { minimumFractionDigits: 2, maximumFractionDigits: 2 }) : String(v);
     case "lookup":
     case "owner":
-      return names?.[String(v)] ?? String(v).slice(0, 8) + "…";
+      return names?.[String(v)] ?? shortId(String(v));
   }
   return String(v);
 }
