@@ -428,7 +428,7 @@ func checkExactlyOnce(t *testing.T, w *world, d *simDevice) {
 	db := w.p.DB()
 	ph := db.Dialect.Placeholder
 	var n, maxSeq, rejected, exists int64
-	testenv.Must(t, db.Read.QueryRowContext(ctx, `SELECT count(*), coalesce(max(seq), 0) FROM outpost_syncresult WHERE deviceid = `+ph(1), d.c.DeviceID()).Scan(&n, &maxSeq))
+	testenv.Must(t, db.Read.QueryRowContext(ctx, `SELECT coalesce(sum(coalesce(lastseq, seq) - seq + 1), 0), coalesce(max(coalesce(lastseq, seq)), 0) FROM outpost_syncresult WHERE deviceid = `+ph(1), d.c.DeviceID()).Scan(&n, &maxSeq))
 	if n != int64(d.enqueued) || maxSeq != int64(d.enqueued) {
 		t.Fatalf("device %d queued %d changes; the server recorded %d results up to sequence %d", d.user, d.enqueued, n, maxSeq)
 	}

@@ -23,7 +23,7 @@ type migration struct {
 
 // migrations are applied in order at Open; never edit one that has shipped:
 // add a new one.
-var migrations = []migration{coreMigration, offlineMigration, syncMigration, filesMigration, scopeMigration, scopeEnvMigration, versionMarkMigration, shareRightsMigration, appVersionMigration, signinMigration, syncKeyMigration, canvasBundleMigration, fileStoreMigration, appNeedsRepublishMigration, syncTelemetryMigration, writerVersionMigration, deviceSignInMigration}
+var migrations = []migration{coreMigration, offlineMigration, syncMigration, filesMigration, scopeMigration, scopeEnvMigration, versionMarkMigration, shareRightsMigration, appVersionMigration, signinMigration, syncKeyMigration, canvasBundleMigration, fileStoreMigration, appNeedsRepublishMigration, syncTelemetryMigration, writerVersionMigration, deviceSignInMigration, resultRunMigration}
 
 var coreMigration = migration{1, "core", []string{
 	`CREATE TABLE IF NOT EXISTS outpost_clock (id INTEGER PRIMARY KEY, version {bigint} NOT NULL)`,

@@ -13,3 +13,12 @@ var syncMigration = migration{3, "sync", []string{
 	`CREATE INDEX IF NOT EXISTS ix_outpost_device_user ON outpost_device (userid)`,
 	`CREATE TABLE IF NOT EXISTS outpost_syncresult (deviceid TEXT NOT NULL, seq {bigint} NOT NULL, status TEXT NOT NULL, version {bigint} NOT NULL, errortype INTEGER, errorcode TEXT, message TEXT, syncerrorid TEXT, PRIMARY KEY (deviceid, seq))`,
 }}
+
+// resultRunMigration lets one outpost_syncresult row stand for a run of
+// applied changes: seq is the run's first sequence and lastseq its last
+// (NULL: the row is seq's alone). An upload's applied changes share one
+// status and one version, so storing them as runs writes one row where it
+// wrote one per change.
+var resultRunMigration = migration{18, "resultrun", []string{
+	`ALTER TABLE outpost_syncresult ADD COLUMN lastseq {bigint}`,
+}}

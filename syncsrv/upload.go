@@ -349,21 +349,26 @@ func contiguous(changes []wire.Change, last int64) error {
 }
 
 // storedResult returns the stored result of change seq, ok false when
-// none is stored.
+// none is stored: the row of seq, or of the run of applied changes that
+// holds it (the last row from seq down).
 func (e *Engine) storedResult(ctx context.Context, tx *sql.Tx, deviceID string, seq int64) (wire.Result, bool, error) {
 	d := e.p.DB().Dialect
 	r := wire.Result{Seq: seq}
-	var typ sql.NullInt64
+	var first int64
+	var last, typ sql.NullInt64
 	var code, msg, sid sql.NullString
 	query, args := sqlgen.NewBuilder(d).
-		SQL(`SELECT status, version, errortype, errorcode, message, syncerrorid FROM outpost_syncresult WHERE deviceid = `).Arg(deviceID).
-		SQL(` AND seq = `).Arg(seq).Build()
-	err := tx.QueryRowContext(ctx, query, args...).Scan(&r.Status, &r.Version, &typ, &code, &msg, &sid)
+		SQL(`SELECT seq, lastseq, status, version, errortype, errorcode, message, syncerrorid FROM outpost_syncresult WHERE deviceid = `).Arg(deviceID).
+		SQL(` AND seq <= `).Arg(seq).SQL(` ORDER BY seq DESC LIMIT 1`).Build()
+	err := tx.QueryRowContext(ctx, query, args...).Scan(&first, &last, &r.Status, &r.Version, &typ, &code, &msg, &sid)
 	if errors.Is(err, sql.ErrNoRows) {
 		return r, false, nil
 	}
 	if err != nil {
 		return r, false, fmt.Errorf("read result of change %d: %w", seq, err)
+	}
+	if first != seq && (!last.Valid || last.Int64 < seq) {
+		return wire.Result{Seq: seq}, false, nil
 	}
 	if r.Status == wire.StatusRejected {
 		r.Error = &wire.ChangeError{Type: int(typ.Int64), Code: code.String, Message: msg.String, SyncErrorID: sid.String}

@@ -98,42 +98,68 @@ func storedForm(r wire.Result) wire.Result {
 	return out
 }
 
-// resultChunk bounds the results of one INSERT; inserts are cut into
+// resultChunk bounds the result rows of one INSERT; inserts are cut into
 // powers of two so that the few statement texts stay prepared.
 const resultChunk = 128
 
-// storeResults records the results of the changes this batch applied or
-// rejected (results[i] for i in fresh) for replay, a few rows per INSERT.
-func (e *Engine) storeResults(ctx context.Context, w *platform.Writer, deviceID string, results []wire.Result, fresh map[int64]int) error {
-	idx := make([]int, 0, len(fresh))
+// storedRow is one row of outpost_syncresult: the result of change seq, or
+// of every change from seq to last when last > seq (a run of applied
+// changes with one version).
+type storedRow struct {
+	wire.Result
+	last int64
+}
+
+// resultRows folds the results the batch applied or rejected (results[i]
+// for i in fresh) into rows: consecutive applied changes with one version
+// share one row.
+func resultRows(results []wire.Result, fresh map[int64]int) []storedRow {
+	var out []storedRow
 	for i, r := range results {
-		if j, ok := fresh[r.Seq]; ok && j == i {
-			idx = append(idx, i)
+		if j, ok := fresh[r.Seq]; !ok || j != i {
+			continue
 		}
+		if n := len(out); n > 0 && r.Status == wire.StatusApplied && r.Error == nil {
+			if p := &out[n-1]; p.Status == wire.StatusApplied && p.Error == nil && p.Version == r.Version && p.last+1 == r.Seq {
+				p.last = r.Seq
+				continue
+			}
+		}
+		out = append(out, storedRow{Result: r, last: r.Seq})
 	}
+	return out
+}
+
+// storeResults records the results of the changes this batch applied or
+// rejected (results[i] for i in fresh) for replay, a run of applied
+// changes a row, a few rows per INSERT.
+func (e *Engine) storeResults(ctx context.Context, w *platform.Writer, deviceID string, results []wire.Result, fresh map[int64]int) error {
+	rows := resultRows(results, fresh)
 	dia := e.p.DB().Dialect
-	for len(idx) > 0 {
+	for len(rows) > 0 {
 		n := resultChunk
-		for n > len(idx) {
+		for n > len(rows) {
 			n /= 2
 		}
-		part := idx[:n]
-		idx = idx[n:]
-		b := sqlgen.NewBuilder(dia).SQL(`INSERT INTO outpost_syncresult (deviceid, seq, status, version, errortype, errorcode, message, syncerrorid) VALUES `)
-		for k, i := range part {
+		part := rows[:n]
+		rows = rows[n:]
+		b := sqlgen.NewBuilder(dia).SQL(`INSERT INTO outpost_syncresult (deviceid, seq, lastseq, status, version, errortype, errorcode, message, syncerrorid) VALUES `)
+		for k, r := range part {
 			if k > 0 {
 				b.SQL(", ")
 			}
-			r := results[i]
-			var typ, code, msg, sid any
+			var last, typ, code, msg, sid any
+			if r.last > r.Seq {
+				last = r.last
+			}
 			if r.Error != nil {
 				typ, code, msg, sid = int64(r.Error.Type), r.Error.Code, r.Error.Message, r.Error.SyncErrorID
 			}
-			b.SQL("(").Args(deviceID, r.Seq, r.Status, r.Version, typ, code, msg, sid).SQL(")")
+			b.SQL("(").Args(deviceID, r.Seq, last, r.Status, r.Version, typ, code, msg, sid).SQL(")")
 		}
 		query, args := b.Build()
 		if _, err := w.Tx().ExecContext(ctx, query, args...); err != nil {
-			return fmt.Errorf("record results of changes %d to %d: %w", results[part[0]].Seq, results[part[n-1]].Seq, err)
+			return fmt.Errorf("record results of changes %d to %d: %w", part[0].Seq, part[n-1].last, err)
 		}
 	}
 	return nil

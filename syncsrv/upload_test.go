@@ -2,8 +2,10 @@ package syncsrv
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"math/rand/v2"
+	"reflect"
 	"regexp"
 	"slices"
 	"strconv"
@@ -282,7 +284,7 @@ func (w *uploadWorld) dump(t *testing.T) string {
 		`SELECT * FROM workorder ORDER BY workorderid`,
 		`SELECT * FROM account ORDER BY accountid`,
 		`SELECT name, entityname, errormessage, errordetail, errorcode, errortype, action, actiondata, requestdata, regardingobjectid, regardingobjecttable, ownerid, statecode, versionnumber FROM syncerror ORDER BY requestdata`,
-		`SELECT deviceid, seq, status, version, errortype, errorcode, message FROM outpost_syncresult ORDER BY seq`,
+		`SELECT deviceid, seq, lastseq, status, version, errortype, errorcode, message FROM outpost_syncresult ORDER BY seq`,
 		`SELECT version, tablename, columns FROM outpost_scopelog ORDER BY version, tablename`,
 		`SELECT tablename, id, version FROM outpost_tombstone ORDER BY tablename, id`,
 		`SELECT deviceid, lastseq FROM outpost_device`,
@@ -749,5 +751,75 @@ func TestStagedFileLimits(t *testing.T) {
 			t.Fatalf("pruned %d staged files, %d bytes left; want 2 and none", removed, staged(ids[0])+staged(ids[2]))
 		}
 		testenv.Must(t, stage(other, devOther, ids[0], 5)) // the id is free again
+	})
+}
+
+// TestUploadResultsStoredAsRuns: the applied changes of an upload are
+// recorded as runs (one row from a first to a last sequence), a rejection
+// alone, and a replay of any of them, whole or in part, answers exactly
+// as the first send did.
+func TestUploadResultsStoredAsRuns(t *testing.T) {
+	testenv.ForEachEngine(t, func(t *testing.T, e testenv.Engine) {
+		ctx := context.Background()
+		w := newUploadWorld(t, e, false)
+		upd := func(seq int64, id string) wire.Change {
+			return wire.Change{Seq: seq, MutationID: fmt.Sprint(seq), Table: "workorder", Op: wire.OpUpdate, ID: id, BaseVersion: w.base,
+				Columns: map[string]any{"description": fmt.Sprintf("edit %d", seq)}}
+		}
+		var changes []wire.Change
+		for seq := int64(1); seq <= 6; seq++ {
+			id := rowID(kindOwnWO, int(seq))
+			if seq == 4 {
+				id = rowID(kindMissing, 1) // rejected: no such row
+			}
+			changes = append(changes, upd(seq, id))
+		}
+		first := w.upload(t, changes, 1000)
+		for i, r := range first {
+			want := wire.StatusApplied
+			if i == 3 {
+				want = wire.StatusRejected
+			}
+			if r.Seq != int64(i+1) || r.Status != want {
+				t.Fatalf("result %d: %+v, want seq %d %s", i, r, i+1, want)
+			}
+		}
+		rows, err := w.p.DB().Read.QueryContext(ctx, `SELECT seq, lastseq, status FROM outpost_syncresult ORDER BY seq`)
+		testenv.Must(t, err)
+		var got []string
+		for rows.Next() {
+			var seq int64
+			var last sql.NullInt64
+			var status string
+			testenv.Must(t, rows.Scan(&seq, &last, &status))
+			got = append(got, fmt.Sprintf("%d-%v %s", seq, last.Int64, status))
+		}
+		testenv.Must(t, rows.Err())
+		rows.Close()
+		if want := []string{"1-3 applied", "4-0 rejected", "5-6 applied"}; !slices.Equal(got, want) {
+			t.Fatalf("stored result rows %v, want %v", got, want)
+		}
+		// The whole upload again, then parts of it: every change gets the
+		// result it got first, and nothing is written again.
+		before := w.dump(t)
+		for _, part := range [][]int{{0, 1, 2, 3, 4, 5}, {1}, {2, 4}, {3}, {5}, {0}} {
+			var again []wire.Change
+			for _, i := range part {
+				again = append(again, changes[i])
+			}
+			res := w.upload(t, again, 1000)
+			for k, i := range part {
+				if !reflect.DeepEqual(res[k], storedForm(first[i])) {
+					t.Fatalf("replay of seq %d: %+v, want %+v", i+1, res[k], storedForm(first[i]))
+				}
+			}
+		}
+		if after := w.dump(t); after != before {
+			t.Fatalf("a replay changed the server:\n%s\nwant\n%s", after, before)
+		}
+		// The next change after the runs is applied.
+		if res := w.upload(t, []wire.Change{upd(7, rowID(kindOwnWO, 7))}, 1000); res[0].Status != wire.StatusApplied {
+			t.Fatalf("change 7 after replays: %+v", res[0])
+		}
 	})
 }
