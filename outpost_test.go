@@ -1,6 +1,7 @@
 package outpost
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -36,9 +37,9 @@ func TestNewIDsAscend(t *testing.T) {
 	// The first 48 bits are the Unix milliseconds the id was made at (a
 	// run of ids within one millisecond may borrow the next ones).
 	ms := func(id string) int64 {
-		var v int64
-		for _, c := range strings.ReplaceAll(id[:13], "-", "") {
-			v = v<<4 | int64(strings.IndexRune("0123456789abcdef", c))
+		v, err := strconv.ParseInt(strings.ReplaceAll(id[:13], "-", ""), 16, 64)
+		if err != nil {
+			t.Fatalf("id %q: %v", id, err)
 		}
 		return v
 	}

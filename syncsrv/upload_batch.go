@@ -110,6 +110,13 @@ type storedRow struct {
 	last int64
 }
 
+// extends reports whether r, the result of the change after the row's
+// last, joins the row: both applied, without error, with one version.
+func (p storedRow) extends(r wire.Result) bool {
+	applied := func(r wire.Result) bool { return r.Status == wire.StatusApplied && r.Error == nil }
+	return applied(p.Result) && applied(r) && p.Version == r.Version && p.last+1 == r.Seq
+}
+
 // resultRows folds the results the batch applied or rejected (results[i]
 // for i in fresh) into rows: consecutive applied changes with one version
 // share one row.
@@ -119,11 +126,9 @@ func resultRows(results []wire.Result, fresh map[int64]int) []storedRow {
 		if j, ok := fresh[r.Seq]; !ok || j != i {
 			continue
 		}
-		if n := len(out); n > 0 && r.Status == wire.StatusApplied && r.Error == nil {
-			if p := &out[n-1]; p.Status == wire.StatusApplied && p.Error == nil && p.Version == r.Version && p.last+1 == r.Seq {
-				p.last = r.Seq
-				continue
-			}
+		if n := len(out); n > 0 && out[n-1].extends(r) {
+			out[n-1].last = r.Seq
+			continue
 		}
 		out = append(out, storedRow{Result: r, last: r.Seq})
 	}

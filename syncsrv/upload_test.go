@@ -786,6 +786,7 @@ func TestUploadResultsStoredAsRuns(t *testing.T) {
 		}
 		rows, err := w.p.DB().Read.QueryContext(ctx, `SELECT seq, lastseq, status FROM outpost_syncresult ORDER BY seq`)
 		testenv.Must(t, err)
+		defer rows.Close()
 		var got []string
 		for rows.Next() {
 			var seq int64
@@ -795,7 +796,6 @@ func TestUploadResultsStoredAsRuns(t *testing.T) {
 			got = append(got, fmt.Sprintf("%d-%v %s", seq, last.Int64, status))
 		}
 		testenv.Must(t, rows.Err())
-		rows.Close()
 		if want := []string{"1-3 applied", "4-0 rejected", "5-6 applied"}; !slices.Equal(got, want) {
 			t.Fatalf("stored result rows %v, want %v", got, want)
 		}
