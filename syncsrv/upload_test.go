@@ -814,6 +814,14 @@ func TestUploadResultsStoredAsRuns(t *testing.T) {
 				}
 			}
 		}
+		// Another user sending the same changes under this device's id
+		// gets no stored result, only the refusal.
+		other, err := w.p.Principal(ctx, w.users[1])
+		testenv.Must(t, err)
+		resp, err := w.eng.Upload(ctx, other, wire.UploadRequest{DeviceID: w.deviceID, Changes: changes[:3]})
+		if outpost.ErrorCode(err) != outpost.CodeForbidden || resp != nil {
+			t.Fatalf("another user's replay: %+v, %v; want forbidden", resp, err)
+		}
 		if after := w.dump(t); after != before {
 			t.Fatalf("a replay changed the server:\n%s\nwant\n%s", after, before)
 		}
