@@ -50,29 +50,29 @@ func (s *Server) authRoutes() {
 // authenticate finds the caller's credential: a bearer token in the
 // Authorization header, or else a session cookie, for which writes must
 // carry the session's CSRF token.
-func (s *Server) authenticate(r *http.Request, unchecked bool) (platform.Credential, *security.Principal, error) {
+func (s *Server) authenticate(r *http.Request, unchecked bool) (platform.Credential, *security.Principal, int64, error) {
 	token, bearer := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 	token = strings.TrimSpace(token)
 	if !bearer || token == "" {
 		c, err := r.Cookie(SessionCookie)
 		if err != nil || c.Value == "" {
-			return platform.Credential{}, nil, outpost.Unauthorizedf("send a bearer token in the Authorization header (outpost admin token create issues one)")
+			return platform.Credential{}, nil, 0, outpost.Unauthorizedf("send a bearer token in the Authorization header (outpost admin token create issues one)")
 		}
 		token = c.Value
 	}
-	cred, pr, err := s.p.AuthenticateCredential(r.Context(), token, unchecked)
+	cred, pr, version, err := s.p.AuthenticateCredential(r.Context(), token, unchecked)
 	if outpost.ErrorCode(err) == outpost.CodeUnauthorized {
-		return platform.Credential{}, nil, outpost.Unauthorizedf("the bearer token is not valid")
+		return platform.Credential{}, nil, 0, outpost.Unauthorizedf("the bearer token is not valid")
 	}
 	if err != nil {
-		return platform.Credential{}, nil, err
+		return platform.Credential{}, nil, 0, err
 	}
 	if !bearer {
 		if cred.Kind != platform.KindSession {
-			return platform.Credential{}, nil, outpost.Unauthorizedf("the session cookie is not valid: sign in again")
+			return platform.Credential{}, nil, 0, outpost.Unauthorizedf("the session cookie is not valid: sign in again")
 		}
 		if !safeMethod(r.Method) && subtle.ConstantTimeCompare([]byte(r.Header.Get(CSRFHeader)), []byte(csrfToken(token))) != 1 {
-			return platform.Credential{}, nil, outpost.Forbiddenf("a write with a session cookie needs the %s header with the session's CSRF token (the %s cookie)", CSRFHeader, CSRFCookie).WithTarget(CSRFHeader)
+			return platform.Credential{}, nil, 0, outpost.Forbiddenf("a write with a session cookie needs the %s header with the session's CSRF token (the %s cookie)", CSRFHeader, CSRFCookie).WithTarget(CSRFHeader)
 		}
 	}
 	if cred.Kind == platform.KindDevice {
@@ -83,10 +83,10 @@ func (s *Server) authenticate(r *http.Request, unchecked bool) (platform.Credent
 			}
 		}
 		if err := s.p.DeviceContact(r.Context(), cred.DeviceID, pending); err != nil {
-			return platform.Credential{}, nil, err
+			return platform.Credential{}, nil, 0, err
 		}
 	}
-	return cred, pr, nil
+	return cred, pr, version, nil
 }
 
 func safeMethod(m string) bool {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/outposthq/outpost"
 	"github.com/outposthq/outpost/httpapi"
 	"github.com/outposthq/outpost/internal/testenv"
 	"github.com/outposthq/outpost/platform"
@@ -226,4 +227,58 @@ func TestHealthAndMetrics(t *testing.T) {
 	if !strings.Contains(string(data), `outpost_http_requests_total{code="200",route="GET /api/data/{path...}"}`) {
 		t.Errorf("metrics lack the request counter:\n%.2000s", data)
 	}
+}
+
+// TestOneRowWritesFollowSecurityChanges: a one-row write takes the caller's
+// principal from memory and checks it in its own transaction. After the
+// caller's role is removed, every write is refused as if the principal had
+// been read for the request (the one-row writes, a bulk action and a
+// change set on the same routes), and leaves the rows as they were; after
+// it is given back they pass again; a disabled caller is not let in.
+func TestOneRowWritesFollowSecurityChanges(t *testing.T) {
+	testenv.ForEachEngine(t, func(t *testing.T, e testenv.Engine) {
+		t.Parallel()
+		ctx := context.Background()
+		sys := platform.System()
+		f := newFixture(t, e)
+		code, row := f.do(t, "POST", "/api/data/account", f.user, `{"name":"Before"}`)
+		if code != http.StatusCreated {
+			t.Fatalf("create: %d %v", code, row)
+		}
+		id := row["accountid"].(string)
+		if code, row = f.do(t, "PATCH", "/api/data/account("+id+")", f.user, `{"telephone1":"1"}`); code != http.StatusOK {
+			t.Fatalf("patch: %d %v", code, row)
+		}
+
+		testenv.Must(t, f.p.RemoveUserRole(ctx, sys, f.userID, security.RoleBasicUser))
+		refused := func(what string, code int, body map[string]any) {
+			t.Helper()
+			if code != http.StatusForbidden && code != http.StatusNotFound {
+				t.Errorf("%s without a role: %d %v, want 403 or 404", what, code, body)
+			}
+		}
+		code, body := f.do(t, "POST", "/api/data/account", f.user, `{"name":"After"}`)
+		refused("create", code, body)
+		code, body = f.do(t, "PATCH", "/api/data/account("+id+")", f.user, `{"telephone1":"2"}`)
+		refused("update", code, body)
+		code, body = f.do(t, "DELETE", "/api/data/account("+id+")", f.user, "")
+		refused("delete", code, body)
+		code, body = f.do(t, "POST", "/api/data/account/Microsoft.Dynamics.CRM.CreateMultiple", f.user, `{"Targets":[{"name":"Bulk"}]}`)
+		refused("CreateMultiple", code, body)
+		if code, body = f.do(t, "GET", "/api/data/account("+id+")", f.admin, ""); code != http.StatusOK || body["telephone1"] != "1" {
+			t.Fatalf("the row after refused writes: %d %v, want it as it was", code, body)
+		}
+		if code, body = f.do(t, "GET", "/api/data/account?$filter=name%20ne%20%27Before%27&$count=true", f.admin, ""); code != http.StatusOK || body["@odata.count"] != float64(0) {
+			t.Fatalf("refused creates left rows: %d %v", code, body)
+		}
+
+		testenv.Must(t, f.p.AssignUserRole(ctx, sys, f.userID, security.RoleBasicUser))
+		if code, body = f.do(t, "PATCH", "/api/data/account("+id+")", f.user, `{"telephone1":"3"}`); code != http.StatusOK {
+			t.Fatalf("update with the role back: %d %v", code, body)
+		}
+		testenv.MustGet[outpost.Row](t)(f.p.Update(ctx, sys, "systemuser", f.userID, map[string]any{"isdisabled": true}))
+		if code, body = f.do(t, "POST", "/api/data/account", f.user, `{"name":"Disabled"}`); code != http.StatusUnauthorized {
+			t.Fatalf("create by a disabled user: %d %v, want 401", code, body)
+		}
+	})
 }

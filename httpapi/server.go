@@ -141,7 +141,7 @@ func (s *Server) Handle(pattern string, h func(w http.ResponseWriter, r *http.Re
 // sparing the request a read of the security log.
 func (s *Server) HandleSelfChecked(pattern string, h func(w http.ResponseWriter, r *http.Request) error) {
 	s.patterns = append(s.patterns, pattern)
-	s.mux.Handle(pattern, s.authedWith(true, h))
+	s.mux.Handle(pattern, s.authedWith(func(*http.Request) authMode { return selfChecked }, h))
 }
 
 // HandlePublic registers a route that needs no token.
@@ -279,21 +279,64 @@ func principalOf(r *http.Request) *security.Principal {
 // authed authenticates the bearer token (or the session cookie, auth.go)
 // and runs h.
 func (s *Server) authed(h func(w http.ResponseWriter, r *http.Request) error) http.Handler {
-	return s.authedWith(false, h)
+	return s.authedWith(func(*http.Request) authMode { return checked }, h)
 }
 
-// authedWith authenticates the caller and runs h; unchecked takes the
-// principal from memory when it can (HandleSelfChecked).
-func (s *Server) authedWith(unchecked bool, h func(w http.ResponseWriter, r *http.Request) error) http.Handler {
+// authMode says how a request's principal is checked against the
+// security log.
+type authMode int
+
+const (
+	// checked: before the handler runs (principalOf).
+	checked authMode = iota
+	// selfChecked: by the handler, against its own read snapshot
+	// (HandleSelfChecked).
+	selfChecked
+	// checkedInWrite: by the write transaction of the one row the request
+	// writes (writeAs); principalOf answers nil.
+	checkedInWrite
+)
+
+// uncheckedKey holds the principal of a checkedInWrite request.
+type uncheckedKey struct{}
+
+// uncheckedCaller is a principal from memory and the security log
+// version it is exact for.
+type uncheckedCaller struct {
+	pr      *security.Principal
+	version int64
+}
+
+// authedWith authenticates the caller as mode says for the request and
+// runs h; selfChecked and checkedInWrite take the principal from memory
+// when it can.
+func (s *Server) authedWith(mode func(*http.Request) authMode, h func(w http.ResponseWriter, r *http.Request) error) http.Handler {
 	return s.handle(func(w http.ResponseWriter, r *http.Request) error {
-		cred, p, err := s.authenticate(r, unchecked)
+		m := mode(r)
+		cred, p, version, err := s.authenticate(r, m != checked)
 		if err != nil {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="outpost", error="invalid_token"`)
 			return err
 		}
-		ctx := context.WithValue(r.Context(), principalKey{}, p)
-		return h(w, r.WithContext(context.WithValue(ctx, credentialKey{}, cred)))
+		ctx := context.WithValue(r.Context(), credentialKey{}, cred)
+		if m == checkedInWrite {
+			ctx = context.WithValue(ctx, uncheckedKey{}, uncheckedCaller{pr: p, version: version})
+		} else {
+			ctx = context.WithValue(ctx, principalKey{}, p)
+		}
+		return h(w, r.WithContext(ctx))
 	})
+}
+
+// writeAs runs fn, the write of a request, in a write transaction as the
+// caller: a checkedInWrite request's principal is checked in that
+// transaction (platform.WriteAs), any other's was checked already.
+func (s *Server) writeAs(r *http.Request, fn func(w *platform.Writer, by *security.Principal) error) error {
+	if c, ok := r.Context().Value(uncheckedKey{}).(uncheckedCaller); ok {
+		return s.p.WriteAs(r.Context(), c.pr, c.version, fn)
+	}
+	by := principalOf(r)
+	return s.p.Write(r.Context(), func(w *platform.Writer) error { return fn(w, by) })
 }
 
 // handle turns a handler's error into the JSON error reply.

@@ -268,7 +268,7 @@ func (w *Writer) createBatch(ctx context.Context, by *security.Principal, t *sch
 		}
 	}
 	for owner := range owners {
-		typ, bu, err := w.ownerOf(ctx, owner)
+		typ, bu, err := w.ownerFor(ctx, by, owner)
 		if outpost.ErrorCode(err) == outpost.CodeInternal {
 			return nil, false, err
 		} else if err != nil {

@@ -91,6 +91,16 @@ func parseBind(ref string) (string, error) {
 
 // ownerOf resolves an owner id to its type and business unit.
 func (w *Writer) ownerOf(ctx context.Context, id string) (typ, bu string, err error) {
+	return w.ownerFor(ctx, nil, id)
+}
+
+// ownerFor is ownerOf for a row by writes: by's own id resolves from by, a
+// principal loaded with its user's business unit, without a read, unless
+// the transaction changed security (a user's business unit, say) before.
+func (w *Writer) ownerFor(ctx context.Context, by *security.Principal, id string) (typ, bu string, err error) {
+	if by != nil && !by.Server && by.UserID != "" && id == by.UserID && !w.securityChanged {
+		return "systemuser", by.BusinessUnitID, nil
+	}
 	d := w.p.db.Dialect
 	for _, tbl := range []string{"systemuser", "team"} {
 		var b *string
@@ -239,7 +249,7 @@ func (w *Writer) fillOwnership(ctx context.Context, by *security.Principal, t *s
 			}
 			owner = by.UserID
 		}
-		typ, bu, err := w.ownerOf(ctx, owner)
+		typ, bu, err := w.ownerFor(ctx, by, owner)
 		if err != nil {
 			return err
 		}

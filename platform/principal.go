@@ -34,11 +34,14 @@ func (p *Platform) Principal(ctx context.Context, userID string) (*security.Prin
 // users, teams, memberships, business units, roles or privileges.
 func SecurityVersion(ctx context.Context, q store.Querier) (int64, error) {
 	var v sql.NullInt64
-	if err := q.QueryRowContext(ctx, `SELECT max(version) FROM outpost_securitylog`).Scan(&v); err != nil {
+	if err := q.QueryRowContext(ctx, securityVersionSQL).Scan(&v); err != nil {
 		return 0, fmt.Errorf("read security version: %w", err)
 	}
 	return v.Int64, nil
 }
+
+// securityVersionSQL reads the security log's version.
+const securityVersionSQL = `SELECT max(version) FROM outpost_securitylog`
 
 // PrincipalVersion is Principal that also returns the security log version
 // read before the principal was loaded: the principal is exact for every

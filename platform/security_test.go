@@ -324,3 +324,65 @@ func TestFilterLinksOnlySeeReadableRows(t *testing.T) {
 		}
 	})
 }
+
+// TestWriteAsFollowsSecurityChanges: a write as a principal from memory
+// (WriteAs, what a one-row data API write does) runs as that principal
+// only while the security log has not moved since it was loaded; after a
+// role is removed it runs as the user's principal read afresh and is
+// refused, and a disabled user's write does not run at all. A row the
+// caller creates for itself takes the business unit its principal holds.
+func TestWriteAsFollowsSecurityChanges(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, p *platform.Platform) {
+		ctx := context.Background()
+		o := newOrg(t, p)
+		sys := platform.System()
+		r := role(t, p, o.u1, false,
+			security.Grant{Table: "account", Privilege: security.Create, Depth: security.User},
+			security.Grant{Table: "account", Privilege: security.Read, Depth: security.User})
+		tok := testenv.MustGet[string](t)(p.IssueToken(ctx, sys, o.u1, "t"))
+		_, cached, v, err := p.AuthenticateCredential(ctx, tok, true)
+		testenv.Must(t, err)
+		create := func(by *security.Principal, v int64, name string) (*security.Principal, outpost.Row, error) {
+			var ran *security.Principal
+			var row outpost.Row
+			err := p.WriteAs(ctx, by, v, func(w *platform.Writer, by *security.Principal) (err error) {
+				ran = by
+				row, err = w.Create(ctx, by, "account", map[string]any{"name": name})
+				return err
+			})
+			return ran, row, err
+		}
+		ran, row, err := create(cached, v, "first")
+		testenv.Must(t, err)
+		if ran != cached {
+			t.Fatal("with the security log unchanged, the write did not run as the principal from memory")
+		}
+		if row["owningbusinessunit"] != o.a || row["ownerid"] != o.u1 {
+			t.Fatalf("own row: owner %v in business unit %v, want %s in %s", row["ownerid"], row["owningbusinessunit"], o.u1, o.a)
+		}
+
+		testenv.Must(t, p.RemoveUserRole(ctx, sys, o.u1, r))
+		stale, sv, ok := p.CachedPrincipal(o.u1)
+		if !ok || stale != cached || sv != v {
+			t.Fatal("the test needs the principal from before the change still cached")
+		}
+		ran, _, err = create(stale, sv, "second")
+		wantCode(t, err, outpost.CodeForbidden)
+		if ran == nil || ran == stale || ran.Privileges.Depth("account", security.Create) != security.None {
+			t.Fatal("after the role was removed, the write ran as the principal from before")
+		}
+		if n := len(names(t, p, sys, "account", platform.Query{Filter: "name eq 'second'"})); n != 0 {
+			t.Fatalf("the refused create left %d rows", n)
+		}
+
+		role(t, p, o.u1, false, security.Grant{Table: "account", Privilege: security.Create, Depth: security.User})
+		_, cached, v, err = p.AuthenticateCredential(ctx, tok, false)
+		testenv.Must(t, err)
+		testenv.MustGet[outpost.Row](t)(p.Update(ctx, sys, "systemuser", o.u1, map[string]any{"isdisabled": true}))
+		ran, _, err = create(cached, v, "third")
+		wantCode(t, err, outpost.CodeUnauthorized)
+		if ran != nil {
+			t.Fatal("a disabled user's write ran")
+		}
+	})
+}

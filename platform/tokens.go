@@ -221,7 +221,7 @@ type cachedToken struct {
 // cached (see tokenTTL); the principal itself comes from Principal, which
 // follows every security change exactly.
 func (p *Platform) Authenticate(ctx context.Context, token string) (*security.Principal, error) {
-	_, pr, err := p.AuthenticateCredential(ctx, token, false)
+	_, pr, _, err := p.AuthenticateCredential(ctx, token, false)
 	return pr, err
 }
 
@@ -232,25 +232,26 @@ func (p *Platform) Authenticate(ctx context.Context, token string) (*security.Pr
 // cached. The user is the token's, as with Authenticate; the privileges
 // may be a moment old, and the caller must not rely on them unchecked.
 func (p *Platform) AuthenticateUnchecked(ctx context.Context, token string) (*security.Principal, error) {
-	_, pr, err := p.AuthenticateCredential(ctx, token, true)
+	_, pr, _, err := p.AuthenticateCredential(ctx, token, true)
 	return pr, err
 }
 
-// AuthenticateCredential returns what a bearer token stands for and its
+// AuthenticateCredential returns what a bearer token stands for, its
 // user's principal (from the cache without a security log read when
-// unchecked, see AuthenticateUnchecked).
-func (p *Platform) AuthenticateCredential(ctx context.Context, token string, unchecked bool) (Credential, *security.Principal, error) {
+// unchecked, see AuthenticateUnchecked) and the security log version the
+// principal is exact for (what WriteAs checks).
+func (p *Platform) AuthenticateCredential(ctx context.Context, token string, unchecked bool) (Credential, *security.Principal, int64, error) {
 	cred, err := p.Verify(ctx, token)
 	if err != nil {
-		return Credential{}, nil, err
+		return Credential{}, nil, 0, err
 	}
 	if unchecked {
-		if pr, _, ok := p.CachedPrincipal(cred.UserID); ok {
-			return cred, pr, nil
+		if pr, v, ok := p.CachedPrincipal(cred.UserID); ok {
+			return cred, pr, v, nil
 		}
 	}
-	pr, err := p.Principal(ctx, cred.UserID)
-	return cred, pr, err
+	pr, v, err := p.PrincipalVersion(ctx, cred.UserID)
+	return cred, pr, v, err
 }
 
 // Verify returns the credential of a bearer token: an unknown token is

@@ -3,6 +3,7 @@ package platform
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -31,6 +32,9 @@ type Writer struct {
 	columns map[string]map[string]bool
 	// securityChanged is set when the transaction changed who may read what.
 	securityChanged bool
+	// security is the security log version the transaction began with
+	// (SecurityVersion), read with its version.
+	security int64
 	// devicesRevoked is set when the transaction revoked signed-in devices:
 	// cached tokens are forgotten once it commits.
 	devicesRevoked bool
@@ -81,6 +85,36 @@ func (p *Platform) Write(ctx context.Context, fn func(w *Writer) error) error {
 
 type joinedKey struct{}
 
+// errStalePrincipal is what a write as a principal from memory (WriteAs)
+// gives when the security log moved after the principal was loaded.
+var errStalePrincipal = errors.New("the principal is older than the security log")
+
+// WriteAs runs fn in a write transaction (Write) as by, a principal taken
+// from memory (CachedPrincipal) that is exact at security log version v,
+// sparing the request a read of the security log before it writes: the
+// transaction checks v against the security log it began with, which it
+// reads in the statement that takes its version. When a security change
+// committed after by was loaded, or an earlier write of the same
+// transaction changed security, fn does not run as by: it runs in a new
+// transaction as the principal of by's user read afresh (Principal),
+// which refuses a user since disabled or removed.
+func (p *Platform) WriteAs(ctx context.Context, by *security.Principal, v int64, fn func(w *Writer, by *security.Principal) error) error {
+	err := p.Write(ctx, func(w *Writer) error {
+		if w.securityChanged || w.security != v {
+			return errStalePrincipal
+		}
+		return fn(w, by)
+	})
+	if !errors.Is(err, errStalePrincipal) {
+		return err
+	}
+	fresh, err := p.Principal(ctx, by.UserID)
+	if err != nil {
+		return err
+	}
+	return p.Write(ctx, func(w *Writer) error { return fn(w, fresh) })
+}
+
 // Join returns ctx under which every Write of w's platform runs in w's
 // transaction: the writes of several requests (a $batch change set) commit
 // or fail as one. Metadata changes (WriteMeta) refuse to join.
@@ -118,11 +152,11 @@ func (p *Platform) write(ctx context.Context, fn func(w *Writer) error, meta **s
 	revoked, announced := false, false
 	var w *Writer
 	err := p.db.Tx(ctx, func(tx *sql.Tx) error {
-		v, err := p.db.NextVersion(ctx, tx)
+		v, sec, err := p.db.NextVersionAnd(ctx, tx, securityVersionSQL)
 		if err != nil {
 			return err
 		}
-		w = &Writer{p: p, tx: tx, version: v, now: p.Now(), touched: map[string]bool{}, columns: map[string]map[string]bool{}, sch: p.Schema(), metaAllowed: meta != nil}
+		w = &Writer{p: p, tx: tx, version: v, security: sec, now: p.Now(), touched: map[string]bool{}, columns: map[string]map[string]bool{}, sch: p.Schema(), metaAllowed: meta != nil}
 		if err := fn(w); err != nil {
 			return err
 		}

@@ -41,7 +41,27 @@ import (
 // transaction's first statement on PostgreSQL.
 func (db *DB) NextVersion(ctx context.Context, tx *sql.Tx) (int64, error) {
 	var v int64
-	q := "UPDATE outpost_clock SET version = version + 1 WHERE id = 1 RETURNING version"
+	if err := tx.QueryRowContext(ctx, db.nextVersionSQL("")).Scan(&v); err != nil {
+		return 0, fmt.Errorf("next version: %w", err)
+	}
+	return v, nil
+}
+
+// NextVersionAnd is NextVersion that also reads sub, a subquery of one
+// integer value (NULL reads as 0), in the same statement: on PostgreSQL a
+// write transaction learns something of its first snapshot without a
+// round trip of its own.
+func (db *DB) NextVersionAnd(ctx context.Context, tx *sql.Tx, sub string) (v, also int64, err error) {
+	var x sql.NullInt64
+	if err := tx.QueryRowContext(ctx, db.nextVersionSQL(", ("+sub+")")).Scan(&v, &x); err != nil {
+		return 0, 0, fmt.Errorf("next version: %w", err)
+	}
+	return v, x.Int64, nil
+}
+
+// nextVersionSQL is the statement that takes a write transaction's
+// version, with more to select after it.
+func (db *DB) nextVersionSQL(more string) string {
 	if db.SparseVersions() {
 		// The subquery (kept apart by OFFSET 0) takes the lock before the
 		// outer select list assigns the transaction id: a reader that sees
@@ -49,12 +69,9 @@ func (db *DB) NextVersion(ctx context.Context, tx *sql.Tx) (int64, error) {
 		// session's: a transaction's own advisory locks are released before
 		// its transaction id stops running, and in that gap a committing
 		// writer would look like someone else's.
-		q = `SELECT pg_current_xact_id()::text::bigint + c.xidoffset FROM (SELECT xidoffset, pg_advisory_lock_shared(lockkey) AS l FROM outpost_clock WHERE id = 1 OFFSET 0) c`
+		return `SELECT pg_current_xact_id()::text::bigint + c.xidoffset` + more + ` FROM (SELECT xidoffset, pg_advisory_lock_shared(lockkey) AS l FROM outpost_clock WHERE id = 1 OFFSET 0) c`
 	}
-	if err := tx.QueryRowContext(ctx, q).Scan(&v); err != nil {
-		return 0, fmt.Errorf("next version: %w", err)
-	}
-	return v, nil
+	return "UPDATE outpost_clock SET version = version + 1 WHERE id = 1 RETURNING version" + more
 }
 
 // CurrentVersion returns the token of q's snapshot: every change with a
