@@ -290,10 +290,7 @@ func (w *Writer) Update(ctx context.Context, by *security.Principal, table, id s
 	if err != nil {
 		return nil, err
 	}
-	if _, err := w.getVisible(ctx, by, t, id); err != nil {
-		return nil, err
-	}
-	if err := w.require(ctx, by, t, id, security.Write); err != nil {
+	if _, err := w.getAllowed(ctx, by, t, id, security.Write); err != nil {
 		return nil, err
 	}
 	if err := requireServerWrite(by, t, "changed"); err != nil {
@@ -312,7 +309,8 @@ func (w *Writer) Update(ctx context.Context, by *security.Principal, table, id s
 	if bu, ok := set["businessunitid"].(string); ok && t.Ownership == schema.OwnedByBusiness {
 		set[schema.ColOwningBusinessUnit] = bu
 	}
-	if _, err := w.p.updateRow(ctx, w.tx, t, id, set, w.version, by.UserID, w.now); err != nil {
+	row, err := w.p.updateRowReturning(ctx, w.tx, t, id, set, w.version, by.UserID, w.now)
+	if err != nil {
 		return nil, err
 	}
 	if t.Name == "systemuser" {
@@ -330,7 +328,10 @@ func (w *Writer) Update(ctx context.Context, by *security.Principal, table, id s
 		}
 	}
 	w.touchColumns(t, set)
-	return w.p.getRow(ctx, w.tx, t, id)
+	if row == nil { // it went between the check and the update
+		return nil, outpost.NotFoundf("no row of table %q has id %s", t.Name, id).WithTarget("id")
+	}
+	return row, nil
 }
 
 // followOwnerBusinessUnit moves the rows owned by a user or team that moved
@@ -363,11 +364,8 @@ func (w *Writer) Delete(ctx context.Context, by *security.Principal, table, id s
 	if err != nil {
 		return err
 	}
-	row, err := w.getVisible(ctx, by, t, id)
+	row, err := w.getAllowed(ctx, by, t, id, security.Delete)
 	if err != nil {
-		return err
-	}
-	if err := w.require(ctx, by, t, id, security.Delete); err != nil {
 		return err
 	}
 	if err := w.checkDelegation(ctx, by, t, row); err != nil {
@@ -439,10 +437,7 @@ func (w *Writer) Assign(ctx context.Context, by *security.Principal, table, id, 
 	if !outpost.ValidID(ownerID) {
 		return nil, outpost.Invalidf("ownerid %q is not a user or team id", ownerID).WithTarget(schema.ColOwnerID)
 	}
-	if _, err := w.getVisible(ctx, by, t, id); err != nil {
-		return nil, err
-	}
-	if err := w.require(ctx, by, t, id, security.Assign); err != nil {
+	if _, err := w.getAllowed(ctx, by, t, id, security.Assign); err != nil {
 		return nil, err
 	}
 	if err := requireServerWrite(by, t, "assigned"); err != nil {
@@ -489,10 +484,7 @@ func (w *Writer) Share(ctx context.Context, by *security.Principal, table, id, p
 	if !t.HasOwner() {
 		return outpost.Invalidf("table %q is %s owned: only user or team owned rows can be shared", t.Name, t.Ownership).WithTarget(t.Name)
 	}
-	if _, err := w.getVisible(ctx, by, t, id); err != nil {
-		return err
-	}
-	if err := w.require(ctx, by, t, id, security.Share); err != nil {
+	if _, err := w.getAllowed(ctx, by, t, id, security.Share); err != nil {
 		return err
 	}
 	for _, priv := range mask.Privileges() {

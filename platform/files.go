@@ -143,11 +143,8 @@ func (w *Writer) PutFile(ctx context.Context, by *security.Principal, table, id,
 	if err != nil {
 		return nil, err
 	}
-	row, err := w.getVisible(ctx, by, t, id)
+	row, err := w.getAllowed(ctx, by, t, id, security.Write)
 	if err != nil {
-		return nil, err
-	}
-	if err := w.require(ctx, by, t, id, security.Write); err != nil {
 		return nil, err
 	}
 	name, mimeType, err := w.p.checkFile(t, c, in)
@@ -192,11 +189,8 @@ func (w *Writer) DeleteFile(ctx context.Context, by *security.Principal, table, 
 	if err != nil {
 		return err
 	}
-	row, err := w.getVisible(ctx, by, t, id)
+	row, err := w.getAllowed(ctx, by, t, id, security.Write)
 	if err != nil {
-		return err
-	}
-	if err := w.require(ctx, by, t, id, security.Write); err != nil {
 		return err
 	}
 	old, _ := row[c.Name].(string)

@@ -88,6 +88,40 @@ func stampCreate(t *schema.Table, row outpost.Row, version int64, by string, now
 // updateRow sets the columns of set on row id of t at version. It reports
 // whether the row exists.
 func (p *Platform) updateRow(ctx context.Context, tx store.Querier, t *schema.Table, id string, set outpost.Row, version int64, by string, now time.Time) (bool, error) {
+	q, args := p.updateSQL(t, id, set, version, by, now).Build()
+	res, err := tx.ExecContext(ctx, q, args...)
+	if err != nil {
+		return false, fmt.Errorf("update %s %s: %w", t.Name, id, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("update %s %s: %w", t.Name, id, err)
+	}
+	return n > 0, nil
+}
+
+// updateRowReturning is updateRow that returns the row as the update left
+// it (UPDATE … RETURNING: no second statement reads it back), nil when
+// there is no row id.
+func (p *Platform) updateRowReturning(ctx context.Context, tx store.Querier, t *schema.Table, id string, set outpost.Row, version int64, by string, now time.Time) (outpost.Row, error) {
+	all := t.ColumnNames()
+	q, args := p.updateSQL(t, id, set, version, by, now).SQL(" RETURNING ").Cols("", all).Build()
+	rows, err := tx.QueryContext(ctx, q, args...)
+	var got []outpost.Row
+	if err == nil {
+		got, err = scanRows(t, all, rows)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("update %s %s: %w", t.Name, id, err)
+	}
+	if len(got) == 0 {
+		return nil, nil
+	}
+	return got[0], nil
+}
+
+// updateSQL is the UPDATE of updateRow, stamps included.
+func (p *Platform) updateSQL(t *schema.Table, id string, set outpost.Row, version int64, by string, now time.Time) *sqlgen.Builder {
 	d := p.db.Dialect
 	b := sqlgen.NewBuilder(d)
 	b.SQL("UPDATE ").Ident(t.Name).SQL(" SET ")
@@ -104,17 +138,7 @@ func (p *Platform) updateRow(ctx context.Context, tx store.Querier, t *schema.Ta
 		first = false
 		b.Ident(c.Name).SQL(" = ").Arg(d.Arg(v))
 	}
-	b.SQL(" WHERE ").Ident(t.PrimaryKey()).SQL(" = ").Arg(id)
-	q, args := b.Build()
-	res, err := tx.ExecContext(ctx, q, args...)
-	if err != nil {
-		return false, fmt.Errorf("update %s %s: %w", t.Name, id, err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return false, fmt.Errorf("update %s %s: %w", t.Name, id, err)
-	}
-	return n > 0, nil
+	return b.SQL(" WHERE ").Ident(t.PrimaryKey()).SQL(" = ").Arg(id)
 }
 
 // stampUpdate adds to set what every update of a row also sets: when and
