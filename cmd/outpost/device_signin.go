@@ -129,7 +129,16 @@ func (d *deviceCmd) ssoLogin(ctx context.Context, server string, timeout, wait t
 		once.Do(func() { done <- res })
 	})}
 	go srv.Serve(ln)
-	defer srv.Close()
+	defer func() {
+		// The handler hands over its result before net/http has sent its
+		// page: Shutdown waits for the page to reach the browser (Close
+		// would cut it off), then closes.
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if srv.Shutdown(sctx) != nil {
+			_ = srv.Close()
+		}
+	}()
 	fmt.Fprintf(d.stdout, "Open this address in a browser on this machine to sign in:\n  %s\n", req.URL)
 	var res result
 	select {

@@ -58,7 +58,11 @@ func TestDeviceLoginWithSSO(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
+				page, err := io.ReadAll(resp.Body)
 				resp.Body.Close()
+				if err != nil || !strings.Contains(string(page), "igned in") {
+					t.Fatalf("the browser's page from the command: %q, %v; want the whole sign-in reply", page, err)
+				}
 			}
 			if err != nil {
 				break
