@@ -80,10 +80,7 @@ func TestOpenAPIMatchesGo(t *testing.T) {
 			described = append(described, strings.ToUpper(method)+" "+path)
 		}
 	}
-	var served []string
-	for _, r := range Routes() {
-		served = append(served, r)
-	}
+	served := append([]string(nil), Routes()...)
 	sort.Strings(described)
 	sort.Strings(served)
 	if !reflect.DeepEqual(described, served) {

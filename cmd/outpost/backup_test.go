@@ -21,11 +21,6 @@ import (
 var reportTable = platform.TableInput{Name: "report", Ownership: schema.OwnedByOrganization, PrimaryName: "name",
 	Columns: []schema.Column{{Name: "name", Type: schema.Text, Required: true, MaxLength: 100}, {Name: "attachment", Type: schema.File}}}
 
-func openPlatform(t *testing.T, dir string) *platform.Platform {
-	t.Helper()
-	return openPlatformWith(t, dir, false)
-}
-
 // openPlatformWith opens the platform of data directory dir, with the
 // server's default file store (dir/files) when files is set.
 func openPlatformWith(t *testing.T, dir string, files bool) *platform.Platform {
