@@ -331,8 +331,7 @@ func (b *UpdateBatch) Flush(ctx context.Context) error {
 // matched by primary key. The rows' ids are distinct.
 func (w *Writer) updateRows(ctx context.Context, t *schema.Table, cols []string, rows []pendingWrite) error {
 	if len(rows) == 1 {
-		_, err := w.p.updateRow(ctx, w.tx, t, rows[0].id, rows[0].set, w.version, "", w.now)
-		return err
+		return w.p.updateRow(ctx, w.tx, t, rows[0].id, rows[0].set, w.version, "", w.now)
 	}
 	d := w.p.db.Dialect
 	types := make([]string, len(cols)+1)

@@ -448,7 +448,7 @@ func (w *Writer) Assign(ctx context.Context, by *security.Principal, table, id, 
 		return nil, err
 	}
 	set := outpost.Row{schema.ColOwnerID: ownerID, schema.ColOwnerIDType: typ, schema.ColOwningBusinessUnit: bu}
-	if _, err := w.p.updateRow(ctx, w.tx, t, id, set, w.version, by.UserID, w.now); err != nil {
+	if err := w.p.updateRow(ctx, w.tx, t, id, set, w.version, by.UserID, w.now); err != nil {
 		return nil, err
 	}
 	w.touch(t)

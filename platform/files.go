@@ -174,7 +174,7 @@ func (w *Writer) PutFile(ctx context.Context, by *security.Principal, table, id,
 			return nil, err
 		}
 	}
-	if _, err := w.p.updateRow(ctx, w.tx, t, id, outpost.Row{c.Name: fid}, w.version, by.UserID, w.now); err != nil {
+	if err := w.p.updateRow(ctx, w.tx, t, id, outpost.Row{c.Name: fid}, w.version, by.UserID, w.now); err != nil {
 		return nil, err
 	}
 	w.touch(t)
@@ -200,7 +200,7 @@ func (w *Writer) DeleteFile(ctx context.Context, by *security.Principal, table, 
 	if err := w.deleteFileContent(ctx, old); err != nil {
 		return err
 	}
-	if _, err := w.p.updateRow(ctx, w.tx, t, id, outpost.Row{c.Name: nil}, w.version, by.UserID, w.now); err != nil {
+	if err := w.p.updateRow(ctx, w.tx, t, id, outpost.Row{c.Name: nil}, w.version, by.UserID, w.now); err != nil {
 		return err
 	}
 	w.touch(t)

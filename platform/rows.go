@@ -3,6 +3,7 @@ package platform
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 
@@ -85,19 +86,13 @@ func stampCreate(t *schema.Table, row outpost.Row, version int64, by string, now
 	row[schema.ColVersionNumber] = version
 }
 
-// updateRow sets the columns of set on row id of t at version. It reports
-// whether the row exists.
-func (p *Platform) updateRow(ctx context.Context, tx store.Querier, t *schema.Table, id string, set outpost.Row, version int64, by string, now time.Time) (bool, error) {
+// updateRow sets the columns of set on row id of t at version.
+func (p *Platform) updateRow(ctx context.Context, tx store.Querier, t *schema.Table, id string, set outpost.Row, version int64, by string, now time.Time) error {
 	q, args := p.updateSQL(t, id, set, version, by, now).Build()
-	res, err := tx.ExecContext(ctx, q, args...)
-	if err != nil {
-		return false, fmt.Errorf("update %s %s: %w", t.Name, id, err)
+	if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+		return fmt.Errorf("update %s %s: %w", t.Name, id, err)
 	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return false, fmt.Errorf("update %s %s: %w", t.Name, id, err)
-	}
-	return n > 0, nil
+	return nil
 }
 
 // updateRowReturning is updateRow that returns the row as the update left
@@ -180,27 +175,15 @@ func (p *Platform) deleteRow(ctx context.Context, tx store.Querier, t *schema.Ta
 // scanRows reads every row of rows into Rows of t's columns cols.
 func scanRows(t *schema.Table, cols []string, rows *sql.Rows) ([]outpost.Row, error) {
 	defer rows.Close()
-	types := make([]schema.Type, len(cols))
-	for i, name := range cols {
-		c, ok := t.Column(name)
-		if !ok {
-			return nil, fmt.Errorf("scan %s: no column %s", t.Name, name)
-		}
-		types[i] = c.Type
+	sc, err := newRowScanner(t, cols)
+	if err != nil {
+		return nil, err
 	}
 	var out []outpost.Row
-	vals := make([]any, len(cols))
-	ptrs := make([]any, len(cols))
-	for i := range vals {
-		ptrs[i] = &vals[i]
-	}
 	for rows.Next() {
-		if err := rows.Scan(ptrs...); err != nil {
-			return nil, fmt.Errorf("scan %s: %w", t.Name, err)
-		}
-		r := make(outpost.Row, len(cols))
-		for i, name := range cols {
-			r[name] = sqlgen.GoValue(types[i], vals[i])
+		r, err := sc.scan(rows)
+		if err != nil {
+			return nil, err
 		}
 		out = append(out, r)
 	}
@@ -208,6 +191,45 @@ func scanRows(t *schema.Table, cols []string, rows *sql.Rows) ([]outpost.Row, er
 		return nil, fmt.Errorf("scan %s: %w", t.Name, err)
 	}
 	return out, nil
+}
+
+// rowScanner turns result rows of t's columns cols, followed by the
+// destinations extra, into Rows.
+type rowScanner struct {
+	t     *schema.Table
+	cols  []string
+	types []schema.Type
+	vals  []any
+	ptrs  []any
+}
+
+func newRowScanner(t *schema.Table, cols []string, extra ...any) (*rowScanner, error) {
+	sc := &rowScanner{t: t, cols: cols, types: make([]schema.Type, len(cols)), vals: make([]any, len(cols))}
+	for i, name := range cols {
+		c, ok := t.Column(name)
+		if !ok {
+			return nil, fmt.Errorf("scan %s: no column %s", t.Name, name)
+		}
+		sc.types[i] = c.Type
+		sc.ptrs = append(sc.ptrs, &sc.vals[i])
+	}
+	sc.ptrs = append(sc.ptrs, extra...)
+	return sc, nil
+}
+
+// scan reads one row from src (a *sql.Rows or *sql.Row); the error of a
+// *sql.Row without a row is sql.ErrNoRows, unwrapped.
+func (sc *rowScanner) scan(src interface{ Scan(...any) error }) (outpost.Row, error) {
+	if err := src.Scan(sc.ptrs...); errors.Is(err, sql.ErrNoRows) {
+		return nil, err
+	} else if err != nil {
+		return nil, fmt.Errorf("scan %s: %w", sc.t.Name, err)
+	}
+	r := make(outpost.Row, len(sc.cols))
+	for i, name := range sc.cols {
+		r[name] = sqlgen.GoValue(sc.types[i], sc.vals[i])
+	}
+	return r, nil
 }
 
 // getRow reads row id of t with every column, or returns nil when absent.

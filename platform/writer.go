@@ -321,25 +321,19 @@ func (w *Writer) getAllowed(ctx context.Context, by *security.Principal, t *sche
 	}
 	b.SQL(")")
 	query, args := b.Build()
-	vals := make([]any, len(cols))
-	ptrs := make([]any, len(cols)+1)
-	for i := range vals {
-		ptrs[i] = &vals[i]
-	}
 	var allowed int64
-	ptrs[len(cols)] = &allowed
-	if err := w.tx.QueryRowContext(ctx, query, args...).Scan(ptrs...); errors.Is(err, sql.ErrNoRows) {
+	sc, err := newRowScanner(t, cols, &allowed)
+	if err != nil {
+		return nil, err
+	}
+	row, err := sc.scan(w.tx.QueryRowContext(ctx, query, args...))
+	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound
 	} else if err != nil {
-		return nil, fmt.Errorf("read %s %s: %w", t.Name, id, err)
+		return nil, err
 	}
 	if allowed != 1 {
 		return nil, outpost.Forbiddenf("you lack the %s privilege on this row of table %q", priv, t.Name).WithTarget(t.Name)
-	}
-	row := make(outpost.Row, len(cols))
-	for i, name := range cols {
-		c, _ := t.Column(name)
-		row[name] = sqlgen.GoValue(c.Type, vals[i])
 	}
 	return row, nil
 }
