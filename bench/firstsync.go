@@ -115,14 +115,18 @@ func firstSync(ctx context.Context, r *recorder, opts Options, e *env, dir strin
 	if res.Error != "" {
 		return fmt.Errorf("first sync: %s", res.Error)
 	}
-	base, n, err := baselineInsert(ctx, res.Path, filepath.Join(dir, "baseline.db"), true)
+	tables, n, err := readBaseline(ctx, res.Path)
 	if err != nil {
 		return fmt.Errorf("baseline: %w", err)
 	}
 	if n != res.Rows {
 		r.logf("warning: device stored %d rows, baseline read %d", res.Rows, n)
 	}
-	plain, _, err := baselineInsert(ctx, res.Path, filepath.Join(dir, "baseline-plain.db"), false)
+	base, err := baselineInsert(ctx, tables, n, filepath.Join(dir, "baseline.db"), true)
+	if err != nil {
+		return fmt.Errorf("baseline: %w", err)
+	}
+	plain, err := baselineInsert(ctx, tables, n, filepath.Join(dir, "baseline-plain.db"), false)
 	if err != nil {
 		return fmt.Errorf("baseline without search indexes: %w", err)
 	}
@@ -137,50 +141,49 @@ func firstSync(ctx context.Context, r *recorder, opts Options, e *env, dir strin
 	return nil
 }
 
-// baselineInsert copies the data tables of the device store at path into
-// memory and times inserting them into a fresh file; it returns rows/s.
-func baselineInsert(ctx context.Context, path, into string, search bool) (float64, int, error) {
+// baselineTable is a data table of the device store, held in memory for
+// the first-sync baseline.
+type baselineTable struct {
+	name, ddl string
+	idx       []string
+	// search builds the table's search index: its DDL and the statement
+	// that fills it (none without one).
+	search []string
+	cols   int
+	rows   [][]any
+}
+
+// readBaseline copies the data tables of the device store at path into
+// memory, with the statements that build their indexes; n counts the rows.
+func readBaseline(ctx context.Context, path string) (tables []*baselineTable, n int, err error) {
 	src, err := client.OpenSQLite(path, true)
 	if err != nil {
-		return 0, 0, err
+		return nil, 0, err
 	}
 	defer src.Close()
-	type table struct {
-		name, ddl string
-		idx       []string
-		cols      int
-		// search is the DDL of the table's search index, searchCols the
-		// columns it covers (none without one).
-		search     string
-		searchCols string
-		rows       [][]any
-	}
-	var tables []*table
 	for _, name := range []string{"workorder", "account", "contact"} {
-		t := &table{name: name}
+		t := &baselineTable{name: name}
 		if err := src.QueryRowContext(ctx, `SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?`, name).Scan(&t.ddl); err != nil {
-			return 0, 0, fmt.Errorf("read DDL of %s: %w", name, err)
+			return nil, 0, fmt.Errorf("read DDL of %s: %w", name, err)
 		}
 		ix, err := src.QueryContext(ctx, `SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL`, name)
 		if err != nil {
-			return 0, 0, err
+			return nil, 0, err
 		}
 		for ix.Next() {
 			var s string
 			if err := ix.Scan(&s); err != nil {
-				return 0, 0, err
+				return nil, 0, err
 			}
 			t.idx = append(t.idx, s)
 		}
 		ix.Close()
-		if search {
-			if t.search, t.searchCols, err = searchIndexOf(ctx, src, name); err != nil {
-				return 0, 0, err
-			}
+		if t.search, err = searchIndexOf(ctx, src, name); err != nil {
+			return nil, 0, err
 		}
 		rows, err := src.QueryContext(ctx, `SELECT * FROM "`+name+`"`)
 		if err != nil {
-			return 0, 0, err
+			return nil, 0, err
 		}
 		cols, _ := rows.Columns()
 		t.cols = len(cols)
@@ -191,104 +194,113 @@ func baselineInsert(ctx context.Context, path, into string, search bool) (float6
 				ptrs[i] = &vals[i]
 			}
 			if err := rows.Scan(ptrs...); err != nil {
-				return 0, 0, err
+				return nil, 0, err
 			}
 			t.rows = append(t.rows, vals)
 		}
 		rows.Close()
+		n += len(t.rows)
 		tables = append(tables, t)
 	}
+	return tables, n, nil
+}
+
+// baselineInsert times inserting tables (n rows) into a fresh file, with
+// their indexes and, when search is set, their search indexes; it returns
+// rows/s.
+func baselineInsert(ctx context.Context, tables []*baselineTable, n int, into string, search bool) (float64, error) {
 	dst, err := client.OpenSQLite(into, false)
 	if err != nil {
-		return 0, 0, err
+		return 0, err
 	}
 	defer dst.Close()
 	dst.SetMaxOpenConns(1)
 	for _, t := range tables {
 		if _, err := dst.ExecContext(ctx, t.ddl); err != nil {
-			return 0, 0, err
+			return 0, err
 		}
 	}
 	start := time.Now()
-	total := 0
 	tx, err := dst.BeginTx(ctx, nil)
 	if err != nil {
-		return 0, 0, err
+		return 0, err
 	}
 	for _, t := range tables {
 		ph := strings.TrimSuffix(strings.Repeat("?,", t.cols), ",")
 		st, err := tx.PrepareContext(ctx, `INSERT INTO "`+t.name+`" VALUES (`+ph+`)`)
 		if err != nil {
 			_ = tx.Rollback()
-			return 0, 0, err
+			return 0, err
 		}
 		for _, row := range t.rows {
 			if _, err := st.ExecContext(ctx, row...); err != nil {
 				_ = tx.Rollback()
-				return 0, 0, err
+				return 0, err
 			}
 		}
 		st.Close()
-		total += len(t.rows)
 	}
 	if err := tx.Commit(); err != nil {
-		return 0, 0, err
+		return 0, err
 	}
 	// Each table's indexes once its rows are in, in a transaction of their
 	// own, as the device builds them (faster than in the rows' transaction
 	// once a search index is among them).
 	for _, t := range tables {
 		stmts := t.idx
-		if t.search != "" {
-			stmts = append(stmts[:len(stmts):len(stmts)], t.search,
-				`INSERT INTO "outpost_search_`+t.name+`" (rowid, `+t.searchCols+`) SELECT rowid, `+t.searchCols+` FROM "`+t.name+`"`)
+		if search {
+			stmts = append(stmts[:len(stmts):len(stmts)], t.search...)
 		}
 		tx, err := dst.BeginTx(ctx, nil)
 		if err != nil {
-			return 0, 0, err
+			return 0, err
 		}
 		for _, s := range stmts {
 			if _, err := tx.ExecContext(ctx, s); err != nil {
 				_ = tx.Rollback()
-				return 0, 0, err
+				return 0, err
 			}
 		}
 		if err := tx.Commit(); err != nil {
-			return 0, 0, err
+			return 0, err
 		}
 	}
-	return float64(total) / time.Since(start).Seconds(), total, nil
+	return float64(n) / time.Since(start).Seconds(), nil
 }
 
-// searchIndexOf returns the DDL of the device's search index of table in
-// db (the FTS5 table outpost_search_TABLE) and its quoted column list, or
-// nothing when the table has none.
-func searchIndexOf(ctx context.Context, db *sql.DB, table string) (ddl, cols string, err error) {
+// searchIndexOf returns the statements that build the device's search
+// index of table in db (the FTS5 table outpost_search_TABLE) as the device
+// builds it: its DDL, then filling it from the table's rows; none when the
+// table has no search index.
+func searchIndexOf(ctx context.Context, db *sql.DB, table string) ([]string, error) {
 	name := "outpost_search_" + table
-	err = db.QueryRowContext(ctx, `SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?`, name).Scan(&ddl)
+	var ddl string
+	err := db.QueryRowContext(ctx, `SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?`, name).Scan(&ddl)
 	if errors.Is(err, sql.ErrNoRows) {
-		return "", "", nil
+		return nil, nil
 	}
 	if err != nil {
-		return "", "", fmt.Errorf("read the search index of %s: %w", table, err)
+		return nil, fmt.Errorf("read the search index of %s: %w", table, err)
 	}
 	rows, err := db.QueryContext(ctx, `SELECT name FROM pragma_table_info(?)`, name)
 	if err != nil {
-		return "", "", fmt.Errorf("read the search index columns of %s: %w", table, err)
+		return nil, fmt.Errorf("read the search index columns of %s: %w", table, err)
 	}
 	defer rows.Close()
 	var quoted []string
 	for rows.Next() {
 		var c string
 		if err := rows.Scan(&c); err != nil {
-			return "", "", err
+			return nil, err
 		}
 		quoted = append(quoted, sqlgen.SQLite.Quote(c))
 	}
 	if err := rows.Err(); err != nil {
-		return "", "", err
+		return nil, err
 	}
-	return ddl, strings.Join(quoted, ", "), nil
+	q := sqlgen.SQLite.Quote
+	cols := strings.Join(quoted, ", ")
+	return []string{ddl, `INSERT INTO ` + q(name) + ` (rowid, ` + cols + `) SELECT rowid, ` + cols + ` FROM ` + q(table)}, nil
 }
 
 // capCheck opens the device user's store against a second server on the
