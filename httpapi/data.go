@@ -241,7 +241,6 @@ func (s *Server) dataPost(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	by := principalOf(r)
 	if action, ok := bulkAction(dp.action); ok && dp.id == "" {
 		return s.bulk(w, r, dp.table, action)
 	}
@@ -271,7 +270,7 @@ func (s *Server) dataPost(w http.ResponseWriter, r *http.Request) error {
 		if err := decodeBody(r, &in, true); err != nil {
 			return err
 		}
-		row, err := s.p.Assign(r.Context(), by, dp.table, dp.id, in.OwnerID)
+		row, err := s.p.Assign(r.Context(), principalOf(r), dp.table, dp.id, in.OwnerID)
 		if err != nil {
 			return err
 		}
@@ -291,7 +290,7 @@ func (s *Server) dataPost(w http.ResponseWriter, r *http.Request) error {
 		if dp.action == "unshare" {
 			rights = 0
 		}
-		if err := s.p.Share(r.Context(), by, dp.table, dp.id, in.PrincipalID, rights); err != nil {
+		if err := s.p.Share(r.Context(), principalOf(r), dp.table, dp.id, in.PrincipalID, rights); err != nil {
 			return err
 		}
 		w.WriteHeader(http.StatusNoContent)
