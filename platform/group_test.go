@@ -10,6 +10,7 @@ import (
 	"github.com/outposthq/outpost"
 	"github.com/outposthq/outpost/internal/testenv"
 	"github.com/outposthq/outpost/platform"
+	"github.com/outposthq/outpost/security"
 )
 
 // TestWritesQueuedTogether holds the writer with one write while others
@@ -190,6 +191,82 @@ func TestWriteAfterAPanic(t *testing.T) {
 		page := testenv.MustGet[*platform.Page](t)(p.List(ctx, sys, "task", platform.Query{Filter: "subject eq 'before the panic'"}))
 		if len(page.Rows) != 0 {
 			t.Fatal("the panicking write's row was kept")
+		}
+	})
+}
+
+// TestWriteAsAfterASecurityChangeInItsGroup: a write as a principal from
+// memory that queues behind a security change runs after it, and on
+// SQLite in the same group transaction, whose security log has not moved
+// yet: it must still not run as the principal from before the change.
+// The user's role is removed ahead of the user's create; the create is
+// refused and leaves no row.
+func TestWriteAsAfterASecurityChangeInItsGroup(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, p *platform.Platform) {
+		ctx := context.Background()
+		sys := platform.System()
+		o := newOrg(t, p)
+		r := role(t, p, o.u1, false,
+			security.Grant{Table: "account", Privilege: security.Create, Depth: security.User},
+			security.Grant{Table: "account", Privilege: security.Read, Depth: security.User})
+		tok := testenv.MustGet[string](t)(p.IssueToken(ctx, sys, o.u1, "t"))
+		_, cached, v, err := p.AuthenticateCredential(ctx, tok, false)
+		testenv.Must(t, err)
+
+		before := p.WriteStats()
+		release, started := make(chan struct{}), make(chan struct{})
+		holder := make(chan error, 1)
+		go func() {
+			holder <- p.Write(ctx, func(w *platform.Writer) error {
+				close(started)
+				<-release
+				return nil
+			})
+		}()
+		<-started
+		queued := !p.DB().Dialect.IsPostgres()
+		if !queued {
+			close(release) // PostgreSQL writers do not queue: the two run in turn
+		}
+		wait := func(n int) {
+			if queued {
+				testenv.WaitFor(t, 10*time.Second, func() error {
+					if p.WriteStats().Waiting < n {
+						return errors.New("not queued yet")
+					}
+					return nil
+				})
+			}
+		}
+		removed := make(chan error, 1)
+		go func() { removed <- p.RemoveUserRole(ctx, sys, o.u1, r) }()
+		wait(1)
+		if !queued {
+			testenv.Must(t, <-removed)
+		}
+		created := make(chan error, 1)
+		go func() {
+			created <- p.WriteAs(ctx, cached, v, func(w *platform.Writer, by *security.Principal) error {
+				_, err := w.Create(ctx, by, "account", map[string]any{"name": "after the change"})
+				return err
+			})
+		}()
+		wait(2)
+		if queued {
+			close(release)
+			testenv.Must(t, <-removed)
+		}
+		wantCode(t, <-created, outpost.CodeForbidden)
+		testenv.Must(t, <-holder)
+		if queued {
+			// The holder's transaction, the group of the two, and the
+			// create again on its own with the principal read afresh.
+			if got := p.WriteStats().Transactions - before.Transactions; got != 3 {
+				t.Errorf("%d transactions, want 3: the role removal and the create did not share a group", got)
+			}
+		}
+		if n := len(names(t, p, sys, "account", platform.Query{Filter: "name eq 'after the change'"})); n != 0 {
+			t.Fatalf("the refused create left %d rows", n)
 		}
 	})
 }
