@@ -2,10 +2,11 @@ package httpapi
 
 import (
 	"errors"
-	"github.com/outposthq/outpost/bundle"
 	"io"
 	"net/http"
 	"strconv"
+
+	"github.com/outposthq/outpost/bundle"
 
 	"github.com/outposthq/outpost"
 )

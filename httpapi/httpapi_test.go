@@ -282,3 +282,24 @@ func TestOneRowWritesFollowSecurityChanges(t *testing.T) {
 		}
 	})
 }
+
+// TestBodyOfTheWrongShape: a body or field of the wrong JSON kind is
+// refused with a 400 that names what is accepted in JSON's own words,
+// never a Go type.
+func TestBodyOfTheWrongShape(t *testing.T) {
+	testenv.ForEachEngine(t, func(t *testing.T, e testenv.Engine) {
+		t.Parallel()
+		f := newFixture(t, e)
+		for _, c := range []struct{ method, path, body, want string }{
+			{"POST", "/api/data/account", `[1]`, "the request body must be a JSON object, got a JSON array"},
+			{"POST", "/api/data/account", `"x"`, "the request body must be a JSON object, got a JSON string"},
+			{"POST", "/api/data/account/Microsoft.Dynamics.CRM.CreateMultiple", `{"Targets":{"name":"x"}}`, `field "Targets" takes a JSON array, got a JSON object`},
+		} {
+			code, body := f.do(t, c.method, c.path, f.user, c.body)
+			msg, _ := body["error"].(map[string]any)["message"].(string)
+			if code != http.StatusBadRequest || msg != c.want {
+				t.Errorf("%s %s %s: %d %q, want 400 %q", c.method, c.path, c.body, code, msg, c.want)
+			}
+		}
+	})
+}

@@ -502,8 +502,10 @@ func decodeJSON(r *http.Request, v any, strict bool) error {
 			return outpost.Invalidf("the request body is empty: send a JSON object").WithTarget("body")
 		case errors.As(err, &se):
 			return outpost.Invalidf("the request body is not valid JSON at byte %d: %v", se.Offset, se).WithTarget("body")
+		case errors.As(err, &te) && te.Field == "":
+			return outpost.Invalidf("the request body must be %s, got a JSON %s", jsonKind(te.Type), te.Value).WithTarget("body")
 		case errors.As(err, &te):
-			return outpost.Invalidf("field %q takes %s, got a JSON %s", te.Field, te.Type, te.Value).WithTarget(te.Field)
+			return outpost.Invalidf("field %q takes %s, got a JSON %s", te.Field, jsonKind(te.Type), te.Value).WithTarget(te.Field)
 		case strings.HasPrefix(err.Error(), "json: unknown field"):
 			f := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
 			return outpost.Invalidf("unknown field %q", f).WithTarget(f)
@@ -514,6 +516,27 @@ func decodeJSON(r *http.Request, v any, strict bool) error {
 		return outpost.Invalidf("the request body holds more than one JSON value").WithTarget("body")
 	}
 	return nil
+}
+
+// jsonKind names in JSON's words the value a Go type decodes from.
+func jsonKind(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.Map, reflect.Struct:
+		return "a JSON object"
+	case reflect.Slice, reflect.Array:
+		return "a JSON array"
+	case reflect.String:
+		return "a JSON string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64, reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "a whole number"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Pointer:
+		return jsonKind(t.Elem())
+	}
+	return "another JSON value"
 }
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
