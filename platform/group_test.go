@@ -72,16 +72,7 @@ func TestWritesQueuedTogether(t *testing.T) {
 				ops = append(ops, failing("panicked", true))
 			}
 			before := p.WriteStats()
-			release, started := make(chan struct{}), make(chan struct{})
-			holder := make(chan error, 1)
-			go func() {
-				holder <- p.Write(ctx, func(w *platform.Writer) error {
-					close(started)
-					<-release
-					return nil
-				})
-			}()
-			<-started
+			release, held := holdWriter(t, p)
 			type result struct {
 				row       outpost.Row
 				err       error
@@ -92,7 +83,7 @@ func TestWritesQueuedTogether(t *testing.T) {
 			if !queued {
 				// PostgreSQL writers do not wait for each other, except on
 				// the counter row of an older database: the ops run in turn.
-				close(release)
+				release()
 			}
 			var wg sync.WaitGroup
 			for i, op := range ops {
@@ -115,10 +106,10 @@ func TestWritesQueuedTogether(t *testing.T) {
 				})
 			}
 			if queued {
-				close(release)
+				release()
 			}
 			wg.Wait()
-			testenv.Must(t, <-holder)
+			testenv.Must(t, held())
 
 			for _, i := range []int{0, 1, 3, 6} {
 				if results[i].err != nil || results[i].recovered != nil {
@@ -206,27 +197,13 @@ func TestWriteAsAfterASecurityChangeInItsGroup(t *testing.T) {
 		ctx := context.Background()
 		sys := platform.System()
 		o := newOrg(t, p)
-		r := role(t, p, o.u1, false,
-			security.Grant{Table: "account", Privilege: security.Create, Depth: security.User},
-			security.Grant{Table: "account", Privilege: security.Read, Depth: security.User})
-		tok := testenv.MustGet[string](t)(p.IssueToken(ctx, sys, o.u1, "t"))
-		_, cached, v, err := p.AuthenticateCredential(ctx, tok, false)
-		testenv.Must(t, err)
+		r, _, cached, v := accountCreator(t, p, o.u1)
 
 		before := p.WriteStats()
-		release, started := make(chan struct{}), make(chan struct{})
-		holder := make(chan error, 1)
-		go func() {
-			holder <- p.Write(ctx, func(w *platform.Writer) error {
-				close(started)
-				<-release
-				return nil
-			})
-		}()
-		<-started
+		release, held := holdWriter(t, p)
 		queued := !p.DB().Dialect.IsPostgres()
 		if !queued {
-			close(release) // PostgreSQL writers do not queue: the two run in turn
+			release() // PostgreSQL writers do not queue: the two run in turn
 		}
 		wait := func(n int) {
 			if queued {
@@ -253,11 +230,11 @@ func TestWriteAsAfterASecurityChangeInItsGroup(t *testing.T) {
 		}()
 		wait(2)
 		if queued {
-			close(release)
+			release()
 			testenv.Must(t, <-removed)
 		}
 		wantCode(t, <-created, outpost.CodeForbidden)
-		testenv.Must(t, <-holder)
+		testenv.Must(t, held())
 		if queued {
 			// The holder's transaction, the group of the two, and the
 			// create again on its own with the principal read afresh.

@@ -2,6 +2,7 @@ package platform_test
 
 import (
 	"context"
+	"sync"
 	"testing"
 
 	"github.com/outposthq/outpost"
@@ -99,4 +100,40 @@ func names(t *testing.T, p *platform.Platform, by *security.Principal, table str
 		out = append(out, r["name"].(string))
 	}
 	return out
+}
+
+// accountCreator gives u a role with create and read on accounts at user
+// depth and a token, and returns the role, the token and u's principal as
+// the token's request gets it (from memory when cached), with the security
+// log version it is exact for: what a one-row data write runs as
+// (WriteAs).
+func accountCreator(t *testing.T, p *platform.Platform, u string) (roleID, token string, pr *security.Principal, version int64) {
+	t.Helper()
+	ctx := context.Background()
+	roleID = role(t, p, u, false,
+		security.Grant{Table: "account", Privilege: security.Create, Depth: security.User},
+		security.Grant{Table: "account", Privilege: security.Read, Depth: security.User})
+	token = testenv.MustGet[string](t)(p.IssueToken(ctx, platform.System(), u, "t"))
+	_, pr, version, err := p.AuthenticateCredential(ctx, token, true)
+	testenv.Must(t, err)
+	return roleID, token, pr, version
+}
+
+// holdWriter starts a write that holds the writer until the returned
+// release is called, and returns once it holds it; wait, called after
+// release, returns the holding write's error.
+func holdWriter(t *testing.T, p *platform.Platform) (release func(), wait func() error) {
+	t.Helper()
+	free, started := make(chan struct{}), make(chan struct{})
+	holder := make(chan error, 1)
+	go func() {
+		holder <- p.Write(context.Background(), func(w *platform.Writer) error {
+			close(started)
+			<-free
+			return nil
+		})
+	}()
+	<-started
+	var once sync.Once
+	return func() { once.Do(func() { close(free) }) }, func() error { return <-holder }
 }

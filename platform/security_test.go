@@ -336,12 +336,7 @@ func TestWriteAsFollowsSecurityChanges(t *testing.T) {
 		ctx := context.Background()
 		o := newOrg(t, p)
 		sys := platform.System()
-		r := role(t, p, o.u1, false,
-			security.Grant{Table: "account", Privilege: security.Create, Depth: security.User},
-			security.Grant{Table: "account", Privilege: security.Read, Depth: security.User})
-		tok := testenv.MustGet[string](t)(p.IssueToken(ctx, sys, o.u1, "t"))
-		_, cached, v, err := p.AuthenticateCredential(ctx, tok, true)
-		testenv.Must(t, err)
+		r, tok, cached, v := accountCreator(t, p, o.u1)
 		create := func(by *security.Principal, v int64, name string) (*security.Principal, outpost.Row, error) {
 			var ran *security.Principal
 			var row outpost.Row
