@@ -97,10 +97,18 @@ func (p *Platform) updateRow(ctx context.Context, tx store.Querier, t *schema.Ta
 
 // updateRowReturning is updateRow that returns the row as the update left
 // it (UPDATE … RETURNING: no second statement reads it back), nil when
-// there is no row id.
-func (p *Platform) updateRowReturning(ctx context.Context, tx store.Querier, t *schema.Table, id string, set outpost.Row, version int64, by string, now time.Time) (outpost.Row, error) {
+// there is no row id, or none that also satisfies where. where, when not
+// nil, adds a condition on the row, aliased t0, to the update's WHERE.
+func (p *Platform) updateRowReturning(ctx context.Context, tx store.Querier, t *schema.Table, id string, set outpost.Row, version int64, by string, now time.Time, where func(b *sqlgen.Builder) error) (outpost.Row, error) {
 	all := t.ColumnNames()
-	q, args := p.updateSQL(t, id, set, version, by, now).SQL(" RETURNING ").Cols("", all).Build()
+	b := p.updateSQL(t, id, set, version, by, now)
+	if where != nil {
+		b.SQL(" AND ")
+		if err := where(b); err != nil {
+			return nil, err
+		}
+	}
+	q, args := b.SQL(" RETURNING ").Cols("", all).Build()
 	rows, err := tx.QueryContext(ctx, q, args...)
 	var got []outpost.Row
 	if err == nil {
@@ -115,11 +123,12 @@ func (p *Platform) updateRowReturning(ctx context.Context, tx store.Querier, t *
 	return got[0], nil
 }
 
-// updateSQL is the UPDATE of updateRow, stamps included.
+// updateSQL is the UPDATE of updateRow, stamps included; the row is
+// aliased t0.
 func (p *Platform) updateSQL(t *schema.Table, id string, set outpost.Row, version int64, by string, now time.Time) *sqlgen.Builder {
 	d := p.db.Dialect
 	b := sqlgen.NewBuilder(d)
-	b.SQL("UPDATE ").Ident(t.Name).SQL(" SET ")
+	b.SQL("UPDATE ").Ident(t.Name).SQL(" AS t0 SET ")
 	stampUpdate(set, version, by, now)
 	first := true
 	for _, c := range t.Columns {
@@ -133,7 +142,7 @@ func (p *Platform) updateSQL(t *schema.Table, id string, set outpost.Row, versio
 		first = false
 		b.Ident(c.Name).SQL(" = ").Arg(d.Arg(v))
 	}
-	return b.SQL(" WHERE ").Ident(t.PrimaryKey()).SQL(" = ").Arg(id)
+	return b.SQL(" WHERE t0.").Ident(t.PrimaryKey()).SQL(" = ").Arg(id)
 }
 
 // stampUpdate adds to set what every update of a row also sets: when and

@@ -153,6 +153,65 @@ func TestWriteDeleteAssignShareChecks(t *testing.T) {
 	})
 }
 
+// An update checks its row in the UPDATE statement when nothing needs the
+// row first; the answers are the ones a check before it gives: a row the
+// caller cannot read is not found whatever the input, one it reads but may
+// not change is forbidden, and only then is the input's error the answer.
+func TestUpdateAnswersWhateverChecksItsRow(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, p *platform.Platform) {
+		ctx := context.Background()
+		o := newOrg(t, p)
+		sys := platform.System()
+		role(t, p, o.u1, false,
+			security.Grant{Table: "account", Privilege: security.Read, Depth: security.BusinessUnit},
+			security.Grant{Table: "account", Privilege: security.Write, Depth: security.User})
+		u1 := principal(t, p, o.u1)
+		id := func(r outpost.Row) string { return r["accountid"].(string) }
+		mine := testenv.MustGet[outpost.Row](t)(p.Create(ctx, sys, "account", map[string]any{"name": "mine", "ownerid": o.u1}))
+		theirs := testenv.MustGet[outpost.Row](t)(p.Create(ctx, sys, "account", map[string]any{"name": "theirs", "ownerid": o.u2}))
+		far := testenv.MustGet[outpost.Row](t)(p.Create(ctx, sys, "account", map[string]any{"name": "far", "ownerid": o.u4}))
+		lent := testenv.MustGet[outpost.Row](t)(p.Create(ctx, sys, "account", map[string]any{"name": "lent", "ownerid": o.u4}))
+		testenv.Must(t, p.Share(ctx, sys, "account", id(lent), o.u1, platform.ShareRead|platform.ShareWrite))
+		gone := testenv.MustGet[outpost.Row](t)(p.Create(ctx, sys, "account", map[string]any{"name": "gone", "ownerid": o.u1}))
+		testenv.Must(t, p.Delete(ctx, sys, "account", id(gone)))
+
+		valid := map[string]any{"telephone1": "555"}
+		invalid := map[string]any{"nosuchcolumn": "x"}
+		for _, tt := range []struct {
+			name  string
+			id    string
+			input map[string]any
+			want  outpost.Code
+		}{
+			{"a row it cannot read", id(far), valid, outpost.CodeNotFound},
+			{"a row it cannot read, bad input", id(far), invalid, outpost.CodeNotFound},
+			{"a deleted row", id(gone), valid, outpost.CodeNotFound},
+			{"not a row id", "12", valid, outpost.CodeInvalid},
+			{"a row it reads but may not change", id(theirs), valid, outpost.CodeForbidden},
+			{"a row it reads but may not change, bad input", id(theirs), invalid, outpost.CodeForbidden},
+			{"its own row, bad input", id(mine), invalid, outpost.CodeInvalid},
+		} {
+			t.Run(tt.name, func(t *testing.T) {
+				_, err := p.Update(ctx, u1, "account", tt.id, tt.input)
+				wantCode(t, err, tt.want)
+			})
+		}
+		for _, r := range []outpost.Row{mine, lent} {
+			got := testenv.MustGet[outpost.Row](t)(p.Update(ctx, u1, "account", id(r), valid))
+			if got["telephone1"] != "555" || got["name"] != r["name"] || got["versionnumber"].(int64) <= r["versionnumber"].(int64) {
+				t.Errorf("update of %s returned %v", r["name"], got)
+			}
+			again := testenv.MustGet[outpost.Row](t)(p.Get(ctx, u1, "account", id(r), nil))
+			if diff := cmp.Diff(got, again); diff != "" {
+				t.Errorf("%s as the update returned it and as read afterwards (-update +read):\n%s", r["name"], diff)
+			}
+		}
+		if got := testenv.MustGet[outpost.Row](t)(p.Get(ctx, sys, "account", id(theirs), nil)); got["telephone1"] != nil {
+			t.Errorf("a refused update changed the row: telephone1 = %v", got["telephone1"])
+		}
+	})
+}
+
 // TestCreateDepthReachesOwners: a new row must fall inside the caller's
 // create depth, whoever it is given to: at User depth the caller and its
 // teams, at Business Unit depth every owner of the caller's unit, never one
