@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/outposthq/outpost"
 	"github.com/outposthq/outpost/internal/testenv"
 	"github.com/outposthq/outpost/platform"
@@ -214,5 +216,45 @@ func TestReservedTableNames(t *testing.T) {
 		row, err := p.Create(ctx, sys, "account", map[string]any{"name": "a", "ownerid": u})
 		testenv.Must(t, err)
 		testenv.Must(t, p.Delete(ctx, sys, "account", row["accountid"].(string)))
+	})
+}
+
+// A created row comes back as a read returns it, for every column type and
+// values at their edges: on SQLite the INSERT returns nothing and the row
+// is built from the values bound (storedRow), on PostgreSQL it is the
+// INSERT's RETURNING.
+func TestCreateReturnsTheRowAsStored(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, p *platform.Platform) {
+		ctx := context.Background()
+		sys := platform.System()
+		testenv.MustGet[*schema.Table](t)(p.CreateTable(ctx, sys, inspection))
+		o := newOrg(t, p)
+		acc := testenv.MustGet[outpost.Row](t)(p.Create(ctx, sys, "account", map[string]any{"name": "a", "ownerid": o.u1}))
+		inputs := []map[string]any{
+			{"name": "only the name"},
+			{"name": "every type", "ownerid": o.u1, "accountid": acc["accountid"], "score": 7, "result": 2, "notes": "long text",
+				"inspectedon": "2026-03-04T05:06:07Z", "passed": true, "fee": 12.5, "ratio": 0.25},
+			{"name": "edges", "score": int64(-1 << 53), "fee": 0.1, "ratio": -0.0, "passed": false,
+				"inspectedon": "2026-03-04T05:06:07.123456789+02:00", "notes": "ünïcödé ✓ \t\n 'quotes' \"double\""},
+			{"name": "whole numbers", "fee": 3, "ratio": float64(1 << 53), "score": float64(42), "statecode": 1, "statuscode": 2},
+			{"name": "nulls", "accountid": nil, "score": nil, "notes": nil, "inspectedon": nil, "passed": nil, "fee": nil},
+			{"name": "chosen id", "inspectionid": "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b", "ownerid": o.ta},
+		}
+		for _, in := range inputs {
+			if in["ownerid"] == nil {
+				in["ownerid"] = o.u2
+			}
+			created, err := p.Create(ctx, sys, "inspection", in)
+			if err != nil {
+				t.Fatalf("create %v: %v", in["name"], err)
+			}
+			read := testenv.MustGet[outpost.Row](t)(p.Get(ctx, sys, "inspection", created["inspectionid"].(string), nil))
+			if diff := cmp.Diff(read, created); diff != "" {
+				t.Errorf("%v: the row Create returned differs from the row read (-read +created):\n%s", in["name"], diff)
+			}
+			if diff := cmp.Diff(platform.JSONRow(read), platform.JSONRow(created)); diff != "" {
+				t.Errorf("%v: JSON of the row Create returned differs (-read +created):\n%s", in["name"], diff)
+			}
+		}
 	})
 }
