@@ -151,17 +151,13 @@ func (p *Platform) write(ctx context.Context, fn func(w *Writer) error, meta **s
 	var touched []string
 	revoked, announced := false, false
 	var w *Writer
-	err := p.db.Tx(ctx, func(tx *sql.Tx) error {
-		v, sec, err := p.db.NextVersionAnd(ctx, tx, securityVersionSQL)
-		if err != nil {
-			return err
-		}
+	err := p.db.WriteTx(ctx, securityVersionSQL, func(tx *sql.Tx, v, sec int64) error {
 		w = &Writer{p: p, tx: tx, version: v, security: sec, now: p.Now(), touched: map[string]bool{}, columns: map[string]map[string]bool{}, sch: p.Schema(), metaAllowed: meta != nil}
 		if err := fn(w); err != nil {
 			return err
 		}
 		revoked = w.devicesRevoked
-		if err := w.logScope(ctx); err != nil {
+		if err := w.logScope(store.AtCommit(ctx)); err != nil {
 			return err
 		}
 		if w.securityChanged {

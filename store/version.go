@@ -47,16 +47,61 @@ func (db *DB) NextVersion(ctx context.Context, tx *sql.Tx) (int64, error) {
 	return v, nil
 }
 
-// NextVersionAnd is NextVersion that also reads sub, a subquery of one
-// integer value (NULL reads as 0), in the same statement: on PostgreSQL a
-// write transaction learns something of its first snapshot without a
-// round trip of its own.
-func (db *DB) NextVersionAnd(ctx context.Context, tx *sql.Tx, sub string) (v, also int64, err error) {
+// WriteTx runs fn in a write transaction, as Tx does, that begins by
+// taking its version (NextVersion) and reading sub, a subquery of one
+// integer value (NULL reads as 0), in the same statement: fn gets both.
+// On PostgreSQL that statement travels with the BEGIN, and the statements
+// fn runs under AtCommit travel with the COMMIT, each in one round trip
+// (the driver sends them as one pipeline): a one-row write makes three
+// round trips instead of five.
+func (db *DB) WriteTx(ctx context.Context, sub string, fn func(tx *sql.Tx, version, also int64) error) error {
+	var v int64
 	var x sql.NullInt64
-	if err := tx.QueryRowContext(ctx, db.nextVersionSQL(", ("+sub+")")).Scan(&v, &x); err != nil {
-		return 0, 0, fmt.Errorf("next version: %w", err)
-	}
-	return v, x.Int64, nil
+	first := &FirstStatement{Query: db.nextVersionSQL(", (" + sub + ")"), Dest: []any{&v, &x}}
+	return db.Tx(context.WithValue(ctx, firstKey{}, first), func(tx *sql.Tx) error {
+		if !first.Done {
+			// A driver that does not pipeline (SQLite's): run it now.
+			if err := tx.QueryRowContext(ctx, first.Query).Scan(first.Dest...); err != nil {
+				return fmt.Errorf("next version: %w", err)
+			}
+		}
+		return fn(tx, v, x.Int64)
+	})
+}
+
+// FirstStatement is the statement a transaction of WriteTx begins with. A
+// driver that sends it with the BEGIN scans its one row into Dest and sets
+// Done.
+type FirstStatement struct {
+	Query string
+	Dest  []any
+	Done  bool
+}
+
+type firstKey struct{}
+
+// FirstStatementOf returns the statement the transaction beginning under
+// ctx is to begin with, nil when none.
+func FirstStatementOf(ctx context.Context) *FirstStatement {
+	f, _ := ctx.Value(firstKey{}).(*FirstStatement)
+	return f
+}
+
+type atCommitKey struct{}
+
+// AtCommit returns ctx under which an Exec in a write transaction may be
+// sent with the transaction's COMMIT instead of at once, when the driver
+// can (PostgreSQL's): the Exec then reports no rows affected and no error,
+// and an error of the statement fails the commit instead. Use it for
+// statements whose result nothing reads before the commit.
+func AtCommit(ctx context.Context) context.Context {
+	return context.WithValue(ctx, atCommitKey{}, true)
+}
+
+// IsAtCommit reports whether an Exec under ctx may wait for the COMMIT.
+func IsAtCommit(ctx context.Context) bool {
+	b, _ := ctx.Value(atCommitKey{}).(bool)
+	return b
 }
 
 // nextVersionSQL is the statement that takes a write transaction's

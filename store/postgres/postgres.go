@@ -8,8 +8,9 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
-	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
+	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/outposthq/outpost/sqlgen"
 	"github.com/outposthq/outpost/store"
@@ -17,10 +18,11 @@ import (
 
 // Open connects to the database at dsn (postgres://...) and applies migrations.
 func Open(ctx context.Context, dsn string) (*store.DB, error) {
-	pool, err := sql.Open("pgx", dsn)
+	cfg, err := pgx.ParseConfig(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open postgres: %w", err)
 	}
+	pool := sql.OpenDB(connector{stdlib.GetConnector(*cfg)})
 	pool.SetMaxOpenConns(32)
 	pool.SetMaxIdleConns(32)
 	db := store.New(sqlgen.Postgres, pool, pool, IsUnique, IsBusy, pool.Close)
