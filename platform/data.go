@@ -326,16 +326,11 @@ func (w *Writer) Update(ctx context.Context, by *security.Principal, table, id s
 	var allowed func(b *sqlgen.Builder) error
 	if !checked {
 		allowed = func(b *sqlgen.Builder) error {
-			b.SQL("(")
-			if err := b.Expr(w.sch, t.Name, "t0", read, by.Env()); err != nil {
-				return fmt.Errorf("compile access filter for %s: %w", t.Name, err)
+			if err := w.accessSQL(b, by, t, read); err != nil {
+				return err
 			}
-			b.SQL(") AND (")
-			if err := b.Expr(w.sch, t.Name, "t0", write, by.Env()); err != nil {
-				return fmt.Errorf("compile access filter for %s: %w", t.Name, err)
-			}
-			b.SQL(")")
-			return nil
+			b.SQL(" AND ")
+			return w.accessSQL(b, by, t, write)
 		}
 	}
 	row, err := w.p.updateRowReturning(ctx, w.tx, t, id, set, w.version, by.UserID, w.now, allowed)

@@ -42,16 +42,9 @@ func (p *Platform) insertRow(ctx context.Context, tx store.Querier, t *schema.Ta
 	if d.IsPostgres() {
 		// PostgreSQL converts some values as it stores them (times to
 		// microseconds): the row is read back from the INSERT.
-		all := t.ColumnNames()
-		q, args := b.SQL(") RETURNING ").Cols("", all).Build()
-		var rows *sql.Rows
-		if rows, err = tx.QueryContext(ctx, q, args...); err == nil {
-			var scanned []outpost.Row
-			if scanned, err = scanRows(t, all, rows); err == nil && len(scanned) != 1 {
-				err = fmt.Errorf("%d rows came back", len(scanned))
-			} else if err == nil {
-				got = scanned[0]
-			}
+		got, err = queryRow(ctx, tx, t, b.SQL(") RETURNING ").Cols("", t.ColumnNames()))
+		if err == nil && got == nil {
+			err = errors.New("no row came back")
 		}
 	} else {
 		q, args := b.SQL(")").Build()
@@ -135,7 +128,6 @@ func (p *Platform) updateRow(ctx context.Context, tx store.Querier, t *schema.Ta
 // there is no row id, or none that also satisfies where. where, when not
 // nil, adds a condition on the row, aliased t0, to the update's WHERE.
 func (p *Platform) updateRowReturning(ctx context.Context, tx store.Querier, t *schema.Table, id string, set outpost.Row, version int64, by string, now time.Time, where func(b *sqlgen.Builder) error) (outpost.Row, error) {
-	all := t.ColumnNames()
 	b := p.updateSQL(t, id, set, version, by, now)
 	if where != nil {
 		b.SQL(" AND ")
@@ -143,17 +135,24 @@ func (p *Platform) updateRowReturning(ctx context.Context, tx store.Querier, t *
 			return nil, err
 		}
 	}
-	q, args := b.SQL(" RETURNING ").Cols("", all).Build()
-	rows, err := tx.QueryContext(ctx, q, args...)
-	var got []outpost.Row
-	if err == nil {
-		got, err = scanRows(t, all, rows)
-	}
+	row, err := queryRow(ctx, tx, t, b.SQL(" RETURNING ").Cols("", t.ColumnNames()))
 	if err != nil {
 		return nil, fmt.Errorf("update %s %s: %w", t.Name, id, err)
 	}
-	if len(got) == 0 {
-		return nil, nil
+	return row, nil
+}
+
+// queryRow runs b, a statement that returns every column of t for at most
+// one row, and returns that row, nil when there is none.
+func queryRow(ctx context.Context, q store.Querier, t *schema.Table, b *sqlgen.Builder) (outpost.Row, error) {
+	query, args := b.Build()
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	got, err := scanRows(t, t.ColumnNames(), rows)
+	if err != nil || len(got) == 0 {
+		return nil, err
 	}
 	return got[0], nil
 }
@@ -279,18 +278,11 @@ func (sc *rowScanner) scan(src interface{ Scan(...any) error }) (outpost.Row, er
 // getRow reads row id of t with every column, or returns nil when absent.
 func (p *Platform) getRow(ctx context.Context, q store.Querier, t *schema.Table, id string) (outpost.Row, error) {
 	b := sqlgen.NewBuilder(p.db.Dialect)
-	cols := t.ColumnNames()
-	b.SQL("SELECT ")
-	b.Cols("", cols)
+	b.SQL("SELECT ").Cols("", t.ColumnNames())
 	b.SQL(" FROM ").Ident(t.Name).SQL(" WHERE ").Ident(t.PrimaryKey()).SQL(" = ").Arg(id)
-	query, args := b.Build()
-	rows, err := q.QueryContext(ctx, query, args...)
+	row, err := queryRow(ctx, q, t, b)
 	if err != nil {
 		return nil, fmt.Errorf("read %s %s: %w", t.Name, id, err)
 	}
-	got, err := scanRows(t, cols, rows)
-	if err != nil || len(got) == 0 {
-		return nil, err
-	}
-	return got[0], nil
+	return row, nil
 }

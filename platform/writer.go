@@ -303,19 +303,18 @@ func (w *Writer) getAllowed(ctx context.Context, by *security.Principal, t *sche
 	cols := t.ColumnNames()
 	b.SQL("SELECT ").Cols("t0", cols).SQL(", ")
 	if e := by.Filter(t, priv); e != nil {
-		b.SQL("CASE WHEN (")
-		if err := b.Expr(w.sch, t.Name, "t0", e, by.Env()); err != nil {
-			return nil, fmt.Errorf("compile access filter for %s: %w", t.Name, err)
+		b.SQL("CASE WHEN ")
+		if err := w.accessSQL(b, by, t, e); err != nil {
+			return nil, err
 		}
-		b.SQL(") THEN 1 ELSE 0 END")
+		b.SQL(" THEN 1 ELSE 0 END")
 	} else {
 		b.SQL("0")
 	}
-	b.SQL(" FROM ").Ident(t.Name).SQL(" AS t0 WHERE t0.").Ident(t.PrimaryKey()).SQL(" = ").Arg(id).SQL(" AND (")
-	if err := b.Expr(w.sch, t.Name, "t0", read, by.Env()); err != nil {
-		return nil, fmt.Errorf("compile access filter for %s: %w", t.Name, err)
+	b.SQL(" FROM ").Ident(t.Name).SQL(" AS t0 WHERE t0.").Ident(t.PrimaryKey()).SQL(" = ").Arg(id).SQL(" AND ")
+	if err := w.accessSQL(b, by, t, read); err != nil {
+		return nil, err
 	}
-	b.SQL(")")
 	query, args := b.Build()
 	var allowed int64
 	sc, err := newRowScanner(t, cols, &allowed)
@@ -332,6 +331,17 @@ func (w *Writer) getAllowed(ctx context.Context, by *security.Principal, t *sche
 		return nil, outpost.Forbiddenf("you lack the %s privilege on this row of table %q", priv, t.Name).WithTarget(t.Name)
 	}
 	return row, nil
+}
+
+// accessSQL writes e, an access filter of by on t, as a parenthesised
+// condition on the row aliased t0.
+func (w *Writer) accessSQL(b *sqlgen.Builder, by *security.Principal, t *schema.Table, e filter.Expr) error {
+	b.SQL("(")
+	if err := b.Expr(w.sch, t.Name, "t0", e, by.Env()); err != nil {
+		return fmt.Errorf("compile access filter for %s: %w", t.Name, err)
+	}
+	b.SQL(")")
+	return nil
 }
 
 // VisibleVersion returns the version of row id of table when it exists and

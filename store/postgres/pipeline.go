@@ -60,10 +60,10 @@ func (c *conn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, e
 	if opts != (driver.TxOptions{}) {
 		return c.Conn.BeginTx(ctx, opts)
 	}
-	if c.Conn.Conn().IsClosed() {
+	pc := c.Conn.Conn()
+	if pc.IsClosed() {
 		return nil, driver.ErrBadConn
 	}
-	pc := c.Conn.Conn()
 	var b pgx.Batch
 	b.Queue("begin")
 	first := store.FirstStatementOf(ctx)
