@@ -270,7 +270,7 @@ func baselineInsert(ctx context.Context, tables []*baselineTable, n int, into st
 
 // searchIndexOf returns the statements that build the device's search
 // index of table in db (the FTS5 table outpost_search_TABLE) as the device
-// builds it: its DDL, then filling it from the table's rows; none when the
+// builds it: its DDL, its options, then filling it from the table's rows; none when the
 // table has no search index.
 func searchIndexOf(ctx context.Context, db *sql.DB, table string) ([]string, error) {
 	name := "outpost_search_" + table
@@ -300,7 +300,29 @@ func searchIndexOf(ctx context.Context, db *sql.DB, table string) ([]string, err
 	}
 	q := sqlgen.SQLite.Quote
 	cols := strings.Join(quoted, ", ")
-	return []string{ddl, `INSERT INTO ` + q(name) + ` (rowid, ` + cols + `) SELECT rowid, ` + cols + ` FROM ` + q(table)}, nil
+	stmts := []string{ddl}
+	// The options the device set on its index (hashsize), before the rows.
+	opts, err := db.QueryContext(ctx, `SELECT k, v FROM `+q(name+"_config")+` WHERE k <> 'version'`)
+	if err != nil {
+		return nil, fmt.Errorf("read the search index options of %s: %w", table, err)
+	}
+	defer opts.Close()
+	for opts.Next() {
+		var k string
+		var v any
+		if err := opts.Scan(&k, &v); err != nil {
+			return nil, err
+		}
+		lit := fmt.Sprint(v)
+		if sv, ok := v.(string); ok {
+			lit = "'" + strings.ReplaceAll(sv, "'", "''") + "'"
+		}
+		stmts = append(stmts, `INSERT INTO `+q(name)+` (`+q(name)+`, rank) VALUES ('`+strings.ReplaceAll(k, "'", "''")+`', `+lit+`)`)
+	}
+	if err := opts.Err(); err != nil {
+		return nil, err
+	}
+	return append(stmts, `INSERT INTO `+q(name)+` (rowid, `+cols+`) SELECT rowid, `+cols+` FROM `+q(table)), nil
 }
 
 // capCheck opens the device user's store against a second server on the

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -33,6 +34,17 @@ type Search struct {
 
 // minIndexedSearch is the shortest search text the trigram index answers.
 const minIndexedSearch = 3
+
+// searchHashSize is the index's hashsize option: how many bytes of new
+// index entries one transaction gathers in memory before FTS5 writes them
+// out as a segment (default 1 MB). A trigram index makes an entry of every
+// three characters, so building it from a first sync's rows with the
+// default wrote many small segments and merged them again and again: 100,000
+// rows of three text columns took 1.92 s with 1 MB, 1.46 s with 4 MB, 1.25 s
+// with 8 MB, 0.99 s with 16 MB and 0.98 s with 64 MB. The memory is used
+// only while a transaction writes that much (FTS5 writes its entries out
+// at each commit), so small writes are unchanged.
+const searchHashSize = 16 << 20
 
 func searchIndexName(table string) string { return "outpost_search_" + table }
 
@@ -92,6 +104,7 @@ func createSearchIndex(ctx context.Context, tx *sql.Tx, lt *localTable) error {
 	insertNew := `INSERT INTO ` + fts + ` (rowid, ` + list + `) VALUES (new.rowid, ` + strings.Join(news, ", ") + `);`
 	stmts := []string{
 		`CREATE VIRTUAL TABLE ` + fts + ` USING fts5(` + list + `, content='', contentless_delete=1, tokenize='trigram case_sensitive 1')`,
+		`INSERT INTO ` + fts + ` (` + fts + `, rank) VALUES ('hashsize', ` + strconv.Itoa(searchHashSize) + `)`,
 		`INSERT INTO ` + fts + ` (rowid, ` + list + `) SELECT rowid, ` + strings.Join(olds, ", ") + ` FROM ` + t,
 		// INSERT OR REPLACE removes the row it replaces without a delete
 		// trigger, so the insert trigger drops that row's entry first.

@@ -33,9 +33,15 @@ func TestSearchIndexKeepsContainsSemantics(t *testing.T) {
 				testenv.Must(t, err)
 				var n int
 				testenv.Must(t, db.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE name = 'outpost_search_workorder'`).Scan(&n))
-				testenv.Must(t, db.Close())
 				if n != 1 {
 					t.Fatalf("the store has no search index of workorder after the first sync")
+				}
+				// Built with 16 MB of entries gathered per segment, not the 1 MB default.
+				var hash int64
+				testenv.Must(t, db.QueryRowContext(ctx, `SELECT v FROM outpost_search_workorder_config WHERE k = 'hashsize'`).Scan(&hash))
+				testenv.Must(t, db.Close())
+				if hash != 16<<20 {
+					t.Errorf("search index hashsize %d, want %d", hash, 16<<20)
 				}
 			}
 			cols := []string{"name", "description"}
