@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
 	"sync/atomic"
 )
@@ -91,6 +92,14 @@ func (p *Platform) groupWrite(ctx context.Context, fn func(w *Writer) error) err
 	} else {
 		g.busy = true
 		g.waiting = append(g.waiting, m)
+		// Let the goroutines ready to run first (requests about to write,
+		// most often) queue behind it and join its transaction: at 8
+		// concurrent clients a group held about 2.4 writes, so most of the
+		// writer's time went to beginning and committing transactions.
+		// With nothing else to run, this returns at once.
+		g.mu.Unlock()
+		runtime.Gosched()
+		g.mu.Lock()
 	}
 	// This member leads: it is first in the queue.
 	n := min(len(g.waiting), maxGroup)
