@@ -33,7 +33,15 @@ func writes(ctx context.Context, r *recorder, e *env, d time.Duration) error {
 	}); err != nil {
 		return fmt.Errorf("create the baseline table: %w", err)
 	}
-	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64, MaxConnsPerHost: 64}}
+	// The server closes a connection that brings no request within its
+	// ReadHeaderTimeout (10 s) of being accepted, and the transport keeps
+	// connections it dialled for a request that then took another one,
+	// unused. Each level (baseline, then writes) lasts 2d, 10 s at --scale
+	// 0.25, so such a connection came back into use just as the server
+	// closed it, and the POST sent on it failed (EOF or connection reset,
+	// about one run in ten). Closing idle connections on this side first
+	// keeps the transport from sending on one the server is closing.
+	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64, MaxConnsPerHost: 64, IdleConnTimeout: 2 * time.Second}}
 	defer hc.CloseIdleConnections()
 	for _, n := range writeClients {
 		base, err := sweep(ctx, n, d, func(i int) error { return plainInsert(ctx, db, i) })
