@@ -72,6 +72,8 @@ type Client struct {
 	hintsOK bool
 
 	watchers watcherSet // the channels of Watch
+
+	searchBuild searchBuild // tests tune search index builds
 }
 
 // storeInfo identifies the store.
@@ -205,9 +207,6 @@ func Open(ctx context.Context, opts Options) (*Client, error) {
 		return nil, errors.Join(err, c.db.Close())
 	}
 	if err := c.loadState(ctx); err != nil {
-		return nil, errors.Join(err, c.db.Close())
-	}
-	if err := c.ensureSearchIndexes(ctx); err != nil {
 		return nil, errors.Join(err, c.db.Close())
 	}
 	if registered {

@@ -32,12 +32,12 @@ type SyncOptions struct {
 
 // Progress reports a running sync.
 type Progress struct {
-	Phase      string // "upload", "first sync", "delta", "reconcile"
+	Phase      string // "upload", "first sync", "delta", "reconcile", "files", "search index"
 	Table      string
 	TablesDone int
 	Tables     int
 	Rows       int64 // rows stored so far in this phase
-	TotalRows  int64 // rows expected (first sync)
+	TotalRows  int64 // rows expected (first sync; search index: up to the table's highest rowid)
 	Bytes      int64 // bytes received so far in this sync
 	// Files and FileBytes count the files and images stored so far in the
 	// "files" phase, of FilesTotal and FileBytesTotal to download.
@@ -120,6 +120,11 @@ func (c *Client) Sync(ctx context.Context, opts SyncOptions) (*SyncResult, error
 	if err == nil {
 		err = c.syncFiles(ctx, opts, res)
 	}
+	if err == nil {
+		// The store is ready and its files are in: the search indexes a
+		// table still lacks come last (search.go).
+		err = c.buildSearchIndexes(ctx, c.progressOf(opts))
+	}
 	if err != nil && ctx.Err() != nil && !errors.Is(err, ctx.Err()) {
 		// A cancelled sync surfaces as whatever its work met first (a
 		// statement closed under it, a cut stream); the cause is the
@@ -139,14 +144,19 @@ func (c *Client) Sync(ctx context.Context, opts SyncOptions) (*SyncResult, error
 	return res, err
 }
 
-func (c *Client) sync(ctx context.Context, opts SyncOptions, res *SyncResult) error {
-	progress := func(p Progress) {
+// progressOf reports a sync's progress to its status and to opts.
+func (c *Client) progressOf(opts SyncOptions) func(Progress) {
+	return func(p Progress) {
 		_, p.Bytes = c.Traffic()
 		c.setProgress(p)
 		if opts.OnProgress != nil {
 			opts.OnProgress(p)
 		}
 	}
+}
+
+func (c *Client) sync(ctx context.Context, opts SyncOptions, res *SyncResult) error {
+	progress := c.progressOf(opts)
 	c.reportPending(ctx)
 	if err := c.upload(ctx, res, progress); err != nil {
 		return err
@@ -230,7 +240,7 @@ func createIndexes(ctx context.Context, tx *sql.Tx, lt *localTable) error {
 			return fmt.Errorf("index %s: %w", lt.def.Name, err)
 		}
 	}
-	return createSearchIndex(ctx, tx, lt)
+	return nil
 }
 
 // firstSync downloads every table not yet done, storing many pages per

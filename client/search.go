@@ -27,10 +27,10 @@ type Search struct {
 // contains test (GLOB) then runs on those only. The index is contentless
 // (it keeps no copy of the text) and triggers on the table keep it in
 // step with every write: downloads, deltas, local edits and upload
-// results. It is built with the other indexes after the first sync's bulk
-// load. A build of SQLite without FTS5 (the cgo driver without its
-// sqlite_fts5 tag) has no index and searches by scanning, with the same
-// results.
+// results. It is built at the end of the sync that made the store ready
+// (buildSearchIndexes), so the app can use the store before it is. A
+// build of SQLite without FTS5 (the cgo driver without its sqlite_fts5
+// tag) has no index and searches by scanning, with the same results.
 
 // minIndexedSearch is the shortest search text the trigram index answers.
 const minIndexedSearch = 3
@@ -47,6 +47,12 @@ const minIndexedSearch = 3
 const searchHashSize = 16 << 20
 
 func searchIndexName(table string) string { return "outpost_search_" + table }
+
+// searchBuildName and searchPendingName name the tables of a build of
+// table's search index; "$" is in no table name, so they are nobody's
+// index.
+func searchBuildName(table string) string   { return searchIndexName(table) + "$build" }
+func searchPendingName(table string) string { return searchIndexName(table) + "$pending" }
 
 // searchColumnsOf are the columns the search index of lt covers.
 func searchColumnsOf(lt *localTable) []string {
@@ -79,78 +85,221 @@ func hasSearchIndex(ctx context.Context, q execer, table string) (bool, error) {
 	return n > 0, err
 }
 
-// createSearchIndex builds the search index of lt and the triggers that
-// keep it, unless it exists or SQLite has no FTS5.
-func createSearchIndex(ctx context.Context, tx *sql.Tx, lt *localTable) error {
-	cols := searchColumnsOf(lt)
-	if len(cols) == 0 {
+// searchBuildChunk is how many rows of a table one transaction of a
+// search index build reads: the app's own writes wait for the store's
+// writer at most that long (about 0.1 s) while the index is built.
+const searchBuildChunk = 20000
+
+// searchBuild tunes a client's search index builds (tests).
+type searchBuild struct {
+	chunk int64              // rows per transaction; 0: searchBuildChunk
+	hook  func(table string) // run before each transaction after the first
+}
+
+// buildSearchIndexes builds the search index of every table of a ready
+// store that lacks one, at the end of a sync. The store is ready before:
+// the app lists, filters and searches while the indexes are built
+// (searches scan until their table's index is there, with the same
+// results), so a first sync is ready to use without waiting for them.
+func (c *Client) buildSearchIndexes(ctx context.Context, progress func(Progress)) error {
+	if ready, err := getMeta(ctx, c.db, "ready"); err != nil || ready != "1" {
+		return err
+	}
+	if ok, err := ftsAvailable(ctx, c.db); err != nil || !ok {
+		return err
+	}
+	var todo []*localTable
+	for _, name := range c.Tables() {
+		lt, err := c.table(name)
+		if err != nil {
+			return err
+		}
+		if len(searchColumnsOf(lt)) == 0 {
+			continue
+		}
+		if ok, err := hasSearchIndex(ctx, c.db, name); err != nil || ok {
+			if err != nil {
+				return err
+			}
+			continue
+		}
+		todo = append(todo, lt)
+	}
+	if len(todo) == 0 {
 		return nil
 	}
-	if ok, err := ftsAvailable(ctx, tx); err != nil || !ok {
-		return err
+	p := Progress{Phase: "search index", Tables: len(todo)}
+	for _, lt := range todo {
+		p.Table = lt.def.Name
+		progress(p)
+		if err := c.buildSearchIndex(ctx, lt, &p, progress); err != nil {
+			return err
+		}
+		p.TablesDone++
 	}
-	if ok, err := hasSearchIndex(ctx, tx, lt.def.Name); err != nil || ok {
-		return err
-	}
+	p.Table = ""
+	progress(p)
+	return nil
+}
+
+// buildSearchIndex builds the search index of lt a chunk of rows per
+// transaction, so that the app's writes go on meanwhile. The index is built
+// under another name (outpost_search_T$build) while triggers note in
+// outpost_search_T$pending the rowid of every row written since the build
+// began: chunks skip those rows, and the last transaction re-indexes them
+// from the table, replaces the triggers with the index's own and renames the
+// index into place. A build cut short (the process ended) starts over at
+// the next sync.
+func (c *Client) buildSearchIndex(ctx context.Context, lt *localTable, p *Progress, progress func(Progress)) error {
+	name := lt.def.Name
 	q := sqlgen.SQLite.Quote
-	t, fts, pk := q(lt.def.Name), q(searchIndexName(lt.def.Name)), q(lt.pk())
-	var quoted, news, olds []string
-	for _, c := range cols {
-		quoted = append(quoted, q(c))
-		news = append(news, "new."+q(c))
-		olds = append(olds, q(c))
+	t, pk := q(name), q(lt.pk())
+	build, pend := searchBuildName(name), searchPendingName(name)
+	list := strings.Join(quotedAll(searchColumnsOf(lt)), ", ")
+	var hwm int64
+	err := inTx(ctx, c.db, func(tx *sql.Tx) error {
+		if err := dropSearchBuild(ctx, tx, name); err != nil {
+			return err
+		}
+		stmts := append(searchTableSQL(q(build), list),
+			`CREATE TABLE `+q(pend)+` (id INTEGER PRIMARY KEY)`,
+			// INSERT OR REPLACE removes the row it replaces without a
+			// delete trigger: note the replaced row's rowid before.
+			`CREATE TRIGGER `+q(build+"_bi")+` BEFORE INSERT ON `+t+` BEGIN INSERT OR IGNORE INTO `+q(pend)+` (id) SELECT rowid FROM `+t+` WHERE `+pk+` = new.`+pk+`; END`,
+			`CREATE TRIGGER `+q(build+"_ai")+` AFTER INSERT ON `+t+` BEGIN INSERT OR IGNORE INTO `+q(pend)+` (id) VALUES (new.rowid); END`,
+			`CREATE TRIGGER `+q(build+"_au")+` AFTER UPDATE OF `+list+` ON `+t+` BEGIN INSERT OR IGNORE INTO `+q(pend)+` (id) VALUES (old.rowid), (new.rowid); END`,
+			`CREATE TRIGGER `+q(build+"_ad")+` AFTER DELETE ON `+t+` BEGIN INSERT OR IGNORE INTO `+q(pend)+` (id) VALUES (old.rowid); END`,
+		)
+		if err := execAll(ctx, tx, stmts); err != nil {
+			return err
+		}
+		return tx.QueryRowContext(ctx, `SELECT coalesce(max(rowid), 0) FROM `+t).Scan(&hwm)
+	})
+	if err != nil {
+		return fmt.Errorf("search index %s: %w", name, err)
 	}
-	list := strings.Join(quoted, ", ")
-	insertNew := `INSERT INTO ` + fts + ` (rowid, ` + list + `) VALUES (new.rowid, ` + strings.Join(news, ", ") + `);`
-	stmts := []string{
+	p.Rows, p.TotalRows = 0, hwm
+	chunk := c.searchBuild.chunk
+	if chunk <= 0 {
+		chunk = searchBuildChunk
+	}
+	hook := c.searchBuild.hook
+	if hook == nil {
+		hook = func(string) {}
+	}
+	for lo := int64(0); lo < hwm; lo += chunk {
+		hook(name)
+		var n int64
+		err := inTx(ctx, c.db, func(tx *sql.Tx) error {
+			res, err := tx.ExecContext(ctx, `INSERT INTO `+q(build)+` (rowid, `+list+`) SELECT rowid, `+list+` FROM `+t+
+				` WHERE rowid > ? AND rowid <= ? AND rowid NOT IN (SELECT id FROM `+q(pend)+`)`, lo, lo+chunk)
+			if err != nil {
+				return err
+			}
+			n, err = res.RowsAffected()
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("search index %s: %w", name, err)
+		}
+		p.Rows += n
+		progress(*p)
+	}
+	hook(name)
+	err = inTx(ctx, c.db, func(tx *sql.Tx) error {
+		stmts := []string{
+			`DELETE FROM ` + q(build) + ` WHERE rowid IN (SELECT id FROM ` + q(pend) + `)`,
+			`INSERT INTO ` + q(build) + ` (rowid, ` + list + `) SELECT rowid, ` + list + ` FROM ` + t + ` WHERE rowid IN (SELECT id FROM ` + q(pend) + `)`,
+		}
+		stmts = append(stmts, dropBuildTriggersSQL(name)...)
+		stmts = append(stmts, `DROP TABLE `+q(pend), `ALTER TABLE `+q(build)+` RENAME TO `+q(searchIndexName(name)))
+		return execAll(ctx, tx, append(stmts, searchTriggersSQL(lt)...))
+	})
+	if err != nil {
+		return fmt.Errorf("search index %s: %w", name, err)
+	}
+	return nil
+}
+
+// searchTableSQL creates the FTS5 table fts (quoted) over the quoted
+// column list.
+func searchTableSQL(fts, list string) []string {
+	return []string{
 		`CREATE VIRTUAL TABLE ` + fts + ` USING fts5(` + list + `, content='', contentless_delete=1, tokenize='trigram case_sensitive 1')`,
 		`INSERT INTO ` + fts + ` (` + fts + `, rank) VALUES ('hashsize', ` + strconv.Itoa(searchHashSize) + `)`,
-		`INSERT INTO ` + fts + ` (rowid, ` + list + `) SELECT rowid, ` + strings.Join(olds, ", ") + ` FROM ` + t,
+	}
+}
+
+// searchTriggersSQL creates the triggers that keep the search index of lt
+// in step with every write of its table.
+func searchTriggersSQL(lt *localTable) []string {
+	q := sqlgen.SQLite.Quote
+	name := lt.def.Name
+	t, fts, pk := q(name), q(searchIndexName(name)), q(lt.pk())
+	cols := searchColumnsOf(lt)
+	var news []string
+	for _, c := range cols {
+		news = append(news, "new."+q(c))
+	}
+	list := strings.Join(quotedAll(cols), ", ")
+	insertNew := `INSERT INTO ` + fts + ` (rowid, ` + list + `) VALUES (new.rowid, ` + strings.Join(news, ", ") + `);`
+	return []string{
 		// INSERT OR REPLACE removes the row it replaces without a delete
 		// trigger, so the insert trigger drops that row's entry first.
-		`CREATE TRIGGER ` + q(searchIndexName(lt.def.Name)+"_bi") + ` BEFORE INSERT ON ` + t + ` BEGIN DELETE FROM ` + fts +
+		`CREATE TRIGGER ` + q(searchIndexName(name)+"_bi") + ` BEFORE INSERT ON ` + t + ` BEGIN DELETE FROM ` + fts +
 			` WHERE rowid = (SELECT rowid FROM ` + t + ` WHERE ` + pk + ` = new.` + pk + `); END`,
-		`CREATE TRIGGER ` + q(searchIndexName(lt.def.Name)+"_ai") + ` AFTER INSERT ON ` + t + ` BEGIN ` + insertNew + ` END`,
-		`CREATE TRIGGER ` + q(searchIndexName(lt.def.Name)+"_ad") + ` AFTER DELETE ON ` + t + ` BEGIN DELETE FROM ` + fts + ` WHERE rowid = old.rowid; END`,
-		`CREATE TRIGGER ` + q(searchIndexName(lt.def.Name)+"_au") + ` AFTER UPDATE OF ` + list + ` ON ` + t + ` BEGIN DELETE FROM ` + fts +
+		`CREATE TRIGGER ` + q(searchIndexName(name)+"_ai") + ` AFTER INSERT ON ` + t + ` BEGIN ` + insertNew + ` END`,
+		`CREATE TRIGGER ` + q(searchIndexName(name)+"_ad") + ` AFTER DELETE ON ` + t + ` BEGIN DELETE FROM ` + fts + ` WHERE rowid = old.rowid; END`,
+		`CREATE TRIGGER ` + q(searchIndexName(name)+"_au") + ` AFTER UPDATE OF ` + list + ` ON ` + t + ` BEGIN DELETE FROM ` + fts +
 			` WHERE rowid = old.rowid; ` + insertNew + ` END`,
 	}
+}
+
+// dropBuildTriggersSQL drops the triggers of a search index build of table.
+func dropBuildTriggersSQL(table string) []string {
+	var out []string
+	for _, s := range []string{"_bi", "_ai", "_au", "_ad"} {
+		out = append(out, `DROP TRIGGER IF EXISTS `+sqlgen.SQLite.Quote(searchBuildName(table)+s))
+	}
+	return out
+}
+
+// dropSearchBuild drops what a search index build of table left behind.
+func dropSearchBuild(ctx context.Context, tx *sql.Tx, table string) error {
+	q := sqlgen.SQLite.Quote
+	stmts := append(dropBuildTriggersSQL(table),
+		`DROP TABLE IF EXISTS `+q(searchPendingName(table)),
+		`DROP TABLE IF EXISTS `+q(searchBuildName(table)))
+	return execAll(ctx, tx, stmts)
+}
+
+func execAll(ctx context.Context, tx *sql.Tx, stmts []string) error {
 	for _, s := range stmts {
 		if _, err := tx.ExecContext(ctx, s); err != nil {
-			return fmt.Errorf("search index %s: %w", lt.def.Name, err)
+			return err
 		}
 	}
 	return nil
 }
 
+func quotedAll(names []string) []string {
+	out := make([]string, len(names))
+	for i, n := range names {
+		out[i] = sqlgen.SQLite.Quote(n)
+	}
+	return out
+}
+
 // dropSearchIndex drops the search index of table (its triggers go with
-// the table).
+// the table) and what a build of it left behind.
 func dropSearchIndex(ctx context.Context, tx *sql.Tx, table string) error {
 	if _, err := tx.ExecContext(ctx, `DROP TABLE IF EXISTS `+sqlgen.SQLite.Quote(searchIndexName(table))); err != nil {
 		return fmt.Errorf("drop search index %s: %w", table, err)
 	}
-	return nil
-}
-
-// ensureSearchIndexes builds the search indexes a ready store made before
-// they existed lacks.
-func (c *Client) ensureSearchIndexes(ctx context.Context) error {
-	ready, err := getMeta(ctx, c.db, "ready")
-	if err != nil || ready != "1" {
-		return err
+	if err := dropSearchBuild(ctx, tx, table); err != nil {
+		return fmt.Errorf("drop search index %s: %w", table, err)
 	}
-	return inTx(ctx, c.db, func(tx *sql.Tx) error {
-		for _, name := range c.Tables() {
-			lt, err := c.table(name)
-			if err != nil {
-				return err
-			}
-			if err := createSearchIndex(ctx, tx, lt); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	return nil
 }
 
 // searchFilter checks s against lt and returns its contains filter text
