@@ -18,7 +18,9 @@ import (
 // one transaction, each in a savepoint of its own with a version of its
 // own, and the group commits once. A write that fails rolls back to its
 // savepoint and reports its own error; the others commit. A write that
-// arrives when no transaction runs runs alone at once, as before.
+// arrives when no transaction runs leads: it yields once, so that the
+// requests ready to write queue behind it, and runs with them, or alone
+// when none came.
 //
 // Each member takes its own version, so two writes of one row in a group
 // still carry different versions and an ETag read from the first no
