@@ -22,7 +22,8 @@ import (
 // requests ready to write queue behind it, and runs with them, or alone
 // when none came.
 //
-// Each member takes its own version, so two writes of one row in a group
+// Each member takes its own version (counted in memory after the
+// transaction's first; runGroup), so two writes of one row in a group
 // still carry different versions and an ETag read from the first no
 // longer matches after the second. Readers never see part of a group: its
 // versions all commit at once, so a token is below the group's first
