@@ -255,7 +255,8 @@ func (s *Server) dataPost(w http.ResponseWriter, r *http.Request) error {
 		}
 		var row outpost.Row
 		err := s.writeAs(r, func(w *platform.Writer, by *security.Principal) (err error) {
-			row, err = w.Create(r.Context(), by, dp.table, in)
+			// The create is all the transaction writes (WriteLast).
+			row, err = w.Create(platform.WriteLast(r.Context()), by, dp.table, in)
 			return err
 		})
 		if err != nil {

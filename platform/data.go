@@ -185,6 +185,26 @@ func (w *Writer) checkLookups(ctx context.Context, by *security.Principal, t *sc
 }
 
 // Create inserts a row into table for by and returns it as stored.
+type writeLastKey struct{}
+
+// WriteLast marks ctx for the last write of its transaction: nothing the
+// transaction runs after it reads what it wrote. A create under it, of a
+// row with a new id in an ordinary table whose owner the caller's
+// privilege reaches, sends its INSERT with the COMMIT on PostgreSQL
+// (store.AtCommit) and answers with the row built from the values it bound:
+// one round trip fewer. The data API's one-row POST creates this way.
+// Under a context from Join (a change set, whose later requests may read
+// the row) it does nothing.
+func WriteLast(ctx context.Context) context.Context {
+	return context.WithValue(ctx, writeLastKey{}, true)
+}
+
+func isWriteLast(ctx context.Context) bool {
+	b, _ := ctx.Value(writeLastKey{}).(bool)
+	_, joined := ctx.Value(joinedKey{}).(*Writer)
+	return b && !joined
+}
+
 func (w *Writer) Create(ctx context.Context, by *security.Principal, table string, input map[string]any) (outpost.Row, error) {
 	t, err := w.Schema().LookupTable(table)
 	if err != nil {
@@ -209,13 +229,20 @@ func (w *Writer) Create(ctx context.Context, by *security.Principal, table strin
 	if err := w.fillOwnership(ctx, by, t, row); err != nil {
 		return nil, err
 	}
-	stored, err := w.p.insertRow(ctx, w.tx, t, row, w.version, by.UserID, w.now)
+	owner, _ := row[schema.ColOwnerID].(string)
+	checkOwner := (t.HasOwner() || t.HasBusinessUnit()) && !by.Reaches(t, security.Create, owner)
+	ictx := ctx
+	if named, _ := row[t.PrimaryKey()].(string); named == "" && !checkOwner && isWriteLast(ctx) && w.BatchUpdatable(t.Name) {
+		// Nothing reads the new row before the commit and its id is new:
+		// on PostgreSQL the INSERT travels with the COMMIT.
+		ictx = store.AtCommit(ctx)
+	}
+	stored, err := w.p.insertRow(ictx, w.tx, t, row, w.version, by.UserID, w.now)
 	if err != nil {
 		return nil, err
 	}
 	id := row[t.PrimaryKey()].(string)
-	owner, _ := row[schema.ColOwnerID].(string)
-	if (t.HasOwner() || t.HasBusinessUnit()) && !by.Reaches(t, security.Create, owner) {
+	if checkOwner {
 		// The new row must fall inside the caller's create depth; when its
 		// owner alone does not tell, the database does.
 		if err := w.require(ctx, by, t, id, security.Create); err != nil {

@@ -2,6 +2,7 @@ package platform_test
 
 import (
 	"context"
+	"maps"
 	"strings"
 	"testing"
 
@@ -240,20 +241,33 @@ func TestCreateReturnsTheRowAsStored(t *testing.T) {
 			{"name": "nulls", "accountid": nil, "score": nil, "notes": nil, "inspectedon": nil, "passed": nil, "fee": nil},
 			{"name": "chosen id", "inspectionid": "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b", "ownerid": o.ta},
 		}
-		for _, in := range inputs {
-			if in["ownerid"] == nil {
-				in["ownerid"] = o.u2
-			}
-			created, err := p.Create(ctx, sys, "inspection", in)
-			if err != nil {
-				t.Fatalf("create %v: %v", in["name"], err)
-			}
-			read := testenv.MustGet[outpost.Row](t)(p.Get(ctx, sys, "inspection", created["inspectionid"].(string), nil))
-			if diff := cmp.Diff(read, created); diff != "" {
-				t.Errorf("%v: the row Create returned differs from the row read (-read +created):\n%s", in["name"], diff)
-			}
-			if diff := cmp.Diff(platform.JSONRow(read), platform.JSONRow(created)); diff != "" {
-				t.Errorf("%v: JSON of the row Create returned differs (-read +created):\n%s", in["name"], diff)
+		// Also as the last write of its transaction (WriteLast): on
+		// PostgreSQL the INSERT then travels with the COMMIT and the row is
+		// built from the values bound. A chosen id is created as before.
+		for _, last := range []bool{false, true} {
+			for _, in := range inputs {
+				in := maps.Clone(in)
+				if in["ownerid"] == nil {
+					in["ownerid"] = o.u2
+				}
+				if id, ok := in["inspectionid"].(string); ok && last {
+					in["inspectionid"] = id[:len(id)-1] + "c"
+				}
+				cctx := ctx
+				if last {
+					cctx = platform.WriteLast(ctx)
+				}
+				created, err := p.Create(cctx, sys, "inspection", in)
+				if err != nil {
+					t.Fatalf("create %v (last %v): %v", in["name"], last, err)
+				}
+				read := testenv.MustGet[outpost.Row](t)(p.Get(ctx, sys, "inspection", created["inspectionid"].(string), nil))
+				if diff := cmp.Diff(read, created); diff != "" {
+					t.Errorf("%v (last %v): the row Create returned differs from the row read (-read +created):\n%s", in["name"], last, diff)
+				}
+				if diff := cmp.Diff(platform.JSONRow(read), platform.JSONRow(created)); diff != "" {
+					t.Errorf("%v (last %v): JSON of the row Create returned differs (-read +created):\n%s", in["name"], last, diff)
+				}
 			}
 		}
 	})
