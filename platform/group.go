@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"runtime"
 	"sync"
 	"sync/atomic"
 )
@@ -18,9 +17,7 @@ import (
 // one transaction, each in a savepoint of its own with a version of its
 // own, and the group commits once. A write that fails rolls back to its
 // savepoint and reports its own error; the others commit. A write that
-// arrives when no transaction runs leads: it yields once, so that the
-// requests ready to write queue behind it, and runs with them, or alone
-// when none came.
+// arrives when no transaction runs runs alone at once, as before.
 //
 // Each member takes its own version, so two writes of one row in a group
 // still carry different versions and an ETag read from the first no
@@ -94,14 +91,6 @@ func (p *Platform) groupWrite(ctx context.Context, fn func(w *Writer) error) err
 	} else {
 		g.busy = true
 		g.waiting = append(g.waiting, m)
-		// Let the goroutines ready to run first (requests about to write,
-		// most often) queue behind it and join its transaction: at 8
-		// concurrent clients a group held about 2.4 writes, so most of the
-		// writer's time went to beginning and committing transactions.
-		// With nothing else to run, this returns at once.
-		g.mu.Unlock()
-		runtime.Gosched()
-		g.mu.Lock()
 	}
 	// This member leads: it is first in the queue.
 	n := min(len(g.waiting), maxGroup)
