@@ -319,22 +319,18 @@ func searchIndexOf(ctx context.Context, db *sql.DB, table string) ([]string, err
 	cols := strings.Join(quoted, ", ")
 	stmts := []string{ddl}
 	// The options the device set on its index (hashsize), before the rows.
-	opts, err := db.QueryContext(ctx, `SELECT k, v FROM `+q(name+"_config")+` WHERE k <> 'version'`)
+	// SQLite's quote() writes each as an SQL literal.
+	opts, err := db.QueryContext(ctx, `SELECT quote(k), quote(v) FROM `+q(name+"_config")+` WHERE k <> 'version'`)
 	if err != nil {
 		return nil, fmt.Errorf("read the search index options of %s: %w", table, err)
 	}
 	defer opts.Close()
 	for opts.Next() {
-		var k string
-		var v any
+		var k, v string
 		if err := opts.Scan(&k, &v); err != nil {
 			return nil, err
 		}
-		lit := fmt.Sprint(v)
-		if sv, ok := v.(string); ok {
-			lit = "'" + strings.ReplaceAll(sv, "'", "''") + "'"
-		}
-		stmts = append(stmts, `INSERT INTO `+q(name)+` (`+q(name)+`, rank) VALUES ('`+strings.ReplaceAll(k, "'", "''")+`', `+lit+`)`)
+		stmts = append(stmts, `INSERT INTO `+q(name)+` (`+q(name)+`, rank) VALUES (`+k+`, `+v+`)`)
 	}
 	if err := opts.Err(); err != nil {
 		return nil, err

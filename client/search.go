@@ -78,6 +78,24 @@ func ftsAvailable(ctx context.Context, q execer) (bool, error) {
 	return fts5 == 1 && (major > 3 || major == 3 && minor >= 43), nil
 }
 
+// searchIndexes returns the tables that have their search index.
+func searchIndexes(ctx context.Context, q execer) (map[string]bool, error) {
+	rows, err := q.QueryContext(ctx, `SELECT name FROM sqlite_master WHERE type = 'table' AND sql LIKE 'CREATE VIRTUAL TABLE%' AND name GLOB 'outpost_search_*' AND name NOT GLOB '*$*'`)
+	if err != nil {
+		return nil, fmt.Errorf("read search indexes: %w", err)
+	}
+	defer rows.Close()
+	have := map[string]bool{}
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			return nil, err
+		}
+		have[strings.TrimPrefix(name, searchIndexName(""))] = true
+	}
+	return have, rows.Err()
+}
+
 // hasSearchIndex reports whether table has its search index.
 func hasSearchIndex(ctx context.Context, q execer, table string) (bool, error) {
 	var n int
@@ -102,31 +120,33 @@ type searchBuild struct {
 // (searches scan until their table's index is there, with the same
 // results), so a first sync is ready to use without waiting for them.
 func (c *Client) buildSearchIndexes(ctx context.Context, progress func(Progress)) error {
+	// Every sync ends here: one read of the schema tells whether there is
+	// anything to build.
+	have, err := searchIndexes(ctx, c.db)
+	if err != nil {
+		return err
+	}
+	var todo []*localTable
+	for _, name := range c.Tables() {
+		if have[name] {
+			continue
+		}
+		lt, err := c.table(name)
+		if err != nil {
+			return err
+		}
+		if len(searchColumnsOf(lt)) > 0 {
+			todo = append(todo, lt)
+		}
+	}
+	if len(todo) == 0 {
+		return nil
+	}
 	if ready, err := getMeta(ctx, c.db, "ready"); err != nil || ready != "1" {
 		return err
 	}
 	if ok, err := ftsAvailable(ctx, c.db); err != nil || !ok {
 		return err
-	}
-	var todo []*localTable
-	for _, name := range c.Tables() {
-		lt, err := c.table(name)
-		if err != nil {
-			return err
-		}
-		if len(searchColumnsOf(lt)) == 0 {
-			continue
-		}
-		if ok, err := hasSearchIndex(ctx, c.db, name); err != nil || ok {
-			if err != nil {
-				return err
-			}
-			continue
-		}
-		todo = append(todo, lt)
-	}
-	if len(todo) == 0 {
-		return nil
 	}
 	p := Progress{Phase: "search index", Tables: len(todo)}
 	for _, lt := range todo {

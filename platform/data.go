@@ -184,7 +184,6 @@ func (w *Writer) checkLookups(ctx context.Context, by *security.Principal, t *sc
 	return nil
 }
 
-// Create inserts a row into table for by and returns it as stored.
 type writeLastKey struct{}
 
 // WriteLast marks ctx for the last write of its transaction: nothing the
@@ -205,6 +204,7 @@ func isWriteLast(ctx context.Context) bool {
 	return b && !joined
 }
 
+// Create inserts a row into table for by and returns it as stored.
 func (w *Writer) Create(ctx context.Context, by *security.Principal, table string, input map[string]any) (outpost.Row, error) {
 	t, err := w.Schema().LookupTable(table)
 	if err != nil {

@@ -75,8 +75,9 @@ func (p *Platform) insertRow(ctx context.Context, tx store.Querier, t *schema.Ta
 // negative zero in a REAL column, reads back as zero), so the INSERT needs
 // no RETURNING: SQLite would materialise the returned row and the driver
 // copy each of its columns, about a sixth of a one-row create's time in
-// the writer. PostgreSQL also keeps times to the microsecond only; it
-// uses this for an INSERT sent with the COMMIT (WriteLast).
+// the writer. PostgreSQL stores them as they are too (its times keep
+// microseconds, and every time is cut to milliseconds before it is bound);
+// it uses this for an INSERT sent with the COMMIT (WriteLast).
 func storedRow(d sqlgen.Dialect, t *schema.Table, row outpost.Row) outpost.Row {
 	out := make(outpost.Row, len(t.Columns))
 	for _, c := range t.Columns {
@@ -87,11 +88,6 @@ func storedRow(d sqlgen.Dialect, t *schema.Table, row outpost.Row) outpost.Row {
 		}
 		if f, ok := v.(float64); ok && f == 0 {
 			v = 0.0
-		}
-		if tm, ok := v.(time.Time); ok && d.IsPostgres() {
-			// PostgreSQL keeps microseconds; the driver sends the time cut
-			// down to them.
-			v = tm.Truncate(time.Microsecond)
 		}
 		out[c.Name] = sqlgen.GoValue(c.Type, d.Arg(v))
 	}
