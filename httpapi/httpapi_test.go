@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -300,6 +301,49 @@ func TestBodyOfTheWrongShape(t *testing.T) {
 			if code != http.StatusBadRequest || msg != c.want {
 				t.Errorf("%s %s %s: %d %q, want 400 %q", c.method, c.path, c.body, code, msg, c.want)
 			}
+		}
+	})
+}
+
+// TestOneRowCreateRefusalsLeaveNothing: a one-row POST may send its INSERT
+// with the COMMIT (PostgreSQL), but only where nothing has to be checked
+// after it: a create for an owner outside the caller's create depth is
+// still refused whole, a chosen id that exists is still a 409 that leaves
+// the row as it was, and what a create answers is the row as stored.
+func TestOneRowCreateRefusalsLeaveNothing(t *testing.T) {
+	testenv.ForEachEngine(t, func(t *testing.T, e testenv.Engine) {
+		t.Parallel()
+		ctx := context.Background()
+		f := newFixture(t, e)
+		otherID := testenv.MustGet[string](t)(f.p.CreateUser(ctx, platform.System(), platform.UserInput{FullName: "Other", DomainName: "other"}))
+
+		code, body := f.do(t, "POST", "/api/data/account", f.user, `{"name":"For another","ownerid":"`+otherID+`"}`)
+		if code != http.StatusForbidden {
+			t.Errorf("a basic user's create for another user: %d %v, want 403", code, body)
+		}
+		code, mine := f.do(t, "POST", "/api/data/account", f.user, `{"name":"Mine"}`)
+		if code != http.StatusCreated {
+			t.Fatalf("create: %d %v", code, mine)
+		}
+		id := mine["accountid"].(string)
+		code, read := f.do(t, "GET", "/api/data/account("+id+")", f.user, "")
+		if code != http.StatusOK {
+			t.Fatalf("read the created row: %d %v", code, read)
+		}
+		for k, v := range read {
+			if k != "@odata.context" && fmt.Sprint(mine[k]) != fmt.Sprint(v) {
+				t.Errorf("created row's %s: answered %v, reads %v", k, mine[k], v)
+			}
+		}
+		code, body = f.do(t, "POST", "/api/data/account", f.user, `{"name":"Same id","accountid":"`+id+`"}`)
+		if code != http.StatusConflict || body["error"].(map[string]any)["target"] != "accountid" {
+			t.Errorf("a create with an id that exists: %d %v, want 409 at accountid", code, body)
+		}
+		if code, body = f.do(t, "GET", "/api/data/account?$filter=name%20ne%20%27Mine%27&$count=true", f.admin, ""); code != http.StatusOK || body["@odata.count"] != float64(0) {
+			t.Errorf("refused creates left rows: %d %v", code, body)
+		}
+		if code, body = f.do(t, "GET", "/api/data/account("+id+")", f.admin, ""); code != http.StatusOK || body["name"] != "Mine" {
+			t.Errorf("the row after a create with its id: %d %v", code, body)
 		}
 	})
 }
