@@ -179,7 +179,9 @@ func TestPortalSolutions(t *testing.T) {
 	// Resolve on Sync errors; the API agrees.
 	p.open("sync-errors", `#se-user`)
 	p.run("resolve", selectValue(`#se-user`, noraID), visible(`table.sync-errors tbody tr`), click(`table.sync-errors .open-error`),
-		visible(`.error-detail button.resolve`), click(`.error-detail button.resolve`), contains(`.error-detail .state`, "Resolved"))
+		// The row it regards loads after the detail opens and moves the
+		// buttons below it down: click once it is there.
+		visible(`.error-detail pre.regarding-row`), visible(`.error-detail button.resolve`), click(`.error-detail button.resolve`), contains(`.error-detail .state`, "Resolved"))
 	var list struct {
 		Errors []struct {
 			State int `json:"statecode"`

@@ -185,9 +185,12 @@ export function SolutionPage({ name }: { name: string }) {
       <AddComponent sol={sol} objects={objects} onAdded={(s) => { setSol(s); setAdded(null); }} />
       <div class="actions">
         <button class="add-required" onClick={() => act(async () => {
+          // The list and what was added show together: the result never
+          // stands beside a list that does not hold it yet.
           const a = await ops.addRequired(sol.uniqueName);
+          const s = await ops.solution(sol.uniqueName);
+          setSol(s);
           setAdded(a);
-          setSol(await ops.solution(sol.uniqueName));
         })}>Add required objects</button>
         <button class="primary export" onClick={() => act(async () => {
           await ops.exportSolution(sol.uniqueName);
