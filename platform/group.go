@@ -132,20 +132,22 @@ func (p *Platform) runGroup(batch []*groupMember) {
 	results := make([]groupResult, len(batch))
 	p.group.transactions.Add(1)
 	err := p.write(ctx, func(w *Writer) error {
+		// The transaction took the first version from the counter; the
+		// members after the first take the next ones in memory (the group
+		// holds SQLite's one writer, so no other transaction takes any
+		// meanwhile), and the counter moves to the last one kept before
+		// the commit.
+		first := w.version
+		top := first // the highest version a member kept
 		for i, m := range batch {
 			if err := m.ctx.Err(); err != nil {
 				results[i] = groupResult{err: err}
 				continue
 			}
-			version := w.version
 			results[i] = memberRun(func() error {
 				return w.Savepoint(ctx, func() error {
 					if i > 0 {
-						v, err := p.db.NextVersion(ctx, w.tx)
-						if err != nil {
-							return err
-						}
-						w.version = v
+						w.version = top + 1
 					}
 					return m.fn(w)
 				})
@@ -155,9 +157,14 @@ func (p *Platform) runGroup(batch []*groupMember) {
 				// let it panic again alone.
 				return errGroupPanicked
 			}
-			if results[i].err != nil {
-				w.version = version // its version was rolled back with it
+			if results[i].err == nil {
+				top = w.version
+			} else {
+				w.version = top // its rows were rolled back with it
 			}
+		}
+		if top > first {
+			return p.db.AdvanceVersion(ctx, w.tx, top)
 		}
 		return nil
 	}, nil)

@@ -70,6 +70,10 @@ func TestWritesQueuedTogether(t *testing.T) {
 			}
 			if withPanic {
 				ops = append(ops, failing("panicked", true))
+			} else {
+				// The last of a group fails: the counter must still end at
+				// the last version a write kept.
+				ops = append(ops, failing("last rolled back", false))
 			}
 			before := p.WriteStats()
 			release, held := holdWriter(t, p)
@@ -125,6 +129,28 @@ func TestWritesQueuedTogether(t *testing.T) {
 			if withPanic && results[7].recovered != "panicked" {
 				t.Fatalf("the panicking write recovered %v in its own goroutine, want its panic", results[7].recovered)
 			}
+			if !withPanic && !errors.Is(results[7].err, errFailed) {
+				t.Fatalf("the failing last write: %v", results[7].err)
+			}
+			// The kept writes carry versions in the order they ran, and
+			// every later write and token is past the last of them.
+			var kept []int64
+			for _, i := range []int{0, 1, 3, 6} {
+				kept = append(kept, results[i].row["versionnumber"].(int64))
+			}
+			for k := 1; k < len(kept); k++ {
+				if kept[k] <= kept[k-1] {
+					t.Fatalf("panic %v: the kept writes carry versions %v", withPanic, kept)
+				}
+			}
+			last := kept[len(kept)-1]
+			if token := testenv.MustGet[int64](t)(p.DB().CurrentVersion(ctx, p.DB().Read)); token < last {
+				t.Fatalf("panic %v: a reader's token is %d after writes at versions %v", withPanic, token, kept)
+			}
+			next := testenv.MustGet[outpost.Row](t)(create("after")())
+			if v := next["versionnumber"].(int64); v <= last {
+				t.Fatalf("panic %v: the write after the group has version %d, not past %v", withPanic, v, kept)
+			}
 			first, second := results[1].row["versionnumber"].(int64), results[3].row["versionnumber"].(int64)
 			if first >= second {
 				t.Fatalf("panic %v: the updates of one row carry versions %d then %d", withPanic, first, second)
@@ -144,12 +170,12 @@ func TestWritesQueuedTogether(t *testing.T) {
 				continue
 			}
 			writes, txs := after.Writes-before.Writes, after.Transactions-before.Transactions
-			if writes != uint64(len(ops)+1) {
+			if writes != uint64(len(ops)+2) { // and the holder and the write after
 				t.Fatalf("panic %v: %d writes counted, want %d", withPanic, writes, len(ops)+1)
 			}
 			// The holder ran alone and the others waited for it: together
 			// in one transaction, or each alone again after a panic.
-			if want := uint64(2); !withPanic && txs != want {
+			if want := uint64(3); !withPanic && txs != want {
 				t.Fatalf("%d transactions for %d writes, want %d", txs, writes, want)
 			}
 		}

@@ -47,6 +47,22 @@ func (db *DB) NextVersion(ctx context.Context, tx *sql.Tx) (int64, error) {
 	return v, nil
 }
 
+// AdvanceVersion sets the version counter to v, the last of the versions
+// a SQLite group transaction handed its writes after its first, which it
+// took from the counter (NextVersion): a transaction holding the one
+// writer may count them in memory, as long as the counter has the last
+// one when it commits. Counter mode only (never with transaction-id
+// versions).
+func (db *DB) AdvanceVersion(ctx context.Context, tx *sql.Tx, v int64) error {
+	if db.SparseVersions() {
+		return fmt.Errorf("advance version: versions are transaction ids")
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE outpost_clock SET version = `+db.Dialect.Placeholders(1, 1)+` WHERE id = 1`, v); err != nil {
+		return fmt.Errorf("advance version: %w", err)
+	}
+	return nil
+}
+
 // WriteTx runs fn in a write transaction, as Tx does, that begins by
 // taking its version (NextVersion) and reading sub, a subquery of one
 // integer value (NULL reads as 0), in the same statement: fn gets both.
