@@ -269,8 +269,9 @@ func (c *Client) firstSync(ctx context.Context, res *SyncResult, progress func(P
 			p.TablesDone++
 		}
 	}
-	// The streams of the next tables are requested ahead: the server reads
-	// their scopes while this device waits for or stores the current one.
+	// The streams of the next tables are requested ahead, once the current
+	// one's first page has come: the server reads their scopes while this
+	// device stores the current one.
 	ahead := map[string]*pageStream{}
 	defer func() {
 		for _, ps := range ahead {
@@ -310,12 +311,15 @@ func (c *Client) firstSync(ctx context.Context, res *SyncResult, progress func(P
 				req := wire.SnapshotRequest{DeviceID: c.DeviceID(), Table: s.name, After: s.cursor, PageSize: c.opts.PageSize}
 				ps = c.r.openSnapshot(ctx, req)
 			}
-			prefetch(i + 1)
 			ap := &pageApplier{c: c, lt: lt, s: &s}
 			err := ps.each(ctx, func(page *wire.SnapshotPage) error {
 				if page.Error != nil {
 					return &outpost.Error{Code: outpost.Code(page.Error.Code), Message: page.Error.Message}
 				}
+				// Only now ask for the next tables: while the server reads
+				// this table's first rows, reading other scopes beside it
+				// would only delay the page the device waits for.
+				prefetch(i + 1)
 				if err := ap.add(ctx, page); err != nil {
 					ap.rollback()
 					return err

@@ -1,13 +1,18 @@
 package client_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"io"
 	"mime"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/outposthq/outpost/client"
 	"github.com/outposthq/outpost/internal/testenv"
@@ -149,6 +154,99 @@ func TestFirstSyncResumesAfterCuts(t *testing.T) {
 			// downloaded again; nothing else is.
 			if rows > 2*total {
 				t.Errorf("json only %v: %d rows downloaded for %d held over %d cuts", jsonOnly, rows, total, cuts)
+			}
+		}
+	})
+}
+
+// streamOrder records when a first sync requests each table's snapshot
+// stream and when the device first reads a reply; the first table's reply
+// is held back for a while, as a server still reading its scope would.
+type streamOrder struct {
+	next   http.RoundTripper
+	first  string // the table whose reply is held back
+	hold   time.Duration
+	mu     sync.Mutex
+	events []string
+}
+
+func (s *streamOrder) log(e string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.events = append(s.events, e)
+}
+
+func (s *streamOrder) RoundTrip(req *http.Request) (*http.Response, error) {
+	if !strings.HasSuffix(req.URL.Path, "/snapshot") {
+		return s.next.RoundTrip(req)
+	}
+	body, err := io.ReadAll(req.Body)
+	if err != nil {
+		return nil, err
+	}
+	var in wire.SnapshotRequest
+	if err := json.Unmarshal(body, &in); err != nil {
+		return nil, err
+	}
+	req = req.Clone(req.Context())
+	req.Body = io.NopCloser(bytes.NewReader(body))
+	s.log("request " + in.Table)
+	if in.Table == s.first {
+		time.Sleep(s.hold)
+	}
+	resp, err := s.next.RoundTrip(req)
+	if err == nil {
+		resp.Body = &firstRead{ReadCloser: resp.Body, on: func() { s.log("reply " + in.Table) }}
+	}
+	return resp, err
+}
+
+type firstRead struct {
+	io.ReadCloser
+	once sync.Once
+	on   func()
+}
+
+func (f *firstRead) Read(p []byte) (int, error) {
+	n, err := f.ReadCloser.Read(p)
+	if n > 0 {
+		f.once.Do(f.on)
+	}
+	return n, err
+}
+
+// TestFirstSyncRequestsAheadAfterTheFirstPage: a first sync asks for the
+// next tables' streams once the current table's first page has come, not
+// before: a server reading the next scopes at the same time would answer
+// the first page later, and the device waits for nothing else. Each table
+// is still requested once, and the device ends equal to its plan.
+func TestFirstSyncRequestsAheadAfterTheFirstPage(t *testing.T) {
+	testenv.ForEachEngine(t, func(t *testing.T, e testenv.Engine) {
+		t.Parallel()
+		ctx := context.Background()
+		w := newWorld(t, e, 3)
+		w.seed([]string{w.users[0], w.users[1], w.team}, 5, 3)
+		spy := &streamOrder{next: http.DefaultTransport, hold: 300 * time.Millisecond}
+		dev := w.deviceWith(0, t.TempDir(), spy, 4)
+		spy.first = dev.Tables()[0]
+		_, err := dev.Sync(ctx, client.SyncOptions{})
+		testenv.Must(t, err)
+		w.checkEqual(t, 0, dev)
+		spy.mu.Lock()
+		events := slices.Clone(spy.events)
+		spy.mu.Unlock()
+		replied := slices.Index(events, "reply "+spy.first)
+		if replied < 0 {
+			t.Fatalf("no reply for %s: %v", spy.first, events)
+		}
+		for i, ev := range events {
+			if strings.HasPrefix(ev, "request ") && ev != "request "+spy.first && i < replied {
+				t.Fatalf("%s was requested before the first table's reply came: %v", ev, events)
+			}
+		}
+		for _, table := range dev.Tables() {
+			if n := slices.Index(events, "request "+table); n < 0 || slices.Index(events[n+1:], "request "+table) >= 0 {
+				t.Fatalf("table %s was not requested exactly once: %v", table, events)
 			}
 		}
 	})
