@@ -41,26 +41,35 @@ func (p *Platform) publish(ctx context.Context, tx store.Querier, tables []strin
 }
 
 // announcer coalesces the commit notices of data-only commits, sent after
-// they commit: one NOTIFY at a time, carrying every table touched since
-// the last one. A NOTIFY inside a write transaction takes PostgreSQL's
-// global notification lock at commit, which would queue every writer
-// behind the others' commits; data notices are only hints (other servers'
-// readers check versions in the database, never a notice), so they need
-// not be part of the transaction. Metadata, security and credential
-// changes are still announced inside their transaction.
+// they commit and apart from them: at most one NOTIFY every
+// announceInterval, carrying every table touched since the last one. A
+// NOTIFY inside a write transaction takes PostgreSQL's global notification
+// lock at commit, which would queue every writer behind the others'
+// commits; data notices are only hints (other servers' readers check
+// versions in the database, never a notice), so they need not be part of
+// the transaction, nor delay the request that committed. Metadata,
+// security and credential changes are still announced inside their
+// transaction.
 type announcer struct {
 	mu      sync.Mutex
 	pending map[string]bool
 	sending bool
 }
 
-// announce tells the other servers that tables changed in a committed
-// transaction. The caller that finds no notice in flight sends, until
-// nothing is pending, what every caller added meanwhile; the others
-// return at once.
+// announceInterval is the least time between two data notices. Sent as
+// soon as one was due, one per commit or two, they cost each write a
+// statement of its own and woke every listening server for it: at 16
+// clients writing single rows, 34,847 notices for 71,145 writes.
+const announceInterval = 20 * time.Millisecond
+
+// announce tells the other servers, soon, that tables changed in a
+// committed transaction; it never waits for the database. The first notice
+// after a quiet spell goes at once; what commits meanwhile goes together in
+// the next, announceInterval later.
 func (p *Platform) announce(ctx context.Context, tables []string) {
 	a := &p.announcer
 	a.mu.Lock()
+	defer a.mu.Unlock()
 	if a.pending == nil {
 		a.pending = map[string]bool{}
 	}
@@ -68,12 +77,17 @@ func (p *Platform) announce(ctx context.Context, tables []string) {
 		a.pending[t] = true
 	}
 	if a.sending {
-		a.mu.Unlock()
 		return
 	}
 	a.sending = true
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-	defer cancel()
+	go p.sendAnnouncements(context.WithoutCancel(ctx))
+}
+
+// sendAnnouncements sends the pending notices, one every announceInterval,
+// until none is pending.
+func (p *Platform) sendAnnouncements(ctx context.Context) {
+	a := &p.announcer
+	a.mu.Lock()
 	for len(a.pending) > 0 {
 		batch := make([]string, 0, len(a.pending))
 		for t := range a.pending {
@@ -81,9 +95,12 @@ func (p *Platform) announce(ctx context.Context, tables []string) {
 		}
 		clear(a.pending)
 		a.mu.Unlock()
-		if err := p.publish(ctx, p.db.Write, batch, false); err != nil {
+		sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		if err := p.publish(sctx, p.db.Write, batch, false); err != nil {
 			p.logger.Warn("announce a commit to the other servers", "err", err)
 		}
+		cancel()
+		time.Sleep(announceInterval)
 		a.mu.Lock()
 	}
 	a.sending = false
