@@ -51,9 +51,12 @@ type Options struct {
 
 // Platform is the server core over one database.
 type Platform struct {
-	db     *store.DB
-	now    func() time.Time
-	logger *slog.Logger
+	db *store.DB
+	// oneStatementCreates counts the creates that ran as one statement
+	// (createone.go).
+	oneStatementCreates atomic.Uint64
+	now                 func() time.Time
+	logger              *slog.Logger
 	// maxFile and maxImage are the per-file size limits (Options).
 	maxFile, maxImage int64
 	// files is the file store (Options.Files); nil for the database.

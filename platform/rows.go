@@ -24,19 +24,9 @@ func (p *Platform) insertRow(ctx context.Context, tx store.Querier, t *schema.Ta
 	d := p.db.Dialect
 	b := sqlgen.NewBuilder(d)
 	b.SQL("INSERT INTO ").Ident(t.Name).SQL(" (")
-	cols := make([]string, 0, len(row))
-	for _, c := range t.Columns {
-		if _, ok := row[c.Name]; ok {
-			cols = append(cols, c.Name)
-		}
-	}
+	cols := insertColumns(t, row)
 	b.Cols("", cols).SQL(") VALUES (")
-	for i, c := range cols {
-		if i > 0 {
-			b.SQL(", ")
-		}
-		b.Arg(d.Arg(row[c]))
-	}
+	insertValues(b, d, cols, row)
 	var got outpost.Row
 	var err error
 	if d.IsPostgres() && !store.IsAtCommit(ctx) {

@@ -197,14 +197,22 @@ func (p *Platform) write(ctx context.Context, fn func(w *Writer) error, meta **s
 	if revoked {
 		p.credentialsRevoked(ctx)
 	}
-	if len(touched) > 0 {
-		sort.Strings(touched)
-		if p.db.Listen != nil && !announced {
-			p.announce(ctx, touched)
-		}
-		p.notify(touched)
-	}
+	p.committed(ctx, touched, announced)
 	return nil
+}
+
+// committed tells this server's OnCommit hooks, and unless the
+// transaction announced them itself the other servers sharing the
+// database, which tables a committed write changed.
+func (p *Platform) committed(ctx context.Context, touched []string, announced bool) {
+	if len(touched) == 0 {
+		return
+	}
+	sort.Strings(touched)
+	if p.db.Listen != nil && !announced {
+		p.announce(ctx, touched)
+	}
+	p.notify(touched)
 }
 
 // Savepoint runs fn so that, when it fails, only its own writes are undone

@@ -120,6 +120,12 @@ func IsAtCommit(ctx context.Context) bool {
 	return b
 }
 
+// VersionSQL is the statement that takes a write transaction's version,
+// with more (an SQL select list) selected beside it: the first statement
+// of a write transaction (WriteTx), or part of a statement that is a
+// transaction of its own.
+func (db *DB) VersionSQL(more string) string { return db.nextVersionSQL(", " + more) }
+
 // nextVersionSQL is the statement that takes a write transaction's
 // version, with more to select after it.
 func (db *DB) nextVersionSQL(more string) string {

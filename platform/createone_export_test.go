@@ -1,0 +1,4 @@
+package platform
+
+// OneStatementCreates returns how many creates of p ran as one statement.
+func OneStatementCreates(p *Platform) uint64 { return p.oneStatementCreates.Load() }
