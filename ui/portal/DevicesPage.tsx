@@ -1,4 +1,4 @@
-import { useEffect, useState } from "preact/hooks";
+import { useCallback, useEffect, useState } from "preact/hooks";
 import { server, ServerError, type App } from "../shared/server";
 import { formatTime } from "../shared/format";
 import { ops, type DeviceInfo, type DeviceStore, type SyncEvent } from "./opsApi";
@@ -48,6 +48,9 @@ export function DevicesPage() {
   const [users, setUsers] = useState<Record<string, string>>({});
   const [apps, setApps] = useState<App[]>([]);
   const [confirm, setConfirm] = useState<DeviceInfo | null>(null);
+  // The same callback on every render: the confirmation's button takes focus
+  // when it appears, and a re-render (the list refreshed) does not take it back.
+  const focusOnMount = useCallback((el: HTMLButtonElement | null) => el?.focus(), []);
   const [rowError, setRowError] = useState<{ id: string; message: string } | null>(null);
   const [done, setDone] = useState("");
   const [open, setOpen] = useState("");
@@ -113,7 +116,7 @@ export function DevicesPage() {
                       : confirm?.deviceid === d.deviceid ? (
                         <div class="banner warn" role="alertdialog" aria-labelledby={id + "-confirm"}>
                           <p id={id + "-confirm"}>Revoke {d.name}? It cannot sync again, and deletes its data, changes not uploaded included.</p>
-                          <div class="actions"><button class="danger primary confirm-revoke" ref={(el) => el?.focus()} onClick={() => revoke(d)}>Revoke</button><button onClick={() => setConfirm(null)}>Cancel</button></div>
+                          <div class="actions"><button class="danger primary confirm-revoke" ref={focusOnMount} onClick={() => revoke(d)}>Revoke</button><button onClick={() => setConfirm(null)}>Cancel</button></div>
                         </div>
                       ) : <button class="danger revoke" aria-describedby={id} onClick={() => setConfirm(d)}>Revoke</button>}
                     {rowError?.id === d.deviceid && <p class="field-error" role="alert">{rowError.message}</p>}

@@ -1,4 +1,4 @@
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { server, ServerError, type Table } from "../shared/server";
 import { formatTime } from "../shared/format";
 import { actions, errorTypes, ops, type SyncError, type SyncErrorFilter } from "./opsApi";
@@ -98,6 +98,10 @@ function ErrorDetail({ se, nameOf, onChange, onClose }: { se: SyncError; nameOf:
   const [rowError, setRowError] = useState("");
   const [error, setError] = useState("");
   const [done, setDone] = useState("");
+  // Focus goes to the heading when an error opens, not on every render: a
+  // list refreshed behind the detail must not move focus or scroll the page.
+  const heading = useRef<HTMLHeadingElement>(null);
+  useEffect(() => heading.current?.focus(), [se.syncerrorid]);
   useEffect(() => {
     setRow(null);
     setRowError("");
@@ -119,7 +123,7 @@ function ErrorDetail({ se, nameOf, onChange, onClose }: { se: SyncError; nameOf:
   };
   return (
     <section class="panel error-detail" aria-labelledby="se-detail-h">
-      <h2 id="se-detail-h" tabIndex={-1} ref={(el) => el?.focus()}>{se.name}</h2>
+      <h2 id="se-detail-h" tabIndex={-1} ref={heading}>{se.name}</h2>
       <dl class="facts">
         <dt>Message</dt><dd>{se.errormessage}</dd>
         <dt>Code</dt><dd><code>{se.errorcode}</code></dd>
