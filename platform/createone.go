@@ -4,9 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/outposthq/outpost"
+	"github.com/outposthq/outpost/filter"
 	"github.com/outposthq/outpost/schema"
 	"github.com/outposthq/outpost/security"
 	"github.com/outposthq/outpost/sqlgen"
@@ -43,56 +43,83 @@ func (p *Platform) CreateAs(ctx context.Context, by *security.Principal, v int64
 // must run as a transaction of statements: it wrote nothing.
 var errNotOneStatement = errors.New("the create needs a transaction")
 
-// oneStatementCreate reports whether creating input in t as by needs no
-// read before the INSERT: a new id, no lookup to check, an owner that is
-// the caller, in an ordinary table the caller's create privilege reaches
-// for its own rows, with versions that are transaction ids.
-func (p *Platform) oneStatementCreate(ctx context.Context, by *security.Principal, t *schema.Table, input map[string]any) bool {
+// oneStatementTable reports whether a create in t as by may be one
+// statement at all: an ordinary table, a user's principal, transaction-id
+// versions, outside a change set.
+func (p *Platform) oneStatementTable(ctx context.Context, by *security.Principal, t *schema.Table) bool {
 	if !p.db.SparseVersions() || by.UserID == "" || by.Server {
 		return false
 	}
 	if _, joined := ctx.Value(joinedKey{}).(*Writer); joined {
 		return false
 	}
-	if t.Intersect || securityTables[t.Name] || serverTables[t.Name] || t.Ownership == schema.OwnedByBusiness {
-		return false
-	}
-	if id, ok := input[t.PrimaryKey()]; ok && id != nil && id != "" {
-		return false // a chosen id may be taken or a tombstone's
-	}
-	for k, v := range input {
-		if k == schema.ColOwnerID {
-			if v != nil && v != by.UserID {
-				return false
-			}
-			continue
-		}
-		if c, _ := checkedLookup(t, k, v); c != nil || strings.HasSuffix(k, "@odata.bind") {
-			return false
-		}
-	}
-	return !(t.HasOwner() || t.HasBusinessUnit()) || by.Reaches(t, security.Create, by.UserID)
+	return !t.Intersect && !securityTables[t.Name] && !serverTables[t.Name] && t.Ownership != schema.OwnedByBusiness
 }
 
-// createInOneStatement is CreateAs's one statement; errNotOneStatement
-// when the create is not one (oneStatementCreate) or the security log
-// moved since by was loaded, having written nothing.
+// lookupCheck is one lookup value of a new row, checked inside the
+// create's statement: the target row must be one by may append to.
+type lookupCheck struct {
+	target *schema.Table
+	id     string
+	filter filter.Expr // by's Append To filter on target
+}
+
+// oneStatementChecks returns the lookup checks of row, converted input of
+// a create in t as by, when none of Create's checks needs a read of its
+// own: a new id, the caller as owner (its business unit is the
+// principal's), a create privilege that reaches the caller's own rows, and
+// lookups whose checks are conditions on their target rows (the Append
+// privilege on t, an Append To filter on the target). ok is false when
+// the create needs its transaction.
+func oneStatementChecks(sch *schema.Schema, by *security.Principal, t *schema.Table, row outpost.Row) (checks []lookupCheck, ok bool) {
+	if id, _ := row[t.PrimaryKey()].(string); id != "" {
+		return nil, false // a chosen id may be taken or a tombstone's
+	}
+	if owner, set := row[schema.ColOwnerID]; set && owner != nil && owner != by.UserID {
+		return nil, false
+	}
+	if (t.HasOwner() || t.HasBusinessUnit()) && !by.Reaches(t, security.Create, by.UserID) {
+		return nil, false
+	}
+	for name, v := range row {
+		c, id := checkedLookup(t, name, v)
+		if c == nil {
+			continue
+		}
+		tt, found := sch.Table(c.Target)
+		if !found || by.Depth(t, security.Append) == security.None {
+			return nil, false
+		}
+		f := by.Filter(tt, security.AppendTo)
+		if f == nil {
+			return nil, false
+		}
+		checks = append(checks, lookupCheck{target: tt, id: id, filter: f})
+	}
+	return checks, true
+}
+
+// createInOneStatement is CreateAs's one statement; errNotOneStatement,
+// having written nothing, when the create needs its transaction
+// (oneStatementChecks), when the security log moved since by was loaded,
+// or when a lookup's check fails (the transaction then gives the answer
+// Create gives: a missing row, or the privilege lacking).
 func (p *Platform) createInOneStatement(ctx context.Context, by *security.Principal, v int64, table string, input map[string]any) (outpost.Row, error) {
 	sch := p.Schema()
 	t, err := sch.LookupTable(table)
-	if err != nil || !p.oneStatementCreate(ctx, by, t, input) {
+	if err != nil || !p.oneStatementTable(ctx, by, t) || by.Depth(t, security.Create) == security.None {
 		return nil, errNotOneStatement
-	}
-	// The checks Create makes before its INSERT; none of them reads, given
-	// oneStatementCreate (the owner is the caller, no lookup is set).
-	w := &Writer{p: p, sch: sch, now: p.Now(), touched: map[string]bool{}, columns: map[string]map[string]bool{}}
-	if by.Depth(t, security.Create) == security.None {
-		return nil, outpost.Forbiddenf("you lack the create privilege on table %q", t.Name).WithTarget(t.Name)
 	}
 	row, err := convertInput(t, input, true)
 	if err != nil {
-		return nil, err
+		return nil, errNotOneStatement // the transaction answers as Create does
 	}
+	checks, ok := oneStatementChecks(sch, by, t, row)
+	if !ok {
+		return nil, errNotOneStatement
+	}
+	// Create's ownership; it reads nothing for a row the caller owns.
+	w := &Writer{p: p, sch: sch, now: p.Now(), touched: map[string]bool{}, columns: map[string]map[string]bool{}}
 	if err := w.fillOwnership(ctx, by, t, row); err != nil {
 		return nil, err
 	}
@@ -104,18 +131,26 @@ func (p *Platform) createInOneStatement(ctx context.Context, by *security.Princi
 	cols := insertColumns(t, row)
 	b.Cols("", cols).SQL(", ").Ident(schema.ColVersionNumber).SQL(") SELECT ")
 	insertValues(b, d, cols, row)
-	b.SQL(", c.v FROM c WHERE c.sec = ").Arg(v).SQL(" RETURNING 1), log AS (INSERT INTO outpost_scopelog (version, tablename, columns) SELECT c.v, ").
-		Arg(t.Name).SQL(", ").Arg(AllColumns).SQL(" FROM c, ins) SELECT c.v, c.sec FROM c")
+	b.SQL(", c.v FROM c WHERE c.sec = ").Arg(v)
+	for _, lc := range checks {
+		b.SQL(" AND EXISTS (SELECT 1 FROM ").Ident(lc.target.Name).SQL(" AS t0 WHERE t0.").Ident(lc.target.PrimaryKey()).SQL(" = ").Arg(lc.id).SQL(" AND (")
+		if err := b.Expr(sch, lc.target.Name, "t0", lc.filter, by.Env()); err != nil {
+			return nil, fmt.Errorf("compile access filter for %s: %w", lc.target.Name, err)
+		}
+		b.SQL("))")
+	}
+	b.SQL(" RETURNING 1), log AS (INSERT INTO outpost_scopelog (version, tablename, columns) SELECT c.v, ").
+		Arg(t.Name).SQL(", ").Arg(AllColumns).SQL(" FROM c, ins) SELECT c.v, (SELECT count(*) FROM ins) FROM c")
 	q, args := b.Build()
-	var version, sec int64
-	if err := p.db.Write.QueryRowContext(ctx, q, args...).Scan(&version, &sec); err != nil {
+	var version, inserted int64
+	if err := p.db.Write.QueryRowContext(ctx, q, args...).Scan(&version, &inserted); err != nil {
 		if p.db.IsUnique(err) {
 			return nil, outpost.Conflictf("a row of table %q with id %s already exists", t.Name, row[t.PrimaryKey()]).WithTarget(t.PrimaryKey())
 		}
 		return nil, fmt.Errorf("insert into %s: %w", t.Name, err)
 	}
-	if sec != v {
-		return nil, errNotOneStatement // nothing was written: WriteAs loads the principal again
+	if inserted != 1 {
+		return nil, errNotOneStatement // nothing was written
 	}
 	row[schema.ColVersionNumber] = version
 	p.oneStatementCreates.Add(1)

@@ -9,6 +9,7 @@ import (
 	"github.com/outposthq/outpost"
 	"github.com/outposthq/outpost/internal/testenv"
 	"github.com/outposthq/outpost/platform"
+	"github.com/outposthq/outpost/security"
 	"github.com/outposthq/outpost/sqlgen"
 )
 
@@ -16,9 +17,10 @@ import (
 // PostgreSQL, one that needs no read first runs as one statement: the row
 // answers as a read of it does, carries a version no token handed out
 // before it reaches, is in the changes after such a token and in the scope
-// log, and the commit hooks hear of it. A create that sets a lookup, names
-// its id or another owner runs as a transaction, on either engine, with
-// its checks. After a security change the cached principal writes
+// log, and the commit hooks hear of it, and a lookup's check is part of
+// the statement. A create that names its id or another owner, or whose
+// lookup the caller may not set, runs as a transaction, on either engine,
+// with its checks and answers. After a security change the cached principal writes
 // nothing: the create runs again as the user's principal read afresh,
 // which no longer may.
 func TestCreateAs(t *testing.T) {
@@ -97,6 +99,33 @@ func TestCreateAs(t *testing.T) {
 		wantCode(t, err, outpost.CodeInvalid)
 		if got := platform.OneStatementCreates(p) - one; got != 0 {
 			t.Errorf("%d of the creates that need reads ran as one statement", got)
+		}
+
+		// With Append on accounts and Append To on its own, u1's lookup to
+		// its own account is a condition of the one statement; one to an
+		// account it cannot read writes nothing there and gets the
+		// transaction's answer, a missing row.
+		role(t, p, o.u1, false, security.Grant{Table: "account", Privilege: security.Append, Depth: security.User},
+			security.Grant{Table: "account", Privilege: security.AppendTo, Depth: security.User})
+		fresh, fv, err := p.PrincipalVersion(ctx, o.u1)
+		testenv.Must(t, err)
+		one = platform.OneStatementCreates(p)
+		child := testenv.MustGet[outpost.Row](t)(p.CreateAs(ctx, fresh, fv, "account", map[string]any{"name": "child", "parentaccountid": id}))
+		if child["parentaccountid"] != id {
+			t.Errorf("the child's parent is %v, want %s", child["parentaccountid"], id)
+		}
+		if got := platform.OneStatementCreates(p) - one; pg && got != 1 || !pg && got != 0 {
+			t.Errorf("%d creates with a lookup ran as one statement, want %v", got, pg)
+		}
+		others := testenv.MustGet[outpost.Row](t)(p.Create(ctx, sys, "account", map[string]any{"name": "u2's", "ownerid": o.u2}))
+		one = platform.OneStatementCreates(p)
+		_, err = p.CreateAs(ctx, fresh, fv, "account", map[string]any{"name": "child of u2's", "parentaccountid": others["accountid"]})
+		wantCode(t, err, outpost.CodeInvalid)
+		if got := platform.OneStatementCreates(p) - one; got != 0 {
+			t.Errorf("a create whose lookup check failed counted %d one-statement creates", got)
+		}
+		if n := len(names(t, p, sys, "account", platform.Query{Filter: "name eq 'child of u2''s'"})); n != 0 {
+			t.Fatalf("a lookup to a row u1 cannot append to was written (%d rows)", n)
 		}
 
 		// The role that let u1 create is gone: the cached principal is
