@@ -56,9 +56,13 @@ type batchRow struct {
 // update may move a row to another business unit).
 func (w *Writer) BatchUpdatable(table string) bool {
 	t, ok := w.Schema().Table(table)
-	if !ok {
-		return false
-	}
+	return ok && ordinaryTable(t)
+}
+
+// ordinaryTable reports whether t's writes do nothing beyond their rows:
+// neither a relationship table nor one whose rows decide who may read
+// what or that only the server writes, and not business owned.
+func ordinaryTable(t *schema.Table) bool {
 	return !t.Intersect && !securityTables[t.Name] && !serverTables[t.Name] && t.Ownership != schema.OwnedByBusiness
 }
 

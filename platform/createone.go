@@ -25,8 +25,8 @@ import (
 // CreateAs creates one row of table for by, a principal taken from memory
 // that is exact at security log version v (WriteAs), and returns it as
 // stored. It answers as WriteAs with Writer.Create under WriteLast does;
-// on PostgreSQL, a create that needs no read first (oneStatementCreate)
-// runs as one statement.
+// on PostgreSQL, a create that needs no read of its own
+// (oneStatementChecks) runs as one statement.
 func (p *Platform) CreateAs(ctx context.Context, by *security.Principal, v int64, table string, input map[string]any) (outpost.Row, error) {
 	if row, err := p.createInOneStatement(ctx, by, v, table, input); !errors.Is(err, errNotOneStatement) {
 		return row, err
@@ -53,7 +53,7 @@ func (p *Platform) oneStatementTable(ctx context.Context, by *security.Principal
 	if _, joined := ctx.Value(joinedKey{}).(*Writer); joined {
 		return false
 	}
-	return !t.Intersect && !securityTables[t.Name] && !serverTables[t.Name] && t.Ownership != schema.OwnedByBusiness
+	return ordinaryTable(t)
 }
 
 // lookupCheck is one lookup value of a new row, checked inside the
@@ -78,7 +78,7 @@ func oneStatementChecks(sch *schema.Schema, by *security.Principal, t *schema.Ta
 	if owner, set := row[schema.ColOwnerID]; set && owner != nil && owner != by.UserID {
 		return nil, false
 	}
-	if (t.HasOwner() || t.HasBusinessUnit()) && !by.Reaches(t, security.Create, by.UserID) {
+	if !createReaches(by, t, by.UserID) {
 		return nil, false
 	}
 	for name, v := range row {
@@ -133,11 +133,11 @@ func (p *Platform) createInOneStatement(ctx context.Context, by *security.Princi
 	insertValues(b, d, cols, row)
 	b.SQL(", c.v FROM c WHERE c.sec = ").Arg(v)
 	for _, lc := range checks {
-		b.SQL(" AND EXISTS (SELECT 1 FROM ").Ident(lc.target.Name).SQL(" AS t0 WHERE t0.").Ident(lc.target.PrimaryKey()).SQL(" = ").Arg(lc.id).SQL(" AND (")
-		if err := b.Expr(sch, lc.target.Name, "t0", lc.filter, by.Env()); err != nil {
-			return nil, fmt.Errorf("compile access filter for %s: %w", lc.target.Name, err)
+		b.SQL(" AND EXISTS (")
+		if err := matchSQL(b, sch, by, lc.target, lc.id, lc.filter); err != nil {
+			return nil, err
 		}
-		b.SQL("))")
+		b.SQL(")")
 	}
 	b.SQL(" RETURNING 1), log AS (INSERT INTO outpost_scopelog (version, tablename, columns) SELECT c.v, ").
 		Arg(t.Name).SQL(", ").Arg(AllColumns).SQL(" FROM c, ins) SELECT c.v, (SELECT count(*) FROM ins) FROM c")

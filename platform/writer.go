@@ -271,11 +271,9 @@ func (p *Platform) matchesIn(ctx context.Context, sch *schema.Schema, q store.Qu
 		return false, nil
 	}
 	b := sqlgen.NewBuilder(p.db.Dialect)
-	b.SQL("SELECT 1 FROM ").Ident(t.Name).SQL(" AS t0 WHERE t0.").Ident(t.PrimaryKey()).SQL(" = ").Arg(id).SQL(" AND (")
-	if err := b.Expr(sch, t.Name, "t0", e, by.Env()); err != nil {
-		return false, fmt.Errorf("compile access filter for %s: %w", t.Name, err)
+	if err := matchSQL(b, sch, by, t, id, e); err != nil {
+		return false, err
 	}
-	b.SQL(")")
 	query, args := b.Build()
 	var one int
 	err := q.QueryRowContext(ctx, query, args...).Scan(&one)
@@ -286,6 +284,17 @@ func (p *Platform) matchesIn(ctx context.Context, sch *schema.Schema, q store.Qu
 		return false, fmt.Errorf("check access to %s %s: %w", t.Name, id, err)
 	}
 	return true, nil
+}
+
+// matchSQL writes the query of one row when row id of t satisfies e for
+// by: SELECT 1 FROM t AS t0 WHERE t0.id = id AND (e).
+func matchSQL(b *sqlgen.Builder, sch *schema.Schema, by *security.Principal, t *schema.Table, id string, e filter.Expr) error {
+	b.SQL("SELECT 1 FROM ").Ident(t.Name).SQL(" AS t0 WHERE t0.").Ident(t.PrimaryKey()).SQL(" = ").Arg(id).SQL(" AND (")
+	if err := b.Expr(sch, t.Name, "t0", e, by.Env()); err != nil {
+		return fmt.Errorf("compile access filter for %s: %w", t.Name, err)
+	}
+	b.SQL(")")
+	return nil
 }
 
 // getVisible returns row id of t if it exists and by may read it; otherwise
